@@ -1,0 +1,62 @@
+import type { ExpectedRevision } from './types.js';
+
+export type EventStoreErrorCode =
+  | 'WRONG_EXPECTED_REVISION'
+  | 'INVALID_STREAM_NAME'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_EVENT_DATA'
+  | 'INVALID_STORE_URL'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_CLOSED';
+
+/** Base of every error the store port raises. Check with the `isX` guards, not `instanceof`. */
+export class EventStoreError extends Error {
+  readonly code: EventStoreErrorCode;
+  /** True when trying the same operation again later may succeed. */
+  readonly retryable: boolean;
+
+  constructor(code: EventStoreErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EventStoreError';
+    this.code = code;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+export class WrongExpectedRevisionError extends EventStoreError {
+  readonly stream: string;
+  readonly expected: ExpectedRevision;
+  /** Revision of the stream's last event, or `no_stream`. */
+  readonly actual: number | 'no_stream';
+
+  constructor(stream: string, expected: ExpectedRevision, actual: number | 'no_stream') {
+    super('WRONG_EXPECTED_REVISION', `Append to "${stream}" expected revision ${String(expected)} but the stream is at ${String(actual)}`);
+    this.name = 'WrongExpectedRevisionError';
+    this.stream = stream;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+const hasCode = (error: unknown, code: EventStoreErrorCode): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+
+const CODES: ReadonlySet<string> = new Set<EventStoreErrorCode>([
+  'WRONG_EXPECTED_REVISION',
+  'INVALID_STREAM_NAME',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_EVENT_DATA',
+  'INVALID_STORE_URL',
+  'STORE_UNAVAILABLE',
+  'STORE_CLOSED',
+]);
+
+export const isEventStoreError = (error: unknown): error is EventStoreError =>
+  typeof error === 'object' && error !== null && CODES.has((error as { code?: unknown }).code as string);
+export const isWrongExpectedRevision = (error: unknown): error is WrongExpectedRevisionError => hasCode(error, 'WRONG_EXPECTED_REVISION');
+export const isInvalidStreamName = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_STREAM_NAME');
+export const isPayloadTooLarge = (error: unknown): error is EventStoreError => hasCode(error, 'PAYLOAD_TOO_LARGE');
+export const isInvalidEventData = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_EVENT_DATA');
+export const isInvalidStoreUrl = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_STORE_URL');
+export const isStoreUnavailable = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_UNAVAILABLE');
+export const isStoreClosed = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_CLOSED');

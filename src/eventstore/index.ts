@@ -1,0 +1,33 @@
+export type {
+  AppendOptions,
+  AppendResult,
+  Direction,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  JsonObject,
+  JsonPrimitive,
+  JsonValue,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamFilter,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+} from './types.js';
+export {
+  EventStoreError,
+  WrongExpectedRevisionError,
+  isEventStoreError,
+  isInvalidEventData,
+  isInvalidStoreUrl,
+  isInvalidStreamName,
+  isPayloadTooLarge,
+  isStoreClosed,
+  isStoreUnavailable,
+  isWrongExpectedRevision,
+} from './errors.js';
+export type { EventStoreErrorCode } from './errors.js';
+export { DEFAULT_MAX_APPEND_BYTES, assertValidStreamName } from './prepareAppend.js';
+export { WORKFLOW_CATEGORY, workflowIdOf, workflowStream } from './streamNames.js';

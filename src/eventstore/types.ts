@@ -1,0 +1,114 @@
+import type { Observable } from 'rxjs';
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Metadata every record may carry; our own keys sit beside KurrentDB's `$`-prefixed ones. */
+export type EventMetadata = JsonObject & {
+  $correlationId?: string;
+  $causationId?: string;
+};
+
+/** An event as the caller hands it to `append`. Supply `id` to make re-appends idempotent. */
+export interface EventToAppend {
+  id?: string;
+  type: string;
+  data: JsonValue;
+  metadata?: EventMetadata;
+}
+
+/** An event as the store returns it. */
+export interface RecordedEvent {
+  id: string;
+  stream: string;
+  type: string;
+  /** 0-based, contiguous within the stream. */
+  revision: number;
+  /** Global order across all streams: strictly increasing, not necessarily contiguous. */
+  position: bigint;
+  data: JsonValue;
+  metadata: EventMetadata;
+  /** When the store committed the event. */
+  created: Date;
+}
+
+/**
+ * What the stream must look like for an append to succeed:
+ * `no_stream` (must not exist), `stream_exists`, `any`, or the exact revision of its last event.
+ */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
+
+export interface AppendOptions {
+  expectedRevision?: ExpectedRevision;
+}
+
+export interface AppendResult {
+  /** Revision of the last event now in the stream: pass it as `expectedRevision` next time. */
+  nextExpectedRevision: number;
+  /** Global position of the last event of this append. */
+  position: bigint;
+}
+
+export type Direction = 'forwards' | 'backwards';
+
+export interface ReadStreamOptions {
+  /** Revision to start at, inclusive. Defaults to the start (forwards) or the end (backwards). */
+  from?: number | 'start' | 'end';
+  direction?: Direction;
+  limit?: number;
+}
+
+export interface StreamFilter {
+  /** Keep only events whose stream name starts with one of these prefixes. */
+  streamPrefixes?: string[];
+}
+
+export interface ReadAllOptions {
+  /** Position to start at, inclusive. Defaults to the start (forwards) or the end (backwards). */
+  fromPosition?: bigint | 'start' | 'end';
+  direction?: Direction;
+  limit?: number;
+  filter?: StreamFilter;
+}
+
+export interface SubscribeToAllOptions {
+  /** Deliver events strictly after this position; omitted means from the very start. */
+  afterPosition?: bigint;
+  filter?: StreamFilter;
+}
+
+export interface SubscribeToStreamOptions {
+  /** Deliver events strictly after this revision; omitted means from revision 0. */
+  afterRevision?: number;
+}
+
+/**
+ * The event store port. Every adapter (memory, sqlite, kurrentdb) passes the contract suite in
+ * `test/contracts/eventStore.contract.ts`; nothing outside `src/eventstore/` sees a vendor error.
+ */
+export interface EventStore {
+  /** Human-readable name of the adapter and where it points (no secrets), for logs and CLI banners. */
+  readonly description: string;
+
+  /** Appends atomically: all events or none. Re-appending the same ids at the same expected revision is a no-op success. */
+  append(stream: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
+
+  /** Reads one stream; a stream that does not exist reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+
+  /** Reads the global log in position order. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+
+  /** Catch-up then live, in order, with no gap and no duplicate across the switch. */
+  subscribeToAll(options?: SubscribeToAllOptions): Observable<RecordedEvent>;
+
+  /** Catch-up then live on one stream. */
+  subscribeToStream(stream: string, options?: SubscribeToStreamOptions): Observable<RecordedEvent>;
+
+  /** Position of the newest event in the log, or null when the log is empty. */
+  headPosition(): Promise<bigint | null>;
+
+  /** Completes every subscription and releases the underlying resources. */
+  close(): Promise<void>;
+}

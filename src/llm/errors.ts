@@ -1,0 +1,41 @@
+export type LlmErrorCode =
+  | 'RATE_LIMITED'
+  | 'OVERLOADED'
+  | 'SERVER_ERROR'
+  | 'CONNECTION'
+  | 'TIMEOUT'
+  | 'AUTHENTICATION'
+  | 'PERMISSION'
+  | 'BAD_REQUEST'
+  | 'NOT_FOUND'
+  | 'REQUEST_TOO_LARGE'
+  | 'INVALID_OUTPUT'
+  | 'CANCELLED'
+  | 'CIRCUIT_OPEN'
+  | 'BULKHEAD_FULL'
+  | 'SCRIPT_EXHAUSTED';
+
+const RETRYABLE: ReadonlySet<LlmErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT', 'CIRCUIT_OPEN', 'BULKHEAD_FULL']);
+
+/** Every error the LLM port raises; SDK errors are translated into this at the adapter. */
+export class LlmError extends Error {
+  readonly code: LlmErrorCode;
+  readonly retryable: boolean;
+  readonly status?: number;
+  /** Server's retry-after hint, in milliseconds. */
+  readonly retryAfterMs?: number;
+
+  constructor(code: LlmErrorCode, message: string, options?: { cause?: unknown; status?: number; retryAfterMs?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LlmError';
+    this.code = code;
+    this.retryable = RETRYABLE.has(code);
+    if (options?.status !== undefined) this.status = options.status;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export const isLlmError = (error: unknown): error is LlmError =>
+  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'LlmError' && typeof (error as { code?: unknown }).code === 'string';
+export const isRetryableLlmError = (error: unknown): boolean => isLlmError(error) && error.retryable;
+export const isCancelled = (error: unknown): boolean => isLlmError(error) && error.code === 'CANCELLED';
