@@ -1,0 +1,176 @@
+import { z } from 'zod';
+
+/**
+ * The recorded workflow events: one zod schema per event, and everything else (names, payload
+ * types, guards, the union) derives from these. The stream is the audit trail, so payloads say
+ * what happened and why. Payloads carry a `v` (schema version); older versions are upcast on read.
+ */
+
+const Json = z.json();
+const Step = z.string().min(1);
+const Iteration = z.number().int().min(1);
+const Attempt = z.number().int().min(1);
+
+export const ErrorInfo = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+
+/** What a model call cost and who answered it: recorded with every LLM outcome. */
+export const LlmAccounting = z.object({
+  model: z.string(),
+  requestId: z.string().optional(),
+  inputTokens: z.number().int().min(0),
+  outputTokens: z.number().int().min(0),
+  cacheReadTokens: z.number().int().min(0).optional(),
+  cacheWriteTokens: z.number().int().min(0).optional(),
+  costUsd: z.number().min(0),
+  latencyMs: z.number().min(0),
+  attempts: z.number().int().min(1),
+  promptHash: z.string(),
+});
+
+/** A large output lives in the artifact store; the event keeps its hash and a preview. */
+export const ArtifactRef = z.object({
+  hash: z.string(),
+  bytes: z.number().int().min(0),
+  preview: z.string(),
+  path: z.string().optional(),
+});
+
+export const Verdict = z.enum(['approve', 'revise']);
+export const CapPolicy = z.enum(['fail', 'accept', 'escalate']);
+export const HumanDecision = z.enum(['approve', 'reject', 'request_revision']);
+
+const event = <T extends string, S extends z.ZodRawShape>(type: T, data: S) =>
+  z.object({ type: z.literal(type), data: z.object({ v: z.literal(1).default(1), ...data }) });
+
+export const WorkflowStarted = event('WorkflowStarted', {
+  workflowId: z.string().min(1),
+  definition: z.string().min(1),
+  version: z.number().int().min(1),
+  input: Json,
+  /** sha256 of the canonical input: same id + same hash = idempotent start. */
+  inputHash: z.string(),
+});
+
+export const StepStarted = event('StepStarted', {
+  step: Step,
+  iteration: Iteration,
+  attempt: Attempt,
+  /** Deterministic per (workflow, step, iteration): `<workflowId>/<step>/<iteration>`. */
+  idempotencyKey: z.string(),
+});
+
+export const StepCompleted = event('StepCompleted', {
+  step: Step,
+  iteration: Iteration,
+  attempt: Attempt,
+  output: Json,
+  artifact: ArtifactRef.optional(),
+  llm: LlmAccounting.optional(),
+  durationMs: z.number().min(0).optional(),
+});
+
+export const StepFailed = event('StepFailed', {
+  step: Step,
+  iteration: Iteration,
+  attempt: Attempt,
+  error: ErrorInfo,
+  llm: LlmAccounting.optional(),
+});
+
+export const RevisionRequested = event('RevisionRequested', {
+  /** The step whose output is sent back. */
+  step: Step,
+  /** The validating step (or `human`) that asked. */
+  by: z.string(),
+  iteration: Iteration,
+  verdict: z.literal('revise'),
+  feedback: z.string(),
+});
+
+export const IterationCapReached = event('IterationCapReached', {
+  step: Step,
+  iterations: Iteration,
+  maxIterations: Iteration,
+  policy: CapPolicy,
+});
+
+export const BudgetExceeded = event('BudgetExceeded', {
+  step: Step,
+  limit: z.enum(['tokens', 'costUsd']),
+  max: z.number(),
+  used: z.number(),
+  policy: z.enum(['fail', 'escalate']),
+});
+
+export const HumanInputRequested = event('HumanInputRequested', {
+  step: Step,
+  reason: z.string(),
+  /** Commands the workflow accepts while it waits. */
+  accepts: z.array(z.string()),
+});
+
+export const HumanDecisionReceived = event('HumanDecisionReceived', {
+  step: Step,
+  decision: HumanDecision,
+  feedback: z.string().optional(),
+});
+
+export const WorkflowCompleted = event('WorkflowCompleted', {
+  output: Json,
+  artifact: ArtifactRef.optional(),
+});
+
+export const WorkflowFailed = event('WorkflowFailed', {
+  reason: z.string(),
+  error: ErrorInfo.optional(),
+});
+
+export const WorkflowCancelled = event('WorkflowCancelled', {
+  reason: z.string(),
+});
+
+export const WorkflowEvent = z.discriminatedUnion('type', [
+  WorkflowStarted,
+  StepStarted,
+  StepCompleted,
+  StepFailed,
+  RevisionRequested,
+  IterationCapReached,
+  BudgetExceeded,
+  HumanInputRequested,
+  HumanDecisionReceived,
+  WorkflowCompleted,
+  WorkflowFailed,
+  WorkflowCancelled,
+]);
+
+export type WorkflowEvent = z.infer<typeof WorkflowEvent>;
+export type WorkflowEventType = WorkflowEvent['type'];
+export type WorkflowEventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type: T }>;
+export const WORKFLOW_EVENT_TYPES = WorkflowEvent.options.map((option) => option.shape.type.value) as readonly WorkflowEventType[];
+export const isWorkflowEventType = (type: string): type is WorkflowEventType => (WORKFLOW_EVENT_TYPES as readonly string[]).includes(type);
+export const TERMINAL_EVENT_TYPES = ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'] as const satisfies readonly WorkflowEventType[];
+
+/**
+ * Metadata on every recorded workflow event (beside the store's `$correlationId`/`$causationId`).
+ * `sender` is an API key id, `system` (the runtime) or `timer`. `at` is the decision time, which
+ * enters as data, so machines never read a clock.
+ */
+export const WorkflowEventMetadata = z.object({
+  $correlationId: z.string().optional(),
+  $causationId: z.string().optional(),
+  workflowId: z.string(),
+  tenant: z.string().optional(),
+  definition: z.string(),
+  version: z.number().int(),
+  step: z.string().optional(),
+  iteration: z.number().int().optional(),
+  attempt: z.number().int().optional(),
+  sender: z.string(),
+  at: z.string(),
+});
+export type WorkflowEventMetadata = z.infer<typeof WorkflowEventMetadata>;
