@@ -172,5 +172,7 @@ export const WorkflowEventMetadata = z.object({
   attempt: z.number().int().optional(),
   sender: z.string(),
   at: z.string(),
+  /** The machine's state value after this event, as JSON: lets read models show it without re-folding. */
+  state: z.string().optional(),
 });
 export type WorkflowEventMetadata = z.infer<typeof WorkflowEventMetadata>;
