@@ -13,7 +13,9 @@ export type LlmErrorCode =
   | 'CANCELLED'
   | 'CIRCUIT_OPEN'
   | 'BULKHEAD_FULL'
-  | 'SCRIPT_EXHAUSTED';
+  | 'SCRIPT_EXHAUSTED'
+  /** A provider spec, script file or option is invalid: nothing was called. */
+  | 'CONFIG';
 
 const RETRYABLE: ReadonlySet<LlmErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT', 'CIRCUIT_OPEN', 'BULKHEAD_FULL']);
 

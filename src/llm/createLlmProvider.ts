@@ -1,0 +1,36 @@
+import type { Logger } from 'winston';
+import { LlmError } from './errors.js';
+import { createOfflineProvider, type OfflineProviderOptions } from './offlineProvider.js';
+import type { LlmProvider } from './types.js';
+
+export interface CreateLlmProviderOptions {
+  /** Defaults to `process.env`; read for `ECL_LLM` and `ANTHROPIC_API_KEY`. */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  offline?: OfflineProviderOptions;
+}
+
+export interface SelectedLlmProvider {
+  provider: LlmProvider;
+  /** One line for people, e.g. `LLM: offline deterministic model (no ANTHROPIC_API_KEY set)`. */
+  description: string;
+}
+
+/**
+ * Chooses the provider: `spec` (from `--llm`) wins, then `ECL_LLM`, then `anthropic` when
+ * `ANTHROPIC_API_KEY` is set, else `offline`. Specs: `offline`, `anthropic`, `script:<file>`.
+ */
+export function createLlmProvider(spec: string | undefined, options: CreateLlmProviderOptions = {}): SelectedLlmProvider {
+  const env = options.env ?? process.env;
+  const hasKey = (env.ANTHROPIC_API_KEY ?? '') !== '';
+  const explicit = nonEmpty(spec) ?? nonEmpty(env.ECL_LLM);
+  const chosen = explicit ?? (hasKey ? 'anthropic' : 'offline');
+  const why = nonEmpty(spec) !== undefined ? `--llm ${chosen}` : explicit !== undefined ? `ECL_LLM=${chosen}` : hasKey ? 'ANTHROPIC_API_KEY is set' : 'no ANTHROPIC_API_KEY set';
+
+  if (chosen === 'offline') {
+    return { provider: createOfflineProvider(options.offline), description: `LLM: offline deterministic model (${why})` };
+  }
+  throw new LlmError('CONFIG', `Unknown LLM provider "${chosen}". Use offline, anthropic or script:<file>.`);
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());

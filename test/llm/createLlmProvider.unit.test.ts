@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createLlmProvider, isLlmError } from '../../src/llm/index.js';
+
+describe('createLlmProvider', () => {
+  it('defaults to offline without an API key and says why', () => {
+    const selected = createLlmProvider(undefined, { env: {} });
+    expect(selected.provider.name).toBe('offline');
+    expect(selected.description).toBe('LLM: offline deterministic model (no ANTHROPIC_API_KEY set)');
+  });
+
+  it('lets ECL_LLM choose, and --llm override ECL_LLM', () => {
+    expect(createLlmProvider(undefined, { env: { ECL_LLM: 'offline', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe('LLM: offline deterministic model (ECL_LLM=offline)');
+    expect(createLlmProvider('offline', { env: { ECL_LLM: 'anthropic', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe('LLM: offline deterministic model (--llm offline)');
+  });
+
+  it('rejects an unknown spec with a CONFIG error naming the choices', () => {
+    const error = (() => {
+      try {
+        createLlmProvider('gpt', { env: {} });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isLlmError(error) && error.code).toBe('CONFIG');
+    expect((error as Error).message).toContain('offline, anthropic or script:<file>');
+  });
+});
