@@ -1,6 +1,7 @@
 import type { Logger } from 'winston';
 import { LlmError } from './errors.js';
 import { createOfflineProvider, type OfflineProviderOptions } from './offlineProvider.js';
+import { createScriptedProvider, type ScriptedProviderOptions } from './scriptedProvider.js';
 import type { LlmProvider } from './types.js';
 
 export interface CreateLlmProviderOptions {
@@ -8,6 +9,7 @@ export interface CreateLlmProviderOptions {
   env?: Record<string, string | undefined>;
   logger?: Logger;
   offline?: OfflineProviderOptions;
+  scripted?: Omit<ScriptedProviderOptions, 'file' | 'script' | 'env'>;
 }
 
 export interface SelectedLlmProvider {
@@ -29,6 +31,12 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
 
   if (chosen === 'offline') {
     return { provider: createOfflineProvider(options.offline), description: `LLM: offline deterministic model (${why})` };
+  }
+  if (chosen.startsWith('script:')) {
+    const file = chosen.slice('script:'.length);
+    if (file === '') throw new LlmError('CONFIG', 'The LLM spec "script:" needs a file, e.g. script:test/fixtures/brief.script.json');
+    const provider = createScriptedProvider({ ...options.scripted, file, env });
+    return { provider, description: `LLM: scripted answers from ${file} (${why})` };
   }
   throw new LlmError('CONFIG', `Unknown LLM provider "${chosen}". Use offline, anthropic or script:<file>.`);
 }

@@ -7,3 +7,6 @@ export { createLlmProvider } from './createLlmProvider.js';
 export type { CreateLlmProviderOptions, SelectedLlmProvider } from './createLlmProvider.js';
 export { canonicalJson, hashPrompt, promptParts, toolJsonSchema } from './promptParts.js';
 export type { PromptParts } from './promptParts.js';
+export { createScriptedProvider, SCRIPTED_MODEL } from './scriptedProvider.js';
+export type { ScriptedCall, ScriptedProviderOptions } from './scriptedProvider.js';
+export { Script, ScriptEntry, loadScript, parseScript } from './scriptFormat.js';

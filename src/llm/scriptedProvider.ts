@@ -1,0 +1,127 @@
+import { appendFileSync } from 'node:fs';
+import { LlmError } from './errors.js';
+import { emitDeltas, cancelledError, throwIfAborted } from './emitDeltas.js';
+import { createOfflineProvider } from './offlineProvider.js';
+import { estimateTokens, hashPrompt, promptParts } from './promptParts.js';
+import { loadScript, parseScript, type Script, type ScriptEntry } from './scriptFormat.js';
+import type { LlmProvider, LlmRequest, LlmResult } from './types.js';
+
+export const SCRIPTED_MODEL = 'ecl-scripted';
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface ScriptedProviderOptions {
+  /** A JSON script file (see docs/llm.md), read and validated now. */
+  file?: string;
+  /** Or the script itself (tests). */
+  script?: unknown;
+  /** Appends one JSON line per call, before answering: proves which calls the "model" saw. Defaults to `ECL_SCRIPT_CALL_LOG`. */
+  callLog?: string;
+  env?: Record<string, string | undefined>;
+  now?: () => number;
+}
+
+/** A line of the call log. */
+export interface ScriptedCall {
+  workflowId: string;
+  step: string;
+  iteration: number;
+  attempt: number;
+  idempotencyKey: string;
+  /** `steps.<step>[i]`, `default` or `fallback`. */
+  entry: string;
+  promptHash: string;
+}
+
+/** Answers from a script: per step, optionally per iteration and attempt; scripted errors and hangs included. */
+export function createScriptedProvider(options: ScriptedProviderOptions): LlmProvider {
+  const source = options.file ?? 'script';
+  const script: Script = options.file !== undefined ? loadScript(options.file) : parseScript(options.script, source);
+  const env = options.env ?? process.env;
+  const callLog = options.callLog ?? (env.ECL_SCRIPT_CALL_LOG || undefined);
+  const now = options.now ?? (() => performance.now());
+  const used = new Map<ScriptEntry, number>();
+  const offline = script.fallback === 'offline' ? createOfflineProvider({ now }) : undefined;
+
+  const pick = (request: LlmRequest<unknown>): { entry: ScriptEntry; label: string } | undefined => {
+    const { step, iteration, attempt } = request.context;
+    const entries = script.steps[step] ?? [];
+    const index = entries.findIndex(
+      (entry) =>
+        (entry.iteration === undefined || entry.iteration === iteration) &&
+        (entry.attempt === undefined || entry.attempt === attempt) &&
+        (entry.times === undefined || (used.get(entry) ?? 0) < entry.times),
+    );
+    if (index !== -1) return { entry: entries[index]!, label: `steps.${step}[${index}]` };
+    return script.default === undefined ? undefined : { entry: script.default, label: 'default' };
+  };
+
+  return {
+    name: options.file !== undefined ? `script:${options.file}` : 'script',
+    async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
+      const started = now();
+      throwIfAborted(request.signal);
+      const { context } = request;
+      const model = script.model ?? SCRIPTED_MODEL;
+      const parts = promptParts(request as LlmRequest<unknown>, model);
+      const promptHash = hashPrompt(parts);
+      const picked = pick(request as LlmRequest<unknown>);
+      if (callLog !== undefined) {
+        const line: ScriptedCall = { workflowId: context.workflowId, step: context.step, iteration: context.iteration, attempt: context.attempt, idempotencyKey: context.idempotencyKey, entry: picked?.label ?? (offline ? 'fallback' : 'none'), promptHash };
+        // Synchronous on purpose: the line must be on disk before a crash test kills the process mid-call.
+        appendFileSync(callLog, `${JSON.stringify(line)}\n`);
+      }
+      if (picked === undefined) {
+        if (offline !== undefined) return offline.complete(request);
+        throw new LlmError('SCRIPT_EXHAUSTED', `LLM script ${source} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`);
+      }
+      const { entry, label } = picked;
+      used.set(entry, (used.get(entry) ?? 0) + 1);
+      if (entry.holdMs !== undefined) await hold(entry.holdMs, request.signal);
+      if (entry.error !== undefined) {
+        const { code, message, retryAfterMs, status } = entry.error;
+        throw new LlmError(code, message ?? `Scripted ${code} (${source} ${label}).`, { retryAfterMs, status });
+      }
+      let output: T | undefined;
+      if (request.tool !== undefined) {
+        const parsed = request.tool.schema.safeParse(entry.output);
+        if (!parsed.success) {
+          const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+          throw new LlmError('INVALID_OUTPUT', `LLM script ${source} ${label}.output is not a valid "${request.tool.name}" input: ${problems}`);
+        }
+        output = parsed.data;
+      }
+      const text = entry.text ?? (request.tool === undefined && entry.output !== undefined ? JSON.stringify(entry.output) : '');
+      const streamed = output === undefined ? text : JSON.stringify(output);
+      await emitDeltas(streamed, request.onDelta, request.signal);
+      const result: LlmResult<T> = {
+        text,
+        model: entry.model ?? model,
+        requestId: entry.requestId ?? `script-${promptHash.slice(0, 16)}`,
+        usage: entry.usage ?? { inputTokens: estimateTokens(JSON.stringify(parts)), outputTokens: estimateTokens(streamed) },
+        costUsd: entry.costUsd ?? 0,
+        latencyMs: Math.max(0, now() - started),
+        attempts: 1,
+        promptHash,
+        stopReason: entry.stopReason ?? (output === undefined ? 'end_turn' : 'tool_use'),
+      };
+      if (output !== undefined) result.output = output;
+      return result;
+    },
+  };
+}
+
+function hold(holdMs: number | 'untilAborted', signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(cancelledError(signal?.reason));
+    };
+    // "untilAborted" still arms a (very long) timer so the hanging process stays alive until it is killed.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, holdMs === 'untilAborted' ? MAX_TIMER_MS : holdMs);
+    if (signal?.aborted === true) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
