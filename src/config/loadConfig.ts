@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { ApiKeysSyntaxError, normalizeApiKeys } from './apiKeys.js';
+import { ConfigError, type ConfigProblem, type ConfigSource } from './errors.js';
+import { CONFIG_KEYS, EclConfig, type EclConfigInput, type EclConfigKey, envVariableOf } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'ecl.config.json';
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Where `ecl.config.json` is looked for; defaults to `process.cwd()`. */
+  cwd?: string;
+  /** An explicit config file (must exist); otherwise `ECL_CONFIG`, then `<cwd>/ecl.config.json` if present. */
+  file?: string;
+  /** Command-line flags: they win over everything. Undefined values are ignored. */
+  flags?: Partial<Record<EclConfigKey, unknown>>;
+}
+
+export interface LoadedConfig {
+  config: EclConfig;
+  /** Where each key's value came from, for `ecl serve`'s banner and for errors. */
+  sources: Record<EclConfigKey, ConfigSource>;
+  /** The config file read, if any. */
+  file?: string;
+}
+
+const NUMBER_KEYS: ReadonlySet<EclConfigKey> = new Set(['port', 'inspectPort', 'bodyLimitBytes', 'maxPageSize', 'maxSseClients', 'readYourWritesTimeoutMs', 'shutdownTimeoutMs']);
+
+/** Builds the one validated configuration: defaults < file < `ECL_*` env < flags. */
+export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const raw: Record<string, unknown> = {};
+  const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, { kind: 'default' }])) as Record<EclConfigKey, ConfigSource>;
+  const problems: ConfigProblem[] = [];
+  const set = (key: string, value: unknown, source: ConfigSource) => {
+    try {
+      raw[key] = key === 'apiKeys' ? normalizeApiKeys(value) : value;
+    } catch (error) {
+      if (!(error instanceof ApiKeysSyntaxError)) throw error;
+      problems.push({ key, value: '<redacted>', source, message: error.message });
+    }
+    sources[key as EclConfigKey] = source;
+  };
+
+  const file = chooseFile(options, env);
+  if (file !== undefined) {
+    const source: ConfigSource = { kind: 'file', path: file };
+    for (const [key, value] of Object.entries(readConfigFile(file))) set(key, value, source);
+  }
+  for (const key of CONFIG_KEYS) {
+    const variable = envVariableOf(key);
+    const text = env[variable];
+    if (text === undefined || text === '') continue;
+    set(key, NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text, { kind: 'env', variable });
+  }
+  for (const [key, value] of Object.entries(options.flags ?? {})) {
+    if (value !== undefined) set(key, value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+  }
+  if (problems.length > 0) throw new ConfigError('INVALID_CONFIG', problems);
+
+  const parsed = EclConfig.safeParse(raw as EclConfigInput);
+  if (!parsed.success) throw new ConfigError('INVALID_CONFIG', parsed.error.issues.map((issue) => toProblem(issue, raw, sources)));
+  const duplicate = findDuplicateKey(parsed.data);
+  if (duplicate !== undefined) {
+    throw new ConfigError('INVALID_CONFIG', [{ key: duplicate, value: '<redacted>', source: sources.apiKeys, message: 'API key ids and secrets must be unique' }]);
+  }
+  return file === undefined ? { config: parsed.data, sources } : { config: parsed.data, sources, file };
+}
+
+function chooseFile(options: LoadConfigOptions, env: Record<string, string | undefined>): string | undefined {
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? (env.ECL_CONFIG === '' ? undefined : env.ECL_CONFIG);
+  if (explicit !== undefined) return resolve(cwd, explicit);
+  const implicit = resolve(cwd, CONFIG_FILE_NAME);
+  return existsSync(implicit) ? implicit : undefined;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  const source: ConfigSource = { kind: 'file', path };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `cannot be read: ${(cause as Error).message}` }], { cause });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `is not valid JSON: ${(cause as Error).message}` }], { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError('INVALID_CONFIG', [{ key: '(file)', value: path, source, message: 'must hold one JSON object' }]);
+  }
+  return value as Record<string, unknown>;
+}
+
+function toProblem(issue: z.core.$ZodIssue, raw: Record<string, unknown>, sources: Record<EclConfigKey, ConfigSource>): ConfigProblem {
+  const [top, ...rest] = issue.path;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '?';
+    const source = raw[key] === undefined ? ({ kind: 'default' } as const) : (sources[key as EclConfigKey] ?? { kind: 'default' });
+    return { key, value: show(key, raw[key], []), source, message: `is not a configuration key (known keys: ${CONFIG_KEYS.join(', ')})` };
+  }
+  const key = String(top ?? '(config)');
+  const value = rest.reduce<unknown>((at, segment) => (typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[segment as PropertyKey] : undefined), raw[key]);
+  const path = key + rest.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`)).join('');
+  return { key: path, value: show(key, value, rest), source: sources[key as EclConfigKey] ?? { kind: 'default' }, message: issue.message };
+}
+
+function show(key: string, value: unknown, rest: readonly PropertyKey[]): string {
+  const secret = key === 'apiKey' || (key === 'apiKeys' && (rest.length < 2 || rest[rest.length - 1] === 'key'));
+  if (secret && value !== undefined) return '<redacted>';
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function findDuplicateKey(config: EclConfig): string | undefined {
+  const ids = new Set<string>();
+  const secrets = new Set<string>();
+  for (const [index, entry] of config.apiKeys.entries()) {
+    if (ids.has(entry.id) || secrets.has(entry.key)) return `apiKeys[${index}]`;
+    ids.add(entry.id);
+    secrets.add(entry.key);
+  }
+  return undefined;
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, deriveKeyId, isConfigError, loadConfig } from '../../src/config/index.js';
+
+const emptyDir = () => mkdtempSync(join(tmpdir(), 'ecl-config-'));
+const withFile = (content: unknown) => {
+  const dir = emptyDir();
+  writeFileSync(join(dir, 'ecl.config.json'), typeof content === 'string' ? content : JSON.stringify(content));
+  return dir;
+};
+const failure = (run: () => unknown): ConfigError => {
+  try {
+    run();
+  } catch (error) {
+    if (isConfigError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('uses defaults when nothing is configured', () => {
+    const { config, sources, file } = loadConfig({ env: {}, cwd: emptyDir() });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, inspectPort: 8080, apiKeys: [], bodyLimitBytes: 1024 * 1024, logFormat: 'auto' });
+    expect(sources.port).toEqual({ kind: 'default' });
+    expect(file).toBeUndefined();
+  });
+
+  it('reads ecl.config.json and lets ECL_* variables win, and flags win over both', () => {
+    const cwd = withFile({ port: 4000, host: '0.0.0.0', logLevel: 'debug' });
+    const { config, sources } = loadConfig({ env: { ECL_PORT: '5000' }, cwd, flags: { host: '127.0.0.2', store: undefined } });
+    expect(config.port).toBe(5000);
+    expect(sources.port).toEqual({ kind: 'env', variable: 'ECL_PORT' });
+    expect(config.host).toBe('127.0.0.2');
+    expect(sources.host).toEqual({ kind: 'flag', flag: '--host' });
+    expect(config.logLevel).toBe('debug');
+    expect(sources.logLevel).toEqual({ kind: 'file', path: join(cwd, 'ecl.config.json') });
+  });
+
+  it('parses ECL_API_KEYS with derived and explicit ids', () => {
+    const { config } = loadConfig({ env: { ECL_API_KEYS: 'key1=tenantA, ops:key2=tenantB' }, cwd: emptyDir() });
+    expect(config.apiKeys).toEqual([
+      { id: deriveKeyId('key1'), key: 'key1', tenant: 'tenantA' },
+      { id: 'ops', key: 'key2', tenant: 'tenantB' },
+    ]);
+  });
+
+  it('names the key, the bad value and the env variable it came from', () => {
+    const error = failure(() => loadConfig({ env: { ECL_PORT: 'eighty' }, cwd: emptyDir() }));
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.problems[0]).toMatchObject({ key: 'port', value: '"eighty"', source: { kind: 'env', variable: 'ECL_PORT' } });
+    expect(error.message).toContain('ECL_PORT');
+    expect(error.message).toContain('eighty');
+  });
+
+  it('names the file for a bad file value and for unknown keys', () => {
+    const cwd = withFile({ port: 70000, colour: 'blue' });
+    const error = failure(() => loadConfig({ env: {}, cwd }));
+    const keys = error.problems.map((p) => p.key);
+    expect(keys).toContain('port');
+    expect(keys).toContain('colour');
+    expect(error.problems.every((p) => p.source.kind === 'file')).toBe(true);
+    expect(error.message).toContain('70000');
+  });
+
+  it('never echoes a secret in an error', () => {
+    const error = failure(() => loadConfig({ env: { ECL_API_KEYS: 'supersecretvalue=bad:tenant' }, cwd: emptyDir() }));
+    expect(error.problems[0]?.key).toBe('apiKeys[0].tenant');
+    expect(error.message).not.toContain('supersecretvalue');
+    const syntax = failure(() => loadConfig({ env: { ECL_API_KEYS: 'supersecretvalue' }, cwd: emptyDir() }));
+    expect(syntax.message).not.toContain('supersecretvalue');
+    expect(syntax.problems[0]?.source).toEqual({ kind: 'env', variable: 'ECL_API_KEYS' });
+  });
+
+  it('rejects duplicate key secrets', () => {
+    const error = failure(() => loadConfig({ env: { ECL_API_KEYS: 'same=a,same=b' }, cwd: emptyDir() }));
+    expect(error.problems[0]?.key).toBe('apiKeys[1]');
+  });
+
+  it('reports malformed JSON and an explicit missing file', () => {
+    expect(failure(() => loadConfig({ env: {}, cwd: withFile('{ nope') })).code).toBe('CONFIG_FILE_UNREADABLE');
+    expect(failure(() => loadConfig({ env: { ECL_CONFIG: 'missing.json' }, cwd: emptyDir() })).code).toBe('CONFIG_FILE_UNREADABLE');
+  });
+});
