@@ -1,0 +1,82 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'winston';
+import { EventStoreError } from './errors.js';
+import { createMemoryEventStore } from './memoryEventStore.js';
+import type { EventStore } from './types.js';
+
+/** Where `ecl` keeps its log when no `--store` is given: an embedded SQLite file under the working folder. */
+export const DEFAULT_STORE_URL = 'sqlite:./.ecl/ecl.db';
+
+export interface OpenEventStoreOptions {
+  logger?: Logger;
+  /** Largest append accepted, in bytes of type + data + metadata (default 1 MiB, as KurrentDB). */
+  maxAppendBytes?: number;
+  /** How often a store looks for commits made by other processes (sqlite; default 50 ms). */
+  pollIntervalMs?: number;
+  /** SQLite durability: FULL (default) fsyncs every commit; NORMAL may lose the last commits on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a SQLite write waits for another process's lock before failing as STORE_UNAVAILABLE (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+interface KurrentDbModule {
+  openKurrentDbEventStore: (url: string, options?: OpenEventStoreOptions) => Promise<EventStore>;
+}
+
+/**
+ * Opens the store a URL names: `memory:`, `sqlite:<path>` (relative to the working folder or
+ * absolute; its folder is created), `kurrentdb://…` or `esdb://…`.
+ */
+export async function openEventStore(url: string = DEFAULT_STORE_URL, options: OpenEventStoreOptions = {}): Promise<EventStore> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'memory':
+      if (url.length > 'memory:'.length) throw invalidUrl(url, 'memory: takes no path');
+      return createMemoryEventStore({ maxAppendBytes: options.maxAppendBytes });
+    case 'sqlite':
+      return openSqlite(url, options);
+    case 'kurrentdb':
+    case 'esdb':
+    case 'esdb+discover':
+    case 'kurrentdb+discover':
+      return (await loadKurrentDb(url)).openKurrentDbEventStore(url, options);
+    default:
+      throw invalidUrl(url, 'use memory:, sqlite:<path>, kurrentdb://host:port or esdb://host:port');
+  }
+}
+
+/** `sqlite:<path>`, `sqlite://<path>` and `sqlite:///abs/path` all name a file path. */
+export function sqlitePathOf(url: string): string {
+  let path = url.slice('sqlite:'.length);
+  if (path.startsWith('//')) path = path.slice(2);
+  if (path.length === 0) throw invalidUrl(url, 'sqlite: needs a file path, e.g. sqlite:./.ecl/ecl.db');
+  return resolve(path);
+}
+
+async function openSqlite(url: string, options: OpenEventStoreOptions): Promise<EventStore> {
+  const path = sqlitePathOf(url);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw invalidUrl(url, `cannot create folder ${dirname(path)}`, error);
+  }
+  const { openSqliteEventStore } = await import('./sqlite/openSqliteEventStore.js');
+  return openSqliteEventStore(path, { ...options, url });
+}
+
+// The KurrentDB client is heavy; it is loaded only when a kurrentdb:// or esdb:// URL is opened.
+async function loadKurrentDb(url: string): Promise<KurrentDbModule> {
+  const specifier: string = './kurrentdb/index.js';
+  try {
+    return (await import(specifier)) as KurrentDbModule;
+  } catch (error) {
+    throw invalidUrl(url, 'the KurrentDB adapter could not be loaded', error);
+  }
+}
+
+// Credentials in a URL's user-info never reach an error message or a log.
+const redact = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
+
+const invalidUrl = (url: string, reason: string, cause?: unknown): EventStoreError =>
+  new EventStoreError('INVALID_STORE_URL', `Cannot open event store "${redact(url)}": ${reason}`, { cause });
