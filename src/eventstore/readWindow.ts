@@ -29,8 +29,8 @@ export function selectAll<T extends { stream: string }>(log: readonly T[], optio
   return walk(log, start, backwards, limitOf(options.limit), streamFilter(options.filter?.streamPrefixes));
 }
 
-/** A predicate for the `streamPrefixes` filter; undefined when nothing is filtered. */
+/** A predicate for the `streamPrefixes` filter; undefined when nothing is filtered (no list, or an empty one). */
 export function streamFilter(prefixes: readonly string[] | undefined): ((item: { stream: string }) => boolean) | undefined {
-  if (prefixes === undefined) return undefined;
+  if (prefixes === undefined || prefixes.length === 0) return undefined;
   return (item) => prefixes.some((prefix) => item.stream.startsWith(prefix));
 }

@@ -1,0 +1,43 @@
+import type { Database } from 'better-sqlite3';
+import { EventStoreError } from '../errors.js';
+
+/** Each entry upgrades the schema by one version; `PRAGMA user_version` records how far a file has come. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     position INTEGER PRIMARY KEY,
+     stream   TEXT    NOT NULL,
+     revision INTEGER NOT NULL,
+     id       TEXT    NOT NULL,
+     type     TEXT    NOT NULL,
+     data     TEXT    NOT NULL,
+     metadata TEXT    NOT NULL,
+     created  INTEGER NOT NULL
+   );
+   CREATE UNIQUE INDEX events_stream_revision ON events (stream, revision);
+   CREATE UNIQUE INDEX events_id ON events (id);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface ConnectionSettings {
+  synchronous: 'FULL' | 'NORMAL';
+  busyTimeoutMs: number;
+}
+
+/**
+ * Sets the connection up (WAL, durability, lock wait) and brings the schema to the current version.
+ * The migration runs under BEGIN IMMEDIATE, so two processes opening a new file at once create it once.
+ */
+export function prepareDatabase(db: Database, settings: ConnectionSettings): void {
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs))}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${settings.synchronous}`);
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new EventStoreError('INVALID_STORE_URL', `The file was written by a newer ECL (schema ${version}; this one knows ${SCHEMA_VERSION})`);
+    }
+    for (let next = version; next < SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!);
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,80 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { EventMetadata, JsonValue, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../types.js';
+
+const COLUMNS = 'position, stream, revision, id, type, data, metadata, created';
+type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, created: number];
+
+// SQLite reads LIMIT -1 as "no limit".
+const limitOf = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)));
+// Positions and revisions are far below 2^53 in any real file; numbers avoid BigInt work per row.
+const MAX = Number.MAX_SAFE_INTEGER;
+
+const toRecorded = (row: Row): RecordedEvent => ({
+  id: row[3],
+  stream: row[1],
+  type: row[4],
+  revision: row[2],
+  position: BigInt(row[0]),
+  data: JSON.parse(row[5]) as JsonValue,
+  metadata: JSON.parse(row[6]) as EventMetadata,
+  created: new Date(row[7]),
+});
+
+export interface SqliteReader {
+  readStream(stream: string, options: ReadStreamOptions): RecordedEvent[];
+  readAll(options: ReadAllOptions): RecordedEvent[];
+  headPosition(): bigint | null;
+}
+
+/** Reads with prepared statements returning raw rows; JSON is parsed once per event, nothing else. */
+export function createSqliteReader(db: Database): SqliteReader {
+  const raw = (sql: string): Statement<unknown[], Row> => db.prepare<unknown[], Row>(sql).raw(true);
+  const streamForwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
+  const streamBackwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
+  const head = db.prepare<[], number | null>('SELECT max(position) FROM events').pluck();
+  const allStatements = new Map<string, Statement<unknown[], Row>>();
+
+  const allStatement = (backwards: boolean, prefixes: number): Statement<unknown[], Row> => {
+    const key = `${backwards ? 'b' : 'f'}${prefixes}`;
+    let statement = allStatements.get(key);
+    if (statement === undefined) {
+      // substr counts characters, as the bound prefix length does (code points, not UTF-16 units).
+      const filter = prefixes === 0 ? '' : ` AND (${Array.from({ length: prefixes }, () => 'substr(stream, 1, ?) = ?').join(' OR ')})`;
+      statement = raw(
+        `SELECT ${COLUMNS} FROM events WHERE position ${backwards ? '<=' : '>='} ?${filter} ORDER BY position ${backwards ? 'DESC' : ''} LIMIT ?`,
+      );
+      allStatements.set(key, statement);
+    }
+    return statement;
+  };
+
+  return {
+    readStream(stream, options) {
+      const backwards = options.direction === 'backwards';
+      const from = options.from ?? (backwards ? 'end' : 'start');
+      const limit = limitOf(options.limit);
+      if (backwards) {
+        const start = from === 'end' ? MAX : from === 'start' ? 0 : from;
+        return streamBackwards.all(stream, start, limit).map(toRecorded);
+      }
+      const start = from === 'start' ? 0 : from === 'end' ? MAX : from;
+      return streamForwards.all(stream, start, limit).map(toRecorded);
+    },
+
+    readAll(options) {
+      const backwards = options.direction === 'backwards';
+      const from = options.fromPosition ?? (backwards ? 'end' : 'start');
+      const start = from === 'start' ? 0 : from === 'end' ? MAX : Number(from);
+      const prefixes = options.filter?.streamPrefixes ?? [];
+      const filterArgs = prefixes.flatMap((prefix) => [[...prefix].length, prefix]);
+      return allStatement(backwards, prefixes.length)
+        .all(start, ...filterArgs, limitOf(options.limit))
+        .map(toRecorded);
+    },
+
+    headPosition() {
+      const position = head.get();
+      return position === null || position === undefined ? null : BigInt(position);
+    },
+  };
+}
