@@ -1,0 +1,119 @@
+import type { JsonValue } from '../eventstore/index.js';
+import type { DecodedEvent } from './decodeEvent.js';
+
+/** One readable line of a workflow's history: enough to answer "why did it do that". */
+export interface AuditEntry {
+  workflowId: string;
+  revision: number;
+  position: number;
+  at: string;
+  type: string;
+  step: string | null;
+  iteration: number | null;
+  attempt: number | null;
+  sender: string;
+  verdict: string | null;
+  feedback: string | null;
+  model: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: number | null;
+  latencyMs: number | null;
+  promptHash: string | null;
+  /** Payload version as stored (before upcasting). */
+  payloadVersion: number;
+  summary: string;
+}
+
+const preview = (value: JsonValue, max = 80): string => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+};
+
+/** A review step's output carries `verdict` and `feedback`; other outputs do not. */
+function reviewOf(output: JsonValue): { verdict: string | null; feedback: string | null } {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return { verdict: null, feedback: null };
+  return {
+    verdict: typeof output.verdict === 'string' ? output.verdict : null,
+    feedback: typeof output.feedback === 'string' ? output.feedback : null,
+  };
+}
+
+export function auditEntryOf({ workflowId, revision, position, event, metadata, storedVersion }: DecodedEvent): AuditEntry {
+  const entry: AuditEntry = {
+    workflowId,
+    revision,
+    position: Number(position),
+    at: metadata.at,
+    type: event.type,
+    step: metadata.step ?? null,
+    iteration: metadata.iteration ?? null,
+    attempt: metadata.attempt ?? null,
+    sender: metadata.sender,
+    verdict: null,
+    feedback: null,
+    model: null,
+    inputTokens: null,
+    outputTokens: null,
+    costUsd: null,
+    latencyMs: null,
+    promptHash: null,
+    payloadVersion: storedVersion,
+    summary: '',
+  };
+  const withLlm = (llm: { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number; promptHash: string } | undefined) => {
+    if (llm === undefined) return;
+    Object.assign(entry, { model: llm.model, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens, costUsd: llm.costUsd, latencyMs: llm.latencyMs, promptHash: llm.promptHash });
+  };
+  switch (event.type) {
+    case 'WorkflowStarted':
+      entry.summary = `started ${event.data.definition} v${event.data.version}`;
+      break;
+    case 'StepStarted':
+      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt });
+      entry.summary = `${event.data.step} started`;
+      break;
+    case 'StepCompleted': {
+      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt }, reviewOf(event.data.output));
+      withLlm(event.data.llm);
+      const what = entry.verdict !== null ? `verdict ${entry.verdict}` : event.data.artifact !== undefined ? `artifact ${event.data.artifact.hash.slice(0, 12)} (${event.data.artifact.bytes} bytes)` : preview(event.data.output);
+      entry.summary = `${event.data.step} completed: ${what}`;
+      break;
+    }
+    case 'StepFailed':
+      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt });
+      withLlm(event.data.llm);
+      entry.summary = `${event.data.step} failed: ${event.data.error.code}: ${event.data.error.message}${event.data.error.retryable ? ' (retryable)' : ''}`;
+      break;
+    case 'RevisionRequested':
+      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, verdict: event.data.verdict, feedback: event.data.feedback });
+      entry.summary = `${event.data.by} sent ${event.data.step} back for revision`;
+      break;
+    case 'IterationCapReached':
+      Object.assign(entry, { step: event.data.step, iteration: event.data.iterations });
+      entry.summary = `${event.data.step} reached its cap (${event.data.iterations}/${event.data.maxIterations}); policy ${event.data.policy}`;
+      break;
+    case 'BudgetExceeded':
+      entry.step = event.data.step;
+      entry.summary = `${event.data.step} exceeded its ${event.data.limit} budget (${event.data.used}/${event.data.max}); policy ${event.data.policy}`;
+      break;
+    case 'HumanInputRequested':
+      entry.step = event.data.step;
+      entry.summary = `waiting for a human at ${event.data.step}: ${event.data.reason} (accepts ${event.data.accepts.join(', ')})`;
+      break;
+    case 'HumanDecisionReceived':
+      Object.assign(entry, { step: event.data.step, verdict: event.data.decision, feedback: event.data.feedback ?? null });
+      entry.summary = `human decided ${event.data.decision} at ${event.data.step}`;
+      break;
+    case 'WorkflowCompleted':
+      entry.summary = event.data.artifact !== undefined ? `completed: artifact ${event.data.artifact.path ?? event.data.artifact.hash.slice(0, 12)}` : `completed: ${preview(event.data.output)}`;
+      break;
+    case 'WorkflowFailed':
+      entry.summary = `failed: ${event.data.reason}`;
+      break;
+    case 'WorkflowCancelled':
+      entry.summary = `cancelled: ${event.data.reason}`;
+      break;
+  }
+  return entry;
+}

@@ -1,0 +1,46 @@
+import type { Database } from 'better-sqlite3';
+import { auditEntryOf, type AuditEntry } from './auditEntry.js';
+import type { ReadModel, ReadModelApplier } from './readModel.js';
+
+const FIELDS = [
+  ['workflow_id', 'workflowId'], ['revision', 'revision'], ['position', 'position'], ['at', 'at'], ['type', 'type'],
+  ['step', 'step'], ['iteration', 'iteration'], ['attempt', 'attempt'], ['sender', 'sender'], ['verdict', 'verdict'],
+  ['feedback', 'feedback'], ['model', 'model'], ['input_tokens', 'inputTokens'], ['output_tokens', 'outputTokens'],
+  ['cost_usd', 'costUsd'], ['latency_ms', 'latencyMs'], ['prompt_hash', 'promptHash'], ['payload_version', 'payloadVersion'],
+  ['summary', 'summary'],
+] as const satisfies readonly (readonly [string, keyof AuditEntry])[];
+
+/** `SELECT` list that returns rows shaped as `AuditEntry`. */
+export const AUDIT_SELECT = FIELDS.map(([column, field]) => `${column} AS ${field}`).join(', ');
+
+export const auditReadModel: ReadModel = {
+  name: 'audit',
+  schemaVersion: 1,
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS audit_entries (
+        workflow_id TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL,
+        step TEXT, iteration INTEGER, attempt INTEGER, sender TEXT NOT NULL, verdict TEXT, feedback TEXT, model TEXT,
+        input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, latency_ms REAL, prompt_hash TEXT,
+        payload_version INTEGER NOT NULL, summary TEXT NOT NULL,
+        PRIMARY KEY (workflow_id, revision)
+      ) WITHOUT ROWID;
+    `);
+  },
+  drop(db) {
+    db.exec('DROP TABLE IF EXISTS audit_entries');
+  },
+  createApplier: (db) => createAuditApplier(db),
+};
+
+function createAuditApplier(db: Database): ReadModelApplier {
+  // OR IGNORE: an entry is keyed by (workflow, revision), so a second application is a no-op.
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')}) VALUES (${FIELDS.map(([, field]) => `@${field}`).join(', ')})`,
+  );
+  return {
+    apply: (decoded) => void insert.run(auditEntryOf(decoded)),
+    flush: () => undefined,
+    abort: () => undefined,
+  };
+}

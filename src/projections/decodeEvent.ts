@@ -1,0 +1,47 @@
+import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
+import { WorkflowEvent, WorkflowEventMetadata, isWorkflowEventType } from '../machines/events.js';
+import type { UpcasterRegistry } from './upcasters.js';
+
+/** A recorded workflow event, upcast to today's payload version and validated. */
+export interface DecodedEvent {
+  workflowId: string;
+  revision: number;
+  position: bigint;
+  event: WorkflowEvent;
+  metadata: WorkflowEventMetadata;
+  /** Payload version as stored, before upcasting. */
+  storedVersion: number;
+  recorded: RecordedEvent;
+}
+
+/** Why an event was skipped rather than applied: counted, never fatal. */
+export type SkipReason = 'not_a_workflow_stream' | 'unknown_type' | 'newer_version' | 'no_upcaster' | 'invalid_payload' | 'invalid_metadata';
+
+export type DecodeResult = { ok: true; decoded: DecodedEvent } | { ok: false; reason: SkipReason; detail: string };
+
+export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry): DecodeResult {
+  const workflowId = workflowIdOf(recorded.stream);
+  if (workflowId === undefined) return { ok: false, reason: 'not_a_workflow_stream', detail: recorded.stream };
+  if (!isWorkflowEventType(recorded.type)) return { ok: false, reason: 'unknown_type', detail: recorded.type };
+  const upcast = upcasters.upcast(recorded.type, recorded.data);
+  if (!upcast.ok) {
+    const reason = upcast.reason === 'newer_version' ? 'newer_version' : upcast.reason === 'no_upcaster' ? 'no_upcaster' : 'invalid_payload';
+    return { ok: false, reason, detail: `${recorded.type} v${upcast.version}` };
+  }
+  const event = WorkflowEvent.safeParse({ type: recorded.type, data: upcast.data });
+  if (!event.success) return { ok: false, reason: 'invalid_payload', detail: `${recorded.type}: ${event.error.issues[0]?.message ?? 'invalid'}` };
+  const metadata = WorkflowEventMetadata.safeParse(recorded.metadata);
+  if (!metadata.success) return { ok: false, reason: 'invalid_metadata', detail: `${recorded.type}: ${metadata.error.issues[0]?.message ?? 'invalid'}` };
+  return {
+    ok: true,
+    decoded: {
+      workflowId,
+      revision: recorded.revision,
+      position: recorded.position,
+      event: event.data,
+      metadata: metadata.data,
+      storedVersion: upcast.fromVersion,
+      recorded,
+    },
+  };
+}

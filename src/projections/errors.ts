@@ -1,0 +1,21 @@
+export type ProjectionErrorCode = 'PROJECTION_TIMEOUT' | 'PROJECTION_STOPPED' | 'WORKFLOW_NOT_FOUND' | 'DEFINITION_NOT_REGISTERED' | 'INVALID_HISTORY';
+
+/** Base of every error the projections and replay raise. Check with the `isX` guards, not `instanceof`. */
+export class ProjectionError extends Error {
+  readonly code: ProjectionErrorCode;
+
+  constructor(code: ProjectionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProjectionError';
+    this.code = code;
+  }
+}
+
+const hasCode = (error: unknown, code: ProjectionErrorCode): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+
+export const isProjectionTimeout = (error: unknown): error is ProjectionError => hasCode(error, 'PROJECTION_TIMEOUT');
+export const isProjectionStopped = (error: unknown): error is ProjectionError => hasCode(error, 'PROJECTION_STOPPED');
+export const isWorkflowNotFound = (error: unknown): error is ProjectionError => hasCode(error, 'WORKFLOW_NOT_FOUND');
+export const isDefinitionNotRegistered = (error: unknown): error is ProjectionError => hasCode(error, 'DEFINITION_NOT_REGISTERED');
+export const isInvalidHistory = (error: unknown): error is ProjectionError => hasCode(error, 'INVALID_HISTORY');

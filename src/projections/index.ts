@@ -1,0 +1,29 @@
+export { createProjectionRunner, WORKFLOW_FILTER } from './projectionRunner.js';
+export type { BatchResult, CatchUpOptions, CatchUpProgress, Lag, ProjectionRunner, ProjectionRunnerOptions } from './projectionRunner.js';
+export { openProjectionDatabase, projectionDatabasePathFor } from './projectionDatabase.js';
+export type { ProjectionDatabase } from './projectionDatabase.js';
+export { createProjectionQueries } from './projectionQueries.js';
+export type { ListWorkflowsOptions, ProjectionQueries, ProjectionQueriesOptions, WorkflowPage } from './projectionQueries.js';
+export { WORKFLOW_STATUSES, blockedReason } from './statusQueries.js';
+export type { IsRegistered, WorkflowStatus, WorkflowStatusValue } from './statusQueries.js';
+export type { AuditEntry } from './auditEntry.js';
+export type { DurationSummary, MetricsSummary, UsageTotals } from './metricsQueries.js';
+export type { ReadModel, ReadModelApplier } from './readModel.js';
+export { DEFAULT_READ_MODELS } from './readModels.js';
+export { auditReadModel } from './auditReadModel.js';
+export { metricsReadModel } from './metricsReadModel.js';
+export { statusReadModel } from './statusReadModel.js';
+export { decodeEvent } from './decodeEvent.js';
+export type { DecodedEvent, DecodeResult, SkipReason } from './decodeEvent.js';
+export type { SkipCount } from './checkpointStore.js';
+export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from './upcasters.js';
+export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcasters.js';
+export {
+  ProjectionError,
+  isDefinitionNotRegistered,
+  isInvalidHistory,
+  isProjectionStopped,
+  isProjectionTimeout,
+  isWorkflowNotFound,
+} from './errors.js';
+export type { ProjectionErrorCode } from './errors.js';

@@ -1,0 +1,90 @@
+import type { ProjectionDatabase } from './projectionDatabase.js';
+import { percentile } from './percentile.js';
+import { effectiveStatusSql, type IsRegistered } from './statusQueries.js';
+
+export interface UsageTotals {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface DurationSummary {
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export interface MetricsSummary {
+  workflows: {
+    total: number;
+    byStatus: Record<string, number>;
+    byDefinition: Record<string, { total: number; byStatus: Record<string, number> }>;
+  };
+  usage: {
+    total: UsageTotals;
+    byDefinition: (UsageTotals & { definition: string })[];
+    byStep: (UsageTotals & { definition: string; step: string })[];
+    byModel: (UsageTotals & { model: string })[];
+  };
+  revisions: { definition: string; step: string; revisions: number; workflows: number }[];
+  durations: {
+    steps: (DurationSummary & { definition: string; step: string })[];
+    workflows: (DurationSummary & { definition: string })[];
+  };
+}
+
+const USAGE = 'COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd';
+
+/** Groups rows sorted by key then value into nearest-rank p50/p95 per key. */
+function durationsByKey<R extends { value: number }, K extends object>(rows: readonly R[], keyOf: (row: R) => K): (DurationSummary & K)[] {
+  const groups = new Map<string, { key: K; values: number[] }>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const id = JSON.stringify(key);
+    let group = groups.get(id);
+    if (group === undefined) groups.set(id, (group = { key, values: [] }));
+    group.values.push(row.value);
+  }
+  return [...groups.values()].map(({ key, values }) => ({ ...key, count: values.length, p50Ms: percentile(values, 50) ?? null, p95Ms: percentile(values, 95) ?? null }));
+}
+
+export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegistered): MetricsSummary {
+  const status = effectiveStatusSql(db, isRegistered);
+  const counts = db
+    .prepare<string[], { definition: string; status: string; n: number }>(`SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status GROUP BY 1, 2 ORDER BY 1, 2`)
+    .all(...status.params);
+  const workflows: MetricsSummary['workflows'] = { total: 0, byStatus: {}, byDefinition: {} };
+  for (const { definition, status: value, n } of counts) {
+    workflows.total += n;
+    workflows.byStatus[value] = (workflows.byStatus[value] ?? 0) + n;
+    const perDefinition = (workflows.byDefinition[definition] ??= { total: 0, byStatus: {} });
+    perDefinition.total += n;
+    perDefinition.byStatus[value] = n;
+  }
+  const all = <T>(sql: string): T[] => db.prepare<[], T>(sql).all();
+  return {
+    workflows,
+    usage: {
+      total: all<UsageTotals>(`SELECT ${USAGE} FROM metrics_llm`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      byDefinition: all(`SELECT definition, ${USAGE} FROM metrics_llm GROUP BY definition ORDER BY definition`),
+      byStep: all(`SELECT definition, step, ${USAGE} FROM metrics_llm GROUP BY definition, step ORDER BY definition, step`),
+      byModel: all(`SELECT model, ${USAGE} FROM metrics_llm GROUP BY model ORDER BY model`),
+    },
+    revisions: all(
+      'SELECT definition, step, COUNT(*) AS revisions, COUNT(DISTINCT workflow_id) AS workflows FROM metrics_revisions GROUP BY definition, step ORDER BY definition, step',
+    ),
+    durations: {
+      steps: durationsByKey(
+        all<{ definition: string; step: string; value: number }>('SELECT definition, step, duration_ms AS value FROM metrics_step_durations ORDER BY definition, step, duration_ms'),
+        ({ definition, step }) => ({ definition, step }),
+      ),
+      workflows: durationsByKey(
+        all<{ definition: string; value: number }>(
+          'SELECT definition, ended_ms - started_ms AS value FROM metrics_workflows WHERE ended_ms IS NOT NULL ORDER BY definition, value',
+        ),
+        ({ definition }) => ({ definition }),
+      ),
+    },
+  };
+}

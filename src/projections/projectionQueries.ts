@@ -1,0 +1,72 @@
+import { AUDIT_SELECT } from './auditReadModel.js';
+import type { AuditEntry } from './auditEntry.js';
+import { metricsSummary, type MetricsSummary } from './metricsQueries.js';
+import type { ProjectionDatabase } from './projectionDatabase.js';
+import type { StatusRow } from './statusReadModel.js';
+import { effectiveStatusSql, toWorkflowStatus, type IsRegistered, type WorkflowStatus, type WorkflowStatusValue } from './statusQueries.js';
+
+export interface ListWorkflowsOptions {
+  status?: WorkflowStatusValue;
+  definition?: string;
+  tenant?: string;
+  /** At most this many (default 50, at most 1000). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface WorkflowPage {
+  items: WorkflowStatus[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface ProjectionQueries {
+  getStatus(workflowId: string): WorkflowStatus | undefined;
+  /** Newest first. */
+  listWorkflows(options?: ListWorkflowsOptions): WorkflowPage;
+  /** Every recorded event of the workflow as a readable entry, in revision order. */
+  getAudit(workflowId: string): AuditEntry[];
+  metricsSummary(): MetricsSummary;
+}
+
+export interface ProjectionQueriesOptions {
+  isRegistered?: IsRegistered;
+}
+
+export function createProjectionQueries(db: ProjectionDatabase, options: ProjectionQueriesOptions = {}): ProjectionQueries {
+  const { isRegistered } = options;
+  const audit = db.prepare<[string], AuditEntry>(`SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id = ? ORDER BY revision`);
+  return {
+    getStatus(workflowId) {
+      const status = effectiveStatusSql(db, isRegistered);
+      const row = db
+        .prepare<string[], StatusRow & { effective_status: string }>(`SELECT *, ${status.sql} AS effective_status FROM workflow_status WHERE workflow_id = ?`)
+        .get(...status.params, workflowId);
+      return row === undefined ? undefined : toWorkflowStatus(row);
+    },
+    listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
+      const status = effectiveStatusSql(db, isRegistered);
+      const where: string[] = [];
+      const params: (string | number)[] = [...status.params];
+      if (wanted !== undefined) {
+        where.push(`${status.sql} = ?`);
+        params.push(...status.params, wanted);
+      }
+      if (definition !== undefined) where.push('definition = ?'), params.push(definition);
+      if (tenant !== undefined) where.push('tenant = ?'), params.push(tenant);
+      if (cursor !== undefined) where.push('started_position < ?'), params.push(Number(cursor));
+      const size = Math.min(Math.max(1, Math.floor(limit)), 1000);
+      const rows = db
+        .prepare<(string | number)[], StatusRow & { effective_status: string }>(
+          `SELECT *, ${status.sql} AS effective_status FROM workflow_status ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_position DESC LIMIT ?`,
+        )
+        .all(...params, size + 1);
+      const items = rows.slice(0, size).map(toWorkflowStatus);
+      const last = rows.length > size ? rows[size - 1] : undefined;
+      return last === undefined ? { items } : { items, nextCursor: String(last.started_position) };
+    },
+    getAudit: (workflowId) => audit.all(workflowId),
+    metricsSummary: () => metricsSummary(db, isRegistered),
+  };
+}

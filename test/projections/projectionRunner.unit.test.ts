@@ -1,0 +1,126 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryEventStore } from '../../src/eventstore/memoryEventStore.js';
+import type { EventStore } from '../../src/eventstore/index.js';
+import {
+  createProjectionQueries,
+  createProjectionRunner,
+  isProjectionStopped,
+  isProjectionTimeout,
+  openProjectionDatabase,
+} from '../../src/projections/index.js';
+import { briefHistory, createHistory, type History } from './support/historyBuilder.js';
+import { dumpReadModels } from './support/projectionSpec.js';
+
+const append = async (store: EventStore, ...histories: History[]) => {
+  let position = 0n;
+  for (const history of histories) position = (await store.append(history.stream, history.events, { expectedRevision: 'no_stream' })).position;
+  return position;
+};
+
+describe('projection runner', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  const setup = (batchSize = 5) => {
+    const store = createMemoryEventStore();
+    const db = openProjectionDatabase(':memory:');
+    const runner = createProjectionRunner({ store, db, batchSize });
+    cleanup.push(() => store.close(), () => void db.close(), () => runner.stop().catch(() => undefined));
+    return { store, db, runner, queries: createProjectionQueries(db) };
+  };
+
+  it('catches up from the log in batches, reporting progress, and ignores non-workflow streams', async () => {
+    const { store, runner, queries } = setup(4);
+    await store.append('ecl.other-1', [{ type: 'Noise', data: {} }]);
+    const head = await append(store, briefHistory('w1'), briefHistory('w2'));
+    const progress: number[] = [];
+    const result = await runner.catchUp({ onProgress: ({ processed }) => progress.push(processed) });
+    expect(result).toEqual({ processed: 30, checkpoint: head, head });
+    expect(progress).toEqual([4, 8, 12, 16, 20, 24, 28, 30]);
+    expect(queries.getStatus('w2')?.status).toBe('completed');
+    expect(runner.skipped()).toEqual([]);
+    expect(await runner.lag()).toEqual({ head, checkpoint: head, positions: 0n });
+  });
+
+  it('reports lag as positions between the newest workflow event and the checkpoint', async () => {
+    const { store, runner } = setup();
+    expect(await runner.lag()).toEqual({ head: null, checkpoint: null, positions: 0n });
+    const head = await append(store, briefHistory('w1'));
+    expect((await runner.lag()).positions).toBe(head + 1n);
+    runner.applyEvents((await store.readAll({ limit: 10 })));
+    expect(await runner.lag()).toEqual({ head, checkpoint: 10n, positions: head - 10n });
+  });
+
+  it('follows the log live; waitFor resolves once the checkpoint reaches a position', async () => {
+    const { store, runner, queries } = setup(3);
+    runner.start();
+    const position = await append(store, briefHistory('live-1', { finish: false }));
+    await runner.waitFor(position);
+    expect(runner.checkpoint()).toBe(position);
+    expect(queries.getStatus('live-1')?.status).toBe('running');
+    const done = await store.append('ecl.workflow-live-1', createHistory({ workflowId: 'live-1' }).completed('ok').events);
+    await runner.waitFor(done.position);
+    expect(queries.getStatus('live-1')?.status).toBe('completed');
+  });
+
+  it('times out waiting for a position never reached, and fails waiters when stopped', async () => {
+    const { runner } = setup();
+    await expect(runner.waitFor(5n, { timeoutMs: 10 })).rejects.toSatisfy(isProjectionTimeout);
+    runner.start();
+    const waiting = runner.waitFor(5n, { timeoutMs: 60_000 });
+    await runner.stop();
+    await expect(waiting).rejects.toSatisfy(isProjectionStopped);
+  });
+
+  it('applies each event once even when two runners share the database', async () => {
+    const { store, db, runner } = setup(4);
+    const other = createProjectionRunner({ store, db, batchSize: 3 });
+    const head = await append(store, briefHistory('s1'), briefHistory('s2', { revisions: 3 }));
+    runner.start();
+    other.start();
+    await Promise.all([runner.waitFor(head), other.waitFor(head)]);
+    await other.stop();
+    const audit = db.prepare<[], { n: number; keys: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT workflow_id || '/' || revision) AS keys FROM audit_entries").get();
+    expect(audit).toEqual({ n: 40, keys: 40 });
+  });
+
+  it('rebuilds from zero to the same read models, with progress', async () => {
+    const { store, db, runner } = setup(7);
+    await append(store, briefHistory('r1'), briefHistory('r2', { finish: false }), briefHistory('r3', { revisions: 4 }));
+    await runner.catchUp();
+    const before = dumpReadModels(db);
+    db.exec("UPDATE workflow_status SET status = 'failed'");
+    const seen: number[] = [];
+    const result = await runner.rebuild({ onProgress: ({ processed }) => seen.push(processed) });
+    expect(result.processed).toBe(15 + 12 + 30);
+    expect(seen.at(-1)).toBe(57);
+    expect(dumpReadModels(db)).toEqual(before);
+  });
+
+  it('a live runner notices a rebuild made by another and follows the log again from the new checkpoint', async () => {
+    const { store, db, runner } = setup(4);
+    runner.start();
+    await runner.waitFor(await append(store, briefHistory('g1')));
+    const rebuilder = createProjectionRunner({ store, db });
+    await rebuilder.rebuild();
+    const position = await append(store, briefHistory('g2'));
+    await runner.waitFor(position);
+    const audit = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM audit_entries').get();
+    expect(audit?.n).toBe(30);
+    const fresh = openProjectionDatabase(':memory:');
+    await createProjectionRunner({ store, db: fresh }).catchUp();
+    expect(dumpReadModels(db)).toEqual(dumpReadModels(fresh));
+  });
+
+  it('upcasts a v0 StepCompleted on read', async () => {
+    const { store, runner, queries } = setup();
+    const history = createHistory({ workflowId: 'legacy' }).started().stepStarted('draft');
+    history.add('StepCompleted', { step: 'draft', iteration: 1, result: 'old draft', usage: { model: 'claude-2', tokensIn: 7, tokensOut: 9, costUsd: 0.25, latencyMs: 40, promptHash: 'h0' } }, { step: 'draft' }, null);
+    await append(store, history);
+    await runner.catchUp();
+    expect(queries.getAudit('legacy').at(-1)).toMatchObject({ payloadVersion: 0, model: 'claude-2', inputTokens: 7, outputTokens: 9, costUsd: 0.25, summary: 'draft completed: old draft' });
+    expect(runner.skipped()).toEqual([]);
+  });
+});
+

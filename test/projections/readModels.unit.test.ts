@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { blockedReason } from '../../src/projections/index.js';
+import { briefHistory, createHistory, llmUsage, recordedFrom } from './support/historyBuilder.js';
+import { givenHistories } from './support/projectionSpec.js';
+
+describe('status read model', () => {
+  it('given a completed brief run, then it is completed with its artifact and the iterations per step', () => {
+    givenHistories([briefHistory('wf-1', { tenant: 'acme' })]).then((queries) => {
+      const status = queries.getStatus('wf-1');
+      expect(status).toMatchObject({
+        workflowId: 'wf-1',
+        tenant: 'acme',
+        definition: 'brief',
+        version: 1,
+        status: 'completed',
+        currentStep: 'load',
+        iterations: { extract: 1, draft: 2, review: 2, load: 1 },
+        revision: 14,
+        output: 'the brief',
+        artifact: { path: 'wf-1/brief.md', bytes: 42 },
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:14.000Z',
+      });
+    });
+  });
+
+  it('given a run still reviewing, then it is running on the review step with the state value recorded last', () => {
+    givenHistories([briefHistory('wf-2', { revisions: 0, finish: false })]).then((queries) => {
+      expect(queries.getStatus('wf-2')).toMatchObject({ status: 'running', currentStep: 'review', state: 'review', iterations: { draft: 1, review: 1 } });
+    });
+  });
+
+  it('given a request for a human, then waiting with the reason; a decision makes it running again', () => {
+    const history = createHistory({ workflowId: 'wf-h' }).started().stepStarted('draft').capReached('draft', 3, 'escalate').humanInputRequested('draft', 'cap of 3 reached');
+    givenHistories([history]).then((queries) => {
+      expect(queries.getStatus('wf-h')).toMatchObject({ status: 'waiting', reason: 'cap of 3 reached', currentStep: 'draft' });
+    });
+    history.humanDecision('draft', 'approve', 'key-ops', 'fine as is');
+    givenHistories([history]).then((queries) => {
+      expect(queries.getStatus('wf-h')).toMatchObject({ status: 'running', reason: 'human decision at draft: approve (fine as is)' });
+    });
+  });
+
+  it('given failures and a cancellation, then failed with error and reason, cancelled with reason', () => {
+    const failed = createHistory({ workflowId: 'wf-f' }).started().stepStarted('extract').stepFailed('extract', 1, 1, 'INVALID_OUTPUT', false).failed('extract failed');
+    const cancelled = createHistory({ workflowId: 'wf-c' }).started().stepStarted('extract').cancelled('no longer needed');
+    givenHistories([failed, cancelled]).then((queries) => {
+      expect(queries.getStatus('wf-f')).toMatchObject({ status: 'failed', reason: 'extract failed', error: { code: 'INVALID_OUTPUT', retryable: false } });
+      expect(queries.getStatus('wf-c')).toMatchObject({ status: 'cancelled', reason: 'no longer needed' });
+      expect(queries.getStatus('nope')).toBeUndefined();
+    });
+  });
+
+  it('given a live workflow of an unregistered version, then blocked with the reason; finished ones stay as they ended', () => {
+    const old = briefHistory('wf-old', { version: 1, finish: false });
+    const oldDone = briefHistory('wf-old-done', { version: 1 });
+    const current = briefHistory('wf-new', { version: 2, finish: false });
+    const isRegistered = (definition: string, version: number) => definition === 'brief' && version === 2;
+    givenHistories([old, oldDone, current], { isRegistered }).then((queries) => {
+      expect(queries.getStatus('wf-old')).toMatchObject({ status: 'blocked', reason: blockedReason('brief', 1) });
+      expect(queries.getStatus('wf-old-done')?.status).toBe('completed');
+      expect(queries.getStatus('wf-new')?.status).toBe('running');
+      expect(queries.listWorkflows({ status: 'blocked' }).items.map((item) => item.workflowId)).toEqual(['wf-old']);
+      expect(queries.listWorkflows({ status: 'running' }).items.map((item) => item.workflowId)).toEqual(['wf-new']);
+      expect(queries.metricsSummary().workflows.byStatus).toEqual({ blocked: 1, completed: 1, running: 1 });
+    });
+  });
+});
+
+describe('listing workflows', () => {
+  const histories = [
+    briefHistory('a-1', { tenant: 'acme' }),
+    briefHistory('a-2', { tenant: 'acme', finish: false }),
+    briefHistory('b-1', { tenant: 'beta', definition: 'serial3' }),
+    briefHistory('b-2', { tenant: 'beta', finish: false }),
+    briefHistory('b-3', { tenant: 'beta' }),
+  ];
+
+  it('filters by status, definition and tenant, newest first', () => {
+    givenHistories(histories).then((queries) => {
+      const ids = (options: Parameters<typeof queries.listWorkflows>[0]) => queries.listWorkflows(options).items.map((item) => item.workflowId);
+      expect(ids({})).toEqual(['b-3', 'b-2', 'b-1', 'a-2', 'a-1']);
+      expect(ids({ status: 'running' })).toEqual(['b-2', 'a-2']);
+      expect(ids({ definition: 'serial3' })).toEqual(['b-1']);
+      expect(ids({ tenant: 'acme', status: 'completed' })).toEqual(['a-1']);
+    });
+  });
+
+  it('pages with a cursor until the last page', () => {
+    givenHistories(histories).then((queries) => {
+      const first = queries.listWorkflows({ limit: 2 });
+      const second = queries.listWorkflows({ limit: 2, cursor: first.nextCursor });
+      const third = queries.listWorkflows({ limit: 2, cursor: second.nextCursor });
+      expect([first, second, third].map((page) => page.items.map((item) => item.workflowId))).toEqual([['b-3', 'b-2'], ['b-1', 'a-2'], ['a-1']]);
+      expect(third.nextCursor).toBeUndefined();
+    });
+  });
+});
+
+describe('audit read model', () => {
+  it('given a run with a revision, then one entry per event with verdicts, feedback and accounting', () => {
+    givenHistories([briefHistory('wf-a', { revisions: 1 })]).then((queries) => {
+      const audit = queries.getAudit('wf-a');
+      expect(audit.map((entry) => entry.revision)).toEqual([...Array(15).keys()]);
+      expect(audit[0]).toMatchObject({ type: 'WorkflowStarted', summary: 'started brief v1', sender: 'system' });
+      const review = audit.find((entry) => entry.type === 'StepCompleted' && entry.step === 'review' && entry.iteration === 1);
+      expect(review).toMatchObject({ verdict: 'revise', feedback: 'add numbers (1)', model: 'offline', inputTokens: 400, outputTokens: 30, costUsd: 0.001, latencyMs: 20, promptHash: 'sha256:offline-400-30' });
+      expect(audit.find((entry) => entry.type === 'RevisionRequested')).toMatchObject({ step: 'draft', iteration: 1, verdict: 'revise', summary: 'review sent draft back for revision' });
+      expect(audit.at(-1)).toMatchObject({ type: 'WorkflowCompleted', summary: 'completed: artifact wf-a/brief.md' });
+    });
+  });
+
+  it('records who sent a human decision', () => {
+    const history = createHistory({ workflowId: 'wf-s' }).started().humanInputRequested('review', 'approve?').humanDecision('review', 'reject', 'key-42', 'too long');
+    givenHistories([history]).then((queries) => {
+      expect(queries.getAudit('wf-s').at(-1)).toMatchObject({ sender: 'key-42', verdict: 'reject', feedback: 'too long', step: 'review' });
+    });
+  });
+});
+
+describe('metrics read model', () => {
+  it('totals tokens and cost per definition, step and model; counts revisions per step; durations p50/p95', () => {
+    const histories = [briefHistory('m-1', { revisions: 2 }), briefHistory('m-2', { revisions: 0 }), briefHistory('m-3', { revisions: 1, finish: false })];
+    givenHistories(histories).then((queries) => {
+      const metrics = queries.metricsSummary();
+      expect(metrics.workflows).toEqual({ total: 3, byStatus: { completed: 2, running: 1 }, byDefinition: { brief: { total: 3, byStatus: { completed: 2, running: 1 } } } });
+      // 3 extracts, 3+1+2 = 6 drafts and 6 reviews.
+      expect(metrics.usage.total).toEqual({ calls: 15, inputTokens: 3 * 200 + 6 * 300 + 6 * 400, outputTokens: 3 * 40 + 6 * 500 + 3 * 30 + 3 * 20, costUsd: expect.closeTo(3 * 0.001 + 6 * 0.01 + 6 * 0.001, 9) });
+      expect(metrics.usage.byStep.find((row) => row.step === 'draft')).toMatchObject({ definition: 'brief', calls: 6, inputTokens: 1800 });
+      expect(metrics.usage.byModel).toEqual([expect.objectContaining({ model: 'offline', calls: 15 })]);
+      expect(metrics.revisions).toEqual([{ definition: 'brief', step: 'draft', revisions: 3, workflows: 2 }]);
+      expect(metrics.durations.steps.find((row) => row.step === 'draft')).toEqual({ definition: 'brief', step: 'draft', count: 6, p50Ms: 1500, p95Ms: 1500 });
+      // Completed runs: m-1 has 20 events (19 s), m-2 has 10 (9 s).
+      expect(metrics.durations.workflows).toEqual([{ definition: 'brief', count: 2, p50Ms: 9_000, p95Ms: 19_000 }]);
+    });
+  });
+
+  it('measures a step without a recorded duration from its StepStarted time', () => {
+    const history = createHistory({ workflowId: 'm-t', stepMs: 250 }).started().stepStarted('draft').add('StepCompleted', { step: 'draft', iteration: 1, attempt: 1, output: 'x', llm: llmUsage('claude', 1, 2, 0.5) });
+    givenHistories([history]).then((queries) => {
+      expect(queries.metricsSummary().durations.steps).toEqual([{ definition: 'brief', step: 'draft', count: 1, p50Ms: 250, p95Ms: 250 }]);
+    });
+  });
+});
+
+describe('skipping what the projection cannot read', () => {
+  it('skips and counts unknown types, newer payload versions and invalid payloads, and still applies the rest', () => {
+    const history = createHistory({ workflowId: 'wf-x' }).started();
+    history.add('SomethingNew', { v: 1 });
+    history.add('StepStarted', { step: 'draft', iteration: 1, attempt: 1, idempotencyKey: 'k' }, {}, 9);
+    history.add('StepStarted', { step: 'draft' });
+    history.stepStarted('extract');
+    givenHistories(recordedFrom([history])).then((queries, { runner }) => {
+      expect(queries.getStatus('wf-x')).toMatchObject({ currentStep: 'extract', revision: 4 });
+      expect(queries.getAudit('wf-x').map((entry) => entry.type)).toEqual(['WorkflowStarted', 'StepStarted']);
+      expect(runner.skipped().map(({ reason, detail, count }) => ({ reason, detail, count }))).toEqual([
+        { reason: 'invalid_payload', detail: expect.stringContaining('StepStarted'), count: 1 },
+        { reason: 'newer_version', detail: 'StepStarted v9', count: 1 },
+        { reason: 'unknown_type', detail: 'SomethingNew', count: 1 },
+      ]);
+    });
+  });
+});
