@@ -1,5 +1,7 @@
 import type { Logger } from 'winston';
+import { createAnthropicProvider, type AnthropicProviderOptions } from './anthropic/anthropicProvider.js';
 import { LlmError } from './errors.js';
+import type { LlmPolicyStats } from './llmPolicy.js';
 import { createOfflineProvider, type OfflineProviderOptions } from './offlineProvider.js';
 import { createScriptedProvider, type ScriptedProviderOptions } from './scriptedProvider.js';
 import type { LlmProvider } from './types.js';
@@ -9,6 +11,7 @@ export interface CreateLlmProviderOptions {
   env?: Record<string, string | undefined>;
   logger?: Logger;
   offline?: OfflineProviderOptions;
+  anthropic?: AnthropicProviderOptions;
   scripted?: Omit<ScriptedProviderOptions, 'file' | 'script' | 'env'>;
 }
 
@@ -16,6 +19,8 @@ export interface SelectedLlmProvider {
   provider: LlmProvider;
   /** One line for people, e.g. `LLM: offline deterministic model (no ANTHROPIC_API_KEY set)`. */
   description: string;
+  /** Breaker state and counters (Anthropic only), for /metrics. */
+  stats?: () => LlmPolicyStats;
 }
 
 /**
@@ -37,6 +42,14 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
     if (file === '') throw new LlmError('CONFIG', 'The LLM spec "script:" needs a file, e.g. script:test/fixtures/brief.script.json');
     const provider = createScriptedProvider({ ...options.scripted, file, env });
     return { provider, description: `LLM: scripted answers from ${file} (${why})` };
+  }
+  if (chosen === 'anthropic') {
+    // The SDK reads ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL from process.env itself; only an explicit env is passed on.
+    const fromEnv = options.env === undefined ? {} : { ...(env.ANTHROPIC_API_KEY && { apiKey: env.ANTHROPIC_API_KEY }), ...(env.ANTHROPIC_BASE_URL && { baseURL: env.ANTHROPIC_BASE_URL }) };
+    const provider = createAnthropicProvider({ ...fromEnv, ...options.anthropic, ...(options.logger !== undefined && { logger: options.logger }) });
+    const baseUrl = options.anthropic?.baseURL ?? env.ANTHROPIC_BASE_URL;
+    const where = baseUrl ? ` at ${baseUrl}` : '';
+    return { provider, description: `LLM: Anthropic ${provider.model}${where} (${why})`, stats: () => provider.stats() };
   }
   throw new LlmError('CONFIG', `Unknown LLM provider "${chosen}". Use offline, anthropic or script:<file>.`);
 }

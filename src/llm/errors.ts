@@ -1,3 +1,5 @@
+import type { LlmAccounting } from './types.js';
+
 export type LlmErrorCode =
   | 'RATE_LIMITED'
   | 'OVERLOADED'
@@ -26,14 +28,17 @@ export class LlmError extends Error {
   readonly status?: number;
   /** Server's retry-after hint, in milliseconds. */
   readonly retryAfterMs?: number;
+  /** Tokens and cost already spent when the call failed (e.g. invalid outputs), for the audit trail. */
+  readonly accounting?: LlmAccounting;
 
-  constructor(code: LlmErrorCode, message: string, options?: { cause?: unknown; status?: number; retryAfterMs?: number }) {
+  constructor(code: LlmErrorCode, message: string, options?: { cause?: unknown; status?: number; retryAfterMs?: number; accounting?: LlmAccounting }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LlmError';
     this.code = code;
     this.retryable = RETRYABLE.has(code);
     if (options?.status !== undefined) this.status = options.status;
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options?.accounting !== undefined) this.accounting = options.accounting;
   }
 }
 

@@ -1,4 +1,4 @@
-export type { LlmCallContext, LlmMessage, LlmProvider, LlmRequest, LlmResult, LlmTool, LlmUsage } from './types.js';
+export type { LlmAccounting, LlmCallContext, LlmMessage, LlmProvider, LlmRequest, LlmResult, LlmTool, LlmUsage } from './types.js';
 export { LlmError, isCancelled, isLlmError, isRetryableLlmError } from './errors.js';
 export type { LlmErrorCode } from './errors.js';
 export { createOfflineProvider, OFFLINE_MODEL, OFFLINE_REVISION_FEEDBACK } from './offlineProvider.js';
@@ -10,3 +10,10 @@ export type { PromptParts } from './promptParts.js';
 export { createScriptedProvider, SCRIPTED_MODEL } from './scriptedProvider.js';
 export type { ScriptedCall, ScriptedProviderOptions } from './scriptedProvider.js';
 export { Script, ScriptEntry, loadScript, parseScript } from './scriptFormat.js';
+export { createAnthropicProvider, DEFAULT_ANTHROPIC_MODEL, DEFAULT_MAX_TOKENS } from './anthropic/anthropicProvider.js';
+export type { AnthropicProvider, AnthropicProviderOptions } from './anthropic/anthropicProvider.js';
+export { DEFAULT_PRICES, ModelPrice, PriceTable, costOf, priceOf } from './anthropic/priceTable.js';
+export { createLlmPolicy, DEFAULT_TIMEOUT_MS } from './llmPolicy.js';
+export type { BreakerState, LlmPolicy, LlmPolicyOptions, LlmPolicyStats } from './llmPolicy.js';
+export { DEFAULT_SPILL_THRESHOLD_BYTES, SPILL_PREVIEW_CHARS, readSpilledOutput, spillLargeOutput } from './spillLargeOutput.js';
+export type { SpilledArtifact, SpillResult } from './spillLargeOutput.js';

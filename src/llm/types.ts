@@ -63,6 +63,17 @@ export interface LlmResult<T = unknown> {
   stopReason?: string;
 }
 
+/** What a call cost, also when it failed (carried by `LlmError.accounting`). */
+export interface LlmAccounting {
+  model: string;
+  requestId?: string;
+  usage: LlmUsage;
+  costUsd: number;
+  latencyMs: number;
+  attempts: number;
+  promptHash: string;
+}
+
 /** The LLM port. Adapters: offline (deterministic), scripted (JSON file), anthropic. */
 export interface LlmProvider {
   /** e.g. `offline`, `anthropic`, `script:<file>`; printed by the CLI. */
