@@ -1,0 +1,57 @@
+import type { FastifyRequest } from 'fastify';
+import type { Logger } from 'winston';
+import type { EclConfig } from '../config/index.js';
+import type { Authenticator, Principal } from './auth.js';
+import { ApiError } from './errors.js';
+import type { HttpMetrics } from './httpMetrics.js';
+import type { ApiPorts } from './ports.js';
+import type { SseConnection } from './sse.js';
+import { scopeOf, type TenantScope } from './tenancy.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** Everything a route needs, built once by `createApi`. */
+export interface ApiContext extends ApiPorts {
+  config: EclConfig;
+  logger: Logger;
+  authenticator: Authenticator;
+  metrics: HttpMetrics;
+  readonly startedAt: number;
+  /** False once shutdown began: commands are refused with 503, reads still answer. */
+  accepting: boolean;
+  readonly streams: Set<SseConnection>;
+  /** Read-your-writes: the newest position each API key wrote; its reads wait for the projection to get there. */
+  readonly lastWrite: Map<string, bigint>;
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>');
+  return request.principal;
+}
+
+export const scopeFor = (request: FastifyRequest): TenantScope => scopeOf(principalOf(request));
+
+export function noteWrite(ctx: ApiContext, principal: Principal, position: bigint): void {
+  const previous = ctx.lastWrite.get(principal.keyId);
+  if (previous === undefined || position > previous) ctx.lastWrite.set(principal.keyId, position);
+}
+
+/** Waits until the read models include this key's last write; a slow projection is logged, not fatal. */
+export async function readYourWrites(ctx: ApiContext, principal: Principal): Promise<void> {
+  const position = ctx.lastWrite.get(principal.keyId);
+  if (position === undefined) return;
+  try {
+    await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
+    if (ctx.lastWrite.get(principal.keyId) === position) ctx.lastWrite.delete(principal.keyId);
+  } catch (error) {
+    ctx.logger.warn('read served before the projection reached the caller’s last write', { position: position.toString(), error: (error as Error).message });
+  }
+}
+
+export function assertAccepting(ctx: ApiContext): void {
+  if (!ctx.accepting) throw new ApiError('SHUTTING_DOWN', 'The server is shutting down; retry against another instance or later');
+}

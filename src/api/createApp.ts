@@ -1,0 +1,85 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import winston, { type Logger } from 'winston';
+import { EclConfig } from '../config/index.js';
+import { createAuthenticator } from './auth.js';
+import type { ApiContext } from './context.js';
+import { ApiError } from './errors.js';
+import { createHttpMetrics } from './httpMetrics.js';
+import type { ApiPorts } from './ports.js';
+import { sendProblem, toApiError } from './problem.js';
+import { registerDefinitionRoutes } from './routes/definitions.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerQueryRoutes } from './routes/queries.js';
+import { registerStreamRoutes } from './routes/streams.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+
+export interface CreateAppOptions extends ApiPorts {
+  /** Validated configuration; defaults apply to whatever is left out. */
+  config?: Partial<EclConfig>;
+  logger?: Logger;
+}
+
+export interface ApiApp {
+  app: FastifyInstance;
+  context: ApiContext;
+}
+
+/**
+ * The Fastify app for the v1 API over the given ports. It does not listen: call `listenApi`
+ * (which refuses an open API on a non-loopback host) or use `app.inject` in tests.
+ */
+export function createApp(options: CreateAppOptions): ApiApp {
+  const config = EclConfig.parse(options.config ?? {});
+  const logger = options.logger ?? winston.createLogger({ silent: true });
+  const context: ApiContext = {
+    runtime: options.runtime,
+    queries: options.queries,
+    store: options.store,
+    ...(options.appendStats === undefined ? {} : { appendStats: options.appendStats }),
+    config,
+    logger,
+    authenticator: createAuthenticator(config.apiKeys),
+    metrics: createHttpMetrics(),
+    startedAt: Date.now(),
+    accepting: true,
+    streams: new Set(),
+    lastWrite: new Map(),
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    maxParamLength: 256,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+    const authorization = request.headers.authorization;
+    const principal = context.authenticator.authenticate(typeof authorization === 'string' ? authorization : undefined);
+    if (principal === undefined) throw new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>');
+    request.principal = principal;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`), logger));
+  app.addHook('preClose', async () => {
+    context.accepting = false;
+    for (const stream of context.streams) stream.close();
+  });
+
+  registerSystemRoutes(app, context);
+  registerDefinitionRoutes(app, context);
+  registerWorkflowRoutes(app, context);
+  registerEventRoutes(app, context);
+  registerQueryRoutes(app, context);
+  registerStreamRoutes(app, context);
+  return { app, context };
+}

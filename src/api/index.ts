@@ -1,0 +1,28 @@
+export { createApp } from './createApp.js';
+export type { ApiApp, CreateAppOptions } from './createApp.js';
+export { listenApi } from './listenApi.js';
+export { InsecureBindError, assertSafeBind, isInsecureBindError, isLoopbackHost } from './bindGuard.js';
+export { ANONYMOUS, createAuthenticator } from './auth.js';
+export type { Authenticator, Principal } from './auth.js';
+export { ApiError, PROBLEM_CODES, PROBLEM_STATUS, isApiError, problemType } from './errors.js';
+export type { FieldError, ProblemCode } from './errors.js';
+export { countAppends } from './countAppends.js';
+export type { AppendStats } from './countAppends.js';
+export { buildOpenApi } from './openapi.js';
+export type {
+  ApiPorts,
+  ApiQueries,
+  ApiRuntime,
+  CommandInfo,
+  DefinitionInfo,
+  LagInfo,
+  ListPage,
+  ListQuery,
+  ResilienceStats,
+  SendOutcome,
+  SendRequest,
+  StartOutcome,
+  StartRequest,
+  TokenDelta,
+  WorkflowStatusView,
+} from './ports.js';

@@ -1,0 +1,129 @@
+import type { Observable } from 'rxjs';
+import type { z } from 'zod';
+import type { EventStore, JsonValue } from '../eventstore/index.js';
+import type { AppendStats } from './countAppends.js';
+
+/**
+ * What the HTTP API needs from the rest of ECL. `createApiPorts` (apiPorts.ts) builds these
+ * from the engine and the projections; tests may hand in their own. Ids here are store ids
+ * (tenant-prefixed); the API maps them to and from the client's ids.
+ */
+
+export interface CommandInfo {
+  type: string;
+  description?: string;
+  data: z.ZodType;
+}
+
+export interface DefinitionInfo {
+  name: string;
+  version: number;
+  description?: string;
+  input: z.ZodType;
+  /** Commands the definition's workflows accept somewhere in their life (APPROVE, CANCEL, ...). */
+  commands: readonly CommandInfo[];
+}
+
+export interface StartRequest {
+  workflowId: string;
+  definition: string;
+  input: unknown;
+  tenant: string | undefined;
+  /** API key id of the caller: recorded as the event sender. */
+  sender: string;
+}
+
+export interface StartOutcome {
+  /** False when the same id and input already existed (idempotent start). */
+  created: boolean;
+  /** Global position of the start (or of the existing workflow's last event) for read-your-writes. */
+  position: bigint;
+  revision: number;
+}
+
+export interface SendRequest {
+  workflowId: string;
+  type: string;
+  data: unknown;
+  sender: string;
+}
+
+export interface SendOutcome {
+  revision: number;
+  position: bigint;
+}
+
+/** A live token delta from a model call in progress. Never recorded; followers only. */
+export interface TokenDelta {
+  workflowId: string;
+  step: string;
+  iteration: number;
+  attempt: number;
+  text: string;
+}
+
+/**
+ * The command side. Rejections throw an `ApiError` (see apiPorts.ts for the mapping):
+ * UNKNOWN_DEFINITION, INVALID_INPUT, WORKFLOW_EXISTS, WORKFLOW_NOT_FOUND, UNKNOWN_EVENT_TYPE,
+ * INVALID_EVENT_DATA, EVENT_NOT_ACCEPTED, SHUTTING_DOWN.
+ */
+export interface ApiRuntime {
+  definitions(): readonly DefinitionInfo[];
+  start(request: StartRequest): Promise<StartOutcome>;
+  send(request: SendRequest): Promise<SendOutcome>;
+  /** Live token deltas of every workflow hosted by this process. */
+  readonly deltas: Observable<TokenDelta>;
+  /** Resilience figures for /metrics, e.g. the model's circuit breaker. */
+  resilience?(): ResilienceStats;
+}
+
+export interface ResilienceStats {
+  /** `closed`, `open`, `half-open` or `isolated`, per provider. */
+  breakers: Array<{ name: string; state: string }>;
+}
+
+export interface ListQuery {
+  tenant: string | undefined;
+  status?: string;
+  definition?: string;
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface ListPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface LagInfo {
+  positions: number;
+  checkpoint: string | null;
+  head: string | null;
+}
+
+/** The read side: projections. Status and audit values are JSON as the read models hold them. */
+export interface ApiQueries {
+  getStatus(workflowId: string): Promise<WorkflowStatusView | undefined>;
+  list(query: ListQuery): Promise<ListPage<WorkflowStatusView>>;
+  getAudit(workflowId: string): Promise<JsonValue[] | undefined>;
+  metricsSummary(tenant: string | undefined): Promise<JsonValue>;
+  /** Counts of workflows by status (all tenants), for /metrics. */
+  countsByStatus(): Promise<Record<string, number>>;
+  /** Model calls, tokens and cost (all tenants), for /metrics. */
+  modelTotals(): Promise<{ calls: number; inputTokens: number; outputTokens: number; costUsd: number }>;
+  lag(): Promise<LagInfo>;
+  /** Resolves once the read models include `position`; rejects on timeout. */
+  waitFor(position: bigint, timeoutMs: number): Promise<void>;
+}
+
+export type WorkflowStatusView = { workflowId: string; status: string; tenant?: string | null } & Record<string, unknown>;
+
+export interface ApiPorts {
+  runtime: ApiRuntime;
+  queries: ApiQueries;
+  /** SSE streams read the log directly: catch-up then live, with the store's own ordering. */
+  store: EventStore;
+  /** Appends counted by `countAppends`, for /metrics. */
+  appendStats?: () => AppendStats;
+}

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../context.js';
+import { ApiError, isApiError } from '../errors.js';
+import { SendEventBody, WorkflowIdParams } from '../schemas.js';
+import { scopeOf } from '../tenancy.js';
+import { parseOr } from '../validate.js';
+
+/** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...). */
+export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v1/workflows/:id/events', async (request, reply) => {
+    const principal = principalOf(request);
+    const scope = scopeOf(principal);
+    const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const workflowId = scope.internal(id);
+    const body = parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
+    const known = knownCommandTypes(ctx);
+    if (!known.has(body.type)) {
+      ctx.metrics.observeCommand('(unknown)', 'rejected');
+      throw new ApiError('UNKNOWN_EVENT_TYPE', `"${body.type.slice(0, 64)}" is not a command`, {
+        errors: [{ path: 'type', message: `unknown command type; known: ${[...known].join(', ')}` }],
+      });
+    }
+    assertAccepting(ctx);
+    try {
+      const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId });
+      noteWrite(ctx, principal, outcome.position);
+      ctx.metrics.observeCommand(body.type, 'accepted');
+      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision, position: outcome.position.toString() });
+    } catch (error) {
+      if (isApiError(error)) ctx.metrics.observeCommand(body.type, 'rejected');
+      throw error;
+    }
+  });
+}
+
+function knownCommandTypes(ctx: ApiContext): Set<string> {
+  const types = new Set<string>();
+  for (const definition of ctx.runtime.definitions()) for (const command of definition.commands) types.add(command.type);
+  return types;
+}

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import { principalOf, readYourWrites, type ApiContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { ListWorkflowsQuery, WorkflowIdParams } from '../schemas.js';
+import { externalize, scopeOf } from '../tenancy.js';
+import { parseOr } from '../validate.js';
+
+/** Reads from the projections, scoped to the caller's tenant, after the caller's last write. */
+export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/workflows', async (request) => {
+    const principal = principalOf(request);
+    const scope = scopeOf(principal);
+    const query = parseOr(ListWorkflowsQuery, request.query, 'INVALID_QUERY', 'Bad query parameters');
+    if (query.limit > ctx.config.maxPageSize) {
+      throw new ApiError('INVALID_QUERY', 'Bad query parameters', { errors: [{ path: 'limit', message: `at most ${ctx.config.maxPageSize}` }] });
+    }
+    await readYourWrites(ctx, principal);
+    const page = await ctx.queries.list({ tenant: scope.tenant, status: query.status, definition: query.definition, limit: query.limit, cursor: query.cursor });
+    return { items: page.items.filter((item) => scope.owns(item.workflowId)).map((item) => externalize(item, scope)), nextCursor: page.nextCursor };
+  });
+
+  app.get('/v1/workflows/:id', async (request) => {
+    const principal = principalOf(request);
+    const scope = scopeOf(principal);
+    const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const workflowId = scope.internal(id);
+    await readYourWrites(ctx, principal);
+    const status = await ctx.queries.getStatus(workflowId);
+    if (status === undefined) throw notFound(id);
+    return externalize(status, scope);
+  });
+
+  app.get('/v1/workflows/:id/audit', async (request) => {
+    const principal = principalOf(request);
+    const scope = scopeOf(principal);
+    const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const workflowId = scope.internal(id);
+    await readYourWrites(ctx, principal);
+    const entries = await ctx.queries.getAudit(workflowId);
+    if (entries === undefined || entries.length === 0) throw notFound(id);
+    return { workflowId: id, entries: externalize(entries, scope) };
+  });
+
+  app.get('/v1/metrics/summary', async (request) => {
+    const principal = principalOf(request);
+    await readYourWrites(ctx, principal);
+    return ctx.queries.metricsSummary(principal.tenant);
+  });
+}
+
+export const notFound = (id: string): ApiError => new ApiError('WORKFLOW_NOT_FOUND', `No workflow "${id.slice(0, 128)}"`, { workflowId: id.slice(0, 128) });

@@ -1,0 +1,129 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { filter, type Subscription } from 'rxjs';
+import { WORKFLOW_CATEGORY, workflowIdOf, workflowStream, type RecordedEvent } from '../../eventstore/index.js';
+import { TERMINAL_EVENT_TYPES } from '../../machines/events.js';
+import { principalOf, type ApiContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { openSse, type SseConnection } from '../sse.js';
+import { WorkflowIdParams } from '../schemas.js';
+import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
+import { parseOr } from '../validate.js';
+import { notFound } from './queries.js';
+
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
+
+/**
+ * SSE streams. Event types: `transition` (a recorded event; its id is the stream revision on a
+ * workflow stream, the global position on /v1/stream), `delta` (live model tokens, never
+ * recorded, no id) and `end` (the workflow finished; the server then closes the stream).
+ */
+export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/workflows/:id/stream', async (request, reply) => {
+    const scope = scopeOf(principalOf(request));
+    const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const workflowId = scope.internal(id);
+    const afterRevision = lastEventId(request, -1n);
+    const stream = workflowStream(workflowId);
+    const [last] = await ctx.store.readStream(stream, { direction: 'backwards', limit: 1 });
+    if (last === undefined) throw notFound(id);
+    reserveStream(ctx);
+    const sse = track(ctx, openSse(request, reply));
+    if (TERMINAL.has(last.type) && BigInt(last.revision) <= afterRevision) {
+      sse.send('end', { workflowId: id, type: last.type, revision: last.revision });
+      sse.close();
+      return;
+    }
+    const subscriptions: Subscription[] = [];
+    sse.onClose(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
+    subscriptions.push(
+      ctx.runtime.deltas.pipe(filter((delta) => delta.workflowId === workflowId)).subscribe((delta) => sse.send('delta', { ...delta, workflowId: id })),
+      ctx.store.subscribeToStream(stream, afterRevision < 0n ? {} : { afterRevision: Number(afterRevision) }).subscribe({
+        next: (event) => {
+          sse.send('transition', transitionOf(event, scope), String(event.revision));
+          if (TERMINAL.has(event.type)) {
+            sse.send('end', { workflowId: id, type: event.type, revision: event.revision });
+            sse.close();
+          }
+        },
+        error: (error: unknown) => {
+          ctx.logger.warn('workflow stream subscription failed', { workflowId, error: (error as Error).message });
+          sse.close();
+        },
+        complete: () => sse.close(),
+      }),
+    );
+  });
+
+  app.get('/v1/stream', async (request, reply) => {
+    const scope = scopeOf(principalOf(request));
+    const after = lastEventId(request, undefined);
+    const afterPosition = after ?? (await ctx.store.headPosition()) ?? undefined;
+    const prefix = `${WORKFLOW_CATEGORY}-${scope.tenant === undefined ? '' : `${scope.tenant}:`}`;
+    reserveStream(ctx);
+    const sse = track(ctx, openSse(request, reply));
+    const subscriptions: Subscription[] = [];
+    sse.onClose(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
+    subscriptions.push(
+      ctx.runtime.deltas.pipe(filter((delta) => scope.owns(delta.workflowId))).subscribe((delta) => sse.send('delta', externalize(delta, scope))),
+      ctx.store
+        .subscribeToAll({ filter: { streamPrefixes: [prefix] }, ...(afterPosition === undefined || afterPosition < 0n ? {} : { afterPosition }) })
+        .pipe(filter((event) => scope.owns(workflowIdOf(event.stream) ?? ':')))
+        .subscribe({
+          next: (event) => sse.send('transition', transitionOf(event, scope), event.position.toString()),
+          error: (error: unknown) => {
+            ctx.logger.warn('tenant stream subscription failed', { tenant: scope.tenant, error: (error as Error).message });
+            sse.close();
+          },
+          complete: () => sse.close(),
+        }),
+    );
+  });
+}
+
+/** Last-Event-ID from the header (reconnects) or `?lastEventId=` (first connect from a browser). */
+function lastEventId<T extends bigint | undefined>(request: FastifyRequest, fallback: T): bigint | T {
+  const header = request.headers['last-event-id'];
+  const query = (request.query as Record<string, unknown> | undefined)?.lastEventId;
+  const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^-?\d{1,20}$/.test(raw.trim())) {
+    throw new ApiError('INVALID_HEADER', 'Last-Event-ID must be an integer', { errors: [{ path: 'Last-Event-ID', message: 'expected an integer' }] });
+  }
+  return BigInt(raw.trim());
+}
+
+function reserveStream(ctx: ApiContext): void {
+  if (!ctx.accepting) throw new ApiError('SHUTTING_DOWN', 'The server is shutting down');
+  if (ctx.streams.size >= ctx.config.maxSseClients) throw new ApiError('TOO_MANY_STREAMS', 'Too many open streams; retry later');
+}
+
+function track(ctx: ApiContext, sse: SseConnection): SseConnection {
+  ctx.streams.add(sse);
+  sse.onClose(() => ctx.streams.delete(sse));
+  return sse;
+}
+
+/** A recorded event as SSE clients see it: the client's id, and the machine state parsed. */
+export function transitionOf(event: RecordedEvent, scope: TenantScope) {
+  const metadata = event.metadata as Record<string, unknown>;
+  let state: unknown;
+  if (typeof metadata.state === 'string') {
+    try {
+      state = JSON.parse(metadata.state);
+    } catch {
+      state = metadata.state;
+    }
+  }
+  const internalId = workflowIdOf(event.stream) ?? '';
+  return {
+    workflowId: scope.external(internalId) ?? internalId,
+    revision: event.revision,
+    position: event.position.toString(),
+    type: event.type,
+    data: externalize(event.data, scope),
+    ...(state === undefined ? {} : { state }),
+    step: metadata.step ?? null,
+    sender: metadata.sender ?? null,
+    at: metadata.at ?? event.created.toISOString(),
+  };
+}

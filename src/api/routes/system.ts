@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.js';
+import { buildOpenApi } from '../openapi.js';
+import { collectMetrics } from '../collectMetrics.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../prometheus.js';
+
+const VERSION = '1.0.0';
+
+/** Unauthenticated: /healthz, /metrics (aggregates only, no ids) and /openapi.json. */
+export function registerSystemRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const openapi = buildOpenApi({ version: VERSION, authRequired: ctx.authenticator.required });
+  app.get('/openapi.json', async () => openapi);
+
+  app.get('/healthz', async (_request, reply) => {
+    const lag = await ctx.queries.lag().catch(() => ({ positions: -1 }));
+    return reply.code(ctx.accepting ? 200 : 503).send({
+      status: ctx.accepting ? 'ok' : 'shutting_down',
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+      store: ctx.store.description,
+      projectionLag: lag.positions,
+    });
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderPrometheus(await collectMetrics(ctx))));
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { CreateWorkflowBody } from '../schemas.js';
+import { externalize, scopeOf } from '../tenancy.js';
+import { fieldErrors, parseOr } from '../validate.js';
+
+/** POST /v1/workflows: start a workflow, idempotently per (id, input). */
+export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v1/workflows', async (request, reply) => {
+    const principal = principalOf(request);
+    const scope = scopeOf(principal);
+    const body = parseOr(CreateWorkflowBody, request.body, 'INVALID_BODY', 'The request body is not a valid workflow start');
+    const definition = ctx.runtime.definitions().find((candidate) => candidate.name === body.definition);
+    if (definition === undefined) {
+      throw new ApiError('UNKNOWN_DEFINITION', `No workflow definition named "${body.definition}"`, {
+        errors: [{ path: 'definition', message: `unknown definition; known: ${ctx.runtime.definitions().map((d) => d.name).join(', ')}` }],
+      });
+    }
+    const parsedInput = definition.input.safeParse(body.input);
+    if (!parsedInput.success) {
+      throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, { errors: fieldErrors(parsedInput.error, 'input') });
+    }
+    assertAccepting(ctx);
+    const id = body.id ?? randomUUID();
+    const workflowId = scope.internal(id);
+    const outcome = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
+    noteWrite(ctx, principal, outcome.position);
+    let status: Record<string, unknown> | undefined;
+    try {
+      await ctx.queries.waitFor(outcome.position, ctx.config.readYourWritesTimeoutMs);
+      status = await ctx.queries.getStatus(workflowId);
+    } catch (error) {
+      ctx.logger.warn('workflow started but its status is not projected yet', { workflowId, error: (error as Error).message });
+    }
+    const view = status ?? { workflowId, definition: definition.name, status: 'running', revision: outcome.revision };
+    return reply
+      .code(outcome.created ? 201 : 200)
+      .header('Location', `/v1/workflows/${encodeURIComponent(id)}`)
+      .send(externalize(view, scope));
+  });
+}

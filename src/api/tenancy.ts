@@ -1,0 +1,48 @@
+import type { Principal } from './auth.js';
+import { ApiError } from './errors.js';
+
+/** What a client may call its workflow: no `:` (the tenant separator), no white space. */
+export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Workflow ids are namespaced per tenant: a client's `invoice-42` is `acme:invoice-42` in the
+ * store. In open mode (no tenant) ids are used as given, so workflows started by the in-process
+ * CLI are the same workflows the API shows.
+ */
+export interface TenantScope {
+  readonly tenant: string | undefined;
+  /** The store id for a client id; an id that could not have been created is an INVALID_ID. */
+  internal(id: string): string;
+  /** The client's id for a store id, or undefined when the id belongs to someone else. */
+  external(internalId: string): string | undefined;
+  owns(internalId: string): boolean;
+}
+
+export function scopeOf(principal: Principal): TenantScope {
+  const prefix = principal.tenant === undefined ? undefined : `${principal.tenant}:`;
+  const owns = (internalId: string): boolean => (prefix === undefined ? !internalId.includes(':') : internalId.startsWith(prefix) && !internalId.slice(prefix.length).includes(':'));
+  return {
+    tenant: principal.tenant,
+    internal(id) {
+      if (!WORKFLOW_ID_PATTERN.test(id)) {
+        throw new ApiError('INVALID_ID', 'A workflow id is 1-128 letters, digits, _ . or -, starting with a letter or digit', { id: id.slice(0, 200) });
+      }
+      return prefix === undefined ? id : prefix + id;
+    },
+    external: (internalId) => (owns(internalId) ? (prefix === undefined ? internalId : internalId.slice(prefix.length)) : undefined),
+    owns,
+  };
+}
+
+/** Replaces every `workflowId` field of a read model with the client's id (tenant prefix removed). */
+export function externalize<T>(value: T, scope: TenantScope): T {
+  if (scope.tenant === undefined) return value;
+  const walk = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(walk);
+    if (typeof item !== 'object' || item === null) return item;
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(item)) out[key] = key === 'workflowId' && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
+    return out;
+  };
+  return walk(value) as T;
+}

@@ -1,0 +1,4 @@
+export { DEFAULT_INSPECT_PORT, InspectorRelayError, STATELY_INSPECTOR_URL, startInspectorRelay } from './startInspectorRelay.js';
+export type { InspectorHandle, InspectorRelay, InspectorRelayOptions } from './startInspectorRelay.js';
+export { createWorkflowInspection, inspectHistory, inspectStore } from './inspectWorkflows.js';
+export type { MachineResolver, WorkflowInspection } from './inspectWorkflows.js';

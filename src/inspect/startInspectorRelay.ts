@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import { WebSocket, WebSocketServer } from 'ws';
+import winston, { type Logger } from 'winston';
+import { isLoopbackHost } from '../api/bindGuard.js';
+import { bridgePage } from './bridgePage.js';
+
+export const DEFAULT_INSPECT_PORT = 8080;
+export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
+
+export interface InspectorRelayOptions {
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Loopback only (default 127.0.0.1): inspection events carry workflow data. */
+  host?: string;
+  inspectorUrl?: string;
+  /** Recent events replayed to a page that connects late (actor registrations are always replayed). */
+  bufferSize?: number;
+  logger?: Logger;
+}
+
+export type InspectorHandle = ReturnType<typeof createInspector>;
+
+export interface InspectorRelay {
+  /** The page to open in a browser. */
+  readonly url: string;
+  readonly port: number;
+  /** A `@statelyai/inspect` inspector whose events go to every connected page. */
+  readonly inspector: InspectorHandle;
+  /** Connected WebSocket clients. */
+  clients(): number;
+  close(): Promise<void>;
+}
+
+export class InspectorRelayError extends Error {
+  readonly code = 'INSPECTOR_RELAY' as const;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InspectorRelayError';
+  }
+}
+
+/**
+ * A local relay for the Stately inspector: serves the bridge page and a WebSocket on
+ * 127.0.0.1 and broadcasts inspection events to every page. Unlike `@statelyai/inspect/server`
+ * it never binds a public interface, never opens a browser, and refuses cross-site pages.
+ * Other local processes may also publish through it with `createWebSocketInspector({ url: ws://…/ws })`.
+ */
+export async function startInspectorRelay(options: InspectorRelayOptions = {}): Promise<InspectorRelay> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) throw new InspectorRelayError(`The inspector relay binds loopback only; ${host} is not a loopback address`);
+  const logger = options.logger ?? winston.createLogger({ silent: true });
+  const bufferSize = options.bufferSize ?? 1000;
+  const page = bridgePage(options.inspectorUrl ?? STATELY_INSPECTOR_URL);
+  const actors = new Map<string, string>();
+  const recent: string[] = [];
+
+  const http = createServer((request, response) => {
+    if (request.method !== 'GET' || (request.url !== '/' && request.url !== '/index.html')) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page);
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  http.on('upgrade', (request, socket, head) => {
+    if (request.url !== '/ws' && request.url !== '/') return void socket.destroy();
+    if (!sameOrigin(request)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  });
+
+  const broadcast = (message: string, except?: WebSocket) => {
+    for (const client of wss.clients) if (client !== except && client.readyState === WebSocket.OPEN) client.send(message);
+  };
+  const remember = (event: StatelyInspectionEvent, message: string) => {
+    if (event.type === '@xstate.actor') {
+      actors.delete(event.sessionId);
+      actors.set(event.sessionId, message);
+      if (actors.size > bufferSize) actors.delete(actors.keys().next().value as string);
+      return;
+    }
+    recent.push(message);
+    if (recent.length > bufferSize) recent.shift();
+  };
+  wss.on('connection', (client) => {
+    for (const message of actors.values()) client.send(message);
+    for (const message of recent) client.send(message);
+    client.on('message', (data) => {
+      const message = data.toString();
+      try {
+        remember(JSON.parse(message) as StatelyInspectionEvent, message);
+      } catch {
+        return;
+      }
+      broadcast(message, client);
+    });
+    client.on('error', () => client.terminate());
+  });
+
+  const inspector = createInspector({
+    send(event) {
+      const message = JSON.stringify(event);
+      remember(event, message);
+      broadcast(message);
+    },
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (error) => reject(new InspectorRelayError(`Cannot start the inspector relay on ${host}:${options.port ?? DEFAULT_INSPECT_PORT}: ${error.message}`, { cause: error })));
+    http.listen(options.port ?? DEFAULT_INSPECT_PORT, host, resolve);
+  });
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  logger.info('Stately inspector relay listening', { url });
+
+  return {
+    url,
+    port,
+    inspector,
+    clients: () => wss.clients.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        inspector.stop();
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => http.close(() => resolve()));
+        http.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * Browsers send Origin: only the relay's own page may connect (tools without Origin may too).
+ * The Host must name a loopback address as well, which defeats DNS rebinding.
+ */
+function sameOrigin(request: IncomingMessage): boolean {
+  const hostHeader = request.headers.host ?? '';
+  try {
+    if (!isLoopbackHost(new URL(`http://${hostHeader}`).hostname)) return false;
+  } catch {
+    return false;
+  }
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === hostHeader;
+  } catch {
+    return false;
+  }
+}
