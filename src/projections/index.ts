@@ -27,3 +27,6 @@ export {
   isWorkflowNotFound,
 } from './errors.js';
 export type { ProjectionErrorCode } from './errors.js';
+export { openProjections } from './openProjections.js';
+export type { OpenProjectionsOptions, OpenedProjections } from './openProjections.js';
+export { formatAuditTimeline } from './formatAudit.js';

@@ -1,5 +1,8 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { sqlitePathOf } from '../eventstore/openEventStore.js';
 
 export type ProjectionDatabase = SqliteDatabase;
 
@@ -9,6 +12,7 @@ export type ProjectionDatabase = SqliteDatabase;
  * still survives a killed process, which is the crash the checkpoint guards against.
  */
 export function openProjectionDatabase(path: string): ProjectionDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
   const db = new Database(path);
   if (path !== ':memory:') db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -33,16 +37,17 @@ export function openProjectionDatabase(path: string): ProjectionDatabase {
 
 /**
  * Where the read models of a store live: beside a SQLite store's file
- * (`sqlite:./data/ecl.db` → `./data/ecl.projections.db`), in memory for a memory store, and in
- * `./ecl.projections.db` for a remote store such as KurrentDB. `ECL_PROJECTIONS` overrides it.
+ * (`sqlite:./data/ecl.db` → `<cwd>/data/ecl.projections.db`), in memory for a memory store, and in
+ * `./.ecl/<host>.projections.db` for a remote store such as KurrentDB. An explicit path overrides it.
  */
 export function projectionDatabasePathFor(storeUrl: string, override?: string): string {
   if (override !== undefined && override !== '') return override;
-  if (storeUrl.startsWith('memory:') || storeUrl === 'memory') return ':memory:';
-  if (storeUrl.startsWith('sqlite:')) {
-    const path = storeUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === ':memory:' || path === '') return ':memory:';
+  if (/^memory:/i.test(storeUrl)) return ':memory:';
+  if (/^sqlite:/i.test(storeUrl)) {
+    const path = sqlitePathOf(storeUrl);
     return `${path.replace(/\.(db|sqlite3?)$/i, '')}.projections.db`;
   }
-  return 'ecl.projections.db';
+  // One file per server, so switching `--store` never mixes checkpoints of two logs.
+  const server = storeUrl.replace(/^[a-z+]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/[?/].*$/, '');
+  return resolve('.ecl', `${server.replace(/[^A-Za-z0-9.-]+/g, '_') || 'remote'}.projections.db`);
 }
