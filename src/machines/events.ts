@@ -42,6 +42,29 @@ export const ArtifactRef = z.object({
 export const Verdict = z.enum(['approve', 'revise']);
 export const CapPolicy = z.enum(['fail', 'accept', 'escalate']);
 export const HumanDecision = z.enum(['approve', 'reject', 'request_revision']);
+export const BudgetPolicy = z.enum(['fail', 'escalate']);
+
+/** What a validating step returns: the judged output is approved, or sent back with feedback. */
+export const Judgement = z.object({ verdict: Verdict, feedback: z.string() });
+
+export const LoopPolicy = z.object({ maxIterations: Iteration, onCap: CapPolicy });
+export const Budget = z.object({
+  maxTokens: z.number().int().min(1).optional(),
+  maxCostUsd: z.number().min(0).optional(),
+  onExceed: BudgetPolicy,
+});
+/** Per-workflow policies, resolved at start from the definition and the input. */
+export const Policies = z.object({
+  /** Per validating step. */
+  loops: z.record(z.string(), LoopPolicy),
+  /** Per approval gate: whether it is enabled for this workflow. */
+  approvals: z.record(z.string(), z.boolean()),
+  budget: Budget.optional(),
+});
+export type Judgement = z.infer<typeof Judgement>;
+export type LoopPolicy = z.infer<typeof LoopPolicy>;
+export type Budget = z.infer<typeof Budget>;
+export type Policies = z.infer<typeof Policies>;
 
 const event = <T extends string, S extends z.ZodRawShape>(type: T, data: S) =>
   z.object({ type: z.literal(type), data: z.object({ v: z.literal(1).default(1), ...data }) });
@@ -53,6 +76,11 @@ export const WorkflowStarted = event('WorkflowStarted', {
   input: Json,
   /** sha256 of the canonical input: same id + same hash = idempotent start. */
   inputHash: z.string(),
+  /**
+   * Caps, cap policies, approval gates and budget resolved from the definition and the input at
+   * start. Recorded so that replay never re-derives them from code that may have changed.
+   */
+  policies: Policies.optional(),
 });
 
 export const StepStarted = event('StepStarted', {
@@ -61,6 +89,8 @@ export const StepStarted = event('StepStarted', {
   attempt: Attempt,
   /** Deterministic per (workflow, step, iteration): `<workflowId>/<step>/<iteration>`. */
   idempotencyKey: z.string(),
+  /** ISO time at which the step times out: a recorded due time, so it still fires after a restart. */
+  timeoutAt: z.string().optional(),
 });
 
 export const StepCompleted = event('StepCompleted', {

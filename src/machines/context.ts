@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { ArtifactRef, ErrorInfo, Policies } from './events.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Why a workflow waits for a person. */
+export type WaitKind = 'cap' | 'budget' | 'approval';
+
+export interface InFlightStep {
+  step: string;
+  iteration: number;
+  attempt: number;
+  timeoutAt?: string;
+}
+
+/**
+ * The machine's context: everything a decision needs, and nothing that does not come from a
+ * recorded event. Folding the stream rebuilds it exactly.
+ */
+export interface WorkflowContext {
+  workflowId: string;
+  definition: string;
+  version: number;
+  input: JsonValue;
+  inputHash: string;
+  policies: Policies;
+  /** Current iteration per step; a validating step shares its producer's iteration. */
+  iterations: Record<string, number>;
+  /** Extra rounds a person granted per validating step (REQUEST_REVISION after a cap). */
+  granted: Record<string, number>;
+  /** Latest output per step. */
+  outputs: Record<string, JsonValue>;
+  /** Latest artifact per step. */
+  artifacts: Record<string, z.infer<typeof ArtifactRef>>;
+  /** Feedback waiting for a producing step's next iteration. */
+  feedback: Record<string, string>;
+  /** The last StepStarted: the activity in flight, or the one that just finished. */
+  current: InFlightStep | null;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  /** A person approved going over the budget: do not stop for it again. */
+  budgetWaived: boolean;
+  waiting: { step: string; kind: WaitKind; revisable: boolean; accepts: string[] } | null;
+  error: z.infer<typeof ErrorInfo> | null;
+  reason: string | null;
+  output: JsonValue | null;
+}
+
+export const EMPTY_POLICIES: Policies = { loops: {}, approvals: {} };
+
+export const initialContext = (): WorkflowContext => ({
+  workflowId: '',
+  definition: '',
+  version: 0,
+  input: null,
+  inputHash: '',
+  policies: EMPTY_POLICIES,
+  iterations: {},
+  granted: {},
+  outputs: {},
+  artifacts: {},
+  feedback: {},
+  current: null,
+  usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  budgetWaived: false,
+  waiting: null,
+  error: null,
+  reason: null,
+  output: null,
+});

@@ -1,0 +1,40 @@
+import type { AnyWorkflowDefinition } from './defineWorkflow.js';
+
+/**
+ * Every version of every definition. New workflows start on the latest version; a running or
+ * replayed workflow uses the version that wrote its stream.
+ */
+export interface DefinitionRegistry {
+  register(definition: AnyWorkflowDefinition): void;
+  /** The latest version when `version` is omitted. */
+  get(name: string, version?: number): AnyWorkflowDefinition | undefined;
+  names(): string[];
+  versions(name: string): number[];
+  list(): AnyWorkflowDefinition[];
+}
+
+export function createRegistry(definitions: readonly AnyWorkflowDefinition[] = []): DefinitionRegistry {
+  const byName = new Map<string, Map<number, AnyWorkflowDefinition>>();
+  const registry: DefinitionRegistry = {
+    register(definition) {
+      const versions = byName.get(definition.name) ?? new Map<number, AnyWorkflowDefinition>();
+      const existing = versions.get(definition.version);
+      if (existing !== undefined && existing !== definition) {
+        throw new Error(`Definition ${definition.name} v${definition.version} is already registered; bump the version to change it`);
+      }
+      versions.set(definition.version, definition);
+      byName.set(definition.name, versions);
+    },
+    get(name, version) {
+      const versions = byName.get(name);
+      if (versions === undefined) return undefined;
+      if (version !== undefined) return versions.get(version);
+      return versions.get(Math.max(...versions.keys()));
+    },
+    names: () => [...byName.keys()].sort(),
+    versions: (name) => [...(byName.get(name)?.keys() ?? [])].sort((a, b) => a - b),
+    list: () => [...byName.values()].flatMap((versions) => [...versions.values()]),
+  };
+  for (const definition of definitions) registry.register(definition);
+  return registry;
+}

@@ -1,0 +1,66 @@
+import { acceptedCommands, commandToEvent } from './commandToEvent.js';
+import type { CommandType, WorkflowCommand } from './commands.js';
+import type { WorkflowEvent } from './events.js';
+import type { Folder } from './fold.js';
+import { type Decision, nextStep } from './nextStep.js';
+import { type WorkflowSnapshot, stateLabel } from './snapshotView.js';
+
+/** Where settling stopped: work for the runtime (its StepStarted is the last event), a wait, or the end. */
+export type Settled = {
+  snapshot: WorkflowSnapshot;
+  /** Events to append atomically, in order. */
+  events: WorkflowEvent[];
+  next: Exclude<Decision, { kind: 'append' }>;
+};
+
+export interface SettleOptions {
+  /** Decision time (ISO), for due times and timeouts. */
+  now?: string;
+  /** The due time to record in a step's StepStarted, if it has a timeout. */
+  timeoutAt?: (step: string) => string | undefined;
+}
+
+const MAX_DECISIONS = 64;
+
+/**
+ * Applies `pending` events, then every automatic decision, up to and including the StepStarted of
+ * the next activity. Pure: the same snapshot and options give the same events. The caller appends
+ * them in one atomic append and only then treats the new snapshot as real.
+ */
+export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: readonly WorkflowEvent[], options: SettleOptions = {}): Settled {
+  const events = [...pending];
+  let current = folder.fold(pending, snapshot);
+  for (let guard = 0; guard < MAX_DECISIONS; guard++) {
+    const decision = nextStep(current, options.now);
+    if (decision.kind === 'append') {
+      events.push(decision.event);
+      current = folder.apply(current, decision.event);
+      continue;
+    }
+    if (decision.kind === 'activity') {
+      const timeoutAt = options.timeoutAt?.(decision.step);
+      const started: WorkflowEvent = {
+        type: 'StepStarted',
+        data: { v: 1, step: decision.step, iteration: decision.iteration, attempt: decision.attempt, idempotencyKey: decision.idempotencyKey, ...(timeoutAt === undefined ? {} : { timeoutAt }) },
+      };
+      events.push(started);
+      current = folder.apply(current, started);
+    }
+    return { snapshot: current, events, next: decision };
+  }
+  throw new Error(`More than ${MAX_DECISIONS} automatic decisions in a row from ${stateLabel(snapshot)}: the machine loops`);
+}
+
+export type CommandDecision =
+  | { ok: true; event: WorkflowEvent }
+  | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: CommandType[] };
+
+/** Maps a parsed command to its recorded event and checks the machine accepts it now. */
+export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand): CommandDecision {
+  const event = commandToEvent(command, snapshot);
+  if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
+  const state = stateLabel(snapshot);
+  const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
+  const what = accepts.length === 0 ? 'it accepts no command now' : `it accepts ${accepts.join(', ')}`;
+  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command.type} is not allowed in state ${state}: ${what}`, state, accepts };
+}

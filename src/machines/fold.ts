@@ -1,0 +1,82 @@
+import { createActor, initialTransition, transition } from 'xstate';
+import type { WorkflowMachine } from './compileMachine.js';
+import type { WorkflowEvent } from './events.js';
+import type { WorkflowSnapshot } from './snapshotView.js';
+
+/**
+ * Folding recorded events through a machine: state = fold(events). `createFolder` gives the same
+ * results as XState's pure `transition`/`initialTransition` (a test checks it) but builds the inert
+ * actor scope once per machine instead of once per event, which is what makes rehydration and the
+ * hot path cheap (~3 µs instead of ~20–40 µs per event).
+ */
+export interface Folder {
+  readonly machine: WorkflowMachine;
+  initial(): WorkflowSnapshot;
+  /** The snapshot after `event`; throws EventNotAcceptedError when the machine does not accept it. */
+  apply(snapshot: WorkflowSnapshot, event: WorkflowEvent): WorkflowSnapshot;
+  fold(events: Iterable<WorkflowEvent>, from?: WorkflowSnapshot): WorkflowSnapshot;
+  /** A JSON-safe snapshot for a cache; the stream stays the source of truth. */
+  persist(snapshot: WorkflowSnapshot): unknown;
+  restore(persisted: unknown): WorkflowSnapshot;
+}
+
+export class EventNotAcceptedError extends Error {
+  readonly code = 'EVENT_NOT_ACCEPTED';
+  readonly eventType: string;
+  readonly state: unknown;
+  constructor(eventType: string, state: unknown) {
+    super(`The machine does not accept ${eventType} in state ${JSON.stringify(state)}`);
+    this.name = 'EventNotAcceptedError';
+    this.eventType = eventType;
+    this.state = state;
+  }
+}
+
+export const isEventNotAccepted = (error: unknown): error is EventNotAcceptedError =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'EVENT_NOT_ACCEPTED';
+
+type Scope = Parameters<WorkflowMachine['transition']>[2];
+
+export function createFolder(machine: WorkflowMachine): Folder {
+  // Same shape as XState's own inert scope in `transition`: nothing is executed, nothing is spawned.
+  const self = createActor(machine);
+  const scope = {
+    self,
+    defer: () => {},
+    id: '',
+    logger: () => {},
+    sessionId: '',
+    stopChild: () => {},
+    system: self.system,
+    emit: () => {},
+    actionExecutor: () => {},
+  } as unknown as Scope;
+
+  const apply = (snapshot: WorkflowSnapshot, event: WorkflowEvent): WorkflowSnapshot => {
+    const next = machine.transition(snapshot, event, scope);
+    // XState returns the very same snapshot when no transition is enabled.
+    if (next === snapshot) throw new EventNotAcceptedError(event.type, snapshot.value);
+    if (next.status === 'error') throw next.error instanceof Error ? next.error : new Error(String(next.error));
+    return next;
+  };
+  const initial = (): WorkflowSnapshot => machine.getInitialSnapshot(scope);
+  return {
+    machine,
+    initial,
+    apply,
+    fold(events, from) {
+      let snapshot = from ?? initial();
+      for (const event of events) snapshot = apply(snapshot, event);
+      return snapshot;
+    },
+    persist: (snapshot) => machine.getPersistedSnapshot(snapshot),
+    restore: (persisted) => machine.restoreSnapshot(persisted as never, scope) as WorkflowSnapshot,
+  };
+}
+
+/** The reference fold with XState's public pure API, one inert actor per event: slow, for tests and audits. */
+export function foldWithTransition(machine: WorkflowMachine, events: Iterable<WorkflowEvent>): WorkflowSnapshot {
+  let [snapshot] = initialTransition(machine);
+  for (const event of events) [snapshot] = transition(machine, snapshot, event);
+  return snapshot;
+}

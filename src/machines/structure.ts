@@ -1,0 +1,69 @@
+/**
+ * The pure part of a workflow definition: names, kinds and order of its steps. Machines are
+ * compiled from this alone; the effectful `run` implementations stay in the definition and are
+ * looked up by step name by the runtime.
+ */
+export type StepKind = 'produce' | 'validate' | 'approval';
+
+export interface StepStructure {
+  readonly name: string;
+  readonly kind: StepKind;
+  /** validate: the producing step whose output it judges (the nearest producing step before it). */
+  readonly validates?: string;
+  /** approval: the producing step a REQUEST_REVISION sends back to. */
+  readonly revises?: string;
+}
+
+export interface WorkflowStructure {
+  readonly name: string;
+  readonly version: number;
+  readonly steps: readonly StepStructure[];
+}
+
+/** States every compiled machine has beside one compound state per step. */
+export const RESERVED_STATE_NAMES = ['idle', 'completed', 'failed', 'cancelled'] as const;
+
+/** What a step's compound state is doing; the state value of a running workflow is `{ [step]: phase }`. */
+export const STEP_PHASES = ['pending', 'running', 'done', 'failed', 'capped', 'overBudget', 'waiting', 'accepted', 'rejected', 'revising'] as const;
+export type StepPhase = (typeof STEP_PHASES)[number];
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/** Checks the structure's own rules; throws a DefinitionError naming the offending step. */
+export function assertValidStructure(structure: WorkflowStructure): void {
+  const fail = (message: string): never => {
+    throw new DefinitionError(`Workflow "${structure.name}": ${message}`);
+  };
+  if (!NAME.test(structure.name)) fail('the name must start with a letter and hold only letters, digits and _');
+  if (!Number.isInteger(structure.version) || structure.version < 1) fail('version must be an integer >= 1');
+  if (structure.steps.length === 0) fail('needs at least one step');
+  const seen = new Set<string>();
+  structure.steps.forEach((step, index) => {
+    if (!NAME.test(step.name)) fail(`step "${step.name}": names start with a letter and hold only letters, digits and _`);
+    if ((RESERVED_STATE_NAMES as readonly string[]).includes(step.name)) fail(`step "${step.name}": the name is reserved`);
+    if (seen.has(step.name)) fail(`step "${step.name}" appears twice`);
+    seen.add(step.name);
+    const before = structure.steps.slice(0, index);
+    if (step.kind === 'validate' && (step.validates === undefined || !before.some((other) => other.name === step.validates && other.kind === 'produce'))) {
+      fail(`validating step "${step.name}" must follow the producing step it judges`);
+    }
+    if (step.kind === 'approval') {
+      if (index === 0) fail(`approval gate "${step.name}" cannot be the first step`);
+      if (structure.steps[index - 1]?.kind === 'approval') fail(`approval gate "${step.name}" cannot follow another gate`);
+      if (step.revises !== undefined && !before.some((other) => other.name === step.revises && other.kind === 'produce')) {
+        fail(`approval gate "${step.name}" revises "${step.revises}", which is not a producing step before it`);
+      }
+    }
+  });
+}
+
+export class DefinitionError extends Error {
+  readonly code = 'INVALID_DEFINITION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'DefinitionError';
+  }
+}
+
+export const isDefinitionError = (error: unknown): error is DefinitionError =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'INVALID_DEFINITION';

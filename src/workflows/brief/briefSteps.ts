@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Judgement, type JsonValue, type StepContext } from '../../machines/index.js';
+import type { BriefDocument, BriefInput } from './briefInput.js';
+
+const textOf = (value: JsonValue | undefined): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+
+/** Files are read here, by the activity: the machine never touches the file system. */
+async function documentsOf(input: BriefInput): Promise<BriefDocument[]> {
+  if (input.documents !== undefined) return input.documents;
+  return Promise.all((input.files ?? []).map(async (file) => ({ name: basename(file), text: await readFile(file, 'utf8') })));
+}
+
+export async function extract(ctx: StepContext<BriefInput>): Promise<JsonValue> {
+  const documents = await documentsOf(ctx.input);
+  const result = await ctx.complete({
+    system: 'Extract the key facts from the documents below as a bullet list: one fact per line, concrete, no commentary.',
+    messages: [{ role: 'user', content: documents.map((document) => `## ${document.name}\n\n${document.text}`).join('\n\n') }],
+    maxTokens: 1024,
+  });
+  return result.text;
+}
+
+export async function draft(ctx: StepContext<BriefInput>): Promise<JsonValue> {
+  const revision = ctx.feedback === undefined ? [] : [`Previous draft:\n${textOf(ctx.outputs.draft)}`, `Reviewer feedback to address:\n${ctx.feedback}`];
+  const result = await ctx.complete({
+    system: `Write a short, well-structured document in Markdown that follows these instructions: ${ctx.input.instructions}`,
+    messages: [{ role: 'user', content: [`Instructions: ${ctx.input.instructions}`, `Facts:\n${textOf(ctx.outputs.extract)}`, ...revision].join('\n\n') }],
+    maxTokens: 2048,
+  });
+  return result.text;
+}
+
+export async function review(ctx: StepContext<BriefInput>): Promise<Judgement> {
+  const result = await ctx.complete({
+    system: 'You review a draft against its instructions and the facts it must rest on. Approve it only if it follows the instructions and every claim is supported by a fact; otherwise ask for a revision with specific, actionable feedback.',
+    messages: [{ role: 'user', content: [`Instructions: ${ctx.input.instructions}`, `Facts:\n${textOf(ctx.outputs.extract)}`, `Draft:\n${textOf(ctx.outputs.draft)}`].join('\n\n') }],
+    tool: { name: 'submit_verdict', description: 'Submit the review verdict: approve the draft, or revise it with feedback.', schema: Judgement },
+    maxTokens: 1024,
+  });
+  if (result.output === undefined) throw new Error('The reviewer returned no verdict');
+  return result.output;
+}
+
+export async function load(ctx: StepContext<BriefInput>): Promise<JsonValue> {
+  const stored = await ctx.putArtifact('brief.md', `${textOf(ctx.outputs.draft)}\n`);
+  return { path: stored.location, hash: stored.hash, bytes: stored.bytes };
+}
