@@ -35,6 +35,8 @@ export interface FakeRequest {
   index: number;
   body: { model: string; stream?: boolean; messages: unknown[]; system?: string; tools?: unknown[]; tool_choice?: unknown; max_tokens?: number; temperature?: number } & Record<string, unknown>;
   headers: IncomingMessage['headers'];
+  /** The credential sent, from `x-api-key` or `authorization: Bearer …` (the SDK uses either, by version). */
+  apiKey: string | undefined;
   /** Resolves when the exchange ends: `true` if the client closed the connection before the reply was complete. */
   closedEarly: Promise<boolean>;
 }
@@ -44,7 +46,7 @@ export interface FakeAnthropicOptions {
   script?: FakeReply[];
   handler?: (request: FakeRequest) => FakeReply | Promise<FakeReply>;
   fallback?: FakeReply;
-  /** Answers 401 unless the `x-api-key` header equals this. */
+  /** Answers 401 unless the request's credential equals this. */
   apiKey?: string;
 }
 
@@ -80,11 +82,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     let settle: (early: boolean) => void = () => undefined;
     const closedEarly = new Promise<boolean>((resolve) => (settle = resolve));
     res.on('close', () => settle(!res.writableFinished));
-    const request: FakeRequest = { index, body: JSON.parse(raw) as FakeRequest['body'], headers: req.headers, closedEarly };
+    const apiKey = headerValue(req.headers['x-api-key']) ?? headerValue(req.headers.authorization)?.replace(/^Bearer\s+/i, '');
+    const request: FakeRequest = { index, body: JSON.parse(raw) as FakeRequest['body'], headers: req.headers, apiKey, closedEarly };
     requests.push(request);
     const requestId = `req_fake_${index + 1}`;
-    if (options.apiKey !== undefined && req.headers['x-api-key'] !== options.apiKey) {
-      return sendError(res, requestId, { kind: 'error', status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
+    if (options.apiKey !== undefined && apiKey !== options.apiKey) {
+      return sendError(res, requestId, { kind: 'error', status: 401, type: 'authentication_error', message: 'invalid api key' });
     }
     const reply = options.handler ? await options.handler(request) : (script.shift() ?? fallback);
     switch (reply.kind) {
@@ -117,6 +120,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       }),
   };
 }
+
+const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 function sendError(res: ServerResponse, requestId: string, reply: Extract<FakeReply, { kind: 'error' }>): void {
   const type = reply.type ?? (reply.status === 429 ? 'rate_limit_error' : reply.status === 529 ? 'overloaded_error' : reply.status >= 500 ? 'api_error' : 'invalid_request_error');
