@@ -147,13 +147,14 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
 
   return {
     async run(context, signal, attempt) {
+      if (isAborted(signal)) throw cancelledError(signal?.reason);
       counters.calls++;
       let attempts = 0;
       const execution = policy.execute(async ({ signal: attemptSignal }) => {
+        if (isAborted(signal)) throw cancelledError(signal?.reason);
         attempts++;
         counters.attempts++;
         const attemptNo = attempts;
-        if (signal?.aborted === true) throw cancelledError(signal.reason);
         try {
           return await attempt(attemptSignal, attemptNo);
         } catch (error) {
@@ -185,8 +186,9 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(cancelledError(signal.reason));
+    // Always settle through `promise` too, so its later rejection is never unhandled.
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

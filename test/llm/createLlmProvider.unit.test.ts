@@ -13,6 +13,13 @@ describe('createLlmProvider', () => {
     expect(createLlmProvider('offline', { env: { ECL_LLM: 'anthropic', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe('LLM: offline deterministic model (--llm offline)');
   });
 
+  it('defaults to Anthropic when a key is set, naming the model', () => {
+    const selected = createLlmProvider(undefined, { env: { ANTHROPIC_API_KEY: 'sk-test' } });
+    expect(selected.provider.name).toBe('anthropic');
+    expect(selected.description).toBe('LLM: Anthropic claude-sonnet-4-6 (ANTHROPIC_API_KEY is set)');
+    expect(createLlmProvider('anthropic', { env: {}, anthropic: { model: 'claude-haiku-4-5' } }).description).toBe('LLM: Anthropic claude-haiku-4-5 (--llm anthropic)');
+  });
+
   it('rejects an unknown spec with a CONFIG error naming the choices', () => {
     const error = (() => {
       try {

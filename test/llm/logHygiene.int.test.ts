@@ -52,5 +52,4 @@ describe('log hygiene', () => {
     expect(errors).toHaveLength(4);
     for (const error of errors) for (const secret of SECRETS) expect((error as Error).message).not.toContain(secret);
   });
-
 });
