@@ -1,0 +1,136 @@
+import type { JsonValue, RecordedEvent } from '../eventstore/index.js';
+import { createFolder, isEventNotAccepted, type Folder, type WorkflowMachine, type WorkflowSnapshot } from '../machines/index.js';
+import { decodeEvent, type DecodedEvent } from '../projections/decodeEvent.js';
+import { ProjectionError } from '../projections/errors.js';
+import { defaultUpcasterRegistry, type UpcasterRegistry } from '../projections/upcasters.js';
+import { canonical, canonicalEquals } from './canonicalEquals.js';
+import { checkDecision } from './checkDecision.js';
+
+/** One folded event: the state before, the event, the state after. */
+export interface ReplayTransition {
+  revision: number;
+  type: string;
+  at: string;
+  sender: string;
+  /** Payload version as stored; below today's means the event was upcast. */
+  payloadVersion: number;
+  before: JsonValue;
+  after: JsonValue;
+  /** Iteration per step after the event. */
+  iterations: Record<string, number>;
+  /** The state value the writer recorded with the event, when it did. */
+  recordedState?: JsonValue;
+  event: DecodedEvent['event'];
+}
+
+export interface Divergence {
+  revision: number;
+  reason: string;
+}
+
+export interface ReplayResult {
+  workflowId: string;
+  definition: string;
+  version: number;
+  transitions: ReplayTransition[];
+  /** Revision of the stream's last event. */
+  lastRevision: number;
+  /** The snapshot after the last folded event. */
+  snapshot: WorkflowSnapshot;
+  /** The first place the fold does not reproduce the record; replay stops there. */
+  divergence?: Divergence;
+}
+
+export interface ReplayHistoryOptions {
+  /** The machine of the definition version that wrote the stream. */
+  machineFor: (definition: string, version: number) => WorkflowMachine | undefined;
+  upcasters?: UpcasterRegistry;
+  /** Stop after this revision (time travel). */
+  to?: number;
+  /** Also check recorded state values, decisions and the terminal outcome against the fold. */
+  verify?: boolean;
+}
+
+/**
+ * A pure fold of a recorded stream through the machine version that wrote it: no store, no model,
+ * no artifact, no clock. Events are upcast on read exactly as the projections read them.
+ */
+export function replayHistory(workflowId: string, events: readonly RecordedEvent[], options: ReplayHistoryOptions): ReplayResult {
+  const upcasters = options.upcasters ?? defaultUpcasterRegistry();
+  const first = events[0];
+  if (first === undefined) throw new ProjectionError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} has no recorded events`);
+  const started = decodeEvent(first, upcasters);
+  if (!started.ok || started.decoded.event.type !== 'WorkflowStarted') {
+    throw new ProjectionError('INVALID_HISTORY', `Workflow ${workflowId} does not begin with a readable WorkflowStarted (revision ${first.revision} is ${first.type})`);
+  }
+  const { definition, version } = started.decoded.event.data;
+  const machine = options.machineFor(definition, version);
+  if (machine === undefined) {
+    throw new ProjectionError('DEFINITION_NOT_REGISTERED', `Workflow ${workflowId} was written by ${definition} v${version}, which is not registered: register that version to replay it`);
+  }
+  const folder = folderFor(machine);
+  const lastRevision = events[events.length - 1]!.revision;
+  const transitions: ReplayTransition[] = [];
+  let snapshot = folder.initial();
+  const result = (divergence?: Divergence): ReplayResult => ({ workflowId, definition, version, transitions, lastRevision, snapshot, ...(divergence === undefined ? {} : { divergence }) });
+
+  for (const recorded of events) {
+    if (options.to !== undefined && recorded.revision > options.to) break;
+    const decoded = decodeEvent(recorded, upcasters);
+    if (!decoded.ok) return result({ revision: recorded.revision, reason: `cannot read ${recorded.type}: ${decoded.reason} (${decoded.detail})` });
+    const { event, metadata } = decoded.decoded;
+    if (options.verify && transitions.length !== recorded.revision) {
+      return result({ revision: recorded.revision, reason: `revision ${recorded.revision} follows revision ${transitions.length - 1}: the stream has a gap` });
+    }
+    const before = snapshot;
+    if (options.verify) {
+      const wrong = checkDecision(before, event, metadata.at);
+      if (wrong !== undefined) return result({ revision: recorded.revision, reason: wrong });
+    }
+    try {
+      snapshot = folder.apply(before, event);
+    } catch (error) {
+      const reason = isEventNotAccepted(error) ? error.message : `the machine failed on ${event.type}: ${(error as Error).message}`;
+      return result({ revision: recorded.revision, reason });
+    }
+    const recordedState = metadata.state === undefined ? undefined : parseState(metadata.state);
+    transitions.push({
+      revision: recorded.revision,
+      type: event.type,
+      at: metadata.at,
+      sender: metadata.sender,
+      payloadVersion: decoded.decoded.storedVersion,
+      before: before.value as JsonValue,
+      after: snapshot.value as JsonValue,
+      iterations: { ...snapshot.context.iterations },
+      ...(recordedState === undefined ? {} : { recordedState }),
+      event,
+    });
+    if (options.verify && recordedState !== undefined && !canonicalEquals(recordedState, snapshot.value)) {
+      return result({ revision: recorded.revision, reason: `recorded state ${canonical(recordedState)}, replay gives ${canonical(snapshot.value)}` });
+    }
+  }
+  if (options.verify && options.to === undefined) {
+    const ended = transitions.at(-1);
+    const terminal = ended !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(ended.type);
+    if (terminal !== (snapshot.status === 'done')) {
+      return result({ revision: lastRevision, reason: terminal ? `the stream ends with ${ended?.type} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event` });
+    }
+  }
+  return result();
+}
+
+const folders = new WeakMap<WorkflowMachine, Folder>();
+function folderFor(machine: WorkflowMachine): Folder {
+  let folder = folders.get(machine);
+  if (folder === undefined) folders.set(machine, (folder = createFolder(machine)));
+  return folder;
+}
+
+function parseState(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
+}

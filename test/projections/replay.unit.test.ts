@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createMemoryEventStore } from '../../src/eventstore/index.js';
+import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
+import { isDefinitionNotRegistered } from '../../src/projections/index.js';
+import { formatReplay, replayWorkflow } from '../../src/replay/index.js';
+import { brief } from '../../src/workflows/index.js';
+import { allGoldens, appendGolden, loadGolden } from './support/goldens.js';
+
+/** A later `brief` with another shape: the registry keeps v1 for the streams v1 wrote. */
+const briefV2 = defineWorkflow({
+  name: 'brief',
+  version: 2,
+  input: z.object({ instructions: z.string() }),
+  steps: [
+    { kind: 'produce', name: 'draft', run: async () => 'x' },
+    { kind: 'produce', name: 'polish', run: async () => 'y' },
+  ],
+});
+
+const registry = createRegistry([brief, briefV2]);
+
+describe('replay of golden histories', () => {
+  for (const golden of allGoldens()) {
+    it(`${golden.file}: folds to the recorded end state and verifies`, async () => {
+      const store = createMemoryEventStore();
+      await appendGolden(store, golden);
+      const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
+      expect(result.divergence).toBeUndefined();
+      expect(result.version).toBe(golden.version);
+      expect(result.transitions).toHaveLength(golden.lastRevision + 1);
+      expect(result.snapshot.value).toEqual(golden.finalState);
+    });
+  }
+
+  it('uses the version that wrote the stream, not the latest', async () => {
+    const golden = loadGolden('brief-v1-revise-once.json');
+    expect(registry.get('brief')?.version).toBe(2);
+    const store = createMemoryEventStore();
+    await appendGolden(store, golden);
+    const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
+    expect(result).toMatchObject({ definition: 'brief', version: 1 });
+    expect(result.divergence).toBeUndefined();
+    await expect(replayWorkflow(golden.workflowId, { store, registry: createRegistry([briefV2]) })).rejects.toSatisfy(isDefinitionNotRegistered);
+  });
+
+  it('upcasts v0 payloads on read and still reproduces the recorded states', async () => {
+    const golden = loadGolden('brief-v1-legacy-payloads.json');
+    expect(golden.events.filter((event) => event.type === 'StepCompleted').every((event) => !('v' in (event.data as object)) && 'result' in (event.data as object))).toBe(true);
+    const store = createMemoryEventStore();
+    await appendGolden(store, golden);
+    const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
+    expect(result.divergence).toBeUndefined();
+    const review = result.transitions.find((transition) => transition.type === 'StepCompleted' && transition.payloadVersion === 0 && (transition.event.data as { step: string }).step === 'review');
+    expect(review?.event.data).toMatchObject({ v: 1, attempt: 1, output: { verdict: 'revise' }, llm: { model: 'claude-2', inputTokens: 1000, outputTokens: 20 } });
+  });
+
+  it('stops at --to and prints each transition with its iteration counters', async () => {
+    const golden = loadGolden('brief-v1-revise-once.json');
+    const store = createMemoryEventStore();
+    await appendGolden(store, golden);
+    const result = await replayWorkflow(golden.workflowId, { store, registry, to: 7 });
+    expect(result.transitions.map((transition) => transition.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(result.snapshot.value).toEqual({ draft: 'pending' });
+    const lines = formatReplay(result);
+    expect(lines[0]).toBe('replay golden-revise-once · brief v1 · 8 of 15 events');
+    expect(lines[1]).toBe('r0    idle → WorkflowStarted → extract.pending');
+    expect(lines[7]).toBe('r6    review.running → StepCompleted review #1 verdict revise → review.done  [extract=1 draft=1 review=1]');
+    expect(lines[8]).toBe('r7    review.done → RevisionRequested draft #1 → draft.pending  [extract=1 draft=2 review=1]');
+  });
+});
