@@ -150,6 +150,7 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
       if (isAborted(signal)) throw cancelledError(signal?.reason);
       counters.calls++;
       let attempts = 0;
+      // A per-call signal even without a caller's (below): cockatiel's shared default signal would collect a listener per in-flight call.
       const execution = policy.execute(async ({ signal: attemptSignal }) => {
         if (isAborted(signal)) throw cancelledError(signal?.reason);
         attempts++;
@@ -165,7 +166,7 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
           if (isRetryableLlmError(classified)) lastFailure = { context, attempt: attemptNo, code: (classified as LlmError).code };
           throw classified;
         }
-      }, signal);
+      }, signal ?? new AbortController().signal);
       try {
         const value = await raceAbort(execution, signal);
         counters.succeeded++;
