@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicProvider, createLlmProvider, isLlmError, toolJsonSchema, type AnthropicProviderOptions, type LlmError, type LlmRequest } from '../../src/llm/index.js';
 import { contractContext, Verdict, verdictTool } from './llmContract.js';
 import { captureLogs } from './support/captureLogs.js';
+import { fakeBriefModel } from './support/fakeBriefModel.js';
 import { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions } from './support/fakeAnthropicServer.js';
 
 const servers: FakeAnthropic[] = [];
@@ -220,5 +221,17 @@ describe('Anthropic adapter against a local Messages API', () => {
     expect((await first).text).toBe('ok');
     expect((await second).text).toBe('ok');
     expect(provider.stats().rejectedByBulkhead).toBe(1);
+  });
+
+  it('plays the brief workflow through the fake brief model: facts, a draft, revise then approve', async () => {
+    const { provider } = await setup({ handler: fakeBriefModel() });
+    const facts = await provider.complete({ ...plain('Some input.'), system: 'Extract the facts.' });
+    expect(facts.text).toContain('- First fact');
+    expect((await provider.complete(plain())).text).toContain('# Draft');
+    expect((await provider.complete(review())).output?.verdict).toBe('revise');
+    const approved = await provider.complete(review());
+    expect(approved.output?.verdict).toBe('approve');
+    expect(approved.usage).toEqual({ inputTokens: 120, outputTokens: 40 });
+    expect(approved.costUsd).toBeCloseTo((120 * 3 + 40 * 15) / 1e6, 10);
   });
 });
