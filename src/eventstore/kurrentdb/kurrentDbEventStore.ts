@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   ANY,
   BACKWARDS,
@@ -62,6 +63,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   const appendTimeoutMs = options.appendTimeoutMs ?? 10_000;
   const readTimeoutMs = options.readTimeoutMs ?? 30_000;
   const closing = new AbortController();
+  // Every in-flight operation and subscription listens for the close.
+  setMaxListeners(0, closing.signal);
 
   const appendPolicy = timeout(appendTimeoutMs, TimeoutStrategy.Aggressive);
   // Reads change nothing, so a transient failure (often the first call after a reconnect) is retried.

@@ -24,9 +24,9 @@ export async function openConnectionGate(targetPort: number, port = 0): Promise<
 
   const listen = (onPort: number) =>
     new Promise<Server>((resolve, reject) => {
-      const next = createServer((downstream) => {
+      const next = createServer({ noDelay: true }, (downstream) => {
         accepted++;
-        const upstream = connect(targetPort, '127.0.0.1');
+        const upstream = connect({ port: targetPort, host: '127.0.0.1', noDelay: true });
         for (const socket of [downstream, upstream]) {
           sockets.add(socket);
           socket.on('close', () => sockets.delete(socket));

@@ -25,7 +25,11 @@ export interface FakeKurrentDbServerOptions {
 }
 
 export interface FakeKurrentDbServer {
-  /** `kurrentdb://127.0.0.1:<port>?tls=false` */
+  /**
+   * `kurrentdb://127.0.0.1:<port>?tls=false&discoveryInterval=20`. The client's read path (its
+   * Rust bridge) waits `discoveryInterval` (default 500 ms) before every connection attempt,
+   * also the first; tests shorten it.
+   */
   readonly url: string;
   readonly port: number;
   readonly log: FakeLog;
@@ -75,7 +79,7 @@ export async function startFakeKurrentDbServer(options: FakeKurrentDbServerOptio
   let stopped = false;
 
   return {
-    url: `kurrentdb://127.0.0.1:${gate.port}?tls=false`,
+    url: `kurrentdb://127.0.0.1:${gate.port}?tls=false&discoveryInterval=20`,
     port: gate.port,
     log,
     dropConnections: () => gate.cutAll(),
