@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   BrokenCircuitError,
   BulkheadRejectedError,
@@ -92,9 +93,9 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const counters = { calls: 0, succeeded: 0, failed: 0, attempts: 0, retries: 0, timeouts: 0, breakerOpened: 0, breakerHalfOpened: 0, breakerClosed: 0, rejectedByBreaker: 0, rejectedByBulkhead: 0 };
-  // Policy events carry no call context; errors thrown by an attempt remember the call they came from.
-  const origin = new WeakMap<object, { context: LlmCallContext; attempt: number }>();
-  let lastFailure: { context: LlmCallContext; attempt: number; code: string } | undefined;
+  // The policy is shared, so its events carry no call; each call runs in its own async context, which the events inherit.
+  const calls = new AsyncLocalStorage<CallTrace>();
+  const fields = (trace: CallTrace | undefined) => ({ workflowId: trace?.context.workflowId, step: trace?.context.step, iteration: trace?.context.iteration, attempt: trace?.attempt });
 
   const transient = handleWhen((error) => isRetryableLlmError(error) || isBrokenCircuitError(error));
   const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>>(({ attempt, result }) => {
@@ -112,21 +113,22 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
   retrier.onRetry((event) => {
     counters.retries++;
     const error = 'error' in event ? event.error : undefined;
-    const from = error !== undefined ? origin.get(error) : undefined;
+    if (isBrokenCircuitError(error)) counters.rejectedByBreaker++;
     const code = isLlmError(error) ? error.code : isBrokenCircuitError(error) ? 'CIRCUIT_OPEN' : 'UNKNOWN';
-    logger?.warn('LLM call failed, retrying', { workflowId: from?.context.workflowId, step: from?.context.step, iteration: from?.context.iteration, attempt: from?.attempt, code, delayMs: Math.round(event.delay), breaker: STATE_NAMES[breaker.state] });
+    logger?.warn('LLM call failed, retrying', { ...fields(calls.getStore()), code, delayMs: Math.round(event.delay), breaker: STATE_NAMES[breaker.state] });
   });
   breaker.onBreak(() => {
     counters.breakerOpened++;
-    logger?.warn('LLM circuit breaker opened', { breaker: 'open', workflowId: lastFailure?.context.workflowId, step: lastFailure?.context.step, attempt: lastFailure?.attempt, code: lastFailure?.code });
+    const trace = calls.getStore();
+    logger?.warn('LLM circuit breaker opened', { breaker: 'open', ...fields(trace), code: trace?.code });
   });
   breaker.onHalfOpen(() => {
     counters.breakerHalfOpened++;
-    logger?.info('LLM circuit breaker half-open: probing with one call', { breaker: 'half-open' });
+    logger?.info('LLM circuit breaker half-open: probing with one call', { breaker: 'half-open', ...fields(calls.getStore()) });
   });
   breaker.onReset(() => {
     counters.breakerClosed++;
-    logger?.info('LLM circuit breaker closed', { breaker: 'closed' });
+    logger?.info('LLM circuit breaker closed', { breaker: 'closed', ...fields(calls.getStore()) });
   });
   perAttempt.onTimeout(() => counters.timeouts++);
 
@@ -150,23 +152,24 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
       if (isAborted(signal)) throw cancelledError(signal?.reason);
       counters.calls++;
       let attempts = 0;
+      const trace: CallTrace = { context, attempt: 0 };
       // A per-call signal even without a caller's (below): cockatiel's shared default signal would collect a listener per in-flight call.
-      const execution = policy.execute(async ({ signal: attemptSignal }) => {
+      const execution = calls.run(trace, () => policy.execute(async ({ signal: attemptSignal }) => {
         if (isAborted(signal)) throw cancelledError(signal?.reason);
         attempts++;
         counters.attempts++;
         const attemptNo = attempts;
+        trace.attempt = attemptNo;
         try {
           return await attempt(attemptSignal, attemptNo);
         } catch (error) {
           let classified = error;
           if (isAborted(signal)) classified = cancelledError(signal?.reason);
           else if (attemptSignal.aborted && !(isLlmError(error) && error.code !== 'CANCELLED')) classified = new LlmError('TIMEOUT', `The model did not answer within ${timeoutMs} ms.`, { cause: error });
-          if (typeof classified === 'object' && classified !== null) origin.set(classified, { context, attempt: attemptNo });
-          if (isRetryableLlmError(classified)) lastFailure = { context, attempt: attemptNo, code: (classified as LlmError).code };
+          if (isLlmError(classified)) trace.code = classified.code;
           throw classified;
         }
-      }, signal ?? new AbortController().signal);
+      }, signal ?? new AbortController().signal));
       try {
         const value = await raceAbort(execution, signal);
         counters.succeeded++;
@@ -178,6 +181,12 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
     },
     stats: () => ({ ...counters, breaker: STATE_NAMES[breaker.state], inFlight: (options.concurrency ?? 8) - limiter.executionSlots, queued: (options.queue ?? 256) - limiter.queueSlots }),
   };
+}
+
+interface CallTrace {
+  context: LlmCallContext;
+  attempt: number;
+  code?: string;
 }
 
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;

@@ -91,12 +91,14 @@ describe('Anthropic adapter against a local Messages API', () => {
     const overloaded = await failure(provider.complete(plain()));
     expect(overloaded.code).toBe('OVERLOADED');
     expect(provider.stats()).toMatchObject({ breaker: 'open', breakerOpened: 1 });
-    expect(logs.lines().some((line) => line.message === 'LLM circuit breaker opened' && line.breaker === 'open' && line.code === 'OVERLOADED')).toBe(true);
+    expect(logs.lines().find((line) => line.message === 'LLM circuit breaker opened')).toMatchObject({ breaker: 'open', code: 'OVERLOADED', workflowId: 'wf-contract', step: 'draft', attempt: 3 });
 
     // While open, calls fail fast without reaching the server.
     const open = await failure(provider.complete(plain()));
     expect([open.code, open.retryable]).toEqual(['CIRCUIT_OPEN', true]);
     expect(server.requests).toHaveLength(3);
+    expect(provider.stats().rejectedByBreaker).toBe(3);
+    expect(logs.lines().filter((line) => line.message === 'LLM call failed, retrying' && line.code === 'CIRCUIT_OPEN' && line.workflowId === 'wf-contract')).toHaveLength(2);
 
     vi.setSystemTime(Date.now() + 60_001);
     expect((await provider.complete(plain())).text).toBe('back');
