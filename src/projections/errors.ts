@@ -19,3 +19,7 @@ export const isProjectionStopped = (error: unknown): error is ProjectionError =>
 export const isWorkflowNotFound = (error: unknown): error is ProjectionError => hasCode(error, 'WORKFLOW_NOT_FOUND');
 export const isDefinitionNotRegistered = (error: unknown): error is ProjectionError => hasCode(error, 'DEFINITION_NOT_REGISTERED');
 export const isInvalidHistory = (error: unknown): error is ProjectionError => hasCode(error, 'INVALID_HISTORY');
+
+const CODES: ReadonlySet<string> = new Set<ProjectionErrorCode>(['PROJECTION_TIMEOUT', 'PROJECTION_STOPPED', 'WORKFLOW_NOT_FOUND', 'DEFINITION_NOT_REGISTERED', 'INVALID_HISTORY']);
+export const isProjectionError = (error: unknown): error is ProjectionError =>
+  typeof error === 'object' && error !== null && CODES.has((error as { code?: unknown }).code as string);

@@ -21,6 +21,7 @@ export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcaster
 export {
   ProjectionError,
   isDefinitionNotRegistered,
+  isProjectionError,
   isInvalidHistory,
   isProjectionStopped,
   isProjectionTimeout,

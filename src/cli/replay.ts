@@ -1,0 +1,61 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { openEventStore } from '../eventstore/index.js';
+import { isProjectionError } from '../projections/index.js';
+import { runReplay } from '../replay/index.js';
+import { createBuiltInRegistry } from '../workflows/index.js';
+import { fail, storeUrlOf } from './projectionCliSupport.js';
+
+interface ReplayCliOptions {
+  store?: string;
+  to?: number;
+  verify?: boolean;
+  inspect?: boolean;
+  inspectPort?: number;
+  json?: boolean;
+}
+
+const parseRevision = (value: string): number => {
+  const revision = Number(value);
+  if (!Number.isInteger(revision) || revision < 0) throw new InvalidArgumentError('a revision: a whole number from 0');
+  return revision;
+};
+
+export function replayCommand(): Command {
+  return new Command('replay')
+    .description('Fold a workflow\'s stored stream through the machine version that wrote it: no model call, no artifact write, no append')
+    .argument('<id>', 'workflow id')
+    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
+    .option('--to <revision>', 'stop after this revision (time travel)', parseRevision)
+    .option('--verify', 'check the fold reproduces the recorded states, decisions and outcome; exit 1 at the first divergence')
+    .option('--inspect', 'serve the replayed history to the Stately inspector (127.0.0.1)')
+    .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080)', (value) => Number(value))
+    .option('--json', 'print JSON for machines')
+    .action(async (id: string, options: ReplayCliOptions) => {
+      const store = await openEventStore(storeUrlOf(options));
+      try {
+        const outcome = await runReplay({
+          workflowId: id,
+          store,
+          registry: createBuiltInRegistry(),
+          ...(options.to === undefined ? {} : { to: options.to }),
+          verify: options.verify === true,
+          json: options.json === true,
+          ...(options.inspect ? { inspectPort: options.inspectPort ?? loadConfig().config.inspectPort } : {}),
+          out: (line) => console.log(line),
+          err: (line) => console.error(line),
+        });
+        process.exitCode = outcome.exitCode;
+        if (outcome.relay !== undefined) {
+          const relay = outcome.relay;
+          await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+          await relay.close();
+        }
+      } catch (error) {
+        if (!isProjectionError(error)) throw error;
+        fail(error.message);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,53 @@
+import type { EventStore } from '../eventstore/index.js';
+import type { DefinitionRegistry } from '../machines/createRegistry.js';
+import { formatReplay } from './formatReplay.js';
+import { inspectionEventsOf } from './inspectReplay.js';
+import { startInspectorRelay, type InspectorRelay } from './inspectorRelay.js';
+import { replayWorkflow } from './replayWorkflow.js';
+
+export interface RunReplayOptions {
+  workflowId: string;
+  store: Pick<EventStore, 'readStream'>;
+  registry: Pick<DefinitionRegistry, 'get'>;
+  to?: number;
+  verify?: boolean;
+  json?: boolean;
+  /** Serve the replayed history to the Stately inspector on this loopback port (0 = any). */
+  inspectPort?: number;
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export interface RunReplayOutcome {
+  exitCode: number;
+  /** Open while the inspector is being served; the caller closes it. */
+  relay?: InspectorRelay;
+}
+
+/** `ecl replay`: fold, print each transition, optionally verify and serve to the inspector. Reads only. */
+export async function runReplay(options: RunReplayOptions): Promise<RunReplayOutcome> {
+  const result = await replayWorkflow(options.workflowId, {
+    store: options.store,
+    registry: options.registry,
+    ...(options.to === undefined ? {} : { to: options.to }),
+    verify: options.verify === true,
+  });
+  if (options.json) {
+    options.out(JSON.stringify({ ...result, snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context } }, null, 2));
+  } else {
+    for (const line of formatReplay(result)) options.out(line);
+  }
+  let exitCode = 0;
+  if (result.divergence !== undefined) {
+    options.err(`replay diverges at revision ${result.divergence.revision}: ${result.divergence.reason}`);
+    exitCode = 1;
+  } else if (options.verify) {
+    options.err(`verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.transitions.length} events)`);
+  }
+  if (options.inspectPort === undefined) return { exitCode };
+  const relay = await startInspectorRelay({ port: options.inspectPort });
+  const machine = options.registry.get(result.definition, result.version)?.machine;
+  if (machine !== undefined) for (const event of inspectionEventsOf(result, machine)) relay.send(event);
+  options.err(`inspector: open ${relay.url} (Ctrl-C to stop)`);
+  return { exitCode, relay };
+}
