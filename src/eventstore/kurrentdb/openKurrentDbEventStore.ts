@@ -1,10 +1,11 @@
 import { BACKWARDS, END, KurrentDBClient } from '@kurrent/kurrentdb-client';
-import { isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
+import { timeout, TimeoutStrategy } from 'cockatiel';
 import winston, { type Logger } from 'winston';
 import { EventStoreError } from '../errors.js';
 import type { EventStore } from '../types.js';
 import { createKurrentDbEventStore } from './kurrentDbEventStore.js';
 import { parseKurrentDbUrl } from './storeUrl.js';
+import { describeError, isTimeout } from './translateError.js';
 
 export interface OpenKurrentDbEventStoreOptions {
   logger?: Logger;
@@ -42,7 +43,7 @@ export async function openKurrentDbEventStore(url: string, options: OpenKurrentD
     });
   } catch (error) {
     await client.dispose().catch(() => undefined);
-    const reason = isTaskCancelledError(error) ? `no answer within ${connectTimeoutMs} ms` : (error as Error).message;
+    const reason = isTimeout(error) ? `no answer within ${connectTimeoutMs} ms` : describeError(error);
     throw new EventStoreError('STORE_UNAVAILABLE', `KurrentDB at ${redacted} is unreachable: ${reason}`, { cause: error, retryable: true });
   }
 

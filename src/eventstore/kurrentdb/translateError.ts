@@ -1,4 +1,4 @@
-import { isTaskCancelledError } from 'cockatiel';
+import { TaskCancelledError } from 'cockatiel';
 import { ErrorType } from '@kurrent/kurrentdb-client';
 import { EventStoreError, WrongExpectedRevisionError, isEventStoreError } from '../errors.js';
 import type { ExpectedRevision } from '../types.js';
@@ -18,7 +18,20 @@ export interface ErrorContext {
 const errorType = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string' ? (error as { type: string }).type : undefined;
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+// cockatiel 3.2.1's own `isTaskCancelledError` tests for the wrong marker property, so check the class.
+export const isTimeout = (error: unknown): error is TaskCancelledError => error instanceof TaskCancelledError;
+
+// Errors from the client's read path carry only their class name as message; say what it means.
+const BARE_MESSAGES: Readonly<Record<string, string>> = {
+  UnavailableError: 'the server is unavailable (connection refused, reset or not yet established)',
+  DeadlineExceededError: 'the server did not answer before the deadline',
+  NotLeaderError: 'the node is not the leader',
+};
+
+export const describeError = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error);
+  return BARE_MESSAGES[message] ?? message;
+};
 
 const unavailable = (context: ErrorContext, reason: string, cause: unknown, retryable = true) =>
   new EventStoreError('STORE_UNAVAILABLE', `Cannot ${context.operation} on KurrentDB at ${context.where}: ${reason}`, { cause, retryable });
@@ -31,7 +44,7 @@ const unavailable = (context: ErrorContext, reason: string, cause: unknown, retr
  */
 export function translateError(error: unknown, context: ErrorContext): EventStoreError {
   if (isEventStoreError(error)) return error;
-  if (isTaskCancelledError(error)) {
+  if (isTimeout(error)) {
     return unavailable(context, `no answer within ${context.timeoutMs ?? '?'} ms (an append may or may not have been written; retry with the same ids)`, error);
   }
   switch (errorType(error)) {
@@ -45,22 +58,22 @@ export function translateError(error: unknown, context: ErrorContext): EventStor
     case ErrorType.MAXIMUM_APPEND_SIZE_EXCEEDED:
     case ErrorType.APPEND_RECORD_SIZE_EXCEEDED:
     case ErrorType.TRANSACTION_MAX_SIZE_EXCEEDED:
-      return new EventStoreError('PAYLOAD_TOO_LARGE', `KurrentDB refused to ${context.operation}: ${messageOf(error)}`, { cause: error });
+      return new EventStoreError('PAYLOAD_TOO_LARGE', `KurrentDB refused to ${context.operation}: ${describeError(error)}`, { cause: error });
     case ErrorType.STREAM_DELETED:
     case ErrorType.STREAM_TOMBSTONED:
       return new EventStoreError('INVALID_STREAM_NAME', `Cannot ${context.operation}: the stream was deleted in KurrentDB`, { cause: error });
     case ErrorType.INVALID_ARGUMENT:
-      return new EventStoreError('INVALID_EVENT_DATA', `KurrentDB refused to ${context.operation}: ${messageOf(error)}`, { cause: error });
+      return new EventStoreError('INVALID_EVENT_DATA', `KurrentDB refused to ${context.operation}: ${describeError(error)}`, { cause: error });
     case ErrorType.ACCESS_DENIED:
-      return unavailable(context, `access denied (${messageOf(error)}); check the credentials in the store URL`, error, false);
+      return unavailable(context, `access denied (${describeError(error)}); check the credentials in the store URL`, error, false);
     case ErrorType.UNAVAILABLE:
     case ErrorType.DEADLINE_EXCEEDED:
     case ErrorType.TIMEOUT:
     case ErrorType.CANCELLED:
     case ErrorType.NOT_LEADER:
-      return unavailable(context, messageOf(error), error);
+      return unavailable(context, describeError(error), error);
     default:
       // Connection resets on streaming calls surface as Unknown; the outcome is unknown, so retryable.
-      return unavailable(context, messageOf(error), error);
+      return unavailable(context, describeError(error), error);
   }
 }

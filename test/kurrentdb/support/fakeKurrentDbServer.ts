@@ -44,6 +44,8 @@ export interface FakeKurrentDbServer {
   stallNextAppends(count: number, options?: { commit?: boolean }): void;
   /** Appends that reached the server (including failed and stalled ones). */
   readonly appendsReceived: number;
+  /** Calls received per gRPC method name (`Read`, `BatchAppend`, `Append`, `GetSupportedMethods`). */
+  readonly calls: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -60,15 +62,23 @@ export async function startFakeKurrentDbServer(options: FakeKurrentDbServerOptio
     },
   };
 
+  const calls = new Map<string, number>();
+  const counted = <H extends (...args: never[]) => void>(method: string, handler: H): H =>
+    ((...args: Parameters<H>) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      handler(...args);
+    }) as H;
+
   const server = new Server();
   server.addService(ServerFeaturesService, {
-    getSupportedMethods: (_call: unknown, callback: (error: null, response: InstanceType<typeof SupportedMethods>) => void) =>
+    getSupportedMethods: counted('GetSupportedMethods', (_call: unknown, callback: (error: null, response: InstanceType<typeof SupportedMethods>) => void) =>
       callback(null, supportedMethods(appendMethod)),
+    ),
   } as UntypedServiceImplementation);
   server.addService(StreamsService, {
-    read: createReadHandler(log),
-    append: createAppendHandler(log, hooks),
-    batchAppend: appendMethod === 'batch' ? createBatchAppendHandler(log, hooks) : unimplemented,
+    read: counted('Read', createReadHandler(log)),
+    append: counted('Append', createAppendHandler(log, hooks)),
+    batchAppend: counted('BatchAppend', appendMethod === 'batch' ? createBatchAppendHandler(log, hooks) : unimplemented),
     delete: unimplemented,
     tombstone: unimplemented,
   } as UntypedServiceImplementation);
@@ -98,6 +108,7 @@ export async function startFakeKurrentDbServer(options: FakeKurrentDbServerOptio
     get appendsReceived() {
       return appendsReceived;
     },
+    calls,
     close: async () => {
       if (!stopped) await gate.close();
       stopped = true;
