@@ -10,6 +10,8 @@ export type Settled = {
   snapshot: WorkflowSnapshot;
   /** Events to append atomically, in order. */
   events: WorkflowEvent[];
+  /** The state value after each event (same order), for metadata and subscribers. */
+  values: unknown[];
   next: Exclude<Decision, { kind: 'append' }>;
 };
 
@@ -28,13 +30,19 @@ const MAX_DECISIONS = 64;
  * them in one atomic append and only then treats the new snapshot as real.
  */
 export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: readonly WorkflowEvent[], options: SettleOptions = {}): Settled {
-  const events = [...pending];
-  let current = folder.fold(pending, snapshot);
+  const events: WorkflowEvent[] = [];
+  const values: unknown[] = [];
+  let current = snapshot;
+  const record = (event: WorkflowEvent) => {
+    current = folder.apply(current, event);
+    events.push(event);
+    values.push(current.value);
+  };
+  for (const event of pending) record(event);
   for (let guard = 0; guard < MAX_DECISIONS; guard++) {
     const decision = nextStep(current, options.now);
     if (decision.kind === 'append') {
-      events.push(decision.event);
-      current = folder.apply(current, decision.event);
+      record(decision.event);
       continue;
     }
     if (decision.kind === 'activity') {
@@ -43,10 +51,9 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
         type: 'StepStarted',
         data: { v: 1, step: decision.step, iteration: decision.iteration, attempt: decision.attempt, idempotencyKey: decision.idempotencyKey, ...(timeoutAt === undefined ? {} : { timeoutAt }) },
       };
-      events.push(started);
-      current = folder.apply(current, started);
+      record(started);
     }
-    return { snapshot: current, events, next: decision };
+    return { snapshot: current, events, values, next: decision };
   }
   throw new Error(`More than ${MAX_DECISIONS} automatic decisions in a row from ${stateLabel(snapshot)}: the machine loops`);
 }

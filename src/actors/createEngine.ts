@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { Subject, filter, type Observable } from 'rxjs';
+import {
+  type AnyWorkflowDefinition,
+  type JsonValue,
+  parseCommand,
+  workflowStartedEvent,
+} from '../machines/index.js';
+import { EngineError, formatIssues } from './errors.js';
+import { folderOf } from './folderOf.js';
+import { inputHashOf } from './inputHash.js';
+import { findActiveWorkflows } from './findActiveWorkflows.js';
+import { loadWorkflow } from './loadWorkflow.js';
+import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';
+import { createStepRunner } from './stepRunner.js';
+import type { Engine, EngineEvent, EngineOptions, SendResult, StartResult, WorkflowView } from './types.js';
+import { type ActorEnv, WorkflowActor } from './workflowActor.js';
+import { viewOfActor } from './workflowView.js';
+
+const ID = /^[^\s\u0000-\u001f\u007f]{1,200}$/;
+
+/**
+ * The actor runtime: one live actor per active workflow, many workflows at once, every change
+ * appended before it is applied. See docs/engine.md.
+ */
+export function createEngine(options: EngineOptions): Engine {
+  const { store, logger, definitions } = options;
+  const now = options.now ?? (() => new Date());
+  const newId = options.newId ?? randomUUID;
+  const maxIdle = options.maxIdleActors ?? 10_000;
+  const feed = new Subject<EngineEvent>();
+  const actors = new Map<string, WorkflowActor>();
+  const loading = new Map<string, Promise<WorkflowActor | undefined>>();
+  /** Idle, non-terminal actors in least-recently-used order (Map keeps insertion order). */
+  const idle = new Map<string, WorkflowActor>();
+  const background = new Set<Promise<unknown>>();
+  let closed = false;
+
+  const runStep = createStepRunner({
+    llm: options.llm,
+    artifacts: options.artifacts,
+    now,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.maxInlineOutputBytes === undefined ? {} : { maxInlineOutputBytes: options.maxInlineOutputBytes }),
+    onDelta: (work, text) => feed.next({ kind: 'delta', workflowId: work.workflowId, step: work.step, iteration: work.iteration, text }),
+    wantsDeltas: () => feed.observed,
+  });
+
+  const writeSnapshot = async (actor: WorkflowActor): Promise<void> => {
+    if (actor.lastEventId === undefined || actor.revision <= actor.snapshotRevision) return;
+    const revision = actor.revision;
+    await writeCachedSnapshot(store, actor.workflowId, {
+      schema: SNAPSHOT_SCHEMA,
+      definition: actor.definition.name,
+      version: actor.definition.version,
+      revision,
+      eventId: actor.lastEventId,
+      ...(actor.base.tenant === undefined ? {} : { tenant: actor.base.tenant }),
+      persisted: actor.folder.persist(actor.snapshot) as JsonValue,
+    });
+    actor.snapshotRevision = Math.max(actor.snapshotRevision, revision);
+  };
+
+  const track = (work: Promise<unknown>): void => {
+    const guarded = work.catch((error: unknown) => logger.warn('Background work failed', { error: (error as Error).message }));
+    background.add(guarded);
+    void guarded.finally(() => background.delete(guarded));
+  };
+
+  const retire = (actor: WorkflowActor): void => {
+    actor.retired = true;
+    idle.delete(actor.workflowId);
+    if (actors.get(actor.workflowId) === actor) actors.delete(actor.workflowId);
+  };
+
+  const env: ActorEnv = {
+    store,
+    logger,
+    now,
+    newId,
+    runStep,
+    publish: (event) => feed.next(event),
+    hasListeners: () => feed.observed,
+    track,
+    snapshotEvery: options.snapshotEvery ?? 1_000,
+    writeSnapshot,
+    onIdle(actor) {
+      if (actor.retired || actors.get(actor.workflowId) !== actor) return;
+      // Finished workflows leave memory at once; waiting ones stay until the idle cap pushes them out.
+      if (actor.snapshot.status !== 'active') {
+        retire(actor);
+        return;
+      }
+      idle.delete(actor.workflowId);
+      idle.set(actor.workflowId, actor);
+      if (idle.size > maxIdle) {
+        for (const [id, candidate] of idle) {
+          if (idle.size <= maxIdle) break;
+          if (candidate.idle) {
+            retire(candidate);
+            if (candidate.revision - candidate.snapshotRevision >= env.snapshotEvery / 10) track(writeSnapshot(candidate));
+          } else idle.delete(id);
+        }
+      }
+    },
+  };
+
+  const ensureOpen = (): void => {
+    if (closed) throw new EngineError('ENGINE_CLOSED', 'The engine is shutting down and accepts no new work');
+  };
+
+  /** The live actor, rehydrating it when it was passivated; concurrent callers share one load. */
+  const actorFor = async (workflowId: string): Promise<WorkflowActor | undefined> => {
+    const live = actors.get(workflowId);
+    if (live !== undefined) {
+      if (idle.has(workflowId)) {
+        idle.delete(workflowId);
+        idle.set(workflowId, live);
+      }
+      return live;
+    }
+    const inProgress = loading.get(workflowId);
+    if (inProgress !== undefined) return inProgress;
+    const load = (async () => {
+      const loaded = await loadWorkflow(store, definitions, workflowId);
+      if (loaded === undefined) return undefined;
+      const actor = new WorkflowActor(env, {
+        definition: loaded.definition,
+        folder: folderOf(loaded.definition),
+        workflowId,
+        ...(loaded.tenant === undefined ? {} : { tenant: loaded.tenant }),
+        snapshot: loaded.snapshot,
+        revision: loaded.revision,
+        lastEventId: loaded.lastEventId,
+        snapshotRevision: loaded.snapshotRevision,
+      });
+      actors.set(workflowId, actor);
+      return actor;
+    })();
+    loading.set(workflowId, load);
+    try {
+      return await load;
+    } finally {
+      loading.delete(workflowId);
+    }
+  };
+
+  const resolveDefinition = (definition: string | AnyWorkflowDefinition): AnyWorkflowDefinition => {
+    if (typeof definition !== 'string') {
+      if (definitions.get(definition.name, definition.version) === undefined) definitions.register(definition);
+      return definition;
+    }
+    const found = definitions.get(definition);
+    if (found === undefined) {
+      const known = definitions.names();
+      throw new EngineError('UNKNOWN_DEFINITION', `Unknown workflow definition "${definition}". Known: ${known.length === 0 ? '(none)' : known.join(', ')}`);
+    }
+    return found;
+  };
+
+  const existing = async (workflowId: string, definition: AnyWorkflowDefinition, inputHash: string): Promise<StartResult> => {
+    let actor = await actorFor(workflowId);
+    // A start of the same id may still be appending its first events: wait for it to land or lose.
+    for (let tries = 0; actor !== undefined && actor.revision < 0 && tries < 3; tries++) {
+      await actor.drain();
+      actor = await actorFor(workflowId);
+    }
+    if (actor === undefined || actor.revision < 0) throw new EngineError('CONCURRENCY_CONFLICT', `Workflow ${workflowId} could not be started or found; try again`);
+    const context = actor.snapshot.context;
+    if (actor.definition.name !== definition.name || context.inputHash !== inputHash) {
+      throw new EngineError(
+        'WORKFLOW_CONFLICT',
+        `Workflow ${workflowId} already exists with ${actor.definition.name === definition.name ? 'a different input' : `definition ${actor.definition.name}`}; use another id`,
+      );
+    }
+    await actor.drive();
+    return { workflowId, created: false, view: viewOfActor(actor) };
+  };
+
+  const engine: Engine = {
+    feed: feed.asObservable(),
+
+    async start(definitionOrName, input, startOptions = {}) {
+      ensureOpen();
+      const definition = resolveDefinition(definitionOrName);
+      const parsed = definition.input.safeParse(input);
+      if (!parsed.success) {
+        const issues = formatIssues(parsed.error.issues);
+        throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name}: ${issues.join('; ')}`, { issues });
+      }
+      const workflowId = startOptions.id ?? newId();
+      if (!ID.test(workflowId)) throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId)}: 1–200 characters, no spaces or control characters`);
+      const value = parsed.data as JsonValue;
+      const inputHash = inputHashOf(value);
+      if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);
+
+      const folder = folderOf(definition);
+      const actor = new WorkflowActor(env, {
+        definition,
+        folder,
+        workflowId,
+        ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }),
+        snapshot: folder.initial(),
+        revision: -1,
+      });
+      actors.set(workflowId, actor);
+      let created: boolean;
+      try {
+        created = await actor.begin(workflowStartedEvent(definition, workflowId, value, inputHash), startOptions.sender ?? 'system', startOptions.commandId);
+      } catch (error) {
+        retire(actor);
+        throw error;
+      }
+      if (created) return { workflowId, created: true, view: viewOfActor(actor) };
+      retire(actor);
+      return existing(workflowId, definition, inputHash);
+    },
+
+    async send(workflowId, raw, sendOptions = {}): Promise<SendResult> {
+      if (closed) return { accepted: false, workflowId, code: 'ENGINE_CLOSED', message: 'The engine is shutting down', accepts: [] };
+      const parsed = parseCommand(raw);
+      if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
+      for (;;) {
+        const actor = await actorFor(workflowId);
+        if (actor === undefined) return { accepted: false, workflowId, code: 'WORKFLOW_NOT_FOUND', message: `No workflow with id ${workflowId}`, accepts: [] };
+        const result = await actor.command(parsed.command, sendOptions.sender ?? 'system', sendOptions.commandId ?? newId());
+        if (result !== 'retired') return result;
+      }
+    },
+
+    async get(workflowId) {
+      const actor = await actorFor(workflowId);
+      return actor === undefined ? undefined : viewOfActor(actor);
+    },
+
+    async settled(workflowId): Promise<WorkflowView> {
+      for (;;) {
+        const actor = await actorFor(workflowId);
+        if (actor === undefined) throw new EngineError('WORKFLOW_NOT_FOUND', `No workflow with id ${workflowId}`);
+        if (!closed) await actor.drive();
+        await actor.whenSettled();
+        if (!actor.retired || actor.idle) return viewOfActor(actor);
+      }
+    },
+
+    subscribe: (workflowId): Observable<EngineEvent> => feed.pipe(filter((event) => event.workflowId === workflowId)),
+
+    async recover() {
+      ensureOpen();
+      const active = await findActiveWorkflows(store);
+      const resumed: string[] = [];
+      for (const workflowId of active.resumable) {
+        const actor = await actorFor(workflowId);
+        if (actor === undefined || actor.hasWorkInFlight) continue;
+        await actor.drive();
+        resumed.push(workflowId);
+      }
+      if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
+      return { resumed, waiting: active.waiting.length };
+    },
+
+    async passivate(workflowId) {
+      const targets = workflowId === undefined ? [...actors.values()] : [actors.get(workflowId)].filter((actor) => actor !== undefined);
+      let count = 0;
+      for (const actor of targets) {
+        if (!actor.idle) continue;
+        retire(actor);
+        if (actor.snapshot.status === 'active' && actor.revision - actor.snapshotRevision >= env.snapshotEvery / 10) await writeSnapshot(actor);
+        count++;
+      }
+      return count;
+    },
+
+    liveCount: () => actors.size,
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const actor of actors.values()) actor.abortInFlight('shutdown');
+      await Promise.all([...actors.values()].map((actor) => actor.drain()));
+      await Promise.all([...background]);
+      feed.complete();
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,29 @@
+export { createEngine } from './createEngine.js';
+export type {
+  Engine,
+  EngineEvent,
+  EngineOptions,
+  RecoverResult,
+  RetryOptions,
+  SendOptions,
+  SendResult,
+  StartOptions,
+  StartResult,
+  WorkflowView,
+} from './types.js';
+export {
+  EngineError,
+  isEngineError,
+  isEngineClosed,
+  isInvalidInput,
+  isUnknownDefinition,
+  isWorkflowConflict,
+  isWorkflowNotFound,
+} from './errors.js';
+export type { EngineErrorCode } from './errors.js';
+export { loadWorkflow, foldRecords } from './loadWorkflow.js';
+export type { LoadedWorkflow } from './loadWorkflow.js';
+export { toWorkflowEvent } from './eventRecords.js';
+export { findActiveWorkflows } from './findActiveWorkflows.js';
+export { canonicalJson, inputHashOf } from './inputHash.js';
+export { SNAPSHOT_CATEGORY, snapshotStream } from './snapshotStream.js';

@@ -1,0 +1,190 @@
+import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, isTaskCancelledError, retry, timeout, wrap } from 'cockatiel';
+import type { z } from 'zod';
+import type { ArtifactStore } from '../artifacts/types.js';
+import { isLlmError } from '../llm/errors.js';
+import type { LlmProvider, LlmResult } from '../llm/types.js';
+import {
+  type ActivityStepSpec,
+  type JsonValue,
+  Judgement,
+  type StepContext,
+  type WorkflowContext,
+  type WorkflowEvent,
+  events,
+  timeoutError,
+} from '../machines/index.js';
+import type { RetryOptions } from './types.js';
+
+type LlmAccounting = z.infer<typeof events.LlmAccounting>;
+type ArtifactRef = z.infer<typeof events.ArtifactRef>;
+
+/** The work the runtime does for one StepStarted. */
+export interface StepWork {
+  workflowId: string;
+  definition: string;
+  step: string;
+  iteration: number;
+  attempt: number;
+  idempotencyKey: string;
+  timeoutAt?: string;
+  context: WorkflowContext;
+  spec: ActivityStepSpec<unknown>;
+}
+
+export interface StepRunnerOptions {
+  llm: LlmProvider;
+  artifacts: ArtifactStore;
+  now: () => Date;
+  retry?: RetryOptions;
+  maxInlineOutputBytes?: number;
+  onDelta?: (work: StepWork, text: string) => void;
+  /** Whether anyone listens to deltas now (they are not even produced otherwise). */
+  wantsDeltas?: () => boolean;
+}
+
+/** `undefined`: aborted by CANCEL or shutdown; no outcome is recorded (a shutdown is resumed on recovery). */
+export type StepRunner = (work: StepWork, signal: AbortSignal) => Promise<WorkflowEvent | undefined>;
+
+const SPILLED = '$artifact';
+const PREVIEW_CHARS = 240;
+
+const isRetryable = (error: unknown): boolean =>
+  !isTaskCancelledError(error) && typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+
+/**
+ * Runs a step's activity: retries retryable errors with cockatiel's exponential backoff, bounds the
+ * attempt by its recorded due time, passes the AbortSignal through to the model call, records
+ * model accounting, and moves outputs too large for an event to the artifact store.
+ */
+export function createStepRunner(options: StepRunnerOptions): StepRunner {
+  const maxInline = options.maxInlineOutputBytes ?? 64 * 1024;
+  const calls = Math.max(1, options.retry?.maxAttempts ?? 3);
+  const retries = retry(handleWhen(isRetryable), {
+    maxAttempts: calls - 1,
+    backoff: new ExponentialBackoff({ initialDelay: options.retry?.initialDelayMs ?? 200, maxDelay: options.retry?.maxDelayMs ?? 5_000 }),
+  });
+
+  return async (work, signal) => {
+    const started = options.now().getTime();
+    const spent: LlmResult<unknown>[] = [];
+    let artifact: ArtifactRef | undefined;
+    const policy: IPolicy = work.timeoutAt === undefined ? retries : wrap(timeout(Math.max(0, Date.parse(work.timeoutAt) - started), TimeoutStrategy.Aggressive), retries);
+    const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
+
+    try {
+      const outputs = await loadOutputs(options.artifacts, work);
+      const output = await policy.execute(({ signal: callSignal }) => {
+        const ctx: StepContext<unknown> = {
+          workflowId: work.workflowId,
+          definition: work.definition,
+          step: work.step,
+          iteration: work.iteration,
+          attempt: work.attempt,
+          idempotencyKey: work.idempotencyKey,
+          input: work.context.input,
+          outputs,
+          feedback: work.context.feedback[work.step],
+          signal: callSignal,
+          complete: async (request) => {
+            const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
+            const result = await options.llm.complete({
+              ...request,
+              context: { workflowId: work.workflowId, definition: work.definition, step: work.step, iteration: work.iteration, attempt: work.attempt, idempotencyKey: work.idempotencyKey },
+              signal: callSignal,
+              ...(onDelta === undefined ? {} : { onDelta }),
+            });
+            spent.push(result as LlmResult<unknown>);
+            return result;
+          },
+          putArtifact: async (name, content) => {
+            const stored = await options.artifacts.put(work.workflowId, name, content);
+            artifact = { hash: stored.hash, bytes: stored.bytes, preview: content.slice(0, PREVIEW_CHARS), path: stored.location };
+            return stored;
+          },
+        };
+        return (work.spec.run as (ctx: StepContext<unknown>) => Promise<unknown>)(ctx);
+      }, signal);
+      const llm = accounting(spent);
+      const checked = checkOutput(work, output);
+      if (!checked.ok) return { type: 'StepFailed', data: { v: 1, ...base, error: checked.error, ...(llm === undefined ? {} : { llm }) } };
+      let recorded = checked.output;
+      if (checked.bytes > maxInline) {
+        const stored = await options.artifacts.put(work.workflowId, `outputs/${work.step}-${work.iteration}.json`, checked.json);
+        artifact = { hash: stored.hash, bytes: stored.bytes, preview: checked.json.slice(0, PREVIEW_CHARS), path: stored.location };
+        recorded = { [SPILLED]: { name: `outputs/${work.step}-${work.iteration}.json`, hash: stored.hash } };
+      }
+      const durationMs = Math.max(0, options.now().getTime() - started);
+      return { type: 'StepCompleted', data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs } };
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      const llm = accounting(spent);
+      const info = isTaskCancelledError(error) && work.timeoutAt !== undefined ? timeoutError(work.step, work.timeoutAt) : errorInfo(error);
+      return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }) } };
+    }
+  };
+}
+
+function errorInfo(error: unknown): { code: string; message: string; retryable: boolean } {
+  if (isLlmError(error)) return { code: error.code, message: error.message, retryable: error.retryable };
+  const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'ACTIVITY_ERROR';
+  return { code, message: error instanceof Error ? error.message : String(error), retryable: isRetryable(error) };
+}
+
+type Checked = { ok: true; output: JsonValue; json: string; bytes: number } | { ok: false; error: { code: string; message: string; retryable: boolean } };
+
+/** Validating steps must return a verdict; every output must be plain JSON. */
+function checkOutput(work: StepWork, output: unknown): Checked {
+  if (work.spec.kind === 'validate') {
+    const parsed = Judgement.safeParse(output);
+    if (!parsed.success) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" must return { verdict: 'approve' | 'revise', feedback }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, retryable: false } };
+    output = parsed.data;
+  }
+  if (output === undefined || output === null) return { ok: true, output: null, json: 'null', bytes: 4 };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(output);
+  } catch (error) {
+    json = undefined;
+  }
+  if (json === undefined) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned a value that is not JSON`, retryable: false } };
+  const plain = typeof output === 'object' ? (JSON.parse(json) as JsonValue) : (output as JsonValue);
+  return { ok: true, output: plain, json, bytes: json.length < maxAscii ? json.length : Buffer.byteLength(json) };
+}
+const maxAscii = 16 * 1024;
+
+/** Everything the step's model calls cost; the model and prompt hash of the last call. */
+function accounting(results: readonly LlmResult<unknown>[]): LlmAccounting | undefined {
+  const last = results[results.length - 1];
+  if (last === undefined) return undefined;
+  const sum = (pick: (result: LlmResult<unknown>) => number | undefined) => results.reduce((total, result) => total + (pick(result) ?? 0), 0);
+  const llm: LlmAccounting = {
+    model: last.model,
+    inputTokens: sum((result) => result.usage.inputTokens),
+    outputTokens: sum((result) => result.usage.outputTokens),
+    costUsd: sum((result) => result.costUsd),
+    latencyMs: sum((result) => result.latencyMs),
+    attempts: sum((result) => result.attempts),
+    promptHash: last.promptHash,
+  };
+  if (last.requestId !== undefined) llm.requestId = last.requestId;
+  const cacheRead = sum((result) => result.usage.cacheReadTokens);
+  const cacheWrite = sum((result) => result.usage.cacheWriteTokens);
+  if (cacheRead > 0) llm.cacheReadTokens = cacheRead;
+  if (cacheWrite > 0) llm.cacheWriteTokens = cacheWrite;
+  return llm;
+}
+
+/** Earlier outputs, with the ones moved to the artifact store read back. */
+async function loadOutputs(artifacts: ArtifactStore, work: StepWork): Promise<Record<string, JsonValue>> {
+  const outputs = work.context.outputs;
+  let loaded: Record<string, JsonValue> | undefined;
+  for (const [step, output] of Object.entries(outputs)) {
+    const ref = typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as { name?: string } | undefined) : undefined;
+    if (ref?.name === undefined) continue;
+    const content = await artifacts.get(work.workflowId, ref.name);
+    if (content === undefined) throw new Error(`The output of "${step}" (${ref.name}) is missing from the artifact store`);
+    loaded ??= { ...outputs };
+    loaded[step] = JSON.parse(content) as JsonValue;
+  }
+  return loaded ?? outputs;
+}

@@ -1,0 +1,331 @@
+import type { Logger } from 'winston';
+import { isWrongExpectedRevision } from '../eventstore/errors.js';
+import { workflowStream } from '../eventstore/streamNames.js';
+import type { EventStore, EventToAppend } from '../eventstore/types.js';
+import {
+  type AnyWorkflowDefinition,
+  type Decision,
+  type Folder,
+  type Settled,
+  type WorkflowCommand,
+  type WorkflowEvent,
+  type WorkflowEventMetadata,
+  type WorkflowSnapshot,
+  decideCommand,
+  isEventNotAccepted,
+  settle,
+  stateLabel,
+  viewOf,
+} from '../machines/index.js';
+import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
+import { foldRecords } from './loadWorkflow.js';
+import type { StepRunner } from './stepRunner.js';
+import type { EngineEvent, SendResult } from './types.js';
+import { viewOfActor } from './workflowView.js';
+
+/** What every actor shares: the engine's ports and bookkeeping. */
+export interface ActorEnv {
+  store: EventStore;
+  logger: Logger;
+  now: () => Date;
+  newId: () => string;
+  runStep: StepRunner;
+  publish: (event: EngineEvent) => void;
+  hasListeners: () => boolean;
+  /** Called whenever the actor has nothing in flight (waiting for a person, or finished). */
+  onIdle: (actor: WorkflowActor) => void;
+  /** Background work (snapshot writes) that close() must wait for. */
+  track: (work: Promise<unknown>) => void;
+  snapshotEvery: number;
+  writeSnapshot: (actor: WorkflowActor) => Promise<void>;
+}
+
+type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' };
+type Waiter = () => void;
+
+const MAX_CONFLICT_RETRIES = 3;
+const RESOLVED: Promise<unknown> = Promise.resolve();
+
+/**
+ * The one live actor of one workflow. Every change goes through its queue: decide (pure), append
+ * with the expected revision, and only then apply, publish and act. Activities run outside the
+ * queue; their outcomes come back through it.
+ */
+export class WorkflowActor {
+  readonly workflowId: string;
+  readonly definition: AnyWorkflowDefinition;
+  readonly folder: Folder;
+  readonly base: MetadataBase;
+  readonly stream: string;
+  snapshot: WorkflowSnapshot;
+  /** Revision of the last recorded event; -1 before the first append. */
+  revision: number;
+  lastEventId: string | undefined;
+  snapshotRevision: number;
+  /** Set when the engine dropped this actor from memory; work reaching it must go to a fresh one. */
+  retired = false;
+  private readonly env: ActorEnv;
+  private tail: Promise<unknown> = RESOLVED;
+  private pending = 0;
+  private inFlight: { controller: AbortController; step: string } | undefined;
+  private waiters: Waiter[] | undefined;
+
+  constructor(env: ActorEnv, init: { definition: AnyWorkflowDefinition; folder: Folder; workflowId: string; tenant?: string; snapshot: WorkflowSnapshot; revision: number; lastEventId?: string; snapshotRevision?: number }) {
+    this.env = env;
+    this.workflowId = init.workflowId;
+    this.definition = init.definition;
+    this.folder = init.folder;
+    this.stream = workflowStream(init.workflowId);
+    this.base = { workflowId: init.workflowId, definition: init.definition.name, version: init.definition.version, ...(init.tenant === undefined ? {} : { tenant: init.tenant }) };
+    this.snapshot = init.snapshot;
+    this.revision = init.revision;
+    this.lastEventId = init.lastEventId;
+    this.snapshotRevision = init.snapshotRevision ?? -1;
+  }
+
+  /** Nothing queued and nothing in flight. */
+  get idle(): boolean {
+    return this.pending === 0 && this.inFlight === undefined;
+  }
+
+  get hasWorkInFlight(): boolean {
+    return this.inFlight !== undefined;
+  }
+
+  /** Records WorkflowStarted and what follows; false when the stream already exists. */
+  begin(started: WorkflowEvent, sender: string, causationId: string | undefined): Promise<boolean> {
+    return this.enqueue(async () => {
+      const commit = await this.commit([started], sender, causationId, false);
+      return commit.ok;
+    });
+  }
+
+  /** Validates nothing (the engine parsed the command); checks it is allowed now, records it, acts on it. */
+  command(command: WorkflowCommand, sender: string, causationId: string): Promise<SendResult | 'retired'> {
+    return this.enqueue(async () => {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+        if (this.retired) return 'retired';
+        const decided = decideCommand(this.snapshot, command);
+        if (!decided.ok) return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
+        const commit = await this.commit([decided.event], sender, causationId, true);
+        if (!commit.ok) continue;
+        if (decided.event.type === 'WorkflowCancelled') this.abortInFlight('cancelled');
+        return { accepted: true, workflowId: this.workflowId, event: decided.event, revision: this.revision, view: viewOfActor(this) };
+      }
+      return { accepted: false, workflowId: this.workflowId, code: 'CONCURRENCY_CONFLICT', message: `Workflow ${this.workflowId} kept changing under this command; try again`, accepts: [] };
+    });
+  }
+
+  /** Resumes work from the current state: re-runs a step without outcome (attempt + 1), fires a due timeout, or does nothing. */
+  drive(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.inFlight !== undefined || this.retired) return;
+      await this.commit([], 'system', this.lastEventId, true);
+    });
+  }
+
+  /** Resolves when nothing is in flight and the next move belongs to a person (or nobody). */
+  whenSettled(): Promise<void> {
+    if (this.idle && this.nextDecision().kind !== 'activity') return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.waiters ??= []).push(resolve);
+    });
+  }
+
+  /** Aborts a call in flight; `shutdown` leaves it without outcome, so recovery runs it again. */
+  abortInFlight(reason: 'cancelled' | 'shutdown'): void {
+    const inFlight = this.inFlight;
+    if (inFlight === undefined) return;
+    this.inFlight = undefined;
+    inFlight.controller.abort(reason);
+  }
+
+  /** Waits for everything queued now. */
+  drain(): Promise<unknown> {
+    return this.tail;
+  }
+
+  private nextDecision(): Decision {
+    try {
+      return settle(this.folder, this.snapshot, [], { now: this.env.now().toISOString() }).next;
+    } catch {
+      return { kind: 'idle' };
+    }
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    this.pending++;
+    const run = this.tail.then(task);
+    this.tail = run.then(
+      () => this.settleQueue(),
+      () => this.settleQueue(),
+    );
+    return run;
+  }
+
+  private settleQueue(): void {
+    this.pending--;
+    if (this.pending === 0) {
+      this.tail = RESOLVED;
+      this.afterWork();
+    }
+  }
+
+  /** Once nothing is queued or in flight: wake whoever waits for the workflow to settle. */
+  private afterWork(): void {
+    if (this.pending !== 0 || this.inFlight !== undefined) return;
+    const waiters = this.waiters;
+    this.waiters = undefined;
+    if (waiters !== undefined) for (const resolve of waiters) resolve();
+    this.env.onIdle(this);
+  }
+
+  /**
+   * Decide → append (expected revision) → apply → publish → act. On a conflicting append the
+   * actor reloads the events another writer added, and the caller decides again.
+   */
+  private async commit(pending: readonly WorkflowEvent[], sender: string, causationId: string | undefined, reloadOnConflict: boolean): Promise<Commit> {
+    const now = this.env.now();
+    const at = now.toISOString();
+    let settled: Settled;
+    try {
+      settled = settle(this.folder, this.snapshot, pending, { now: at, timeoutAt: (step) => this.timeoutAt(step, now) });
+    } catch (error) {
+      if (isEventNotAccepted(error)) return { ok: false, reason: 'not_accepted' };
+      throw error;
+    }
+    if (settled.events.length === 0) return { ok: true, events: [], ids: [] };
+    const ids: string[] = [];
+    const records: EventToAppend[] = [];
+    let cause = causationId;
+    settled.events.forEach((event, index) => {
+      const id = this.env.newId();
+      const eventSender = index < pending.length ? sender : event.type === 'StepFailed' && pending.length === 0 ? 'timer' : 'system';
+      records.push(toAppend(id, event, metadataFor(this.base, event, eventSender, at, cause, settled.values[index])));
+      ids.push(id);
+      cause = id;
+    });
+    try {
+      const result = await this.env.store.append(this.stream, records, { expectedRevision: this.revision < 0 ? 'no_stream' : this.revision });
+      this.revision = result.nextExpectedRevision;
+    } catch (error) {
+      if (!isWrongExpectedRevision(error)) throw error;
+      this.env.logger.warn('Another writer changed the workflow stream; reloading', { workflowId: this.workflowId, revision: this.revision });
+      if (reloadOnConflict) await this.reload();
+      return { ok: false, reason: 'conflict' };
+    }
+    this.snapshot = settled.snapshot;
+    this.lastEventId = ids[ids.length - 1];
+    this.published(settled, records, ids);
+    if (settled.next.kind === 'activity') this.launch(settled.next, ids[ids.length - 1] as string);
+    if (this.revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.env.writeSnapshot(this));
+    return { ok: true, events: settled.events, ids };
+  }
+
+  private timeoutAt(step: string, now: Date): string | undefined {
+    const spec = this.definition.activity(step);
+    return spec?.timeoutMs === undefined ? undefined : new Date(now.getTime() + spec.timeoutMs).toISOString();
+  }
+
+  /** Folds what another writer appended since our revision. */
+  private async reload(): Promise<void> {
+    const records = await this.env.store.readStream(this.stream, { from: this.revision + 1 });
+    if (records.length === 0) return;
+    this.snapshot = foldRecords(this.snapshot, records, this.folder.apply);
+    const last = records[records.length - 1];
+    if (last !== undefined) {
+      this.revision = last.revision;
+      this.lastEventId = last.id;
+    }
+  }
+
+  private launch(next: Extract<Decision, { kind: 'activity' }>, startedId: string): void {
+    const spec = this.definition.activity(next.step);
+    const current = this.snapshot.context.current;
+    const controller = new AbortController();
+    this.inFlight = { controller, step: next.step };
+    const work = {
+      workflowId: this.workflowId,
+      definition: this.definition.name,
+      step: next.step,
+      iteration: next.iteration,
+      attempt: next.attempt,
+      idempotencyKey: next.idempotencyKey,
+      ...(current?.timeoutAt === undefined ? {} : { timeoutAt: current.timeoutAt }),
+      context: this.snapshot.context,
+    };
+    const outcome: Promise<WorkflowEvent | undefined> =
+      spec === undefined
+        ? Promise.resolve({ type: 'StepFailed', data: { v: 1, step: next.step, iteration: next.iteration, attempt: next.attempt, error: { code: 'NO_ACTIVITY', message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`, retryable: false } } })
+        : this.env.runStep({ ...work, spec }, controller.signal);
+    outcome.then(
+      (event) => {
+        if (this.inFlight?.controller === controller) this.inFlight = undefined;
+        if (event !== undefined) void this.record(event, startedId);
+        else this.afterWork();
+      },
+      (error: unknown) => {
+        if (this.inFlight?.controller === controller) this.inFlight = undefined;
+        this.env.logger.error('Step runner failed', { workflowId: this.workflowId, step: next.step, error: (error as Error).message });
+        this.afterWork();
+      },
+    );
+  }
+
+  /** An activity's outcome: recorded if the workflow still waits for it (not after CANCEL, not twice). */
+  private record(event: WorkflowEvent, startedId: string): Promise<void> {
+    return this.enqueue(async () => {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.retired; attempt++) {
+        const commit = await this.commit([event], 'system', startedId, true);
+        if (commit.ok) return;
+        if (commit.reason === 'not_accepted') {
+          this.env.logger.info('Activity outcome no longer applies; not recorded', { workflowId: this.workflowId, step: (event.data as { step?: string }).step, revision: this.revision });
+          return;
+        }
+      }
+    }).catch((error: unknown) => {
+      this.env.logger.error('Could not record an activity outcome; the step stays recoverable', { workflowId: this.workflowId, revision: this.revision, error: (error as Error).message });
+    });
+  }
+
+  private published(settled: Settled, records: readonly EventToAppend[], ids: readonly string[]): void {
+    const logger = this.env.logger;
+    const first = this.revision - records.length + 1;
+    const listening = this.env.hasListeners();
+    settled.events.forEach((event, index) => {
+      if (listening) {
+        const metadata = records[index]?.metadata as unknown as WorkflowEventMetadata;
+        const after = index === settled.events.length - 1 ? settled.snapshot : undefined;
+        this.env.publish({
+          kind: 'transition',
+          workflowId: this.workflowId,
+          revision: first + index,
+          eventId: ids[index] as string,
+          event,
+          metadata,
+          state: after === undefined ? labelOf(settled.values[index]) : stateLabel(after),
+          status: after === undefined ? statusOf(settled.values[index]) : viewOf(after).status,
+        });
+      }
+      if (event.type === 'WorkflowStarted' || event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled' || event.type === 'HumanInputRequested') {
+        logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
+      } else if (logger.isDebugEnabled()) {
+        logger.debug(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
+      }
+    });
+  }
+
+}
+
+function summary(event: WorkflowEvent): Record<string, unknown> {
+  const data = event.data as Record<string, unknown>;
+  const fields: Record<string, unknown> = {};
+  for (const key of ['step', 'iteration', 'attempt', 'reason', 'decision', 'policy'] as const) if (data[key] !== undefined) fields[key] = data[key];
+  return fields;
+}
+
+const labelOf = (value: unknown): string => (typeof value === 'string' ? value : Object.entries(value as Record<string, string>).map(([step, phase]) => `${step}.${phase}`)[0] ?? 'unknown');
+const statusOf = (value: unknown) => {
+  if (typeof value === 'string') return value === 'completed' || value === 'failed' || value === 'cancelled' || value === 'idle' ? value : 'running';
+  return Object.values(value as Record<string, string>)[0] === 'waiting' ? ('waiting' as const) : ('running' as const);
+};

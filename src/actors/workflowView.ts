@@ -1,0 +1,31 @@
+import { acceptedCommands, iterationOf, stateLabel, viewOf } from '../machines/index.js';
+import type { WorkflowView } from './types.js';
+import type { WorkflowActor } from './workflowActor.js';
+
+/** The caller's view of an actor's current fold. */
+export function viewOfActor(actor: WorkflowActor): WorkflowView {
+  const snapshot = actor.snapshot;
+  const view = viewOf(snapshot);
+  const context = snapshot.context;
+  const result: WorkflowView = {
+    workflowId: actor.workflowId,
+    definition: actor.definition.name,
+    version: actor.definition.version,
+    status: view.status,
+    state: stateLabel(snapshot),
+    value: snapshot.value,
+    revision: actor.revision,
+    accepts: snapshot.status === 'active' ? acceptedCommands(snapshot) : [],
+    output: context.output,
+    reason: context.reason,
+    usage: context.usage,
+    context,
+  };
+  if (actor.base.tenant !== undefined) result.tenant = actor.base.tenant;
+  if (view.step !== undefined) {
+    result.step = view.step;
+    result.iteration = iterationOf(snapshot, view.step);
+  }
+  if (context.waiting !== null && view.status === 'waiting') result.waitingFor = { step: context.waiting.step, kind: context.waiting.kind };
+  return result;
+}
