@@ -22,6 +22,8 @@ export interface FakeKurrentDbServerOptions {
   appendMethod?: 'batch' | 'unary';
   /** KurrentDB's write timeout: how long a stalled, uncommitted batch append waits before a Timeout answer (default 2000 ms). */
   writeTimeoutMs?: number;
+  /** Port to listen on, 127.0.0.1 only (default: an ephemeral port). */
+  port?: number;
 }
 
 export interface FakeKurrentDbServer {
@@ -85,7 +87,7 @@ export async function startFakeKurrentDbServer(options: FakeKurrentDbServerOptio
   const grpcPort = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
   );
-  const gate: ConnectionGate = await openConnectionGate(grpcPort);
+  const gate: ConnectionGate = await openConnectionGate(grpcPort, options.port ?? 0);
   let stopped = false;
 
   return {
