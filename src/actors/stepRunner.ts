@@ -68,7 +68,15 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     const started = options.now().getTime();
     const spent: LlmResult<unknown>[] = [];
     let artifact: ArtifactRef | undefined;
-    const policy: IPolicy = work.timeoutAt === undefined ? retries : wrap(timeout(Math.max(0, Date.parse(work.timeoutAt) - started), TimeoutStrategy.Aggressive), retries);
+    let timedOut = false;
+    let policy: IPolicy = retries;
+    if (work.timeoutAt !== undefined) {
+      const limit = timeout(Math.max(0, Date.parse(work.timeoutAt) - started), TimeoutStrategy.Aggressive);
+      limit.onTimeout(() => {
+        timedOut = true;
+      });
+      policy = wrap(limit, retries);
+    }
     const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
 
     try {
@@ -118,7 +126,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     } catch (error) {
       if (signal.aborted) return undefined;
       const llm = accounting(spent);
-      const info = isTaskCancelledError(error) && work.timeoutAt !== undefined ? timeoutError(work.step, work.timeoutAt) : errorInfo(error);
+      const info = timedOut && work.timeoutAt !== undefined ? timeoutError(work.step, work.timeoutAt) : errorInfo(error);
       return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }) } };
     }
   };

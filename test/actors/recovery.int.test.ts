@@ -1,0 +1,132 @@
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { workflowStream } from '../../src/eventstore/index.js';
+import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
+import { brief, serial3 } from '../../src/workflows/index.js';
+import { briefInput, createHarness, eventually, types } from './support/harness.js';
+
+const metadata = { workflowId: 'b1', definition: 'brief', version: 1, sender: 'system', at: '2030-01-01T00:00:00.000Z' };
+
+describe('recovery', () => {
+  it('a step with StepStarted and no outcome runs again with attempt + 1; completed steps are never re-run', async () => {
+    const h = createHarness({ script: { steps: { draft: [{ iteration: 1, attempt: 1, text: 'held', holdMs: 'untilAborted' }] }, fallback: 'offline' } });
+    await h.engine.start('brief', briefInput(), { id: 'b1' });
+    await eventually(() => h.llm.calls.find((call) => call.step === 'draft'));
+    // Shutdown aborts the call in flight and records nothing for it: the crash window stays visible.
+    await h.engine.close();
+    expect(types(await h.events('b1')).slice(-1)).toEqual(['StepStarted']);
+
+    const engine = h.restart();
+    const recovered = await engine.recover();
+    expect(recovered).toEqual({ resumed: ['b1'], waiting: 0 });
+    expect(await engine.settled('b1')).toMatchObject({ status: 'completed' });
+
+    const events = await h.events('b1');
+    const started = events.filter((event) => event.type === 'StepStarted').map((event) => event.type === 'StepStarted' && `${event.data.step}/${event.data.iteration}#${event.data.attempt}`);
+    expect(started).toEqual(['extract/1#1', 'draft/1#1', 'draft/1#2', 'review/1#1', 'draft/2#1', 'review/2#1', 'load/1#1']);
+    const completed = events.filter((event) => event.type === 'StepCompleted').map((event) => event.type === 'StepCompleted' && `${event.data.step}/${event.data.iteration}`);
+    expect(completed).toEqual(['extract/1', 'draft/1', 'review/1', 'draft/2', 'review/2', 'load/1']);
+    expect(h.llm.calls.map((call) => `${call.step}/${call.iteration}#${call.attempt}`)).toEqual(['extract/1#1', 'draft/1#1', 'draft/1#2', 'review/1#1', 'draft/2#1', 'review/2#1']);
+    await engine.close();
+  });
+
+  it('recover() leaves waiting and finished workflows alone', async () => {
+    const h = createHarness();
+    await h.engine.start('brief', briefInput({ maxIterations: 1 }), { id: 'waits' });
+    await h.engine.start('serial3', {}, { id: 'done' });
+    await h.engine.settled('waits');
+    await h.engine.settled('done');
+    const calls = h.llm.calls.length;
+    const engine = h.restart();
+    expect(await engine.recover()).toEqual({ resumed: [], waiting: 1 });
+    expect(engine.liveCount()).toBe(0);
+    expect(h.llm.calls.length).toBe(calls);
+  });
+
+  it('a due time recorded before a restart fires after it, as a StepFailed sent by the timer', async () => {
+    const h = createHarness();
+    const stream = workflowStream('b1');
+    const input = brief.input.parse(briefInput());
+    await h.store.append(stream, [
+      { type: 'WorkflowStarted', data: { v: 1, workflowId: 'b1', definition: 'brief', version: 1, input, inputHash: 'h', policies: brief.resolvePolicies(input) }, metadata },
+      { type: 'StepStarted', data: { v: 1, step: 'extract', iteration: 1, attempt: 1, idempotencyKey: 'b1/extract/1', timeoutAt: '2030-01-01T00:00:30.000Z' }, metadata },
+    ]);
+    h.clock.advance(60_000);
+    const engine = h.restart();
+    await engine.recover();
+    const view = await engine.settled('b1');
+    expect(view).toMatchObject({ status: 'failed', reason: 'Step "extract" failed: Step "extract" did not finish by 2030-01-01T00:00:30.000Z' });
+    const records = await h.store.readStream(stream);
+    expect(records.slice(2).map((record) => [record.type, record.metadata.sender])).toEqual([
+      ['StepFailed', 'timer'],
+      ['WorkflowFailed', 'system'],
+    ]);
+    expect(h.llm.calls).toEqual([]);
+  });
+
+  it('a live step timeout aborts the call and fails the step (simulated timers)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const slow = defineWorkflow({
+        name: 'slow',
+        version: 1,
+        input: z.object({}),
+        steps: [
+          {
+            kind: 'produce',
+            name: 'wait',
+            timeoutMs: 5_000,
+            run: (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+          },
+        ],
+      });
+      const h = createHarness({ definitions: createRegistry([slow]) });
+      await h.engine.start('slow', {}, { id: 'w1' });
+      await vi.advanceTimersByTimeAsync(5_000);
+      const view = await h.engine.settled('w1');
+      expect(view.status).toBe('failed');
+      const events = await h.events('w1');
+      expect(events[1]).toMatchObject({ type: 'StepStarted', data: { timeoutAt: '2030-01-01T00:00:05.000Z' } });
+      expect(events[2]).toMatchObject({ type: 'StepFailed', data: { error: { code: 'STEP_TIMEOUT' } } });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('activity errors', () => {
+  it('retries retryable errors with backoff inside one attempt, and records the calls it took', async () => {
+    const h = createHarness({ script: { steps: { extract: [{ error: { code: 'OVERLOADED' }, times: 2 }, { text: '- fact one' }] }, fallback: 'offline' } });
+    await h.engine.start('brief', briefInput(), { id: 'b1' });
+    expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
+    const extract = (await h.events('b1')).find((event) => event.type === 'StepCompleted' && event.data.step === 'extract');
+    expect(extract).toMatchObject({ data: { attempt: 1, output: '- fact one' } });
+    expect(h.llm.calls.filter((call) => call.step === 'extract')).toHaveLength(3);
+  });
+
+  it('fails a terminal error at once, without retrying', async () => {
+    const h = createHarness({ script: { steps: { extract: [{ error: { code: 'AUTHENTICATION', message: 'bad key' } }] } } });
+    await h.engine.start('brief', briefInput(), { id: 'b1' });
+    expect(await h.engine.settled('b1')).toMatchObject({ status: 'failed', reason: 'Step "extract" failed: bad key' });
+    expect(types(await h.events('b1')).slice(-2)).toEqual(['StepFailed', 'WorkflowFailed']);
+    expect(h.llm.calls).toHaveLength(1);
+  });
+
+  it('moves outputs over the inline limit to the artifact store and loads them back for later steps', async () => {
+    const big = 'x'.repeat(2_000);
+    const h = createHarness({ script: { steps: { extract: [{ text: big }] }, fallback: 'offline' }, engine: { maxInlineOutputBytes: 1_000 } });
+    await h.engine.start('brief', briefInput(), { id: 'b1' });
+    expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
+    const extract = (await h.events('b1')).find((event) => event.type === 'StepCompleted' && event.data.step === 'extract');
+    expect(extract).toMatchObject({ data: { output: { $artifact: { name: 'outputs/extract-1.json' } }, artifact: { bytes: 2_002, path: 'memory:b1/outputs/extract-1.json' } } });
+    expect(h.artifacts.files.get('b1/outputs/extract-1.json')).toBe(JSON.stringify(big));
+  });
+
+  it('serial3 outcomes carry no model accounting', async () => {
+    const h = createHarness({ definitions: createRegistry([serial3]) });
+    await h.engine.start('serial3', {}, { id: 's1' });
+    await h.engine.settled('s1');
+    const completed = (await h.events('s1')).filter((event) => event.type === 'StepCompleted');
+    expect(completed.every((event) => event.type === 'StepCompleted' && event.data.llm === undefined)).toBe(true);
+  });
+});
