@@ -1,0 +1,222 @@
+/**
+ * `npm run bench -- projections [--events <n>] [--seconds <n>] [--replay-events <n>]`:
+ * catch-up rate of the status + audit + metrics read models, live lag while 1,000 events/s are
+ * appended, and the replay rate of one long workflow. Writes bench/results/projections.json.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { createMemoryEventStore, openEventStore, workflowStream, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
+import { createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
+import { createProjectionRunner, decodeEvent, defaultUpcasterRegistry, openProjectionDatabase } from '../src/projections/index.js';
+import { replayWorkflow, runReplay } from '../src/replay/index.js';
+import { brief } from '../src/workflows/index.js';
+import { driveHistory, usage, type Outcome } from '../test/projections/support/driveHistory.js';
+
+interface Figure {
+  name: string;
+  events: number;
+  seconds: number;
+  perSecond: number;
+  target?: number;
+  note?: string;
+}
+
+const arg = (args: string[], name: string, fallback: number): number => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+
+const documents = [{ name: 'q3.txt', text: 'Revenue grew 12% in Q3. Churn fell to 2%.' }];
+
+/** Real `brief` histories (the machine decides every event), 15 to 25 events each. */
+function briefWorkload(events: number): EventToAppend[][] {
+  const histories: EventToAppend[][] = [];
+  let total = 0;
+  for (let index = 0; total < events; index += 1) {
+    const revisions = index % 3;
+    const history = driveHistory(brief, `bench-${index}`, { instructions: 'Q3 brief', documents, maxIterations: 3 }, {
+      outcome: (step, iteration): Outcome => {
+        if (step === 'review') return { output: iteration > revisions ? { verdict: 'approve', feedback: 'ok' } : { verdict: 'revise', feedback: `more detail ${iteration}` }, llm: usage('claude-haiku-4-5', 1500, 30) };
+        if (step === 'load') return { output: { artifact: `bench-${index}/brief.md` }, artifact: { hash: 'c'.repeat(64), bytes: 900, preview: '# brief' } };
+        return { output: `${step} ${iteration} `.repeat(20), llm: usage('claude-sonnet-4-5', 1200, 400) };
+      },
+      tenant: `tenant-${index % 7}`,
+    });
+    histories.push(history.slice(0, Math.min(history.length, events - total)));
+    total += history.length;
+  }
+  return histories;
+}
+
+async function fill(store: EventStore, histories: EventToAppend[][]): Promise<number> {
+  let count = 0;
+  for (let from = 0; from < histories.length; from += 200) {
+    await Promise.all(histories.slice(from, from + 200).map((history, offset) => store.append(workflowStream(`bench-${from + offset}`), history, { expectedRevision: 'no_stream' })));
+  }
+  for (const history of histories) count += history.length;
+  return count;
+}
+
+async function catchUp(name: string, store: EventStore, dir: string, events: number): Promise<Figure> {
+  const db = openProjectionDatabase(join(dir, `${name.replace(/\W+/g, '-')}.projections.db`));
+  const runner = createProjectionRunner({ store, db, batchSize: 1000 });
+  const started = performance.now();
+  const progress = await runner.catchUp();
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  if (progress.processed !== events) throw new Error(`caught up ${progress.processed} of ${events}`);
+  return { name, events, seconds, perSecond: events / seconds, target: 50_000 };
+}
+
+async function liveLag(dir: string, seconds: number) {
+  const store = await openEventStore(`sqlite:${join(dir, 'live.db')}`);
+  const db = openProjectionDatabase(join(dir, 'live.projections.db'));
+  const runner = createProjectionRunner({ store, db, batchSize: 1000 });
+  runner.start();
+  const histories = briefWorkload(seconds * 1000 + 1000);
+  const cursors = histories.map(() => 0);
+  const latencies: number[] = [];
+  const lags: number[] = [];
+  const pending: Promise<void>[] = [];
+  let next = 0;
+  let appended = 0;
+  const started = performance.now();
+  const sampler = setInterval(() => void runner.lag().then((lag) => lags.push(Number(lag.positions))), 50);
+  // 10 events every 10 ms, each its own append to its own workflow's stream: 1,000 events/s.
+  while (performance.now() - started < seconds * 1000) {
+    const tick = performance.now();
+    for (let k = 0; k < 10; k += 1) {
+      const which = next++ % histories.length;
+      const history = histories[which]!;
+      const revision = cursors[which]!;
+      if (revision >= history.length) continue;
+      cursors[which] = revision + 1;
+      pending.push(
+        store.append(workflowStream(`bench-${which}`), [history[revision]!], { expectedRevision: revision === 0 ? 'no_stream' : revision - 1 }).then(async ({ position }) => {
+          const committed = performance.now();
+          await runner.waitFor(position, { timeoutMs: 30_000 });
+          latencies.push(performance.now() - committed);
+        }),
+      );
+      appended += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 10 - (performance.now() - tick))));
+  }
+  await Promise.all(pending);
+  const elapsed = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await runner.stop();
+  db.close();
+  await store.close();
+  latencies.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
+  return {
+    name: 'live lag while appending ~1,000 events/s (sqlite store, single-event appends)',
+    appended,
+    appendedPerSecond: appended / elapsed,
+    visibleAfterCommitMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: latencies.at(-1) ?? 0 },
+    lagPositions: { p50: percentile(lags, 50), p95: percentile(lags, 95), max: lags.at(-1) ?? 0, samples: lags.length },
+  };
+}
+
+/** One long workflow: a draft/review loop that never approves, capped at `iterations`, policy accept. */
+function longLoop(iterations: number) {
+  const definition = defineWorkflow({
+    name: 'longloop',
+    version: 1,
+    input: z.object({}).default({}),
+    steps: [
+      { kind: 'produce', name: 'draft', run: async () => 'x' },
+      { kind: 'validate', name: 'review', run: async () => ({ verdict: 'revise' as const, feedback: 'again' }), maxIterations: iterations, onCap: 'accept' },
+    ],
+  });
+  const events = driveHistory(definition, 'bench-long', {}, {
+    outcome: (step, iteration): Outcome => (step === 'review' ? { output: { verdict: 'revise', feedback: `again ${iteration}` }, llm: usage('claude-haiku-4-5', 900, 20) } : { output: `draft ${iteration}`, llm: usage('claude-sonnet-4-5', 1000, 300) }),
+    stepMs: 1,
+  });
+  return { definition, events };
+}
+
+async function replayRates(dir: string, targetEvents: number): Promise<Figure[]> {
+  const { definition, events } = longLoop(Math.ceil((targetEvents - 3) / 5));
+  const store = await openEventStore(`sqlite:${join(dir, 'replay.db')}`);
+  for (let from = 0; from < events.length; from += 500) await store.append(workflowStream('bench-long'), events.slice(from, from + 500));
+  const registry = createRegistry([definition]);
+  const best = async (name: string, run: () => Promise<unknown> | unknown, count: number, note?: string): Promise<Figure> => {
+    let fastest = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 5; round += 1) {
+      const started = performance.now();
+      await run();
+      fastest = Math.min(fastest, performance.now() - started);
+    }
+    const seconds = fastest / 1000;
+    return { name, events: count, seconds, perSecond: count / seconds, ...(note === undefined ? {} : { note }) };
+  };
+  const n = events.length;
+  const recorded = await store.readStream(workflowStream('bench-long'));
+  const upcasters = defaultUpcasterRegistry();
+  const decoded = recorded.map((event) => {
+    const result = decodeEvent(event, upcasters);
+    if (!result.ok) throw new Error(result.detail);
+    return result.decoded.event;
+  });
+  const folder = createFolder(definition.machine);
+  const reference = decoded.slice(0, 1000);
+  const figures = [
+    await best('ecl replay <id> (read + upcast + fold + print each transition)', () => runReplay({ workflowId: 'bench-long', store, registry, out: () => undefined, err: () => undefined }), n, 'output to a null sink', ),
+    await best('ecl replay <id> --verify (also re-decides every automatic event, compares states)', () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }), n),
+    await best('replayWorkflow (read + upcast + fold, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
+    await best('  of which: readStream from SQLite', () => store.readStream(workflowStream('bench-long')), n),
+    await best('  of which: decode + upcast (zod)', () => recorded.forEach((event) => decodeEvent(event, upcasters)), n),
+    await best('  of which: fold (createFolder, one inert scope)', () => folder.fold(decoded), n),
+    await best('  reference: xstate pure transition() per event, first 1,000 events', () => foldWithTransition(definition.machine, reference), reference.length),
+    await best('  reference: zod WorkflowEvent.parse alone', () => recorded.forEach((event) => WorkflowEvent.parse({ type: event.type, data: event.data })), n),
+  ];
+  figures[0]!.target = 100_000;
+  await store.close();
+  return figures;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const events = arg(args, 'events', 100_000);
+  const seconds = arg(args, 'seconds', 5);
+  const replayEvents = arg(args, 'replay-events', 10_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-projections-'));
+  try {
+    const histories = briefWorkload(events);
+    const memory = createMemoryEventStore();
+    const total = await fill(memory, histories);
+    const sqlite = await openEventStore(`sqlite:${join(dir, 'events.db')}`, { synchronous: 'NORMAL' });
+    await fill(sqlite, histories);
+    const catchUps = [
+      await catchUp(`catch-up of status + audit + metrics over ${total} events (memory store → SQLite read models)`, memory, dir, total),
+      await catchUp(`catch-up of status + audit + metrics over ${total} events (sqlite store → SQLite read models)`, sqlite, dir, total),
+    ];
+    await sqlite.close();
+    await memory.close();
+    const live = await liveLag(dir, seconds);
+    const replay = await replayRates(dir, replayEvents);
+
+    const rows = [...catchUps, ...replay];
+    console.log('\nprojections');
+    for (const figure of rows) {
+      const target = figure.target === undefined ? '' : `  (target ≥ ${figure.target.toLocaleString('en')}/s: ${figure.perSecond >= figure.target ? 'met' : 'NOT met'})`;
+      console.log(`  ${figure.name.padEnd(92)} ${Math.round(figure.perSecond).toLocaleString('en').padStart(12)} events/s${target}`);
+    }
+    console.log(`  ${live.name}: ${live.appended} appended (${Math.round(live.appendedPerSecond)}/s); visible in the read models after commit p50 ${live.visibleAfterCommitMs.p50.toFixed(2)} ms, p95 ${live.visibleAfterCommitMs.p95.toFixed(2)} ms, max ${live.visibleAfterCommitMs.max.toFixed(2)} ms; lag p50 ${live.lagPositions.p50} / p95 ${live.lagPositions.p95} / max ${live.lagPositions.max} positions`);
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+      workload: `brief histories decided by the real machine (15-25 events each, ${histories.length} workflows); replay: one draft/review loop of ${replayEvents} events`,
+      catchUp: catchUps,
+      live,
+      replay,
+    };
+    writeFileSync(join(import.meta.dirname, 'results', 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
