@@ -1,0 +1,51 @@
+import type { EngineEvent } from '../actors/index.js';
+
+type Transition = Extract<EngineEvent, { kind: 'transition' }>;
+
+const STEP_WIDTH = 10;
+const WHAT_WIDTH = 12;
+const quote = (text: string, max = 72): string => `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
+const line = (step: string, iteration: number | undefined, what: string, detail = ''): string =>
+  `  ${step.padEnd(STEP_WIDTH)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
+
+function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined): string {
+  if (llm === undefined) return '';
+  return `${(llm.inputTokens + llm.outputTokens).toLocaleString('en-US')} tok  $${llm.costUsd.toFixed(4)}  ${(llm.latencyMs / 1000).toFixed(1)}s`;
+}
+
+/** One aligned line per recorded transition, for `--follow`; undefined for what people need not see. */
+export function formatTransition(transition: Transition): string | undefined {
+  const { event } = transition;
+  switch (event.type) {
+    case 'WorkflowStarted':
+      return line('workflow', undefined, 'started', `${event.data.definition} v${event.data.version}`);
+    case 'StepStarted':
+      return line(event.data.step, event.data.iteration, 'started', event.data.attempt > 1 ? `attempt ${event.data.attempt} (the previous one has no outcome)` : '');
+    case 'StepCompleted': {
+      const output = event.data.output as { verdict?: unknown; feedback?: unknown } | null;
+      if (typeof output === 'object' && output !== null && (output.verdict === 'approve' || output.verdict === 'revise')) {
+        return line(event.data.step, event.data.iteration, output.verdict, `${quote(String(output.feedback ?? ''))}  ${cost(event.data.llm)}`);
+      }
+      const where = event.data.artifact?.path === undefined ? '' : `→ ${event.data.artifact.path}  `;
+      return line(event.data.step, event.data.iteration, 'done', `${where}${cost(event.data.llm)}`);
+    }
+    case 'StepFailed':
+      return line(event.data.step, event.data.iteration, 'failed', `${event.data.error.code}: ${event.data.error.message}`);
+    case 'RevisionRequested':
+      return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);
+    case 'IterationCapReached':
+      return line(event.data.step, event.data.iterations, 'cap reached', `${event.data.iterations} of ${event.data.maxIterations} iterations → ${event.data.policy}`);
+    case 'BudgetExceeded':
+      return line(event.data.step, undefined, 'over budget', `${event.data.used} ${event.data.limit} > ${event.data.max} → ${event.data.policy}`);
+    case 'HumanInputRequested':
+      return line(event.data.step, undefined, 'waiting', `${event.data.reason} [${event.data.accepts.join(', ')}]`);
+    case 'HumanDecisionReceived':
+      return line(event.data.step, undefined, event.data.decision.replace('_', ' '), `${event.data.feedback === undefined ? '' : `${quote(event.data.feedback)} `}(by ${transition.metadata.sender})`);
+    case 'WorkflowCompleted':
+      return line('workflow', undefined, 'completed');
+    case 'WorkflowFailed':
+      return line('workflow', undefined, 'failed', event.data.reason);
+    case 'WorkflowCancelled':
+      return line('workflow', undefined, 'cancelled', event.data.reason);
+  }
+}

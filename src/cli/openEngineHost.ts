@@ -1,0 +1,48 @@
+import { type Engine, createEngine } from '../actors/index.js';
+import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT } from '../artifacts/index.js';
+import { loadConfig } from '../config/index.js';
+import { DEFAULT_STORE_URL, type EventStore, openEventStore } from '../eventstore/index.js';
+import { createLlmProvider } from '../llm/index.js';
+import { createLogger } from '../logging/index.js';
+import type { DefinitionRegistry } from '../machines/index.js';
+import { createBuiltInRegistry } from '../workflows/index.js';
+
+export interface HostOptions {
+  store?: string;
+  llm?: string;
+  artifacts?: string;
+  /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
+  logLevel?: string;
+}
+
+export interface EngineHost {
+  engine: Engine;
+  store: EventStore;
+  definitions: DefinitionRegistry;
+  /** Lines for people: which store, which model, where artifacts go. */
+  banner: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the store, the model and the artifact folder the flags, env and config name, and an engine on them. */
+export async function openEngineHost(options: HostOptions): Promise<EngineHost> {
+  const { config, sources } = loadConfig({ flags: { store: options.store, llm: options.llm, artifactsDir: options.artifacts } });
+  const logLevel = options.logLevel ?? (sources.logLevel.kind === 'default' ? 'warn' : config.logLevel);
+  const logger = createLogger({ level: logLevel, format: config.logFormat });
+  const storeUrl = config.store ?? DEFAULT_STORE_URL;
+  const store = await openEventStore(storeUrl, { logger });
+  const { provider, description } = createLlmProvider(config.llm, { logger });
+  const artifacts = createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
+  const definitions = createBuiltInRegistry();
+  const engine = createEngine({ store, llm: provider, artifacts, logger, definitions });
+  return {
+    engine,
+    store,
+    definitions,
+    banner: [`Store: ${store.description}`, description, `Artifacts: ${artifacts.description}`],
+    async close() {
+      await engine.close();
+      await store.close();
+    },
+  };
+}

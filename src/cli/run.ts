@@ -1,0 +1,37 @@
+import { Command, Option } from 'commander';
+import { openEngineHost } from './openEngineHost.js';
+import { readJsonArgument } from './readJsonArgument.js';
+import { runWorkflow } from './runWorkflow.js';
+import { withShutdown } from './withShutdown.js';
+
+interface RunOptions {
+  input: string;
+  id?: string;
+  follow?: boolean;
+  store?: string;
+  llm?: string;
+  artifacts?: string;
+}
+
+export const addEngineOptions = (command: Command): Command =>
+  command
+    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db').env('ECL_STORE'))
+    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline').env('ECL_LLM'))
+    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)').env('ECL_ARTIFACTS_DIR'));
+
+export function runCommand(): Command {
+  return addEngineOptions(
+    new Command('run')
+      .description('Run a workflow to its end (or until it waits for a person); the same --id resumes it after a crash')
+      .argument('<definition>', 'workflow definition, e.g. brief or serial3')
+      .option('--input <json|@file>', 'workflow input as JSON, or @file.json', '{}')
+      .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
+      .option('--follow', 'print each transition as it is recorded'),
+  ).action(async (definition: string, options: RunOptions) => {
+    const input = readJsonArgument(options.input, '--input');
+    const host = await openEngineHost(options);
+    process.exitCode = await withShutdown(host, options.id, () =>
+      runWorkflow(host, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true, print: (line) => console.log(line) }),
+    );
+  });
+}

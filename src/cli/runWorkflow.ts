@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { isEngineError } from '../actors/index.js';
+import { printTransitions, summarize } from './followWorkflow.js';
+import type { EngineHost } from './openEngineHost.js';
+import { UsageError } from './usageError.js';
+
+/** Engine errors that mean the caller asked for something wrong: exit 2. */
+const USAGE_CODES: ReadonlySet<string> = new Set(['UNKNOWN_DEFINITION', 'INVALID_INPUT', 'INVALID_WORKFLOW_ID', 'WORKFLOW_CONFLICT']);
+
+export interface RunRequest {
+  definition: string;
+  input: unknown;
+  id?: string;
+  follow: boolean;
+  print: (line: string) => void;
+}
+
+/**
+ * Starts (or resumes, with the same id and input) a workflow in this process and drives it until
+ * it finishes or waits for a person. Returns the exit code.
+ */
+export async function runWorkflow(host: EngineHost, request: RunRequest): Promise<number> {
+  const { engine } = host;
+  const workflowId = request.id ?? randomUUID();
+  for (const line of host.banner) request.print(line);
+  request.print(`Workflow ${workflowId}`);
+  // Subscribe before starting, so not one transition is missed.
+  const following = request.follow ? printTransitions(engine, workflowId, request.print) : undefined;
+  try {
+    let started;
+    try {
+      started = await engine.start(request.definition, request.input, { id: workflowId, sender: 'cli' });
+    } catch (error) {
+      if (isEngineError(error) && USAGE_CODES.has(error.code)) {
+        throw new UsageError(error.issues.length > 0 ? [`Invalid input for ${request.definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message);
+      }
+      throw error;
+    }
+    const { view } = started;
+    if (!started.created) request.print(`Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`);
+    const settled = await engine.settled(workflowId);
+    const summary = summarize(settled, 'ecl send');
+    for (const line of summary.lines) request.print(line);
+    return summary.exitCode;
+  } finally {
+    following?.unsubscribe();
+  }
+}
