@@ -210,8 +210,10 @@ export class WorkflowActor {
       this.revision = result.nextExpectedRevision;
     } catch (error) {
       if (!isWrongExpectedRevision(error)) throw error;
+      // A start that finds the stream already there is the idempotent-start path, not a conflict worth a warning.
+      if (!reloadOnConflict) return { ok: false, reason: 'conflict' };
       this.env.logger.warn('Another writer changed the workflow stream; reloading', { workflowId: this.workflowId, revision: this.revision });
-      if (reloadOnConflict) await this.reload();
+      await this.reload();
       return { ok: false, reason: 'conflict' };
     }
     this.snapshot = settled.snapshot;
