@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { firstValueFrom, filter as where } from 'rxjs';
+import { BACKWARDS, KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { firstValueFrom, take, toArray, filter as where } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isWrongExpectedRevision, openEventStore, type EventToAppend } from '../../src/eventstore/index.js';
 import { openKurrentDbEventStore } from '../../src/eventstore/kurrentdb/index.js';
@@ -79,6 +80,51 @@ describe('KurrentDB adapter on the gRPC test server (not a real KurrentDB)', () 
     const delivered = await firstValueFrom(store.subscribeToAll({ afterPosition: read[0]!.position, filter: { streamPrefixes: [stream] } }));
     expect(delivered).toEqual(read[1]);
     await store.close();
+  });
+
+  it('reads and subscribes from any position the port allows, though KurrentDB itself refuses offsets inside a record', async () => {
+    const writer = await openKurrentDbEventStore(server.url);
+    const prefix = unique('anypos');
+    for (let index = 0; index < 6; index++) await writer.append(`${prefix}.s${index % 2}-1`, batch(1 + (index % 3)));
+    const mine = { streamPrefixes: [prefix] };
+    const all = await writer.readAll({ filter: mine });
+    const positions = all.map((e) => e.position);
+    await writer.close();
+
+    // The server really refuses them: reading from inside a record is an error on KurrentDB.
+    const raw = KurrentDBClient.connectionString(server.url);
+    const inside = positions[2]! + 1n;
+    await expect(
+      (async () => {
+        for await (const _ of raw.readAll({ direction: BACKWARDS, fromPosition: { commit: inside, prepare: inside }, maxCount: 1 }));
+      })(),
+    ).rejects.toThrow(/invalid position/);
+    await raw.dispose();
+
+    // A fresh store has seen none of these positions, so it has to find readable starts by itself.
+    const reader = await openKurrentDbEventStore(server.url);
+    const ids = (events: Array<{ id: string }>) => events.map((e) => e.id);
+    for (const [index, position] of positions.entries()) {
+      for (const from of [position, position + 1n, position + 7n]) {
+        const expectedForwards = all.filter((e) => e.position >= from);
+        const expectedBackwards = all.filter((e) => e.position <= from).reverse();
+        expect(ids(await reader.readAll({ fromPosition: from, filter: mine })), `forwards from ${index}`).toEqual(ids(expectedForwards));
+        expect(ids(await reader.readAll({ fromPosition: from, limit: 2, filter: mine }))).toEqual(ids(expectedForwards.slice(0, 2)));
+        expect(ids(await reader.readAll({ fromPosition: from, direction: 'backwards', limit: 3, filter: mine })), `backwards from ${index}`).toEqual(
+          ids(expectedBackwards.slice(0, 3)),
+        );
+      }
+    }
+    const last = positions[positions.length - 1]!;
+    expect(await reader.readAll({ fromPosition: last + 1n, filter: mine })).toEqual([]);
+    expect(ids(await reader.readAll({ fromPosition: last + 1_000_000n, direction: 'backwards', limit: 1, filter: mine }))).toEqual([all[all.length - 1]!.id]);
+    await reader.close();
+
+    const subscriber = await openKurrentDbEventStore(server.url);
+    const after = positions[1]! + 3n;
+    const delivered = await firstValueFrom(subscriber.subscribeToAll({ afterPosition: after, filter: mine }).pipe(take(all.length - 2), toArray()));
+    expect(ids(delivered)).toEqual(ids(all.slice(2)));
+    await subscriber.close();
   });
 
   it('opens esdb:// URLs, and openEventStore dispatches kurrentdb:// URLs to this adapter', async () => {

@@ -1,19 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import {
-  ANY,
-  BACKWARDS,
-  END,
-  FORWARDS,
-  NO_STREAM,
-  START,
-  STREAM_EXISTS,
-  jsonEvent,
-  streamNameFilter,
-  type AppendStreamState,
-  type KurrentDBClient,
-  type ReadAllOptions as ClientReadAllOptions,
-  type ResolvedEvent,
-} from '@kurrent/kurrentdb-client';
+import { BACKWARDS, END, FORWARDS, START, jsonEvent, type KurrentDBClient, type ResolvedEvent } from '@kurrent/kurrentdb-client';
 import { ExponentialBackoff, handleWhen, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import { Observable, throwError } from 'rxjs';
 import type { Logger } from 'winston';
@@ -24,14 +10,15 @@ import type {
   AppendResult,
   EventStore,
   EventToAppend,
-  ExpectedRevision,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
-  StreamFilter,
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
 } from '../types.js';
+import { assertExpectedRevision, clientFilter, keepFor, streamStateOf } from './clientOptions.js';
+import { readAllWindow } from './readAllWindow.js';
+import { createReadablePositions, type RawAllRead } from './readablePositions.js';
 import { resilientSubscription, type ClientSubscription } from './resilientSubscription.js';
 import { toRecordedEvent } from './toRecordedEvent.js';
 import { translateError, type ErrorContext } from './translateError.js';
@@ -48,14 +35,11 @@ export interface KurrentDbEventStoreOptions {
   readTimeoutMs?: number;
 }
 
-// Excludes KurrentDB's system streams ($epoch-information, $$metadata, projections' $-streams).
-const USER_STREAMS = streamNameFilter({ regex: '^[^$]' });
-
 /**
  * The EventStore port on KurrentDB through `@kurrent/kurrentdb-client`. Appends go through the
- * client's batch-append stream, with `streamState` carrying the expected revision (the client
- * silently ignores the old `expectedRevision` option name); reads go through the client's read
- * path; subscriptions are KurrentDB catch-up subscriptions that resume after a dropped connection.
+ * client's batch-append stream, with `streamState` carrying the expected revision; reads go
+ * through the client's read path; subscriptions are KurrentDB catch-up subscriptions that resume
+ * after a dropped connection. Every client error is translated to the port's errors here.
  */
 export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): EventStore {
   const { client, where, logger } = options;
@@ -76,11 +60,13 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     timeout(readTimeoutMs, TimeoutStrategy.Aggressive),
   );
 
+  const closedError = (during?: string, cause?: unknown) =>
+    new EventStoreError('STORE_CLOSED', `The KurrentDB store at ${where} ${during === undefined ? 'is closed' : `was closed during ${during}`}`, { cause });
   const assertOpen = () => {
-    if (closing.signal.aborted) throw new EventStoreError('STORE_CLOSED', `The KurrentDB store at ${where} is closed`);
+    if (closing.signal.aborted) throw closedError();
   };
   const fail = (error: unknown, context: Omit<ErrorContext, 'where'>): never => {
-    if (closing.signal.aborted) throw new EventStoreError('STORE_CLOSED', `The KurrentDB store at ${where} was closed during ${context.operation}`, { cause: error });
+    if (closing.signal.aborted) throw closedError(context.operation, error);
     throw translateError(error, { ...context, where });
   };
 
@@ -93,7 +79,9 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
         try {
           for await (const resolved of iterate()) {
             const event = toRecordedEvent(resolved);
-            if (event !== undefined && (keep === undefined || keep(event))) out.push(event);
+            if (event === undefined) continue;
+            positions.remember(event.position);
+            if (keep === undefined || keep(event)) out.push(event);
           }
         } catch (error) {
           if ((error as { type?: string }).type === 'stream-not-found') return [];
@@ -106,8 +94,19 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     }
   };
 
-  const readAllRaw = (operation: string, clientOptions: ClientReadAllOptions, filter?: StreamFilter) =>
-    read(operation, () => client.readAll({ ...clientOptions, filter: clientFilter(filter) }), keepFor(filter));
+  const rawAll: RawAllRead = (direction, from, limit, filter) =>
+    read(
+      'read "$all"',
+      () =>
+        client.readAll({
+          direction: direction === 'backwards' ? BACKWARDS : FORWARDS,
+          fromPosition: from === 'start' ? START : from === 'end' ? END : { commit: from, prepare: from },
+          maxCount: limit,
+          filter: clientFilter(filter),
+        }),
+      keepFor(filter),
+    );
+  const positions = createReadablePositions(rawAll);
 
   async function append(stream: string, events: readonly EventToAppend[], appendOptions: AppendOptions = {}): Promise<AppendResult> {
     assertOpen();
@@ -117,18 +116,19 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     if (new Set(prepared.map((e) => e.id)).size !== prepared.length) {
       throw new EventStoreError('INVALID_EVENT_DATA', 'An append carries the same event id twice');
     }
+    // prepareAppend serialized data and metadata exactly as the client will (JSON.stringify of the same values).
     const batch = prepared.map((event, index) =>
       jsonEvent({ id: event.id, type: event.type, data: events[index]!.data as never, metadata: (events[index]!.metadata ?? {}) as never }),
     );
-    const operation = `append to "${stream}"`;
     try {
       const result = await appendPolicy.execute(() => client.appendToStream(stream, batch, { streamState: streamStateOf(expected) }), closing.signal);
       const nextExpectedRevision = Number(result.nextExpectedRevision);
       const position = result.position?.commit ?? (await positionOf(stream, nextExpectedRevision));
+      positions.remember(position);
       logger.debug('appended to KurrentDB', { stream, events: prepared.length, revision: nextExpectedRevision, position: String(position) });
       return { nextExpectedRevision, position };
     } catch (error) {
-      return fail(error, { operation, stream, expected, timeoutMs: appendTimeoutMs });
+      return fail(error, { operation: `append to "${stream}"`, stream, expected, timeoutMs: appendTimeoutMs });
     }
   }
 
@@ -156,49 +156,45 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
 
   async function readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     assertOpen();
-    const backwards = readOptions.direction === 'backwards';
-    const from = readOptions.fromPosition ?? (backwards ? 'end' : 'start');
-    const limit = Math.floor(readOptions.limit ?? Number.MAX_SAFE_INTEGER);
-    const filter = readOptions.filter;
-    if (limit <= 0 || filter?.streamPrefixes?.length === 0 || (!backwards && from === 'end') || (backwards && from === 'start')) return [];
-    if (!backwards) {
-      const fromPosition = from === 'start' ? START : { commit: from as bigint, prepare: from as bigint };
-      return readAllRaw('read "$all"', { direction: FORWARDS, fromPosition, maxCount: limit }, filter);
+    try {
+      return await readAllWindow(rawAll, positions, readOptions);
+    } catch (error) {
+      return fail(error, { operation: 'read "$all"' });
     }
-    if (from === 'end') return readAllRaw('read "$all"', { direction: BACKWARDS, fromPosition: END, maxCount: limit }, filter);
-    // KurrentDB reads backwards strictly before a position; the port includes the event at it.
-    const position = from as bigint;
-    const [atPosition] = await readAllRaw('read "$all"', { direction: FORWARDS, fromPosition: { commit: position, prepare: position }, maxCount: 1 }, filter);
-    const included = atPosition?.position === position ? [atPosition] : [];
-    const remaining = limit - included.length;
-    if (remaining === 0) return included;
-    const before = await readAllRaw('read "$all"', { direction: BACKWARDS, fromPosition: { commit: position, prepare: position }, maxCount: remaining }, filter);
-    return [...included, ...before];
   }
 
+  const closedObservable = () => throwError(() => closedError());
+
   function subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Observable<RecordedEvent> {
-    if (closing.signal.aborted) return throwError(() => new EventStoreError('STORE_CLOSED', `The KurrentDB store at ${where} is closed`));
+    if (closing.signal.aborted) return closedObservable();
     const filter = subscribeOptions.filter;
     if (filter?.streamPrefixes?.length === 0) return untilClosed();
     const keep = keepFor(filter);
+    const start = subscribeOptions.afterPosition;
     return resilientSubscription<bigint>({
       name: '$all',
-      start: subscribeOptions.afterPosition,
-      open: (after) =>
-        client.subscribeToAll({
-          fromPosition: after === undefined ? START : { commit: after, prepare: after },
+      start,
+      open: async (after) => {
+        // Resuming after a delivered event is always readable; a caller's position may need resolving.
+        const from = after === undefined ? 'start' : after === start ? await positions.startAtOrBefore(after, filter) : after;
+        return client.subscribeToAll({
+          fromPosition: from === 'start' ? START : { commit: from, prepare: from },
           filter: clientFilter(filter),
-        }) as ClientSubscription,
-      cursorOf: (event) => event.position,
+        }) as ClientSubscription;
+      },
+      cursorOf: (event) => {
+        positions.remember(event.position);
+        return event.position;
+      },
       isAfter: (event, cursor) => event.position > cursor && (keep === undefined || keep(event)),
-      translate: (error) => translateError(error, { operation: 'subscribe to "$all"', where }),
+      translate: (error) => (closing.signal.aborted ? closedError('a subscription', error) : translateError(error, { operation: 'subscribe to "$all"', where })),
       closed: closing.signal,
       logger,
     });
   }
 
   function subscribeToStream(stream: string, subscribeOptions: SubscribeToStreamOptions = {}): Observable<RecordedEvent> {
-    if (closing.signal.aborted) return throwError(() => new EventStoreError('STORE_CLOSED', `The KurrentDB store at ${where} is closed`));
+    if (closing.signal.aborted) return closedObservable();
     return resilientSubscription<number>({
       name: stream,
       start: subscribeOptions.afterRevision,
@@ -227,7 +223,7 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     subscribeToAll,
     subscribeToStream,
     async headPosition() {
-      const [newest] = await readAllRaw('read the head of "$all"', { direction: BACKWARDS, fromPosition: END, maxCount: 1 });
+      const [newest] = await readAll({ direction: 'backwards', limit: 1 });
       return newest?.position ?? null;
     },
     async close() {
@@ -238,32 +234,3 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     },
   };
 }
-
-function streamStateOf(expected: ExpectedRevision): AppendStreamState {
-  switch (expected) {
-    case 'any':
-      return ANY;
-    case 'no_stream':
-      return NO_STREAM;
-    case 'stream_exists':
-      return STREAM_EXISTS;
-    default:
-      return BigInt(expected);
-  }
-}
-
-function assertExpectedRevision(expected: unknown): asserts expected is ExpectedRevision {
-  if (expected === 'any' || expected === 'no_stream' || expected === 'stream_exists') return;
-  if (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0) return;
-  throw new EventStoreError('INVALID_EVENT_DATA', `Expected revision ${String(expected)} is not 'any', 'no_stream', 'stream_exists' or a revision >= 0`);
-}
-
-/** The server-side filter: the given stream prefixes, or else every non-system stream. */
-const clientFilter = (filter: StreamFilter | undefined) =>
-  filter?.streamPrefixes === undefined ? USER_STREAMS : streamNameFilter({ prefixes: filter.streamPrefixes });
-
-/** The same filter checked again on arrival, so a server that ignored it cannot leak events through. */
-const keepFor = (filter: StreamFilter | undefined) => {
-  const prefixes = filter?.streamPrefixes;
-  return prefixes === undefined ? undefined : (event: RecordedEvent) => prefixes.some((prefix) => event.stream.startsWith(prefix));
-};

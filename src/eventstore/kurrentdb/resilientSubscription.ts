@@ -20,7 +20,7 @@ export interface ResilientSubscriptionOptions<Cursor> {
   /** Deliver events strictly after this cursor; undefined means from the very first event. */
   start: Cursor | undefined;
   /** Opens a client subscription delivering events strictly after `after` (or from the start). */
-  open: (after: Cursor | undefined) => ClientSubscription;
+  open: (after: Cursor | undefined) => ClientSubscription | Promise<ClientSubscription>;
   cursorOf: (event: RecordedEvent) => Cursor;
   /** True when an event lies after the cursor; anything else is a repeat and is dropped. */
   isAfter: (event: RecordedEvent, cursor: Cursor) => boolean;
@@ -49,10 +49,24 @@ export function resilientSubscription<Cursor>(options: ResilientSubscriptionOpti
     let cursor = options.start;
     let current: ClientSubscription | undefined;
 
-    const session = (): Promise<SessionEnd> =>
+    const session = async (): Promise<SessionEnd> => {
+      if (stop.signal.aborted) return 'closed';
+      let subscription: ClientSubscription;
+      try {
+        subscription = await options.open(cursor);
+      } catch (error) {
+        if (stop.signal.aborted) return 'closed';
+        throw options.translate(error);
+      }
+      if (stop.signal.aborted) {
+        subscription.unsubscribe().catch(() => undefined);
+        return 'closed';
+      }
+      return follow(subscription);
+    };
+
+    const follow = (subscription: ClientSubscription): Promise<SessionEnd> =>
       new Promise<SessionEnd>((resolve, reject) => {
-        if (stop.signal.aborted) return resolve('closed');
-        const subscription = options.open(cursor);
         current = subscription;
         let confirmed = false;
         let settled = false;

@@ -2,6 +2,7 @@ import { TaskCancelledError } from 'cockatiel';
 import { ErrorType } from '@kurrent/kurrentdb-client';
 import { EventStoreError, WrongExpectedRevisionError, isEventStoreError } from '../errors.js';
 import type { ExpectedRevision } from '../types.js';
+import { isInvalidPosition } from './readablePositions.js';
 
 export interface ErrorContext {
   /** What was being done, for the message: `append to "x"`, `read "$all"`… */
@@ -44,6 +45,9 @@ const unavailable = (context: ErrorContext, reason: string, cause: unknown, retr
  */
 export function translateError(error: unknown, context: ErrorContext): EventStoreError {
   if (isEventStoreError(error)) return error;
+  if (isInvalidPosition(error)) {
+    return unavailable(context, `${describeError(error)} (not the position of a record in the log)`, error, false);
+  }
   if (isTimeout(error)) {
     return unavailable(context, `no answer within ${context.timeoutMs ?? '?'} ms (an append may or may not have been written; retry with the same ids)`, error);
   }

@@ -47,6 +47,7 @@ export class FakeLog {
   readonly events: StoredEvent[] = [];
   private readonly streams = new Map<string, StoredEvent[]>();
   private readonly listeners = new Set<(event: StoredEvent) => void>();
+  private readonly positions = new Set<bigint>();
   private nextPosition = 0n;
 
   constructor(private readonly clock: () => Date = () => new Date()) {
@@ -59,6 +60,15 @@ export class FakeLog {
   /** Events of one stream in revision order; undefined when the stream does not exist. */
   stream(name: string): readonly StoredEvent[] | undefined {
     return this.streams.get(name);
+  }
+
+  /**
+   * Whether `$all` can be read from this position: KurrentDB reads records at byte offsets, so
+   * only a record's own position (or the end of the log) is valid; anything in between makes the
+   * server fail the read with "invalid position".
+   */
+  isReadablePosition(position: bigint): boolean {
+    return position >= this.nextPosition || this.positions.has(position);
   }
 
   head(stream: string): bigint {
@@ -136,6 +146,7 @@ export class FakeLog {
       this.nextPosition += RECORD_OVERHEAD + BigInt(Buffer.byteLength(stream) + Buffer.byteLength(event.type) + event.data.length + event.metadata.length);
       events.push(stored);
       this.events.push(stored);
+      this.positions.add(stored.position);
       return stored;
     });
     for (const event of written) for (const listener of this.listeners) listener(event);

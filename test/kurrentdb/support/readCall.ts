@@ -47,6 +47,10 @@ export function createReadHandler(log: FakeLog) {
       else subscribeToAll(log, call, options, send);
       return;
     }
+    if (!hasReadableStart(log, options)) {
+      call.emit('error', invalidPosition());
+      return;
+    }
     const count = Number(BigInt(options.getCount()) > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : options.getCount());
     if (options.hasStream()) readStream(log, call, options, count, send);
     else readAll(log, options, count).forEach(send);
@@ -137,11 +141,30 @@ function subscribeToAll(log: FakeLog, call: ReadCall, options: Options, send: (e
   };
 
   call.write(confirmationResp(randomUUID()));
+  // As KurrentDB: the subscription is confirmed, then its first catch-up read fails.
+  if (!hasReadableStart(log, options)) {
+    call.emit('error', invalidPosition());
+    return;
+  }
   log.events.forEach(offer);
   call.write(caughtUpResp({ position: checkpoint }));
   const stop = log.onCommitted(offer);
   call.on('cancelled', stop);
   call.on('close', stop);
+}
+
+const invalidPosition = () => grpcError(status.INVALID_ARGUMENT, 'Trying to read from an invalid position.');
+
+/**
+ * KurrentDB reads `$all` from byte offsets: a position inside a record is refused, except that a
+ * forward read (or subscription) from past the last record simply finds nothing yet.
+ */
+function hasReadableStart(log: FakeLog, options: Options): boolean {
+  if (!options.hasAll() || !options.getAll()!.hasPosition()) return true;
+  const position = BigInt(options.getAll()!.getPosition()!.getCommitPosition());
+  const forwards = options.getReadDirection() === ReadReq.Options.ReadDirection.FORWARDS;
+  const last = log.events[log.events.length - 1]?.position ?? -1n;
+  return log.isReadablePosition(position) || (forwards && position > last);
 }
 
 /** KurrentDB's server-side filter: on stream name or event type, by regex or by prefixes. */
