@@ -6,6 +6,7 @@ import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createHttpMetrics } from './httpMetrics.js';
 import type { ApiPorts } from './ports.js';
+import { answerClientError } from './clientError.js';
 import { sendProblem, toApiError } from './problem.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -49,14 +50,18 @@ export function createApp(options: CreateAppOptions): ApiApp {
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
-    maxParamLength: 256,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, logger),
+    // Bad percent-encoding in the path is the client's mistake, answered like any other.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, new ApiError('BAD_REQUEST', error.message.slice(0, 200)), logger),
   });
 
+  // JSON only: anything else is a 415 rather than a string body that fails validation later.
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;

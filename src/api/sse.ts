@@ -33,6 +33,7 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: S
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
   });
+  raw.flushHeaders();
   raw.write('retry: 2000\n\n');
   const heartbeat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
   heartbeat.unref();

@@ -26,6 +26,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const stream = workflowStream(workflowId);
     const [last] = await ctx.store.readStream(stream, { direction: 'backwards', limit: 1 });
     if (last === undefined) throw notFound(id);
+    if (request.method === 'HEAD') return reply.type('text/event-stream').send();
     reserveStream(ctx);
     const sse = track(ctx, openSse(request, reply));
     if (TERMINAL.has(last.type) && BigInt(last.revision) <= afterRevision) {
@@ -59,6 +60,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const after = lastEventId(request, undefined);
     const afterPosition = after ?? (await ctx.store.headPosition()) ?? undefined;
     const prefix = `${WORKFLOW_CATEGORY}-${scope.tenant === undefined ? '' : `${scope.tenant}:`}`;
+    if (request.method === 'HEAD') return reply.type('text/event-stream').send();
     reserveStream(ctx);
     const sse = track(ctx, openSse(request, reply));
     const subscriptions: Subscription[] = [];

@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp, type ApiApp } from '../../src/api/index.js';
+import { createStubPorts } from './support/stubPorts.js';
+
+let ports: ReturnType<typeof createStubPorts>;
+let api: ApiApp;
+const keys = [
+  { id: 'acme-key', key: 'acme-secret-1', tenant: 'acme' },
+  { id: 'globex-key', key: 'globex-secret-1', tenant: 'globex' },
+];
+const auth = (key = 'acme-secret-1') => ({ authorization: `Bearer ${key}` });
+
+beforeEach(() => {
+  ports = createStubPorts();
+  api = createApp({ ...ports, config: { apiKeys: keys } });
+});
+afterEach(async () => {
+  await api.app.close();
+  await ports.close();
+});
+
+describe('HTTP edge', () => {
+  it('answers 401 problem+json without or with a wrong key', async () => {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }]) {
+      const response = await api.app.inject({ method: 'GET', url: '/v1/workflows', headers });
+      expect(response.statusCode).toBe(401);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.json()).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    }
+  });
+
+  it('rejects malformed JSON with 400 and oversized bodies with 413', async () => {
+    const malformed = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"definition":' });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('MALFORMED_JSON');
+    const big = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: JSON.stringify({ definition: 'toy', input: { topic: 'x'.repeat(1024 * 1024 + 10) } }) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().code).toBe('PAYLOAD_TOO_LARGE');
+    const text = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'hi' });
+    expect(text.statusCode).toBe(415);
+    const proto = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1}}' });
+    expect(proto.statusCode).toBe(400);
+    expect(await ports.store.headPosition()).toBeNull();
+  });
+
+  it('names the failing field paths', async () => {
+    const response = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { definition: 'toy', input: { topic: 3 } } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'INVALID_INPUT', errors: [{ path: 'input.topic' }] });
+    const unknown = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { definition: 'nope', input: {} } });
+    expect(unknown.json()).toMatchObject({ code: 'UNKNOWN_DEFINITION', errors: [{ path: 'definition' }] });
+    const extra = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { definition: 'toy', input: {}, colour: 1 } });
+    expect(extra.json().code).toBe('INVALID_BODY');
+  });
+
+  it('starts idempotently, 409 on another input, and scopes ids to the tenant', async () => {
+    const body = { definition: 'toy', input: { topic: 'a' }, id: 'w1' };
+    const first = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: body });
+    expect(first.statusCode).toBe(201);
+    expect(first.json()).toMatchObject({ workflowId: 'w1', status: 'running', definition: 'toy' });
+    expect((await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: body })).statusCode).toBe(200);
+    const conflict = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { ...body, input: { topic: 'b' } } });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().code).toBe('WORKFLOW_EXISTS');
+    expect((await api.app.inject({ method: 'GET', url: '/v1/workflows/w1', headers: auth('globex-secret-1') })).statusCode).toBe(404);
+    const other = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth('globex-secret-1'), payload: { ...body, input: { topic: 'b' } } });
+    expect(other.statusCode).toBe(201);
+    const [started] = await ports.store.readStream('ecl.workflow-acme:w1');
+    expect(started?.metadata).toMatchObject({ sender: 'acme-key', tenant: 'acme' });
+  });
+
+  it('serves /healthz, /openapi.json and /metrics without a key', async () => {
+    const health = await api.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.json()).toMatchObject({ status: 'ok' });
+    const openapi = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    expect(openapi.openapi).toBe('3.1.0');
+    expect(openapi.paths['/v1/workflows/{id}/events'].post.requestBody.content['application/json'].schema.properties.type).toBeDefined();
+    const metrics = await api.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.body).toContain('ecl_workflows{status="running"} 0');
+    expect(metrics.body).toContain('ecl_projection_lag_positions 0');
+  });
+});
