@@ -237,7 +237,9 @@ export function createEngine(options: EngineOptions): Engine {
       for (;;) {
         const actor = await actorFor(workflowId);
         if (actor === undefined) throw new EngineError('WORKFLOW_NOT_FOUND', `No workflow with id ${workflowId}`);
-        if (!closed) await actor.drive();
+        // A closed engine runs nothing more: report where the workflow stopped.
+        if (closed) return viewOfActor(actor);
+        await actor.drive();
         await actor.whenSettled();
         if (!actor.retired || actor.idle) return viewOfActor(actor);
       }

@@ -125,7 +125,7 @@ export interface Engine {
   send(workflowId: string, command: unknown, options?: SendOptions): Promise<SendResult>;
   /** The workflow's current view (rehydrated on demand), or undefined. */
   get(workflowId: string): Promise<WorkflowView | undefined>;
-  /** Resolves when the workflow has nothing in flight: waiting for a person, or finished. */
+  /** Drives the workflow until nothing is in flight (waiting for a person, or finished); after close(), returns where it stopped. */
   settled(workflowId: string): Promise<WorkflowView>;
   /** This workflow's transitions and deltas from now on. */
   subscribe(workflowId: string): Observable<EngineEvent>;
