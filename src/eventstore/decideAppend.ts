@@ -32,24 +32,28 @@ export type AppendDecision = { kind: 'write'; firstRevision: number } | { kind: 
  * wherever it is (KurrentDB's idempotency cache behaves the same for those two).
  */
 export function decideAppend(input: AppendDecisionInput): AppendDecision {
-  const { stream, events, expected, head } = input;
-  const first = events[0];
-  if (first === undefined) throw new EventStoreError('INVALID_EVENT_DATA', 'An append needs at least one event');
-  assertDistinctIds(events);
+  if (input.events.length === 0) throw new EventStoreError('INVALID_EVENT_DATA', 'An append needs at least one event');
+  assertDistinctIds(input.events);
+  const { expected, head } = input;
 
-  const original = input.locate(first.id);
-  if (original !== undefined && original.stream === stream) {
-    const replay = matchStoredBatch(input, original);
-    if (replay !== undefined && admitsReplay(expected, original.revision)) return { kind: 'idempotent', result: replay };
-  }
-
-  if (!admits(expected, head)) {
-    throw new WrongExpectedRevisionError(stream, expected, head < 0 ? 'no_stream' : head);
-  }
+  const replay = findReplay(input);
+  if (replay !== undefined) return { kind: 'idempotent', result: replay };
+  if (!admits(expected, head)) throw conflictOf(input);
   return { kind: 'write', firstRevision: head + 1 };
 }
 
-function matchStoredBatch(input: AppendDecisionInput, original: StoredEventLocation): AppendResult | undefined {
+/** The original result when this exact batch is already stored where `expected` would have put it. */
+export function findReplay(input: Omit<AppendDecisionInput, 'head'>): AppendResult | undefined {
+  const first = input.events[0];
+  const original = first === undefined ? undefined : input.locate(first.id);
+  if (original === undefined || original.stream !== input.stream || !admitsReplay(input.expected, original.revision)) return undefined;
+  return matchStoredBatch(input, original);
+}
+
+export const conflictOf = ({ stream, expected, head }: Pick<AppendDecisionInput, 'stream' | 'expected' | 'head'>): WrongExpectedRevisionError =>
+  new WrongExpectedRevisionError(stream, expected, head < 0 ? 'no_stream' : head);
+
+function matchStoredBatch(input: Omit<AppendDecisionInput, 'head'>, original: StoredEventLocation): AppendResult | undefined {
   let last = original;
   for (let index = 1; index < input.events.length; index++) {
     const found = input.locate(input.events[index]!.id);
@@ -86,7 +90,7 @@ export function assertExpectedRevision(expected: unknown): asserts expected is E
   throw new EventStoreError('INVALID_EVENT_DATA', `Expected revision ${String(expected)} is not 'any', 'no_stream', 'stream_exists' or a revision >= 0`);
 }
 
-function assertDistinctIds(events: readonly PreparedEvent[]): void {
+export function assertDistinctIds(events: readonly PreparedEvent[]): void {
   if (events.length < 2) return;
   const ids = new Set(events.map((event) => event.id));
   if (ids.size !== events.length) throw new EventStoreError('INVALID_EVENT_DATA', 'An append carries the same event id twice');

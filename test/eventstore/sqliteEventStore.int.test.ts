@@ -95,6 +95,22 @@ describe('sqlite event store', () => {
     expect(await mine.headPosition()).toBe(await theirs.headPosition());
   });
 
+  it('checks expected revisions against appends made through another connection since its own last append', async () => {
+    const path = file();
+    const mine = await open(path);
+    const theirs = await open(path);
+    await mine.append('shared', [event()], { expectedRevision: 'no_stream' });
+    await mine.append('shared', [event()], { expectedRevision: 0 });
+    await theirs.append('shared', [event(), event()], { expectedRevision: 1 });
+    await expect(mine.append('shared', [event()], { expectedRevision: 1 })).rejects.toMatchObject({ code: 'WRONG_EXPECTED_REVISION', actual: 3 });
+    await expect(mine.append('shared', [event()], { expectedRevision: 3 })).resolves.toMatchObject({ nextExpectedRevision: 4 });
+    await expect(theirs.append('shared', [event()], { expectedRevision: 3 })).rejects.toMatchObject({ code: 'WRONG_EXPECTED_REVISION', actual: 4 });
+    await mine.append('new-elsewhere', [event()]);
+    await theirs.append('created-by-them', [event()]);
+    await expect(mine.append('created-by-them', [event()], { expectedRevision: 'no_stream' })).rejects.toMatchObject({ actual: 0 });
+    expect((await mine.readStream('shared')).map((e) => e.revision)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('fails with a retryable STORE_UNAVAILABLE while another connection holds the write lock', async () => {
     const path = file();
     const store = await open(path, { busyTimeoutMs: 20 });

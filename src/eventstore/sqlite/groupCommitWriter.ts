@@ -1,9 +1,12 @@
 import type { Database } from 'better-sqlite3';
-import { decideAppend, duplicateIdError, type StoredEventLocation } from '../decideAppend.js';
+import { assertDistinctIds, admits, conflictOf, duplicateIdError, findReplay, type StoredEventLocation } from '../decideAppend.js';
 import { isEventStoreError } from '../errors.js';
 import type { PreparedEvent } from '../prepareAppend.js';
 import type { AppendResult, ExpectedRevision } from '../types.js';
-import { isConstraintViolation, toStoreError } from './sqliteErrors.js';
+import { createHeadCache } from './headCache.js';
+import { isIdTaken, toStoreError } from './sqliteErrors.js';
+import type { StreamNames } from './streamNames.js';
+import { uuidToBytes } from './uuidBytes.js';
 
 interface PendingAppend {
   stream: string;
@@ -28,55 +31,88 @@ export interface GroupCommitOptions {
   maxAppendsPerCommit?: number;
 }
 
+/** Thrown inside an append's savepoint when an event id is already stored, to roll the batch back first. */
+class IdTaken {}
+
 /**
  * Group commit: appends queued during one turn of the event loop are written in ONE immediate
- * transaction (one fsync) and their callers resolved only after COMMIT. Each append is decided
- * on its own inside the transaction, reading the stream head there (so another process's writes
- * count), in queue order, so per-stream order and optimistic concurrency hold; a conflicting or
- * failing append is rolled back to its own savepoint and rejected alone.
+ * transaction (one fsync) and their callers resolved only after COMMIT. Each append is decided on
+ * its own inside the transaction, in queue order, against the stream head as it is there, so
+ * per-stream order and optimistic concurrency hold; a conflicting or failing append is rolled back
+ * to its own savepoint and rejected alone.
+ *
+ * The happy path does no id lookup: the unique index on ids rejects a reused id, and only then is
+ * the batch checked for being an idempotent replay (as it is when the expectation fails).
  */
-export function createGroupCommitWriter(db: Database, options: GroupCommitOptions): GroupCommitWriter {
+export function createGroupCommitWriter(db: Database, streams: StreamNames, options: GroupCommitOptions): GroupCommitWriter {
   const maxPerCommit = options.maxAppendsPerCommit ?? 5_000;
-  const headOf = db.prepare<[string], number>('SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1').pluck();
-  const locateRow = db.prepare<[string], [string, number, number]>('SELECT stream, revision, position FROM events WHERE id = ?').raw(true);
-  const insert = db.prepare('INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const headOf = db.prepare<[number], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
+  const locateRow = db
+    .prepare<[Buffer], [string, number, number]>('SELECT s.name, e.revision, e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id WHERE e.id = ?')
+    .raw(true);
+  const insert = db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const heads = createHeadCache(db);
   let queue: PendingAppend[] = [];
   let scheduled = false;
+  // Stream ids found or created by the group being committed; cached only once COMMIT succeeds.
+  let resolved = new Map<string, number>();
 
   const locate = (id: string): StoredEventLocation | undefined => {
-    const row = locateRow.get(id);
+    const row = locateRow.get(uuidToBytes(id));
     return row === undefined ? undefined : { stream: row[0], revision: row[1], position: BigInt(row[2]) };
   };
 
-  const write = (item: PendingAppend, created: number): AppendResult => {
-    const head = headOf.get(item.stream) ?? -1;
-    const decision = decideAppend({ stream: item.stream, events: item.events, expected: item.expected, head, locate });
-    if (decision.kind === 'idempotent') return decision.result;
+  const insertBatch = (item: PendingAppend, streamId: number, firstRevision: number, now: number): AppendResult => {
     let position = 0;
-    let revision = decision.firstRevision;
+    let revision = firstRevision;
     for (const event of item.events) {
       try {
-        position = Number(insert.run(item.stream, revision, event.id, event.type, event.data, event.metadata, created).lastInsertRowid);
+        position = Number(insert.run(streamId, revision, uuidToBytes(event.id), event.type, event.data, event.metadata, now).lastInsertRowid);
       } catch (error) {
-        const taken = isConstraintViolation(error) ? locate(event.id) : undefined;
-        throw taken === undefined ? error : duplicateIdError(event.id, taken);
+        throw isIdTaken(error) ? new IdTaken() : error;
       }
       revision++;
     }
     return { nextExpectedRevision: revision - 1, position: BigInt(position) };
   };
   // Called inside the group's transaction, better-sqlite3 wraps this one in a savepoint.
-  const writeInSavepoint = db.transaction(write);
+  const insertInSavepoint = db.transaction(insertBatch);
+
+  const write = (item: PendingAppend, now: number): AppendResult => {
+    const { stream, events, expected } = item;
+    assertDistinctIds(events);
+    let streamId = resolved.get(stream) ?? streams.idOf(stream);
+    const head = streamId === undefined ? -1 : heads.get(streamId, () => headOf.get(streamId!) ?? -1);
+    if (!admits(expected, head)) {
+      const replay = findReplay({ stream, events, expected, locate });
+      if (replay !== undefined) return replay;
+      throw conflictOf({ stream, expected, head });
+    }
+    streamId ??= streams.create(stream);
+    resolved.set(stream, streamId);
+    try {
+      const result = events.length === 1 ? insertBatch(item, streamId, head + 1, now) : insertInSavepoint(item, streamId, head + 1, now);
+      heads.set(streamId, result.nextExpectedRevision);
+      return result;
+    } catch (error) {
+      if (!(error instanceof IdTaken)) throw error;
+      const replay = findReplay({ stream, events, expected, locate });
+      if (replay !== undefined) return replay;
+      const taken = events.map((event) => ({ id: event.id, where: locate(event.id) })).find((found) => found.where !== undefined);
+      throw duplicateIdError(taken?.id ?? events[0]!.id, taken?.where ?? { stream, revision: -1, position: 0n });
+    }
+  };
 
   const commitGroup = db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
-    const created = Date.now();
+    heads.begin();
+    const now = Date.now();
     for (const item of group) {
       try {
-        const result = item.events.length === 1 ? write(item, created) : writeInSavepoint(item, created);
-        outcomes.push({ ok: true, result });
+        outcomes.push({ ok: true, result: write(item, now) });
       } catch (error) {
         // Conflicts and duplicate ids fail their append alone; anything else aborts the group.
         if (!isEventStoreError(error)) throw error;
+        resolved.delete(item.stream);
         outcomes.push({ ok: false, error });
       }
     }
@@ -88,9 +124,13 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
       const group = queue.length <= maxPerCommit ? queue : queue.slice(0, maxPerCommit);
       queue = queue.length <= maxPerCommit ? [] : queue.slice(maxPerCommit);
       const outcomes: Outcome[] = [];
+      resolved = new Map();
       try {
         commitGroup.immediate(group, outcomes);
+        heads.committed();
+        for (const [name, id] of resolved) streams.remember(name, id);
       } catch (error) {
+        heads.aborted();
         const failure = toStoreError(error, `appending ${group.length} batches`);
         for (const item of group) item.reject(failure);
         continue;
@@ -120,3 +160,4 @@ export function createGroupCommitWriter(db: Database, options: GroupCommitOption
     drain: flush,
   };
 }
+

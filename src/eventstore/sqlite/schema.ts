@@ -3,19 +3,25 @@ import { EventStoreError } from '../errors.js';
 
 /** Each entry upgrades the schema by one version; `PRAGMA user_version` records how far a file has come. */
 const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE events (
-     position INTEGER PRIMARY KEY,
-     stream   TEXT    NOT NULL,
-     revision INTEGER NOT NULL,
-     id       TEXT    NOT NULL,
-     type     TEXT    NOT NULL,
-     data     TEXT    NOT NULL,
-     metadata TEXT    NOT NULL,
-     created  INTEGER NOT NULL
+  // Streams get a small integer id and event ids are 16-byte blobs: the two unique indexes then
+  // stay small, which keeps the B-tree pages a group commit across many streams touches few.
+  `CREATE TABLE streams (
+     stream_id INTEGER PRIMARY KEY,
+     name      TEXT    NOT NULL UNIQUE
    );
-   CREATE UNIQUE INDEX events_stream_revision ON events (stream, revision);
+   CREATE TABLE events (
+     position  INTEGER PRIMARY KEY,
+     stream_id INTEGER NOT NULL REFERENCES streams (stream_id),
+     revision  INTEGER NOT NULL,
+     id        BLOB    NOT NULL,
+     type      TEXT    NOT NULL,
+     data      TEXT    NOT NULL,
+     metadata  TEXT    NOT NULL,
+     created   INTEGER NOT NULL
+   );
+   CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);
    CREATE UNIQUE INDEX events_id ON events (id);`,
-];
+]
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -23,6 +29,12 @@ export interface ConnectionSettings {
   synchronous: 'FULL' | 'NORMAL';
   busyTimeoutMs: number;
 }
+
+// Index pages rewritten by many commits are copied to the main file once per checkpoint, so a
+// larger WAL between checkpoints (32 MiB) cuts write amplification under group commit; the page
+// cache (64 MiB) keeps the hot index pages in memory.
+const WAL_AUTOCHECKPOINT_PAGES = 8192;
+const CACHE_KIB = 65536;
 
 /**
  * Sets the connection up (WAL, durability, lock wait) and brings the schema to the current version.
@@ -32,6 +44,8 @@ export function prepareDatabase(db: Database, settings: ConnectionSettings): voi
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs))}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${settings.synchronous}`);
+  db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  db.pragma(`cache_size = -${CACHE_KIB}`);
   db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {

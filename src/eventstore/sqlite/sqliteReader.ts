@@ -1,17 +1,20 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EventMetadata, JsonValue, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../types.js';
+import type { StreamNames } from './streamNames.js';
+import { hexToUuid } from './uuidBytes.js';
 
-const COLUMNS = 'position, stream, revision, id, type, data, metadata, created';
-type Row = [position: number, stream: string, revision: number, id: string, type: string, data: string, metadata: string, created: number];
+// hex() in SQL is cheaper than a Node Buffer per row for the blob id.
+const COLUMNS = 'position, stream_id, revision, lower(hex(id)), type, data, metadata, created';
+type Row = [position: number, streamId: number, revision: number, idHex: string, type: string, data: string, metadata: string, created: number];
 
 // SQLite reads LIMIT -1 as "no limit".
 const limitOf = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)));
 // Positions and revisions are far below 2^53 in any real file; numbers avoid BigInt work per row.
 const MAX = Number.MAX_SAFE_INTEGER;
 
-const toRecorded = (row: Row): RecordedEvent => ({
-  id: row[3],
-  stream: row[1],
+const toRecorded = (row: Row, stream: string): RecordedEvent => ({
+  id: hexToUuid(row[3]),
+  stream,
   type: row[4],
   revision: row[2],
   position: BigInt(row[0]),
@@ -27,10 +30,10 @@ export interface SqliteReader {
 }
 
 /** Reads with prepared statements returning raw rows; JSON is parsed once per event, nothing else. */
-export function createSqliteReader(db: Database): SqliteReader {
+export function createSqliteReader(db: Database, streams: StreamNames): SqliteReader {
   const raw = (sql: string): Statement<unknown[], Row> => db.prepare<unknown[], Row>(sql).raw(true);
-  const streamForwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`);
-  const streamBackwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
+  const streamForwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`);
+  const streamBackwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
   const head = db.prepare<[], number | null>('SELECT max(position) FROM events').pluck();
   const allStatements = new Map<string, Statement<unknown[], Row>>();
 
@@ -39,7 +42,9 @@ export function createSqliteReader(db: Database): SqliteReader {
     let statement = allStatements.get(key);
     if (statement === undefined) {
       // substr counts characters, as the bound prefix length does (code points, not UTF-16 units).
-      const filter = prefixes === 0 ? '' : ` AND (${Array.from({ length: prefixes }, () => 'substr(stream, 1, ?) = ?').join(' OR ')})`;
+      const matches = Array.from({ length: prefixes }, () => 'substr(name, 1, ?) = ?').join(' OR ');
+      // The unary + keeps the planner on the position order instead of the stream index plus a sort.
+      const filter = prefixes === 0 ? '' : ` AND +stream_id IN (SELECT stream_id FROM streams WHERE ${matches})`;
       statement = raw(
         `SELECT ${COLUMNS} FROM events WHERE position ${backwards ? '<=' : '>='} ?${filter} ORDER BY position ${backwards ? 'DESC' : ''} LIMIT ?`,
       );
@@ -50,15 +55,20 @@ export function createSqliteReader(db: Database): SqliteReader {
 
   return {
     readStream(stream, options) {
+      const streamId = streams.idOf(stream);
+      if (streamId === undefined) return [];
+      // Reads see only committed rows, so the pair is safe to cache.
+      streams.remember(stream, streamId);
+      const toEvent = (row: Row) => toRecorded(row, stream);
       const backwards = options.direction === 'backwards';
       const from = options.from ?? (backwards ? 'end' : 'start');
       const limit = limitOf(options.limit);
       if (backwards) {
         const start = from === 'end' ? MAX : from === 'start' ? 0 : from;
-        return streamBackwards.all(stream, start, limit).map(toRecorded);
+        return streamBackwards.all(streamId, start, limit).map(toEvent);
       }
       const start = from === 'start' ? 0 : from === 'end' ? MAX : from;
-      return streamForwards.all(stream, start, limit).map(toRecorded);
+      return streamForwards.all(streamId, start, limit).map(toEvent);
     },
 
     readAll(options) {
@@ -69,7 +79,7 @@ export function createSqliteReader(db: Database): SqliteReader {
       const filterArgs = prefixes.flatMap((prefix) => [[...prefix].length, prefix]);
       return allStatement(backwards, prefixes.length)
         .all(start, ...filterArgs, limitOf(options.limit))
-        .map(toRecorded);
+        .map((row) => toRecorded(row, streams.nameOf(row[1])));
     },
 
     headPosition() {
