@@ -1,6 +1,13 @@
+export { createApi } from './createApi.js';
+export type { CreateApiOptions } from './createApi.js';
 export { createApp } from './createApp.js';
+export { createEngineRuntime } from './engineRuntime.js';
+export { createQueriesPort } from './projectionPorts.js';
+export type { ProjectionsForApi } from './projectionPorts.js';
 export type { ApiApp, CreateAppOptions } from './createApp.js';
 export { listenApi } from './listenApi.js';
+export { startServer } from './startServer.js';
+export type { RunningServer, StartServerOptions } from './startServer.js';
 export { InsecureBindError, assertSafeBind, isInsecureBindError, isLoopbackHost } from './bindGuard.js';
 export { ANONYMOUS, createAuthenticator } from './auth.js';
 export type { Authenticator, Principal } from './auth.js';

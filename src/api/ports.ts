@@ -58,7 +58,6 @@ export interface TokenDelta {
   workflowId: string;
   step: string;
   iteration: number;
-  attempt: number;
   text: string;
 }
 

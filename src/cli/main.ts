@@ -9,6 +9,7 @@ import { projectionsCommand } from './projections.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { EXIT, isUsageError } from './usageError.js';
 
@@ -18,7 +19,7 @@ export function createProgram(): Command {
     .description('Extract, Cogitate, Load: durable, bounded, auditable AI workflows')
     .version('0.1.0')
     .showHelpAfterError('(run ecl --help for usage)');
-  for (const command of [runCommand(), sendCommand(), demoCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand()]) {
+  for (const command of [runCommand(), sendCommand(), demoCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand()]) {
     program.addCommand(command);
   }
   program.exitOverride();

@@ -24,6 +24,7 @@ export const EclConfig = z
     store: z.string().min(1).optional().describe('Event store URL (memory:, sqlite:<file>, esdb://...); the CLI picks the embedded SQLite default'),
     llm: z.string().min(1).optional().describe('Model provider spec: offline, anthropic or script:<file>'),
     artifactsDir: z.string().min(1).optional().describe('Where artifacts are written (local artifact store)'),
+    projections: z.string().min(1).optional().describe('Read-model SQLite file (default: beside the store)'),
     host: z.string().min(1).default('127.0.0.1').describe('Interface `ecl serve` binds'),
     port: Port.default(3000).describe('Port `ecl serve` listens on (0 = any free port)'),
     apiKeys: z.array(ApiKeyEntry).default([]).describe('API keys; env form "secret=tenant,secret2=tenant2"'),

@@ -2,3 +2,5 @@ export { DEFAULT_INSPECT_PORT, InspectorRelayError, STATELY_INSPECTOR_URL, start
 export type { InspectorHandle, InspectorRelay, InspectorRelayOptions } from './startInspectorRelay.js';
 export { createWorkflowInspection, inspectHistory, inspectStore } from './inspectWorkflows.js';
 export type { MachineResolver, WorkflowInspection } from './inspectWorkflows.js';
+export { createInspection } from './createInspection.js';
+export type { Inspection } from './createInspection.js';

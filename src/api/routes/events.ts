@@ -3,7 +3,8 @@ import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../con
 import { ApiError, isApiError } from '../errors.js';
 import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
-import { parseOr } from '../validate.js';
+import { fieldErrors, parseOr } from '../validate.js';
+import type { CommandInfo } from '../ports.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -13,12 +14,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
     const body = parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
-    const known = knownCommandTypes(ctx);
-    if (!known.has(body.type)) {
+    const known = knownCommands(ctx);
+    const command = known.get(body.type);
+    if (command === undefined) {
       ctx.metrics.observeCommand('(unknown)', 'rejected');
       throw new ApiError('UNKNOWN_EVENT_TYPE', `"${body.type.slice(0, 64)}" is not a command`, {
-        errors: [{ path: 'type', message: `unknown command type; known: ${[...known].join(', ')}` }],
+        errors: [{ path: 'type', message: `unknown command type; known: ${[...known.keys()].join(', ')}` }],
       });
+    }
+    const checked = command.data.safeParse(body.data ?? {});
+    if (!checked.success) {
+      ctx.metrics.observeCommand(body.type, 'rejected');
+      throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });
     }
     assertAccepting(ctx);
     try {
@@ -33,8 +40,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 }
 
-function knownCommandTypes(ctx: ApiContext): Set<string> {
-  const types = new Set<string>();
-  for (const definition of ctx.runtime.definitions()) for (const command of definition.commands) types.add(command.type);
-  return types;
+function knownCommands(ctx: ApiContext): Map<string, CommandInfo> {
+  const commands = new Map<string, CommandInfo>();
+  for (const definition of ctx.runtime.definitions()) for (const command of definition.commands) if (!commands.has(command.type)) commands.set(command.type, command);
+  return commands;
 }

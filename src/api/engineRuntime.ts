@@ -1,0 +1,116 @@
+import { filter, map } from 'rxjs';
+import type { Engine, SendResult } from '../actors/index.js';
+import { isEngineError } from '../actors/index.js';
+import { workflowStream, type EventStore } from '../eventstore/index.js';
+import type { LlmPolicyStats } from '../llm/index.js';
+import { Approve, Cancel, Reject, RequestRevision, type DefinitionRegistry } from '../machines/index.js';
+import { ApiError } from './errors.js';
+import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta } from './ports.js';
+
+/** Each command's fields as the API's `data` (the command minus its `type`). */
+const COMMANDS: readonly CommandInfo[] = [
+  { type: 'APPROVE', description: 'Approve the output the workflow waits on', data: Approve.omit({ type: true }) },
+  { type: 'REJECT', description: 'Reject it: the workflow fails with the reason', data: Reject.omit({ type: true }) },
+  { type: 'REQUEST_REVISION', description: 'Send the output back for another iteration with feedback', data: RequestRevision.omit({ type: true }) },
+  { type: 'CANCEL', description: 'Cancel the workflow; a model call in flight is aborted', data: Cancel.omit({ type: true }) },
+];
+
+export interface EngineRuntimeOptions {
+  engine: Engine;
+  definitions: DefinitionRegistry;
+  store: EventStore;
+  /** Breaker state of the model provider, when it has one. */
+  llm?: { name: string; stats?: () => LlmPolicyStats };
+}
+
+/** The API's command side over the engine: maps its results and errors to problems. */
+export function createEngineRuntime({ engine, definitions, store, llm }: EngineRuntimeOptions): ApiRuntime {
+  let cached: DefinitionInfo[] | undefined;
+  const positionOf = async (workflowId: string, revision: number): Promise<bigint> => {
+    const [event] = await store.readStream(workflowStream(workflowId), { from: revision, limit: 1 });
+    if (event === undefined) throw new ApiError('INTERNAL', `Revision ${revision} of ${workflowId} is not in the store`);
+    return event.position;
+  };
+  return {
+    definitions() {
+      cached ??= definitions.names().flatMap((name) => {
+        const definition = definitions.get(name);
+        return definition === undefined ? [] : [{ name, version: definition.version, description: definition.description, input: definition.input, commands: COMMANDS }];
+      });
+      return cached;
+    },
+
+    async start({ workflowId, definition, input, tenant, sender }) {
+      try {
+        const result = await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) });
+        return { created: result.created, revision: result.view.revision, position: await positionOf(workflowId, result.view.revision) };
+      } catch (error) {
+        throw startProblem(error);
+      }
+    },
+
+    async send({ workflowId, type, data, sender }) {
+      const result = await engine.send(workflowId, { ...(data as object | undefined), type }, { sender });
+      if (!result.accepted) throw sendProblem(result);
+      return { revision: result.revision, position: await positionOf(workflowId, result.revision) };
+    },
+
+    deltas: engine.feed.pipe(
+      filter((event) => event.kind === 'delta'),
+      map((event): TokenDelta => ({ workflowId: event.workflowId, step: event.step, iteration: event.iteration, text: event.text })),
+    ),
+
+    resilience: () => ({ breakers: llm?.stats === undefined ? [] : [{ name: llm.name, state: llm.stats().breaker }] }),
+  };
+}
+
+function startProblem(error: unknown): unknown {
+  if (!isEngineError(error)) return error;
+  switch (error.code) {
+    case 'UNKNOWN_DEFINITION':
+    case 'UNKNOWN_DEFINITION_VERSION':
+      return new ApiError('UNKNOWN_DEFINITION', error.message, { errors: [{ path: 'definition', message: error.message }] });
+    case 'INVALID_INPUT':
+      return new ApiError('INVALID_INPUT', error.message, { errors: error.issues.map((line) => issueOf(line, 'input')) });
+    case 'INVALID_WORKFLOW_ID':
+      return new ApiError('INVALID_ID', error.message);
+    case 'WORKFLOW_CONFLICT':
+      return new ApiError('WORKFLOW_EXISTS', 'A workflow with this id already exists with another definition or input; use another id');
+    case 'CONCURRENCY_CONFLICT':
+      return new ApiError('CONCURRENT_UPDATE', error.message);
+    case 'ENGINE_CLOSED':
+      return new ApiError('SHUTTING_DOWN', 'The server is shutting down');
+    default:
+      return error;
+  }
+}
+
+function sendProblem(result: Extract<SendResult, { accepted: false }>): ApiError {
+  switch (result.code) {
+    case 'WORKFLOW_NOT_FOUND':
+      return new ApiError('WORKFLOW_NOT_FOUND', 'No such workflow');
+    case 'UNKNOWN_COMMAND':
+      return new ApiError('UNKNOWN_EVENT_TYPE', result.message, { errors: [{ path: 'type', message: result.message }] });
+    case 'INVALID_COMMAND':
+      return new ApiError('INVALID_EVENT_DATA', result.message, { errors: invalidCommandIssues(result.message) });
+    case 'COMMAND_NOT_ALLOWED':
+      return new ApiError('EVENT_NOT_ACCEPTED', result.message, { state: result.state ?? null, accepts: result.accepts });
+    case 'CONCURRENCY_CONFLICT':
+      return new ApiError('CONCURRENT_UPDATE', result.message);
+    case 'ENGINE_CLOSED':
+      return new ApiError('SHUTTING_DOWN', 'The server is shutting down');
+  }
+}
+
+/** `documents[0].name: Required` -> `{ path: 'input.documents[0].name', message: 'Required' }`. */
+const issueOf = (line: string, prefix: string) => {
+  const split = line.indexOf(': ');
+  const path = split < 0 ? '' : line.slice(0, split);
+  return { path: path === '' || path.startsWith('(') ? prefix : `${prefix}.${path}`, message: split < 0 ? line : line.slice(split + 2) };
+};
+
+const invalidCommandIssues = (message: string) =>
+  message
+    .replace(/^Invalid \S+ command: /, '')
+    .split('; ')
+    .map((line) => issueOf(line, 'data'));

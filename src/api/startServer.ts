@@ -1,0 +1,127 @@
+import type { Logger } from 'winston';
+import { createEngine, type Engine } from '../actors/index.js';
+import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
+import { loadConfig, type EclConfig, type EclConfigKey } from '../config/index.js';
+import { DEFAULT_STORE_URL, openEventStore, type EventStore } from '../eventstore/index.js';
+import { createInspection, type Inspection } from '../inspect/createInspection.js';
+import { createLlmProvider, type SelectedLlmProvider } from '../llm/index.js';
+import { createLogger } from '../logging/index.js';
+import type { DefinitionRegistry } from '../machines/index.js';
+import { openProjections, type OpenedProjections } from '../projections/index.js';
+import { createBuiltInRegistry } from '../workflows/index.js';
+import { assertSafeBind } from './bindGuard.js';
+import { countAppends } from './countAppends.js';
+import { createApi } from './createApi.js';
+import type { ApiApp } from './createApp.js';
+import { listenApi } from './listenApi.js';
+
+export interface StartServerOptions {
+  /** Command-line flags (win over env and file). */
+  flags?: Partial<Record<EclConfigKey, unknown>>;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Start the Stately inspector relay on `inspectPort`. */
+  inspect?: boolean;
+  /** Parts to use instead of opening them from the configuration (tests, embedding). */
+  store?: EventStore;
+  llm?: SelectedLlmProvider;
+  artifacts?: ArtifactStore;
+  definitions?: DefinitionRegistry;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  config: EclConfig;
+  /** Lines for people: where it listens, which store, which model. */
+  banner: string[];
+  engine: Engine;
+  store: EventStore;
+  projections: OpenedProjections;
+  api: ApiApp;
+  inspection?: Inspection;
+  /** Graceful: refuse new commands, finish appends in flight, leave model calls recoverable. */
+  close(): Promise<void>;
+}
+
+/** `ecl serve`: the runtime (recovered), the projections and the HTTP API in one process. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const { config } = loadConfig({ flags: options.flags ?? {}, ...(options.env === undefined ? {} : { env: options.env }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  assertSafeBind(config.host, config.apiKeys.length > 0);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
+  const storeUrl = config.store ?? DEFAULT_STORE_URL;
+  const rawStore = options.store ?? (await openEventStore(storeUrl, { logger }));
+  const counted = countAppends(rawStore);
+  const cleanup: Array<() => Promise<void>> = [];
+  try {
+    if (options.store === undefined) cleanup.push(() => rawStore.close());
+    const llm = options.llm ?? createLlmProvider(config.llm, { logger });
+    const artifacts = options.artifacts ?? createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
+    const definitions = options.definitions ?? createBuiltInRegistry();
+    const engine = createEngine({ store: counted.store, llm: llm.provider, artifacts, logger, definitions });
+    cleanup.unshift(() => engine.close());
+    const projections = await openProjections({
+      storeUrl,
+      store: rawStore,
+      ...(config.projections === undefined ? {} : { projectionsPath: config.projections }),
+      isRegistered: (definition, version) => definitions.get(definition, version) !== undefined,
+      logger,
+    });
+    cleanup.unshift(() => projections.close());
+    await projections.runner.catchUp();
+    projections.runner.start();
+
+    const inspection = options.inspect === true ? await createInspection({ store: rawStore, definitions, port: config.inspectPort, logger }) : undefined;
+    if (inspection !== undefined) cleanup.unshift(() => inspection.close());
+
+    const recovered = await engine.recover();
+    const api = createApi({
+      engine,
+      definitions,
+      store: counted.store,
+      projections,
+      config,
+      logger,
+      llm: { name: llm.provider.name, ...(llm.stats === undefined ? {} : { stats: llm.stats }) },
+      appendStats: counted.stats,
+    });
+    const url = await listenApi(api);
+    const keys = config.apiKeys;
+    const banner = [
+      `ECL API listening on ${url}`,
+      `Store: ${rawStore.description}`,
+      llm.description,
+      `Artifacts: ${artifacts.description}`,
+      `Projections: ${projections.path}`,
+      keys.length === 0 ? 'Auth: open single-tenant mode (no API keys; loopback only)' : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
+      `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
+      ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
+    ];
+    logger.info('ecl serve started', { url, store: rawStore.description, llm: llm.provider.name });
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      config,
+      banner,
+      engine,
+      store: counted.store,
+      projections,
+      api,
+      ...(inspection === undefined ? {} : { inspection }),
+      close: () =>
+        (closing ??= (async () => {
+          api.context.accepting = false;
+          await engine.close();
+          await api.app.close();
+          await inspection?.close();
+          await projections.close();
+          if (options.store === undefined) await rawStore.close();
+          logger.info('ecl serve stopped');
+        })()),
+    };
+  } catch (error) {
+    for (const step of cleanup) await step().catch(() => undefined);
+    throw error;
+  }
+}

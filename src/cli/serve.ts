@@ -1,0 +1,61 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { startServer } from '../api/index.js';
+
+interface ServeOptions {
+  store?: string;
+  port?: number;
+  host?: string;
+  inspect?: boolean | number;
+  llm?: string;
+  artifacts?: string;
+  projections?: string;
+}
+
+const parsePort = (value: string): number => {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port from 0 to 65535');
+  return port;
+};
+
+/** `ecl serve`: the product's main process. Env and ecl.config.json fill what the flags leave out. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Host the runtime (recovering unfinished workflows), the projections and the HTTP API')
+    .option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db')
+    .option('--port <port>', 'port to listen on (default 3000; 0 = any free port)', parsePort)
+    .option('--host <host>', 'interface to bind (default 127.0.0.1); non-loopback needs API keys')
+    .addOption(new Option('--inspect [port]', 'relay live workflows to the Stately inspector on 127.0.0.1 (default port 8080)').argParser(parsePort))
+    .option('--llm <spec>', 'model: offline, anthropic or script:<file>')
+    .option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)')
+    .option('--projections <file>', 'read-model SQLite file (default: beside the store)')
+    .action(async (options: ServeOptions) => {
+      const server = await startServer({
+        flags: {
+          store: options.store,
+          port: options.port,
+          host: options.host,
+          llm: options.llm,
+          artifactsDir: options.artifacts,
+          projections: options.projections,
+          inspectPort: typeof options.inspect === 'number' ? options.inspect : undefined,
+        },
+        inspect: options.inspect !== undefined && options.inspect !== false,
+      });
+      for (const line of server.banner) console.log(line);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals) => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          console.log(`${signal}: stopping (new commands refused; appends in flight finish; model calls in flight resume on the next start)`);
+          void server.close().then(resolve, (error: unknown) => {
+            console.error(`ecl serve: shutdown failed: ${(error as Error).message}`);
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      console.log('Stopped.');
+    });
+}
