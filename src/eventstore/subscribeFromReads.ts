@@ -23,7 +23,7 @@ export interface CatchUpOptions<Cursor> {
   pageSize?: number;
 }
 
-const DEFAULT_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 1000;
 
 /**
  * Catch-up then live, built only from reads. Notifications never carry data: each wake-up makes
