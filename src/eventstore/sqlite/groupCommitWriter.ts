@@ -5,7 +5,7 @@ import type { PreparedEvent } from '../prepareAppend.js';
 import type { AppendResult, ExpectedRevision } from '../types.js';
 import { createHeadCache } from './headCache.js';
 import { isIdTaken, toStoreError } from './sqliteErrors.js';
-import type { StreamNames } from './streamNames.js';
+import type { StreamIds } from './streamIds.js';
 import { uuidToBytes } from './uuidBytes.js';
 
 interface PendingAppend {
@@ -44,7 +44,7 @@ class IdTaken {}
  * The happy path does no id lookup: the unique index on ids rejects a reused id, and only then is
  * the batch checked for being an idempotent replay (as it is when the expectation fails).
  */
-export function createGroupCommitWriter(db: Database, streams: StreamNames, options: GroupCommitOptions): GroupCommitWriter {
+export function createGroupCommitWriter(db: Database, streams: StreamIds, options: GroupCommitOptions): GroupCommitWriter {
   const maxPerCommit = options.maxAppendsPerCommit ?? 5_000;
   const headOf = db.prepare<[number], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
   const locateRow = db

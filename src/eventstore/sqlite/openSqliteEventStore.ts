@@ -11,7 +11,7 @@ import { createCommitNotifier } from './commitNotifier.js';
 import { createGroupCommitWriter } from './groupCommitWriter.js';
 import { prepareDatabase } from './schema.js';
 import { toStoreError } from './sqliteErrors.js';
-import { createStreamNames } from './streamNames.js';
+import { createStreamIds } from './streamIds.js';
 import { createSqliteReader } from './sqliteReader.js';
 
 export interface SqliteEventStoreOptions extends OpenEventStoreOptions {
@@ -44,9 +44,9 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
   const notifier = createCommitNotifier(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, (error) =>
     logger.warn('event store poll failed', { store: url, error: toStoreError(error, 'polling').message }),
   );
-  const streamNames = createStreamNames(db);
-  const writer = createGroupCommitWriter(db, streamNames, { onCommit: (streams) => notifier.committed(streams) });
-  const reader = createSqliteReader(db, streamNames);
+  const streamIds = createStreamIds(db);
+  const writer = createGroupCommitWriter(db, streamIds, { onCommit: (streams) => notifier.committed(streams) });
+  const reader = createSqliteReader(db, streamIds);
   const closed$ = new Subject<void>();
   let closed = false;
   logger.debug('event store opened', { store: url });

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { EventMetadata, JsonValue, ReadAllOptions, ReadStreamOptions, RecordedEvent } from '../types.js';
-import type { StreamNames } from './streamNames.js';
+import type { StreamIds } from './streamIds.js';
 import { hexToUuid } from './uuidBytes.js';
 
 // hex() in SQL is cheaper than a Node Buffer per row for the blob id.
@@ -30,7 +30,7 @@ export interface SqliteReader {
 }
 
 /** Reads with prepared statements returning raw rows; JSON is parsed once per event, nothing else. */
-export function createSqliteReader(db: Database, streams: StreamNames): SqliteReader {
+export function createSqliteReader(db: Database, streams: StreamIds): SqliteReader {
   const raw = (sql: string): Statement<unknown[], Row> => db.prepare<unknown[], Row>(sql).raw(true);
   const streamForwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`);
   const streamBackwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);

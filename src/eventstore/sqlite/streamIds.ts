@@ -5,7 +5,7 @@ import type { Database } from 'better-sqlite3';
  * cached pair stays right even while another process writes the same file; only pairs known to be
  * committed enter the cache (`remember` is called by the writer after COMMIT).
  */
-export interface StreamNames {
+export interface StreamIds {
   /** The committed id of a stream, or undefined if it does not exist (yet). */
   idOf(name: string): number | undefined;
   /** The name of a committed stream id. */
@@ -15,7 +15,7 @@ export interface StreamNames {
   remember(name: string, id: number): void;
 }
 
-export function createStreamNames(db: Database): StreamNames {
+export function createStreamIds(db: Database): StreamIds {
   const selectId = db.prepare<[string], number>('SELECT stream_id FROM streams WHERE name = ?').pluck();
   const selectName = db.prepare<[number], string>('SELECT name FROM streams WHERE stream_id = ?').pluck();
   const insert = db.prepare<[string]>('INSERT INTO streams (name) VALUES (?)');
