@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- projections [--events <n>] [--seconds <n>] [--replay-events <n>]`:
+ * `npm run bench -- projections [--events <n>] [--seconds <n>] [--replay-events <n>] [--only catchup|live|replay]`:
  * catch-up rate of the status + audit + metrics read models, live lag while 1,000 events/s are
  * appended, and the replay rate of one long workflow. Writes bench/results/projections.json.
  */
@@ -184,21 +184,25 @@ export async function main(args: string[]): Promise<void> {
   const events = arg(args, 'events', 100_000);
   const seconds = arg(args, 'seconds', 5);
   const replayEvents = arg(args, 'replay-events', 10_000);
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  const runs = (part: string) => only === undefined || only === part;
   const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-projections-'));
   try {
-    const histories = briefWorkload(events);
-    const memory = createMemoryEventStore();
-    const total = await fill(memory, histories);
-    const sqlite = await openEventStore(`sqlite:${join(dir, 'events.db')}`, { synchronous: 'NORMAL' });
-    await fill(sqlite, histories);
-    const catchUps = [
-      await catchUp(`catch-up of status + audit + metrics over ${total} events (memory store → SQLite read models)`, memory, dir, total),
-      await catchUp(`catch-up of status + audit + metrics over ${total} events (sqlite store → SQLite read models)`, sqlite, dir, total),
-    ];
-    await sqlite.close();
-    await memory.close();
-    const live = await liveLag(dir, seconds);
-    const replay = await replayRates(dir, replayEvents);
+    const histories = runs('catchup') ? briefWorkload(events) : [];
+    const catchUps: Figure[] = [];
+    if (runs('catchup')) {
+      const memory = createMemoryEventStore();
+      const total = await fill(memory, histories);
+      const sqlite = await openEventStore(`sqlite:${join(dir, 'events.db')}`, { synchronous: 'NORMAL' });
+      await fill(sqlite, histories);
+      catchUps.push(await catchUp(`catch-up of status + audit + metrics over ${total} events (memory store → SQLite read models)`, memory, dir, total));
+      catchUps.push(await catchUp(`catch-up of status + audit + metrics over ${total} events (sqlite store → SQLite read models)`, sqlite, dir, total));
+      await sqlite.close();
+      await memory.close();
+    }
+    const live = runs('live') ? await liveLag(dir, seconds) : undefined;
+    const replay = runs('replay') ? await replayRates(dir, replayEvents) : [];
 
     const rows = [...catchUps, ...replay];
     console.log('\nprojections');
@@ -206,7 +210,7 @@ export async function main(args: string[]): Promise<void> {
       const target = figure.target === undefined ? '' : `  (target ≥ ${figure.target.toLocaleString('en')}/s: ${figure.perSecond >= figure.target ? 'met' : 'NOT met'})`;
       console.log(`  ${figure.name.padEnd(92)} ${Math.round(figure.perSecond).toLocaleString('en').padStart(12)} events/s${target}`);
     }
-    console.log(`  ${live.name}: ${live.appended} appended (${Math.round(live.appendedPerSecond)}/s); visible in the read models after commit p50 ${live.visibleAfterCommitMs.p50.toFixed(2)} ms, p95 ${live.visibleAfterCommitMs.p95.toFixed(2)} ms, max ${live.visibleAfterCommitMs.max.toFixed(2)} ms; lag p50 ${live.lagPositions.p50} / p95 ${live.lagPositions.p95} / max ${live.lagPositions.max} positions`);
+    if (live !== undefined) console.log(`  ${live.name}: ${live.appended} appended (${Math.round(live.appendedPerSecond)}/s); visible in the read models after commit p50 ${live.visibleAfterCommitMs.p50.toFixed(2)} ms, p95 ${live.visibleAfterCommitMs.p95.toFixed(2)} ms, max ${live.visibleAfterCommitMs.max.toFixed(2)} ms; lag p50 ${live.lagPositions.p50} / p95 ${live.lagPositions.p95} / max ${live.lagPositions.max} positions`);
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
@@ -215,7 +219,8 @@ export async function main(args: string[]): Promise<void> {
       live,
       replay,
     };
-    writeFileSync(join(import.meta.dirname, 'results', 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);
+    // A partial run (--only) prints its figures but leaves the full results file alone.
+    if (only === undefined) writeFileSync(join(import.meta.dirname, 'results', 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -25,8 +25,9 @@ export interface AuditEntry {
   summary: string;
 }
 
+/** One line, at most `max` characters: a summary never spans lines, whatever the output holds. */
 const preview = (value: JsonValue, max = 80): string => {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const text = (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\s+/g, ' ').trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 };
 

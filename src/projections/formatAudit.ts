@@ -18,7 +18,8 @@ function accounting(entry: AuditEntry): string | undefined {
 export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[]): string[] {
   const lines: string[] = [];
   const first = entries[0];
-  lines.push(`workflow ${workflowId}${first?.type === 'WorkflowStarted' ? ` · ${first.summary.replace(/^started /, '')}` : ''}`);
+  const started = first?.type === 'WorkflowStarted' ? ` · ${first.summary.replace(/^started /, '')} · started ${first.at}` : '';
+  lines.push(`workflow ${workflowId}${started}`);
   let group: string | undefined;
   let calls = 0;
   let inputTokens = 0;

@@ -16,14 +16,25 @@ const label = (transition: ReplayTransition): string => {
   return parts.join(' ');
 };
 
-/** One line per transition: `r<rev>  <state before> → <event> → <state after>  [iterations]`. */
+/**
+ * One line per transition: `r<rev>  <state before> → <event> → <state after>  [iterations]`.
+ * The machine's values are immutable and each `before` is the previous `after`, so their text is
+ * computed once per distinct object: printing stays a small part of a replay.
+ */
 export function formatReplay(result: ReplayResult): string[] {
   const lines = [`replay ${result.workflowId} · ${result.definition} v${result.version} · ${result.transitions.length} of ${result.lastRevision + 1} events`];
+  const texts = new WeakMap<object, string>();
+  const cached = <T>(value: T, format: (value: T) => string): string => {
+    if (typeof value !== 'object' || value === null) return format(value);
+    let text = texts.get(value);
+    if (text === undefined) texts.set(value, (text = format(value)));
+    return text;
+  };
   for (const transition of result.transitions) {
     const legacy = transition.payloadVersion === 0 ? '  (upcast from v0)' : '';
-    lines.push(
-      `r${String(transition.revision).padEnd(4)} ${formatStateValue(transition.before)} → ${label(transition)} → ${formatStateValue(transition.after)}${counters(transition.iterations)}${legacy}`,
-    );
+    const before = cached(transition.before, formatStateValue);
+    const after = cached(transition.after, formatStateValue);
+    lines.push(`r${String(transition.revision).padEnd(4)} ${before} → ${label(transition)} → ${after}${cached(transition.iterations, counters)}${legacy}`);
   }
   return lines;
 }

@@ -53,7 +53,9 @@ export interface ReplayHistoryOptions {
 
 /**
  * A pure fold of a recorded stream through the machine version that wrote it: no store, no model,
- * no artifact, no clock. Events are upcast on read exactly as the projections read them.
+ * no artifact, no clock. Events are upcast on read exactly as the projections read them; with
+ * `verify` they are also validated against today's schemas (a plain replay trusts the stream, as
+ * the engine's rehydration does, and lets the machine be the check).
  */
 export function replayHistory(workflowId: string, events: readonly RecordedEvent[], options: ReplayHistoryOptions): ReplayResult {
   const upcasters = options.upcasters ?? defaultUpcasterRegistry();
@@ -76,7 +78,7 @@ export function replayHistory(workflowId: string, events: readonly RecordedEvent
 
   for (const recorded of events) {
     if (options.to !== undefined && recorded.revision > options.to) break;
-    const decoded = decodeEvent(recorded, upcasters);
+    const decoded = decodeEvent(recorded, upcasters, { trusted: options.verify !== true });
     if (!decoded.ok) return result({ revision: recorded.revision, reason: `cannot read ${recorded.type}: ${decoded.reason} (${decoded.detail})` });
     const { event, metadata } = decoded.decoded;
     if (options.verify && transitions.length !== recorded.revision) {

@@ -7,7 +7,7 @@ describe('audit timeline', () => {
   it('indents entries under their step and iteration, with verdicts, feedback, tokens and cost', () => {
     givenHistories([briefHistory('wf-t', { revisions: 1 })]).then((queries) => {
       const lines = formatAuditTimeline('wf-t', queries.getAudit('wf-t'));
-      expect(lines[0]).toBe('workflow wf-t · brief v1');
+      expect(lines[0]).toBe('workflow wf-t · brief v1 · started 2026-01-01T00:00:00.000Z');
       expect(lines).toContain('  review #1');
       const reviewLine = lines.findIndex((line) => line.includes('review completed: verdict revise'));
       expect(lines[reviewLine]).toMatch(/^ {4}00:00:06\.000 {2}r6 {4}review completed: verdict revise$/);

@@ -5,6 +5,10 @@ import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
 import { isDefinitionNotRegistered } from '../../src/projections/index.js';
 import { formatReplay, replayWorkflow } from '../../src/replay/index.js';
 import { brief } from '../../src/workflows/index.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { workflowStream, type EventToAppend } from '../../src/eventstore/index.js';
+import { createBuiltInRegistry } from '../../src/workflows/index.js';
 import { allGoldens, appendGolden, loadGolden } from './support/goldens.js';
 
 /** A later `brief` with another shape: the registry keeps v1 for the streams v1 wrote. */
@@ -68,4 +72,19 @@ describe('replay of golden histories', () => {
     expect(lines[7]).toBe('r6    review.running → StepCompleted review #1 verdict revise → review.done  [extract=1 draft=1 review=1]');
     expect(lines[8]).toBe('r7    review.done → RevisionRequested draft #1 → draft.pending  [extract=1 draft=2 review=1]');
   });
+});
+
+describe('replay of the engine\'s golden histories (test/fixtures/engine)', () => {
+  const dir = join(import.meta.dirname, '..', 'fixtures', 'engine');
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+    it(`${file}: verifies and ends where the engine recorded`, async () => {
+      const golden = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { workflowId: string; events: (EventToAppend & { revision: number })[]; expected: { value: unknown; iterations: Record<string, number> } };
+      const store = createMemoryEventStore();
+      await store.append(workflowStream(golden.workflowId), golden.events.map(({ revision: _revision, ...event }) => event));
+      const result = await replayWorkflow(golden.workflowId, { store, registry: createBuiltInRegistry(), verify: true });
+      expect(result.divergence).toBeUndefined();
+      expect(result.snapshot.value).toEqual(golden.expected.value);
+      expect(result.snapshot.context.iterations).toEqual(golden.expected.iterations);
+    });
+  }
 });
