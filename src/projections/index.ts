@@ -7,7 +7,7 @@ export type { ListWorkflowsOptions, ProjectionQueries, ProjectionQueriesOptions,
 export { WORKFLOW_STATUSES, blockedReason } from './statusQueries.js';
 export type { IsRegistered, WorkflowStatus, WorkflowStatusValue } from './statusQueries.js';
 export type { AuditEntry } from './auditEntry.js';
-export type { DurationSummary, MetricsSummary, UsageTotals } from './metricsQueries.js';
+export type { DurationSummary, MetricsSummary, MetricsSummaryOptions, UsageTotals } from './metricsQueries.js';
 export type { ReadModel, ReadModelApplier } from './readModel.js';
 export { DEFAULT_READ_MODELS } from './readModels.js';
 export { auditReadModel } from './auditReadModel.js';

@@ -49,11 +49,18 @@ function durationsByKey<R extends { value: number }, K extends object>(rows: rea
   return [...groups.values()].map(({ key, values }) => ({ ...key, count: values.length, p50Ms: percentile(values, 50) ?? null, p95Ms: percentile(values, 95) ?? null }));
 }
 
-export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegistered): MetricsSummary {
+export interface MetricsSummaryOptions {
+  /** Only this tenant's workflows. */
+  tenant?: string;
+}
+
+export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegistered, { tenant }: MetricsSummaryOptions = {}): MetricsSummary {
   const status = effectiveStatusSql(db, isRegistered);
+  const only = tenant === undefined ? '' : 'WHERE tenant = ?';
+  const tenantParams = tenant === undefined ? [] : [tenant];
   const counts = db
-    .prepare<string[], { definition: string; status: string; n: number }>(`SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status GROUP BY 1, 2 ORDER BY 1, 2`)
-    .all(...status.params);
+    .prepare<string[], { definition: string; status: string; n: number }>(`SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status ${only} GROUP BY 1, 2 ORDER BY 1, 2`)
+    .all(...status.params, ...tenantParams);
   const workflows: MetricsSummary['workflows'] = { total: 0, byStatus: {}, byDefinition: {} };
   for (const { definition, status: value, n } of counts) {
     workflows.total += n;
@@ -62,26 +69,27 @@ export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegister
     perDefinition.total += n;
     perDefinition.byStatus[value] = n;
   }
-  const all = <T>(sql: string): T[] => db.prepare<[], T>(sql).all();
+  // Every metrics query filters on the tenant the same way: `${only}` before its GROUP BY / ORDER BY.
+  const all = <T>(sql: string): T[] => db.prepare<string[], T>(sql).all(...tenantParams);
   return {
     workflows,
     usage: {
-      total: all<UsageTotals>(`SELECT ${USAGE} FROM metrics_llm`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      byDefinition: all(`SELECT definition, ${USAGE} FROM metrics_llm GROUP BY definition ORDER BY definition`),
-      byStep: all(`SELECT definition, step, ${USAGE} FROM metrics_llm GROUP BY definition, step ORDER BY definition, step`),
-      byModel: all(`SELECT model, ${USAGE} FROM metrics_llm GROUP BY model ORDER BY model`),
+      total: all<UsageTotals>(`SELECT ${USAGE} FROM metrics_llm ${only}`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      byDefinition: all(`SELECT definition, ${USAGE} FROM metrics_llm ${only} GROUP BY definition ORDER BY definition`),
+      byStep: all(`SELECT definition, step, ${USAGE} FROM metrics_llm ${only} GROUP BY definition, step ORDER BY definition, step`),
+      byModel: all(`SELECT model, ${USAGE} FROM metrics_llm ${only} GROUP BY model ORDER BY model`),
     },
     revisions: all(
-      'SELECT definition, step, COUNT(*) AS revisions, COUNT(DISTINCT workflow_id) AS workflows FROM metrics_revisions GROUP BY definition, step ORDER BY definition, step',
+      `SELECT definition, step, COUNT(*) AS revisions, COUNT(DISTINCT workflow_id) AS workflows FROM metrics_revisions ${only} GROUP BY definition, step ORDER BY definition, step`,
     ),
     durations: {
       steps: durationsByKey(
-        all<{ definition: string; step: string; value: number }>('SELECT definition, step, duration_ms AS value FROM metrics_step_durations ORDER BY definition, step, duration_ms'),
+        all<{ definition: string; step: string; value: number }>(`SELECT definition, step, duration_ms AS value FROM metrics_step_durations ${only} ORDER BY definition, step, duration_ms`),
         ({ definition, step }) => ({ definition, step }),
       ),
       workflows: durationsByKey(
         all<{ definition: string; value: number }>(
-          'SELECT definition, ended_ms - started_ms AS value FROM metrics_workflows WHERE ended_ms IS NOT NULL ORDER BY definition, value',
+          `SELECT definition, ended_ms - started_ms AS value FROM metrics_workflows WHERE ended_ms IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'} ORDER BY definition, value`,
         ),
         ({ definition }) => ({ definition }),
       ),

@@ -1,6 +1,6 @@
 import { AUDIT_SELECT } from './auditReadModel.js';
 import type { AuditEntry } from './auditEntry.js';
-import { metricsSummary, type MetricsSummary } from './metricsQueries.js';
+import { metricsSummary, type MetricsSummary, type MetricsSummaryOptions } from './metricsQueries.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import type { StatusRow } from './statusReadModel.js';
 import { effectiveStatusSql, toWorkflowStatus, type IsRegistered, type WorkflowStatus, type WorkflowStatusValue } from './statusQueries.js';
@@ -27,7 +27,7 @@ export interface ProjectionQueries {
   listWorkflows(options?: ListWorkflowsOptions): WorkflowPage;
   /** Every recorded event of the workflow as a readable entry, in revision order. */
   getAudit(workflowId: string): AuditEntry[];
-  metricsSummary(): MetricsSummary;
+  metricsSummary(options?: MetricsSummaryOptions): MetricsSummary;
 }
 
 export interface ProjectionQueriesOptions {
@@ -67,6 +67,6 @@ export function createProjectionQueries(db: ProjectionDatabase, options: Project
       return last === undefined ? { items } : { items, nextCursor: String(last.started_position) };
     },
     getAudit: (workflowId) => audit.all(workflowId),
-    metricsSummary: () => metricsSummary(db, isRegistered),
+    metricsSummary: (summaryOptions) => metricsSummary(db, isRegistered, summaryOptions),
   };
 }

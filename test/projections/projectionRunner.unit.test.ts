@@ -7,6 +7,7 @@ import {
   isProjectionStopped,
   isProjectionTimeout,
   openProjectionDatabase,
+  statusReadModel,
 } from '../../src/projections/index.js';
 import { briefHistory, createHistory, type History } from './support/historyBuilder.js';
 import { dumpReadModels } from './support/projectionSpec.js';
@@ -111,6 +112,17 @@ describe('projection runner', () => {
     const fresh = openProjectionDatabase(':memory:');
     await createProjectionRunner({ store, db: fresh }).catchUp();
     expect(dumpReadModels(db)).toEqual(dumpReadModels(fresh));
+  });
+
+  it('rebuilds by itself when a read model changes its schema version', async () => {
+    const { store, db, runner } = setup();
+    await append(store, briefHistory('v1'));
+    await runner.catchUp();
+    db.exec("UPDATE workflow_status SET status = 'failed'");
+    const changed = createProjectionRunner({ store, db, readModels: [{ ...statusReadModel, schemaVersion: statusReadModel.schemaVersion + 1 }] });
+    expect(changed.checkpoint()).toBeNull();
+    await changed.catchUp();
+    expect(createProjectionQueries(db).getStatus('v1')?.status).toBe('completed');
   });
 
   it('upcasts a v0 StepCompleted on read', async () => {

@@ -135,6 +135,19 @@ describe('metrics read model', () => {
     });
   });
 
+  it('summarises one tenant on its own', () => {
+    const histories = [briefHistory('t-a', { tenant: 'acme', revisions: 2 }), briefHistory('t-b', { tenant: 'beta', revisions: 0, finish: false })];
+    givenHistories(histories).then((queries) => {
+      const acme = queries.metricsSummary({ tenant: 'acme' });
+      expect(acme.workflows).toEqual({ total: 1, byStatus: { completed: 1 }, byDefinition: { brief: { total: 1, byStatus: { completed: 1 } } } });
+      expect(acme.usage.total.calls).toBe(1 + 3 + 3);
+      expect(acme.revisions).toEqual([{ definition: 'brief', step: 'draft', revisions: 2, workflows: 1 }]);
+      expect(acme.durations.workflows).toEqual([{ definition: 'brief', count: 1, p50Ms: 19_000, p95Ms: 19_000 }]);
+      expect(queries.metricsSummary({ tenant: 'beta' })).toMatchObject({ workflows: { total: 1, byStatus: { running: 1 } }, revisions: [], durations: { workflows: [] } });
+      expect(queries.metricsSummary({ tenant: 'nobody' }).usage.total).toEqual({ calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    });
+  });
+
   it('measures a step without a recorded duration from its StepStarted time', () => {
     const history = createHistory({ workflowId: 'm-t', stepMs: 250 }).started().stepStarted('draft').add('StepCompleted', { step: 'draft', iteration: 1, attempt: 1, output: 'x', llm: llmUsage('claude', 1, 2, 0.5) });
     givenHistories([history]).then((queries) => {
