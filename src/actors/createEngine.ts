@@ -239,7 +239,7 @@ export function createEngine(options: EngineOptions): Engine {
         if (actor === undefined) throw new EngineError('WORKFLOW_NOT_FOUND', `No workflow with id ${workflowId}`);
         // A closed engine runs nothing more: report where the workflow stopped.
         if (closed) return viewOfActor(actor);
-        await actor.drive();
+        if (actor.stalled) await actor.drive();
         await actor.whenSettled();
         if (!actor.retired || actor.idle) return viewOfActor(actor);
       }

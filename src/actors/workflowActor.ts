@@ -13,6 +13,7 @@ import {
   type WorkflowSnapshot,
   decideCommand,
   isEventNotAccepted,
+  nextStep,
   settle,
   stateLabel,
   viewOf,
@@ -124,9 +125,16 @@ export class WorkflowActor {
     });
   }
 
-  /** Resolves when nothing is in flight and the next move belongs to a person (or nobody). */
+  /** True when nothing drives the workflow although it has work to do (e.g. just rehydrated after a crash). */
+  get stalled(): boolean {
+    if (!this.idle || this.retired) return false;
+    const next = this.nextDecision().kind;
+    return next === 'activity' || next === 'append';
+  }
+
+  /** Resolves when nothing is queued or in flight (call drive() first if the actor is stalled). */
   whenSettled(): Promise<void> {
-    if (this.idle && this.nextDecision().kind !== 'activity') return Promise.resolve();
+    if (this.idle) return Promise.resolve();
     return new Promise((resolve) => {
       (this.waiters ??= []).push(resolve);
     });
@@ -147,7 +155,7 @@ export class WorkflowActor {
 
   private nextDecision(): Decision {
     try {
-      return settle(this.folder, this.snapshot, [], { now: this.env.now().toISOString() }).next;
+      return nextStep(this.snapshot, this.env.now().toISOString());
     } catch {
       return { kind: 'idle' };
     }
@@ -294,6 +302,7 @@ export class WorkflowActor {
     const logger = this.env.logger;
     const first = this.revision - records.length + 1;
     const listening = this.env.hasListeners();
+    const debug = logger.isDebugEnabled();
     settled.events.forEach((event, index) => {
       if (listening) {
         const metadata = records[index]?.metadata as unknown as WorkflowEventMetadata;
@@ -311,7 +320,7 @@ export class WorkflowActor {
       }
       if (event.type === 'WorkflowStarted' || event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled' || event.type === 'HumanInputRequested') {
         logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
-      } else if (logger.isDebugEnabled()) {
+      } else if (debug) {
         logger.debug(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
       }
     });
