@@ -41,7 +41,7 @@ export function serveCommand(): Command {
         },
         inspect: options.inspect !== undefined && options.inspect !== false,
       });
-      for (const line of server.banner) console.log(line);
+      console.log(server.banner.join('\n'));
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.off('SIGINT', stop);

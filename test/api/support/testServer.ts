@@ -11,7 +11,7 @@ export const KEYS = {
 } as const;
 
 /** brief's draft step hangs on its first attempt until the call is aborted (cancel, shutdown); everything else is the offline model. */
-export const HOLD_DRAFT = { steps: { draft: [{ attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' };
+export const HOLD_DRAFT = { steps: { draft: [{ iteration: 1, attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' };
 export const OFFLINE_SCRIPT = { fallback: 'offline' };
 
 export interface TestServer extends RunningServer {
