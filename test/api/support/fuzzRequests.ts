@@ -79,7 +79,25 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
     { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}', '[]', 'null', '{"type":"CANCEL"', '\u0000') },
     { weight: 1, arbitrary: fc.constant(BIG_BODY) },
   );
-  return fc
+  // Well-formed requests with a valid key and random content, so accepted writes are fuzzed as well.
+  const wellFormed = fc.tuple(
+    fc.constantFrom(...options.validKeys),
+    fc.oneof(
+      fc.record({
+        path: fc.constantFrom(...options.ids).map((value) => `/v1/workflows/${value}/events`),
+        body: fc.record({
+          type: fc.constantFrom(...options.commandTypes),
+          data: fc.oneof(fc.constant({}), fc.record({ feedback: fc.string({ maxLength: 20 }) }), fc.record({ reason: fc.string({ maxLength: 20 }) }), json),
+        }, { requiredKeys: ['type'] }),
+      }),
+      fc.record({
+        path: fc.constant('/v1/workflows'),
+        body: fc.record({ definition: fc.constantFrom(...options.definitions), input: fc.oneof(fc.constant({}), json), id: fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), { nil: undefined }) }, { requiredKeys: ['definition', 'input'] }),
+      }),
+    ),
+  ).map(([key, { path: p, body: b }]): FuzzRequest => ({ method: 'POST', path: p, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(b) }));
+
+  const random = fc
     .record({ method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'), path, authorization, contentType, lastEventId, body })
     .map(({ method, path: p, authorization: a, contentType: c, lastEventId: l, body: b }) => {
       const headers: Record<string, string> = {};
@@ -89,4 +107,5 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
       // A HEAD answer has no body, so a HEAD request's body would be read as the next request: not a server concern.
       return { method, path: p, headers, ...(b === undefined || method === 'HEAD' ? {} : { body: b }) };
     });
+  return fc.oneof({ weight: 3, arbitrary: wellFormed }, { weight: 7, arbitrary: random });
 }
