@@ -1,5 +1,5 @@
 import type { JsonValue } from '../eventstore/index.js';
-import type { MetricsSummary, ProjectionQueries, ProjectionRunner, WorkflowStatusValue } from '../projections/index.js';
+import type { ProjectionQueries, ProjectionRunner, WorkflowStatusValue } from '../projections/index.js';
 import type { ApiQueries, WorkflowStatusView } from './ports.js';
 
 export interface ProjectionsForApi {
@@ -16,7 +16,7 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
       return { items: page.items as unknown as WorkflowStatusView[], nextCursor: page.nextCursor ?? null };
     },
     getAudit: async (workflowId) => queries.getAudit(workflowId) as unknown as JsonValue[],
-    metricsSummary: async (tenant) => (tenant === undefined ? (queries.metricsSummary() as unknown as JsonValue) : tenantSummary(queries, tenant)),
+    metricsSummary: async (tenant) => queries.metricsSummary(tenant === undefined ? {} : { tenant }) as unknown as JsonValue,
     countsByStatus: async () => queries.metricsSummary().workflows.byStatus,
     modelTotals: async () => queries.metricsSummary().usage.total,
     async lag() {
@@ -29,25 +29,3 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
 
 /** Cursors are positions; anything else would be a client's typo, so it reads as "from the start". */
 const validCursor = (cursor: string | undefined): string | undefined => (cursor !== undefined && /^\d{1,18}$/.test(cursor) ? cursor : undefined);
-
-/**
- * The projections' summary is global; a tenant sees the workflow counts of its own workflows,
- * counted from the status read model. Usage figures stay global-only until the metrics read
- * model can filter by tenant.
- */
-function tenantSummary(queries: ProjectionQueries, tenant: string): JsonValue {
-  const workflows: Pick<MetricsSummary, 'workflows'>['workflows'] = { total: 0, byStatus: {}, byDefinition: {} };
-  let cursor: string | undefined;
-  do {
-    const page = queries.listWorkflows({ tenant, limit: 1000, cursor });
-    for (const item of page.items) {
-      workflows.total += 1;
-      workflows.byStatus[item.status] = (workflows.byStatus[item.status] ?? 0) + 1;
-      const perDefinition = (workflows.byDefinition[item.definition] ??= { total: 0, byStatus: {} });
-      perDefinition.total += 1;
-      perDefinition.byStatus[item.status] = (perDefinition.byStatus[item.status] ?? 0) + 1;
-    }
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return { tenant, workflows } as unknown as JsonValue;
-}
