@@ -80,7 +80,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
 
     try {
-      const outputs = await loadOutputs(options.artifacts, work);
+      const outputs = hasSpilled(work.context.outputs) ? await loadOutputs(options.artifacts, work) : work.context.outputs;
       const output = await policy.execute(({ signal: callSignal }) => {
         const ctx: StepContext<unknown> = {
           workflowId: work.workflowId,
@@ -182,12 +182,20 @@ function accounting(results: readonly LlmResult<unknown>[]): LlmAccounting | und
   return llm;
 }
 
+const spilledRef = (output: JsonValue | undefined): { name?: string } | undefined =>
+  typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as { name?: string } | undefined) : undefined;
+
+function hasSpilled(outputs: Record<string, JsonValue>): boolean {
+  for (const step in outputs) if (spilledRef(outputs[step]) !== undefined) return true;
+  return false;
+}
+
 /** Earlier outputs, with the ones moved to the artifact store read back. */
 async function loadOutputs(artifacts: ArtifactStore, work: StepWork): Promise<Record<string, JsonValue>> {
   const outputs = work.context.outputs;
   let loaded: Record<string, JsonValue> | undefined;
   for (const [step, output] of Object.entries(outputs)) {
-    const ref = typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as { name?: string } | undefined) : undefined;
+    const ref = spilledRef(output);
     if (ref?.name === undefined) continue;
     const content = await artifacts.get(work.workflowId, ref.name);
     if (content === undefined) throw new Error(`The output of "${step}" (${ref.name}) is missing from the artifact store`);

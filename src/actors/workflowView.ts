@@ -1,4 +1,4 @@
-import { acceptedCommands, iterationOf, stateLabel, viewOf } from '../machines/index.js';
+import { acceptedCommands, iterationOf, viewOf } from '../machines/index.js';
 import type { WorkflowView } from './types.js';
 import type { WorkflowActor } from './workflowActor.js';
 
@@ -12,10 +12,10 @@ export function viewOfActor(actor: WorkflowActor): WorkflowView {
     definition: actor.definition.name,
     version: actor.definition.version,
     status: view.status,
-    state: stateLabel(snapshot),
+    state: view.step === undefined ? view.status : `${view.step}.${view.phase}`,
     value: snapshot.value,
     revision: actor.revision,
-    accepts: snapshot.status === 'active' ? acceptedCommands(snapshot) : [],
+    accepts: acceptedCommands(snapshot),
     output: context.output,
     reason: context.reason,
     usage: context.usage,
@@ -24,7 +24,7 @@ export function viewOfActor(actor: WorkflowActor): WorkflowView {
   if (actor.base.tenant !== undefined) result.tenant = actor.base.tenant;
   if (view.step !== undefined) {
     result.step = view.step;
-    result.iteration = iterationOf(snapshot, view.step);
+    result.iteration = view.iteration ?? iterationOf(snapshot, view.step);
   }
   if (context.waiting !== null && view.status === 'waiting') result.waitingFor = { step: context.waiting.step, kind: context.waiting.kind };
   return result;

@@ -8,7 +8,10 @@ import { type WorkflowSnapshot, viewOf } from './snapshotView.js';
  * allowed now; `snapshot.can(event)` does.
  */
 export function commandToEvent(command: WorkflowCommand, snapshot: WorkflowSnapshot): WorkflowEvent {
-  const step = viewOf(snapshot).step ?? '(none)';
+  return eventFor(command, viewOf(snapshot).step ?? '(none)');
+}
+
+function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
   switch (command.type) {
     case 'APPROVE':
       return { type: 'HumanDecisionReceived', data: { v: 1, step, decision: 'approve' } };
@@ -29,5 +32,8 @@ const SAMPLES: Record<CommandType, WorkflowCommand> = {
 };
 
 /** The commands the workflow accepts in this state. */
-export const acceptedCommands = (snapshot: WorkflowSnapshot): CommandType[] =>
-  COMMAND_TYPES.filter((type) => snapshot.can(commandToEvent(SAMPLES[type], snapshot)));
+export function acceptedCommands(snapshot: WorkflowSnapshot): CommandType[] {
+  if (snapshot.status !== 'active') return [];
+  const step = viewOf(snapshot).step ?? '(none)';
+  return COMMAND_TYPES.filter((type) => snapshot.can(eventFor(SAMPLES[type], step)));
+}
