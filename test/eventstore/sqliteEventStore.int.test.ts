@@ -34,6 +34,7 @@ describe('sqlite event store', () => {
     opened.push(raw);
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('page_size', { simple: true })).toBe(16_384);
     raw.close();
 
     const reopened = await open(path);
