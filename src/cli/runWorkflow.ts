@@ -37,7 +37,10 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
       throw error;
     }
     const { view } = started;
-    if (!started.created) request.print(`Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`);
+    if (!started.created) {
+      const finished = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
+      request.print(finished ? `Already ${view.status}: ${view.definition} v${view.version} (revision ${view.revision})` : `Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`);
+    }
     const settled = await engine.settled(workflowId);
     const summary = summarize(settled, 'ecl send');
     for (const line of summary.lines) request.print(line);

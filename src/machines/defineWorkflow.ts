@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { type WorkflowMachine, compileMachine } from './compileMachine.js';
+import { STRUCTURE_META_KEY, type WorkflowMachine, compileMachine } from './compileMachine.js';
 import type { JsonValue } from './context.js';
 import type { Budget, CapPolicy, Judgement, Policies } from './events.js';
 import type { StepRun } from './stepContext.js';
-import type { StepStructure, WorkflowStructure } from './structure.js';
+import { DefinitionError, type StepStructure, type WorkflowStructure, assertValidStructure } from './structure.js';
 
 type Derived<I, T> = T | ((input: I) => T);
 
@@ -45,6 +45,13 @@ export interface WorkflowSpec<S extends z.ZodType> {
   input: S;
   steps: readonly StepSpec<z.output<S>>[];
   budget?: Derived<z.output<S>, Budget | undefined>;
+  /**
+   * A hand-written machine instead of the compiled one. It must follow the same protocol: its
+   * events are the recorded workflow events, a running state value is `{ <step>: <phase> }` with
+   * the phases of STEP_PHASES, and its root `meta.ecl` carries this workflow's structure (build it
+   * with `workflowSetup` to reuse the guards and actions). Checked when the definition is made.
+   */
+  machine?: WorkflowMachine;
 }
 
 export interface WorkflowDefinition<I> {
@@ -67,6 +74,19 @@ export interface WorkflowDefinition<I> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyWorkflowDefinition = WorkflowDefinition<any>;
 
+/** A hand-written machine must carry the same structure the definition declares. */
+function checkedMachine(machine: WorkflowMachine, structure: WorkflowStructure): WorkflowMachine {
+  assertValidStructure(structure);
+  const carried = (machine.root.meta as Record<string, unknown> | undefined)?.[STRUCTURE_META_KEY] as WorkflowStructure | undefined;
+  const same = carried !== undefined && carried.name === structure.name && carried.version === structure.version && JSON.stringify(carried.steps) === JSON.stringify(structure.steps);
+  if (!same) throw new DefinitionError(`Workflow "${structure.name}": the hand-written machine's root meta.${STRUCTURE_META_KEY} must equal the definition's structure ${JSON.stringify(structure)}`);
+  const states = Object.keys(machine.root.states);
+  for (const name of [...structure.steps.map((step) => step.name), 'idle', 'completed', 'failed', 'cancelled']) {
+    if (!states.includes(name)) throw new DefinitionError(`Workflow "${structure.name}": the hand-written machine has no state "${name}"`);
+  }
+  return machine;
+}
+
 const derive = <I, T>(value: Derived<I, T>, input: I): T => (typeof value === 'function' ? (value as (input: I) => T)(input) : value);
 
 /** Declares a workflow; its machine is compiled right away, so structural mistakes fail at load time. */
@@ -82,7 +102,7 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
     return step.revises === undefined ? { name: step.name, kind: 'approval' } : { name: step.name, kind: 'approval', revises: step.revises };
   });
   const structure: WorkflowStructure = { name: spec.name, version: spec.version, steps: structureSteps };
-  const machine = compileMachine(structure);
+  const machine = spec.machine === undefined ? compileMachine(structure) : checkedMachine(spec.machine, structure);
   const activities = new Map<string, ActivityStepSpec<I>>();
   for (const step of spec.steps) if (step.kind !== 'approval') activities.set(step.name, step);
 

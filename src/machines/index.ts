@@ -41,3 +41,4 @@ export type { StepKind, StepPhase, StepStructure, WorkflowStructure } from './st
 export { createRegistry } from './createRegistry.js';
 export type { DefinitionRegistry } from './createRegistry.js';
 export { workflowStartedEvent } from './startEvent.js';
+export { workflowSetup } from './workflowSetup.js';

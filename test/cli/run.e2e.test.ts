@@ -96,6 +96,6 @@ describe('ecl run', () => {
     expect(conflict.stderr).toMatch(/Workflow ok-1 already exists with a different input/);
     const same = await ecl('run', 'brief', '--input', input(), '--id', 'ok-1');
     expect(same.code).toBe(0);
-    expect(same.stdout).toMatch(/Resuming brief v1 at completed/);
+    expect(same.stdout).toMatch(/Already completed: brief v1/);
   });
 });
