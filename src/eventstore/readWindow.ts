@@ -24,7 +24,8 @@ export function selectStream<T>(events: readonly T[], options: ReadStreamOptions
 export function selectAll<T extends { stream: string }>(log: readonly T[], options: ReadAllOptions): T[] {
   const backwards = options.direction === 'backwards';
   const from = options.fromPosition ?? (backwards ? 'end' : 'start');
-  const fromIndex = from === 'start' ? 0 : from === 'end' ? (backwards ? log.length - 1 : log.length) : Number(from) - 1;
+  // Positions start at 1, so backwards from 'start' (position 0) reads nothing, as in SQLite.
+  const fromIndex = from === 'start' ? (backwards ? -1 : 0) : from === 'end' ? (backwards ? log.length - 1 : log.length) : Number(from) - 1;
   const start = backwards ? Math.min(fromIndex, log.length - 1) : Math.max(fromIndex, 0);
   return walk(log, start, backwards, limitOf(options.limit), streamFilter(options.filter?.streamPrefixes));
 }

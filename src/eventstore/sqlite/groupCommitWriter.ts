@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { assertDistinctIds, admits, conflictOf, duplicateIdError, findReplay, type StoredEventLocation } from '../decideAppend.js';
-import { isEventStoreError } from '../errors.js';
+import { isEventStoreError, type EventStoreError } from '../errors.js';
 import type { PreparedEvent } from '../prepareAppend.js';
 import type { AppendResult, ExpectedRevision } from '../types.js';
 import { createHeadCache } from './headCache.js';
@@ -27,6 +27,8 @@ export interface GroupCommitWriter {
 export interface GroupCommitOptions {
   /** Called after each commit with the streams it touched. */
   onCommit: (streams: ReadonlySet<string>) => void;
+  /** Called when a whole group failed (its callers are rejected with `error`). */
+  onGroupFailed?: (error: EventStoreError, appends: number) => void;
   /** Most appends flushed in one transaction; the rest wait for the next one. */
   maxAppendsPerCommit?: number;
 }
@@ -132,6 +134,7 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
       } catch (error) {
         heads.aborted();
         const failure = toStoreError(error, `appending ${group.length} batches`);
+        options.onGroupFailed?.(failure, group.length);
         for (const item of group) item.reject(failure);
         continue;
       }

@@ -45,7 +45,10 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
     logger.warn('event store poll failed', { store: url, error: toStoreError(error, 'polling').message }),
   );
   const streamIds = createStreamIds(db);
-  const writer = createGroupCommitWriter(db, streamIds, { onCommit: (streams) => notifier.committed(streams) });
+  const writer = createGroupCommitWriter(db, streamIds, {
+    onCommit: (streams) => notifier.committed(streams),
+    onGroupFailed: (error, appends) => logger.warn('event store group commit failed', { store: url, appends, code: error.code, retryable: error.retryable, error: error.message }),
+  });
   const reader = createSqliteReader(db, streamIds);
   const closed$ = new Subject<void>();
   let closed = false;
