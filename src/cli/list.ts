@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { WORKFLOW_STATUSES, type WorkflowStatus, type WorkflowStatusValue } from '../projections/index.js';
 import { addReadSideOptions, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
+import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
+import { remoteList } from './remote/remoteCommands.js';
 
 interface ListOptions extends ReadSideOptions {
   status?: WorkflowStatusValue;
@@ -29,7 +31,7 @@ export function formatStatusTable(items: readonly WorkflowStatus[]): string[] {
 }
 
 export function listCommand(): Command {
-  return addReadSideOptions(
+  return addRemoteOptions(addReadSideOptions(
     new Command('list')
       .description('List workflows, newest first')
       .option('--status <status>', `only this status (${WORKFLOW_STATUSES.join(', ')})`, parseStatus)
@@ -37,7 +39,9 @@ export function listCommand(): Command {
       .option('--tenant <tenant>', 'only this tenant')
       .option('--limit <n>', 'at most this many', parseLimit, 50)
       .option('--cursor <cursor>', 'continue after a previous page'),
-  ).action(async (options: ListOptions) => {
+  )).action(async (options: ListOptions) => {
+    const remote = remoteClientOf(options as RemoteOptions);
+    if (remote !== undefined) return remoteList(remote, { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor }, options.json === true);
     await withProjections(options, ({ queries }) => {
       const page = queries.listWorkflows({
         limit: options.limit,

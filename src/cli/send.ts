@@ -5,6 +5,8 @@ import { readJsonArgument } from './readJsonArgument.js';
 import { addEngineOptions } from './run.js';
 import { EXIT, UsageError } from './usageError.js';
 import { withShutdown } from './withShutdown.js';
+import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
+import { remoteSend } from './remote/remoteCommands.js';
 
 interface SendCliOptions {
   data?: string;
@@ -15,16 +17,18 @@ interface SendCliOptions {
 }
 
 export function sendCommand(): Command {
-  return addEngineOptions(
+  return addRemoteOptions(addEngineOptions(
     new Command('send')
       .description('Send a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) to a workflow, then run it until it settles')
       .argument('<id>', 'workflow id')
       .argument('<type>', 'command type, e.g. APPROVE')
       .option('--data <json|@file>', 'command fields as JSON, e.g. {"feedback":"…"}')
       .option('--follow', 'print each transition as it is recorded'),
-  ).action(async (id: string, type: string, options: SendCliOptions) => {
+  )).action(async (id: string, type: string, options: SendCliOptions) => {
     const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data');
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data must be a JSON object');
+    const remote = remoteClientOf(options as RemoteOptions);
+    if (remote !== undefined) return void (process.exitCode = await remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
       const following = options.follow === true ? printTransitions(host.engine, id, (line) => console.log(line)) : undefined;

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import type { WorkflowStatus } from '../projections/index.js';
 import { addReadSideOptions, fail, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
 import { formatStatusTable } from './list.js';
+import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
+import { remoteStatus } from './remote/remoteCommands.js';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -25,8 +27,10 @@ export function formatStatus(status: WorkflowStatus): string[] {
 }
 
 export function statusCommand(): Command {
-  return addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id')).action(
+  return addRemoteOptions(addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id'))).action(
     async (id: string | undefined, options: ReadSideOptions) => {
+      const remote = remoteClientOf(options as RemoteOptions);
+      if (remote !== undefined) return remoteStatus(remote, id, options.json === true);
       await withProjections(options, async ({ queries, runner }) => {
         if (id !== undefined) {
           const status = queries.getStatus(id);

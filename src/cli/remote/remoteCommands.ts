@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { isApiClientError, problemLines, type ApiClient } from '../../api/client/index.js';
+import type { AuditEntry, WorkflowStatus } from '../../projections/index.js';
+import { formatAuditTimeline } from '../../projections/index.js';
+import { formatStatusTable } from '../list.js';
+import { formatStatus } from '../status.js';
+import { EXIT, UsageError } from '../usageError.js';
+import { followRemote } from './remoteFollow.js';
+
+const print = (line: string) => console.log(line);
+const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+/** A server's 400/404/409 is the caller's to fix: one message, exit 2 (or 1 for a missing workflow). */
+async function speaking<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isApiClientError(error)) throw error;
+    const detail = problemLines(error);
+    const extra = error.code === 'EVENT_NOT_ACCEPTED' ? [`state: ${JSON.stringify(error.problem.state)}; accepts: ${JSON.stringify(error.problem.accepts)}`] : [];
+    const message = [`${error.message} (${error.code})`, ...detail.map((line) => `  ${line}`), ...extra].join('\n');
+    if (error.status === 400 || error.status === 409 || error.status === 413) throw new UsageError(message);
+    throw new Error(message);
+  }
+}
+
+export async function remoteRun(client: ApiClient, request: { definition: string; input: unknown; id?: string; follow: boolean }): Promise<number> {
+  const id = request.id ?? randomUUID();
+  return speaking(async () => {
+    print(`Server: ${client.baseUrl}`);
+    print(`Workflow ${id}`);
+    await client.start({ definition: request.definition, input: request.input, id });
+    return followRemote(client, id, request.follow ? { print } : {});
+  });
+}
+
+export async function remoteSend(client: ApiClient, request: { id: string; type: string; data: unknown; follow: boolean }): Promise<number> {
+  return speaking(async () => {
+    const accepted = await client.send(request.id, request.type, request.data);
+    print(`${accepted.type} accepted: ${request.id} (revision ${accepted.revision})`);
+    return followRemote(client, request.id, request.follow ? { print, after: accepted.revision } : { after: accepted.revision });
+  });
+}
+
+export async function remoteStatus(client: ApiClient, id: string | undefined, asJson: boolean): Promise<void> {
+  await speaking(async () => {
+    if (id !== undefined) {
+      const status = (await client.get(id)) as unknown as WorkflowStatus;
+      return asJson ? json(status) : print(formatStatus(status).join('\n'));
+    }
+    const [summary, latest] = await Promise.all([client.metricsSummary(), client.list({ limit: 20 })]);
+    const workflows = summary.workflows as { total: number; byStatus: Record<string, number> };
+    if (asJson) return json({ workflows, latest: latest.items });
+    const counts = Object.entries(workflows.byStatus).map(([status, n]) => `${status} ${n}`);
+    print(`${workflows.total} workflows${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`);
+    if (latest.items.length > 0) print(formatStatusTable(latest.items as unknown as WorkflowStatus[]).join('\n'));
+  });
+}
+
+export async function remoteList(client: ApiClient, query: { status?: string; definition?: string; limit?: number; cursor?: string }, asJson: boolean): Promise<void> {
+  await speaking(async () => {
+    const page = await client.list(query);
+    if (asJson) return json(page);
+    if (page.items.length === 0) return print('No workflows.');
+    print(formatStatusTable(page.items as unknown as WorkflowStatus[]).join('\n'));
+    if (page.nextCursor !== null) print(`more: --cursor ${page.nextCursor}`);
+  });
+}
+
+export async function remoteAudit(client: ApiClient, id: string, asJson: boolean): Promise<void> {
+  await speaking(async () => {
+    const { entries } = await client.audit(id);
+    if (asJson) return json(entries);
+    print(formatAuditTimeline(id, entries as unknown as AuditEntry[]).join('\n'));
+  });
+}
+
+export { EXIT };

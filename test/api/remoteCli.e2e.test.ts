@@ -1,0 +1,56 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, afterEach, expect, it } from 'vitest';
+import { killChildren, runEcl } from '../cli/cliHarness.js';
+import { KEYS, briefInput, startTestServer, type TestServer } from './support/testServer.js';
+
+let server: TestServer;
+let env: Record<string, string>;
+beforeAll(async () => {
+  server = await startTestServer();
+  env = { ECL_SERVER: server.url, ECL_API_KEY: KEYS.acme.key };
+});
+afterEach(() => killChildren());
+afterAll(async () => {
+  await server.stop();
+});
+
+it('ecl run --follow, send, status, list and audit go through the API when a server is named', async () => {
+  const input = join(server.dir, 'input.json');
+  writeFileSync(input, JSON.stringify(briefInput({ maxIterations: 1, onCap: 'escalate' })));
+
+  const run = await runEcl(['run', 'brief', '--input', `@${input}`, '--id', 'cli-1', '--follow'], { cwd: server.dir, env });
+  expect(run.stderr).toBe('');
+  expect(run.stdout).toContain(`Server: ${server.url}`);
+  expect(run.stdout).toMatch(/workflow\s+started\s+brief v1/);
+  expect(run.stdout).toMatch(/review\s+#1\s+revise/);
+  expect(run.stdout).toMatch(/Waiting for a person/);
+  expect(run.code).toBe(1);
+  // It went through the API: the workflow lives in acme's namespace of the server's store.
+  expect(await server.store.readStream('ecl.workflow-acme:cli-1', { limit: 1 })).toHaveLength(1);
+
+  const rejected = await runEcl(['send', 'cli-1', 'REQUEST_REVISION', '--data', '{}'], { cwd: server.dir, env });
+  expect(rejected.code).toBe(2);
+  expect(rejected.stderr).toMatch(/INVALID_EVENT_DATA[\s\S]*data\.feedback/);
+
+  const sent = await runEcl(['send', 'cli-1', 'request_revision', '--data', '{"feedback":"Lead with adoption."}', '--follow'], { cwd: server.dir, env });
+  expect(sent.stderr).toBe('');
+  expect(sent.stdout).toMatch(/REQUEST_REVISION accepted: cli-1/);
+  expect(sent.stdout).toMatch(/Completed cli-1/);
+  expect(sent.code).toBe(0);
+
+  const status = await runEcl(['status', 'cli-1'], { cwd: server.dir, env });
+  expect(status.stdout).toMatch(/^cli-1\s+brief v1\s+completed/);
+  const list = await runEcl(['list', '--json'], { cwd: server.dir, env });
+  expect((JSON.parse(list.stdout) as { items: Array<{ workflowId: string }> }).items.map((item) => item.workflowId)).toEqual(['cli-1']);
+  const audit = await runEcl(['audit', 'cli-1', '--json'], { cwd: server.dir, env });
+  const entries = JSON.parse(audit.stdout) as Array<{ type: string; sender: string }>;
+  expect(entries.find((entry) => entry.type === 'HumanDecisionReceived')?.sender).toBe(KEYS.acme.id);
+
+  const other = await runEcl(['status', 'cli-1'], { cwd: server.dir, env: { ...env, ECL_API_KEY: KEYS.globex.key } });
+  expect(other.code).toBe(1);
+  expect(other.stderr).toMatch(/WORKFLOW_NOT_FOUND/);
+  const unauthorized = await runEcl(['list'], { cwd: server.dir, env: { ...env, ECL_API_KEY: 'nope-nope' } });
+  expect(unauthorized.code).toBe(1);
+  expect(unauthorized.stderr).toMatch(/UNAUTHORIZED/);
+});
