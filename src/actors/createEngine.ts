@@ -82,6 +82,7 @@ export function createEngine(options: EngineOptions): Engine {
     publish: (event) => feed.next(event),
     hasListeners: () => feed.observed,
     track,
+    closing: () => closed,
     snapshotEvery: options.snapshotEvery ?? 1_000,
     writeSnapshot,
     onIdle(actor) {

@@ -37,6 +37,8 @@ export interface ActorEnv {
   onIdle: (actor: WorkflowActor) => void;
   /** Background work (snapshot writes) that close() must wait for. */
   track: (work: Promise<unknown>) => void;
+  /** True once close() began. */
+  closing: () => boolean;
   snapshotEvery: number;
   writeSnapshot: (actor: WorkflowActor) => Promise<void>;
 }
@@ -69,6 +71,8 @@ export class WorkflowActor {
   private tail: Promise<unknown> = RESOLVED;
   private pending = 0;
   private inFlight: { controller: AbortController; step: string } | undefined;
+  /** The activity run and the recording of its outcome, until both are done (close() waits for it). */
+  private running: Promise<void> | undefined;
   private waiters: Waiter[] | undefined;
 
   constructor(env: ActorEnv, init: { definition: AnyWorkflowDefinition; folder: Folder; workflowId: string; tenant?: string; snapshot: WorkflowSnapshot; revision: number; lastEventId?: string; snapshotRevision?: number }) {
@@ -148,9 +152,10 @@ export class WorkflowActor {
     inFlight.controller.abort(reason);
   }
 
-  /** Waits for everything queued now. */
-  drain(): Promise<unknown> {
-    return this.tail;
+  /** Waits for the activity in flight to end (and its outcome, if any, to be recorded) and for everything queued. */
+  async drain(): Promise<void> {
+    await this.running;
+    await this.tail;
   }
 
   private nextDecision(): Decision {
@@ -197,7 +202,8 @@ export class WorkflowActor {
     const at = now.toISOString();
     let settled: Settled;
     try {
-      settled = settle(this.folder, this.snapshot, pending, { now: at, timeoutAt: (step) => this.timeoutAt(step, now) });
+      // While the engine shuts down, outcomes are still recorded but no next step is started.
+      settled = settle(this.folder, this.snapshot, pending, { now: at, timeoutAt: (step) => this.timeoutAt(step, now), startActivity: !this.env.closing() });
     } catch (error) {
       if (isEventNotAccepted(error)) return { ok: false, reason: 'not_accepted' };
       throw error;
@@ -227,7 +233,7 @@ export class WorkflowActor {
     this.snapshot = settled.snapshot;
     this.lastEventId = ids[ids.length - 1];
     this.published(settled, records, ids);
-    if (settled.next.kind === 'activity') this.launch(settled.next, ids[ids.length - 1] as string);
+    if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted') this.launch(settled.next, ids[ids.length - 1] as string);
     if (this.revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.env.writeSnapshot(this));
     return { ok: true, events: settled.events, ids };
   }
@@ -268,11 +274,12 @@ export class WorkflowActor {
       spec === undefined
         ? Promise.resolve({ type: 'StepFailed', data: { v: 1, step: next.step, iteration: next.iteration, attempt: next.attempt, error: { code: 'NO_ACTIVITY', message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`, retryable: false } } })
         : this.env.runStep({ ...work, spec }, controller.signal);
-    outcome.then(
+    const running = outcome.then(
       (event) => {
         if (this.inFlight?.controller === controller) this.inFlight = undefined;
-        if (event !== undefined) void this.record(event, startedId);
-        else this.afterWork();
+        if (event !== undefined) return this.record(event, startedId);
+        this.afterWork();
+        return undefined;
       },
       (error: unknown) => {
         if (this.inFlight?.controller === controller) this.inFlight = undefined;
@@ -280,6 +287,10 @@ export class WorkflowActor {
         this.afterWork();
       },
     );
+    this.running = running;
+    void running.finally(() => {
+      if (this.running === running) this.running = undefined;
+    });
   }
 
   /** An activity's outcome: recorded if the workflow still waits for it (not after CANCEL, not twice). */

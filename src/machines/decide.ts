@@ -20,6 +20,8 @@ export interface SettleOptions {
   now?: string;
   /** The due time to record in a step's StepStarted, if it has a timeout. */
   timeoutAt?: (step: string) => string | undefined;
+  /** False: stop before recording the next StepStarted (e.g. while shutting down); default true. */
+  startActivity?: boolean;
 }
 
 const MAX_DECISIONS = 64;
@@ -45,7 +47,7 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
       record(decision.event);
       continue;
     }
-    if (decision.kind === 'activity') {
+    if (decision.kind === 'activity' && options.startActivity !== false) {
       const timeoutAt = options.timeoutAt?.(decision.step);
       const started: WorkflowEvent = {
         type: 'StepStarted',

@@ -30,6 +30,30 @@ describe('recovery', () => {
     await engine.close();
   });
 
+  it('close() waits for a step that ignores its signal, records its outcome, and starts nothing new', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stubborn = defineWorkflow({
+      name: 'stubborn',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        { kind: 'produce', name: 'first', run: async () => gate.then(() => 'done anyway') },
+        { kind: 'produce', name: 'second', run: async () => 'never started' },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([stubborn]) });
+    await h.engine.start('stubborn', {}, { id: 's1' });
+    const closing = h.engine.close();
+    release();
+    await closing;
+    expect(types(await h.events('s1'))).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted']);
+    const engine = h.restart();
+    expect(await engine.recover()).toEqual({ resumed: ['s1'], waiting: 0 });
+    expect(await engine.settled('s1')).toMatchObject({ status: 'completed', output: 'never started' });
+    expect(types(await h.events('s1')).slice(3)).toEqual(['StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+  });
+
   it('recover() leaves waiting and finished workflows alone', async () => {
     const h = createHarness();
     await h.engine.start('brief', briefInput({ maxIterations: 1 }), { id: 'waits' });
