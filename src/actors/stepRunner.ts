@@ -13,6 +13,7 @@ import {
   events,
   timeoutError,
 } from '../machines/index.js';
+import type { LazyAbort } from './lazyAbort.js';
 import type { RetryOptions } from './types.js';
 
 type LlmAccounting = z.infer<typeof events.LlmAccounting>;
@@ -43,7 +44,7 @@ export interface StepRunnerOptions {
 }
 
 /** `undefined`: aborted by CANCEL or shutdown; no outcome is recorded (a shutdown is resumed on recovery). */
-export type StepRunner = (work: StepWork, signal: AbortSignal) => Promise<WorkflowEvent | undefined>;
+export type StepRunner = (work: StepWork, abort: LazyAbort) => Promise<WorkflowEvent | undefined>;
 
 const SPILLED = '$artifact';
 const PREVIEW_CHARS = 240;
@@ -64,7 +65,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     backoff: new ExponentialBackoff({ initialDelay: options.retry?.initialDelayMs ?? 200, maxDelay: options.retry?.maxDelayMs ?? 5_000 }),
   });
 
-  return async (work, signal) => {
+  return async (work, abort) => {
     const started = options.now().getTime();
     const spent: LlmResult<unknown>[] = [];
     let artifact: ArtifactRef | undefined;
@@ -81,7 +82,11 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
 
     try {
       const outputs = hasSpilled(work.context.outputs) ? await loadOutputs(options.artifacts, work) : work.context.outputs;
-      const output = await policy.execute(({ signal: callSignal }) => {
+      // With a due time, cockatiel's timeout derives the call's signal from ours; without one the
+      // step gets our (lazily created) signal directly.
+      const parent = work.timeoutAt === undefined ? undefined : abort.signal;
+      const output = await policy.execute(({ signal: policySignal }) => {
+        const signalOf = (): AbortSignal => (parent === undefined ? abort.signal : policySignal);
         const ctx: StepContext<unknown> = {
           workflowId: work.workflowId,
           definition: work.definition,
@@ -92,13 +97,15 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           input: work.context.input,
           outputs,
           feedback: work.context.feedback[work.step],
-          signal: callSignal,
+          get signal() {
+            return signalOf();
+          },
           complete: async (request) => {
             const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
             const result = await options.llm.complete({
               ...request,
               context: { workflowId: work.workflowId, definition: work.definition, step: work.step, iteration: work.iteration, attempt: work.attempt, idempotencyKey: work.idempotencyKey },
-              signal: callSignal,
+              signal: signalOf(),
               ...(onDelta === undefined ? {} : { onDelta }),
             });
             spent.push(result as LlmResult<unknown>);
@@ -111,7 +118,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           },
         };
         return (work.spec.run as (ctx: StepContext<unknown>) => Promise<unknown>)(ctx);
-      }, signal);
+      }, parent);
       const llm = accounting(spent);
       const checked = checkOutput(work, output);
       if (!checked.ok) return { type: 'StepFailed', data: { v: 1, ...base, error: checked.error, ...(llm === undefined ? {} : { llm }) } };
@@ -124,7 +131,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       const durationMs = Math.max(0, options.now().getTime() - started);
       return { type: 'StepCompleted', data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs } };
     } catch (error) {
-      if (signal.aborted) return undefined;
+      if (abort.aborted) return undefined;
       const llm = accounting(spent);
       const info = timedOut && work.timeoutAt !== undefined ? timeoutError(work.step, work.timeoutAt) : errorInfo(error);
       return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }) } };

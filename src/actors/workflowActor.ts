@@ -20,6 +20,7 @@ import {
 } from '../machines/index.js';
 import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
 import { foldRecords } from './loadWorkflow.js';
+import { LazyAbort } from './lazyAbort.js';
 import type { StepRunner } from './stepRunner.js';
 import type { EngineEvent, SendResult } from './types.js';
 import { viewOfActor } from './workflowView.js';
@@ -70,7 +71,7 @@ export class WorkflowActor {
   private readonly env: ActorEnv;
   private tail: Promise<unknown> = RESOLVED;
   private pending = 0;
-  private inFlight: { controller: AbortController; step: string } | undefined;
+  private inFlight: { abort: LazyAbort; step: string } | undefined;
   /** The activity run and the recording of its outcome, until both are done (close() waits for it). */
   private running: Promise<void> | undefined;
   private waiters: Waiter[] | undefined;
@@ -149,7 +150,7 @@ export class WorkflowActor {
     const inFlight = this.inFlight;
     if (inFlight === undefined) return;
     this.inFlight = undefined;
-    inFlight.controller.abort(reason);
+    inFlight.abort.abort(reason);
   }
 
   /** Waits for the activity in flight to end (and its outcome, if any, to be recorded) and for everything queued. */
@@ -258,8 +259,8 @@ export class WorkflowActor {
   private launch(next: Extract<Decision, { kind: 'activity' }>, startedId: string): void {
     const spec = this.definition.activity(next.step);
     const current = this.snapshot.context.current;
-    const controller = new AbortController();
-    this.inFlight = { controller, step: next.step };
+    const abort = new LazyAbort();
+    this.inFlight = { abort, step: next.step };
     const work = {
       workflowId: this.workflowId,
       definition: this.definition.name,
@@ -273,16 +274,16 @@ export class WorkflowActor {
     const outcome: Promise<WorkflowEvent | undefined> =
       spec === undefined
         ? Promise.resolve({ type: 'StepFailed', data: { v: 1, step: next.step, iteration: next.iteration, attempt: next.attempt, error: { code: 'NO_ACTIVITY', message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`, retryable: false } } })
-        : this.env.runStep({ ...work, spec }, controller.signal);
+        : this.env.runStep({ ...work, spec }, abort);
     const running = outcome.then(
       (event) => {
-        if (this.inFlight?.controller === controller) this.inFlight = undefined;
+        if (this.inFlight?.abort === abort) this.inFlight = undefined;
         if (event !== undefined) return this.record(event, startedId);
         this.afterWork();
         return undefined;
       },
       (error: unknown) => {
-        if (this.inFlight?.controller === controller) this.inFlight = undefined;
+        if (this.inFlight?.abort === abort) this.inFlight = undefined;
         this.env.logger.error('Step runner failed', { workflowId: this.workflowId, step: next.step, error: (error as Error).message });
         this.afterWork();
       },
