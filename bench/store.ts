@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { count as countAll, firstValueFrom, take } from 'rxjs';
 import { openEventStore, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
@@ -130,6 +130,8 @@ export async function main(args: string[]): Promise<void> {
   const seconds = Number(arg(args, 'seconds') ?? 4);
   const readEvents = Number(arg(args, 'events') ?? 100_000);
   const isSqlite = url.startsWith('sqlite:');
+  // The machine may be shared: record how busy it was, since durable-write figures swing with load.
+  const loadAtStart = loadavg()[0]!;
   const figures: Figure[] = [];
   const store = await openEventStore(url);
   const floor: RawFloor | undefined = isSqlite ? createRawFloor(join(folder, 'floor.db'), JSON.stringify(dataOf(0))) : undefined;
@@ -174,14 +176,21 @@ export async function main(args: string[]): Promise<void> {
     floor?.close();
   }
 
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage1m: { start: loadAtStart, end: loadavg()[0]! },
+  };
   const targets = {
     groupCommitEventsPerSecond: { target: 50_000, measured: figures[1]!.perSecond },
     readEventsPerSecond: { target: 300_000, measured: Math.min(...figures.filter((f) => f.name.startsWith('read')).map((f) => f.perSecond)) },
     ...(ratios.singleStreamOverhead === undefined ? {} : { singleStreamOverheadRatio: { target: 1.5, measured: ratios.singleStreamOverhead } }),
   };
 
-  console.log(`\nEvent store benchmark, ${url.replace(/\/\/[^/@]*@/, '//***@')} (${machine.cpus} CPUs, node ${machine.node})`);
+  console.log(`\nEvent store benchmark, ${url.replace(/\/\/[^/@]*@/, '//***@')} (${machine.cpus} CPUs, node ${machine.node}, load ${loadAtStart.toFixed(1)} -> ${machine.loadAverage1m.end.toFixed(1)})`);
   console.table(figures.map((f) => ({ measure: f.name, 'events/s': format(f.perSecond), events: f.events, seconds: f.seconds.toFixed(2) })));
   if (ratios.singleStreamOverhead !== undefined) {
     console.log(`single-stream overhead vs raw floor: ${ratios.singleStreamOverhead.toFixed(2)}x (target <= 1.5x)`);
