@@ -185,8 +185,7 @@ export async function main(args: string[]): Promise<void> {
     engine = makeEngine(store);
     for (let index = 0; index < 50; index++) await runOne(engine, 'serial3gated');
     await engine.passivate();
-    gc();
-    gc();
+    await settleHeap(gc);
     const before = process.memoryUsage().heapUsed;
     let started = 0;
     await Promise.all(
@@ -197,8 +196,7 @@ export async function main(args: string[]): Promise<void> {
         }
       }),
     );
-    gc();
-    gc();
+    await settleHeap(gc);
     const after = process.memoryUsage().heapUsed;
     const live = engine.liveCount();
     const bytesPerIdleWorkflow = round((after - before) / live, 0);
@@ -241,6 +239,13 @@ export async function main(args: string[]): Promise<void> {
     join(out, 'engine.json'),
     `${JSON.stringify({ date: new Date().toISOString(), store: 'sqlite (temp file, WAL, synchronous=FULL, group commit)', machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` }, ...results }, null, 2)}\n`,
   );
+}
+
+/** Lets pending promise jobs finish (their garbage is only collectable after a turn), then collects twice. */
+async function settleHeap(gc: () => void): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gc();
+  gc();
 }
 
 /** The same store, with the snapshot side stream hidden: measures the fold of the whole stream. */
