@@ -7,6 +7,7 @@ import type { HttpMetrics } from './httpMetrics.js';
 import type { ApiPorts } from './ports.js';
 import type { SseConnection } from './sse.js';
 import { scopeOf, type TenantScope } from './tenancy.js';
+import type { WritePosition, WriteTracker } from './writeTracker.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -24,8 +25,8 @@ export interface ApiContext extends ApiPorts {
   /** False once shutdown began: commands are refused with 503, reads still answer. */
   accepting: boolean;
   readonly streams: Set<SseConnection>;
-  /** Read-your-writes: the newest position each API key wrote; its reads wait for the projection to get there. */
-  readonly lastWrite: Map<string, bigint>;
+  /** Read-your-writes: where each API key's writes landed; its reads wait for the projections to get there. */
+  readonly writes: WriteTracker;
 }
 
 export function principalOf(request: FastifyRequest): Principal {
@@ -35,18 +36,17 @@ export function principalOf(request: FastifyRequest): Principal {
 
 export const scopeFor = (request: FastifyRequest): TenantScope => scopeOf(principalOf(request));
 
-export function noteWrite(ctx: ApiContext, principal: Principal, position: bigint): void {
-  const previous = ctx.lastWrite.get(principal.keyId);
-  if (previous === undefined || position > previous) ctx.lastWrite.set(principal.keyId, position);
+export function noteWrite(ctx: ApiContext, principal: Principal, position: WritePosition): void {
+  ctx.writes.note(principal.keyId, position);
 }
 
 /** Waits until the read models include this key's last write; a slow projection is logged, not fatal. */
 export async function readYourWrites(ctx: ApiContext, principal: Principal): Promise<void> {
-  const position = ctx.lastWrite.get(principal.keyId);
+  const position = await ctx.writes.latest(principal.keyId);
   if (position === undefined) return;
   try {
     await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
-    if (ctx.lastWrite.get(principal.keyId) === position) ctx.lastWrite.delete(principal.keyId);
+    ctx.writes.settled(principal.keyId, position);
   } catch (error) {
     ctx.logger.warn('read served before the projection reached the caller’s last write', { position: position.toString(), error: (error as Error).message });
   }

@@ -5,6 +5,7 @@ import { createAuthenticator } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createHttpMetrics } from './httpMetrics.js';
+import { createWriteTracker } from './writeTracker.js';
 import type { ApiPorts } from './ports.js';
 import { answerClientError } from './clientError.js';
 import { sendProblem, toApiError } from './problem.js';
@@ -45,7 +46,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
     startedAt: Date.now(),
     accepting: true,
     streams: new Set(),
-    lastWrite: new Map(),
+    writes: createWriteTracker(),
   };
   const app = Fastify({
     logger: false,
@@ -63,15 +64,18 @@ export function createApp(options: CreateAppOptions): ApiApp {
   // JSON only: anything else is a 415 rather than a string body that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return;
+  // Callback-style hooks: they run on every request, and skip a promise each.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/v1/') && request.url !== '/v1') return done();
     const authorization = request.headers.authorization;
     const principal = context.authenticator.authenticate(typeof authorization === 'string' ? authorization : undefined);
-    if (principal === undefined) throw new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>');
+    if (principal === undefined) return done(new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>'));
     request.principal = principal;
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    done();
   });
   app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));
   app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`), logger));

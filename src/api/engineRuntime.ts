@@ -52,7 +52,8 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     async send({ workflowId, type, data, sender }) {
       const result = await engine.send(workflowId, { ...(data as object | undefined), type }, { sender });
       if (!result.accepted) throw sendProblem(result);
-      return { revision: result.revision, position: await positionOf(workflowId, result.revision) };
+      let position: Promise<bigint> | undefined;
+      return { revision: result.revision, position: () => (position ??= positionOf(workflowId, result.revision)) };
     },
 
     deltas: engine.feed.pipe(

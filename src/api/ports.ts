@@ -50,7 +50,8 @@ export interface SendRequest {
 
 export interface SendOutcome {
   revision: number;
-  position: bigint;
+  /** Global position of the recorded event, looked up only when read-your-writes needs it. */
+  position: () => Promise<bigint>;
 }
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */

@@ -63,7 +63,6 @@ export const EventAccepted = z.object({
   workflowId: z.string(),
   type: z.string(),
   revision: z.number().int().describe('Stream revision of the recorded event; resume SSE from here'),
-  position: z.string().describe('Global log position (decimal string)'),
 });
 
 export const WorkflowList = z.object({ items: z.array(WorkflowStatusSchema), nextCursor: z.string().nullable() });

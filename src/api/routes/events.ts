@@ -4,7 +4,7 @@ import { ApiError, isApiError } from '../errors.js';
 import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
-import type { CommandInfo } from '../ports.js';
+import type { CommandInfo, DefinitionInfo } from '../ports.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -32,7 +32,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId });
       noteWrite(ctx, principal, outcome.position);
       ctx.metrics.observeCommand(body.type, 'accepted');
-      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision, position: outcome.position.toString() });
+      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision });
     } catch (error) {
       if (isApiError(error)) ctx.metrics.observeCommand(body.type, 'rejected');
       throw error;
@@ -40,8 +40,16 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 }
 
+const commandsByDefinitions = new WeakMap<readonly DefinitionInfo[], Map<string, CommandInfo>>();
+
+/** Every command any definition accepts, by type; built once per definitions list. */
 function knownCommands(ctx: ApiContext): Map<string, CommandInfo> {
-  const commands = new Map<string, CommandInfo>();
-  for (const definition of ctx.runtime.definitions()) for (const command of definition.commands) if (!commands.has(command.type)) commands.set(command.type, command);
+  const definitions = ctx.runtime.definitions();
+  let commands = commandsByDefinitions.get(definitions);
+  if (commands === undefined) {
+    commands = new Map();
+    for (const definition of definitions) for (const command of definition.commands) if (!commands.has(command.type)) commands.set(command.type, command);
+    commandsByDefinitions.set(definitions, commands);
+  }
   return commands;
 }

@@ -47,7 +47,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       const reason = (data as { reason?: string } | undefined)?.reason ?? 'cancelled by request';
       const metadata = { workflowId, definition: 'toy', version: 1, sender, at: new Date().toISOString(), state: '"cancelled"' };
       const result = await store.append(workflowStream(workflowId), [{ type: type === 'CANCEL' ? 'WorkflowCancelled' : type, data: { v: 1, reason }, metadata }], { expectedRevision: existing.length - 1 });
-      return { revision: result.nextExpectedRevision, position: result.position };
+      return { revision: result.nextExpectedRevision, position: async () => result.position };
     },
     deltas,
   };

@@ -1,0 +1,79 @@
+/**
+ * The server half of bench/api.ts, in a worker thread so the load generator does not share its
+ * event loop: `ecl serve` (startServer) on SQLite in a temp folder, with two bench definitions.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setTimeout as sleep } from 'node:timers/promises';
+import winston from 'winston';
+import { z } from 'zod';
+import { startServer } from '../src/api/index.js';
+import { createMemoryArtifactStore } from '../src/artifacts/index.js';
+import { createOfflineProvider } from '../src/llm/index.js';
+import { createRegistry, defineWorkflow } from '../src/machines/index.js';
+import { BUILT_IN_DEFINITIONS } from '../src/workflows/index.js';
+
+/** One no-op step, then waits for a person: each workflow accepts exactly one APPROVE. */
+const gate = defineWorkflow({
+  name: 'gate',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    { kind: 'produce', name: 'prepare', run: async () => null },
+    { kind: 'approval', name: 'approve' },
+  ],
+});
+
+/** Waits for APPROVE, then 20 steps spaced in time: transitions arrive one by one, for the SSE fan-out. */
+const ticker = defineWorkflow({
+  name: 'ticker',
+  version: 1,
+  input: z.object({ gapMs: z.number().int().min(0) }),
+  steps: [
+    { kind: 'produce', name: 'prepare', run: async () => null },
+    { kind: 'approval', name: 'go' },
+    ...Array.from({ length: 20 }, (_, index) => ({
+      kind: 'produce' as const,
+      name: `tick${index + 1}`,
+      run: async ({ input }: { input: { gapMs: number } }) => {
+        await sleep(input.gapMs);
+        return index;
+      },
+    })),
+  ],
+});
+
+const { dir, keys } = workerData as { dir: string; keys: string };
+const server = await startServer({
+  env: { ECL_API_KEYS: keys },
+  cwd: dir,
+  flags: { store: `sqlite:${dir}/ecl.db`, port: 0, host: '127.0.0.1', projections: `${dir}/projections.db`, maxSseClients: 100_000 },
+  llm: { provider: createOfflineProvider(), description: 'offline' },
+  artifacts: createMemoryArtifactStore(),
+  definitions: createRegistry([...BUILT_IN_DEFINITIONS, gate, ticker]),
+  logger: winston.createLogger({ silent: true }),
+});
+
+parentPort!.on('message', async (message: { type: 'seed'; count: number; prefix: string; tenant: string } | { type: 'passivate' } | { type: 'stop' } | { type: 'usage' }) => {
+  if (message.type === 'seed') {
+    // Seeding is not measured: workflows are started directly on the engine, 200 at a time.
+    for (let start = 0; start < message.count; start += 200) {
+      const batch = Array.from({ length: Math.min(200, message.count - start) }, (_, i) =>
+        server.engine.start('gate', {}, { id: `${message.tenant}:${message.prefix}${start + i}`, tenant: message.tenant, sender: 'bench' }),
+      );
+      const started = await Promise.all(batch);
+      await Promise.all(started.map((result) => server.engine.settled(result.workflowId)));
+    }
+    const head = await server.store.headPosition();
+    if (head !== null) await server.projections.runner.waitFor(head, { timeoutMs: 60_000 });
+    parentPort!.postMessage({ type: 'seeded' });
+  } else if (message.type === 'passivate') {
+    const count = await server.engine.passivate();
+    parentPort!.postMessage({ type: 'passivated', count });
+  } else if (message.type === 'usage') {
+    parentPort!.postMessage({ type: 'usage', cpu: process.cpuUsage(), rssMiB: process.memoryUsage().rss / 2 ** 20 });
+  } else {
+    await server.close();
+    parentPort!.postMessage({ type: 'stopped' });
+  }
+});
+parentPort!.postMessage({ type: 'ready', url: server.url });

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench -- api [--commands N] [--connections C] [--workflows M] [--sse K]`: the HTTP API of
+ * `ecl serve` (Fastify, SQLite store with group commit, projections live) measured over real
+ * HTTP on 127.0.0.1. The server runs in a worker thread; this thread is the load generator.
+ *   1. commands: POST /v1/workflows/:id/events (APPROVE) against N distinct waiting workflows.
+ *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed.
+ *   3. SSE: K clients follow one workflow; delivery lag = receipt time - the event's recorded time.
+ * Writes bench/results/api.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { jsonPost, runLoad } from './_httpLoad.js';
+
+const KEY = 'bench-secret-key-0001';
+const TENANT = 'bench';
+
+const arg = (args: string[], name: string, fallback: number): number => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50Ms: round(percentile(sorted, 50)), p99Ms: round(percentile(sorted, 99)), maxMs: round(sorted.at(-1) ?? NaN) };
+};
+
+interface ServerHandle {
+  url: string;
+  ask<T>(message: object, reply: string): Promise<T>;
+  worker: Worker;
+}
+
+async function startServerWorker(dir: string): Promise<ServerHandle> {
+  const worker = new Worker(new URL('./_apiWorker.mjs', import.meta.url), { workerData: { dir, keys: `bench-key:${KEY}=${TENANT}` } });
+  const ask = <T>(message: object, reply: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (data: { type: string }) => {
+        if (data.type !== reply) return;
+        worker.off('message', onMessage);
+        resolve(data as T);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      if (Object.keys(message).length > 0) worker.postMessage(message);
+    });
+  const { url } = await ask<{ url: string }>({}, 'ready');
+  return { url, ask, worker };
+}
+
+/** One JSON request on a keep-alive agent; resolves with the status and the latency in ms. */
+function post(agent: Agent, url: URL, path: string, body: string): Promise<{ status: number; ms: number; body: string }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, method: 'POST', path, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function getJson(url: string, path: string): Promise<any> {
+  const response = await fetch(url + path, { headers: { authorization: `Bearer ${KEY}` } });
+  return response.json();
+}
+
+/** C connections, each sending its next request as soon as the previous one is answered. */
+async function load(url: string, connections: number, count: number, next: (index: number) => { path: string; body: string }, expectStatus: number) {
+  const host = new URL(url).host;
+  const result = await runLoad({ url, connections, count, request: (index) => {
+    const { path, body } = next(index);
+    return jsonPost(host, path, body, `Bearer ${KEY}`);
+  } });
+  const failures = count - (result.statuses.get(expectStatus) ?? 0);
+  return { requests: count, seconds: round(result.seconds, 3), perSecond: result.perSecond, failures, ...summary(result.latenciesMs) };
+}
+
+interface SseClientResult {
+  lags: number[];
+  transitions: number;
+  ended: boolean;
+}
+
+/** One SSE follower: records the delivery lag of every live transition after `liveAfter` (epoch ms). */
+function follow(url: URL, path: string, liveAfter: () => number): { done: Promise<SseClientResult>; connected: Promise<void> } {
+  const result: SseClientResult = { lags: [], transitions: 0, ended: false };
+  let connected!: () => void;
+  const connectedPromise = new Promise<void>((resolve) => (connected = resolve));
+  const done = new Promise<SseClientResult>((resolve, reject) => {
+    const req = request({ agent: false, host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } }, (res) => {
+      connected();
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const now = Date.now();
+        buffer += chunk;
+        let split: number;
+        while ((split = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event === 'transition' && data !== undefined) {
+            result.transitions += 1;
+            const at = Date.parse((JSON.parse(data) as { at: string }).at);
+            if (at >= liveAfter()) result.lags.push(now - at);
+          } else if (event === 'end') result.ended = true;
+        }
+      });
+      res.on('end', () => resolve(result));
+      res.on('close', () => resolve(result));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  return { done, connected: connectedPromise };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const commands = arg(args, 'commands', 8_000);
+  const connections = arg(args, 'connections', 64);
+  const workflows = arg(args, 'workflows', 3_000);
+  const sseClients = arg(args, 'sse', 1_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-api-'));
+  const server = await startServerWorker(dir);
+  try {
+    // 1. Commands against many waiting workflows (plus a warm-up round that is not counted). Together
+    // they stay within the engine's default of 10,000 live idle workflows.
+    const warmup = 2_000;
+    await server.ask({ type: 'seed', count: commands + warmup, prefix: 'g', tenant: TENANT }, 'seeded');
+    const approve = JSON.stringify({ type: 'APPROVE' });
+    await load(server.url, connections, warmup, (i) => ({ path: `/v1/workflows/g${commands + i}/events`, body: approve }), 202);
+    const commandRun = await load(server.url, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 202);
+    const rejectedRun = await load(server.url, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 409);
+    // The same against workflows passivated out of memory: each command rehydrates its workflow from the store.
+    const cold = Math.min(commands, 5_000);
+    await server.ask({ type: 'seed', count: cold, prefix: 'c', tenant: TENANT }, 'seeded');
+    await server.ask({ type: 'passivate' }, 'passivated');
+    const coldRun = await load(server.url, connections, cold, (i) => ({ path: `/v1/workflows/c${i}/events`, body: approve }), 202);
+
+    // 2. serial3 create + complete through the API.
+    const runId = Date.now().toString(36);
+    const before = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
+    const started = performance.now();
+    const creates = await load(server.url, connections, workflows, (i) => ({ path: '/v1/workflows', body: JSON.stringify({ definition: 'serial3', input: {}, id: `s3-${runId}-${i}` }) }), 201);
+    for (;;) {
+      const done = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
+      if (done - before >= workflows) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const serial3Seconds = (performance.now() - started) / 1000;
+
+    // 3. SSE fan-out: K followers of one ticker workflow; the ticks start after everyone is connected.
+    const tickerId = `ticker-${runId}`;
+    const created = await post(new Agent(), new URL(server.url), '/v1/workflows', JSON.stringify({ definition: 'ticker', input: { gapMs: 25 }, id: tickerId }));
+    if (created.status !== 201) throw new Error(`ticker start failed: ${created.status} ${created.body}`);
+    let liveAfter = Number.POSITIVE_INFINITY;
+    const base = new URL(server.url);
+    const followers: Array<ReturnType<typeof follow>> = [];
+    for (let i = 0; i < sseClients; i += 1) {
+      followers.push(follow(base, `/v1/workflows/${tickerId}/stream`, () => liveAfter));
+      if (i % 100 === 99) await Promise.all(followers.slice(-100).map((f) => f.connected));
+    }
+    await Promise.all(followers.map((f) => f.connected));
+    liveAfter = Date.now();
+    const go = await post(new Agent(), base, `/v1/workflows/${tickerId}/events`, approve);
+    if (go.status !== 202) throw new Error(`ticker APPROVE failed: ${go.status} ${go.body}`);
+    const results = await Promise.all(followers.map((f) => f.done));
+    const lags = results.flatMap((r) => r.lags);
+    const expectedTransitions = Math.max(...results.map((r) => r.transitions));
+    const sse = {
+      clients: sseClients,
+      transitionsPerClient: expectedTransitions,
+      liveTransitionsMeasured: lags.length,
+      allClientsGotEverything: results.every((r) => r.ended && r.transitions === expectedTransitions),
+      deliveryLag: summary(lags),
+    };
+    const usage = await server.ask<{ cpu: NodeJS.CpuUsage; rssMiB: number }>({ type: 'usage' }, 'usage');
+
+    const report = {
+      date: new Date().toISOString(),
+      setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      commands: { ...commandRun, note: 'APPROVE to N distinct waiting workflows: each 202 is an appended HumanDecisionReceived (+ the workflow completing)' },
+      rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED, nothing appended (finished workflows leave memory, so each is rehydrated)' },
+      passivatedCommands: { ...coldRun, note: 'APPROVE to workflows passivated out of memory: each is rehydrated from the store first' },
+      serial3: { workflows, seconds: round(serial3Seconds, 3), workflowsPerSecond: Math.round(workflows / serial3Seconds), createP50Ms: creates.p50Ms, createP99Ms: creates.p99Ms, failures: creates.failures },
+      sse,
+      serverRssMiB: round(usage.rssMiB, 1),
+      targets: { commandsPerSecond: { target: '>= 5000', actual: commandRun.perSecond, met: commandRun.perSecond >= 5000 } },
+    };
+    const rows: Array<[string, string]> = [
+      ['commands (APPROVE, 202)', `${commandRun.perSecond}/s  p50 ${commandRun.p50Ms} ms  p99 ${commandRun.p99Ms} ms  failures ${commandRun.failures}`],
+      ['rejected commands (409)', `${rejectedRun.perSecond}/s  p50 ${rejectedRun.p50Ms} ms  p99 ${rejectedRun.p99Ms} ms`],
+      ['commands to passivated workflows', `${coldRun.perSecond}/s  p50 ${coldRun.p50Ms} ms  p99 ${coldRun.p99Ms} ms  failures ${coldRun.failures}`],
+      ['serial3 create+complete', `${report.serial3.workflowsPerSecond} workflows/s  (create p50 ${creates.p50Ms} ms, p99 ${creates.p99Ms} ms)`],
+      [`SSE ${sseClients} clients, 1 workflow`, `lag p50 ${sse.deliveryLag.p50Ms} ms  p99 ${sse.deliveryLag.p99Ms} ms  max ${sse.deliveryLag.maxMs} ms  complete: ${sse.allClientsGotEverything}`],
+      ['target >= 5000 commands/s', report.targets.commandsPerSecond.met ? 'met' : 'NOT met'],
+    ];
+    console.log('\nbench: api');
+    for (const [name, value] of rows) console.log(`  ${name.padEnd(32)} ${value}`);
+    const results_dir = new URL('./results/', import.meta.url);
+    mkdirSync(results_dir, { recursive: true });
+    writeFileSync(new URL('api.json', results_dir), `${JSON.stringify(report, null, 2)}\n`);
+  } finally {
+    await server.ask({ type: 'stop' }, 'stopped').catch(() => undefined);
+    await server.worker.terminate();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
