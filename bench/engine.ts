@@ -5,7 +5,7 @@
  * Writes bench/results/engine.json.
  */
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -84,6 +84,7 @@ async function runOne(engine: Engine, definition = 'serial3'): Promise<string> {
 
 export async function main(args: string[]): Promise<void> {
   const gc = collectGarbage();
+  const loadBefore = loadavg().map((value) => round(value, 2));
   const dir = mkdtempSync(join(arg(args, 'dir') ?? tmpdir(), 'ecl-bench-engine-'));
   const store = await openEventStore(`sqlite:${join(dir, 'engine.db')}`);
   const floor = createEngineFloor(join(dir, 'floor.db'));
@@ -225,7 +226,8 @@ export async function main(args: string[]): Promise<void> {
       [`rehydrate ${events} events (cold)`, `${rehydration.withSnapshotCacheMs} ms`, `full fold without cache ${rehydration.fullFoldMs} ms`],
       ['memory per idle live workflow', `${bytesPerIdleWorkflow} B`, `${live} waiting workflows in memory`],
     ];
-    console.log('\nengine (serial3 on SQLite, synchronous=FULL, group commit)');
+    results.loadAverage = { before: loadBefore, after: loadavg().map((value) => round(value, 2)) };
+    console.log(`\nengine (serial3 on SQLite, synchronous=FULL, group commit; load average ${loadBefore.join(' ')} → ${loadavg().map((value) => value.toFixed(2)).join(' ')} on ${cpus().length} cores)`);
     for (const [name, value, note] of rows) console.log(`  ${name.padEnd(42)} ${value.padStart(18)}   ${note}`);
     for (const [name, target] of Object.entries(targets)) console.log(`  target ${name.padEnd(18)} ${target.met ? 'met' : 'NOT met'} (${target.target}; actual ${target.actual})`);
   } finally {
