@@ -6,6 +6,7 @@ import { ApiError } from './errors.js';
 import type { HttpMetrics } from './httpMetrics.js';
 import type { ApiPorts } from './ports.js';
 import type { SseConnection } from './sse.js';
+import type { StreamHub } from './streamHub.js';
 import { scopeOf, type TenantScope } from './tenancy.js';
 import type { WritePosition, WriteTracker } from './writeTracker.js';
 
@@ -25,6 +26,8 @@ export interface ApiContext extends ApiPorts {
   /** False once shutdown began: commands are refused with 503, reads still answer. */
   accepting: boolean;
   readonly streams: Set<SseConnection>;
+  /** Shared store subscriptions and delta routing for SSE followers. */
+  readonly hub: StreamHub;
   /** Read-your-writes: where each API key's writes landed; its reads wait for the projections to get there. */
   readonly writes: WriteTracker;
 }

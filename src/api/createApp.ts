@@ -6,6 +6,7 @@ import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createHttpMetrics } from './httpMetrics.js';
 import { createWriteTracker } from './writeTracker.js';
+import { createStreamHub } from './streamHub.js';
 import type { ApiPorts } from './ports.js';
 import { answerClientError } from './clientError.js';
 import { sendProblem, toApiError } from './problem.js';
@@ -46,6 +47,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
     startedAt: Date.now(),
     accepting: true,
     streams: new Set(),
+    hub: createStreamHub(options.store, options.runtime.deltas),
     writes: createWriteTracker(),
   };
   const app = Fastify({
@@ -83,6 +85,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
     context.accepting = false;
     for (const stream of context.streams) stream.close();
   });
+  app.addHook('onClose', async () => context.hub.close());
 
   registerSystemRoutes(app, context);
   registerDefinitionRoutes(app, context);

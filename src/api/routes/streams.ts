@@ -37,8 +37,8 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const subscriptions: Subscription[] = [];
     sse.onClose(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
     subscriptions.push(
-      ctx.runtime.deltas.pipe(filter((delta) => delta.workflowId === workflowId)).subscribe((delta) => sse.send('delta', { ...delta, workflowId: id })),
-      ctx.store.subscribeToStream(stream, afterRevision < 0n ? {} : { afterRevision: Number(afterRevision) }).subscribe({
+      ctx.hub.deltas(workflowId).subscribe((delta) => sse.send('delta', { ...delta, workflowId: id })),
+      ctx.hub.follow(stream, afterRevision < 0n ? -1 : Number(afterRevision)).subscribe({
         next: (event) => {
           sse.send('transition', transitionOf(event, scope), String(event.revision));
           if (TERMINAL.has(event.type)) {
