@@ -2,6 +2,7 @@ import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, isTaskCa
 import type { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/types.js';
 import { isLlmError } from '../llm/errors.js';
+import { readSpilledOutput, spillLargeOutput } from '../llm/spillLargeOutput.js';
 import type { LlmProvider, LlmResult } from '../llm/types.js';
 import {
   type ActivityStepSpec,
@@ -124,9 +125,12 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       if (!checked.ok) return { type: 'StepFailed', data: { v: 1, ...base, error: checked.error, ...(llm === undefined ? {} : { llm }) } };
       let recorded = checked.output;
       if (checked.bytes > maxInline) {
-        const stored = await options.artifacts.put(work.workflowId, `outputs/${work.step}-${work.iteration}.json`, checked.json);
-        artifact = { hash: stored.hash, bytes: stored.bytes, preview: checked.json.slice(0, PREVIEW_CHARS), path: stored.location };
-        recorded = { [SPILLED]: { name: `outputs/${work.step}-${work.iteration}.json`, hash: stored.hash } };
+        const name = `outputs/${work.step}-${work.iteration}.${typeof checked.output === 'string' ? 'txt' : 'json'}`;
+        const spill = await spillLargeOutput(checked.output, options.artifacts, work.workflowId, name, maxInline);
+        if (spill.spilled) {
+          artifact = spill.artifact;
+          recorded = { [SPILLED]: { name, hash: spill.artifact.hash, format: spill.format } };
+        }
       }
       const durationMs = Math.max(0, options.now().getTime() - started);
       return { type: 'StepCompleted', data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs } };
@@ -189,8 +193,9 @@ function accounting(results: readonly LlmResult<unknown>[]): LlmAccounting | und
   return llm;
 }
 
-const spilledRef = (output: JsonValue | undefined): { name?: string } | undefined =>
-  typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as { name?: string } | undefined) : undefined;
+type SpilledRef = { name?: string; hash?: string; format?: 'text' | 'json' };
+const spilledRef = (output: JsonValue | undefined): SpilledRef | undefined =>
+  typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as SpilledRef | undefined) : undefined;
 
 function hasSpilled(outputs: Record<string, JsonValue>): boolean {
   for (const step in outputs) if (spilledRef(outputs[step]) !== undefined) return true;
@@ -203,11 +208,9 @@ async function loadOutputs(artifacts: ArtifactStore, work: StepWork): Promise<Re
   let loaded: Record<string, JsonValue> | undefined;
   for (const [step, output] of Object.entries(outputs)) {
     const ref = spilledRef(output);
-    if (ref?.name === undefined) continue;
-    const content = await artifacts.get(work.workflowId, ref.name);
-    if (content === undefined) throw new Error(`The output of "${step}" (${ref.name}) is missing from the artifact store`);
+    if (ref?.name === undefined || ref.hash === undefined) continue;
     loaded ??= { ...outputs };
-    loaded[step] = JSON.parse(content) as JsonValue;
+    loaded[step] = (await readSpilledOutput(artifacts, work.workflowId, ref.name, { hash: ref.hash }, ref.format ?? 'json')) as JsonValue;
   }
   return loaded ?? outputs;
 }

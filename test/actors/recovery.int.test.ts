@@ -142,8 +142,10 @@ describe('activity errors', () => {
     await h.engine.start('brief', briefInput(), { id: 'b1' });
     expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
     const extract = (await h.events('b1')).find((event) => event.type === 'StepCompleted' && event.data.step === 'extract');
-    expect(extract).toMatchObject({ data: { output: { $artifact: { name: 'outputs/extract-1.json' } }, artifact: { bytes: 2_002, path: 'memory:b1/outputs/extract-1.json' } } });
-    expect(h.artifacts.files.get('b1/outputs/extract-1.json')).toBe(JSON.stringify(big));
+    expect(extract).toMatchObject({ data: { output: { $artifact: { name: 'outputs/extract-1.txt', format: 'text' } }, artifact: { bytes: 2_000, path: 'memory:b1/outputs/extract-1.txt' } } });
+    expect(h.artifacts.files.get('b1/outputs/extract-1.txt')).toBe(big);
+    // The draft step got the whole text back, not the preview.
+    expect(h.llm.calls.find((call) => call.step === 'draft')?.prompt).toContain(big);
   });
 
   it('serial3 outcomes carry no model accounting', async () => {

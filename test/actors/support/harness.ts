@@ -13,6 +13,8 @@ export interface SeenCall {
   iteration: number;
   attempt: number;
   signal: AbortSignal | undefined;
+  /** The messages' text, joined. */
+  prompt: string;
 }
 
 /** Wraps a provider and remembers every call it saw, with the call's AbortSignal. */
@@ -22,7 +24,7 @@ export function recording(provider: LlmProvider): LlmProvider & { calls: SeenCal
     name: provider.name,
     calls,
     complete<T>(request: LlmRequest<T>) {
-      calls.push({ step: request.context.step, iteration: request.context.iteration, attempt: request.context.attempt, signal: request.signal });
+      calls.push({ step: request.context.step, iteration: request.context.iteration, attempt: request.context.attempt, signal: request.signal, prompt: request.messages.map((message) => message.content).join('\n') });
       return provider.complete(request);
     },
   };
