@@ -75,8 +75,12 @@ export function createApp(options: CreateAppOptions): ApiApp {
     request.principal = principal;
     done();
   });
+  const logRequests = logger.isLevelEnabled('http');
   app.addHook('onResponse', (request, reply, done) => {
     context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    if (logRequests) {
+      logger.http('request', { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: request.principal?.keyId });
+    }
     done();
   });
   app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));

@@ -109,19 +109,36 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       projections,
       api,
       ...(inspection === undefined ? {} : { inspection }),
-      close: () =>
-        (closing ??= (async () => {
-          api.context.accepting = false;
-          await engine.close();
-          await api.app.close();
-          await inspection?.close();
-          await projections.close();
-          if (options.store === undefined) await rawStore.close();
-          logger.info('ecl serve stopped');
-        })()),
+      close: () => (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {
+        api.context.accepting = false;
+        await engine.close();
+        await api.app.close();
+        await inspection?.close();
+        await projections.close();
+        if (options.store === undefined) await rawStore.close();
+        logger.info('ecl serve stopped');
+      })),
     };
   } catch (error) {
     for (const step of cleanup) await step().catch(() => undefined);
     throw error;
+  }
+}
+
+/** Runs the graceful close; past the grace period, cuts open connections and reports the overrun. */
+async function closeWithin(timeoutMs: number, logger: Logger, api: ApiApp, graceful: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      logger.warn('graceful shutdown took too long: closing connections', { timeoutMs });
+      api.app.server.closeAllConnections();
+      reject(new Error(`Shutdown did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+  });
+  try {
+    await Promise.race([graceful(), overrun]);
+  } finally {
+    clearTimeout(timer);
   }
 }
