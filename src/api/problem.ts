@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'winston';
+import { isEngineClosed } from '../actors/index.js';
+import { isStoreClosed, isStoreUnavailable } from '../eventstore/index.js';
 import { ApiError, isApiError, problemType } from './errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -16,6 +18,8 @@ const FASTIFY_CODES: Record<string, () => ApiError> = {
 /** Turns any error into a problem; only errors the client could not have caused become a 500. */
 export function toApiError(error: unknown): ApiError {
   if (isApiError(error)) return error;
+  if (isStoreUnavailable(error)) return new ApiError('STORE_UNAVAILABLE', 'The event store is unavailable; retry shortly', {}, { cause: error });
+  if (isStoreClosed(error) || isEngineClosed(error)) return new ApiError('SHUTTING_DOWN', 'The server is shutting down', {}, { cause: error });
   const fastifyError = error as Partial<FastifyError> | undefined;
   const mapped = typeof fastifyError?.code === 'string' ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped !== undefined) return mapped();
