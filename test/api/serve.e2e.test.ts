@@ -61,6 +61,10 @@ describe('ecl serve over HTTP', () => {
 
     const approved = await server.call('POST', '/v1/workflows/brief-ok/events', { body: { type: 'APPROVE' } });
     expect(approved.status).toBe(202);
+    // Read-your-writes: the very next read by the same key already includes the recorded decision.
+    const seen = await server.call('GET', '/v1/workflows/brief-ok');
+    expect(seen.body.revision).toBeGreaterThanOrEqual(approved.body.revision);
+    expect(seen.body.status).not.toBe('waiting');
     const done = await eventually(async () => {
       const { body } = await server.call('GET', '/v1/workflows/brief-ok');
       return body?.status === 'completed' ? body : undefined;
@@ -106,6 +110,18 @@ describe('ecl serve over HTTP', () => {
     const after = openSse(server.url, '/v1/workflows/brief-rr/stream', { ...auth, 'last-event-id': last.id! });
     await after.ended;
     expect(after.messages.map((m) => m.event)).toEqual(['end']);
+  });
+
+  it('starts idempotently: the same id and input is a 200, another input a 409, and neither appends', async () => {
+    const body = { definition: 'brief', input: briefInput({ maxIterations: 1, onCap: 'escalate' }), id: 'brief-ok' };
+    const before = await server.store.headPosition();
+    const again = await server.call('POST', '/v1/workflows', { body });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ workflowId: 'brief-ok', status: 'completed' });
+    const other = await server.call('POST', '/v1/workflows', { body: { ...body, input: briefInput({ instructions: 'Something else.' }) } });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('WORKFLOW_EXISTS');
+    expect(await server.store.headPosition()).toBe(before);
   });
 
   it('lists with filters and pagination, and summarizes metrics', async () => {
