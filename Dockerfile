@@ -16,6 +16,7 @@ RUN npm ci --omit=dev && npm cache clean --force
 
 COPY bin ./bin
 COPY src ./src
+COPY examples ./examples
 COPY tsconfig.json ./
 
 RUN mkdir -p /data && chown node:node /data
