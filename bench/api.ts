@@ -9,7 +9,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jsonPost, runLoad } from './_httpLoad.js';
@@ -128,6 +128,7 @@ export async function main(args: string[]): Promise<void> {
   const connections = arg(args, 'connections', 64);
   const workflows = arg(args, 'workflows', 3_000);
   const sseClients = arg(args, 'sse', 1_000);
+  const loadAtStart = loadavg().map((value) => round(value, 2));
   const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-api-'));
   const server = await startServerWorker(dir);
   try {
@@ -187,7 +188,7 @@ export async function main(args: string[]): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart },
       commands: { ...commandRun, note: 'APPROVE to N distinct waiting workflows: each 202 is an appended HumanDecisionReceived (+ the workflow completing)' },
       rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED, nothing appended (finished workflows leave memory, so each is rehydrated)' },
       passivatedCommands: { ...coldRun, note: 'APPROVE to workflows passivated out of memory: each is rehydrated from the store first' },

@@ -1,7 +1,13 @@
 /** Where a write landed in the global log; resolved lazily, since finding it costs a store read. */
 export type WritePosition = bigint | (() => Promise<bigint>);
 
-const COLLAPSE_AT = 32;
+/**
+ * Unresolved writes kept per key. The projections apply the log in order, so waiting for the
+ * newest of the last 1,024 acknowledged writes also covers every older one: an older write could
+ * only land later in the log if over a thousand of the same key's commands were in flight at
+ * once. Dropping the oldest therefore costs nothing, where resolving them would cost a read each.
+ */
+const KEEP = 1024;
 
 /**
  * Read-your-writes per API key: remembers where each key's acknowledged writes landed, so its
@@ -28,7 +34,7 @@ export function createWriteTracker() {
         return;
       }
       entry.pending.push(position);
-      if (entry.pending.length >= COLLAPSE_AT) void resolveAll(keyId);
+      if (entry.pending.length > KEEP) entry.pending.shift();
     },
     /** The newest position this key wrote, or undefined when it wrote nothing yet. */
     latest: resolveAll,
