@@ -96,6 +96,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       keys.length === 0 ? 'Auth: open single-tenant mode (no API keys; loopback only)' : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
+      '',
+      'Try it from another terminal:',
+      `  ${keys.length === 0 ? '' : 'ECL_API_KEY=<key> '}npx ecl run brief --input @examples/brief/input.json --follow --server ${url}`,
+      `  curl ${keys.length === 0 ? '' : "-H 'Authorization: Bearer <key>' "}${url}/v1/workflows`,
     ];
     logger.info('ecl serve started', { url, store: rawStore.description, llm: llm.provider.name });
 

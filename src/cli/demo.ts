@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { inlineInputFiles } from './inlineInputFiles.js';
 import { openEngineHost } from './openEngineHost.js';
 import { addEngineOptions } from './run.js';
 import { runWorkflow } from './runWorkflow.js';
@@ -9,12 +10,8 @@ import { withShutdown } from './withShutdown.js';
 
 export const SAMPLE_INPUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/brief/input.json');
 
-/** The bundled sample, with its files read here (the CLI edge) into inline documents, so the recorded input is self-contained. */
-export function sampleBriefInput(file = SAMPLE_INPUT): Record<string, unknown> {
-  const sample = JSON.parse(readFileSync(file, 'utf8')) as { files?: string[] } & Record<string, unknown>;
-  const { files = [], ...rest } = sample;
-  return { ...rest, documents: files.map((path) => ({ name: basename(path), text: readFileSync(resolve(dirname(file), path), 'utf8') })) };
-}
+/** The bundled sample, its files read into inline documents. */
+export const sampleBriefInput = (file = SAMPLE_INPUT): unknown => inlineInputFiles(JSON.parse(readFileSync(file, 'utf8')), dirname(file));
 
 export function demoCommand(): Command {
   return addEngineOptions(new Command('demo').description('Run the `brief` workflow on the bundled sample documents, following each transition')).action(

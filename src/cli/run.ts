@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { inlineInputFiles, inputBaseDir } from './inlineInputFiles.js';
 import { openEngineHost } from './openEngineHost.js';
 import { readJsonArgument } from './readJsonArgument.js';
 import { runWorkflow } from './runWorkflow.js';
@@ -26,11 +27,11 @@ export function runCommand(): Command {
     new Command('run')
       .description('Run a workflow to its end (or until it waits for a person); the same --id resumes it after a crash')
       .argument('<definition>', 'workflow definition, e.g. brief or serial3')
-      .option('--input <json|@file>', 'workflow input as JSON, or @file.json', '{}')
+      .option('--input <json|@file>', 'workflow input as JSON, or @file.json; its "files" are read here (relative to the file) into inline "documents"', '{}')
       .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
       .option('--follow', 'print each transition as it is recorded'),
   )).action(async (definition: string, options: RunOptions) => {
-    const input = readJsonArgument(options.input, '--input');
+    const input = inlineInputFiles(readJsonArgument(options.input, '--input'), inputBaseDir(options.input));
     const remote = remoteClientOf(options as RemoteOptions);
     if (remote !== undefined) return void (process.exitCode = await remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
     const host = await openEngineHost(options);
