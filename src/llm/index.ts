@@ -14,6 +14,7 @@ export { createAnthropicProvider, DEFAULT_ANTHROPIC_MODEL, DEFAULT_MAX_TOKENS } 
 export type { AnthropicProvider, AnthropicProviderOptions } from './anthropic/anthropicProvider.js';
 export { DEFAULT_PRICES, ModelPrice, PriceTable, costOf, priceOf } from './anthropic/priceTable.js';
 export { createLlmPolicy, DEFAULT_TIMEOUT_MS } from './llmPolicy.js';
+export { isTaskCancelled } from './isTaskCancelled.js';
 export type { BreakerState, LlmPolicy, LlmPolicyOptions, LlmPolicyStats } from './llmPolicy.js';
 export { DEFAULT_SPILL_THRESHOLD_BYTES, SPILL_PREVIEW_CHARS, readSpilledOutput, spillLargeOutput } from './spillLargeOutput.js';
 export type { SpilledArtifact, SpillResult } from './spillLargeOutput.js';

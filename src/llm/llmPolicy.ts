@@ -11,7 +11,6 @@ import {
   handleWhen,
   isBrokenCircuitError,
   isBulkheadRejectedError,
-  isTaskCancelledError,
   retry,
   timeout,
   wrap,
@@ -20,6 +19,7 @@ import {
 import type { Logger } from 'winston';
 import { LlmError, isLlmError, isRetryableLlmError } from './errors.js';
 import { cancelledError } from './emitDeltas.js';
+import { isTaskCancelled } from './isTaskCancelled.js';
 import type { LlmCallContext } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -143,7 +143,7 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
       counters.rejectedByBulkhead++;
       return new LlmError('BULKHEAD_FULL', 'Too many model calls are waiting; this one was rejected. Try again shortly.', { cause: error });
     }
-    if (isTaskCancelledError(error)) return cancelledError(error);
+    if (isTaskCancelled(error)) return cancelledError(error);
     return error;
   };
 
