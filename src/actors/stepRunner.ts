@@ -1,9 +1,10 @@
-import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, isTaskCancelledError, retry, timeout, wrap } from 'cockatiel';
+import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, retry, timeout, wrap } from 'cockatiel';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/types.js';
 import { isLlmError } from '../llm/errors.js';
+import { isTaskCancelled } from '../llm/isTaskCancelled.js';
 import { readSpilledOutput, spillLargeOutput } from '../llm/spillLargeOutput.js';
-import type { LlmProvider, LlmResult } from '../llm/types.js';
+import type { LlmAccounting as CallAccounting, LlmProvider } from '../llm/types.js';
 import {
   type ActivityStepSpec,
   type JsonValue,
@@ -51,24 +52,31 @@ const SPILLED = '$artifact';
 const PREVIEW_CHARS = 240;
 
 const isRetryable = (error: unknown): boolean =>
-  !isTaskCancelledError(error) && typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+  !isTaskCancelled(error) && typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
 
 /**
- * Runs a step's activity: retries retryable errors with cockatiel's exponential backoff, bounds the
- * attempt by its recorded due time, passes the AbortSignal through to the model call, records
- * model accounting, and moves outputs too large for an event to the artifact store.
+ * A model error has already been retried by the provider's own policy, which knows `retry-after`
+ * and shares a circuit breaker: retrying it here again would multiply the calls.
+ */
+const isRetryableHere = (error: unknown): boolean => !isLlmError(error) && isRetryable(error);
+
+/**
+ * Runs a step's activity: retries retryable errors of non-model activities with cockatiel's
+ * exponential backoff, bounds the attempt by its recorded due time, passes the AbortSignal through
+ * to the model call, records model accounting (failed calls included), and moves outputs too
+ * large for an event to the artifact store.
  */
 export function createStepRunner(options: StepRunnerOptions): StepRunner {
   const maxInline = options.maxInlineOutputBytes ?? 64 * 1024;
   const calls = Math.max(1, options.retry?.maxAttempts ?? 3);
-  const retries = retry(handleWhen(isRetryable), {
+  const retries = retry(handleWhen(isRetryableHere), {
     maxAttempts: calls - 1,
     backoff: new ExponentialBackoff({ initialDelay: options.retry?.initialDelayMs ?? 200, maxDelay: options.retry?.maxDelayMs ?? 5_000 }),
   });
 
   return async (work, abort) => {
     const started = options.now().getTime();
-    const spent: LlmResult<unknown>[] = [];
+    const spent: CallAccounting[] = [];
     let artifact: ArtifactRef | undefined;
     let timedOut = false;
     let policy: IPolicy = retries;
@@ -103,14 +111,20 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           },
           complete: async (request) => {
             const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
-            const result = await options.llm.complete({
-              ...request,
-              context: { workflowId: work.workflowId, definition: work.definition, step: work.step, iteration: work.iteration, attempt: work.attempt, idempotencyKey: work.idempotencyKey },
-              signal: signalOf(),
-              ...(onDelta === undefined ? {} : { onDelta }),
-            });
-            spent.push(result as LlmResult<unknown>);
-            return result;
+            try {
+              const result = await options.llm.complete({
+                ...request,
+                context: { workflowId: work.workflowId, definition: work.definition, step: work.step, iteration: work.iteration, attempt: work.attempt, idempotencyKey: work.idempotencyKey },
+                signal: signalOf(),
+                ...(onDelta === undefined ? {} : { onDelta }),
+              });
+              spent.push(result);
+              return result;
+            } catch (error) {
+              // What a failed call already cost (its attempts, tokens of rejected outputs) belongs in the outcome too.
+              if (isLlmError(error) && error.accounting !== undefined && error.accounting.attempts > 0) spent.push(error.accounting);
+              throw error;
+            }
           },
           putArtifact: async (name, content) => {
             const stored = await options.artifacts.put(work.workflowId, name, content);
@@ -171,11 +185,11 @@ function checkOutput(work: StepWork, output: unknown): Checked {
 }
 const maxAscii = 16 * 1024;
 
-/** Everything the step's model calls cost; the model and prompt hash of the last call. */
-function accounting(results: readonly LlmResult<unknown>[]): LlmAccounting | undefined {
+/** Everything the step's model calls cost, failed ones included; the model and prompt hash of the last call. */
+function accounting(results: readonly CallAccounting[]): LlmAccounting | undefined {
   const last = results[results.length - 1];
   if (last === undefined) return undefined;
-  const sum = (pick: (result: LlmResult<unknown>) => number | undefined) => results.reduce((total, result) => total + (pick(result) ?? 0), 0);
+  const sum = (pick: (result: CallAccounting) => number | undefined) => results.reduce((total, result) => total + (pick(result) ?? 0), 0);
   const llm: LlmAccounting = {
     model: last.model,
     inputTokens: sum((result) => result.usage.inputTokens),

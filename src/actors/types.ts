@@ -15,7 +15,7 @@ import type {
 } from '../machines/index.js';
 
 export interface RetryOptions {
-  /** Calls per activity attempt, the first included (default 3). Only retryable errors are retried. */
+  /** Calls per activity attempt, the first included (default 3). Only retryable errors of plain functions are retried: model errors are the provider's to retry. */
   maxAttempts?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;

@@ -119,15 +119,7 @@ describe('recovery', () => {
 });
 
 describe('activity errors', () => {
-  it('retries retryable errors with backoff inside one attempt, and records the calls it took', async () => {
-    const h = createHarness({ script: { steps: { extract: [{ error: { code: 'OVERLOADED' }, times: 2 }, { text: '- fact one' }] }, fallback: 'offline' } });
-    await h.engine.start('brief', briefInput(), { id: 'b1' });
-    expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
-    const extract = (await h.events('b1')).find((event) => event.type === 'StepCompleted' && event.data.step === 'extract');
-    expect(extract).toMatchObject({ data: { attempt: 1, output: '- fact one' } });
-    expect(h.llm.calls.filter((call) => call.step === 'extract')).toHaveLength(3);
-  });
-
+  // Retries (engine for plain functions, provider for model calls): retryLayering.int.test.ts.
   it('fails a terminal error at once, without retrying', async () => {
     const h = createHarness({ script: { steps: { extract: [{ error: { code: 'AUTHENTICATION', message: 'bad key' } }] } } });
     await h.engine.start('brief', briefInput(), { id: 'b1' });

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createAnthropicProvider, type LlmProvider } from '../../src/llm/index.js';
+import { createRegistry, defineWorkflow, type WorkflowEvent } from '../../src/machines/index.js';
+import { fakeBriefModel } from '../llm/support/fakeBriefModel.js';
+import { startFakeAnthropic, type FakeAnthropic, type FakeReply, type FakeRequest } from '../llm/support/fakeAnthropicServer.js';
+import { briefInput, createHarness, types } from './support/harness.js';
+
+/** The provider retries a failed call twice (three requests in all); the engine would make three calls per attempt. */
+const PROVIDER_RETRIES = 2;
+const ENGINE_CALLS = 3;
+const usage = { input_tokens: 120, output_tokens: 40 };
+// claude-sonnet-4-6: $3 in, $15 out per million tokens.
+const costOfOneAnswer = (120 * 3 + 40 * 15) / 1_000_000;
+
+const servers: FakeAnthropic[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await server.close();
+});
+
+async function anthropicOn(handler: (request: FakeRequest) => FakeReply): Promise<{ server: FakeAnthropic; provider: LlmProvider }> {
+  const server = await startFakeAnthropic({ handler });
+  servers.push(server);
+  const provider = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: server.url, policy: { maxRetries: PROVIDER_RETRIES, initialDelayMs: 1, maxDelayMs: 1, random: () => 0 } });
+  return { server, provider };
+}
+
+const isExtract = (request: FakeRequest): boolean => /extract/i.test(request.body.system ?? '');
+const isReview = (request: FakeRequest): boolean => (request.body.tools ?? []).length > 0;
+const outcomeOf = (events: WorkflowEvent[], step: string) => events.find((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed') && event.data.step === step);
+
+describe('model calls are retried by the provider policy only', () => {
+  it('a model that keeps failing with a retryable error is called as often as the provider policy allows, not times the engine retries', async () => {
+    const { server, provider } = await anthropicOn(() => ({ kind: 'error', status: 529 }));
+    const h = createHarness({ llm: provider, engine: { retry: { maxAttempts: ENGINE_CALLS, initialDelayMs: 1, maxDelayMs: 1 } } });
+    await h.engine.start('brief', briefInput(), { id: 'b1' });
+    expect(await h.engine.settled('b1')).toMatchObject({ status: 'failed' });
+
+    expect(server.requests).toHaveLength(1 + PROVIDER_RETRIES);
+    expect(h.llm.calls).toHaveLength(1);
+    const events = await h.events('b1');
+    expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'StepFailed', 'WorkflowFailed']);
+    expect(outcomeOf(events, 'extract')).toMatchObject({
+      type: 'StepFailed',
+      data: { attempt: 1, error: { code: 'OVERLOADED', retryable: true }, llm: { model: 'claude-sonnet-4-6', attempts: 1 + PROVIDER_RETRIES, inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+    });
+  });
+
+  it('a model that fails fewer times than the policy allows completes the step, which records every attempt', async () => {
+    let extractFailures = 0;
+    const model = fakeBriefModel({ usage });
+    const { server, provider } = await anthropicOn((request) => (isExtract(request) && extractFailures++ < PROVIDER_RETRIES ? { kind: 'error', status: 500 } : model(request)));
+    const h = createHarness({ llm: provider });
+    await h.engine.start('brief', briefInput(), { id: 'b2' });
+    expect(await h.engine.settled('b2')).toMatchObject({ status: 'completed' });
+
+    expect(server.requests.filter(isExtract)).toHaveLength(1 + PROVIDER_RETRIES);
+    expect(outcomeOf(await h.events('b2'), 'extract')).toMatchObject({
+      type: 'StepCompleted',
+      data: { attempt: 1, llm: { attempts: 1 + PROVIDER_RETRIES, inputTokens: 120, outputTokens: 40, costUsd: costOfOneAnswer, requestId: `req_fake_${1 + PROVIDER_RETRIES}` } },
+    });
+  });
+
+  it('a failed call records what its attempts cost (invalid outputs are paid for)', async () => {
+    const model = fakeBriefModel({ usage });
+    const { server, provider } = await anthropicOn((request) => (isReview(request) ? { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'maybe' } }, usage } : model(request)));
+    const h = createHarness({ llm: provider });
+    await h.engine.start('brief', briefInput(), { id: 'b3' });
+    expect(await h.engine.settled('b3')).toMatchObject({ status: 'failed' });
+
+    // One call and its two corrections, once: INVALID_OUTPUT is terminal.
+    expect(server.requests.filter(isReview)).toHaveLength(3);
+    const failed = outcomeOf(await h.events('b3'), 'review');
+    expect(failed).toMatchObject({ type: 'StepFailed', data: { error: { code: 'INVALID_OUTPUT', retryable: false }, llm: { attempts: 3, inputTokens: 360, outputTokens: 120 } } });
+    expect(failed?.type === 'StepFailed' && failed.data.llm?.costUsd).toBeCloseTo(3 * costOfOneAnswer, 12);
+    // extract and draft, then the failed review: the workflow's usage counts what the failure cost.
+    expect((await h.engine.get('b3'))?.usage).toMatchObject({ inputTokens: 2 * 120 + 360, outputTokens: 2 * 40 + 120 });
+  });
+
+  it('a scripted retryable model error fails the step without another call', async () => {
+    const h = createHarness({ script: { steps: { extract: [{ error: { code: 'OVERLOADED' } }] }, fallback: 'offline' } });
+    await h.engine.start('brief', briefInput(), { id: 'b4' });
+    expect(await h.engine.settled('b4')).toMatchObject({ status: 'failed' });
+    expect(h.llm.calls).toHaveLength(1);
+    expect(outcomeOf(await h.events('b4'), 'extract')).toMatchObject({ type: 'StepFailed', data: { error: { code: 'OVERLOADED', retryable: true } } });
+  });
+});
+
+describe('plain function steps keep the engine retry', () => {
+  const flaky = (failures: number, calls: { count: number }) =>
+    defineWorkflow({
+      name: 'flaky',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'fetch',
+          run: async () => {
+            calls.count++;
+            if (calls.count <= failures) throw Object.assign(new Error('The service is busy'), { code: 'BUSY', retryable: true });
+            return 'fetched';
+          },
+        },
+      ],
+    });
+
+  it('retries a retryable error within the attempt, with backoff, and completes', async () => {
+    const calls = { count: 0 };
+    const h = createHarness({ definitions: createRegistry([flaky(2, calls)]) });
+    await h.engine.start('flaky', {}, { id: 'f1' });
+    expect(await h.engine.settled('f1')).toMatchObject({ status: 'completed', output: 'fetched' });
+    expect(calls.count).toBe(3);
+    expect(types(await h.events('f1'))).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(outcomeOf(await h.events('f1'), 'fetch')).toMatchObject({ data: { attempt: 1, output: 'fetched' } });
+  });
+
+  it('gives up after the engine allows, recording the last error', async () => {
+    const calls = { count: 0 };
+    const h = createHarness({ definitions: createRegistry([flaky(Infinity, calls)]), engine: { retry: { maxAttempts: ENGINE_CALLS, initialDelayMs: 1, maxDelayMs: 1 } } });
+    await h.engine.start('flaky', {}, { id: 'f2' });
+    expect(await h.engine.settled('f2')).toMatchObject({ status: 'failed' });
+    expect(calls.count).toBe(ENGINE_CALLS);
+    const failed = outcomeOf(await h.events('f2'), 'fetch');
+    expect(failed).toMatchObject({ type: 'StepFailed', data: { attempt: 1, error: { code: 'BUSY', message: 'The service is busy', retryable: true } } });
+    expect(failed?.type === 'StepFailed' && failed.data.llm).toBeUndefined();
+  });
+});
