@@ -4,6 +4,7 @@ import { openEventStore } from '../eventstore/index.js';
 import { isProjectionError } from '../projections/index.js';
 import { runReplay } from '../replay/index.js';
 import { createBuiltInRegistry } from '../workflows/index.js';
+import { parsePort } from './parsePort.js';
 import { fail, storeUrlOf } from './projectionCliSupport.js';
 
 interface ReplayCliOptions {
@@ -29,7 +30,7 @@ export function replayCommand(): Command {
     .option('--to <revision>', 'stop after this revision (time travel)', parseRevision)
     .option('--verify', 'check the fold reproduces the recorded states, decisions and outcome; exit 1 at the first divergence')
     .option('--inspect', 'serve the replayed history to the Stately inspector (127.0.0.1)')
-    .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080)', (value) => Number(value))
+    .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080; 0 = any free port)', parsePort)
     .option('--json', 'print JSON for machines')
     .action(async (id: string, options: ReplayCliOptions) => {
       const store = await openEventStore(storeUrlOf(options));

@@ -1,5 +1,6 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { startServer } from '../api/index.js';
+import { parsePort } from './parsePort.js';
 
 interface ServeOptions {
   store?: string;
@@ -10,12 +11,6 @@ interface ServeOptions {
   artifacts?: string;
   projections?: string;
 }
-
-const parsePort = (value: string): number => {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port from 0 to 65535');
-  return port;
-};
 
 /** `ecl serve`: the product's main process. Env and ecl.config.json fill what the flags leave out. */
 export function serveCommand(): Command {

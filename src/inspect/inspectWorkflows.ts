@@ -66,8 +66,3 @@ export function inspectStore(store: EventStore, inspection: WorkflowInspection, 
   });
   return events.subscribe({ next: (event) => inspection.record(event), error: () => undefined });
 }
-
-/** Replays a recorded history (e.g. `ecl replay --inspect`) through the inspector, in order. */
-export function inspectHistory(inspection: WorkflowInspection, events: Iterable<RecordedEvent>): void {
-  for (const event of events) inspection.record(event);
-}

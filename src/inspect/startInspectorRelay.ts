@@ -15,7 +15,10 @@ export interface InspectorRelayOptions {
   /** Loopback only (default 127.0.0.1): inspection events carry workflow data. */
   host?: string;
   inspectorUrl?: string;
-  /** Recent events replayed to a page that connects late (actor registrations are always replayed). */
+  /**
+   * Recent events replayed to a page that connects late (actor registrations are always replayed).
+   * Default 1000; `Infinity` keeps them all, for a finite history such as a replay.
+   */
   bufferSize?: number;
   logger?: Logger;
 }
@@ -109,9 +112,13 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
     },
   });
 
+  const wantedPort = options.port ?? DEFAULT_INSPECT_PORT;
   await new Promise<void>((resolve, reject) => {
-    http.once('error', (error) => reject(new InspectorRelayError(`Cannot start the inspector relay on ${host}:${options.port ?? DEFAULT_INSPECT_PORT}: ${error.message}`, { cause: error })));
-    http.listen(options.port ?? DEFAULT_INSPECT_PORT, host, resolve);
+    http.once('error', (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'EADDRINUSE' ? '; choose another port (inspectPort, ECL_INSPECT_PORT or the command\'s flag; 0 picks a free one)' : '';
+      reject(new InspectorRelayError(`Cannot start the inspector relay on ${host}:${wantedPort}: ${error.message}${hint}`, { cause: error }));
+    });
+    http.listen(wantedPort, host, resolve);
   });
   const { port } = http.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;

@@ -6,7 +6,5 @@ export { formatReplay } from './formatReplay.js';
 export { formatStateValue } from './formatStateValue.js';
 export { feedInspector, inspectionEventsOf } from './inspectReplay.js';
 export type { InspectionEvent, InspectorSink } from './inspectReplay.js';
-export { startInspectorRelay } from './inspectorRelay.js';
-export type { InspectorRelay, InspectorRelayOptions } from './inspectorRelay.js';
 export { runReplay } from './runReplay.js';
 export type { RunReplayOptions, RunReplayOutcome } from './runReplay.js';

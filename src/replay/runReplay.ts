@@ -1,8 +1,8 @@
 import type { EventStore } from '../eventstore/index.js';
+import { startInspectorRelay, type InspectorRelay } from '../inspect/index.js';
 import type { DefinitionRegistry } from '../machines/createRegistry.js';
 import { formatReplay } from './formatReplay.js';
-import { inspectionEventsOf } from './inspectReplay.js';
-import { startInspectorRelay, type InspectorRelay } from './inspectorRelay.js';
+import { feedInspector } from './inspectReplay.js';
 import { replayWorkflow } from './replayWorkflow.js';
 
 export interface RunReplayOptions {
@@ -45,9 +45,10 @@ export async function runReplay(options: RunReplayOptions): Promise<RunReplayOut
     options.err(`verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.transitions.length} events)`);
   }
   if (options.inspectPort === undefined) return { exitCode };
-  const relay = await startInspectorRelay({ port: options.inspectPort });
+  // The whole history is kept for the page, however late it connects: a replay is finite.
+  const relay = await startInspectorRelay({ port: options.inspectPort, bufferSize: Number.POSITIVE_INFINITY });
   const machine = options.registry.get(result.definition, result.version)?.machine;
-  if (machine !== undefined) for (const event of inspectionEventsOf(result, machine)) relay.send(event);
+  if (machine !== undefined) feedInspector(relay.inspector, result, machine);
   options.err(`inspector: open ${relay.url} (Ctrl-C to stop)`);
   return { exitCode, relay };
 }

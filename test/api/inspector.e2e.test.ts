@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { connectInspector } from '../inspect/support/inspectorClient.js';
 import { briefInput, eventually, startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -10,26 +10,12 @@ afterAll(async () => {
   await server.stop();
 });
 
-interface Inspected {
-  type: string;
-  sessionId: string;
-  definition?: string;
-  event?: { type: string };
-  snapshot?: { value?: unknown; status?: string };
-}
-
 it('ecl serve --inspect relays each live workflow as an actor with its statechart, events and snapshots, on 127.0.0.1', async () => {
   const relayUrl = server.inspection!.relay.url;
   expect(relayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   expect(await (await fetch(relayUrl)).text()).toContain('<iframe');
 
-  const messages: Inspected[] = [];
-  const socket = new WebSocket(`${relayUrl.replace('http', 'ws')}ws`);
-  socket.on('message', (data) => messages.push(JSON.parse(data.toString()) as Inspected));
-  await new Promise<void>((resolve, reject) => {
-    socket.on('open', resolve);
-    socket.on('error', reject);
-  });
+  const { socket, messages } = await connectInspector(relayUrl);
 
   expect((await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: briefInput(), id: 'inspected' } })).status).toBe(201);
   const ended = await eventually(async () => (messages.some((m) => m.type === '@xstate.event' && m.event?.type === 'WorkflowCompleted') ? true : undefined), 'the completion to be relayed');

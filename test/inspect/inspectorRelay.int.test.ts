@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { RecordedEvent } from '../../src/eventstore/index.js';
-import { createWorkflowInspection, startInspectorRelay, type InspectorRelay } from '../../src/inspect/index.js';
+import { createWorkflowInspection, InspectorRelayError, startInspectorRelay, type InspectorRelay } from '../../src/inspect/index.js';
+import { connectInspector } from './support/inspectorClient.js';
 
 const relays: InspectorRelay[] = [];
 afterEach(async () => {
@@ -12,25 +12,6 @@ const start = async () => {
   relays.push(relay);
   return relay;
 };
-
-interface Received {
-  type: string;
-  sessionId: string;
-  definition?: string;
-  event?: { type: string };
-  snapshot?: { value?: unknown; status?: string };
-}
-
-function connect(url: string, headers?: Record<string, string>): Promise<{ socket: WebSocket; messages: Received[] }> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, headers === undefined ? undefined : { headers });
-    const messages: Received[] = [];
-    socket.on('message', (data) => messages.push(JSON.parse(data.toString()) as Received));
-    socket.on('open', () => resolve({ socket, messages }));
-    socket.on('error', reject);
-    socket.on('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
-  });
-}
 
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -55,7 +36,7 @@ describe('inspector relay', () => {
     const page = await fetch(relay.url);
     expect(await page.text()).toContain('stately.ai/inspect');
 
-    const { socket, messages } = await connect(`${relay.url.replace('http', 'ws')}ws`);
+    const { socket, messages } = await connectInspector(relay.url);
     const inspection = createWorkflowInspection(relay.inspector);
     inspection.record(recorded(0, 'WorkflowStarted', { extract: 'running' }));
     inspection.record(recorded(1, 'WorkflowCompleted', 'completed'));
@@ -73,7 +54,7 @@ describe('inspector relay', () => {
     const relay = await start();
     const inspection = createWorkflowInspection(relay.inspector);
     inspection.record(recorded(0, 'WorkflowStarted', { extract: 'running' }));
-    const { socket, messages } = await connect(`${relay.url.replace('http', 'ws')}ws`);
+    const { socket, messages } = await connectInspector(relay.url);
     await until(() => messages.length >= 3);
     socket.close();
     expect(messages.map((m) => m.type)).toEqual(['@xstate.actor', '@xstate.event', '@xstate.snapshot']);
@@ -81,7 +62,22 @@ describe('inspector relay', () => {
 
   it('refuses cross-site pages and non-loopback hosts', async () => {
     const relay = await start();
-    await expect(connect(`${relay.url.replace('http', 'ws')}ws`, { Origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    await expect(connectInspector(relay.url, { Origin: 'http://evil.example' })).rejects.toThrow(/403/);
     await expect(startInspectorRelay({ host: '0.0.0.0', port: 0 })).rejects.toThrow(/loopback/);
+  });
+
+  it('says so when the port is in use, and frees the port on close', async () => {
+    const relay = await start();
+    const busy = startInspectorRelay({ port: relay.port });
+    await expect(busy).rejects.toBeInstanceOf(InspectorRelayError);
+    await expect(busy).rejects.toThrow(/EADDRINUSE.*choose another port.*0 picks a free one/);
+    const { socket } = await connectInspector(relay.url);
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await relay.close();
+    relays.splice(relays.indexOf(relay), 1);
+    await closed;
+    const again = await startInspectorRelay({ port: relay.port });
+    relays.push(again);
+    expect(again.port).toBe(relay.port);
   });
 });

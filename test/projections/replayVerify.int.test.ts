@@ -118,25 +118,4 @@ describe('replay to the Stately inspector', () => {
     expect(JSON.parse(actor.definition)).toMatchObject({ id: 'brief', initial: 'idle' });
     expect(events[2]).toMatchObject({ type: '@xstate.snapshot', snapshot: { value: { extract: 'pending' }, status: 'active' }, event: { type: 'WorkflowStarted', revision: 0 } });
   });
-
-  it('serves them from a loopback relay, history included for late pages', async () => {
-    const golden = loadGolden('brief-v1-revise-once.json');
-    const store = createMemoryEventStore();
-    await appendGolden(store, golden);
-    const { relay, exitCode } = await runReplay({ workflowId: golden.workflowId, store, registry: createBuiltInRegistry(), inspectPort: 0, out: () => undefined, err: () => undefined });
-    expect(exitCode).toBe(0);
-    try {
-      expect(relay?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-      expect(await (await fetch(relay!.url)).text()).toContain('stately.ai/inspect');
-      const controller = new AbortController();
-      const response = await fetch(new URL('/events', relay!.url), { signal: controller.signal });
-      const reader = response.body!.getReader();
-      let text = '';
-      while ((text.match(/^data: /gm) ?? []).length < 1 + 2 * 15) text += new TextDecoder().decode((await reader.read()).value);
-      controller.abort();
-      expect(text.split('\n\n').filter((chunk) => chunk.startsWith('data: ')).map((chunk) => JSON.parse(chunk.slice(6)).type)[0]).toBe('@xstate.actor');
-    } finally {
-      await relay?.close();
-    }
-  });
 });
