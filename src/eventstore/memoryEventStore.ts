@@ -1,5 +1,5 @@
 import { defer, Subject, throwError, type Observable } from 'rxjs';
-import { assertExpectedRevision, decideAppend, duplicateIdError } from './decideAppend.js';
+import { assertExpectedRevision, decideAppend } from './decideAppend.js';
 import { EventStoreError } from './errors.js';
 import { DEFAULT_MAX_APPEND_BYTES, prepareAppend } from './prepareAppend.js';
 import { selectAll, selectStream } from './readWindow.js';
@@ -45,13 +45,18 @@ const toRecorded = (event: StoredEvent): RecordedEvent => ({
   created: new Date(event.created.getTime()),
 });
 
+interface MemoryStream {
+  events: StoredEvent[];
+  /** Revision of the latest event with each id: idempotency is checked within a stream only. */
+  revisionById: Map<string, number>;
+}
+
 /** A complete in-process store with the same semantics as the durable ones; positions are 1, 2, 3… */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const now = options.now ?? (() => new Date());
   const log: StoredEvent[] = [];
-  const streams = new Map<string, StoredEvent[]>();
-  const byId = new Map<string, StoredEvent>();
+  const streams = new Map<string, MemoryStream>();
   const wakeUps = new Subject<WakeUp>();
   const closed$ = new Subject<void>();
   let closed = false;
@@ -62,7 +67,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
 
   const readStream = async (stream: string, read: ReadStreamOptions = {}): Promise<RecordedEvent[]> => {
     assertOpen();
-    return selectStream(streams.get(stream) ?? [], read).map(toRecorded);
+    return selectStream(streams.get(stream)?.events ?? [], read).map(toRecorded);
   };
 
   const readAll = async (read: ReadAllOptions = {}): Promise<RecordedEvent[]> => {
@@ -78,17 +83,14 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       const expected = append.expectedRevision ?? 'any';
       assertExpectedRevision(expected);
       const prepared = prepareAppend(stream, events, maxAppendBytes);
-      let existing = streams.get(stream);
-      if (existing === undefined) {
-        existing = [];
-        streams.set(stream, existing);
-      }
-      const decision = decideAppend({ stream, events: prepared, expected, head: existing.length - 1, locate: (id) => byId.get(id) });
+      const existing = streams.get(stream) ?? { events: [], revisionById: new Map<string, number>() };
+      const decision = decideAppend(stream, prepared, expected, {
+        head: existing.events.length - 1,
+        revisionOf: (id) => existing.revisionById.get(id),
+        eventsFrom: (revision, count) => existing.events.slice(revision, revision + count),
+      });
       if (decision.kind === 'idempotent') return decision.result;
-      for (const event of prepared) {
-        const taken = byId.get(event.id);
-        if (taken !== undefined) throw duplicateIdError(event.id, taken);
-      }
+      streams.set(stream, existing);
       const created = now();
       const stored = prepared.map((event, index): StoredEvent => ({
         ...event,
@@ -99,8 +101,8 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
       }));
       for (const event of stored) {
         log.push(event);
-        existing.push(event);
-        byId.set(event.id, event);
+        existing.events.push(event);
+        existing.revisionById.set(event.id, event.revision);
       }
       const last = stored[stored.length - 1]!;
       wakeUps.next({ streams: new Set([stream]) });

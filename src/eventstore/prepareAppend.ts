@@ -32,12 +32,49 @@ export function assertValidStreamName(stream: unknown): asserts stream is string
   }
 }
 
+/** True when the value survives a JSON round trip unchanged; the fast check, building no error paths. */
+function isJson(value: unknown, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (seen.has(value)) return false;
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (const item of value) if (item === undefined || !isJson(item, seen)) return false;
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) return false;
+        for (const key in value) {
+          const item = (value as Record<string, unknown>)[key];
+          if (item !== undefined && !isJson(item, seen)) return false;
+        }
+      }
+      seen.delete(value);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * Rejects anything that would not survive a JSON round trip unchanged: functions, symbols,
  * BigInt, non-finite numbers, cycles and non-plain objects (Date, Map, class instances).
- * Object properties whose value is `undefined` are dropped, as JSON does.
+ * Object properties whose value is `undefined` are dropped, as JSON does. Only a value that
+ * failed the fast check is walked again to name where it fails.
  */
-function assertJson(value: unknown, path: string, seen: Set<object>): asserts value is JsonValue {
+function assertJson(value: unknown, path: string): asserts value is JsonValue {
+  if (isJson(value, new Set())) return;
+  explainNotJson(value, path, new Set());
+  throw invalid(path, 'is not plain JSON');
+}
+
+function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -52,7 +89,7 @@ function assertJson(value: unknown, path: string, seen: Set<object>): asserts va
       if (Array.isArray(value)) {
         value.forEach((item, index) => {
           if (item === undefined) throw invalid(`${path}[${index}]`, 'is undefined');
-          assertJson(item, `${path}[${index}]`, seen);
+          explainNotJson(item, `${path}[${index}]`, seen);
         });
       } else {
         const proto = Object.getPrototypeOf(value);
@@ -60,7 +97,7 @@ function assertJson(value: unknown, path: string, seen: Set<object>): asserts va
           throw invalid(path, `is a ${proto?.constructor?.name ?? 'non-plain'} object, not plain JSON`);
         }
         for (const [key, item] of Object.entries(value)) {
-          if (item !== undefined) assertJson(item, `${path}.${key}`, seen);
+          if (item !== undefined) explainNotJson(item, `${path}.${key}`, seen);
         }
       }
       seen.delete(value);
@@ -79,7 +116,7 @@ export function prepareAppend(stream: string, events: readonly EventToAppend[], 
   if (!Array.isArray(events) || events.length === 0) {
     throw new EventStoreError('INVALID_EVENT_DATA', 'An append needs at least one event');
   }
-  let bytes = 0;
+  let chars = 0;
   const prepared = events.map((event, index): PreparedEvent => {
     if (typeof event?.type !== 'string' || event.type.length === 0) {
       throw new EventStoreError('INVALID_EVENT_DATA', `Event [${index}] needs a non-empty string type`);
@@ -88,15 +125,25 @@ export function prepareAppend(stream: string, events: readonly EventToAppend[], 
       throw new EventStoreError('INVALID_EVENT_DATA', `Event [${index}] id ${JSON.stringify(event.id)} is not a UUID`);
     }
     if (event.data === undefined) throw invalid(`[${index}].data`, 'is undefined');
-    assertJson(event.data, `[${index}].data`, new Set());
-    assertJson(event.metadata ?? {}, `[${index}].metadata`, new Set());
+    assertJson(event.data, `[${index}].data`);
     const data = JSON.stringify(event.data);
-    const metadata = JSON.stringify(event.metadata ?? {});
-    bytes += Buffer.byteLength(data) + Buffer.byteLength(metadata) + Buffer.byteLength(event.type);
+    let metadata = '{}';
+    if (event.metadata !== undefined && event.metadata !== null) {
+      assertJson(event.metadata, `[${index}].metadata`);
+      metadata = JSON.stringify(event.metadata);
+    }
+    chars += data.length + metadata.length + event.type.length;
     return { id: (event.id ?? randomUUID()).toLowerCase(), type: event.type, data, metadata };
   });
-  if (bytes > maxAppendBytes) {
-    throw new EventStoreError('PAYLOAD_TOO_LARGE', `Append to "${stream}" is ${bytes} bytes, over the limit of ${maxAppendBytes} bytes`);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the bound may be reached.
+  if (chars * 3 > maxAppendBytes) {
+    const bytes = prepared.reduce((sum, event) => sum + Buffer.byteLength(event.data) + Buffer.byteLength(event.metadata) + Buffer.byteLength(event.type), 0);
+    if (bytes > maxAppendBytes) {
+      throw new EventStoreError('PAYLOAD_TOO_LARGE', `Append to "${stream}" is ${bytes} bytes, over the limit of ${maxAppendBytes} bytes`);
+    }
+  }
+  if (prepared.length > 1 && new Set(prepared.map((event) => event.id)).size !== prepared.length) {
+    throw new EventStoreError('INVALID_EVENT_DATA', 'An append carries the same event id twice');
   }
   return prepared;
 }

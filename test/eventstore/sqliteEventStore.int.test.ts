@@ -66,19 +66,66 @@ describe('sqlite event store', () => {
     expect((await store.readAll()).map((e) => `${e.stream}@${e.revision}`)).toEqual(['shared@0', 'a@0', 'a@1', 'b@0', 'shared@1']);
   });
 
-  it('rolls back only the batch that reuses a stored event id, leaving the rest of the group', async () => {
+  it('decides each append of a group against the appends before it: a replay in the same group, one id in two streams', async () => {
     const store = await open(file());
-    const taken = event('First');
-    await store.append('x', [taken]);
-    const outcomes = await Promise.allSettled([
-      store.append('y', [event(), event()]),
-      store.append('z', [event(), taken, event()]),
-      store.append('y', [event()], { expectedRevision: 1 }),
+    const batch = [event('A'), event('B')];
+    const outcomes = await Promise.all([
+      store.append('x', batch, { expectedRevision: 'no_stream' }),
+      store.append('y', batch, { expectedRevision: 'no_stream' }),
+      store.append('x', batch, { expectedRevision: 'no_stream' }),
+      store.append('x', [batch[0]!], { expectedRevision: 'any' }),
     ]);
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_EVENT_DATA' });
-    expect(await store.readStream('z')).toEqual([]);
-    expect((await store.readAll()).map((e) => e.stream)).toEqual(['x', 'y', 'y', 'y']);
+    expect(outcomes[2]).toEqual(outcomes[0]);
+    expect(outcomes[3]).toEqual({ nextExpectedRevision: 0, position: (await store.readStream('x'))[0]!.position });
+    expect((await store.readAll()).map((e) => `${e.stream}@${e.revision}:${e.type}`)).toEqual(['x@0:A', 'x@1:B', 'y@0:A', 'y@1:B']);
+  });
+
+  it('rolls the whole group back when SQLite fails an insert for a reason of its own, and goes on with the next group', async () => {
+    const path = file();
+    const store = await open(path);
+    await store.append('before', [event()]);
+    const raw = new Database(path);
+    opened.push(raw);
+    raw.exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.type = 'Refused' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END");
+    raw.close();
+    const outcomes = await Promise.allSettled([
+      store.append('a', [event(), event()]),
+      store.append('before', [event()], { expectedRevision: 0 }),
+      store.append('b', [event(), event('Refused')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('refused by a trigger') });
+    expect((await store.readAll()).map((e) => e.stream)).toEqual(['before']);
+    await expect(store.append('before', [event()], { expectedRevision: 0 })).resolves.toMatchObject({ nextExpectedRevision: 1 });
+    await expect(store.append('a', [event()], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 0 });
+  });
+
+  it('migrates a version 1 file on open: the global id index goes, events stay, ids may then repeat across streams', async () => {
+    const path = file();
+    const id = randomUUID();
+    const v1 = new Database(path);
+    v1.exec(`CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id INTEGER NOT NULL REFERENCES streams (stream_id), revision INTEGER NOT NULL,
+        id BLOB NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);
+      CREATE UNIQUE INDEX events_id ON events (id);
+      INSERT INTO streams (stream_id, name) VALUES (1, 'old');`);
+    v1.prepare("INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (1, 0, ?, 'Old', '{\"n\":1}', '{}', 0)").run(Buffer.from(id.replaceAll('-', ''), 'hex'));
+    v1.pragma('user_version = 1');
+    v1.close();
+
+    const store = await open(path);
+    const [old] = await store.readStream('old');
+    expect(old).toMatchObject({ id, type: 'Old', data: { n: 1 }, revision: 0 });
+    await expect(store.append('old', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toEqual({ nextExpectedRevision: 0, position: old!.position });
+    await expect(store.append('new', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 0 });
+    await store.close();
+
+    const raw = new Database(path, { readonly: true });
+    opened.push(raw);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").pluck().all()).toEqual(['events_stream_revision']);
   });
 
   it('sees appends made through another connection to the same file, in reads and subscriptions', async () => {

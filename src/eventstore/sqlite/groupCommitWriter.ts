@@ -1,12 +1,12 @@
 import type { Database } from 'better-sqlite3';
-import { assertDistinctIds, admits, conflictOf, duplicateIdError, findReplay, type StoredEventLocation } from '../decideAppend.js';
-import { isEventStoreError, type EventStoreError } from '../errors.js';
+import { decideAppend, type StoredIdAt, type StreamView } from '../decideAppend.js';
+import { isWrongExpectedRevision, type EventStoreError } from '../errors.js';
 import type { PreparedEvent } from '../prepareAppend.js';
 import type { AppendResult, ExpectedRevision } from '../types.js';
 import { createHeadCache } from './headCache.js';
-import { isIdTaken, toStoreError } from './sqliteErrors.js';
+import { toStoreError } from './sqliteErrors.js';
 import type { StreamIds } from './streamIds.js';
-import { uuidToBytes } from './uuidBytes.js';
+import { hexToUuid } from './uuidBytes.js';
 
 interface PendingAppend {
   stream: string;
@@ -14,9 +14,10 @@ interface PendingAppend {
   expected: ExpectedRevision;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
+  /** Decided inside the group's transaction; told to the caller only after COMMIT. */
+  result?: AppendResult;
+  conflict?: EventStoreError;
 }
-
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 export interface GroupCommitWriter {
   append(stream: string, events: readonly PreparedEvent[], expected: ExpectedRevision): Promise<AppendResult>;
@@ -33,89 +34,75 @@ export interface GroupCommitOptions {
   maxAppendsPerCommit?: number;
 }
 
-/** Thrown inside an append's savepoint when an event id is already stored, to roll the batch back first. */
-class IdTaken {}
-
 /**
  * Group commit: appends queued during one turn of the event loop are written in ONE immediate
- * transaction (one fsync) and their callers resolved only after COMMIT. Each append is decided on
- * its own inside the transaction, in queue order, against the stream head as it is there, so
- * per-stream order and optimistic concurrency hold; a conflicting or failing append is rolled back
- * to its own savepoint and rejected alone.
+ * transaction (one fsync) and their callers resolved only after COMMIT. Each append is decided
+ * in queue order against its stream as it is inside the transaction (earlier appends of the group
+ * included), so per-stream order, optimistic concurrency and idempotency hold, and an append that
+ * conflicts is rejected alone, having written nothing.
  *
- * The happy path does no id lookup: the unique index on ids rejects a reused id, and only then is
- * the batch checked for being an idempotent replay (as it is when the expectation fails).
+ * Once decided, an append's INSERTs cannot fail for any reason the caller could cause (the
+ * revisions are free, ids are not unique keys), so no savepoint guards each append: an error
+ * there is the file's or the disk's, and it rolls back the whole group, whose callers all get it.
  */
 export function createGroupCommitWriter(db: Database, streams: StreamIds, options: GroupCommitOptions): GroupCommitWriter {
   const maxPerCommit = options.maxAppendsPerCommit ?? 5_000;
   const headOf = db.prepare<[number], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').pluck();
-  const locateRow = db
-    .prepare<[Buffer], [string, number, number]>('SELECT s.name, e.revision, e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id WHERE e.id = ?')
+  // Walks the stream backwards on its (stream_id, revision) index: the latest use of the id.
+  const revisionOfId = db
+    .prepare<[number, string], number>("SELECT revision FROM events WHERE stream_id = ? AND id = unhex(?, '-') ORDER BY revision DESC LIMIT 1")
+    .pluck();
+  const idsFrom = db
+    .prepare<[number, number, number], [string, number]>('SELECT lower(hex(id)), position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?')
     .raw(true);
-  const insert = db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare("INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (?, ?, unhex(?, '-'), ?, ?, ?, ?)");
   const heads = createHeadCache(db);
   let queue: PendingAppend[] = [];
   let scheduled = false;
   // Stream ids found or created by the group being committed; cached only once COMMIT succeeds.
-  let resolved = new Map<string, number>();
+  const resolved = new Map<string, number>();
 
-  const locate = (id: string): StoredEventLocation | undefined => {
-    const row = locateRow.get(uuidToBytes(id));
-    return row === undefined ? undefined : { stream: row[0], revision: row[1], position: BigInt(row[2]) };
-  };
-
-  const insertBatch = (item: PendingAppend, streamId: number, firstRevision: number, now: number): AppendResult => {
-    let position = 0;
-    let revision = firstRevision;
-    for (const event of item.events) {
-      try {
-        position = Number(insert.run(streamId, revision, uuidToBytes(event.id), event.type, event.data, event.metadata, now).lastInsertRowid);
-      } catch (error) {
-        throw isIdTaken(error) ? new IdTaken() : error;
-      }
-      revision++;
-    }
-    return { nextExpectedRevision: revision - 1, position: BigInt(position) };
-  };
-  // Called inside the group's transaction, better-sqlite3 wraps this one in a savepoint.
-  const insertInSavepoint = db.transaction(insertBatch);
+  const viewOf = (streamId: number | undefined, head: number): StreamView =>
+    streamId === undefined
+      ? { head, revisionOf: () => undefined, eventsFrom: () => [] }
+      : {
+          head,
+          revisionOf: (id) => revisionOfId.get(streamId, id),
+          eventsFrom: (revision, count) =>
+            idsFrom.all(streamId, revision, count).map(([hex, position]): StoredIdAt => ({ id: hexToUuid(hex), position: BigInt(position) })),
+        };
 
   const write = (item: PendingAppend, now: number): AppendResult => {
-    const { stream, events, expected } = item;
-    assertDistinctIds(events);
+    const { stream, events } = item;
     let streamId = resolved.get(stream) ?? streams.idOf(stream);
-    const head = streamId === undefined ? -1 : heads.get(streamId, () => headOf.get(streamId!) ?? -1);
-    if (!admits(expected, head)) {
-      const replay = findReplay({ stream, events, expected, locate });
-      if (replay !== undefined) return replay;
-      throw conflictOf({ stream, expected, head });
+    let head = -1;
+    if (streamId !== undefined) {
+      head = heads.get(streamId) ?? headOf.get(streamId) ?? -1;
+      heads.set(streamId, head);
     }
+    const decision = decideAppend(stream, events, item.expected, viewOf(streamId, head));
+    if (decision.kind === 'idempotent') return decision.result;
     streamId ??= streams.create(stream);
     resolved.set(stream, streamId);
-    try {
-      const result = events.length === 1 ? insertBatch(item, streamId, head + 1, now) : insertInSavepoint(item, streamId, head + 1, now);
-      heads.set(streamId, result.nextExpectedRevision);
-      return result;
-    } catch (error) {
-      if (!(error instanceof IdTaken)) throw error;
-      const replay = findReplay({ stream, events, expected, locate });
-      if (replay !== undefined) return replay;
-      const taken = events.map((event) => ({ id: event.id, where: locate(event.id) })).find((found) => found.where !== undefined);
-      throw duplicateIdError(taken?.id ?? events[0]!.id, taken?.where ?? { stream, revision: -1, position: 0n });
+    let revision = decision.firstRevision;
+    let position = 0;
+    for (const event of events) {
+      position = Number(insert.run(streamId, revision++, event.id, event.type, event.data, event.metadata, now).lastInsertRowid);
     }
+    heads.set(streamId, revision - 1);
+    return { nextExpectedRevision: revision - 1, position: BigInt(position) };
   };
 
-  const commitGroup = db.transaction((group: PendingAppend[], outcomes: Outcome[]) => {
+  const commitGroup = db.transaction((group: readonly PendingAppend[]) => {
     heads.begin();
     const now = Date.now();
     for (const item of group) {
       try {
-        outcomes.push({ ok: true, result: write(item, now) });
+        item.result = write(item, now);
       } catch (error) {
-        // Conflicts and duplicate ids fail their append alone; anything else aborts the group.
-        if (!isEventStoreError(error)) throw error;
-        resolved.delete(item.stream);
-        outcomes.push({ ok: false, error });
+        // A conflict wrote nothing and fails its own append; anything else aborts the group.
+        if (!isWrongExpectedRevision(error)) throw error;
+        item.conflict = error;
       }
     }
   });
@@ -125,10 +112,9 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
     while (queue.length > 0) {
       const group = queue.length <= maxPerCommit ? queue : queue.slice(0, maxPerCommit);
       queue = queue.length <= maxPerCommit ? [] : queue.slice(maxPerCommit);
-      const outcomes: Outcome[] = [];
-      resolved = new Map();
+      resolved.clear();
       try {
-        commitGroup.immediate(group, outcomes);
+        commitGroup.immediate(group);
         heads.committed();
         for (const [name, id] of resolved) streams.remember(name, id);
       } catch (error) {
@@ -139,13 +125,13 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
         continue;
       }
       const touched = new Set<string>();
-      group.forEach((item, index) => {
-        const outcome = outcomes[index]!;
-        if (outcome.ok) {
+      for (const item of group) {
+        if (item.conflict !== undefined) item.reject(item.conflict);
+        else {
           touched.add(item.stream);
-          item.resolve(outcome.result);
-        } else item.reject(outcome.error);
-      });
+          item.resolve(item.result!);
+        }
+      }
       if (touched.size > 0) options.onCommit(touched);
     }
   };
@@ -163,4 +149,3 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
     drain: flush,
   };
 }
-

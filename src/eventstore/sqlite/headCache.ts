@@ -5,7 +5,8 @@ const MAX_CACHED_STREAMS = 100_000;
 export interface HeadCache {
   /** Call first thing inside each write transaction. */
   begin(): void;
-  get(streamId: number, read: () => number): number;
+  /** The cached head, or undefined: then read it from the file and `set` it. */
+  get(streamId: number): number | undefined;
   set(streamId: number, head: number): void;
   committed(): void;
   aborted(): void;
@@ -30,14 +31,7 @@ export function createHeadCache(db: Database): HeadCache {
       seenVersion = version;
       pending = new Map();
     },
-    get(streamId, read) {
-      let head = pending.get(streamId) ?? trusted.get(streamId);
-      if (head === undefined) {
-        head = read();
-        pending.set(streamId, head);
-      }
-      return head;
-    },
+    get: (streamId) => pending.get(streamId) ?? trusted.get(streamId),
     set(streamId, head) {
       pending.set(streamId, head);
     },

@@ -21,7 +21,11 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);
    CREATE UNIQUE INDEX events_id ON events (id);`,
-]
+  // v2: as in KurrentDB, the same event id may be used in two streams; idempotency is checked
+  // against the stream itself (by revision, or scanning it backwards for 'any'). The global id
+  // index it replaces cost a write at a random page for every event.
+  `DROP INDEX events_id;`,
+];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

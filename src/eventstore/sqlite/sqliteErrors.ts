@@ -5,11 +5,6 @@ const sqliteCode = (error: unknown): string | undefined => {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 };
 
-export const isConstraintViolation = (error: unknown): boolean => sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT') ?? false;
-
-/** The unique index on event ids rejected an insert. */
-export const isIdTaken = (error: unknown): boolean => isConstraintViolation(error) && /events\.id\b/.test((error as Error).message);
-
 /**
  * Translates whatever better-sqlite3 threw into the port's errors, so no vendor error leaves the
  * adapter. Lock contention with another process is retryable; a broken file is not.

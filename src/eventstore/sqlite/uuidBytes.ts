@@ -1,4 +1,4 @@
-/** Event ids are stored as 16-byte blobs: the unique index on them is then half the size of text ids. */
+/** Event ids are stored as 16-byte blobs (the writer converts in SQL with `unhex(?, '-')`; the bench floors here). */
 export const uuidToBytes = (id: string): Buffer => Buffer.from(id.replaceAll('-', ''), 'hex');
 
 /** The canonical dashed form of 32 lower-case hex digits (what `lower(hex(id))` returns). */

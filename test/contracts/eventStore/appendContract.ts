@@ -118,6 +118,36 @@ export function appendContract(ctx: ContractContext): void {
       expect(all.map((e) => e.type)).toEqual(['A', 'B', 'C', 'D', 'E']);
     });
 
+    it('the same event id appended to two different streams is accepted in both', async () => {
+      const shared = event('Shared');
+      const [first, second, third] = [ctx.stream('same-id-a'), ctx.stream('same-id-b'), ctx.stream('same-id-c')];
+      const inFirst = await ctx.store.append(first, [shared], { expectedRevision: 'no_stream' });
+      const inSecond = await ctx.store.append(second, [shared], { expectedRevision: 'no_stream' });
+      await ctx.store.append(third, events(1));
+      const inThird = await ctx.store.append(third, [shared, event('After')], { expectedRevision: 'any' });
+      expect(inSecond.position).toBeGreaterThan(inFirst.position);
+      expect(inThird.nextExpectedRevision).toBe(2);
+
+      // Idempotency stays per stream: each re-append is recognised in its own stream only.
+      await expect(ctx.store.append(first, [shared], { expectedRevision: 'no_stream' })).resolves.toEqual(inFirst);
+      await expect(ctx.store.append(second, [shared], { expectedRevision: 'any' })).resolves.toEqual(inSecond);
+      const all = await ctx.store.readAll({ filter: { streamPrefixes: [ctx.prefix] } });
+      expect(all.filter((e) => e.id === shared.id).map((e) => [e.stream, e.revision])).toEqual([
+        [first, 0],
+        [second, 0],
+        [third, 1],
+      ]);
+    });
+
+    it("treats an 'any' re-append whose first id is stored but whose batch differs as a conflict", async () => {
+      const stream = ctx.stream('corrupted');
+      const [a, b] = [event('A'), event('B')];
+      await ctx.store.append(stream, [a, b]);
+      const error = await rejection(ctx.store.append(stream, [a, event('Other')], { expectedRevision: 'any' }), 'WRONG_EXPECTED_REVISION');
+      expect(error).toMatchObject({ stream, expected: 'any', actual: 1 });
+      expect((await ctx.store.readStream(stream)).map((e) => e.id)).toEqual([a.id, b.id]);
+    });
+
     it('writes nothing of a batch whose expected revision conflicts', async () => {
       const stream = ctx.stream('atomic');
       await ctx.store.append(stream, events(2));
