@@ -113,9 +113,6 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     const expected = appendOptions.expectedRevision ?? 'any';
     assertExpectedRevision(expected);
     const prepared = prepareAppend(stream, events, maxAppendBytes);
-    if (new Set(prepared.map((e) => e.id)).size !== prepared.length) {
-      throw new EventStoreError('INVALID_EVENT_DATA', 'An append carries the same event id twice');
-    }
     // prepareAppend serialized data and metadata exactly as the client will (JSON.stringify of the same values).
     const batch = prepared.map((event, index) =>
       jsonEvent({ id: event.id, type: event.type, data: events[index]!.data as never, metadata: (events[index]!.metadata ?? {}) as never }),

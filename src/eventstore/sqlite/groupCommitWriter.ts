@@ -62,25 +62,28 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
   // Stream ids found or created by the group being committed; cached only once COMMIT succeeds.
   const resolved = new Map<string, number>();
 
-  const viewOf = (streamId: number | undefined, head: number): StreamView =>
-    streamId === undefined
-      ? { head, revisionOf: () => undefined, eventsFrom: () => [] }
-      : {
-          head,
-          revisionOf: (id) => revisionOfId.get(streamId, id),
-          eventsFrom: (revision, count) =>
-            idsFrom.all(streamId, revision, count).map(([hex, position]): StoredIdAt => ({ id: hexToUuid(hex), position: BigInt(position) })),
-        };
+  // One view for every append, pointed at each one's stream in turn: decideAppend reads it
+  // synchronously, and asks nothing of a stream that does not exist (head -1).
+  let viewedStreamId = -1;
+  const view: StreamView = {
+    head: -1,
+    revisionOf: (id) => revisionOfId.get(viewedStreamId, id),
+    eventsFrom: (revision, count) =>
+      idsFrom.all(viewedStreamId, revision, count).map(([hex, position]): StoredIdAt => ({ id: hexToUuid(hex), position: BigInt(position) })),
+  };
+
+  const readHead = (streamId: number): number => {
+    const head = headOf.get(streamId) ?? -1;
+    heads.set(streamId, head);
+    return head;
+  };
 
   const write = (item: PendingAppend, now: number): AppendResult => {
     const { stream, events } = item;
     let streamId = resolved.get(stream) ?? streams.idOf(stream);
-    let head = -1;
-    if (streamId !== undefined) {
-      head = heads.get(streamId) ?? headOf.get(streamId) ?? -1;
-      heads.set(streamId, head);
-    }
-    const decision = decideAppend(stream, events, item.expected, viewOf(streamId, head));
+    viewedStreamId = streamId ?? -1;
+    view.head = streamId === undefined ? -1 : (heads.get(streamId) ?? readHead(streamId));
+    const decision = decideAppend(stream, events, item.expected, view);
     if (decision.kind === 'idempotent') return decision.result;
     streamId ??= streams.create(stream);
     resolved.set(stream, streamId);
