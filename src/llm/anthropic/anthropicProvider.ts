@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam } from '@anthropic-ai/sdk/resources/messages/messages';
 import { handleWhen, retry } from 'cockatiel';
 import type { Logger } from 'winston';
@@ -9,7 +9,7 @@ import type { LlmAccounting, LlmProvider, LlmRequest, LlmResult, LlmUsage } from
 import { turnFromMessage, turnFromStream, type ModelTurn } from './modelTurn.js';
 import { DEFAULT_PRICES, costOf, priceOf, type PriceTable } from './priceTable.js';
 import { isInvalidToolInput, validateToolTurn } from './structuredOutput.js';
-import { translateSdkError } from './translateSdkError.js';
+import { loadSdk, translateSdkError } from './translateSdkError.js';
 
 /** A current model the SDK does not flag as deprecated (see DEPRECATED_MODELS in the SDK's messages resource). */
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-6';
@@ -48,12 +48,19 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   const timeoutMs = options.policy?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const prices: PriceTable = { ...DEFAULT_PRICES, ...options.prices };
   const streaming = options.streaming ?? 'auto';
-  const client = (options.client ?? new Anthropic({
-    maxRetries: 0,
-    ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
-    ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
-    logger: sdkLogger(logger),
-  })).withOptions({ maxRetries: 0 });
+  // The SDK is over a thousand modules: it is loaded on the first call, so processes that never call Claude start fast.
+  let client: Anthropic | undefined;
+  const clientFor = async (): Promise<Anthropic> => {
+    if (client !== undefined) return client;
+    const { Anthropic: Client } = await loadSdk();
+    client = (options.client ?? new Client({
+      maxRetries: 0,
+      ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+      ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
+      logger: sdkLogger(logger),
+    })).withOptions({ maxRetries: 0 });
+    return client;
+  };
   const policy = createLlmPolicy({ ...options.policy, ...(logger !== undefined && { logger }) });
   const repair = retry(handleWhen(isInvalidToolInput), { maxAttempts: options.maxRepairs ?? 2 });
   const unpriced = new Set<string>();
@@ -70,6 +77,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
 
   const callOnce = async (body: MessageCreateParamsNonStreaming, stream: boolean, signal: AbortSignal, onDelta: ((text: string) => void) | undefined): Promise<ModelTurn> => {
     try {
+      const client = await clientFor();
       if (!stream) {
         const { data, request_id } = await client.messages.create(body, { signal, timeout: timeoutMs }).withResponse();
         return turnFromMessage(data, request_id);
@@ -77,7 +85,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
       const { data, request_id } = await client.messages.create({ ...body, stream: true }, { signal, timeout: timeoutMs }).withResponse();
       return await turnFromStream(data, request_id, onDelta, signal);
     } catch (error) {
-      throw translateSdkError(error, body.model);
+      throw await translateSdkError(error, body.model);
     }
   };
 

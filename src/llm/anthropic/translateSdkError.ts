@@ -1,6 +1,9 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AnthropicError } from '@anthropic-ai/sdk';
+import type { APIError } from '@anthropic-ai/sdk';
 import { LlmError } from '../errors.js';
 import { cancelledError } from '../emitDeltas.js';
+
+/** The SDK, imported once on first use (see createAnthropicProvider). */
+export const loadSdk = (): Promise<typeof import('@anthropic-ai/sdk')> => import('@anthropic-ai/sdk');
 
 /**
  * The `retry-after-ms` header, else `retry-after` as seconds or an HTTP date, in milliseconds.
@@ -21,8 +24,9 @@ export function parseRetryAfter(headers: Headers | undefined, now: () => number 
  * Every SDK error becomes an LlmError here, with a message a user can act on. The server's message is
  * kept only for 400/404/413, where it names the problem; no prompt text or key is ever included.
  */
-export function translateSdkError(error: unknown, model: string): unknown {
+export async function translateSdkError(error: unknown, model: string): Promise<unknown> {
   if (error instanceof LlmError) return error;
+  const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AnthropicError } = await loadSdk();
   if (error instanceof APIUserAbortError) return cancelledError(error);
   if (error instanceof APIConnectionTimeoutError) return new LlmError('TIMEOUT', 'The request to Anthropic timed out.', { cause: error });
   if (error instanceof APIConnectionError) return new LlmError('CONNECTION', 'Could not reach the Anthropic API (connection failed). Check the network and ANTHROPIC_BASE_URL.', { cause: error });
