@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { startServer } from '../api/index.js';
 import { parsePort } from './parsePort.js';
 
 interface ServeOptions {
@@ -24,6 +23,8 @@ export function serveCommand(): Command {
     .option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)')
     .option('--projections <file>', 'read-model SQLite file (default: beside the store)')
     .action(async (options: ServeOptions) => {
+      // Fastify and the API load only for `serve`, so the other commands start faster.
+      const { startServer } = await import('../api/index.js');
       const server = await startServer({
         flags: {
           store: options.store,
