@@ -33,13 +33,17 @@ export const auditReadModel: ReadModel = {
   createApplier: (db) => createAuditApplier(db),
 };
 
+const KEYS = FIELDS.map(([, field]) => field);
+
 function createAuditApplier(db: Database): ReadModelApplier {
   // OR IGNORE: an entry is keyed by (workflow, revision), so a second application is a no-op.
-  const insert = db.prepare(
-    `INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')}) VALUES (${FIELDS.map(([, field]) => `@${field}`).join(', ')})`,
-  );
+  // Positional parameters: binding 19 named ones costs a property lookup by name each, per row.
+  const insert = db.prepare(`INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')}) VALUES (${KEYS.map(() => '?').join(', ')})`);
   return {
-    apply: (decoded) => void insert.run(auditEntryOf(decoded)),
+    apply(decoded) {
+      const entry = auditEntryOf(decoded);
+      insert.run(KEYS.map((key) => entry[key]));
+    },
     flush: () => undefined,
     abort: () => undefined,
   };

@@ -1,40 +1,53 @@
 import type { ReplayResult, ReplayTransition } from './replayHistory.js';
 import { formatStateValue } from './formatStateValue.js';
 
-const counters = (iterations: Record<string, number>): string => {
-  const entries = Object.entries(iterations);
-  return entries.length === 0 ? '' : `  [${entries.map(([step, n]) => `${step}=${n}`).join(' ')}]`;
+const counters = (iterations: Readonly<Record<string, number>>): string => {
+  let text = '';
+  for (const step in iterations) text += `${text === '' ? '' : ' '}${step}=${iterations[step]}`;
+  return text === '' ? '' : `  [${text}]`;
 };
 
 const label = (transition: ReplayTransition): string => {
-  const data = transition.event.data as { step?: string; iteration?: number; attempt?: number; verdict?: string; decision?: string };
-  const parts: string[] = [transition.type];
-  if (data.step !== undefined) parts.push(`${data.step}${data.iteration === undefined ? '' : ` #${data.iteration}`}${data.attempt !== undefined && data.attempt > 1 ? ` attempt ${data.attempt}` : ''}`);
-  const output = (transition.event.data as { output?: { verdict?: string } }).output;
-  if (transition.type === 'StepCompleted' && typeof output === 'object' && output !== null && typeof output.verdict === 'string') parts.push(`verdict ${output.verdict}`);
-  if (data.decision !== undefined) parts.push(data.decision);
-  return parts.join(' ');
+  const data = transition.event.data as { step?: string; iteration?: number; attempt?: number; decision?: string; output?: unknown };
+  let text = transition.type;
+  if (data.step !== undefined) {
+    text += ` ${data.step}`;
+    if (data.iteration !== undefined) text += ` #${data.iteration}`;
+    if (data.attempt !== undefined && data.attempt > 1) text += ` attempt ${data.attempt}`;
+  }
+  const output = data.output as { verdict?: unknown } | null | undefined;
+  if (transition.type === 'StepCompleted' && typeof output === 'object' && output !== null && typeof output.verdict === 'string') text += ` verdict ${output.verdict}`;
+  if (data.decision !== undefined) text += ` ${data.decision}`;
+  return text;
 };
 
 /**
  * One line per transition: `r<rev>  <state before> → <event> → <state after>  [iterations]`.
- * The machine's values are immutable and each `before` is the previous `after`, so their text is
- * computed once per distinct object: printing stays a small part of a replay.
+ * The machine's values are immutable and each `before` is the previous `after`, so a value's text
+ * is computed once and reused for the next line: printing stays a small part of a replay.
  */
 export function formatReplay(result: ReplayResult): string[] {
   const lines = [`replay ${result.workflowId} · ${result.definition} v${result.version} · ${result.transitions.length} of ${result.lastRevision + 1} events`];
-  const texts = new WeakMap<object, string>();
-  const cached = <T>(value: T, format: (value: T) => string): string => {
-    if (typeof value !== 'object' || value === null) return format(value);
-    let text = texts.get(value);
-    if (text === undefined) texts.set(value, (text = format(value)));
-    return text;
+  let value: unknown;
+  let valueText = '';
+  let iterations: unknown;
+  let iterationsText = '';
+  const textOf = (next: ReplayTransition['before']): string => {
+    if (next !== value || valueText === '') {
+      value = next;
+      valueText = formatStateValue(next);
+    }
+    return valueText;
   };
   for (const transition of result.transitions) {
+    const before = textOf(transition.before);
+    const after = textOf(transition.after);
+    if (transition.iterations !== iterations) {
+      iterations = transition.iterations;
+      iterationsText = counters(transition.iterations);
+    }
     const legacy = transition.payloadVersion === 0 ? '  (upcast from v0)' : '';
-    const before = cached(transition.before, formatStateValue);
-    const after = cached(transition.after, formatStateValue);
-    lines.push(`r${String(transition.revision).padEnd(4)} ${before} → ${label(transition)} → ${after}${cached(transition.iterations, counters)}${legacy}`);
+    lines.push(`r${String(transition.revision).padEnd(4)} ${before} → ${label(transition)} → ${after}${iterationsText}${legacy}`);
   }
   return lines;
 }

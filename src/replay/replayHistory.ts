@@ -51,6 +51,14 @@ export interface ReplayHistoryOptions {
   verify?: boolean;
 }
 
+/** A replay fed page by page (a long stream need not be held in memory): `next` says whether to read on. */
+export interface ReplayFold {
+  /** Folds the next events of the stream, in order; false once the replay stopped (`to` reached, or a divergence). */
+  next(events: readonly RecordedEvent[]): boolean;
+  /** Ends the replay; `lastRevision` is the revision of the stream's last event. */
+  result(lastRevision: number): ReplayResult;
+}
+
 /**
  * A pure fold of a recorded stream through the machine version that wrote it: no store, no model,
  * no artifact, no clock. Events are upcast on read exactly as the projections read them; with
@@ -58,8 +66,14 @@ export interface ReplayHistoryOptions {
  * the engine's rehydration does, and lets the machine be the check).
  */
 export function replayHistory(workflowId: string, events: readonly RecordedEvent[], options: ReplayHistoryOptions): ReplayResult {
+  const fold = startReplay(workflowId, events[0], options);
+  fold.next(events);
+  return fold.result(events[events.length - 1]!.revision);
+}
+
+/** `replayHistory` in steps: `first` is the stream's first event, which names the definition version to fold with. */
+export function startReplay(workflowId: string, first: RecordedEvent | undefined, options: ReplayHistoryOptions): ReplayFold {
   const upcasters = options.upcasters ?? defaultUpcasterRegistry();
-  const first = events[0];
   if (first === undefined) throw new ProjectionError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} has no recorded events`);
   const started = decodeEvent(first, upcasters);
   if (!started.ok || started.decoded.event.type !== 'WorkflowStarted') {
@@ -71,32 +85,34 @@ export function replayHistory(workflowId: string, events: readonly RecordedEvent
     throw new ProjectionError('DEFINITION_NOT_REGISTERED', `Workflow ${workflowId} was written by ${definition} v${version}, which is not registered: register that version to replay it`);
   }
   const folder = folderFor(machine);
-  const lastRevision = events[events.length - 1]!.revision;
+  const verify = options.verify === true;
+  const to = options.to ?? Number.POSITIVE_INFINITY;
   const transitions: ReplayTransition[] = [];
   let snapshot = folder.initial();
-  const result = (divergence?: Divergence): ReplayResult => ({ workflowId, definition, version, transitions, lastRevision, snapshot, ...(divergence === undefined ? {} : { divergence }) });
+  let divergence: Divergence | undefined;
+  let stopped = false;
 
-  for (const recorded of events) {
-    if (options.to !== undefined && recorded.revision > options.to) break;
-    const decoded = decodeEvent(recorded, upcasters, { trusted: options.verify !== true });
-    if (!decoded.ok) return result({ revision: recorded.revision, reason: `cannot read ${recorded.type}: ${decoded.reason} (${decoded.detail})` });
+  /** Folds one event; returns why the fold does not reproduce it, if it does not. */
+  const fold = (recorded: RecordedEvent): Divergence | undefined => {
+    const decoded = decodeEvent(recorded, upcasters, { trusted: !verify });
+    if (!decoded.ok) return { revision: recorded.revision, reason: `cannot read ${recorded.type}: ${decoded.reason} (${decoded.detail})` };
     const { event, metadata } = decoded.decoded;
-    if (options.verify && transitions.length !== recorded.revision) {
-      return result({ revision: recorded.revision, reason: `revision ${recorded.revision} follows revision ${transitions.length - 1}: the stream has a gap` });
+    if (verify && transitions.length !== recorded.revision) {
+      return { revision: recorded.revision, reason: `revision ${recorded.revision} follows revision ${transitions.length - 1}: the stream has a gap` };
     }
     const before = snapshot;
-    if (options.verify) {
+    if (verify) {
       const wrong = checkDecision(before, event, metadata.at);
-      if (wrong !== undefined) return result({ revision: recorded.revision, reason: wrong });
+      if (wrong !== undefined) return { revision: recorded.revision, reason: wrong };
     }
     try {
       snapshot = folder.apply(before, event);
     } catch (error) {
       const reason = isEventNotAccepted(error) ? error.message : `the machine failed on ${event.type}: ${(error as Error).message}`;
-      return result({ revision: recorded.revision, reason });
+      return { revision: recorded.revision, reason };
     }
     const recordedState = metadata.state;
-    transitions.push({
+    const transition: ReplayTransition = {
       revision: recorded.revision,
       type: event.type,
       at: metadata.at,
@@ -105,21 +121,40 @@ export function replayHistory(workflowId: string, events: readonly RecordedEvent
       before: before.value as JsonValue,
       after: snapshot.value as JsonValue,
       iterations: snapshot.context.iterations,
-      ...(recordedState === undefined ? {} : { recordedState }),
       event,
-    });
-    if (options.verify && recordedState !== undefined && !sameState(recordedState, snapshot.value)) {
-      return result({ revision: recorded.revision, reason: `recorded state ${canonical(parseState(recordedState))}, replay gives ${canonical(snapshot.value)}` });
+    };
+    if (recordedState !== undefined) transition.recordedState = recordedState;
+    transitions.push(transition);
+    if (verify && recordedState !== undefined && !sameState(recordedState, snapshot.value)) {
+      return { revision: recorded.revision, reason: `recorded state ${canonical(parseState(recordedState))}, replay gives ${canonical(snapshot.value)}` };
     }
-  }
-  if (options.verify && options.to === undefined) {
-    const ended = transitions.at(-1);
-    const terminal = ended !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(ended.type);
-    if (terminal !== (snapshot.status === 'done')) {
-      return result({ revision: lastRevision, reason: terminal ? `the stream ends with ${ended?.type} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event` });
-    }
-  }
-  return result();
+    return undefined;
+  };
+
+  return {
+    next(events) {
+      for (const recorded of events) {
+        if (stopped) break;
+        if (recorded.revision > to) stopped = true;
+        else if ((divergence = fold(recorded)) !== undefined) stopped = true;
+        else if (recorded.revision === to) stopped = true;
+      }
+      return !stopped;
+    },
+    result(lastRevision) {
+      if (divergence === undefined && verify && options.to === undefined) {
+        const ended = transitions.at(-1);
+        const terminal = ended !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(ended.type);
+        if (terminal !== (snapshot.status === 'done')) {
+          divergence = {
+            revision: lastRevision,
+            reason: terminal ? `the stream ends with ${ended?.type} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event`,
+          };
+        }
+      }
+      return { workflowId, definition, version, transitions, lastRevision, snapshot, ...(divergence === undefined ? {} : { divergence }) };
+    },
+  };
 }
 
 const folders = new WeakMap<WorkflowMachine, Folder>();
