@@ -40,6 +40,23 @@ function reviewOf(output: JsonValue): { verdict: string | null; feedback: string
   };
 }
 
+function withAttempt(entry: AuditEntry, data: { step: string; iteration: number; attempt: number }): void {
+  entry.step = data.step;
+  entry.iteration = data.iteration;
+  entry.attempt = data.attempt;
+}
+
+function withLlm(entry: AuditEntry, llm: { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number; promptHash: string } | undefined): void {
+  if (llm === undefined) return;
+  entry.model = llm.model;
+  entry.inputTokens = llm.inputTokens;
+  entry.outputTokens = llm.outputTokens;
+  entry.costUsd = llm.costUsd;
+  entry.latencyMs = llm.latencyMs;
+  entry.promptHash = llm.promptHash;
+}
+
+/** Built field by field (no spread or `Object.assign` temporaries): the audit model builds one per event it projects. */
 export function auditEntryOf({ workflowId, revision, position, event, metadata, storedVersion }: DecodedEvent): AuditEntry {
   const entry: AuditEntry = {
     workflowId,
@@ -62,36 +79,39 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
     payloadVersion: storedVersion,
     summary: '',
   };
-  const withLlm = (llm: { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number; promptHash: string } | undefined) => {
-    if (llm === undefined) return;
-    Object.assign(entry, { model: llm.model, inputTokens: llm.inputTokens, outputTokens: llm.outputTokens, costUsd: llm.costUsd, latencyMs: llm.latencyMs, promptHash: llm.promptHash });
-  };
   switch (event.type) {
     case 'WorkflowStarted':
       entry.summary = `started ${event.data.definition} v${event.data.version}`;
       break;
     case 'StepStarted':
-      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt });
+      withAttempt(entry, event.data);
       entry.summary = `${event.data.step} started`;
       break;
     case 'StepCompleted': {
-      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt }, reviewOf(event.data.output));
-      withLlm(event.data.llm);
+      withAttempt(entry, event.data);
+      const review = reviewOf(event.data.output);
+      entry.verdict = review.verdict;
+      entry.feedback = review.feedback;
+      withLlm(entry, event.data.llm);
       const what = entry.verdict !== null ? `verdict ${entry.verdict}` : event.data.artifact !== undefined ? `artifact ${event.data.artifact.hash.slice(0, 12)} (${event.data.artifact.bytes} bytes)` : preview(event.data.output);
       entry.summary = `${event.data.step} completed: ${what}`;
       break;
     }
     case 'StepFailed':
-      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, attempt: event.data.attempt });
-      withLlm(event.data.llm);
+      withAttempt(entry, event.data);
+      withLlm(entry, event.data.llm);
       entry.summary = `${event.data.step} failed: ${event.data.error.code}: ${event.data.error.message}${event.data.error.retryable ? ' (retryable)' : ''}`;
       break;
     case 'RevisionRequested':
-      Object.assign(entry, { step: event.data.step, iteration: event.data.iteration, verdict: event.data.verdict, feedback: event.data.feedback });
+      entry.step = event.data.step;
+      entry.iteration = event.data.iteration;
+      entry.verdict = event.data.verdict;
+      entry.feedback = event.data.feedback;
       entry.summary = `${event.data.by} sent ${event.data.step} back for revision`;
       break;
     case 'IterationCapReached':
-      Object.assign(entry, { step: event.data.step, iteration: event.data.iterations });
+      entry.step = event.data.step;
+      entry.iteration = event.data.iterations;
       entry.summary = `${event.data.step} reached its cap (${event.data.iterations}/${event.data.maxIterations}); policy ${event.data.policy}`;
       break;
     case 'BudgetExceeded':
@@ -103,7 +123,9 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       entry.summary = `waiting for a human at ${event.data.step}: ${event.data.reason} (accepts ${event.data.accepts.join(', ')})`;
       break;
     case 'HumanDecisionReceived':
-      Object.assign(entry, { step: event.data.step, verdict: event.data.decision, feedback: event.data.feedback ?? null });
+      entry.step = event.data.step;
+      entry.verdict = event.data.decision;
+      entry.feedback = event.data.feedback ?? null;
       entry.summary = `human decided ${event.data.decision} at ${event.data.step}`;
       break;
     case 'WorkflowCompleted':
