@@ -95,7 +95,6 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       // step gets our (lazily created) signal directly.
       const parent = work.timeoutAt === undefined ? undefined : abort.signal;
       const output = await policy.execute(({ signal: policySignal }) => {
-        const signalOf = (): AbortSignal => (parent === undefined ? abort.signal : policySignal);
         const ctx: StepContext<unknown> = {
           workflowId: work.workflowId,
           definition: work.definition,
@@ -107,15 +106,15 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           outputs,
           feedback: work.context.feedback[work.step],
           get signal() {
-            return signalOf();
+            return parent === undefined ? abort.signal : policySignal;
           },
-          complete: async (request) => {
+          async complete(request) {
             const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
             try {
               const result = await options.llm.complete({
                 ...request,
                 context: { workflowId: work.workflowId, definition: work.definition, step: work.step, iteration: work.iteration, attempt: work.attempt, idempotencyKey: work.idempotencyKey },
-                signal: signalOf(),
+                signal: parent === undefined ? abort.signal : policySignal,
                 ...(onDelta === undefined ? {} : { onDelta }),
               });
               spent.push(result);
@@ -126,7 +125,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
               throw error;
             }
           },
-          putArtifact: async (name, content) => {
+          async putArtifact(name, content) {
             const stored = await options.artifacts.put(work.workflowId, name, content);
             artifact = { hash: stored.hash, bytes: stored.bytes, preview: content.slice(0, PREVIEW_CHARS), path: stored.location };
             return stored;

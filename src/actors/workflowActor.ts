@@ -213,13 +213,14 @@ export class WorkflowActor {
     const ids: string[] = [];
     const records: EventToAppend[] = [];
     let cause = causationId;
-    settled.events.forEach((event, index) => {
+    for (let index = 0; index < settled.events.length; index++) {
+      const event = settled.events[index] as WorkflowEvent;
       const id = this.env.newId();
       const eventSender = index < pending.length ? sender : event.type === 'StepFailed' && pending.length === 0 ? 'timer' : 'system';
       records.push(toAppend(id, event, metadataFor(this.base, event, eventSender, at, cause, settled.values[index])));
       ids.push(id);
       cause = id;
-    });
+    }
     try {
       const result = await this.env.store.append(this.stream, records, { expectedRevision: this.revision < 0 ? 'no_stream' : this.revision });
       this.revision = result.nextExpectedRevision;
@@ -261,20 +262,23 @@ export class WorkflowActor {
     const current = this.snapshot.context.current;
     const abort = new LazyAbort();
     this.inFlight = { abort, step: next.step };
-    const work = {
-      workflowId: this.workflowId,
-      definition: this.definition.name,
-      step: next.step,
-      iteration: next.iteration,
-      attempt: next.attempt,
-      idempotencyKey: next.idempotencyKey,
-      ...(current?.timeoutAt === undefined ? {} : { timeoutAt: current.timeoutAt }),
-      context: this.snapshot.context,
-    };
     const outcome: Promise<WorkflowEvent | undefined> =
       spec === undefined
         ? Promise.resolve({ type: 'StepFailed', data: { v: 1, step: next.step, iteration: next.iteration, attempt: next.attempt, error: { code: 'NO_ACTIVITY', message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`, retryable: false } } })
-        : this.env.runStep({ ...work, spec }, abort);
+        : this.env.runStep(
+            {
+              workflowId: this.workflowId,
+              definition: this.definition.name,
+              step: next.step,
+              iteration: next.iteration,
+              attempt: next.attempt,
+              idempotencyKey: next.idempotencyKey,
+              ...(current?.timeoutAt === undefined ? {} : { timeoutAt: current.timeoutAt }),
+              context: this.snapshot.context,
+              spec,
+            },
+            abort,
+          );
     const running = outcome.then(
       (event) => {
         if (this.inFlight?.abort === abort) this.inFlight = undefined;
@@ -314,7 +318,10 @@ export class WorkflowActor {
     const logger = this.env.logger;
     const first = this.revision - records.length + 1;
     const listening = this.env.hasListeners();
-    const debug = logger.isDebugEnabled();
+    // A silent logger or a level that is off costs nothing: no metadata object is built for it.
+    const info = !logger.silent && logger.isInfoEnabled();
+    const debug = !logger.silent && logger.isDebugEnabled();
+    if (!listening && !info && !debug) return;
     settled.events.forEach((event, index) => {
       if (listening) {
         const metadata = records[index]?.metadata as unknown as WorkflowEventMetadata;
@@ -331,7 +338,7 @@ export class WorkflowActor {
         });
       }
       if (event.type === 'WorkflowStarted' || event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled' || event.type === 'HumanInputRequested') {
-        logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
+        if (info) logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
       } else if (debug) {
         logger.debug(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
       }

@@ -59,7 +59,9 @@ export function createFolder(machine: WorkflowMachine): Folder {
     if (next.status === 'error') throw next.error instanceof Error ? next.error : new Error(String(next.error));
     return next;
   };
-  const initial = (): WorkflowSnapshot => machine.getInitialSnapshot(scope);
+  // Snapshots are immutable (every transition copies), so one initial snapshot serves every workflow.
+  let initialSnapshot: WorkflowSnapshot | undefined;
+  const initial = (): WorkflowSnapshot => (initialSnapshot ??= freezeContext(machine.getInitialSnapshot(scope)));
   return {
     machine,
     initial,
@@ -72,6 +74,13 @@ export function createFolder(machine: WorkflowMachine): Folder {
     persist: (snapshot) => machine.getPersistedSnapshot(snapshot),
     restore: (persisted) => machine.restoreSnapshot(persisted as never, scope) as WorkflowSnapshot,
   };
+}
+
+/** Guards the shared initial snapshot against a caller mutating its context in place. */
+function freezeContext(snapshot: WorkflowSnapshot): WorkflowSnapshot {
+  for (const value of Object.values(snapshot.context)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  Object.freeze(snapshot.context);
+  return snapshot;
 }
 
 /** The reference fold with XState's public pure API, one inert actor per event: slow, for tests and audits. */

@@ -23,6 +23,13 @@ export type Decision =
 export const idempotencyKeyOf = (workflowId: string, step: string, iteration: number): string => `${workflowId}/${step}/${iteration}`;
 
 const append = (event: WorkflowEvent): Decision => ({ kind: 'append', event });
+const activity = (context: WorkflowContext, step: string, iteration: number, attempt: number): Decision => ({
+  kind: 'activity',
+  step,
+  iteration,
+  attempt,
+  idempotencyKey: idempotencyKeyOf(context.workflowId, step, iteration),
+});
 
 /**
  * `now` (ISO) is the only time input: when given and a running step's recorded `timeoutAt` has
@@ -37,18 +44,17 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
   const step = structure.steps.find((candidate) => candidate.name === view.step);
   if (step === undefined || view.phase === undefined) throw new Error(`State ${JSON.stringify(snapshot.value)} names no step of "${structure.name}"`);
   const iteration = iterationOf(snapshot, step.name);
-  const activity = (attempt: number): Decision => ({ kind: 'activity', step: step.name, iteration, attempt, idempotencyKey: idempotencyKeyOf(context.workflowId, step.name, iteration) });
 
   switch (view.phase) {
     case 'pending':
-      return activity(1);
+      return activity(context, step.name, iteration, 1);
     case 'running': {
       // Only asked when nothing is in flight, i.e. after a restart: the attempt without an outcome runs again.
       const current = context.current;
       if (current?.timeoutAt !== undefined && now !== undefined && Date.parse(now) >= Date.parse(current.timeoutAt)) {
         return append({ type: 'StepFailed', data: { v: 1, step: current.step, iteration: current.iteration, attempt: current.attempt, error: timeoutError(current.step, current.timeoutAt) } });
       }
-      return activity((current?.attempt ?? 0) + 1);
+      return activity(context, step.name, iteration, (current?.attempt ?? 0) + 1);
     }
     case 'done': {
       const over = budgetOverrun(context);
@@ -117,8 +123,7 @@ function advance(snapshot: WorkflowSnapshot, structure: WorkflowStructure, step:
       }
       continue;
     }
-    const iteration = iterationOf(snapshot, next.name);
-    return { kind: 'activity', step: next.name, iteration, attempt: 1, idempotencyKey: idempotencyKeyOf(context.workflowId, next.name, iteration) };
+    return activity(context, next.name, iterationOf(snapshot, next.name), 1);
   }
   return append({ type: 'WorkflowCompleted', data: { v: 1, ...finalResult(structure, context) } });
 }

@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import winston from 'winston';
 import { type EngineEvent, isEngineError } from '../../src/actors/index.js';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { createFolder } from '../../src/machines/index.js';
@@ -66,6 +68,26 @@ describe('engine on the memory store', () => {
     expect(records[1]?.metadata).toMatchObject({ step: 'one', iteration: 1, attempt: 1, sender: 'system' });
     expect(records.at(-1)?.metadata.state).toBe('"completed"');
     expect(records[2]?.metadata.state).toBe('{"one":"done"}');
+  });
+
+  it('logs lifecycle events at info and every other event at debug, each with workflowId and revision', async () => {
+    const logged = (level: string) => {
+      const entries: Record<string, unknown>[] = [];
+      const logger = winston.createLogger({ level, transports: [new winston.transports.Stream({ stream: new Writable({ objectMode: true, write: (entry, _encoding, done) => done(void entries.push(entry)) }) })] });
+      return { entries, logger };
+    };
+    const info = logged('info');
+    const debug = logged('debug');
+    for (const [id, { logger }] of [['s-info', info], ['s-debug', debug]] as const) {
+      const h = createHarness({ engine: { logger } });
+      await h.engine.start('serial3', {}, { id });
+      await h.engine.settled(id);
+    }
+    await eventually(() => info.entries.length >= 2 && debug.entries.length >= 8);
+    expect(info.entries.map((entry) => [entry.level, entry.message, entry.revision])).toEqual([['info', 'WorkflowStarted', 0], ['info', 'WorkflowCompleted', 7]]);
+    expect(info.entries[0]).toMatchObject({ workflowId: 's-info' });
+    expect(debug.entries.map((entry) => entry.message)).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(debug.entries[1]).toMatchObject({ level: 'debug', workflowId: 's-debug', revision: 1, step: 'one', iteration: 1, attempt: 1 });
   });
 
   it('publishes every recorded transition, in order, after it is appended', async () => {

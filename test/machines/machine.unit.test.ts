@@ -56,6 +56,23 @@ describe('compiled machines are pure', () => {
     }
   });
 
+  it('every workflow starts from one shared initial snapshot, equal to XState\'s and safe from mutation', () => {
+    const folder = createFolder(serial3.machine);
+    const initial = folder.initial();
+    expect(folder.initial()).toBe(initial);
+    expect(initial.value).toEqual(foldWithTransition(serial3.machine, []).value);
+    expect(initial.context).toEqual(foldWithTransition(serial3.machine, []).context);
+    expect(() => {
+      (initial.context as { outputs: Record<string, unknown> }).outputs.one = 'leak';
+    }).toThrow(TypeError);
+    const spec = workflowSpec(serial3);
+    const first = folder.fold([spec.started({}), ev.stepStarted('one'), ev.stepCompleted('one', 1, 'a')], initial);
+    const second = folder.fold([spec.started({}), ev.stepStarted('one')], initial);
+    expect(first.context.outputs).toEqual({ one: 'a' });
+    expect(second.context.outputs).toEqual({});
+    expect(initial.context.outputs).toEqual({});
+  });
+
   it('a persisted snapshot restores to the same state and context', () => {
     const spec = workflowSpec(serial3);
     const folder = createFolder(serial3.machine);
