@@ -3,13 +3,14 @@
  * catch-up rate of the status + audit + metrics read models, live lag while 1,000 events/s are
  * appended, and the replay rate of one long workflow. Writes bench/results/projections.json.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createMemoryEventStore, openEventStore, workflowStream, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
 import { createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
 import { createProjectionRunner, decodeEvent, defaultUpcasterRegistry, openProjectionDatabase } from '../src/projections/index.js';
+import { createLineBuffer } from '../src/cli/lineBuffer.js';
 import { replayWorkflow, runReplay } from '../src/replay/index.js';
 import { brief } from '../src/workflows/index.js';
 import { driveHistory, usage, type Outcome } from '../test/projections/support/driveHistory.js';
@@ -145,6 +146,9 @@ function longLoop(iterations: number) {
   return { definition, events };
 }
 
+/** The CLI's stdout, minus the terminal: every byte is written by a system call, then dropped. */
+const devNull = { fd: openSync('/dev/null', 'w'), write(text: string) { writeSync(this.fd, text); } };
+
 async function replayRates(dir: string, targetEvents: number): Promise<Figure[]> {
   const { definition, events } = longLoop(Math.ceil((targetEvents - 3) / 5));
   const store = await openEventStore(`sqlite:${join(dir, 'replay.db')}`);
@@ -171,7 +175,10 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
   const folder = createFolder(definition.machine);
   const reference = decoded.slice(0, 1000);
   const figures = [
-    await best('ecl replay <id> (read + upcast + fold + print each transition)', () => runReplay({ workflowId: 'bench-long', store, registry, out: () => undefined, err: () => undefined }), n, 'output to a null sink', ),
+    await best('ecl replay <id> (read + upcast + fold + print each transition)', () => {
+      const stdout = createLineBuffer(devNull);
+      return runReplay({ workflowId: 'bench-long', store, registry, out: stdout.write, err: () => undefined }).finally(stdout.flush);
+    }, n, 'lines written to /dev/null the way the CLI writes them'),
     await best('ecl replay <id> --verify (also re-decides every automatic event, compares states)', () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }), n),
     await best('replayWorkflow (read + upcast + fold, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
     await best('  of which: readStream from SQLite', () => store.readStream(workflowStream('bench-long')), n),

@@ -4,6 +4,7 @@ import { openEventStore } from '../eventstore/index.js';
 import { isProjectionError } from '../projections/index.js';
 import { runReplay } from '../replay/index.js';
 import { createBuiltInRegistry } from '../workflows/index.js';
+import { createLineBuffer } from './lineBuffer.js';
 import { parsePort } from './parsePort.js';
 import { fail, storeUrlOf } from './projectionCliSupport.js';
 
@@ -34,6 +35,7 @@ export function replayCommand(): Command {
     .option('--json', 'print JSON for machines')
     .action(async (id: string, options: ReplayCliOptions) => {
       const store = await openEventStore(storeUrlOf(options));
+      const stdout = createLineBuffer();
       try {
         const outcome = await runReplay({
           workflowId: id,
@@ -43,9 +45,13 @@ export function replayCommand(): Command {
           verify: options.verify === true,
           json: options.json === true,
           ...(options.inspect ? { inspectPort: options.inspectPort ?? loadConfig().config.inspectPort } : {}),
-          out: (line) => console.log(line),
-          err: (line) => console.error(line),
+          out: stdout.write,
+          err: (line) => {
+            stdout.flush();
+            console.error(line);
+          },
         });
+        stdout.flush();
         process.exitCode = outcome.exitCode;
         if (outcome.relay !== undefined) {
           const relay = outcome.relay;
@@ -56,6 +62,7 @@ export function replayCommand(): Command {
         if (!isProjectionError(error)) throw error;
         fail(error.message);
       } finally {
+        stdout.flush();
         await store.close();
       }
     });
