@@ -2,6 +2,9 @@
  * The server half of bench/api.ts, in a worker thread so the load generator does not share its
  * event loop: `ecl serve` (startServer) on SQLite in a temp folder, with two bench definitions.
  */
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import winston from 'winston';
@@ -53,8 +56,38 @@ const server = await startServer({
   logger: winston.createLogger({ silent: true }),
 });
 
-parentPort!.on('message', async (message: { type: 'seed'; count: number; prefix: string; tenant: string } | { type: 'passivate' } | { type: 'stop' } | { type: 'usage' }) => {
-  if (message.type === 'seed') {
+type Message =
+  | { type: 'seed'; count: number; prefix: string; tenant: string }
+  | { type: 'passivate' }
+  | { type: 'stop' }
+  | { type: 'usage' }
+  | { type: 'phase-start'; profile?: string }
+  | { type: 'phase-end' };
+
+let phase: { elu: ReturnType<typeof performance.eventLoopUtilization>; session?: Session; profile?: string } | undefined;
+
+parentPort!.on('message', async (message: Message) => {
+  if (message.type === 'phase-start') {
+    // Event-loop utilisation of the server thread over one phase, and optionally a CPU profile of it.
+    phase = { elu: performance.eventLoopUtilization() };
+    if (message.profile !== undefined) {
+      phase.session = new Session();
+      phase.session.connect();
+      await phase.session.post('Profiler.enable');
+      await phase.session.post('Profiler.start');
+      phase.profile = message.profile;
+    }
+    parentPort!.postMessage({ type: 'phase-started' });
+  } else if (message.type === 'phase-end') {
+    const elu = performance.eventLoopUtilization(phase?.elu);
+    if (phase?.session !== undefined && phase.profile !== undefined) {
+      const { profile } = await phase.session.post('Profiler.stop');
+      writeFileSync(phase.profile, JSON.stringify(profile));
+      phase.session.disconnect();
+    }
+    phase = undefined;
+    parentPort!.postMessage({ type: 'phase-ended', utilization: elu.utilization });
+  } else if (message.type === 'seed') {
     // Seeding is not measured: workflows are started directly on the engine, 200 at a time.
     for (let start = 0; start < message.count; start += 200) {
       const batch = Array.from({ length: Math.min(200, message.count - start) }, (_, i) =>

@@ -5,7 +5,10 @@
  *   1. commands: POST /v1/workflows/:id/events (APPROVE) against N distinct waiting workflows.
  *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed.
  *   3. SSE: K clients follow one workflow; delivery lag = receipt time - the event's recorded time.
- * Writes bench/results/api.json.
+ * Writes bench/results/api.json. `--only commands` runs phase 1's 202 run alone, `--only rejected`
+ * that and the 409 run (no results file); `--profile <file.cpuprofile>` records a CPU profile of the
+ * server thread during the last of them.
+ * Each run reports the event-loop utilisation of the server thread and of the load generator.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -41,6 +44,7 @@ async function startServerWorker(dir: string): Promise<ServerHandle> {
       const onMessage = (data: { type: string }) => {
         if (data.type !== reply) return;
         worker.off('message', onMessage);
+        worker.off('error', reject);
         resolve(data as T);
       };
       worker.on('message', onMessage);
@@ -71,15 +75,31 @@ async function getJson(url: string, path: string): Promise<any> {
   return response.json();
 }
 
-/** C connections, each sending its next request as soon as the previous one is answered. */
-async function load(url: string, connections: number, count: number, next: (index: number) => { path: string; body: string }, expectStatus: number) {
-  const host = new URL(url).host;
-  const result = await runLoad({ url, connections, count, request: (index) => {
+/**
+ * C connections, each sending its next request as soon as the previous one is answered. Requests
+ * are built before the clock starts; the event-loop utilisation of both threads shows which one
+ * is the bottleneck (a server near 1.0 is saturated; a load generator near 1.0 would be).
+ */
+async function load(server: ServerHandle, connections: number, count: number, next: (index: number) => { path: string; body: string }, expectStatus: number, profile?: string) {
+  const host = new URL(server.url).host;
+  const requests = Array.from({ length: count }, (_, index) => {
     const { path, body } = next(index);
     return jsonPost(host, path, body, `Bearer ${KEY}`);
-  } });
+  });
+  await server.ask({ type: 'phase-start', ...(profile === undefined ? {} : { profile }) }, 'phase-started');
+  const clientStart = performance.eventLoopUtilization();
+  const result = await runLoad({ url: server.url, connections, count, request: (index) => requests[index]! });
+  const client = performance.eventLoopUtilization(clientStart).utilization;
+  const { utilization } = await server.ask<{ utilization: number }>({ type: 'phase-end' }, 'phase-ended');
   const failures = count - (result.statuses.get(expectStatus) ?? 0);
-  return { requests: count, seconds: round(result.seconds, 3), perSecond: result.perSecond, failures, ...summary(result.latenciesMs) };
+  return {
+    requests: count,
+    seconds: round(result.seconds, 3),
+    perSecond: result.perSecond,
+    failures,
+    ...summary(result.latenciesMs),
+    loopUtilization: { server: round(utilization), loadGenerator: round(client) },
+  };
 }
 
 interface SseClientResult {
@@ -128,6 +148,8 @@ export async function main(args: string[]): Promise<void> {
   const connections = arg(args, 'connections', 64);
   const workflows = arg(args, 'workflows', 3_000);
   const sseClients = arg(args, 'sse', 1_000);
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const profile = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
   const loadAtStart = loadavg().map((value) => round(value, 2));
   const dir = mkdtempSync(join(tmpdir(), 'ecl-bench-api-'));
   const server = await startServerWorker(dir);
@@ -137,20 +159,28 @@ export async function main(args: string[]): Promise<void> {
     const warmup = 2_000;
     await server.ask({ type: 'seed', count: commands + warmup, prefix: 'g', tenant: TENANT }, 'seeded');
     const approve = JSON.stringify({ type: 'APPROVE' });
-    await load(server.url, connections, warmup, (i) => ({ path: `/v1/workflows/g${commands + i}/events`, body: approve }), 202);
-    const commandRun = await load(server.url, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 202);
-    const rejectedRun = await load(server.url, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 409);
+    await load(server, connections, warmup, (i) => ({ path: `/v1/workflows/g${commands + i}/events`, body: approve }), 202);
+    const commandRun = await load(server, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 202, only === 'rejected' ? undefined : profile);
+    if (only === 'commands') {
+      console.log('\nbench: api (commands only)', JSON.stringify(commandRun));
+      return;
+    }
+    const rejectedRun = await load(server, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 409, only === 'rejected' ? profile : undefined);
+    if (only === 'rejected') {
+      console.log('\nbench: api (commands, then rejected)', JSON.stringify(commandRun), JSON.stringify(rejectedRun));
+      return;
+    }
     // The same against workflows passivated out of memory: each command rehydrates its workflow from the store.
     const cold = Math.min(commands, 5_000);
     await server.ask({ type: 'seed', count: cold, prefix: 'c', tenant: TENANT }, 'seeded');
     await server.ask({ type: 'passivate' }, 'passivated');
-    const coldRun = await load(server.url, connections, cold, (i) => ({ path: `/v1/workflows/c${i}/events`, body: approve }), 202);
+    const coldRun = await load(server, connections, cold, (i) => ({ path: `/v1/workflows/c${i}/events`, body: approve }), 202);
 
     // 2. serial3 create + complete through the API.
     const runId = Date.now().toString(36);
     const before = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
     const started = performance.now();
-    const creates = await load(server.url, connections, workflows, (i) => ({ path: '/v1/workflows', body: JSON.stringify({ definition: 'serial3', input: {}, id: `s3-${runId}-${i}` }) }), 201);
+    const creates = await load(server, connections, workflows, (i) => ({ path: '/v1/workflows', body: JSON.stringify({ definition: 'serial3', input: {}, id: `s3-${runId}-${i}` }) }), 201);
     for (;;) {
       const done = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
       if (done - before >= workflows) break;

@@ -4,6 +4,7 @@ import {
   type AnyWorkflowDefinition,
   type JsonValue,
   parseCommand,
+  stateLabel,
   workflowStartedEvent,
 } from '../machines/index.js';
 import { EngineError, formatIssues } from './errors.js';
@@ -33,6 +34,12 @@ export function createEngine(options: EngineOptions): Engine {
   const loading = new Map<string, Promise<WorkflowActor | undefined>>();
   /** Idle, non-terminal actors in least-recently-used order (Map keeps insertion order). */
   const idle = new Map<string, WorkflowActor>();
+  /**
+   * The final state of workflows that finished and left memory, oldest first, up to `maxIdle`. A
+   * finished workflow can never accept a command again, so a command to one is refused from here
+   * instead of rehydrating it from the store only to refuse it.
+   */
+  const finished = new Map<string, string>();
   const background = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -90,6 +97,8 @@ export function createEngine(options: EngineOptions): Engine {
       // Finished workflows leave memory at once; waiting ones stay until the idle cap pushes them out.
       if (actor.snapshot.status !== 'active') {
         retire(actor);
+        finished.set(actor.workflowId, stateLabel(actor.snapshot));
+        if (finished.size > maxIdle) finished.delete(finished.keys().next().value as string);
         return;
       }
       idle.delete(actor.workflowId);
@@ -221,6 +230,11 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) return { accepted: false, workflowId, code: 'ENGINE_CLOSED', message: 'The engine is shutting down', accepts: [] };
       const parsed = parseCommand(raw);
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
+      const finalState = finished.get(workflowId);
+      if (finalState !== undefined && !actors.has(workflowId)) {
+        const message = `${parsed.command.type} is not allowed in state ${finalState}: it accepts no command now`;
+        return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message, state: finalState, accepts: [] };
+      }
       for (;;) {
         const actor = await actorFor(workflowId);
         if (actor === undefined) return { accepted: false, workflowId, code: 'WORKFLOW_NOT_FOUND', message: `No workflow with id ${workflowId}`, accepts: [] };

@@ -18,7 +18,16 @@ export interface TenantScope {
   owns(internalId: string): boolean;
 }
 
+const scopes = new WeakMap<Principal, TenantScope>();
+
+/** The scope of a principal; built once per principal (they live as long as their key). */
 export function scopeOf(principal: Principal): TenantScope {
+  let scope = scopes.get(principal);
+  if (scope === undefined) scopes.set(principal, (scope = createScope(principal)));
+  return scope;
+}
+
+function createScope(principal: Principal): TenantScope {
   const prefix = principal.tenant === undefined ? undefined : `${principal.tenant}:`;
   const owns = (internalId: string): boolean => (prefix === undefined ? !internalId.includes(':') : internalId.startsWith(prefix) && !internalId.slice(prefix.length).includes(':'));
   return {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
 import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../context.js';
 import { ApiError, isApiError } from '../errors.js';
 import { SendEventBody, WorkflowIdParams } from '../schemas.js';
@@ -11,9 +12,10 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/v1/workflows/:id/events', async (request, reply) => {
     const principal = principalOf(request);
     const scope = scopeOf(principal);
-    const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const params = request.params as { id?: unknown };
+    const id = typeof params.id === 'string' && params.id.length <= 256 ? params.id : parseOr(WorkflowIdParams, params, 'INVALID_ID', 'Bad workflow id').id;
     const workflowId = scope.internal(id);
-    const body = parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
+    const body = isPlainCommand(request.body) ? request.body : parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
     const known = knownCommands(ctx);
     const command = known.get(body.type);
     if (command === undefined) {
@@ -38,6 +40,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       throw error;
     }
   });
+}
+
+/**
+ * What SendEventBody accepts, checked without zod for the usual body: `type` a string of 1-64
+ * characters, `data` anything (a parsed JSON body is JSON) or absent, nothing else. Any other body
+ * goes through the schema, which names every failing field.
+ */
+function isPlainCommand(body: unknown): body is z.output<typeof SendEventBody> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  for (const key in body) if (key !== 'type' && key !== 'data') return false;
+  const { type } = body as { type?: unknown };
+  return typeof type === 'string' && type.length >= 1 && type.length <= 64;
 }
 
 const commandsByDefinitions = new WeakMap<readonly DefinitionInfo[], Map<string, CommandInfo>>();
