@@ -220,7 +220,7 @@ export async function main(args: string[]): Promise<void> {
       setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart },
       commands: { ...commandRun, note: 'APPROVE to N distinct waiting workflows: each 202 is an appended HumanDecisionReceived (+ the workflow completing)' },
-      rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED, nothing appended (finished workflows leave memory, so each is rehydrated)' },
+      rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED with the final state, nothing appended and nothing read (the engine remembers the final state of finished workflows)' },
       passivatedCommands: { ...coldRun, note: 'APPROVE to workflows passivated out of memory: each is rehydrated from the store first' },
       serial3: { workflows, seconds: round(serial3Seconds, 3), workflowsPerSecond: Math.round(workflows / serial3Seconds), createP50Ms: creates.p50Ms, createP99Ms: creates.p99Ms, failures: creates.failures },
       sse,
