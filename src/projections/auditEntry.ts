@@ -25,10 +25,23 @@ export interface AuditEntry {
   summary: string;
 }
 
-/** One line, at most `max` characters: a summary never spans lines, whatever the output holds. */
+const collapse = (text: string): string => text.replace(/\s+/g, ' ').trimStart();
+
+/**
+ * One line, at most `max` characters: a summary never spans lines, whatever the output holds.
+ * Collapsing whitespace only shortens text, so a long output is collapsed a window at a time
+ * until the window alone overflows the line: the rest cannot change what is shown.
+ */
 const preview = (value: JsonValue, max = 80): string => {
-  const text = (typeof value === 'string' ? value : JSON.stringify(value)).replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  for (let window = max * 2; ; window *= 4) {
+    if (window >= text.length) {
+      const line = collapse(text).trimEnd();
+      return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+    }
+    const line = collapse(text.slice(0, window));
+    if (line.length > max) return `${line.slice(0, max - 1)}…`;
+  }
 };
 
 /** A review step's output carries `verdict` and `feedback`; other outputs do not. */

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { auditEntryOf, type AuditEntry } from './auditEntry.js';
+import { createBufferedInsert } from './bufferedInsert.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 
 const FIELDS = [
@@ -37,14 +38,13 @@ const KEYS = FIELDS.map(([, field]) => field);
 
 function createAuditApplier(db: Database): ReadModelApplier {
   // OR IGNORE: an entry is keyed by (workflow, revision), so a second application is a no-op.
-  // Positional parameters: binding 19 named ones costs a property lookup by name each, per row.
-  const insert = db.prepare(`INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')}) VALUES (${KEYS.map(() => '?').join(', ')})`);
+  const insert = createBufferedInsert(db, `INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')})`, FIELDS.length);
   return {
     apply(decoded) {
       const entry = auditEntryOf(decoded);
-      insert.run(KEYS.map((key) => entry[key]));
+      insert.add(KEYS.map((key) => entry[key]));
     },
-    flush: () => undefined,
-    abort: () => undefined,
+    flush: () => insert.flush(),
+    abort: () => insert.clear(),
   };
 }

@@ -1,5 +1,6 @@
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
-import { WorkflowEvent, WorkflowEventMetadata, isWorkflowEventType } from '../machines/events.js';
+import { isWorkflowEventType, type WorkflowEvent, type WorkflowEventMetadata } from '../machines/events.js';
+import { STORED_METADATA, STORED_PAYLOADS } from './storedEventSchemas.js';
 import type { UpcasterRegistry } from './upcasters.js';
 
 /** A recorded workflow event, upcast to today's payload version and validated. */
@@ -22,7 +23,9 @@ export type DecodeResult = { ok: true; decoded: DecodedEvent } | { ok: false; re
 /**
  * Upcasts and validates one recorded event. `trusted` skips the zod validation (not the upcast),
  * as the engine does when it rehydrates its own streams: the fold is then the only check, which is
- * what a plain replay wants; projections and `replay --verify` validate.
+ * what a plain replay wants; projections and `replay --verify` validate. Validation asks the
+ * compiled acceptor first (see `storedEventSchemas.ts`) and zod only for what it does not accept,
+ * so an event the engine wrote costs no zod parse, and anything else is judged by zod as before.
  */
 export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry, { trusted = false } = {}): DecodeResult {
   const workflowId = workflowIdOf(recorded.stream);
@@ -38,18 +41,27 @@ export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry
     const event = { type: recorded.type, data: upcast.data } as unknown as WorkflowEvent;
     return { ok: true, decoded: { workflowId, revision: recorded.revision, position: recorded.position, event, metadata, storedVersion: upcast.fromVersion, recorded } };
   }
-  const event = WorkflowEvent.safeParse({ type: recorded.type, data: upcast.data });
-  if (!event.success) return { ok: false, reason: 'invalid_payload', detail: `${recorded.type}: ${event.error.issues[0]?.message ?? 'invalid'}` };
-  const metadata = WorkflowEventMetadata.safeParse(recorded.metadata);
-  if (!metadata.success) return { ok: false, reason: 'invalid_metadata', detail: `${recorded.type}: ${metadata.error.issues[0]?.message ?? 'invalid'}` };
+  const payload = STORED_PAYLOADS.get(recorded.type)!;
+  let data = upcast.data as WorkflowEvent['data'];
+  if (!payload.accepts(data)) {
+    const parsed = payload.schema.safeParse(data);
+    if (!parsed.success) return { ok: false, reason: 'invalid_payload', detail: `${recorded.type}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+    data = parsed.data;
+  }
+  let metadata = recorded.metadata as unknown as WorkflowEventMetadata;
+  if (!STORED_METADATA.accepts(metadata)) {
+    const parsed = STORED_METADATA.schema.safeParse(recorded.metadata);
+    if (!parsed.success) return { ok: false, reason: 'invalid_metadata', detail: `${recorded.type}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+    metadata = parsed.data;
+  }
   return {
     ok: true,
     decoded: {
       workflowId,
       revision: recorded.revision,
       position: recorded.position,
-      event: event.data,
-      metadata: metadata.data,
+      event: { type: recorded.type, data } as WorkflowEvent,
+      metadata,
       storedVersion: upcast.fromVersion,
       recorded,
     },

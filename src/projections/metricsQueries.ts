@@ -71,20 +71,23 @@ export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegister
   }
   // Every metrics query filters on the tenant the same way: `${only}` before its GROUP BY / ORDER BY.
   const all = <T>(sql: string): T[] => db.prepare<string[], T>(sql).all(...tenantParams);
+  // Step outcomes with a model call, and completed steps (which carry a duration).
+  const calls = `metrics_steps WHERE model IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'}`;
+  const completed = `metrics_steps WHERE duration_ms IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'}`;
   return {
     workflows,
     usage: {
-      total: all<UsageTotals>(`SELECT ${USAGE} FROM metrics_llm ${only}`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      byDefinition: all(`SELECT definition, ${USAGE} FROM metrics_llm ${only} GROUP BY definition ORDER BY definition`),
-      byStep: all(`SELECT definition, step, ${USAGE} FROM metrics_llm ${only} GROUP BY definition, step ORDER BY definition, step`),
-      byModel: all(`SELECT model, ${USAGE} FROM metrics_llm ${only} GROUP BY model ORDER BY model`),
+      total: all<UsageTotals>(`SELECT ${USAGE} FROM ${calls}`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      byDefinition: all(`SELECT definition, ${USAGE} FROM ${calls} GROUP BY definition ORDER BY definition`),
+      byStep: all(`SELECT definition, step, ${USAGE} FROM ${calls} GROUP BY definition, step ORDER BY definition, step`),
+      byModel: all(`SELECT model, ${USAGE} FROM ${calls} GROUP BY model ORDER BY model`),
     },
     revisions: all(
       `SELECT definition, step, COUNT(*) AS revisions, COUNT(DISTINCT workflow_id) AS workflows FROM metrics_revisions ${only} GROUP BY definition, step ORDER BY definition, step`,
     ),
     durations: {
       steps: durationsByKey(
-        all<{ definition: string; step: string; value: number }>(`SELECT definition, step, duration_ms AS value FROM metrics_step_durations ${only} ORDER BY definition, step, duration_ms`),
+        all<{ definition: string; step: string; value: number }>(`SELECT definition, step, duration_ms AS value FROM ${completed} ORDER BY definition, step, duration_ms`),
         ({ definition, step }) => ({ definition, step }),
       ),
       workflows: durationsByKey(

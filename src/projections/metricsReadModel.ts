@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import { createBufferedInsert } from './bufferedInsert.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 
 /**
@@ -7,16 +8,17 @@ import type { ReadModel, ReadModelApplier } from './readModel.js';
  */
 export const metricsReadModel: ReadModel = {
   name: 'metrics',
-  schemaVersion: 2,
+  schemaVersion: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS metrics_workflows (
         workflow_id TEXT PRIMARY KEY, tenant TEXT, definition TEXT NOT NULL, version INTEGER NOT NULL,
         started_ms INTEGER NOT NULL, ended_ms INTEGER, outcome TEXT
       );
-      CREATE TABLE IF NOT EXISTS metrics_llm (
-        workflow_id TEXT NOT NULL, revision INTEGER NOT NULL, tenant TEXT, definition TEXT NOT NULL, step TEXT NOT NULL, model TEXT NOT NULL,
-        input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, latency_ms REAL NOT NULL,
+      -- One row per step outcome: its duration (completed steps) and its model call, if any.
+      CREATE TABLE IF NOT EXISTS metrics_steps (
+        workflow_id TEXT NOT NULL, revision INTEGER NOT NULL, tenant TEXT, definition TEXT NOT NULL, step TEXT NOT NULL, duration_ms REAL,
+        model TEXT, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, latency_ms REAL,
         PRIMARY KEY (workflow_id, revision)
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS metrics_revisions (
@@ -27,14 +29,11 @@ export const metricsReadModel: ReadModel = {
         workflow_id TEXT NOT NULL, step TEXT NOT NULL, started_ms INTEGER NOT NULL,
         PRIMARY KEY (workflow_id, step)
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS metrics_step_durations (
-        workflow_id TEXT NOT NULL, revision INTEGER NOT NULL, tenant TEXT, definition TEXT NOT NULL, step TEXT NOT NULL, duration_ms REAL NOT NULL,
-        PRIMARY KEY (workflow_id, revision)
-      ) WITHOUT ROWID;
     `);
   },
   drop(db) {
-    for (const table of ['metrics_workflows', 'metrics_llm', 'metrics_revisions', 'metrics_step_starts', 'metrics_step_durations']) {
+    // The tables of earlier schema versions too, so a rebuild leaves none behind.
+    for (const table of ['metrics_workflows', 'metrics_steps', 'metrics_revisions', 'metrics_step_starts', 'metrics_llm', 'metrics_step_durations']) {
       db.exec(`DROP TABLE IF EXISTS ${table}`);
     }
   },
@@ -44,53 +43,71 @@ export const metricsReadModel: ReadModel = {
 function createMetricsApplier(db: Database): ReadModelApplier {
   const started = db.prepare('INSERT OR IGNORE INTO metrics_workflows (workflow_id, tenant, definition, version, started_ms) VALUES (?, ?, ?, ?, ?)');
   const ended = db.prepare('UPDATE metrics_workflows SET ended_ms = ?, outcome = ? WHERE workflow_id = ? AND ended_ms IS NULL');
-  const llm = db.prepare('INSERT OR IGNORE INTO metrics_llm VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const revision = db.prepare('INSERT OR IGNORE INTO metrics_revisions VALUES (?, ?, ?, ?, ?)');
-  const stepStart = db.prepare('INSERT OR REPLACE INTO metrics_step_starts VALUES (?, ?, ?)');
+  // Nothing reads these two tables while a batch is applied: their rows are written several per statement.
+  const stepOutcome = createBufferedInsert(db, 'INSERT OR IGNORE INTO metrics_steps', 11);
+  const revision = createBufferedInsert(db, 'INSERT OR IGNORE INTO metrics_revisions', 5);
+  const writeStepStart = db.prepare('INSERT OR REPLACE INTO metrics_step_starts VALUES (?, ?, ?)');
   const stepStartOf = db.prepare<[string, string], { started_ms: number }>('SELECT started_ms FROM metrics_step_starts WHERE workflow_id = ? AND step = ?');
-  const stepDuration = db.prepare('INSERT OR IGNORE INTO metrics_step_durations VALUES (?, ?, ?, ?, ?, ?)');
+  // The batch's latest start per (workflow, step), written once at the end of the batch.
+  const stepStarts = new Map<string, { workflowId: string; step: string; at: number }>();
+  const startOf = (workflowId: string, step: string): number | undefined =>
+    stepStarts.get(`${workflowId}\u0000${step}`)?.at ?? stepStartOf.get(workflowId, step)?.started_ms;
+  type Usage = { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined;
+  const stepRow = (workflowId: string, rev: number, tenant: string | null, definition: string, step: string, duration: number | null, usage: Usage) =>
+    usage === undefined
+      ? [workflowId, rev, tenant, definition, step, duration, null, null, null, null, null]
+      : [workflowId, rev, tenant, definition, step, duration, usage.model, usage.inputTokens, usage.outputTokens, usage.costUsd, usage.latencyMs];
+  const clear = () => {
+    stepOutcome.clear();
+    revision.clear();
+    stepStarts.clear();
+  };
   return {
     apply({ workflowId, revision: rev, event, metadata }) {
-      const at = Date.parse(metadata.at);
       const definition = metadata.definition;
       const tenant = metadata.tenant ?? null;
       switch (event.type) {
         case 'WorkflowStarted':
-          started.run(workflowId, tenant, event.data.definition, event.data.version, at);
+          started.run(workflowId, tenant, event.data.definition, event.data.version, Date.parse(metadata.at));
           break;
         case 'StepStarted':
-          stepStart.run(workflowId, event.data.step, at);
+          stepStarts.set(`${workflowId}\u0000${event.data.step}`, { workflowId, step: event.data.step, at: Date.parse(metadata.at) });
           break;
         case 'StepCompleted': {
           const { step, llm: usage, durationMs } = event.data;
-          if (usage !== undefined) llm.run(workflowId, rev, tenant, definition, step, usage.model, usage.inputTokens, usage.outputTokens, usage.costUsd, usage.latencyMs);
-          const duration = durationMs ?? (at - (stepStartOf.get(workflowId, step)?.started_ms ?? at));
-          stepDuration.run(workflowId, rev, tenant, definition, step, duration);
+          let duration = durationMs;
+          if (duration === undefined) {
+            const at = Date.parse(metadata.at);
+            duration = at - (startOf(workflowId, step) ?? at);
+          }
+          stepOutcome.add(stepRow(workflowId, rev, tenant, definition, step, duration, usage));
           break;
         }
         case 'StepFailed':
-          if (event.data.llm !== undefined) {
-            const usage = event.data.llm;
-            llm.run(workflowId, rev, tenant, definition, event.data.step, usage.model, usage.inputTokens, usage.outputTokens, usage.costUsd, usage.latencyMs);
-          }
+          if (event.data.llm !== undefined) stepOutcome.add(stepRow(workflowId, rev, tenant, definition, event.data.step, null, event.data.llm));
           break;
         case 'RevisionRequested':
-          revision.run(workflowId, rev, tenant, definition, event.data.step);
+          revision.add([workflowId, rev, tenant, definition, event.data.step]);
           break;
         case 'WorkflowCompleted':
-          ended.run(at, 'completed', workflowId);
+          ended.run(Date.parse(metadata.at), 'completed', workflowId);
           break;
         case 'WorkflowFailed':
-          ended.run(at, 'failed', workflowId);
+          ended.run(Date.parse(metadata.at), 'failed', workflowId);
           break;
         case 'WorkflowCancelled':
-          ended.run(at, 'cancelled', workflowId);
+          ended.run(Date.parse(metadata.at), 'cancelled', workflowId);
           break;
         default:
           break;
       }
     },
-    flush: () => undefined,
-    abort: () => undefined,
+    flush() {
+      stepOutcome.flush();
+      revision.flush();
+      for (const { workflowId, step, at } of stepStarts.values()) writeStepStart.run(workflowId, step, at);
+      stepStarts.clear();
+    },
+    abort: clear,
   };
 }

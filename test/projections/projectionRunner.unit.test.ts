@@ -8,6 +8,8 @@ import {
   isProjectionTimeout,
   openProjectionDatabase,
   statusReadModel,
+  DEFAULT_READ_MODELS,
+  type ReadModel,
 } from '../../src/projections/index.js';
 import { briefHistory, createHistory, type History } from './support/historyBuilder.js';
 import { dumpReadModels } from './support/projectionSpec.js';
@@ -134,5 +136,39 @@ describe('projection runner', () => {
     expect(queries.getAudit('legacy').at(-1)).toMatchObject({ payloadVersion: 0, model: 'claude-2', inputTokens: 7, outputTokens: 9, costUsd: 0.25, summary: 'draft completed: old draft' });
     expect(runner.skipped()).toEqual([]);
   });
-});
 
+  it('forgets the rows a failed batch had queued: nothing of it lands with a later batch', async () => {
+    const store = createMemoryEventStore();
+    cleanup.push(() => store.close());
+    await append(store, briefHistory('w1'), briefHistory('w2'));
+    const events = await store.readAll({});
+    let failAt: number | undefined = 10;
+    const failing: ReadModel = {
+      name: 'failing',
+      schemaVersion: 1,
+      migrate: () => undefined,
+      drop: () => undefined,
+      createApplier: () => ({
+        apply: ({ position }) => {
+          if (failAt !== undefined && position === BigInt(failAt)) throw new Error('disk full');
+        },
+        flush: () => undefined,
+        abort: () => undefined,
+      }),
+    };
+    const db = openProjectionDatabase(':memory:');
+    cleanup.push(() => void db.close());
+    const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, failing] });
+    expect(() => runner.applyEvents(events)).toThrow('disk full');
+    expect(runner.checkpoint()).toBeNull();
+    failAt = undefined;
+    runner.applyEvents(events.slice(0, 3));
+    expect(createProjectionQueries(db).getAudit('w1').map((entry) => entry.revision)).toEqual([0, 1, 2]);
+    runner.applyEvents(events.slice(3));
+
+    const reference = openProjectionDatabase(':memory:');
+    cleanup.push(() => void reference.close());
+    await createProjectionRunner({ store, db: reference }).catchUp();
+    expect(dumpReadModels(db)).toEqual(dumpReadModels(reference));
+  });
+});
