@@ -82,8 +82,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     for (const model of readModels) model.migrate(db);
     checkpoints.restart(schema);
   });
-  if (checkpoints.read().schema !== schema) {
-    logger.info('projection schema changed: rebuilding read models from the log', { schema });
+  const stored = checkpoints.read();
+  if (stored.schema !== schema) {
+    // A new file has no schema yet: nothing to rebuild, so nothing worth telling anyone.
+    if (stored.schema === '') logger.debug('projection read models created', { schema });
+    else logger.info('projection schema changed: rebuilding read models from the log', { schema, was: stored.schema });
     resetReadModels.immediate();
   }
   const appliers = readModels.map((model) => model.createApplier(db));
