@@ -7,7 +7,7 @@ import { createInspection, type Inspection } from '../inspect/createInspection.j
 import { createLlmProvider, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { openProjections, type OpenedProjections } from '../projections/index.js';
+import { openProjections, openProjectionsInWorker, type LiveProjections } from '../projections/index.js';
 import { createBuiltInRegistry } from '../workflows/index.js';
 import { assertSafeBind } from './bindGuard.js';
 import { countAppends } from './countAppends.js';
@@ -37,7 +37,7 @@ export interface RunningServer {
   banner: string[];
   engine: Engine;
   store: EventStore;
-  projections: OpenedProjections;
+  projections: LiveProjections;
   api: ApiApp;
   inspection?: Inspection;
   /** Graceful: refuse new commands, finish appends in flight, leave model calls recoverable. */
@@ -60,13 +60,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const definitions = options.definitions ?? createBuiltInRegistry();
     const engine = createEngine({ store: counted.store, llm: llm.provider, artifacts, logger, definitions });
     cleanup.unshift(() => engine.close());
-    const projections = await openProjections({
+    const projectionOptions = {
       storeUrl,
       store: rawStore,
       ...(config.projections === undefined ? {} : { projectionsPath: config.projections }),
-      isRegistered: (definition, version) => definitions.get(definition, version) !== undefined,
+      isRegistered: (definition: string, version: number) => definitions.get(definition, version) !== undefined,
       logger,
-    });
+    };
+    // On SQLite the runner gets its own thread (and core) with its own connection; other stores keep it here.
+    const projections = options.store === undefined && /^sqlite:/i.test(storeUrl) ? await openProjectionsInWorker(projectionOptions) : await openProjections(projectionOptions);
     cleanup.unshift(() => projections.close());
     await projections.runner.catchUp();
     projections.runner.start();

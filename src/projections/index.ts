@@ -1,6 +1,6 @@
 export { createProjectionRunner, WORKFLOW_FILTER } from './projectionRunner.js';
 export type { BatchResult, CatchUpOptions, CatchUpProgress, Lag, ProjectionRunner, ProjectionRunnerOptions } from './projectionRunner.js';
-export { openProjectionDatabase, projectionDatabasePathFor } from './projectionDatabase.js';
+export { openProjectionDatabase, openProjectionReader, projectionDatabasePathFor } from './projectionDatabase.js';
 export type { ProjectionDatabase } from './projectionDatabase.js';
 export { createProjectionQueries } from './projectionQueries.js';
 export type { ListWorkflowsOptions, ProjectionQueries, ProjectionQueriesOptions, WorkflowPage } from './projectionQueries.js';
@@ -30,4 +30,6 @@ export {
 export type { ProjectionErrorCode } from './errors.js';
 export { openProjections } from './openProjections.js';
 export type { OpenProjectionsOptions, OpenedProjections } from './openProjections.js';
+export { openProjectionsInWorker } from './openProjectionsInWorker.js';
+export type { LiveProjections, OpenProjectionsInWorkerOptions } from './openProjectionsInWorker.js';
 export { formatAuditTimeline } from './formatAudit.js';

@@ -36,6 +36,16 @@ export function openProjectionDatabase(path: string): ProjectionDatabase {
 }
 
 /**
+ * A read-only connection to read models another connection (a projection worker thread) writes:
+ * in WAL mode it reads the last committed batch without waiting for, or blocking, the writer.
+ */
+export function openProjectionReader(path: string): ProjectionDatabase {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/**
  * Where the read models of a store live: beside a SQLite store's file
  * (`sqlite:./data/ecl.db` → `<cwd>/data/ecl.projections.db`), in memory for a memory store, and in
  * `./.ecl/<host>.projections.db` for a remote store such as KurrentDB. An explicit path overrides it.

@@ -20,6 +20,10 @@ export interface ProjectionRunnerOptions {
   logger?: Logger;
   /** Name of the checkpoint row; one per set of read models fed from the same log. */
   name?: string;
+  /** Told after each batch that moved the checkpoint (a runner in a worker thread reports it to the server). */
+  onCheckpoint?: (checkpoint: bigint) => void;
+  /** Told when following the log live failed and the runner stopped. */
+  onFailure?: (error: unknown) => void;
 }
 
 export interface BatchResult {
@@ -123,7 +127,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const runBatch = (events: readonly RecordedEvent[], generation?: number) => {
     try {
       const result = applyBatch.immediate(events, generation);
-      if (result !== undefined) waiters.reached(result.checkpoint);
+      if (result !== undefined) {
+        waiters.reached(result.checkpoint);
+        if (result.checkpoint !== null && result.applied + result.skipped > 0) options.onCheckpoint?.(result.checkpoint);
+      }
       return result;
     } catch (error) {
       for (const applier of appliers) applier.abort();
@@ -158,6 +165,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       logger.error('projection batch failed: the runner stopped; restart it to resume from the checkpoint', { error });
       stopLive();
       waiters.failAll(error);
+      options.onFailure?.(error);
     }
   };
   const stopLive = () => {
@@ -205,6 +213,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           logger.error('projection subscription failed', { error });
           stopLive();
           waiters.failAll(error);
+          options.onFailure?.(error);
         },
       });
       // A store that replays synchronously may have delivered (and a stale batch stopped us) before `subscribe` returned.

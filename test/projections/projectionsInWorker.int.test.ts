@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openEventStore, type EventStore } from '../../src/eventstore/index.js';
+import { isProjectionStopped, openProjectionsInWorker, type LiveProjections } from '../../src/projections/index.js';
+import { briefHistory } from './support/historyBuilder.js';
+
+describe('projections in a worker thread (SQLite)', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+  const setup = async (pollIntervalMs: number): Promise<{ store: EventStore; projections: LiveProjections; url: string }> => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecl-projworker-'));
+    const url = `sqlite:${join(dir, 'ecl.db')}`;
+    const store = await openEventStore(url);
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close());
+    const projections = await openProjectionsInWorker({ storeUrl: url, store, pollIntervalMs });
+    cleanup.push(() => projections.close());
+    return { store, projections, url };
+  };
+
+  it('catches up in the worker, then follows the log: waitFor resolves only once the queries see the write', async () => {
+    const { store, projections } = await setup(200);
+    expect(projections.thread?.id).not.toBe(threadId);
+    const first = briefHistory('w1');
+    const before = (await store.append(first.stream, first.events, { expectedRevision: 'no_stream' })).position;
+    expect(await projections.runner.catchUp()).toMatchObject({ checkpoint: before, head: before });
+    expect(projections.queries.getStatus('w1')?.status).toBe('completed');
+    projections.runner.start();
+
+    // The worker notices this thread's commit only at its next poll, so the read must wait for it.
+    const second = briefHistory('w2');
+    const position = (await store.append(second.stream, second.events, { expectedRevision: 'no_stream' })).position;
+    await projections.runner.waitFor(position, { timeoutMs: 10_000 });
+    expect(projections.queries.getStatus('w2')?.status).toBe('completed');
+    expect(await projections.runner.lag()).toEqual({ head: position, checkpoint: position, positions: 0n });
+  });
+
+  it('close ends the worker and fails the waits still pending', async () => {
+    const { projections } = await setup(5);
+    await projections.runner.catchUp();
+    projections.runner.start();
+    const pending = projections.runner.waitFor(1_000_000n, { timeoutMs: 60_000 });
+    let ended = false;
+    void projections.thread!.exited.then(() => (ended = true));
+    await projections.close();
+    expect(ended).toBe(true);
+    await expect(pending).rejects.toSatisfy(isProjectionStopped);
+  });
+
+  it('a store the worker cannot open fails the open with the worker’s reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecl-projworker-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const store = await openEventStore(`sqlite:${join(dir, 'ecl.db')}`);
+    cleanup.push(() => store.close());
+    // A folder is no SQLite file: the worker's openEventStore refuses it.
+    await expect(openProjectionsInWorker({ storeUrl: `sqlite:${dir}`, store, projectionsPath: join(dir, 'p.db') })).rejects.toThrow(/projection worker failed: Cannot open event store/);
+  });
+});
