@@ -217,7 +217,7 @@ export async function main(args: string[]): Promise<void> {
 
     const report = {
       date: new Date().toISOString(),
-      setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
+      setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live in their own worker thread, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart },
       commands: { ...commandRun, note: 'APPROVE to N distinct waiting workflows: each 202 is an appended HumanDecisionReceived (+ the workflow completing)' },
       rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED with the final state, nothing appended and nothing read (the engine remembers the final state of finished workflows)' },
