@@ -43,13 +43,18 @@ export function noteWrite(ctx: ApiContext, principal: Principal, position: Write
   ctx.writes.note(principal.keyId, position);
 }
 
-/** Waits until the read models include this key's last write; a slow projection is logged, not fatal. */
+/**
+ * A read sees everything committed before it arrived — the caller's own writes and, say, the end of a
+ * workflow it just watched over SSE: it waits until the read models reach the log's head as of
+ * now (and this key's last write). A slow projection is logged, not fatal.
+ */
 export async function readYourWrites(ctx: ApiContext, principal: Principal): Promise<void> {
-  const position = await ctx.writes.latest(principal.keyId);
-  if (position === undefined) return;
+  const [own, head] = await Promise.all([ctx.writes.latest(principal.keyId), ctx.queries.head()]);
+  const position = own === undefined ? head : head === null || own > head ? own : head;
+  if (position === null) return;
   try {
     await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
-    ctx.writes.settled(principal.keyId, position);
+    if (own !== undefined) ctx.writes.settled(principal.keyId, own);
   } catch (error) {
     ctx.logger.warn('read served before the projection reached the caller’s last write', { position: position.toString(), error: (error as Error).message });
   }

@@ -6,8 +6,11 @@ export interface AppendStats {
   failures: number;
 }
 
-/** Wraps a store to count appends for /metrics; everything else passes straight through. */
-export function countAppends(store: EventStore): { store: EventStore; stats: () => AppendStats } {
+/**
+ * Wraps a store to count appends for /metrics and to tell `onAppended` of each one (the projection
+ * worker reads at once); everything else passes straight through.
+ */
+export function countAppends(store: EventStore, onAppended: () => void = () => {}): { store: EventStore; stats: () => AppendStats } {
   const stats: AppendStats = { appends: 0, events: 0, failures: 0 };
   const counted: EventStore = {
     get description() {
@@ -18,6 +21,7 @@ export function countAppends(store: EventStore): { store: EventStore; stats: () 
         const result = await store.append(stream, events, options);
         stats.appends += 1;
         stats.events += events.length;
+        onAppended();
         return result;
       } catch (error) {
         stats.failures += 1;

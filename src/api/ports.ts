@@ -113,6 +113,8 @@ export interface ApiQueries {
   /** Model calls, tokens and cost (all tenants), for /metrics. */
   modelTotals(): Promise<{ calls: number; inputTokens: number; outputTokens: number; costUsd: number }>;
   lag(): Promise<LagInfo>;
+  /** The newest workflow event in the log (reads wait for the read models to reach it). */
+  head(): Promise<bigint | null>;
   /** Resolves once the read models include `position`; rejects on timeout. */
   waitFor(position: bigint, timeoutMs: number): Promise<void>;
 }

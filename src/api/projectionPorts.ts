@@ -23,6 +23,7 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
       const lag = await runner.lag();
       return { positions: Number(lag.positions), checkpoint: lag.checkpoint?.toString() ?? null, head: lag.head?.toString() ?? null };
     },
+    head: async () => (await runner.lag()).head,
     waitFor: (position, timeoutMs) => runner.waitFor(position, { timeoutMs }),
   };
 }

@@ -51,7 +51,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
   const rawStore = options.store ?? (await openEventStore(storeUrl, { logger }));
-  const counted = countAppends(rawStore);
+  let projectionsOf: LiveProjections | undefined;
+  const counted = countAppends(rawStore, () => projectionsOf?.committed?.());
   const cleanup: Array<() => Promise<void>> = [];
   try {
     if (options.store === undefined) cleanup.push(() => rawStore.close());
@@ -69,6 +70,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     };
     // On SQLite the runner gets its own thread (and core) with its own connection; other stores keep it here.
     const projections = options.store === undefined && /^sqlite:/i.test(storeUrl) ? await openProjectionsInWorker(projectionOptions) : await openProjections(projectionOptions);
+    projectionsOf = projections;
     cleanup.unshift(() => projections.close());
     await projections.runner.catchUp();
     projections.runner.start();

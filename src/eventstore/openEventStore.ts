@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Observable } from 'rxjs';
 import type { Logger } from 'winston';
 import { EventStoreError } from './errors.js';
 import { createMemoryEventStore } from './memoryEventStore.js';
@@ -14,6 +15,11 @@ export interface OpenEventStoreOptions {
   maxAppendBytes?: number;
   /** How often a store looks for commits made by other processes (sqlite; default 50 ms). */
   pollIntervalMs?: number;
+  /**
+   * Another thread's word that it committed to the same file (sqlite): subscribers look at once
+   * instead of at the next poll. A hint only; polling still catches every commit.
+   */
+  commitsElsewhere?: Observable<void>;
   /** SQLite durability: FULL (default) fsyncs every commit; NORMAL may lose the last commits on power loss. */
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a SQLite write waits for another process's lock before failing as STORE_UNAVAILABLE (default 5000 ms). */

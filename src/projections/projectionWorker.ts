@@ -4,6 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
+import { Subject } from 'rxjs';
 import winston from 'winston';
 import { openEventStore } from '../eventstore/openEventStore.js';
 import { openProjectionDatabase } from './projectionDatabase.js';
@@ -36,7 +37,8 @@ const logger = winston.createLogger({
 });
 
 try {
-  const store = await openEventStore(storeUrl, { logger, pollIntervalMs });
+  const commitsElsewhere = new Subject<void>();
+  const store = await openEventStore(storeUrl, { logger, commitsElsewhere, ...(pollIntervalMs === undefined ? {} : { pollIntervalMs }) });
   const db = openProjectionDatabase(projectionsPath);
   const runner = createProjectionRunner({
     store,
@@ -47,7 +49,8 @@ try {
   });
   port.on('message', async (message: ToProjectionWorker) => {
     try {
-      if (message.type === 'catchUp') post({ type: 'caughtUp', progress: await runner.catchUp() });
+      if (message.type === 'committed') commitsElsewhere.next();
+      else if (message.type === 'catchUp') post({ type: 'caughtUp', progress: await runner.catchUp() });
       else if (message.type === 'start') runner.start();
       else {
         await runner.stop();

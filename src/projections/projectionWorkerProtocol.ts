@@ -4,11 +4,11 @@ import type { CatchUpProgress } from './projectionRunner.js';
 export interface ProjectionWorkerData {
   storeUrl: string;
   projectionsPath: string;
-  /** How often the worker's store connection looks for the server's commits. */
-  pollIntervalMs: number;
+  /** How often the worker's store connection polls for commits (the server also says when it commits). */
+  pollIntervalMs?: number;
 }
 
-export type ToProjectionWorker = { type: 'catchUp' } | { type: 'start' } | { type: 'stop' };
+export type ToProjectionWorker = { type: 'catchUp' } | { type: 'start' } | { type: 'stop' } | { type: 'committed' };
 
 export type FromProjectionWorker =
   | { type: 'opened'; checkpoint: bigint | null }

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEventStore } from '../../src/eventstore/index.js';
+import { briefHistory } from '../projections/support/historyBuilder.js';
 import { HOLD_DRAFT, briefInput, startTestServer, type TestServer } from './support/testServer.js';
 
 let server: TestServer;
@@ -29,6 +32,23 @@ describe('ecl serve on SQLite: projections in a worker thread', () => {
       expect(cancelled.status).toBe(202);
       const read = await server.call('GET', `/v1/workflows/${id}`);
       expect(read.body).toMatchObject({ workflowId: id, status: 'cancelled', reason: 'read-your-writes' });
+    }
+  });
+
+  it('a read sees what another process committed before it: it waits for the read models to reach the head', async () => {
+    // Another connection (as another process would) writes a whole workflow. The server is not told,
+    // so its worker would only find it at its next poll; the read must wait for it, not answer 404.
+    const other = await openEventStore(`sqlite:${join(server.dir, 'ecl.db')}`);
+    try {
+      for (let index = 0; index < 5; index += 1) {
+        const history = briefHistory(`acme:elsewhere-${index}`, { tenant: 'acme' });
+        await other.append(history.stream, history.events, { expectedRevision: 'no_stream' });
+        const read = await server.call('GET', `/v1/workflows/elsewhere-${index}`);
+        expect(read.status).toBe(200);
+        expect(read.body).toMatchObject({ workflowId: `elsewhere-${index}`, status: 'completed' });
+      }
+    } finally {
+      await other.close();
     }
   });
 

@@ -39,6 +39,18 @@ describe('projections in a worker thread (SQLite)', () => {
     expect(await projections.runner.lag()).toEqual({ head: position, checkpoint: position, positions: 0n });
   });
 
+  it('committed() makes the worker read at once: with polling an hour apart, waitFor still resolves', async () => {
+    const { store, projections } = await setup(3_600_000);
+    await projections.runner.catchUp();
+    projections.runner.start();
+    const history = briefHistory('w3');
+    const position = (await store.append(history.stream, history.events, { expectedRevision: 'no_stream' })).position;
+    projections.committed?.();
+    projections.committed?.(); // coalesced with the first: one message per turn of the event loop
+    await projections.runner.waitFor(position, { timeoutMs: 30_000 });
+    expect(projections.queries.getStatus('w3')?.status).toBe('completed');
+  });
+
   it('close ends the worker and fails the waits still pending', async () => {
     const { projections } = await setup(5);
     await projections.runner.catchUp();

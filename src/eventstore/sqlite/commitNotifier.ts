@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3';
-import { merge, Observable, share, Subject } from 'rxjs';
+import { EMPTY, map, merge, Observable, share, Subject } from 'rxjs';
 import type { WakeUp } from '../subscribeFromReads.js';
 
 export interface CommitNotifier {
@@ -12,10 +12,10 @@ export interface CommitNotifier {
 /**
  * Wakes subscribers. Our own commits are announced directly; commits by other processes (or other
  * connections) are noticed by polling `PRAGMA data_version`, which changes only when another
- * connection commits. Polling runs only while someone is subscribed, and keeps the process alive
+ * connection commits, or at once when that connection's thread says so (`commitsElsewhere`). Polling runs only while someone is subscribed, and keeps the process alive
  * then, as a watcher of another process's writes needs.
  */
-export function createCommitNotifier(db: Database, pollIntervalMs: number, onPollError: (error: unknown) => void): CommitNotifier {
+export function createCommitNotifier(db: Database, pollIntervalMs: number, onPollError: (error: unknown) => void, commitsElsewhere: Observable<void> = EMPTY): CommitNotifier {
   const local = new Subject<WakeUp>();
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const polled = new Observable<WakeUp>((subscriber) => {
@@ -33,7 +33,8 @@ export function createCommitNotifier(db: Database, pollIntervalMs: number, onPol
     }, pollIntervalMs);
     return () => clearInterval(timer);
   });
-  const wakeUps = merge(local, polled).pipe(share({ resetOnRefCountZero: true }));
+  const elsewhere = commitsElsewhere.pipe(map((): WakeUp => ({})));
+  const wakeUps = merge(local, polled, elsewhere).pipe(share({ resetOnRefCountZero: true }));
 
   return {
     wakeUps,

@@ -41,8 +41,11 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
     throw new EventStoreError('INVALID_STORE_URL', `Cannot open event store "${url}": ${reason}`, { cause: error });
   }
 
-  const notifier = createCommitNotifier(db, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, (error) =>
-    logger.warn('event store poll failed', { store: url, error: toStoreError(error, 'polling').message }),
+  const notifier = createCommitNotifier(
+    db,
+    options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    (error) => logger.warn('event store poll failed', { store: url, error: toStoreError(error, 'polling').message }),
+    options.commitsElsewhere,
   );
   const streamIds = createStreamIds(db);
   const writer = createGroupCommitWriter(db, streamIds, {
