@@ -8,7 +8,6 @@ import type { ApiPorts } from './ports.js';
 import type { SseConnection } from './sse.js';
 import type { StreamHub } from './streamHub.js';
 import { scopeOf, type TenantScope } from './tenancy.js';
-import type { WritePosition, WriteTracker } from './writeTracker.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,8 +27,6 @@ export interface ApiContext extends ApiPorts {
   readonly streams: Set<SseConnection>;
   /** Shared store subscriptions and delta routing for SSE followers. */
   readonly hub: StreamHub;
-  /** Read-your-writes: where each API key's writes landed; its reads wait for the projections to get there. */
-  readonly writes: WriteTracker;
 }
 
 export function principalOf(request: FastifyRequest): Principal {
@@ -39,24 +36,18 @@ export function principalOf(request: FastifyRequest): Principal {
 
 export const scopeFor = (request: FastifyRequest): TenantScope => scopeOf(principalOf(request));
 
-export function noteWrite(ctx: ApiContext, principal: Principal, position: WritePosition): void {
-  ctx.writes.note(principal.keyId, position);
-}
-
 /**
- * A read sees everything committed before it arrived — the caller's own writes and, say, the end of a
- * workflow it just watched over SSE: it waits until the read models reach the log's head as of
- * now (and this key's last write). A slow projection is logged, not fatal.
+ * A read sees everything committed before it arrived — the caller's own acknowledged writes and,
+ * say, the end of a workflow it just watched over SSE: it waits until the read models reach the
+ * log's head as of now. A slow projection is logged, not fatal.
  */
-export async function readYourWrites(ctx: ApiContext, principal: Principal): Promise<void> {
-  const [own, head] = await Promise.all([ctx.writes.latest(principal.keyId), ctx.queries.head()]);
-  const position = own === undefined ? head : head === null || own > head ? own : head;
+export async function readYourWrites(ctx: ApiContext): Promise<void> {
+  const position = await ctx.queries.head();
   if (position === null) return;
   try {
     await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
-    if (own !== undefined) ctx.writes.settled(principal.keyId, own);
   } catch (error) {
-    ctx.logger.warn('read served before the projection reached the caller’s last write', { position: position.toString(), error: (error as Error).message });
+    ctx.logger.warn('read served before the projection reached the log head', { position: position.toString(), error: (error as Error).message });
   }
 }
 

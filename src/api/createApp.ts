@@ -5,7 +5,6 @@ import { createAuthenticator } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
 import { createHttpMetrics } from './httpMetrics.js';
-import { createWriteTracker } from './writeTracker.js';
 import { createStreamHub } from './streamHub.js';
 import type { ApiPorts } from './ports.js';
 import { answerClientError } from './clientError.js';
@@ -48,7 +47,6 @@ export function createApp(options: CreateAppOptions): ApiApp {
     accepting: true,
     streams: new Set(),
     hub: createStreamHub(options.store, options.runtime.deltas),
-    writes: createWriteTracker(),
   };
   const app = Fastify({
     logger: false,

@@ -52,8 +52,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     async send({ workflowId, type, data, sender }) {
       const result = await engine.send(workflowId, { ...(data as object | undefined), type }, { sender });
       if (!result.accepted) throw sendProblem(result);
-      let position: Promise<bigint> | undefined;
-      return { revision: result.revision, position: () => (position ??= positionOf(workflowId, result.revision)) };
+      return { revision: result.revision };
     },
 
     deltas: engine.feed.pipe(

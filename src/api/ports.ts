@@ -36,7 +36,7 @@ export interface StartRequest {
 export interface StartOutcome {
   /** False when the same id and input already existed (idempotent start). */
   created: boolean;
-  /** Global position of the start (or of the existing workflow's last event) for read-your-writes. */
+  /** Global position of the start (or of the existing workflow's last event): the reply waits for its status. */
   position: bigint;
   revision: number;
 }
@@ -50,8 +50,6 @@ export interface SendRequest {
 
 export interface SendOutcome {
   revision: number;
-  /** Global position of the recorded event, looked up only when read-your-writes needs it. */
-  position: () => Promise<bigint>;
 }
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../context.js';
+import { assertAccepting, principalOf, type ApiContext } from '../context.js';
 import { ApiError, isApiError } from '../errors.js';
 import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
@@ -32,7 +32,6 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     assertAccepting(ctx);
     try {
       const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId });
-      noteWrite(ctx, principal, outcome.position);
       ctx.metrics.observeCommand(body.type, 'accepted');
       return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision });
     } catch (error) {

@@ -5,7 +5,7 @@ import { ListWorkflowsQuery, WorkflowIdParams } from '../schemas.js';
 import { externalize, scopeOf } from '../tenancy.js';
 import { parseOr } from '../validate.js';
 
-/** Reads from the projections, scoped to the caller's tenant, after the caller's last write. */
+/** Reads from the projections, scoped to the caller's tenant, once they include everything committed before the read. */
 export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/workflows', async (request) => {
     const principal = principalOf(request);
@@ -14,7 +14,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     if (query.limit > ctx.config.maxPageSize) {
       throw new ApiError('INVALID_QUERY', 'Bad query parameters', { errors: [{ path: 'limit', message: `at most ${ctx.config.maxPageSize}` }] });
     }
-    await readYourWrites(ctx, principal);
+    await readYourWrites(ctx);
     const page = await ctx.queries.list({ tenant: scope.tenant, status: query.status, definition: query.definition, limit: query.limit, cursor: query.cursor });
     return { items: page.items.filter((item) => scope.owns(item.workflowId)).map((item) => externalize(item, scope)), nextCursor: page.nextCursor };
   });
@@ -24,7 +24,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const scope = scopeOf(principal);
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
-    await readYourWrites(ctx, principal);
+    await readYourWrites(ctx);
     const status = await ctx.queries.getStatus(workflowId);
     if (status === undefined) throw notFound(id);
     return externalize(status, scope);
@@ -35,7 +35,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const scope = scopeOf(principal);
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
-    await readYourWrites(ctx, principal);
+    await readYourWrites(ctx);
     const entries = await ctx.queries.getAudit(workflowId);
     if (entries === undefined || entries.length === 0) throw notFound(id);
     return { workflowId: id, entries: externalize(entries, scope) };
@@ -43,7 +43,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.get('/v1/metrics/summary', async (request) => {
     const principal = principalOf(request);
-    await readYourWrites(ctx, principal);
+    await readYourWrites(ctx);
     return ctx.queries.metricsSummary(principal.tenant);
   });
 }

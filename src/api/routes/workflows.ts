@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { assertAccepting, noteWrite, principalOf, type ApiContext } from '../context.js';
+import { assertAccepting, principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { CreateWorkflowBody } from '../schemas.js';
 import { externalize, scopeOf } from '../tenancy.js';
@@ -27,7 +27,6 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     const id = body.id ?? randomUUID();
     const workflowId = scope.internal(id);
     const outcome = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
-    noteWrite(ctx, principal, outcome.position);
     let status: Record<string, unknown> | undefined;
     try {
       await ctx.queries.waitFor(outcome.position, ctx.config.readYourWritesTimeoutMs);
