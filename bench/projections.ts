@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createMemoryEventStore, openEventStore, workflowStream, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
-import { createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
+import { compileFold, createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
 import { createProjectionRunner, decodeEvent, defaultUpcasterRegistry, openProjectionDatabase } from '../src/projections/index.js';
 import { createLineBuffer } from '../src/cli/lineBuffer.js';
 import { replayWorkflow, runReplay } from '../src/replay/index.js';
@@ -173,6 +173,8 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
     return result.decoded.event;
   });
   const folder = createFolder(definition.machine);
+  const compiled = compileFold(definition.machine);
+  if (compiled === undefined) throw new Error('the long loop machine has no compiled fold');
   const reference = decoded.slice(0, 1000);
   const figures = [
     await best('ecl replay <id> (read + upcast + fold + print each transition)', () => {
@@ -183,7 +185,8 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
     await best('replayWorkflow (read + upcast + fold, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
     await best('  of which: readStream from SQLite', () => store.readStream(workflowStream('bench-long')), n),
     await best('  of which: decode + upcast (zod)', () => recorded.forEach((event) => decodeEvent(event, upcasters)), n),
-    await best('  of which: fold (createFolder, one inert scope)', () => folder.fold(decoded), n),
+    await best('  of which: fold (compiled fold of the machine, what plain replay uses)', () => compiled.fold(decoded), n),
+    await best('  reference: fold with XState transition (createFolder; --verify and the engine)', () => folder.fold(decoded), n),
     await best('  reference: xstate pure transition() per event, first 1,000 events', () => foldWithTransition(definition.machine, reference), reference.length),
     await best('  reference: zod WorkflowEvent.parse alone', () => recorded.forEach((event) => WorkflowEvent.parse({ type: event.type, data: event.data })), n),
   ];

@@ -1,7 +1,7 @@
 import { initialContext } from './context.js';
 import type { WorkflowEventType } from './events.js';
 import { type StepStructure, type WorkflowStructure, assertValidStructure } from './structure.js';
-import { and, workflowSetup } from './workflowSetup.js';
+import { type GuardRef, workflowSetup } from './workflowSetup.js';
 
 type MachineConfig = Parameters<typeof workflowSetup.createMachine>[0];
 type StateConfig = NonNullable<MachineConfig['states']>[string];
@@ -19,8 +19,8 @@ const merge = (...parts: Transitions[]): Transitions => {
   return merged;
 };
 
-const guard = (type: string, params: object) => ({ type, params });
-const all = (guards: unknown[]): unknown => (guards.length === 1 ? guards[0] : and(guards as never));
+const guard = (type: GuardRef['type'], params: object): GuardRef => ({ type, params });
+const all = (guards: GuardRef[]): unknown => (guards.length === 1 ? guards[0] : { type: 'allOf', params: { guards } });
 
 /** The producing step whose iteration counter a step follows. */
 export const loopOf = (structure: WorkflowStructure, step: StepStructure): string => (step.kind === 'validate' ? (step.validates ?? step.name) : step.name);
@@ -41,8 +41,8 @@ export function compileMachine(structure: WorkflowStructure) {
   const steps = structure.steps;
 
   /** Moving on after step `index` is accepted: start the next step, open an enabled gate, or complete. */
-  const advance = (index: number, extra: unknown[] = []): Transitions => {
-    const skipped: unknown[] = [];
+  const advance = (index: number, extra: GuardRef[] = []): Transitions => {
+    const skipped: GuardRef[] = [];
     const transitions: Transitions = {};
     for (const next of steps.slice(index + 1)) {
       if (next.kind === 'approval') {

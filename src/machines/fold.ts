@@ -9,15 +9,21 @@ import type { WorkflowSnapshot } from './snapshotView.js';
  * actor scope once per machine instead of once per event, which is what makes rehydration and the
  * hot path cheap (~3 µs instead of ~20–40 µs per event).
  */
-export interface Folder {
+export interface Folder extends Fold<WorkflowSnapshot> {
   readonly machine: WorkflowMachine;
-  initial(): WorkflowSnapshot;
-  /** The snapshot after `event`; throws EventNotAcceptedError when the machine does not accept it. */
-  apply(snapshot: WorkflowSnapshot, event: WorkflowEvent): WorkflowSnapshot;
-  fold(events: Iterable<WorkflowEvent>, from?: WorkflowSnapshot): WorkflowSnapshot;
   /** A JSON-safe snapshot for a cache; the stream stays the source of truth. */
   persist(snapshot: WorkflowSnapshot): unknown;
   restore(persisted: unknown): WorkflowSnapshot;
+}
+
+/** What a fold yields of a state: XState's snapshot has it, and so has the compiled fold's lighter state. */
+export type FoldedState = Pick<WorkflowSnapshot, 'value' | 'context' | 'status'>;
+
+export interface Fold<S extends FoldedState> {
+  initial(): S;
+  /** The state after `event`; throws EventNotAcceptedError when the machine does not accept it. */
+  apply(state: S, event: WorkflowEvent): S;
+  fold(events: Iterable<WorkflowEvent>, from?: S): S;
 }
 
 export class EventNotAcceptedError extends Error {
@@ -61,7 +67,10 @@ export function createFolder(machine: WorkflowMachine): Folder {
   };
   // Snapshots are immutable (every transition copies), so one initial snapshot serves every workflow.
   let initialSnapshot: WorkflowSnapshot | undefined;
-  const initial = (): WorkflowSnapshot => (initialSnapshot ??= freezeContext(machine.getInitialSnapshot(scope)));
+  const initial = (): WorkflowSnapshot => {
+    if (initialSnapshot === undefined) freezeContext((initialSnapshot = machine.getInitialSnapshot(scope)).context);
+    return initialSnapshot;
+  };
   return {
     machine,
     initial,
@@ -76,11 +85,10 @@ export function createFolder(machine: WorkflowMachine): Folder {
   };
 }
 
-/** Guards the shared initial snapshot against a caller mutating its context in place. */
-function freezeContext(snapshot: WorkflowSnapshot): WorkflowSnapshot {
-  for (const value of Object.values(snapshot.context)) if (typeof value === 'object' && value !== null) Object.freeze(value);
-  Object.freeze(snapshot.context);
-  return snapshot;
+/** Guards a shared initial context against a caller mutating it in place. */
+export function freezeContext<C extends object>(context: C): C {
+  for (const value of Object.values(context)) if (typeof value === 'object' && value !== null) Object.freeze(value);
+  return Object.freeze(context);
 }
 
 /** The reference fold with XState's public pure API, one inert actor per event: slow, for tests and audits. */

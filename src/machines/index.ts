@@ -30,7 +30,8 @@ export type {
 export { settle, decideCommand } from './decide.js';
 export type { Settled, SettleOptions, CommandDecision } from './decide.js';
 export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted } from './fold.js';
-export type { Folder } from './fold.js';
+export type { Fold, Folder, FoldedState } from './fold.js';
+export { compileFold, compiledFoldUnsupported, CompiledState } from './compiledFold.js';
 export { nextStep, idempotencyKeyOf, timeoutError } from './nextStep.js';
 export type { Decision } from './nextStep.js';
 export { viewOf, iterationOf, stateLabel, structureOf, isTerminal } from './snapshotView.js';

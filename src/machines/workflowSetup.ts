@@ -20,124 +20,169 @@ const without = (record: Record<string, string>, key: string): Record<string, st
   return rest;
 };
 
+/** What a guard or a context update reads: the context before the event, and the recorded event. */
+export interface MachineArgs {
+  context: WorkflowContext;
+  event: WorkflowEvent;
+}
+
+/** A guard by name, with its parameters: how compiled transitions refer to guards (data the inspector can show). */
+export interface GuardRef {
+  type: keyof typeof stepGuards;
+  params: object;
+}
+
+const stepGuards = {
+  isStep: ({ event }: MachineArgs, params: { step: string }) => stepOf(event) === params.step,
+  /** The start of a step at the iteration its loop is at. */
+  isStartOf: ({ context, event }: MachineArgs, params: { step: string; loop: string }) => {
+    const data = dataOf(event, 'StepStarted');
+    return data !== undefined && data.step === params.step && data.iteration === (context.iterations[params.loop] ?? 1);
+  },
+  /** A re-run of the step in flight (after a crash or restart): same iteration, a later attempt. */
+  isRerunOf: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const data = dataOf(event, 'StepStarted');
+    const current = context.current;
+    return data !== undefined && current !== null && data.step === params.step && current.step === params.step && data.iteration === current.iteration && data.attempt > current.attempt;
+  },
+  /** The outcome of the attempt in flight; outcomes of superseded attempts are not accepted. */
+  isOutcomeOf: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const current = context.current;
+    if (current === null || current.step !== params.step || (event.type !== 'StepCompleted' && event.type !== 'StepFailed')) return false;
+    return event.data.step === params.step && event.data.iteration === current.iteration && event.data.attempt === current.attempt;
+  },
+  isRevisionOf: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const data = dataOf(event, 'RevisionRequested');
+    return data !== undefined && data.step === params.step && data.iteration === (context.iterations[params.step] ?? 1);
+  },
+  verdictIs: ({ context }: MachineArgs, params: { step: string; verdict: 'approve' | 'revise' }) => {
+    const output = context.outputs[params.step];
+    return typeof output === 'object' && output !== null && !Array.isArray(output) && output.verdict === params.verdict;
+  },
+  capPolicyIs: ({ context }: MachineArgs, params: { step: string; policy: 'fail' | 'accept' | 'escalate' }) => context.policies.loops[params.step]?.onCap === params.policy,
+  gateEnabled: ({ context }: MachineArgs, params: { gate: string; enabled: boolean }) => (context.policies.approvals[params.gate] ?? false) === params.enabled,
+  isDecision: ({ event }: MachineArgs, params: { step: string; decision: 'approve' | 'reject' | 'request_revision' }) => {
+    const data = dataOf(event, 'HumanDecisionReceived');
+    return data !== undefined && data.step === params.step && data.decision === params.decision;
+  },
+  waitingFor: ({ context }: MachineArgs, params: { kind: WaitKind }) => context.waiting?.kind === params.kind,
+  canRevise: ({ context }: MachineArgs) => context.waiting?.revisable === true,
+};
+
 /**
- * Guards and actions shared by every compiled workflow machine. All are pure functions of the
- * context and the recorded event, named and parameterized so the inspector shows them as data.
+ * The guards of every compiled workflow machine: pure functions of the context and the recorded
+ * event. `allOf` is a conjunction kept as data, so the compiled fold can read it as well as XState.
  */
+export const workflowGuards = {
+  ...stepGuards,
+  allOf: (args: MachineArgs, params: { guards: readonly GuardRef[] }): boolean =>
+    params.guards.every((guard) => (stepGuards[guard.type] as (args: MachineArgs, params: object) => boolean)(args, guard.params)),
+};
+
+/**
+ * What each action of a compiled workflow machine changes in the context: pure functions of the
+ * context and the recorded event. The machine runs them as XState `assign` actions; the compiled
+ * fold runs the very same functions.
+ */
+export const contextUpdates = {
+  start: ({ event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'WorkflowStarted');
+    if (data === undefined) return {};
+    return {
+      ...initialContext(),
+      workflowId: data.workflowId,
+      definition: data.definition,
+      version: data.version,
+      input: data.input,
+      inputHash: data.inputHash,
+      policies: data.policies ?? EMPTY_POLICIES,
+    };
+  },
+  stepStarted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'StepStarted');
+    if (data === undefined) return {};
+    const current = data.timeoutAt === undefined
+      ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
+      : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
+    return { current, iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration } };
+  },
+  stepCompleted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'StepCompleted');
+    if (data === undefined) return {};
+    return {
+      outputs: { ...context.outputs, [data.step]: data.output },
+      artifacts: data.artifact === undefined ? context.artifacts : { ...context.artifacts, [data.step]: data.artifact },
+      feedback: without(context.feedback, data.step),
+      usage: addUsage(context.usage, data.llm),
+    };
+  },
+  stepFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'StepFailed');
+    if (data === undefined) return {};
+    return { error: data.error, usage: addUsage(context.usage, data.llm) };
+  },
+  revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'RevisionRequested');
+    if (data === undefined) return {};
+    return {
+      iterations: { ...context.iterations, [data.step]: data.iteration + 1 },
+      feedback: { ...context.feedback, [data.step]: data.feedback },
+      waiting: null,
+    };
+  },
+  humanInputRequested: ({ event }: MachineArgs, params: { kind: WaitKind }): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'HumanInputRequested');
+    if (data === undefined) return {};
+    return { waiting: { step: data.step, kind: params.kind, revisable: data.accepts.includes('REQUEST_REVISION'), accepts: data.accepts } };
+  },
+  humanDecided: (): Partial<WorkflowContext> => ({ waiting: null }),
+  waiveBudget: (): Partial<WorkflowContext> => ({ waiting: null, budgetWaived: true }),
+  /**
+   * REQUEST_REVISION keeps the person's feedback for the step to redo (`target`) and grants its
+   * loop one more round beyond the cap.
+   */
+  grantRound: ({ context, event }: MachineArgs, params: { validator: string | undefined; target: string }): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'HumanDecisionReceived');
+    const feedback = { ...context.feedback, [params.target]: data?.feedback ?? '' };
+    if (params.validator === undefined) return { waiting: null, feedback };
+    return { waiting: null, feedback, granted: { ...context.granted, [params.validator]: (context.granted[params.validator] ?? 0) + 1 } };
+  },
+  complete: ({ event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'WorkflowCompleted');
+    return data === undefined ? {} : { output: data.output, waiting: null };
+  },
+  fail: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'WorkflowFailed');
+    return data === undefined ? {} : { reason: data.reason, error: data.error ?? context.error, waiting: null };
+  },
+  cancel: ({ event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'WorkflowCancelled');
+    return data === undefined ? {} : { reason: data.reason, waiting: null };
+  },
+};
+
+/** XState's `assign` of a context update, typed for the workflow context and events. */
+const assignUpdate = <P extends object | undefined>(update: (args: MachineArgs, params: P) => Partial<WorkflowContext>) =>
+  assign<WorkflowContext, WorkflowEvent, P, WorkflowEvent, never>(update);
+
+/** The XState actions, each the `assign` of its context update (the compiled fold checks identity). */
+export const workflowActions = {
+  start: assignUpdate(contextUpdates.start),
+  stepStarted: assignUpdate(contextUpdates.stepStarted),
+  stepCompleted: assignUpdate(contextUpdates.stepCompleted),
+  stepFailed: assignUpdate(contextUpdates.stepFailed),
+  revisionRequested: assignUpdate(contextUpdates.revisionRequested),
+  humanInputRequested: assignUpdate(contextUpdates.humanInputRequested),
+  humanDecided: assignUpdate(contextUpdates.humanDecided),
+  waiveBudget: assignUpdate(contextUpdates.waiveBudget),
+  grantRound: assignUpdate(contextUpdates.grantRound),
+  complete: assignUpdate(contextUpdates.complete),
+  fail: assignUpdate(contextUpdates.fail),
+  cancel: assignUpdate(contextUpdates.cancel),
+} satisfies Record<keyof typeof contextUpdates, unknown>;
+
 export const workflowSetup = setup({
   types: { context: {} as WorkflowContext, events: {} as WorkflowEvent },
-  guards: {
-    isStep: ({ event }, params: { step: string }) => stepOf(event) === params.step,
-    /** The start of a step at the iteration its loop is at. */
-    isStartOf: ({ context, event }, params: { step: string; loop: string }) => {
-      const data = dataOf(event, 'StepStarted');
-      return data !== undefined && data.step === params.step && data.iteration === (context.iterations[params.loop] ?? 1);
-    },
-    /** A re-run of the step in flight (after a crash or restart): same iteration, a later attempt. */
-    isRerunOf: ({ context, event }, params: { step: string }) => {
-      const data = dataOf(event, 'StepStarted');
-      const current = context.current;
-      return data !== undefined && current !== null && data.step === params.step && current.step === params.step && data.iteration === current.iteration && data.attempt > current.attempt;
-    },
-    /** The outcome of the attempt in flight; outcomes of superseded attempts are not accepted. */
-    isOutcomeOf: ({ context, event }, params: { step: string }) => {
-      const current = context.current;
-      if (current === null || current.step !== params.step || (event.type !== 'StepCompleted' && event.type !== 'StepFailed')) return false;
-      return event.data.step === params.step && event.data.iteration === current.iteration && event.data.attempt === current.attempt;
-    },
-    isRevisionOf: ({ context, event }, params: { step: string }) => {
-      const data = dataOf(event, 'RevisionRequested');
-      return data !== undefined && data.step === params.step && data.iteration === (context.iterations[params.step] ?? 1);
-    },
-    verdictIs: ({ context }, params: { step: string; verdict: 'approve' | 'revise' }) => {
-      const output = context.outputs[params.step];
-      return typeof output === 'object' && output !== null && !Array.isArray(output) && output.verdict === params.verdict;
-    },
-    capPolicyIs: ({ context }, params: { step: string; policy: 'fail' | 'accept' | 'escalate' }) => context.policies.loops[params.step]?.onCap === params.policy,
-    gateEnabled: ({ context }, params: { gate: string; enabled: boolean }) => (context.policies.approvals[params.gate] ?? false) === params.enabled,
-    isDecision: ({ event }, params: { step: string; decision: 'approve' | 'reject' | 'request_revision' }) => {
-      const data = dataOf(event, 'HumanDecisionReceived');
-      return data !== undefined && data.step === params.step && data.decision === params.decision;
-    },
-    waitingFor: ({ context }, params: { kind: WaitKind }) => context.waiting?.kind === params.kind,
-    canRevise: ({ context }) => context.waiting?.revisable === true,
-  },
-  actions: {
-    start: assign(({ event }) => {
-      const data = dataOf(event, 'WorkflowStarted');
-      if (data === undefined) return {};
-      return {
-        ...initialContext(),
-        workflowId: data.workflowId,
-        definition: data.definition,
-        version: data.version,
-        input: data.input,
-        inputHash: data.inputHash,
-        policies: data.policies ?? EMPTY_POLICIES,
-      };
-    }),
-    stepStarted: assign(({ context, event }) => {
-      const data = dataOf(event, 'StepStarted');
-      if (data === undefined) return {};
-      const current = data.timeoutAt === undefined
-        ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
-        : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
-      return { current, iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration } };
-    }),
-    stepCompleted: assign(({ context, event }) => {
-      const data = dataOf(event, 'StepCompleted');
-      if (data === undefined) return {};
-      return {
-        outputs: { ...context.outputs, [data.step]: data.output },
-        artifacts: data.artifact === undefined ? context.artifacts : { ...context.artifacts, [data.step]: data.artifact },
-        feedback: without(context.feedback, data.step),
-        usage: addUsage(context.usage, data.llm),
-      };
-    }),
-    stepFailed: assign(({ context, event }) => {
-      const data = dataOf(event, 'StepFailed');
-      if (data === undefined) return {};
-      return { error: data.error, usage: addUsage(context.usage, data.llm) };
-    }),
-    revisionRequested: assign(({ context, event }) => {
-      const data = dataOf(event, 'RevisionRequested');
-      if (data === undefined) return {};
-      return {
-        iterations: { ...context.iterations, [data.step]: data.iteration + 1 },
-        feedback: { ...context.feedback, [data.step]: data.feedback },
-        waiting: null,
-      };
-    }),
-    humanInputRequested: assign(({ event }, params: { kind: WaitKind }) => {
-      const data = dataOf(event, 'HumanInputRequested');
-      if (data === undefined) return {};
-      return { waiting: { step: data.step, kind: params.kind, revisable: data.accepts.includes('REQUEST_REVISION'), accepts: data.accepts } };
-    }),
-    humanDecided: assign({ waiting: null }),
-    waiveBudget: assign({ waiting: null, budgetWaived: true }),
-    /**
-     * REQUEST_REVISION keeps the person's feedback for the step to redo (`target`) and grants its
-     * loop one more round beyond the cap.
-     */
-    grantRound: assign(({ context, event }, params: { validator: string | undefined; target: string }) => {
-      const data = dataOf(event, 'HumanDecisionReceived');
-      const feedback = { ...context.feedback, [params.target]: data?.feedback ?? '' };
-      if (params.validator === undefined) return { waiting: null, feedback };
-      return { waiting: null, feedback, granted: { ...context.granted, [params.validator]: (context.granted[params.validator] ?? 0) + 1 } };
-    }),
-    complete: assign(({ event }) => {
-      const data = dataOf(event, 'WorkflowCompleted');
-      return data === undefined ? {} : { output: data.output, waiting: null };
-    }),
-    fail: assign(({ context, event }) => {
-      const data = dataOf(event, 'WorkflowFailed');
-      return data === undefined ? {} : { reason: data.reason, error: data.error ?? context.error, waiting: null };
-    }),
-    cancel: assign(({ event }) => {
-      const data = dataOf(event, 'WorkflowCancelled');
-      return data === undefined ? {} : { reason: data.reason, waiting: null };
-    }),
-  },
+  guards: workflowGuards,
+  actions: workflowActions,
 });
-
-export { and };

@@ -1,5 +1,5 @@
 import type { JsonValue, RecordedEvent } from '../eventstore/index.js';
-import { createFolder, isEventNotAccepted, type Folder, type WorkflowMachine, type WorkflowSnapshot } from '../machines/index.js';
+import { compileFold, createFolder, isEventNotAccepted, type Fold, type FoldedState, type Folder, type WorkflowMachine, type WorkflowSnapshot } from '../machines/index.js';
 import { decodeEvent, type DecodedEvent } from '../projections/decodeEvent.js';
 import { ProjectionError } from '../projections/errors.js';
 import { defaultUpcasterRegistry, type UpcasterRegistry } from '../projections/upcasters.js';
@@ -35,8 +35,8 @@ export interface ReplayResult {
   transitions: ReplayTransition[];
   /** Revision of the stream's last event. */
   lastRevision: number;
-  /** The snapshot after the last folded event. */
-  snapshot: WorkflowSnapshot;
+  /** The state after the last folded event. */
+  snapshot: FoldedState;
   /** The first place the fold does not reproduce the record; replay stops there. */
   divergence?: Divergence;
 }
@@ -64,6 +64,10 @@ export interface ReplayFold {
  * no artifact, no clock. Events are upcast on read exactly as the projections read them; with
  * `verify` they are also validated against today's schemas (a plain replay trusts the stream, as
  * the engine's rehydration does, and lets the machine be the check).
+ *
+ * A plain replay folds with the machine's compiled fold (its own transitions, guards and context
+ * updates, without XState's general algorithm: see `compileFold`); `verify` folds with XState's
+ * `transition`, as the engine does, because it re-decides every automatic event from the snapshot.
  */
 export function replayHistory(workflowId: string, events: readonly RecordedEvent[], options: ReplayHistoryOptions): ReplayResult {
   const fold = startReplay(workflowId, events[0], options);
@@ -84,8 +88,8 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
   if (machine === undefined) {
     throw new ProjectionError('DEFINITION_NOT_REGISTERED', `Workflow ${workflowId} was written by ${definition} v${version}, which is not registered: register that version to replay it`);
   }
-  const folder = folderFor(machine);
   const verify = options.verify === true;
+  const folder: Fold<FoldedState> = verify ? folderFor(machine) : (compiledFoldFor(machine) ?? folderFor(machine));
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const transitions: ReplayTransition[] = [];
   let snapshot = folder.initial();
@@ -102,7 +106,8 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     }
     const before = snapshot;
     if (verify) {
-      const wrong = checkDecision(before, event, metadata.at);
+      // Verify folds with XState (above): `before` is the engine's own snapshot type.
+      const wrong = checkDecision(before as WorkflowSnapshot, event, metadata.at);
       if (wrong !== undefined) return { revision: recorded.revision, reason: wrong };
     }
     try {
@@ -162,6 +167,13 @@ function folderFor(machine: WorkflowMachine): Folder {
   let folder = folders.get(machine);
   if (folder === undefined) folders.set(machine, (folder = createFolder(machine)));
   return folder;
+}
+
+const compiledFolds = new WeakMap<WorkflowMachine, Fold<FoldedState> | null>();
+function compiledFoldFor(machine: WorkflowMachine): Fold<FoldedState> | undefined {
+  let fold = compiledFolds.get(machine);
+  if (fold === undefined) compiledFolds.set(machine, (fold = compileFold(machine) ?? null));
+  return fold ?? undefined;
 }
 
 /** The writer usually serialised the value exactly as we would: compare text first, structure only if that differs. */
