@@ -1,4 +1,5 @@
 import type { ReplayResult, ReplayTransition } from './replayHistory.js';
+import type { ReplayHeader } from './replayWorkflow.js';
 import { formatStateValue } from './formatStateValue.js';
 
 const counters = (iterations: Readonly<Record<string, number>>): string => {
@@ -21,13 +22,16 @@ const label = (transition: ReplayTransition): string => {
   return text;
 };
 
+/** `replay <id> · <definition> v<version> · <n> events[ · to revision <r>]`. */
+export const formatReplayHeader = (header: ReplayHeader): string =>
+  `replay ${header.workflowId} · ${header.definition} v${header.version} · ${header.lastRevision + 1} events${header.to === undefined ? '' : ` · to revision ${header.to}`}`;
+
 /**
- * One line per transition: `r<rev>  <state before> → <event> → <state after>  [iterations]`.
- * The machine's values are immutable and each `before` is the previous `after`, so a value's text
- * is computed once and reused for the next line: printing stays a small part of a replay.
+ * A formatter of transition lines, `r<rev>  <state before> → <event> → <state after>  [iterations]`,
+ * fed in order. The machine's values are immutable and each `before` is the previous `after`, so a
+ * value's text is computed once and reused for the next line: printing stays a small part of a replay.
  */
-export function formatReplay(result: ReplayResult): string[] {
-  const lines = [`replay ${result.workflowId} · ${result.definition} v${result.version} · ${result.transitions.length} of ${result.lastRevision + 1} events`];
+export function createTransitionFormatter(): (transition: ReplayTransition) => string {
   let value: unknown;
   let valueText = '';
   let iterations: unknown;
@@ -39,7 +43,7 @@ export function formatReplay(result: ReplayResult): string[] {
     }
     return valueText;
   };
-  for (const transition of result.transitions) {
+  return (transition) => {
     const before = textOf(transition.before);
     const after = textOf(transition.after);
     if (transition.iterations !== iterations) {
@@ -47,7 +51,12 @@ export function formatReplay(result: ReplayResult): string[] {
       iterationsText = counters(transition.iterations);
     }
     const legacy = transition.payloadVersion === 0 ? '  (upcast from v0)' : '';
-    lines.push(`r${String(transition.revision).padEnd(4)} ${before} → ${label(transition)} → ${after}${iterationsText}${legacy}`);
-  }
-  return lines;
+    return `r${String(transition.revision).padEnd(4)} ${before} → ${label(transition)} → ${after}${iterationsText}${legacy}`;
+  };
+}
+
+/** The header and one line per transition of a replay that kept its transitions. */
+export function formatReplay(result: ReplayResult): string[] {
+  const line = createTransitionFormatter();
+  return [formatReplayHeader(result), ...result.transitions.map(line)];
 }

@@ -1,8 +1,8 @@
 export { replayHistory } from './replayHistory.js';
 export type { Divergence, ReplayHistoryOptions, ReplayResult, ReplayTransition } from './replayHistory.js';
 export { replayWorkflow } from './replayWorkflow.js';
-export type { ReplayWorkflowOptions } from './replayWorkflow.js';
-export { formatReplay } from './formatReplay.js';
+export type { ReplayHeader, ReplayWorkflowOptions } from './replayWorkflow.js';
+export { createTransitionFormatter, formatReplay, formatReplayHeader } from './formatReplay.js';
 export { formatStateValue } from './formatStateValue.js';
 export { feedInspector, inspectionEventsOf } from './inspectReplay.js';
 export type { InspectionEvent, InspectorSink } from './inspectReplay.js';

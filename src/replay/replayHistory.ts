@@ -32,7 +32,12 @@ export interface ReplayResult {
   workflowId: string;
   definition: string;
   version: number;
+  /** Every folded transition, unless they were handed to `onTransition` as they were folded (then none). */
   transitions: ReplayTransition[];
+  /** How many events were folded. */
+  folded: number;
+  /** The `to` revision asked for, if any. */
+  to?: number;
   /** Revision of the stream's last event. */
   lastRevision: number;
   /** The state after the last folded event. */
@@ -49,10 +54,18 @@ export interface ReplayHistoryOptions {
   to?: number;
   /** Also check recorded state values, decisions and the terminal outcome against the fold. */
   verify?: boolean;
+  /**
+   * Receives each transition as it is folded, instead of the result keeping them: a stream of any
+   * length then replays in constant memory (and the garbage collector copies no history around).
+   */
+  onTransition?: (transition: ReplayTransition) => void;
 }
 
 /** A replay fed page by page (a long stream need not be held in memory): `next` says whether to read on. */
 export interface ReplayFold {
+  /** The definition version folding the stream (from its WorkflowStarted). */
+  readonly definition: string;
+  readonly version: number;
   /** Folds the next events of the stream, in order; false once the replay stopped (`to` reached, or a divergence). */
   next(events: readonly RecordedEvent[]): boolean;
   /** Ends the replay; `lastRevision` is the revision of the stream's last event. */
@@ -92,6 +105,9 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
   const folder: Fold<FoldedState> = verify ? folderFor(machine) : (compiledFoldFor(machine) ?? folderFor(machine));
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const transitions: ReplayTransition[] = [];
+  const keep = options.onTransition ?? ((transition: ReplayTransition) => void transitions.push(transition));
+  let folded = 0;
+  let lastType: string | undefined;
   let snapshot = folder.initial();
   let divergence: Divergence | undefined;
   let stopped = false;
@@ -101,8 +117,8 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     const decoded = decodeEvent(recorded, upcasters, { trusted: !verify });
     if (!decoded.ok) return { revision: recorded.revision, reason: `cannot read ${recorded.type}: ${decoded.reason} (${decoded.detail})` };
     const { event, metadata } = decoded.decoded;
-    if (verify && transitions.length !== recorded.revision) {
-      return { revision: recorded.revision, reason: `revision ${recorded.revision} follows revision ${transitions.length - 1}: the stream has a gap` };
+    if (verify && folded !== recorded.revision) {
+      return { revision: recorded.revision, reason: `revision ${recorded.revision} follows revision ${folded - 1}: the stream has a gap` };
     }
     const before = snapshot;
     if (verify) {
@@ -129,7 +145,9 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
       event,
     };
     if (recordedState !== undefined) transition.recordedState = recordedState;
-    transitions.push(transition);
+    keep(transition);
+    folded += 1;
+    lastType = event.type;
     if (verify && recordedState !== undefined && !sameState(recordedState, snapshot.value)) {
       return { revision: recorded.revision, reason: `recorded state ${canonical(parseState(recordedState))}, replay gives ${canonical(snapshot.value)}` };
     }
@@ -137,6 +155,8 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
   };
 
   return {
+    definition,
+    version,
     next(events) {
       for (const recorded of events) {
         if (stopped) break;
@@ -148,16 +168,25 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     },
     result(lastRevision) {
       if (divergence === undefined && verify && options.to === undefined) {
-        const ended = transitions.at(-1);
-        const terminal = ended !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(ended.type);
+        const terminal = lastType !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(lastType);
         if (terminal !== (snapshot.status === 'done')) {
           divergence = {
             revision: lastRevision,
-            reason: terminal ? `the stream ends with ${ended?.type} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event`,
+            reason: terminal ? `the stream ends with ${lastType} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event`,
           };
         }
       }
-      return { workflowId, definition, version, transitions, lastRevision, snapshot, ...(divergence === undefined ? {} : { divergence }) };
+      return {
+        workflowId,
+        definition,
+        version,
+        transitions,
+        folded,
+        ...(options.to === undefined ? {} : { to: options.to }),
+        lastRevision,
+        snapshot,
+        ...(divergence === undefined ? {} : { divergence }),
+      };
     },
   };
 }

@@ -1,7 +1,17 @@
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { DefinitionRegistry } from '../machines/createRegistry.js';
 import type { UpcasterRegistry } from '../projections/upcasters.js';
-import { startReplay, type ReplayResult } from './replayHistory.js';
+import { startReplay, type ReplayResult, type ReplayTransition } from './replayHistory.js';
+
+/** What is being replayed, known before the first transition. */
+export interface ReplayHeader {
+  workflowId: string;
+  definition: string;
+  version: number;
+  /** Revision of the stream's last event. */
+  lastRevision: number;
+  to?: number;
+}
 
 export interface ReplayWorkflowOptions {
   /** Only `readStream` is used: replay never appends, subscribes or writes. */
@@ -11,6 +21,10 @@ export interface ReplayWorkflowOptions {
   upcasters?: UpcasterRegistry;
   to?: number;
   verify?: boolean;
+  /** Called once the stream and its definition version are known, before the first transition. */
+  onStart?: (header: ReplayHeader) => void;
+  /** Receives each transition as it is folded; the result then keeps none (see `ReplayHistoryOptions`). */
+  onTransition?: (transition: ReplayTransition) => void;
 }
 
 /**
@@ -22,24 +36,23 @@ const PAGE = 500;
 /** Reads one workflow's stream page by page and folds it (see `replayHistory`): no model call, no artifact write, no append. */
 export async function replayWorkflow(workflowId: string, options: ReplayWorkflowOptions): Promise<ReplayResult> {
   const stream = workflowStream(workflowId);
+  // The header counts the whole stream, however far the replay goes.
+  const lastRevision = (await options.store.readStream(stream, { direction: 'backwards', limit: 1 }))[0]?.revision ?? -1;
   let page = await options.store.readStream(stream, { limit: PAGE });
   const fold = startReplay(workflowId, page[0], {
     machineFor: (definition, version) => options.registry.get(definition, version)?.machine,
     ...(options.upcasters === undefined ? {} : { upcasters: options.upcasters }),
     ...(options.to === undefined ? {} : { to: options.to }),
     ...(options.verify === undefined ? {} : { verify: options.verify }),
+    ...(options.onTransition === undefined ? {} : { onTransition: options.onTransition }),
   });
+  options.onStart?.({ workflowId, definition: fold.definition, version: fold.version, lastRevision, ...(options.to === undefined ? {} : { to: options.to }) });
   let last = page[page.length - 1]!.revision;
-  for (;;) {
-    if (!fold.next(page)) {
-      // Stopped before the end (`to`, or a divergence): the header still counts the whole stream.
-      last = (await options.store.readStream(stream, { direction: 'backwards', limit: 1 }))[0]?.revision ?? last;
-      break;
-    }
-    if (page.length < PAGE) break;
+  while (fold.next(page) && page.length === PAGE) {
     page = await options.store.readStream(stream, { from: last + 1, limit: PAGE });
     if (page.length === 0) break;
     last = page[page.length - 1]!.revision;
   }
-  return fold.result(last);
+  // Events appended while replaying are folded too; the header counted the stream as it was.
+  return fold.result(Math.max(last, lastRevision));
 }

@@ -1,7 +1,7 @@
 import type { EventStore } from '../eventstore/index.js';
 import { startInspectorRelay, type InspectorRelay } from '../inspect/index.js';
 import type { DefinitionRegistry } from '../machines/createRegistry.js';
-import { formatReplay } from './formatReplay.js';
+import { createTransitionFormatter, formatReplay, formatReplayHeader } from './formatReplay.js';
 import { feedInspector } from './inspectReplay.js';
 import { replayWorkflow } from './replayWorkflow.js';
 
@@ -24,25 +24,32 @@ export interface RunReplayOutcome {
   relay?: InspectorRelay;
 }
 
-/** `ecl replay`: fold, print each transition, optionally verify and serve to the inspector. Reads only. */
+/**
+ * `ecl replay`: fold, print each transition, optionally verify and serve to the inspector. Reads
+ * only. Text is printed as the fold goes, so a long stream replays in constant memory; `--json`
+ * and `--inspect` need the whole history and keep it.
+ */
 export async function runReplay(options: RunReplayOptions): Promise<RunReplayOutcome> {
+  const keep = options.json === true || options.inspectPort !== undefined;
+  const line = createTransitionFormatter();
   const result = await replayWorkflow(options.workflowId, {
     store: options.store,
     registry: options.registry,
     ...(options.to === undefined ? {} : { to: options.to }),
     verify: options.verify === true,
+    ...(keep ? {} : { onStart: (header) => options.out(formatReplayHeader(header)), onTransition: (transition) => options.out(line(transition)) }),
   });
   if (options.json) {
     options.out(JSON.stringify({ ...result, snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context } }, null, 2));
-  } else {
-    for (const line of formatReplay(result)) options.out(line);
+  } else if (keep) {
+    for (const text of formatReplay(result)) options.out(text);
   }
   let exitCode = 0;
   if (result.divergence !== undefined) {
     options.err(`replay diverges at revision ${result.divergence.revision}: ${result.divergence.reason}`);
     exitCode = 1;
   } else if (options.verify) {
-    options.err(`verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.transitions.length} events)`);
+    options.err(`verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.folded} events)`);
   }
   if (options.inspectPort === undefined) return { exitCode };
   // The whole history is kept for the page, however late it connects: a replay is finite.

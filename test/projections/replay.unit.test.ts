@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createMemoryEventStore } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
 import { isDefinitionNotRegistered } from '../../src/projections/index.js';
-import { formatReplay, replayWorkflow } from '../../src/replay/index.js';
+import { formatReplay, replayWorkflow, runReplay } from '../../src/replay/index.js';
 import { brief } from '../../src/workflows/index.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,10 +67,32 @@ describe('replay of golden histories', () => {
     expect(result.transitions.map((transition) => transition.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(result.snapshot.value).toEqual({ draft: 'pending' });
     const lines = formatReplay(result);
-    expect(lines[0]).toBe('replay golden-revise-once · brief v1 · 8 of 15 events');
+    expect(lines[0]).toBe('replay golden-revise-once · brief v1 · 15 events · to revision 7');
     expect(lines[1]).toBe('r0    idle → WorkflowStarted → extract.pending');
     expect(lines[7]).toBe('r6    review.running → StepCompleted review #1 verdict revise → review.done  [extract=1 draft=1 review=1]');
     expect(lines[8]).toBe('r7    review.done → RevisionRequested draft #1 → draft.pending  [extract=1 draft=2 review=1]');
+  });
+});
+
+describe('streamed replay', () => {
+  it('ecl replay prints as it folds, keeps no history, and prints exactly what a kept replay formats', async () => {
+    for (const golden of allGoldens()) {
+      const store = createMemoryEventStore();
+      await appendGolden(store, golden);
+      const kept = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
+      const streamed: string[] = [];
+      const seen: number[] = [];
+      const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true, onTransition: (transition) => void seen.push(transition.revision) });
+      expect(result.transitions).toEqual([]);
+      expect(result.folded).toBe(kept.transitions.length);
+      expect(seen).toEqual(kept.transitions.map((transition) => transition.revision));
+      expect(result.snapshot.value).toEqual(kept.snapshot.value);
+      const errors: string[] = [];
+      const outcome = await runReplay({ workflowId: golden.workflowId, store, registry, verify: true, out: (line) => streamed.push(line), err: (line) => errors.push(line) });
+      expect(outcome.exitCode).toBe(0);
+      expect(streamed).toEqual(formatReplay(kept));
+      expect(errors).toEqual([`verified: the fold reproduces the recorded history and outcome (${kept.transitions.length} events)`]);
+    }
   });
 });
 
