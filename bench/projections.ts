@@ -182,11 +182,14 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
       return runReplay({ workflowId: 'bench-long', store, registry, out: stdout.write, err: () => undefined }).finally(stdout.flush);
     }, n, 'lines written to /dev/null the way the CLI writes them'),
     await best('ecl replay <id> --verify (also re-decides every automatic event, compares states)', () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }), n),
-    await best('replayWorkflow (read + upcast + fold, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
-    await best('  of which: readStream from SQLite', () => store.readStream(workflowStream('bench-long')), n),
-    await best('  of which: decode + upcast (zod)', () => recorded.forEach((event) => decodeEvent(event, upcasters)), n),
+    await best('replayWorkflow (read + upcast + fold, keeps every transition, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
+    await best('  of which: readStream from SQLite, pages of 500 as replay reads', async () => {
+      for (let from = 0; from < n; from += 500) await store.readStream(workflowStream('bench-long'), { from, limit: 500 });
+    }, n),
+    await best('  of which: decode + upcast (trusted, as plain replay decodes)', () => recorded.forEach((event) => decodeEvent(event, upcasters, { trusted: true })), n),
     await best('  of which: fold (compiled fold of the machine, what plain replay uses)', () => compiled.fold(decoded), n),
     await best('  reference: fold with XState transition (createFolder; --verify and the engine)', () => folder.fold(decoded), n),
+    await best('  reference: decode + upcast + validation (as --verify and the projections decode)', () => recorded.forEach((event) => decodeEvent(event, upcasters)), n),
     await best('  reference: xstate pure transition() per event, first 1,000 events', () => foldWithTransition(definition.machine, reference), reference.length),
     await best('  reference: zod WorkflowEvent.parse alone', () => recorded.forEach((event) => WorkflowEvent.parse({ type: event.type, data: event.data })), n),
   ];
