@@ -81,8 +81,6 @@ export function compiledFoldUnsupported(machine: WorkflowMachine): string | unde
 function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
   const root = machine.root as AnyStateNode;
   needs(root.output === undefined, 'the machine has an output');
-  needs(Object.keys(machine.implementations.guards).every((name) => machine.implementations.guards[name] === (workflowGuards as Record<string, unknown>)[name]), 'the machine has guards of its own');
-  needs(Object.keys(machine.implementations.actions).every((name) => machine.implementations.actions[name] === (workflowActions as Record<string, unknown>)[name]), 'the machine has actions of its own');
 
   const nodes: AnyStateNode[] = [];
   const visit = (node: AnyStateNode): void => {
@@ -90,11 +88,11 @@ function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
     for (const child of Object.values(node.states) as AnyStateNode[]) visit(child);
   };
   visit(root);
-  for (const node of nodes) checkNode(node, root);
+  for (const node of nodes) checkNode(node, root, machine);
 
   const leaves = new Map<AnyStateNode, Leaf>();
   for (const node of nodes) {
-    if (node.type === 'atomic' || node.type === 'final') leaves.set(node, { value: valueOf(node), status: node.type === 'final' ? 'done' : 'active', candidates: new Map() });
+    if (node.type === 'atomic' || node.type === 'final') leaves.set(node, { value: stateValueOf(node), status: node.type === 'final' ? 'done' : 'active', candidates: new Map() });
   }
   for (const [node, leaf] of leaves) addCandidates(node, leaf.candidates, (target) => leaves.get(initialLeaf(target))!);
 
@@ -139,7 +137,24 @@ function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
   };
 }
 
-function checkNode(node: AnyStateNode, root: AnyStateNode): void {
+/**
+ * A guard or action the compiled fold may run for this machine: one of the workflow's own, by its
+ * own name (not an inherited `toString`), and the very function the machine implements it with.
+ */
+function isShared(table: object, implementations: Record<string, unknown>, name: string): boolean {
+  return Object.hasOwn(table, name) && Object.hasOwn(implementations, name) && implementations[name] === (table as Record<string, unknown>)[name];
+}
+
+function checkGuard(guard: Named | undefined, machine: WorkflowMachine, where: string): void {
+  if (guard === undefined) return;
+  needs(typeof guard !== 'function' && typeof paramsOf(guard) !== 'function', `${where} has an inline guard`);
+  const name = nameOf(guard);
+  needs(isShared(workflowGuards, machine.implementations.guards, name), `${where} uses a guard "${name}" of its own`);
+  // allOf runs the shared step guards itself: the machine must implement those the same way.
+  if (name === 'allOf') for (const part of (paramsOf(guard) as { guards: Named[] }).guards) checkGuard(part, machine, where);
+}
+
+function checkNode(node: AnyStateNode, root: AnyStateNode, machine: WorkflowMachine): void {
   const where = `state ${node.id}`;
   needs(node.type === 'compound' || node.type === 'atomic' || node.type === 'final', `${where} is ${node.type}`);
   needs(node.entry.length === 0 && node.exit.length === 0, `${where} has entry or exit actions`);
@@ -149,17 +164,17 @@ function checkNode(node: AnyStateNode, root: AnyStateNode): void {
     needs(initial !== undefined && initial.actions.length === 0 && initial.target.length === 1, `${where} has initial actions`);
   }
   if (node.type === 'final') {
-    needs(node.parent === root && node.transitions.size === 0, `${where} is a final state below the top or with transitions`);
+    needs(node.parent === root && node.transitions.size === 0 && node.output === undefined, `${where} is a final state below the top, with transitions or with an output`);
   }
   if (node === root) needs(node.transitions.size === 0, 'the root has transitions');
   for (const [descriptor, transitions] of node.transitions) {
     needs(descriptor !== '*' && !descriptor.endsWith('.*'), `${where} has a wildcard transition`);
     for (const transition of transitions) {
       needs((transition.target?.length ?? 0) <= 1, `${where} has a transition to several targets`);
-      const guard = transition.guard as Named | undefined;
-      needs(guard === undefined || (typeof guard !== 'function' && nameOf(guard) in workflowGuards && typeof paramsOf(guard) !== 'function'), `${where} has an inline guard`);
+      checkGuard(transition.guard as Named | undefined, machine, where);
       for (const action of transition.actions as Named[]) {
-        needs(typeof action !== 'function' && nameOf(action) in contextUpdates && typeof paramsOf(action) !== 'function', `${where} has an action other than a context update`);
+        needs(typeof action !== 'function' && typeof paramsOf(action) !== 'function', `${where} has an inline action`);
+        needs(isShared(workflowActions, machine.implementations.actions, nameOf(action)), `${where} has an action "${nameOf(action)}" other than the workflow's context updates`);
       }
     }
   }
@@ -193,7 +208,7 @@ function initialLeaf(node: AnyStateNode): AnyStateNode {
 }
 
 /** The state value of a leaf: `'completed'` at the top, `{ draft: 'running' }` below it. */
-function valueOf(leaf: AnyStateNode): StateValue {
+function stateValueOf(leaf: AnyStateNode): StateValue {
   const [first, ...rest] = leaf.path as string[];
   if (first === undefined) return {};
   let value: StateValue = rest.length === 0 ? first : (rest.at(-1) as string);

@@ -71,7 +71,8 @@ const stepGuards = {
 
 /**
  * The guards of every compiled workflow machine: pure functions of the context and the recorded
- * event. `allOf` is a conjunction kept as data, so the compiled fold can read it as well as XState.
+ * event. `allOf` is a conjunction kept as data, so the compiled fold can read it as well as XState;
+ * it runs the step guards above itself (workflow machines never override them).
  */
 export const workflowGuards = {
   ...stepGuards,

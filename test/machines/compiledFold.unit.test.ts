@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
 import { z } from 'zod';
 import {
   type AnyWorkflowDefinition,
@@ -219,7 +220,13 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
     expect(compiledFoldUnsupported(withEntry as never)).toMatch(/entry or exit actions/);
     expect(compileFold(withEntry as never)).toBeUndefined();
     const ownGuard = serial3.machine.provide({ guards: { isStep: () => true } });
-    expect(compiledFoldUnsupported(ownGuard)).toMatch(/guards of its own/);
+    expect(compiledFoldUnsupported(ownGuard)).toMatch(/guard "isStep" of its own/);
+    const inherited = workflowSetup.createMachine({ id: 'inherited', initial: 'idle', context: initialContext, states: { idle: { on: { WorkflowCompleted: { actions: 'toString' as never } } } } });
+    expect(compiledFoldUnsupported(inherited as never)).toMatch(/action "toString" other than/);
+    const unimplemented = createMachine({ id: 'plain', initial: 'idle', context: initialContext(), states: { idle: { on: { WorkflowCompleted: { guard: { type: 'isStep', params: { step: 'x' } } } } } } });
+    expect(compiledFoldUnsupported(unimplemented as never)).toMatch(/guard "isStep" of its own/);
+    const withOutput = workflowSetup.createMachine({ id: 'output', initial: 'idle', context: initialContext, states: { idle: { on: { WorkflowCompleted: 'completed' } }, completed: { type: 'final', output: () => 'x' } } } as never);
+    expect(compiledFoldUnsupported(withOutput as never)).toMatch(/with an output/);
     const parallel = workflowSetup.createMachine({ id: 'parallel', type: 'parallel', context: initialContext, states: { a: {}, b: {} } });
     expect(compiledFoldUnsupported(parallel as never)).toMatch(/is parallel/);
   });

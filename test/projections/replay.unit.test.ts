@@ -77,21 +77,34 @@ describe('replay of golden histories', () => {
 describe('streamed replay', () => {
   it('ecl replay prints as it folds, keeps no history, and prints exactly what a kept replay formats', async () => {
     for (const golden of allGoldens()) {
+      for (const verify of [false, true]) {
+        const store = createMemoryEventStore();
+        await appendGolden(store, golden);
+        const kept = await replayWorkflow(golden.workflowId, { store, registry, verify });
+        const seen: number[] = [];
+        const result = await replayWorkflow(golden.workflowId, { store, registry, verify, onTransition: (transition) => void seen.push(transition.revision) });
+        expect(result.transitions).toEqual([]);
+        expect(result.folded).toBe(kept.transitions.length);
+        expect(seen).toEqual(kept.transitions.map((transition) => transition.revision));
+        expect(result.snapshot.value).toEqual(kept.snapshot.value);
+        const streamed: string[] = [];
+        const errors: string[] = [];
+        const outcome = await runReplay({ workflowId: golden.workflowId, store, registry, verify, out: (line) => streamed.push(line), err: (line) => errors.push(line) });
+        expect(outcome.exitCode).toBe(0);
+        expect(streamed).toEqual(formatReplay(kept));
+        expect(errors).toEqual(verify ? [`verified: the fold reproduces the recorded history and outcome (${kept.transitions.length} events)`] : []);
+      }
+    }
+  });
+
+  it('a plain replay (compiled fold) and a verified one (XState) print the same lines', async () => {
+    for (const golden of allGoldens()) {
       const store = createMemoryEventStore();
       await appendGolden(store, golden);
-      const kept = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
-      const streamed: string[] = [];
-      const seen: number[] = [];
-      const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true, onTransition: (transition) => void seen.push(transition.revision) });
-      expect(result.transitions).toEqual([]);
-      expect(result.folded).toBe(kept.transitions.length);
-      expect(seen).toEqual(kept.transitions.map((transition) => transition.revision));
-      expect(result.snapshot.value).toEqual(kept.snapshot.value);
-      const errors: string[] = [];
-      const outcome = await runReplay({ workflowId: golden.workflowId, store, registry, verify: true, out: (line) => streamed.push(line), err: (line) => errors.push(line) });
-      expect(outcome.exitCode).toBe(0);
-      expect(streamed).toEqual(formatReplay(kept));
-      expect(errors).toEqual([`verified: the fold reproduces the recorded history and outcome (${kept.transitions.length} events)`]);
+      const plain = await replayWorkflow(golden.workflowId, { store, registry });
+      const verified = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
+      expect(formatReplay(plain)).toEqual(formatReplay(verified));
+      expect(plain.snapshot.context).toEqual(verified.snapshot.context);
     }
   });
 });
