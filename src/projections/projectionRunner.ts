@@ -22,9 +22,17 @@ export interface ProjectionRunnerOptions {
   name?: string;
   /** Told after each batch that moved the checkpoint (a runner in a worker thread reports it to the server). */
   onCheckpoint?: (checkpoint: bigint) => void;
-  /** Told when following the log live failed and the runner stopped. */
-  onFailure?: (error: unknown) => void;
+  /**
+   * Told when following the log live failed (a batch or the subscription). The runner follows the
+   * log again from its checkpoint after the next of `retryDelaysMs`, until `stop`.
+   */
+  onFailure?: (error: unknown, retryInMs: number) => void;
+  /** Waits before following the log again after failures in a row; the last one repeats. */
+  retryDelaysMs?: readonly number[];
 }
+
+/** A store that went away, a full disk, a locked file: retried soon, then every 30 s, never given up. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [100, 1_000, 5_000, 15_000, 30_000];
 
 export interface BatchResult {
   applied: number;
@@ -147,6 +155,24 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     scheduled: NodeJS.Immediate | undefined;
   }
   let live: LiveFeed | undefined;
+  const retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  let failuresInARow = 0;
+  let retry: NodeJS.Timeout | undefined;
+
+  /** Live following failed: fail the waiters now, follow again from the checkpoint a little later. */
+  const failLive = (error: unknown, what: string) => {
+    stopLive();
+    waiters.failAll(error);
+    const delay = retryDelays[Math.min(failuresInARow, retryDelays.length - 1)] ?? 0;
+    failuresInARow += 1;
+    logger.error(`${what}: following the log again from the checkpoint in ${delay} ms`, { error, failuresInARow });
+    options.onFailure?.(error, delay);
+    retry = setTimeout(() => {
+      retry = undefined;
+      runner.start();
+    }, delay);
+    retry.unref();
+  };
 
   const flushLive = () => {
     if (live === undefined) return;
@@ -160,12 +186,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         logger.info('projection was rebuilt elsewhere: following the log again from the new checkpoint');
         stopLive();
         runner.start();
+      } else {
+        failuresInARow = 0;
       }
     } catch (error) {
-      logger.error('projection batch failed: the runner stopped; restart it to resume from the checkpoint', { error });
-      stopLive();
-      waiters.failAll(error);
-      options.onFailure?.(error);
+      failLive(error, 'projection batch failed');
     }
   };
   const stopLive = () => {
@@ -195,6 +220,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     },
     start() {
       if (live !== undefined) return;
+      clearTimeout(retry);
+      retry = undefined;
       const current = checkpoints.read();
       generation = current.generation;
       const state: LiveFeed = { subscription: undefined, pending: [], scheduled: undefined };
@@ -210,16 +237,15 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         error: (error: unknown) => {
           if (live !== state) return;
           flushLive();
-          logger.error('projection subscription failed', { error });
-          stopLive();
-          waiters.failAll(error);
-          options.onFailure?.(error);
+          if (live === state) failLive(error, 'projection subscription failed');
         },
       });
       // A store that replays synchronously may have delivered (and a stale batch stopped us) before `subscribe` returned.
       if (live !== state) state.subscription.unsubscribe();
     },
     async stop() {
+      clearTimeout(retry);
+      retry = undefined;
       flushLive();
       stopLive();
       waiters.failAll(new ProjectionError('PROJECTION_STOPPED', 'The projection runner stopped'));

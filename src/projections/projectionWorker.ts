@@ -45,7 +45,7 @@ try {
     db,
     logger,
     onCheckpoint: (position) => post({ type: 'checkpoint', position }),
-    onFailure: (error) => post({ type: 'failed', message: errorText(error) }),
+    onFailure: (error, retryInMs) => post({ type: 'runnerFailed', message: errorText(error), retryInMs }),
   });
   port.on('message', async (message: ToProjectionWorker) => {
     try {

@@ -137,6 +137,46 @@ describe('projection runner', () => {
     expect(runner.skipped()).toEqual([]);
   });
 
+  it('a live runner whose batch fails tells why, fails the waiting reads, and follows the log again after a delay', async () => {
+    const store = createMemoryEventStore();
+    cleanup.push(() => store.close());
+    let broken = true;
+    const flaky: ReadModel = {
+      name: 'flaky',
+      schemaVersion: 1,
+      migrate: () => undefined,
+      drop: () => undefined,
+      createApplier: () => ({
+        apply: () => {
+          if (broken) throw new Error('disk full');
+        },
+        flush: () => undefined,
+        abort: () => undefined,
+      }),
+    };
+    const db = openProjectionDatabase(':memory:');
+    cleanup.push(() => void db.close());
+    const failures: [string, number][] = [];
+    let thirdFailure!: () => void;
+    const threeFailures = new Promise<void>((resolve) => (thirdFailure = resolve));
+    const onFailure = (error: unknown, retryInMs: number) => {
+      if (failures.push([(error as Error).message, retryInMs]) === 3) thirdFailure();
+    };
+    const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, flaky], retryDelaysMs: [5, 20], onFailure });
+    cleanup.push(() => runner.stop());
+    runner.start();
+    const position = await append(store, briefHistory('w1'));
+    await expect(runner.waitFor(position, { timeoutMs: 5_000 })).rejects.toThrow('disk full');
+    // It keeps trying, backing off to the last delay, and never applies part of a batch.
+    await threeFailures;
+    expect(failures.slice(0, 3)).toEqual([['disk full', 5], ['disk full', 20], ['disk full', 20]]);
+    expect(runner.checkpoint()).toBeNull();
+    expect(createProjectionQueries(db).getStatus('w1')).toBeUndefined();
+    broken = false;
+    await runner.waitFor(position, { timeoutMs: 5_000 });
+    expect(createProjectionQueries(db).getAudit('w1').map((entry) => entry.revision)).toEqual(briefHistory('w1').events.map((_, revision) => revision));
+  });
+
   it('forgets the rows a failed batch had queued: nothing of it lands with a later batch', async () => {
     const store = createMemoryEventStore();
     cleanup.push(() => store.close());

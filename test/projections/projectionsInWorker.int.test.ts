@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,45 @@ describe('projections in a worker thread (SQLite)', () => {
     await projections.close();
     expect(ended).toBe(true);
     await expect(pending).rejects.toSatisfy(isProjectionStopped);
+  });
+
+  it('a worker that dies is replaced: the new one goes on from the checkpoint, applying each event once', async () => {
+    const { store, projections } = await setup(5);
+    await projections.runner.catchUp();
+    projections.runner.start();
+    const first = briefHistory('w1');
+    await projections.runner.waitFor((await store.append(first.stream, first.events, { expectedRevision: 'no_stream' })).position, { timeoutMs: 10_000 });
+    const pending = projections.runner.waitFor(1_000_000n, { timeoutMs: 60_000 });
+    const before = projections.thread!.id;
+
+    await projections.thread!.terminate();
+    await expect(pending).rejects.toThrow(/projection worker exited/);
+    const second = briefHistory('w2');
+    const position = (await store.append(second.stream, second.events, { expectedRevision: 'no_stream' })).position;
+    await projections.runner.waitFor(position, { timeoutMs: 30_000 });
+    expect(projections.thread!.id).not.toBe(before);
+    expect(projections.queries.getStatus('w2')?.status).toBe('completed');
+    expect(projections.queries.getAudit('w1').map((entry) => entry.revision)).toEqual(first.events.map((_, revision) => revision));
+    expect(projections.queries.getAudit('w2').map((entry) => entry.revision)).toEqual(second.events.map((_, revision) => revision));
+  });
+
+  it('when applying fails the waiting reads learn why, and the runner follows the log again by itself once it can', async () => {
+    const { store, projections } = await setup(5);
+    await projections.runner.catchUp();
+    projections.runner.start();
+    // A trigger stands in for a failing disk: every write of this workflow's status row aborts.
+    const db = new Database(projections.path);
+    cleanup.push(() => void db.close());
+    db.exec(`CREATE TRIGGER poisoned BEFORE INSERT ON workflow_status WHEN NEW.workflow_id = 'poison' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    const poison = briefHistory('poison');
+    const position = (await store.append(poison.stream, poison.events, { expectedRevision: 'no_stream' })).position;
+    await expect(projections.runner.waitFor(position, { timeoutMs: 30_000 })).rejects.toThrow(/projections failed \(disk on fire\); they follow the log again in \d+ ms/);
+    expect(projections.queries.getStatus('poison')).toBeUndefined();
+
+    db.exec('DROP TRIGGER poisoned');
+    await projections.runner.waitFor(position, { timeoutMs: 30_000 });
+    expect(projections.queries.getStatus('poison')?.status).toBe('completed');
+    expect(projections.queries.getAudit('poison').map((entry) => entry.revision)).toEqual(poison.events.map((_, revision) => revision));
   });
 
   it('a store the worker cannot open fails the open with the worker’s reason', async () => {
