@@ -41,4 +41,39 @@ describe('projections and replay fed from KurrentDB $all (in-process gRPC test s
     const replayed = await replayWorkflow(first!.workflowId, { store, registry: createBuiltInRegistry(), verify: true });
     expect(replayed.divergence).toBeUndefined();
   });
+
+  it('a live runner survives the server restarting: events appended after it are projected, each once', async () => {
+    const db = openProjectionDatabase(':memory:');
+    // Whether the store's subscription resumes by itself or fails and the runner follows again, the read models must get there.
+    const runner = createProjectionRunner({ store, db, retryDelaysMs: [50, 200] });
+    await runner.catchUp();
+    runner.start();
+    const [before, after] = allGoldens();
+    const first = (await store.append(workflowStream(`outage-${before!.workflowId}`), before!.events, { expectedRevision: 'no_stream' })).position;
+    await runner.waitFor(first, { timeoutMs: 20_000 });
+
+    await server.stop();
+    await server.start();
+    // The client finds its old connection reset on first use: the caller is told and tries again (the engine does the same).
+    let second: bigint | undefined;
+    let stream = '';
+    for (let attempt = 0; second === undefined; attempt += 1) {
+      stream = `outage-${attempt}-${after!.workflowId}`;
+      second = await store.append(workflowStream(stream), after!.events, { expectedRevision: 'no_stream' }).then(
+        (result) => result.position,
+        (error: unknown) => {
+          if (attempt >= 20 || (error as { code?: string }).code !== 'STORE_UNAVAILABLE') throw error;
+          return undefined;
+        },
+      );
+    }
+    // A read waiting while the subscription fails is told why; the next one waits for the recovered runner.
+    await runner.waitFor(second, { timeoutMs: 30_000 }).catch(() => runner.waitFor(second, { timeoutMs: 30_000 }));
+    await runner.stop();
+    const queries = createProjectionQueries(db);
+    expect(queries.getStatus(stream)?.state).toEqual(after!.finalState);
+    const fresh = openProjectionDatabase(':memory:');
+    await createProjectionRunner({ store, db: fresh }).rebuild();
+    expect(dumpReadModels(fresh)).toEqual(dumpReadModels(db));
+  });
 });
