@@ -120,21 +120,32 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
     logger.error('projection worker stopped: starting another', { error: error.message, inMs: delay, crashesInARow });
     waiters.failAll(error);
     void worker.terminate();
-    restart = setTimeout(() => {
-      restart = undefined;
-      if (closing) return;
+    restart = setTimeout(replace, delay);
+    restart.unref();
+  };
+
+  const replace = () => {
+    restart = undefined;
+    if (closing) return;
+    const startedAt = Date.now();
+    try {
       current = spawn();
-      ask('opened')
-        .then(() => {
-          if (following) current.worker.postMessage({ type: 'start' } satisfies ToProjectionWorker);
-          logger.info('projection worker started again', { checkpoint: checkpoint?.toString() ?? null });
-        })
-        .catch(() => undefined); // its crash has already started the next attempt
-    }, delay);
+    } catch (error) {
+      // No thread could be made (out of memory, too many threads): count it as a crash and wait longer.
+      return crashed(current.worker, startedAt, error instanceof Error ? error : new Error(String(error)));
+    }
+    ask('opened')
+      .then(() => {
+        if (closing) return;
+        if (following) current.worker.postMessage({ type: 'start' } satisfies ToProjectionWorker);
+        logger.info('projection worker started again', { checkpoint: checkpoint?.toString() ?? null });
+      })
+      .catch(() => undefined); // its crash has already scheduled the next attempt
   };
 
   const ask = <T extends FromProjectionWorker['type']>(reply: T, message?: ToProjectionWorker): Promise<Extract<FromProjectionWorker, { type: T }>> => {
     if (failure !== undefined) return Promise.reject(failure);
+    if (restart !== undefined) return Promise.reject(new Error('The projection worker crashed and is being replaced: try again shortly'));
     return new Promise((resolve, reject) => {
       replies.set(reply, { resolve, reject });
       if (message !== undefined) current.worker.postMessage(message);

@@ -158,18 +158,25 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   let failuresInARow = 0;
   let retry: NodeJS.Timeout | undefined;
+  /** `stop` was called: a failure while stopping must not arm another retry. */
+  let stopped = false;
 
   /** Live following failed: fail the waiters now, follow again from the checkpoint a little later. */
   const failLive = (error: unknown, what: string) => {
     stopLive();
     waiters.failAll(error);
+    if (stopped) return;
     const delay = retryDelays[Math.min(failuresInARow, retryDelays.length - 1)] ?? 0;
     failuresInARow += 1;
     logger.error(`${what}: following the log again from the checkpoint in ${delay} ms`, { error, failuresInARow });
     options.onFailure?.(error, delay);
     retry = setTimeout(() => {
       retry = undefined;
-      runner.start();
+      try {
+        runner.start();
+      } catch (startError) {
+        failLive(startError, 'projection could not follow the log');
+      }
     }, delay);
     retry.unref();
   };
@@ -220,6 +227,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     },
     start() {
       if (live !== undefined) return;
+      stopped = false;
       clearTimeout(retry);
       retry = undefined;
       const current = checkpoints.read();
@@ -244,6 +252,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (live !== state) state.subscription.unsubscribe();
     },
     async stop() {
+      stopped = true;
       clearTimeout(retry);
       retry = undefined;
       flushLive();

@@ -177,6 +177,34 @@ describe('projection runner', () => {
     expect(createProjectionQueries(db).getAudit('w1').map((entry) => entry.revision)).toEqual(briefHistory('w1').events.map((_, revision) => revision));
   });
 
+  it('a batch that fails while the runner stops arms no retry: a stopped runner stays stopped', async () => {
+    const store = createMemoryEventStore();
+    cleanup.push(() => store.close());
+    const broken: ReadModel = {
+      name: 'broken',
+      schemaVersion: 1,
+      migrate: () => undefined,
+      drop: () => undefined,
+      createApplier: () => ({
+        apply: () => {
+          throw new Error('disk full');
+        },
+        flush: () => undefined,
+        abort: () => undefined,
+      }),
+    };
+    const db = openProjectionDatabase(':memory:');
+    const failures: unknown[] = [];
+    const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, broken], retryDelaysMs: [1], onFailure: (error) => failures.push(error) });
+    runner.start();
+    await append(store, briefHistory('w1'));
+    // The events wait in the live buffer for the next turn; stop applies them first, and that fails.
+    await runner.stop();
+    db.close();
+    expect(failures).toEqual([]);
+    expect(() => runner.checkpoint()).toThrow(/not open/);
+  });
+
   it('forgets the rows a failed batch had queued: nothing of it lands with a later batch', async () => {
     const store = createMemoryEventStore();
     cleanup.push(() => store.close());
