@@ -20,6 +20,21 @@ const append = async (store: EventStore, ...histories: History[]) => {
   return position;
 };
 
+/** A read model standing in for a failing disk: applying an event throws whenever `fails` says so. */
+const diskFullWhen = (fails: (position: bigint) => boolean): ReadModel => ({
+  name: 'disk',
+  schemaVersion: 1,
+  migrate: () => undefined,
+  drop: () => undefined,
+  createApplier: () => ({
+    apply: ({ position }) => {
+      if (fails(position)) throw new Error('disk full');
+    },
+    flush: () => undefined,
+    abort: () => undefined,
+  }),
+});
+
 describe('projection runner', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -141,19 +156,7 @@ describe('projection runner', () => {
     const store = createMemoryEventStore();
     cleanup.push(() => store.close());
     let broken = true;
-    const flaky: ReadModel = {
-      name: 'flaky',
-      schemaVersion: 1,
-      migrate: () => undefined,
-      drop: () => undefined,
-      createApplier: () => ({
-        apply: () => {
-          if (broken) throw new Error('disk full');
-        },
-        flush: () => undefined,
-        abort: () => undefined,
-      }),
-    };
+    const flaky = diskFullWhen(() => broken);
     const db = openProjectionDatabase(':memory:');
     cleanup.push(() => void db.close());
     const failures: [string, number][] = [];
@@ -180,19 +183,7 @@ describe('projection runner', () => {
   it('a batch that fails while the runner stops arms no retry: a stopped runner stays stopped', async () => {
     const store = createMemoryEventStore();
     cleanup.push(() => store.close());
-    const broken: ReadModel = {
-      name: 'broken',
-      schemaVersion: 1,
-      migrate: () => undefined,
-      drop: () => undefined,
-      createApplier: () => ({
-        apply: () => {
-          throw new Error('disk full');
-        },
-        flush: () => undefined,
-        abort: () => undefined,
-      }),
-    };
+    const broken = diskFullWhen(() => true);
     const db = openProjectionDatabase(':memory:');
     const failures: unknown[] = [];
     const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, broken], retryDelaysMs: [1], onFailure: (error) => failures.push(error) });
@@ -211,19 +202,7 @@ describe('projection runner', () => {
     await append(store, briefHistory('w1'), briefHistory('w2'));
     const events = await store.readAll({});
     let failAt: number | undefined = 10;
-    const failing: ReadModel = {
-      name: 'failing',
-      schemaVersion: 1,
-      migrate: () => undefined,
-      drop: () => undefined,
-      createApplier: () => ({
-        apply: ({ position }) => {
-          if (failAt !== undefined && position === BigInt(failAt)) throw new Error('disk full');
-        },
-        flush: () => undefined,
-        abort: () => undefined,
-      }),
-    };
+    const failing = diskFullWhen((position) => failAt !== undefined && position === BigInt(failAt));
     const db = openProjectionDatabase(':memory:');
     cleanup.push(() => void db.close());
     const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, failing] });
