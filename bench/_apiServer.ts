@@ -13,7 +13,8 @@ import { startServer } from '../src/api/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
-import { BUILT_IN_DEFINITIONS } from '../src/workflows/index.js';
+import { brief } from '../examples/brief/brief.js';
+import { serial3 } from './serial3.js';
 
 /** One no-op step, then waits for a person: each workflow accepts exactly one APPROVE. */
 const gate = defineWorkflow({
@@ -52,7 +53,7 @@ const server = await startServer({
   flags: { store: `sqlite:${dir}/ecl.db`, port: 0, host: '127.0.0.1', projections: `${dir}/projections.db`, maxSseClients: 100_000 },
   llm: { provider: createOfflineProvider(), description: 'offline' },
   artifacts: createMemoryArtifactStore(),
-  definitions: createRegistry([...BUILT_IN_DEFINITIONS, gate, ticker]),
+  definitions: createRegistry([brief, serial3, gate, ticker]),
   logger: winston.createLogger({ silent: true }),
 });
 

@@ -12,7 +12,7 @@ import { compileFold, createFolder, createRegistry, defineWorkflow, foldWithTran
 import { createProjectionRunner, decodeEvent, defaultUpcasterRegistry, openProjectionDatabase } from '../src/projections/index.js';
 import { createLineBuffer } from '../src/cli/lineBuffer.js';
 import { replayWorkflow, runReplay } from '../src/replay/index.js';
-import { brief } from '../src/workflows/index.js';
+import { brief } from '../examples/brief/brief.js';
 import { driveHistory, usage, type Outcome } from '../test/projections/support/driveHistory.js';
 
 interface Figure {

@@ -8,7 +8,7 @@ import { createLlmProvider, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
 import { openProjections, openProjectionsInWorker, type LiveProjections } from '../projections/index.js';
-import { createBuiltInRegistry } from '../workflows/index.js';
+import { loadWorkflowModules, watchWorkflowModules } from '../workflows/index.js';
 import { assertSafeBind } from './bindGuard.js';
 import { countAppends } from './countAppends.js';
 import { createApi } from './createApi.js';
@@ -22,10 +22,13 @@ export interface StartServerOptions {
   cwd?: string;
   /** Start the Stately inspector relay on `inspectPort`. */
   inspect?: boolean;
+  /** Reload the configured workflow modules when their files change (see `watchWorkflowModules`). */
+  watch?: boolean;
   /** Parts to use instead of opening them from the configuration (tests, embedding). */
   store?: EventStore;
   llm?: SelectedLlmProvider;
   artifacts?: ArtifactStore;
+  /** Definitions to serve instead of the configured `workflows` modules. */
   definitions?: DefinitionRegistry;
   logger?: Logger;
 }
@@ -58,7 +61,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (options.store === undefined) cleanup.push(() => rawStore.close());
     const llm = options.llm ?? createLlmProvider(config.llm, { logger });
     const artifacts = options.artifacts ?? createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
-    const definitions = options.definitions ?? createBuiltInRegistry();
+    const modules = config.workflows ?? [];
+    const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;
+    if (watched !== undefined) cleanup.unshift(async () => watched.close());
+    const definitions = options.definitions ?? watched?.registry ?? (await loadWorkflowModules(modules)).registry;
     const engine = createEngine({ store: counted.store, llm: llm.provider, artifacts, logger, definitions });
     cleanup.unshift(() => engine.close());
     const projectionOptions = {
@@ -99,11 +105,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       `Projections: ${projections.path}`,
       keys.length === 0 ? 'Auth: open single-tenant mode (no API keys; loopback only)' : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
+      definitionsLine(definitions, modules, watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
       '',
       'Try it from another terminal:',
-      `  ${keys.length === 0 ? '' : 'ECL_API_KEY=<key> '}npx ecl run brief --input @examples/brief/input.json --follow --server ${url}`,
-      `  curl ${keys.length === 0 ? '' : "-H 'Authorization: Bearer <key>' "}${url}/v1/workflows`,
+      ...tryLines(definitions, url, keys.length > 0),
     ];
     logger.info('ecl serve started', { url, store: rawStore.description, llm: llm.provider.name });
 
@@ -123,6 +129,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         await api.app.close();
         await inspection?.close();
         await projections.close();
+        watched?.close();
         if (options.store === undefined) await rawStore.close();
         logger.info('ecl serve stopped');
       })),
@@ -131,6 +138,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     for (const step of cleanup) await step().catch(() => undefined);
     throw error;
   }
+}
+
+function definitionsLine(definitions: DefinitionRegistry, modules: readonly string[], watching: boolean): string {
+  const names = definitions.names().map((name) => `${name} (v${definitions.versions(name).join(', v')})`);
+  if (names.length === 0) return 'Workflows: none registered — pass --workflows <module> or set "workflows" in ecl.config.json';
+  return `Workflows: ${names.join(', ')}${modules.length === 0 ? '' : ` from ${modules.length} module(s)`}${watching ? ', reloaded on change' : ''}`;
+}
+
+function tryLines(definitions: DefinitionRegistry, url: string, keyed: boolean): string[] {
+  const auth = keyed ? "-H 'Authorization: Bearer <key>' " : '';
+  const name = definitions.names()[0] ?? '<definition>';
+  return [
+    `  curl ${auth}-H 'Content-Type: application/json' -d '{"definition":"${name}","input":{}}' ${url}/v1/workflows`,
+    `  curl ${auth}${url}/v1/workflows`,
+    `  ${keyed ? 'ECL_API_KEY=<key> ' : ''}npx ecl list --server ${url}`,
+  ];
 }
 
 /** Runs the graceful close; past the grace period, cuts open connections and reports the overrun. */

@@ -2,8 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { isConfigError } from '../config/index.js';
 import { isEventStoreError } from '../eventstore/index.js';
 import { isLlmError } from '../llm/index.js';
+import { isWorkflowModuleError } from '../workflows/index.js';
 import { auditCommand } from './audit.js';
-import { demoCommand } from './demo.js';
+import { definitionsCommand } from './definitions.js';
 import { listCommand } from './list.js';
 import { projectionsCommand } from './projections.js';
 import { replayCommand } from './replay.js';
@@ -19,7 +20,7 @@ export function createProgram(): Command {
     .description('Extract, Cogitate, Load: durable, bounded, auditable AI workflows')
     .version('0.1.0')
     .showHelpAfterError('(run ecl --help for usage)');
-  for (const command of [runCommand(), sendCommand(), demoCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand()]) {
+  for (const command of [runCommand(), sendCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand(), definitionsCommand()]) {
     program.addCommand(command);
   }
   program.exitOverride();
@@ -36,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
-    if (isUsageError(error) || isConfigError(error) || (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') || (isLlmError(error) && error.code === 'CONFIG')) {
+    if (isUsageError(error) || isConfigError(error) || isWorkflowModuleError(error) || (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') || (isLlmError(error) && error.code === 'CONFIG')) {
       console.error(error.message);
       return EXIT.usage;
     }

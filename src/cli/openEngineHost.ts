@@ -5,12 +5,16 @@ import { DEFAULT_STORE_URL, type EventStore, openEventStore } from '../eventstor
 import { createLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { createBuiltInRegistry } from '../workflows/index.js';
+import { loadDefinitions } from './workflowsOption.js';
 
 export interface HostOptions {
   store?: string;
   llm?: string;
   artifacts?: string;
+  /** Workflow modules (default: the configured ones). */
+  workflows?: string[];
+  /** Definitions already loaded (then `workflows` is not read). */
+  definitions?: DefinitionRegistry;
   /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
   logLevel?: string;
 }
@@ -29,11 +33,12 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
   const { config, sources } = loadConfig({ flags: { store: options.store, llm: options.llm, artifactsDir: options.artifacts } });
   const logLevel = options.logLevel ?? (sources.logLevel.kind === 'default' ? 'warn' : config.logLevel);
   const logger = createLogger({ level: logLevel, format: config.logFormat });
+  // Modules first: a module that cannot load must leave the store unopened and untouched.
+  const definitions = options.definitions ?? (await loadDefinitions(options)).registry;
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
   const store = await openEventStore(storeUrl, { logger });
   const { provider, description } = createLlmProvider(config.llm, { logger });
   const artifacts = createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
-  const definitions = createBuiltInRegistry();
   const engine = createEngine({ store, llm: provider, artifacts, logger, definitions });
   return {
     engine,

@@ -2,17 +2,17 @@ import { Option, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { DEFAULT_STORE_URL } from '../eventstore/index.js';
 import { openProjections, type OpenedProjections } from '../projections/index.js';
-import { createBuiltInRegistry } from '../workflows/index.js';
+import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
 
 /** Options every read-side command takes. */
-export interface ReadSideOptions {
+export interface ReadSideOptions extends WorkflowsOptions {
   store?: string;
   projections?: string;
   json?: boolean;
 }
 
 export const addReadSideOptions = (command: Command): Command =>
-  command
+  addWorkflowsOption(command)
     .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
     .addOption(new Option('--projections <file>', 'read-model SQLite file (default: beside the store)').env('ECL_PROJECTIONS'))
     .option('--json', 'print JSON for machines');
@@ -26,7 +26,7 @@ export const storeUrlOf = (options: ReadSideOptions): string => loadConfig({ fla
  * appended before it started.
  */
 export async function withProjections<T>(options: ReadSideOptions, use: (projections: OpenedProjections) => Promise<T> | T, { catchUp = true } = {}): Promise<T> {
-  const registry = createBuiltInRegistry();
+  const { registry } = await loadDefinitions(options);
   const projections = await openProjections({
     storeUrl: storeUrlOf(options),
     ...(options.projections === undefined ? {} : { projectionsPath: options.projections }),

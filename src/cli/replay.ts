@@ -3,12 +3,12 @@ import { loadConfig } from '../config/index.js';
 import { openEventStore } from '../eventstore/index.js';
 import { isProjectionError } from '../projections/index.js';
 import { runReplay } from '../replay/index.js';
-import { createBuiltInRegistry } from '../workflows/index.js';
+import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
 import { createLineBuffer } from './lineBuffer.js';
 import { parsePort } from './parsePort.js';
 import { fail, storeUrlOf } from './projectionCliSupport.js';
 
-interface ReplayCliOptions {
+interface ReplayCliOptions extends WorkflowsOptions {
   store?: string;
   to?: number;
   verify?: boolean;
@@ -24,7 +24,7 @@ const parseRevision = (value: string): number => {
 };
 
 export function replayCommand(): Command {
-  return new Command('replay')
+  return addWorkflowsOption(new Command('replay'))
     .description('Fold a workflow\'s stored stream through the machine version that wrote it: no model call, no artifact write, no append')
     .argument('<id>', 'workflow id')
     .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
@@ -34,13 +34,14 @@ export function replayCommand(): Command {
     .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080; 0 = any free port)', parsePort)
     .option('--json', 'print JSON for machines')
     .action(async (id: string, options: ReplayCliOptions) => {
+      const { registry } = await loadDefinitions(options);
       const store = await openEventStore(storeUrlOf(options));
       const stdout = createLineBuffer();
       try {
         const outcome = await runReplay({
           workflowId: id,
           store,
-          registry: createBuiltInRegistry(),
+          registry,
           ...(options.to === undefined ? {} : { to: options.to }),
           verify: options.verify === true,
           json: options.json === true,

@@ -1,13 +1,16 @@
 import { Command, Option } from 'commander';
-import { inlineInputFiles, inputBaseDir } from './inlineInputFiles.js';
+import { resolve } from 'node:path';
+import type { DefinitionRegistry } from '../machines/index.js';
 import { openEngineHost } from './openEngineHost.js';
 import { readJsonArgument } from './readJsonArgument.js';
 import { runWorkflow } from './runWorkflow.js';
+import { UsageError } from './usageError.js';
 import { withShutdown } from './withShutdown.js';
+import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 import { remoteRun } from './remote/remoteCommands.js';
 
-interface RunOptions {
+interface RunOptions extends WorkflowsOptions {
   input: string;
   id?: string;
   follow?: boolean;
@@ -17,26 +20,51 @@ interface RunOptions {
 }
 
 export const addEngineOptions = (command: Command): Command =>
-  command
+  addWorkflowsOption(command)
     .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db').env('ECL_STORE'))
     .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline').env('ECL_LLM'))
     .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)').env('ECL_ARTIFACTS_DIR'));
 
+/** The folder an `--input` value's relative paths are taken from: the `@file`'s folder, else the working directory. */
+export const inputBaseDir = (value: string): string => (value.startsWith('@') && value !== '@-' ? resolve(value.slice(1), '..') : process.cwd());
+
+/** Runs the definition's own input loader, if it declares one, here at the edge: the recorded input is what it returns. */
+async function prepareInput(definitions: DefinitionRegistry, name: string, raw: unknown, baseDir: string): Promise<unknown> {
+  const loader = definitions.get(name)?.loadInput;
+  if (loader === undefined) return raw;
+  try {
+    return await loader(raw, { baseDir });
+  } catch (error) {
+    throw new UsageError(`Cannot prepare the input of ${name}: ${(error as Error).message}`);
+  }
+}
+
 export function runCommand(): Command {
-  return addRemoteOptions(addEngineOptions(
-    new Command('run')
-      .description('Run a workflow to its end (or until it waits for a person); the same --id resumes it after a crash')
-      .argument('<definition>', 'workflow definition, e.g. brief or serial3')
-      .option('--input <json|@file>', 'workflow input as JSON, or @file.json; its "files" are read here (relative to the file) into inline "documents"', '{}')
-      .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
-      .option('--follow', 'print each transition as it is recorded'),
-  )).action(async (definition: string, options: RunOptions) => {
-    const input = inlineInputFiles(readJsonArgument(options.input, '--input'), inputBaseDir(options.input));
+  return addRemoteOptions(
+    addEngineOptions(
+      new Command('run')
+        .description('Run a workflow to its end (or until it waits for a person); the same --id resumes it after a crash')
+        .argument('<definition>', 'workflow definition name (see ecl definitions)')
+        .option('--input <json|@file>', 'workflow input as JSON, or @file.json (the definition may read files it names, relative to the file)', '{}')
+        .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
+        .option('--follow', 'print each transition as it is recorded'),
+    ),
+  ).action(async (definition: string, options: RunOptions) => {
+    const raw = readJsonArgument(options.input, '--input');
     const remote = remoteClientOf(options as RemoteOptions);
+    const { registry } = await loadDefinitions(options);
+    const input = await prepareInput(registry, definition, raw, inputBaseDir(options.input));
     if (remote !== undefined) return void (process.exitCode = await remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
-    const host = await openEngineHost(options);
+    if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
+    const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>
       runWorkflow(host, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true, print: (line) => console.log(line) }),
     );
   });
 }
+
+/** Refused before any store is opened, so nothing is written and no workflow id is printed. */
+const unknownDefinition = (name: string, registry: DefinitionRegistry): string =>
+  registry.names().length === 0
+    ? `Unknown workflow definition "${name}": no workflow module is loaded (pass --workflows <module>, or set "workflows" in ecl.config.json or ECL_WORKFLOWS)`
+    : `Unknown workflow definition "${name}". Known: ${registry.names().join(', ')}`;

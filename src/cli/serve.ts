@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { parsePort } from './parsePort.js';
+import { addWorkflowsOption, type WorkflowsOptions } from './workflowsOption.js';
 
-interface ServeOptions {
+interface ServeOptions extends WorkflowsOptions {
+  watch?: boolean;
   store?: string;
   port?: number;
   host?: string;
@@ -13,8 +15,9 @@ interface ServeOptions {
 
 /** `ecl serve`: the product's main process. Env and ecl.config.json fill what the flags leave out. */
 export function serveCommand(): Command {
-  return new Command('serve')
+  return addWorkflowsOption(new Command('serve'))
     .description('Host the runtime (recovering unfinished workflows), the projections and the HTTP API')
+    .option('--watch', 'reload the workflow modules when their files change (new starts take the new code; running workflows keep their version)')
     .option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db')
     .option('--port <port>', 'port to listen on (default 3000; 0 = any free port)', parsePort)
     .option('--host <host>', 'interface to bind (default 127.0.0.1); non-loopback needs API keys')
@@ -27,6 +30,7 @@ export function serveCommand(): Command {
       const { startServer } = await import('../api/index.js');
       const server = await startServer({
         flags: {
+          workflows: options.workflows,
           store: options.store,
           port: options.port,
           host: options.host,
@@ -36,6 +40,7 @@ export function serveCommand(): Command {
           inspectPort: typeof options.inspect === 'number' ? options.inspect : undefined,
         },
         inspect: options.inspect !== undefined && options.inspect !== false,
+        watch: options.watch === true,
       });
       console.log(server.banner.join('\n'));
       await new Promise<void>((resolve) => {

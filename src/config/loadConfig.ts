@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ApiKeysSyntaxError, normalizeApiKeys } from './apiKeys.js';
 import { ConfigError, type ConfigProblem, type ConfigSource } from './errors.js';
@@ -44,19 +44,21 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     sources[key as EclConfigKey] = source;
   };
 
+  const cwd = options.cwd ?? process.cwd();
   const file = chooseFile(options, env);
   if (file !== undefined) {
     const source: ConfigSource = { kind: 'file', path: file };
-    for (const [key, value] of Object.entries(readConfigFile(file))) set(key, value, source);
+    for (const [key, value] of Object.entries(readConfigFile(file))) set(key, key === 'workflows' ? resolvePaths(value, dirname(file)) : value, source);
   }
   for (const key of CONFIG_KEYS) {
     const variable = envVariableOf(key);
     const text = env[variable];
     if (text === undefined || text === '') continue;
-    set(key, NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text, { kind: 'env', variable });
+    const value = key === 'workflows' ? resolvePaths(splitList(text), cwd) : NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+    set(key, value, { kind: 'env', variable });
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
-    if (value !== undefined) set(key, value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+    if (value !== undefined) set(key, key === 'workflows' ? resolvePaths(value, cwd) : value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
   }
   if (problems.length > 0) throw new ConfigError('INVALID_CONFIG', problems);
 
@@ -68,6 +70,16 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
   return file === undefined ? { config: parsed.data, sources } : { config: parsed.data, sources, file };
 }
+
+const splitList = (text: string): string[] =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+/** Module paths are taken from where they were written: the config file's folder, else the working directory. */
+const resolvePaths = (value: unknown, base: string): unknown =>
+  Array.isArray(value) ? value.map((item: unknown) => (typeof item === 'string' && item !== '' ? resolve(base, item) : item)) : value;
 
 function chooseFile(options: LoadConfigOptions, env: Record<string, string | undefined>): string | undefined {
   const cwd = options.cwd ?? process.cwd();

@@ -38,11 +38,27 @@ export interface ApprovalStepSpec<I> {
 export type StepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I> | ApprovalStepSpec<I>;
 export type ActivityStepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I>;
 
+/** Where an input loader runs: the folder relative paths in the input are taken from. */
+export interface InputLoaderContext {
+  /** The folder of the input file (`--input @file.json`), else the current directory. */
+  readonly baseDir: string;
+}
+
+/**
+ * Turns what a person typed into a self-contained input before it is validated and recorded, e.g.
+ * reads files named in the input into inline text. Runs only at the CLI edge (`ecl run`), on the
+ * machine of the person who runs it, once per start; never on the server, never on replay, so the
+ * recorded input alone replays anywhere.
+ */
+export type InputLoader = (raw: unknown, context: InputLoaderContext) => unknown;
+
 export interface WorkflowSpec<S extends z.ZodType> {
   name: string;
   version: number;
   description?: string;
   input: S;
+  /** See {@link InputLoader}. */
+  loadInput?: InputLoader;
   steps: readonly StepSpec<z.output<S>>[];
   budget?: Derived<z.output<S>, Budget | undefined>;
   /**
@@ -60,6 +76,8 @@ export interface WorkflowDefinition<I> {
   readonly description: string;
   /** Validates (and defaults) the workflow input at the edge. */
   readonly input: z.ZodType<I, unknown>;
+  /** Prepares a CLI input before validation; see {@link InputLoader}. */
+  readonly loadInput?: InputLoader;
   /** The pure part: what the machine is compiled from. */
   readonly structure: WorkflowStructure;
   readonly machine: WorkflowMachine;
@@ -106,11 +124,12 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
   const activities = new Map<string, ActivityStepSpec<I>>();
   for (const step of spec.steps) if (step.kind !== 'approval') activities.set(step.name, step);
 
-  return {
+  const definition: WorkflowDefinition<I> = {
     name: spec.name,
     version: spec.version,
     description: spec.description ?? '',
     input: spec.input as unknown as z.ZodType<I, unknown>,
+    ...(spec.loadInput === undefined ? {} : { loadInput: spec.loadInput }),
     structure,
     machine,
     steps: spec.steps,
@@ -126,4 +145,13 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
     },
     activity: (step) => activities.get(step),
   };
+  Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
+  return definition;
 }
+
+// A registered symbol, so a definition made by another copy of this package is still recognised.
+const DEFINITION_BRAND = Symbol.for('ecl.workflowDefinition');
+
+/** Whether `value` was made by `defineWorkflow` (of any copy of this package). */
+export const isWorkflowDefinition = (value: unknown): value is AnyWorkflowDefinition =>
+  typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[DEFINITION_BRAND] === true;

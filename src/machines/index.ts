@@ -7,6 +7,8 @@ export {
   isWorkflowEventType,
   Judgement,
   Policies,
+  CapPolicy,
+  Budget,
 } from './events.js';
 export type { WorkflowEventOf, WorkflowEventType } from './events.js';
 export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, isCommandType, parseCommand } from './commands.js';
@@ -16,11 +18,13 @@ export { compileMachine, loopOf, validatorOf, STRUCTURE_META_KEY } from './compi
 export type { WorkflowMachine } from './compileMachine.js';
 export { initialContext } from './context.js';
 export type { JsonValue, WorkflowContext, WaitKind, InFlightStep } from './context.js';
-export { defineWorkflow } from './defineWorkflow.js';
+export { defineWorkflow, isWorkflowDefinition } from './defineWorkflow.js';
 export type {
   AnyWorkflowDefinition,
   ApprovalStepSpec,
   ActivityStepSpec,
+  InputLoader,
+  InputLoaderContext,
   ProduceStepSpec,
   StepSpec,
   ValidateStepSpec,

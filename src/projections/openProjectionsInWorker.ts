@@ -50,6 +50,10 @@ const HEALTHY_AFTER_MS = 60_000;
  * is still applied exactly once); reads waiting at that moment fail with the reason, later ones
  * wait for the new worker. Only a worker that cannot open at all fails the open.
  */
+// Compiled (dist/) the worker is plain JavaScript; run from the TypeScript sources (tests, bench)
+// it needs tsx's loader, which worker threads do not inherit, so a small .mjs entry registers it.
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? new URL('./projectionWorkerEntry.mjs', import.meta.url) : new URL('./projectionWorker.js', import.meta.url);
+
 export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOptions): Promise<LiveProjections> {
   const logger = options.logger ?? winston.createLogger({ silent: true });
   const path = projectionDatabasePathFor(options.storeUrl, options.projectionsPath);
@@ -77,7 +81,7 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
   };
 
   const spawn = () => {
-    const worker = new Worker(new URL('./projectionWorkerEntry.mjs', import.meta.url), { workerData });
+    const worker = new Worker(WORKER_ENTRY, { workerData });
     const startedAt = Date.now();
     const stopped = (error: Error) => crashed(worker, startedAt, error);
     worker.on('message', (message: FromProjectionWorker) => {

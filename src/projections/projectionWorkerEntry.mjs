@@ -1,4 +1,4 @@
-// Worker threads do not inherit tsx's loader: register it, then load the TypeScript worker (as bin/ecl.js does).
+// Worker threads do not inherit tsx's loader: when ECL runs from its TypeScript sources, register it, then load the worker.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -32,7 +32,7 @@ export type IsRegistered = (definition: string, version: number) => boolean;
 const parse = (text: string | null): JsonValue | null => (text === null ? null : (JSON.parse(text) as JsonValue));
 
 export const blockedReason = (definition: string, version: number): string =>
-  `definition ${definition} version ${version} is not registered: the workflow cannot resume until that version is registered again`;
+  `definition ${definition} version ${version} is not registered: the workflow cannot resume until the module that exports it is loaded (--workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)`;
 
 export function toWorkflowStatus(row: StatusRow & { effective_status?: string }): WorkflowStatus {
   const status = (row.effective_status ?? row.status) as WorkflowStatusValue;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LlmProvider, LlmRequest, LlmResult } from '../../src/llm/index.js';
 import { createFolder, foldWithTransition, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
-import { brief } from '../../src/workflows/index.js';
+import { brief } from '../support/definitions.js';
 import { briefInput, createHarness } from './support/harness.js';
 
 /** A model whose reviewer answers from a generated list of verdicts (then approves); other steps echo. */

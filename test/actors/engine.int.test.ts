@@ -5,7 +5,7 @@ import winston from 'winston';
 import { type EngineEvent, isEngineError } from '../../src/actors/index.js';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { createFolder } from '../../src/machines/index.js';
-import { brief } from '../../src/workflows/index.js';
+import { brief } from '../support/definitions.js';
 import { briefInput, createHarness, eventually, sequentialIds, types } from './support/harness.js';
 
 describe('engine on the memory store', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
-import { brief, serial3 } from '../../src/workflows/index.js';
+import { brief, serial3 } from '../support/definitions.js';
 import { briefInput, createHarness, eventually, types } from './support/harness.js';
 
 const metadata = { workflowId: 'b1', definition: 'brief', version: 1, sender: 'system', at: '2030-01-01T00:00:00.000Z' };

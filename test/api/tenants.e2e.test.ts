@@ -65,10 +65,14 @@ describe('tenants', () => {
     expect(started?.metadata).toMatchObject({ tenant: 'globex', sender: KEYS.globex.id });
   });
 
-  it('refuses remote file paths as input when keys are in use', async () => {
+  it('never reads server files for a tenant: brief records inline documents, and only the CLI edge reads files into them', async () => {
     const response = await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: { instructions: 'x', files: ['/etc/passwd'] } }, key: acme });
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ code: 'INVALID_INPUT', errors: [{ path: 'input.files' }] });
+    expect(response.body.code).toBe('INVALID_INPUT');
+    expect(response.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'input.documents' }), expect.objectContaining({ path: 'input', message: expect.stringContaining('"files"') })]),
+    );
+    expect((await server.store.readAll()).some((event) => JSON.stringify(event.data).includes('/etc/passwd'))).toBe(false);
   });
 
   it('answers 401 on every /v1 route without a valid key', async () => {

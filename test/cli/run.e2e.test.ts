@@ -65,6 +65,7 @@ describe('ecl run', () => {
     const unknown = await ecl('run', 'breif', '--input', '{}');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('Unknown workflow definition "breif". Known: brief, serial3');
+    expect(unknown.stdout).toBe('');
 
     const json = await ecl('run', 'brief', '--input', '{nope');
     expect(json.code).toBe(2);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nextStep } from '../../src/machines/index.js';
-import { brief } from '../../src/workflows/index.js';
-import { ev, workflowSpec } from './workflowSpec.js';
+import { brief } from '../support/definitions.js';
+import { ev, workflowSpec } from '../../src/testing/index.js';
 
 const spec = workflowSpec(brief);
 const input = (extra: Record<string, unknown> = {}) => ({ instructions: 'Summarise the findings', documents: [{ name: 'a.md', text: 'Fact one.' }], ...extra });

@@ -16,9 +16,9 @@ import {
   structureOf,
   workflowSetup,
 } from '../../src/machines/index.js';
-import { brief, serial3 } from '../../src/workflows/index.js';
+import { brief, serial3 } from '../support/definitions.js';
 import { loadGoldens } from './support/goldenHistories.js';
-import { ev } from './workflowSpec.js';
+import { ev } from '../../src/testing/index.js';
 
 /** Every kind of step and transition the compiler emits: a produce/validate loop, a second validator of the same producer, a gate that revises a step with no validator. */
 const gated = defineWorkflow({

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type WorkflowEvent, createFolder, nextStep, viewOf } from '../../src/machines/index.js';
-import { createBuiltInRegistry } from '../../src/workflows/index.js';
+import { createSampleRegistry } from '../support/definitions.js';
 import { loadGoldens } from './support/goldenHistories.js';
 
-const registry = createBuiltInRegistry();
+const registry = createSampleRegistry();
 const goldens = loadGoldens();
 
 describe('golden histories (test/fixtures/engine) fold to their recorded states with today\'s code', () => {

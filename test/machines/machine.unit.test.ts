@@ -10,8 +10,8 @@ import {
   isDefinitionError,
   isEventNotAccepted,
 } from '../../src/machines/index.js';
-import { brief, serial3 } from '../../src/workflows/index.js';
-import { ev, workflowSpec } from './workflowSpec.js';
+import { brief, serial3 } from '../support/definitions.js';
+import { ev, workflowSpec } from '../../src/testing/index.js';
 
 describe('compiled machines are pure', () => {
   it.each([brief, serial3])('$name has no invoke, no delayed transition, no entry/exit effects', (definition) => {

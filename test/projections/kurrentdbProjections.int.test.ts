@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventStore, workflowStream, type EventStore } from '../../src/eventstore/index.js';
 import { createProjectionQueries, createProjectionRunner, openProjectionDatabase } from '../../src/projections/index.js';
 import { replayWorkflow } from '../../src/replay/index.js';
-import { createBuiltInRegistry } from '../../src/workflows/index.js';
+import { createSampleRegistry } from '../support/definitions.js';
 import { startFakeKurrentDbServer, type FakeKurrentDbServer } from '../kurrentdb/support/fakeKurrentDbServer.js';
 import { allGoldens } from './support/goldens.js';
 import { dumpReadModels } from './support/projectionSpec.js';
@@ -38,7 +38,7 @@ describe('projections and replay fed from KurrentDB $all (in-process gRPC test s
     const fresh = openProjectionDatabase(':memory:');
     await createProjectionRunner({ store, db: fresh }).rebuild();
     expect(dumpReadModels(fresh)).toEqual(dumpReadModels(db));
-    const replayed = await replayWorkflow(first!.workflowId, { store, registry: createBuiltInRegistry(), verify: true });
+    const replayed = await replayWorkflow(first!.workflowId, { store, registry: createSampleRegistry(), verify: true });
     expect(replayed.divergence).toBeUndefined();
   });
 

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryEventStore, openEventStore, type EventStore } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
 import { runReplay, inspectionEventsOf, replayWorkflow } from '../../src/replay/index.js';
-import { brief, createBuiltInRegistry } from '../../src/workflows/index.js';
+import { brief, createSampleRegistry } from '../support/definitions.js';
 import { appendGolden, loadGolden } from './support/goldens.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecl-replay-'));
@@ -28,7 +28,7 @@ async function tamperedStore(name: string, edit: (db: Database.Database) => void
 const run = async (store: EventStore, verify = true) => {
   const out: string[] = [];
   const err: string[] = [];
-  const outcome = await runReplay({ workflowId: 'golden-revise-once', store, registry: createBuiltInRegistry(), verify, out: (line) => out.push(line), err: (line) => err.push(line) });
+  const outcome = await runReplay({ workflowId: 'golden-revise-once', store, registry: createSampleRegistry(), verify, out: (line) => out.push(line), err: (line) => err.push(line) });
   await store.close();
   return { ...outcome, out, err };
 };
@@ -110,7 +110,7 @@ describe('replay to the Stately inspector', () => {
     const golden = loadGolden('brief-v1-revise-once.json');
     const store = createMemoryEventStore();
     await appendGolden(store, golden);
-    const result = await replayWorkflow(golden.workflowId, { store, registry: createBuiltInRegistry(), to: 3 });
+    const result = await replayWorkflow(golden.workflowId, { store, registry: createSampleRegistry(), to: 3 });
     const events = inspectionEventsOf(result, brief.machine);
     expect(events.map((event) => event.type)).toEqual(['@xstate.actor', ...Array(4).fill(['@xstate.event', '@xstate.snapshot']).flat()]);
     const actor = events[0] as { name: string; definition: string; sessionId: string };

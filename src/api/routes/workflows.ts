@@ -18,7 +18,6 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
         errors: [{ path: 'definition', message: `unknown definition; known: ${ctx.runtime.definitions().map((d) => d.name).join(', ')}` }],
       });
     }
-    refuseServerFiles(ctx, body.input);
     const parsedInput = definition.input.safeParse(body.input);
     if (!parsedInput.success) {
       throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, { errors: fieldErrors(parsedInput.error, 'input') });
@@ -42,15 +41,3 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
   });
 }
 
-/**
- * `files` inputs are read from the server's disk by the extract step. A remote tenant must not
- * name server paths, so with API keys configured only inline `documents` are accepted.
- */
-function refuseServerFiles(ctx: ApiContext, input: unknown): void {
-  if (!ctx.authenticator.required) return;
-  if (typeof input === 'object' && input !== null && !Array.isArray(input) && 'files' in input) {
-    throw new ApiError('INVALID_INPUT', 'Over the API, send the documents inline', {
-      errors: [{ path: 'input.files', message: 'files are read from the server disk and are refused when API keys are in use; send "documents" instead' }],
-    });
-  }
-}

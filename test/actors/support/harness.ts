@@ -4,7 +4,7 @@ import { type Engine, type EngineOptions, createEngine } from '../../../src/acto
 import { type EventStore, createMemoryEventStore, workflowStream } from '../../../src/eventstore/index.js';
 import { type LlmProvider, type LlmRequest, createOfflineProvider, createScriptedProvider } from '../../../src/llm/index.js';
 import { type DefinitionRegistry, type WorkflowEvent } from '../../../src/machines/index.js';
-import { createBuiltInRegistry } from '../../../src/workflows/index.js';
+import { createSampleRegistry } from '../../support/definitions.js';
 
 export const silentLogger = (): winston.Logger => winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 
@@ -63,7 +63,7 @@ export function createHarness(options: { script?: unknown; llm?: LlmProvider; st
   const base = options.llm ?? (options.script === undefined ? createOfflineProvider({ now: () => 0 }) : createScriptedProvider({ script: options.script, env: {}, now: () => 0 }));
   const llm = recording(base);
   const artifacts = createMemoryArtifactStore();
-  const definitions = options.definitions ?? createBuiltInRegistry();
+  const definitions = options.definitions ?? createSampleRegistry();
   const make = (overrides: Partial<EngineOptions> = {}) =>
     createEngine({ store, llm, artifacts, logger: silentLogger(), definitions, now: clock.now, retry: { initialDelayMs: 1, maxDelayMs: 1 }, ...options.engine, ...overrides });
   return {

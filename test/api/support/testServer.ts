@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import winston from 'winston';
 import { startServer, type RunningServer } from '../../../src/api/index.js';
 import { createScriptedProvider } from '../../../src/llm/index.js';
+import { createSampleRegistry } from '../../support/definitions.js';
 
 export const KEYS = {
   acme: { id: 'acme-key', key: 'acme-secret-0001', tenant: 'acme' },
@@ -30,6 +31,7 @@ export async function startTestServer(options: { dir?: string; script?: unknown;
     flags: { store: `sqlite:${join(dir, 'ecl.db')}`, port: 0, host: '127.0.0.1', artifactsDir: join(dir, 'artifacts'), projections: join(dir, 'projections.db'), inspectPort: 0 },
     llm: { provider: createScriptedProvider({ script: options.script ?? OFFLINE_SCRIPT, env: {} }), description: 'LLM: scripted (test)' },
     logger: winston.createLogger({ silent: true }),
+    definitions: createSampleRegistry(),
     inspect: options.inspect === true,
   });
   const call: TestServer['call'] = async (method, path, { body, key = KEYS.acme.key } = {}) => {

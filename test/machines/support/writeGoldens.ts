@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workflowStream } from '../../../src/eventstore/index.js';
 import { createFolder, viewOf } from '../../../src/machines/index.js';
-import { createBuiltInRegistry } from '../../../src/workflows/index.js';
+import { createSampleRegistry } from '../../support/definitions.js';
 import { briefInput, createHarness, eventually, sequentialIds } from '../../actors/support/harness.js';
 import { GOLDEN_DIR, type GoldenHistory } from './goldenHistories.js';
 
@@ -93,7 +93,7 @@ for (const scenario of scenarios) {
   await scenario.run(h, id);
   await h.engine.settled(id).catch(() => undefined);
   const records = await h.store.readStream(workflowStream(id));
-  const definition = createBuiltInRegistry().get((records[0]?.data as { definition: string }).definition, 1);
+  const definition = createSampleRegistry().get((records[0]?.data as { definition: string }).definition, 1);
   if (definition === undefined) throw new Error('no definition');
   const snapshot = createFolder(definition.machine).fold(records.map((record) => ({ type: record.type, data: record.data }) as never));
   const golden: GoldenHistory = {

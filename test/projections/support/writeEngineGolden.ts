@@ -9,7 +9,7 @@ import { createEngine } from '../../../src/actors/index.js';
 import { createMemoryArtifactStore } from '../../../src/artifacts/index.js';
 import { createMemoryEventStore, workflowStream, type JsonObject } from '../../../src/eventstore/index.js';
 import { createOfflineProvider } from '../../../src/llm/index.js';
-import { createBuiltInRegistry } from '../../../src/workflows/index.js';
+import { createSampleRegistry } from '../../support/definitions.js';
 
 const store = createMemoryEventStore({ now: () => new Date('2026-01-01T00:00:00.000Z') });
 let clock = Date.parse('2026-01-01T00:00:00.000Z');
@@ -19,7 +19,7 @@ const engine = createEngine({
   llm: createOfflineProvider({ now: () => 0 }),
   artifacts: createMemoryArtifactStore(),
   logger: winston.createLogger({ silent: true }),
-  definitions: createBuiltInRegistry(),
+  definitions: createSampleRegistry(),
   now: () => new Date((clock += 250)),
   newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
 });

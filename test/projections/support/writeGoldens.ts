@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventToAppend, JsonObject } from '../../../src/eventstore/index.js';
-import { brief } from '../../../src/workflows/index.js';
+import { brief } from '../../support/definitions.js';
 import { driveHistory, usage, type Outcome } from './driveHistory.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'projections');

@@ -1,6 +1,6 @@
-import { defineWorkflow } from '../../machines/index.js';
-import { BriefInput } from './briefInput.js';
-import { draft, extract, load, review } from './briefSteps.js';
+import { defineWorkflow } from 'ecl-workflows';
+import { BriefInput, readInputFiles } from './input.js';
+import { draft, extract, load, review } from './steps.js';
 
 /** extract → draft → review (loop back to draft up to maxIterations, then onCap) → optional approval → load. */
 export const brief = defineWorkflow({
@@ -8,6 +8,7 @@ export const brief = defineWorkflow({
   version: 1,
   description: 'Extract facts from documents, draft a brief, review it in a bounded loop, load it into the artifact store',
   input: BriefInput,
+  loadInput: readInputFiles,
   steps: [
     { kind: 'produce', name: 'extract', run: extract },
     { kind: 'produce', name: 'draft', run: draft },

@@ -1,11 +1,11 @@
+import { defineWorkflow } from 'ecl-workflows';
 import { z } from 'zod';
-import { defineWorkflow } from '../../machines/index.js';
 
 export const Serial3Input = z.object({ label: z.string().optional() }).default({});
 
 const noop = async () => null;
 
-/** Three sequential no-op steps: the engine's own overhead, for the benchmark and tests. */
+/** Three sequential no-op steps: the engine's own overhead, for the benchmarks and tests. */
 export const serial3 = defineWorkflow({
   name: 'serial3',
   version: 1,

@@ -1,21 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { Judgement, type JsonValue, type StepContext } from '../../machines/index.js';
-import type { BriefDocument, BriefInput } from './briefInput.js';
+import { Judgement, type JsonValue, type StepContext } from 'ecl-workflows';
+import type { BriefInput } from './input.js';
 
 const textOf = (value: JsonValue | undefined): string => (typeof value === 'string' ? value : JSON.stringify(value ?? ''));
 
-/** Files are read here, by the activity: the machine never touches the file system. */
-async function documentsOf(input: BriefInput): Promise<BriefDocument[]> {
-  if (input.documents !== undefined) return input.documents;
-  return Promise.all((input.files ?? []).map(async (file) => ({ name: basename(file), text: await readFile(file, 'utf8') })));
-}
-
+/** Each step may run more than once: a crash during a model call runs the step again (that call as a new attempt). */
 export async function extract(ctx: StepContext<BriefInput>): Promise<JsonValue> {
-  const documents = await documentsOf(ctx.input);
   const result = await ctx.complete({
     system: 'Extract the key facts from the documents below as a bullet list: one fact per line, concrete, no commentary.',
-    messages: [{ role: 'user', content: documents.map((document) => `## ${document.name}\n\n${document.text}`).join('\n\n') }],
+    messages: [{ role: 'user', content: ctx.input.documents.map((document) => `## ${document.name}\n\n${document.text}`).join('\n\n') }],
     maxTokens: 1024,
   });
   return result.text;
@@ -33,7 +25,8 @@ export async function draft(ctx: StepContext<BriefInput>): Promise<JsonValue> {
 
 export async function review(ctx: StepContext<BriefInput>): Promise<Judgement> {
   const result = await ctx.complete({
-    system: 'You review a draft against its instructions and the facts it must rest on. Approve it only if it follows the instructions and every claim is supported by a fact; otherwise ask for a revision with specific, actionable feedback.',
+    system:
+      'You review a draft against its instructions and the facts it must rest on. Approve it only if it follows the instructions and every claim is supported by a fact; otherwise ask for a revision with specific, actionable feedback.',
     messages: [{ role: 'user', content: [`Instructions: ${ctx.input.instructions}`, `Facts:\n${textOf(ctx.outputs.extract)}`, `Draft:\n${textOf(ctx.outputs.draft)}`].join('\n\n') }],
     tool: { name: 'submit_verdict', description: 'Submit the review verdict: approve the draft, or revise it with feedback.', schema: Judgement },
     maxTokens: 1024,

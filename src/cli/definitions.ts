@@ -1,0 +1,48 @@
+import { relative } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { printJson } from './projectionCliSupport.js';
+import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
+
+interface DefinitionsOptions extends WorkflowsOptions {
+  json?: boolean;
+}
+
+/** The input schema as JSON Schema, or a note when zod cannot express it (a transform, a custom check). */
+function inputSchemaOf(schema: z.ZodType): unknown {
+  try {
+    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  } catch (error) {
+    return { description: `not expressible as JSON Schema: ${(error as Error).message}` };
+  }
+}
+
+/** `ecl definitions`: what the loaded workflow modules register — names, versions, steps, input schemas. */
+export function definitionsCommand(): Command {
+  return addWorkflowsOption(new Command('definitions'))
+    .description('List the workflow definitions the workflow modules register: name, versions, steps and input schema')
+    .option('--json', 'print JSON for machines')
+    .action(async (options: DefinitionsOptions) => {
+      const { registry, sources } = await loadDefinitions(options);
+      const definitions = registry.list().sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+      const rows = definitions.map((definition) => ({
+        name: definition.name,
+        version: definition.version,
+        description: definition.description,
+        module: sources.get(`${definition.name}@${definition.version}`) ?? null,
+        steps: definition.structure.steps.map((step) => ({ name: step.name, kind: step.kind })),
+        input: inputSchemaOf(definition.input),
+      }));
+      if (options.json === true) return printJson({ definitions: rows });
+      if (rows.length === 0) {
+        console.log('No workflow definitions: pass --workflows <module>, or set "workflows" in ecl.config.json or ECL_WORKFLOWS.');
+        return;
+      }
+      for (const row of rows) {
+        console.log(`${row.name} v${row.version}${row.description === '' ? '' : ` — ${row.description}`}`);
+        if (row.module !== null) console.log(`  module: ${relative(process.cwd(), row.module) || row.module}`);
+        console.log(`  steps:  ${row.steps.map((step) => `${step.name} (${step.kind})`).join(' → ')}`);
+        console.log(`  input:  ${JSON.stringify(row.input)}`);
+      }
+    });
+}

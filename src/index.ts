@@ -1,0 +1,75 @@
+/**
+ * ECL: durable, bounded, auditable AI workflows.
+ *
+ * The package root is what a workflow author and an embedding application need: define workflows,
+ * run them on an engine over an event store, call models through a provider, and tell errors
+ * apart by their guards. The HTTP server is in `ecl-workflows/server`; test helpers are in
+ * `ecl-workflows/testing`.
+ *
+ * @packageDocumentation
+ */
+
+// Defining workflows
+export { defineWorkflow } from './machines/index.js';
+export type {
+  AnyWorkflowDefinition,
+  ApprovalStepSpec,
+  InputLoader,
+  InputLoaderContext,
+  ProduceStepSpec,
+  StepSpec,
+  ValidateStepSpec,
+  WorkflowDefinition,
+  WorkflowSpec,
+} from './machines/index.js';
+export type { StepContext, StepLlmRequest, StepRun } from './machines/index.js';
+export { Judgement, CapPolicy, Budget } from './machines/index.js';
+export type { JsonValue } from './machines/index.js';
+export { createRegistry, DefinitionError, isDefinitionError } from './machines/index.js';
+export type { DefinitionRegistry } from './machines/index.js';
+export type { WorkflowEvent, WorkflowEventType, WorkflowStatus, CommandType } from './machines/index.js';
+
+// Running workflows
+export { createEngine } from './actors/index.js';
+export type { Engine, EngineEvent, EngineOptions, RetryOptions, SendOptions, SendResult, StartOptions, StartResult, WorkflowView } from './actors/index.js';
+export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './actors/index.js';
+export type { EngineErrorCode } from './actors/index.js';
+
+// Event stores
+export { openEventStore, createMemoryEventStore, DEFAULT_STORE_URL } from './eventstore/index.js';
+export type { EventStore, OpenEventStoreOptions, MemoryEventStoreOptions, RecordedEvent } from './eventstore/index.js';
+export {
+  EventStoreError,
+  isEventStoreError,
+  isInvalidEventData,
+  isInvalidStoreUrl,
+  isInvalidStreamName,
+  isPayloadTooLarge,
+  isStoreClosed,
+  isStoreUnavailable,
+  isWrongExpectedRevision,
+} from './eventstore/index.js';
+export type { EventStoreErrorCode } from './eventstore/index.js';
+
+// Model providers
+export { createLlmProvider, createAnthropicProvider, createOfflineProvider, DEFAULT_ANTHROPIC_MODEL } from './llm/index.js';
+export type {
+  AnthropicProviderOptions,
+  CreateLlmProviderOptions,
+  LlmMessage,
+  LlmProvider,
+  LlmRequest,
+  LlmResult,
+  LlmTool,
+  LlmUsage,
+  OfflineProviderOptions,
+  SelectedLlmProvider,
+} from './llm/index.js';
+export { LlmError, isLlmError, isRetryableLlmError, isCancelled } from './llm/index.js';
+export type { LlmErrorCode } from './llm/index.js';
+
+// Artifacts and logging
+export { createLocalArtifactStore, createMemoryArtifactStore } from './artifacts/index.js';
+export type { ArtifactStore, StoredArtifact } from './artifacts/index.js';
+export { createLogger } from './logging/index.js';
+export type { CreateLoggerOptions, Logger } from './logging/index.js';

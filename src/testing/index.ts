@@ -1,0 +1,19 @@
+/**
+ * `ecl-workflows/testing`: test your own workflows. Given/when/then specs of a definition's machine,
+ * a real engine on in-memory stores, scripted and offline models, and replay of stored histories
+ * against your definitions. Assertions throw node's `AssertionError`, so any test runner works.
+ *
+ * @packageDocumentation
+ */
+export { workflowSpec } from './workflowSpec.js';
+export type { ExpectedRejection, GivenHistory, SpecOutcome, WorkflowSpecification, WorkflowSpecOptions } from './workflowSpec.js';
+export { ev } from './eventBuilders.js';
+export { createTestEngine } from './createTestEngine.js';
+export type { TestEngine, TestEngineOptions } from './createTestEngine.js';
+export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
+export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';
+export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_MODEL } from '../llm/index.js';
+export type { ScriptedCall, ScriptedProviderOptions, OfflineProviderOptions } from '../llm/index.js';
+export { createMemoryEventStore } from '../eventstore/index.js';
+export { createMemoryArtifactStore } from '../artifacts/index.js';
+export type { Settled } from '../machines/index.js';

@@ -1,0 +1,81 @@
+import { type EventStore, type RecordedEvent, WORKFLOW_CATEGORY, workflowIdOf, workflowStream } from '../eventstore/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry } from '../machines/index.js';
+import { replayHistory } from '../replay/index.js';
+
+/** One workflow's recorded stream, as `history()` or `historiesOf(store)` return it. */
+export interface WorkflowHistory {
+  workflowId: string;
+  events: readonly RecordedEvent[];
+}
+
+export interface HistoryReplay {
+  workflowId: string;
+  definition?: string;
+  version?: number;
+  /** Events folded. */
+  folded: number;
+  /** Why the definitions of today do not reproduce the history, if they do not. */
+  error?: string;
+}
+
+/** A history that today's definitions do not reproduce: the message names the workflow, the revision and the reason. */
+export class ReplayDivergenceError extends Error {
+  override readonly name = 'ReplayDivergenceError';
+  readonly code = 'REPLAY_DIVERGENCE';
+  constructor(readonly failures: readonly HistoryReplay[]) {
+    super(failures.map((failure) => `${failure.workflowId}: ${failure.error}`).join('\n'));
+  }
+}
+
+/** Whether `error` is a {@link ReplayDivergenceError}. */
+export const isReplayDivergence = (error: unknown): error is ReplayDivergenceError =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'REPLAY_DIVERGENCE';
+
+/**
+ * Replays stored histories against your definitions, as `ecl replay --verify` does (after Temporal's
+ * `Worker.runReplayHistories`): each history is folded through the definition version that wrote
+ * it, every recorded decision is re-decided and compared, and no step function or model runs. Use
+ * it before you deploy a changed definition: a history it cannot reproduce means the change needs a
+ * new version. Resolves with one result per history; rejects with a {@link ReplayDivergenceError}
+ * listing every failure when `throwOnDivergence` is set (the default).
+ */
+export async function replayHistories(
+  definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry,
+  histories: Iterable<WorkflowHistory> | AsyncIterable<WorkflowHistory>,
+  options: { throwOnDivergence?: boolean } = {},
+): Promise<HistoryReplay[]> {
+  const registry = Array.isArray(definitions) ? createRegistry(definitions) : (definitions as DefinitionRegistry);
+  const results: HistoryReplay[] = [];
+  for await (const history of histories) results.push(replayOne(registry, history));
+  const failures = results.filter((result) => result.error !== undefined);
+  if (failures.length > 0 && options.throwOnDivergence !== false) throw new ReplayDivergenceError(failures);
+  return results;
+}
+
+function replayOne(registry: DefinitionRegistry, { workflowId, events }: WorkflowHistory): HistoryReplay {
+  try {
+    const result = replayHistory(workflowId, events, { machineFor: (name, version) => registry.get(name, version)?.machine, verify: true, onTransition: () => {} });
+    const replay: HistoryReplay = { workflowId, definition: result.definition, version: result.version, folded: result.folded };
+    return result.divergence === undefined ? replay : { ...replay, error: `revision ${result.divergence.revision}: ${result.divergence.reason}` };
+  } catch (error) {
+    return { workflowId, folded: 0, error: (error as Error).message };
+  }
+}
+
+/** Every workflow's history in a store (e.g. a copy of production's SQLite file), one at a time. */
+export async function* historiesOf(store: Pick<EventStore, 'readAll' | 'readStream'>): AsyncGenerator<WorkflowHistory> {
+  const seen = new Set<string>();
+  let from: bigint | 'start' = 'start';
+  for (;;) {
+    const page = await store.readAll({ fromPosition: from, limit: 1_000, filter: { streamPrefixes: [`${WORKFLOW_CATEGORY}-`] } });
+    for (const record of page) {
+      const id = workflowIdOf(record.stream);
+      if (id === undefined || seen.has(id)) continue;
+      seen.add(id);
+      yield { workflowId: id, events: await store.readStream(workflowStream(id)) };
+    }
+    const tail = page[page.length - 1];
+    if (page.length < 1_000 || tail === undefined) return;
+    from = tail.position + 1n;
+  }
+}

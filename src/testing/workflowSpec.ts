@@ -1,0 +1,125 @@
+import { fail, strictEqual } from 'node:assert/strict';
+import {
+  type AnyWorkflowDefinition,
+  type JsonValue,
+  type SettleOptions,
+  type Settled,
+  type WorkflowEvent,
+  type WorkflowSnapshot,
+  createFolder,
+  decideCommand,
+  parseCommand,
+  settle,
+  stateLabel,
+  workflowStartedEvent,
+} from '../machines/index.js';
+import { assertMatches } from './matchExpected.js';
+
+/** What a rejected command must look like; omitted fields are not checked. */
+export interface ExpectedRejection {
+  code: string;
+  state?: string;
+  accepts?: string[];
+  message?: RegExp;
+}
+
+/** The outcome of a `when`: check the recorded events, the state reached, or a rejection. */
+export interface SpecOutcome {
+  /** The events that get recorded, in order: the command's own, every automatic decision, the next StepStarted. A RegExp matches a string field. */
+  then(expected: WorkflowEvent[]): Settled;
+  /** The state label reached, e.g. `review.waiting` or `completed`. */
+  thenState(label: string): Settled;
+  thenRejected(expected: ExpectedRejection): void;
+  /** What was settled (recorded events and the snapshot), to inspect freely; throws if the command was rejected. */
+  readonly settled: Settled;
+}
+
+export interface GivenHistory {
+  /** The state the history folds to. */
+  readonly snapshot: WorkflowSnapshot;
+  /** A person's command (`{ type: 'APPROVE' }`, …): validated, mapped to its event, checked against the state, then settled. */
+  when(command: unknown): SpecOutcome;
+  /** An activity's outcome (or any recorded event) arriving now. */
+  whenRecorded(...events: WorkflowEvent[]): SpecOutcome;
+  /** Nothing arrives: what the runtime does from here, e.g. after a restart. */
+  whenResumed(): SpecOutcome;
+  /** The state label the history folds to. */
+  thenState(label: string): void;
+}
+
+export interface WorkflowSpecification {
+  /** Start from these recorded events (none: a workflow not started yet). */
+  given(...history: WorkflowEvent[]): GivenHistory;
+  /** Starting a workflow with this input: WorkflowStarted plus whatever follows it automatically. */
+  whenStarted(input: unknown): SpecOutcome;
+  /** The WorkflowStarted event this input records, to begin a `given` history. */
+  started(input: unknown): WorkflowEvent;
+}
+
+export interface WorkflowSpecOptions extends SettleOptions {
+  /** The workflow id in idempotency keys (default `wf-1`, as the `ev` builders assume). */
+  workflowId?: string;
+}
+
+/**
+ * Given/when/then for a workflow definition's machine (after emmett's DeciderSpecification): given
+ * recorded events, when a command or an activity outcome, then the events that get recorded — or a
+ * rejection. Pure: no store, no model, no step function runs. Failures throw node's
+ * `AssertionError`, so any test runner (node:test, vitest, jest) reports them.
+ */
+export function workflowSpec(definition: AnyWorkflowDefinition, options: WorkflowSpecOptions = {}): WorkflowSpecification {
+  const folder = createFolder(definition.machine);
+  const workflowId = options.workflowId ?? 'wf-1';
+
+  const outcomeOf = (snapshot: WorkflowSnapshot, pending: WorkflowEvent[]): SpecOutcome => {
+    const settled = settle(folder, snapshot, pending, options);
+    return {
+      then(expected) {
+        assertMatches(settled.events, expected);
+        return settled;
+      },
+      thenState(label) {
+        strictEqual(stateLabel(settled.snapshot), label);
+        return settled;
+      },
+      thenRejected: () => fail(`expected a rejection, but ${pending.map((event) => event.type).join(', ') || 'nothing'} was accepted`),
+      settled,
+    };
+  };
+
+  const rejected = (code: string, message: string, state?: string, accepts?: string[]): SpecOutcome => ({
+    then: () => fail(`expected events, but the command was rejected: ${message}`),
+    thenState: () => fail(`expected a state, but the command was rejected: ${message}`),
+    thenRejected(expected) {
+      strictEqual(code, expected.code, message);
+      if (expected.state !== undefined) strictEqual(state, expected.state);
+      if (expected.accepts !== undefined) assertMatches(accepts, expected.accepts);
+      if (expected.message !== undefined && !expected.message.test(message)) fail(`the rejection "${message}" does not match ${String(expected.message)}`);
+    },
+    get settled(): Settled {
+      return fail(`the command was rejected: ${message}`);
+    },
+  });
+
+  const given = (...history: WorkflowEvent[]): GivenHistory => {
+    const snapshot = folder.fold(history);
+    return {
+      snapshot,
+      when(raw) {
+        const parsed = parseCommand(raw);
+        if (!parsed.ok) return rejected(parsed.code, parsed.message);
+        const decided = decideCommand(snapshot, parsed.command);
+        if (!decided.ok) return rejected(decided.code, decided.message, decided.state, decided.accepts);
+        return outcomeOf(snapshot, [decided.event]);
+      },
+      whenRecorded: (...events) => outcomeOf(snapshot, events),
+      whenResumed: () => outcomeOf(snapshot, []),
+      thenState(label) {
+        strictEqual(stateLabel(snapshot), label);
+      },
+    };
+  };
+
+  const started = (input: unknown): WorkflowEvent => workflowStartedEvent(definition, workflowId, definition.input.parse(input) as JsonValue, 'hash');
+  return { given, whenStarted: (input) => given().whenRecorded(started(input)), started };
+}
