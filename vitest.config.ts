@@ -13,7 +13,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     reporters: ['default', './test/support/plainSummaryReporter.ts'],
     // Crash and end-to-end tests spawn child processes; keep the 2-core machine from thrashing.
     maxWorkers: 2,

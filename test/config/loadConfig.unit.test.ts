@@ -21,6 +21,18 @@ const failure = (run: () => unknown): ConfigError => {
 };
 
 describe('loadConfig', () => {
+  it('takes workflow modules from the file relative to the file, from ECL_WORKFLOWS and flags relative to the working directory', () => {
+    const cwd = withFile({ workflows: ['src/flows.ts', '/abs/other.mjs'] });
+    const other = emptyDir();
+    expect(loadConfig({ env: {}, cwd, file: join(cwd, 'ecl.config.json') }).config.workflows).toEqual([join(cwd, 'src/flows.ts'), '/abs/other.mjs']);
+    expect(loadConfig({ env: { ECL_CONFIG: join(cwd, 'ecl.config.json') }, cwd: other }).config.workflows).toEqual([join(cwd, 'src/flows.ts'), '/abs/other.mjs']);
+    expect(loadConfig({ env: { ECL_WORKFLOWS: 'a.ts, b/c.mjs' }, cwd: other }).config.workflows).toEqual([join(other, 'a.ts'), join(other, 'b/c.mjs')]);
+    const fromFlag = loadConfig({ env: { ECL_WORKFLOWS: 'a.ts' }, cwd, flags: { workflows: ['x.js'] } });
+    expect(fromFlag.config.workflows).toEqual([join(cwd, 'x.js')]);
+    expect(fromFlag.sources.workflows).toEqual({ kind: 'flag', flag: '--workflows' });
+    expect(failure(() => loadConfig({ env: {}, cwd: withFile({ workflows: 'flows.ts' }) })).message).toMatch(/workflows/);
+  });
+
   it('uses defaults when nothing is configured', () => {
     const { config, sources, file } = loadConfig({ env: {}, cwd: emptyDir() });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 3000, inspectPort: 8080, apiKeys: [], bodyLimitBytes: 1024 * 1024, logFormat: 'auto' });
