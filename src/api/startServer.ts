@@ -147,12 +147,12 @@ function definitionsLine(definitions: DefinitionRegistry, modules: readonly stri
 }
 
 function tryLines(definitions: DefinitionRegistry, url: string, keyed: boolean): string[] {
-  const auth = keyed ? "-H 'Authorization: Bearer <key>' " : '';
+  const key = keyed ? 'ECL_API_KEY=<key> ' : '';
   const name = definitions.names()[0] ?? '<definition>';
   return [
-    `  curl ${auth}-H 'Content-Type: application/json' -d '{"definition":"${name}","input":{}}' ${url}/v1/workflows`,
-    `  curl ${auth}${url}/v1/workflows`,
-    `  ${keyed ? 'ECL_API_KEY=<key> ' : ''}npx ecl list --server ${url}`,
+    `  npx ecl definitions                 # names, steps and input schemas`,
+    `  ${key}npx ecl run ${name} --input '<json>' --follow --server ${url}`,
+    `  curl ${keyed ? "-H 'Authorization: Bearer <key>' " : ''}${url}/v1/workflows`,
   ];
 }
 
