@@ -17,6 +17,22 @@ function inputSchemaOf(schema: z.ZodType): unknown {
   }
 }
 
+type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; default?: unknown; enum?: unknown[]; items?: JsonSchema };
+
+const typeOf = (schema: JsonSchema): string =>
+  schema.enum !== undefined ? schema.enum.map((value) => JSON.stringify(value)).join(' | ') : schema.type === 'array' ? `${typeOf(schema.items ?? {})}[]` : [schema.type ?? 'any'].flat().join(' | ');
+
+/** One line per top-level input field, e.g. `maxIterations: integer = 3`; other schemas as JSON. */
+function describeInput(schema: unknown): string[] {
+  const { properties, required = [] } = schema as JsonSchema;
+  if (properties === undefined) return [JSON.stringify(schema)];
+  return Object.entries(properties).map(([name, field]) => {
+    const optional = required.includes(name) ? '' : '?';
+    const fallback = field.default === undefined ? '' : ` = ${JSON.stringify(field.default)}`;
+    return `${name}${optional}: ${typeOf(field)}${fallback}`;
+  });
+}
+
 /** `ecl definitions`: what the loaded workflow modules register — names, versions, steps, input schemas. */
 export function definitionsCommand(): Command {
   return addWorkflowsOption(new Command('definitions'))
@@ -42,7 +58,9 @@ export function definitionsCommand(): Command {
         console.log(`${row.name} v${row.version}${row.description === '' ? '' : ` — ${row.description}`}`);
         if (row.module !== null) console.log(`  module: ${relative(process.cwd(), row.module) || row.module}`);
         console.log(`  steps:  ${row.steps.map((step) => `${step.name} (${step.kind})`).join(' → ')}`);
-        console.log(`  input:  ${JSON.stringify(row.input)}`);
+        const fields = describeInput(row.input);
+        console.log(`  input:  ${fields[0] ?? '{}'}`);
+        for (const field of fields.slice(1)) console.log(`          ${field}`);
       }
     });
 }
