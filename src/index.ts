@@ -4,7 +4,12 @@
  * The package root is what a workflow author and an embedding application need: define workflows,
  * run them on an engine over an event store, call models through a provider, and tell errors
  * apart by their guards. The HTTP server is in `ecl-workflows/server`; test helpers are in
- * `ecl-workflows/testing`.
+ * `ecl-workflows/testing`. Every export is described in docs/reference.md.
+ *
+ * Durability in one paragraph: each step attempt is recorded (`StepStarted`) before its `run`
+ * is called and its outcome after; an attempt interrupted by a crash or a shutdown runs again
+ * from its start, model calls included, and a recorded outcome is never run again. `StepRun`
+ * says exactly when a step runs more than once.
  *
  * @packageDocumentation
  */

@@ -18,11 +18,16 @@ import type { Engine, EngineEvent, EngineOptions, SendResult, StartResult, Workf
 import { type ActorEnv, WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
 
+// eslint-disable-next-line no-control-regex -- rejecting control characters is the point (no `u` flag: the length counts UTF-16 units, as stream names do)
 const ID = /^[^\s\u0000-\u001f\u007f]{1,200}$/;
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
  * appended before it is applied. See docs/engine.md.
+ *
+ * Creating an engine starts nothing: call `recover()` once to resume the store's unfinished
+ * workflows (steps interrupted by a crash run again as new attempts; see `StepRun`), and
+ * `close()` before closing the store. Does not throw.
  */
 export function createEngine(options: EngineOptions): Engine {
   const { store, logger, definitions } = options;

@@ -1,4 +1,4 @@
-import type { EventToAppend, JsonValue, RecordedEvent } from '../eventstore/types.js';
+import type { EventToAppend, JsonValue, RecordedEvent } from '../eventstore/index.js';
 import { type WorkflowEvent, type WorkflowEventMetadata, isWorkflowEventType } from '../machines/index.js';
 import { EngineError } from './errors.js';
 

@@ -1,5 +1,4 @@
-import type { EventStore } from '../eventstore/types.js';
-import { WORKFLOW_CATEGORY, workflowIdOf } from '../eventstore/streamNames.js';
+import { WORKFLOW_CATEGORY, workflowIdOf, type EventStore } from '../eventstore/index.js';
 import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
 
 const PAGE = 5_000;

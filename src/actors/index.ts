@@ -25,5 +25,5 @@ export { loadWorkflow, foldRecords } from './loadWorkflow.js';
 export type { LoadedWorkflow } from './loadWorkflow.js';
 export { toWorkflowEvent } from './eventRecords.js';
 export { findActiveWorkflows } from './findActiveWorkflows.js';
-export { canonicalJson, inputHashOf } from './inputHash.js';
+export { inputHashOf } from './inputHash.js';
 export { SNAPSHOT_CATEGORY, snapshotStream } from './snapshotStream.js';

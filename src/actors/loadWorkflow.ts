@@ -1,5 +1,4 @@
-import type { EventStore, RecordedEvent } from '../eventstore/types.js';
-import { workflowStream } from '../eventstore/streamNames.js';
+import { workflowStream, type EventStore, type RecordedEvent } from '../eventstore/index.js';
 import type { AnyWorkflowDefinition, DefinitionRegistry, WorkflowSnapshot } from '../machines/index.js';
 import { EngineError } from './errors.js';
 import { toWorkflowEvent } from './eventRecords.js';

@@ -1,4 +1,4 @@
-import type { EventStore, JsonValue } from '../eventstore/types.js';
+import type { EventStore, JsonValue } from '../eventstore/index.js';
 
 /** Cached snapshots live beside the workflow stream, never in it: the stream stays the only truth. */
 export const SNAPSHOT_CATEGORY = 'ecl.snapshot';

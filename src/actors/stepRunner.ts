@@ -1,10 +1,7 @@
 import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, retry, timeout, wrap } from 'cockatiel';
 import type { z } from 'zod';
-import type { ArtifactStore } from '../artifacts/types.js';
-import { isLlmError } from '../llm/errors.js';
-import { isTaskCancelled } from '../llm/isTaskCancelled.js';
-import { readSpilledOutput, spillLargeOutput } from '../llm/spillLargeOutput.js';
-import type { LlmAccounting as CallAccounting, LlmProvider } from '../llm/types.js';
+import type { ArtifactStore } from '../artifacts/index.js';
+import { isLlmError, isTaskCancelled, readSpilledOutput, spillLargeOutput, type LlmAccounting as CallAccounting, type LlmProvider } from '../llm/index.js';
 import {
   type ActivityStepSpec,
   type JsonValue,
@@ -12,7 +9,7 @@ import {
   type StepContext,
   type WorkflowContext,
   type WorkflowEvent,
-  events,
+  type events,
   timeoutError,
 } from '../machines/index.js';
 import type { LazyAbort } from './lazyAbort.js';
@@ -175,7 +172,7 @@ function checkOutput(work: StepWork, output: unknown): Checked {
   let json: string | undefined;
   try {
     json = JSON.stringify(output);
-  } catch (error) {
+  } catch {
     json = undefined;
   }
   if (json === undefined) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned a value that is not JSON`, retryable: false } };

@@ -1,8 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { Logger } from 'winston';
-import type { ArtifactStore } from '../artifacts/types.js';
-import type { EventStore } from '../eventstore/types.js';
-import type { LlmProvider } from '../llm/types.js';
+import type { ArtifactStore } from '../artifacts/index.js';
+import type { EventStore } from '../eventstore/index.js';
+import type { LlmProvider } from '../llm/index.js';
 import type {
   AnyWorkflowDefinition,
   CommandType,
@@ -14,35 +14,58 @@ import type {
   WorkflowStatus,
 } from '../machines/index.js';
 
+/**
+ * How the engine retries a step's `run` inside one attempt (cockatiel `retry` with exponential
+ * backoff). Only errors flagged `retryable: true` that are not an `LlmError` are retried: model
+ * errors are the provider's to retry, and retrying them here would multiply the calls. The retries
+ * are not recorded; the outcome is that of the last call.
+ */
 export interface RetryOptions {
-  /** Calls per activity attempt, the first included (default 3). Only retryable errors of plain functions are retried: model errors are the provider's to retry. */
+  /** Calls of `run` per attempt, the first included (default 3; 1 turns retries off). */
   maxAttempts?: number;
+  /** First backoff delay in ms (default 200); grows exponentially. */
   initialDelayMs?: number;
+  /** Largest backoff delay in ms (default 5,000). */
   maxDelayMs?: number;
 }
 
+/** What `createEngine` needs: its ports and definitions, and a few limits. */
 export interface EngineOptions {
+  /** Where workflows are recorded (`openEventStore`, `createMemoryEventStore`). Run one engine per store: see `Engine.recover`. */
   store: EventStore;
+  /** The model every `ctx.complete` goes to. */
   llm: LlmProvider;
+  /** Where `ctx.putArtifact` writes and outputs over `maxInlineOutputBytes` go. */
   artifacts: ArtifactStore;
+  /** Lifecycle events at `info`, every other recorded event at `debug`, each with `workflowId` and `revision`. */
   logger: Logger;
+  /** Every version of every definition the store's workflows may name; `start` registers a definition object it is given. */
   definitions: DefinitionRegistry;
   /** The clock for recorded times and due times (inject one in tests). */
   now?: () => Date;
   /** Event and workflow ids; must return UUIDs (the store requires them for event ids). */
   newId?: () => string;
+  /** Retries of plain `run` errors inside an attempt; see {@link RetryOptions}. */
   retry?: RetryOptions;
   /** Waiting workflows kept in memory; beyond this the least recently used are passivated (default 10,000). */
   maxIdleActors?: number;
   /** Write a snapshot to the side stream every this many events of a workflow (default 1,000). */
   snapshotEvery?: number;
-  /** Outputs larger than this many bytes go to the artifact store (default 64 KiB). */
+  /**
+   * Outputs larger than this many bytes go to the artifact store as `outputs/<step>-<iteration>`
+   * (default 64 KiB); the event keeps their hash and a preview, and later steps get them back.
+   */
   maxInlineOutputBytes?: number;
 }
 
+/** Options of `Engine.start`. */
 export interface StartOptions {
-  /** Idempotency key: the same id and input return the existing workflow. Default: a new UUID. */
+  /**
+   * The workflow id (1–200 characters, no white space or control characters), which is also the
+   * idempotency key: the same id and input return the existing workflow. Default: a new UUID.
+   */
   id?: string;
+  /** Recorded in every event's metadata. The HTTP API prefixes ids with it (`<tenant>:<id>`); the engine does not. */
   tenant?: string;
   /** Who asked (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
   sender?: string;
@@ -50,41 +73,60 @@ export interface StartOptions {
   commandId?: string;
 }
 
+/** Options of `Engine.send`. */
 export interface SendOptions {
+  /** Who sent the command (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
   sender?: string;
+  /** Id of the command, recorded as its event's causation id. Default: a new id. */
   commandId?: string;
 }
 
 /** What a caller sees of a workflow: its fold, summarized. */
 export interface WorkflowView {
   workflowId: string;
+  /** The definition's name and the version that started the workflow. */
   definition: string;
   version: number;
   tenant?: string;
   status: WorkflowStatus;
   /** e.g. `review.waiting`, `completed`. */
   state: string;
+  /** The machine's state value: `{ <step>: <phase> }` while running or waiting, else a name. */
   value: unknown;
+  /** The step it is at, while running or waiting. */
   step?: string;
+  /** That step's loop iteration. */
   iteration?: number;
   /** Revision of the last event folded. */
   revision: number;
+  /** The commands it accepts now (empty once finished). */
   accepts: CommandType[];
   /** What it waits for, when it does: a loop's cap, the budget, or an approval gate. */
   waitingFor?: { step: string; kind: 'cap' | 'budget' | 'approval' };
+  /** The workflow's output once completed: the last producing step's output (`null` before). */
   output: JsonValue | null;
+  /** Why it failed or was cancelled (`null` otherwise). */
   reason: string | null;
+  /** Tokens and cost of every model call so far, failed calls included. */
   usage: WorkflowContext['usage'];
+  /** The machine's whole context (outputs, iterations, policies, …), for tools; not a stable API. */
   context: WorkflowContext;
 }
 
+/** What `Engine.start` resolves to. */
 export interface StartResult {
   workflowId: string;
   /** False when a workflow with this id and input already existed (idempotent start). */
   created: boolean;
+  /** The workflow right after its first append (or as it is now, when it existed). */
   view: WorkflowView;
 }
 
+/**
+ * What `Engine.send` resolves to: the recorded event, its revision and the view after it; or a
+ * rejection with a code, a message for people, and the state and commands accepted there. A
+ * rejection records nothing.
+ */
 export type SendResult =
   | { accepted: true; workflowId: string; event: WorkflowEvent; revision: number; view: WorkflowView }
   | {
@@ -111,6 +153,7 @@ export type EngineEvent =
     }
   | { kind: 'delta'; workflowId: string; step: string; iteration: number; text: string };
 
+/** What `Engine.recover` resolves to. */
 export interface RecoverResult {
   /** Workflows whose work was resumed. */
   resumed: string[];
@@ -118,26 +161,77 @@ export interface RecoverResult {
   waiting: number;
 }
 
+/**
+ * The durable runtime (`createEngine`): one live actor per active workflow; every change is
+ * appended to the store, with the stream's expected revision, before anything acts on it. Step
+ * functions run outside the actors; their outcomes are recorded when they settle (see `StepRun`
+ * for when a step runs more than once).
+ */
 export interface Engine {
-  /** Starts a workflow on the definition's latest version, or returns the existing one with this id. */
+  /**
+   * Starts a workflow on the named definition's latest version, or on the definition object given
+   * (registered if its name and version are not), or returns the existing one with this id. Validates the input with
+   * the definition's schema, then records `[WorkflowStarted, StepStarted(first step)]` and starts the
+   * first step; resolves once that append is done, not when the workflow ends (use `settled`).
+   *
+   * Idempotent: the same id with the same input (sha256 of the canonical JSON of the parsed,
+   * defaulted input) and definition name resolves to the existing workflow with `created: false`,
+   * and resumes it if nothing drives it.
+   *
+   * Throws an `EngineError`, writing nothing: `UNKNOWN_DEFINITION` (`isUnknownDefinition`),
+   * `INVALID_INPUT` (`isInvalidInput`; `issues` lists `path: message`), `INVALID_WORKFLOW_ID`,
+   * `WORKFLOW_CONFLICT` (`isWorkflowConflict`: the id exists with another input or definition),
+   * `CONCURRENCY_CONFLICT`, `ENGINE_CLOSED` (`isEngineClosed`); `CORRUPT_STREAM` or
+   * `UNKNOWN_DEFINITION_VERSION` when an existing stream cannot be loaded; an `EventStoreError`
+   * from the store (e.g. `INVALID_EVENT_DATA` when the parsed input is not plain JSON).
+   */
   start(definition: string | AnyWorkflowDefinition, input: unknown, options?: StartOptions): Promise<StartResult>;
-  /** Validates a command, checks it is allowed now, records its event; a rejection changes nothing. */
+  /**
+   * Validates a command (`{ type: 'APPROVE' }`, `{ type: 'REJECT', reason? }`,
+   * `{ type: 'REQUEST_REVISION', feedback }`, `{ type: 'CANCEL', reason? }`), checks the workflow
+   * accepts it now, and records its event; then the workflow goes on. A rejection is a result, not
+   * an exception, and leaves the stream unchanged (codes `WORKFLOW_NOT_FOUND`, `UNKNOWN_COMMAND`,
+   * `INVALID_COMMAND`, `COMMAND_NOT_ALLOWED`, `CONCURRENCY_CONFLICT`, `ENGINE_CLOSED`). CANCEL aborts
+   * the step in flight and drops its late outcome. Throws only when the workflow cannot be loaded
+   * (`EngineError` `CORRUPT_STREAM`, `UNKNOWN_DEFINITION_VERSION`) or the store fails.
+   */
   send(workflowId: string, command: unknown, options?: SendOptions): Promise<SendResult>;
-  /** The workflow's current view (rehydrated on demand), or undefined. */
+  /**
+   * The workflow's current view (rehydrated from the store on demand), or undefined when there is
+   * no such workflow. Does not resume it. Throws like `send` when the stream cannot be loaded.
+   */
   get(workflowId: string): Promise<WorkflowView | undefined>;
-  /** Drives the workflow until nothing is in flight (waiting for a person, or finished); after close(), returns where it stopped. */
+  /**
+   * Drives the workflow until nothing is in flight (it waits for a person, or has finished) and
+   * resolves to its view; a workflow left with a step without outcome (e.g. after a crash) is
+   * resumed, which runs that step again as a new attempt. After `close()`, resolves to where it
+   * stopped. Throws `EngineError` `WORKFLOW_NOT_FOUND` (`isWorkflowNotFound`).
+   */
   settled(workflowId: string): Promise<WorkflowView>;
-  /** This workflow's transitions and deltas from now on. */
+  /** This workflow's transitions (after each append) and token deltas, from now on; no replay of the past. */
   subscribe(workflowId: string): Observable<EngineEvent>;
-  /** Every workflow's transitions and deltas from now on. */
+  /** Every workflow's transitions and deltas from now on. Deltas are produced only while something subscribes. */
   readonly feed: Observable<EngineEvent>;
-  /** Resumes every non-terminal workflow in the store that has work to do. */
+  /**
+   * Resumes every non-terminal workflow in the store that has work to do: a step whose attempt
+   * has no outcome runs again as attempt + 1 (or, if its recorded due time has passed, its timeout
+   * is recorded); steps with an outcome never run again. Workflows waiting for a person are
+   * counted and left in the store. Call it once at startup. A second engine recovering the same
+   * store while the first still runs a step would run that step again beside it (the first
+   * attempt's outcome is then refused): run one engine per store. Throws `ENGINE_CLOSED`.
+   */
   recover(): Promise<RecoverResult>;
-  /** Drops idle workflows from memory (all, or one); they are rehydrated on demand. */
+  /** Drops idle workflows from memory (all, or one) and resolves to how many; they are rehydrated on demand. */
   passivate(workflowId?: string): Promise<number>;
   /** How many workflows are live in memory now. */
   liveCount(): number;
-  /** Stops accepting work, aborts calls in flight (left recoverable), waits for appends in flight. */
+  /**
+   * Stops accepting work (`start`/`recover` throw `ENGINE_CLOSED`, `send` rejects with it), aborts
+   * the signal of every step in flight, waits for their attempts to end and for appends in flight,
+   * and completes `feed`. An aborted attempt that ends in an error (with `timeoutMs`, at the abort)
+   * records no outcome, so `recover()` runs the step again as a new attempt; a `run` without
+   * `timeoutMs` that returns a value anyway has it recorded. Does not close the store.
+   */
   close(): Promise<void>;
 }
 

@@ -1,7 +1,5 @@
 import type { Logger } from 'winston';
-import { isWrongExpectedRevision } from '../eventstore/errors.js';
-import { workflowStream } from '../eventstore/streamNames.js';
-import type { EventStore, EventToAppend } from '../eventstore/types.js';
+import { isWrongExpectedRevision, workflowStream, type EventStore, type EventToAppend } from '../eventstore/index.js';
 import {
   type AnyWorkflowDefinition,
   type Decision,

@@ -8,7 +8,7 @@ export type { ApiApp, CreateAppOptions } from './createApp.js';
 export { listenApi } from './listenApi.js';
 export { startServer } from './startServer.js';
 export type { RunningServer, StartServerOptions } from './startServer.js';
-export { InsecureBindError, assertSafeBind, isInsecureBindError, isLoopbackHost } from './bindGuard.js';
+export { InsecureBindError, assertSafeBind, isInsecureBindError } from './bindGuard.js';
 export { ANONYMOUS, createAuthenticator } from './auth.js';
 export type { Authenticator, Principal } from './auth.js';
 export { ApiError, PROBLEM_CODES, PROBLEM_STATUS, isApiError, problemType } from './errors.js';

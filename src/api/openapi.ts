@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { PROBLEM_CODES } from './errors.js';
 import { jsonSchemaOf } from './routes/definitions.js';
 import {

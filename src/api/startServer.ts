@@ -3,7 +3,7 @@ import { createEngine, type Engine } from '../actors/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
 import { loadConfig, type EclConfig, type EclConfigKey } from '../config/index.js';
 import { DEFAULT_STORE_URL, openEventStore, type EventStore } from '../eventstore/index.js';
-import { createInspection, type Inspection } from '../inspect/createInspection.js';
+import { createInspection, type Inspection } from '../inspect/index.js';
 import { createLlmProvider, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
@@ -15,10 +15,20 @@ import { createApi } from './createApi.js';
 import type { ApiApp } from './createApp.js';
 import { listenApi } from './listenApi.js';
 
+/**
+ * Options of {@link startServer}. Everything else comes from the configuration: defaults <
+ * `ecl.config.json` < `ECL_*` variables < `flags` (keys as in `ecl.config.json`: `store`, `llm`,
+ * `workflows`, `host`, `port`, `apiKeys`, …; see docs/api.md).
+ */
 export interface StartServerOptions {
-  /** Command-line flags (win over env and file). */
+  /** Configuration values that win over env and file, by config key (e.g. `{ port: 0, store: 'memory:' }`). */
   flags?: Partial<Record<EclConfigKey, unknown>>;
+  /**
+   * Read for the `ECL_*` configuration variables; defaults to `process.env`. The Anthropic
+   * provider, when chosen, still reads `ANTHROPIC_API_KEY` from `process.env`.
+   */
   env?: Record<string, string | undefined>;
+  /** Where `ecl.config.json` is looked for and relative paths start; defaults to `process.cwd()`. */
   cwd?: string;
   /** Start the Stately inspector relay on `inspectPort`. */
   inspect?: boolean;
@@ -26,28 +36,55 @@ export interface StartServerOptions {
   watch?: boolean;
   /** Parts to use instead of opening them from the configuration (tests, embedding). */
   store?: EventStore;
+  /** A model provider instead of the configured `llm` (e.g. `createLlmProvider('offline')`). */
   llm?: SelectedLlmProvider;
+  /** Instead of a local folder at `artifactsDir` (default `./.ecl/artifacts`). */
   artifacts?: ArtifactStore;
   /** Definitions to serve instead of the configured `workflows` modules. */
   definitions?: DefinitionRegistry;
+  /** Instead of a logger built from `logLevel`/`logFormat` (which redacts the API keys). */
   logger?: Logger;
 }
 
+/** A started server; call `close()` to stop it. */
 export interface RunningServer {
+  /** The base URL it listens on, e.g. `http://127.0.0.1:3000` (the real port when `port` was 0). */
   url: string;
+  /** The configuration it runs with. */
   config: EclConfig;
   /** Lines for people: where it listens, which store, which model. */
   banner: string[];
+  /** The recovered engine the API drives: start and send in-process through it. */
   engine: Engine;
+  /** The event store, as the engine and the API use it. */
   store: EventStore;
+  /** The read models behind the API's queries (status, audit, metrics), kept up to date. */
   projections: LiveProjections;
+  /** The Fastify app serving the API. */
   api: ApiApp;
+  /** The Stately inspector relay, with `inspect: true`. */
   inspection?: Inspection;
-  /** Graceful: refuse new commands, finish appends in flight, leave model calls recoverable. */
+  /**
+   * Graceful: refuse new commands, close the engine (steps in flight are aborted and left to
+   * recovery, appends in flight finish), the API, the inspector and the read models, and the store
+   * if it opened it. Past `shutdownTimeoutMs` it cuts open connections and rejects with an `Error`.
+   * Calling it again returns the same promise.
+   */
   close(): Promise<void>;
 }
 
-/** `ecl serve`: the runtime (recovered), the projections and the HTTP API in one process. */
+/**
+ * `ecl serve`: the runtime (recovered), the projections and the HTTP API in one process. Loads the
+ * configuration, opens what `options` does not give (store, model, artifacts, workflow modules,
+ * logger), catches the read models up, calls `engine.recover()` (steps interrupted by a crash run
+ * again as new attempts), then listens.
+ *
+ * Throws, after closing whatever it opened: `ConfigError` (invalid configuration; `code`
+ * `INVALID_CONFIG` or `CONFIG_FILE_UNREADABLE`), `InsecureBindError` (`code` `INSECURE_BIND`: a
+ * non-loopback host without API keys), `WorkflowModuleError` (a workflow module cannot be used),
+ * `EventStoreError` (the store cannot be opened), `LlmError` `CONFIG` (a bad model spec), or the
+ * listen error (e.g. `EADDRINUSE`).
+ */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const { config } = loadConfig({ flags: options.flags ?? {}, ...(options.env === undefined ? {} : { env: options.env }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
   assertSafeBind(config.host, config.apiKeys.length > 0);

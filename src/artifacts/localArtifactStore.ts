@@ -5,7 +5,11 @@ import type { ArtifactStore, StoredArtifact } from './types.js';
 
 export const DEFAULT_ARTIFACT_ROOT = './.ecl/artifacts';
 
-/** A local folder: `<root>/<workflowId>/<name>`, written atomically (temp file + rename). */
+/**
+ * A local folder: `<root>/<workflowId>/<name>` (default root `./.ecl/artifacts`, resolved against
+ * the working folder), written atomically (temp file + rename). `put` and `get` throw an `Error`
+ * for a name that would escape the folder; file-system errors pass through.
+ */
 export function createLocalArtifactStore(root = DEFAULT_ARTIFACT_ROOT): ArtifactStore {
   const base = resolve(root);
   const pathOf = (workflowId: string, name: string): string => {

@@ -1,6 +1,10 @@
 import { sha256 } from './localArtifactStore.js';
 import type { ArtifactStore } from './types.js';
 
+/**
+ * An artifact store in memory, for tests: `files` maps `<workflowId>/<name>` to the content;
+ * locations read `memory:<workflowId>/<name>`.
+ */
 export function createMemoryArtifactStore(): ArtifactStore & { readonly files: ReadonlyMap<string, string> } {
   const files = new Map<string, string>();
   return {

@@ -4,6 +4,7 @@ type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
 const STEP_WIDTH = 10;
 const WHAT_WIDTH = 12;
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
 const quote = (text: string, max = 72): string => `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
 const line = (step: string, iteration: number | undefined, what: string, detail = ''): string =>
   `  ${step.padEnd(STEP_WIDTH)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
@@ -24,7 +25,7 @@ export function formatTransition(transition: Transition): string | undefined {
     case 'StepCompleted': {
       const output = event.data.output as { verdict?: unknown; feedback?: unknown } | null;
       if (typeof output === 'object' && output !== null && (output.verdict === 'approve' || output.verdict === 'revise')) {
-        return line(event.data.step, event.data.iteration, output.verdict, `${quote(String(output.feedback ?? ''))}  ${cost(event.data.llm)}`);
+        return line(event.data.step, event.data.iteration, output.verdict, `${quote(textOf(output.feedback))}  ${cost(event.data.llm)}`);
       }
       const where = event.data.artifact?.path === undefined ? '' : `→ ${event.data.artifact.path}  `;
       return line(event.data.step, event.data.iteration, 'done', `${where}${cost(event.data.llm)}`);

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { WORKFLOW_STATUSES, type WorkflowStatus, type WorkflowStatusValue } from '../projections/index.js';
+import { WORKFLOW_STATUSES, type WorkflowStatusValue } from '../projections/index.js';
+import { formatStatusTable } from './formatStatus.js';
 import { addReadSideOptions, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 import { remoteList } from './remote/remoteCommands.js';
@@ -22,13 +23,6 @@ const parseLimit = (value: string): number => {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
   return limit;
 };
-
-/** Aligned columns: id, definition, status, step, revision, last update. */
-export function formatStatusTable(items: readonly WorkflowStatus[]): string[] {
-  const rows = [['ID', 'DEFINITION', 'STATUS', 'STEP', 'REV', 'UPDATED'], ...items.map((item) => [item.workflowId, `${item.definition} v${item.version}`, item.status, item.currentStep ?? '-', String(item.revision), item.updatedAt])];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));
-}
 
 export function listCommand(): Command {
   return addRemoteOptions(addReadSideOptions(

@@ -1,30 +1,8 @@
 import { Command } from 'commander';
-import type { WorkflowStatus } from '../projections/index.js';
 import { addReadSideOptions, fail, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
-import { formatStatusTable } from './list.js';
+import { formatStatus, formatStatusTable } from './formatStatus.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 import { remoteStatus } from './remote/remoteCommands.js';
-
-const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
-
-export function formatStatus(status: WorkflowStatus): string[] {
-  const lines = [`${status.workflowId}  ${status.definition} v${status.version}  ${status.status}`];
-  const row = (name: string, value: string | undefined) => value !== undefined && value !== '' && lines.push(`  ${name.padEnd(11)} ${value}`);
-  row('tenant', status.tenant ?? undefined);
-  row('state', status.state === null ? undefined : text(status.state));
-  row('step', status.currentStep ?? undefined);
-  row('iterations', Object.entries(status.iterations).map(([step, n]) => `${step}=${n}`).join(' '));
-  row('revision', String(status.revision));
-  row('created', status.createdAt);
-  row('updated', status.updatedAt);
-  const artifact = status.artifact as { path?: string; hash?: string; bytes?: number } | null;
-  row('artifact', artifact === null ? undefined : `${artifact.path ?? ''} (${artifact.bytes ?? '?'} bytes, sha256 ${(artifact.hash ?? '').slice(0, 12)}…)`);
-  row('output', status.output === null ? undefined : text(status.output).slice(0, 200));
-  row('reason', status.reason ?? undefined);
-  const error = status.error as { code?: string; message?: string } | null;
-  row('error', error === null ? undefined : `${error.code ?? ''}: ${error.message ?? ''}`);
-  return lines;
-}
 
 export function statusCommand(): Command {
   return addRemoteOptions(addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id'))).action(

@@ -1,5 +1,6 @@
 import type { ExpectedRevision } from './types.js';
 
+/** Every `EventStoreError` code; each has an `isX` guard. */
 export type EventStoreErrorCode =
   | 'WRONG_EXPECTED_REVISION'
   | 'INVALID_STREAM_NAME'
@@ -51,12 +52,20 @@ const CODES: ReadonlySet<string> = new Set<EventStoreErrorCode>([
   'STORE_CLOSED',
 ]);
 
+/** Whether `error` is an {@link EventStoreError} of any code (by its code, not `instanceof`). */
 export const isEventStoreError = (error: unknown): error is EventStoreError =>
   typeof error === 'object' && error !== null && CODES.has((error as { code?: unknown }).code as string);
+/** `WRONG_EXPECTED_REVISION`: another writer appended first; read again, decide again. The error carries `stream`, `expected` and `actual`. */
 export const isWrongExpectedRevision = (error: unknown): error is WrongExpectedRevisionError => hasCode(error, 'WRONG_EXPECTED_REVISION');
+/** `INVALID_STREAM_NAME`: empty, too long, `$`-prefixed, control characters or surrounding white space. */
 export const isInvalidStreamName = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_STREAM_NAME');
+/** `PAYLOAD_TOO_LARGE`: an append over the store's byte limit (default 1 MiB). */
 export const isPayloadTooLarge = (error: unknown): error is EventStoreError => hasCode(error, 'PAYLOAD_TOO_LARGE');
+/** `INVALID_EVENT_DATA`: data or metadata that is not plain JSON, an id that is not a UUID, an empty append, a bad expected revision. */
 export const isInvalidEventData = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_EVENT_DATA');
+/** `INVALID_STORE_URL`: `openEventStore` cannot open what the URL names (scheme, path, connection string, a file of a newer schema). */
 export const isInvalidStoreUrl = (error: unknown): error is EventStoreError => hasCode(error, 'INVALID_STORE_URL');
+/** `STORE_UNAVAILABLE`: the database failed or cannot be reached; `retryable` says whether trying again later may succeed. */
 export const isStoreUnavailable = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_UNAVAILABLE');
+/** `STORE_CLOSED`: the store was closed. */
 export const isStoreClosed = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_CLOSED');

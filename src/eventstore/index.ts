@@ -31,7 +31,7 @@ export {
 export type { EventStoreErrorCode } from './errors.js';
 export { DEFAULT_MAX_APPEND_BYTES, assertValidStreamName } from './prepareAppend.js';
 export { WORKFLOW_CATEGORY, workflowIdOf, workflowStream } from './streamNames.js';
-export { DEFAULT_STORE_URL, openEventStore } from './openEventStore.js';
+export { DEFAULT_STORE_URL, openEventStore, sqlitePathOf } from './openEventStore.js';
 export type { OpenEventStoreOptions } from './openEventStore.js';
 export { createMemoryEventStore } from './memoryEventStore.js';
 export type { MemoryEventStoreOptions } from './memoryEventStore.js';

@@ -16,7 +16,9 @@ import type {
   SubscribeToStreamOptions,
 } from './types.js';
 
+/** Options of {@link createMemoryEventStore}. */
 export interface MemoryEventStoreOptions {
+  /** Largest append accepted, in bytes of type + data + metadata (default 1 MiB, as the other stores). */
   maxAppendBytes?: number;
   /** The clock stamping `created`; tests may pass a fixed one. */
   now?: () => Date;
@@ -51,7 +53,11 @@ interface MemoryStream {
   revisionById: Map<string, number>;
 }
 
-/** A complete in-process store with the same semantics as the durable ones; positions are 1, 2, 3… */
+/**
+ * A complete in-process store with the same semantics as the durable ones (it passes the same
+ * contract suite); positions are 1, 2, 3… Nothing survives the process: for tests, and for
+ * `memory:` URLs.
+ */
 export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): EventStore {
   const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const now = options.now ?? (() => new Date());

@@ -9,7 +9,9 @@ import type { EventStore } from './types.js';
 /** Where `ecl` keeps its log when no `--store` is given: an embedded SQLite file under the working folder. */
 export const DEFAULT_STORE_URL = 'sqlite:./.ecl/ecl.db';
 
+/** Options of {@link openEventStore}; each says which adapters read it. */
 export interface OpenEventStoreOptions {
+  /** For the adapters' own warnings (sqlite, kurrentdb). */
   logger?: Logger;
   /** Largest append accepted, in bytes of type + data + metadata (default 1 MiB, as KurrentDB). */
   maxAppendBytes?: number;
@@ -32,7 +34,13 @@ interface KurrentDbModule {
 
 /**
  * Opens the store a URL names: `memory:`, `sqlite:<path>` (relative to the working folder or
- * absolute; its folder is created), `kurrentdb://…` or `esdb://…`.
+ * absolute; its folder is created), `kurrentdb://…` or `esdb://…` (also `+discover`; the client
+ * is loaded only then). Default {@link DEFAULT_STORE_URL}. Close it with `store.close()`.
+ *
+ * Throws an `EventStoreError`: `INVALID_STORE_URL` (`isInvalidStoreUrl`) for an unknown scheme, a
+ * missing path, a file that cannot be opened or was written by a newer ECL, a bad connection
+ * string; `STORE_UNAVAILABLE` (`isStoreUnavailable`) when KurrentDB cannot be reached. Credentials
+ * in the URL never reach a message.
  */
 export async function openEventStore(url: string = DEFAULT_STORE_URL, options: OpenEventStoreOptions = {}): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();

@@ -1,6 +1,11 @@
 import type { Observable } from 'rxjs';
 
 export type JsonPrimitive = string | number | boolean | null;
+/**
+ * Plain JSON: what events, step outputs and workflow inputs are made of. An object type declared
+ * with `interface` is not assignable to it (interfaces have no index signature): declare such
+ * shapes with `type`. Numbers must be finite to be stored.
+ */
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -20,14 +25,19 @@ export interface EventToAppend {
 
 /** An event as the store returns it. */
 export interface RecordedEvent {
+  /** The event's UUID (lower case): the caller's, or one the store generated. */
   id: string;
+  /** The stream it belongs to, e.g. `ecl.workflow-<workflowId>`. */
   stream: string;
+  /** The event's name, e.g. `StepCompleted`. */
   type: string;
   /** 0-based, contiguous within the stream. */
   revision: number;
   /** Global order across all streams: strictly increasing, not necessarily contiguous. */
   position: bigint;
+  /** The payload, as appended. */
   data: JsonValue;
+  /** `$correlationId`, `$causationId` and ECL's own keys (workflowId, sender, at, state, …); `{}` when none. */
   metadata: EventMetadata;
   /** When the store committed the event. */
   created: Date;
@@ -91,7 +101,12 @@ export interface EventStore {
   /** Human-readable name of the adapter and where it points (no secrets), for logs and CLI banners. */
   readonly description: string;
 
-  /** Appends atomically: all events or none. Re-appending the same ids at the same expected revision is a no-op success. */
+  /**
+   * Appends atomically: all events or none. Re-appending the same ids at the same expected revision
+   * is a no-op success. Rejects with an `EventStoreError`: `WRONG_EXPECTED_REVISION` (the stream is
+   * not as `expectedRevision` says), `INVALID_STREAM_NAME`, `INVALID_EVENT_DATA` (not plain JSON,
+   * an id that is not a UUID, no events), `PAYLOAD_TOO_LARGE`, `STORE_UNAVAILABLE`, `STORE_CLOSED`.
+   */
   append(stream: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
 
   /** Reads one stream; a stream that does not exist reads as empty. */

@@ -1,7 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { WORKFLOW_CATEGORY, workflowIdOf, type EventStore, type RecordedEvent } from '../eventstore/index.js';
-import { TERMINAL_EVENT_TYPES } from '../machines/events.js';
+import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
 import type { InspectorHandle } from './startInspectorRelay.js';
 
 /** The machine a recorded workflow runs, for its statechart in the inspector; undefined = unknown. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { WebSocket, WebSocketServer } from 'ws';
 import winston, { type Logger } from 'winston';
-import { isLoopbackHost } from '../api/bindGuard.js';
+import { isLoopbackHost } from '../net/index.js';
 import { bridgePage } from './bridgePage.js';
 
 export const DEFAULT_INSPECT_PORT = 8080;
@@ -93,7 +93,7 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
     for (const message of actors.values()) client.send(message);
     for (const message of recent) client.send(message);
     client.on('message', (data) => {
-      const message = data.toString();
+      const message = (Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString();
       try {
         remember(JSON.parse(message) as StatelyInspectionEvent, message);
       } catch {

@@ -6,18 +6,25 @@ import { createOfflineProvider, type OfflineProviderOptions } from './offlinePro
 import { createScriptedProvider, type ScriptedProviderOptions } from './scriptedProvider.js';
 import type { LlmProvider } from './types.js';
 
+/** Options of {@link createLlmProvider}: per-provider options, used when that provider is chosen. */
 export interface CreateLlmProviderOptions {
   /** Defaults to `process.env`; read for `ECL_LLM` and `ANTHROPIC_API_KEY`. */
   env?: Record<string, string | undefined>;
+  /** Passed to the Anthropic provider. */
   logger?: Logger;
+  /** For `offline`. */
   offline?: OfflineProviderOptions;
+  /** For `anthropic`; win over `env`'s key and base URL. */
   anthropic?: AnthropicProviderOptions;
+  /** For `script:<file>` (the file comes from the spec). */
   scripted?: Omit<ScriptedProviderOptions, 'file' | 'script' | 'env'>;
 }
 
+/** The provider `createLlmProvider` chose, and how to describe it. */
 export interface SelectedLlmProvider {
+  /** Pass it as `EngineOptions.llm`. */
   provider: LlmProvider;
-  /** One line for people, e.g. `LLM: offline deterministic model (no ANTHROPIC_API_KEY set)`. */
+  /** One line for people, e.g. `LLM: offline deterministic model (no ANTHROPIC_API_KEY set)`; never holds the key. */
   description: string;
   /** Breaker state and counters (Anthropic only), for /metrics. */
   stats?: () => LlmPolicyStats;
@@ -26,6 +33,8 @@ export interface SelectedLlmProvider {
 /**
  * Chooses the provider: `spec` (from `--llm`) wins, then `ECL_LLM`, then `anthropic` when
  * `ANTHROPIC_API_KEY` is set, else `offline`. Specs: `offline`, `anthropic`, `script:<file>`.
+ * Throws `LlmError` `CONFIG` for an unknown spec, `script:` without a file, or a script that
+ * cannot be read or is invalid. Nothing is called yet.
  */
 export function createLlmProvider(spec: string | undefined, options: CreateLlmProviderOptions = {}): SelectedLlmProvider {
   const env = options.env ?? process.env;

@@ -1,5 +1,10 @@
 import type { LlmAccounting } from './types.js';
 
+/**
+ * Every `LlmError` code. Retryable (the provider's policy retries them): `RATE_LIMITED`,
+ * `OVERLOADED`, `SERVER_ERROR`, `CONNECTION`, `TIMEOUT`, `CIRCUIT_OPEN`, `BULKHEAD_FULL`. Terminal:
+ * the rest.
+ */
 export type LlmErrorCode =
   | 'RATE_LIMITED'
   | 'OVERLOADED'
@@ -21,7 +26,11 @@ export type LlmErrorCode =
 
 const RETRYABLE: ReadonlySet<LlmErrorCode> = new Set(['RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT', 'CIRCUIT_OPEN', 'BULKHEAD_FULL']);
 
-/** Every error the LLM port raises; SDK errors are translated into this at the adapter. */
+/**
+ * Every error the LLM port raises; SDK errors are translated into this at the adapter. `retryable`
+ * follows from the code. Check with {@link isLlmError}, not `instanceof`. From a step, it means
+ * the provider has already retried: the engine records it as the step's failure and does not retry.
+ */
 export class LlmError extends Error {
   readonly code: LlmErrorCode;
   readonly retryable: boolean;
@@ -42,7 +51,10 @@ export class LlmError extends Error {
   }
 }
 
+/** Whether `error` is an {@link LlmError} (by name and code, not `instanceof`). */
 export const isLlmError = (error: unknown): error is LlmError =>
   typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'LlmError' && typeof (error as { code?: unknown }).code === 'string';
+/** An `LlmError` whose code is transient (see {@link LlmErrorCode}). */
 export const isRetryableLlmError = (error: unknown): boolean => isLlmError(error) && error.retryable;
+/** An `LlmError` `CANCELLED`: the call's signal aborted (CANCEL, a step timeout, shutdown). */
 export const isCancelled = (error: unknown): boolean => isLlmError(error) && error.code === 'CANCELLED';

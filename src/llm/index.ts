@@ -5,7 +5,8 @@ export { createOfflineProvider, OFFLINE_MODEL, OFFLINE_REVISION_FEEDBACK } from 
 export type { OfflineProviderOptions } from './offlineProvider.js';
 export { createLlmProvider } from './createLlmProvider.js';
 export type { CreateLlmProviderOptions, SelectedLlmProvider } from './createLlmProvider.js';
-export { canonicalJson, hashPrompt, promptParts, toolJsonSchema } from './promptParts.js';
+export { canonicalJson } from './canonicalJson.js';
+export { hashPrompt, promptParts, toolJsonSchema } from './promptParts.js';
 export type { PromptParts } from './promptParts.js';
 export { createScriptedProvider, SCRIPTED_MODEL } from './scriptedProvider.js';
 export type { ScriptedCall, ScriptedProviderOptions } from './scriptedProvider.js';

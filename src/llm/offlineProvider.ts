@@ -5,20 +5,24 @@ import { estimateTokens, hashPrompt, promptParts, toolJsonSchema } from './promp
 import { sampleFromJsonSchema } from './sampleFromJsonSchema.js';
 import type { LlmProvider, LlmRequest, LlmResult, LlmTool } from './types.js';
 
+/** The model id the offline provider reports in its results. */
 export const OFFLINE_MODEL = 'ecl-offline-1';
 
 export const OFFLINE_REVISION_FEEDBACK =
   'State the main conclusion in the first sentence, and support each point with one concrete fact from the input.';
 
+/** Options of {@link createOfflineProvider}. */
 export interface OfflineProviderOptions {
   /** Clock for `latencyMs` only; pass `() => 0` for byte-identical results. */
   now?: () => number;
 }
 
 /**
- * The deterministic offline model: the same request always yields the same result, at zero cost.
- * The reviewer's `submit_verdict` asks for one revision, then approves; any other tool gets the
- * smallest value its schema accepts; plain text is derived from the prompt.
+ * The deterministic offline model: the same request always yields the same result, at zero cost,
+ * with no network. The reviewer's `submit_verdict` asks for one revision, then approves; any other
+ * tool gets the smallest value its schema accepts; plain text is derived from the prompt. Throws
+ * `LlmError` `CANCELLED` when the signal aborts, `INVALID_OUTPUT` when it cannot satisfy a tool's
+ * schema (use a scripted provider then).
  */
 export function createOfflineProvider(options: OfflineProviderOptions = {}): LlmProvider {
   const now = options.now ?? (() => performance.now());

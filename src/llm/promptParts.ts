@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { canonicalJson } from './canonicalJson.js';
 import type { LlmRequest, LlmTool } from './types.js';
 
 /** The exact prompt as the Messages API sees it: what the prompt hash covers. */
@@ -30,14 +31,6 @@ export function promptParts(request: LlmRequest<unknown>, model: string): Prompt
     parts.tool_choice = { type: 'tool', name: request.tool.name };
   }
   return parts;
-}
-
-/** JSON with object keys sorted at every level, so equal prompts hash equally whatever the key order. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) => {
-    if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return inner;
-    return Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  });
 }
 
 /** sha256 (hex) of the canonical JSON of {model, system, messages, tools, tool_choice}. */

@@ -6,9 +6,11 @@ import { estimateTokens, hashPrompt, promptParts } from './promptParts.js';
 import { loadScript, parseScript, type Script, type ScriptEntry } from './scriptFormat.js';
 import type { LlmProvider, LlmRequest, LlmResult } from './types.js';
 
+/** The model id the scripted provider reports unless the script names another. */
 export const SCRIPTED_MODEL = 'ecl-scripted';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Options of {@link createScriptedProvider}: `file` or `script`. */
 export interface ScriptedProviderOptions {
   /** A JSON script file (see docs/llm.md), read and validated now. */
   file?: string;
@@ -16,11 +18,13 @@ export interface ScriptedProviderOptions {
   script?: unknown;
   /** Appends one JSON line per call, before answering: proves which calls the "model" saw. Defaults to `ECL_SCRIPT_CALL_LOG`. */
   callLog?: string;
+  /** Read for `ECL_SCRIPT_CALL_LOG`; defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Clock for `latencyMs` only. */
   now?: () => number;
 }
 
-/** A line of the call log. */
+/** A line of the call log: which call the scripted "model" saw, and which entry answered it. */
 export interface ScriptedCall {
   workflowId: string;
   step: string;
@@ -32,7 +36,13 @@ export interface ScriptedCall {
   promptHash: string;
 }
 
-/** Answers from a script: per step, optionally per iteration and attempt; scripted errors and hangs included. */
+/**
+ * Answers from a script (format in docs/llm.md): per step, optionally per iteration and attempt;
+ * scripted errors and hangs included. Entries are tried in order; with `fallback: "offline"`
+ * unmatched calls go to the offline model. Throws `LlmError` `CONFIG` now if the script cannot be
+ * read or is invalid; a call rejects with `SCRIPT_EXHAUSTED` when no entry answers it, with the
+ * scripted error (final: nothing retries it), or `CANCELLED` when its signal aborts.
+ */
 export function createScriptedProvider(options: ScriptedProviderOptions): LlmProvider {
   const source = options.file ?? 'script';
   const script: Script = options.file !== undefined ? loadScript(options.file) : parseScript(options.script, source);

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 
+/** One turn of the conversation sent to the model. */
 export interface LlmMessage {
   role: 'user' | 'assistant';
   content: string;
@@ -12,7 +13,10 @@ export interface LlmCallContext {
   step: string;
   /** 1-based iteration of the step's loop. */
   iteration: number;
-  /** 1-based activity attempt (a re-run after a crash or a retryable failure increments it). */
+  /**
+   * 1-based step attempt, as recorded in its StepStarted: a re-run after a crash or a shutdown
+   * increments it; the engine's retries of a retryable error inside the attempt do not.
+   */
   attempt: number;
   /** Deterministic per (workflow, step, iteration): the same logical call always carries the same key. */
   idempotencyKey: string;
@@ -20,18 +24,28 @@ export interface LlmCallContext {
 
 /** Structured output through forced tool use: the model must call this tool; its input is validated. */
 export interface LlmTool<T = unknown> {
+  /** The tool's name, e.g. `submit_verdict`. */
   name: string;
+  /** Tells the model what the tool's input is for. */
   description: string;
+  /** The tool input's schema: sent to the model as JSON Schema, and the answer is parsed with it (an invalid one fails as `INVALID_OUTPUT`; Anthropic first feeds it back, up to `maxRepairs` times). */
   schema: z.ZodType<T>;
 }
 
+/** One model call. From a step, `ctx.complete` takes it without `context`, `signal` and `onDelta` (see `StepLlmRequest`). */
 export interface LlmRequest<T = unknown> {
+  /** Which workflow, step, iteration and attempt the call is for (the engine fills it in for steps). */
   context: LlmCallContext;
+  /** The model id; default: the provider's. */
   model?: string;
+  /** The system prompt. */
   system?: string;
+  /** The conversation, oldest first. */
   messages: LlmMessage[];
+  /** Most output tokens; default: the provider's (Anthropic 4,096). */
   maxTokens?: number;
   temperature?: number;
+  /** Structured output: the model must answer by calling this tool; the validated input is `result.output`. */
   tool?: LlmTool<T>;
   /** Aborts the call (CANCEL, per-step timeout, shutdown). */
   signal?: AbortSignal;
@@ -39,6 +53,7 @@ export interface LlmRequest<T = unknown> {
   onDelta?: (text: string) => void;
 }
 
+/** Tokens a call used, as the provider reports them. */
 export interface LlmUsage {
   inputTokens: number;
   outputTokens: number;
@@ -46,15 +61,20 @@ export interface LlmUsage {
   cacheWriteTokens?: number;
 }
 
+/** A model call's answer and what it cost. */
 export interface LlmResult<T = unknown> {
   /** Text output (plain steps). */
   text: string;
   /** Validated tool input (structured steps). */
   output?: T;
+  /** The model that answered. */
   model: string;
+  /** The provider's request id, for support. */
   requestId?: string;
   usage: LlmUsage;
+  /** In USD, from the provider's price table (offline: 0; scripted: the entry's `costUsd`, default 0). */
   costUsd: number;
+  /** Wall time of the call, retries included. */
   latencyMs: number;
   /** How many attempts the provider's policy needed, including invalid-output retries. */
   attempts: number;
@@ -74,9 +94,17 @@ export interface LlmAccounting {
   promptHash: string;
 }
 
-/** The LLM port. Adapters: offline (deterministic), scripted (JSON file), anthropic. */
+/**
+ * The LLM port. Adapters: offline (deterministic), scripted (JSON file), anthropic. Write your own
+ * by implementing `complete`: honour `request.signal`, and throw only `LlmError`s.
+ */
 export interface LlmProvider {
   /** e.g. `offline`, `anthropic`, `script:<file>`; printed by the CLI. */
   readonly name: string;
+  /**
+   * Makes one call, with whatever retries the provider's own policy does. Rejects with an
+   * `LlmError`: `CANCELLED` when `signal` aborts, `INVALID_OUTPUT` when a tool answer never
+   * validates, the provider's codes otherwise (`isRetryableLlmError` tells transient ones apart).
+   */
   complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>>;
 }

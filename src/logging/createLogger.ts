@@ -4,7 +4,9 @@ import { createRedactor } from './redact.js';
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
+/** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
+  /** winston level (default `info`). */
   level?: string;
   /** `auto`: JSON when NODE_ENV=production or the output is not a terminal, readable otherwise. */
   format?: LogFormat;
@@ -14,13 +16,19 @@ export interface CreateLoggerOptions {
   stream?: Writable & { isTTY?: boolean };
   /** Fields on every line, e.g. `{ service: 'ecl' }`. */
   defaultMeta?: Record<string, unknown>;
+  /** Read for `NODE_ENV` and `ANTHROPIC_API_KEY` (always redacted); defaults to `process.env`. */
   env?: Record<string, string | undefined>;
 }
 
 /** Fields that lead a readable line, in this order, when present. */
 const LEADING_FIELDS = ['workflowId', 'step', 'revision'] as const;
 
-/** The one winston logger a process passes around. Child loggers add `workflowId`, `step`, `revision`. */
+/**
+ * The one winston logger a process passes around (to `createEngine`, `openEventStore`, providers).
+ * Every line is scrubbed of secrets: fields named like one (`authorization`, `apiKey`, `token`,
+ * …), token-shaped strings (Anthropic keys, bearer tokens) and each literal in `secrets`. Readable
+ * lines lead with `workflowId`, `step` and `revision` when present.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): winston.Logger {
   const env = options.env ?? process.env;
   const stream = options.stream ?? process.stderr;

@@ -13,6 +13,7 @@ export const WorkflowCommand = z.discriminatedUnion('type', [Approve, Reject, Re
 export type WorkflowCommand = z.infer<typeof WorkflowCommand>;
 /** What a caller may pass: defaults (e.g. CANCEL's reason) filled in on parse. */
 export type WorkflowCommandInput = z.input<typeof WorkflowCommand>;
+/** A command's name: `APPROVE`, `REJECT`, `REQUEST_REVISION` or `CANCEL`. */
 export type CommandType = WorkflowCommand['type'];
 export const COMMAND_TYPES = WorkflowCommand.options.map((option) => option.shape.type.value) as readonly CommandType[];
 export const isCommandType = (type: unknown): type is CommandType => typeof type === 'string' && (COMMAND_TYPES as readonly string[]).includes(type);

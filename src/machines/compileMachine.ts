@@ -95,7 +95,6 @@ export function compileMachine(structure: WorkflowStructure) {
 
   const stepState = (step: StepStructure, index: number): StateConfig => {
     const name = step.name;
-    const states: Record<string, Transitions & { tags?: string[] }> = {};
     if (step.kind === 'approval') {
       const target = step.revises;
       const phases = {

@@ -101,7 +101,7 @@ function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
       return candidate.guard!(args);
     } catch (error) {
       // XState's wording, so a replay reports a failing guard the same way either fold ran it.
-      throw new Error(`Unable to evaluate guard '${candidate.guardName}' in transition for event '${args.event.type}' in state node '${candidate.sourceId}':\n${(error as Error).message}`);
+      throw new Error(`Unable to evaluate guard '${candidate.guardName}' in transition for event '${args.event.type}' in state node '${candidate.sourceId}':\n${(error as Error).message}`, { cause: error });
     }
   };
 

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
+import type { JsonValue } from '../eventstore/index.js';
 import type { ArtifactRef, ErrorInfo, Policies } from './events.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+// The JSON types belong to the event store (every event is JSON); the machines speak them too.
+export type { JsonValue };
 
 /** Why a workflow waits for a person. */
 export type WaitKind = 'cap' | 'budget' | 'approval';

@@ -5,14 +5,26 @@ import type { AnyWorkflowDefinition } from './defineWorkflow.js';
  * replayed workflow uses the version that wrote its stream.
  */
 export interface DefinitionRegistry {
+  /**
+   * Adds a definition. Registering the same object again is a no-op; another definition under a
+   * name and version already registered throws an `Error` (bump the version to change a definition).
+   */
   register(definition: AnyWorkflowDefinition): void;
-  /** The latest version when `version` is omitted. */
+  /** The definition of `name` at `version`, the latest version when `version` is omitted, or undefined. */
   get(name: string, version?: number): AnyWorkflowDefinition | undefined;
+  /** Every registered name, sorted. */
   names(): string[];
+  /** The registered versions of `name`, ascending (empty when unknown). */
   versions(name: string): number[];
+  /** Every registered definition, every version. */
   list(): AnyWorkflowDefinition[];
 }
 
+/**
+ * A registry holding `definitions` (registered in order; see {@link DefinitionRegistry.register}
+ * for what throws). Keep every version a stored workflow may name: a stream is always folded and
+ * driven by the version that started it.
+ */
 export function createRegistry(definitions: readonly AnyWorkflowDefinition[] = []): DefinitionRegistry {
   const byName = new Map<string, Map<number, AnyWorkflowDefinition>>();
   const registry: DefinitionRegistry = {

@@ -5,13 +5,18 @@ import type { Folder } from './fold.js';
 import { type Decision, nextStep } from './nextStep.js';
 import { type WorkflowSnapshot, stateLabel } from './snapshotView.js';
 
-/** Where settling stopped: work for the runtime (its StepStarted is the last event), a wait, or the end. */
+/**
+ * Where settling stopped: work for the runtime (its StepStarted is the last event), a wait, or the
+ * end. `workflowSpec`'s outcomes return it.
+ */
 export type Settled = {
+  /** The machine snapshot after the events. */
   snapshot: WorkflowSnapshot;
   /** Events to append atomically, in order. */
   events: WorkflowEvent[];
   /** The state value after each event (same order), for metadata and subscribers. */
   values: unknown[];
+  /** What comes next: `{ kind: 'activity', step, iteration, attempt, idempotencyKey }`, `{ kind: 'wait', step, accepts }`, `{ kind: 'done', status }` or `{ kind: 'idle' }`. */
   next: Exclude<Decision, { kind: 'append' }>;
 };
 

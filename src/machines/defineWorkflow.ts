@@ -7,35 +7,87 @@ import { DefinitionError, type StepStructure, type WorkflowStructure, assertVali
 
 type Derived<I, T> = T | ((input: I) => T);
 
-/** Produces an output: a model call or a plain async function, run by the runtime. */
+/**
+ * A producing step: a model call or a plain async function, run by the runtime. Its output is
+ * recorded in `StepCompleted` and is what a following validating step judges and what later steps
+ * see in `ctx.outputs`; the last producing step's output is the workflow's output.
+ */
 export interface ProduceStepSpec<I> {
   kind: 'produce';
+  /** Unique within the workflow: a letter, then letters, digits or `_`; not `idle`, `completed`, `failed` or `cancelled`. */
   name: string;
+  /**
+   * The step's work; resolves to its JSON output. Runs once per attempt, and again only as
+   * {@link StepRun} says: an attempt interrupted by a crash or a shutdown (no outcome recorded) runs
+   * again from its start as a new attempt, and every model call in it is made again (the journal is
+   * per step, not per call; per-call journaling is planned); an error flagged `retryable: true`
+   * (not an `LlmError`) is retried inside the attempt; an iteration whose outcome was recorded
+   * never runs again; a revision runs it again as a new iteration with `ctx.feedback`.
+   */
   run: StepRun<I, JsonValue>;
-  /** Per-attempt time limit; recorded as a due time in StepStarted. */
+  /**
+   * Per-attempt time limit in ms, counted from the attempt's start and recorded as the due time
+   * `timeoutAt` in its `StepStarted`, so it also fires after a restart. When it passes, `ctx.signal`
+   * aborts and `StepFailed` `STEP_TIMEOUT` is recorded (not retried, not re-run: the workflow
+   * fails). Retries inside the attempt share the limit; an attempt re-run after a crash, before
+   * the due time, gets a new one.
+   */
   timeoutMs?: number;
 }
 
-/** Judges the previous producing step's output; `revise` sends it back with feedback, up to the cap. */
+/**
+ * A validating step: judges the output of the nearest producing step before it (read it from
+ * `ctx.outputs`). `approve` moves on; `revise` sends the producer back with the feedback, up to
+ * the cap.
+ */
 export interface ValidateStepSpec<I> {
   kind: 'validate';
+  /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
+  /**
+   * Returns a {@link Judgement} `{ verdict: 'approve' | 'revise', feedback }`, checked at run time
+   * (anything else fails the step with `INVALID_OUTPUT`). Runs more than once exactly as a
+   * producing step's `run` does (see {@link StepRun}): an attempt interrupted by a crash or a
+   * shutdown runs again from its start as a new attempt, with every model call in it made again
+   * (the journal is per step, not per call; per-call journaling is planned); an error flagged
+   * `retryable: true` (not an `LlmError`) is retried inside the attempt; an iteration whose
+   * outcome was recorded never runs again; each revision of the producer is judged at the next
+   * iteration.
+   */
   run: StepRun<I, Judgement>;
+  /**
+   * How many times the producer may run in this loop (integer >= 1), or a function of the input:
+   * a `revise` on the last one reaches the cap and `onCap` applies. Resolved once at start and
+   * recorded in `WorkflowStarted`. A person's REQUEST_REVISION at the cap grants one more round.
+   */
   maxIterations: Derived<I, number>;
+  /**
+   * At the cap: `fail` the workflow, `accept` the last output and go on, or `escalate` to a person
+   * (APPROVE accepts, REJECT fails, REQUEST_REVISION grants one more round). Resolved at start and recorded.
+   */
   onCap: Derived<I, z.infer<typeof CapPolicy>>;
+  /** Per-attempt time limit in ms; see {@link ProduceStepSpec.timeoutMs}. */
   timeoutMs?: number;
 }
 
-/** Waits for a person: APPROVE continues, REJECT fails, REQUEST_REVISION sends `revises` back. */
+/**
+ * An approval gate: the workflow waits for a person. APPROVE continues, REJECT fails the workflow,
+ * REQUEST_REVISION (only with `revises`) sends that step back with the person's feedback. Runs no
+ * code. A gate cannot be the first step or follow another gate.
+ */
 export interface ApprovalStepSpec<I> {
   kind: 'approval';
+  /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
-  /** Whether the gate is on for this workflow (default on). */
+  /** Whether the gate is on for this workflow (default on); resolved at start and recorded. An off gate is passed by. */
   when?: Derived<I, boolean>;
+  /** A producing step before the gate that REQUEST_REVISION sends back (and whose loop gets one more round). */
   revises?: string;
 }
 
+/** One step of a workflow, told apart by `kind`. */
 export type StepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I> | ApprovalStepSpec<I>;
+/** The steps that run code (the runtime's activities). */
 export type ActivityStepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I>;
 
 /** Where an input loader runs: the folder relative paths in the input are taken from. */
@@ -52,14 +104,31 @@ export interface InputLoaderContext {
  */
 export type InputLoader = (raw: unknown, context: InputLoaderContext) => unknown;
 
+/** What `defineWorkflow` takes. `S` is the input's zod schema; steps see its output type. */
 export interface WorkflowSpec<S extends z.ZodType> {
+  /** A letter, then letters, digits or `_`. Recorded in every workflow this definition starts. */
   name: string;
+  /**
+   * An integer >= 1. A running workflow keeps the version that started it: change steps under a
+   * new version and register both (a registry refuses another definition under the same name and version).
+   */
   version: number;
+  /** One line for people (`ecl definitions`); default empty. */
   description?: string;
+  /**
+   * Validates the input at start; its *output* (defaults and transforms applied) is recorded in
+   * `WorkflowStarted` and is `ctx.input`, so it must be plain JSON.
+   */
   input: S;
   /** See {@link InputLoader}. */
   loadInput?: InputLoader;
+  /** At least one, in order. A validating step judges the nearest producing step before it. */
   steps: readonly StepSpec<z.output<S>>[];
+  /**
+   * Token and/or cost limit for the whole workflow, or a function of the input; resolved at start
+   * and recorded. Checked after each step completes: over it, `onExceed` `fail`s the workflow or
+   * `escalate`s to a person (APPROVE waives the budget, REJECT fails).
+   */
   budget?: Derived<z.output<S>, Budget | undefined>;
   /**
    * A hand-written machine instead of the compiled one. It must follow the same protocol: its
@@ -70,9 +139,16 @@ export interface WorkflowSpec<S extends z.ZodType> {
   machine?: WorkflowMachine;
 }
 
+/**
+ * A workflow definition, as `defineWorkflow` returns it: register it (`createRegistry`,
+ * `EngineOptions.definitions`) or export it from a workflow module. `I` is the input schema's
+ * output type. Treat it as read-only data; `machine` and `structure` are for ECL's runtime and tools.
+ */
 export interface WorkflowDefinition<I> {
+  /** As in the spec: recorded in every workflow it starts, with `version`. */
   readonly name: string;
   readonly version: number;
+  /** The spec's description, or empty. */
   readonly description: string;
   /** Validates (and defaults) the workflow input at the edge. */
   readonly input: z.ZodType<I, unknown>;
@@ -80,7 +156,9 @@ export interface WorkflowDefinition<I> {
   readonly loadInput?: InputLoader;
   /** The pure part: what the machine is compiled from. */
   readonly structure: WorkflowStructure;
+  /** The XState machine the runtime folds events with: compiled from `structure`, or the hand-written one. */
   readonly machine: WorkflowMachine;
+  /** The step specs as given. */
   readonly steps: readonly StepSpec<I>[];
   /** Caps, cap policies, gates and budget for one input, recorded in WorkflowStarted. */
   resolvePolicies(input: I): Policies;
@@ -88,6 +166,7 @@ export interface WorkflowDefinition<I> {
   activity(step: string): ActivityStepSpec<I> | undefined;
 }
 
+/** A definition of any input type: what registries, engines and loaders take. */
 // The registry holds definitions of many input types; `run` is contravariant in its input, so only `any` unifies them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyWorkflowDefinition = WorkflowDefinition<any>;
@@ -107,7 +186,14 @@ function checkedMachine(machine: WorkflowMachine, structure: WorkflowStructure):
 
 const derive = <I, T>(value: Derived<I, T>, input: I): T => (typeof value === 'function' ? (value as (input: I) => T)(input) : value);
 
-/** Declares a workflow; its machine is compiled right away, so structural mistakes fail at load time. */
+/**
+ * Declares a workflow. The returned definition's input type is the schema's *output* type, and
+ * each step's `ctx.input` has it. The machine is compiled right away, so structural mistakes fail
+ * when the module loads: throws a `DefinitionError` (check with `isDefinitionError`) naming the
+ * workflow and the step (bad or reserved name, duplicate step, no steps, version not an integer
+ * >= 1, a validating step with no producing step before it, a misplaced gate or `revises`, or a
+ * hand-written machine that does not match).
+ */
 export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): WorkflowDefinition<z.output<S>> {
   type I = z.output<S>;
   let previousProducer: string | undefined;

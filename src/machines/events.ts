@@ -40,14 +40,27 @@ export const ArtifactRef = z.object({
 });
 
 export const Verdict = z.enum(['approve', 'revise']);
+/**
+ * What happens when a validating step's loop reaches `maxIterations` still asking for a revision:
+ * `fail` the workflow, `accept` the last output and go on, or `escalate` to a person. A zod enum.
+ */
 export const CapPolicy = z.enum(['fail', 'accept', 'escalate']);
 export const HumanDecision = z.enum(['approve', 'reject', 'request_revision']);
 export const BudgetPolicy = z.enum(['fail', 'escalate']);
 
-/** What a validating step returns: the judged output is approved, or sent back with feedback. */
+/**
+ * What a validating step returns: `approve` the judged output, or `revise` it, sending `feedback`
+ * to the producing step's next iteration. A zod schema (the runtime checks every verdict with it)
+ * and its type.
+ */
 export const Judgement = z.object({ verdict: Verdict, feedback: z.string() });
 
 export const LoopPolicy = z.object({ maxIterations: Iteration, onCap: CapPolicy });
+/**
+ * A workflow's spending limit: `maxTokens` (input + output tokens of every model call) and/or
+ * `maxCostUsd`, checked after each step completes; over it, `onExceed` `fail`s the workflow or
+ * `escalate`s to a person. A zod schema and its type.
+ */
 export const Budget = z.object({
   maxTokens: z.number().int().min(1).optional(),
   maxCostUsd: z.number().min(0).optional(),
@@ -178,7 +191,12 @@ export const WorkflowEvent = z.discriminatedUnion('type', [
   WorkflowCancelled,
 ]);
 
+/**
+ * A recorded workflow event, `{ type, data }`: the union of every event's schema, discriminated
+ * by `type`. Every `data` carries `v`, its payload version.
+ */
 export type WorkflowEvent = z.infer<typeof WorkflowEvent>;
+/** The name of a recorded workflow event, e.g. `StepCompleted`. */
 export type WorkflowEventType = WorkflowEvent['type'];
 export type WorkflowEventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type: T }>;
 export const WORKFLOW_EVENT_TYPES = WorkflowEvent.options.map((option) => option.shape.type.value) as readonly WorkflowEventType[];

@@ -4,6 +4,10 @@ import { STRUCTURE_META_KEY } from './compileMachine.js';
 import { STEP_PHASES, type StepPhase, type WorkflowStructure } from './structure.js';
 
 export type WorkflowSnapshot = SnapshotFrom<WorkflowMachine>;
+/**
+ * Where a workflow stands: `idle` (not started), `running` (a step in flight or due), `waiting`
+ * (for a person's command), or finished: `completed`, `failed`, `cancelled`.
+ */
 export type WorkflowStatus = 'idle' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
 export interface StateView {

@@ -57,6 +57,10 @@ export function assertValidStructure(structure: WorkflowStructure): void {
   });
 }
 
+/**
+ * A definition that cannot be compiled (`code` `INVALID_DEFINITION`): thrown by `defineWorkflow`
+ * when the module loads; the message names the workflow and the step. Check with {@link isDefinitionError}.
+ */
 export class DefinitionError extends Error {
   readonly code = 'INVALID_DEFINITION';
   constructor(message: string) {
@@ -65,5 +69,6 @@ export class DefinitionError extends Error {
   }
 }
 
+/** Whether `error` is a {@link DefinitionError} (by its code, not `instanceof`). */
 export const isDefinitionError = (error: unknown): error is DefinitionError =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'INVALID_DEFINITION';

@@ -1,4 +1,4 @@
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { EMPTY_POLICIES, type WaitKind, type WorkflowContext, initialContext } from './context.js';
 import type { WorkflowEvent, WorkflowEventOf, WorkflowEventType } from './events.js';
 

@@ -1,5 +1,5 @@
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
-import { isWorkflowEventType, type WorkflowEvent, type WorkflowEventMetadata } from '../machines/events.js';
+import { isWorkflowEventType, type WorkflowEvent, type WorkflowEventMetadata } from '../machines/index.js';
 import { STORED_METADATA, STORED_PAYLOADS } from './storedEventSchemas.js';
 import type { UpcasterRegistry } from './upcasters.js';
 

@@ -5,7 +5,7 @@ export type { ProjectionDatabase } from './projectionDatabase.js';
 export { createProjectionQueries } from './projectionQueries.js';
 export type { ListWorkflowsOptions, ProjectionQueries, ProjectionQueriesOptions, WorkflowPage } from './projectionQueries.js';
 export { WORKFLOW_STATUSES, blockedReason } from './statusQueries.js';
-export type { IsRegistered, WorkflowStatus, WorkflowStatusValue } from './statusQueries.js';
+export type { IsRegistered, WorkflowStatusRow, WorkflowStatusValue } from './statusQueries.js';
 export type { AuditEntry } from './auditEntry.js';
 export type { DurationSummary, MetricsSummary, MetricsSummaryOptions, UsageTotals } from './metricsQueries.js';
 export type { ReadModel, ReadModelApplier } from './readModel.js';
@@ -21,11 +21,11 @@ export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcaster
 export {
   ProjectionError,
   isDefinitionNotRegistered,
+  isHistoryNotFound,
   isProjectionError,
   isInvalidHistory,
   isProjectionStopped,
   isProjectionTimeout,
-  isWorkflowNotFound,
 } from './errors.js';
 export type { ProjectionErrorCode } from './errors.js';
 export { openProjections } from './openProjections.js';

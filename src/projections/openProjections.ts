@@ -1,6 +1,5 @@
 import type { Logger } from 'winston';
-import { openEventStore } from '../eventstore/openEventStore.js';
-import type { EventStore } from '../eventstore/index.js';
+import { openEventStore, type EventStore } from '../eventstore/index.js';
 import { openProjectionDatabase, projectionDatabasePathFor, type ProjectionDatabase } from './projectionDatabase.js';
 import { createProjectionQueries, type ProjectionQueries } from './projectionQueries.js';
 import { createProjectionRunner, type ProjectionRunner } from './projectionRunner.js';

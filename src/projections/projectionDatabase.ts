@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { sqlitePathOf } from '../eventstore/openEventStore.js';
+import { sqlitePathOf } from '../eventstore/index.js';
 
 export type ProjectionDatabase = SqliteDatabase;
 

@@ -3,7 +3,7 @@ import type { AuditEntry } from './auditEntry.js';
 import { metricsSummary, type MetricsSummary, type MetricsSummaryOptions } from './metricsQueries.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import type { StatusRow } from './statusReadModel.js';
-import { effectiveStatusSql, toWorkflowStatus, type IsRegistered, type WorkflowStatus, type WorkflowStatusValue } from './statusQueries.js';
+import { effectiveStatusSql, toWorkflowStatusRow, type IsRegistered, type WorkflowStatusRow, type WorkflowStatusValue } from './statusQueries.js';
 
 export interface ListWorkflowsOptions {
   status?: WorkflowStatusValue;
@@ -16,13 +16,13 @@ export interface ListWorkflowsOptions {
 }
 
 export interface WorkflowPage {
-  items: WorkflowStatus[];
+  items: WorkflowStatusRow[];
   /** Pass back as `cursor` for the next page; absent on the last page. */
   nextCursor?: string;
 }
 
 export interface ProjectionQueries {
-  getStatus(workflowId: string): WorkflowStatus | undefined;
+  getStatus(workflowId: string): WorkflowStatusRow | undefined;
   /** Newest first. */
   listWorkflows(options?: ListWorkflowsOptions): WorkflowPage;
   /** Every recorded event of the workflow as a readable entry, in revision order. */
@@ -43,7 +43,7 @@ export function createProjectionQueries(db: ProjectionDatabase, options: Project
       const row = db
         .prepare<string[], StatusRow & { effective_status: string }>(`SELECT *, ${status.sql} AS effective_status FROM workflow_status WHERE workflow_id = ?`)
         .get(...status.params, workflowId);
-      return row === undefined ? undefined : toWorkflowStatus(row);
+      return row === undefined ? undefined : toWorkflowStatusRow(row);
     },
     listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
       const status = effectiveStatusSql(db, isRegistered);
@@ -53,16 +53,20 @@ export function createProjectionQueries(db: ProjectionDatabase, options: Project
         where.push(`${status.sql} = ?`);
         params.push(...status.params, wanted);
       }
-      if (definition !== undefined) where.push('definition = ?'), params.push(definition);
-      if (tenant !== undefined) where.push('tenant = ?'), params.push(tenant);
-      if (cursor !== undefined) where.push('started_position < ?'), params.push(Number(cursor));
+      const filter = (clause: string, value: string | number) => {
+        where.push(clause);
+        params.push(value);
+      };
+      if (definition !== undefined) filter('definition = ?', definition);
+      if (tenant !== undefined) filter('tenant = ?', tenant);
+      if (cursor !== undefined) filter('started_position < ?', Number(cursor));
       const size = Math.min(Math.max(1, Math.floor(limit)), 1000);
       const rows = db
         .prepare<(string | number)[], StatusRow & { effective_status: string }>(
           `SELECT *, ${status.sql} AS effective_status FROM workflow_status ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_position DESC LIMIT ?`,
         )
         .all(...params, size + 1);
-      const items = rows.slice(0, size).map(toWorkflowStatus);
+      const items = rows.slice(0, size).map(toWorkflowStatusRow);
       const last = rows.length > size ? rows[size - 1] : undefined;
       return last === undefined ? { items } : { items, nextCursor: String(last.started_position) };
     },

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
 import winston from 'winston';
-import { openEventStore } from '../eventstore/openEventStore.js';
+import { openEventStore } from '../eventstore/index.js';
 import { openProjectionDatabase } from './projectionDatabase.js';
 import { createProjectionRunner } from './projectionRunner.js';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projectionWorkerProtocol.js';

@@ -5,7 +5,8 @@ import type { RecordedStatus, StatusRow } from './statusReadModel.js';
 export type WorkflowStatusValue = RecordedStatus | 'blocked';
 export const WORKFLOW_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'blocked'] as const satisfies readonly WorkflowStatusValue[];
 
-export interface WorkflowStatus {
+/** One workflow's row of the status read model, decoded: what `ecl status` and `GET /v1/workflows` show. */
+export interface WorkflowStatusRow {
   workflowId: string;
   tenant: string | null;
   definition: string;
@@ -34,7 +35,7 @@ const parse = (text: string | null): JsonValue | null => (text === null ? null :
 export const blockedReason = (definition: string, version: number): string =>
   `definition ${definition} version ${version} is not registered: the workflow cannot resume until the module that exports it is loaded (--workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)`;
 
-export function toWorkflowStatus(row: StatusRow & { effective_status?: string }): WorkflowStatus {
+export function toWorkflowStatusRow(row: StatusRow & { effective_status?: string }): WorkflowStatusRow {
   const status = (row.effective_status ?? row.status) as WorkflowStatusValue;
   return {
     workflowId: row.workflow_id,

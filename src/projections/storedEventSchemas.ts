@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WorkflowEvent, WorkflowEventMetadata, type WorkflowEventType } from '../machines/events.js';
+import { WorkflowEvent, WorkflowEventMetadata, type WorkflowEventType } from '../machines/index.js';
 import { compileAcceptor, type Acceptor } from './compileAcceptor.js';
 
 /**

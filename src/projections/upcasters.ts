@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../eventstore/index.js';
-import { WORKFLOW_EVENT_TYPES, WorkflowEvent, type WorkflowEventType } from '../machines/events.js';
+import { WORKFLOW_EVENT_TYPES, WorkflowEvent, type WorkflowEventType } from '../machines/index.js';
 
 /**
  * Event payloads carry `v`; a payload without one is version 0 (written before payloads were

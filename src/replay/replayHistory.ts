@@ -1,8 +1,6 @@
 import type { JsonValue, RecordedEvent } from '../eventstore/index.js';
 import { compileFold, createFolder, isEventNotAccepted, type Fold, type FoldedState, type Folder, type WorkflowMachine, type WorkflowSnapshot } from '../machines/index.js';
-import { decodeEvent, type DecodedEvent } from '../projections/decodeEvent.js';
-import { ProjectionError } from '../projections/errors.js';
-import { defaultUpcasterRegistry, type UpcasterRegistry } from '../projections/upcasters.js';
+import { decodeEvent, defaultUpcasterRegistry, ProjectionError, type DecodedEvent, type UpcasterRegistry } from '../projections/index.js';
 import { canonical, canonicalEquals } from './canonicalEquals.js';
 import { checkDecision } from './checkDecision.js';
 
@@ -91,7 +89,7 @@ export function replayHistory(workflowId: string, events: readonly RecordedEvent
 /** `replayHistory` in steps: `first` is the stream's first event, which names the definition version to fold with. */
 export function startReplay(workflowId: string, first: RecordedEvent | undefined, options: ReplayHistoryOptions): ReplayFold {
   const upcasters = options.upcasters ?? defaultUpcasterRegistry();
-  if (first === undefined) throw new ProjectionError('WORKFLOW_NOT_FOUND', `Workflow ${workflowId} has no recorded events`);
+  if (first === undefined) throw new ProjectionError('HISTORY_NOT_FOUND', `Workflow ${workflowId} has no recorded events`);
   const started = decodeEvent(first, upcasters);
   if (!started.ok || started.decoded.event.type !== 'WorkflowStarted') {
     throw new ProjectionError('INVALID_HISTORY', `Workflow ${workflowId} does not begin with a readable WorkflowStarted (revision ${first.revision} is ${first.type})`);

@@ -1,6 +1,6 @@
 import { workflowStream, type EventStore } from '../eventstore/index.js';
-import type { DefinitionRegistry } from '../machines/createRegistry.js';
-import type { UpcasterRegistry } from '../projections/upcasters.js';
+import type { DefinitionRegistry } from '../machines/index.js';
+import type { UpcasterRegistry } from '../projections/index.js';
 import { startReplay, type ReplayResult, type ReplayTransition } from './replayHistory.js';
 
 /** What is being replayed, known before the first transition. */

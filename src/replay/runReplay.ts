@@ -1,6 +1,6 @@
 import type { EventStore } from '../eventstore/index.js';
 import { startInspectorRelay, type InspectorRelay } from '../inspect/index.js';
-import type { DefinitionRegistry } from '../machines/createRegistry.js';
+import type { DefinitionRegistry } from '../machines/index.js';
 import { createTransitionFormatter, formatReplay, formatReplayHeader } from './formatReplay.js';
 import { feedInspector } from './inspectReplay.js';
 import { replayWorkflow } from './replayWorkflow.js';

@@ -5,6 +5,7 @@ import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowSt
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
 import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry } from '../machines/index.js';
 
+/** Options of {@link createTestEngine}. */
 export interface TestEngineOptions {
   /** The definitions under test (every version you want to run or replay). */
   definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry;
@@ -14,25 +15,37 @@ export interface TestEngineOptions {
   now?: () => Date;
 }
 
+/** A real engine on in-memory stores, with shortcuts for tests. */
 export interface TestEngine {
+  /** The engine itself, for anything the shortcuts do not cover (`subscribe`, `recover`, …). */
   readonly engine: Engine;
   /** An in-memory event store: every recorded event is here. */
   readonly store: EventStore;
   /** An in-memory artifact store; `files` maps `<workflowId>/<name>` to content. */
   readonly artifacts: ArtifactStore & { readonly files: ReadonlyMap<string, string> };
-  /** Starts a workflow and drives it until it finishes or waits for a person; resolves to its view. */
+  /**
+   * Starts a workflow of the named definition and drives it until it finishes or waits for a
+   * person; resolves to its view (a failed workflow resolves too: check `status`). Throws what
+   * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …).
+   */
   run(definition: string, input: unknown, options?: StartOptions): Promise<WorkflowView>;
-  /** Sends a command (`{ type: 'APPROVE' }`, …) and drives the workflow on; rejects if the command is refused. */
+  /**
+   * Sends a command (`{ type: 'APPROVE' }`, …) and drives the workflow on; resolves to its view.
+   * Rejects with a plain `Error` whose message starts with the rejection's code (e.g.
+   * `COMMAND_NOT_ALLOWED: …`) if the command is refused; use `engine.send` to get the rejection as a result.
+   */
   send(workflowId: string, command: unknown): Promise<WorkflowView>;
-  /** The workflow's recorded events, in order. */
+  /** The workflow's recorded events, in order (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
+  /** Closes the engine, then the store. */
   close(): Promise<void>;
 }
 
 /**
  * A real engine on in-memory stores, for testing your workflows end to end: your step functions
  * run, model calls go to the offline or a scripted model, and every event is recorded as in
- * production. Nothing touches the disk or the network.
+ * production. Nothing touches the disk or the network, and nothing is logged. Throws an `Error`
+ * when two different definitions share a name and version.
  */
 export function createTestEngine(options: TestEngineOptions): TestEngine {
   const definitions = Array.isArray(options.definitions) ? createRegistry(options.definitions) : (options.definitions as DefinitionRegistry);

@@ -4,7 +4,11 @@ type Pattern = string | RegExp;
 /** A RegExp stands where the event holds a string: `then` matches it against the recorded text. */
 const text = (value: Pattern): string => value as string;
 
-/** Shorthands for recorded events, for `workflowSpec`'s given/then lists. The default workflow id is `wf-1`. */
+/**
+ * Shorthands for recorded events, for `workflowSpec`'s given/then lists. The default workflow id is
+ * `wf-1`, as `workflowSpec`'s. Where a builder takes a `string | RegExp` (a failure's or a request's
+ * reason), a RegExp matches the recorded text in `then`.
+ */
 export const ev = {
   stepStarted: (step: string, iteration = 1, attempt = 1, workflowId = 'wf-1', timeoutAt?: string): WorkflowEvent => ({
     type: 'StepStarted',

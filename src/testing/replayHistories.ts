@@ -8,8 +8,10 @@ export interface WorkflowHistory {
   events: readonly RecordedEvent[];
 }
 
+/** One history's replay: what folded it and, if it diverged, why. */
 export interface HistoryReplay {
   workflowId: string;
+  /** The definition and version the history names (absent when it could not be read). */
   definition?: string;
   version?: number;
   /** Events folded. */
@@ -18,7 +20,11 @@ export interface HistoryReplay {
   error?: string;
 }
 
-/** A history that today's definitions do not reproduce: the message names the workflow, the revision and the reason. */
+/**
+ * Histories that today's definitions do not reproduce (`code` `REPLAY_DIVERGENCE`): `failures`
+ * lists them; the message names each workflow, the revision and the reason. Check with
+ * {@link isReplayDivergence}.
+ */
 export class ReplayDivergenceError extends Error {
   override readonly name = 'ReplayDivergenceError';
   readonly code = 'REPLAY_DIVERGENCE';
@@ -62,7 +68,10 @@ function replayOne(registry: DefinitionRegistry, { workflowId, events }: Workflo
   }
 }
 
-/** Every workflow's history in a store (e.g. a copy of production's SQLite file), one at a time. */
+/**
+ * Every workflow's history in a store (e.g. a copy of production's SQLite file), one at a time, in
+ * the order the workflows were started; reads only. Store errors pass through.
+ */
 export async function* historiesOf(store: Pick<EventStore, 'readAll' | 'readStream'>): AsyncGenerator<WorkflowHistory> {
   const seen = new Set<string>();
   let from: bigint | 'start' = 'start';

@@ -17,29 +17,39 @@ import { assertMatches } from './matchExpected.js';
 
 /** What a rejected command must look like; omitted fields are not checked. */
 export interface ExpectedRejection {
+  /** `UNKNOWN_COMMAND`, `INVALID_COMMAND` or `COMMAND_NOT_ALLOWED`. */
   code: string;
+  /** The state label it was refused in, e.g. `draft.running`. */
   state?: string;
+  /** The commands accepted there. */
   accepts?: string[];
+  /** Matched against the rejection's message. */
   message?: RegExp;
 }
 
-/** The outcome of a `when`: check the recorded events, the state reached, or a rejection. */
+/**
+ * The outcome of a `when`: check the recorded events, the state reached, or a rejection. Each
+ * check throws node's `AssertionError` when it fails. It has a `then` method, so do not `await`
+ * it: call a check directly.
+ */
 export interface SpecOutcome {
   /** The events that get recorded, in order: the command's own, every automatic decision, the next StepStarted. A RegExp matches a string field. */
   then(expected: WorkflowEvent[]): Settled;
   /** The state label reached, e.g. `review.waiting` or `completed`. */
   thenState(label: string): Settled;
+  /** The command was refused, as `expected` says; nothing would be recorded. */
   thenRejected(expected: ExpectedRejection): void;
   /** What was settled (recorded events and the snapshot), to inspect freely; throws if the command was rejected. */
   readonly settled: Settled;
 }
 
+/** A workflow folded from a given history, ready for a `when`. */
 export interface GivenHistory {
   /** The state the history folds to. */
   readonly snapshot: WorkflowSnapshot;
   /** A person's command (`{ type: 'APPROVE' }`, …): validated, mapped to its event, checked against the state, then settled. */
   when(command: unknown): SpecOutcome;
-  /** An activity's outcome (or any recorded event) arriving now. */
+  /** An activity's outcome (or any recorded event) arriving now; throws `EventNotAcceptedError` if the machine does not accept it. */
   whenRecorded(...events: WorkflowEvent[]): SpecOutcome;
   /** Nothing arrives: what the runtime does from here, e.g. after a restart. */
   whenResumed(): SpecOutcome;
@@ -47,15 +57,24 @@ export interface GivenHistory {
   thenState(label: string): void;
 }
 
+/** Given/when/then over one definition's machine; made by {@link workflowSpec}. */
 export interface WorkflowSpecification {
-  /** Start from these recorded events (none: a workflow not started yet). */
+  /**
+   * Start from these recorded events (none: a workflow not started yet). Throws (an
+   * `EventNotAcceptedError`, code `EVENT_NOT_ACCEPTED`) if the machine does not accept them in order.
+   */
   given(...history: WorkflowEvent[]): GivenHistory;
-  /** Starting a workflow with this input: WorkflowStarted plus whatever follows it automatically. */
+  /** Starting a workflow with this input: WorkflowStarted plus whatever follows it automatically. Throws zod's error for an invalid input. */
   whenStarted(input: unknown): SpecOutcome;
-  /** The WorkflowStarted event this input records, to begin a `given` history. */
+  /** The WorkflowStarted event this input records (parsed and defaulted by the schema), to begin a `given` history. Throws zod's error for an invalid input. */
   started(input: unknown): WorkflowEvent;
 }
 
+/**
+ * Options of {@link workflowSpec}: the settle options (`now`, the ISO decision time that fires
+ * recorded due times; `timeoutAt(step)`, the due time to record in a StepStarted;
+ * `startActivity: false` to stop before the next StepStarted) and the workflow id.
+ */
 export interface WorkflowSpecOptions extends SettleOptions {
   /** The workflow id in idempotency keys (default `wf-1`, as the `ev` builders assume). */
   workflowId?: string;

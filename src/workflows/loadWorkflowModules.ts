@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry, isWorkflowDefinition } from '../machines/index.js';
 import { WorkflowModuleError } from './workflowModuleError.js';
 
+/** Options of {@link loadWorkflowModules}. */
 export interface LoadWorkflowModulesOptions {
   /** Relative module paths are taken from here (default: the current directory). */
   cwd?: string;
@@ -14,8 +15,9 @@ export interface LoadWorkflowModulesOptions {
   fresh?: boolean;
 }
 
+/** What {@link loadWorkflowModules} found. */
 export interface LoadedWorkflowModules {
-  /** Every version of every definition the modules export. */
+  /** Every version of every definition the modules export: pass it as `EngineOptions.definitions` or `StartServerOptions.definitions`. */
   registry: DefinitionRegistry;
   /** `name@version` → the module file that exports it. */
   sources: ReadonlyMap<string, string>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertSafeBind, createAuthenticator, isInsecureBindError, isLoopbackHost } from '../../src/api/index.js';
+import { assertSafeBind, createAuthenticator, isInsecureBindError } from '../../src/api/index.js';
+import { isLoopbackHost } from '../../src/net/index.js';
 import { externalize, scopeOf } from '../../src/api/tenancy.js';
 
 const keys = [

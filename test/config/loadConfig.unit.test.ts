@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, deriveKeyId, isConfigError, loadConfig } from '../../src/config/index.js';
+import { deriveKeyId, isConfigError, loadConfig, type ConfigError } from '../../src/config/index.js';
 
 const emptyDir = () => mkdtempSync(join(tmpdir(), 'ecl-config-'));
 const withFile = (content: unknown) => {

@@ -41,7 +41,7 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
     expect(stdout).toMatch(/review completed: verdict revise\n +feedback: ".+"\n +\S+ · \d+ in \/ \d+ out tokens · \$0\.0000/);
     expect(stdout).toMatch(/\n\d+ events · \d+ model calls · /);
     // Multi-line model outputs are previewed on one line: every line is a header, an entry or a detail.
-    expect(stdout.trimEnd().split('\n').every((line) => /^(workflow |  \S|    \d|\s{19,}\S|\d+ events)/.test(line))).toBe(true);
+    expect(stdout.trimEnd().split('\n').every((line) => /^(workflow | {2}\S| {4}\d|\s{19,}\S|\d+ events)/.test(line))).toBe(true);
   });
 
   it('projections rebuild shows progress and leaves the same answers', async () => {

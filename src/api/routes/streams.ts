@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { filter, type Subscription } from 'rxjs';
 import { WORKFLOW_CATEGORY, workflowIdOf, workflowStream, type RecordedEvent } from '../../eventstore/index.js';
-import { TERMINAL_EVENT_TYPES } from '../../machines/events.js';
+import { TERMINAL_EVENT_TYPES } from '../../machines/index.js';
 import { principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { openSse, type SseConnection } from '../sse.js';

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isApiClientError, problemLines, type ApiClient } from '../../api/client/index.js';
-import type { AuditEntry, WorkflowStatus } from '../../projections/index.js';
+import type { AuditEntry, WorkflowStatusRow } from '../../projections/index.js';
 import { formatAuditTimeline } from '../../projections/index.js';
-import { formatStatusTable } from '../list.js';
-import { formatStatus } from '../status.js';
+import { formatStatus, formatStatusTable } from '../formatStatus.js';
 import { EXIT, UsageError } from '../usageError.js';
 import { followRemote } from './remoteFollow.js';
 
@@ -20,7 +19,7 @@ async function speaking<T>(work: () => Promise<T>): Promise<T> {
     const extra = error.code === 'EVENT_NOT_ACCEPTED' ? [`state: ${JSON.stringify(error.problem.state)}; accepts: ${JSON.stringify(error.problem.accepts)}`] : [];
     const message = [`${error.message} (${error.code})`, ...detail.map((line) => `  ${line}`), ...extra].join('\n');
     if (error.status === 400 || error.status === 409 || error.status === 413) throw new UsageError(message);
-    throw new Error(message);
+    throw new Error(message, { cause: error });
   }
 }
 
@@ -45,7 +44,7 @@ export async function remoteSend(client: ApiClient, request: { id: string; type:
 export async function remoteStatus(client: ApiClient, id: string | undefined, asJson: boolean): Promise<void> {
   await speaking(async () => {
     if (id !== undefined) {
-      const status = (await client.get(id)) as unknown as WorkflowStatus;
+      const status = (await client.get(id)) as unknown as WorkflowStatusRow;
       return asJson ? json(status) : print(formatStatus(status).join('\n'));
     }
     const [summary, latest] = await Promise.all([client.metricsSummary(), client.list({ limit: 20 })]);
@@ -53,7 +52,7 @@ export async function remoteStatus(client: ApiClient, id: string | undefined, as
     if (asJson) return json({ workflows, latest: latest.items });
     const counts = Object.entries(workflows.byStatus).map(([status, n]) => `${status} ${n}`);
     print(`${workflows.total} workflows${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`);
-    if (latest.items.length > 0) print(formatStatusTable(latest.items as unknown as WorkflowStatus[]).join('\n'));
+    if (latest.items.length > 0) print(formatStatusTable(latest.items as unknown as WorkflowStatusRow[]).join('\n'));
   });
 }
 
@@ -62,7 +61,7 @@ export async function remoteList(client: ApiClient, query: { status?: string; de
     const page = await client.list(query);
     if (asJson) return json(page);
     if (page.items.length === 0) return print('No workflows.');
-    print(formatStatusTable(page.items as unknown as WorkflowStatus[]).join('\n'));
+    print(formatStatusTable(page.items as unknown as WorkflowStatusRow[]).join('\n'));
     if (page.nextCursor !== null) print(`more: --cursor ${page.nextCursor}`);
   });
 }

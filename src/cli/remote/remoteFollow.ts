@@ -43,6 +43,7 @@ export async function followRemote(client: ApiClient, id: string, options: { pri
     print(`Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${client.baseUrl}`);
     return EXIT.notCompleted;
   }
+  const reason = typeof status.reason === 'string' ? status.reason : undefined;
   switch (status.status) {
     case 'completed': {
       const artifact = (status.artifact as { path?: string } | null)?.path;
@@ -50,10 +51,10 @@ export async function followRemote(client: ApiClient, id: string, options: { pri
       return EXIT.ok;
     }
     case 'failed':
-      print(`Failed ${id}: ${String(status.reason ?? 'unknown reason')}`);
+      print(`Failed ${id}: ${reason ?? 'unknown reason'}`);
       return EXIT.notCompleted;
     case 'cancelled':
-      print(`Cancelled ${id}: ${String(status.reason ?? '')}`.trimEnd());
+      print(`Cancelled ${id}: ${reason ?? ''}`.trimEnd());
       return EXIT.notCompleted;
     default:
       print(`${id} is ${String(status.status)} at ${JSON.stringify(status.state)}`);

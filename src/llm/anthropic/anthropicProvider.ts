@@ -11,10 +11,11 @@ import { DEFAULT_PRICES, costOf, priceOf, type PriceTable } from './priceTable.j
 import { isInvalidToolInput, validateToolTurn } from './structuredOutput.js';
 import { loadSdk, translateSdkError } from './translateSdkError.js';
 
-/** A current model the SDK does not flag as deprecated (see DEPRECATED_MODELS in the SDK's messages resource). */
+/** The Anthropic provider's default model: a current one the SDK does not flag as deprecated (see DEPRECATED_MODELS in the SDK's messages resource). */
 export const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-4-6';
 export const DEFAULT_MAX_TOKENS = 4096;
 
+/** Options of {@link createAnthropicProvider}; all optional. */
 export interface AnthropicProviderOptions {
   /** Only when configured: otherwise the SDK reads ANTHROPIC_API_KEY (and its other credential sources) itself. */
   apiKey?: string;
@@ -22,8 +23,11 @@ export interface AnthropicProviderOptions {
   baseURL?: string;
   /** A prebuilt client (its own retries are switched off). */
   client?: Anthropic;
+  /** Default model of requests that name none (default {@link DEFAULT_ANTHROPIC_MODEL}). */
   model?: string;
+  /** Default `max_tokens` (4,096). */
   maxTokens?: number;
+  /** Default temperature (the API's own when unset). */
   temperature?: number;
   /** `auto` streams when the request has an `onDelta` listener. */
   streaming?: 'auto' | 'always' | 'never';
@@ -31,7 +35,14 @@ export interface AnthropicProviderOptions {
   prices?: PriceTable;
   /** Invalid structured outputs fed back to the model before INVALID_OUTPUT. Default 2. */
   maxRepairs?: number;
+  /**
+   * The resilience policy every call goes through: bulkhead (`concurrency` 8, `queue` 256) → retry
+   * of retryable errors honouring `retry-after` (`maxRetries` 4, backoff from `initialDelayMs`
+   * 500 to `maxDelayMs` 30 s, `maxRetryAfterMs` 60 s) → circuit breaker (`breakerThreshold` 5
+   * consecutive failures, `halfOpenAfterMs` 30 s) → per-attempt `timeoutMs` (10 min).
+   */
   policy?: LlmPolicyOptions;
+  /** Call results at `info`; failures, retries, repairs, unpriced models and the breaker's opening at `warn`; the SDK's own lines at `debug`. */
   logger?: Logger;
 }
 
@@ -41,7 +52,12 @@ export interface AnthropicProvider extends LlmProvider {
   stats(): LlmPolicyStats;
 }
 
-/** Claude through @anthropic-ai/sdk, under one shared cockatiel policy; SDK errors become LlmErrors here. */
+/**
+ * Claude through @anthropic-ai/sdk (loaded on the first call), under one cockatiel policy shared
+ * by all calls of this provider; SDK errors become `LlmError`s here, with what failed attempts
+ * cost in `accounting`. The SDK's own retries are off. Does not throw; a call without credentials
+ * rejects with `AUTHENTICATION`.
+ */
 export function createAnthropicProvider(options: AnthropicProviderOptions = {}): AnthropicProvider {
   const { logger } = options;
   const defaultModel = options.model ?? DEFAULT_ANTHROPIC_MODEL;

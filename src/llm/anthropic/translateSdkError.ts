@@ -1,9 +1,10 @@
+import type * as AnthropicSdk from '@anthropic-ai/sdk';
 import type { APIError } from '@anthropic-ai/sdk';
 import { LlmError } from '../errors.js';
 import { cancelledError } from '../emitDeltas.js';
 
 /** The SDK, imported once on first use (see createAnthropicProvider). */
-export const loadSdk = (): Promise<typeof import('@anthropic-ai/sdk')> => import('@anthropic-ai/sdk');
+export const loadSdk = (): Promise<typeof AnthropicSdk> => import('@anthropic-ai/sdk');
 
 /**
  * The `retry-after-ms` header, else `retry-after` as seconds or an HTTP date, in milliseconds.
