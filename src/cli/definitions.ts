@@ -1,17 +1,17 @@
 import { relative } from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
-import { printJson } from './projectionCliSupport.js';
-import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
+import type { z } from 'zod';
+import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
+import { printJson } from './output.js';
 
 interface DefinitionsOptions extends WorkflowsOptions {
   json?: boolean;
 }
 
 /** The input schema as JSON Schema, or a note when zod cannot express it (a transform, a custom check). */
-function inputSchemaOf(schema: z.ZodType): unknown {
+function inputSchemaOf(toJSONSchema: typeof z.toJSONSchema, schema: z.ZodType): unknown {
   try {
-    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+    return toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
   } catch (error) {
     return { description: `not expressible as JSON Schema: ${(error as Error).message}` };
   }
@@ -39,6 +39,7 @@ export function definitionsCommand(): Command {
     .description('List the workflow definitions the workflow modules register: name, versions, steps and input schema')
     .option('--json', 'print JSON for machines')
     .action(async (options: DefinitionsOptions) => {
+      const [{ loadDefinitions }, { z }] = await Promise.all([import('./loadDefinitions.js'), import('zod')]);
       const { registry, sources } = await loadDefinitions(options);
       const definitions = registry.list().sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
       const rows = definitions.map((definition) => ({
@@ -47,7 +48,7 @@ export function definitionsCommand(): Command {
         description: definition.description,
         module: sources.get(`${definition.name}@${definition.version}`) ?? null,
         steps: definition.structure.steps.map((step) => ({ name: step.name, kind: step.kind })),
-        input: inputSchemaOf(definition.input),
+        input: inputSchemaOf(z.toJSONSchema, definition.input),
       }));
       if (options.json === true) return printJson({ definitions: rows });
       if (rows.length === 0) {

@@ -1,9 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { WORKFLOW_STATUSES, type WorkflowStatusValue } from '../projections/index.js';
+import type { WorkflowStatusValue } from '../projections/index.js';
+import { addReadSideOptions, type ReadSideOptions } from './commonOptions.js';
 import { formatStatusTable } from './formatStatus.js';
-import { addReadSideOptions, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
+import { printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
-import { remoteList } from './remote/remoteCommands.js';
+import { UsageError } from './usageError.js';
 
 interface ListOptions extends ReadSideOptions {
   status?: WorkflowStatusValue;
@@ -13,10 +14,6 @@ interface ListOptions extends ReadSideOptions {
   cursor?: string;
 }
 
-const parseStatus = (value: string): WorkflowStatusValue => {
-  if (!(WORKFLOW_STATUSES as readonly string[]).includes(value)) throw new InvalidArgumentError(`use one of ${WORKFLOW_STATUSES.join(', ')}`);
-  return value as WorkflowStatusValue;
-};
 
 const parseLimit = (value: string): number => {
   const limit = Number(value);
@@ -28,14 +25,20 @@ export function listCommand(): Command {
   return addRemoteOptions(addReadSideOptions(
     new Command('list')
       .description('List workflows, newest first')
-      .option('--status <status>', `only this status (${WORKFLOW_STATUSES.join(', ')})`, parseStatus)
+      .option('--status <status>', 'only this status (running, waiting, completed, …: see ecl status)')
       .option('--definition <name>', 'only this definition')
       .option('--tenant <tenant>', 'only this tenant')
       .option('--limit <n>', 'at most this many', parseLimit, 50)
       .option('--cursor <cursor>', 'continue after a previous page'),
   )).action(async (options: ListOptions) => {
-    const remote = remoteClientOf(options as RemoteOptions);
-    if (remote !== undefined) return remoteList(remote, { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor }, options.json === true);
+    const { WORKFLOW_STATUSES } = await import('../projections/index.js');
+    // Checked here rather than by commander, so the list of statuses loads only when it is needed.
+    if (options.status !== undefined && !(WORKFLOW_STATUSES as readonly string[]).includes(options.status)) {
+      throw new UsageError(`error: option '--status <status>' argument '${options.status}' is invalid. use one of ${WORKFLOW_STATUSES.join(', ')}`);
+    }
+    const remote = await remoteClientOf(options as RemoteOptions);
+    if (remote !== undefined) return (await import('./remote/remoteCommands.js')).remoteList(remote, { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor }, options.json === true);
+    const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, ({ queries }) => {
       const page = queries.listWorkflows({
         limit: options.limit,

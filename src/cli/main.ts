@@ -1,8 +1,5 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isConfigError } from '../config/index.js';
-import { isEventStoreError } from '../eventstore/index.js';
-import { isLlmError } from '../llm/index.js';
-import { isWorkflowModuleError } from '../workflows/index.js';
 import { auditCommand } from './audit.js';
 import { definitionsCommand } from './definitions.js';
 import { listCommand } from './list.js';
@@ -14,11 +11,14 @@ import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { EXIT, isUsageError } from './usageError.js';
 
+/** The installed package's version (src/cli and dist/cli both sit two folders below package.json). */
+const packageVersion = (): string => (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 /** `ecl`: one file per subcommand, each exporting a factory that is added here. */
 export function createProgram(): Command {
   const program = new Command('ecl')
     .description('Extract, Cogitate, Load: durable, bounded, auditable AI workflows')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run ecl --help for usage)');
   for (const command of [runCommand(), sendCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand(), definitionsCommand()]) {
     program.addCommand(command);
@@ -26,6 +26,18 @@ export function createProgram(): Command {
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
   return program;
+}
+
+/** Mistakes in what the user gave (flags, config, modules): exit 2. The guards load only when an error needs them. */
+async function isUsersMistake(error: unknown): Promise<boolean> {
+  if (isUsageError(error)) return true;
+  const [{ isConfigError }, { isEventStoreError }, { isLlmError }, { isWorkflowModuleError }] = await Promise.all([
+    import('../config/index.js'),
+    import('../eventstore/index.js'),
+    import('../llm/index.js'),
+    import('../workflows/index.js'),
+  ]);
+  return isConfigError(error) || isWorkflowModuleError(error) || (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') || (isLlmError(error) && error.code === 'CONFIG');
 }
 
 /** Errors a person can act on print one message and no stack; the code says what kind. */
@@ -37,8 +49,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
-    if (isUsageError(error) || isConfigError(error) || isWorkflowModuleError(error) || (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') || (isLlmError(error) && error.code === 'CONFIG')) {
-      console.error(error.message);
+    if (await isUsersMistake(error)) {
+      console.error((error as Error).message);
       return EXIT.usage;
     }
     console.error(`ecl: ${(error as Error).message ?? String(error)}`);

@@ -5,7 +5,7 @@ import { DEFAULT_STORE_URL, type EventStore, openEventStore } from '../eventstor
 import { createLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { loadDefinitions } from './workflowsOption.js';
+import { loadDefinitions } from './loadDefinitions.js';
 
 export interface HostOptions {
   store?: string;

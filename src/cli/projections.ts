@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { addReadSideOptions, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
+import { addReadSideOptions, type ReadSideOptions } from './commonOptions.js';
+import { printJson } from './output.js';
 
 const rebuild = () =>
   addReadSideOptions(new Command('rebuild').description('Empty the read models and apply the whole log again')).action(async (options: ReadSideOptions) => {
+    const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, async ({ runner, path }) => {
       const started = performance.now();
       const progress = await runner.rebuild({
@@ -20,6 +22,7 @@ const rebuild = () =>
 
 const status = () =>
   addReadSideOptions(new Command('status').description('Checkpoint, lag and skipped events of the read models')).action(async (options: ReadSideOptions) => {
+    const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, async ({ runner, path }) => {
       const lag = await runner.lag();
       const summary = { path, ...lag, skipped: runner.skipped() };

@@ -1,12 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { openEventStore } from '../eventstore/index.js';
-import { isProjectionError } from '../projections/index.js';
-import { runReplay } from '../replay/index.js';
-import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
+import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
 import { createLineBuffer } from './lineBuffer.js';
+import { fail } from './output.js';
 import { parsePort } from './parsePort.js';
-import { fail, storeUrlOf } from './projectionCliSupport.js';
 
 interface ReplayCliOptions extends WorkflowsOptions {
   store?: string;
@@ -34,6 +30,14 @@ export function replayCommand(): Command {
     .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080; 0 = any free port)', parsePort)
     .option('--json', 'print JSON for machines')
     .action(async (id: string, options: ReplayCliOptions) => {
+      const [{ loadConfig }, { openEventStore }, { isProjectionError }, { runReplay }, { loadDefinitions }, { storeUrlOf }] = await Promise.all([
+        import('../config/index.js'),
+        import('../eventstore/index.js'),
+        import('../projections/index.js'),
+        import('../replay/index.js'),
+        import('./loadDefinitions.js'),
+        import('./projectionCliSupport.js'),
+      ]);
       const { registry } = await loadDefinitions(options);
       const store = await openEventStore(storeUrlOf(options));
       const stdout = createLineBuffer();

@@ -1,14 +1,11 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { openEngineHost } from './openEngineHost.js';
+import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
 import { readJsonArgument } from './readJsonArgument.js';
-import { runWorkflow } from './runWorkflow.js';
 import { UsageError } from './usageError.js';
 import { withShutdown } from './withShutdown.js';
-import { addWorkflowsOption, loadDefinitions, type WorkflowsOptions } from './workflowsOption.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
-import { remoteRun } from './remote/remoteCommands.js';
 
 interface RunOptions extends WorkflowsOptions {
   input: string;
@@ -18,12 +15,6 @@ interface RunOptions extends WorkflowsOptions {
   llm?: string;
   artifacts?: string;
 }
-
-export const addEngineOptions = (command: Command): Command =>
-  addWorkflowsOption(command)
-    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db').env('ECL_STORE'))
-    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline').env('ECL_LLM'))
-    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)').env('ECL_ARTIFACTS_DIR'));
 
 /** The folder an `--input` value's relative paths are taken from: the `@file`'s folder, else the working directory. */
 export const inputBaseDir = (value: string): string => (value.startsWith('@') && value !== '@-' ? resolve(value.slice(1), '..') : process.cwd());
@@ -51,11 +42,12 @@ export function runCommand(): Command {
     ),
   ).action(async (definition: string, options: RunOptions) => {
     const raw = readJsonArgument(options.input, '--input');
-    const remote = remoteClientOf(options as RemoteOptions);
-    const { registry } = await loadDefinitions(options);
+    const remote = await remoteClientOf(options as RemoteOptions);
+    const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
     const input = await prepareInput(registry, definition, raw, inputBaseDir(options.input));
-    if (remote !== undefined) return void (process.exitCode = await remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
+    if (remote !== undefined) return void (process.exitCode = await (await import('./remote/remoteCommands.js')).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
     if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
+    const [{ openEngineHost }, { runWorkflow }] = await Promise.all([import('./openEngineHost.js'), import('./runWorkflow.js')]);
     const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>
       runWorkflow(host, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true, print: (line) => console.log(line) }),

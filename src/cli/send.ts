@@ -1,12 +1,9 @@
 import { Command } from 'commander';
-import { printTransitions, summarize } from './followWorkflow.js';
-import { openEngineHost } from './openEngineHost.js';
+import { addEngineOptions } from './commonOptions.js';
 import { readJsonArgument } from './readJsonArgument.js';
-import { addEngineOptions } from './run.js';
 import { EXIT, UsageError } from './usageError.js';
 import { withShutdown } from './withShutdown.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
-import { remoteSend } from './remote/remoteCommands.js';
 
 interface SendCliOptions {
   data?: string;
@@ -27,8 +24,9 @@ export function sendCommand(): Command {
   )).action(async (id: string, type: string, options: SendCliOptions) => {
     const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data');
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data must be a JSON object');
-    const remote = remoteClientOf(options as RemoteOptions);
-    if (remote !== undefined) return void (process.exitCode = await remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
+    const remote = await remoteClientOf(options as RemoteOptions);
+    if (remote !== undefined) return void (process.exitCode = await (await import('./remote/remoteCommands.js')).remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
+    const [{ openEngineHost }, { printTransitions, summarize }] = await Promise.all([import('./openEngineHost.js'), import('./followWorkflow.js')]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
       const following = options.follow === true ? printTransitions(host.engine, id, (line) => console.log(line)) : undefined;

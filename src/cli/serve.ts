@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { parsePort } from './parsePort.js';
-import { addWorkflowsOption, type WorkflowsOptions } from './workflowsOption.js';
+import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
 
 interface ServeOptions extends WorkflowsOptions {
   watch?: boolean;

@@ -1,14 +1,15 @@
 import { Command } from 'commander';
-import { addReadSideOptions, fail, printJson, withProjections, type ReadSideOptions } from './projectionCliSupport.js';
+import { addReadSideOptions, type ReadSideOptions } from './commonOptions.js';
 import { formatStatus, formatStatusTable } from './formatStatus.js';
+import { fail, printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
-import { remoteStatus } from './remote/remoteCommands.js';
 
 export function statusCommand(): Command {
   return addRemoteOptions(addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id'))).action(
     async (id: string | undefined, options: ReadSideOptions) => {
-      const remote = remoteClientOf(options as RemoteOptions);
-      if (remote !== undefined) return remoteStatus(remote, id, options.json === true);
+      const remote = await remoteClientOf(options as RemoteOptions);
+      if (remote !== undefined) return (await import('./remote/remoteCommands.js')).remoteStatus(remote, id, options.json === true);
+      const { withProjections } = await import('./projectionCliSupport.js');
       await withProjections(options, async ({ queries, runner }) => {
         if (id !== undefined) {
           const status = queries.getStatus(id);

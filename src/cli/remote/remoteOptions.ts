@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import { createApiClient, type ApiClient } from '../../api/client/index.js';
-import { loadConfig } from '../../config/index.js';
+import type { ApiClient } from '../../api/client/index.js';
 
 export interface RemoteOptions {
   server?: string;
@@ -14,7 +13,8 @@ export const addRemoteOptions = (command: Command): Command =>
     .addOption(new Option('--api-key <key>', 'API key for --server (env ECL_API_KEY)'));
 
 /** The API client when a server is named by flag, env or ecl.config.json; undefined means work in-process. */
-export function remoteClientOf(options: RemoteOptions): ApiClient | undefined {
+export async function remoteClientOf(options: RemoteOptions): Promise<ApiClient | undefined> {
+  const [{ loadConfig }, { createApiClient }] = await Promise.all([import('../../config/index.js'), import('../../api/client/index.js')]);
   const { config } = loadConfig({ flags: { server: options.server, apiKey: options.apiKey } });
   if (config.server === undefined) return undefined;
   return createApiClient({ baseUrl: config.server, ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }) });

@@ -1,0 +1,37 @@
+import { Option, type Command } from 'commander';
+
+// Only commander here: `ecl --help` and every command's parsing load this, never the engine.
+
+export interface WorkflowsOptions {
+  workflows?: string[];
+}
+
+/** Options every read-side command takes. */
+export interface ReadSideOptions extends WorkflowsOptions {
+  store?: string;
+  projections?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** `--workflows <module>`, repeatable: what every command that needs definitions takes. */
+export const addWorkflowsOption = (command: Command): Command =>
+  command.option(
+    '--workflows <module>',
+    'workflow module (.js, .mjs or .ts) whose exported definitions are registered; repeatable (default: "workflows" in ecl.config.json, or ECL_WORKFLOWS)',
+    collect,
+  );
+
+/** The store, model and artifact folder of commands that run workflows in this process. */
+export const addEngineOptions = (command: Command): Command =>
+  addWorkflowsOption(command)
+    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db').env('ECL_STORE'))
+    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline').env('ECL_LLM'))
+    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)').env('ECL_ARTIFACTS_DIR'));
+
+export const addReadSideOptions = (command: Command): Command =>
+  addWorkflowsOption(command)
+    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
+    .addOption(new Option('--projections <file>', 'read-model SQLite file (default: beside the store)').env('ECL_PROJECTIONS'))
+    .option('--json', 'print JSON for machines');
