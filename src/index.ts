@@ -29,22 +29,37 @@ export type {
 } from './machines/index.js';
 export type { StepContext, StepLlmRequest, StepRun } from './machines/index.js';
 export { Judgement, CapPolicy, Budget } from './machines/index.js';
-export type { JsonValue } from './machines/index.js';
+export type { JsonValue, WorkflowContext, Policies, WorkflowEventMetadata, WorkflowStructure, StepStructure } from './machines/index.js';
 export { createRegistry, DefinitionError, isDefinitionError } from './machines/index.js';
 export type { DefinitionRegistry } from './machines/index.js';
 export type { WorkflowEvent, WorkflowEventType, WorkflowStatus, CommandType } from './machines/index.js';
 
 // Running workflows
 export { createEngine } from './actors/index.js';
-export type { Engine, EngineEvent, EngineOptions, RetryOptions, SendOptions, SendResult, StartOptions, StartResult, WorkflowView } from './actors/index.js';
+export type { Engine, EngineEvent, EngineOptions, RecoverResult, RetryOptions, SendOptions, SendResult, StartOptions, StartResult, WorkflowView } from './actors/index.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './actors/index.js';
 export type { EngineErrorCode } from './actors/index.js';
 
 // Event stores
 export { openEventStore, createMemoryEventStore, DEFAULT_STORE_URL } from './eventstore/index.js';
-export type { EventStore, OpenEventStoreOptions, MemoryEventStoreOptions, RecordedEvent } from './eventstore/index.js';
+export type {
+  AppendOptions,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  MemoryEventStoreOptions,
+  OpenEventStoreOptions,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+} from './eventstore/index.js';
 export {
   EventStoreError,
+  WrongExpectedRevisionError,
   isEventStoreError,
   isInvalidEventData,
   isInvalidStoreUrl,

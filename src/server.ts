@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
-export { startServer } from './api/index.js';
+export { startServer, InsecureBindError, isInsecureBindError } from './api/index.js';
 export type { RunningServer, StartServerOptions } from './api/index.js';
-export { loadWorkflowModules } from './workflows/index.js';
-export type { LoadedWorkflowModules } from './workflows/index.js';
+export { ConfigError, isConfigError } from './config/index.js';
+export type { ConfigErrorCode, ConfigProblem, ConfigSource, EclConfig, EclConfigKey } from './config/index.js';
+export { loadWorkflowModules, WorkflowModuleError, isWorkflowModuleError } from './workflows/index.js';
+export type { LoadedWorkflowModules, LoadWorkflowModulesOptions, WorkflowModuleErrorCode } from './workflows/index.js';

@@ -169,6 +169,10 @@ function checkOutput(work: StepWork, output: unknown): Checked {
     output = parsed.data;
   }
   if (output === undefined || output === null) return { ok: true, output: null, json: 'null', bytes: 4 };
+  // JSON.stringify turns a top-level NaN or Infinity into "null" and the store refuses the number itself: say so instead.
+  if (typeof output === 'number' && !Number.isFinite(output)) {
+    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned ${output}, which JSON cannot hold`, retryable: false } };
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(output);

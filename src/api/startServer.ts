@@ -96,7 +96,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const cleanup: Array<() => Promise<void>> = [];
   try {
     if (options.store === undefined) cleanup.push(() => rawStore.close());
-    const llm = options.llm ?? createLlmProvider(config.llm, { logger });
+    const llm = options.llm ?? createLlmProvider(config.llm, { logger, ...(options.env === undefined ? {} : { env: options.env }) });
     const artifacts = options.artifacts ?? createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
     const modules = config.workflows ?? [];
     const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;

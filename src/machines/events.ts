@@ -75,6 +75,7 @@ export const Policies = z.object({
   budget: Budget.optional(),
 });
 export type Judgement = z.infer<typeof Judgement>;
+export type CapPolicy = z.infer<typeof CapPolicy>;
 export type LoopPolicy = z.infer<typeof LoopPolicy>;
 export type Budget = z.infer<typeof Budget>;
 export type Policies = z.infer<typeof Policies>;

@@ -28,7 +28,7 @@ export interface TestEngine {
    * person; resolves to its view (a failed workflow resolves too: check `status`). Throws what
    * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …).
    */
-  run(definition: string, input: unknown, options?: StartOptions): Promise<WorkflowView>;
+  run(definition: string | AnyWorkflowDefinition, input: unknown, options?: StartOptions): Promise<WorkflowView>;
   /**
    * Sends a command (`{ type: 'APPROVE' }`, …) and drives the workflow on; resolves to its view.
    * Rejects with a plain `Error` whose message starts with the rejection's code (e.g.

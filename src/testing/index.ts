@@ -16,4 +16,5 @@ export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_
 export type { ScriptedCall, ScriptedProviderOptions, OfflineProviderOptions } from '../llm/index.js';
 export { createMemoryEventStore } from '../eventstore/index.js';
 export { createMemoryArtifactStore } from '../artifacts/index.js';
-export type { Settled } from '../machines/index.js';
+export { EventNotAcceptedError, isEventNotAccepted } from '../machines/index.js';
+export type { Settled, SettleOptions, WorkflowSnapshot } from '../machines/index.js';

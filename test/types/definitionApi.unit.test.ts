@@ -1,0 +1,184 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import {
+  type AnyWorkflowDefinition,
+  type Judgement,
+  type JsonValue,
+  type StepContext,
+  type StepRun,
+  type WorkflowDefinition,
+  type WorkflowView,
+  defineWorkflow,
+} from 'ecl-workflows';
+import { type TestEngine, createTestEngine } from 'ecl-workflows/testing';
+
+/**
+ * Pins the definition API's types (`npm test` runs `tsc --noEmit -p .` over test/, so every
+ * `@ts-expect-error` below must still be an error). What a step's `run` may return is listed in
+ * docs/reference.md (`StepRun`).
+ */
+
+/** A default and a transform, so the schema's input and output types differ. */
+const Input = z.object({
+  topic: z.string(),
+  rounds: z.number().int().min(1).default(2),
+  tags: z.string().transform((text) => text.split(',')),
+});
+type Parsed = { topic: string; rounds: number; tags: string[] };
+
+/** Type checks only: the function is never called, so nothing here runs or registers. */
+const compileOnly = (check: () => unknown): void => void check;
+
+const seen: Parsed[] = [];
+const typed = defineWorkflow({
+  name: 'typed',
+  version: 1,
+  input: Input,
+  steps: [
+    {
+      kind: 'produce',
+      name: 'write',
+      run: async (ctx) => {
+        expectTypeOf(ctx.input).toEqualTypeOf<z.output<typeof Input>>();
+        expectTypeOf(ctx.input).toEqualTypeOf<Parsed>();
+        expectTypeOf(ctx.input).not.toEqualTypeOf<z.input<typeof Input>>();
+        expectTypeOf(ctx).toEqualTypeOf<StepContext<Parsed>>();
+        expectTypeOf(ctx.outputs).toEqualTypeOf<Readonly<Record<string, JsonValue>>>();
+        seen.push(ctx.input);
+        return { topic: ctx.input.topic, tags: ctx.input.tags };
+      },
+    },
+    {
+      kind: 'validate',
+      name: 'judge',
+      run: async (ctx) => (ctx.iteration < ctx.input.rounds ? { verdict: 'revise', feedback: 'again' } : { verdict: 'approve', feedback: '' }),
+      maxIterations: (input) => input.rounds,
+      onCap: 'fail',
+    },
+  ],
+});
+
+describe('the definition API', () => {
+  it("defineWorkflow returns WorkflowDefinition of the input schema's output type", () => {
+    expectTypeOf(typed).toEqualTypeOf<WorkflowDefinition<Parsed>>();
+    expectTypeOf(typed).toExtend<AnyWorkflowDefinition>();
+    expectTypeOf(typed.resolvePolicies).parameter(0).toEqualTypeOf<Parsed>();
+  });
+
+  it('step functions are StepRun: an async function of the StepContext resolving to JSON (produce) or a Judgement (validate)', () => {
+    expectTypeOf<StepRun<Parsed>>().toEqualTypeOf<(ctx: StepContext<Parsed>) => Promise<JsonValue>>();
+    expectTypeOf<StepRun<Parsed, Judgement>>().returns.toEqualTypeOf<Promise<{ verdict: 'approve' | 'revise'; feedback: string }>>();
+  });
+
+  it('a validating step must return a Judgement, and a step kind must be one of the three', () => {
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'write', run: async () => 'text' },
+          {
+            kind: 'validate',
+            name: 'judge',
+            // @ts-expect-error a verdict outside 'approve' | 'revise'
+            run: async () => ({ verdict: 'maybe', feedback: '' }),
+            maxIterations: 2,
+            onCap: 'fail',
+          },
+          {
+            kind: 'validate',
+            name: 'judge2',
+            // @ts-expect-error no feedback
+            run: async () => ({ verdict: 'approve' as const }),
+            maxIterations: 2,
+            onCap: 'fail',
+          },
+          {
+            kind: 'validate',
+            name: 'judge3',
+            // @ts-expect-error a string is not a Judgement
+            run: async () => 'approve',
+            maxIterations: 2,
+            onCap: 'fail',
+          },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        steps: [
+          // @ts-expect-error not a step kind
+          { kind: 'producer', name: 'write', run: async () => 'text' },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'write', run: async () => 'text' },
+          {
+            kind: 'validate',
+            name: 'judge',
+            run: async () => ({ verdict: 'approve', feedback: '' }),
+            maxIterations: 2,
+            // @ts-expect-error not a cap policy
+            onCap: 'retry',
+          },
+        ],
+      }),
+    );
+  });
+
+  it('a producing step must resolve to a JSON value', () => {
+    type Shape = { title: string; tags?: string[] };
+    interface Declared {
+      title: string;
+    }
+    const produce = (run: StepRun<Parsed>) => defineWorkflow({ name: 'p', version: 1, input: Input, steps: [{ kind: 'produce', name: 'p', run }] });
+    compileOnly(() => [
+      // Accepted: JSON values, `type` aliases of JSON objects, optional properties.
+      produce(async () => 'text'),
+      produce(async () => [1, 'a', null, { nested: true }]),
+      produce(async (): Promise<Shape> => ({ title: 't' })),
+      // @ts-expect-error a function is not JSON
+      produce(async () => () => 'later'),
+      // @ts-expect-error nor is an object holding one
+      produce(async () => ({ render: () => 'later' })),
+      // @ts-expect-error run must return a Promise
+      produce(() => 'sync'),
+      // @ts-expect-error undefined (and void) are not JSON (at run time undefined is recorded as null)
+      produce(async () => undefined),
+      // @ts-expect-error a Date is not JSON
+      produce(async () => new Date()),
+      // @ts-expect-error a Map is not JSON
+      produce(async () => new Map<string, string>()),
+      // @ts-expect-error a property that may be undefined is not JSON
+      produce(async () => ({ title: undefined as string | undefined })),
+      // @ts-expect-error an interface has no index signature: declare output shapes with `type`
+      produce(async (): Promise<Declared> => ({ title: 't' })),
+    ]);
+  });
+
+  it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {
+    const test = createTestEngine({ definitions: [typed] });
+    expectTypeOf(test).toEqualTypeOf<TestEngine>();
+    expectTypeOf(test.run).returns.toEqualTypeOf<Promise<WorkflowView>>();
+    try {
+      const view = await test.run('typed', { topic: 'zod', tags: 'a,b' });
+      expect(view).toMatchObject({ status: 'completed', output: { topic: 'zod', tags: ['a', 'b'] } });
+      expect(seen).toEqual([
+        { topic: 'zod', rounds: 2, tags: ['a', 'b'] },
+        { topic: 'zod', rounds: 2, tags: ['a', 'b'] },
+      ]);
+    } finally {
+      await test.close();
+    }
+  });
+});
