@@ -3,7 +3,7 @@ import type { Engine, SendResult } from '../actors/index.js';
 import { isEngineError } from '../actors/index.js';
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
-import { Approve, Cancel, Reject, RequestRevision, type DefinitionRegistry } from '../machines/index.js';
+import { Approve, Cancel, Reject, RequestRevision, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
 import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta } from './ports.js';
 
@@ -25,7 +25,9 @@ export interface EngineRuntimeOptions {
 
 /** The API's command side over the engine: maps its results and errors to problems. */
 export function createEngineRuntime({ engine, definitions, store, llm }: EngineRuntimeOptions): ApiRuntime {
-  let cached: DefinitionInfo[] | undefined;
+  // Rebuilt only when the registry's latest definitions change (`ecl serve --watch` swaps them).
+  let cachedFor: AnyWorkflowDefinition[] = [];
+  let cached: DefinitionInfo[] = [];
   const positionOf = async (workflowId: string, revision: number): Promise<bigint> => {
     const [event] = await store.readStream(workflowStream(workflowId), { from: revision, limit: 1 });
     if (event === undefined) throw new ApiError('INTERNAL', `Revision ${revision} of ${workflowId} is not in the store`);
@@ -33,10 +35,11 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
   };
   return {
     definitions() {
-      cached ??= definitions.names().flatMap((name) => {
-        const definition = definitions.get(name);
-        return definition === undefined ? [] : [{ name, version: definition.version, description: definition.description, input: definition.input, commands: COMMANDS }];
-      });
+      const latest = definitions.names().flatMap((name) => definitions.get(name) ?? []);
+      if (latest.length !== cachedFor.length || latest.some((definition, index) => definition !== cachedFor[index])) {
+        cachedFor = latest;
+        cached = latest.map((definition) => ({ name: definition.name, version: definition.version, description: definition.description, input: definition.input, commands: COMMANDS }));
+      }
       return cached;
     },
 
