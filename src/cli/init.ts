@@ -37,9 +37,17 @@ export function packageNameOf(folder: string): string {
 
 /** The values the templates' `{{placeholders}}` take: the project's name and the versions ECL itself is built with. */
 function placeholdersFor(name: string): Record<string, string> {
-  const ecl = JSON.parse(readFileSync(ECL_PACKAGE_JSON, 'utf8')) as { version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const ecl = JSON.parse(readFileSync(ECL_PACKAGE_JSON, 'utf8')) as {
+    version: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const specs = Object.entries({ ...ecl.devDependencies, ...ecl.dependencies });
+  // A dependency may be installed under another name (`"@typescript/native": "npm:typescript@^7"`) while its own name holds another package.
   const rangeOf = (dependency: string): string => {
-    const range = ecl.dependencies?.[dependency] ?? ecl.devDependencies?.[dependency];
+    const direct = specs.find(([key, spec]) => key === dependency && !spec.startsWith('npm:'))?.[1];
+    const aliased = specs.find(([, spec]) => spec.startsWith(`npm:${dependency}@`))?.[1]?.slice(`npm:${dependency}@`.length);
+    const range = direct ?? aliased;
     if (range === undefined) throw new Error(`ECL's package.json names no version of ${dependency} for the scaffold`);
     return range;
   };
@@ -79,7 +87,9 @@ export function scaffoldProject(target: string, options: InitOptions = {}): { na
     const entries = readdirSync(dir).filter((entry) => !IGNORED_ENTRIES.has(entry));
     if (entries.length > 0 && options.force !== true) {
       const sample = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
-      throw new UsageError(`ecl init: ${target} is not empty (${sample}). Choose a new or empty folder, or pass --force to write the scaffold into it (its files overwrite those of the same name).`);
+      throw new UsageError(
+        `ecl init: ${target} is not empty (${sample}). Choose a new or empty folder, or pass --force to write the scaffold into it (its files overwrite those of the same name).`,
+      );
     }
   }
   const name = packageNameOf(basename(dir));
@@ -109,10 +119,13 @@ export function initCommand(): Command {
       console.log(`Created ${name} in ${where === '' ? 'the current folder' : where}: ${files.join(', ')}`);
       console.log('');
       console.log('Next:');
-      if (where !== '') console.log(`  cd ${where}`);
-      console.log('  npm install');
-      console.log('  npm test                              # the workflow, on a test engine with the offline model');
-      console.log(`  npx ecl run ${WORKFLOW} --follow            # run it, recorded in ./.ecl/ecl.db`);
-      console.log('  npx ecl serve                         # the HTTP API on http://127.0.0.1:3000');
+      if (where !== '') console.log(`  cd ${/[\s'"]/.test(where) ? JSON.stringify(where) : where}`);
+      const steps: Array<[string, string]> = [
+        ['npm install', ''],
+        ['npm test', 'the workflow on a test engine, with the offline model'],
+        [`npx ecl run ${WORKFLOW} --follow`, 'run it; recorded in ./.ecl/ecl.db'],
+        ['npx ecl serve', 'the HTTP API on http://127.0.0.1:3000'],
+      ];
+      for (const [command, note] of steps) console.log(note === '' ? `  ${command}` : `  ${command.padEnd(30)}# ${note}`);
     });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { auditCommand } from './audit.js';
 import { definitionsCommand } from './definitions.js';
+import { initCommand } from './init.js';
 import { listCommand } from './list.js';
 import { projectionsCommand } from './projections.js';
 import { replayCommand } from './replay.js';
@@ -20,7 +21,7 @@ export function createProgram(): Command {
     .description('Extract, Cogitate, Load: durable, bounded, auditable AI workflows')
     .version(packageVersion())
     .showHelpAfterError('(run ecl --help for usage)');
-  for (const command of [runCommand(), sendCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand(), definitionsCommand()]) {
+  for (const command of [initCommand(), runCommand(), sendCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand(), definitionsCommand()]) {
     program.addCommand(command);
   }
   program.exitOverride();

@@ -38,7 +38,7 @@ export function createWorkflowInspection(inspector: InspectorHandle, machineOf: 
         known.set(workflowId, { definition });
         const machine = machineOf(definition, version);
         const ref = { sessionId: workflowId, id: workflowId, logic: machine === undefined ? { config: { id: definition } } : { config: machine.config } };
-        inspector.actor(ref as unknown as Parameters<InspectorHandle['actor']>[0], { status: 'active', value: event.revision === 0 ? undefined : value, context: {} });
+        inspector.actor(ref, { status: 'active', value: event.revision === 0 ? undefined : value, context: {} });
       }
       const machineEvent = { type: event.type, data: event.data };
       inspector.event(workflowId, machineEvent, { source: typeof metadata.sender === 'string' ? metadata.sender : undefined });

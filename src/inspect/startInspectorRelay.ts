@@ -23,7 +23,17 @@ export interface InspectorRelayOptions {
   logger?: Logger;
 }
 
-export type InspectorHandle = ReturnType<typeof createInspector>;
+/**
+ * What ECL uses of a `@statelyai/inspect` inspector. Declared here rather than taken from that
+ * package, whose own types need the DOM library: a project that type-checks ECL's declarations
+ * without `lib: ["dom"]` must not fail on them.
+ */
+export interface InspectorHandle {
+  actor(actorRef: unknown, snapshot?: unknown, info?: unknown): void;
+  event(target: string, event: unknown, info?: unknown): void;
+  snapshot(actorRef: string, snapshot: unknown, info?: unknown): void;
+  stop(): void;
+}
 
 export interface InspectorRelay {
   /** The page to open in a browser. */

@@ -1,13 +1,18 @@
-import { createInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import { createInspector } from '@statelyai/inspect';
 import type { WorkflowMachine } from '../machines/index.js';
 import type { ReplayResult } from './replayHistory.js';
 
-/** A Stately inspection event, as the inspector UI consumes it. */
-export type InspectionEvent = StatelyInspectionEvent;
+/** A Stately inspection event, as the inspector UI consumes it (typed loosely: see `InspectorSink`). */
+export interface InspectionEvent {
+  readonly type: string;
+}
 
-type AnyInspector = ReturnType<typeof createInspector>;
-/** What `feedInspector` needs of an inspector. */
-export type InspectorSink = Pick<AnyInspector, 'actor' | 'event' | 'snapshot'>;
+/** What `feedInspector` needs of an inspector (declared here: `@statelyai/inspect`'s own types need the DOM library). */
+export interface InspectorSink {
+  actor(actorRef: unknown, snapshot?: unknown, info?: unknown): void;
+  event(target: string, event: unknown, info?: unknown): void;
+  snapshot(actorRef: string, snapshot: unknown, info?: unknown): void;
+}
 
 /**
  * Feeds a replayed history to a Stately inspector: the actor (with the machine's definition, so
@@ -16,7 +21,7 @@ export type InspectorSink = Pick<AnyInspector, 'actor' | 'event' | 'snapshot'>;
  */
 export function feedInspector(inspector: InspectorSink, result: ReplayResult, machine: WorkflowMachine): void {
   const sessionId = `replay:${result.workflowId}`;
-  const actorRef = { sessionId, logic: machine } as unknown as Parameters<AnyInspector['actor']>[0];
+  const actorRef = { sessionId, logic: machine };
   const initial = result.transitions[0];
   inspector.actor(actorRef, { status: 'active', value: initial?.before ?? null, context: {} });
   let status: 'active' | 'done' = 'active';

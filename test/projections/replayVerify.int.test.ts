@@ -113,7 +113,7 @@ describe('replay to the Stately inspector', () => {
     const result = await replayWorkflow(golden.workflowId, { store, registry: createSampleRegistry(), to: 3 });
     const events = inspectionEventsOf(result, brief.machine);
     expect(events.map((event) => event.type)).toEqual(['@xstate.actor', ...Array(4).fill(['@xstate.event', '@xstate.snapshot']).flat()]);
-    const actor = events[0] as { name: string; definition: string; sessionId: string };
+    const actor = events[0] as unknown as { name: string; definition: string; sessionId: string };
     expect(actor).toMatchObject({ name: 'brief', sessionId: 'replay:golden-revise-once' });
     expect(JSON.parse(actor.definition)).toMatchObject({ id: 'brief', initial: 'idle' });
     expect(events[2]).toMatchObject({ type: '@xstate.snapshot', snapshot: { value: { extract: 'pending' }, status: 'active' }, event: { type: 'WorkflowStarted', revision: 0 } });

@@ -8,7 +8,7 @@ describe('explain, end to end on a test engine', () => {
     // In-memory store and artifacts; the deterministic offline model asks for one revision, then approves.
     const ecl = createTestEngine({ definitions: [explain] });
     try {
-      const view = await ecl.run('explain', { topic: 'event sourcing' });
+      const view = await ecl.run(explain, { topic: 'event sourcing' });
       assert.equal(view.status, 'completed');
       const history = await ecl.history(view.workflowId);
       const revisions = history.filter((event) => event.type === 'RevisionRequested');
