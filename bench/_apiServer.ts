@@ -14,7 +14,7 @@ import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { brief } from '../examples/brief/brief.js';
-import { serial3 } from './serial3.js';
+import { serial3 } from './_serial3.js';
 
 /** One no-op step, then waits for a person: each workflow accepts exactly one APPROVE. */
 const gate = defineWorkflow({

@@ -16,7 +16,7 @@ import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { type EventStore, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
-import { serial3 } from './serial3.js';
+import { serial3 } from './_serial3.js';
 import { createEngineFloor } from './_engineFloor.js';
 
 const SEQUENTIAL_RUNS = 200;

@@ -48,7 +48,7 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
   }
   if (chosen.startsWith('script:')) {
     const file = chosen.slice('script:'.length);
-    if (file === '') throw new LlmError('CONFIG', 'The LLM spec "script:" needs a file, e.g. script:test/fixtures/brief.script.json');
+    if (file === '') throw new LlmError('CONFIG', 'The LLM spec "script:" needs a file, e.g. script:answers.json');
     const provider = createScriptedProvider({ ...options.scripted, file, env });
     return { provider, description: `LLM: scripted answers from ${file} (${why})` };
   }

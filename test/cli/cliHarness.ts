@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 export const BIN = resolve(import.meta.dirname, '../../bin/ecl.js');
 
 /** The sample workflow modules every CLI test loads, as a user would with ECL_WORKFLOWS. */
-export const SAMPLE_WORKFLOWS = [resolve(import.meta.dirname, '../../examples/brief/brief.ts'), resolve(import.meta.dirname, '../../bench/serial3.ts')].join(',');
+export const SAMPLE_WORKFLOWS = [resolve(import.meta.dirname, '../../examples/brief/brief.ts'), resolve(import.meta.dirname, '../../bench/_serial3.ts')].join(',');
 
 export interface CliRun {
   code: number | null;
