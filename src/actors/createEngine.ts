@@ -7,6 +7,7 @@ import {
   stateLabel,
   workflowStartedEvent,
 } from '../machines/index.js';
+import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues } from './errors.js';
 import { folderOf } from './folderOf.js';
 import { inputHashOf } from './inputHash.js';
@@ -17,9 +18,6 @@ import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, SendResult, StartResult, WorkflowView } from './types.js';
 import { type ActorEnv, WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
-
-// eslint-disable-next-line no-control-regex -- rejecting control characters is the point (no `u` flag: the length counts UTF-16 units, as stream names do)
-const ID = /^[^\s\u0000-\u001f\u007f]{1,200}$/;
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -204,7 +202,8 @@ export function createEngine(options: EngineOptions): Engine {
         throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name}: ${issues.join('; ')}`, { issues });
       }
       const workflowId = startOptions.id ?? newId();
-      if (!ID.test(workflowId)) throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId)}: 1–200 characters, no spaces or control characters`);
+      const idProblem = workflowIdProblem(workflowId, startOptions.tenant);
+      if (idProblem !== undefined) throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId.slice(0, 200))}: ${idProblem}`);
       const value = parsed.data as JsonValue;
       const inputHash = inputHashOf(value);
       if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);

@@ -8,6 +8,8 @@ import { createHttpMetrics } from './httpMetrics.js';
 import { createStreamHub } from './streamHub.js';
 import type { ApiPorts } from './ports.js';
 import { answerClientError } from './clientError.js';
+import { capConnectionsPerClient } from './connectionCap.js';
+import { registerJsonBodyParser } from './jsonBodyParser.js';
 import { sendProblem, toApiError } from './problem.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -55,6 +57,11 @@ export function createApp(options: CreateAppOptions): ApiApp {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Slow clients: headers, then the whole request, must arrive in time (408), and a silent connection is closed.
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: checkingIntervalOf(config) },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     clientErrorHandler: (error, socket) => answerClientError(error, socket, logger),
     // Bad percent-encoding in the path is the client's mistake, answered like any other.
@@ -63,6 +70,8 @@ export function createApp(options: CreateAppOptions): ApiApp {
 
   // JSON only: anything else is a 415 rather than a string body that fails validation later.
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app, config.maxJsonDepth);
+  capConnectionsPerClient(app.server, config.maxConnectionsPerClient, logger);
   app.decorateRequest('principal', null);
   // Callback-style hooks: they run on every request, and skip a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -97,3 +106,9 @@ export function createApp(options: CreateAppOptions): ApiApp {
   registerStreamRoutes(app, context);
   return { app, context };
 }
+
+/**
+ * How often Node looks for requests past `headersTimeoutMs`/`requestTimeoutMs` (its default, 30 s,
+ * would let a request run that much over): a quarter of the shorter limit, from 50 ms to 30 s.
+ */
+const checkingIntervalOf = (config: EclConfig): number => Math.min(30_000, Math.max(50, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4)));

@@ -55,7 +55,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     async send({ workflowId, type, data, sender }) {
       const result = await engine.send(workflowId, { ...(data as object | undefined), type }, { sender });
       if (!result.accepted) throw sendProblem(result);
-      return { revision: result.revision };
+      return { revision: result.revision, lastRevision: result.lastRevision };
     },
 
     deltas: engine.feed.pipe(

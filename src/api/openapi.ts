@@ -1,8 +1,10 @@
 import type { z } from 'zod';
+import { WORKFLOW_ID_PATTERN } from '../edge/index.js';
 import { PROBLEM_CODES } from './errors.js';
 import { jsonSchemaOf } from './routes/definitions.js';
 import {
   AuditResponse,
+  CANONICAL_INTEGER,
   CreateWorkflowBody,
   DefinitionsResponse,
   EventAccepted,
@@ -26,7 +28,8 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Not JSON',
   503: 'Shutting down or too many streams',
 };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } };
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: WORKFLOW_ID_PATTERN.source } };
+const lastEventIdSchema = { type: 'string', pattern: CANONICAL_INTEGER.source };
 const sse = (description: string) => ({ description, content: { 'text/event-stream': { schema: { type: 'string' } } } });
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -68,14 +71,14 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
       '/v1/workflows/{id}/stream': {
         get: {
           operationId: 'streamWorkflow',
-          parameters: [idParam, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Resume after this stream revision' }],
+          parameters: [idParam, { name: 'Last-Event-ID', in: 'header', required: false, schema: lastEventIdSchema, description: 'Resume after this stream revision (the id of a transition); anything else is a 400' }],
           responses: { '200': sse('Events `transition` (id = revision), `delta` (live tokens) and `end`'), ...errors(400, 401, 404, 503) },
         },
       },
       '/v1/stream': {
         get: {
           operationId: 'streamTenant',
-          parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'Resume after this global position; omitted = live only' }],
+          parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: lastEventIdSchema, description: 'Resume after this global position (the id of a transition); omitted = live only; anything else is a 400' }],
           responses: { '200': sse('Events `transition` (id = global position) and `delta` for every workflow of the tenant'), ...errors(400, 401, 503) },
         },
       },

@@ -49,7 +49,10 @@ export interface SendRequest {
 }
 
 export interface SendOutcome {
+  /** Stream revision of the event the command recorded: resume an SSE stream from it. */
   revision: number;
+  /** Revision of the last event appended in the same batch (what the command caused); `revision` when it caused nothing. */
+  lastRevision?: number;
 }
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */

@@ -12,7 +12,8 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
   return {
     getStatus: async (workflowId) => queries.getStatus(workflowId) as WorkflowStatusView | undefined,
     async list({ tenant, status, definition, limit, cursor }) {
-      const page = queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, limit, cursor: validCursor(cursor) });
+      // The cursor was checked at the edge (ListWorkflowsQuery): a canonical position.
+      const page = queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, limit, cursor });
       return { items: page.items as unknown as WorkflowStatusView[], nextCursor: page.nextCursor ?? null };
     },
     getAudit: async (workflowId) => queries.getAudit(workflowId) as unknown as JsonValue[],
@@ -27,6 +28,3 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
     waitFor: (position, timeoutMs) => runner.waitFor(position, { timeoutMs }),
   };
 }
-
-/** Cursors are positions; anything else would be a client's typo, so it reads as "from the start". */
-const validCursor = (cursor: string | undefined): string | undefined => (cursor !== undefined && /^\d{1,18}$/.test(cursor) ? cursor : undefined);

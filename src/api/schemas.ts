@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PROBLEM_CODES } from './errors.js';
-import { WORKFLOW_ID_PATTERN } from './tenancy.js';
+import { WORKFLOW_ID_PATTERN } from '../edge/index.js';
 
 /** Request and response shapes: validated at the edge and the source of /openapi.json. */
 
@@ -23,11 +23,29 @@ export const SendEventBody = z
 
 export const WORKFLOW_STATUSES = ['running', 'waiting', 'blocked', 'completed', 'failed', 'cancelled'] as const;
 
+/**
+ * The ids the server hands out: a cursor, a stream revision, a log position. They are canonical
+ * non-negative decimal integers (no sign, exponent, leading zero or space); anything else was not
+ * handed out, so it is refused rather than read as "from the start".
+ */
+export const CANONICAL_INTEGER = /^(?:0|[1-9]\d{0,19})$/;
+
 export const ListWorkflowsQuery = z.object({
   status: z.enum(WORKFLOW_STATUSES).optional(),
   definition: z.string().min(1).max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(50),
-  cursor: z.string().min(1).max(512).optional().describe('nextCursor of the previous page'),
+  // Plain digits only: `1e2`, `0x10`, `+5` and ` 5` are not what a client meant to write.
+  limit: z
+    .string()
+    .regex(/^[1-9]\d{0,4}$/, 'a whole number from 1, in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(10_000))
+    .default(50),
+  cursor: z
+    .string()
+    .regex(CANONICAL_INTEGER, { message: 'not a cursor this server handed out: pass nextCursor of the previous page as it is', abort: true })
+    .refine((cursor) => Number(cursor) <= Number.MAX_SAFE_INTEGER, 'not a cursor this server handed out')
+    .optional()
+    .describe('nextCursor of the previous page'),
 });
 
 export const WorkflowIdParams = z.object({ id: z.string().max(256) });
@@ -62,7 +80,8 @@ export const WorkflowStatusSchema = z
 export const EventAccepted = z.object({
   workflowId: z.string(),
   type: z.string(),
-  revision: z.number().int().describe('Stream revision of the recorded event; resume SSE from here'),
+  revision: z.number().int().describe('Stream revision of the event the command recorded; resume SSE from here (Last-Event-ID) to see everything after it'),
+  lastRevision: z.number().int().describe('Stream revision of the last event appended with it (what the command caused, e.g. the next StepStarted)'),
 });
 
 export const WorkflowList = z.object({ items: z.array(WorkflowStatusSchema), nextCursor: z.string().nullable() });

@@ -1,13 +1,13 @@
 import type { Logger } from 'winston';
 import { createEngine, type Engine } from '../actors/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
-import { loadConfig, type EclConfig, type EclConfigKey } from '../config/index.js';
-import { DEFAULT_STORE_URL, openEventStore, type EventStore } from '../eventstore/index.js';
+import { assertUsablePaths, configErrorOf, loadConfig, type ConfiguredPath, type EclConfig, type EclConfigKey, type LoadedConfig } from '../config/index.js';
+import { DEFAULT_STORE_URL, isInvalidStoreUrl, openEventStore, sqlitePathOf, type EventStore } from '../eventstore/index.js';
 import { createInspection, type Inspection } from '../inspect/index.js';
-import { createLlmProvider, type SelectedLlmProvider } from '../llm/index.js';
+import { createLlmProvider, isLlmError, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { openProjections, openProjectionsInWorker, type LiveProjections } from '../projections/index.js';
+import { openProjections, openProjectionsInWorker, projectionDatabasePathFor, type LiveProjections } from '../projections/index.js';
 import { loadWorkflowModules, watchWorkflowModules } from '../workflows/index.js';
 import { assertSafeBind } from './bindGuard.js';
 import { countAppends } from './countAppends.js';
@@ -86,17 +86,23 @@ export interface RunningServer {
  * listen error (e.g. `EADDRINUSE`).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const { config } = loadConfig({ flags: options.flags ?? {}, ...(options.env === undefined ? {} : { env: options.env }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  const loaded = loadConfig({ flags: options.flags ?? {}, ...(options.env === undefined ? {} : { env: options.env }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  const { config, sources } = loaded;
   assertSafeBind(config.host, config.apiKeys.length > 0);
-  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
-  const rawStore = options.store ?? (await openEventStore(storeUrl, { logger }));
+  assertUsablePaths(pathsToWrite(loaded, storeUrl, options));
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
+  const rawStore =
+    options.store ??
+    (await openEventStore(storeUrl, { logger }).catch((error: unknown) => {
+      throw isInvalidStoreUrl(error) ? configErrorOf('store', redactUrl(storeUrl), sources.store, error) : error;
+    }));
   let projectionsOf: LiveProjections | undefined;
   const counted = countAppends(rawStore, () => projectionsOf?.committed?.());
   const cleanup: Array<() => Promise<void>> = [];
   try {
     if (options.store === undefined) cleanup.push(() => rawStore.close());
-    const llm = options.llm ?? createLlmProvider(config.llm, { logger, ...(options.env === undefined ? {} : { env: options.env }) });
+    const llm = options.llm ?? createLlmProviderOf(loaded, logger, options.env);
     const artifacts = options.artifacts ?? createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
     const modules = config.workflows ?? [];
     const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;
@@ -173,6 +179,38 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     };
   } catch (error) {
     for (const step of cleanup) await step().catch(() => undefined);
+    throw error;
+  }
+}
+
+// Credentials in a store URL's user-info never reach an error message.
+const redactUrl = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
+
+/**
+ * The folders and files `ecl serve` will write, checked before anything is opened, so a path that
+ * cannot be created is refused at start (exit 2, naming the key) rather than failing later.
+ */
+function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServerOptions): ConfiguredPath[] {
+  const { config, sources } = loaded;
+  const paths: ConfiguredPath[] = [];
+  let projections: string;
+  try {
+    if (options.store === undefined && /^sqlite:/i.test(storeUrl)) paths.push({ key: 'store', path: sqlitePathOf(storeUrl), kind: 'file', source: sources.store });
+    projections = projectionDatabasePathFor(storeUrl, config.projections);
+  } catch (error) {
+    throw configErrorOf('store', redactUrl(storeUrl), sources.store, error as Error);
+  }
+  if (options.artifacts === undefined) paths.push({ key: 'artifactsDir', path: config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT, kind: 'folder', source: sources.artifactsDir });
+  // By default the read models sit beside a SQLite store, which is checked above.
+  if (projections !== ':memory:' && (config.projections !== undefined || !/^sqlite:/i.test(storeUrl))) paths.push({ key: 'projections', path: projections, kind: 'file', source: sources.projections });
+  return paths;
+}
+
+function createLlmProviderOf({ config, sources }: LoadedConfig, logger: Logger, env: Record<string, string | undefined> | undefined): SelectedLlmProvider {
+  try {
+    return createLlmProvider(config.llm, { logger, ...(env === undefined ? {} : { env }) });
+  } catch (error) {
+    if (isLlmError(error) && error.code === 'CONFIG' && config.llm !== undefined) throw configErrorOf('llm', config.llm, sources.llm, error);
     throw error;
   }
 }

@@ -1,8 +1,6 @@
+import { WORKFLOW_ID_RULE, isWorkflowId, scopedWorkflowId } from '../edge/index.js';
 import type { Principal } from './auth.js';
 import { ApiError } from './errors.js';
-
-/** What a client may call its workflow: no `:` (the tenant separator), no white space. */
-export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Workflow ids are namespaced per tenant: a client's `invoice-42` is `acme:invoice-42` in the
@@ -33,10 +31,8 @@ function createScope(principal: Principal): TenantScope {
   return {
     tenant: principal.tenant,
     internal(id) {
-      if (!WORKFLOW_ID_PATTERN.test(id)) {
-        throw new ApiError('INVALID_ID', 'A workflow id is 1-128 letters, digits, _ . or -, starting with a letter or digit', { id: id.slice(0, 200) });
-      }
-      return prefix === undefined ? id : prefix + id;
+      if (!isWorkflowId(id)) throw new ApiError('INVALID_ID', `Bad workflow id: ${WORKFLOW_ID_RULE}`, { id: id.slice(0, 200) });
+      return scopedWorkflowId(principal.tenant, id);
     },
     external: (internalId) => (owns(internalId) ? (prefix === undefined ? internalId : internalId.slice(prefix.length)) : undefined),
     owns,

@@ -23,15 +23,21 @@ export const addWorkflowsOption = (command: Command): Command =>
     collect,
   );
 
+// The ECL_* variables are read by the configuration (src/config), not by commander: then an error
+// about a value names where it really came from (the variable, the config file or the flag).
+
+/** `--store <url>`: every command that opens the log. */
+export const storeOption = (): Option => new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
+
 /** The store, model and artifact folder of commands that run workflows in this process. */
 export const addEngineOptions = (command: Command): Command =>
   addWorkflowsOption(command)
-    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…); default sqlite:./.ecl/ecl.db').env('ECL_STORE'))
-    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline').env('ECL_LLM'))
-    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)').env('ECL_ARTIFACTS_DIR'));
+    .addOption(storeOption())
+    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline (env ECL_LLM)'))
+    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts; env ECL_ARTIFACTS_DIR)'));
 
 export const addReadSideOptions = (command: Command): Command =>
   addWorkflowsOption(command)
-    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
-    .addOption(new Option('--projections <file>', 'read-model SQLite file (default: beside the store)').env('ECL_PROJECTIONS'))
+    .addOption(storeOption())
+    .addOption(new Option('--projections <file>', 'read-model SQLite file (default: beside the store; env ECL_PROJECTIONS)'))
     .option('--json', 'print JSON for machines');

@@ -32,6 +32,8 @@ export function createProgram(): Command {
 /** Mistakes in what the user gave (flags, config, modules): exit 2. The guards load only when an error needs them. */
 async function isUsersMistake(error: unknown): Promise<boolean> {
   if (isUsageError(error)) return true;
+  // A non-loopback host without API keys (src/api/bindGuard.ts): a configuration to fix, not a failure.
+  if ((error as { code?: unknown } | null)?.code === 'INSECURE_BIND') return true;
   const [{ isConfigError }, { isEventStoreError }, { isLlmError }, { isWorkflowModuleError }] = await Promise.all([
     import('../config/index.js'),
     import('../eventstore/index.js'),

@@ -1,8 +1,8 @@
 import { type Engine, createEngine } from '../actors/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT } from '../artifacts/index.js';
-import { loadConfig } from '../config/index.js';
-import { DEFAULT_STORE_URL, type EventStore, openEventStore } from '../eventstore/index.js';
-import { createLlmProvider } from '../llm/index.js';
+import { assertUsablePaths, configErrorOf, loadConfig } from '../config/index.js';
+import { DEFAULT_STORE_URL, type EventStore, isInvalidStoreUrl, openEventStore, sqlitePathOf } from '../eventstore/index.js';
+import { createLlmProvider, isLlmError } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
 import { loadDefinitions } from './loadDefinitions.js';
@@ -36,9 +36,31 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
   // Modules first: a module that cannot load must leave the store unopened and untouched.
   const definitions = options.definitions ?? (await loadDefinitions(options)).registry;
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
-  const store = await openEventStore(storeUrl, { logger });
-  const { provider, description } = createLlmProvider(config.llm, { logger });
-  const artifacts = createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
+  const artifactsDir = config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT;
+  // What a bad setting names is refused here, naming the setting, before anything is opened or written.
+  const asStoreProblem = (error: unknown): never => {
+    throw isInvalidStoreUrl(error) ? configErrorOf('store', storeUrl.replace(/\/\/[^/@]*@/, '//***@'), sources.store, error) : error;
+  };
+  let storeFile: string | undefined;
+  try {
+    storeFile = /^sqlite:/i.test(storeUrl) ? sqlitePathOf(storeUrl) : undefined;
+  } catch (error) {
+    asStoreProblem(error);
+  }
+  assertUsablePaths([
+    ...(storeFile === undefined ? [] : [{ key: 'store', path: storeFile, kind: 'file' as const, source: sources.store }]),
+    { key: 'artifactsDir', path: artifactsDir, kind: 'folder', source: sources.artifactsDir },
+  ]);
+  let selected: ReturnType<typeof createLlmProvider>;
+  try {
+    selected = createLlmProvider(config.llm, { logger });
+  } catch (error) {
+    if (isLlmError(error) && error.code === 'CONFIG' && config.llm !== undefined) throw configErrorOf('llm', config.llm, sources.llm, error);
+    throw error;
+  }
+  const { provider, description } = selected;
+  const store = await openEventStore(storeUrl, { logger }).catch(asStoreProblem);
+  const artifacts = createLocalArtifactStore(artifactsDir);
   const engine = createEngine({ store, llm: provider, artifacts, logger, definitions });
   return {
     engine,

@@ -1,5 +1,5 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { addWorkflowsOption, storeOption, type WorkflowsOptions } from './commonOptions.js';
 import { createLineBuffer } from './lineBuffer.js';
 import { fail } from './output.js';
 import { parsePort } from './parsePort.js';
@@ -23,7 +23,7 @@ export function replayCommand(): Command {
   return addWorkflowsOption(new Command('replay'))
     .description('Fold a workflow\'s stored stream through the machine version that wrote it: no model call, no artifact write, no append')
     .argument('<id>', 'workflow id')
-    .addOption(new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, esdb://…)').env('ECL_STORE'))
+    .addOption(storeOption())
     .option('--to <revision>', 'stop after this revision (time travel)', parseRevision)
     .option('--verify', 'check the fold reproduces the recorded states, decisions and outcome; exit 1 at the first divergence')
     .option('--inspect', 'serve the replayed history to the Stately inspector (127.0.0.1)')

@@ -41,7 +41,10 @@ export function runCommand(): Command {
         .option('--follow', 'print each transition as it is recorded'),
     ),
   ).action(async (definition: string, options: RunOptions) => {
-    const raw = readJsonArgument(options.input, '--input');
+    const [{ loadConfig }, { WORKFLOW_ID_RULE, isWorkflowId }] = await Promise.all([import('../config/index.js'), import('../edge/index.js')]);
+    // The API's id rule: a tenant's prefix is added only by the API's own scoping, never given here.
+    if (options.id !== undefined && !isWorkflowId(options.id)) throw new UsageError(`Invalid --id ${JSON.stringify(options.id.slice(0, 200))}: ${WORKFLOW_ID_RULE}`);
+    const raw = readJsonArgument(options.input, '--input', loadConfig().config.maxJsonDepth);
     const remote = await remoteClientOf(options as RemoteOptions);
     const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
     const input = await prepareInput(registry, definition, raw, inputBaseDir(options.input));

@@ -22,7 +22,8 @@ export function sendCommand(): Command {
       .option('--data <json|@file>', 'command fields as JSON, e.g. {"feedback":"…"}')
       .option('--follow', 'print each transition as it is recorded'),
   )).action(async (id: string, type: string, options: SendCliOptions) => {
-    const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data');
+    const { loadConfig } = await import('../config/index.js');
+    const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data', loadConfig().config.maxJsonDepth);
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data must be a JSON object');
     const remote = await remoteClientOf(options as RemoteOptions);
     if (remote !== undefined) return void (process.exitCode = await (await import('./remote/remoteCommands.js')).remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiKeysSyntaxError, normalizeApiKeys } from './apiKeys.js';
 import { ConfigError, type ConfigProblem, type ConfigSource } from './errors.js';
 import { CONFIG_KEYS, EclConfig, type EclConfigInput, type EclConfigKey, envVariableOf } from './schema.js';
@@ -26,7 +26,22 @@ export interface LoadedConfig {
   file?: string;
 }
 
-const NUMBER_KEYS: ReadonlySet<EclConfigKey> = new Set(['port', 'inspectPort', 'bodyLimitBytes', 'maxPageSize', 'maxSseClients', 'readYourWritesTimeoutMs', 'shutdownTimeoutMs']);
+/** Keys whose schema is a number (an env value of digits is read as one), derived from the schema. */
+const NUMBER_KEYS: ReadonlySet<EclConfigKey> = new Set(CONFIG_KEYS.filter((key) => acceptsNumber(EclConfig.shape[key])));
+
+/**
+ * `ECL_*` variables for which an empty value means "none", as unset: lists. Any other empty
+ * variable is refused, so `ECL_STORE=` from a template that expanded to nothing cannot quietly
+ * send the log to the default file.
+ */
+const EMPTY_MEANS_UNSET: ReadonlySet<EclConfigKey> = new Set(['workflows', 'apiKeys']);
+
+function acceptsNumber(schema: z.ZodType): boolean {
+  if (schema instanceof z.ZodNumber) return true;
+  if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) return acceptsNumber(schema.unwrap() as z.ZodType);
+  if (schema instanceof z.ZodUnion) return (schema.options as readonly z.ZodType[]).some(acceptsNumber);
+  return false;
+}
 
 /** Builds the one validated configuration: defaults < file < `ECL_*` env < flags. */
 export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
@@ -34,14 +49,21 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   const raw: Record<string, unknown> = {};
   const sources = Object.fromEntries(CONFIG_KEYS.map((key) => [key, { kind: 'default' }])) as Record<EclConfigKey, ConfigSource>;
   const problems: ConfigProblem[] = [];
+  // Each layer's value is checked on its own, so a bad value is reported even when a later layer overrides it.
   const set = (key: string, value: unknown, source: ConfigSource) => {
     try {
       raw[key] = key === 'apiKeys' ? normalizeApiKeys(value) : value;
     } catch (error) {
       if (!(error instanceof ApiKeysSyntaxError)) throw error;
       problems.push({ key, value: '<redacted>', source, message: error.message });
+      return;
     }
     sources[key as EclConfigKey] = source;
+    const schema = (EclConfig.shape as Record<string, z.ZodType | undefined>)[key];
+    const checked = schema?.safeParse(raw[key]);
+    if (checked !== undefined && !checked.success) {
+      for (const issue of checked.error.issues) problems.push(toProblem({ ...issue, path: [key, ...issue.path] } as z.core.$ZodIssue, raw, sources));
+    }
   };
 
   const cwd = options.cwd ?? process.cwd();
@@ -53,23 +75,32 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   for (const key of CONFIG_KEYS) {
     const variable = envVariableOf(key);
     const text = env[variable];
-    if (text === undefined || text === '') continue;
+    if (text === undefined || (text.trim() === '' && EMPTY_MEANS_UNSET.has(key))) continue;
+    if (text.trim() === '') {
+      problems.push({ key, value: JSON.stringify(text), source: { kind: 'env', variable }, message: `is empty: unset ${variable} to use the default, or give a value` });
+      continue;
+    }
     const value = key === 'workflows' ? resolvePaths(splitList(text), cwd) : NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
     set(key, value, { kind: 'env', variable });
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
     if (value !== undefined) set(key, key === 'workflows' ? resolvePaths(value, cwd) : value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
   }
-  if (problems.length > 0) throw new ConfigError('INVALID_CONFIG', problems);
-
   const parsed = EclConfig.safeParse(raw as EclConfigInput);
-  if (!parsed.success) throw new ConfigError('INVALID_CONFIG', parsed.error.issues.map((issue) => toProblem(issue, raw, sources)));
+  if (!parsed.success) {
+    // Unknown keys and rules across keys; a value already reported by its own layer is not repeated.
+    const seen = new Set(problems.map(problemKey));
+    for (const problem of parsed.error.issues.map((issue) => toProblem(issue, raw, sources))) if (!seen.has(problemKey(problem))) problems.push(problem);
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError('INVALID_CONFIG', problems);
   const duplicate = findDuplicateKey(parsed.data);
   if (duplicate !== undefined) {
     throw new ConfigError('INVALID_CONFIG', [{ key: duplicate, value: '<redacted>', source: sources.apiKeys, message: 'API key ids and secrets must be unique' }]);
   }
   return file === undefined ? { config: parsed.data, sources } : { config: parsed.data, sources, file };
 }
+
+const problemKey = (problem: ConfigProblem): string => `${problem.key}\u0000${JSON.stringify(problem.source)}\u0000${problem.message}`;
 
 const splitList = (text: string): string[] =>
   text

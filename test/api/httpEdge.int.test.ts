@@ -5,10 +5,10 @@ import { createStubPorts } from './support/stubPorts.js';
 let ports: ReturnType<typeof createStubPorts>;
 let api: ApiApp;
 const keys = [
-  { id: 'acme-key', key: 'acme-secret-1', tenant: 'acme' },
-  { id: 'globex-key', key: 'globex-secret-1', tenant: 'globex' },
+  { id: 'acme-key', key: 'acme-secret-key-0001', tenant: 'acme' },
+  { id: 'globex-key', key: 'globex-secret-key-0001', tenant: 'globex' },
 ];
-const auth = (key = 'acme-secret-1') => ({ authorization: `Bearer ${key}` });
+const auth = (key = 'acme-secret-key-0001') => ({ authorization: `Bearer ${key}` });
 
 beforeEach(() => {
   ports = createStubPorts();
@@ -62,8 +62,8 @@ describe('HTTP edge', () => {
     const conflict = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { ...body, input: { topic: 'b' } } });
     expect(conflict.statusCode).toBe(409);
     expect(conflict.json().code).toBe('WORKFLOW_EXISTS');
-    expect((await api.app.inject({ method: 'GET', url: '/v1/workflows/w1', headers: auth('globex-secret-1') })).statusCode).toBe(404);
-    const other = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth('globex-secret-1'), payload: { ...body, input: { topic: 'b' } } });
+    expect((await api.app.inject({ method: 'GET', url: '/v1/workflows/w1', headers: auth('globex-secret-key-0001') })).statusCode).toBe(404);
+    const other = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth('globex-secret-key-0001'), payload: { ...body, input: { topic: 'b' } } });
     expect(other.statusCode).toBe(201);
     const [started] = await ports.store.readStream('ecl.workflow-acme:w1');
     expect(started?.metadata).toMatchObject({ sender: 'acme-key', tenant: 'acme' });

@@ -55,11 +55,16 @@ export async function waitFor(probe: () => boolean, child: ChildProcessWithoutNu
     if (child.exitCode !== null) throw new Error(`The child exited (${child.exitCode}) before ${what}`);
     if (Date.now() - started > limitMs) throw new Error(`Timed out waiting for ${what}`);
     await new Promise<void>((resolvePromise) => {
-      const timer = setTimeout(resolvePromise, 50);
-      child.stdout.once('data', () => {
+      const onData = () => {
         clearTimeout(timer);
         resolvePromise();
-      });
+      };
+      // Whichever comes first removes the other, so a long wait leaves no listener behind.
+      const timer = setTimeout(() => {
+        child.stdout.off('data', onData);
+        resolvePromise();
+      }, 50);
+      child.stdout.once('data', onData);
     });
   }
 }

@@ -52,10 +52,10 @@ describe('loadConfig', () => {
   });
 
   it('parses ECL_API_KEYS with derived and explicit ids', () => {
-    const { config } = loadConfig({ env: { ECL_API_KEYS: 'key1=tenantA, ops:key2=tenantB' }, cwd: emptyDir() });
+    const { config } = loadConfig({ env: { ECL_API_KEYS: 'key1-secret-value-0001=tenantA, ops:key2-secret-value-0002=tenantB' }, cwd: emptyDir() });
     expect(config.apiKeys).toEqual([
-      { id: deriveKeyId('key1'), key: 'key1', tenant: 'tenantA' },
-      { id: 'ops', key: 'key2', tenant: 'tenantB' },
+      { id: deriveKeyId('key1-secret-value-0001'), key: 'key1-secret-value-0001', tenant: 'tenantA' },
+      { id: 'ops', key: 'key2-secret-value-0002', tenant: 'tenantB' },
     ]);
   });
 
@@ -87,7 +87,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects duplicate key secrets', () => {
-    const error = failure(() => loadConfig({ env: { ECL_API_KEYS: 'same=a,same=b' }, cwd: emptyDir() }));
+    const error = failure(() => loadConfig({ env: { ECL_API_KEYS: 'same-secret-value-0001=a,same-secret-value-0001=b' }, cwd: emptyDir() }));
     expect(error.problems[0]?.key).toBe('apiKeys[1]');
   });
 

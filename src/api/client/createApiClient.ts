@@ -66,7 +66,7 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     baseUrl: base,
     start: (body: { definition: string; input: unknown; id?: string }) => request<Json>('POST', '/v1/workflows', body),
-    send: (id: string, type: string, data?: unknown) => request<{ workflowId: string; type: string; revision: number }>('POST', `/v1/workflows/${segment(id)}/events`, { type, ...(data === undefined ? {} : { data }) }),
+    send: (id: string, type: string, data?: unknown) => request<{ workflowId: string; type: string; revision: number; lastRevision: number }>('POST', `/v1/workflows/${segment(id)}/events`, { type, ...(data === undefined ? {} : { data }) }),
     get: (id: string) => request<Json>('GET', `/v1/workflows/${segment(id)}`),
     list: (query: { status?: string; definition?: string; limit?: number; cursor?: string } = {}) => {
       const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value !== undefined).map(([key, value]): [string, string] => [key, String(value)]));

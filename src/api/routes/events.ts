@@ -33,7 +33,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     try {
       const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId });
       ctx.metrics.observeCommand(body.type, 'accepted');
-      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision });
+      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision, lastRevision: outcome.lastRevision ?? outcome.revision });
     } catch (error) {
       if (isApiError(error)) ctx.metrics.observeCommand(body.type, 'rejected');
       throw error;

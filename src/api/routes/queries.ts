@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { principalOf, readYourWrites, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { ListWorkflowsQuery, WorkflowIdParams } from '../schemas.js';
-import { externalize, scopeOf } from '../tenancy.js';
+import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
 import { parseOr } from '../validate.js';
 
 /** Reads from the projections, scoped to the caller's tenant, once they include everything committed before the read. */
@@ -26,7 +26,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const workflowId = scope.internal(id);
     await readYourWrites(ctx);
     const status = await ctx.queries.getStatus(workflowId);
-    if (status === undefined) throw notFound(id);
+    if (status === undefined || !recordedFor(scope, status.tenant)) throw notFound(id);
     return externalize(status, scope);
   });
 
@@ -36,8 +36,8 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
     await readYourWrites(ctx);
-    const entries = await ctx.queries.getAudit(workflowId);
-    if (entries === undefined || entries.length === 0) throw notFound(id);
+    const [status, entries] = await Promise.all([ctx.queries.getStatus(workflowId), ctx.queries.getAudit(workflowId)]);
+    if (status === undefined || !recordedFor(scope, status.tenant) || entries === undefined || entries.length === 0) throw notFound(id);
     return { workflowId: id, entries: externalize(entries, scope) };
   });
 
@@ -47,5 +47,12 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     return ctx.queries.metricsSummary(principal.tenant);
   });
 }
+
+/**
+ * Whether a workflow whose records name `tenant` is the caller's: besides the id prefix, the tenant
+ * recorded at its start must be the caller's, so a workflow written to the store under another
+ * tenant's prefix by anything but the API is nobody's over the API.
+ */
+export const recordedFor = (scope: TenantScope, tenant: unknown): boolean => (typeof tenant === 'string' ? tenant : undefined) === scope.tenant;
 
 export const notFound = (id: string): ApiError => new ApiError('WORKFLOW_NOT_FOUND', `No workflow "${id.slice(0, 128)}"`, { workflowId: id.slice(0, 128) });

@@ -5,10 +5,10 @@ import { TERMINAL_EVENT_TYPES } from '../../machines/index.js';
 import { principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { openSse, type SseConnection } from '../sse.js';
-import { WorkflowIdParams } from '../schemas.js';
+import { CANONICAL_INTEGER, WorkflowIdParams } from '../schemas.js';
 import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
 import { parseOr } from '../validate.js';
-import { notFound } from './queries.js';
+import { notFound, recordedFor } from './queries.js';
 
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 
@@ -22,10 +22,13 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
     const scope = scopeOf(principalOf(request));
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
-    const afterRevision = lastEventId(request, -1n);
+    const afterRevision = lastEventId(request, MAX_REVISION) ?? -1n;
     const stream = workflowStream(workflowId);
-    const [last] = await ctx.store.readStream(stream, { direction: 'backwards', limit: 1 });
-    if (last === undefined) throw notFound(id);
+    const [[first], [last]] = await Promise.all([
+      ctx.store.readStream(stream, { limit: 1 }),
+      ctx.store.readStream(stream, { direction: 'backwards', limit: 1 }),
+    ]);
+    if (first === undefined || last === undefined || !recordedFor(scope, (first.metadata as { tenant?: unknown }).tenant)) throw notFound(id);
     if (request.method === 'HEAD') return reply.type('text/event-stream').send();
     reserveStream(ctx);
     const sse = track(ctx, openSse(request, reply));
@@ -57,7 +60,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
 
   app.get('/v1/stream', async (request, reply) => {
     const scope = scopeOf(principalOf(request));
-    const after = lastEventId(request, undefined);
+    const after = lastEventId(request, MAX_POSITION);
     const afterPosition = after ?? (await ctx.store.headPosition()) ?? undefined;
     const prefix = `${WORKFLOW_CATEGORY}-${scope.tenant === undefined ? '' : `${scope.tenant}:`}`;
     if (request.method === 'HEAD') return reply.type('text/event-stream').send();
@@ -82,16 +85,26 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
   });
 }
 
-/** Last-Event-ID from the header (reconnects) or `?lastEventId=` (first connect from a browser). */
-function lastEventId<T extends bigint | undefined>(request: FastifyRequest, fallback: T): bigint | T {
+/** The largest id each stream hands out: a revision is a JavaScript safe integer, a log position an unsigned 64-bit number. */
+const MAX_REVISION = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_POSITION = 2n ** 64n - 1n;
+
+/**
+ * Last-Event-ID from the header (reconnects) or `?lastEventId=` (first connect from a browser):
+ * exactly an id the stream hands out, a canonical non-negative integer up to `max`, or a 400.
+ * Absent means from the start (a workflow stream) or live (the tenant stream).
+ */
+function lastEventId(request: FastifyRequest, max: bigint): bigint | undefined {
   const header = request.headers['last-event-id'];
   const query = (request.query as Record<string, unknown> | undefined)?.lastEventId;
-  const raw = typeof header === 'string' ? header : typeof query === 'string' ? query : undefined;
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^-?\d{1,20}$/.test(raw.trim())) {
-    throw new ApiError('INVALID_HEADER', 'Last-Event-ID must be an integer', { errors: [{ path: 'Last-Event-ID', message: 'expected an integer' }] });
+  const raw = header !== undefined ? header : query;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !CANONICAL_INTEGER.test(raw) || BigInt(raw) > max) {
+    throw new ApiError('INVALID_HEADER', 'Last-Event-ID must be the id of an event this stream sent', {
+      errors: [{ path: 'Last-Event-ID', message: `expected a whole number from 0 to ${max} in decimal digits` }],
+    });
   }
-  return BigInt(raw.trim());
+  return BigInt(raw);
 }
 
 function reserveStream(ctx: ApiContext): void {
