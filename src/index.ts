@@ -7,9 +7,11 @@
  * `ecl-workflows/testing`. Every export is described in docs/reference.md.
  *
  * Durability in one paragraph: each step attempt is recorded (`StepStarted`) before its `run`
- * is called and its outcome after; an attempt interrupted by a crash or a shutdown runs again
- * from its start, model calls included, and a recorded outcome is never run again. `StepRun`
- * says exactly when a step runs more than once.
+ * is called and its outcome after, and inside it every journaled call (`ctx.complete`,
+ * `ctx.run`) records its own outcome (`CallCompleted`) before the step goes on. An attempt
+ * interrupted by a crash or a shutdown runs again from its start, but every call whose outcome was
+ * recorded returns it without running again; a recorded outcome is never run again. `StepRun` and
+ * `StepContext.run` say exactly what runs more than once.
  *
  * @packageDocumentation
  */
@@ -29,7 +31,7 @@ export type {
 } from './machines/index.js';
 export type { StepContext, StepLlmRequest, StepRun } from './machines/index.js';
 export { Judgement, CapPolicy, Budget } from './machines/index.js';
-export type { JsonValue, WorkflowContext, Policies, WorkflowEventMetadata, WorkflowStructure, StepStructure } from './machines/index.js';
+export type { JsonValue, WorkflowContext, RecordedCall, Policies, WorkflowEventMetadata, WorkflowStructure, StepStructure } from './machines/index.js';
 export { createRegistry, DefinitionError, isDefinitionError } from './machines/index.js';
 export type { DefinitionRegistry } from './machines/index.js';
 export type { WorkflowEvent, WorkflowEventType, WorkflowStatus, CommandType } from './machines/index.js';
@@ -39,6 +41,8 @@ export { createEngine } from './actors/index.js';
 export type { Engine, EngineEvent, EngineOptions, RecoverResult, RetryOptions, SendOptions, SendResult, StartOptions, StartResult, WorkflowView } from './actors/index.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './actors/index.js';
 export type { EngineErrorCode } from './actors/index.js';
+export { CallFailedError, isCallFailed, JournalError, isJournalError, isNondeterminism, isDuplicateCall } from './actors/index.js';
+export type { JournalErrorCode } from './actors/index.js';
 
 // Event stores
 export { openEventStore, createMemoryEventStore, DEFAULT_STORE_URL } from './eventstore/index.js';

@@ -13,8 +13,8 @@ export interface ActiveWorkflows {
 
 /**
  * Scans the log for workflows that have not finished, by the type of each stream's last event.
- * Appends are atomic batches that end in StepStarted, HumanInputRequested or a terminal event, so
- * the last type says whether work is pending.
+ * Appends are atomic batches that end in StepStarted, CallCompleted (a step in flight),
+ * HumanInputRequested or a terminal event, so the last type says whether work is pending.
  */
 export async function findActiveWorkflows(store: EventStore): Promise<ActiveWorkflows> {
   const last = new Map<string, string>();

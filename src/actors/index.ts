@@ -21,6 +21,8 @@ export {
   isWorkflowNotFound,
 } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
+export { CallFailedError, JournalError, isCallFailed, isDuplicateCall, isJournalError, isNondeterminism } from './callErrors.js';
+export type { JournalErrorCode } from './callErrors.js';
 export { loadWorkflow, foldRecords } from './loadWorkflow.js';
 export type { LoadedWorkflow } from './loadWorkflow.js';
 export { toWorkflowEvent } from './eventRecords.js';

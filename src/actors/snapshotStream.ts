@@ -4,8 +4,11 @@ import type { EventStore, JsonValue } from '../eventstore/index.js';
 export const SNAPSHOT_CATEGORY = 'ecl.snapshot';
 export const snapshotStream = (workflowId: string): string => `${SNAPSHOT_CATEGORY}-${workflowId}`;
 
-/** Bump when the persisted shape changes: older snapshots are then ignored and the stream folded. */
-export const SNAPSHOT_SCHEMA = 1;
+/**
+ * Bump when the persisted shape changes: older snapshots are then ignored and the stream folded.
+ * 2: the context carries the journal of the step in flight (`calls`).
+ */
+export const SNAPSHOT_SCHEMA = 2;
 
 export interface CachedSnapshot {
   schema: number;

@@ -15,10 +15,11 @@ import type {
 } from '../machines/index.js';
 
 /**
- * How the engine retries a step's `run` inside one attempt (cockatiel `retry` with exponential
- * backoff). Only errors flagged `retryable: true` that are not an `LlmError` are retried: model
- * errors are the provider's to retry, and retrying them here would multiply the calls. The retries
- * are not recorded; the outcome is that of the last call.
+ * How the engine retries a step's `run` inside one attempt, and a `ctx.run` function inside its
+ * call (cockatiel `retry` with exponential backoff). Only errors flagged `retryable: true` that are
+ * not an `LlmError` are retried: model errors are the provider's to retry, and retrying them here
+ * would multiply the calls; an error a journaled call recorded was retried by the call and is not
+ * retried again with the step. The retries are not recorded; the outcome is that of the last call.
  */
 export interface RetryOptions {
   /** Calls of `run` per attempt, the first included (default 3; 1 turns retries off). */
@@ -61,11 +62,13 @@ export interface EngineOptions {
 /** Options of `Engine.start`. */
 export interface StartOptions {
   /**
-   * The workflow id (1–200 characters, no white space or control characters), which is also the
-   * idempotency key: the same id and input return the existing workflow. Default: a new UUID.
+   * The workflow id, which is also the idempotency key: the same id and input return the existing
+   * workflow. Default: a new UUID. One rule for every entry point (the API, `ecl run --id`, this):
+   * 1-128 letters, digits, `_ . -`, starting with a letter or digit; with `tenant`, it may carry
+   * that tenant's prefix, `<tenant>:<id>`, and no other. Anything else is `INVALID_WORKFLOW_ID`.
    */
   id?: string;
-  /** Recorded in every event's metadata. The HTTP API prefixes ids with it (`<tenant>:<id>`); the engine does not. */
+  /** Recorded in every event's metadata. The HTTP API prefixes ids with it (`<tenant>:<id>`); the engine does not, but allows only that prefix. */
   tenant?: string;
   /** Who asked (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
   sender?: string;
@@ -123,12 +126,14 @@ export interface StartResult {
 }
 
 /**
- * What `Engine.send` resolves to: the recorded event, its revision and the view after it; or a
+ * What `Engine.send` resolves to: the recorded event, its revision (`revision`), the revision of
+ * the last event appended with it in the same batch (`lastRevision`: the decisions it caused, such
+ * as the next `StepStarted`) and the view after them; or a
  * rejection with a code, a message for people, and the state and commands accepted there. A
  * rejection records nothing.
  */
 export type SendResult =
-  | { accepted: true; workflowId: string; event: WorkflowEvent; revision: number; view: WorkflowView }
+  | { accepted: true; workflowId: string; event: WorkflowEvent; revision: number; lastRevision: number; view: WorkflowView }
   | {
       accepted: false;
       workflowId: string;

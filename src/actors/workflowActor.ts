@@ -19,6 +19,7 @@ import {
 import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
 import { foldRecords } from './loadWorkflow.js';
 import { LazyAbort } from './lazyAbort.js';
+import type { CallRecorder } from './callJournal.js';
 import type { StepRunner } from './stepRunner.js';
 import type { EngineEvent, SendResult } from './types.js';
 import { viewOfActor } from './workflowView.js';
@@ -53,7 +54,7 @@ const RESOLVED: Promise<unknown> = Promise.resolve();
  * with the expected revision, and only then apply, publish and act. Activities run outside the
  * queue; their outcomes come back through it.
  */
-export class WorkflowActor {
+export class WorkflowActor implements CallRecorder {
   readonly workflowId: string;
   readonly definition: AnyWorkflowDefinition;
   readonly folder: Folder;
@@ -114,7 +115,9 @@ export class WorkflowActor {
         const commit = await this.commit([decided.event], sender, causationId, true);
         if (!commit.ok) continue;
         if (decided.event.type === 'WorkflowCancelled') this.abortInFlight('cancelled');
-        return { accepted: true, workflowId: this.workflowId, event: decided.event, revision: this.revision, view: viewOfActor(this) };
+        // The command's event comes first in its batch; what it caused follows it.
+        const revision = this.revision - commit.events.length + 1;
+        return { accepted: true, workflowId: this.workflowId, event: decided.event, revision, lastRevision: this.revision, view: viewOfActor(this) };
       }
       return { accepted: false, workflowId: this.workflowId, code: 'CONCURRENCY_CONFLICT', message: `Workflow ${this.workflowId} kept changing under this command; try again`, accepts: [] };
     });
@@ -274,6 +277,8 @@ export class WorkflowActor {
               ...(current?.timeoutAt === undefined ? {} : { timeoutAt: current.timeoutAt }),
               context: this.snapshot.context,
               spec,
+              recorder: this,
+              startedId,
             },
             abort,
           );
@@ -293,6 +298,22 @@ export class WorkflowActor {
     this.running = running;
     void running.finally(() => {
       if (this.running === running) this.running = undefined;
+    });
+  }
+
+  /**
+   * A journaled call's outcome, while its step runs: appended through the queue like everything
+   * else (the step gets the call's result only after this resolves). True once recorded; false when
+   * the workflow no longer accepts it (cancelled, timed out, superseded). Rejects if the store fails.
+   */
+  recordCall(event: WorkflowEvent, startedId: string): Promise<boolean> {
+    return this.enqueue(async () => {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.retired; attempt++) {
+        const commit = await this.commit([event], 'system', startedId, true);
+        if (commit.ok) return true;
+        if (commit.reason === 'not_accepted') return false;
+      }
+      return false;
     });
   }
 
@@ -348,7 +369,7 @@ export class WorkflowActor {
 function summary(event: WorkflowEvent): Record<string, unknown> {
   const data = event.data as Record<string, unknown>;
   const fields: Record<string, unknown> = {};
-  for (const key of ['step', 'iteration', 'attempt', 'reason', 'decision', 'policy'] as const) if (data[key] !== undefined) fields[key] = data[key];
+  for (const key of ['step', 'iteration', 'attempt', 'call', 'reason', 'decision', 'policy'] as const) if (data[key] !== undefined) fields[key] = data[key];
   return fields;
 }
 

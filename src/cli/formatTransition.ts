@@ -32,6 +32,12 @@ export function formatTransition(transition: Transition): string | undefined {
     }
     case 'StepFailed':
       return line(event.data.step, event.data.iteration, 'failed', `${event.data.error.code}: ${event.data.error.message}`);
+    case 'CallCompleted': {
+      // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
+      const { call, error, llm } = event.data;
+      const outcome = error === undefined ? '' : `failed ${error.code}  `;
+      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}  ${outcome}${cost(llm)}`);
+    }
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);
     case 'IterationCapReached':

@@ -116,6 +116,8 @@ export function compileMachine(structure: WorkflowStructure) {
           StepStarted: [{ guard: guard('isRerunOf', { step: name }), actions: 'stepStarted' }],
           StepCompleted: [{ target: 'done', guard: guard('isOutcomeOf', { step: name }), actions: 'stepCompleted' }],
           StepFailed: [{ target: 'failed', guard: guard('isOutcomeOf', { step: name }), actions: 'stepFailed' }],
+          // A journaled call inside the step: the step stays running, its journal grows.
+          CallCompleted: [{ guard: guard('isCallOf', { step: name }), actions: 'callCompleted' }],
         },
       },
       done: {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { JsonValue } from '../eventstore/index.js';
-import type { ArtifactRef, ErrorInfo, Policies } from './events.js';
+import type { ArtifactRef, CallKind, ErrorInfo, LlmAccounting, Policies } from './events.js';
 
 // The JSON types belong to the event store (every event is JSON); the machines speak them too.
 export type { JsonValue };
@@ -13,6 +13,21 @@ export interface InFlightStep {
   iteration: number;
   attempt: number;
   timeoutAt?: string;
+}
+
+/**
+ * A journaled call of the step in flight, as its `CallCompleted` recorded it: what a re-run of the
+ * step gets back instead of calling again. Exactly one of `output` and `error` is present.
+ */
+export interface RecordedCall {
+  call: string;
+  kind: z.infer<typeof CallKind>;
+  seq: number;
+  /** The attempt that made the call. */
+  attempt: number;
+  output?: JsonValue;
+  error?: z.infer<typeof ErrorInfo>;
+  llm?: z.infer<typeof LlmAccounting>;
 }
 
 /**
@@ -38,6 +53,11 @@ export interface WorkflowContext {
   feedback: Record<string, string>;
   /** The last StepStarted: the activity in flight, or the one that just finished. */
   current: InFlightStep | null;
+  /**
+   * The journal of the step iteration in flight: its recorded calls in the order they were
+   * recorded, kept across re-run attempts and cleared by the step's outcome.
+   */
+  calls: readonly RecordedCall[];
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
   /** A person approved going over the budget: do not stop for it again. */
   budgetWaived: boolean;
@@ -48,6 +68,8 @@ export interface WorkflowContext {
 }
 
 export const EMPTY_POLICIES: Policies = { loops: {}, approvals: {} };
+/** The empty journal, shared (frozen: contexts are never changed in place). */
+export const NO_CALLS: readonly RecordedCall[] = Object.freeze([]);
 
 export const initialContext = (): WorkflowContext => ({
   workflowId: '',
@@ -62,6 +84,7 @@ export const initialContext = (): WorkflowContext => ({
   artifacts: {},
   feedback: {},
   current: null,
+  calls: NO_CALLS,
   usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
   budgetWaived: false,
   waiting: null,

@@ -16,7 +16,11 @@ export type Settled = {
   events: WorkflowEvent[];
   /** The state value after each event (same order), for metadata and subscribers. */
   values: unknown[];
-  /** What comes next: `{ kind: 'activity', step, iteration, attempt, idempotencyKey }`, `{ kind: 'wait', step, accepts }`, `{ kind: 'done', status }` or `{ kind: 'idle' }`. */
+  /**
+   * What comes next: `{ kind: 'activity', step, iteration, attempt, idempotencyKey }`,
+   * `{ kind: 'wait', step, accepts }`, `{ kind: 'done', status }`, `{ kind: 'idle' }`, or, after a
+   * journaled call's `CallCompleted`, `{ kind: 'inFlight', step, iteration, attempt }`.
+   */
   next: Exclude<Decision, { kind: 'append' }>;
 };
 
@@ -46,6 +50,12 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
     values.push(current.value);
   };
   for (const event of pending) record(event);
+  // A journaled call changes nothing about what comes next: its step is still running (asking
+  // nextStep now would start the step again, as it does for a step found running after a restart).
+  const last = pending[pending.length - 1];
+  if (last?.type === 'CallCompleted') {
+    return { snapshot: current, events, values, next: { kind: 'inFlight', step: last.data.step, iteration: last.data.iteration, attempt: last.data.attempt } };
+  }
   for (let guard = 0; guard < MAX_DECISIONS; guard++) {
     const decision = nextStep(current, options.now);
     if (decision.kind === 'append') {

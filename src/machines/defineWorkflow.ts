@@ -19,10 +19,11 @@ export interface ProduceStepSpec<I> {
   /**
    * The step's work; resolves to its JSON output. Runs once per attempt, and again only as
    * {@link StepRun} says: an attempt interrupted by a crash or a shutdown (no outcome recorded) runs
-   * again from its start as a new attempt, and every model call in it is made again (the journal is
-   * per step, not per call; per-call journaling is planned); an error flagged `retryable: true`
-   * (not an `LlmError`) is retried inside the attempt; an iteration whose outcome was recorded
-   * never runs again; a revision runs it again as a new iteration with `ctx.feedback`.
+   * again from its start as a new attempt, where every journaled call (`ctx.complete`, `ctx.run`)
+   * whose outcome was recorded returns it without running again — only the interrupted call runs
+   * again; an error flagged `retryable: true` (not an `LlmError`, not a journaled call's) is
+   * retried inside the attempt; an iteration whose outcome was recorded never runs again; a
+   * revision runs it again as a new iteration with `ctx.feedback` and an empty journal.
    */
   run: StepRun<I, JsonValue>;
   /**
@@ -48,11 +49,11 @@ export interface ValidateStepSpec<I> {
    * Returns a {@link Judgement} `{ verdict: 'approve' | 'revise', feedback }`, checked at run time
    * (anything else fails the step with `INVALID_OUTPUT`). Runs more than once exactly as a
    * producing step's `run` does (see {@link StepRun}): an attempt interrupted by a crash or a
-   * shutdown runs again from its start as a new attempt, with every model call in it made again
-   * (the journal is per step, not per call; per-call journaling is planned); an error flagged
-   * `retryable: true` (not an `LlmError`) is retried inside the attempt; an iteration whose
-   * outcome was recorded never runs again; each revision of the producer is judged at the next
-   * iteration.
+   * shutdown runs again from its start as a new attempt, its recorded journaled calls returning
+   * their recorded outcomes (only the interrupted call runs again); an error flagged
+   * `retryable: true` (not an `LlmError`, not a journaled call's) is retried inside the attempt;
+   * an iteration whose outcome was recorded never runs again; each revision of the producer is
+   * judged at the next iteration.
    */
   run: StepRun<I, Judgement>;
   /**

@@ -125,6 +125,36 @@ export const StepFailed = event('StepFailed', {
   llm: LlmAccounting.optional(),
 });
 
+/** How a step reached the outside world: `run` (`ctx.run(name, fn)`) or `complete` (`ctx.complete`, a model call). */
+export const CallKind = z.enum(['run', 'complete']);
+
+/**
+ * One journaled call inside a running step (`ctx.run` or `ctx.complete`), recorded as soon as it
+ * returned and before the step goes on. A re-run of the step (a later attempt of the same
+ * iteration) gets this outcome back instead of calling again. Exactly one of `output` and `error`
+ * is present (the machine refuses anything else). Model usage is in `llm` for the audit; the
+ * step's outcome totals it again (usage and budgets count step outcomes, so nothing is counted twice).
+ */
+export const CallCompleted = event('CallCompleted', {
+  step: Step,
+  iteration: Iteration,
+  /** The attempt that made the call; later attempts replay it without calling. */
+  attempt: Attempt,
+  /** The call's name: unique within the step's iteration (`complete#<n>` for an unnamed model call). */
+  call: z.string().min(1),
+  kind: CallKind,
+  /** 0-based position of the call in the step's run: the same on every attempt, so a re-run can be checked against it. */
+  seq: z.number().int().min(0),
+  /** What the call returned, as JSON (`{ text, output?, stopReason? }` for a model call). */
+  output: Json.optional(),
+  /** What the call threw, after its own retries: thrown again, as recorded, on every re-run. */
+  error: ErrorInfo.optional(),
+  /** A model call's accounting (also of a failed one, when the provider reports it). */
+  llm: LlmAccounting.optional(),
+  /** Wall time of the call, from the engine's clock. */
+  durationMs: z.number().min(0).optional(),
+});
+
 export const RevisionRequested = event('RevisionRequested', {
   /** The step whose output is sent back. */
   step: Step,
@@ -182,6 +212,7 @@ export const WorkflowEvent = z.discriminatedUnion('type', [
   StepStarted,
   StepCompleted,
   StepFailed,
+  CallCompleted,
   RevisionRequested,
   IterationCapReached,
   BudgetExceeded,

@@ -9,6 +9,7 @@ export {
   Policies,
   CapPolicy,
   Budget,
+  CallCompleted,
 } from './events.js';
 export type { WorkflowEventOf, WorkflowEventType } from './events.js';
 export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, isCommandType, parseCommand } from './commands.js';
@@ -17,7 +18,7 @@ export { commandToEvent, acceptedCommands } from './commandToEvent.js';
 export { compileMachine, loopOf, validatorOf, STRUCTURE_META_KEY } from './compileMachine.js';
 export type { WorkflowMachine } from './compileMachine.js';
 export { initialContext } from './context.js';
-export type { JsonValue, WorkflowContext, WaitKind, InFlightStep } from './context.js';
+export type { JsonValue, WorkflowContext, WaitKind, InFlightStep, RecordedCall } from './context.js';
 export { defineWorkflow, isWorkflowDefinition } from './defineWorkflow.js';
 export type {
   AnyWorkflowDefinition,
@@ -46,4 +47,6 @@ export type { StepKind, StepPhase, StepStructure, WorkflowStructure } from './st
 export { createRegistry } from './createRegistry.js';
 export type { DefinitionRegistry } from './createRegistry.js';
 export { workflowStartedEvent } from './startEvent.js';
+export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from './upcasters.js';
+export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcasters.js';
 export { workflowSetup } from './workflowSetup.js';

@@ -14,6 +14,11 @@ export type Decision =
   | { kind: 'append'; event: WorkflowEvent }
   /** Work for the runtime: record StepStarted with these fields, then run the step's activity. */
   | { kind: 'activity'; step: string; iteration: number; attempt: number; idempotencyKey: string }
+  /**
+   * A step is in flight and one of its journaled calls was just recorded: nothing is decided until
+   * the step's outcome. Only `settle` returns it (for a `CallCompleted`); `nextStep` never does.
+   */
+  | { kind: 'inFlight'; step: string; iteration: number; attempt: number }
   /** Nothing to do until a person sends a command. */
   | { kind: 'wait'; step: string; accepts: CommandType[] }
   /** Not started yet, or finished. */

@@ -5,16 +5,25 @@ import type { JsonValue } from './context.js';
 /**
  * A model call from a step: an `LlmRequest` without `context`, `signal` and `onDelta`, which the
  * runtime fills in (the step's workflow, step, iteration, attempt and idempotency key; the
- * attempt's AbortSignal; the live token stream for subscribers).
+ * attempt's AbortSignal; the live token stream for subscribers), plus the call's journal `name`.
  */
-export type StepLlmRequest<T> = Omit<LlmRequest<T>, 'context' | 'signal' | 'onDelta'>;
+export type StepLlmRequest<T> = Omit<LlmRequest<T>, 'context' | 'signal' | 'onDelta'> & {
+  /**
+   * The call's name in the step's journal (see {@link StepContext.run} for the naming rules).
+   * Default `complete#<n>`, `n` counting this run's `complete` calls from 1, named ones included.
+   */
+  name?: string;
+};
 
 /**
  * What a step's `run` receives. Everything effectful goes through it, so the runtime can record
- * accounting, abort on CANCEL/timeout/shutdown, and keep the machine pure.
+ * each outcome, abort on CANCEL/timeout/shutdown, and keep the machine pure.
  *
- * The unit of durability is the step attempt, not the call: see {@link StepRun} for exactly when
- * `run`, and with it every `complete` and `putArtifact` call inside it, happens more than once.
+ * Two units of durability: the step attempt ({@link StepRun} says when the step function runs
+ * again) and, inside it, the journaled call: every `complete` and `run` records its outcome as a
+ * `CallCompleted` event before the step goes on, and a re-run of the step gets recorded outcomes
+ * back instead of calling again. `putArtifact` and anything the step does outside these two is
+ * not journaled: it happens again whenever the step function runs again.
  */
 export interface StepContext<I> {
   /** The workflow's id (with its tenant prefix, `<tenant>:<id>`, when started through the API). */
@@ -63,21 +72,74 @@ export interface StepContext<I> {
    */
   readonly signal: AbortSignal;
   /**
-   * Calls the model through the engine's `LlmProvider`, with this step's call context, the signal
-   * and (while someone subscribes) live token deltas. Usage, cost, latency, provider attempts and
-   * prompt hash of every call of the step, failed calls included, are summed into the outcome's `llm`.
+   * A journaled model call through the engine's `LlmProvider`, with this step's call context, the
+   * signal and (while someone subscribes, and only when the call is really made) live token deltas.
    *
-   * **Not journaled per call (yet).** A call's result is recorded only as part of the step's
-   * outcome. When an attempt is interrupted (crash, shutdown) the step runs again from its start and
-   * every call it made is made, and paid for, again; the interrupted attempt's calls are not in the
-   * record. A retry of a `retryable` plain error inside the attempt also repeats the calls made
-   * before it. Per-call journaling is planned.
+   * **Journaled.** The call's position in the step's run and its name (`request.name`, default
+   * `complete#<n>`) are looked up in the step's journal first. If this iteration already recorded
+   * a call there — an earlier attempt that was interrupted after it, or an earlier run of this
+   * attempt that the engine retried — the model is not called: the recorded result is returned
+   * (`text`, `output`, `stopReason` and the recorded accounting; `latencyMs` as recorded), or its
+   * recorded error thrown again as an `LlmError` with the same `code` and message. Otherwise the
+   * model is called and its outcome is appended as `CallCompleted` (with model, tokens, cost,
+   * latency, provider attempts and prompt hash) before this promise settles. So a model call is
+   * made again only when its outcome was not recorded: the process crashed or was killed during
+   * it, `engine.close()` aborted it (an error caused by the aborted signal is never recorded), or
+   * the store failed to append it. Naming and ordering rules are those of {@link StepContext.run}.
+   *
+   * The structured `output` is recorded as JSON and returned as JSON, live and replayed alike (a
+   * tool schema that transforms its input into a non-JSON value gets the JSON form back).
    *
    * Rejects with an `LlmError` (check with `isLlmError`). Transient errors were already retried by
-   * the provider's own policy; the engine never retries an `LlmError` again, so letting it propagate
-   * fails the step (`StepFailed` with its code), whatever its `retryable` flag says.
+   * the provider's own policy (one layer): the engine never retries an `LlmError` again, so letting
+   * it propagate fails the step (`StepFailed` with its code). The step's outcome totals the
+   * accounting of every model call of the iteration, recorded ones replayed by a later attempt
+   * included, each once.
    */
   complete<T>(request: StepLlmRequest<T>): Promise<LlmResult<T>>;
+  /**
+   * Runs `fn` — any side effect: an HTTP call, a tool, a database write — as a journaled call named
+   * `name`, and returns its result. Modelled on Restate's `ctx.run`.
+   *
+   * **When `fn` runs.** `run` first looks the call up in the step's journal, by its position in
+   * this run of the step. If its outcome was recorded — by an earlier attempt that was interrupted
+   * later, or by an earlier run of this attempt — `fn` is **not** called: the recorded value is
+   * returned, or the recorded error thrown again. Otherwise `fn` is called and its outcome is
+   * appended as `CallCompleted` before `run` settles (persist, then act). `fn` is called more than
+   * once only when:
+   * - it throws an error flagged `retryable: true`: `run` calls it again within this call, up to
+   *   `EngineOptions.retry.maxAttempts` calls in all (default 3) with exponential backoff; only the
+   *   final outcome is recorded;
+   * - the step's attempt ends before `fn`'s outcome is recorded — the process crashed or was
+   *   killed while `fn` ran, `engine.close()` aborted `ctx.signal` and `fn` rejected (an error
+   *   thrown while the signal is aborted is never recorded), or the store failed to append the
+   *   outcome — then the step's next attempt (`ctx.attempt` + 1) runs again from its start, replays
+   *   every recorded call without running it, and calls `fn` again. That interrupted call is the
+   *   only one that runs twice.
+   * Once its outcome is recorded, `fn` never runs again for this iteration (a revision is a new
+   * iteration with a new journal). A workflow cancelled, or a step timed out, while `fn` runs does
+   * not record its outcome, and the step ends.
+   *
+   * **What comes back.** The JSON form of `fn`'s result (`undefined` becomes `null`), the same value
+   * on the run that called `fn` and on every replay. A result JSON cannot hold (a function, a
+   * `bigint`, a top-level `NaN`) is recorded as an `INVALID_OUTPUT` error. A throw is recorded as
+   * `{ code, message, retryable }` (`code`: the error's string `code`, else `ACTIVITY_ERROR`) and
+   * rejects `run` with a `CallFailedError` carrying them (check with `isCallFailed`), live and
+   * replayed alike: branch on `code`, not on the original error's class. The engine does not retry
+   * the step for it again (`run` already did), so letting it propagate fails the step with its code.
+   *
+   * **Naming.** `name` must be a non-empty string, unique within one run of the step: using a name
+   * twice fails the step with `DUPLICATE_CALL` (a `JournalError`; the step fails even if it catches
+   * it). A re-run must make the same calls in the same order: the n-th call must have the name
+   * (and be the same kind, `run` or `complete`) the n-th call was recorded with, and the step must
+   * make every recorded call before it returns; otherwise the step fails with `NONDETERMINISM`,
+   * naming the step and the call. Derive names and the order of calls from the input, earlier
+   * outputs, the feedback and earlier calls' results — never from the clock, randomness or
+   * `ctx.attempt`. Calls started together (`Promise.all`) are fine: a call's position is taken
+   * when it starts. Do not call `ctx.run` or `ctx.complete` from inside `fn`: a replay does not run
+   * `fn`, so the inner call would be missing from the re-run.
+   */
+  run<T extends JsonValue | void>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /**
    * Writes `content` to the artifact store as `<workflowId>/<name>` and returns its hash, size and
    * location; the step's outcome records the last artifact written (path, hash, bytes, preview),
@@ -99,24 +161,29 @@ export interface StepContext<I> {
  * its message and its `retryable` flag, and the workflow fails.
  *
  * **When `run` executes more than once.** `StepStarted` is appended before `run` is called and the
- * outcome (`StepCompleted` or `StepFailed`) after it settles; the journal is per step, not per call.
+ * outcome (`StepCompleted` or `StepFailed`) after it settles; in between, each journaled call
+ * (`ctx.complete`, `ctx.run`) appends its own `CallCompleted`.
  * - Once the outcome of an iteration is recorded, that iteration never runs again: recovery, replay
  *   and rehydration read the recorded output.
  * - An attempt that ends without a recorded outcome runs again from its start as a new attempt
  *   (`ctx.attempt` + 1) when the workflow is recovered or driven again: the process crashed, the
  *   outcome could not be appended, or `engine.close()` aborted the signal and `run` rejected (with
  *   `timeoutMs` set the attempt ends at the abort, whatever `run` does later; without it, a `run`
- *   that returns a value anyway has it recorded). Everything the interrupted attempt did (model
- *   calls, writes, requests) is done again.
+ *   that returns a value anyway has it recorded). Every journaled call whose outcome was recorded
+ *   returns it without calling again; the call that was in flight, the calls after it and
+ *   everything not journaled (plain code, `putArtifact`) run again.
  * - Within one attempt, `run` is called again when it throws an error flagged `retryable: true`
- *   that is not an `LlmError`, up to `EngineOptions.retry.maxAttempts` calls in all (default 3), with
- *   exponential backoff. Errors without the flag fail the step at once.
+ *   that is neither an `LlmError` nor a journaled call's error (those were retried where they
+ *   happened), up to `EngineOptions.retry.maxAttempts` calls in all (default 3), with exponential
+ *   backoff. Journaled calls already recorded are replayed, not made again. Errors without the
+ *   flag fail the step at once.
  * - A revision (a validating step's `revise`, a person's REQUEST_REVISION) runs a producing step
- *   again at the next iteration, with `ctx.feedback`: a new logical call, not a re-run.
+ *   again at the next iteration, with `ctx.feedback`: a new logical call with a new, empty journal.
  * - Not run again: a step that timed out (`StepFailed` `STEP_TIMEOUT` is recorded, also when the due
  *   time passed while the process was down, and the workflow fails), and a step whose workflow was
  *   cancelled (its late outcome is dropped).
- * So make external side effects idempotent (`ctx.idempotencyKey` is stable across attempts and
- * retries) and honour `ctx.signal`.
+ * So put every side effect that must not repeat in a journaled call, make the journaled call
+ * itself idempotent where the outside world allows (`ctx.idempotencyKey` and the call's name are
+ * stable across attempts), keep the step deterministic between its calls, and honour `ctx.signal`.
  */
 export type StepRun<I, O = JsonValue> = (ctx: StepContext<I>) => Promise<O>;

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { EMPTY_POLICIES, type WaitKind, type WorkflowContext, initialContext } from './context.js';
+import { EMPTY_POLICIES, NO_CALLS, type RecordedCall, type WaitKind, type WorkflowContext, initialContext } from './context.js';
 import type { WorkflowEvent, WorkflowEventOf, WorkflowEventType } from './events.js';
 
 type PayloadOf<T extends WorkflowEventType> = WorkflowEventOf<T>['data'];
@@ -50,6 +50,19 @@ const stepGuards = {
     const current = context.current;
     if (current === null || current.step !== params.step || (event.type !== 'StepCompleted' && event.type !== 'StepFailed')) return false;
     return event.data.step === params.step && event.data.iteration === current.iteration && event.data.attempt === current.attempt;
+  },
+  /**
+   * A journaled call of the attempt in flight, at a position and under a name not recorded yet in
+   * this iteration, with exactly one of output and error.
+   */
+  isCallOf: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const data = dataOf(event, 'CallCompleted');
+    const current = context.current;
+    if (data === undefined || current === null || current.step !== params.step) return false;
+    if (data.step !== params.step || data.iteration !== current.iteration || data.attempt !== current.attempt) return false;
+    if ((data.output === undefined) === (data.error === undefined)) return false;
+    for (const recorded of context.calls) if (recorded.seq === data.seq || recorded.call === data.call) return false;
+    return true;
   },
   isRevisionOf: ({ context, event }: MachineArgs, params: { step: string }) => {
     const data = dataOf(event, 'RevisionRequested');
@@ -105,7 +118,22 @@ export const contextUpdates = {
     const current = data.timeoutAt === undefined
       ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
       : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
-    return { current, iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration } };
+    // A re-run of the same iteration keeps its journal: the calls recorded by earlier attempts are replayed, not made again.
+    const rerun = context.current !== null && context.current.step === data.step && context.current.iteration === data.iteration;
+    return {
+      current,
+      calls: rerun ? context.calls : NO_CALLS,
+      iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration },
+    };
+  },
+  callCompleted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'CallCompleted');
+    if (data === undefined) return {};
+    const call: RecordedCall = { call: data.call, kind: data.kind, seq: data.seq, attempt: data.attempt };
+    if (data.output !== undefined) call.output = data.output;
+    if (data.error !== undefined) call.error = data.error;
+    if (data.llm !== undefined) call.llm = data.llm;
+    return { calls: [...context.calls, call] };
   },
   stepCompleted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepCompleted');
@@ -115,12 +143,13 @@ export const contextUpdates = {
       artifacts: data.artifact === undefined ? context.artifacts : { ...context.artifacts, [data.step]: data.artifact },
       feedback: without(context.feedback, data.step),
       usage: addUsage(context.usage, data.llm),
+      calls: NO_CALLS,
     };
   },
   stepFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepFailed');
     if (data === undefined) return {};
-    return { error: data.error, usage: addUsage(context.usage, data.llm) };
+    return { error: data.error, usage: addUsage(context.usage, data.llm), calls: NO_CALLS };
   },
   revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RevisionRequested');
@@ -172,6 +201,7 @@ export const workflowActions = {
   stepStarted: assignUpdate(contextUpdates.stepStarted),
   stepCompleted: assignUpdate(contextUpdates.stepCompleted),
   stepFailed: assignUpdate(contextUpdates.stepFailed),
+  callCompleted: assignUpdate(contextUpdates.callCompleted),
   revisionRequested: assignUpdate(contextUpdates.revisionRequested),
   humanInputRequested: assignUpdate(contextUpdates.humanInputRequested),
   humanDecided: assignUpdate(contextUpdates.humanDecided),

@@ -11,6 +11,8 @@ export interface AuditEntry {
   step: string | null;
   iteration: number | null;
   attempt: number | null;
+  /** A journaled call's name (`CallCompleted` only). */
+  call: string | null;
   sender: string;
   verdict: string | null;
   feedback: string | null;
@@ -53,6 +55,12 @@ function reviewOf(output: JsonValue): { verdict: string | null; feedback: string
   };
 }
 
+/** A model call's recorded output is `{ text, output?, stopReason? }`: show the structured output, else the text. */
+function callOutput(kind: 'run' | 'complete', output: JsonValue): JsonValue {
+  if (kind !== 'complete' || typeof output !== 'object' || output === null || Array.isArray(output)) return output;
+  return output.output ?? output.text ?? null;
+}
+
 function withAttempt(entry: AuditEntry, data: { step: string; iteration: number; attempt: number }): void {
   entry.step = data.step;
   entry.iteration = data.iteration;
@@ -80,6 +88,7 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
     step: metadata.step ?? null,
     iteration: metadata.iteration ?? null,
     attempt: metadata.attempt ?? null,
+    call: null,
     sender: metadata.sender,
     verdict: null,
     feedback: null,
@@ -115,6 +124,16 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       withLlm(entry, event.data.llm);
       entry.summary = `${event.data.step} failed: ${event.data.error.code}: ${event.data.error.message}${event.data.error.retryable ? ' (retryable)' : ''}`;
       break;
+    case 'CallCompleted': {
+      withAttempt(entry, event.data);
+      withLlm(entry, event.data.llm);
+      entry.call = event.data.call;
+      const what = `${event.data.step} ${event.data.kind === 'complete' ? 'model call' : 'call'} ${event.data.seq + 1} "${event.data.call}"`;
+      const { error, output } = event.data;
+      if (error !== undefined) entry.summary = `${what} failed: ${error.code}: ${error.message}${error.retryable ? ' (retryable)' : ''}`;
+      else entry.summary = `${what} returned: ${preview(callOutput(event.data.kind, output ?? null))}`;
+      break;
+    }
     case 'RevisionRequested':
       entry.step = event.data.step;
       entry.iteration = event.data.iteration;

@@ -5,7 +5,7 @@ import type { ReadModel, ReadModelApplier } from './readModel.js';
 
 const FIELDS = [
   ['workflow_id', 'workflowId'], ['revision', 'revision'], ['position', 'position'], ['at', 'at'], ['type', 'type'],
-  ['step', 'step'], ['iteration', 'iteration'], ['attempt', 'attempt'], ['sender', 'sender'], ['verdict', 'verdict'],
+  ['step', 'step'], ['iteration', 'iteration'], ['attempt', 'attempt'], ['call', 'call'], ['sender', 'sender'], ['verdict', 'verdict'],
   ['feedback', 'feedback'], ['model', 'model'], ['input_tokens', 'inputTokens'], ['output_tokens', 'outputTokens'],
   ['cost_usd', 'costUsd'], ['latency_ms', 'latencyMs'], ['prompt_hash', 'promptHash'], ['payload_version', 'payloadVersion'],
   ['summary', 'summary'],
@@ -16,12 +16,13 @@ export const AUDIT_SELECT = FIELDS.map(([column, field]) => `${column} AS ${fiel
 
 export const auditReadModel: ReadModel = {
   name: 'audit',
-  schemaVersion: 1,
+  // 2: a journaled call's name (`call`).
+  schemaVersion: 2,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_entries (
         workflow_id TEXT NOT NULL, revision INTEGER NOT NULL, position INTEGER NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL,
-        step TEXT, iteration INTEGER, attempt INTEGER, sender TEXT NOT NULL, verdict TEXT, feedback TEXT, model TEXT,
+        step TEXT, iteration INTEGER, attempt INTEGER, call TEXT, sender TEXT NOT NULL, verdict TEXT, feedback TEXT, model TEXT,
         input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, latency_ms REAL, prompt_hash TEXT,
         payload_version INTEGER NOT NULL, summary TEXT NOT NULL,
         PRIMARY KEY (workflow_id, revision)

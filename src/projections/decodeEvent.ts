@@ -1,7 +1,6 @@
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
-import { isWorkflowEventType, type WorkflowEvent, type WorkflowEventMetadata } from '../machines/index.js';
+import { isWorkflowEventType, type UpcasterRegistry, type WorkflowEvent, type WorkflowEventMetadata } from '../machines/index.js';
 import { STORED_METADATA, STORED_PAYLOADS } from './storedEventSchemas.js';
-import type { UpcasterRegistry } from './upcasters.js';
 
 /** A recorded workflow event, upcast to today's payload version and validated. */
 export interface DecodedEvent {

@@ -13,7 +13,9 @@ function accounting(entry: AuditEntry): string | undefined {
 
 /**
  * A workflow's audit trail as a timeline a person can read: entries grouped under the step and
- * iteration they belong to, review verdicts with their feedback, and each model call's cost.
+ * iteration they belong to, review verdicts with their feedback, each journaled call with its
+ * outcome, and each model call's cost. A step whose model calls were journaled records their total
+ * again in its outcome: shown as the step's total, counted once in the last line.
  */
 export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[]): string[] {
   const lines: string[] = [];
@@ -25,6 +27,8 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
   let inputTokens = 0;
   let outputTokens = 0;
   let cost = 0;
+  /** `<step>#<iteration>` of every iteration whose model calls were journaled one by one. */
+  const journaled = new Set<string>();
   for (const entry of entries) {
     const stepGroup = entry.step === null ? undefined : `${entry.step}${entry.iteration === null ? '' : ` #${entry.iteration}`}`;
     // A revision request reads best under the review that made it, not under the step it sends back.
@@ -40,7 +44,11 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
     const detail = `${indent}${' '.repeat(19)}`;
     if (entry.feedback !== null && entry.feedback !== '') lines.push(`${detail}feedback: ${JSON.stringify(entry.feedback)}`);
     const usage = accounting(entry);
-    if (usage !== undefined) {
+    const key = `${entry.step ?? ''}#${entry.iteration ?? ''}`;
+    if (usage !== undefined && entry.type === 'CallCompleted') journaled.add(key);
+    if (usage !== undefined && entry.type !== 'CallCompleted' && journaled.has(key)) {
+      lines.push(`${detail}${usage} · the step's total of its calls above`);
+    } else if (usage !== undefined) {
       lines.push(`${detail}${usage}`);
       calls += 1;
       inputTokens += entry.inputTokens ?? 0;

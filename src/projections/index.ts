@@ -16,8 +16,9 @@ export { statusReadModel } from './statusReadModel.js';
 export { decodeEvent } from './decodeEvent.js';
 export type { DecodedEvent, DecodeResult, SkipReason } from './decodeEvent.js';
 export type { SkipCount } from './checkpointStore.js';
-export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from './upcasters.js';
-export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcasters.js';
+// The upcasters live with the event schemas (src/machines), shared by the engine, replay and the projections.
+export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from '../machines/index.js';
+export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from '../machines/index.js';
 export {
   ProjectionError,
   isDefinitionNotRegistered,

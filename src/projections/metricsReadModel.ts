@@ -89,6 +89,7 @@ function createMetricsApplier(db: Database): ReadModelApplier {
         case 'RevisionRequested':
           revision.add([workflowId, rev, tenant, definition, event.data.step]);
           break;
+        // CallCompleted is not counted: the step's outcome totals its journaled calls, and counting both would count each call twice.
         case 'WorkflowCompleted':
           ended.run(Date.parse(metadata.at), 'completed', workflowId);
           break;

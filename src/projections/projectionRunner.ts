@@ -1,13 +1,13 @@
 import type { Subscription } from 'rxjs';
 import winston, { type Logger } from 'winston';
 import { WORKFLOW_CATEGORY, type EventStore, type RecordedEvent, type StreamFilter } from '../eventstore/index.js';
+import { defaultUpcasterRegistry, type UpcasterRegistry } from '../machines/index.js';
 import { createCheckpointStore, type SkipCount } from './checkpointStore.js';
 import { decodeEvent, type SkipReason } from './decodeEvent.js';
 import { ProjectionError } from './errors.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import type { ReadModel } from './readModel.js';
 import { DEFAULT_READ_MODELS } from './readModels.js';
-import { defaultUpcasterRegistry, type UpcasterRegistry } from './upcasters.js';
 import { createWaiters } from './waiters.js';
 
 export interface ProjectionRunnerOptions {

@@ -11,6 +11,13 @@ const StoredJson = z.custom<z.core.util.JSONType>((value) => value !== undefined
 
 /** `z.json()` is the only lazy schema among the event payloads. */
 const isJsonSchema = (schema: z.core.$ZodType): boolean => schema._zod.def.type === 'lazy';
+/** A payload field as read back: JSON fields (required or optional) checked for presence only. */
+const storedField = (schema: z.core.$ZodType): z.core.$ZodType => {
+  if (isJsonSchema(schema)) return StoredJson;
+  const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType };
+  if (def.type === 'optional' && def.innerType !== undefined && isJsonSchema(def.innerType)) return StoredJson.optional();
+  return schema;
+};
 
 export interface StoredSchema<T> {
   schema: z.ZodType<T>;
@@ -27,7 +34,7 @@ const stored = <T>(schema: z.ZodType<T>): StoredSchema<T> => ({ schema, accepts:
 export const STORED_PAYLOADS: ReadonlyMap<WorkflowEventType, StoredSchema<WorkflowEvent['data']>> = new Map(
   WorkflowEvent.options.map((option) => {
     const data = option.shape.data;
-    const shape = Object.fromEntries(Object.entries(data.shape).map(([key, schema]) => [key, isJsonSchema(schema) ? StoredJson : schema]));
+    const shape = Object.fromEntries(Object.entries(data.shape).map(([key, schema]) => [key, storedField(schema)]));
     return [option.shape.type.value, stored(data.extend(shape) as unknown as z.ZodType<WorkflowEvent['data']>)] as const;
   }),
 );

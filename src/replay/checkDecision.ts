@@ -39,6 +39,8 @@ function describe(decision: ReturnType<typeof nextStep>): string {
       return `to start ${decision.step} #${decision.iteration} (attempt ${decision.attempt})`;
     case 'wait':
       return `to wait at ${decision.step}`;
+    case 'inFlight':
+      return `to wait for ${decision.step} #${decision.iteration} (attempt ${decision.attempt}) in flight`;
     case 'idle':
       return 'nothing (idle)';
     case 'done':

@@ -1,6 +1,17 @@
 import type { JsonValue, RecordedEvent } from '../eventstore/index.js';
-import { compileFold, createFolder, isEventNotAccepted, type Fold, type FoldedState, type Folder, type WorkflowMachine, type WorkflowSnapshot } from '../machines/index.js';
-import { decodeEvent, defaultUpcasterRegistry, ProjectionError, type DecodedEvent, type UpcasterRegistry } from '../projections/index.js';
+import {
+  compileFold,
+  createFolder,
+  defaultUpcasterRegistry,
+  isEventNotAccepted,
+  type Fold,
+  type FoldedState,
+  type Folder,
+  type UpcasterRegistry,
+  type WorkflowMachine,
+  type WorkflowSnapshot,
+} from '../machines/index.js';
+import { decodeEvent, ProjectionError, type DecodedEvent } from '../projections/index.js';
 import { canonical, canonicalEquals } from './canonicalEquals.js';
 import { checkDecision } from './checkDecision.js';
 
@@ -72,7 +83,7 @@ export interface ReplayFold {
 
 /**
  * A pure fold of a recorded stream through the machine version that wrote it: no store, no model,
- * no artifact, no clock. Events are upcast on read exactly as the projections read them; with
+ * no artifact, no clock. Events are upcast on read exactly as the engine and the projections read them; with
  * `verify` they are also validated against today's schemas (a plain replay trusts the stream, as
  * the engine's rehydration does, and lets the machine be the check).
  *

@@ -1,6 +1,5 @@
 import { workflowStream, type EventStore } from '../eventstore/index.js';
-import type { DefinitionRegistry } from '../machines/index.js';
-import type { UpcasterRegistry } from '../projections/index.js';
+import type { DefinitionRegistry, UpcasterRegistry } from '../machines/index.js';
 import { startReplay, type ReplayResult, type ReplayTransition } from './replayHistory.js';
 
 /** What is being replayed, known before the first transition. */

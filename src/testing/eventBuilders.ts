@@ -20,6 +20,19 @@ export const ev = {
     type: 'StepFailed',
     data: { v: 1, step, iteration, attempt, error: { code, message: `${code} happened`, retryable: false } },
   }),
+  /**
+   * A journaled call's outcome: `outcome` is `{ output }` or `{ error }` (`{ code, message, retryable }`);
+   * `extra` adds `kind` (default `run`), `llm` or `durationMs`.
+   */
+  callCompleted: (
+    step: string,
+    iteration: number,
+    call: string,
+    seq: number,
+    outcome: { output: JsonValue } | { error: { code: string; message: string; retryable: boolean } },
+    attempt = 1,
+    extra: Record<string, unknown> = {},
+  ): WorkflowEvent => ({ type: 'CallCompleted', data: { v: 1, step, iteration, attempt, call, kind: 'run', seq, ...outcome, ...extra } }) as WorkflowEvent,
   revision: (step: string, by: string, iteration: number, feedback: string): WorkflowEvent => ({
     type: 'RevisionRequested',
     data: { v: 1, step, by, iteration, verdict: 'revise', feedback },

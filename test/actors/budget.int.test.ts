@@ -30,8 +30,8 @@ describe('budgets at runtime', () => {
     expect(view).toMatchObject({ status: 'failed', reason: 'Budget exceeded after "write" (300 tokens, $0.0200)', usage: { inputTokens: 200, outputTokens: 100, costUsd: 0.02 } });
 
     const recorded = await h.events('c1');
-    expect(types(recorded)).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'BudgetExceeded', 'WorkflowFailed']);
-    expect(recorded[5]).toEqual({ type: 'BudgetExceeded', data: { v: 1, step: 'write', limit: 'costUsd', max: 0.015, used: 0.02, policy: 'fail' } });
+    expect(types(recorded)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepCompleted', 'StepStarted', 'CallCompleted', 'StepCompleted', 'BudgetExceeded', 'WorkflowFailed']);
+    expect(recorded[7]).toEqual({ type: 'BudgetExceeded', data: { v: 1, step: 'write', limit: 'costUsd', max: 0.015, used: 0.02, policy: 'fail' } });
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write']);
   });
 
@@ -60,7 +60,7 @@ describe('budgets at runtime', () => {
     const view = await h.engine.settled('r2');
     expect(view).toMatchObject({ status: 'completed', output: 'Published.', usage: { inputTokens: 300, outputTokens: 150 } });
     const recorded = await h.events('r2');
-    expect(types(recorded).slice(5)).toEqual(['BudgetExceeded', 'HumanInputRequested', 'HumanDecisionReceived', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(types(recorded).slice(7)).toEqual(['BudgetExceeded', 'HumanInputRequested', 'HumanDecisionReceived', 'StepStarted', 'CallCompleted', 'StepCompleted', 'WorkflowCompleted']);
     // Over the budget again after publish, but the person waived it: asked once only.
     expect(types(recorded).filter((type) => type === 'BudgetExceeded')).toHaveLength(1);
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write', 'publish']);
@@ -74,7 +74,7 @@ describe('budgets at runtime', () => {
 
     const view = await h.engine.settled('r3');
     expect(view).toMatchObject({ status: 'failed', reason: 'Rejected by a person at "write"' });
-    expect(types(await h.events('r3')).slice(5)).toEqual(['BudgetExceeded', 'HumanInputRequested', 'HumanDecisionReceived', 'WorkflowFailed']);
+    expect(types(await h.events('r3')).slice(7)).toEqual(['BudgetExceeded', 'HumanInputRequested', 'HumanDecisionReceived', 'WorkflowFailed']);
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write']);
   });
 

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { LlmProvider, LlmRequest, LlmResult } from '../../src/llm/index.js';
-import { createFolder, foldWithTransition, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
+import { z } from 'zod';
+import { isCallFailed, type Engine, type WorkflowView } from '../../src/actors/index.js';
+import { workflowStream } from '../../src/eventstore/index.js';
+import { LlmError, isLlmError, type LlmProvider, type LlmRequest, type LlmResult } from '../../src/llm/index.js';
+import { createFolder, createRegistry, defineWorkflow, foldWithTransition, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
+import { replayHistories } from '../../src/testing/index.js';
 import { brief } from '../support/definitions.js';
 import { briefInput, createHarness } from './support/harness.js';
 
@@ -73,5 +77,188 @@ describe('determinism: state = fold(stored stream)', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Crashes in the middle of a step with journaled calls.
+
+const CallPlan = z.object({ kind: z.enum(['run', 'complete']), fails: z.boolean() });
+const CrashInput = z.object({ calls: z.array(CallPlan).min(1), verdicts: z.array(z.enum(['approve', 'revise'])), maxIterations: z.number().int().min(1) });
+type CrashInput = z.infer<typeof CrashInput>;
+
+/** Where the current test crashes: `<iteration>:<call index>#<attempt>` → how. */
+const crashes = new Map<string, 'kill' | 'shutdown'>();
+/** Every time a call really ran (its function, or the model): `<iteration>:<call index>#<attempt>`. */
+let ran: string[] = [];
+/** Crash points reached and not handled yet (a restarted engine may reach the next before the test waits for it). */
+let reached: string[] = [];
+let wake: (() => void) | undefined;
+const nextCrash = (): Promise<string> =>
+  new Promise((resolve) => {
+    const check = (): void => {
+      const key = reached.shift();
+      wake = key === undefined ? check : undefined;
+      if (key !== undefined) resolve(key);
+    };
+    check();
+  });
+
+const hangUntilAborted = (signal: AbortSignal | undefined) =>
+  new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+
+/** Runs one planned call: logs it, crashes there if planned, fails if planned. */
+async function perform(key: string, signal: AbortSignal | undefined, fails: boolean): Promise<void> {
+  ran.push(key);
+  if (crashes.has(key)) {
+    reached.push(key);
+    wake?.();
+    await hangUntilAborted(signal);
+  }
+  if (fails) throw Object.assign(new Error(`call ${key} failed`), { code: 'BOOM' });
+}
+
+/** A model whose answers depend only on the prompt; it crashes and fails where planned, and reports what each call cost. */
+const plannedModel: LlmProvider = {
+  name: 'planned',
+  async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
+    const { index, fails } = JSON.parse(request.messages[0]!.content) as { index: number; fails: boolean };
+    const key = `${request.context.iteration}:${index}#${request.context.attempt}`;
+    const accounting = { model: 'planned-1', usage: { inputTokens: 10 + index, outputTokens: 3 }, costUsd: 0.001 * (index + 1), latencyMs: 0, attempts: 1, promptHash: `p${index}` };
+    try {
+      await perform(key, request.signal, fails);
+    } catch (error) {
+      if (request.signal?.aborted === true) throw new LlmError('CANCELLED', 'aborted');
+      throw new LlmError('BAD_REQUEST', (error as Error).message, { accounting });
+    }
+    return { text: `answer ${request.context.iteration}:${index}`, ...accounting };
+  },
+};
+
+/** `work` makes the planned calls (failures caught: the step goes on); `check` judges from the recorded input alone. */
+const crashy = defineWorkflow({
+  name: 'crashy',
+  version: 1,
+  input: CrashInput,
+  steps: [
+    {
+      kind: 'produce',
+      name: 'work',
+      run: async (ctx) => {
+        const results: string[] = [];
+        for (const [index, plan] of ctx.input.calls.entries()) {
+          const key = () => `${ctx.iteration}:${index}#${ctx.attempt}`;
+          try {
+            if (plan.kind === 'run') results.push(await ctx.run(`call ${index}`, async () => (await perform(key(), ctx.signal, plan.fails), `result ${ctx.iteration}:${index}`)));
+            else results.push((await ctx.complete({ name: `ask ${index}`, messages: [{ role: 'user', content: JSON.stringify({ index, fails: plan.fails }) }] })).text);
+          } catch (error) {
+            if (!isCallFailed(error) && !isLlmError(error)) throw error;
+            results.push(`failed ${(error as { code: string }).code}`);
+          }
+        }
+        return results;
+      },
+    },
+    {
+      kind: 'validate',
+      name: 'check',
+      run: async (ctx) => ({ verdict: ctx.input.verdicts[ctx.iteration - 1] ?? 'approve', feedback: `round ${ctx.iteration}` }),
+      maxIterations: (input) => input.maxIterations,
+      onCap: 'accept',
+    },
+  ],
+});
+
+const seen = { kill: 0, shutdown: 0, inARerun: 0, revised: 0, failedCalls: 0 };
+
+describe('determinism with crashes in the middle of a step', () => {
+  it('random journaled calls, failures and crashes (killed or shut down) mid-call: the workflow completes, no recorded call runs twice, each interrupted call runs exactly once more, state = fold(stream), and replay --verify holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          calls: fc.array(fc.record({ kind: fc.constantFrom('run' as const, 'complete' as const), fails: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+          verdicts: fc.array(fc.constantFrom('approve' as const, 'revise' as const), { maxLength: 3 }),
+          maxIterations: fc.integer({ min: 1, max: 3 }),
+          // Mostly in the first iteration and early calls, so most runs crash at least once; sometimes again in the re-run.
+          crashAt: fc.array(fc.record({ iteration: fc.constantFrom(1, 1, 2, 3), index: fc.nat(3), attempt: fc.constantFrom(1, 1, 2), mode: fc.constantFrom('kill' as const, 'shutdown' as const) }), { minLength: 1, maxLength: 4 }),
+        }),
+        async ({ crashAt, ...input }) => {
+          crashes.clear();
+          ran = [];
+          reached = [];
+          wake = undefined;
+          for (const crash of crashAt) if (crash.index < input.calls.length) crashes.set(`${crash.iteration}:${crash.index}#${crash.attempt}`, crash.mode);
+          const definitions = createRegistry([crashy]);
+          const h = createHarness({ llm: plannedModel, definitions });
+          const dead: Engine[] = [];
+          let engine = h.engine;
+          await engine.start('crashy', input, { id: 'c1' });
+          let live: WorkflowView;
+          for (;;) {
+            const outcome = await Promise.race([engine.settled('c1').then((view) => ({ view })), nextCrash().then((key) => ({ key }))]);
+            if ('view' in outcome) {
+              live = outcome.view;
+              break;
+            }
+            // SIGKILL: the engine is simply abandoned mid-call. Shutdown: close() aborts the call, which records nothing.
+            const mode = crashes.get(outcome.key) ?? 'kill';
+            seen[mode] += 1;
+            if (outcome.key.endsWith('#2')) seen.inARerun += 1;
+            if (mode === 'shutdown') await engine.close();
+            else dead.push(engine);
+            engine = h.restart();
+            await engine.recover();
+          }
+          expect(live.status).toBe('completed');
+          const events = await h.events('c1');
+
+          // state = fold(stream), fast and reference; rehydrated = live.
+          const folded = createFolder(crashy.machine).fold(events);
+          expect(folded.value).toEqual(live.value);
+          expect(folded.context).toEqual(live.context);
+          expect(foldWithTransition(crashy.machine, events).context).toEqual(live.context);
+          await engine.passivate();
+          expect((await engine.get('c1'))?.context).toEqual(live.context);
+
+          // Each call of each iteration is recorded once, at its position; it ran once, plus once per crash in it.
+          const iterations = live.context.iterations.work ?? 1;
+          if (iterations > 1) seen.revised += 1;
+          if (events.some((event) => event.type === 'CallCompleted' && event.data.error !== undefined)) seen.failedCalls += 1;
+          const recorded = events.flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
+          for (let iteration = 1; iteration <= iterations; iteration++) {
+            const mine = recorded.filter((call) => call.iteration === iteration);
+            expect(mine.map((call) => call.seq).sort((a, b) => a - b)).toEqual(input.calls.map((_call, index) => index));
+            expect(new Set(mine.map((call) => call.call)).size).toBe(input.calls.length);
+            for (let index = 0; index < input.calls.length; index++) {
+              const runs = ran.filter((key) => key.startsWith(`${iteration}:${index}#`));
+              const crashesHere = runs.filter((key) => crashes.has(key)).length;
+              expect(runs.length, `call ${iteration}:${index} ran ${runs.join(', ')}`).toBe(1 + crashesHere);
+              // The recorded outcome is that of the run that was not interrupted.
+              expect(mine.find((call) => call.seq === index)?.attempt).toBe(Number(runs.at(-1)?.split('#')[1]));
+            }
+            // The step's outcome totals every model call of the iteration once.
+            const outcome = events.find((event) => event.type === 'StepCompleted' && event.data.step === 'work' && event.data.iteration === iteration);
+            const tokens = mine.reduce((total, call) => total + (call.llm?.inputTokens ?? 0), 0);
+            expect(outcome?.type === 'StepCompleted' ? (outcome.data.llm?.inputTokens ?? 0) : -1).toBe(tokens);
+          }
+          // At most one outcome per (step, iteration, attempt); nothing after the terminal event.
+          const outcomes = events.flatMap((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed' ? [`${event.data.step}/${event.data.iteration}/${event.data.attempt}`] : []));
+          expect(new Set(outcomes).size).toBe(outcomes.length);
+          expect(events.at(-1)?.type).toBe('WorkflowCompleted');
+
+          // replay --verify holds on the recorded history.
+          expect(await replayHistories(definitions, [{ workflowId: 'c1', events: await h.store.readStream(workflowStream('c1')) }])).toHaveLength(1);
+          await engine.close();
+          for (const old of dead) await old.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // The runs crashed both ways, also in a re-run attempt, and went through revisions and recorded failures.
+    expect(seen.kill).toBeGreaterThan(5);
+    expect(seen.shutdown).toBeGreaterThan(5);
+    expect(seen.inARerun).toBeGreaterThan(0);
+    expect(seen.revised).toBeGreaterThan(5);
+    expect(seen.failedCalls).toBeGreaterThan(5);
   });
 });

@@ -17,15 +17,24 @@ describe('engine on the memory store', () => {
     const events = await h.events('b1');
     expect(types(events)).toEqual([
       'WorkflowStarted',
-      'StepStarted', 'StepCompleted', // extract
-      'StepStarted', 'StepCompleted', // draft 1
-      'StepStarted', 'StepCompleted', // review 1: revise
+      'StepStarted', 'CallCompleted', 'StepCompleted', // extract: its model call, journaled, then the outcome
+      'StepStarted', 'CallCompleted', 'StepCompleted', // draft 1
+      'StepStarted', 'CallCompleted', 'StepCompleted', // review 1: revise
       'RevisionRequested',
-      'StepStarted', 'StepCompleted', // draft 2
-      'StepStarted', 'StepCompleted', // review 2: approve
-      'StepStarted', 'StepCompleted', // load
+      'StepStarted', 'CallCompleted', 'StepCompleted', // draft 2
+      'StepStarted', 'CallCompleted', 'StepCompleted', // review 2: approve
+      'StepStarted', 'StepCompleted', // load (no journaled call)
       'WorkflowCompleted',
     ]);
+    // Each model call's outcome is its own event, named `complete#1` by default, with its accounting; the step's outcome totals it.
+    const calls = events.filter((event) => event.type === 'CallCompleted');
+    expect(calls.map((event) => event.type === 'CallCompleted' && `${event.data.step}/${event.data.iteration} ${event.data.call} #${event.data.seq}`)).toEqual([
+      'extract/1 complete#1 #0', 'draft/1 complete#1 #0', 'review/1 complete#1 #0', 'draft/2 complete#1 #0', 'review/2 complete#1 #0',
+    ]);
+    for (const [index, call] of calls.entries()) {
+      const outcome = events[events.indexOf(call) + 1];
+      expect(call.type === 'CallCompleted' && outcome?.type === 'StepCompleted' && call.data.llm, `call ${index}`).toEqual(outcome?.type === 'StepCompleted' && outcome.data.llm);
+    }
     const completed = events.at(-1);
     expect(completed?.type === 'WorkflowCompleted' && completed.data.artifact?.path).toBe('memory:b1/brief.md');
     expect(h.artifacts.files.get('b1/brief.md')).toContain('iteration 2');

@@ -39,7 +39,12 @@ describe('model calls are retried by the provider policy only', () => {
     expect(server.requests).toHaveLength(1 + PROVIDER_RETRIES);
     expect(h.llm.calls).toHaveLength(1);
     const events = await h.events('b1');
-    expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'StepFailed', 'WorkflowFailed']);
+    // The failed call is journaled (its final error, after the provider's retries), then the step fails with it.
+    expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepFailed', 'WorkflowFailed']);
+    expect(events[2]).toMatchObject({
+      type: 'CallCompleted',
+      data: { step: 'extract', call: 'complete#1', kind: 'complete', seq: 0, error: { code: 'OVERLOADED', retryable: true }, llm: { attempts: 1 + PROVIDER_RETRIES } },
+    });
     expect(outcomeOf(events, 'extract')).toMatchObject({
       type: 'StepFailed',
       data: { attempt: 1, error: { code: 'OVERLOADED', retryable: true }, llm: { model: 'claude-sonnet-4-6', attempts: 1 + PROVIDER_RETRIES, inputTokens: 0, outputTokens: 0, costUsd: 0 } },

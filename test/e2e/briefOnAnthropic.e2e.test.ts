@@ -66,10 +66,14 @@ describe('brief on the Anthropic adapter, through the real CLI and a local Messa
     const audit = await runEcl(['audit', 'heron-1', '--json', '--store', store], { cwd: dir, env });
     expect(audit.code).toBe(0);
     const entries = JSON.parse(audit.stdout) as AuditEntry[];
-    const calls = entries.filter((entry) => entry.model !== null);
+    // Each model call is journaled as its own CallCompleted; each step's outcome totals its calls (one each here).
+    const calls = entries.filter((entry) => entry.type === 'CallCompleted');
     expect(calls.map((entry) => `${entry.type} ${entry.step}`)).toEqual([
-      'StepCompleted extract', 'StepCompleted draft', 'StepCompleted review', 'StepCompleted draft', 'StepCompleted review',
+      'CallCompleted extract', 'CallCompleted draft', 'CallCompleted review', 'CallCompleted draft', 'CallCompleted review',
     ]);
+    const steps = entries.filter((entry) => entry.type === 'StepCompleted' && entry.model !== null);
+    expect(steps.map((entry) => entry.step)).toEqual(['extract', 'draft', 'review', 'draft', 'review']);
+    steps.forEach((entry, index) => expect(entry).toMatchObject({ model: calls[index]!.model, inputTokens: calls[index]!.inputTokens, outputTokens: calls[index]!.outputTokens }));
     calls.forEach((entry, index) => {
       const call = answered[index]!;
       expect(entry).toMatchObject({ model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens });

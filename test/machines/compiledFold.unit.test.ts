@@ -7,15 +7,18 @@ import {
   type FoldedState,
   type WorkflowEvent,
   type WorkflowSnapshot,
+  type JsonValue,
   compiledFoldUnsupported,
   compileFold,
   createFolder,
+  defaultUpcasterRegistry,
   defineWorkflow,
   initialContext,
   nextStep,
   structureOf,
   workflowSetup,
 } from '../../src/machines/index.js';
+import { research } from '../../examples/research/research.js';
 import { brief, serial3 } from '../support/definitions.js';
 import { loadGoldens } from './support/goldenHistories.js';
 import { ev } from '../../src/testing/index.js';
@@ -59,6 +62,12 @@ function vocabulary(definition: AnyWorkflowDefinition): WorkflowEvent[] {
         events.push(ev.stepCompleted(step, iteration, { verdict: 'approve', feedback: '' }, attemptNo));
         events.push(ev.stepCompleted(step, iteration, `text ${iteration}`, attemptNo));
         events.push(ev.stepFailed(step, iteration, 'BAD_REQUEST', attemptNo));
+        // Journaled calls: a first and a second call, a failed one, a model call with accounting, and malformed ones (neither or both outcomes).
+        events.push(ev.callCompleted(step, iteration, 'fetch', 0, { output: { page: iteration } }, attemptNo));
+        events.push(ev.callCompleted(step, iteration, 'notes', 1, { output: { text: 'n' } }, attemptNo, { kind: 'complete', llm: { model: 'm', inputTokens: 10, outputTokens: 5, costUsd: 0.01, latencyMs: 1, promptHash: 'p', attempts: 1 } }));
+        events.push(ev.callCompleted(step, iteration, 'post', 1, { error: { code: 'HTTP_500', message: 'down', retryable: true } }, attemptNo));
+        events.push({ type: 'CallCompleted', data: { v: 1, step, iteration, attempt: attemptNo, call: 'empty', kind: 'run', seq: 0 } });
+        events.push({ type: 'CallCompleted', data: { v: 1, step, iteration, attempt: attemptNo, call: 'both', kind: 'run', seq: 0, output: 1, error: { code: 'X', message: 'x', retryable: false } } });
       }
       events.push(ev.revision(step, 'review', iteration, `again ${iteration}`));
       events.push(ev.cap(step, iteration, iteration, 'accept'));
@@ -77,6 +86,15 @@ function decided(snapshot: WorkflowSnapshot, pick: number): WorkflowEvent | unde
   const current = snapshot.context.current;
   if (current !== null && JSON.stringify(snapshot.value).includes('running')) {
     // Mostly successes, so walks get deep; sometimes a revise verdict that costs money, a failure or a re-run.
+    // Often a journaled call first: the next position under a new name, sometimes a taken position or name (refused).
+    const calls = snapshot.context.calls;
+    if (pick % 7 < 3) {
+      const seq = pick % 11 === 0 ? Math.max(0, calls.length - 1) : calls.length;
+      const name = pick % 13 === 0 && calls.length > 0 ? calls[0]!.call : `call ${seq}`;
+      return pick % 2 === 0
+        ? ev.callCompleted(current.step, current.iteration, name, seq, { output: `out ${pick}` }, current.attempt)
+        : ev.callCompleted(current.step, current.iteration, name, seq, { error: { code: 'E', message: `failed ${pick}`, retryable: false } }, current.attempt, { kind: 'complete' });
+    }
     const roll = pick % 10;
     if (roll === 0) return ev.stepFailed(current.step, current.iteration, 'TIMEOUT', current.attempt);
     if (roll === 1) return ev.stepStarted(current.step, current.iteration, current.attempt + 1);
@@ -118,6 +136,9 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
       const events = vocabulary(definition);
       let accepted = 0;
       let rejected = 0;
+      let callsAccepted = 0;
+      let callsRejected = 0;
+      let callsReplayedAcrossAttempts = 0;
       const visited = new Set<string>();
       fc.assert(
         fc.property(policiesOf(definition), fc.array(fc.record({ decided: fc.nat(7).map((n) => n > 0), pick: fc.nat() }), { minLength: 5, maxLength: 80, size: 'max' }), (policies, walk) => {
@@ -135,8 +156,11 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
             if (!expected.ok || !actual.ok) {
               expect(actual).toEqual(expected);
               rejected += 1;
+              if (event.type === 'CallCompleted') callsRejected += 1;
               continue;
             }
+            if (event.type === 'CallCompleted') callsAccepted += 1;
+            if (event.type === 'StepStarted' && expected.state.context.calls.length > 0) callsReplayedAcrossAttempts += 1;
             expect(actual.state.value).toEqual(expected.state.value);
             expect(actual.state.status).toBe(expected.state.status);
             expect(actual.state.context).toEqual(expected.state.context);
@@ -151,6 +175,10 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
       // The walks reached both sides of the comparison many times, every end, and every gate the definition has.
       expect(accepted).toBeGreaterThan(1000);
       expect(rejected).toBeGreaterThan(1000);
+      // Journaled calls were accepted and refused many times, and a re-run attempt kept a journal.
+      expect(callsAccepted).toBeGreaterThan(200);
+      expect(callsRejected).toBeGreaterThan(200);
+      expect(callsReplayedAcrossAttempts).toBeGreaterThan(10);
       for (const end of ['completed', 'failed', 'cancelled']) expect(visited).toContain(JSON.stringify(end));
       const waits = structureOf(createFolder(definition.machine).initial()).steps.filter((step) => step.kind !== 'produce').map((step) => JSON.stringify({ [step.name]: 'waiting' }));
       for (const wait of waits) expect(visited).toContain(wait);
@@ -158,14 +186,18 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
   );
 
   it('every golden history folds to the same state at every revision', () => {
+    const upcasters = defaultUpcasterRegistry();
     for (const { file, golden } of loadGoldens()) {
-      const definition = definitions.find((candidate) => candidate.name === (golden.events[0]?.data as { definition: string }).definition)!;
+      const definition = [...definitions, research].find((candidate) => candidate.name === (golden.events[0]?.data as { definition: string }).definition)!;
       const xstate = createFolder(definition.machine);
       const compiled = compileFold(definition.machine)!;
       let reference: WorkflowSnapshot = xstate.initial();
       let state = compiled.initial();
       for (const record of golden.events) {
-        const event = { type: record.type, data: record.data } as WorkflowEvent;
+        // Old payloads are read up first, as every reader does.
+        const upcast = upcasters.upcast(record.type as WorkflowEvent['type'], record.data as JsonValue);
+        if (!upcast.ok) throw new Error(`${file}: revision ${record.revision} cannot be upcast`);
+        const event = { type: record.type, data: upcast.data } as unknown as WorkflowEvent;
         reference = xstate.apply(reference, event);
         state = compiled.apply(state, event);
         expect({ value: state.value, status: state.status, context: state.context }, `${file} revision ${record.revision}`).toEqual({ value: reference.value, status: reference.status, context: reference.context });

@@ -40,6 +40,9 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
     expect(stdout).toMatch(/\n {2}review #1\n/);
     expect(stdout).toMatch(/review completed: verdict revise\n +feedback: ".+"\n +\S+ · \d+ in \/ \d+ out tokens · \$0\.0000/);
     expect(stdout).toMatch(/\n\d+ events · \d+ model calls · /);
+    // Each journaled model call is listed under its step, with its own accounting; the step's outcome repeats the total, counted once.
+    expect(stdout).toMatch(/review model call 1 "complete#1" returned: \{"verdict":"revise".*\n +\S+ · \d+ in \/ \d+ out tokens/);
+    expect(stdout).toMatch(/\n\d+ events · 5 model calls · /);
     // Multi-line model outputs are previewed on one line: every line is a header, an entry or a detail.
     expect(stdout.trimEnd().split('\n').every((line) => /^(workflow | {2}\S| {4}\d|\s{19,}\S|\d+ events)/.test(line))).toBe(true);
   });
@@ -56,12 +59,14 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
   });
 
   it('replay --to prints transitions up to a revision; --verify passes on the untouched stream', async () => {
-    const to = await ecl('replay', 'cli-1', '--to', '2');
+    const to = await ecl('replay', 'cli-1', '--to', '3');
     expect(to.code).toBe(0);
-    expect(to.stdout.split('\n').slice(1, 4)).toEqual([
+    // extract's model call is journaled (r2) before the step's outcome (r3).
+    expect(to.stdout.split('\n').slice(1, 5)).toEqual([
       'r0    idle → WorkflowStarted → extract.pending',
       'r1    extract.pending → StepStarted extract #1 → extract.running  [extract=1]',
-      'r2    extract.running → StepCompleted extract #1 → extract.done  [extract=1]',
+      'r2    extract.running → CallCompleted extract #1 "complete#1" → extract.running  [extract=1]',
+      'r3    extract.running → StepCompleted extract #1 → extract.done  [extract=1]',
     ]);
     const verified = await ecl('replay', 'cli-1', '--verify');
     expect(verified.code).toBe(0);
@@ -70,11 +75,12 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
 
   it('replay --verify exits 1 naming the revision of an event edited in the SQLite file', async () => {
     const db = new Database(join(folder.dir, 'ecl.db'));
-    const edited = db.prepare("UPDATE events SET data = json_set(data, '$.attempt', 2) WHERE revision = 3 AND type = 'StepStarted'").run();
+    // Revision 4 is draft's StepStarted (extract: StepStarted, CallCompleted, StepCompleted at 1–3).
+    const edited = db.prepare("UPDATE events SET data = json_set(data, '$.attempt', 2) WHERE revision = 4 AND type = 'StepStarted'").run();
     db.close();
     expect(edited.changes).toBe(1);
     const { code, stderr } = await ecl('replay', 'cli-1', '--verify');
     expect(code).toBe(1);
-    expect(stderr).toMatch(/^replay diverges at revision 3: the machine starts .*"attempt":1.*, the record says .*"attempt":2/);
+    expect(stderr).toMatch(/^replay diverges at revision 4: the machine starts .*"attempt":1.*, the record says .*"attempt":2/);
   });
 });

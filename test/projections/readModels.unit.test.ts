@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockedReason } from '../../src/projections/index.js';
+import { blockedReason, formatAuditTimeline } from '../../src/projections/index.js';
 import { briefHistory, createHistory, llmUsage, recordedFrom } from './support/historyBuilder.js';
 import { givenHistories } from './support/projectionSpec.js';
 
@@ -152,6 +152,40 @@ describe('metrics read model', () => {
     const history = createHistory({ workflowId: 'm-t', stepMs: 250 }).started().stepStarted('draft').add('StepCompleted', { step: 'draft', iteration: 1, attempt: 1, output: 'x', llm: llmUsage('claude', 1, 2, 0.5) });
     givenHistories([history]).then((queries) => {
       expect(queries.metricsSummary().durations.steps).toEqual([{ definition: 'brief', step: 'draft', count: 1, p50Ms: 250, p95Ms: 250 }]);
+    });
+  });
+});
+
+describe('journaled calls', () => {
+  // gather: a fetch and a model call recorded by attempt 1, a crash, a second model call by attempt 2, then the outcome with the total of both model calls.
+  const journaled = () =>
+    createHistory({ workflowId: 'j-1', definition: 'research' })
+      .started()
+      .stepStarted('gather')
+      .callCompleted('gather', 1, 1, 'fetch pilot', 0, { output: 'pilot text' }, { durationMs: 12 })
+      .callCompleted('gather', 1, 1, 'notes pilot', 1, { output: { text: 'notes' } }, { kind: 'complete', llm: llmUsage('claude', 100, 20, 0.01) })
+      .stepStarted('gather', 1, 2)
+      .callCompleted('gather', 1, 2, 'notes survey', 2, { error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true } }, { kind: 'complete', llm: llmUsage('claude', 30, 0, 0.002) })
+      .add('StepCompleted', { step: 'gather', iteration: 1, attempt: 2, output: ['notes'], llm: llmUsage('claude', 130, 20, 0.012) }, { step: 'gather', iteration: 1, attempt: 2 });
+
+  it('the audit shows each call with its name, outcome and a model call\'s cost; the timeline counts each model call once', () => {
+    givenHistories([journaled()]).then((queries) => {
+      const calls = queries.getAudit('j-1').filter((entry) => entry.type === 'CallCompleted');
+      expect(calls.map((entry) => [entry.call, entry.attempt, entry.model, entry.inputTokens, entry.summary])).toEqual([
+        ['fetch pilot', 1, null, null, 'gather call 1 "fetch pilot" returned: pilot text'],
+        ['notes pilot', 1, 'claude', 100, 'gather model call 2 "notes pilot" returned: notes'],
+        ['notes survey', 2, 'claude', 30, 'gather model call 3 "notes survey" failed: RATE_LIMITED: slow down (retryable)'],
+      ]);
+      const timeline = formatAuditTimeline('j-1', queries.getAudit('j-1'));
+      expect(timeline.at(-1)).toBe('7 events · 2 model calls · 130 in / 20 out tokens · $0.0120');
+      expect(timeline.find((line) => line.includes("the step's total of its calls above"))).toMatch(/claude · 130 in \/ 20 out tokens · \$0\.0120/);
+    });
+  });
+
+  it('metrics count model usage once, from the step\'s outcome; the status follows the step', () => {
+    givenHistories([journaled()]).then((queries) => {
+      expect(queries.metricsSummary().usage.total).toEqual({ calls: 1, inputTokens: 130, outputTokens: 20, costUsd: 0.012 });
+      expect(queries.getStatus('j-1')).toMatchObject({ status: 'running', currentStep: 'gather', revision: 6 });
     });
   });
 });

@@ -8,7 +8,7 @@ import { brief } from '../support/definitions.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { workflowStream, type EventToAppend } from '../../src/eventstore/index.js';
-import { createSampleRegistry } from '../support/definitions.js';
+import { goldenRegistry } from '../machines/support/goldenHistories.js';
 import { allGoldens, appendGolden, loadGolden } from './support/goldens.js';
 
 /** A later `brief` with another shape: the registry keeps v1 for the streams v1 wrote. */
@@ -116,7 +116,7 @@ describe('replay of the engine\'s golden histories (test/fixtures/engine)', () =
       const golden = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { workflowId: string; events: (EventToAppend & { revision: number })[]; expected: { value: unknown; iterations: Record<string, number> } };
       const store = createMemoryEventStore();
       await store.append(workflowStream(golden.workflowId), golden.events.map(({ revision: _revision, ...event }) => event));
-      const result = await replayWorkflow(golden.workflowId, { store, registry: createSampleRegistry(), verify: true });
+      const result = await replayWorkflow(golden.workflowId, { store, registry: goldenRegistry(), verify: true });
       expect(result.divergence).toBeUndefined();
       expect(result.snapshot.value).toEqual(golden.expected.value);
       expect(result.snapshot.context.iterations).toEqual(golden.expected.iterations);

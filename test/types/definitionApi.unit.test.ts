@@ -70,6 +70,20 @@ describe('the definition API', () => {
     expectTypeOf<StepRun<Parsed, Judgement>>().returns.toEqualTypeOf<Promise<{ verdict: 'approve' | 'revise'; feedback: string }>>();
   });
 
+  it('journaled calls: ctx.run returns what its function resolves to (JSON or nothing), ctx.complete takes an optional name', () => {
+    compileOnly(async () => {
+      const ctx = {} as StepContext<Parsed>;
+      expectTypeOf(await ctx.run('fetch', async () => ({ status: 200, body: 'ok' }))).toEqualTypeOf<{ status: number; body: string }>();
+      expectTypeOf(await ctx.run('count', (): number => 3)).toEqualTypeOf<number>();
+      expectTypeOf(await ctx.run('write', async () => {})).toEqualTypeOf<void>();
+      // @ts-expect-error -- a result JSON cannot hold does not compile (it would not come back the same after a crash)
+      await ctx.run('when', async () => new Date());
+      // @ts-expect-error -- every call needs its name
+      await ctx.run(async () => 1);
+      expectTypeOf((await ctx.complete({ name: 'summary', messages: [{ role: 'user', content: 'hi' }] })).text).toEqualTypeOf<string>();
+    });
+  });
+
   it('a validating step must return a Judgement, and a step kind must be one of the three', () => {
     compileOnly(() =>
       defineWorkflow({

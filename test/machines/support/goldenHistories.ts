@@ -1,5 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { research } from '../../../examples/research/research.js';
+import { createRegistry, type DefinitionRegistry } from '../../../src/machines/index.js';
+import { SAMPLE_DEFINITIONS } from '../../support/definitions.js';
 
 export const GOLDEN_DIR = join(import.meta.dirname, '../../fixtures/engine');
 
@@ -23,3 +26,6 @@ export const loadGoldens = (): { file: string; golden: GoldenHistory }[] =>
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => ({ file, golden: JSON.parse(readFileSync(join(GOLDEN_DIR, file), 'utf8')) as GoldenHistory }));
+
+/** The definitions the goldens were written by: the samples, and the journaled-calls example (examples/research). */
+export const goldenRegistry = (): DefinitionRegistry => createRegistry([...SAMPLE_DEFINITIONS, research]);

@@ -1,20 +1,22 @@
 /**
  * Records the golden histories in test/fixtures/engine from real engine runs (deterministic ids,
  * clock and offline/scripted model). Run after an intentional change to the event vocabulary:
- *   node --import tsx test/machines/support/writeGoldens.ts
- * Old files must keep folding; write new ones rather than rewriting history without an upcaster.
+ *   node --import tsx test/machines/support/writeGoldens.ts [file.json ...]
+ * It writes only the files that do not exist yet (or the ones named): old files must keep folding;
+ * write new ones rather than rewriting history without an upcaster.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { workflowStream } from '../../../src/eventstore/index.js';
+import { toWorkflowEvent } from '../../../src/actors/index.js';
+import { workflowStream, type EventToAppend } from '../../../src/eventstore/index.js';
 import { createFolder, viewOf } from '../../../src/machines/index.js';
-import { createSampleRegistry } from '../../support/definitions.js';
 import { briefInput, createHarness, eventually, sequentialIds } from '../../actors/support/harness.js';
-import { GOLDEN_DIR, type GoldenHistory } from './goldenHistories.js';
+import { GOLDEN_DIR, type GoldenHistory, goldenRegistry } from './goldenHistories.js';
 
 const alwaysRevise = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
+const researchInput = JSON.parse(readFileSync(join(import.meta.dirname, '../../../examples/research/input.json'), 'utf8')) as unknown;
 
-const scenarios: { file: string; description: string; script?: unknown; run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void> }[] = [
+const scenarios: { file: string; description: string; id?: string; script?: unknown; run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void> }[] = [
   {
     file: 'serial3-completed.json',
     description: 'serial3: three no-op steps, completed',
@@ -85,17 +87,46 @@ const scenarios: { file: string; description: string; script?: unknown; run: (h:
       await engine.close();
     },
   },
+  {
+    file: 'research-crash-resumed.json',
+    description: 'research (examples/research): the process stopped during gather\'s fourth journaled call; attempt 2 replayed the three recorded calls and made only the interrupted one again',
+    script: { steps: { gather: [{ attempt: 1, times: 1, text: 'Pages per engineer fell 40%.' }, { attempt: 1, holdMs: 'untilAborted', text: 'held' }] }, fallback: 'offline' },
+    run: async (h, id) => {
+      await h.engine.start('research', researchInput, { id });
+      await eventually(() => h.llm.calls.filter((call) => call.step === 'gather').length === 2 || undefined);
+      await h.engine.close();
+      h.clock.advance(60_000);
+      const engine = h.restart({ newId: sequentialIds(7) });
+      await engine.recover();
+      await engine.settled(id);
+      await engine.close();
+    },
+  },
+  {
+    file: 'brief-legacy-resumed.json',
+    id: 'golden-legacy',
+    description: 'brief v1 whose first six events carry v0 payloads (no `v`; StepCompleted `result`/`usage`, no `attempt`), written before payloads were versioned; today\'s engine upcast them, resumed the review as attempt 2 and finished',
+    run: async (h, id) => {
+      const legacy = JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/projections/brief-v1-legacy-payloads.json'), 'utf8')) as { events: EventToAppend[] };
+      const ids = sequentialIds(9);
+      await h.store.append(workflowStream(id), legacy.events.slice(0, 6).map((event) => ({ ...event, id: ids() })), { expectedRevision: 'no_stream' });
+      await h.engine.settled(id);
+    },
+  },
 ];
 
+const only = process.argv.slice(2);
 for (const scenario of scenarios) {
-  const h = createHarness({ ...(scenario.script === undefined ? {} : { script: scenario.script }), engine: { newId: sequentialIds(1) } });
-  const id = scenario.file.replace(/\.json$/, '');
+  if (only.length > 0 ? !only.includes(scenario.file) : existsSync(join(GOLDEN_DIR, scenario.file))) continue;
+  const h = createHarness({ ...(scenario.script === undefined ? {} : { script: scenario.script }), definitions: goldenRegistry(), engine: { newId: sequentialIds(1) } });
+  const id = scenario.id ?? scenario.file.replace(/\.json$/, '');
   await scenario.run(h, id);
   await h.engine.settled(id).catch(() => undefined);
   const records = await h.store.readStream(workflowStream(id));
-  const definition = createSampleRegistry().get((records[0]?.data as { definition: string }).definition, 1);
+  const definition = goldenRegistry().get((records[0]?.data as { definition: string }).definition, 1);
   if (definition === undefined) throw new Error('no definition');
-  const snapshot = createFolder(definition.machine).fold(records.map((record) => ({ type: record.type, data: record.data }) as never));
+  // Folded as the engine reads: old payloads upcast.
+  const snapshot = createFolder(definition.machine).fold(records.map(toWorkflowEvent));
   const golden: GoldenHistory = {
     description: scenario.description,
     workflowId: id,

@@ -58,6 +58,8 @@ export function createHistory(options: HistoryOptions) {
       add('StepStarted', { step, iteration, attempt, idempotencyKey: `${workflowId}/${step}/${iteration}` }, { step, iteration, attempt, state: step }),
     stepCompleted: (step: string, iteration: number, output: JsonValue, extra: JsonObject = {}) =>
       add('StepCompleted', { step, iteration, attempt: 1, output, ...extra }, { step, iteration, attempt: 1 }),
+    callCompleted: (step: string, iteration: number, attempt: number, call: string, seq: number, outcome: JsonObject, extra: JsonObject = {}) =>
+      add('CallCompleted', { step, iteration, attempt, call, kind: 'run', seq, ...outcome, ...extra }, { step, iteration, attempt, state: { [step]: 'running' } }),
     stepFailed: (step: string, iteration: number, attempt: number, code = 'TIMEOUT', retryable = true) =>
       add('StepFailed', { step, iteration, attempt, error: { code, message: `${step} ${code.toLowerCase()}`, retryable } }, { step, iteration, attempt }),
     revisionRequested: (step: string, by: string, iteration: number, feedback: string) =>

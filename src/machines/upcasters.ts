@@ -1,10 +1,11 @@
 import type { JsonObject, JsonValue } from '../eventstore/index.js';
-import { WORKFLOW_EVENT_TYPES, WorkflowEvent, type WorkflowEventType } from '../machines/index.js';
+import { WORKFLOW_EVENT_TYPES, WorkflowEvent, type WorkflowEventType } from './events.js';
 
 /**
  * Event payloads carry `v`; a payload without one is version 0 (written before payloads were
  * versioned). Old payloads are never rewritten in the store: they are upcast, one version at a
- * time, every time they are read — by the projections and by replay alike.
+ * time, every time they are read — by the engine's rehydration, by the projections and by replay
+ * alike, all through this one registry. Pure functions of the payload: the machines' side.
  */
 export interface PayloadUpcaster {
   type: WorkflowEventType;
@@ -101,4 +102,6 @@ const unchangedAtV0: PayloadUpcaster[] = WORKFLOW_EVENT_TYPES.filter((type) => !
 
 export const DEFAULT_UPCASTERS: readonly PayloadUpcaster[] = [stepCompletedV0, revisionRequestedV0, ...unchangedAtV0];
 
-export const defaultUpcasterRegistry = (): UpcasterRegistry => createUpcasterRegistry(DEFAULT_UPCASTERS);
+let shared: UpcasterRegistry | undefined;
+/** The registry of {@link DEFAULT_UPCASTERS}: what the engine, replay and the projections read with unless given another. */
+export const defaultUpcasterRegistry = (): UpcasterRegistry => (shared ??= createUpcasterRegistry(DEFAULT_UPCASTERS));

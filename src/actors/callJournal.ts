@@ -1,0 +1,307 @@
+import type { IPolicy } from 'cockatiel';
+import type { z } from 'zod';
+import type { ArtifactStore } from '../artifacts/index.js';
+import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmProvider, type LlmResult } from '../llm/index.js';
+import type { JsonValue, RecordedCall, StepLlmRequest, WorkflowEventOf, events } from '../machines/index.js';
+import { CallFailedError, JournalError, isCallFailed, isJournalError } from './callErrors.js';
+import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting } from './callOutcome.js';
+import { readRecordedOutput, spillIfLarge } from './spilledOutput.js';
+
+type LlmAccounting = z.infer<typeof events.LlmAccounting>;
+type ErrorInfo = z.infer<typeof events.ErrorInfo>;
+type CallKind = RecordedCall['kind'];
+type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
+
+/** A journaled call's event, as the step runner hands it to the actor. */
+export type CallCompletedEvent = WorkflowEventOf<'CallCompleted'>;
+
+/** Where a call's outcome is recorded: the workflow's actor. */
+export interface CallRecorder {
+  /**
+   * Appends a call's outcome through the actor's one queue (persist, then act), caused by the
+   * attempt's `StepStarted`: resolves true once it is recorded, false when the workflow no longer
+   * accepts it (cancelled, timed out, a superseded attempt); rejects when the store failed.
+   */
+  recordCall(event: CallCompletedEvent, causationId: string): Promise<boolean>;
+}
+
+/** Where the attempt's current signal is read (the step context): a retried run gets a new one under a timeout. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
+/** What the journal of one step attempt needs from the runner. */
+export interface JournalEnv {
+  workflowId: string;
+  definition: string;
+  step: string;
+  iteration: number;
+  attempt: number;
+  idempotencyKey: string;
+  /** The iteration's journal so far (from the context the attempt was launched with). */
+  recorded: readonly RecordedCall[];
+  recorder: CallRecorder;
+  /** The id of the attempt's `StepStarted`: every call's causation. */
+  startedId: string;
+  llm: LlmProvider;
+  artifacts: ArtifactStore;
+  maxInlineOutputBytes: number;
+  now: () => Date;
+  /** How `run` retries an error flagged `retryable: true` (the engine's retry options). */
+  retries: IPolicy;
+  onDelta: ((text: string) => void) | undefined;
+}
+
+/** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
+const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
+
+/**
+ * The journal of one step attempt: `ctx.run` and `ctx.complete`. Each call takes the next position
+ * in the step's run; a position the iteration already recorded (an earlier attempt, or an earlier
+ * run of this attempt) gives back its recorded outcome without calling; any other call runs, and
+ * its `CallCompleted` is appended before the step gets the result. See `StepContext.run` for the
+ * contract this implements.
+ */
+export class CallJournal {
+  private readonly bySeq = new Map<number, RecordedCall>();
+  /** Calls running now, by position: a retried run of the step that reaches one waits for it instead of calling again. */
+  private readonly running = new Map<number, { call: string; kind: CallKind; done: Promise<RecordedCall> }>();
+  private names = new Set<string>();
+  private position = 0;
+  private completes = 0;
+  private source: SignalSource;
+  /** The first rule the step broke: the step fails with it, even if it caught the error. */
+  violation: JournalError | undefined;
+  /**
+   * A call's outcome was not recorded — the call was interrupted (CANCEL, timeout, shutdown) or the
+   * workflow or the store refused it: whatever the step returns was built on an outcome that is not
+   * in the log, so the attempt ends without an outcome of its own (a timeout still records
+   * STEP_TIMEOUT) and a re-run makes the call again.
+   */
+  lost = false;
+
+  constructor(
+    private readonly env: JournalEnv,
+    source: SignalSource,
+  ) {
+    for (const call of env.recorded) this.bySeq.set(call.seq, call);
+    this.source = source;
+  }
+
+  /** A new run of the step function (a retry inside the attempt): positions and names start over. */
+  beginRun(source: SignalSource): void {
+    this.source = source;
+    this.names = new Set();
+    this.position = 0;
+    this.completes = 0;
+  }
+
+  async run<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    let cause: unknown;
+    const entry = await this.call(name, 'run', async (signal) => {
+      let value: unknown;
+      try {
+        value = await this.env.retries.execute(() => fn(), signal);
+      } catch (error) {
+        if (interruption(signal, error)) throw error;
+        cause = error;
+        return { error: errorInfo(error) };
+      }
+      const form = jsonForm(value);
+      if (form.ok) return { output: form.value, json: form.json };
+      return {
+        error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
+      };
+    });
+    if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
+    return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
+  }
+
+  async complete<T>(request: StepLlmRequest<T>): Promise<LlmResult<T>> {
+    this.completes += 1;
+    const { name: given, ...llmRequest } = request;
+    const name = given ?? `complete#${this.completes}`;
+    const env = this.env;
+    let cause: unknown;
+    const entry = await this.call(name, 'complete', async (signal) => {
+      try {
+        const result = await env.llm.complete({
+          ...llmRequest,
+          context: {
+            workflowId: env.workflowId,
+            definition: env.definition,
+            step: env.step,
+            iteration: env.iteration,
+            attempt: env.attempt,
+            idempotencyKey: env.idempotencyKey,
+          },
+          signal,
+          ...(env.onDelta === undefined ? {} : { onDelta: env.onDelta }),
+        });
+        const recorded: Record<string, JsonValue> = { text: result.text };
+        if (result.output !== undefined) {
+          const form = jsonForm(result.output);
+          if (!form.ok)
+            return {
+              error: { code: 'INVALID_OUTPUT', message: `Model call "${name}" of step "${env.step}" returned ${form.what} as its output`, retryable: false },
+              llm: accountingOf(result),
+            };
+          recorded.output = form.value;
+        }
+        if (result.stopReason !== undefined) recorded.stopReason = result.stopReason;
+        return { output: recorded, json: JSON.stringify(recorded), llm: accountingOf(result) };
+      } catch (error) {
+        if (interruption(signal, error)) throw error;
+        cause = error;
+        const spent = isLlmError(error) && error.accounting !== undefined && error.accounting.attempts > 0 ? accountingOf(error.accounting) : undefined;
+        return spent === undefined ? { error: errorInfo(error) } : { error: errorInfo(error), llm: spent };
+      }
+    });
+    if (entry.error !== undefined) {
+      const accounting = entry.llm === undefined ? undefined : resultAccounting(entry.llm);
+      // The recorded error, the same live and replayed (a retry-after hint or an HTTP status is not recorded); the original is its cause, live.
+      throw new LlmError(entry.error.code as LlmErrorCode, entry.error.message, {
+        ...(accounting === undefined ? {} : { accounting }),
+        ...(cause === undefined ? {} : { cause }),
+      });
+    }
+    const output = (await readRecordedOutput(env.artifacts, env.workflowId, entry.output ?? null)) as {
+      text?: string;
+      output?: JsonValue;
+      stopReason?: string;
+    } | null;
+    const result: LlmResult<T> = { text: output?.text ?? '', ...(resultAccounting(entry.llm) as Omit<LlmResult<T>, 'text'>) };
+    if (output?.output !== undefined) result.output = copyOf(output.output) as T;
+    if (output?.stopReason !== undefined) result.stopReason = output.stopReason;
+    return result;
+  }
+
+  /** After the step function returned a value: the rule it broke, if any — recorded calls it never made included. */
+  unmet(): JournalError | undefined {
+    if (this.violation !== undefined) return this.violation;
+    for (const recorded of this.bySeq.values()) {
+      if (recorded.seq < this.position) continue;
+      const where = { step: this.env.step, call: recorded.call };
+      return this.broke(
+        new JournalError(
+          'NONDETERMINISM',
+          `Step "${this.env.step}" (iteration ${this.env.iteration}, attempt ${this.env.attempt}) returned after ${this.position} journaled calls without making call "${recorded.call}" (position ${recorded.seq}), which attempt ${recorded.attempt} recorded: a re-run must make the same calls in the same order`,
+          where,
+        ),
+      );
+    }
+    return undefined;
+  }
+
+  /** The accounting of every model call of the iteration, recorded ones from earlier attempts included, in call order. */
+  spent(): LlmAccounting[] {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
+  }
+
+  private broke(error: JournalError): JournalError {
+    this.violation ??= error;
+    return error;
+  }
+
+  private async call(name: string, kind: CallKind, invoke: (signal: AbortSignal) => Promise<Outcome>): Promise<RecordedCall> {
+    const step = this.env.step;
+    const where = { step, call: String(name) };
+    if (typeof name !== 'string' || name.length === 0)
+      throw this.broke(new JournalError('INVALID_CALL', `Step "${step}" made a call whose name is not a non-empty string`, where));
+    if (this.names.has(name)) {
+      throw this.broke(
+        new JournalError(
+          'DUPLICATE_CALL',
+          `Step "${step}" made two calls named "${name}" in one run: each journaled call needs its own name, which is how a re-run finds its recorded outcome`,
+          where,
+        ),
+      );
+    }
+    this.names.add(name);
+    const seq = this.position++;
+    const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
+    if (recorded !== undefined) {
+      if (recorded.call !== name || recorded.kind !== kind) throw this.broke(this.divergence(name, kind, seq, `"${recorded.call}" (${recorded.kind})`));
+      return 'done' in recorded ? recorded.done : recorded;
+    }
+    for (const other of this.bySeq.values()) {
+      if (other.call === name) throw this.broke(this.divergence(name, kind, seq, `nothing, and recorded "${name}" at position ${other.seq}`));
+    }
+    // The attempt is over (CANCEL, timeout, shutdown): a step that swallowed the interruption makes no new call.
+    if (this.source.signal.aborted) {
+      this.lost = true;
+      throw new JournalError('CALL_NOT_RECORDED', `Step "${step}" was aborted before call "${name}": the call was not made`, where);
+    }
+    const done = this.make(name, kind, seq, invoke);
+    this.running.set(seq, { call: name, kind, done });
+    try {
+      return await done;
+    } finally {
+      this.running.delete(seq);
+    }
+  }
+
+  private divergence(name: string, kind: CallKind, seq: number, expected: string): JournalError {
+    const env = this.env;
+    return new JournalError(
+      'NONDETERMINISM',
+      `Step "${env.step}" (iteration ${env.iteration}, attempt ${env.attempt}) made call "${name}" (${kind}) at position ${seq}, where the journal has ${expected}: a re-run must make the same journaled calls in the same order`,
+      { step: env.step, call: name },
+    );
+  }
+
+  private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>): Promise<RecordedCall> {
+    const env = this.env;
+    const started = env.now().getTime();
+    let outcome: Outcome;
+    try {
+      outcome = await invoke(this.source.signal);
+    } catch (error) {
+      // Interrupted: nothing is recorded, and nothing the step does with this may be either.
+      this.lost = true;
+      throw error;
+    }
+    const durationMs = Math.max(0, env.now().getTime() - started);
+    const entry: RecordedCall = { call: name, kind, seq, attempt: env.attempt };
+    if ('error' in outcome) entry.error = outcome.error;
+    else
+      entry.output = (
+        await spillIfLarge(
+          outcome.output,
+          outcome.json,
+          env.artifacts,
+          env.workflowId,
+          `calls/${env.step}-${env.iteration}-${seq}.${typeof outcome.output === 'string' ? 'txt' : 'json'}`,
+          env.maxInlineOutputBytes,
+        )
+      ).recorded;
+    if (outcome.llm !== undefined) entry.llm = outcome.llm;
+    const event: CallCompletedEvent = { type: 'CallCompleted', data: { v: 1, step: env.step, iteration: env.iteration, ...entry, durationMs } };
+    const where = { step: env.step, call: name };
+    let accepted: boolean;
+    try {
+      accepted = await env.recorder.recordCall(event, env.startedId);
+    } catch (error) {
+      this.lost = true;
+      throw new JournalError(
+        'CALL_NOT_RECORDED',
+        `The outcome of call "${name}" of step "${env.step}" could not be recorded: ${(error as Error).message}`,
+        where,
+        error,
+      );
+    }
+    if (!accepted) {
+      this.lost = true;
+      throw new JournalError(
+        'CALL_NOT_RECORDED',
+        `Workflow ${env.workflowId} no longer accepts call "${name}" of step "${env.step}" (cancelled, timed out, or another attempt took over)`,
+        where,
+      );
+    }
+    this.bySeq.set(seq, entry);
+    return entry;
+  }
+}
+
+/** Errors the step runner must not retry at the step level: a journaled call's error was retried (or not) where it happened. */
+export const isJournaledError = (error: unknown): boolean => isCallFailed(error) || isJournalError(error);
