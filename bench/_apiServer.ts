@@ -50,7 +50,14 @@ const { dir, keys } = workerData as { dir: string; keys: string };
 const server = await startServer({
   env: { ECL_API_KEYS: keys },
   cwd: dir,
-  flags: { store: `sqlite:${dir}/ecl.db`, port: 0, host: '127.0.0.1', projections: `${dir}/projections.db`, maxSseClients: 100_000, maxConnectionsPerClient: 0 },
+  flags: {
+    store: `sqlite:${dir}/ecl.db`,
+    port: 0,
+    host: '127.0.0.1',
+    projections: `${dir}/projections.db`,
+    maxSseClients: 100_000,
+    maxConnectionsPerClient: 0,
+  },
   llm: { provider: createOfflineProvider(), description: 'offline' },
   artifacts: createMemoryArtifactStore(),
   definitions: createRegistry([brief, serial3, gate, ticker]),

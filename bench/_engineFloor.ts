@@ -25,7 +25,8 @@ export function createEngineFloor(path: string): EngineFloor {
   const createStream = db.prepare('INSERT INTO streams (name) VALUES (?)');
   const insert = db.prepare('INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const newStream = (): number => Number(createStream.run(`floor-${randomUUID()}`).lastInsertRowid);
-  const write = (stream: number, index: number) => insert.run(stream, index, uuidToBytes(randomUUID()), 'StepCompleted', dataOf(STEPS[index] as string), '{}', Date.now());
+  const write = (stream: number, index: number) =>
+    insert.run(stream, index, uuidToBytes(randomUUID()), 'StepCompleted', dataOf(STEPS[index] as string), '{}', Date.now());
   const writeBatch = db.transaction((streams: readonly number[], index: number) => {
     for (const stream of streams) write(stream, index);
   });

@@ -27,7 +27,8 @@ export function createRawFloor(path: string, payload: string): RawFloor {
   let many = 0;
   const insertMany = db.transaction((count: number) => {
     const created = Date.now();
-    for (let index = 0; index < count; index++, many++) insert.run(many % 1000, Math.floor(many / 1000), uuidToBytes(randomUUID()), 'Measured', payload, '{}', created);
+    for (let index = 0; index < count; index++, many++)
+      insert.run(many % 1000, Math.floor(many / 1000), uuidToBytes(randomUUID()), 'Measured', payload, '{}', created);
   });
 
   return {

@@ -59,12 +59,22 @@ async function startServerWorker(dir: string): Promise<ServerHandle> {
 function post(agent: Agent, url: URL, path: string, body: string): Promise<{ status: number; ms: number; body: string }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, method: 'POST', path, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: text }));
-    });
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path,
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -80,7 +90,14 @@ async function getJson(url: string, path: string): Promise<any> {
  * are built before the clock starts; the event-loop utilisation of both threads shows which one
  * is the bottleneck (a server near 1.0 is saturated; a load generator near 1.0 would be).
  */
-async function load(server: ServerHandle, connections: number, count: number, next: (index: number) => { path: string; body: string }, expectStatus: number, profile?: string) {
+async function load(
+  server: ServerHandle,
+  connections: number,
+  count: number,
+  next: (index: number) => { path: string; body: string },
+  expectStatus: number,
+  profile?: string,
+) {
   const host = new URL(server.url).host;
   const requests = Array.from({ length: count }, (_, index) => {
     const { path, body } = next(index);
@@ -114,29 +131,32 @@ function follow(url: URL, path: string, liveAfter: () => number): { done: Promis
   let connected!: () => void;
   const connectedPromise = new Promise<void>((resolve) => (connected = resolve));
   const done = new Promise<SseClientResult>((resolve, reject) => {
-    const req = request({ agent: false, host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } }, (res) => {
-      connected();
-      let buffer = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const now = Date.now();
-        buffer += chunk;
-        let split: number;
-        while ((split = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event === 'transition' && data !== undefined) {
-            result.transitions += 1;
-            const at = Date.parse((JSON.parse(data) as { at: string }).at);
-            if (at >= liveAfter()) result.lags.push(now - at);
-          } else if (event === 'end') result.ended = true;
-        }
-      });
-      res.on('end', () => resolve(result));
-      res.on('close', () => resolve(result));
-    });
+    const req = request(
+      { agent: false, host: url.hostname, port: url.port, path, headers: { authorization: `Bearer ${KEY}`, accept: 'text/event-stream' } },
+      (res) => {
+        connected();
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const now = Date.now();
+          buffer += chunk;
+          let split: number;
+          while ((split = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, split);
+            buffer = buffer.slice(split + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event === 'transition' && data !== undefined) {
+              result.transitions += 1;
+              const at = Date.parse((JSON.parse(data) as { at: string }).at);
+              if (at >= liveAfter()) result.lags.push(now - at);
+            } else if (event === 'end') result.ended = true;
+          }
+        });
+        res.on('end', () => resolve(result));
+        res.on('close', () => resolve(result));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -160,12 +180,26 @@ export async function main(args: string[]): Promise<void> {
     await server.ask({ type: 'seed', count: commands + warmup, prefix: 'g', tenant: TENANT }, 'seeded');
     const approve = JSON.stringify({ type: 'APPROVE' });
     await load(server, connections, warmup, (i) => ({ path: `/v1/workflows/g${commands + i}/events`, body: approve }), 202);
-    const commandRun = await load(server, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 202, only === 'rejected' ? undefined : profile);
+    const commandRun = await load(
+      server,
+      connections,
+      commands,
+      (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }),
+      202,
+      only === 'rejected' ? undefined : profile,
+    );
     if (only === 'commands') {
       console.log('\nbench: api (commands only)', JSON.stringify(commandRun));
       return;
     }
-    const rejectedRun = await load(server, connections, commands, (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }), 409, only === 'rejected' ? profile : undefined);
+    const rejectedRun = await load(
+      server,
+      connections,
+      commands,
+      (i) => ({ path: `/v1/workflows/g${i}/events`, body: approve }),
+      409,
+      only === 'rejected' ? profile : undefined,
+    );
     if (only === 'rejected') {
       console.log('\nbench: api (commands, then rejected)', JSON.stringify(commandRun), JSON.stringify(rejectedRun));
       return;
@@ -180,7 +214,13 @@ export async function main(args: string[]): Promise<void> {
     const runId = Date.now().toString(36);
     const before = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
     const started = performance.now();
-    const creates = await load(server, connections, workflows, (i) => ({ path: '/v1/workflows', body: JSON.stringify({ definition: 'serial3', input: {}, id: `s3-${runId}-${i}` }) }), 201);
+    const creates = await load(
+      server,
+      connections,
+      workflows,
+      (i) => ({ path: '/v1/workflows', body: JSON.stringify({ definition: 'serial3', input: {}, id: `s3-${runId}-${i}` }) }),
+      201,
+    );
     for (;;) {
       const done = (await getJson(server.url, '/v1/metrics/summary')).workflows.byDefinition?.serial3?.byStatus?.completed ?? 0;
       if (done - before >= workflows) break;
@@ -218,11 +258,27 @@ export async function main(args: string[]): Promise<void> {
     const report = {
       date: new Date().toISOString(),
       setup: `ecl serve in a worker thread (Fastify 5, SQLite WAL synchronous=FULL with group commit, projections live in their own worker thread, API keys on); load generator on the same 2-core machine over 127.0.0.1 with ${connections} keep-alive connections`,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadAtStart },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.split(' ').slice(0, 2).join(' '),
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        loadAverageAtStart: loadAtStart,
+      },
       commands: { ...commandRun, note: 'APPROVE to N distinct waiting workflows: each 202 is an appended HumanDecisionReceived (+ the workflow completing)' },
-      rejectedCommands: { ...rejectedRun, note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED with the final state, nothing appended and nothing read (the engine remembers the final state of finished workflows)' },
+      rejectedCommands: {
+        ...rejectedRun,
+        note: 'the same APPROVE again: 409 EVENT_NOT_ACCEPTED with the final state, nothing appended and nothing read (the engine remembers the final state of finished workflows)',
+      },
       passivatedCommands: { ...coldRun, note: 'APPROVE to workflows passivated out of memory: each is rehydrated from the store first' },
-      serial3: { workflows, seconds: round(serial3Seconds, 3), workflowsPerSecond: Math.round(workflows / serial3Seconds), createP50Ms: creates.p50Ms, createP99Ms: creates.p99Ms, failures: creates.failures },
+      serial3: {
+        workflows,
+        seconds: round(serial3Seconds, 3),
+        workflowsPerSecond: Math.round(workflows / serial3Seconds),
+        createP50Ms: creates.p50Ms,
+        createP99Ms: creates.p99Ms,
+        failures: creates.failures,
+      },
       sse,
       serverRssMiB: round(usage.rssMiB, 1),
       targets: { commandsPerSecond: { target: '>= 5000', actual: commandRun.perSecond, met: commandRun.perSecond >= 5000 } },
@@ -232,7 +288,10 @@ export async function main(args: string[]): Promise<void> {
       ['rejected commands (409)', `${rejectedRun.perSecond}/s  p50 ${rejectedRun.p50Ms} ms  p99 ${rejectedRun.p99Ms} ms`],
       ['commands to passivated workflows', `${coldRun.perSecond}/s  p50 ${coldRun.p50Ms} ms  p99 ${coldRun.p99Ms} ms  failures ${coldRun.failures}`],
       ['serial3 create+complete', `${report.serial3.workflowsPerSecond} workflows/s  (create p50 ${creates.p50Ms} ms, p99 ${creates.p99Ms} ms)`],
-      [`SSE ${sseClients} clients, 1 workflow`, `lag p50 ${sse.deliveryLag.p50Ms} ms  p99 ${sse.deliveryLag.p99Ms} ms  max ${sse.deliveryLag.maxMs} ms  complete: ${sse.allClientsGotEverything}`],
+      [
+        `SSE ${sseClients} clients, 1 workflow`,
+        `lag p50 ${sse.deliveryLag.p50Ms} ms  p99 ${sse.deliveryLag.p99Ms} ms  max ${sse.deliveryLag.maxMs} ms  complete: ${sse.allClientsGotEverything}`,
+      ],
       ['target >= 5000 commands/s', report.targets.commandsPerSecond.met ? 'met' : 'NOT met'],
     ];
     console.log('\nbench: api');

@@ -45,7 +45,13 @@ const longLoop = defineWorkflow({
   input: z.object({ iterations: z.number().int() }),
   steps: [
     { kind: 'produce', name: 'work', run: async (ctx) => ctx.iteration },
-    { kind: 'validate', name: 'check', run: async () => ({ verdict: 'revise', feedback: 'again' }), maxIterations: (input) => input.iterations, onCap: 'escalate' },
+    {
+      kind: 'validate',
+      name: 'check',
+      run: async () => ({ verdict: 'revise', feedback: 'again' }),
+      maxIterations: (input) => input.iterations,
+      onCap: 'escalate',
+    },
   ],
 });
 
@@ -54,7 +60,11 @@ const arg = (args: string[], name: string): string | undefined => {
   return at >= 0 ? args[at + 1] : undefined;
 };
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 function collectGarbage(): () => void {
@@ -180,7 +190,7 @@ export async function main(args: string[]): Promise<void> {
       full.push(performance.now() - started);
       if (snapshot === undefined || records.length !== events) throw new Error('full fold failed');
     }
-    const rehydration = { events, withSnapshotCacheMs: round(median(cached)), fullFoldMs: round(median(full) ) };
+    const rehydration = { events, withSnapshotCacheMs: round(median(cached)), fullFoldMs: round(median(full)) };
 
     // 4. Memory per idle live workflow (waiting for a person, kept in memory).
     engine = makeEngine(store);
@@ -219,17 +229,30 @@ export async function main(args: string[]): Promise<void> {
     results.targets = targets;
 
     const rows: [string, string, string][] = [
-      ['serial3 p50 / p99, one after another', `${sequential.p50Ms} / ${sequential.p99Ms} ms`, `${ratios.p50VsOneTransactionPerStep}x floor (${sequential.floorOneTransactionPerStepP50Ms} ms)`],
-      [`workflows/s, ${THROUGHPUT_WORKFLOWS} with ${IN_FLIGHT} in flight`, `${throughput.workflowsPerSecond}`, `median of ${throughput.rounds.join(', ')}; ${ratios.throughputVsBatchFloor}x batch floor (${throughput.floorBatchPerSecond}/s); ${ratios.throughputVsOneTransactionPerStep}x 1-tx floor`],
+      [
+        'serial3 p50 / p99, one after another',
+        `${sequential.p50Ms} / ${sequential.p99Ms} ms`,
+        `${ratios.p50VsOneTransactionPerStep}x floor (${sequential.floorOneTransactionPerStepP50Ms} ms)`,
+      ],
+      [
+        `workflows/s, ${THROUGHPUT_WORKFLOWS} with ${IN_FLIGHT} in flight`,
+        `${throughput.workflowsPerSecond}`,
+        `median of ${throughput.rounds.join(', ')}; ${ratios.throughputVsBatchFloor}x batch floor (${throughput.floorBatchPerSecond}/s); ${ratios.throughputVsOneTransactionPerStep}x 1-tx floor`,
+      ],
       ['steps/s', `${throughput.stepsPerSecond}`, ''],
       ['peak RSS', `${peakRssMiB} MiB`, ''],
       [`rehydrate ${events} events (cold)`, `${rehydration.withSnapshotCacheMs} ms`, `full fold without cache ${rehydration.fullFoldMs} ms`],
       ['memory per idle live workflow', `${bytesPerIdleWorkflow} B`, `${live} waiting workflows in memory`],
     ];
     results.loadAverage = { before: loadBefore, after: loadavg().map((value) => round(value, 2)) };
-    console.log(`\nengine (serial3 on SQLite, synchronous=FULL, group commit; load average ${loadBefore.join(' ')} → ${loadavg().map((value) => value.toFixed(2)).join(' ')} on ${cpus().length} cores)`);
+    console.log(
+      `\nengine (serial3 on SQLite, synchronous=FULL, group commit; load average ${loadBefore.join(' ')} → ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')} on ${cpus().length} cores)`,
+    );
     for (const [name, value, note] of rows) console.log(`  ${name.padEnd(42)} ${value.padStart(18)}   ${note}`);
-    for (const [name, target] of Object.entries(targets)) console.log(`  target ${name.padEnd(18)} ${target.met ? 'met' : 'NOT met'} (${target.target}; actual ${target.actual})`);
+    for (const [name, target] of Object.entries(targets))
+      console.log(`  target ${name.padEnd(18)} ${target.met ? 'met' : 'NOT met'} (${target.target}; actual ${target.actual})`);
   } finally {
     floor.close();
     await store.close();
@@ -252,5 +275,8 @@ async function settleHeap(gc: () => void): Promise<void> {
 
 /** The same store, with the snapshot side stream hidden: measures the fold of the whole stream. */
 function withoutSnapshots(store: EventStore): EventStore {
-  return { ...store, readStream: (stream, options) => (stream.startsWith('ecl.snapshot-') ? Promise.resolve([]) : store.readStream(stream, options)) } as EventStore;
+  return {
+    ...store,
+    readStream: (stream, options) => (stream.startsWith('ecl.snapshot-') ? Promise.resolve([]) : store.readStream(stream, options)),
+  } as EventStore;
 }

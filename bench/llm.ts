@@ -37,7 +37,14 @@ async function measure(client: string, concurrency: number, calls: number, call:
   );
   const elapsed = performance.now() - started;
   latencies.sort((a, b) => a - b);
-  return { client, concurrency, calls, callsPerSecond: Math.round((calls / elapsed) * 1000), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
+  return {
+    client,
+    concurrency,
+    calls,
+    callsPerSecond: Math.round((calls / elapsed) * 1000),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+  };
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -51,7 +58,11 @@ export async function main(args: string[]): Promise<void> {
   };
   const body = JSON.stringify({ model: 'claude-sonnet-4-6', max_tokens: 4096, system: request.system, messages: request.messages });
   const bareFetch = async (): Promise<unknown> => {
-    const response = await fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'sk-bench', 'anthropic-version': '2023-06-01' }, body });
+    const response = await fetch(`${server.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-bench', 'anthropic-version': '2023-06-01' },
+      body,
+    });
     return response.json();
   };
   // Bulkhead sized to the concurrency under test: at 64 callers the default of 8 would measure queueing, not overhead.
@@ -81,12 +92,23 @@ export async function main(args: string[]): Promise<void> {
   const added = (concurrency: number) => {
     const bare = rows.find((row) => row.client === 'bare fetch' && row.concurrency === concurrency)!;
     const adapter = rows.find((row) => row.client === 'adapter + policies' && row.concurrency === concurrency)!;
-    return { p50Ms: round(adapter.p50Ms - bare.p50Ms), p99Ms: round(adapter.p99Ms - bare.p99Ms), perCallMs: round(1000 / adapter.callsPerSecond - 1000 / bare.callsPerSecond) };
+    return {
+      p50Ms: round(adapter.p50Ms - bare.p50Ms),
+      p99Ms: round(adapter.p99Ms - bare.p99Ms),
+      perCallMs: round(1000 / adapter.callsPerSecond - 1000 / bare.callsPerSecond),
+    };
   };
   const summary = { 1: added(1), 64: added(64) };
   console.log('\nLLM adapter overhead (local fake Messages API, zero latency)');
   console.table(rows);
-  console.table(Object.entries(summary).map(([concurrency, value]) => ({ concurrency: Number(concurrency), addedP50Ms: value.p50Ms, addedP99Ms: value.p99Ms, addedMsPerCallFromThroughput: value.perCallMs })));
+  console.table(
+    Object.entries(summary).map(([concurrency, value]) => ({
+      concurrency: Number(concurrency),
+      addedP50Ms: value.p50Ms,
+      addedP99Ms: value.p99Ms,
+      addedMsPerCallFromThroughput: value.perCallMs,
+    })),
+  );
   const targetMet = summary[1].p50Ms <= 1;
   console.log(`Target ≤ 1 ms added per call at p50 (1 concurrent): ${targetMet ? 'met' : 'NOT met'} (${summary[1].p50Ms} ms)`);
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });

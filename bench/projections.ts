@@ -38,14 +38,23 @@ function briefWorkload(events: number): EventToAppend[][] {
   let total = 0;
   for (let index = 0; total < events; index += 1) {
     const revisions = index % 3;
-    const history = driveHistory(brief, `bench-${index}`, { instructions: 'Q3 brief', documents, maxIterations: 3 }, {
-      outcome: (step, iteration): Outcome => {
-        if (step === 'review') return { output: iteration > revisions ? { verdict: 'approve', feedback: 'ok' } : { verdict: 'revise', feedback: `more detail ${iteration}` }, llm: usage('claude-haiku-4-5', 1500, 30) };
-        if (step === 'load') return { output: { artifact: `bench-${index}/brief.md` }, artifact: { hash: 'c'.repeat(64), bytes: 900, preview: '# brief' } };
-        return { output: `${step} ${iteration} `.repeat(20), llm: usage('claude-sonnet-4-5', 1200, 400) };
+    const history = driveHistory(
+      brief,
+      `bench-${index}`,
+      { instructions: 'Q3 brief', documents, maxIterations: 3 },
+      {
+        outcome: (step, iteration): Outcome => {
+          if (step === 'review')
+            return {
+              output: iteration > revisions ? { verdict: 'approve', feedback: 'ok' } : { verdict: 'revise', feedback: `more detail ${iteration}` },
+              llm: usage('claude-haiku-4-5', 1500, 30),
+            };
+          if (step === 'load') return { output: { artifact: `bench-${index}/brief.md` }, artifact: { hash: 'c'.repeat(64), bytes: 900, preview: '# brief' } };
+          return { output: `${step} ${iteration} `.repeat(20), llm: usage('claude-sonnet-4-5', 1200, 400) };
+        },
+        tenant: `tenant-${index % 7}`,
       },
-      tenant: `tenant-${index % 7}`,
-    });
+    );
     histories.push(history.slice(0, Math.min(history.length, events - total)));
     total += history.length;
   }
@@ -55,7 +64,11 @@ function briefWorkload(events: number): EventToAppend[][] {
 async function fill(store: EventStore, histories: EventToAppend[][]): Promise<number> {
   let count = 0;
   for (let from = 0; from < histories.length; from += 200) {
-    await Promise.all(histories.slice(from, from + 200).map((history, offset) => store.append(workflowStream(`bench-${from + offset}`), history, { expectedRevision: 'no_stream' })));
+    await Promise.all(
+      histories
+        .slice(from, from + 200)
+        .map((history, offset) => store.append(workflowStream(`bench-${from + offset}`), history, { expectedRevision: 'no_stream' })),
+    );
   }
   for (const history of histories) count += history.length;
   return count;
@@ -101,11 +114,13 @@ async function liveLag(dir: string, seconds: number) {
       if (revision >= history.length) continue;
       cursors[which] = revision + 1;
       pending.push(
-        store.append(workflowStream(`bench-${which}`), [history[revision]!], { expectedRevision: revision === 0 ? 'no_stream' : revision - 1 }).then(async ({ position }) => {
-          const committed = performance.now();
-          await runner.waitFor(position, { timeoutMs: 30_000 });
-          latencies.push(performance.now() - committed);
-        }),
+        store
+          .append(workflowStream(`bench-${which}`), [history[revision]!], { expectedRevision: revision === 0 ? 'no_stream' : revision - 1 })
+          .then(async ({ position }) => {
+            const committed = performance.now();
+            await runner.waitFor(position, { timeoutMs: 30_000 });
+            latencies.push(performance.now() - committed);
+          }),
       );
       appended += 1;
     }
@@ -139,15 +154,28 @@ function longLoop(iterations: number) {
       { kind: 'validate', name: 'review', run: async () => ({ verdict: 'revise' as const, feedback: 'again' }), maxIterations: iterations, onCap: 'accept' },
     ],
   });
-  const events = driveHistory(definition, 'bench-long', {}, {
-    outcome: (step, iteration): Outcome => (step === 'review' ? { output: { verdict: 'revise', feedback: `again ${iteration}` }, llm: usage('claude-haiku-4-5', 900, 20) } : { output: `draft ${iteration}`, llm: usage('claude-sonnet-4-5', 1000, 300) }),
-    stepMs: 1,
-  });
+  const events = driveHistory(
+    definition,
+    'bench-long',
+    {},
+    {
+      outcome: (step, iteration): Outcome =>
+        step === 'review'
+          ? { output: { verdict: 'revise', feedback: `again ${iteration}` }, llm: usage('claude-haiku-4-5', 900, 20) }
+          : { output: `draft ${iteration}`, llm: usage('claude-sonnet-4-5', 1000, 300) },
+      stepMs: 1,
+    },
+  );
   return { definition, events };
 }
 
 /** The CLI's stdout, minus the terminal: every byte is written by a system call, then dropped. */
-const devNull = { fd: openSync('/dev/null', 'w'), write(text: string) { writeSync(this.fd, text); } };
+const devNull = {
+  fd: openSync('/dev/null', 'w'),
+  write(text: string) {
+    writeSync(this.fd, text);
+  },
+};
 
 async function replayRates(dir: string, targetEvents: number): Promise<Figure[]> {
   const { definition, events } = longLoop(Math.ceil((targetEvents - 3) / 5));
@@ -177,20 +205,45 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
   if (compiled === undefined) throw new Error('the long loop machine has no compiled fold');
   const reference = decoded.slice(0, 1000);
   const figures = [
-    await best('ecl replay <id> (read + upcast + fold + print each transition)', () => {
-      const stdout = createLineBuffer(devNull);
-      return runReplay({ workflowId: 'bench-long', store, registry, out: stdout.write, err: () => undefined }).finally(stdout.flush);
-    }, n, 'lines written to /dev/null the way the CLI writes them'),
-    await best('ecl replay <id> --verify (also re-decides every automatic event, compares states)', () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }), n),
+    await best(
+      'ecl replay <id> (read + upcast + fold + print each transition)',
+      () => {
+        const stdout = createLineBuffer(devNull);
+        return runReplay({ workflowId: 'bench-long', store, registry, out: stdout.write, err: () => undefined }).finally(stdout.flush);
+      },
+      n,
+      'lines written to /dev/null the way the CLI writes them',
+    ),
+    await best(
+      'ecl replay <id> --verify (also re-decides every automatic event, compares states)',
+      () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }),
+      n,
+    ),
     await best('replayWorkflow (read + upcast + fold, keeps every transition, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
-    await best('  of which: readStream from SQLite, pages of 500 as replay reads', async () => {
-      for (let from = 0; from < n; from += 500) await store.readStream(workflowStream('bench-long'), { from, limit: 500 });
-    }, n),
-    await best('  of which: decode + upcast (trusted, as plain replay decodes)', () => recorded.forEach((event) => decodeEvent(event, upcasters, { trusted: true })), n),
+    await best(
+      '  of which: readStream from SQLite, pages of 500 as replay reads',
+      async () => {
+        for (let from = 0; from < n; from += 500) await store.readStream(workflowStream('bench-long'), { from, limit: 500 });
+      },
+      n,
+    ),
+    await best(
+      '  of which: decode + upcast (trusted, as plain replay decodes)',
+      () => recorded.forEach((event) => decodeEvent(event, upcasters, { trusted: true })),
+      n,
+    ),
     await best('  of which: fold (compiled fold of the machine, what plain replay uses)', () => compiled.fold(decoded), n),
     await best('  reference: fold with XState transition (createFolder; --verify and the engine)', () => folder.fold(decoded), n),
-    await best('  reference: decode + upcast + validation (as --verify and the projections decode)', () => recorded.forEach((event) => decodeEvent(event, upcasters)), n),
-    await best('  reference: xstate pure transition() per event, first 1,000 events', () => foldWithTransition(definition.machine, reference), reference.length),
+    await best(
+      '  reference: decode + upcast + validation (as --verify and the projections decode)',
+      () => recorded.forEach((event) => decodeEvent(event, upcasters)),
+      n,
+    ),
+    await best(
+      '  reference: xstate pure transition() per event, first 1,000 events',
+      () => foldWithTransition(definition.machine, reference),
+      reference.length,
+    ),
     await best('  reference: zod WorkflowEvent.parse alone', () => recorded.forEach((event) => WorkflowEvent.parse({ type: event.type, data: event.data })), n),
   ];
   figures[0]!.target = 100_000;
@@ -225,13 +278,23 @@ export async function main(args: string[]): Promise<void> {
     const rows = [...catchUps, ...replay];
     console.log('\nprojections');
     for (const figure of rows) {
-      const target = figure.target === undefined ? '' : `  (target ≥ ${figure.target.toLocaleString('en')}/s: ${figure.perSecond >= figure.target ? 'met' : 'NOT met'})`;
+      const target =
+        figure.target === undefined ? '' : `  (target ≥ ${figure.target.toLocaleString('en')}/s: ${figure.perSecond >= figure.target ? 'met' : 'NOT met'})`;
       console.log(`  ${figure.name.padEnd(92)} ${Math.round(figure.perSecond).toLocaleString('en').padStart(12)} events/s${target}`);
     }
-    if (live !== undefined) console.log(`  ${live.name}: ${live.appended} appended (${Math.round(live.appendedPerSecond)}/s); visible in the read models after commit p50 ${live.visibleAfterCommitMs.p50.toFixed(2)} ms, p95 ${live.visibleAfterCommitMs.p95.toFixed(2)} ms, max ${live.visibleAfterCommitMs.max.toFixed(2)} ms; lag p50 ${live.lagPositions.p50} / p95 ${live.lagPositions.p95} / max ${live.lagPositions.max} positions`);
+    if (live !== undefined)
+      console.log(
+        `  ${live.name}: ${live.appended} appended (${Math.round(live.appendedPerSecond)}/s); visible in the read models after commit p50 ${live.visibleAfterCommitMs.p50.toFixed(2)} ms, p95 ${live.visibleAfterCommitMs.p95.toFixed(2)} ms, max ${live.visibleAfterCommitMs.max.toFixed(2)} ms; lag p50 ${live.lagPositions.p50} / p95 ${live.lagPositions.p95} / max ${live.lagPositions.max} positions`,
+      );
     const result = {
       date: new Date().toISOString(),
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim(), memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim(),
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
       workload: `brief histories decided by the real machine (15-25 events each, ${histories.length} workflows); replay: one draft/review loop of ${replayEvents} events`,
       catchUp: catchUps,
       live,

@@ -74,7 +74,13 @@ function concurrentStreams(store: EventStore, streams: number): (seconds: number
  * Runs ours and the raw floor in alternating slices, so load from anything else on the machine
  * hits both alike; returns [ours, floor] as figures.
  */
-async function interleaved(name: string, floorName: string, seconds: number, ours: (seconds: number) => Promise<number>, floor: ((seconds: number) => number) | undefined): Promise<Figure[]> {
+async function interleaved(
+  name: string,
+  floorName: string,
+  seconds: number,
+  ours: (seconds: number) => Promise<number>,
+  floor: ((seconds: number) => number) | undefined,
+): Promise<Figure[]> {
   const rounds = 4;
   const totals = { ours: 0, oursSeconds: 0, floor: 0, floorSeconds: 0 };
   for (let round = 0; round < rounds; round++) {
@@ -105,7 +111,11 @@ async function readAllPaged(store: EventStore, from: bigint, total: number, pref
   let read = 0;
   let position = from;
   while (read < total) {
-    const page = await store.readAll({ fromPosition: position, limit: Math.min(1000, total - read), ...(prefix === undefined ? {} : { filter: { streamPrefixes: [prefix] } }) });
+    const page = await store.readAll({
+      fromPosition: position,
+      limit: Math.min(1000, total - read),
+      ...(prefix === undefined ? {} : { filter: { streamPrefixes: [prefix] } }),
+    });
     if (page.length === 0) break;
     read += page.length;
     position = page[page.length - 1]!.position + 1n;
@@ -164,7 +174,9 @@ export async function main(args: string[]): Promise<void> {
     figures.push(await timed(`readAll filtered by stream prefix, over ${format(readEvents)} events`, () => readAllPaged(store, first, readEvents, big)));
     figures.push(await timed(`readStream, pages of 1,000, one ${format(readEvents)}-event stream`, () => readStreamPaged(store, big)));
     figures.push(
-      await timed(`subscribeToStream catch-up over ${format(readEvents)} events`, async () => firstValueFrom(store.subscribeToStream(big).pipe(take(readEvents), countAll()))),
+      await timed(`subscribeToStream catch-up over ${format(readEvents)} events`, async () =>
+        firstValueFrom(store.subscribeToStream(big).pipe(take(readEvents), countAll())),
+      ),
     );
     figures.push(
       await timed(`subscribeToAll (prefix filter) catch-up over ${format(readEvents)} events`, async () =>
@@ -190,7 +202,9 @@ export async function main(args: string[]): Promise<void> {
     ...(ratios.singleStreamOverhead === undefined ? {} : { singleStreamOverheadRatio: { target: 1.5, measured: ratios.singleStreamOverhead } }),
   };
 
-  console.log(`\nEvent store benchmark, ${url.replace(/\/\/[^/@]*@/, '//***@')} (${machine.cpus} CPUs, node ${machine.node}, load ${loadAtStart.toFixed(1)} -> ${machine.loadAverage1m.end.toFixed(1)})`);
+  console.log(
+    `\nEvent store benchmark, ${url.replace(/\/\/[^/@]*@/, '//***@')} (${machine.cpus} CPUs, node ${machine.node}, load ${loadAtStart.toFixed(1)} -> ${machine.loadAverage1m.end.toFixed(1)})`,
+  );
   console.table(figures.map((f) => ({ measure: f.name, 'events/s': format(f.perSecond), events: f.events, seconds: f.seconds.toFixed(2) })));
   if (ratios.singleStreamOverhead !== undefined) {
     console.log(`single-stream overhead vs raw floor: ${ratios.singleStreamOverhead.toFixed(2)}x (target <= 1.5x)`);
@@ -202,7 +216,15 @@ export async function main(args: string[]): Promise<void> {
     console.log(`${met ? 'MET ' : 'MISS'} ${name}: ${shown(measured)} (target ${name.endsWith('Ratio') ? '<=' : '>='} ${shown(target)})`);
   }
 
-  const results = { date: new Date().toISOString(), store: url.startsWith('sqlite:') ? 'sqlite (temp file, synchronous=FULL, WAL)' : url.replace(/\/\/[^/@]*@/, '//***@'), machine, seconds, figures, ratios, targets };
+  const results = {
+    date: new Date().toISOString(),
+    store: url.startsWith('sqlite:') ? 'sqlite (temp file, synchronous=FULL, WAL)' : url.replace(/\/\/[^/@]*@/, '//***@'),
+    machine,
+    seconds,
+    figures,
+    ratios,
+    targets,
+  };
   const out = join(import.meta.dirname, 'results');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'store.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -38,7 +38,18 @@ export type { WorkflowEvent, WorkflowEventType, WorkflowStatus, CommandType } fr
 
 // Running workflows
 export { createEngine } from './actors/index.js';
-export type { Engine, EngineEvent, EngineOptions, RecoverResult, RetryOptions, SendOptions, SendResult, StartOptions, StartResult, WorkflowView } from './actors/index.js';
+export type {
+  Engine,
+  EngineEvent,
+  EngineOptions,
+  RecoverResult,
+  RetryOptions,
+  SendOptions,
+  SendResult,
+  StartOptions,
+  StartResult,
+  WorkflowView,
+} from './actors/index.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './actors/index.js';
 export type { EngineErrorCode } from './actors/index.js';
 export { CallFailedError, isCallFailed, JournalError, isJournalError, isNondeterminism, isDuplicateCall } from './actors/index.js';

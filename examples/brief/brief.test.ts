@@ -35,16 +35,30 @@ describe('brief', () => {
   it('given a draft under review, when the reviewer asks for a revision, then the draft runs again', () => {
     const spec = workflowSpec(brief);
     spec
-      .given(spec.started(input), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'facts'), ev.stepStarted('draft'), ev.stepCompleted('draft', 1, 'draft 1'), ev.stepStarted('review'))
+      .given(
+        spec.started(input),
+        ev.stepStarted('extract'),
+        ev.stepCompleted('extract', 1, 'facts'),
+        ev.stepStarted('draft'),
+        ev.stepCompleted('draft', 1, 'draft 1'),
+        ev.stepStarted('review'),
+      )
       .whenRecorded(ev.stepCompleted('review', 1, { verdict: 'revise', feedback: 'Shorter.' }))
-      .then([ev.stepCompleted('review', 1, { verdict: 'revise', feedback: 'Shorter.' }), ev.revision('draft', 'review', 1, 'Shorter.'), ev.stepStarted('draft', 2)]);
+      .then([
+        ev.stepCompleted('review', 1, { verdict: 'revise', feedback: 'Shorter.' }),
+        ev.revision('draft', 'review', 1, 'Shorter.'),
+        ev.stepStarted('draft', 2),
+      ]);
   });
 
   it('reads the files an input names, relative to the input file, into inline documents', () => {
     const dir = mkdtempSync(join(tmpdir(), 'brief-input-'));
     mkdirSync(join(dir, 'docs'));
     writeFileSync(join(dir, 'docs', 'a.md'), 'alpha ✓');
-    expect(readInputFiles({ instructions: 'x', files: ['docs/a.md'] }, { baseDir: dir })).toEqual({ instructions: 'x', documents: [{ name: 'a.md', text: 'alpha ✓' }] });
+    expect(readInputFiles({ instructions: 'x', files: ['docs/a.md'] }, { baseDir: dir })).toEqual({
+      instructions: 'x',
+      documents: [{ name: 'a.md', text: 'alpha ✓' }],
+    });
     expect(readInputFiles({ instructions: 'x', documents: [] }, { baseDir: dir })).toEqual({ instructions: 'x', documents: [] });
     expect(() => readInputFiles({ files: ['docs/missing.md'] }, { baseDir: dir })).toThrow(/docs\/missing\.md.*ENOENT/);
     expect(() => readInputFiles({ files: ['docs/a.md'], documents: [] }, { baseDir: dir })).toThrow(/either "documents" or "files"/);

@@ -32,7 +32,9 @@ export const readInputFiles: InputLoader = (raw, { baseDir }) => {
     try {
       return { name: basename(path), text: readFileSync(resolve(baseDir, path), 'utf8') };
     } catch (error) {
-      throw new Error(`cannot read input file ${path} (from ${baseDir}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw new Error(`cannot read input file ${path} (from ${baseDir}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+        cause: error,
+      });
     }
   });
   return { ...rest, documents };

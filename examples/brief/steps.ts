@@ -27,7 +27,12 @@ export async function review(ctx: StepContext<BriefInput>): Promise<Judgement> {
   const result = await ctx.complete({
     system:
       'You review a draft against its instructions and the facts it must rest on. Approve it only if it follows the instructions and every claim is supported by a fact; otherwise ask for a revision with specific, actionable feedback.',
-    messages: [{ role: 'user', content: [`Instructions: ${ctx.input.instructions}`, `Facts:\n${textOf(ctx.outputs.extract)}`, `Draft:\n${textOf(ctx.outputs.draft)}`].join('\n\n') }],
+    messages: [
+      {
+        role: 'user',
+        content: [`Instructions: ${ctx.input.instructions}`, `Facts:\n${textOf(ctx.outputs.extract)}`, `Draft:\n${textOf(ctx.outputs.draft)}`].join('\n\n'),
+      },
+    ],
     tool: { name: 'submit_verdict', description: 'Submit the review verdict: approve the draft, or revise it with feedback.', schema: Judgement },
     maxTokens: 1024,
   });

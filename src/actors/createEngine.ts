@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
-import {
-  type AnyWorkflowDefinition,
-  type JsonValue,
-  parseCommand,
-  stateLabel,
-  workflowStartedEvent,
-} from '../machines/index.js';
+import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues } from './errors.js';
 import { folderOf } from './folderOf.js';
@@ -178,7 +172,8 @@ export function createEngine(options: EngineOptions): Engine {
       await actor.drain();
       actor = await actorFor(workflowId);
     }
-    if (actor === undefined || actor.revision < 0) throw new EngineError('CONCURRENCY_CONFLICT', `Workflow ${workflowId} could not be started or found; try again`);
+    if (actor === undefined || actor.revision < 0)
+      throw new EngineError('CONCURRENCY_CONFLICT', `Workflow ${workflowId} could not be started or found; try again`);
     const context = actor.snapshot.context;
     if (actor.definition.name !== definition.name || context.inputHash !== inputHash) {
       throw new EngineError(
@@ -203,7 +198,8 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const workflowId = startOptions.id ?? newId();
       const idProblem = workflowIdProblem(workflowId, startOptions.tenant);
-      if (idProblem !== undefined) throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId.slice(0, 200))}: ${idProblem}`);
+      if (idProblem !== undefined)
+        throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId.slice(0, 200))}: ${idProblem}`);
       const value = parsed.data as JsonValue;
       const inputHash = inputHashOf(value);
       if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);

@@ -47,7 +47,8 @@ const CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
 
 const codeOf = (error: unknown): unknown => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 /** Whether `error` is an {@link EngineError} of any code (by name and code, not `instanceof`). */
-export const isEngineError = (error: unknown): error is EngineError => CODES.has(codeOf(error) as string) && (error as { name?: unknown }).name === 'EngineError';
+export const isEngineError = (error: unknown): error is EngineError =>
+  CODES.has(codeOf(error) as string) && (error as { name?: unknown }).name === 'EngineError';
 /** `WORKFLOW_CONFLICT`: `start` with an id that exists with another input or definition; use another id. */
 export const isWorkflowConflict = (error: unknown): error is EngineError => isEngineError(error) && error.code === 'WORKFLOW_CONFLICT';
 /** `INVALID_INPUT`: the input does not pass the definition's schema; `issues` lists `path: message`. */
@@ -61,4 +62,14 @@ export const isEngineClosed = (error: unknown): error is EngineError => isEngine
 
 /** zod issues as `path: message` lines, so a person sees which field is wrong. */
 export const formatIssues = (issues: readonly { path: readonly PropertyKey[]; message: string }[]): string[] =>
-  issues.map((issue) => `${issue.path.length === 0 ? '(input)' : issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : String(key))).join('.').replace(/\.\[/g, '[')}: ${issue.message}`);
+  issues.map(
+    (issue) =>
+      `${
+        issue.path.length === 0
+          ? '(input)'
+          : issue.path
+              .map((key) => (typeof key === 'number' ? `[${key}]` : String(key)))
+              .join('.')
+              .replace(/\.\[/g, '[')
+      }: ${issue.message}`,
+  );

@@ -11,7 +11,14 @@ export interface MetadataBase {
 }
 
 /** The metadata of one recorded event: who, when, which step, and what caused it. */
-export function metadataFor(base: MetadataBase, event: WorkflowEvent, sender: string, at: string, causationId: string | undefined, state: unknown): WorkflowEventMetadata {
+export function metadataFor(
+  base: MetadataBase,
+  event: WorkflowEvent,
+  sender: string,
+  at: string,
+  causationId: string | undefined,
+  state: unknown,
+): WorkflowEventMetadata {
   const metadata: WorkflowEventMetadata = {
     $correlationId: base.workflowId,
     workflowId: base.workflowId,
@@ -56,7 +63,10 @@ export function toWorkflowEvent(record: RecordedEvent): WorkflowEvent {
   if (typeof data === 'object' && data !== null && data.v === upcasters.currentVersion(type)) return { type, data } as WorkflowEvent;
   const upcast = upcasters.upcast(type, record.data);
   if (!upcast.ok) {
-    throw new EngineError('CORRUPT_STREAM', `Event ${record.revision} (${type}) of ${record.stream} cannot be read: ${upcast.reason} (payload v${upcast.version})`);
+    throw new EngineError(
+      'CORRUPT_STREAM',
+      `Event ${record.revision} (${type}) of ${record.stream} cannot be read: ${upcast.reason} (payload v${upcast.version})`,
+    );
   }
   return { type, data: upcast.data } as unknown as WorkflowEvent;
 }

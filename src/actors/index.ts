@@ -11,15 +11,7 @@ export type {
   StartResult,
   WorkflowView,
 } from './types.js';
-export {
-  EngineError,
-  isEngineError,
-  isEngineClosed,
-  isInvalidInput,
-  isUnknownDefinition,
-  isWorkflowConflict,
-  isWorkflowNotFound,
-} from './errors.js';
+export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
 export { CallFailedError, JournalError, isCallFailed, isDuplicateCall, isJournalError, isNondeterminism } from './callErrors.js';
 export type { JournalErrorCode } from './callErrors.js';

@@ -30,7 +30,14 @@ export async function loadWorkflow(store: EventStore, registry: DefinitionRegist
       const folder = folderOf(cachedDefinition);
       const snapshot = foldRecords(folder.restore(cached.persisted), records.slice(1), folder.apply);
       const last = records[records.length - 1] as RecordedEvent;
-      return { definition: cachedDefinition, snapshot, revision: last.revision, lastEventId: last.id, ...(cached.tenant === undefined ? {} : { tenant: cached.tenant }), snapshotRevision: cached.revision };
+      return {
+        definition: cachedDefinition,
+        snapshot,
+        revision: last.revision,
+        lastEventId: last.id,
+        ...(cached.tenant === undefined ? {} : { tenant: cached.tenant }),
+        snapshotRevision: cached.revision,
+      };
     }
   }
   const records = await store.readStream(stream);
@@ -40,7 +47,10 @@ export async function loadWorkflow(store: EventStore, registry: DefinitionRegist
   const started = first.data as { definition: string; version: number };
   const definition = registry.get(started.definition, started.version);
   if (definition === undefined) {
-    throw new EngineError('UNKNOWN_DEFINITION_VERSION', `Workflow ${workflowId} was written by ${started.definition} v${started.version}, which is not registered`);
+    throw new EngineError(
+      'UNKNOWN_DEFINITION_VERSION',
+      `Workflow ${workflowId} was written by ${started.definition} v${started.version}, which is not registered`,
+    );
   }
   const folder = folderOf(definition);
   const snapshot = foldRecords(folder.initial(), records, folder.apply);
@@ -50,13 +60,19 @@ export async function loadWorkflow(store: EventStore, registry: DefinitionRegist
 }
 
 /** Folds stored records; a record the machine rejects means the stream and the definition disagree. */
-export function foldRecords(from: WorkflowSnapshot, records: readonly RecordedEvent[], apply: (snapshot: WorkflowSnapshot, event: ReturnType<typeof toWorkflowEvent>) => WorkflowSnapshot): WorkflowSnapshot {
+export function foldRecords(
+  from: WorkflowSnapshot,
+  records: readonly RecordedEvent[],
+  apply: (snapshot: WorkflowSnapshot, event: ReturnType<typeof toWorkflowEvent>) => WorkflowSnapshot,
+): WorkflowSnapshot {
   let snapshot = from;
   for (const record of records) {
     try {
       snapshot = apply(snapshot, toWorkflowEvent(record));
     } catch (error) {
-      throw new EngineError('CORRUPT_STREAM', `Event ${record.revision} (${record.type}) of ${record.stream} does not fold: ${(error as Error).message}`, { cause: error });
+      throw new EngineError('CORRUPT_STREAM', `Event ${record.revision} (${record.type}) of ${record.stream} does not fold: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
   return snapshot;

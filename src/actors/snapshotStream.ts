@@ -21,7 +21,11 @@ export interface CachedSnapshot {
   persisted: JsonValue;
 }
 
-export async function readCachedSnapshot(store: EventStore, workflowId: string, definition?: { name: string; version: number }): Promise<CachedSnapshot | undefined> {
+export async function readCachedSnapshot(
+  store: EventStore,
+  workflowId: string,
+  definition?: { name: string; version: number },
+): Promise<CachedSnapshot | undefined> {
   const [record] = await store.readStream(snapshotStream(workflowId), { direction: 'backwards', from: 'end', limit: 1 });
   if (record === undefined || record.type !== 'SnapshotTaken') return undefined;
   const cached = record.data as unknown as CachedSnapshot;

@@ -147,11 +147,15 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
         recorded = spill.recorded;
       }
       const durationMs = Math.max(0, options.now().getTime() - started);
-      return { type: 'StepCompleted', data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs } };
+      return {
+        type: 'StepCompleted',
+        data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs },
+      };
     } catch (error) {
       if (abort.aborted) return undefined;
       const llm = accounting(journal);
-      if (timedOut && work.timeoutAt !== undefined) return { type: 'StepFailed', data: { v: 1, ...base, error: timeoutError(work.step, work.timeoutAt), ...(llm === undefined ? {} : { llm }) } };
+      if (timedOut && work.timeoutAt !== undefined)
+        return { type: 'StepFailed', data: { v: 1, ...base, error: timeoutError(work.step, work.timeoutAt), ...(llm === undefined ? {} : { llm }) } };
       if (journal?.lost === true) return undefined;
       const info = errorInfo(journal?.violation ?? error);
       return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }) } };
@@ -160,7 +164,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
 }
 
 /** Where the step's signal is read: ours (lazily created), or, under a due time, the one cockatiel's timeout derives for this run. */
-const signalSource = (abort: LazyAbort, parent: AbortSignal | undefined, policySignal: AbortSignal): SignalSource => (parent === undefined ? abort : { signal: policySignal });
+const signalSource = (abort: LazyAbort, parent: AbortSignal | undefined, policySignal: AbortSignal): SignalSource =>
+  parent === undefined ? abort : { signal: policySignal };
 
 function createJournal(options: StepRunnerOptions, work: StepWork, retries: IPolicy, source: SignalSource): CallJournal {
   const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
@@ -192,7 +197,15 @@ type Checked = { ok: true; output: JsonValue; json: string } | { ok: false; erro
 function checkOutput(work: StepWork, output: unknown): Checked {
   if (work.spec.kind === 'validate') {
     const parsed = Judgement.safeParse(output);
-    if (!parsed.success) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" must return { verdict: 'approve' | 'revise', feedback }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, retryable: false } };
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_OUTPUT',
+          message: `Step "${work.step}" must return { verdict: 'approve' | 'revise', feedback }: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+          retryable: false,
+        },
+      };
     output = parsed.data;
   }
   if (output === undefined || output === null) return { ok: true, output: null, json: 'null' };
@@ -206,7 +219,8 @@ function checkOutput(work: StepWork, output: unknown): Checked {
   } catch {
     json = undefined;
   }
-  if (json === undefined) return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned a value that is not JSON`, retryable: false } };
+  if (json === undefined)
+    return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned a value that is not JSON`, retryable: false } };
   const plain = typeof output === 'object' ? (JSON.parse(json) as JsonValue) : (output as JsonValue);
   return { ok: true, output: plain, json };
 }

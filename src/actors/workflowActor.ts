@@ -75,13 +75,30 @@ export class WorkflowActor implements CallRecorder {
   private running: Promise<void> | undefined;
   private waiters: Waiter[] | undefined;
 
-  constructor(env: ActorEnv, init: { definition: AnyWorkflowDefinition; folder: Folder; workflowId: string; tenant?: string; snapshot: WorkflowSnapshot; revision: number; lastEventId?: string; snapshotRevision?: number }) {
+  constructor(
+    env: ActorEnv,
+    init: {
+      definition: AnyWorkflowDefinition;
+      folder: Folder;
+      workflowId: string;
+      tenant?: string;
+      snapshot: WorkflowSnapshot;
+      revision: number;
+      lastEventId?: string;
+      snapshotRevision?: number;
+    },
+  ) {
     this.env = env;
     this.workflowId = init.workflowId;
     this.definition = init.definition;
     this.folder = init.folder;
     this.stream = workflowStream(init.workflowId);
-    this.base = { workflowId: init.workflowId, definition: init.definition.name, version: init.definition.version, ...(init.tenant === undefined ? {} : { tenant: init.tenant }) };
+    this.base = {
+      workflowId: init.workflowId,
+      definition: init.definition.name,
+      version: init.definition.version,
+      ...(init.tenant === undefined ? {} : { tenant: init.tenant }),
+    };
     this.snapshot = init.snapshot;
     this.revision = init.revision;
     this.lastEventId = init.lastEventId;
@@ -111,7 +128,8 @@ export class WorkflowActor implements CallRecorder {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         if (this.retired) return 'retired';
         const decided = decideCommand(this.snapshot, command);
-        if (!decided.ok) return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
+        if (!decided.ok)
+          return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
         const commit = await this.commit([decided.event], sender, causationId, true);
         if (!commit.ok) continue;
         if (decided.event.type === 'WorkflowCancelled') this.abortInFlight('cancelled');
@@ -119,7 +137,13 @@ export class WorkflowActor implements CallRecorder {
         const revision = this.revision - commit.events.length + 1;
         return { accepted: true, workflowId: this.workflowId, event: decided.event, revision, lastRevision: this.revision, view: viewOfActor(this) };
       }
-      return { accepted: false, workflowId: this.workflowId, code: 'CONCURRENCY_CONFLICT', message: `Workflow ${this.workflowId} kept changing under this command; try again`, accepts: [] };
+      return {
+        accepted: false,
+        workflowId: this.workflowId,
+        code: 'CONCURRENCY_CONFLICT',
+        message: `Workflow ${this.workflowId} kept changing under this command; try again`,
+        accepts: [],
+      };
     });
   }
 
@@ -236,7 +260,8 @@ export class WorkflowActor implements CallRecorder {
     this.snapshot = settled.snapshot;
     this.lastEventId = ids[ids.length - 1];
     this.published(settled, records, ids);
-    if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted') this.launch(settled.next, ids[ids.length - 1] as string);
+    if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
+      this.launch(settled.next, ids[ids.length - 1] as string);
     if (this.revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.env.writeSnapshot(this));
     return { ok: true, events: settled.events, ids };
   }
@@ -265,7 +290,20 @@ export class WorkflowActor implements CallRecorder {
     this.inFlight = { abort, step: next.step };
     const outcome: Promise<WorkflowEvent | undefined> =
       spec === undefined
-        ? Promise.resolve({ type: 'StepFailed', data: { v: 1, step: next.step, iteration: next.iteration, attempt: next.attempt, error: { code: 'NO_ACTIVITY', message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`, retryable: false } } })
+        ? Promise.resolve({
+            type: 'StepFailed',
+            data: {
+              v: 1,
+              step: next.step,
+              iteration: next.iteration,
+              attempt: next.attempt,
+              error: {
+                code: 'NO_ACTIVITY',
+                message: `${this.definition.name} v${this.definition.version} has no implementation for step "${next.step}"`,
+                retryable: false,
+              },
+            },
+          })
         : this.env.runStep(
             {
               workflowId: this.workflowId,
@@ -324,12 +362,20 @@ export class WorkflowActor implements CallRecorder {
         const commit = await this.commit([event], 'system', startedId, true);
         if (commit.ok) return;
         if (commit.reason === 'not_accepted') {
-          this.env.logger.info('Activity outcome no longer applies; not recorded', { workflowId: this.workflowId, step: (event.data as { step?: string }).step, revision: this.revision });
+          this.env.logger.info('Activity outcome no longer applies; not recorded', {
+            workflowId: this.workflowId,
+            step: (event.data as { step?: string }).step,
+            revision: this.revision,
+          });
           return;
         }
       }
     }).catch((error: unknown) => {
-      this.env.logger.error('Could not record an activity outcome; the step stays recoverable', { workflowId: this.workflowId, revision: this.revision, error: (error as Error).message });
+      this.env.logger.error('Could not record an activity outcome; the step stays recoverable', {
+        workflowId: this.workflowId,
+        revision: this.revision,
+        error: (error as Error).message,
+      });
     });
   }
 
@@ -356,14 +402,19 @@ export class WorkflowActor implements CallRecorder {
           status: after === undefined ? statusOf(settled.values[index]) : viewOf(after).status,
         });
       }
-      if (event.type === 'WorkflowStarted' || event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled' || event.type === 'HumanInputRequested') {
+      if (
+        event.type === 'WorkflowStarted' ||
+        event.type === 'WorkflowCompleted' ||
+        event.type === 'WorkflowFailed' ||
+        event.type === 'WorkflowCancelled' ||
+        event.type === 'HumanInputRequested'
+      ) {
         if (info) logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
       } else if (debug) {
         logger.debug(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
       }
     });
   }
-
 }
 
 function summary(event: WorkflowEvent): Record<string, unknown> {
@@ -373,7 +424,8 @@ function summary(event: WorkflowEvent): Record<string, unknown> {
   return fields;
 }
 
-const labelOf = (value: unknown): string => (typeof value === 'string' ? value : Object.entries(value as Record<string, string>).map(([step, phase]) => `${step}.${phase}`)[0] ?? 'unknown');
+const labelOf = (value: unknown): string =>
+  typeof value === 'string' ? value : (Object.entries(value as Record<string, string>).map(([step, phase]) => `${step}.${phase}`)[0] ?? 'unknown');
 const statusOf = (value: unknown) => {
   if (typeof value === 'string') return value === 'completed' || value === 'failed' || value === 'cancelled' || value === 'idle' ? value : 'running';
   return Object.values(value as Record<string, string>)[0] === 'waiting' ? ('waiting' as const) : ('running' as const);

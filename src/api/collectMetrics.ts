@@ -10,8 +10,18 @@ export async function collectMetrics(ctx: ApiContext): Promise<Family[]> {
   const appends = ctx.appendStats?.();
   const breakers = ctx.runtime.resilience?.().breakers ?? [];
   const families: Family[] = [
-    { name: 'ecl_workflows', help: 'Workflows by status (status read model)', type: 'gauge', samples: WORKFLOW_STATUSES.map((status) => ({ labels: { status }, value: counts[status] ?? 0 })) },
-    { name: 'ecl_projection_lag_positions', help: 'Global log positions the projections are behind the head', type: 'gauge', samples: [{ value: lag.positions }] },
+    {
+      name: 'ecl_workflows',
+      help: 'Workflows by status (status read model)',
+      type: 'gauge',
+      samples: WORKFLOW_STATUSES.map((status) => ({ labels: { status }, value: counts[status] ?? 0 })),
+    },
+    {
+      name: 'ecl_projection_lag_positions',
+      help: 'Global log positions the projections are behind the head',
+      type: 'gauge',
+      samples: [{ value: lag.positions }],
+    },
     { name: 'ecl_model_calls_total', help: 'Model calls recorded in the log', type: 'counter', samples: [{ value: model.calls }] },
     {
       name: 'ecl_model_tokens_total',
@@ -27,7 +37,9 @@ export async function collectMetrics(ctx: ApiContext): Promise<Family[]> {
       name: 'ecl_llm_breaker_state',
       help: 'Circuit breaker state per model provider (1 for the current state)',
       type: 'gauge',
-      samples: breakers.flatMap((breaker) => BREAKER_STATES.map((state) => ({ labels: { provider: breaker.name, state }, value: breaker.state === state ? 1 : 0 }))),
+      samples: breakers.flatMap((breaker) =>
+        BREAKER_STATES.map((state) => ({ labels: { provider: breaker.name, state }, value: breaker.state === state ? 1 : 0 })),
+      ),
     },
     { name: 'ecl_sse_connections', help: 'Open SSE streams', type: 'gauge', samples: [{ value: ctx.streams.size }] },
     {
@@ -51,7 +63,12 @@ export async function collectMetrics(ctx: ApiContext): Promise<Family[]> {
   ];
   if (appends !== undefined) {
     families.push(
-      { name: 'ecl_store_appends_total', help: 'Successful appends to the event store by this process', type: 'counter', samples: [{ value: appends.appends }] },
+      {
+        name: 'ecl_store_appends_total',
+        help: 'Successful appends to the event store by this process',
+        type: 'counter',
+        samples: [{ value: appends.appends }],
+      },
       { name: 'ecl_store_appended_events_total', help: 'Events appended by this process', type: 'counter', samples: [{ value: appends.events }] },
       { name: 'ecl_store_append_failures_total', help: 'Appends that failed (conflicts included)', type: 'counter', samples: [{ value: appends.failures }] },
     );

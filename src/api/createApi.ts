@@ -24,7 +24,12 @@ export interface CreateApiOptions {
 /** The v1 HTTP API over a running engine and its projections (see docs/api.md). */
 export function createApi(options: CreateApiOptions): ApiApp {
   return createApp({
-    runtime: createEngineRuntime({ engine: options.engine, definitions: options.definitions, store: options.store, ...(options.llm === undefined ? {} : { llm: options.llm }) }),
+    runtime: createEngineRuntime({
+      engine: options.engine,
+      definitions: options.definitions,
+      store: options.store,
+      ...(options.llm === undefined ? {} : { llm: options.llm }),
+    }),
     queries: createQueriesPort(options.projections),
     store: options.store,
     ...(options.appendStats === undefined ? {} : { appendStats: options.appendStats }),

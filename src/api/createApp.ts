@@ -86,12 +86,20 @@ export function createApp(options: CreateAppOptions): ApiApp {
   app.addHook('onResponse', (request, reply, done) => {
     context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
     if (logRequests) {
-      logger.http('request', { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime), key: request.principal?.keyId });
+      logger.http('request', {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        key: request.principal?.keyId,
+      });
     }
     done();
   });
   app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`), logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`), logger),
+  );
   app.addHook('preClose', async () => {
     context.accepting = false;
     for (const stream of context.streams) stream.close();
@@ -111,4 +119,5 @@ export function createApp(options: CreateAppOptions): ApiApp {
  * How often Node looks for requests past `headersTimeoutMs`/`requestTimeoutMs` (its default, 30 s,
  * would let a request run that much over): a quarter of the shorter limit, from 50 ms to 30 s.
  */
-const checkingIntervalOf = (config: EclConfig): number => Math.min(30_000, Math.max(50, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4)));
+const checkingIntervalOf = (config: EclConfig): number =>
+  Math.min(30_000, Math.max(50, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4)));

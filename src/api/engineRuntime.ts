@@ -38,7 +38,13 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       const latest = definitions.names().flatMap((name) => definitions.get(name) ?? []);
       if (latest.length !== cachedFor.length || latest.some((definition, index) => definition !== cachedFor[index])) {
         cachedFor = latest;
-        cached = latest.map((definition) => ({ name: definition.name, version: definition.version, description: definition.description, input: definition.input, commands: COMMANDS }));
+        cached = latest.map((definition) => ({
+          name: definition.name,
+          version: definition.version,
+          description: definition.description,
+          input: definition.input,
+          commands: COMMANDS,
+        }));
       }
       return cached;
     },

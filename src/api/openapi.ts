@@ -38,7 +38,11 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
   const security = [{ bearer: [] }];
   return {
     openapi: '3.1.0',
-    info: { title: 'ECL command and query API', version: options.version, description: 'Start workflows, send them commands, follow them live, query projections.' },
+    info: {
+      title: 'ECL command and query API',
+      version: options.version,
+      description: 'Start workflows, send them commands, follow them live, query projections.',
+    },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from ECL_API_KEYS; omitted in open single-tenant mode' } },
@@ -50,7 +54,11 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
         post: {
           operationId: 'startWorkflow',
           requestBody: { required: true, content: json(CreateWorkflowBody) },
-          responses: { '201': { description: 'Started', content: json(WorkflowStatusSchema) }, '200': { description: 'Already started with the same input', content: json(WorkflowStatusSchema) }, ...errors(400, 401, 409, 413, 415, 503) },
+          responses: {
+            '201': { description: 'Started', content: json(WorkflowStatusSchema) },
+            '200': { description: 'Already started with the same input', content: json(WorkflowStatusSchema) },
+            ...errors(400, 401, 409, 413, 415, 503),
+          },
         },
         get: {
           operationId: 'listWorkflows',
@@ -58,7 +66,13 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
           responses: { '200': { description: 'A page of workflows', content: json(WorkflowList) }, ...errors(400, 401) },
         },
       },
-      '/v1/workflows/{id}': { get: { operationId: 'getWorkflow', parameters: [idParam], responses: { '200': { description: 'Status', content: json(WorkflowStatusSchema) }, ...errors(400, 401, 404) } } },
+      '/v1/workflows/{id}': {
+        get: {
+          operationId: 'getWorkflow',
+          parameters: [idParam],
+          responses: { '200': { description: 'Status', content: json(WorkflowStatusSchema) }, ...errors(400, 401, 404) },
+        },
+      },
       '/v1/workflows/{id}/events': {
         post: {
           operationId: 'sendEvent',
@@ -67,26 +81,77 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
           responses: { '202': { description: 'Recorded', content: json(EventAccepted) }, ...errors(400, 401, 404, 409, 413, 415, 503) },
         },
       },
-      '/v1/workflows/{id}/audit': { get: { operationId: 'getAudit', parameters: [idParam], responses: { '200': { description: 'Audit trail', content: json(AuditResponse) }, ...errors(400, 401, 404) } } },
+      '/v1/workflows/{id}/audit': {
+        get: {
+          operationId: 'getAudit',
+          parameters: [idParam],
+          responses: { '200': { description: 'Audit trail', content: json(AuditResponse) }, ...errors(400, 401, 404) },
+        },
+      },
       '/v1/workflows/{id}/stream': {
         get: {
           operationId: 'streamWorkflow',
-          parameters: [idParam, { name: 'Last-Event-ID', in: 'header', required: false, schema: lastEventIdSchema, description: 'Resume after this stream revision (the id of a transition); anything else is a 400' }],
+          parameters: [
+            idParam,
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              schema: lastEventIdSchema,
+              description: 'Resume after this stream revision (the id of a transition); anything else is a 400',
+            },
+          ],
           responses: { '200': sse('Events `transition` (id = revision), `delta` (live tokens) and `end`'), ...errors(400, 401, 404, 503) },
         },
       },
       '/v1/stream': {
         get: {
           operationId: 'streamTenant',
-          parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: lastEventIdSchema, description: 'Resume after this global position (the id of a transition); omitted = live only; anything else is a 400' }],
+          parameters: [
+            {
+              name: 'Last-Event-ID',
+              in: 'header',
+              required: false,
+              schema: lastEventIdSchema,
+              description: 'Resume after this global position (the id of a transition); omitted = live only; anything else is a 400',
+            },
+          ],
           responses: { '200': sse('Events `transition` (id = global position) and `delta` for every workflow of the tenant'), ...errors(400, 401, 503) },
         },
       },
-      '/v1/definitions': { get: { operationId: 'listDefinitions', responses: { '200': { description: 'Definitions', content: json(DefinitionsResponse) }, ...errors(401) } } },
-      '/v1/metrics/summary': { get: { operationId: 'metricsSummary', responses: { '200': { description: 'Metrics read model for the tenant', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors(401) } } },
-      '/healthz': { get: { operationId: 'health', security: [], responses: { '200': { description: 'Up', content: json(HealthResponse) }, '503': { description: 'Shutting down', content: json(HealthResponse) } } } },
-      '/metrics': { get: { operationId: 'prometheus', security: [], responses: { '200': { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-      '/openapi.json': { get: { operationId: 'openapi', security: [], responses: { '200': { description: 'This document', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/v1/definitions': {
+        get: { operationId: 'listDefinitions', responses: { '200': { description: 'Definitions', content: json(DefinitionsResponse) }, ...errors(401) } },
+      },
+      '/v1/metrics/summary': {
+        get: {
+          operationId: 'metricsSummary',
+          responses: {
+            '200': { description: 'Metrics read model for the tenant', content: { 'application/json': { schema: { type: 'object' } } } },
+            ...errors(401),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'health',
+          security: [],
+          responses: { '200': { description: 'Up', content: json(HealthResponse) }, '503': { description: 'Shutting down', content: json(HealthResponse) } },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'prometheus',
+          security: [],
+          responses: { '200': { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openapi',
+          security: [],
+          responses: { '200': { description: 'This document', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
     },
   };
 }

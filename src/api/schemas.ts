@@ -100,4 +100,9 @@ export const DefinitionsResponse = z.object({
   ),
 });
 
-export const HealthResponse = z.object({ status: z.enum(['ok', 'shutting_down']), uptimeSeconds: z.number(), store: z.string(), projectionLag: z.number().int() });
+export const HealthResponse = z.object({
+  status: z.enum(['ok', 'shutting_down']),
+  uptimeSeconds: z.number(),
+  store: z.string(),
+  projectionLag: z.number().int(),
+});

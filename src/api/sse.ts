@@ -16,7 +16,11 @@ export interface SseOptions {
   maxBufferedBytes?: number;
 }
 
-const encodeData = (data: unknown): string => (typeof data === 'string' ? data : JSON.stringify(data)).split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`).join('');
+const encodeData = (data: unknown): string =>
+  (typeof data === 'string' ? data : JSON.stringify(data))
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data: ${line}\n`)
+    .join('');
 const clean = (text: string): string => text.replace(/[\r\n]/g, ' ');
 
 /** Takes over the reply's socket and speaks SSE on it (text/event-stream, heartbeats, retry hint). */

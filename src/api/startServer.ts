@@ -86,12 +86,18 @@ export interface RunningServer {
  * listen error (e.g. `EADDRINUSE`).
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const loaded = loadConfig({ flags: options.flags ?? {}, ...(options.env === undefined ? {} : { env: options.env }), ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+  const loaded = loadConfig({
+    flags: options.flags ?? {},
+    ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
   const { config, sources } = loaded;
   assertSafeBind(config.host, config.apiKeys.length > 0);
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
   assertUsablePaths(pathsToWrite(loaded, storeUrl, options));
-  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
+  const logger =
+    options.logger ??
+    createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.apiKeys.map((entry) => entry.key), defaultMeta: { service: 'ecl' } });
   const rawStore =
     options.store ??
     (await openEventStore(storeUrl, { logger }).catch((error: unknown) => {
@@ -118,7 +124,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       logger,
     };
     // On SQLite the runner gets its own thread (and core) with its own connection; other stores keep it here.
-    const projections = options.store === undefined && /^sqlite:/i.test(storeUrl) ? await openProjectionsInWorker(projectionOptions) : await openProjections(projectionOptions);
+    const projections =
+      options.store === undefined && /^sqlite:/i.test(storeUrl) ? await openProjectionsInWorker(projectionOptions) : await openProjections(projectionOptions);
     projectionsOf = projections;
     cleanup.unshift(() => projections.close());
     await projections.runner.catchUp();
@@ -146,7 +153,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       llm.description,
       `Artifacts: ${artifacts.description}`,
       `Projections: ${projections.path}`,
-      keys.length === 0 ? 'Auth: open single-tenant mode (no API keys; loopback only)' : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
+      keys.length === 0
+        ? 'Auth: open single-tenant mode (no API keys; loopback only)'
+        : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
       definitionsLine(definitions, modules, watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
@@ -166,16 +175,17 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       projections,
       api,
       ...(inspection === undefined ? {} : { inspection }),
-      close: () => (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {
-        api.context.accepting = false;
-        await engine.close();
-        await api.app.close();
-        await inspection?.close();
-        await projections.close();
-        watched?.close();
-        if (options.store === undefined) await rawStore.close();
-        logger.info('ecl serve stopped');
-      })),
+      close: () =>
+        (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {
+          api.context.accepting = false;
+          await engine.close();
+          await api.app.close();
+          await inspection?.close();
+          await projections.close();
+          watched?.close();
+          if (options.store === undefined) await rawStore.close();
+          logger.info('ecl serve stopped');
+        })),
     };
   } catch (error) {
     for (const step of cleanup) await step().catch(() => undefined);
@@ -195,14 +205,17 @@ function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServ
   const paths: ConfiguredPath[] = [];
   let projections: string;
   try {
-    if (options.store === undefined && /^sqlite:/i.test(storeUrl)) paths.push({ key: 'store', path: sqlitePathOf(storeUrl), kind: 'file', source: sources.store });
+    if (options.store === undefined && /^sqlite:/i.test(storeUrl))
+      paths.push({ key: 'store', path: sqlitePathOf(storeUrl), kind: 'file', source: sources.store });
     projections = projectionDatabasePathFor(storeUrl, config.projections);
   } catch (error) {
     throw configErrorOf('store', redactUrl(storeUrl), sources.store, error as Error);
   }
-  if (options.artifacts === undefined) paths.push({ key: 'artifactsDir', path: config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT, kind: 'folder', source: sources.artifactsDir });
+  if (options.artifacts === undefined)
+    paths.push({ key: 'artifactsDir', path: config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT, kind: 'folder', source: sources.artifactsDir });
   // By default the read models sit beside a SQLite store, which is checked above.
-  if (projections !== ':memory:' && (config.projections !== undefined || !/^sqlite:/i.test(storeUrl))) paths.push({ key: 'projections', path: projections, kind: 'file', source: sources.projections });
+  if (projections !== ':memory:' && (config.projections !== undefined || !/^sqlite:/i.test(storeUrl)))
+    paths.push({ key: 'projections', path: projections, kind: 'file', source: sources.projections });
   return paths;
 }
 

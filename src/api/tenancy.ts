@@ -27,7 +27,8 @@ export function scopeOf(principal: Principal): TenantScope {
 
 function createScope(principal: Principal): TenantScope {
   const prefix = principal.tenant === undefined ? undefined : `${principal.tenant}:`;
-  const owns = (internalId: string): boolean => (prefix === undefined ? !internalId.includes(':') : internalId.startsWith(prefix) && !internalId.slice(prefix.length).includes(':'));
+  const owns = (internalId: string): boolean =>
+    prefix === undefined ? !internalId.includes(':') : internalId.startsWith(prefix) && !internalId.slice(prefix.length).includes(':');
   return {
     tenant: principal.tenant,
     internal(id) {
@@ -46,7 +47,8 @@ export function externalize<T>(value: T, scope: TenantScope): T {
     if (Array.isArray(item)) return item.map(walk);
     if (typeof item !== 'object' || item === null) return item;
     const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(item)) out[key] = key === 'workflowId' && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
+    for (const [key, field] of Object.entries(item))
+      out[key] = key === 'workflowId' && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
     return out;
   };
   return walk(value) as T;

@@ -6,7 +6,9 @@ import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/r
 export function auditCommand(): Command {
   return addRemoteOptions(
     addReadSideOptions(
-      new Command('audit').description("A workflow's audit trail: every recorded event, by step, with verdicts, feedback, tokens and cost").argument('<id>', 'workflow id'),
+      new Command('audit')
+        .description("A workflow's audit trail: every recorded event, by step, with verdicts, feedback, tokens and cost")
+        .argument('<id>', 'workflow id'),
     ),
   ).action(async (id: string, options: ReadSideOptions) => {
     const remote = await remoteClientOf(options as RemoteOptions);

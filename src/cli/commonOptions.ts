@@ -27,13 +27,16 @@ export const addWorkflowsOption = (command: Command): Command =>
 // about a value names where it really came from (the variable, the config file or the flag).
 
 /** `--store <url>`: every command that opens the log. */
-export const storeOption = (): Option => new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
+export const storeOption = (): Option =>
+  new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
 
 /** The store, model and artifact folder of commands that run workflows in this process. */
 export const addEngineOptions = (command: Command): Command =>
   addWorkflowsOption(command)
     .addOption(storeOption())
-    .addOption(new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline (env ECL_LLM)'))
+    .addOption(
+      new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline (env ECL_LLM)'),
+    )
     .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts; env ECL_ARTIFACTS_DIR)'));
 
 export const addReadSideOptions = (command: Command): Command =>

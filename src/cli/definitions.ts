@@ -17,10 +17,21 @@ function inputSchemaOf(toJSONSchema: typeof z.toJSONSchema, schema: z.ZodType): 
   }
 }
 
-type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; default?: unknown; enum?: unknown[]; items?: JsonSchema };
+type JsonSchema = {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  default?: unknown;
+  enum?: unknown[];
+  items?: JsonSchema;
+};
 
 const typeOf = (schema: JsonSchema): string =>
-  schema.enum !== undefined ? schema.enum.map((value) => JSON.stringify(value)).join(' | ') : schema.type === 'array' ? `${typeOf(schema.items ?? {})}[]` : [schema.type ?? 'any'].flat().join(' | ');
+  schema.enum !== undefined
+    ? schema.enum.map((value) => JSON.stringify(value)).join(' | ')
+    : schema.type === 'array'
+      ? `${typeOf(schema.items ?? {})}[]`
+      : [schema.type ?? 'any'].flat().join(' | ');
 
 /** One line per top-level input field, e.g. `maxIterations: integer = 3`; other schemas as JSON. */
 function describeInput(schema: unknown): string[] {

@@ -22,7 +22,10 @@ export function summarize(view: WorkflowView, followHint: string): { lines: stri
       return { lines: [`Completed ${view.workflowId} (${spent})`, ...(typeof artifact === 'string' ? [`Artifact: ${artifact}`] : [])], exitCode: EXIT.ok };
     case 'waiting':
       return {
-        lines: [`Waiting for a person at ${view.state} (${view.waitingFor?.kind ?? 'input'}): ${view.accepts.join(', ')}`, `  e.g. ${followHint} ${view.workflowId} APPROVE`],
+        lines: [
+          `Waiting for a person at ${view.state} (${view.waitingFor?.kind ?? 'input'}): ${view.accepts.join(', ')}`,
+          `  e.g. ${followHint} ${view.workflowId} APPROVE`,
+        ],
         exitCode: EXIT.notCompleted,
       };
     case 'failed':

@@ -21,7 +21,12 @@ export function formatTransition(transition: Transition): string | undefined {
     case 'WorkflowStarted':
       return line('workflow', undefined, 'started', `${event.data.definition} v${event.data.version}`);
     case 'StepStarted':
-      return line(event.data.step, event.data.iteration, 'started', event.data.attempt > 1 ? `attempt ${event.data.attempt} (the previous one has no outcome)` : '');
+      return line(
+        event.data.step,
+        event.data.iteration,
+        'started',
+        event.data.attempt > 1 ? `attempt ${event.data.attempt} (the previous one has no outcome)` : '',
+      );
     case 'StepCompleted': {
       const output = event.data.output as { verdict?: unknown; feedback?: unknown } | null;
       if (typeof output === 'object' && output !== null && (output.verdict === 'approve' || output.verdict === 'revise')) {
@@ -41,13 +46,23 @@ export function formatTransition(transition: Transition): string | undefined {
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);
     case 'IterationCapReached':
-      return line(event.data.step, event.data.iterations, 'cap reached', `${event.data.iterations} of ${event.data.maxIterations} iterations → ${event.data.policy}`);
+      return line(
+        event.data.step,
+        event.data.iterations,
+        'cap reached',
+        `${event.data.iterations} of ${event.data.maxIterations} iterations → ${event.data.policy}`,
+      );
     case 'BudgetExceeded':
       return line(event.data.step, undefined, 'over budget', `${event.data.used} ${event.data.limit} > ${event.data.max} → ${event.data.policy}`);
     case 'HumanInputRequested':
       return line(event.data.step, undefined, 'waiting', `${event.data.reason} [${event.data.accepts.join(', ')}]`);
     case 'HumanDecisionReceived':
-      return line(event.data.step, undefined, event.data.decision.replace('_', ' '), `${event.data.feedback === undefined ? '' : `${quote(event.data.feedback)} `}(by ${transition.metadata.sender})`);
+      return line(
+        event.data.step,
+        undefined,
+        event.data.decision.replace('_', ' '),
+        `${event.data.feedback === undefined ? '' : `${quote(event.data.feedback)} `}(by ${transition.metadata.sender})`,
+      );
     case 'WorkflowCompleted':
       return line('workflow', undefined, 'completed');
     case 'WorkflowFailed':

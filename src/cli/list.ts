@@ -14,7 +14,6 @@ interface ListOptions extends ReadSideOptions {
   cursor?: string;
 }
 
-
 const parseLimit = (value: string): number => {
   const limit = Number(value);
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
@@ -22,22 +21,29 @@ const parseLimit = (value: string): number => {
 };
 
 export function listCommand(): Command {
-  return addRemoteOptions(addReadSideOptions(
-    new Command('list')
-      .description('List workflows, newest first')
-      .option('--status <status>', 'only this status (running, waiting, completed, …: see ecl status)')
-      .option('--definition <name>', 'only this definition')
-      .option('--tenant <tenant>', 'only this tenant')
-      .option('--limit <n>', 'at most this many', parseLimit, 50)
-      .option('--cursor <cursor>', 'continue after a previous page'),
-  )).action(async (options: ListOptions) => {
+  return addRemoteOptions(
+    addReadSideOptions(
+      new Command('list')
+        .description('List workflows, newest first')
+        .option('--status <status>', 'only this status (running, waiting, completed, …: see ecl status)')
+        .option('--definition <name>', 'only this definition')
+        .option('--tenant <tenant>', 'only this tenant')
+        .option('--limit <n>', 'at most this many', parseLimit, 50)
+        .option('--cursor <cursor>', 'continue after a previous page'),
+    ),
+  ).action(async (options: ListOptions) => {
     const { WORKFLOW_STATUSES } = await import('../projections/index.js');
     // Checked here rather than by commander, so the list of statuses loads only when it is needed.
     if (options.status !== undefined && !(WORKFLOW_STATUSES as readonly string[]).includes(options.status)) {
       throw new UsageError(`error: option '--status <status>' argument '${options.status}' is invalid. use one of ${WORKFLOW_STATUSES.join(', ')}`);
     }
     const remote = await remoteClientOf(options as RemoteOptions);
-    if (remote !== undefined) return (await import('./remote/remoteCommands.js')).remoteList(remote, { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor }, options.json === true);
+    if (remote !== undefined)
+      return (await import('./remote/remoteCommands.js')).remoteList(
+        remote,
+        { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor },
+        options.json === true,
+      );
     const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, ({ queries }) => {
       const page = queries.listWorkflows({

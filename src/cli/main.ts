@@ -21,7 +21,18 @@ export function createProgram(): Command {
     .description('Extract, Cogitate, Load: durable, bounded, auditable AI workflows')
     .version(packageVersion())
     .showHelpAfterError('(run ecl --help for usage)');
-  for (const command of [initCommand(), runCommand(), sendCommand(), statusCommand(), listCommand(), auditCommand(), replayCommand(), projectionsCommand(), serveCommand(), definitionsCommand()]) {
+  for (const command of [
+    initCommand(),
+    runCommand(),
+    sendCommand(),
+    statusCommand(),
+    listCommand(),
+    auditCommand(),
+    replayCommand(),
+    projectionsCommand(),
+    serveCommand(),
+    definitionsCommand(),
+  ]) {
     program.addCommand(command);
   }
   program.exitOverride();
@@ -40,7 +51,12 @@ async function isUsersMistake(error: unknown): Promise<boolean> {
     import('../llm/index.js'),
     import('../workflows/index.js'),
   ]);
-  return isConfigError(error) || isWorkflowModuleError(error) || (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') || (isLlmError(error) && error.code === 'CONFIG');
+  return (
+    isConfigError(error) ||
+    isWorkflowModuleError(error) ||
+    (isEventStoreError(error) && error.code === 'INVALID_STORE_URL') ||
+    (isLlmError(error) && error.code === 'CONFIG')
+  );
 }
 
 /** Errors a person can act on print one message and no stack; the code says what kind. */

@@ -8,14 +8,19 @@ import { loadDefinitions } from './loadDefinitions.js';
 export const storeUrlOf = (options: { store?: string }): string => loadConfig({ flags: { store: options.store } }).config.store ?? DEFAULT_STORE_URL;
 
 /** The read-model file: flag, then ECL_PROJECTIONS / ecl.config.json; undefined = beside the store. */
-const projectionsPathOf = (options: { projections?: string }): string | undefined => loadConfig({ flags: { projections: options.projections } }).config.projections;
+const projectionsPathOf = (options: { projections?: string }): string | undefined =>
+  loadConfig({ flags: { projections: options.projections } }).config.projections;
 
 /**
  * Opens the read models of the store, brings them up to date with the log, runs `use`, and closes.
  * A one-shot CLI has no live runner, so it catches up first: what it prints includes every event
  * appended before it started.
  */
-export async function withProjections<T>(options: ReadSideOptions, use: (projections: OpenedProjections) => Promise<T> | T, { catchUp = true } = {}): Promise<T> {
+export async function withProjections<T>(
+  options: ReadSideOptions,
+  use: (projections: OpenedProjections) => Promise<T> | T,
+  { catchUp = true } = {},
+): Promise<T> {
   const { registry } = await loadDefinitions(options);
   const projectionsPath = projectionsPathOf(options);
   const projections = await openProjections({

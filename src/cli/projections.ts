@@ -5,19 +5,25 @@ import { printJson } from './output.js';
 const rebuild = () =>
   addReadSideOptions(new Command('rebuild').description('Empty the read models and apply the whole log again')).action(async (options: ReadSideOptions) => {
     const { withProjections } = await import('./projectionCliSupport.js');
-    await withProjections(options, async ({ runner, path }) => {
-      const started = performance.now();
-      const progress = await runner.rebuild({
-        onProgress: ({ processed, checkpoint, head }) => {
-          if (!options.json) process.stderr.write(`\rrebuilding ${path}: ${processed} events, position ${checkpoint ?? '-'} of ${head ?? '-'}`);
-        },
-      });
-      const seconds = (performance.now() - started) / 1000;
-      if (!options.json) process.stderr.write('\n');
-      const summary = { path, events: progress.processed, checkpoint: progress.checkpoint, seconds: Number(seconds.toFixed(3)), skipped: runner.skipped() };
-      if (options.json) return printJson(summary);
-      console.log(`rebuilt ${path}: ${summary.events} events in ${summary.seconds} s${summary.skipped.length > 0 ? `; skipped ${summary.skipped.map((skip) => `${skip.count} ${skip.reason} (${skip.detail})`).join(', ')}` : ''}`);
-    }, { catchUp: false });
+    await withProjections(
+      options,
+      async ({ runner, path }) => {
+        const started = performance.now();
+        const progress = await runner.rebuild({
+          onProgress: ({ processed, checkpoint, head }) => {
+            if (!options.json) process.stderr.write(`\rrebuilding ${path}: ${processed} events, position ${checkpoint ?? '-'} of ${head ?? '-'}`);
+          },
+        });
+        const seconds = (performance.now() - started) / 1000;
+        if (!options.json) process.stderr.write('\n');
+        const summary = { path, events: progress.processed, checkpoint: progress.checkpoint, seconds: Number(seconds.toFixed(3)), skipped: runner.skipped() };
+        if (options.json) return printJson(summary);
+        console.log(
+          `rebuilt ${path}: ${summary.events} events in ${summary.seconds} s${summary.skipped.length > 0 ? `; skipped ${summary.skipped.map((skip) => `${skip.count} ${skip.reason} (${skip.detail})`).join(', ')}` : ''}`,
+        );
+      },
+      { catchUp: false },
+    );
   });
 
 const status = () =>

@@ -21,7 +21,7 @@ const parseRevision = (value: string): number => {
 
 export function replayCommand(): Command {
   return addWorkflowsOption(new Command('replay'))
-    .description('Fold a workflow\'s stored stream through the machine version that wrote it: no model call, no artifact write, no append')
+    .description("Fold a workflow's stored stream through the machine version that wrote it: no model call, no artifact write, no append")
     .argument('<id>', 'workflow id')
     .addOption(storeOption())
     .option('--to <revision>', 'stop after this revision (time travel)', parseRevision)

@@ -43,17 +43,27 @@ export function runCommand(): Command {
   ).action(async (definition: string, options: RunOptions) => {
     const [{ loadConfig }, { WORKFLOW_ID_RULE, isWorkflowId }] = await Promise.all([import('../config/index.js'), import('../edge/index.js')]);
     // The API's id rule: a tenant's prefix is added only by the API's own scoping, never given here.
-    if (options.id !== undefined && !isWorkflowId(options.id)) throw new UsageError(`Invalid --id ${JSON.stringify(options.id.slice(0, 200))}: ${WORKFLOW_ID_RULE}`);
+    if (options.id !== undefined && !isWorkflowId(options.id))
+      throw new UsageError(`Invalid --id ${JSON.stringify(options.id.slice(0, 200))}: ${WORKFLOW_ID_RULE}`);
     const raw = readJsonArgument(options.input, '--input', loadConfig().config.maxJsonDepth);
     const remote = await remoteClientOf(options as RemoteOptions);
     const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
     const input = await prepareInput(registry, definition, raw, inputBaseDir(options.input));
-    if (remote !== undefined) return void (process.exitCode = await (await import('./remote/remoteCommands.js')).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
+    if (remote !== undefined)
+      return void (process.exitCode = await (
+        await import('./remote/remoteCommands.js')
+      ).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
     if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
     const [{ openEngineHost }, { runWorkflow }] = await Promise.all([import('./openEngineHost.js'), import('./runWorkflow.js')]);
     const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>
-      runWorkflow(host, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true, print: (line) => console.log(line) }),
+      runWorkflow(host, {
+        definition,
+        input,
+        ...(options.id === undefined ? {} : { id: options.id }),
+        follow: options.follow === true,
+        print: (line) => console.log(line),
+      }),
     );
   });
 }

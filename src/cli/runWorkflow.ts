@@ -32,14 +32,20 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
       started = await engine.start(request.definition, request.input, { id: workflowId, sender: 'cli' });
     } catch (error) {
       if (isEngineError(error) && USAGE_CODES.has(error.code)) {
-        throw new UsageError(error.issues.length > 0 ? [`Invalid input for ${request.definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message);
+        throw new UsageError(
+          error.issues.length > 0 ? [`Invalid input for ${request.definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message,
+        );
       }
       throw error;
     }
     const { view } = started;
     if (!started.created) {
       const finished = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
-      request.print(finished ? `Already ${view.status}: ${view.definition} v${view.version} (revision ${view.revision})` : `Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`);
+      request.print(
+        finished
+          ? `Already ${view.status}: ${view.definition} v${view.version} (revision ${view.revision})`
+          : `Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`,
+      );
     }
     const settled = await engine.settled(workflowId);
     const summary = summarize(settled, 'ecl send');

@@ -14,19 +14,24 @@ interface SendCliOptions {
 }
 
 export function sendCommand(): Command {
-  return addRemoteOptions(addEngineOptions(
-    new Command('send')
-      .description('Send a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) to a workflow, then run it until it settles')
-      .argument('<id>', 'workflow id')
-      .argument('<type>', 'command type, e.g. APPROVE')
-      .option('--data <json|@file>', 'command fields as JSON, e.g. {"feedback":"…"}')
-      .option('--follow', 'print each transition as it is recorded'),
-  )).action(async (id: string, type: string, options: SendCliOptions) => {
+  return addRemoteOptions(
+    addEngineOptions(
+      new Command('send')
+        .description('Send a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) to a workflow, then run it until it settles')
+        .argument('<id>', 'workflow id')
+        .argument('<type>', 'command type, e.g. APPROVE')
+        .option('--data <json|@file>', 'command fields as JSON, e.g. {"feedback":"…"}')
+        .option('--follow', 'print each transition as it is recorded'),
+    ),
+  ).action(async (id: string, type: string, options: SendCliOptions) => {
     const { loadConfig } = await import('../config/index.js');
     const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data', loadConfig().config.maxJsonDepth);
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data must be a JSON object');
     const remote = await remoteClientOf(options as RemoteOptions);
-    if (remote !== undefined) return void (process.exitCode = await (await import('./remote/remoteCommands.js')).remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
+    if (remote !== undefined)
+      return void (process.exitCode = await (
+        await import('./remote/remoteCommands.js')
+      ).remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
     const [{ openEngineHost }, { printTransitions, summarize }] = await Promise.all([import('./openEngineHost.js'), import('./followWorkflow.js')]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {

@@ -10,7 +10,9 @@ export async function withShutdown(host: EngineHost, workflowId: string | undefi
   const stop = () => {
     if (interrupted) return;
     interrupted = true;
-    console.error(`\nStopping: the step in flight is left without outcome and re-runs on resume${workflowId === undefined ? '' : ` (ecl run … --id ${workflowId})`}.`);
+    console.error(
+      `\nStopping: the step in flight is left without outcome and re-runs on resume${workflowId === undefined ? '' : ` (ecl run … --id ${workflowId})`}.`,
+    );
     void host.close().then(() => process.exit(EXIT.interrupted));
   };
   process.once('SIGINT', stop);

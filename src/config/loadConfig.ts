@@ -77,14 +77,20 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     const text = env[variable];
     if (text === undefined || (text.trim() === '' && EMPTY_MEANS_UNSET.has(key))) continue;
     if (text.trim() === '') {
-      problems.push({ key, value: JSON.stringify(text), source: { kind: 'env', variable }, message: `is empty: unset ${variable} to use the default, or give a value` });
+      problems.push({
+        key,
+        value: JSON.stringify(text),
+        source: { kind: 'env', variable },
+        message: `is empty: unset ${variable} to use the default, or give a value`,
+      });
       continue;
     }
     const value = key === 'workflows' ? resolvePaths(splitList(text), cwd) : NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
     set(key, value, { kind: 'env', variable });
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {
-    if (value !== undefined) set(key, key === 'workflows' ? resolvePaths(value, cwd) : value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
+    if (value !== undefined)
+      set(key, key === 'workflows' ? resolvePaths(value, cwd) : value, { kind: 'flag', flag: `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` });
   }
   const parsed = EclConfig.safeParse(raw as EclConfigInput);
   if (!parsed.success) {
@@ -95,7 +101,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   if (problems.length > 0 || !parsed.success) throw new ConfigError('INVALID_CONFIG', problems);
   const duplicate = findDuplicateKey(parsed.data);
   if (duplicate !== undefined) {
-    throw new ConfigError('INVALID_CONFIG', [{ key: duplicate, value: '<redacted>', source: sources.apiKeys, message: 'API key ids and secrets must be unique' }]);
+    throw new ConfigError('INVALID_CONFIG', [
+      { key: duplicate, value: '<redacted>', source: sources.apiKeys, message: 'API key ids and secrets must be unique' },
+    ]);
   }
   return file === undefined ? { config: parsed.data, sources } : { config: parsed.data, sources, file };
 }
@@ -126,13 +134,17 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `cannot be read: ${(cause as Error).message}` }], { cause });
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `cannot be read: ${(cause as Error).message}` }], {
+      cause,
+    });
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `is not valid JSON: ${(cause as Error).message}` }], { cause });
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [{ key: '(file)', value: path, source, message: `is not valid JSON: ${(cause as Error).message}` }], {
+      cause,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ConfigError('INVALID_CONFIG', [{ key: '(file)', value: path, source, message: 'must hold one JSON object' }]);
@@ -148,7 +160,10 @@ function toProblem(issue: z.core.$ZodIssue, raw: Record<string, unknown>, source
     return { key, value: show(key, raw[key], []), source, message: `is not a configuration key (known keys: ${CONFIG_KEYS.join(', ')})` };
   }
   const key = String(top ?? '(config)');
-  const value = rest.reduce<unknown>((at, segment) => (typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[segment as PropertyKey] : undefined), raw[key]);
+  const value = rest.reduce<unknown>(
+    (at, segment) => (typeof at === 'object' && at !== null ? (at as Record<PropertyKey, unknown>)[segment as PropertyKey] : undefined),
+    raw[key],
+  );
   const path = key + rest.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`)).join('');
   return { key: path, value: show(key, value, rest), source: sources[key as EclConfigKey] ?? { kind: 'default' }, message: issue.message };
 }

@@ -11,7 +11,10 @@ export const MIN_API_KEY_LENGTH = 16;
 /** An API key: `id` is recorded as the event sender; `key` is the secret and is never logged. */
 export const ApiKeyEntry = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a key id is 1-64 letters, digits, _ . or -'),
-  key: z.string().min(MIN_API_KEY_LENGTH, `an API key secret is at least ${MIN_API_KEY_LENGTH} characters (use a random one, e.g. openssl rand -hex 24)`).max(512),
+  key: z
+    .string()
+    .min(MIN_API_KEY_LENGTH, `an API key secret is at least ${MIN_API_KEY_LENGTH} characters (use a random one, e.g. openssl rand -hex 24)`)
+    .max(512),
   tenant: TenantName,
 });
 
@@ -61,7 +64,13 @@ export const EclConfig = z
     inspectPort: Port.default(8080).describe('Port of the Stately inspector relay (`--inspect`)'),
     logLevel: z.enum(LOG_LEVELS).default('info').describe('winston log level'),
     logFormat: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto = JSON unless a terminal outside production'),
-    bodyLimitBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024).describe('Largest accepted request body'),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Largest accepted request body'),
     maxJsonDepth: z
       .number()
       .int()
@@ -70,18 +79,39 @@ export const EclConfig = z
       .default(DEFAULT_MAX_JSON_DEPTH)
       .describe('How deeply an input or command data may nest arrays and objects (API bodies and CLI --input/--data)'),
     requestTimeoutMs: z.number().int().min(100).max(3_600_000).default(30_000).describe('Time for a whole request (headers and body) to arrive before 408'),
-    headersTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000).describe("Time for a request's headers to arrive before 408; at most requestTimeoutMs"),
-    keepAliveTimeoutMs: z.number().int().min(100).max(3_600_000).default(72_000).describe('How long an idle keep-alive connection stays open (longer than a load balancer in front)'),
+    headersTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(10_000)
+      .describe("Time for a request's headers to arrive before 408; at most requestTimeoutMs"),
+    keepAliveTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(3_600_000)
+      .default(72_000)
+      .describe('How long an idle keep-alive connection stays open (longer than a load balancer in front)'),
     connectionTimeoutMs: z
       .union([z.literal(0), z.number().int().min(20_000).max(86_400_000)])
       .default(120_000)
       .describe('A connection with no traffic either way for this long is closed (0 = never); above the 15 s SSE keep-alive'),
-    maxConnectionsPerClient: z.number().int().min(0).max(1_000_000).default(1_024).describe('Open connections from one client address (0 = no cap; raise it behind a proxy)'),
+    maxConnectionsPerClient: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(1_024)
+      .describe('Open connections from one client address (0 = no cap; raise it behind a proxy)'),
     maxPageSize: z.number().int().min(1).max(10_000).default(100).describe('Largest page of GET /v1/workflows'),
     maxSseClients: z.number().int().min(1).max(1_000_000).default(10_000).describe('Concurrent SSE connections before 503'),
     readYourWritesTimeoutMs: z.number().int().min(0).max(600_000).default(5_000).describe('How long a read after a command waits for the projection'),
     shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('Grace period for in-flight work on SIGTERM'),
-    server: z.url({ protocol: /^https?$/ }).optional().describe('Remote `ecl serve` base URL for CLI commands'),
+    server: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Remote `ecl serve` base URL for CLI commands'),
     apiKey: z.string().min(1).optional().describe('API key the CLI sends to --server'),
   })
   .strict()

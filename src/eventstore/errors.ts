@@ -2,13 +2,7 @@ import type { ExpectedRevision } from './types.js';
 
 /** Every `EventStoreError` code; each has an `isX` guard. */
 export type EventStoreErrorCode =
-  | 'WRONG_EXPECTED_REVISION'
-  | 'INVALID_STREAM_NAME'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'INVALID_EVENT_DATA'
-  | 'INVALID_STORE_URL'
-  | 'STORE_UNAVAILABLE'
-  | 'STORE_CLOSED';
+  'WRONG_EXPECTED_REVISION' | 'INVALID_STREAM_NAME' | 'PAYLOAD_TOO_LARGE' | 'INVALID_EVENT_DATA' | 'INVALID_STORE_URL' | 'STORE_UNAVAILABLE' | 'STORE_CLOSED';
 
 /** Base of every error the store port raises. Check with the `isX` guards, not `instanceof`. */
 export class EventStoreError extends Error {

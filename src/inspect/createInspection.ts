@@ -16,7 +16,10 @@ export interface Inspection {
  * the inspector as its workflow's actor, with the statechart of its definition version.
  */
 export async function createInspection(options: { store: EventStore; definitions: DefinitionRegistry; port?: number; logger?: Logger }): Promise<Inspection> {
-  const relay = await startInspectorRelay({ ...(options.port === undefined ? {} : { port: options.port }), ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const relay = await startInspectorRelay({
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
   const workflows = createWorkflowInspection(relay.inspector, (definition, version) => options.definitions.get(definition, version)?.machine);
   const head = await options.store.headPosition();
   const subscription: Subscription = inspectStore(options.store, workflows, head === null ? {} : { afterPosition: head });

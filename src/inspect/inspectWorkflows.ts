@@ -42,7 +42,11 @@ export function createWorkflowInspection(inspector: InspectorHandle, machineOf: 
       }
       const machineEvent = { type: event.type, data: event.data };
       inspector.event(workflowId, machineEvent, { source: typeof metadata.sender === 'string' ? metadata.sender : undefined });
-      inspector.snapshot(workflowId, { status: status as 'active', value, context: { revision: event.revision, step: metadata.step ?? null } }, { event: machineEvent });
+      inspector.snapshot(
+        workflowId,
+        { status: status as 'active', value, context: { revision: event.revision, step: metadata.step ?? null } },
+        { event: machineEvent },
+      );
       if (TERMINAL.has(event.type)) known.delete(workflowId);
     },
     live: () => [...known.keys()],

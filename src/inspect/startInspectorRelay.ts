@@ -125,7 +125,7 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
   const wantedPort = options.port ?? DEFAULT_INSPECT_PORT;
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error: NodeJS.ErrnoException) => {
-      const hint = error.code === 'EADDRINUSE' ? '; choose another port (inspectPort, ECL_INSPECT_PORT or the command\'s flag; 0 picks a free one)' : '';
+      const hint = error.code === 'EADDRINUSE' ? "; choose another port (inspectPort, ECL_INSPECT_PORT or the command's flag; 0 picks a free one)" : '';
       reject(new InspectorRelayError(`Cannot start the inspector relay on ${host}:${wantedPort}: ${error.message}${hint}`, { cause: error }));
     });
     http.listen(wantedPort, host, resolve);

@@ -41,7 +41,14 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
   const hasKey = (env.ANTHROPIC_API_KEY ?? '') !== '';
   const explicit = nonEmpty(spec) ?? nonEmpty(env.ECL_LLM);
   const chosen = explicit ?? (hasKey ? 'anthropic' : 'offline');
-  const why = nonEmpty(spec) !== undefined ? `--llm ${chosen}` : explicit !== undefined ? `ECL_LLM=${chosen}` : hasKey ? 'ANTHROPIC_API_KEY is set' : 'no ANTHROPIC_API_KEY set';
+  const why =
+    nonEmpty(spec) !== undefined
+      ? `--llm ${chosen}`
+      : explicit !== undefined
+        ? `ECL_LLM=${chosen}`
+        : hasKey
+          ? 'ANTHROPIC_API_KEY is set'
+          : 'no ANTHROPIC_API_KEY set';
 
   if (chosen === 'offline') {
     return { provider: createOfflineProvider(options.offline), description: `LLM: offline deterministic model (${why})` };
@@ -54,7 +61,10 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
   }
   if (chosen === 'anthropic') {
     // The SDK reads ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL from process.env itself; only an explicit env is passed on.
-    const fromEnv = options.env === undefined ? {} : { ...(env.ANTHROPIC_API_KEY && { apiKey: env.ANTHROPIC_API_KEY }), ...(env.ANTHROPIC_BASE_URL && { baseURL: env.ANTHROPIC_BASE_URL }) };
+    const fromEnv =
+      options.env === undefined
+        ? {}
+        : { ...(env.ANTHROPIC_API_KEY && { apiKey: env.ANTHROPIC_API_KEY }), ...(env.ANTHROPIC_BASE_URL && { baseURL: env.ANTHROPIC_BASE_URL }) };
     const provider = createAnthropicProvider({ ...fromEnv, ...options.anthropic, ...(options.logger !== undefined && { logger: options.logger }) });
     const baseUrl = options.anthropic?.baseURL ?? env.ANTHROPIC_BASE_URL;
     const where = baseUrl ? ` at ${baseUrl}` : '';

@@ -73,7 +73,11 @@ export interface LlmPolicy {
    * aborts on the per-attempt timeout or the caller's signal, and must pass it to the request.
    * The caller's abort rejects at once with CANCELLED; nothing is retried after it.
    */
-  run<T>(context: LlmCallContext, signal: AbortSignal | undefined, attempt: (signal: AbortSignal, attemptNo: number) => Promise<T>): Promise<{ value: T; attempts: number }>;
+  run<T>(
+    context: LlmCallContext,
+    signal: AbortSignal | undefined,
+    attempt: (signal: AbortSignal, attemptNo: number) => Promise<T>,
+  ): Promise<{ value: T; attempts: number }>;
   stats(): LlmPolicyStats;
 }
 
@@ -92,10 +96,27 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const counters = { calls: 0, succeeded: 0, failed: 0, attempts: 0, retries: 0, timeouts: 0, breakerOpened: 0, breakerHalfOpened: 0, breakerClosed: 0, rejectedByBreaker: 0, rejectedByBulkhead: 0 };
+  const counters = {
+    calls: 0,
+    succeeded: 0,
+    failed: 0,
+    attempts: 0,
+    retries: 0,
+    timeouts: 0,
+    breakerOpened: 0,
+    breakerHalfOpened: 0,
+    breakerClosed: 0,
+    rejectedByBreaker: 0,
+    rejectedByBulkhead: 0,
+  };
   // The policy is shared, so its events carry no call; each call runs in its own async context, which the events inherit.
   const calls = new AsyncLocalStorage<CallTrace>();
-  const fields = (trace: CallTrace | undefined) => ({ workflowId: trace?.context.workflowId, step: trace?.context.step, iteration: trace?.context.iteration, attempt: trace?.attempt });
+  const fields = (trace: CallTrace | undefined) => ({
+    workflowId: trace?.context.workflowId,
+    step: trace?.context.step,
+    iteration: trace?.context.iteration,
+    attempt: trace?.attempt,
+  });
 
   const transient = handleWhen((error) => isRetryableLlmError(error) || isBrokenCircuitError(error));
   const backoff = new DelegateBackoff<IRetryBackoffContext<unknown>>(({ attempt, result }) => {
@@ -106,7 +127,10 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
   });
   const limiter = bulkhead(options.concurrency ?? 8, options.queue ?? 256);
   const retrier = retry(transient, { maxAttempts: options.maxRetries ?? 4, backoff });
-  const breaker = circuitBreaker(handleWhen(isRetryableLlmError), { halfOpenAfter: options.halfOpenAfterMs ?? 30_000, breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5) });
+  const breaker = circuitBreaker(handleWhen(isRetryableLlmError), {
+    halfOpenAfter: options.halfOpenAfterMs ?? 30_000,
+    breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+  });
   const perAttempt = timeout(timeoutMs, TimeoutStrategy.Cooperative);
   const policy = wrap(limiter, retrier, breaker, perAttempt);
 
@@ -137,7 +161,9 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
     if (isLlmError(error)) return error;
     if (error instanceof BrokenCircuitError || isBrokenCircuitError(error)) {
       counters.rejectedByBreaker++;
-      return new LlmError('CIRCUIT_OPEN', 'The model provider is failing repeatedly; calls are paused (circuit breaker open). Try again shortly.', { cause: error });
+      return new LlmError('CIRCUIT_OPEN', 'The model provider is failing repeatedly; calls are paused (circuit breaker open). Try again shortly.', {
+        cause: error,
+      });
     }
     if (error instanceof BulkheadRejectedError || isBulkheadRejectedError(error)) {
       counters.rejectedByBulkhead++;
@@ -154,22 +180,25 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
       let attempts = 0;
       const trace: CallTrace = { context, attempt: 0 };
       // A per-call signal even without a caller's (below): cockatiel's shared default signal would collect a listener per in-flight call.
-      const execution = calls.run(trace, () => policy.execute(async ({ signal: attemptSignal }) => {
-        if (isAborted(signal)) throw cancelledError(signal?.reason);
-        attempts++;
-        counters.attempts++;
-        const attemptNo = attempts;
-        trace.attempt = attemptNo;
-        try {
-          return await attempt(attemptSignal, attemptNo);
-        } catch (error) {
-          let classified = error;
-          if (isAborted(signal)) classified = cancelledError(signal?.reason);
-          else if (attemptSignal.aborted && !(isLlmError(error) && error.code !== 'CANCELLED')) classified = new LlmError('TIMEOUT', `The model did not answer within ${timeoutMs} ms.`, { cause: error });
-          if (isLlmError(classified)) trace.code = classified.code;
-          throw classified;
-        }
-      }, signal ?? new AbortController().signal));
+      const execution = calls.run(trace, () =>
+        policy.execute(async ({ signal: attemptSignal }) => {
+          if (isAborted(signal)) throw cancelledError(signal?.reason);
+          attempts++;
+          counters.attempts++;
+          const attemptNo = attempts;
+          trace.attempt = attemptNo;
+          try {
+            return await attempt(attemptSignal, attemptNo);
+          } catch (error) {
+            let classified = error;
+            if (isAborted(signal)) classified = cancelledError(signal?.reason);
+            else if (attemptSignal.aborted && !(isLlmError(error) && error.code !== 'CANCELLED'))
+              classified = new LlmError('TIMEOUT', `The model did not answer within ${timeoutMs} ms.`, { cause: error });
+            if (isLlmError(classified)) trace.code = classified.code;
+            throw classified;
+          }
+        }, signal ?? new AbortController().signal),
+      );
       try {
         const value = await raceAbort(execution, signal);
         counters.succeeded++;
@@ -179,7 +208,12 @@ export function createLlmPolicy(options: LlmPolicyOptions = {}): LlmPolicy {
         throw translate(error, signal);
       }
     },
-    stats: () => ({ ...counters, breaker: STATE_NAMES[breaker.state], inFlight: (options.concurrency ?? 8) - limiter.executionSlots, queued: (options.queue ?? 256) - limiter.queueSlots }),
+    stats: () => ({
+      ...counters,
+      breaker: STATE_NAMES[breaker.state],
+      inFlight: (options.concurrency ?? 8) - limiter.executionSlots,
+      queued: (options.queue ?? 256) - limiter.queueSlots,
+    }),
   };
 }
 

@@ -8,8 +8,7 @@ import type { LlmProvider, LlmRequest, LlmResult, LlmTool } from './types.js';
 /** The model id the offline provider reports in its results. */
 export const OFFLINE_MODEL = 'ecl-offline-1';
 
-export const OFFLINE_REVISION_FEEDBACK =
-  'State the main conclusion in the first sentence, and support each point with one concrete fact from the input.';
+export const OFFLINE_REVISION_FEEDBACK = 'State the main conclusion in the first sentence, and support each point with one concrete fact from the input.';
 
 /** Options of {@link createOfflineProvider}. */
 export interface OfflineProviderOptions {
@@ -61,7 +60,10 @@ export function createOfflineProvider(options: OfflineProviderOptions = {}): Llm
 
 function offlineToolInput<T>(tool: LlmTool<T>, iteration: number): T {
   if (tool.name === 'submit_verdict') {
-    const verdict = iteration <= 1 ? { verdict: 'revise', feedback: OFFLINE_REVISION_FEEDBACK } : { verdict: 'approve', feedback: 'The draft addresses the instructions; approved.' };
+    const verdict =
+      iteration <= 1
+        ? { verdict: 'revise', feedback: OFFLINE_REVISION_FEEDBACK }
+        : { verdict: 'approve', feedback: 'The draft addresses the instructions; approved.' };
     const parsed = tool.schema.safeParse(verdict);
     if (parsed.success) return parsed.data;
   }

@@ -15,11 +15,9 @@ function candidateLines(text: string): string[] {
   return lines;
 }
 
-const lastUserMessage = (request: LlmRequest<unknown>): string =>
-  [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
+const lastUserMessage = (request: LlmRequest<unknown>): string => [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
 
-const isExtract = (request: LlmRequest<unknown>): boolean =>
-  /\bextract/i.test(request.context.step) || /\bextract/i.test(request.system ?? '');
+const isExtract = (request: LlmRequest<unknown>): boolean => /\bextract/i.test(request.context.step) || /\bextract/i.test(request.system ?? '');
 
 /**
  * The offline model's plain-text answer, a pure function of the request:

@@ -39,7 +39,7 @@ export function sampleFromJsonSchema(root: Schema): unknown {
       }
     }
     if (Array.isArray(schema.allOf)) {
-      return Object.assign({}, ...(schema.allOf as Schema[]).map((part) => sample(part, path, depth)) as object[]);
+      return Object.assign({}, ...((schema.allOf as Schema[]).map((part) => sample(part, path, depth)) as object[]));
     }
     const type = Array.isArray(schema.type) ? ((schema.type as string[]).find((t) => t !== 'null') ?? 'null') : schema.type;
     switch (type) {

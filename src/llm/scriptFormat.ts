@@ -3,8 +3,22 @@ import { z } from 'zod';
 import { LlmError, type LlmErrorCode } from './errors.js';
 
 const ERROR_CODES = [
-  'RATE_LIMITED', 'OVERLOADED', 'SERVER_ERROR', 'CONNECTION', 'TIMEOUT', 'AUTHENTICATION', 'PERMISSION', 'BAD_REQUEST',
-  'NOT_FOUND', 'REQUEST_TOO_LARGE', 'INVALID_OUTPUT', 'CANCELLED', 'CIRCUIT_OPEN', 'BULKHEAD_FULL', 'SCRIPT_EXHAUSTED', 'CONFIG',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'SERVER_ERROR',
+  'CONNECTION',
+  'TIMEOUT',
+  'AUTHENTICATION',
+  'PERMISSION',
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'REQUEST_TOO_LARGE',
+  'INVALID_OUTPUT',
+  'CANCELLED',
+  'CIRCUIT_OPEN',
+  'BULKHEAD_FULL',
+  'SCRIPT_EXHAUSTED',
+  'CONFIG',
 ] as const satisfies readonly LlmErrorCode[];
 // Fails to compile when errors.ts gains a code this list lacks.
 const exhaustive: [Exclude<LlmErrorCode, (typeof ERROR_CODES)[number]>] extends [never] ? true : never = true;
@@ -20,17 +34,35 @@ export const ScriptEntry = z
     times: Count.optional(),
     text: z.string().optional(),
     output: z.unknown().optional(),
-    error: z.strictObject({ code: z.enum(ERROR_CODES), message: z.string().optional(), retryAfterMs: z.number().min(0).optional(), status: z.number().int().optional() }).optional(),
+    error: z
+      .strictObject({
+        code: z.enum(ERROR_CODES),
+        message: z.string().optional(),
+        retryAfterMs: z.number().min(0).optional(),
+        status: z.number().int().optional(),
+      })
+      .optional(),
     /** Wait before answering: milliseconds, or `"untilAborted"` to hang until the call's signal aborts (crash tests). */
     holdMs: z.union([z.number().min(0), z.literal('untilAborted')]).optional(),
     model: z.string().optional(),
     requestId: z.string().optional(),
-    usage: z.strictObject({ inputTokens: z.number().int().min(0), outputTokens: z.number().int().min(0), cacheReadTokens: z.number().int().min(0).optional(), cacheWriteTokens: z.number().int().min(0).optional() }).optional(),
+    usage: z
+      .strictObject({
+        inputTokens: z.number().int().min(0),
+        outputTokens: z.number().int().min(0),
+        cacheReadTokens: z.number().int().min(0).optional(),
+        cacheWriteTokens: z.number().int().min(0).optional(),
+      })
+      .optional(),
     costUsd: z.number().min(0).optional(),
     stopReason: z.string().optional(),
   })
-  .refine((entry) => entry.text !== undefined || entry.output !== undefined || entry.error !== undefined, { message: 'an entry needs "text", "output" or "error"' })
-  .refine((entry) => entry.error === undefined || (entry.text === undefined && entry.output === undefined), { message: '"error" cannot be combined with "text" or "output"' });
+  .refine((entry) => entry.text !== undefined || entry.output !== undefined || entry.error !== undefined, {
+    message: 'an entry needs "text", "output" or "error"',
+  })
+  .refine((entry) => entry.error === undefined || (entry.text === undefined && entry.output === undefined), {
+    message: '"error" cannot be combined with "text" or "output"',
+  });
 export type ScriptEntry = z.infer<typeof ScriptEntry>;
 
 export const Script = z.strictObject({

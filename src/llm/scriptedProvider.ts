@@ -76,13 +76,24 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
       const promptHash = hashPrompt(parts);
       const picked = pick(request as LlmRequest<unknown>);
       if (callLog !== undefined) {
-        const line: ScriptedCall = { workflowId: context.workflowId, step: context.step, iteration: context.iteration, attempt: context.attempt, idempotencyKey: context.idempotencyKey, entry: picked?.label ?? (offline ? 'fallback' : 'none'), promptHash };
+        const line: ScriptedCall = {
+          workflowId: context.workflowId,
+          step: context.step,
+          iteration: context.iteration,
+          attempt: context.attempt,
+          idempotencyKey: context.idempotencyKey,
+          entry: picked?.label ?? (offline ? 'fallback' : 'none'),
+          promptHash,
+        };
         // Synchronous on purpose: the line must be on disk before a crash test kills the process mid-call.
         appendFileSync(callLog, `${JSON.stringify(line)}\n`);
       }
       if (picked === undefined) {
         if (offline !== undefined) return offline.complete(request);
-        throw new LlmError('SCRIPT_EXHAUSTED', `LLM script ${source} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`);
+        throw new LlmError(
+          'SCRIPT_EXHAUSTED',
+          `LLM script ${source} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`,
+        );
       }
       const { entry, label } = picked;
       used.set(entry, (used.get(entry) ?? 0) + 1);
@@ -127,10 +138,13 @@ function hold(holdMs: number | 'untilAborted', signal: AbortSignal | undefined):
       reject(cancelledError(signal?.reason));
     };
     // "untilAborted" still arms a (very long) timer so the hanging process stays alive until it is killed.
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, holdMs === 'untilAborted' ? MAX_TIMER_MS : holdMs);
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      holdMs === 'untilAborted' ? MAX_TIMER_MS : holdMs,
+    );
     if (signal?.aborted === true) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
   });

@@ -34,14 +34,23 @@ export async function spillLargeOutput(
   const bytes = Buffer.byteLength(content);
   if (bytes <= thresholdBytes) return { spilled: false, output };
   const stored = await artifacts.put(workflowId, name, content);
-  const preview = Array.from(content.slice(0, SPILL_PREVIEW_CHARS + 1)).slice(0, SPILL_PREVIEW_CHARS).join('');
+  const preview = Array.from(content.slice(0, SPILL_PREVIEW_CHARS + 1))
+    .slice(0, SPILL_PREVIEW_CHARS)
+    .join('');
   return { spilled: true, output: preview, format, artifact: { hash: stored.hash, bytes: stored.bytes, preview, path: stored.location } };
 }
 
 /** Reads a spilled output back and checks it against the recorded hash. */
-export async function readSpilledOutput(artifacts: ArtifactStore, workflowId: string, name: string, artifact: Pick<SpilledArtifact, 'hash'>, format: 'text' | 'json'): Promise<unknown> {
+export async function readSpilledOutput(
+  artifacts: ArtifactStore,
+  workflowId: string,
+  name: string,
+  artifact: Pick<SpilledArtifact, 'hash'>,
+  format: 'text' | 'json',
+): Promise<unknown> {
   const content = await artifacts.get(workflowId, name);
   if (content === undefined) throw new LlmError('NOT_FOUND', `The spilled model output ${workflowId}/${name} is missing from the artifact store.`);
-  if (sha256(content) !== artifact.hash) throw new LlmError('INVALID_OUTPUT', `The spilled model output ${workflowId}/${name} does not match its recorded hash.`);
+  if (sha256(content) !== artifact.hash)
+    throw new LlmError('INVALID_OUTPUT', `The spilled model output ${workflowId}/${name} does not match its recorded hash.`);
   return format === 'text' ? content : (JSON.parse(content) as unknown);
 }

@@ -28,7 +28,10 @@ export interface LlmTool<T = unknown> {
   name: string;
   /** Tells the model what the tool's input is for. */
   description: string;
-  /** The tool input's schema: sent to the model as JSON Schema, and the answer is parsed with it (an invalid one fails as `INVALID_OUTPUT`; Anthropic first feeds it back, up to `maxRepairs` times). */
+  /**
+   * The tool input's schema: sent to the model as JSON Schema, and the answer is parsed with it
+   * (an invalid one fails as `INVALID_OUTPUT`; Anthropic first feeds it back, up to `maxRepairs` times).
+   */
   schema: z.ZodType<T>;
 }
 

@@ -42,7 +42,12 @@ export function createLogger(options: CreateLoggerOptions = {}): winston.Logger 
   });
   const format = json
     ? winston.format.combine(winston.format.errors({ stack: true }), scrub(), winston.format.timestamp(), winston.format.json())
-    : winston.format.combine(winston.format.errors({ stack: true }), scrub(), winston.format.timestamp({ format: 'HH:mm:ss.SSS' }), readable(stream.isTTY === true));
+    : winston.format.combine(
+        winston.format.errors({ stack: true }),
+        scrub(),
+        winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
+        readable(stream.isTTY === true),
+      );
   return winston.createLogger({
     level: options.level ?? 'info',
     format,

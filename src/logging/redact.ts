@@ -1,5 +1,6 @@
 /** Field names whose values are secrets, whatever their case: redacted in every log line. */
-const SECRET_FIELDS = /^(authorization|api[-_]?keys?|x-api-key|password|passwd|secret|client[-_]?secret|token|access[-_]?token|refresh[-_]?token|cookie|set-cookie|anthropic[-_]?api[-_]?key)$/i;
+const SECRET_FIELDS =
+  /^(authorization|api[-_]?keys?|x-api-key|password|passwd|secret|client[-_]?secret|token|access[-_]?token|refresh[-_]?token|cookie|set-cookie|anthropic[-_]?api[-_]?key)$/i;
 /** Token-shaped strings that must never reach a log even inside a message (Anthropic keys, bearer tokens). */
 const SECRET_PATTERNS = [/sk-ant-[A-Za-z0-9_-]{8,}/g, /\b(Bearer\s+)[^\s"',]+/gi];
 
@@ -19,7 +20,8 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
   const text = (value: string): string => {
     let out = value;
     for (const literal of literals) out = out.split(literal).join(REDACTED);
-    for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, (_match, prefix?: string) => (typeof prefix === 'string' ? `${prefix}${REDACTED}` : REDACTED));
+    for (const pattern of SECRET_PATTERNS)
+      out = out.replace(pattern, (_match, prefix?: string) => (typeof prefix === 'string' ? `${prefix}${REDACTED}` : REDACTED));
     return out;
   };
   const walk = (value: unknown, depth: number, seen: WeakSet<object>): unknown => {

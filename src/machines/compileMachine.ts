@@ -65,7 +65,9 @@ export function compileMachine(structure: WorkflowStructure) {
       ];
       return transitions;
     }
-    transitions.WorkflowCompleted = [{ target: ref('completed'), ...(extra.length + skipped.length > 0 ? { guard: all([...extra, ...skipped]) } : {}), actions: 'complete' }];
+    transitions.WorkflowCompleted = [
+      { target: ref('completed'), ...(extra.length + skipped.length > 0 ? { guard: all([...extra, ...skipped]) } : {}), actions: 'complete' },
+    ];
     return transitions;
   };
 
@@ -78,7 +80,15 @@ export function compileMachine(structure: WorkflowStructure) {
   });
   const decide = (step: string, target: string | undefined, budgeted: boolean): Transitions => ({
     HumanDecisionReceived: [
-      ...(budgeted ? [{ target: 'done', guard: all([guard('isDecision', { step, decision: 'approve' }), guard('waitingFor', { kind: 'budget' })]), actions: 'waiveBudget' }] : []),
+      ...(budgeted
+        ? [
+            {
+              target: 'done',
+              guard: all([guard('isDecision', { step, decision: 'approve' }), guard('waitingFor', { kind: 'budget' })]),
+              actions: 'waiveBudget',
+            },
+          ]
+        : []),
       { target: 'accepted', guard: guard('isDecision', { step, decision: 'approve' }), actions: 'humanDecided' },
       { target: 'rejected', guard: guard('isDecision', { step, decision: 'reject' }), actions: 'humanDecided' },
       ...(target === undefined
@@ -109,7 +119,10 @@ export function compileMachine(structure: WorkflowStructure) {
     const validating = step.kind === 'validate';
     const producer = step.validates ?? name;
     const phases: Record<string, { tags?: string[]; on: Transitions }> = {
-      pending: { tags: ['activity'], on: { StepStarted: [{ target: 'running', guard: guard('isStartOf', { step: name, loop: loopOf(structure, step) }), actions: 'stepStarted' }] } },
+      pending: {
+        tags: ['activity'],
+        on: { StepStarted: [{ target: 'running', guard: guard('isStartOf', { step: name, loop: loopOf(structure, step) }), actions: 'stepStarted' }] },
+      },
       running: {
         tags: ['activity', 'running'],
         on: {
@@ -122,16 +135,16 @@ export function compileMachine(structure: WorkflowStructure) {
       },
       done: {
         on: validating
-          ? merge(
-              budget,
-              advance(index, [guard('verdictIs', { step: name, verdict: 'approve' })]),
-              {
-                RevisionRequested: [
-                  { target: ref(`${producer}.pending`), guard: all([guard('verdictIs', { step: name, verdict: 'revise' }), guard('isRevisionOf', { step: producer })]), actions: 'revisionRequested' },
-                ],
-                IterationCapReached: [{ target: 'capped', guard: all([guard('verdictIs', { step: name, verdict: 'revise' }), guard('isStep', { step: name })]) }],
-              },
-            )
+          ? merge(budget, advance(index, [guard('verdictIs', { step: name, verdict: 'approve' })]), {
+              RevisionRequested: [
+                {
+                  target: ref(`${producer}.pending`),
+                  guard: all([guard('verdictIs', { step: name, verdict: 'revise' }), guard('isRevisionOf', { step: producer })]),
+                  actions: 'revisionRequested',
+                },
+              ],
+              IterationCapReached: [{ target: 'capped', guard: all([guard('verdictIs', { step: name, verdict: 'revise' }), guard('isStep', { step: name })]) }],
+            })
           : merge(budget, advance(index)),
       },
       failed: { on: failWorkflow },

@@ -92,7 +92,8 @@ function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
 
   const leaves = new Map<AnyStateNode, Leaf>();
   for (const node of nodes) {
-    if (node.type === 'atomic' || node.type === 'final') leaves.set(node, { value: stateValueOf(node), status: node.type === 'final' ? 'done' : 'active', candidates: new Map() });
+    if (node.type === 'atomic' || node.type === 'final')
+      leaves.set(node, { value: stateValueOf(node), status: node.type === 'final' ? 'done' : 'active', candidates: new Map() });
   }
   for (const [node, leaf] of leaves) addCandidates(node, leaf.candidates, (target) => leaves.get(initialLeaf(target))!);
 
@@ -101,7 +102,10 @@ function buildFold(machine: WorkflowMachine): Fold<CompiledState> {
       return candidate.guard!(args);
     } catch (error) {
       // XState's wording, so a replay reports a failing guard the same way either fold ran it.
-      throw new Error(`Unable to evaluate guard '${candidate.guardName}' in transition for event '${args.event.type}' in state node '${candidate.sourceId}':\n${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `Unable to evaluate guard '${candidate.guardName}' in transition for event '${args.event.type}' in state node '${candidate.sourceId}':\n${(error as Error).message}`,
+        { cause: error },
+      );
     }
   };
 
@@ -158,13 +162,19 @@ function checkNode(node: AnyStateNode, root: AnyStateNode, machine: WorkflowMach
   const where = `state ${node.id}`;
   needs(node.type === 'compound' || node.type === 'atomic' || node.type === 'final', `${where} is ${node.type}`);
   needs(node.entry.length === 0 && node.exit.length === 0, `${where} has entry or exit actions`);
-  needs(node.config.invoke === undefined && node.config.after === undefined && node.always === undefined, `${where} invokes, waits or has eventless transitions`);
+  needs(
+    node.config.invoke === undefined && node.config.after === undefined && node.always === undefined,
+    `${where} invokes, waits or has eventless transitions`,
+  );
   if (node.type === 'compound') {
     const initial = node.initial;
     needs(initial !== undefined && initial.actions.length === 0 && initial.target.length === 1, `${where} has initial actions`);
   }
   if (node.type === 'final') {
-    needs(node.parent === root && node.transitions.size === 0 && node.output === undefined, `${where} is a final state below the top, with transitions or with an output`);
+    needs(
+      node.parent === root && node.transitions.size === 0 && node.output === undefined,
+      `${where} is a final state below the top, with transitions or with an output`,
+    );
   }
   if (node === root) needs(node.transitions.size === 0, 'the root has transitions');
   for (const [descriptor, transitions] of node.transitions) {
@@ -174,7 +184,10 @@ function checkNode(node: AnyStateNode, root: AnyStateNode, machine: WorkflowMach
       checkGuard(transition.guard as Named | undefined, machine, where);
       for (const action of transition.actions as Named[]) {
         needs(typeof action !== 'function' && typeof paramsOf(action) !== 'function', `${where} has an inline action`);
-        needs(isShared(workflowActions, machine.implementations.actions, nameOf(action)), `${where} has an action "${nameOf(action)}" other than the workflow's context updates`);
+        needs(
+          isShared(workflowActions, machine.implementations.actions, nameOf(action)),
+          `${where} has an action "${nameOf(action)}" other than the workflow's context updates`,
+        );
       }
     }
   }
@@ -187,18 +200,33 @@ function addCandidates(leaf: AnyStateNode, candidates: Map<string, Candidate[]>,
       const list = candidates.get(eventType) ?? [];
       for (const transition of transitions) {
         const guardSpec = transition.guard as Named | undefined;
-        const guard = guardSpec === undefined ? undefined : bind(workflowGuards[nameOf(guardSpec) as keyof typeof workflowGuards] as (args: MachineArgs, params: unknown) => boolean, paramsOf(guardSpec));
+        const guard =
+          guardSpec === undefined
+            ? undefined
+            : bind(workflowGuards[nameOf(guardSpec) as keyof typeof workflowGuards] as (args: MachineArgs, params: unknown) => boolean, paramsOf(guardSpec));
         const updates = (transition.actions as Named[]).map((action) =>
-          bind(contextUpdates[nameOf(action) as keyof typeof contextUpdates] as (args: MachineArgs, params: unknown) => Partial<WorkflowContext>, paramsOf(action)),
+          bind(
+            contextUpdates[nameOf(action) as keyof typeof contextUpdates] as (args: MachineArgs, params: unknown) => Partial<WorkflowContext>,
+            paramsOf(action),
+          ),
         );
-        list.push({ guard, guardName: guardSpec === undefined ? '' : nameOf(guardSpec), sourceId: node.id, updates, target: transition.target?.[0] === undefined ? undefined : leafOf(transition.target[0]) });
+        list.push({
+          guard,
+          guardName: guardSpec === undefined ? '' : nameOf(guardSpec),
+          sourceId: node.id,
+          updates,
+          target: transition.target?.[0] === undefined ? undefined : leafOf(transition.target[0]),
+        });
       }
       candidates.set(eventType, list);
     }
   }
 }
 
-const bind = <R>(fn: (args: MachineArgs, params: unknown) => R, params: unknown) => (args: MachineArgs): R => fn(args, params);
+const bind =
+  <R>(fn: (args: MachineArgs, params: unknown) => R, params: unknown) =>
+  (args: MachineArgs): R =>
+    fn(args, params);
 
 /** The atomic or final state entered when `node` is targeted: its initial descendants. */
 function initialLeaf(node: AnyStateNode): AnyStateNode {

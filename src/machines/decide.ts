@@ -66,7 +66,14 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
       const timeoutAt = options.timeoutAt?.(decision.step);
       const started: WorkflowEvent = {
         type: 'StepStarted',
-        data: { v: 1, step: decision.step, iteration: decision.iteration, attempt: decision.attempt, idempotencyKey: decision.idempotencyKey, ...(timeoutAt === undefined ? {} : { timeoutAt }) },
+        data: {
+          v: 1,
+          step: decision.step,
+          iteration: decision.iteration,
+          attempt: decision.attempt,
+          idempotencyKey: decision.idempotencyKey,
+          ...(timeoutAt === undefined ? {} : { timeoutAt }),
+        },
       };
       record(started);
     }
@@ -76,8 +83,7 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
 }
 
 export type CommandDecision =
-  | { ok: true; event: WorkflowEvent }
-  | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: CommandType[] };
+  { ok: true; event: WorkflowEvent } | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: CommandType[] };
 
 /** Maps a parsed command to its recorded event and checks the machine accepts it now. */
 export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand): CommandDecision {

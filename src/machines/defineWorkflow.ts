@@ -176,8 +176,15 @@ export type AnyWorkflowDefinition = WorkflowDefinition<any>;
 function checkedMachine(machine: WorkflowMachine, structure: WorkflowStructure): WorkflowMachine {
   assertValidStructure(structure);
   const carried = (machine.root.meta as Record<string, unknown> | undefined)?.[STRUCTURE_META_KEY] as WorkflowStructure | undefined;
-  const same = carried !== undefined && carried.name === structure.name && carried.version === structure.version && JSON.stringify(carried.steps) === JSON.stringify(structure.steps);
-  if (!same) throw new DefinitionError(`Workflow "${structure.name}": the hand-written machine's root meta.${STRUCTURE_META_KEY} must equal the definition's structure ${JSON.stringify(structure)}`);
+  const same =
+    carried !== undefined &&
+    carried.name === structure.name &&
+    carried.version === structure.version &&
+    JSON.stringify(carried.steps) === JSON.stringify(structure.steps);
+  if (!same)
+    throw new DefinitionError(
+      `Workflow "${structure.name}": the hand-written machine's root meta.${STRUCTURE_META_KEY} must equal the definition's structure ${JSON.stringify(structure)}`,
+    );
   const states = Object.keys(machine.root.states);
   for (const name of [...structure.steps.map((step) => step.name), 'idle', 'completed', 'failed', 'cancelled']) {
     if (!states.includes(name)) throw new DefinitionError(`Workflow "${structure.name}": the hand-written machine has no state "${name}"`);
@@ -203,7 +210,8 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
       previousProducer = step.name;
       return { name: step.name, kind: 'produce' };
     }
-    if (step.kind === 'validate') return previousProducer === undefined ? { name: step.name, kind: 'validate' } : { name: step.name, kind: 'validate', validates: previousProducer };
+    if (step.kind === 'validate')
+      return previousProducer === undefined ? { name: step.name, kind: 'validate' } : { name: step.name, kind: 'validate', validates: previousProducer };
     return step.revises === undefined ? { name: step.name, kind: 'approval' } : { name: step.name, kind: 'approval', revises: step.revises };
   });
   const structure: WorkflowStructure = { name: spec.name, version: spec.version, steps: structureSteps };

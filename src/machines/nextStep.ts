@@ -57,13 +57,17 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
       // Only asked when nothing is in flight, i.e. after a restart: the attempt without an outcome runs again.
       const current = context.current;
       if (current?.timeoutAt !== undefined && now !== undefined && Date.parse(now) >= Date.parse(current.timeoutAt)) {
-        return append({ type: 'StepFailed', data: { v: 1, step: current.step, iteration: current.iteration, attempt: current.attempt, error: timeoutError(current.step, current.timeoutAt) } });
+        return append({
+          type: 'StepFailed',
+          data: { v: 1, step: current.step, iteration: current.iteration, attempt: current.attempt, error: timeoutError(current.step, current.timeoutAt) },
+        });
       }
       return activity(context, step.name, iteration, (current?.attempt ?? 0) + 1);
     }
     case 'done': {
       const over = budgetOverrun(context);
-      if (over !== undefined) return append({ type: 'BudgetExceeded', data: { v: 1, step: step.name, ...over, policy: context.policies.budget?.onExceed ?? 'fail' } });
+      if (over !== undefined)
+        return append({ type: 'BudgetExceeded', data: { v: 1, step: step.name, ...over, policy: context.policies.budget?.onExceed ?? 'fail' } });
       if (step.kind !== 'validate') return advance(snapshot, structure, step);
       const judgement = context.outputs[step.name] as { verdict?: string; feedback?: string } | null;
       if (judgement?.verdict === 'approve') return advance(snapshot, structure, step);
@@ -71,7 +75,10 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
       const cap = loop.maxIterations + (context.granted[step.name] ?? 0);
       const producer = step.validates ?? step.name;
       if (iteration < cap) {
-        return append({ type: 'RevisionRequested', data: { v: 1, step: producer, by: step.name, iteration, verdict: 'revise', feedback: judgement?.feedback ?? '' } });
+        return append({
+          type: 'RevisionRequested',
+          data: { v: 1, step: producer, by: step.name, iteration, verdict: 'revise', feedback: judgement?.feedback ?? '' },
+        });
       }
       return append({ type: 'IterationCapReached', data: { v: 1, step: step.name, iterations: iteration, maxIterations: cap, policy: loop.onCap } });
     }
@@ -80,9 +87,16 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
       const policy = loop?.onCap ?? 'fail';
       if (policy === 'accept') return advance(snapshot, structure, step);
       if (policy === 'escalate') {
-        return requestInput(step, `"${step.name}" still asks for a revision after ${iteration} iterations: approve the last output, reject it, or request one more revision`, true);
+        return requestInput(
+          step,
+          `"${step.name}" still asks for a revision after ${iteration} iterations: approve the last output, reject it, or request one more revision`,
+          true,
+        );
       }
-      return append({ type: 'WorkflowFailed', data: { v: 1, reason: `"${step.name}" still asked for a revision after ${iteration} iterations (cap ${loop?.maxIterations ?? iteration})` } });
+      return append({
+        type: 'WorkflowFailed',
+        data: { v: 1, reason: `"${step.name}" still asked for a revision after ${iteration} iterations (cap ${loop?.maxIterations ?? iteration})` },
+      });
     }
     case 'overBudget': {
       const budget = context.policies.budget;
@@ -93,7 +107,10 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
     }
     case 'failed': {
       const error = context.error ?? undefined;
-      return append({ type: 'WorkflowFailed', data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) } });
+      return append({
+        type: 'WorkflowFailed',
+        data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) },
+      });
     }
     case 'waiting':
       return { kind: 'wait', step: step.name, accepts: (context.waiting?.accepts ?? []).filter(isCommandType) };
@@ -105,7 +122,10 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
       const target = step.kind === 'approval' ? step.revises : step.validates;
       if (target === undefined) throw new Error(`Step "${step.name}" has nothing to revise`);
       const targetIteration = context.iterations[target] ?? 1;
-      return append({ type: 'RevisionRequested', data: { v: 1, step: target, by: 'human', iteration: targetIteration, verdict: 'revise', feedback: context.feedback[target] ?? '' } });
+      return append({
+        type: 'RevisionRequested',
+        data: { v: 1, step: target, by: 'human', iteration: targetIteration, verdict: 'revise', feedback: context.feedback[target] ?? '' },
+      });
     }
   }
 }
@@ -134,7 +154,10 @@ function advance(snapshot: WorkflowSnapshot, structure: WorkflowStructure, step:
 }
 
 /** The workflow's result: the output (and artifact) of the last producing step that ran. */
-function finalResult(structure: WorkflowStructure, context: WorkflowContext): { output: WorkflowContext['outputs'][string]; artifact?: WorkflowContext['artifacts'][string] } {
+function finalResult(
+  structure: WorkflowStructure,
+  context: WorkflowContext,
+): { output: WorkflowContext['outputs'][string]; artifact?: WorkflowContext['artifacts'][string] } {
   for (const step of [...structure.steps].reverse()) {
     if (step.kind !== 'produce' || !(step.name in context.outputs)) continue;
     const artifact = context.artifacts[step.name];
@@ -148,7 +171,8 @@ function budgetOverrun(context: WorkflowContext): { limit: 'tokens' | 'costUsd';
   if (budget === undefined || context.budgetWaived) return undefined;
   const tokens = context.usage.inputTokens + context.usage.outputTokens;
   if (budget.maxTokens !== undefined && tokens > budget.maxTokens) return { limit: 'tokens', max: budget.maxTokens, used: tokens };
-  if (budget.maxCostUsd !== undefined && context.usage.costUsd > budget.maxCostUsd) return { limit: 'costUsd', max: budget.maxCostUsd, used: context.usage.costUsd };
+  if (budget.maxCostUsd !== undefined && context.usage.costUsd > budget.maxCostUsd)
+    return { limit: 'costUsd', max: budget.maxCostUsd, used: context.usage.costUsd };
   return undefined;
 }
 
@@ -156,4 +180,8 @@ const usageLine = (context: WorkflowContext): string =>
   `${context.usage.inputTokens + context.usage.outputTokens} tokens, $${context.usage.costUsd.toFixed(4)}`;
 
 /** The error recorded when a step's due time passes without an outcome. */
-export const timeoutError = (step: string, timeoutAt: string) => ({ code: 'STEP_TIMEOUT', message: `Step "${step}" did not finish by ${timeoutAt}`, retryable: false });
+export const timeoutError = (step: string, timeoutAt: string) => ({
+  code: 'STEP_TIMEOUT',
+  message: `Step "${step}" did not finish by ${timeoutAt}`,
+  retryable: false,
+});

@@ -15,8 +15,7 @@ export interface PayloadUpcaster {
 }
 
 export type UpcastResult =
-  | { ok: true; data: JsonObject; fromVersion: number }
-  | { ok: false; reason: 'newer_version' | 'no_upcaster' | 'not_an_object'; version: number };
+  { ok: true; data: JsonObject; fromVersion: number } | { ok: false; reason: 'newer_version' | 'no_upcaster' | 'not_an_object'; version: number };
 
 export interface UpcasterRegistry {
   currentVersion(type: WorkflowEventType): number;

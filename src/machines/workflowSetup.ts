@@ -43,7 +43,14 @@ const stepGuards = {
   isRerunOf: ({ context, event }: MachineArgs, params: { step: string }) => {
     const data = dataOf(event, 'StepStarted');
     const current = context.current;
-    return data !== undefined && current !== null && data.step === params.step && current.step === params.step && data.iteration === current.iteration && data.attempt > current.attempt;
+    return (
+      data !== undefined &&
+      current !== null &&
+      data.step === params.step &&
+      current.step === params.step &&
+      data.iteration === current.iteration &&
+      data.attempt > current.attempt
+    );
   },
   /** The outcome of the attempt in flight; outcomes of superseded attempts are not accepted. */
   isOutcomeOf: ({ context, event }: MachineArgs, params: { step: string }) => {
@@ -72,7 +79,8 @@ const stepGuards = {
     const output = context.outputs[params.step];
     return typeof output === 'object' && output !== null && !Array.isArray(output) && output.verdict === params.verdict;
   },
-  capPolicyIs: ({ context }: MachineArgs, params: { step: string; policy: 'fail' | 'accept' | 'escalate' }) => context.policies.loops[params.step]?.onCap === params.policy,
+  capPolicyIs: ({ context }: MachineArgs, params: { step: string; policy: 'fail' | 'accept' | 'escalate' }) =>
+    context.policies.loops[params.step]?.onCap === params.policy,
   gateEnabled: ({ context }: MachineArgs, params: { gate: string; enabled: boolean }) => (context.policies.approvals[params.gate] ?? false) === params.enabled,
   isDecision: ({ event }: MachineArgs, params: { step: string; decision: 'approve' | 'reject' | 'request_revision' }) => {
     const data = dataOf(event, 'HumanDecisionReceived');
@@ -115,9 +123,10 @@ export const contextUpdates = {
   stepStarted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepStarted');
     if (data === undefined) return {};
-    const current = data.timeoutAt === undefined
-      ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
-      : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
+    const current =
+      data.timeoutAt === undefined
+        ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
+        : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
     // A re-run of the same iteration keeps its journal: the calls recorded by earlier attempts are replayed, not made again.
     const rerun = context.current !== null && context.current.step === data.step && context.current.iteration === data.iteration;
     return {

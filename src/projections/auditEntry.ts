@@ -67,7 +67,10 @@ function withAttempt(entry: AuditEntry, data: { step: string; iteration: number;
   entry.attempt = data.attempt;
 }
 
-function withLlm(entry: AuditEntry, llm: { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number; promptHash: string } | undefined): void {
+function withLlm(
+  entry: AuditEntry,
+  llm: { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number; promptHash: string } | undefined,
+): void {
   if (llm === undefined) return;
   entry.model = llm.model;
   entry.inputTokens = llm.inputTokens;
@@ -115,7 +118,12 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       entry.verdict = review.verdict;
       entry.feedback = review.feedback;
       withLlm(entry, event.data.llm);
-      const what = entry.verdict !== null ? `verdict ${entry.verdict}` : event.data.artifact !== undefined ? `artifact ${event.data.artifact.hash.slice(0, 12)} (${event.data.artifact.bytes} bytes)` : preview(event.data.output);
+      const what =
+        entry.verdict !== null
+          ? `verdict ${entry.verdict}`
+          : event.data.artifact !== undefined
+            ? `artifact ${event.data.artifact.hash.slice(0, 12)} (${event.data.artifact.bytes} bytes)`
+            : preview(event.data.output);
       entry.summary = `${event.data.step} completed: ${what}`;
       break;
     }
@@ -161,7 +169,10 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       entry.summary = `human decided ${event.data.decision} at ${event.data.step}`;
       break;
     case 'WorkflowCompleted':
-      entry.summary = event.data.artifact !== undefined ? `completed: artifact ${event.data.artifact.path ?? event.data.artifact.hash.slice(0, 12)}` : `completed: ${preview(event.data.output)}`;
+      entry.summary =
+        event.data.artifact !== undefined
+          ? `completed: artifact ${event.data.artifact.path ?? event.data.artifact.hash.slice(0, 12)}`
+          : `completed: ${preview(event.data.output)}`;
       break;
     case 'WorkflowFailed':
       entry.summary = `failed: ${event.data.reason}`;

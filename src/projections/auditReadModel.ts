@@ -4,10 +4,25 @@ import { createBufferedInsert } from './bufferedInsert.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 
 const FIELDS = [
-  ['workflow_id', 'workflowId'], ['revision', 'revision'], ['position', 'position'], ['at', 'at'], ['type', 'type'],
-  ['step', 'step'], ['iteration', 'iteration'], ['attempt', 'attempt'], ['call', 'call'], ['sender', 'sender'], ['verdict', 'verdict'],
-  ['feedback', 'feedback'], ['model', 'model'], ['input_tokens', 'inputTokens'], ['output_tokens', 'outputTokens'],
-  ['cost_usd', 'costUsd'], ['latency_ms', 'latencyMs'], ['prompt_hash', 'promptHash'], ['payload_version', 'payloadVersion'],
+  ['workflow_id', 'workflowId'],
+  ['revision', 'revision'],
+  ['position', 'position'],
+  ['at', 'at'],
+  ['type', 'type'],
+  ['step', 'step'],
+  ['iteration', 'iteration'],
+  ['attempt', 'attempt'],
+  ['call', 'call'],
+  ['sender', 'sender'],
+  ['verdict', 'verdict'],
+  ['feedback', 'feedback'],
+  ['model', 'model'],
+  ['input_tokens', 'inputTokens'],
+  ['output_tokens', 'outputTokens'],
+  ['cost_usd', 'costUsd'],
+  ['latency_ms', 'latencyMs'],
+  ['prompt_hash', 'promptHash'],
+  ['payload_version', 'payloadVersion'],
   ['summary', 'summary'],
 ] as const satisfies readonly (readonly [string, keyof AuditEntry])[];
 

@@ -23,7 +23,9 @@ class Unsupported extends Error {}
 /** Scalar checks it knows, as a condition on `v`; any other check makes the schema unsupported. */
 function checksOf(checks: readonly { _zod: { def: CheckDef } }[] | undefined): string {
   let condition = '';
-  for (const { _zod: { def } } of checks ?? []) {
+  for (const {
+    _zod: { def },
+  } of checks ?? []) {
     if (def.check === 'min_length' && typeof def.minimum === 'number') condition += ` && v.length >= ${def.minimum}`;
     else if (def.check === 'number_format' && def.format === 'safeint') condition += ' && Number.isSafeInteger(v)';
     else if (def.check === 'greater_than' && typeof def.value === 'number') condition += ` && v ${def.inclusive === true ? '>=' : '>'} ${def.value}`;
@@ -33,7 +35,8 @@ function checksOf(checks: readonly { _zod: { def: CheckDef } }[] | undefined): s
 }
 
 const literal = (value: unknown): string => {
-  if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value))) return JSON.stringify(value);
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value)))
+    return JSON.stringify(value);
   throw new Unsupported();
 };
 
@@ -60,7 +63,11 @@ function compileNode(schema: z.core.$ZodType, out: Compilation): string {
     case 'literal':
       return emit(`return ${(def.values as unknown[]).map((value) => `v === ${literal(value)}`).join(' || ')};`);
     case 'enum':
-      return emit(`return ${Object.values(def.entries as object).map((value) => `v === ${literal(value)}`).join(' || ')};`);
+      return emit(
+        `return ${Object.values(def.entries as object)
+          .map((value) => `v === ${literal(value)}`)
+          .join(' || ')};`,
+      );
     case 'optional':
       return emit(`return v === undefined || ${compileNode(def.innerType as z.core.$ZodType, out)}(v);`);
     case 'default':
@@ -79,12 +86,16 @@ function compileNode(schema: z.core.$ZodType, out: Compilation): string {
       const keyType = (def.keyType as z.core.$ZodType)._zod.def as { type: string; checks?: unknown[] };
       if (keyType.type !== 'string' || keyType.checks?.length) throw new Unsupported();
       const element = compileNode(def.valueType as z.core.$ZodType, out);
-      return emit(`if (typeof v !== 'object' || v === null || Array.isArray(v)) return false; for (const k in v) if (!${element}(v[k])) return false; return true;`);
+      return emit(
+        `if (typeof v !== 'object' || v === null || Array.isArray(v)) return false; for (const k in v) if (!${element}(v[k])) return false; return true;`,
+      );
     }
     case 'object': {
       noChecks();
       if (def.catchall !== undefined) throw new Unsupported();
-      const fields = Object.entries(def.shape as Record<string, z.core.$ZodType>).map(([key, field]) => [JSON.stringify(key), compileNode(field, out)] as const);
+      const fields = Object.entries(def.shape as Record<string, z.core.$ZodType>).map(
+        ([key, field]) => [JSON.stringify(key), compileNode(field, out)] as const,
+      );
       // A key outside the shape (zod would strip it), or one holding undefined, leaves the count short: zod decides.
       return emit(
         `if (typeof v !== 'object' || v === null || Array.isArray(v)) return false; let present = 0; let f;` +

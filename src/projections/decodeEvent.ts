@@ -38,7 +38,10 @@ export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry
   if (trusted) {
     const metadata = recorded.metadata as unknown as WorkflowEventMetadata;
     const event = { type: recorded.type, data: upcast.data } as unknown as WorkflowEvent;
-    return { ok: true, decoded: { workflowId, revision: recorded.revision, position: recorded.position, event, metadata, storedVersion: upcast.fromVersion, recorded } };
+    return {
+      ok: true,
+      decoded: { workflowId, revision: recorded.revision, position: recorded.position, event, metadata, storedVersion: upcast.fromVersion, recorded },
+    };
   }
   const payload = STORED_PAYLOADS.get(recorded.type)!;
   let data = upcast.data as WorkflowEvent['data'];

@@ -20,6 +20,12 @@ export const isHistoryNotFound = (error: unknown): error is ProjectionError => h
 export const isDefinitionNotRegistered = (error: unknown): error is ProjectionError => hasCode(error, 'DEFINITION_NOT_REGISTERED');
 export const isInvalidHistory = (error: unknown): error is ProjectionError => hasCode(error, 'INVALID_HISTORY');
 
-const CODES: ReadonlySet<string> = new Set<ProjectionErrorCode>(['PROJECTION_TIMEOUT', 'PROJECTION_STOPPED', 'HISTORY_NOT_FOUND', 'DEFINITION_NOT_REGISTERED', 'INVALID_HISTORY']);
+const CODES: ReadonlySet<string> = new Set<ProjectionErrorCode>([
+  'PROJECTION_TIMEOUT',
+  'PROJECTION_STOPPED',
+  'HISTORY_NOT_FOUND',
+  'DEFINITION_NOT_REGISTERED',
+  'INVALID_HISTORY',
+]);
 export const isProjectionError = (error: unknown): error is ProjectionError =>
   typeof error === 'object' && error !== null && CODES.has((error as { code?: unknown }).code as string);

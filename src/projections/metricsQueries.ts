@@ -34,7 +34,8 @@ export interface MetricsSummary {
   };
 }
 
-const USAGE = 'COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd';
+const USAGE =
+  'COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd';
 
 /** Groups rows sorted by key then value into nearest-rank p50/p95 per key. */
 function durationsByKey<R extends { value: number }, K extends object>(rows: readonly R[], keyOf: (row: R) => K): (DurationSummary & K)[] {
@@ -46,7 +47,12 @@ function durationsByKey<R extends { value: number }, K extends object>(rows: rea
     if (group === undefined) groups.set(id, (group = { key, values: [] }));
     group.values.push(row.value);
   }
-  return [...groups.values()].map(({ key, values }) => ({ ...key, count: values.length, p50Ms: percentile(values, 50) ?? null, p95Ms: percentile(values, 95) ?? null }));
+  return [...groups.values()].map(({ key, values }) => ({
+    ...key,
+    count: values.length,
+    p50Ms: percentile(values, 50) ?? null,
+    p95Ms: percentile(values, 95) ?? null,
+  }));
 }
 
 export interface MetricsSummaryOptions {
@@ -59,7 +65,9 @@ export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegister
   const only = tenant === undefined ? '' : 'WHERE tenant = ?';
   const tenantParams = tenant === undefined ? [] : [tenant];
   const counts = db
-    .prepare<string[], { definition: string; status: string; n: number }>(`SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status ${only} GROUP BY 1, 2 ORDER BY 1, 2`)
+    .prepare<string[], { definition: string; status: string; n: number }>(
+      `SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status ${only} GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
     .all(...status.params, ...tenantParams);
   const workflows: MetricsSummary['workflows'] = { total: 0, byStatus: {}, byDefinition: {} };
   for (const { definition, status: value, n } of counts) {
@@ -87,7 +95,9 @@ export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegister
     ),
     durations: {
       steps: durationsByKey(
-        all<{ definition: string; step: string; value: number }>(`SELECT definition, step, duration_ms AS value FROM ${completed} ORDER BY definition, step, duration_ms`),
+        all<{ definition: string; step: string; value: number }>(
+          `SELECT definition, step, duration_ms AS value FROM ${completed} ORDER BY definition, step, duration_ms`,
+        ),
         ({ definition, step }) => ({ definition, step }),
       ),
       workflows: durationsByKey(

@@ -52,12 +52,18 @@ const HEALTHY_AFTER_MS = 60_000;
  */
 // Compiled (dist/) the worker is plain JavaScript; run from the TypeScript sources (tests, bench)
 // it needs tsx's loader, which worker threads do not inherit, so a small .mjs entry registers it.
-const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? new URL('./projectionWorkerEntry.mjs', import.meta.url) : new URL('./projectionWorker.js', import.meta.url);
+const WORKER_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./projectionWorkerEntry.mjs', import.meta.url)
+  : new URL('./projectionWorker.js', import.meta.url);
 
 export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOptions): Promise<LiveProjections> {
   const logger = options.logger ?? winston.createLogger({ silent: true });
   const path = projectionDatabasePathFor(options.storeUrl, options.projectionsPath);
-  const workerData: ProjectionWorkerData = { storeUrl: options.storeUrl, projectionsPath: path, ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }) };
+  const workerData: ProjectionWorkerData = {
+    storeUrl: options.storeUrl,
+    projectionsPath: path,
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+  };
   const waiters = createWaiters();
   let checkpoint: bigint | null = null;
   /** Why these projections cannot be used (the first worker did not open); set once. */
@@ -218,7 +224,8 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
         closing = true;
         clearTimeout(restart);
         // A worker that already stopped (waiting to be replaced) has nothing to stop.
-        if (restart === undefined) await ask('stopped', { type: 'stop' }).catch((error: unknown) => logger.warn('projection worker did not stop cleanly', { error }));
+        if (restart === undefined)
+          await ask('stopped', { type: 'stop' }).catch((error: unknown) => logger.warn('projection worker did not stop cleanly', { error }));
         await current.worker.terminate();
         await current.exited;
         db.close();

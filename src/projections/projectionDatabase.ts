@@ -58,6 +58,9 @@ export function projectionDatabasePathFor(storeUrl: string, override?: string): 
     return `${path.replace(/\.(db|sqlite3?)$/i, '')}.projections.db`;
   }
   // One file per server, so switching `--store` never mixes checkpoints of two logs.
-  const server = storeUrl.replace(/^[a-z+]+:\/\//i, '').replace(/^[^@/]*@/, '').replace(/[?/].*$/, '');
+  const server = storeUrl
+    .replace(/^[a-z+]+:\/\//i, '')
+    .replace(/^[^@/]*@/, '')
+    .replace(/[?/].*$/, '');
   return resolve('.ecl', `${server.replace(/[^A-Za-z0-9.-]+/g, '_') || 'remote'}.projections.db`);
 }

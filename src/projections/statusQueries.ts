@@ -65,7 +65,9 @@ export function effectiveStatusSql(db: ProjectionDatabase, isRegistered: IsRegis
   const live = db
     .prepare<[], { definition: string; version: number }>("SELECT DISTINCT definition, version FROM workflow_status WHERE status IN ('running', 'waiting')")
     .all();
-  const unregistered = live.filter(({ definition, version }) => !isRegistered(definition, version)).map(({ definition, version }) => `${definition}\u0000${version}`);
+  const unregistered = live
+    .filter(({ definition, version }) => !isRegistered(definition, version))
+    .map(({ definition, version }) => `${definition}\u0000${version}`);
   if (unregistered.length === 0) return { sql: 'status', params: [] };
   return {
     sql: `CASE WHEN status IN ('running', 'waiting') AND (definition || char(0) || version) IN (${unregistered.map(() => '?').join(', ')}) THEN 'blocked' ELSE status END`,

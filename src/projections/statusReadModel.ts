@@ -25,8 +25,22 @@ export interface StatusRow {
 }
 
 const COLUMNS = [
-  'workflow_id', 'tenant', 'definition', 'version', 'status', 'state', 'current_step', 'iterations', 'revision',
-  'started_position', 'created_at', 'updated_at', 'output', 'artifact', 'error', 'reason',
+  'workflow_id',
+  'tenant',
+  'definition',
+  'version',
+  'status',
+  'state',
+  'current_step',
+  'iterations',
+  'revision',
+  'started_position',
+  'created_at',
+  'updated_at',
+  'output',
+  'artifact',
+  'error',
+  'reason',
 ] as const satisfies readonly (keyof StatusRow)[];
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -153,9 +167,7 @@ export const statusReadModel: ReadModel = {
 function createStatusApplier(db: Database): ReadModelApplier {
   const select: Statement<[string], StatusRow> = db.prepare('SELECT * FROM workflow_status WHERE workflow_id = ?');
   select.safeIntegers(false);
-  const upsert = db.prepare(
-    `INSERT OR REPLACE INTO workflow_status (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`,
-  );
+  const upsert = db.prepare(`INSERT OR REPLACE INTO workflow_status (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
   const rows = new Map<string, StatusRow>();
   const dirty = new Set<StatusRow>();
   return {

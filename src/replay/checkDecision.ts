@@ -24,7 +24,9 @@ export function checkDecision(before: WorkflowSnapshot, recorded: WorkflowEvent,
     if (decision.kind !== 'activity') return `the machine decides ${describe(decision)} here, not to start a step`;
     const { step, iteration, attempt, idempotencyKey } = recorded.data;
     const expected = { step: decision.step, iteration: decision.iteration, attempt: decision.attempt, idempotencyKey: decision.idempotencyKey };
-    return canonicalEquals({ step, iteration, attempt, idempotencyKey }, expected) ? undefined : `the machine starts ${canonical(expected)}, the record says ${canonical({ step, iteration, attempt, idempotencyKey })}`;
+    return canonicalEquals({ step, iteration, attempt, idempotencyKey }, expected)
+      ? undefined
+      : `the machine starts ${canonical(expected)}, the record says ${canonical({ step, iteration, attempt, idempotencyKey })}`;
   }
   if (decision.kind !== 'append') return `the machine decides ${describe(decision)} here, the record says ${recorded.type}`;
   if (canonicalEquals(decision.event, recorded)) return undefined;

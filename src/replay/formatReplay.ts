@@ -9,7 +9,15 @@ const counters = (iterations: Readonly<Record<string, number>>): string => {
 };
 
 const label = (transition: ReplayTransition): string => {
-  const data = transition.event.data as { step?: string; iteration?: number; attempt?: number; decision?: string; output?: unknown; call?: string; error?: { code: string } };
+  const data = transition.event.data as {
+    step?: string;
+    iteration?: number;
+    attempt?: number;
+    decision?: string;
+    output?: unknown;
+    call?: string;
+    error?: { code: string };
+  };
   let text = transition.type;
   if (data.step !== undefined) {
     text += ` ${data.step}`;
@@ -17,7 +25,8 @@ const label = (transition: ReplayTransition): string => {
     if (data.attempt !== undefined && data.attempt > 1) text += ` attempt ${data.attempt}`;
   }
   const output = data.output as { verdict?: unknown } | null | undefined;
-  if (transition.type === 'StepCompleted' && typeof output === 'object' && output !== null && typeof output.verdict === 'string') text += ` verdict ${output.verdict}`;
+  if (transition.type === 'StepCompleted' && typeof output === 'object' && output !== null && typeof output.verdict === 'string')
+    text += ` verdict ${output.verdict}`;
   if (data.decision !== undefined) text += ` ${data.decision}`;
   if (transition.type === 'CallCompleted' && data.call !== undefined) text += ` "${data.call}"${data.error === undefined ? '' : ` failed ${data.error.code}`}`;
   return text;

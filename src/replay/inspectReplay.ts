@@ -29,7 +29,11 @@ export function feedInspector(inspector: InspectorSink, result: ReplayResult, ma
     const event = { ...transition.event, revision: transition.revision, at: transition.at, sender: transition.sender };
     inspector.event(sessionId, event, { source: transition.sender });
     if (index === result.transitions.length - 1 && result.snapshot.status === 'done') status = 'done';
-    inspector.snapshot(sessionId, { status, value: transition.after, context: { iterations: transition.iterations, revision: transition.revision } }, { event });
+    inspector.snapshot(
+      sessionId,
+      { status, value: transition.after, context: { iterations: transition.iterations, revision: transition.revision } },
+      { event },
+    );
   });
 }
 

@@ -103,12 +103,18 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
   if (first === undefined) throw new ProjectionError('HISTORY_NOT_FOUND', `Workflow ${workflowId} has no recorded events`);
   const started = decodeEvent(first, upcasters);
   if (!started.ok || started.decoded.event.type !== 'WorkflowStarted') {
-    throw new ProjectionError('INVALID_HISTORY', `Workflow ${workflowId} does not begin with a readable WorkflowStarted (revision ${first.revision} is ${first.type})`);
+    throw new ProjectionError(
+      'INVALID_HISTORY',
+      `Workflow ${workflowId} does not begin with a readable WorkflowStarted (revision ${first.revision} is ${first.type})`,
+    );
   }
   const { definition, version } = started.decoded.event.data;
   const machine = options.machineFor(definition, version);
   if (machine === undefined) {
-    throw new ProjectionError('DEFINITION_NOT_REGISTERED', `Workflow ${workflowId} was written by ${definition} v${version}, which is not registered: register that version to replay it`);
+    throw new ProjectionError(
+      'DEFINITION_NOT_REGISTERED',
+      `Workflow ${workflowId} was written by ${definition} v${version}, which is not registered: register that version to replay it`,
+    );
   }
   const verify = options.verify === true;
   const folder: Fold<FoldedState> = verify ? folderFor(machine) : (compiledFoldFor(machine) ?? folderFor(machine));
@@ -181,7 +187,9 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
         if (terminal !== (snapshot.status === 'done')) {
           divergence = {
             revision: lastRevision,
-            reason: terminal ? `the stream ends with ${lastType} but the machine is still ${canonical(snapshot.value)}` : `the machine finished in ${canonical(snapshot.value)} without a terminal event`,
+            reason: terminal
+              ? `the stream ends with ${lastType} but the machine is still ${canonical(snapshot.value)}`
+              : `the machine finished in ${canonical(snapshot.value)} without a terminal event`,
           };
         }
       }

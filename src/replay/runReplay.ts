@@ -40,7 +40,9 @@ export async function runReplay(options: RunReplayOptions): Promise<RunReplayOut
     ...(keep ? {} : { onStart: (header) => options.out(formatReplayHeader(header)), onTransition: (transition) => options.out(line(transition)) }),
   });
   if (options.json) {
-    options.out(JSON.stringify({ ...result, snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context } }, null, 2));
+    options.out(
+      JSON.stringify({ ...result, snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context } }, null, 2),
+    );
   } else if (keep) {
     for (const text of formatReplay(result)) options.out(text);
   }
@@ -49,7 +51,9 @@ export async function runReplay(options: RunReplayOptions): Promise<RunReplayOut
     options.err(`replay diverges at revision ${result.divergence.revision}: ${result.divergence.reason}`);
     exitCode = 1;
   } else if (options.verify) {
-    options.err(`verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.folded} events)`);
+    options.err(
+      `verified: the fold reproduces the recorded history${options.to === undefined ? ' and outcome' : ` up to revision ${options.to}`} (${result.folded} events)`,
+    );
   }
   if (options.inspectPort === undefined) return { exitCode };
   // The whole history is kept for the page, however late it connects: a replay is finite.

@@ -60,7 +60,11 @@ export async function replayHistories(
 
 function replayOne(registry: DefinitionRegistry, { workflowId, events }: WorkflowHistory): HistoryReplay {
   try {
-    const result = replayHistory(workflowId, events, { machineFor: (name, version) => registry.get(name, version)?.machine, verify: true, onTransition: () => {} });
+    const result = replayHistory(workflowId, events, {
+      machineFor: (name, version) => registry.get(name, version)?.machine,
+      verify: true,
+      onTransition: () => {},
+    });
     const replay: HistoryReplay = { workflowId, definition: result.definition, version: result.version, folded: result.folded };
     return result.divergence === undefined ? replay : { ...replay, error: `revision ${result.divergence.revision}: ${result.divergence.reason}` };
   } catch (error) {

@@ -58,7 +58,7 @@ function definitionsOf(exports: Record<string, unknown>): AnyWorkflowDefinition[
   return [...found];
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
+const describe = (error: unknown): string => (error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
 
 /**
  * Imports the workflow modules (`.js`, `.mjs` or `.ts`) and registers every definition they export,
@@ -83,7 +83,11 @@ export async function loadWorkflowModules(paths: readonly string[], options: Loa
     }
     const definitions = definitionsOf(exports);
     if (definitions.length === 0) {
-      throw new WorkflowModuleError('NO_DEFINITIONS', file, `Workflow module ${shown(file)} exports no workflow definition (export what defineWorkflow returns, alone or in an array)`);
+      throw new WorkflowModuleError(
+        'NO_DEFINITIONS',
+        file,
+        `Workflow module ${shown(file)} exports no workflow definition (export what defineWorkflow returns, alone or in an array)`,
+      );
     }
     for (const definition of definitions) {
       const key = `${definition.name}@${definition.version}`;

@@ -30,7 +30,10 @@ function incompatibility(current: DefinitionRegistry, next: DefinitionRegistry):
  * version that started it. A module that fails to load, or a version whose steps changed without a
  * new version number, keeps the previous modules and logs why.
  */
-export async function watchWorkflowModules(paths: readonly string[], options: { cwd?: string; logger: Logger; debounceMs?: number }): Promise<WatchedWorkflowModules> {
+export async function watchWorkflowModules(
+  paths: readonly string[],
+  options: { cwd?: string; logger: Logger; debounceMs?: number },
+): Promise<WatchedWorkflowModules> {
   let loaded: LoadedWorkflowModules = await loadWorkflowModules(paths, { ...options, fresh: true });
   let current = loaded.registry;
   const registry: DefinitionRegistry = {

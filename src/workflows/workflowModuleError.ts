@@ -16,4 +16,7 @@ const CODES: ReadonlySet<string> = new Set<WorkflowModuleErrorCode>(['MODULE_NOT
 
 /** Whether `error` is a {@link WorkflowModuleError} (by name and code, not `instanceof`). */
 export const isWorkflowModuleError = (error: unknown): error is WorkflowModuleError =>
-  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'WorkflowModuleError' && CODES.has((error as { code?: unknown }).code as string);
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { name?: unknown }).name === 'WorkflowModuleError' &&
+  CODES.has((error as { code?: unknown }).code as string);

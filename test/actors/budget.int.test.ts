@@ -27,10 +27,24 @@ describe('budgets at runtime', () => {
     const h = harness();
     await h.engine.start('capped', {}, { id: 'c1' });
     const view = await h.engine.settled('c1');
-    expect(view).toMatchObject({ status: 'failed', reason: 'Budget exceeded after "write" (300 tokens, $0.0200)', usage: { inputTokens: 200, outputTokens: 100, costUsd: 0.02 } });
+    expect(view).toMatchObject({
+      status: 'failed',
+      reason: 'Budget exceeded after "write" (300 tokens, $0.0200)',
+      usage: { inputTokens: 200, outputTokens: 100, costUsd: 0.02 },
+    });
 
     const recorded = await h.events('c1');
-    expect(types(recorded)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepCompleted', 'StepStarted', 'CallCompleted', 'StepCompleted', 'BudgetExceeded', 'WorkflowFailed']);
+    expect(types(recorded)).toEqual([
+      'WorkflowStarted',
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted',
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted',
+      'BudgetExceeded',
+      'WorkflowFailed',
+    ]);
     expect(recorded[7]).toEqual({ type: 'BudgetExceeded', data: { v: 1, step: 'write', limit: 'costUsd', max: 0.015, used: 0.02, policy: 'fail' } });
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write']);
   });
@@ -44,7 +58,9 @@ describe('budgets at runtime', () => {
     const recorded = await h.events('r1');
     expect(types(recorded).slice(-2)).toEqual(['BudgetExceeded', 'HumanInputRequested']);
     expect(recorded.at(-2)).toEqual({ type: 'BudgetExceeded', data: { v: 1, step: 'write', limit: 'tokens', max: 200, used: 300, policy: 'escalate' } });
-    expect(recorded.at(-1)).toMatchObject({ data: { step: 'write', reason: 'The budget is exceeded (300 tokens, $0.0200): approve to continue without a limit, or reject' } });
+    expect(recorded.at(-1)).toMatchObject({
+      data: { step: 'write', reason: 'The budget is exceeded (300 tokens, $0.0200): approve to continue without a limit, or reject' },
+    });
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write']);
 
     const revision = await h.engine.send('r1', { type: 'REQUEST_REVISION', feedback: 'shorter' });
@@ -60,7 +76,15 @@ describe('budgets at runtime', () => {
     const view = await h.engine.settled('r2');
     expect(view).toMatchObject({ status: 'completed', output: 'Published.', usage: { inputTokens: 300, outputTokens: 150 } });
     const recorded = await h.events('r2');
-    expect(types(recorded).slice(7)).toEqual(['BudgetExceeded', 'HumanInputRequested', 'HumanDecisionReceived', 'StepStarted', 'CallCompleted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(types(recorded).slice(7)).toEqual([
+      'BudgetExceeded',
+      'HumanInputRequested',
+      'HumanDecisionReceived',
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted',
+      'WorkflowCompleted',
+    ]);
     // Over the budget again after publish, but the person waived it: asked once only.
     expect(types(recorded).filter((type) => type === 'BudgetExceeded')).toHaveLength(1);
     expect(h.llm.calls.map((call) => call.step)).toEqual(['outline', 'write', 'publish']);

@@ -64,7 +64,9 @@ describe('determinism: state = fold(stored stream)', () => {
           // Nothing after a terminal event; each (step, iteration, attempt) has at most one outcome.
           const terminal = events.findIndex((event) => (TERMINAL_EVENT_TYPES as readonly string[]).includes(event.type));
           expect(terminal === -1 || terminal === events.length - 1).toBe(true);
-          const outcomes = events.flatMap((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed' ? [`${event.data.step}/${event.data.iteration}/${event.data.attempt}`] : []));
+          const outcomes = events.flatMap((event) =>
+            event.type === 'StepCompleted' || event.type === 'StepFailed' ? [`${event.data.step}/${event.data.iteration}/${event.data.attempt}`] : [],
+          );
           expect(new Set(outcomes).size).toBe(outcomes.length);
 
           // Passivated and rehydrated, it is the same again.
@@ -124,7 +126,14 @@ const plannedModel: LlmProvider = {
   async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
     const { index, fails } = JSON.parse(request.messages[0]!.content) as { index: number; fails: boolean };
     const key = `${request.context.iteration}:${index}#${request.context.attempt}`;
-    const accounting = { model: 'planned-1', usage: { inputTokens: 10 + index, outputTokens: 3 }, costUsd: 0.001 * (index + 1), latencyMs: 0, attempts: 1, promptHash: `p${index}` };
+    const accounting = {
+      model: 'planned-1',
+      usage: { inputTokens: 10 + index, outputTokens: 3 },
+      costUsd: 0.001 * (index + 1),
+      latencyMs: 0,
+      attempts: 1,
+      promptHash: `p${index}`,
+    };
     try {
       await perform(key, request.signal, fails);
     } catch (error) {
@@ -149,8 +158,12 @@ const crashy = defineWorkflow({
         for (const [index, plan] of ctx.input.calls.entries()) {
           const key = () => `${ctx.iteration}:${index}#${ctx.attempt}`;
           try {
-            if (plan.kind === 'run') results.push(await ctx.run(`call ${index}`, async () => (await perform(key(), ctx.signal, plan.fails), `result ${ctx.iteration}:${index}`)));
-            else results.push((await ctx.complete({ name: `ask ${index}`, messages: [{ role: 'user', content: JSON.stringify({ index, fails: plan.fails }) }] })).text);
+            if (plan.kind === 'run')
+              results.push(await ctx.run(`call ${index}`, async () => (await perform(key(), ctx.signal, plan.fails), `result ${ctx.iteration}:${index}`)));
+            else
+              results.push(
+                (await ctx.complete({ name: `ask ${index}`, messages: [{ role: 'user', content: JSON.stringify({ index, fails: plan.fails }) }] })).text,
+              );
           } catch (error) {
             if (!isCallFailed(error) && !isLlmError(error)) throw error;
             results.push(`failed ${(error as { code: string }).code}`);
@@ -180,7 +193,15 @@ describe('determinism with crashes in the middle of a step', () => {
           verdicts: fc.array(fc.constantFrom('approve' as const, 'revise' as const), { maxLength: 3 }),
           maxIterations: fc.integer({ min: 1, max: 3 }),
           // Mostly in the first iteration and early calls, so most runs crash at least once; sometimes again in the re-run.
-          crashAt: fc.array(fc.record({ iteration: fc.constantFrom(1, 1, 2, 3), index: fc.nat(3), attempt: fc.constantFrom(1, 1, 2), mode: fc.constantFrom('kill' as const, 'shutdown' as const) }), { minLength: 1, maxLength: 4 }),
+          crashAt: fc.array(
+            fc.record({
+              iteration: fc.constantFrom(1, 1, 2, 3),
+              index: fc.nat(3),
+              attempt: fc.constantFrom(1, 1, 2),
+              mode: fc.constantFrom('kill' as const, 'shutdown' as const),
+            }),
+            { minLength: 1, maxLength: 4 },
+          ),
         }),
         async ({ crashAt, ...input }) => {
           crashes.clear();
@@ -242,7 +263,9 @@ describe('determinism with crashes in the middle of a step', () => {
             expect(outcome?.type === 'StepCompleted' ? (outcome.data.llm?.inputTokens ?? 0) : -1).toBe(tokens);
           }
           // At most one outcome per (step, iteration, attempt); nothing after the terminal event.
-          const outcomes = events.flatMap((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed' ? [`${event.data.step}/${event.data.iteration}/${event.data.attempt}`] : []));
+          const outcomes = events.flatMap((event) =>
+            event.type === 'StepCompleted' || event.type === 'StepFailed' ? [`${event.data.step}/${event.data.iteration}/${event.data.attempt}`] : [],
+          );
           expect(new Set(outcomes).size).toBe(outcomes.length);
           expect(events.at(-1)?.type).toBe('WorkflowCompleted');
 

@@ -17,23 +17,40 @@ describe('engine on the memory store', () => {
     const events = await h.events('b1');
     expect(types(events)).toEqual([
       'WorkflowStarted',
-      'StepStarted', 'CallCompleted', 'StepCompleted', // extract: its model call, journaled, then the outcome
-      'StepStarted', 'CallCompleted', 'StepCompleted', // draft 1
-      'StepStarted', 'CallCompleted', 'StepCompleted', // review 1: revise
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted', // extract: its model call, journaled, then the outcome
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted', // draft 1
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted', // review 1: revise
       'RevisionRequested',
-      'StepStarted', 'CallCompleted', 'StepCompleted', // draft 2
-      'StepStarted', 'CallCompleted', 'StepCompleted', // review 2: approve
-      'StepStarted', 'StepCompleted', // load (no journaled call)
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted', // draft 2
+      'StepStarted',
+      'CallCompleted',
+      'StepCompleted', // review 2: approve
+      'StepStarted',
+      'StepCompleted', // load (no journaled call)
       'WorkflowCompleted',
     ]);
     // Each model call's outcome is its own event, named `complete#1` by default, with its accounting; the step's outcome totals it.
     const calls = events.filter((event) => event.type === 'CallCompleted');
     expect(calls.map((event) => event.type === 'CallCompleted' && `${event.data.step}/${event.data.iteration} ${event.data.call} #${event.data.seq}`)).toEqual([
-      'extract/1 complete#1 #0', 'draft/1 complete#1 #0', 'review/1 complete#1 #0', 'draft/2 complete#1 #0', 'review/2 complete#1 #0',
+      'extract/1 complete#1 #0',
+      'draft/1 complete#1 #0',
+      'review/1 complete#1 #0',
+      'draft/2 complete#1 #0',
+      'review/2 complete#1 #0',
     ]);
     for (const [index, call] of calls.entries()) {
       const outcome = events[events.indexOf(call) + 1];
-      expect(call.type === 'CallCompleted' && outcome?.type === 'StepCompleted' && call.data.llm, `call ${index}`).toEqual(outcome?.type === 'StepCompleted' && outcome.data.llm);
+      expect(call.type === 'CallCompleted' && outcome?.type === 'StepCompleted' && call.data.llm, `call ${index}`).toEqual(
+        outcome?.type === 'StepCompleted' && outcome.data.llm,
+      );
     }
     const completed = events.at(-1);
     expect(completed?.type === 'WorkflowCompleted' && completed.data.artifact?.path).toBe('memory:b1/brief.md');
@@ -48,7 +65,16 @@ describe('engine on the memory store', () => {
     await h.engine.start('serial3', {}, { id: 's1' });
     await h.engine.settled('s1');
     const records = await h.store.readStream(workflowStream('s1'));
-    expect(records.map((record) => record.type)).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(records.map((record) => record.type)).toEqual([
+      'WorkflowStarted',
+      'StepStarted',
+      'StepCompleted',
+      'StepStarted',
+      'StepCompleted',
+      'StepStarted',
+      'StepCompleted',
+      'WorkflowCompleted',
+    ]);
     // One commit per pair: positions in the memory store are per event, the `at` metadata per commit.
     expect(new Set(records.map((record) => record.metadata.$causationId)).size).toBe(records.length);
   });
@@ -82,26 +108,52 @@ describe('engine on the memory store', () => {
   it('logs lifecycle events at info and every other event at debug, each with workflowId and revision', async () => {
     const logged = (level: string) => {
       const entries: Record<string, unknown>[] = [];
-      const logger = winston.createLogger({ level, transports: [new winston.transports.Stream({ stream: new Writable({ objectMode: true, write: (entry, _encoding, done) => done(void entries.push(entry)) }) })] });
+      const logger = winston.createLogger({
+        level,
+        transports: [
+          new winston.transports.Stream({ stream: new Writable({ objectMode: true, write: (entry, _encoding, done) => done(void entries.push(entry)) }) }),
+        ],
+      });
       return { entries, logger };
     };
     const info = logged('info');
     const debug = logged('debug');
-    for (const [id, { logger }] of [['s-info', info], ['s-debug', debug]] as const) {
+    for (const [id, { logger }] of [
+      ['s-info', info],
+      ['s-debug', debug],
+    ] as const) {
       const h = createHarness({ engine: { logger } });
       await h.engine.start('serial3', {}, { id });
       await h.engine.settled(id);
     }
     await eventually(() => info.entries.length >= 2 && debug.entries.length >= 8);
-    expect(info.entries.map((entry) => [entry.level, entry.message, entry.revision])).toEqual([['info', 'WorkflowStarted', 0], ['info', 'WorkflowCompleted', 7]]);
+    expect(info.entries.map((entry) => [entry.level, entry.message, entry.revision])).toEqual([
+      ['info', 'WorkflowStarted', 0],
+      ['info', 'WorkflowCompleted', 7],
+    ]);
     expect(info.entries[0]).toMatchObject({ workflowId: 's-info' });
-    expect(debug.entries.map((entry) => entry.message)).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+    expect(debug.entries.map((entry) => entry.message)).toEqual([
+      'WorkflowStarted',
+      'StepStarted',
+      'StepCompleted',
+      'StepStarted',
+      'StepCompleted',
+      'StepStarted',
+      'StepCompleted',
+      'WorkflowCompleted',
+    ]);
     expect(debug.entries[1]).toMatchObject({ level: 'debug', workflowId: 's-debug', revision: 1, step: 'one', iteration: 1, attempt: 1 });
   });
 
   it('publishes every recorded transition, in order, after it is appended', async () => {
     const h = createHarness();
-    const seen = firstValueFrom(h.engine.subscribe('s1').pipe(filter((event) => event.kind === 'transition'), take(8), toArray()));
+    const seen = firstValueFrom(
+      h.engine.subscribe('s1').pipe(
+        filter((event) => event.kind === 'transition'),
+        take(8),
+        toArray(),
+      ),
+    );
     await h.engine.start('serial3', {}, { id: 's1' });
     const transitions = (await seen) as (EngineEvent & { kind: 'transition' })[];
     expect(transitions.map((event) => event.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -157,7 +209,9 @@ describe('engine on the memory store', () => {
   describe('bad input changes nothing', () => {
     it('invalid workflow input names the field, and writes nothing', async () => {
       const h = createHarness();
-      const error = await h.engine.start('brief', { instructions: '', documents: [{ name: 'a' }], maxIterations: 11 }, { id: 'b1' }).catch((caught: unknown) => caught);
+      const error = await h.engine
+        .start('brief', { instructions: '', documents: [{ name: 'a' }], maxIterations: 11 }, { id: 'b1' })
+        .catch((caught: unknown) => caught);
       expect(isEngineError(error) && error.code).toBe('INVALID_INPUT');
       const issues = isEngineError(error) ? error.issues.join('\n') : '';
       expect(issues).toMatch(/^instructions: /m);
@@ -179,7 +233,11 @@ describe('engine on the memory store', () => {
       await h.engine.start('brief', briefInput(), { id: 'b1' });
       const before = await h.raw('b1');
       expect(await h.engine.send('b1', { type: 'PUBLISH' })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
-      expect(await h.engine.send('b1', { type: 'REQUEST_REVISION', feedback: '' })).toMatchObject({ accepted: false, code: 'INVALID_COMMAND', message: /feedback/ });
+      expect(await h.engine.send('b1', { type: 'REQUEST_REVISION', feedback: '' })).toMatchObject({
+        accepted: false,
+        code: 'INVALID_COMMAND',
+        message: /feedback/,
+      });
       expect(await h.engine.send('b1', { type: 'APPROVE' })).toEqual({
         accepted: false,
         workflowId: 'b1',
@@ -220,8 +278,16 @@ describe('engine on the memory store', () => {
     await h.store.append(
       stream,
       [
-        { type: 'HumanDecisionReceived', data: { v: 1, step: 'approval', decision: 'approve' }, metadata: { workflowId: 'b1', definition: 'brief', version: 1, sender: 'other', at: 'x' } },
-        { type: 'StepStarted', data: { v: 1, step: 'load', iteration: 1, attempt: 1, idempotencyKey: 'b1/load/1' }, metadata: { workflowId: 'b1', definition: 'brief', version: 1, sender: 'other', at: 'x' } },
+        {
+          type: 'HumanDecisionReceived',
+          data: { v: 1, step: 'approval', decision: 'approve' },
+          metadata: { workflowId: 'b1', definition: 'brief', version: 1, sender: 'other', at: 'x' },
+        },
+        {
+          type: 'StepStarted',
+          data: { v: 1, step: 'load', iteration: 1, attempt: 1, idempotencyKey: 'b1/load/1' },
+          metadata: { workflowId: 'b1', definition: 'brief', version: 1, sender: 'other', at: 'x' },
+        },
       ],
       { expectedRevision: head },
     );

@@ -36,7 +36,13 @@ const machine = workflowSetup.createMachine({
 }) as unknown as WorkflowMachine;
 
 it('a hand-written machine that follows the event protocol runs on the same runtime', async () => {
-  const handmade = defineWorkflow({ name: 'handmade', version: 1, input: z.object({ n: z.number() }), machine, steps: [{ kind: 'produce', name: 'only', run: async (ctx) => ctx.input.n * 2 }] });
+  const handmade = defineWorkflow({
+    name: 'handmade',
+    version: 1,
+    input: z.object({ n: z.number() }),
+    machine,
+    steps: [{ kind: 'produce', name: 'only', run: async (ctx) => ctx.input.n * 2 }],
+  });
   expect(handmade.machine).toBe(machine);
   const h = createHarness({ definitions: createRegistry([handmade]) });
   await h.engine.start('handmade', { n: 21 }, { id: 'h1' });
@@ -45,7 +51,7 @@ it('a hand-written machine that follows the event protocol runs on the same runt
 });
 
 it('a hand-written machine whose structure does not match the definition is refused', () => {
-  expect(() => defineWorkflow({ name: 'handmade', version: 1, input: z.object({}), machine, steps: [{ kind: 'produce', name: 'other', run: async () => null }] })).toThrowError(
-    /root meta\.ecl must equal the definition's structure/,
-  );
+  expect(() =>
+    defineWorkflow({ name: 'handmade', version: 1, input: z.object({}), machine, steps: [{ kind: 'produce', name: 'other', run: async () => null }] }),
+  ).toThrowError(/root meta\.ecl must equal the definition's structure/);
 });

@@ -22,11 +22,22 @@ describe('recovery', () => {
     expect(await engine.settled('b1')).toMatchObject({ status: 'completed' });
 
     const events = await h.events('b1');
-    const started = events.filter((event) => event.type === 'StepStarted').map((event) => event.type === 'StepStarted' && `${event.data.step}/${event.data.iteration}#${event.data.attempt}`);
+    const started = events
+      .filter((event) => event.type === 'StepStarted')
+      .map((event) => event.type === 'StepStarted' && `${event.data.step}/${event.data.iteration}#${event.data.attempt}`);
     expect(started).toEqual(['extract/1#1', 'draft/1#1', 'draft/1#2', 'review/1#1', 'draft/2#1', 'review/2#1', 'load/1#1']);
-    const completed = events.filter((event) => event.type === 'StepCompleted').map((event) => event.type === 'StepCompleted' && `${event.data.step}/${event.data.iteration}`);
+    const completed = events
+      .filter((event) => event.type === 'StepCompleted')
+      .map((event) => event.type === 'StepCompleted' && `${event.data.step}/${event.data.iteration}`);
     expect(completed).toEqual(['extract/1', 'draft/1', 'review/1', 'draft/2', 'review/2', 'load/1']);
-    expect(h.llm.calls.map((call) => `${call.step}/${call.iteration}#${call.attempt}`)).toEqual(['extract/1#1', 'draft/1#1', 'draft/1#2', 'review/1#1', 'draft/2#1', 'review/2#1']);
+    expect(h.llm.calls.map((call) => `${call.step}/${call.iteration}#${call.attempt}`)).toEqual([
+      'extract/1#1',
+      'draft/1#1',
+      'draft/1#2',
+      'review/1#1',
+      'draft/2#1',
+      'review/2#1',
+    ]);
     await engine.close();
   });
 
@@ -72,8 +83,16 @@ describe('recovery', () => {
     const stream = workflowStream('b1');
     const input = brief.input.parse(briefInput());
     await h.store.append(stream, [
-      { type: 'WorkflowStarted', data: { v: 1, workflowId: 'b1', definition: 'brief', version: 1, input, inputHash: 'h', policies: brief.resolvePolicies(input) }, metadata },
-      { type: 'StepStarted', data: { v: 1, step: 'extract', iteration: 1, attempt: 1, idempotencyKey: 'b1/extract/1', timeoutAt: '2030-01-01T00:00:30.000Z' }, metadata },
+      {
+        type: 'WorkflowStarted',
+        data: { v: 1, workflowId: 'b1', definition: 'brief', version: 1, input, inputHash: 'h', policies: brief.resolvePolicies(input) },
+        metadata,
+      },
+      {
+        type: 'StepStarted',
+        data: { v: 1, step: 'extract', iteration: 1, attempt: 1, idempotencyKey: 'b1/extract/1', timeoutAt: '2030-01-01T00:00:30.000Z' },
+        metadata,
+      },
     ]);
     h.clock.advance(60_000);
     const engine = h.restart();
@@ -134,7 +153,9 @@ describe('activity errors', () => {
     await h.engine.start('brief', briefInput(), { id: 'b1' });
     expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
     const extract = (await h.events('b1')).find((event) => event.type === 'StepCompleted' && event.data.step === 'extract');
-    expect(extract).toMatchObject({ data: { output: { $artifact: { name: 'outputs/extract-1.txt', format: 'text' } }, artifact: { bytes: 2_000, path: 'memory:b1/outputs/extract-1.txt' } } });
+    expect(extract).toMatchObject({
+      data: { output: { $artifact: { name: 'outputs/extract-1.txt', format: 'text' } }, artifact: { bytes: 2_000, path: 'memory:b1/outputs/extract-1.txt' } },
+    });
     expect(h.artifacts.files.get('b1/outputs/extract-1.txt')).toBe(big);
     // The draft step got the whole text back, not the preview.
     expect(h.llm.calls.find((call) => call.step === 'draft')?.prompt).toContain(big);

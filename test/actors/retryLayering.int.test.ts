@@ -21,13 +21,18 @@ afterEach(async () => {
 async function anthropicOn(handler: (request: FakeRequest) => FakeReply): Promise<{ server: FakeAnthropic; provider: LlmProvider }> {
   const server = await startFakeAnthropic({ handler });
   servers.push(server);
-  const provider = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: server.url, policy: { maxRetries: PROVIDER_RETRIES, initialDelayMs: 1, maxDelayMs: 1, random: () => 0 } });
+  const provider = createAnthropicProvider({
+    apiKey: 'sk-ant-test',
+    baseURL: server.url,
+    policy: { maxRetries: PROVIDER_RETRIES, initialDelayMs: 1, maxDelayMs: 1, random: () => 0 },
+  });
   return { server, provider };
 }
 
 const isExtract = (request: FakeRequest): boolean => /extract/i.test(request.body.system ?? '');
 const isReview = (request: FakeRequest): boolean => (request.body.tools ?? []).length > 0;
-const outcomeOf = (events: WorkflowEvent[], step: string) => events.find((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed') && event.data.step === step);
+const outcomeOf = (events: WorkflowEvent[], step: string) =>
+  events.find((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed') && event.data.step === step);
 
 describe('model calls are retried by the provider policy only', () => {
   it('a model that keeps failing with a retryable error is called as often as the provider policy allows, not times the engine retries', async () => {
@@ -43,18 +48,31 @@ describe('model calls are retried by the provider policy only', () => {
     expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepFailed', 'WorkflowFailed']);
     expect(events[2]).toMatchObject({
       type: 'CallCompleted',
-      data: { step: 'extract', call: 'complete#1', kind: 'complete', seq: 0, error: { code: 'OVERLOADED', retryable: true }, llm: { attempts: 1 + PROVIDER_RETRIES } },
+      data: {
+        step: 'extract',
+        call: 'complete#1',
+        kind: 'complete',
+        seq: 0,
+        error: { code: 'OVERLOADED', retryable: true },
+        llm: { attempts: 1 + PROVIDER_RETRIES },
+      },
     });
     expect(outcomeOf(events, 'extract')).toMatchObject({
       type: 'StepFailed',
-      data: { attempt: 1, error: { code: 'OVERLOADED', retryable: true }, llm: { model: 'claude-sonnet-4-6', attempts: 1 + PROVIDER_RETRIES, inputTokens: 0, outputTokens: 0, costUsd: 0 } },
+      data: {
+        attempt: 1,
+        error: { code: 'OVERLOADED', retryable: true },
+        llm: { model: 'claude-sonnet-4-6', attempts: 1 + PROVIDER_RETRIES, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      },
     });
   });
 
   it('a model that fails fewer times than the policy allows completes the step, which records every attempt', async () => {
     let extractFailures = 0;
     const model = fakeBriefModel({ usage });
-    const { server, provider } = await anthropicOn((request) => (isExtract(request) && extractFailures++ < PROVIDER_RETRIES ? { kind: 'error', status: 500 } : model(request)));
+    const { server, provider } = await anthropicOn((request) =>
+      isExtract(request) && extractFailures++ < PROVIDER_RETRIES ? { kind: 'error', status: 500 } : model(request),
+    );
     const h = createHarness({ llm: provider });
     await h.engine.start('brief', briefInput(), { id: 'b2' });
     expect(await h.engine.settled('b2')).toMatchObject({ status: 'completed' });
@@ -62,13 +80,18 @@ describe('model calls are retried by the provider policy only', () => {
     expect(server.requests.filter(isExtract)).toHaveLength(1 + PROVIDER_RETRIES);
     expect(outcomeOf(await h.events('b2'), 'extract')).toMatchObject({
       type: 'StepCompleted',
-      data: { attempt: 1, llm: { attempts: 1 + PROVIDER_RETRIES, inputTokens: 120, outputTokens: 40, costUsd: costOfOneAnswer, requestId: `req_fake_${1 + PROVIDER_RETRIES}` } },
+      data: {
+        attempt: 1,
+        llm: { attempts: 1 + PROVIDER_RETRIES, inputTokens: 120, outputTokens: 40, costUsd: costOfOneAnswer, requestId: `req_fake_${1 + PROVIDER_RETRIES}` },
+      },
     });
   });
 
   it('a failed call records what its attempts cost (invalid outputs are paid for)', async () => {
     const model = fakeBriefModel({ usage });
-    const { server, provider } = await anthropicOn((request) => (isReview(request) ? { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'maybe' } }, usage } : model(request)));
+    const { server, provider } = await anthropicOn((request) =>
+      isReview(request) ? { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'maybe' } }, usage } : model(request),
+    );
     const h = createHarness({ llm: provider });
     await h.engine.start('brief', briefInput(), { id: 'b3' });
     expect(await h.engine.settled('b3')).toMatchObject({ status: 'failed' });
@@ -76,7 +99,10 @@ describe('model calls are retried by the provider policy only', () => {
     // One call and its two corrections, once: INVALID_OUTPUT is terminal.
     expect(server.requests.filter(isReview)).toHaveLength(3);
     const failed = outcomeOf(await h.events('b3'), 'review');
-    expect(failed).toMatchObject({ type: 'StepFailed', data: { error: { code: 'INVALID_OUTPUT', retryable: false }, llm: { attempts: 3, inputTokens: 360, outputTokens: 120 } } });
+    expect(failed).toMatchObject({
+      type: 'StepFailed',
+      data: { error: { code: 'INVALID_OUTPUT', retryable: false }, llm: { attempts: 3, inputTokens: 360, outputTokens: 120 } },
+    });
     expect(failed?.type === 'StepFailed' && failed.data.llm?.costUsd).toBeCloseTo(3 * costOfOneAnswer, 12);
     // extract and draft, then the failed review: the workflow's usage counts what the failure cost.
     expect((await h.engine.get('b3'))?.usage).toMatchObject({ inputTokens: 2 * 120 + 360, outputTokens: 2 * 40 + 120 });
@@ -122,7 +148,10 @@ describe('plain function steps keep the engine retry', () => {
 
   it('gives up after the engine allows, recording the last error', async () => {
     const calls = { count: 0 };
-    const h = createHarness({ definitions: createRegistry([flaky(Infinity, calls)]), engine: { retry: { maxAttempts: ENGINE_CALLS, initialDelayMs: 1, maxDelayMs: 1 } } });
+    const h = createHarness({
+      definitions: createRegistry([flaky(Infinity, calls)]),
+      engine: { retry: { maxAttempts: ENGINE_CALLS, initialDelayMs: 1, maxDelayMs: 1 } },
+    });
     await h.engine.start('flaky', {}, { id: 'f2' });
     expect(await h.engine.settled('f2')).toMatchObject({ status: 'failed' });
     expect(calls.count).toBe(ENGINE_CALLS);

@@ -38,7 +38,10 @@ describe('tenant scope', () => {
     expect(scope.external('globex:inv-1')).toBeUndefined();
     expect(scope.owns('inv-1')).toBe(false);
     expect(() => scope.internal('globex:inv-1')).toThrow(/workflow id/);
-    expect(externalize({ workflowId: 'acme:inv-1', nested: [{ workflowId: 'acme:x' }] }, scope)).toEqual({ workflowId: 'inv-1', nested: [{ workflowId: 'x' }] });
+    expect(externalize({ workflowId: 'acme:inv-1', nested: [{ workflowId: 'acme:x' }] }, scope)).toEqual({
+      workflowId: 'inv-1',
+      nested: [{ workflowId: 'x' }],
+    });
   });
 
   it('in open mode uses ids as given and does not see tenant-prefixed ones', () => {

@@ -45,70 +45,74 @@ afterAll(async () => {
 const stackTraceIn = (line: Record<string, unknown>): boolean => /\n\s+at /.test(JSON.stringify(line).replace(/\\n/g, '\n'));
 
 describe('fuzzing every route of a running ecl serve', () => {
-  it(`never answers 5xx, answers errors as problem+json with a known code, logs no stack trace, and a rejected request changes nothing in the store (${RUNS} requests)`, async () => {
-    const problemCodes = new Set<string>(PROBLEM_CODES);
-    const figures = { requests: 0, accepted: 0, rejected: 0, serverErrors: 0, notProblemJson: 0, logChanges: 0, stackTraces: 0, errorLogs: 0, crashes: 0 };
-    await fc.assert(
-      fc.asyncProperty(
-        fuzzRequest({
-          ids: ['w1', 'w2', 'nope'],
-          validKeys: [KEYS.acme.key, KEYS.globex.key],
-          commandTypes: ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'],
-          definitions: ['brief', 'serial3'],
-        }),
-        async (request) => {
-          const before = await server.store.headPosition();
-          const logged = logs.lines().length;
-          figures.requests += 1;
-          const response = await rawRequest(server.url, { ...request, body: wireBody(request.body) }).catch((error: Error) => {
-            figures.crashes += 1;
-            throw error;
-          });
-          const shown = `${request.method} ${request.path} -> ${response.status} ${response.body.slice(0, 300)}`;
-          if (response.status >= 500) figures.serverErrors += 1;
-          expect(response.status, shown).toBeGreaterThanOrEqual(200);
-          expect(response.status, shown).toBeLessThan(500);
-          if (response.status >= 400) {
-            figures.rejected += 1;
-            const head = await server.store.headPosition();
-            if (head !== before) figures.logChanges += 1;
-            expect(head, shown).toBe(before);
-            if (request.method !== 'HEAD') {
-              const isProblem =
-                /^application\/problem\+json/.test(String(response.headers['content-type'])) &&
-                problemCodes.has((JSON.parse(response.body) as { code: string }).code);
-              if (!isProblem) figures.notProblemJson += 1;
-              expect(isProblem, shown).toBe(true);
+  it(
+    `never answers 5xx, answers errors as problem+json with a known code, logs no stack trace, and a rejected request changes nothing in the store (${RUNS} requests)`,
+    async () => {
+      const problemCodes = new Set<string>(PROBLEM_CODES);
+      const figures = { requests: 0, accepted: 0, rejected: 0, serverErrors: 0, notProblemJson: 0, logChanges: 0, stackTraces: 0, errorLogs: 0, crashes: 0 };
+      await fc.assert(
+        fc.asyncProperty(
+          fuzzRequest({
+            ids: ['w1', 'w2', 'nope'],
+            validKeys: [KEYS.acme.key, KEYS.globex.key],
+            commandTypes: ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'],
+            definitions: ['brief', 'serial3'],
+          }),
+          async (request) => {
+            const before = await server.store.headPosition();
+            const logged = logs.lines().length;
+            figures.requests += 1;
+            const response = await rawRequest(server.url, { ...request, body: wireBody(request.body) }).catch((error: Error) => {
+              figures.crashes += 1;
+              throw error;
+            });
+            const shown = `${request.method} ${request.path} -> ${response.status} ${response.body.slice(0, 300)}`;
+            if (response.status >= 500) figures.serverErrors += 1;
+            expect(response.status, shown).toBeGreaterThanOrEqual(200);
+            expect(response.status, shown).toBeLessThan(500);
+            if (response.status >= 400) {
+              figures.rejected += 1;
+              const head = await server.store.headPosition();
+              if (head !== before) figures.logChanges += 1;
+              expect(head, shown).toBe(before);
+              if (request.method !== 'HEAD') {
+                const isProblem =
+                  /^application\/problem\+json/.test(String(response.headers['content-type'])) &&
+                  problemCodes.has((JSON.parse(response.body) as { code: string }).code);
+                if (!isProblem) figures.notProblemJson += 1;
+                expect(isProblem, shown).toBe(true);
+              }
+            } else if (request.method === 'POST') {
+              figures.accepted += 1;
+              await quiescent();
             }
-          } else if (request.method === 'POST') {
-            figures.accepted += 1;
-            await quiescent();
-          }
-          const fresh = logs.lines().slice(logged);
-          figures.stackTraces += fresh.filter(stackTraceIn).length;
-          figures.errorLogs += fresh.filter((line) => line.level === 'error').length;
-          expect(fresh.filter(stackTraceIn), shown).toEqual([]);
-          expect(
-            fresh.filter((line) => line.level === 'error'),
-            shown,
-          ).toEqual([]);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-    expect((await rawRequest(server.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
-    console.log(`HTTP fuzz: ${JSON.stringify(figures)}`);
-    expect(figures.rejected).toBeGreaterThan(RUNS / 3);
-    expect({ ...figures, requests: 0, accepted: 0, rejected: 0 }).toEqual({
-      requests: 0,
-      accepted: 0,
-      rejected: 0,
-      serverErrors: 0,
-      notProblemJson: 0,
-      logChanges: 0,
-      stackTraces: 0,
-      errorLogs: 0,
-      crashes: 0,
-    });
-  }, 60_000 + RUNS * 100);
+            const fresh = logs.lines().slice(logged);
+            figures.stackTraces += fresh.filter(stackTraceIn).length;
+            figures.errorLogs += fresh.filter((line) => line.level === 'error').length;
+            expect(fresh.filter(stackTraceIn), shown).toEqual([]);
+            expect(
+              fresh.filter((line) => line.level === 'error'),
+              shown,
+            ).toEqual([]);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+      expect((await rawRequest(server.url, { method: 'GET', path: '/healthz' })).status).toBe(200);
+      console.log(`HTTP fuzz: ${JSON.stringify(figures)}`);
+      expect(figures.rejected).toBeGreaterThan(RUNS / 3);
+      expect({ ...figures, requests: 0, accepted: 0, rejected: 0 }).toEqual({
+        requests: 0,
+        accepted: 0,
+        rejected: 0,
+        serverErrors: 0,
+        notProblemJson: 0,
+        logChanges: 0,
+        stackTraces: 0,
+        errorLogs: 0,
+        crashes: 0,
+      });
+    },
+    60_000 + RUNS * 100,
+  );
 });

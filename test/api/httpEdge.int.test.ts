@@ -30,15 +30,30 @@ describe('HTTP edge', () => {
   });
 
   it('rejects malformed JSON with 400 and oversized bodies with 413', async () => {
-    const malformed = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"definition":' });
+    const malformed = await api.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: '{"definition":',
+    });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe('MALFORMED_JSON');
-    const big = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: JSON.stringify({ definition: 'toy', input: { topic: 'x'.repeat(1024 * 1024 + 10) } }) });
+    const big = await api.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: JSON.stringify({ definition: 'toy', input: { topic: 'x'.repeat(1024 * 1024 + 10) } }),
+    });
     expect(big.statusCode).toBe(413);
     expect(big.json().code).toBe('PAYLOAD_TOO_LARGE');
     const text = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'hi' });
     expect(text.statusCode).toBe(415);
-    const proto = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"__proto__":{"x":1}}' });
+    const proto = await api.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      payload: '{"__proto__":{"x":1}}',
+    });
     expect(proto.statusCode).toBe(400);
     expect(await ports.store.headPosition()).toBeNull();
   });
@@ -63,7 +78,12 @@ describe('HTTP edge', () => {
     expect(conflict.statusCode).toBe(409);
     expect(conflict.json().code).toBe('WORKFLOW_EXISTS');
     expect((await api.app.inject({ method: 'GET', url: '/v1/workflows/w1', headers: auth('globex-secret-key-0001') })).statusCode).toBe(404);
-    const other = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth('globex-secret-key-0001'), payload: { ...body, input: { topic: 'b' } } });
+    const other = await api.app.inject({
+      method: 'POST',
+      url: '/v1/workflows',
+      headers: auth('globex-secret-key-0001'),
+      payload: { ...body, input: { topic: 'b' } },
+    });
     expect(other.statusCode).toBe(201);
     const [started] = await ports.store.readStream('ecl.workflow-acme:w1');
     expect(started?.metadata).toMatchObject({ sender: 'acme-key', tenant: 'acme' });

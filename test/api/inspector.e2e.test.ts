@@ -18,14 +18,20 @@ it('ecl serve --inspect relays each live workflow as an actor with its statechar
   const { socket, messages } = await connectInspector(relayUrl);
 
   expect((await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: briefInput(), id: 'inspected' } })).status).toBe(201);
-  const ended = await eventually(async () => (messages.some((m) => m.type === '@xstate.event' && m.event?.type === 'WorkflowCompleted') ? true : undefined), 'the completion to be relayed');
+  const ended = await eventually(
+    async () => (messages.some((m) => m.type === '@xstate.event' && m.event?.type === 'WorkflowCompleted') ? true : undefined),
+    'the completion to be relayed',
+  );
   expect(ended).toBe(true);
   socket.close();
 
   const mine = messages.filter((m) => m.sessionId === 'acme:inspected');
   const actor = mine.find((m) => m.type === '@xstate.actor');
   expect(actor).toBeDefined();
-  expect(JSON.parse(actor!.definition!)).toMatchObject({ id: 'brief', states: expect.objectContaining({ extract: expect.any(Object), draft: expect.any(Object) }) });
+  expect(JSON.parse(actor!.definition!)).toMatchObject({
+    id: 'brief',
+    states: expect.objectContaining({ extract: expect.any(Object), draft: expect.any(Object) }),
+  });
   const events = mine.filter((m) => m.type === '@xstate.event').map((m) => m.event!.type);
   expect(events[0]).toBe('WorkflowStarted');
   expect(events).toContain('StepCompleted');

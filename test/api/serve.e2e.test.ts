@@ -15,7 +15,9 @@ afterAll(async () => {
 
 describe('ecl serve over HTTP', () => {
   it('creates a brief, follows it over SSE, answers its escalation with REQUEST_REVISION, and sees it complete', async () => {
-    const created = await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: briefInput({ maxIterations: 1, onCap: 'escalate' }), id: 'brief-rr' } });
+    const created = await server.call('POST', '/v1/workflows', {
+      body: { definition: 'brief', input: briefInput({ maxIterations: 1, onCap: 'escalate' }), id: 'brief-rr' },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ workflowId: 'brief-rr', definition: 'brief' });
     expect(created.headers.get('location')).toBe('/v1/workflows/brief-rr');
@@ -30,7 +32,9 @@ describe('ecl serve over HTTP', () => {
     expect(missingFeedback.status).toBe(400);
     expect(missingFeedback.body).toMatchObject({ code: 'INVALID_EVENT_DATA', errors: [{ path: 'data.feedback' }] });
 
-    const sent = await server.call('POST', '/v1/workflows/brief-rr/events', { body: { type: 'REQUEST_REVISION', data: { feedback: 'Lead with the adoption figure.' } } });
+    const sent = await server.call('POST', '/v1/workflows/brief-rr/events', {
+      body: { type: 'REQUEST_REVISION', data: { feedback: 'Lead with the adoption figure.' } },
+    });
     expect(sent.status).toBe(202);
     expect(sent.body).toMatchObject({ workflowId: 'brief-rr', type: 'REQUEST_REVISION' });
     expect(sent.body.revision).toBeGreaterThan(0);
@@ -85,7 +89,18 @@ describe('ecl serve over HTTP', () => {
     try {
       await held.call('POST', '/v1/workflows', { body: { definition: 'brief', input: briefInput(), id: 'run-cancel' } });
       const sse = openSse(held.url, '/v1/workflows/run-cancel/stream', auth);
-      await eventually(async () => (sse.messages.some((m) => m.event === 'transition' && (m.data as { type: string; data: { step?: string } }).type === 'StepStarted' && (m.data as { data: { step: string } }).data.step === 'draft') ? true : undefined), 'the draft step to start');
+      await eventually(
+        async () =>
+          sse.messages.some(
+            (m) =>
+              m.event === 'transition' &&
+              (m.data as { type: string; data: { step?: string } }).type === 'StepStarted' &&
+              (m.data as { data: { step: string } }).data.step === 'draft',
+          )
+            ? true
+            : undefined,
+        'the draft step to start',
+      );
       const running = await held.call('GET', '/v1/workflows/run-cancel');
       expect(running.body).toMatchObject({ status: 'running', currentStep: 'draft' });
 
@@ -143,7 +158,9 @@ describe('ecl serve over HTTP', () => {
     const summary = await server.call('GET', '/v1/metrics/summary');
     expect(summary.body.workflows).toMatchObject({ total: 2, byStatus: { completed: 2 } });
     const definitions = await server.call('GET', '/v1/definitions');
-    const brief = (definitions.body.definitions as Array<{ name: string; inputSchema: { properties: object }; commands: Array<{ type: string }> }>).find((d) => d.name === 'brief');
+    const brief = (definitions.body.definitions as Array<{ name: string; inputSchema: { properties: object }; commands: Array<{ type: string }> }>).find(
+      (d) => d.name === 'brief',
+    );
     expect(brief?.inputSchema.properties).toHaveProperty('instructions');
     expect(brief?.commands.map((c) => c.type)).toEqual(['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL']);
     const metrics = await fetch(`${server.url}/metrics`).then((r) => r.text());

@@ -4,12 +4,21 @@ import { createStreamHub } from '../../src/api/streamHub.js';
 import type { TokenDelta } from '../../src/api/index.js';
 import { createMemoryEventStore, type EventStore } from '../../src/eventstore/index.js';
 
-const append = (store: EventStore, stream: string, n: number) => store.append(stream, Array.from({ length: n }, (_, i) => ({ type: 'Tick', data: { i } })));
+const append = (store: EventStore, stream: string, n: number) =>
+  store.append(
+    stream,
+    Array.from({ length: n }, (_, i) => ({ type: 'Tick', data: { i } })),
+  );
 
 function counting(store: EventStore) {
   let subscriptions = 0;
-  const counted: EventStore = { ...store, description: store.description, subscribeToStream: (stream, options) => (subscriptions++, store.subscribeToStream(stream, options)) };
-  for (const key of ['append', 'readStream', 'readAll', 'subscribeToAll', 'headPosition', 'close'] as const) (counted as unknown as Record<string, unknown>)[key] = (store[key] as (...args: unknown[]) => unknown).bind(store);
+  const counted: EventStore = {
+    ...store,
+    description: store.description,
+    subscribeToStream: (stream, options) => (subscriptions++, store.subscribeToStream(stream, options)),
+  };
+  for (const key of ['append', 'readStream', 'readAll', 'subscribeToAll', 'headPosition', 'close'] as const)
+    (counted as unknown as Record<string, unknown>)[key] = (store[key] as (...args: unknown[]) => unknown).bind(store);
   return { store: counted, subscriptions: () => subscriptions };
 }
 

@@ -10,8 +10,18 @@ const globex = KEYS.globex.key;
 beforeAll(async () => {
   server = await startTestServer();
   // The same client id in both tenants: two different workflows.
-  expect((await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: briefInput({ maxIterations: 1, onCap: 'escalate' }), id: 'shared' }, key: acme })).status).toBe(201);
-  await eventually(async () => ((await server.call('GET', '/v1/workflows/shared', { key: acme })).body?.status === 'waiting' ? true : undefined), 'acme escalation');
+  expect(
+    (
+      await server.call('POST', '/v1/workflows', {
+        body: { definition: 'brief', input: briefInput({ maxIterations: 1, onCap: 'escalate' }), id: 'shared' },
+        key: acme,
+      })
+    ).status,
+  ).toBe(201);
+  await eventually(
+    async () => ((await server.call('GET', '/v1/workflows/shared', { key: acme })).body?.status === 'waiting' ? true : undefined),
+    'acme escalation',
+  );
   expect((await server.call('POST', '/v1/workflows', { body: { definition: 'serial3', input: {}, id: 'only-acme' }, key: acme })).status).toBe(201);
 });
 afterAll(async () => {
@@ -41,9 +51,20 @@ describe('tenants', () => {
     expect(await acmeStream.status).toBe(200);
 
     expect((await server.call('POST', '/v1/workflows', { body: { definition: 'serial3', input: {}, id: 'shared' }, key: globex })).status).toBe(201);
-    await eventually(async () => ((await server.call('GET', '/v1/workflows/shared', { key: globex })).body?.status === 'completed' ? true : undefined), 'globex shared to complete');
+    await eventually(
+      async () => ((await server.call('GET', '/v1/workflows/shared', { key: globex })).body?.status === 'completed' ? true : undefined),
+      'globex shared to complete',
+    );
     expect((await server.call('POST', '/v1/workflows', { body: { definition: 'serial3', input: {}, id: 'acme-later' }, key: acme })).status).toBe(201);
-    await eventually(async () => (acmeStream.messages.some((m) => (m.data as { workflowId: string; type: string }).workflowId === 'acme-later' && (m.data as { type: string }).type === 'WorkflowCompleted') ? true : undefined), 'acme tenant stream');
+    await eventually(
+      async () =>
+        acmeStream.messages.some(
+          (m) => (m.data as { workflowId: string; type: string }).workflowId === 'acme-later' && (m.data as { type: string }).type === 'WorkflowCompleted',
+        )
+          ? true
+          : undefined,
+      'acme tenant stream',
+    );
 
     const globexIds = new Set(tenantStream.messages.map((m) => (m.data as { workflowId: string }).workflowId));
     expect([...globexIds]).toEqual(['shared']);
@@ -53,7 +74,9 @@ describe('tenants', () => {
     acmeStream.close();
 
     const globexList = await server.call('GET', '/v1/workflows', { key: globex });
-    expect((globexList.body.items as Array<{ workflowId: string; definition: string }>).map((item) => `${item.workflowId}:${item.definition}`)).toEqual(['shared:serial3']);
+    expect((globexList.body.items as Array<{ workflowId: string; definition: string }>).map((item) => `${item.workflowId}:${item.definition}`)).toEqual([
+      'shared:serial3',
+    ]);
     const acmeList = await server.call('GET', '/v1/workflows', { key: acme });
     expect((acmeList.body.items as Array<{ workflowId: string }>).map((item) => item.workflowId).sort()).toEqual(['acme-later', 'only-acme', 'shared']);
     expect((await server.call('GET', '/v1/metrics/summary', { key: globex })).body.workflows.total).toBe(1);
@@ -66,11 +89,17 @@ describe('tenants', () => {
   });
 
   it('never reads server files for a tenant: brief records inline documents, and only the CLI edge reads files into them', async () => {
-    const response = await server.call('POST', '/v1/workflows', { body: { definition: 'brief', input: { instructions: 'x', files: ['/etc/passwd'] } }, key: acme });
+    const response = await server.call('POST', '/v1/workflows', {
+      body: { definition: 'brief', input: { instructions: 'x', files: ['/etc/passwd'] } },
+      key: acme,
+    });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('INVALID_INPUT');
     expect(response.body.errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: 'input.documents' }), expect.objectContaining({ path: 'input', message: expect.stringContaining('"files"') })]),
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'input.documents' }),
+        expect.objectContaining({ path: 'input', message: expect.stringContaining('"files"') }),
+      ]),
     );
     expect((await server.store.readAll()).some((event) => JSON.stringify(event.data).includes('/etc/passwd'))).toBe(false);
   });

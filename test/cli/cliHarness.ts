@@ -6,7 +6,9 @@ import { join, resolve } from 'node:path';
 export const BIN = resolve(import.meta.dirname, '../../bin/ecl.js');
 
 /** The sample workflow modules every CLI test loads, as a user would with ECL_WORKFLOWS. */
-export const SAMPLE_WORKFLOWS = [resolve(import.meta.dirname, '../../examples/brief/brief.ts'), resolve(import.meta.dirname, '../../bench/_serial3.ts')].join(',');
+export const SAMPLE_WORKFLOWS = [resolve(import.meta.dirname, '../../examples/brief/brief.ts'), resolve(import.meta.dirname, '../../bench/_serial3.ts')].join(
+  ',',
+);
 
 export interface CliRun {
   code: number | null;
@@ -24,8 +26,17 @@ export function tempFolder(): { dir: string; cleanup: () => void } {
 const children = new Set<ChildProcessWithoutNullStreams>();
 
 /** Starts `ecl` in a child process, with a clean environment (no API key, no ECL_* from the caller). */
-export function startEcl(args: string[], options: { cwd: string; env?: Record<string, string> }): { child: ChildProcessWithoutNullStreams; done: Promise<CliRun>; output: () => string } {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? options.cwd, NODE_OPTIONS: '', ECL_WORKFLOWS: SAMPLE_WORKFLOWS, ...options.env };
+export function startEcl(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): { child: ChildProcessWithoutNullStreams; done: Promise<CliRun>; output: () => string } {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? options.cwd,
+    NODE_OPTIONS: '',
+    ECL_WORKFLOWS: SAMPLE_WORKFLOWS,
+    ...options.env,
+  };
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env });
   children.add(child);
   let stdout = '';

@@ -23,11 +23,41 @@ it('survives SIGKILL while the second step waits for the model: the same id resu
   const calls = join(dir, 'calls.jsonl');
   const input = join(dir, 'input.json');
   // draft (the second step) hangs on its first attempt; everything else is answered by the offline model.
-  writeFileSync(script, JSON.stringify({ steps: { draft: [{ iteration: 1, attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' }));
-  writeFileSync(input, JSON.stringify({ instructions: 'Summarise the pilot.', documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }] }));
-  const args = ['run', 'brief', '--input', `@${input}`, '--id', 'crash-1', '--store', `sqlite:${join(dir, 'ecl.db')}`, '--llm', `script:${script}`, '--artifacts', join(dir, 'artifacts'), '--follow'];
+  writeFileSync(
+    script,
+    JSON.stringify({ steps: { draft: [{ iteration: 1, attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' }),
+  );
+  writeFileSync(
+    input,
+    JSON.stringify({
+      instructions: 'Summarise the pilot.',
+      documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }],
+    }),
+  );
+  const args = [
+    'run',
+    'brief',
+    '--input',
+    `@${input}`,
+    '--id',
+    'crash-1',
+    '--store',
+    `sqlite:${join(dir, 'ecl.db')}`,
+    '--llm',
+    `script:${script}`,
+    '--artifacts',
+    join(dir, 'artifacts'),
+    '--follow',
+  ];
   const env = { ECL_SCRIPT_CALL_LOG: calls };
-  const readCalls = (): LoggedCall[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as LoggedCall) : []);
+  const readCalls = (): LoggedCall[] =>
+    existsSync(calls)
+      ? readFileSync(calls, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as LoggedCall)
+      : [];
 
   const first = startEcl(args, { cwd: dir, env });
   await waitFor(() => readCalls().some((call) => call.step === 'draft'), first.child, 'the held draft call');
@@ -50,7 +80,9 @@ it('survives SIGKILL while the second step waits for the model: the same id resu
     const keys = completed.map((data) => `${data.step}/${data.iteration}`);
     expect(keys).toEqual(['extract/1', 'draft/1', 'review/1', 'draft/2', 'review/2', 'load/1']);
     expect(new Set(keys).size).toBe(keys.length);
-    const draftStarts = records.filter((record) => record.type === 'StepStarted' && (record.data as { step: string }).step === 'draft').map((record) => record.data as { iteration: number; attempt: number });
+    const draftStarts = records
+      .filter((record) => record.type === 'StepStarted' && (record.data as { step: string }).step === 'draft')
+      .map((record) => record.data as { iteration: number; attempt: number });
     expect(draftStarts.map((data) => `${data.iteration}#${data.attempt}`)).toEqual(['1#1', '1#2', '2#1']);
     expect(records.at(-1)?.type).toBe('WorkflowCompleted');
   } finally {

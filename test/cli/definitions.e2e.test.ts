@@ -13,7 +13,9 @@ describe('ecl definitions', () => {
     expect(text.stdout).toMatch(/maxIterations\?: integer = 3/);
 
     const json = await runEcl(['definitions', '--json'], { cwd: dir });
-    const { definitions } = JSON.parse(json.stdout) as { definitions: Array<{ name: string; version: number; module: string; steps: unknown[]; input: { required: string[] } }> };
+    const { definitions } = JSON.parse(json.stdout) as {
+      definitions: Array<{ name: string; version: number; module: string; steps: unknown[]; input: { required: string[] } }>;
+    };
     expect(definitions.map((definition) => `${definition.name}@${definition.version}`)).toEqual(['brief@1', 'serial3@1']);
     expect(definitions[0]?.module).toMatch(/examples\/brief\/brief\.ts$/);
     expect(definitions[0]?.input.required).toEqual(['instructions', 'documents']);
@@ -25,7 +27,9 @@ describe('ecl definitions', () => {
     expect(none.stdout).toMatch(/^No workflow definitions: pass --workflows <module>/);
     const run = await runEcl(['run', 'brief', '--input', '{}'], { cwd: dir, env: { ECL_WORKFLOWS: '' } });
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe('Unknown workflow definition "brief": no workflow module is loaded (pass --workflows <module>, or set "workflows" in ecl.config.json or ECL_WORKFLOWS)');
+    expect(run.stderr.trim()).toBe(
+      'Unknown workflow definition "brief": no workflow module is loaded (pass --workflows <module>, or set "workflows" in ecl.config.json or ECL_WORKFLOWS)',
+    );
     expect(run.stdout).toBe('');
   });
 });

@@ -16,7 +16,12 @@ afterAll(() => {
 
 const store = () => `sqlite:${join(dir, 'ecl.db')}`;
 const ecl = (...args: string[]) => runEcl([...args, '--store', store(), '--artifacts', join(dir, 'artifacts')], { cwd: dir });
-const input = (extra: Record<string, unknown> = {}) => JSON.stringify({ instructions: 'Summarise the pilot.', documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }], ...extra });
+const input = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    instructions: 'Summarise the pilot.',
+    documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }],
+    ...extra,
+  });
 async function rawStream(id: string): Promise<string> {
   const opened = await openEventStore(store());
   try {

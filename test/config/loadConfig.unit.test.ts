@@ -25,7 +25,10 @@ describe('loadConfig', () => {
     const cwd = withFile({ workflows: ['src/flows.ts', '/abs/other.mjs'] });
     const other = emptyDir();
     expect(loadConfig({ env: {}, cwd, file: join(cwd, 'ecl.config.json') }).config.workflows).toEqual([join(cwd, 'src/flows.ts'), '/abs/other.mjs']);
-    expect(loadConfig({ env: { ECL_CONFIG: join(cwd, 'ecl.config.json') }, cwd: other }).config.workflows).toEqual([join(cwd, 'src/flows.ts'), '/abs/other.mjs']);
+    expect(loadConfig({ env: { ECL_CONFIG: join(cwd, 'ecl.config.json') }, cwd: other }).config.workflows).toEqual([
+      join(cwd, 'src/flows.ts'),
+      '/abs/other.mjs',
+    ]);
     expect(loadConfig({ env: { ECL_WORKFLOWS: 'a.ts, b/c.mjs' }, cwd: other }).config.workflows).toEqual([join(other, 'a.ts'), join(other, 'b/c.mjs')]);
     const fromFlag = loadConfig({ env: { ECL_WORKFLOWS: 'a.ts' }, cwd, flags: { workflows: ['x.js'] } });
     expect(fromFlag.config.workflows).toEqual([join(cwd, 'x.js')]);

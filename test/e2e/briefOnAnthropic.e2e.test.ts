@@ -53,7 +53,10 @@ describe('brief on the Anthropic adapter, through the real CLI and a local Messa
     const env = { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: server.url };
     const input = JSON.stringify({ instructions: INSTRUCTIONS, documents: [{ name: 'survey.md', text: DOCUMENT }] });
 
-    const run = await runEcl(['run', 'brief', '--input', input, '--id', 'heron-1', '--llm', 'anthropic', '--store', store, '--artifacts', join(dir, 'artifacts')], { cwd: dir, env });
+    const run = await runEcl(
+      ['run', 'brief', '--input', input, '--id', 'heron-1', '--llm', 'anthropic', '--store', store, '--artifacts', join(dir, 'artifacts')],
+      { cwd: dir, env },
+    );
     expect(run.stderr).toMatch(/LLM call failed, retrying/); // the 429: the default level does log something
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`LLM: Anthropic claude-sonnet-4-6 at ${server.url} (--llm anthropic)`);
@@ -69,11 +72,17 @@ describe('brief on the Anthropic adapter, through the real CLI and a local Messa
     // Each model call is journaled as its own CallCompleted; each step's outcome totals its calls (one each here).
     const calls = entries.filter((entry) => entry.type === 'CallCompleted');
     expect(calls.map((entry) => `${entry.type} ${entry.step}`)).toEqual([
-      'CallCompleted extract', 'CallCompleted draft', 'CallCompleted review', 'CallCompleted draft', 'CallCompleted review',
+      'CallCompleted extract',
+      'CallCompleted draft',
+      'CallCompleted review',
+      'CallCompleted draft',
+      'CallCompleted review',
     ]);
     const steps = entries.filter((entry) => entry.type === 'StepCompleted' && entry.model !== null);
     expect(steps.map((entry) => entry.step)).toEqual(['extract', 'draft', 'review', 'draft', 'review']);
-    steps.forEach((entry, index) => expect(entry).toMatchObject({ model: calls[index]!.model, inputTokens: calls[index]!.inputTokens, outputTokens: calls[index]!.outputTokens }));
+    steps.forEach((entry, index) =>
+      expect(entry).toMatchObject({ model: calls[index]!.model, inputTokens: calls[index]!.inputTokens, outputTokens: calls[index]!.outputTokens }),
+    );
     calls.forEach((entry, index) => {
       const call = answered[index]!;
       expect(entry).toMatchObject({ model: call.model, inputTokens: call.inputTokens, outputTokens: call.outputTokens });
@@ -87,9 +96,14 @@ describe('brief on the Anthropic adapter, through the real CLI and a local Messa
     const opened = await openEventStore(store);
     const recorded = await opened.readStream(workflowStream('heron-1')).finally(() => opened.close());
     const extract = recorded.filter((record) => record.type === 'StepCompleted' && (record.data as { step: string }).step === 'extract');
-    expect(extract.map((record) => (record.data as { attempt: number; llm: { attempts: number } })).map(({ attempt, llm }) => [attempt, llm.attempts])).toEqual([[1, 2]]);
+    expect(extract.map((record) => record.data as { attempt: number; llm: { attempts: number } }).map(({ attempt, llm }) => [attempt, llm.attempts])).toEqual([
+      [1, 2],
+    ]);
 
-    const outputs: [string, CliRun][] = [['run', run], ['audit', audit]];
+    const outputs: [string, CliRun][] = [
+      ['run', run],
+      ['audit', audit],
+    ];
     for (const [command, { stdout, stderr }] of outputs) {
       for (const secret of [API_KEY, INSTRUCTIONS, DOCUMENT, SYSTEM_PROMPT]) {
         expect(stdout, `${command} stdout`).not.toContain(secret);

@@ -94,7 +94,10 @@ describe('sqlite event store', () => {
       store.append('b', [event(), event('Refused')]),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringContaining('refused by a trigger') });
+    expect((outcomes[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+      message: expect.stringContaining('refused by a trigger'),
+    });
     expect((await store.readAll()).map((e) => e.stream)).toEqual(['before']);
     await expect(store.append('before', [event()], { expectedRevision: 0 })).resolves.toMatchObject({ nextExpectedRevision: 1 });
     await expect(store.append('a', [event()], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 0 });
@@ -110,15 +113,22 @@ describe('sqlite event store', () => {
       CREATE UNIQUE INDEX events_stream_revision ON events (stream_id, revision);
       CREATE UNIQUE INDEX events_id ON events (id);
       INSERT INTO streams (stream_id, name) VALUES (1, 'old');`);
-    v1.prepare("INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (1, 0, ?, 'Old', '{\"n\":1}', '{}', 0)").run(Buffer.from(id.replaceAll('-', ''), 'hex'));
+    v1.prepare("INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (1, 0, ?, 'Old', '{\"n\":1}', '{}', 0)").run(
+      Buffer.from(id.replaceAll('-', ''), 'hex'),
+    );
     v1.pragma('user_version = 1');
     v1.close();
 
     const store = await open(path);
     const [old] = await store.readStream('old');
     expect(old).toMatchObject({ id, type: 'Old', data: { n: 1 }, revision: 0 });
-    await expect(store.append('old', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toEqual({ nextExpectedRevision: 0, position: old!.position });
-    await expect(store.append('new', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toMatchObject({ nextExpectedRevision: 0 });
+    await expect(store.append('old', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toEqual({
+      nextExpectedRevision: 0,
+      position: old!.position,
+    });
+    await expect(store.append('new', [{ id, type: 'Old', data: { n: 1 } }], { expectedRevision: 'no_stream' })).resolves.toMatchObject({
+      nextExpectedRevision: 0,
+    });
     await store.close();
 
     const raw = new Database(path, { readonly: true });

@@ -14,7 +14,14 @@ it('ecl replay --inspect serves the replayed workflow from the loopback relay, w
   const golden = loadGolden('brief-v1-revise-once.json');
   const store = createMemoryEventStore();
   await appendGolden(store, golden);
-  const { relay, exitCode } = await runReplay({ workflowId: golden.workflowId, store, registry: createSampleRegistry(), inspectPort: 0, out: () => undefined, err: () => undefined });
+  const { relay, exitCode } = await runReplay({
+    workflowId: golden.workflowId,
+    store,
+    registry: createSampleRegistry(),
+    inspectPort: 0,
+    out: () => undefined,
+    err: () => undefined,
+  });
   expect(exitCode).toBe(0);
   try {
     expect(relay?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);

@@ -31,9 +31,36 @@ describe('`ecl run brief` end to end on the gRPC test server (not a real Kurrent
     const calls = join(dir, 'calls.jsonl');
     const input = join(dir, 'input.json');
     writeFileSync(script, JSON.stringify({ steps: { draft: [{ iteration: 1, attempt: 1, text: 'A held draft.', holdMs: draftHold }] }, fallback: 'offline' }));
-    writeFileSync(input, JSON.stringify({ instructions: 'Summarise the pilot.', documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }] }));
-    const args = (id: string) => ['run', 'brief', '--input', `@${input}`, '--id', id, '--store', server.url, '--llm', `script:${script}`, '--artifacts', join(dir, 'artifacts'), '--follow'];
-    const readCalls = (): LoggedCall[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as LoggedCall) : []);
+    writeFileSync(
+      input,
+      JSON.stringify({
+        instructions: 'Summarise the pilot.',
+        documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }],
+      }),
+    );
+    const args = (id: string) => [
+      'run',
+      'brief',
+      '--input',
+      `@${input}`,
+      '--id',
+      id,
+      '--store',
+      server.url,
+      '--llm',
+      `script:${script}`,
+      '--artifacts',
+      join(dir, 'artifacts'),
+      '--follow',
+    ];
+    const readCalls = (): LoggedCall[] =>
+      existsSync(calls)
+        ? readFileSync(calls, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as LoggedCall)
+        : [];
     return { args, env: { ECL_SCRIPT_CALL_LOG: calls }, readCalls };
   };
 

@@ -93,7 +93,16 @@ describe('KurrentDB adapter: connection loss, on the gRPC test server (not a rea
     await expect(store.append(stream, batch(1))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
     await server.start();
     const after = batch(3);
-    await expect.poll(async () => (await store.append(stream, after, { expectedRevision: 1 }).then(() => true, () => false)), { timeout: 20_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          await store.append(stream, after, { expectedRevision: 1 }).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 20_000 },
+      )
+      .toBe(true);
 
     await expect.poll(() => one.seen.length, { timeout: 20_000 }).toBe(5);
     expect(one.seen.map((e) => e.id)).toEqual([...before, ...after].map((e) => e.id));

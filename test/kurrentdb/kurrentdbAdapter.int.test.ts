@@ -25,7 +25,11 @@ describe.each(['batch', 'unary'] as const)('KurrentDB adapter on the gRPC test s
     await store.append(stream, batch(2), { expectedRevision: 'no_stream' });
     const before = server.log.events.length;
 
-    for (const [expected, actual] of [[0, 1], [5, 1], ['no_stream', 1]] as const) {
+    for (const [expected, actual] of [
+      [0, 1],
+      [5, 1],
+      ['no_stream', 1],
+    ] as const) {
       const error = await store.append(stream, batch(1), { expectedRevision: expected }).catch((caught: unknown) => caught);
       expect(isWrongExpectedRevision(error)).toBe(true);
       expect(error).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', stream, expected, actual, retryable: false });

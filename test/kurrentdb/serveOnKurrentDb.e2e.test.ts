@@ -24,7 +24,19 @@ describe('`ecl serve --store kurrentdb://…` end to end on the gRPC test server
   });
 
   async function serve(script: string) {
-    const args = ['serve', '--store', kurrent.url, '--port', '0', '--llm', `script:${script}`, '--artifacts', join(dir, 'artifacts'), '--projections', join(dir, 'projections.db')];
+    const args = [
+      'serve',
+      '--store',
+      kurrent.url,
+      '--port',
+      '0',
+      '--llm',
+      `script:${script}`,
+      '--artifacts',
+      join(dir, 'artifacts'),
+      '--projections',
+      join(dir, 'projections.db'),
+    ];
     const ecl = startEcl(args, { cwd: dir, env: { ECL_API_KEYS: `ops:${KEY}=acme`, ECL_LOG_LEVEL: 'warn' } });
     await waitFor(() => /Recovered: /.test(ecl.output()), ecl.child, 'the start banner');
     const url = /ECL API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(ecl.output())![1]!;

@@ -20,8 +20,15 @@ describe('price table', () => {
   it('prices dated model ids like their alias, and cache tokens at 1.25× / 0.1× input by default', () => {
     expect(priceOf(DEFAULT_PRICES, 'claude-haiku-4-5-20251001')).toEqual(DEFAULT_PRICES['claude-haiku-4-5']);
     expect(priceOf(DEFAULT_PRICES, 'gpt-4')).toBeUndefined();
-    expect(costOf({ input: 1, output: 5 }, { inputTokens: 1_000_000, outputTokens: 1_000_000, cacheWriteTokens: 1_000_000, cacheReadTokens: 1_000_000 })).toBeCloseTo(1 + 5 + 1.25 + 0.1, 10);
-    expect(costOf({ input: 1, output: 5, cacheWrite: 2, cacheRead: 0 }, { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 1_000_000, cacheReadTokens: 1_000_000 })).toBe(2);
+    expect(
+      costOf({ input: 1, output: 5 }, { inputTokens: 1_000_000, outputTokens: 1_000_000, cacheWriteTokens: 1_000_000, cacheReadTokens: 1_000_000 }),
+    ).toBeCloseTo(1 + 5 + 1.25 + 0.1, 10);
+    expect(
+      costOf(
+        { input: 1, output: 5, cacheWrite: 2, cacheRead: 0 },
+        { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 1_000_000, cacheReadTokens: 1_000_000 },
+      ),
+    ).toBe(2);
   });
 });
 

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createAnthropicProvider, createLlmProvider, isLlmError, toolJsonSchema, type AnthropicProviderOptions, type LlmError, type LlmRequest } from '../../src/llm/index.js';
+import {
+  createAnthropicProvider,
+  createLlmProvider,
+  isLlmError,
+  toolJsonSchema,
+  type AnthropicProviderOptions,
+  type LlmError,
+  type LlmRequest,
+} from '../../src/llm/index.js';
 import { contractContext, Verdict, verdictTool } from './llmContract.js';
 import { captureLogs } from './support/captureLogs.js';
 import { fakeBriefModel } from './support/fakeBriefModel.js';
@@ -17,36 +25,71 @@ async function setup(fake: FakeAnthropicOptions, options: AnthropicProviderOptio
   const server = await startFakeAnthropic(fake);
   servers.push(server);
   const logs = captureLogs();
-  const provider = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: server.url, logger: logs.logger, ...options, policy: { initialDelayMs: 1, random: () => 0, ...options.policy } });
+  const provider = createAnthropicProvider({
+    apiKey: 'sk-ant-test',
+    baseURL: server.url,
+    logger: logs.logger,
+    ...options,
+    policy: { initialDelayMs: 1, random: () => 0, ...options.policy },
+  });
   return { server, provider, logs };
 }
 
-const plain = (content = 'Summarise: the bridge opened in 1932.'): LlmRequest => ({ context: contractContext('draft'), system: 'Be brief.', messages: [{ role: 'user', content }] });
-const review = (): LlmRequest<{ verdict: 'approve' | 'revise'; feedback: string }> => ({ context: contractContext('review'), messages: [{ role: 'user', content: 'Draft: it opened.' }], tool: verdictTool });
-const failure = (promise: Promise<unknown>): Promise<LlmError> => promise.then(() => expect.fail('expected the call to fail'), (error: unknown) => {
-  expect(isLlmError(error)).toBe(true);
-  return error as LlmError;
+const plain = (content = 'Summarise: the bridge opened in 1932.'): LlmRequest => ({
+  context: contractContext('draft'),
+  system: 'Be brief.',
+  messages: [{ role: 'user', content }],
 });
+const review = (): LlmRequest<{ verdict: 'approve' | 'revise'; feedback: string }> => ({
+  context: contractContext('review'),
+  messages: [{ role: 'user', content: 'Draft: it opened.' }],
+  tool: verdictTool,
+});
+const failure = (promise: Promise<unknown>): Promise<LlmError> =>
+  promise.then(
+    () => expect.fail('expected the call to fail'),
+    (error: unknown) => {
+      expect(isLlmError(error)).toBe(true);
+      return error as LlmError;
+    },
+  );
 
 describe('Anthropic adapter against a local Messages API', () => {
   it('sends model, params, system and messages, and returns text with the request id', async () => {
     const { server, provider } = await setup({ script: [{ kind: 'message', text: 'It opened in 1932.' }] }, { maxTokens: 321, temperature: 0.2 });
     const result = await provider.complete(plain());
     expect(result).toMatchObject({ text: 'It opened in 1932.', model: 'claude-sonnet-4-6', requestId: 'req_fake_1', attempts: 1, stopReason: 'end_turn' });
-    expect(server.requests[0]!.body).toMatchObject({ model: 'claude-sonnet-4-6', max_tokens: 321, temperature: 0.2, system: 'Be brief.', messages: [{ role: 'user', content: 'Summarise: the bridge opened in 1932.' }] });
+    expect(server.requests[0]!.body).toMatchObject({
+      model: 'claude-sonnet-4-6',
+      max_tokens: 321,
+      temperature: 0.2,
+      system: 'Be brief.',
+      messages: [{ role: 'user', content: 'Summarise: the bridge opened in 1932.' }],
+    });
     expect(server.requests[0]!.body.stream).toBeUndefined();
     expect(server.requests[0]!.apiKey).toBe('sk-ant-test');
   });
 
   it('forces the tool, sends its JSON Schema, and validates the returned input', async () => {
-    const { server, provider } = await setup({ script: [{ kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'revise', feedback: 'Add the year.' } } }] });
+    const { server, provider } = await setup({
+      script: [{ kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'revise', feedback: 'Add the year.' } } }],
+    });
     const result = await provider.complete({ ...review(), model: 'claude-opus-4-6' });
     expect(result.output).toEqual({ verdict: 'revise', feedback: 'Add the year.' });
-    expect(server.requests[0]!.body).toMatchObject({ model: 'claude-opus-4-6', tools: [{ name: 'submit_verdict', input_schema: toolJsonSchema(verdictTool) }], tool_choice: { type: 'tool', name: 'submit_verdict' } });
+    expect(server.requests[0]!.body).toMatchObject({
+      model: 'claude-opus-4-6',
+      tools: [{ name: 'submit_verdict', input_schema: toolJsonSchema(verdictTool) }],
+      tool_choice: { type: 'tool', name: 'submit_verdict' },
+    });
   });
 
   it('streams text and tool-input deltas live, returning only the final result', async () => {
-    const { server, provider } = await setup({ script: [{ kind: 'message', text: 'one two three four', chunks: 4 }, { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'approve', feedback: 'ok' } } }] });
+    const { server, provider } = await setup({
+      script: [
+        { kind: 'message', text: 'one two three four', chunks: 4 },
+        { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'approve', feedback: 'ok' } } },
+      ],
+    });
     const deltas: string[] = [];
     const text = await provider.complete({ ...plain(), onDelta: (d) => deltas.push(d) });
     expect(server.requests[0]!.body.stream).toBe(true);
@@ -60,7 +103,12 @@ describe('Anthropic adapter against a local Messages API', () => {
   });
 
   it('retries a 429 after the server-given retry-after, then succeeds', async () => {
-    const { server, provider, logs } = await setup({ script: [{ kind: 'error', status: 429, headers: { 'retry-after-ms': '30' } }, { kind: 'message', text: 'fine' }] });
+    const { server, provider, logs } = await setup({
+      script: [
+        { kind: 'error', status: 429, headers: { 'retry-after-ms': '30' } },
+        { kind: 'message', text: 'fine' },
+      ],
+    });
     const result = await provider.complete(plain());
     expect(result).toMatchObject({ text: 'fine', attempts: 2, requestId: 'req_fake_2' });
     expect(server.requests).toHaveLength(2);
@@ -70,7 +118,12 @@ describe('Anthropic adapter against a local Messages API', () => {
   });
 
   it('retries a 500, then succeeds', async () => {
-    const { provider } = await setup({ script: [{ kind: 'error', status: 500 }, { kind: 'message', text: 'recovered' }] });
+    const { provider } = await setup({
+      script: [
+        { kind: 'error', status: 500 },
+        { kind: 'message', text: 'recovered' },
+      ],
+    });
     expect(await provider.complete(plain())).toMatchObject({ text: 'recovered', attempts: 2 });
   });
 
@@ -85,25 +138,45 @@ describe('Anthropic adapter against a local Messages API', () => {
   it('opens the shared breaker on a burst of 529s, then closes it after a half-open probe', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const { server, provider, logs } = await setup(
-      { script: [{ kind: 'error', status: 529 }, { kind: 'error', status: 529 }, { kind: 'error', status: 529 }, { kind: 'message', text: 'back' }] },
+      {
+        script: [
+          { kind: 'error', status: 529 },
+          { kind: 'error', status: 529 },
+          { kind: 'error', status: 529 },
+          { kind: 'message', text: 'back' },
+        ],
+      },
       { policy: { maxRetries: 2, breakerThreshold: 3, halfOpenAfterMs: 60_000 } },
     );
     const overloaded = await failure(provider.complete(plain()));
     expect(overloaded.code).toBe('OVERLOADED');
     expect(provider.stats()).toMatchObject({ breaker: 'open', breakerOpened: 1 });
-    expect(logs.lines().find((line) => line.message === 'LLM circuit breaker opened')).toMatchObject({ breaker: 'open', code: 'OVERLOADED', workflowId: 'wf-contract', step: 'draft', attempt: 3 });
+    expect(logs.lines().find((line) => line.message === 'LLM circuit breaker opened')).toMatchObject({
+      breaker: 'open',
+      code: 'OVERLOADED',
+      workflowId: 'wf-contract',
+      step: 'draft',
+      attempt: 3,
+    });
 
     // While open, calls fail fast without reaching the server.
     const open = await failure(provider.complete(plain()));
     expect([open.code, open.retryable]).toEqual(['CIRCUIT_OPEN', true]);
     expect(server.requests).toHaveLength(3);
     expect(provider.stats().rejectedByBreaker).toBe(3);
-    expect(logs.lines().filter((line) => line.message === 'LLM call failed, retrying' && line.code === 'CIRCUIT_OPEN' && line.workflowId === 'wf-contract')).toHaveLength(2);
+    expect(
+      logs.lines().filter((line) => line.message === 'LLM call failed, retrying' && line.code === 'CIRCUIT_OPEN' && line.workflowId === 'wf-contract'),
+    ).toHaveLength(2);
 
     vi.setSystemTime(Date.now() + 60_001);
     expect((await provider.complete(plain())).text).toBe('back');
     expect(provider.stats()).toMatchObject({ breaker: 'closed', breakerOpened: 1, breakerHalfOpened: 1, breakerClosed: 1 });
-    expect(logs.lines().map((line) => line.breaker).filter(Boolean)).toEqual(expect.arrayContaining(['open', 'half-open', 'closed']));
+    expect(
+      logs
+        .lines()
+        .map((line) => line.breaker)
+        .filter(Boolean),
+    ).toEqual(expect.arrayContaining(['open', 'half-open', 'closed']));
     expect(server.requests).toHaveLength(4);
   });
 
@@ -146,7 +219,16 @@ describe('Anthropic adapter against a local Messages API', () => {
     const { server, provider } = await setup({ script: [{ kind: 'streamThenHang', text: 'partial' }] });
     const controller = new AbortController();
     const deltas: string[] = [];
-    const error = await failure(provider.complete({ ...plain(), signal: controller.signal, onDelta: (d) => { deltas.push(d); controller.abort(); } }));
+    const error = await failure(
+      provider.complete({
+        ...plain(),
+        signal: controller.signal,
+        onDelta: (d) => {
+          deltas.push(d);
+          controller.abort();
+        },
+      }),
+    );
     expect([error.code, error.retryable]).toEqual(['CANCELLED', false]);
     expect(deltas).toEqual(['partial']);
     expect(await server.requests[0]!.closedEarly).toBe(true);
@@ -154,27 +236,37 @@ describe('Anthropic adapter against a local Messages API', () => {
   });
 
   it('feeds malformed tool JSON back to the model and accepts the corrected answer', async () => {
-    const { server, provider } = await setup({ script: [
-      { kind: 'message', toolUse: { name: 'submit_verdict', rawJson: '{"verdict": "approve", "feedb', id: 'toolu_bad' } },
-      { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'approve', feedback: 'Good.' } } },
-    ] }, { streaming: 'always' });
+    const { server, provider } = await setup(
+      {
+        script: [
+          { kind: 'message', toolUse: { name: 'submit_verdict', rawJson: '{"verdict": "approve", "feedb', id: 'toolu_bad' } },
+          { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'approve', feedback: 'Good.' } } },
+        ],
+      },
+      { streaming: 'always' },
+    );
     const result = await provider.complete(review());
     expect(result.output).toEqual({ verdict: 'approve', feedback: 'Good.' });
     expect(result.attempts).toBe(2);
     const retried = server.requests[1]!.body.messages as { role: string; content: unknown }[];
     expect(retried).toHaveLength(3);
     expect(retried[1]).toEqual({ role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_bad', name: 'submit_verdict', input: {} }] });
-    expect(retried[2]).toMatchObject({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_bad', is_error: true, content: expect.stringContaining('not valid JSON') }, { type: 'text' }] });
+    expect(retried[2]).toMatchObject({
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 'toolu_bad', is_error: true, content: expect.stringContaining('not valid JSON') }, { type: 'text' }],
+    });
   });
 
   it('fails with a terminal INVALID_OUTPUT after two corrections, keeping what was spent', async () => {
-    const { server, provider } = await setup({ fallback: { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'maybe' } }, usage: { input_tokens: 100, output_tokens: 10 } } });
+    const { server, provider } = await setup({
+      fallback: { kind: 'message', toolUse: { name: 'submit_verdict', input: { verdict: 'maybe' } }, usage: { input_tokens: 100, output_tokens: 10 } },
+    });
     const error = await failure(provider.complete(review()));
     expect([error.code, error.retryable]).toEqual(['INVALID_OUTPUT', false]);
     expect(error.message).toContain('"submit_verdict" input was invalid 3 times');
     expect(error.message).toContain('verdict');
     expect(server.requests).toHaveLength(3);
-    expect(error.accounting).toMatchObject({ attempts: 3, usage: { inputTokens: 300, outputTokens: 30 }, costUsd: 3 * (100 * 3 + 10 * 15) / 1e6 });
+    expect(error.accounting).toMatchObject({ attempts: 3, usage: { inputTokens: 300, outputTokens: 30 }, costUsd: (3 * (100 * 3 + 10 * 15)) / 1e6 });
     expect(Verdict.safeParse({ verdict: 'maybe' }).success).toBe(false);
   });
 
@@ -188,7 +280,10 @@ describe('Anthropic adapter against a local Messages API', () => {
   });
 
   it('prices from a configurable table; an unknown model costs 0 with one warning', async () => {
-    const { provider, logs } = await setup({ fallback: { kind: 'message', text: 'x', usage: { input_tokens: 1_000_000, output_tokens: 0 } } }, { prices: { 'my-model': { input: 2, output: 4 } } });
+    const { provider, logs } = await setup(
+      { fallback: { kind: 'message', text: 'x', usage: { input_tokens: 1_000_000, output_tokens: 0 } } },
+      { prices: { 'my-model': { input: 2, output: 4 } } },
+    );
     expect((await provider.complete({ ...plain(), model: 'my-model' })).costUsd).toBe(2);
     expect((await provider.complete({ ...plain(), model: 'claude-unknown-9' })).costUsd).toBe(0);
     expect((await provider.complete({ ...plain(), model: 'claude-unknown-9' })).costUsd).toBe(0);
@@ -214,7 +309,15 @@ describe('Anthropic adapter against a local Messages API', () => {
   it('rejects calls beyond the bulkhead queue with BULKHEAD_FULL', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const { provider } = await setup({ handler: async () => { await gate; return { kind: 'message', text: 'ok' }; } }, { policy: { concurrency: 1, queue: 1 } });
+    const { provider } = await setup(
+      {
+        handler: async () => {
+          await gate;
+          return { kind: 'message', text: 'ok' };
+        },
+      },
+      { policy: { concurrency: 1, queue: 1 } },
+    );
     const first = provider.complete(plain());
     const second = provider.complete(plain());
     const third = await failure(provider.complete(plain()));

@@ -14,7 +14,10 @@ llmContract('scripted', async () => ({
 llmContract('anthropic (fake Messages API)', async () => {
   const server = await startFakeAnthropic({
     // Several deltas per answer, so an abort after the first one lands mid-stream.
-    handler: (request) => (request.body.tools ? { kind: 'message', toolUse: { name: 'submit_verdict', input: verdict }, chunks: 4 } : { kind: 'message', text: draftText, chunks: 4 }),
+    handler: (request) =>
+      request.body.tools
+        ? { kind: 'message', toolUse: { name: 'submit_verdict', input: verdict }, chunks: 4 }
+        : { kind: 'message', text: draftText, chunks: 4 },
   });
   const provider = createAnthropicProvider({ apiKey: 'sk-ant-test', baseURL: server.url, policy: { initialDelayMs: 1 } });
   return { provider, cleanup: () => server.close() };

@@ -9,15 +9,21 @@ describe('createLlmProvider', () => {
   });
 
   it('lets ECL_LLM choose, and --llm override ECL_LLM', () => {
-    expect(createLlmProvider(undefined, { env: { ECL_LLM: 'offline', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe('LLM: offline deterministic model (ECL_LLM=offline)');
-    expect(createLlmProvider('offline', { env: { ECL_LLM: 'anthropic', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe('LLM: offline deterministic model (--llm offline)');
+    expect(createLlmProvider(undefined, { env: { ECL_LLM: 'offline', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe(
+      'LLM: offline deterministic model (ECL_LLM=offline)',
+    );
+    expect(createLlmProvider('offline', { env: { ECL_LLM: 'anthropic', ANTHROPIC_API_KEY: 'sk-test' } }).description).toBe(
+      'LLM: offline deterministic model (--llm offline)',
+    );
   });
 
   it('defaults to Anthropic when a key is set, naming the model', () => {
     const selected = createLlmProvider(undefined, { env: { ANTHROPIC_API_KEY: 'sk-test' } });
     expect(selected.provider.name).toBe('anthropic');
     expect(selected.description).toBe('LLM: Anthropic claude-sonnet-4-6 (ANTHROPIC_API_KEY is set)');
-    expect(createLlmProvider('anthropic', { env: {}, anthropic: { model: 'claude-haiku-4-5' } }).description).toBe('LLM: Anthropic claude-haiku-4-5 (--llm anthropic)');
+    expect(createLlmProvider('anthropic', { env: {}, anthropic: { model: 'claude-haiku-4-5' } }).description).toBe(
+      'LLM: Anthropic claude-haiku-4-5 (--llm anthropic)',
+    );
   });
 
   it('rejects an unknown spec with a CONFIG error naming the choices', () => {

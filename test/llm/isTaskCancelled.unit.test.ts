@@ -4,7 +4,9 @@ import { isTaskCancelled } from '../../src/llm/index.js';
 
 /** The errors cockatiel itself raises, not hand-made look-alikes. */
 async function cancelledByTimeout(): Promise<unknown> {
-  return timeout(1, TimeoutStrategy.Aggressive).execute(() => new Promise(() => undefined)).catch((error: unknown) => error);
+  return timeout(1, TimeoutStrategy.Aggressive)
+    .execute(() => new Promise(() => undefined))
+    .catch((error: unknown) => error);
 }
 
 async function rejectedByBulkhead(): Promise<unknown> {

@@ -15,7 +15,14 @@ export interface ContractSubject {
   cleanup?: () => Promise<void>;
 }
 
-export const contractContext = (step: string, iteration = 1): LlmCallContext => ({ workflowId: 'wf-contract', definition: 'brief', step, iteration, attempt: 1, idempotencyKey: `wf-contract:${step}:${iteration}` });
+export const contractContext = (step: string, iteration = 1): LlmCallContext => ({
+  workflowId: 'wf-contract',
+  definition: 'brief',
+  step,
+  iteration,
+  attempt: 1,
+  idempotencyKey: `wf-contract:${step}:${iteration}`,
+});
 
 const draftRequest = (content = 'Facts:\n- The library opened in 1901.\n- It lends 40,000 books a year.'): LlmRequest => ({
   context: contractContext('draft'),

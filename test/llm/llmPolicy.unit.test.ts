@@ -8,10 +8,12 @@ describe('LLM policy', () => {
   it('does not retry terminal errors', async () => {
     const policy = createLlmPolicy({ initialDelayMs: 1 });
     let calls = 0;
-    const error = await policy.run(context, undefined, async () => {
-      calls++;
-      throw new LlmError('BAD_REQUEST', 'no');
-    }).catch((e: unknown) => e);
+    const error = await policy
+      .run(context, undefined, async () => {
+        calls++;
+        throw new LlmError('BAD_REQUEST', 'no');
+      })
+      .catch((e: unknown) => e);
     expect(isLlmError(error) && error.code).toBe('BAD_REQUEST');
     expect(calls).toBe(1);
     expect(policy.stats()).toMatchObject({ calls: 1, failed: 1, attempts: 1, retries: 0, breaker: 'closed' });
@@ -34,10 +36,12 @@ describe('LLM policy', () => {
       const policy = createLlmPolicy({ initialDelayMs: 1, maxRetryAfterMs: 1_000 });
       const controller = new AbortController();
       let calls = 0;
-      const pending = policy.run(context, controller.signal, async () => {
-        calls++;
-        throw new LlmError('RATE_LIMITED', 'slow down', { retryAfterMs: 1_000 });
-      }).catch((e: unknown) => e);
+      const pending = policy
+        .run(context, controller.signal, async () => {
+          calls++;
+          throw new LlmError('RATE_LIMITED', 'slow down', { retryAfterMs: 1_000 });
+        })
+        .catch((e: unknown) => e);
       await vi.advanceTimersByTimeAsync(10); // now inside the 1 s server-requested wait
       controller.abort();
       const error = await pending;

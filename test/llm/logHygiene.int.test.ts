@@ -32,7 +32,12 @@ describe('log hygiene', () => {
     });
     servers.push(server);
     const logs = captureLogs(level);
-    const provider = createAnthropicProvider({ apiKey: KEY, baseURL: server.url, logger: logs.logger, policy: { initialDelayMs: 1, maxRetries: 1, breakerThreshold: 2 } });
+    const provider = createAnthropicProvider({
+      apiKey: KEY,
+      baseURL: server.url,
+      logger: logs.logger,
+      policy: { initialDelayMs: 1, maxRetries: 1, breakerThreshold: 2 },
+    });
     const request = { context: contractContext('draft'), system: SYSTEM, messages: [{ role: 'user' as const, content: PROMPT }] };
     const errors: unknown[] = [];
     await provider.complete({ ...request, onDelta: () => undefined });

@@ -5,11 +5,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createLlmProvider, createScriptedProvider, isLlmError, type LlmRequest } from '../../src/llm/index.js';
 
-const context = (step: string, iteration = 1, attempt = 1) => ({ workflowId: 'wf-1', definition: 'brief', step, iteration, attempt, idempotencyKey: `wf-1:${step}:${iteration}` });
+const context = (step: string, iteration = 1, attempt = 1) => ({
+  workflowId: 'wf-1',
+  definition: 'brief',
+  step,
+  iteration,
+  attempt,
+  idempotencyKey: `wf-1:${step}:${iteration}`,
+});
 const Verdict = z.object({ verdict: z.enum(['approve', 'revise']), feedback: z.string() });
 const verdictTool = { name: 'submit_verdict', description: 'Judge the draft', schema: Verdict };
 const messages = [{ role: 'user' as const, content: 'hello' }];
-const errorOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const errorOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -31,7 +42,10 @@ describe('scripted provider', () => {
         },
       },
     });
-    expect((await provider.complete({ context: context('review', 1), messages, tool: verdictTool })).output).toEqual({ verdict: 'revise', feedback: 'Shorter.' });
+    expect((await provider.complete({ context: context('review', 1), messages, tool: verdictTool })).output).toEqual({
+      verdict: 'revise',
+      feedback: 'Shorter.',
+    });
     expect((await provider.complete({ context: context('review', 2), messages, tool: verdictTool })).output).toEqual({ verdict: 'approve', feedback: 'Good.' });
     const draft = await provider.complete({ context: context('draft'), messages });
     expect(draft).toMatchObject({ text: 'Draft text.', usage: { inputTokens: 10, outputTokens: 3 }, costUsd: 0.5, attempts: 1 });
@@ -39,7 +53,9 @@ describe('scripted provider', () => {
 
   it('scripts errors per attempt and caps entries with times', async () => {
     const provider = createScriptedProvider({
-      script: { steps: { draft: [{ attempt: 1, error: { code: 'OVERLOADED' } }, { times: 1, error: { code: 'RATE_LIMITED', retryAfterMs: 1500 } }, { text: 'ok' }] } },
+      script: {
+        steps: { draft: [{ attempt: 1, error: { code: 'OVERLOADED' } }, { times: 1, error: { code: 'RATE_LIMITED', retryAfterMs: 1500 } }, { text: 'ok' }] },
+      },
     });
     const first = await errorOf(provider.complete({ context: context('draft', 1, 1), messages }));
     expect(isLlmError(first) && [first.code, first.retryable]).toEqual(['OVERLOADED', true]);
@@ -90,8 +106,14 @@ describe('scripted provider', () => {
     const controller = new AbortController();
     const pending = errorOf(selected.provider.complete({ context: context('draft'), messages, signal: controller.signal } as LlmRequest));
     await new Promise((resolve) => setImmediate(resolve));
-    const calls = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: string; entry: string });
-    expect(calls.map((call) => [call.step, call.entry])).toEqual([['extract', 'steps.extract[0]'], ['draft', 'steps.draft[0]']]);
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { step: string; entry: string });
+    expect(calls.map((call) => [call.step, call.entry])).toEqual([
+      ['extract', 'steps.extract[0]'],
+      ['draft', 'steps.draft[0]'],
+    ]);
     controller.abort();
     const error = await pending;
     expect(isLlmError(error) && error.code).toBe('CANCELLED');

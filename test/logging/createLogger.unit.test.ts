@@ -36,7 +36,11 @@ describe('createLogger', () => {
   it('redacts secret fields, configured secrets and token-shaped strings', async () => {
     const { stream, lines } = capture(false);
     const logger = createLogger({ stream, env: { ANTHROPIC_API_KEY: 'sk-ant-abcdefghijkl' }, secrets: ['tenant-key-123'] });
-    logger.info('got tenant-key-123 and Bearer abc.def', { authorization: 'Bearer xyz', nested: { apiKey: 'k', note: 'sk-ant-zzzzzzzzzzzz' }, inputTokens: 12 });
+    logger.info('got tenant-key-123 and Bearer abc.def', {
+      authorization: 'Bearer xyz',
+      nested: { apiKey: 'k', note: 'sk-ant-zzzzzzzzzzzz' },
+      inputTokens: 12,
+    });
     await flush();
     const line = lines[0] ?? '';
     for (const secret of ['tenant-key-123', 'abc.def', 'xyz', 'sk-ant-']) expect(line).not.toContain(secret);

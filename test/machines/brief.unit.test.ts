@@ -34,19 +34,32 @@ describe('brief machine: given events, when a command or outcome, then recorded 
   });
 
   it('a completed step starts the next one in the same append', () => {
-    spec.given(spec.started(input()), ev.stepStarted('extract')).whenRecorded(ev.stepCompleted('extract', 1, '- fact')).then([ev.stepCompleted('extract', 1, '- fact'), ev.stepStarted('draft')]);
+    spec
+      .given(spec.started(input()), ev.stepStarted('extract'))
+      .whenRecorded(ev.stepCompleted('extract', 1, '- fact'))
+      .then([ev.stepCompleted('extract', 1, '- fact'), ev.stepStarted('draft')]);
   });
 
   it('a review asking for a revision under the cap records RevisionRequested and redrafts at iteration 2', () => {
     spec
-      .given(spec.started(input()), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'f'), ev.stepStarted('draft'), ev.stepCompleted('draft', 1, 'd1'), ev.stepStarted('review'))
+      .given(
+        spec.started(input()),
+        ev.stepStarted('extract'),
+        ev.stepCompleted('extract', 1, 'f'),
+        ev.stepStarted('draft'),
+        ev.stepCompleted('draft', 1, 'd1'),
+        ev.stepStarted('review'),
+      )
       .whenRecorded(ev.stepCompleted('review', 1, revise))
       .then([ev.stepCompleted('review', 1, revise), ev.revision('draft', 'review', 1, revise.feedback), ev.stepStarted('draft', 2)]);
   });
 
   it('an approving review without an approval gate goes straight to load, and load completes the workflow with its artifact', () => {
     const history = atSecondRevise({});
-    spec.given(...history).whenRecorded(ev.stepCompleted('review', 2, approve)).then([ev.stepCompleted('review', 2, approve), ev.stepStarted('load')]);
+    spec
+      .given(...history)
+      .whenRecorded(ev.stepCompleted('review', 2, approve))
+      .then([ev.stepCompleted('review', 2, approve), ev.stepStarted('load')]);
     const artifact = { hash: 'h', bytes: 8, preview: 'draft 2', path: '/tmp/brief.md' };
     spec
       .given(...history, ev.stepCompleted('review', 2, approve), ev.stepStarted('load'))
@@ -75,14 +88,21 @@ describe('brief machine: given events, when a command or outcome, then recorded 
       spec
         .given(...atSecondRevise({ onCap: 'escalate' }))
         .whenRecorded(ev.stepCompleted('review', 2, revise))
-        .then([ev.stepCompleted('review', 2, revise), ev.cap('review', 2, 2, 'escalate'), ev.inputRequested('review', /after 2 iterations/, ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'])]);
+        .then([
+          ev.stepCompleted('review', 2, revise),
+          ev.cap('review', 2, 2, 'escalate'),
+          ev.inputRequested('review', /after 2 iterations/, ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL']),
+        ]);
     });
 
     const waiting = [...escalated, ev.inputRequested('review', 'x', ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'])];
 
     it('escalate, then APPROVE: accepts the last draft and loads it', () => {
       spec.given(...waiting).thenState('review.waiting');
-      spec.given(...waiting).when({ type: 'APPROVE' }).then([ev.decision('review', 'approve'), ev.stepStarted('load')]);
+      spec
+        .given(...waiting)
+        .when({ type: 'APPROVE' })
+        .then([ev.decision('review', 'approve'), ev.stepStarted('load')]);
     });
 
     it('escalate, then REQUEST_REVISION: grants one more round (draft 3, and a third review before the cap)', () => {
@@ -96,11 +116,18 @@ describe('brief machine: given events, when a command or outcome, then recorded 
       spec
         .given(...third)
         .whenRecorded(ev.stepCompleted('review', 3, revise))
-        .then([ev.stepCompleted('review', 3, revise), ev.cap('review', 3, 3, 'escalate'), ev.inputRequested('review', /after 3 iterations/, ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'])]);
+        .then([
+          ev.stepCompleted('review', 3, revise),
+          ev.cap('review', 3, 3, 'escalate'),
+          ev.inputRequested('review', /after 3 iterations/, ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL']),
+        ]);
     });
 
     it('escalate, then REJECT: fails the workflow', () => {
-      spec.given(...waiting).when({ type: 'REJECT', reason: 'Not usable' }).then([ev.decision('review', 'reject', 'Not usable'), ev.failed('Rejected by a person at "review"')]);
+      spec
+        .given(...waiting)
+        .when({ type: 'REJECT', reason: 'Not usable' })
+        .then([ev.decision('review', 'reject', 'Not usable'), ev.failed('Rejected by a person at "review"')]);
     });
   });
 
@@ -117,7 +144,10 @@ describe('brief machine: given events, when a command or outcome, then recorded 
 
     it('APPROVE at the gate loads; REQUEST_REVISION sends the draft back', () => {
       const waiting = [...approved, ev.inputRequested('approval', 'Approval required before continuing', gate)];
-      spec.given(...waiting).when({ type: 'APPROVE' }).then([ev.decision('approval', 'approve'), ev.stepStarted('load')]);
+      spec
+        .given(...waiting)
+        .when({ type: 'APPROVE' })
+        .then([ev.decision('approval', 'approve'), ev.stepStarted('load')]);
       spec
         .given(...waiting)
         .when({ type: 'REQUEST_REVISION', feedback: 'Add a title' })
@@ -129,42 +159,66 @@ describe('brief machine: given events, when a command or outcome, then recorded 
     const running = [spec.started(input()), ev.stepStarted('extract')];
 
     it('a command not allowed now names the state and what it accepts', () => {
-      spec.given(...running).when({ type: 'APPROVE' }).thenRejected({ code: 'COMMAND_NOT_ALLOWED', state: 'extract.running', accepts: ['CANCEL'] });
+      spec
+        .given(...running)
+        .when({ type: 'APPROVE' })
+        .thenRejected({ code: 'COMMAND_NOT_ALLOWED', state: 'extract.running', accepts: ['CANCEL'] });
     });
 
     it('an unknown command lists the commands', () => {
-      spec.given(...running).when({ type: 'PUBLISH' }).thenRejected({ code: 'UNKNOWN_COMMAND', message: /APPROVE, REJECT, REQUEST_REVISION, CANCEL/ });
+      spec
+        .given(...running)
+        .when({ type: 'PUBLISH' })
+        .thenRejected({ code: 'UNKNOWN_COMMAND', message: /APPROVE, REJECT, REQUEST_REVISION, CANCEL/ });
     });
 
     it('an invalid command names the field', () => {
-      spec.given(...running).when({ type: 'REQUEST_REVISION' }).thenRejected({ code: 'INVALID_COMMAND', message: /feedback/ });
+      spec
+        .given(...running)
+        .when({ type: 'REQUEST_REVISION' })
+        .thenRejected({ code: 'INVALID_COMMAND', message: /feedback/ });
     });
 
     it('nothing is accepted once the workflow is cancelled', () => {
       const cancelled = [...running, ev.cancelled('stop')];
       spec.given(...cancelled).thenState('cancelled');
-      spec.given(...cancelled).when({ type: 'CANCEL', reason: 'again' }).thenRejected({ code: 'COMMAND_NOT_ALLOWED', state: 'cancelled', accepts: [] });
+      spec
+        .given(...cancelled)
+        .when({ type: 'CANCEL', reason: 'again' })
+        .thenRejected({ code: 'COMMAND_NOT_ALLOWED', state: 'cancelled', accepts: [] });
     });
   });
 
   it('CANCEL while a step runs records WorkflowCancelled and nothing else', () => {
-    spec.given(spec.started(input()), ev.stepStarted('extract')).when({ type: 'CANCEL', reason: 'not needed' }).then([ev.cancelled('not needed')]);
+    spec
+      .given(spec.started(input()), ev.stepStarted('extract'))
+      .when({ type: 'CANCEL', reason: 'not needed' })
+      .then([ev.cancelled('not needed')]);
   });
 
   it('a failed step fails the workflow with its error', () => {
     spec
       .given(spec.started(input()), ev.stepStarted('extract'))
       .whenRecorded(ev.stepFailed('extract', 1, 'AUTHENTICATION'))
-      .then([ev.stepFailed('extract', 1, 'AUTHENTICATION'), ev.failed('Step "extract" failed: AUTHENTICATION happened', { code: 'AUTHENTICATION', message: 'AUTHENTICATION happened', retryable: false })]);
+      .then([
+        ev.stepFailed('extract', 1, 'AUTHENTICATION'),
+        ev.failed('Step "extract" failed: AUTHENTICATION happened', { code: 'AUTHENTICATION', message: 'AUTHENTICATION happened', retryable: false }),
+      ]);
   });
 
   describe('recovery decisions', () => {
     it('StepStarted without an outcome runs again with attempt + 1', () => {
-      spec.given(spec.started(input()), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'f'), ev.stepStarted('draft')).whenResumed().then([ev.stepStarted('draft', 1, 2)]);
+      spec
+        .given(spec.started(input()), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'f'), ev.stepStarted('draft'))
+        .whenResumed()
+        .then([ev.stepStarted('draft', 1, 2)]);
     });
 
     it('a step with an outcome is never run again: resuming continues after it', () => {
-      spec.given(spec.started(input()), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'f')).whenResumed().then([ev.stepStarted('draft')]);
+      spec
+        .given(spec.started(input()), ev.stepStarted('extract'), ev.stepCompleted('extract', 1, 'f'))
+        .whenResumed()
+        .then([ev.stepStarted('draft')]);
     });
 
     it('the outcome of a superseded attempt is not accepted', () => {
@@ -179,7 +233,16 @@ describe('brief machine: given events, when a command or outcome, then recorded 
         .given(timed.started(input()), ev.stepStarted('extract', 1, 1, 'wf-1', '2030-01-01T00:00:30.000Z'))
         .whenResumed()
         .then([
-          { type: 'StepFailed', data: { v: 1, step: 'extract', iteration: 1, attempt: 1, error: { code: 'STEP_TIMEOUT', message: 'Step "extract" did not finish by 2030-01-01T00:00:30.000Z', retryable: false } } },
+          {
+            type: 'StepFailed',
+            data: {
+              v: 1,
+              step: 'extract',
+              iteration: 1,
+              attempt: 1,
+              error: { code: 'STEP_TIMEOUT', message: 'Step "extract" did not finish by 2030-01-01T00:00:30.000Z', retryable: false },
+            },
+          },
           ev.failed(/did not finish/, { code: 'STEP_TIMEOUT', message: 'Step "extract" did not finish by 2030-01-01T00:00:30.000Z', retryable: false }),
         ]);
       const early = timed.given(timed.started(input()), ev.stepStarted('extract', 1, 1, 'wf-1', '2030-01-01T00:05:00.000Z')).snapshot;

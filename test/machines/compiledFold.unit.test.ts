@@ -23,7 +23,10 @@ import { brief, serial3 } from '../support/definitions.js';
 import { loadGoldens } from './support/goldenHistories.js';
 import { ev } from '../../src/testing/index.js';
 
-/** Every kind of step and transition the compiler emits: a produce/validate loop, a second validator of the same producer, a gate that revises a step with no validator. */
+/**
+ * Every kind of step and transition the compiler emits: a produce/validate loop, a second
+ * validator of the same producer, a gate that revises a step with no validator.
+ */
 const gated = defineWorkflow({
   name: 'gated',
   version: 1,
@@ -58,22 +61,49 @@ function vocabulary(definition: AnyWorkflowDefinition): WorkflowEvent[] {
     for (const iteration of [1, 2, 3]) {
       for (const attemptNo of [1, 2]) {
         events.push(ev.stepStarted(step, iteration, attemptNo));
-        events.push(ev.stepCompleted(step, iteration, { verdict: 'revise', feedback: 'more' }, attemptNo, { llm: { model: 'm', inputTokens: 400, outputTokens: 100, costUsd: 0.4, latencyMs: 1, promptHash: 'p', attempts: 1 } }));
+        events.push(
+          ev.stepCompleted(step, iteration, { verdict: 'revise', feedback: 'more' }, attemptNo, {
+            llm: { model: 'm', inputTokens: 400, outputTokens: 100, costUsd: 0.4, latencyMs: 1, promptHash: 'p', attempts: 1 },
+          }),
+        );
         events.push(ev.stepCompleted(step, iteration, { verdict: 'approve', feedback: '' }, attemptNo));
         events.push(ev.stepCompleted(step, iteration, `text ${iteration}`, attemptNo));
         events.push(ev.stepFailed(step, iteration, 'BAD_REQUEST', attemptNo));
         // Journaled calls: a first and a second call, a failed one, a model call with accounting, and malformed ones (neither or both outcomes).
         events.push(ev.callCompleted(step, iteration, 'fetch', 0, { output: { page: iteration } }, attemptNo));
-        events.push(ev.callCompleted(step, iteration, 'notes', 1, { output: { text: 'n' } }, attemptNo, { kind: 'complete', llm: { model: 'm', inputTokens: 10, outputTokens: 5, costUsd: 0.01, latencyMs: 1, promptHash: 'p', attempts: 1 } }));
+        events.push(
+          ev.callCompleted(step, iteration, 'notes', 1, { output: { text: 'n' } }, attemptNo, {
+            kind: 'complete',
+            llm: { model: 'm', inputTokens: 10, outputTokens: 5, costUsd: 0.01, latencyMs: 1, promptHash: 'p', attempts: 1 },
+          }),
+        );
         events.push(ev.callCompleted(step, iteration, 'post', 1, { error: { code: 'HTTP_500', message: 'down', retryable: true } }, attemptNo));
         events.push({ type: 'CallCompleted', data: { v: 1, step, iteration, attempt: attemptNo, call: 'empty', kind: 'run', seq: 0 } });
-        events.push({ type: 'CallCompleted', data: { v: 1, step, iteration, attempt: attemptNo, call: 'both', kind: 'run', seq: 0, output: 1, error: { code: 'X', message: 'x', retryable: false } } });
+        events.push({
+          type: 'CallCompleted',
+          data: {
+            v: 1,
+            step,
+            iteration,
+            attempt: attemptNo,
+            call: 'both',
+            kind: 'run',
+            seq: 0,
+            output: 1,
+            error: { code: 'X', message: 'x', retryable: false },
+          },
+        });
       }
       events.push(ev.revision(step, 'review', iteration, `again ${iteration}`));
       events.push(ev.cap(step, iteration, iteration, 'accept'));
     }
-    for (const policy of ['fail', 'escalate'] as const) events.push({ type: 'BudgetExceeded', data: { v: 1, step, limit: 'costUsd', max: 0.5, used: 1, policy } });
-    for (const accepts of [['APPROVE', 'REJECT', 'CANCEL'], ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL']]) events.push(ev.inputRequested(step, 'a person decides', accepts));
+    for (const policy of ['fail', 'escalate'] as const)
+      events.push({ type: 'BudgetExceeded', data: { v: 1, step, limit: 'costUsd', max: 0.5, used: 1, policy } });
+    for (const accepts of [
+      ['APPROVE', 'REJECT', 'CANCEL'],
+      ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'],
+    ])
+      events.push(ev.inputRequested(step, 'a person decides', accepts));
     for (const decision of ['approve', 'reject', 'request_revision'] as const) events.push(ev.decision(step, decision, 'from a person'));
   }
   return events;
@@ -93,12 +123,17 @@ function decided(snapshot: WorkflowSnapshot, pick: number): WorkflowEvent | unde
       const name = pick % 13 === 0 && calls.length > 0 ? calls[0]!.call : `call ${seq}`;
       return pick % 2 === 0
         ? ev.callCompleted(current.step, current.iteration, name, seq, { output: `out ${pick}` }, current.attempt)
-        : ev.callCompleted(current.step, current.iteration, name, seq, { error: { code: 'E', message: `failed ${pick}`, retryable: false } }, current.attempt, { kind: 'complete' });
+        : ev.callCompleted(current.step, current.iteration, name, seq, { error: { code: 'E', message: `failed ${pick}`, retryable: false } }, current.attempt, {
+            kind: 'complete',
+          });
     }
     const roll = pick % 10;
     if (roll === 0) return ev.stepFailed(current.step, current.iteration, 'TIMEOUT', current.attempt);
     if (roll === 1) return ev.stepStarted(current.step, current.iteration, current.attempt + 1);
-    if (roll <= 3) return ev.stepCompleted(current.step, current.iteration, { verdict: 'revise', feedback: `redo ${pick}` }, current.attempt, { llm: { model: 'm', inputTokens: 300, outputTokens: 90, costUsd: 0.3, latencyMs: 1, promptHash: 'p', attempts: 1 } });
+    if (roll <= 3)
+      return ev.stepCompleted(current.step, current.iteration, { verdict: 'revise', feedback: `redo ${pick}` }, current.attempt, {
+        llm: { model: 'm', inputTokens: 300, outputTokens: 90, costUsd: 0.3, latencyMs: 1, promptHash: 'p', attempts: 1 },
+      });
     return ev.stepCompleted(current.step, current.iteration, { verdict: 'approve', feedback: '' }, current.attempt);
   }
   const decision = nextStep(snapshot, AT);
@@ -109,21 +144,23 @@ function decided(snapshot: WorkflowSnapshot, pick: number): WorkflowEvent | unde
 }
 
 const policiesOf = (definition: AnyWorkflowDefinition) =>
-  fc.record({
-    maxIterations: fc.integer({ min: 1, max: 3 }),
-    onCap: fc.constantFrom('fail', 'accept', 'escalate'),
-    gates: fc.boolean(),
-    budget: fc.option(fc.record({ maxCostUsd: fc.constantFrom(0.2, 0.7, 2), onExceed: fc.constantFrom('fail', 'escalate') }), { nil: undefined }),
-  }).map(({ maxIterations, onCap, gates, budget }) => {
-    const steps = structureOf(createFolder(definition.machine).initial()).steps;
-    return {
-      loops: Object.fromEntries(steps.filter((step) => step.kind === 'validate').map((step) => [step.name, { maxIterations, onCap }])),
-      approvals: Object.fromEntries(steps.filter((step) => step.kind === 'approval').map((step) => [step.name, gates])),
-      ...(budget === undefined ? {} : { budget }),
-    };
-  });
+  fc
+    .record({
+      maxIterations: fc.integer({ min: 1, max: 3 }),
+      onCap: fc.constantFrom('fail', 'accept', 'escalate'),
+      gates: fc.boolean(),
+      budget: fc.option(fc.record({ maxCostUsd: fc.constantFrom(0.2, 0.7, 2), onExceed: fc.constantFrom('fail', 'escalate') }), { nil: undefined }),
+    })
+    .map(({ maxIterations, onCap, gates, budget }) => {
+      const steps = structureOf(createFolder(definition.machine).initial()).steps;
+      return {
+        loops: Object.fromEntries(steps.filter((step) => step.kind === 'validate').map((step) => [step.name, { maxIterations, onCap }])),
+        approvals: Object.fromEntries(steps.filter((step) => step.kind === 'approval').map((step) => [step.name, gates])),
+        ...(budget === undefined ? {} : { budget }),
+      };
+    });
 
-describe('compiled fold: the same fold as XState\'s transition, without its general algorithm', () => {
+describe("compiled fold: the same fold as XState's transition, without its general algorithm", () => {
   it.each(definitions.map((definition) => [definition.name, definition] as const))('%s compiles', (_name, definition) => {
     expect(compiledFoldUnsupported(definition.machine)).toBeUndefined();
   });
@@ -141,35 +178,39 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
       let callsReplayedAcrossAttempts = 0;
       const visited = new Set<string>();
       fc.assert(
-        fc.property(policiesOf(definition), fc.array(fc.record({ decided: fc.nat(7).map((n) => n > 0), pick: fc.nat() }), { minLength: 5, maxLength: 80, size: 'max' }), (policies, walk) => {
-          const started: WorkflowEvent = {
-            type: 'WorkflowStarted',
-            data: { v: 1, workflowId: 'wf-1', definition: definition.name, version: definition.version, input: {}, inputHash: 'h', policies },
-          };
-          let reference: WorkflowSnapshot = xstate.apply(xstate.initial(), started);
-          let state = compiled.apply(compiled.initial(), started);
-          for (const { decided: fromMachine, pick } of walk) {
-            const event = (fromMachine ? decided(reference, pick) : undefined) ?? events[pick % events.length]!;
-            const expected = attempt(() => xstate.apply(reference, event));
-            const actual = attempt(() => compiled.apply(state, event));
-            expect(actual.ok, `${event.type} ${JSON.stringify(event.data)} in ${JSON.stringify(reference.value)}`).toBe(expected.ok);
-            if (!expected.ok || !actual.ok) {
-              expect(actual).toEqual(expected);
-              rejected += 1;
-              if (event.type === 'CallCompleted') callsRejected += 1;
-              continue;
+        fc.property(
+          policiesOf(definition),
+          fc.array(fc.record({ decided: fc.nat(7).map((n) => n > 0), pick: fc.nat() }), { minLength: 5, maxLength: 80, size: 'max' }),
+          (policies, walk) => {
+            const started: WorkflowEvent = {
+              type: 'WorkflowStarted',
+              data: { v: 1, workflowId: 'wf-1', definition: definition.name, version: definition.version, input: {}, inputHash: 'h', policies },
+            };
+            let reference: WorkflowSnapshot = xstate.apply(xstate.initial(), started);
+            let state = compiled.apply(compiled.initial(), started);
+            for (const { decided: fromMachine, pick } of walk) {
+              const event = (fromMachine ? decided(reference, pick) : undefined) ?? events[pick % events.length]!;
+              const expected = attempt(() => xstate.apply(reference, event));
+              const actual = attempt(() => compiled.apply(state, event));
+              expect(actual.ok, `${event.type} ${JSON.stringify(event.data)} in ${JSON.stringify(reference.value)}`).toBe(expected.ok);
+              if (!expected.ok || !actual.ok) {
+                expect(actual).toEqual(expected);
+                rejected += 1;
+                if (event.type === 'CallCompleted') callsRejected += 1;
+                continue;
+              }
+              if (event.type === 'CallCompleted') callsAccepted += 1;
+              if (event.type === 'StepStarted' && expected.state.context.calls.length > 0) callsReplayedAcrossAttempts += 1;
+              expect(actual.state.value).toEqual(expected.state.value);
+              expect(actual.state.status).toBe(expected.state.status);
+              expect(actual.state.context).toEqual(expected.state.context);
+              reference = expected.state as WorkflowSnapshot;
+              state = actual.state as typeof state;
+              visited.add(JSON.stringify(state.value));
+              accepted += 1;
             }
-            if (event.type === 'CallCompleted') callsAccepted += 1;
-            if (event.type === 'StepStarted' && expected.state.context.calls.length > 0) callsReplayedAcrossAttempts += 1;
-            expect(actual.state.value).toEqual(expected.state.value);
-            expect(actual.state.status).toBe(expected.state.status);
-            expect(actual.state.context).toEqual(expected.state.context);
-            reference = expected.state as WorkflowSnapshot;
-            state = actual.state as typeof state;
-            visited.add(JSON.stringify(state.value));
-            accepted += 1;
-          }
-        }),
+          },
+        ),
         { numRuns: 500 },
       );
       // The walks reached both sides of the comparison many times, every end, and every gate the definition has.
@@ -180,7 +221,9 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
       expect(callsRejected).toBeGreaterThan(200);
       expect(callsReplayedAcrossAttempts).toBeGreaterThan(10);
       for (const end of ['completed', 'failed', 'cancelled']) expect(visited).toContain(JSON.stringify(end));
-      const waits = structureOf(createFolder(definition.machine).initial()).steps.filter((step) => step.kind !== 'produce').map((step) => JSON.stringify({ [step.name]: 'waiting' }));
+      const waits = structureOf(createFolder(definition.machine).initial())
+        .steps.filter((step) => step.kind !== 'produce')
+        .map((step) => JSON.stringify({ [step.name]: 'waiting' }));
       for (const wait of waits) expect(visited).toContain(wait);
     },
   );
@@ -200,16 +243,24 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
         const event = { type: record.type, data: upcast.data } as unknown as WorkflowEvent;
         reference = xstate.apply(reference, event);
         state = compiled.apply(state, event);
-        expect({ value: state.value, status: state.status, context: state.context }, `${file} revision ${record.revision}`).toEqual({ value: reference.value, status: reference.status, context: reference.context });
+        expect({ value: state.value, status: state.status, context: state.context }, `${file} revision ${record.revision}`).toEqual({
+          value: reference.value,
+          status: reference.status,
+          context: reference.context,
+        });
       }
     }
   });
 
-  it('the shared initial state is XState\'s initial snapshot, and safe from mutation', () => {
+  it("the shared initial state is XState's initial snapshot, and safe from mutation", () => {
     const compiled = compileFold(serial3.machine)!;
     const reference = createFolder(serial3.machine).initial();
     expect(compiled.initial()).toBe(compiled.initial());
-    expect({ value: compiled.initial().value, status: compiled.initial().status, context: compiled.initial().context }).toEqual({ value: reference.value, status: reference.status, context: reference.context });
+    expect({ value: compiled.initial().value, status: compiled.initial().status, context: compiled.initial().context }).toEqual({
+      value: reference.value,
+      status: reference.status,
+      context: reference.context,
+    });
     expect(() => {
       (compiled.initial().context as { outputs: Record<string, unknown> }).outputs.one = 'leak';
     }).toThrow(TypeError);
@@ -244,7 +295,11 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
     const reference = createFolder(twice).apply(createFolder(twice).initial(), event);
     const state = compileFold(twice)!.apply(compileFold(twice)!.initial(), event);
     expect(reference.context.granted).toEqual({ review: 2 });
-    expect({ value: state.value, status: state.status, context: state.context }).toEqual({ value: reference.value, status: reference.status, context: reference.context });
+    expect({ value: state.value, status: state.status, context: state.context }).toEqual({
+      value: reference.value,
+      status: reference.status,
+      context: reference.context,
+    });
   });
 
   it('a machine outside the compiled shape gets no compiled fold, and says why', () => {
@@ -253,11 +308,26 @@ describe('compiled fold: the same fold as XState\'s transition, without its gene
     expect(compileFold(withEntry as never)).toBeUndefined();
     const ownGuard = serial3.machine.provide({ guards: { isStep: () => true } });
     expect(compiledFoldUnsupported(ownGuard)).toMatch(/guard "isStep" of its own/);
-    const inherited = workflowSetup.createMachine({ id: 'inherited', initial: 'idle', context: initialContext, states: { idle: { on: { WorkflowCompleted: { actions: 'toString' as never } } } } });
+    const inherited = workflowSetup.createMachine({
+      id: 'inherited',
+      initial: 'idle',
+      context: initialContext,
+      states: { idle: { on: { WorkflowCompleted: { actions: 'toString' as never } } } },
+    });
     expect(compiledFoldUnsupported(inherited as never)).toMatch(/action "toString" other than/);
-    const unimplemented = createMachine({ id: 'plain', initial: 'idle', context: initialContext(), states: { idle: { on: { WorkflowCompleted: { guard: { type: 'isStep', params: { step: 'x' } } } } } } });
+    const unimplemented = createMachine({
+      id: 'plain',
+      initial: 'idle',
+      context: initialContext(),
+      states: { idle: { on: { WorkflowCompleted: { guard: { type: 'isStep', params: { step: 'x' } } } } } },
+    });
     expect(compiledFoldUnsupported(unimplemented as never)).toMatch(/guard "isStep" of its own/);
-    const withOutput = workflowSetup.createMachine({ id: 'output', initial: 'idle', context: initialContext, states: { idle: { on: { WorkflowCompleted: 'completed' } }, completed: { type: 'final', output: () => 'x' } } } as never);
+    const withOutput = workflowSetup.createMachine({
+      id: 'output',
+      initial: 'idle',
+      context: initialContext,
+      states: { idle: { on: { WorkflowCompleted: 'completed' } }, completed: { type: 'final', output: () => 'x' } },
+    } as never);
     expect(compiledFoldUnsupported(withOutput as never)).toMatch(/with an output/);
     const parallel = workflowSetup.createMachine({ id: 'parallel', type: 'parallel', context: initialContext, states: { a: {}, b: {} } });
     expect(compiledFoldUnsupported(parallel as never)).toMatch(/is parallel/);

@@ -9,18 +9,20 @@ const registry = goldenRegistry();
 const goldens = loadGoldens();
 
 /** A golden's event as a store hands it back, for the engine's own reading path (which upcasts old payloads). */
-const recordOf = (workflowId: string) => (event: (typeof goldens)[number]['golden']['events'][number]): RecordedEvent => ({
-  id: event.id,
-  stream: `ecl.workflow-${workflowId}`,
-  type: event.type,
-  revision: event.revision,
-  position: BigInt(event.revision + 1),
-  data: event.data as RecordedEvent['data'],
-  metadata: event.metadata as RecordedEvent['metadata'],
-  created: new Date(0),
-});
+const recordOf =
+  (workflowId: string) =>
+  (event: (typeof goldens)[number]['golden']['events'][number]): RecordedEvent => ({
+    id: event.id,
+    stream: `ecl.workflow-${workflowId}`,
+    type: event.type,
+    revision: event.revision,
+    position: BigInt(event.revision + 1),
+    data: event.data as RecordedEvent['data'],
+    metadata: event.metadata as RecordedEvent['metadata'],
+    created: new Date(0),
+  });
 
-describe('golden histories (test/fixtures/engine) fold to their recorded states with today\'s code', () => {
+describe("golden histories (test/fixtures/engine) fold to their recorded states with today's code", () => {
   it('there are histories of both shipped definitions, of journaled calls, and of old payloads', () => {
     const definitions = new Set(goldens.map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition));
     expect(definitions).toEqual(new Set(['brief', 'serial3', 'research']));
@@ -60,7 +62,17 @@ describe('golden histories (test/fixtures/engine) fold to their recorded states 
   it('research-crash-resumed: the re-run replayed the three recorded calls and made only the interrupted fourth', () => {
     const { golden } = goldens.find(({ file }) => file === 'research-crash-resumed.json')!;
     const calls = golden.events.filter((event) => event.type === 'CallCompleted').map((event) => event.data as { call: string; seq: number; attempt: number });
-    expect(calls.map((call) => `${call.seq} ${call.call} #${call.attempt}`)).toEqual(['0 fetch pilot #1', '1 notes pilot #1', '2 fetch survey #1', '3 notes survey #2', '0 answer #1']);
-    expect(golden.events.filter((event) => event.type === 'StepStarted').map((event) => `${(event.data as { step: string }).step}#${(event.data as { attempt: number }).attempt}`)).toEqual(['gather#1', 'gather#2', 'answer#1']);
+    expect(calls.map((call) => `${call.seq} ${call.call} #${call.attempt}`)).toEqual([
+      '0 fetch pilot #1',
+      '1 notes pilot #1',
+      '2 fetch survey #1',
+      '3 notes survey #2',
+      '0 answer #1',
+    ]);
+    expect(
+      golden.events
+        .filter((event) => event.type === 'StepStarted')
+        .map((event) => `${(event.data as { step: string }).step}#${(event.data as { attempt: number }).attempt}`),
+    ).toEqual(['gather#1', 'gather#2', 'answer#1']);
   });
 });

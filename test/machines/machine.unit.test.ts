@@ -25,7 +25,7 @@ describe('compiled machines are pure', () => {
     }
   });
 
-  it('the fast folder gives exactly what XState\'s pure transition gives', () => {
+  it("the fast folder gives exactly what XState's pure transition gives", () => {
     const spec = workflowSpec(brief);
     const history = [
       spec.started({ instructions: 'x', documents: [{ name: 'a', text: 'b' }], approval: true }),
@@ -56,7 +56,7 @@ describe('compiled machines are pure', () => {
     }
   });
 
-  it('every workflow starts from one shared initial snapshot, equal to XState\'s and safe from mutation', () => {
+  it("every workflow starts from one shared initial snapshot, equal to XState's and safe from mutation", () => {
     const folder = createFolder(serial3.machine);
     const initial = folder.initial();
     expect(folder.initial()).toBe(initial);
@@ -89,7 +89,14 @@ describe('serial3', () => {
   it('runs its three steps in order and completes with the last output', () => {
     spec.whenStarted({}).then([spec.started({}), ev.stepStarted('one')]);
     spec
-      .given(spec.started({}), ev.stepStarted('one'), ev.stepCompleted('one', 1, null), ev.stepStarted('two'), ev.stepCompleted('two', 1, null), ev.stepStarted('three'))
+      .given(
+        spec.started({}),
+        ev.stepStarted('one'),
+        ev.stepCompleted('one', 1, null),
+        ev.stepStarted('two'),
+        ev.stepCompleted('two', 1, null),
+        ev.stepStarted('three'),
+      )
       .whenRecorded(ev.stepCompleted('three', 1, 'last'))
       .then([ev.stepCompleted('three', 1, 'last'), ev.completed('last')]);
   });
@@ -132,8 +139,14 @@ describe('budget', () => {
       ev.inputRequested('write', 'x', ['APPROVE', 'REJECT', 'CANCEL']),
     ];
     spec.given(...waiting).thenState('write.waiting');
-    spec.given(...waiting).when({ type: 'REQUEST_REVISION', feedback: 'no' }).thenRejected({ code: 'COMMAND_NOT_ALLOWED', accepts: ['APPROVE', 'REJECT', 'CANCEL'] });
-    spec.given(...waiting).when({ type: 'APPROVE' }).then([ev.decision('write', 'approve'), ev.stepStarted('check')]);
+    spec
+      .given(...waiting)
+      .when({ type: 'REQUEST_REVISION', feedback: 'no' })
+      .thenRejected({ code: 'COMMAND_NOT_ALLOWED', accepts: ['APPROVE', 'REJECT', 'CANCEL'] });
+    spec
+      .given(...waiting)
+      .when({ type: 'APPROVE' })
+      .then([ev.decision('write', 'approve'), ev.stepStarted('check')]);
   });
 });
 
@@ -172,7 +185,13 @@ describe('definition API', () => {
 
   it('rejects a validating step with nothing to judge, duplicate names and reserved names', () => {
     const produce = { kind: 'produce' as const, name: 'a', run: async () => null };
-    const judge = { kind: 'validate' as const, name: 'v', run: async () => ({ verdict: 'approve' as const, feedback: '' }), maxIterations: 1, onCap: 'fail' as const };
+    const judge = {
+      kind: 'validate' as const,
+      name: 'v',
+      run: async () => ({ verdict: 'approve' as const, feedback: '' }),
+      maxIterations: 1,
+      onCap: 'fail' as const,
+    };
     const attempt = (steps: never[]) => () => defineWorkflow({ name: 'bad', version: 1, input: z.object({}), steps });
     expect(attempt([judge] as never[])).toThrowError(/validating step "v" must follow the producing step/);
     expect(attempt([produce, produce] as never[])).toThrowError(/appears twice/);

@@ -10,7 +10,10 @@ const input = JSON.stringify({ instructions: 'A short brief on the pilot', docum
 
 describe('ecl status, list, audit, projections and replay on a recorded run', () => {
   beforeAll(async () => {
-    const run = await runEcl(['run', 'brief', '--input', input, '--id', 'cli-1', '--llm', 'offline', '--store', store, '--artifacts', join(folder.dir, 'artifacts')], { cwd: folder.dir });
+    const run = await runEcl(
+      ['run', 'brief', '--input', input, '--id', 'cli-1', '--llm', 'offline', '--store', store, '--artifacts', join(folder.dir, 'artifacts')],
+      { cwd: folder.dir },
+    );
     expect(run.code, run.stderr).toBe(0);
   });
   afterEach(() => killChildren());
@@ -19,7 +22,14 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
   it('status <id> --json shows the completed workflow from the read models', async () => {
     const { code, stdout } = await ecl('status', 'cli-1', '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ workflowId: 'cli-1', definition: 'brief', version: 1, status: 'completed', state: 'completed', currentStep: 'load' });
+    expect(JSON.parse(stdout)).toMatchObject({
+      workflowId: 'cli-1',
+      definition: 'brief',
+      version: 1,
+      status: 'completed',
+      state: 'completed',
+      currentStep: 'load',
+    });
   });
 
   it('status and list print tables; an unknown id exits 1', async () => {
@@ -44,7 +54,12 @@ describe('ecl status, list, audit, projections and replay on a recorded run', ()
     expect(stdout).toMatch(/review model call 1 "complete#1" returned: \{"verdict":"revise".*\n +\S+ · \d+ in \/ \d+ out tokens/);
     expect(stdout).toMatch(/\n\d+ events · 5 model calls · /);
     // Multi-line model outputs are previewed on one line: every line is a header, an entry or a detail.
-    expect(stdout.trimEnd().split('\n').every((line) => /^(workflow | {2}\S| {4}\d|\s{19,}\S|\d+ events)/.test(line))).toBe(true);
+    expect(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .every((line) => /^(workflow | {2}\S| {4}\d|\s{19,}\S|\d+ events)/.test(line)),
+    ).toBe(true);
   });
 
   it('projections rebuild shows progress and leaves the same answers', async () => {

@@ -54,7 +54,12 @@ describe('compileAcceptor on the stored event schemas', () => {
       expect(expectAgreesWithZod(payload.schema, payload.accepts, value), name).toBe(false);
     }
     const metadata = completed.metadata as Record<string, unknown>;
-    for (const value of [{ ...metadata, sender: 3 }, { ...metadata, version: 1.5 }, { ...metadata, at: undefined }, { ...metadata, other: 'x' }]) {
+    for (const value of [
+      { ...metadata, sender: 3 },
+      { ...metadata, version: 1.5 },
+      { ...metadata, at: undefined },
+      { ...metadata, other: 'x' },
+    ]) {
       expect(expectAgreesWithZod(STORED_METADATA.schema, STORED_METADATA.accepts, value)).toBe(false);
     }
   });
@@ -63,7 +68,12 @@ describe('compileAcceptor on the stored event schemas', () => {
     const schema = z.object({ kind: z.enum(['a', 'b']), one: z.literal(1), flags: z.record(z.string(), z.boolean()), names: z.array(z.string().min(2)) });
     const accepts = compileAcceptor(schema)!;
     expect(expectAgreesWithZod(schema, accepts, { kind: 'a', one: 1, flags: { x: true }, names: ['ab'] })).toBe(true);
-    for (const value of [{ kind: 'c', one: 1, flags: {}, names: [] }, { kind: 'a', one: 2, flags: {}, names: [] }, { kind: 'a', one: 1, flags: { x: 1 }, names: [] }, { kind: 'a', one: 1, flags: {}, names: ['a'] }]) {
+    for (const value of [
+      { kind: 'c', one: 1, flags: {}, names: [] },
+      { kind: 'a', one: 2, flags: {}, names: [] },
+      { kind: 'a', one: 1, flags: { x: 1 }, names: [] },
+      { kind: 'a', one: 1, flags: {}, names: ['a'] },
+    ]) {
       expect(expectAgreesWithZod(schema, accepts, value)).toBe(false);
     }
     expect(compileAcceptor(z.string().email())).toBeUndefined();

@@ -18,7 +18,11 @@ describe('read models of golden histories', () => {
 
   it('the engine-recorded run carries tenant, sender and the offline model accounting', () => {
     givenHistories(recordedGolden(loadGolden('brief-v1-engine-offline.json'))).then((queries) => {
-      expect(queries.getStatus('golden-engine-offline')).toMatchObject({ tenant: 'acme', status: 'completed', iterations: { extract: 1, draft: 2, review: 2, load: 1 } });
+      expect(queries.getStatus('golden-engine-offline')).toMatchObject({
+        tenant: 'acme',
+        status: 'completed',
+        iterations: { extract: 1, draft: 2, review: 2, load: 1 },
+      });
       const audit = queries.getAudit('golden-engine-offline');
       expect(audit[0]?.sender).toBe('cli');
       expect(audit.filter((entry) => entry.model !== null).length).toBeGreaterThanOrEqual(5);
@@ -30,7 +34,12 @@ describe('read models of golden histories', () => {
     givenHistories(recordedGolden(loadGolden('brief-v1-legacy-payloads.json'))).then((queries) => {
       const completions = queries.getAudit('golden-legacy').filter((entry) => entry.type === 'StepCompleted');
       expect(completions.every((entry) => entry.payloadVersion === 0)).toBe(true);
-      expect(completions.find((entry) => entry.step === 'review' && entry.iteration === 1)).toMatchObject({ verdict: 'revise', feedback: 'Add a title.', model: 'claude-2', inputTokens: 1000 });
+      expect(completions.find((entry) => entry.step === 'review' && entry.iteration === 1)).toMatchObject({
+        verdict: 'revise',
+        feedback: 'Add a title.',
+        model: 'claude-2',
+        inputTokens: 1000,
+      });
       expect(queries.metricsSummary().usage.byModel).toEqual([expect.objectContaining({ model: 'claude-2', calls: 5 })]);
     });
   });

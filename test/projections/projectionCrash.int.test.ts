@@ -56,7 +56,8 @@ describe('projection crash safety', () => {
   });
 
   afterEach(() => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   });
 
   it('killed mid-batch and restarted, applies every event exactly once and equals a rebuild from zero', async () => {
@@ -66,7 +67,9 @@ describe('projection crash safety', () => {
       expect(await runChild([storePath, projectionPath, String(BATCH), String(crashAfter)], children)).toBe('KILLED');
       const db = openProjectionDatabase(projectionPath);
       const checkpoint = db.prepare<[], { position: number }>('SELECT position FROM projection_checkpoint').get()?.position ?? 0;
-      const rows = db.prepare<[], { n: number; most: number; last: number }>('SELECT COUNT(*) AS n, MAX(times) AS most, MAX(position) AS last FROM applications').get();
+      const rows = db
+        .prepare<[], { n: number; most: number; last: number }>('SELECT COUNT(*) AS n, MAX(times) AS most, MAX(position) AS last FROM applications')
+        .get();
       // The half-applied batch left nothing behind: applied rows are exactly the events up to the checkpoint.
       expect(rows).toEqual({ n: positions.filter((position) => position <= BigInt(checkpoint)).length, most: 1, last: checkpoint });
       expect(BigInt(checkpoint)).toBeLessThan(head);
@@ -75,7 +78,9 @@ describe('projection crash safety', () => {
     expect(await runChild([storePath, projectionPath, String(BATCH)], children)).toBe('DONE');
 
     const db = openProjectionDatabase(projectionPath);
-    const applications = db.prepare<[], { n: number; most: number; least: number }>('SELECT COUNT(*) AS n, MAX(times) AS most, MIN(times) AS least FROM applications').get();
+    const applications = db
+      .prepare<[], { n: number; most: number; least: number }>('SELECT COUNT(*) AS n, MAX(times) AS most, MIN(times) AS least FROM applications')
+      .get();
     expect(applications).toEqual({ n: total, most: 1, least: 1 });
     expect(db.prepare<[], { position: number }>('SELECT position FROM projection_checkpoint').get()?.position).toBe(Number(head));
     const recovered = dumpReadModels(db);

@@ -44,7 +44,11 @@ describe('projection runner', () => {
     const store = createMemoryEventStore();
     const db = openProjectionDatabase(':memory:');
     const runner = createProjectionRunner({ store, db, batchSize });
-    cleanup.push(() => store.close(), () => void db.close(), () => runner.stop().catch(() => undefined));
+    cleanup.push(
+      () => store.close(),
+      () => void db.close(),
+      () => runner.stop().catch(() => undefined),
+    );
     return { store, db, runner, queries: createProjectionQueries(db) };
   };
 
@@ -66,7 +70,7 @@ describe('projection runner', () => {
     expect(await runner.lag()).toEqual({ head: null, checkpoint: null, positions: 0n });
     const head = await append(store, briefHistory('w1'));
     expect((await runner.lag()).positions).toBe(head + 1n);
-    runner.applyEvents((await store.readAll({ limit: 10 })));
+    runner.applyEvents(await store.readAll({ limit: 10 }));
     expect(await runner.lag()).toEqual({ head, checkpoint: 10n, positions: head - 10n });
   });
 
@@ -99,7 +103,9 @@ describe('projection runner', () => {
     other.start();
     await Promise.all([runner.waitFor(head), other.waitFor(head)]);
     await other.stop();
-    const audit = db.prepare<[], { n: number; keys: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT workflow_id || '/' || revision) AS keys FROM audit_entries").get();
+    const audit = db
+      .prepare<[], { n: number; keys: number }>("SELECT COUNT(*) AS n, COUNT(DISTINCT workflow_id || '/' || revision) AS keys FROM audit_entries")
+      .get();
     expect(audit).toEqual({ n: 40, keys: 40 });
   });
 
@@ -145,10 +151,27 @@ describe('projection runner', () => {
   it('upcasts a v0 StepCompleted on read', async () => {
     const { store, runner, queries } = setup();
     const history = createHistory({ workflowId: 'legacy' }).started().stepStarted('draft');
-    history.add('StepCompleted', { step: 'draft', iteration: 1, result: 'old draft', usage: { model: 'claude-2', tokensIn: 7, tokensOut: 9, costUsd: 0.25, latencyMs: 40, promptHash: 'h0' } }, { step: 'draft' }, null);
+    history.add(
+      'StepCompleted',
+      {
+        step: 'draft',
+        iteration: 1,
+        result: 'old draft',
+        usage: { model: 'claude-2', tokensIn: 7, tokensOut: 9, costUsd: 0.25, latencyMs: 40, promptHash: 'h0' },
+      },
+      { step: 'draft' },
+      null,
+    );
     await append(store, history);
     await runner.catchUp();
-    expect(queries.getAudit('legacy').at(-1)).toMatchObject({ payloadVersion: 0, model: 'claude-2', inputTokens: 7, outputTokens: 9, costUsd: 0.25, summary: 'draft completed: old draft' });
+    expect(queries.getAudit('legacy').at(-1)).toMatchObject({
+      payloadVersion: 0,
+      model: 'claude-2',
+      inputTokens: 7,
+      outputTokens: 9,
+      costUsd: 0.25,
+      summary: 'draft completed: old draft',
+    });
     expect(runner.skipped()).toEqual([]);
   });
 
@@ -172,12 +195,20 @@ describe('projection runner', () => {
     await expect(runner.waitFor(position, { timeoutMs: 5_000 })).rejects.toThrow('disk full');
     // It keeps trying, backing off to the last delay, and never applies part of a batch.
     await threeFailures;
-    expect(failures.slice(0, 3)).toEqual([['disk full', 5], ['disk full', 20], ['disk full', 20]]);
+    expect(failures.slice(0, 3)).toEqual([
+      ['disk full', 5],
+      ['disk full', 20],
+      ['disk full', 20],
+    ]);
     expect(runner.checkpoint()).toBeNull();
     expect(createProjectionQueries(db).getStatus('w1')).toBeUndefined();
     broken = false;
     await runner.waitFor(position, { timeoutMs: 5_000 });
-    expect(createProjectionQueries(db).getAudit('w1').map((entry) => entry.revision)).toEqual(briefHistory('w1').events.map((_, revision) => revision));
+    expect(
+      createProjectionQueries(db)
+        .getAudit('w1')
+        .map((entry) => entry.revision),
+    ).toEqual(briefHistory('w1').events.map((_, revision) => revision));
   });
 
   it('a batch that fails while the runner stops arms no retry: a stopped runner stays stopped', async () => {
@@ -186,7 +217,13 @@ describe('projection runner', () => {
     const broken = diskFullWhen(() => true);
     const db = openProjectionDatabase(':memory:');
     const failures: unknown[] = [];
-    const runner = createProjectionRunner({ store, db, readModels: [...DEFAULT_READ_MODELS, broken], retryDelaysMs: [1], onFailure: (error) => failures.push(error) });
+    const runner = createProjectionRunner({
+      store,
+      db,
+      readModels: [...DEFAULT_READ_MODELS, broken],
+      retryDelaysMs: [1],
+      onFailure: (error) => failures.push(error),
+    });
     runner.start();
     await append(store, briefHistory('w1'));
     // The events wait in the live buffer for the next turn; stop applies them first, and that fails.
@@ -210,7 +247,11 @@ describe('projection runner', () => {
     expect(runner.checkpoint()).toBeNull();
     failAt = undefined;
     runner.applyEvents(events.slice(0, 3));
-    expect(createProjectionQueries(db).getAudit('w1').map((entry) => entry.revision)).toEqual([0, 1, 2]);
+    expect(
+      createProjectionQueries(db)
+        .getAudit('w1')
+        .map((entry) => entry.revision),
+    ).toEqual([0, 1, 2]);
     runner.applyEvents(events.slice(3));
 
     const reference = openProjectionDatabase(':memory:');

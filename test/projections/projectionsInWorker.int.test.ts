@@ -17,7 +17,10 @@ describe('projections in a worker thread (SQLite)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ecl-projworker-'));
     const url = `sqlite:${join(dir, 'ecl.db')}`;
     const store = await openEventStore(url);
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close());
+    cleanup.push(
+      () => rmSync(dir, { recursive: true, force: true }),
+      () => store.close(),
+    );
     const projections = await openProjectionsInWorker({ storeUrl: url, store, pollIntervalMs });
     cleanup.push(() => projections.close());
     return { store, projections, url };
@@ -94,16 +97,21 @@ describe('projections in a worker thread (SQLite)', () => {
     db.exec(`CREATE TRIGGER poisoned BEFORE INSERT ON workflow_status WHEN NEW.workflow_id = 'poison' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     const poison = briefHistory('poison');
     const position = (await store.append(poison.stream, poison.events, { expectedRevision: 'no_stream' })).position;
-    await expect(projections.runner.waitFor(position, { timeoutMs: 30_000 })).rejects.toThrow(/projections failed \(disk on fire\); they follow the log again in \d+ ms/);
+    await expect(projections.runner.waitFor(position, { timeoutMs: 30_000 })).rejects.toThrow(
+      /projections failed \(disk on fire\); they follow the log again in \d+ ms/,
+    );
     expect(projections.queries.getStatus('poison')).toBeUndefined();
 
     db.exec('DROP TRIGGER poisoned');
     // A retry that failed just before the drop may still fail a read that was already waiting; the next one sees the recovery.
     for (let attempt = 0; ; attempt += 1) {
-      const reached = await projections.runner.waitFor(position, { timeoutMs: 30_000 }).then(() => true, (error: unknown) => {
-        if (attempt >= 5) throw error;
-        return false;
-      });
+      const reached = await projections.runner.waitFor(position, { timeoutMs: 30_000 }).then(
+        () => true,
+        (error: unknown) => {
+          if (attempt >= 5) throw error;
+          return false;
+        },
+      );
       if (reached) break;
     }
     expect(projections.queries.getStatus('poison')?.status).toBe('completed');
@@ -116,6 +124,8 @@ describe('projections in a worker thread (SQLite)', () => {
     const store = await openEventStore(`sqlite:${join(dir, 'ecl.db')}`);
     cleanup.push(() => store.close());
     // A folder is no SQLite file: the worker's openEventStore refuses it.
-    await expect(openProjectionsInWorker({ storeUrl: `sqlite:${dir}`, store, projectionsPath: join(dir, 'p.db') })).rejects.toThrow(/projection worker failed: Cannot open event store/);
+    await expect(openProjectionsInWorker({ storeUrl: `sqlite:${dir}`, store, projectionsPath: join(dir, 'p.db') })).rejects.toThrow(
+      /projection worker failed: Cannot open event store/,
+    );
   });
 });

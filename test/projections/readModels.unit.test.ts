@@ -31,7 +31,11 @@ describe('status read model', () => {
   });
 
   it('given a request for a human, then waiting with the reason; a decision makes it running again', () => {
-    const history = createHistory({ workflowId: 'wf-h' }).started().stepStarted('draft').capReached('draft', 3, 'escalate').humanInputRequested('draft', 'cap of 3 reached');
+    const history = createHistory({ workflowId: 'wf-h' })
+      .started()
+      .stepStarted('draft')
+      .capReached('draft', 3, 'escalate')
+      .humanInputRequested('draft', 'cap of 3 reached');
     givenHistories([history]).then((queries) => {
       expect(queries.getStatus('wf-h')).toMatchObject({ status: 'waiting', reason: 'cap of 3 reached', currentStep: 'draft' });
     });
@@ -42,7 +46,11 @@ describe('status read model', () => {
   });
 
   it('given failures and a cancellation, then failed with error and reason, cancelled with reason', () => {
-    const failed = createHistory({ workflowId: 'wf-f' }).started().stepStarted('extract').stepFailed('extract', 1, 1, 'INVALID_OUTPUT', false).failed('extract failed');
+    const failed = createHistory({ workflowId: 'wf-f' })
+      .started()
+      .stepStarted('extract')
+      .stepFailed('extract', 1, 1, 'INVALID_OUTPUT', false)
+      .failed('extract failed');
     const cancelled = createHistory({ workflowId: 'wf-c' }).started().stepStarted('extract').cancelled('no longer needed');
     givenHistories([failed, cancelled]).then((queries) => {
       expect(queries.getStatus('wf-f')).toMatchObject({ status: 'failed', reason: 'extract failed', error: { code: 'INVALID_OUTPUT', retryable: false } });
@@ -104,14 +112,31 @@ describe('audit read model', () => {
       expect(audit.map((entry) => entry.revision)).toEqual([...Array(15).keys()]);
       expect(audit[0]).toMatchObject({ type: 'WorkflowStarted', summary: 'started brief v1', sender: 'system' });
       const review = audit.find((entry) => entry.type === 'StepCompleted' && entry.step === 'review' && entry.iteration === 1);
-      expect(review).toMatchObject({ verdict: 'revise', feedback: 'add numbers (1)', model: 'offline', inputTokens: 400, outputTokens: 30, costUsd: 0.001, latencyMs: 20, promptHash: 'sha256:offline-400-30' });
-      expect(audit.find((entry) => entry.type === 'RevisionRequested')).toMatchObject({ step: 'draft', iteration: 1, verdict: 'revise', summary: 'review sent draft back for revision' });
+      expect(review).toMatchObject({
+        verdict: 'revise',
+        feedback: 'add numbers (1)',
+        model: 'offline',
+        inputTokens: 400,
+        outputTokens: 30,
+        costUsd: 0.001,
+        latencyMs: 20,
+        promptHash: 'sha256:offline-400-30',
+      });
+      expect(audit.find((entry) => entry.type === 'RevisionRequested')).toMatchObject({
+        step: 'draft',
+        iteration: 1,
+        verdict: 'revise',
+        summary: 'review sent draft back for revision',
+      });
       expect(audit.at(-1)).toMatchObject({ type: 'WorkflowCompleted', summary: 'completed: artifact wf-a/brief.md' });
     });
   });
 
   it('records who sent a human decision', () => {
-    const history = createHistory({ workflowId: 'wf-s' }).started().humanInputRequested('review', 'approve?').humanDecision('review', 'reject', 'key-42', 'too long');
+    const history = createHistory({ workflowId: 'wf-s' })
+      .started()
+      .humanInputRequested('review', 'approve?')
+      .humanDecision('review', 'reject', 'key-42', 'too long');
     givenHistories([history]).then((queries) => {
       expect(queries.getAudit('wf-s').at(-1)).toMatchObject({ sender: 'key-42', verdict: 'reject', feedback: 'too long', step: 'review' });
     });
@@ -123,9 +148,18 @@ describe('metrics read model', () => {
     const histories = [briefHistory('m-1', { revisions: 2 }), briefHistory('m-2', { revisions: 0 }), briefHistory('m-3', { revisions: 1, finish: false })];
     givenHistories(histories).then((queries) => {
       const metrics = queries.metricsSummary();
-      expect(metrics.workflows).toEqual({ total: 3, byStatus: { completed: 2, running: 1 }, byDefinition: { brief: { total: 3, byStatus: { completed: 2, running: 1 } } } });
+      expect(metrics.workflows).toEqual({
+        total: 3,
+        byStatus: { completed: 2, running: 1 },
+        byDefinition: { brief: { total: 3, byStatus: { completed: 2, running: 1 } } },
+      });
       // 3 extracts, 3+1+2 = 6 drafts and 6 reviews.
-      expect(metrics.usage.total).toEqual({ calls: 15, inputTokens: 3 * 200 + 6 * 300 + 6 * 400, outputTokens: 3 * 40 + 6 * 500 + 3 * 30 + 3 * 20, costUsd: expect.closeTo(3 * 0.001 + 6 * 0.01 + 6 * 0.001, 9) });
+      expect(metrics.usage.total).toEqual({
+        calls: 15,
+        inputTokens: 3 * 200 + 6 * 300 + 6 * 400,
+        outputTokens: 3 * 40 + 6 * 500 + 3 * 30 + 3 * 20,
+        costUsd: expect.closeTo(3 * 0.001 + 6 * 0.01 + 6 * 0.001, 9),
+      });
       expect(metrics.usage.byStep.find((row) => row.step === 'draft')).toMatchObject({ definition: 'brief', calls: 6, inputTokens: 1800 });
       expect(metrics.usage.byModel).toEqual([expect.objectContaining({ model: 'offline', calls: 15 })]);
       expect(metrics.revisions).toEqual([{ definition: 'brief', step: 'draft', revisions: 3, workflows: 2 }]);
@@ -143,13 +177,20 @@ describe('metrics read model', () => {
       expect(acme.usage.total.calls).toBe(1 + 3 + 3);
       expect(acme.revisions).toEqual([{ definition: 'brief', step: 'draft', revisions: 2, workflows: 1 }]);
       expect(acme.durations.workflows).toEqual([{ definition: 'brief', count: 1, p50Ms: 19_000, p95Ms: 19_000 }]);
-      expect(queries.metricsSummary({ tenant: 'beta' })).toMatchObject({ workflows: { total: 1, byStatus: { running: 1 } }, revisions: [], durations: { workflows: [] } });
+      expect(queries.metricsSummary({ tenant: 'beta' })).toMatchObject({
+        workflows: { total: 1, byStatus: { running: 1 } },
+        revisions: [],
+        durations: { workflows: [] },
+      });
       expect(queries.metricsSummary({ tenant: 'nobody' }).usage.total).toEqual({ calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
     });
   });
 
   it('measures a step without a recorded duration from its StepStarted time', () => {
-    const history = createHistory({ workflowId: 'm-t', stepMs: 250 }).started().stepStarted('draft').add('StepCompleted', { step: 'draft', iteration: 1, attempt: 1, output: 'x', llm: llmUsage('claude', 1, 2, 0.5) });
+    const history = createHistory({ workflowId: 'm-t', stepMs: 250 })
+      .started()
+      .stepStarted('draft')
+      .add('StepCompleted', { step: 'draft', iteration: 1, attempt: 1, output: 'x', llm: llmUsage('claude', 1, 2, 0.5) });
     givenHistories([history]).then((queries) => {
       expect(queries.metricsSummary().durations.steps).toEqual([{ definition: 'brief', step: 'draft', count: 1, p50Ms: 250, p95Ms: 250 }]);
     });
@@ -165,10 +206,22 @@ describe('journaled calls', () => {
       .callCompleted('gather', 1, 1, 'fetch pilot', 0, { output: 'pilot text' }, { durationMs: 12 })
       .callCompleted('gather', 1, 1, 'notes pilot', 1, { output: { text: 'notes' } }, { kind: 'complete', llm: llmUsage('claude', 100, 20, 0.01) })
       .stepStarted('gather', 1, 2)
-      .callCompleted('gather', 1, 2, 'notes survey', 2, { error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true } }, { kind: 'complete', llm: llmUsage('claude', 30, 0, 0.002) })
-      .add('StepCompleted', { step: 'gather', iteration: 1, attempt: 2, output: ['notes'], llm: llmUsage('claude', 130, 20, 0.012) }, { step: 'gather', iteration: 1, attempt: 2 });
+      .callCompleted(
+        'gather',
+        1,
+        2,
+        'notes survey',
+        2,
+        { error: { code: 'RATE_LIMITED', message: 'slow down', retryable: true } },
+        { kind: 'complete', llm: llmUsage('claude', 30, 0, 0.002) },
+      )
+      .add(
+        'StepCompleted',
+        { step: 'gather', iteration: 1, attempt: 2, output: ['notes'], llm: llmUsage('claude', 130, 20, 0.012) },
+        { step: 'gather', iteration: 1, attempt: 2 },
+      );
 
-  it('the audit shows each call with its name, outcome and a model call\'s cost; the timeline counts each model call once', () => {
+  it("the audit shows each call with its name, outcome and a model call's cost; the timeline counts each model call once", () => {
     givenHistories([journaled()]).then((queries) => {
       const calls = queries.getAudit('j-1').filter((entry) => entry.type === 'CallCompleted');
       expect(calls.map((entry) => [entry.call, entry.attempt, entry.model, entry.inputTokens, entry.summary])).toEqual([
@@ -182,7 +235,7 @@ describe('journaled calls', () => {
     });
   });
 
-  it('metrics count model usage once, from the step\'s outcome; the status follows the step', () => {
+  it("metrics count model usage once, from the step's outcome; the status follows the step", () => {
     givenHistories([journaled()]).then((queries) => {
       expect(queries.metricsSummary().usage.total).toEqual({ calls: 1, inputTokens: 130, outputTokens: 20, costUsd: 0.012 });
       expect(queries.getStatus('j-1')).toMatchObject({ status: 'running', currentStep: 'gather', revision: 6 });

@@ -50,13 +50,22 @@ describe('replay of golden histories', () => {
 
   it('upcasts v0 payloads on read and still reproduces the recorded states', async () => {
     const golden = loadGolden('brief-v1-legacy-payloads.json');
-    expect(golden.events.filter((event) => event.type === 'StepCompleted').every((event) => !('v' in (event.data as object)) && 'result' in (event.data as object))).toBe(true);
+    expect(
+      golden.events.filter((event) => event.type === 'StepCompleted').every((event) => !('v' in (event.data as object)) && 'result' in (event.data as object)),
+    ).toBe(true);
     const store = createMemoryEventStore();
     await appendGolden(store, golden);
     const result = await replayWorkflow(golden.workflowId, { store, registry, verify: true });
     expect(result.divergence).toBeUndefined();
-    const review = result.transitions.find((transition) => transition.type === 'StepCompleted' && transition.payloadVersion === 0 && (transition.event.data as { step: string }).step === 'review');
-    expect(review?.event.data).toMatchObject({ v: 1, attempt: 1, output: { verdict: 'revise' }, llm: { model: 'claude-2', inputTokens: 1000, outputTokens: 20 } });
+    const review = result.transitions.find(
+      (transition) => transition.type === 'StepCompleted' && transition.payloadVersion === 0 && (transition.event.data as { step: string }).step === 'review',
+    );
+    expect(review?.event.data).toMatchObject({
+      v: 1,
+      attempt: 1,
+      output: { verdict: 'revise' },
+      llm: { model: 'claude-2', inputTokens: 1000, outputTokens: 20 },
+    });
   });
 
   it('stops at --to and prints each transition with its iteration counters', async () => {
@@ -89,7 +98,14 @@ describe('streamed replay', () => {
         expect(result.snapshot.value).toEqual(kept.snapshot.value);
         const streamed: string[] = [];
         const errors: string[] = [];
-        const outcome = await runReplay({ workflowId: golden.workflowId, store, registry, verify, out: (line) => streamed.push(line), err: (line) => errors.push(line) });
+        const outcome = await runReplay({
+          workflowId: golden.workflowId,
+          store,
+          registry,
+          verify,
+          out: (line) => streamed.push(line),
+          err: (line) => errors.push(line),
+        });
         expect(outcome.exitCode).toBe(0);
         expect(streamed).toEqual(formatReplay(kept));
         expect(errors).toEqual(verify ? [`verified: the fold reproduces the recorded history and outcome (${kept.transitions.length} events)`] : []);
@@ -109,13 +125,22 @@ describe('streamed replay', () => {
   });
 });
 
-describe('replay of the engine\'s golden histories (test/fixtures/engine)', () => {
+describe("replay of the engine's golden histories (test/fixtures/engine)", () => {
   const dir = join(import.meta.dirname, '..', 'fixtures', 'engine');
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     it(`${file}: verifies and ends where the engine recorded`, async () => {
-      const golden = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { workflowId: string; events: (EventToAppend & { revision: number })[]; expected: { value: unknown; iterations: Record<string, number> } };
+      const golden = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+        workflowId: string;
+        events: (EventToAppend & { revision: number })[];
+        expected: { value: unknown; iterations: Record<string, number> };
+      };
       const store = createMemoryEventStore();
-      await store.append(workflowStream(golden.workflowId), golden.events.map(({ revision: _revision, ...event }) => event));
+      await store.append(
+        workflowStream(golden.workflowId),
+        golden.events.map(({ revision: _revision, ...event }) => event),
+      );
       const result = await replayWorkflow(golden.workflowId, { store, registry: goldenRegistry(), verify: true });
       expect(result.divergence).toBeUndefined();
       expect(result.snapshot.value).toEqual(golden.expected.value);

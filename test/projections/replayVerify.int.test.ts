@@ -28,7 +28,14 @@ async function tamperedStore(name: string, edit: (db: Database.Database) => void
 const run = async (store: EventStore, verify = true) => {
   const out: string[] = [];
   const err: string[] = [];
-  const outcome = await runReplay({ workflowId: 'golden-revise-once', store, registry: createSampleRegistry(), verify, out: (line) => out.push(line), err: (line) => err.push(line) });
+  const outcome = await runReplay({
+    workflowId: 'golden-revise-once',
+    store,
+    registry: createSampleRegistry(),
+    verify,
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
   await store.close();
   return { ...outcome, out, err };
 };
@@ -51,7 +58,11 @@ describe('replay --verify on a stored stream', () => {
   });
 
   it('names the revision whose recorded state was edited', async () => {
-    const { exitCode, err } = await run(await tamperedStore('state', (db) => expect(db.prepare("UPDATE events SET metadata = json_set(metadata, '$.state', ?) WHERE revision = 4").run('{"review":"done"}').changes).toBe(1)));
+    const { exitCode, err } = await run(
+      await tamperedStore('state', (db) =>
+        expect(db.prepare("UPDATE events SET metadata = json_set(metadata, '$.state', ?) WHERE revision = 4").run('{"review":"done"}').changes).toBe(1),
+      ),
+    );
     expect(exitCode).toBe(1);
     expect(err[0]).toBe('replay diverges at revision 4: recorded state {"review":"done"}, replay gives {"draft":"done"}');
   });
@@ -97,7 +108,14 @@ describe('replay has no side effects', () => {
       steps: brief.steps.map((step) => (step.kind === 'approval' ? step : { ...step, run: trap(step.name) })),
     });
     const out: string[] = [];
-    const outcome = await runReplay({ workflowId: golden.workflowId, store: readOnly, registry: createRegistry([trapped]), verify: true, out: (line) => out.push(line), err: () => undefined });
+    const outcome = await runReplay({
+      workflowId: golden.workflowId,
+      store: readOnly,
+      registry: createRegistry([trapped]),
+      verify: true,
+      out: (line) => out.push(line),
+      err: () => undefined,
+    });
     expect(outcome.exitCode).toBe(0);
     expect(activityCalls).toEqual([]);
     expect(out).toHaveLength(golden.lastRevision + 2);
@@ -116,6 +134,10 @@ describe('replay to the Stately inspector', () => {
     const actor = events[0] as unknown as { name: string; definition: string; sessionId: string };
     expect(actor).toMatchObject({ name: 'brief', sessionId: 'replay:golden-revise-once' });
     expect(JSON.parse(actor.definition)).toMatchObject({ id: 'brief', initial: 'idle' });
-    expect(events[2]).toMatchObject({ type: '@xstate.snapshot', snapshot: { value: { extract: 'pending' }, status: 'active' }, event: { type: 'WorkflowStarted', revision: 0 } });
+    expect(events[2]).toMatchObject({
+      type: '@xstate.snapshot',
+      snapshot: { value: { extract: 'pending' }, status: 'active' },
+      event: { type: 'WorkflowStarted', revision: 0 },
+    });
   });
 });

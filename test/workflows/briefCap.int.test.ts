@@ -33,9 +33,17 @@ describe('brief: iteration cap with a reviewer that always says revise (maxItera
     const h = createHarness({ script: alwaysRevise });
     await h.engine.start('brief', briefInput({ maxIterations: 2 }), { id: 'b1' });
     const waiting = await h.engine.settled('b1');
-    expect(waiting).toMatchObject({ status: 'waiting', state: 'review.waiting', waitingFor: { step: 'review', kind: 'cap' }, accepts: ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'] });
+    expect(waiting).toMatchObject({
+      status: 'waiting',
+      state: 'review.waiting',
+      waitingFor: { step: 'review', kind: 'cap' },
+      accepts: ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'],
+    });
     expect(types(await h.events('b1')).slice(-2)).toEqual(['IterationCapReached', 'HumanInputRequested']);
-    expect(await h.engine.send('b1', { type: 'APPROVE' }, { sender: 'key-1' })).toMatchObject({ accepted: true, event: { type: 'HumanDecisionReceived', data: { decision: 'approve' } } });
+    expect(await h.engine.send('b1', { type: 'APPROVE' }, { sender: 'key-1' })).toMatchObject({
+      accepted: true,
+      event: { type: 'HumanDecisionReceived', data: { decision: 'approve' } },
+    });
     expect(await h.engine.settled('b1')).toMatchObject({ status: 'completed' });
     expect(h.artifacts.files.has('b1/brief.md')).toBe(true);
   });
@@ -48,11 +56,21 @@ describe('brief: iteration cap with a reviewer that always says revise (maxItera
     const again = await h.engine.settled('b1');
     expect(again).toMatchObject({ status: 'waiting', state: 'review.waiting', iteration: 3 });
     const events = await h.events('b1');
-    const caps = events.filter((event) => event.type === 'IterationCapReached').map((event) => event.type === 'IterationCapReached' && event.data.maxIterations);
+    const caps = events
+      .filter((event) => event.type === 'IterationCapReached')
+      .map((event) => event.type === 'IterationCapReached' && event.data.maxIterations);
     expect(caps).toEqual([2, 3]);
     const third = events.find((event) => event.type === 'RevisionRequested' && event.data.by === 'human');
     expect(third).toMatchObject({ data: { step: 'draft', iteration: 2, feedback: 'Cut it to five bullets.' } });
-    expect(h.llm.calls.map((call) => `${call.step}/${call.iteration}`)).toEqual(['extract/1', 'draft/1', 'review/1', 'draft/2', 'review/2', 'draft/3', 'review/3']);
+    expect(h.llm.calls.map((call) => `${call.step}/${call.iteration}`)).toEqual([
+      'extract/1',
+      'draft/1',
+      'review/1',
+      'draft/2',
+      'review/2',
+      'draft/3',
+      'review/3',
+    ]);
     expect(await h.engine.send('b1', { type: 'REJECT', reason: 'Give up' })).toMatchObject({ accepted: true });
     expect(await h.engine.settled('b1')).toMatchObject({ status: 'failed', reason: 'Rejected by a person at "review"' });
   });

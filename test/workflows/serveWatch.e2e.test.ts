@@ -18,7 +18,11 @@ it('ecl serve --watch: an edited module serves new starts with the new code; a b
   expect(ecl.output()).toMatch(/Workflows: alpha \(v1\) from 1 module\(s\), reloaded on change/);
   const url = /ECL API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(ecl.output())![1]!;
   const start = async (id: string) => {
-    const response = await fetch(`${url}/v1/workflows`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ definition: 'alpha', id, input: {} }) });
+    const response = await fetch(`${url}/v1/workflows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ definition: 'alpha', id, input: {} }),
+    });
     expect(response.status).toBe(201);
     for (let tries = 0; tries < 200; tries++) {
       const view = (await (await fetch(`${url}/v1/workflows/${id}`)).json()) as { status: string; version: number; output: unknown };

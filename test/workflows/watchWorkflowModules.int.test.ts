@@ -67,7 +67,8 @@ describe('watchWorkflowModules (ecl serve --watch)', () => {
   it('reloads by itself when the file changes', async () => {
     const { file, modules, lines } = await watched(definitionSource('alpha', 1));
     writeFileSync(file, definitionSource('alpha', 3));
-    for (let waited = 0; !lines.some((line) => line.message === 'Workflow modules reloaded') && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let waited = 0; !lines.some((line) => line.message === 'Workflow modules reloaded') && waited < 200; waited++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(modules.registry.versions('alpha')).toEqual([1, 3]);
   });
 });

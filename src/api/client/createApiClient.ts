@@ -47,12 +47,19 @@ type Json = Record<string, unknown>;
 /** A small typed client for the v1 API: what `ecl --server` uses. */
 export function createApiClient(options: ApiClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({ ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }), ...extra });
+  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
+    ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
+    ...extra,
+  });
 
   const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let response: Response;
     try {
-      response = await fetch(base + path, { method, headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      response = await fetch(base + path, {
+        method,
+        headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
     } catch (cause) {
       throw new ApiClientError('UNREACHABLE', 0, `Cannot reach the ECL server at ${base}: ${(cause as Error).message}`, {}, { cause });
     }
@@ -66,10 +73,18 @@ export function createApiClient(options: ApiClientOptions) {
   return {
     baseUrl: base,
     start: (body: { definition: string; input: unknown; id?: string }) => request<Json>('POST', '/v1/workflows', body),
-    send: (id: string, type: string, data?: unknown) => request<{ workflowId: string; type: string; revision: number; lastRevision: number }>('POST', `/v1/workflows/${segment(id)}/events`, { type, ...(data === undefined ? {} : { data }) }),
+    send: (id: string, type: string, data?: unknown) =>
+      request<{ workflowId: string; type: string; revision: number; lastRevision: number }>('POST', `/v1/workflows/${segment(id)}/events`, {
+        type,
+        ...(data === undefined ? {} : { data }),
+      }),
     get: (id: string) => request<Json>('GET', `/v1/workflows/${segment(id)}`),
     list: (query: { status?: string; definition?: string; limit?: number; cursor?: string } = {}) => {
-      const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value !== undefined).map(([key, value]): [string, string] => [key, String(value)]));
+      const search = new URLSearchParams(
+        Object.entries(query)
+          .filter(([, value]) => value !== undefined)
+          .map(([key, value]): [string, string] => [key, String(value)]),
+      );
       return request<{ items: Json[]; nextCursor: string | null }>('GET', `/v1/workflows${search.toString() === '' ? '' : `?${search}`}`);
     },
     audit: (id: string) => request<{ workflowId: string; entries: Json[] }>('GET', `/v1/workflows/${segment(id)}/audit`),
@@ -88,7 +103,8 @@ export function createApiClient(options: ApiClientOptions) {
           });
         } catch (cause) {
           if (handlers.signal?.aborted) return { lastRevision };
-          if (attempt >= (options.maxReconnects ?? 5)) throw new ApiClientError('UNREACHABLE', 0, `Lost the stream of ${id}: ${(cause as Error).message}`, {}, { cause });
+          if (attempt >= (options.maxReconnects ?? 5))
+            throw new ApiClientError('UNREACHABLE', 0, `Lost the stream of ${id}: ${(cause as Error).message}`, {}, { cause });
           await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
           continue;
         }

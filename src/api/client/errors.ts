@@ -14,7 +14,10 @@ export class ApiClientError extends Error {
 }
 
 export const isApiClientError = (error: unknown): error is ApiClientError =>
-  typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'ApiClientError' && typeof (error as { status?: unknown }).status === 'number';
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { name?: unknown }).name === 'ApiClientError' &&
+  typeof (error as { status?: unknown }).status === 'number';
 
 /** Field errors of a 400, as `path: message` lines. */
 export const problemLines = (error: ApiClientError): string[] => {

@@ -15,12 +15,22 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     const definition = ctx.runtime.definitions().find((candidate) => candidate.name === body.definition);
     if (definition === undefined) {
       throw new ApiError('UNKNOWN_DEFINITION', `No workflow definition named "${body.definition}"`, {
-        errors: [{ path: 'definition', message: `unknown definition; known: ${ctx.runtime.definitions().map((d) => d.name).join(', ')}` }],
+        errors: [
+          {
+            path: 'definition',
+            message: `unknown definition; known: ${ctx.runtime
+              .definitions()
+              .map((d) => d.name)
+              .join(', ')}`,
+          },
+        ],
       });
     }
     const parsedInput = definition.input.safeParse(body.input);
     if (!parsedInput.success) {
-      throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, { errors: fieldErrors(parsedInput.error, 'input') });
+      throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, {
+        errors: fieldErrors(parsedInput.error, 'input'),
+      });
     }
     assertAccepting(ctx);
     const id = body.id ?? randomUUID();
@@ -40,4 +50,3 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
       .send(externalize(view, scope));
   });
 }
-

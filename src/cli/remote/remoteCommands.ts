@@ -16,7 +16,8 @@ async function speaking<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!isApiClientError(error)) throw error;
     const detail = problemLines(error);
-    const extra = error.code === 'EVENT_NOT_ACCEPTED' ? [`state: ${JSON.stringify(error.problem.state)}; accepts: ${JSON.stringify(error.problem.accepts)}`] : [];
+    const extra =
+      error.code === 'EVENT_NOT_ACCEPTED' ? [`state: ${JSON.stringify(error.problem.state)}; accepts: ${JSON.stringify(error.problem.accepts)}`] : [];
     const message = [`${error.message} (${error.code})`, ...detail.map((line) => `  ${line}`), ...extra].join('\n');
     if (error.status === 400 || error.status === 409 || error.status === 413) throw new UsageError(message);
     throw new Error(message, { cause: error });
@@ -56,7 +57,11 @@ export async function remoteStatus(client: ApiClient, id: string | undefined, as
   });
 }
 
-export async function remoteList(client: ApiClient, query: { status?: string; definition?: string; limit?: number; cursor?: string }, asJson: boolean): Promise<void> {
+export async function remoteList(
+  client: ApiClient,
+  query: { status?: string; definition?: string; limit?: number; cursor?: string },
+  asJson: boolean,
+): Promise<void> {
   await speaking(async () => {
     const page = await client.list(query);
     if (asJson) return json(page);

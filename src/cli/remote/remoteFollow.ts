@@ -40,7 +40,9 @@ export async function followRemote(client: ApiClient, id: string, options: { pri
   const status = await client.get(id);
   const print = options.print ?? (() => undefined);
   if (result.ended === undefined && waiting) {
-    print(`Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${client.baseUrl}`);
+    print(
+      `Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${client.baseUrl}`,
+    );
     return EXIT.notCompleted;
   }
   const reason = typeof status.reason === 'string' ? status.reason : undefined;

@@ -53,10 +53,13 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   const appendPolicy = timeout(appendTimeoutMs, TimeoutStrategy.Aggressive);
   // Reads change nothing, so a transient failure (often the first call after a reconnect) is retried.
   const readPolicy = wrap(
-    retry(handleWhen((error) => isStoreUnavailable(error) && (error as EventStoreError).retryable), {
-      maxAttempts: 3,
-      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
-    }),
+    retry(
+      handleWhen((error) => isStoreUnavailable(error) && (error as EventStoreError).retryable),
+      {
+        maxAttempts: 3,
+        backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1_000 }),
+      },
+    ),
     timeout(readTimeoutMs, TimeoutStrategy.Aggressive),
   );
 
@@ -132,7 +135,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
   // KurrentDB leaves the position out of an idempotent answer it cannot locate yet; the event itself has it.
   async function positionOf(stream: string, revision: number): Promise<bigint> {
     const [event] = await readStream(stream, { from: revision, limit: 1 });
-    if (event === undefined) throw new EventStoreError('STORE_UNAVAILABLE', `KurrentDB acknowledged "${stream}"@${revision} but it cannot be read back`, { retryable: true });
+    if (event === undefined)
+      throw new EventStoreError('STORE_UNAVAILABLE', `KurrentDB acknowledged "${stream}"@${revision} but it cannot be read back`, { retryable: true });
     return event.position;
   }
 
@@ -184,7 +188,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
         return event.position;
       },
       isAfter: (event, cursor) => event.position > cursor && (keep === undefined || keep(event)),
-      translate: (error) => (closing.signal.aborted ? closedError('a subscription', error) : translateError(error, { operation: 'subscribe to "$all"', where })),
+      translate: (error) =>
+        closing.signal.aborted ? closedError('a subscription', error) : translateError(error, { operation: 'subscribe to "$all"', where }),
       closed: closing.signal,
       logger,
     });

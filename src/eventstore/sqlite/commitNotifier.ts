@@ -12,10 +12,16 @@ export interface CommitNotifier {
 /**
  * Wakes subscribers. Our own commits are announced directly; commits by other processes (or other
  * connections) are noticed by polling `PRAGMA data_version`, which changes only when another
- * connection commits, or at once when that connection's thread says so (`commitsElsewhere`). Polling runs only while someone is subscribed, and keeps the process alive
- * then, as a watcher of another process's writes needs.
+ * connection commits, or at once when that connection's thread says so (`commitsElsewhere`).
+ * Polling runs only while someone is subscribed, and keeps the process alive then, as a watcher
+ * of another process's writes needs.
  */
-export function createCommitNotifier(db: Database, pollIntervalMs: number, onPollError: (error: unknown) => void, commitsElsewhere: Observable<void> = EMPTY): CommitNotifier {
+export function createCommitNotifier(
+  db: Database,
+  pollIntervalMs: number,
+  onPollError: (error: unknown) => void,
+  commitsElsewhere: Observable<void> = EMPTY,
+): CommitNotifier {
   const local = new Subject<WakeUp>();
   const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
   const polled = new Observable<WakeUp>((subscriber) => {

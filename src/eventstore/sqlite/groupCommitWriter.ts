@@ -53,7 +53,9 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
     .prepare<[number, string], number>("SELECT revision FROM events WHERE stream_id = ? AND id = unhex(?, '-') ORDER BY revision DESC LIMIT 1")
     .pluck();
   const idsFrom = db
-    .prepare<[number, number, number], [string, number]>('SELECT lower(hex(id)), position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?')
+    .prepare<[number, number, number], [string, number]>(
+      'SELECT lower(hex(id)), position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    )
     .raw(true);
   const insert = db.prepare("INSERT INTO events (stream_id, revision, id, type, data, metadata, created) VALUES (?, ?, unhex(?, '-'), ?, ?, ?, ?)");
   const heads = createHeadCache(db);

@@ -50,7 +50,8 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
   const streamIds = createStreamIds(db);
   const writer = createGroupCommitWriter(db, streamIds, {
     onCommit: (streams) => notifier.committed(streams),
-    onGroupFailed: (error, appends) => logger.warn('event store group commit failed', { store: url, appends, code: error.code, retryable: error.retryable, error: error.message }),
+    onGroupFailed: (error, appends) =>
+      logger.warn('event store group commit failed', { store: url, appends, code: error.code, retryable: error.retryable, error: error.message }),
   });
   const reader = createSqliteReader(db, streamIds);
   const closed$ = new Subject<void>();
@@ -68,8 +69,7 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
   };
   const readStream: EventStore['readStream'] = (stream, read = {}) => guard('reading a stream', () => reader.readStream(stream, read));
   const readAll: EventStore['readAll'] = (read = {}) => guard('reading the log', () => reader.readAll(read));
-  const subscribe = (start: () => Observable<RecordedEvent>): Observable<RecordedEvent> =>
-    defer(() => (closed ? throwError(closedError) : start()));
+  const subscribe = (start: () => Observable<RecordedEvent>): Observable<RecordedEvent> => defer(() => (closed ? throwError(closedError) : start()));
 
   return {
     description: url,

@@ -69,12 +69,15 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
   const clientFor = async (): Promise<Anthropic> => {
     if (client !== undefined) return client;
     const { Anthropic: Client } = await loadSdk();
-    client = (options.client ?? new Client({
-      maxRetries: 0,
-      ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
-      ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
-      logger: sdkLogger(logger),
-    })).withOptions({ maxRetries: 0 });
+    client = (
+      options.client ??
+      new Client({
+        maxRetries: 0,
+        ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+        ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
+        logger: sdkLogger(logger),
+      })
+    ).withOptions({ maxRetries: 0 });
     return client;
   };
   const policy = createLlmPolicy({ ...options.policy, ...(logger !== undefined && { logger }) });
@@ -91,7 +94,12 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
     return 0;
   };
 
-  const callOnce = async (body: MessageCreateParamsNonStreaming, stream: boolean, signal: AbortSignal, onDelta: ((text: string) => void) | undefined): Promise<ModelTurn> => {
+  const callOnce = async (
+    body: MessageCreateParamsNonStreaming,
+    stream: boolean,
+    signal: AbortSignal,
+    onDelta: ((text: string) => void) | undefined,
+  ): Promise<ModelTurn> => {
     try {
       const client = await clientFor();
       if (!stream) {
@@ -145,28 +153,60 @@ export function createAnthropicProvider(options: AnthropicProviderOptions = {}):
           } catch (error) {
             if (isInvalidToolInput(error)) {
               conversation.push(...error.feedback);
-              logger?.warn('LLM tool input invalid, asking the model again', { workflowId: request.context.workflowId, step: request.context.step, attempt: spent.attempts, code: 'INVALID_OUTPUT' });
+              logger?.warn('LLM tool input invalid, asking the model again', {
+                workflowId: request.context.workflowId,
+                step: request.context.step,
+                attempt: spent.attempts,
+                code: 'INVALID_OUTPUT',
+              });
             }
             throw error;
           }
         }, request.signal);
         spent.latencyMs = performance.now() - started;
-        const result: LlmResult<T> = { text: turn.text, model: spent.model, usage: spent.usage, costUsd: spent.costUsd, latencyMs: spent.latencyMs, attempts: spent.attempts, promptHash };
+        const result: LlmResult<T> = {
+          text: turn.text,
+          model: spent.model,
+          usage: spent.usage,
+          costUsd: spent.costUsd,
+          latencyMs: spent.latencyMs,
+          attempts: spent.attempts,
+          promptHash,
+        };
         if (spent.requestId !== undefined) result.requestId = spent.requestId;
         if (turn.stopReason !== undefined) result.stopReason = turn.stopReason;
         if (output !== undefined) result.output = output;
         logger?.info('LLM call completed', {
-          workflowId: request.context.workflowId, step: request.context.step, iteration: request.context.iteration, attempt: request.context.attempt,
-          model: result.model, requestId: result.requestId, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens,
-          costUsd: result.costUsd, latencyMs: Math.round(result.latencyMs), attempts: result.attempts,
+          workflowId: request.context.workflowId,
+          step: request.context.step,
+          iteration: request.context.iteration,
+          attempt: request.context.attempt,
+          model: result.model,
+          requestId: result.requestId,
+          inputTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          costUsd: result.costUsd,
+          latencyMs: Math.round(result.latencyMs),
+          attempts: result.attempts,
         });
         return result;
       } catch (error) {
         spent.latencyMs = performance.now() - started;
         const failed = isInvalidToolInput(error)
-          ? new LlmError('INVALID_OUTPUT', `The model's "${request.tool?.name}" input was invalid ${spent.attempts} times; giving up. Last problem: ${error.message}`, { accounting: spent })
-          : isLlmError(error) ? withAccounting(error, spent) : error;
-        logger?.warn('LLM call failed', { workflowId: request.context.workflowId, step: request.context.step, attempts: spent.attempts, code: isLlmError(failed) ? failed.code : 'UNKNOWN' });
+          ? new LlmError(
+              'INVALID_OUTPUT',
+              `The model's "${request.tool?.name}" input was invalid ${spent.attempts} times; giving up. Last problem: ${error.message}`,
+              { accounting: spent },
+            )
+          : isLlmError(error)
+            ? withAccounting(error, spent)
+            : error;
+        logger?.warn('LLM call failed', {
+          workflowId: request.context.workflowId,
+          step: request.context.step,
+          attempts: spent.attempts,
+          code: isLlmError(failed) ? failed.code : 'UNKNOWN',
+        });
         throw failed;
       }
     },

@@ -13,7 +13,12 @@ export interface ModelTurn {
   stopReason?: string;
 }
 
-type UsageLike = { input_tokens?: number | null; output_tokens?: number | null; cache_read_input_tokens?: number | null; cache_creation_input_tokens?: number | null };
+type UsageLike = {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+};
 
 function toUsage(usage: UsageLike, previous?: LlmUsage): LlmUsage {
   const result: LlmUsage = { inputTokens: usage.input_tokens ?? previous?.inputTokens ?? 0, outputTokens: usage.output_tokens ?? previous?.outputTokens ?? 0 };
@@ -56,7 +61,8 @@ export async function turnFromStream(
         turn.usage = toUsage(event.message.usage);
         break;
       case 'content_block_start':
-        if (event.content_block.type === 'tool_use' && tool === undefined) tool = { index: event.index, id: event.content_block.id, name: event.content_block.name, json: '' };
+        if (event.content_block.type === 'tool_use' && tool === undefined)
+          tool = { index: event.index, id: event.content_block.id, name: event.content_block.name, json: '' };
         else if (event.content_block.type === 'text' && event.content_block.text !== '') {
           turn.text += event.content_block.text;
           safeDelta(onDelta, event.content_block.text);

@@ -30,7 +30,8 @@ export async function translateSdkError(error: unknown, model: string): Promise<
   const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AnthropicError } = await loadSdk();
   if (error instanceof APIUserAbortError) return cancelledError(error);
   if (error instanceof APIConnectionTimeoutError) return new LlmError('TIMEOUT', 'The request to Anthropic timed out.', { cause: error });
-  if (error instanceof APIConnectionError) return new LlmError('CONNECTION', 'Could not reach the Anthropic API (connection failed). Check the network and ANTHROPIC_BASE_URL.', { cause: error });
+  if (error instanceof APIConnectionError)
+    return new LlmError('CONNECTION', 'Could not reach the Anthropic API (connection failed). Check the network and ANTHROPIC_BASE_URL.', { cause: error });
   if (error instanceof APIError) return translateStatus(error, model);
   if (error instanceof AnthropicError) return new LlmError('BAD_REQUEST', `The Anthropic client refused the request: ${error.message}`, { cause: error });
   if (error instanceof Error && error.name === 'AbortError') return cancelledError(error);
@@ -54,7 +55,11 @@ function translateStatus(error: APIError, model: string): LlmError {
     case 403:
       return new LlmError('PERMISSION', `Anthropic refused access (403): the API key may not use model "${model}" or this feature.${requestId}`, options);
     case 404:
-      return new LlmError('NOT_FOUND', `Anthropic did not find the resource (404); is the model "${model}" spelled right and available to this key?${detail}${requestId}`, options);
+      return new LlmError(
+        'NOT_FOUND',
+        `Anthropic did not find the resource (404); is the model "${model}" spelled right and available to this key?${detail}${requestId}`,
+        options,
+      );
     case 413:
       return new LlmError('REQUEST_TOO_LARGE', `The request is too large for Anthropic (413): shorten the input.${requestId}`, options);
     case 429:

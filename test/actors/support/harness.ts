@@ -24,7 +24,13 @@ export function recording(provider: LlmProvider): LlmProvider & { calls: SeenCal
     name: provider.name,
     calls,
     complete<T>(request: LlmRequest<T>) {
-      calls.push({ step: request.context.step, iteration: request.context.iteration, attempt: request.context.attempt, signal: request.signal, prompt: request.messages.map((message) => message.content).join('\n') });
+      calls.push({
+        step: request.context.step,
+        iteration: request.context.iteration,
+        attempt: request.context.attempt,
+        signal: request.signal,
+        prompt: request.messages.map((message) => message.content).join('\n'),
+      });
       return provider.complete(request);
     },
   };
@@ -57,15 +63,29 @@ export interface Harness {
   restart(overrides?: Partial<EngineOptions>): Engine;
 }
 
-export function createHarness(options: { script?: unknown; llm?: LlmProvider; store?: EventStore; engine?: Partial<EngineOptions>; definitions?: DefinitionRegistry } = {}): Harness {
+export function createHarness(
+  options: { script?: unknown; llm?: LlmProvider; store?: EventStore; engine?: Partial<EngineOptions>; definitions?: DefinitionRegistry } = {},
+): Harness {
   const store = options.store ?? createMemoryEventStore();
   const clock = simulatedClock();
-  const base = options.llm ?? (options.script === undefined ? createOfflineProvider({ now: () => 0 }) : createScriptedProvider({ script: options.script, env: {}, now: () => 0 }));
+  const base =
+    options.llm ??
+    (options.script === undefined ? createOfflineProvider({ now: () => 0 }) : createScriptedProvider({ script: options.script, env: {}, now: () => 0 }));
   const llm = recording(base);
   const artifacts = createMemoryArtifactStore();
   const definitions = options.definitions ?? createSampleRegistry();
   const make = (overrides: Partial<EngineOptions> = {}) =>
-    createEngine({ store, llm, artifacts, logger: silentLogger(), definitions, now: clock.now, retry: { initialDelayMs: 1, maxDelayMs: 1 }, ...options.engine, ...overrides });
+    createEngine({
+      store,
+      llm,
+      artifacts,
+      logger: silentLogger(),
+      definitions,
+      now: clock.now,
+      retry: { initialDelayMs: 1, maxDelayMs: 1 },
+      ...options.engine,
+      ...overrides,
+    });
   return {
     engine: make(),
     store,
@@ -73,8 +93,10 @@ export function createHarness(options: { script?: unknown; llm?: LlmProvider; st
     artifacts,
     definitions,
     clock,
-    events: async (workflowId) => (await store.readStream(workflowStream(workflowId))).map((record) => ({ type: record.type, data: record.data }) as WorkflowEvent),
-    raw: async (workflowId) => JSON.stringify(await store.readStream(workflowStream(workflowId)), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
+    events: async (workflowId) =>
+      (await store.readStream(workflowStream(workflowId))).map((record) => ({ type: record.type, data: record.data }) as WorkflowEvent),
+    raw: async (workflowId) =>
+      JSON.stringify(await store.readStream(workflowStream(workflowId)), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
     restart: make,
   };
 }

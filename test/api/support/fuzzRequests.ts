@@ -30,12 +30,33 @@ export interface FuzzRequest {
 // Node's HTTP client refuses control characters in header values; the server never sees them anyway.
 const headerSafe = (text: string) => text.replace(/[^\x20-\x7e]/g, '');
 
-export function fuzzRequest(options: { ids: readonly string[]; validKeys: readonly string[]; commandTypes: readonly string[]; definitions: readonly string[] }): fc.Arbitrary<FuzzRequest> {
+export function fuzzRequest(options: {
+  ids: readonly string[];
+  validKeys: readonly string[];
+  commandTypes: readonly string[];
+  definitions: readonly string[];
+}): fc.Arbitrary<FuzzRequest> {
   const id = fc.oneof(
     fc.constantFrom(...options.ids),
     fc.string({ maxLength: 40 }).map(encodeURIComponent),
     fc.string({ unit: 'grapheme', maxLength: 20 }).map(encodeURIComponent),
-    fc.constantFrom('acme:w1', 'globex%3Aw1', '..', '%2e%2e', '%00', 'a'.repeat(300), '-x', '%E0%A4%A', 'w1%2Fevents', '%20', 'bad%2Fid', '..%2Fup', 'acme%3Aplanted', '%F0%9F%98%80', 'w%CC%81'),
+    fc.constantFrom(
+      'acme:w1',
+      'globex%3Aw1',
+      '..',
+      '%2e%2e',
+      '%00',
+      'a'.repeat(300),
+      '-x',
+      '%E0%A4%A',
+      'w1%2Fevents',
+      '%20',
+      'bad%2Fid',
+      '..%2Fup',
+      'acme%3Aplanted',
+      '%F0%9F%98%80',
+      'w%CC%81',
+    ),
   );
   // Values a client might mistype or forge for each query parameter, besides random text.
   const queryValue = fc.oneof(
@@ -43,7 +64,22 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
     fc.string({ unit: 'grapheme', maxLength: 10 }),
     fc.integer().map(String),
     fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
-    fc.constantFrom('1e2', '0x10', '+5', '5.0', ' 5', '-1', '0', '01', '10001', 'garbage', Buffer.from('{"position":3}').toString('base64'), 'x'.repeat(600), '18446744073709551616', ''),
+    fc.constantFrom(
+      '1e2',
+      '0x10',
+      '+5',
+      '5.0',
+      ' 5',
+      '-1',
+      '0',
+      '01',
+      '10001',
+      'garbage',
+      Buffer.from('{"position":3}').toString('base64'),
+      'x'.repeat(600),
+      '18446744073709551616',
+      '',
+    ),
   );
   const query = fc.option(
     fc.oneof(
@@ -51,7 +87,16 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
         .dictionary(fc.constantFrom('status', 'definition', 'limit', 'cursor', 'lastEventId', 'x', '__proto__'), queryValue, { maxKeys: 3 })
         .map((entries) => `?${new URLSearchParams(entries).toString()}`),
       // Raw, possibly badly encoded or repeated parameters.
-      fc.constantFrom('?cursor=%FF', '?limit=1&limit=2', '?lastEventId=%2B1', '?cursor', '?limit=%00', '?status[]=x', '?lastEventId=1&lastEventId=2', '?a=%E0%A4%A'),
+      fc.constantFrom(
+        '?cursor=%FF',
+        '?limit=1&limit=2',
+        '?lastEventId=%2B1',
+        '?cursor',
+        '?limit=%00',
+        '?status[]=x',
+        '?lastEventId=1&lastEventId=2',
+        '?a=%E0%A4%A',
+      ),
     ),
     { nil: '' },
   );
@@ -68,7 +113,13 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
   const contentType = fc.oneof(
     fc.constant('application/json'),
     fc.constant(undefined),
-    fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16', 'multipart/form-data; boundary=x', 'application/problem+json'),
+    fc.constantFrom(
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=utf-16',
+      'multipart/form-data; boundary=x',
+      'application/problem+json',
+    ),
     fc.string({ maxLength: 30 }).map(headerSafe),
   );
   const lastEventId = fc.option(
@@ -87,7 +138,10 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
     {
       weight: 4,
       arbitrary: fc
-        .record({ definition: fc.oneof(fc.constantFrom(...options.definitions), fc.string()), input: json, id: fc.option(id, { nil: undefined }) }, { requiredKeys: [] })
+        .record(
+          { definition: fc.oneof(fc.constantFrom(...options.definitions), fc.string()), input: json, id: fc.option(id, { nil: undefined }) },
+          { requiredKeys: [] },
+        )
         .map((value) => JSON.stringify(value)),
     },
     {
@@ -96,31 +150,58 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
         .record({ type: fc.oneof(fc.constantFrom(...options.commandTypes), fc.string({ maxLength: 20 })), data: json }, { requiredKeys: ['type'] })
         .map((value) => JSON.stringify(value)),
     },
-    { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}', '[]', 'null', '{"type":"CANCEL"', '\u0000') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('{"__proto__":{"polluted":1}}', '{"constructor":{"prototype":{"x":1}}}', '[]', 'null', '{"type":"CANCEL"', '\u0000'),
+    },
     { weight: 1, arbitrary: fc.constant(BIG_BODY) },
     { weight: 3, arbitrary: nestedBody(options) },
     { weight: 2, arbitrary: duplicateKeyBody(options) },
   );
   // Well-formed requests with a valid key and random content, so accepted writes are fuzzed as well.
-  const wellFormed = fc.tuple(
-    fc.constantFrom(...options.validKeys),
-    fc.oneof(
-      fc.record({
-        path: fc.constantFrom(...options.ids).map((value) => `/v1/workflows/${value}/events`),
-        body: fc.record({
-          type: fc.constantFrom(...options.commandTypes),
-          data: fc.oneof(fc.constant({}), fc.record({ feedback: fc.string({ maxLength: 20 }) }), fc.record({ reason: fc.string({ maxLength: 20 }) }), json),
-        }, { requiredKeys: ['type'] }),
-      }),
-      fc.record({
-        path: fc.constant('/v1/workflows'),
-        body: fc.record({ definition: fc.constantFrom(...options.definitions), input: fc.oneof(fc.constant({}), json), id: fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), { nil: undefined }) }, { requiredKeys: ['definition', 'input'] }),
-      }),
-    ),
-  ).map(([key, { path: p, body: b }]): FuzzRequest => ({ method: 'POST', path: p, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(b) }));
+  const wellFormed = fc
+    .tuple(
+      fc.constantFrom(...options.validKeys),
+      fc.oneof(
+        fc.record({
+          path: fc.constantFrom(...options.ids).map((value) => `/v1/workflows/${value}/events`),
+          body: fc.record(
+            {
+              type: fc.constantFrom(...options.commandTypes),
+              data: fc.oneof(fc.constant({}), fc.record({ feedback: fc.string({ maxLength: 20 }) }), fc.record({ reason: fc.string({ maxLength: 20 }) }), json),
+            },
+            { requiredKeys: ['type'] },
+          ),
+        }),
+        fc.record({
+          path: fc.constant('/v1/workflows'),
+          body: fc.record(
+            {
+              definition: fc.constantFrom(...options.definitions),
+              input: fc.oneof(fc.constant({}), json),
+              id: fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/), { nil: undefined }),
+            },
+            { requiredKeys: ['definition', 'input'] },
+          ),
+        }),
+      ),
+    )
+    .map(([key, { path: p, body: b }]): FuzzRequest => ({
+      method: 'POST',
+      path: p,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(b),
+    }));
 
   const random = fc
-    .record({ method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'), path, authorization, contentType, lastEventId, body })
+    .record({
+      method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'),
+      path,
+      authorization,
+      contentType,
+      lastEventId,
+      body,
+    })
     .map(({ method, path: p, authorization: a, contentType: c, lastEventId: l, body: b }) => {
       const headers: Record<string, string> = {};
       if (a !== undefined) headers.authorization = a;
@@ -133,7 +214,8 @@ export function fuzzRequest(options: { ids: readonly string[]; validKeys: readon
   const extraHeaders = fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/), fc.string({ maxLength: 60 }).map(headerSafe), { maxKeys: 3 });
   const withHeaders = fc.tuple(random, extraHeaders).map(([request, extra]): FuzzRequest => {
     const headers = { ...request.headers };
-    for (const [name, value] of Object.entries(extra)) if (!['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade'].includes(name)) headers[name] = value;
+    for (const [name, value] of Object.entries(extra))
+      if (!['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade'].includes(name)) headers[name] = value;
     return { ...request, headers };
   });
   return fc.oneof({ weight: 3, arbitrary: wellFormed }, { weight: 6, arbitrary: random }, { weight: 1, arbitrary: withHeaders });

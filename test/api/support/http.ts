@@ -79,7 +79,8 @@ export function openSse(base: string, path: string, headers: Record<string, stri
           else if (line.startsWith('id: ')) message.id = line.slice(4);
           else if (line.startsWith('data: ')) message.data.push(line.slice(6));
         }
-        if (message.data.length > 0) messages.push({ event: message.event, ...(message.id === undefined ? {} : { id: message.id }), data: JSON.parse(message.data.join('\n')) });
+        if (message.data.length > 0)
+          messages.push({ event: message.event, ...(message.id === undefined ? {} : { id: message.id }), data: JSON.parse(message.data.join('\n')) });
       }
     });
     res.on('end', settleEnded);

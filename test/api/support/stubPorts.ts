@@ -36,8 +36,20 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
         const last = existing.at(-1)!;
         return { created: false, position: last.position, revision: last.revision };
       }
-      const metadata = { workflowId, definition, version: 1, sender, at: new Date().toISOString(), state: '"running"', ...(tenant === undefined ? {} : { tenant }) };
-      const result = await store.append(workflowStream(workflowId), [{ type: 'WorkflowStarted', data: { v: 1, workflowId, definition, version: 1, input: input as never, inputHash }, metadata }], { expectedRevision: 'no_stream' });
+      const metadata = {
+        workflowId,
+        definition,
+        version: 1,
+        sender,
+        at: new Date().toISOString(),
+        state: '"running"',
+        ...(tenant === undefined ? {} : { tenant }),
+      };
+      const result = await store.append(
+        workflowStream(workflowId),
+        [{ type: 'WorkflowStarted', data: { v: 1, workflowId, definition, version: 1, input: input as never, inputHash }, metadata }],
+        { expectedRevision: 'no_stream' },
+      );
       return { created: true, position: result.position, revision: result.nextExpectedRevision };
     },
     async send({ workflowId, type, data, sender }) {
@@ -46,7 +58,11 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       if (existing.at(-1)!.type === 'WorkflowCancelled') throw new ApiError('EVENT_NOT_ACCEPTED', 'not now', { state: 'cancelled', accepts: [] });
       const reason = (data as { reason?: string } | undefined)?.reason ?? 'cancelled by request';
       const metadata = { workflowId, definition: 'toy', version: 1, sender, at: new Date().toISOString(), state: '"cancelled"' };
-      const result = await store.append(workflowStream(workflowId), [{ type: type === 'CANCEL' ? 'WorkflowCancelled' : type, data: { v: 1, reason }, metadata }], { expectedRevision: existing.length - 1 });
+      const result = await store.append(
+        workflowStream(workflowId),
+        [{ type: type === 'CANCEL' ? 'WorkflowCancelled' : type, data: { v: 1, reason }, metadata }],
+        { expectedRevision: existing.length - 1 },
+      );
       return { revision: result.nextExpectedRevision, position: async () => result.position };
     },
     deltas,

@@ -23,12 +23,21 @@ export interface TestServer extends RunningServer {
 }
 
 /** An in-process `ecl serve` on an ephemeral port, over SQLite in a temporary folder. */
-export async function startTestServer(options: { dir?: string; script?: unknown; keys?: boolean; inspect?: boolean; logger?: winston.Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dir?: string; script?: unknown; keys?: boolean; inspect?: boolean; logger?: winston.Logger } = {},
+): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ecl-api-'));
   const server = await startServer({
     env: options.keys === false ? {} : { ECL_API_KEYS: `${KEYS.acme.id}:${KEYS.acme.key}=acme,${KEYS.globex.id}:${KEYS.globex.key}=globex` },
     cwd: dir,
-    flags: { store: `sqlite:${join(dir, 'ecl.db')}`, port: 0, host: '127.0.0.1', artifactsDir: join(dir, 'artifacts'), projections: join(dir, 'projections.db'), inspectPort: 0 },
+    flags: {
+      store: `sqlite:${join(dir, 'ecl.db')}`,
+      port: 0,
+      host: '127.0.0.1',
+      artifactsDir: join(dir, 'artifacts'),
+      projections: join(dir, 'projections.db'),
+      inspectPort: 0,
+    },
     llm: { provider: createScriptedProvider({ script: options.script ?? OFFLINE_SCRIPT, env: {} }), description: 'LLM: scripted (test)' },
     logger: options.logger ?? winston.createLogger({ silent: true }),
     definitions: createSampleRegistry(),

@@ -27,7 +27,13 @@ export function readContract(ctx: ContractContext): void {
 
     it('reads the global log in one strictly increasing order across streams', async () => {
       const [a, b, c] = [ctx.stream('a'), ctx.stream('b'), ctx.stream('c')];
-      const plan: Array<[string, number]> = [[a, 2], [b, 1], [a, 1], [c, 3], [b, 2]];
+      const plan: Array<[string, number]> = [
+        [a, 2],
+        [b, 1],
+        [a, 1],
+        [c, 3],
+        [b, 2],
+      ];
       const expected: string[] = [];
       for (const [stream, count] of plan) {
         const batch = events(count);

@@ -101,7 +101,12 @@ export function subscriptionContract(ctx: ContractContext): void {
     it('delivers data and metadata exactly as read', async () => {
       const stream = ctx.stream('payload');
       const appended = event('Payload', { text: 'héllo 🌍', list: [1, 2.5, null, true] }, { $correlationId: 'corr', $causationId: 'cause', tenant: 'acme' });
-      const delivering = firstValueFrom(ctx.store.subscribeToStream(stream).pipe(where((e) => e.id === appended.id), timeout({ first: 15_000 })));
+      const delivering = firstValueFrom(
+        ctx.store.subscribeToStream(stream).pipe(
+          where((e) => e.id === appended.id),
+          timeout({ first: 15_000 }),
+        ),
+      );
       await ctx.store.append(stream, [appended]);
       const delivered = await delivering;
       expect(delivered.data).toEqual(appended.data);

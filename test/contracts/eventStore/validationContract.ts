@@ -5,7 +5,7 @@ import { collect, event, events, rejection, type ContractContext } from './conte
 /** One event whose type + data + metadata ("{}") weigh exactly `bytes` in UTF-8. */
 function eventOfSize(bytes: number): EventToAppend {
   const type = 'Sized';
-  const overhead = type.length + 2 /* quotes */ + 2 /* {} */;
+  const overhead = type.length + 2 /* quotes */ + 2; /* {} */
   return event(type, 'x'.repeat(bytes - overhead));
 }
 
@@ -24,7 +24,21 @@ export function validationContract(ctx: ContractContext): void {
     it('rejects data and metadata that are not plain JSON, writing nothing of the batch', async () => {
       const cycle: Record<string, unknown> = { a: 1 };
       cycle.self = cycle;
-      const bad: unknown[] = [() => 1, 10n, cycle, Number.NaN, Number.POSITIVE_INFINITY, new Date(0), new Map([[1, 2]]), new Set([1]), new Money(5), Symbol('s'), undefined, { nested: [1, () => 2] }, [undefined]];
+      const bad: unknown[] = [
+        () => 1,
+        10n,
+        cycle,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        new Date(0),
+        new Map([[1, 2]]),
+        new Set([1]),
+        new Money(5),
+        Symbol('s'),
+        undefined,
+        { nested: [1, () => 2] },
+        [undefined],
+      ];
       for (const data of bad) {
         const stream = ctx.stream('json');
         const batch = [event('Fine'), { ...event('Bad'), data: data as JsonValue }, event('AlsoFine')];
@@ -63,7 +77,7 @@ export function validationContract(ctx: ContractContext): void {
         rtl: 'مرحبا بالعالم שלום',
         combining: 'e\u0301 a\u0308 Z\u0351\u0362',
         escapes: 'quote " backslash \\ slash / tab \t newline \n',
-        '键 🔑': ['ünïcödé', { 'مفتاح': 'قيمة' }],
+        '键 🔑': ['ünïcödé', { مفتاح: 'قيمة' }],
         astral: '\u{1F600}\u{10FFFF}',
       };
       const appended = event('Ünïcødé✓', data, { $correlationId: 'コリレーション', note: '🙂' });
@@ -88,7 +102,14 @@ export function validationContract(ctx: ContractContext): void {
 
     it('keeps $correlationId, $causationId and our own metadata keys', async () => {
       const stream = ctx.stream('meta');
-      const metadata = { $correlationId: 'c0ffee', $causationId: 'cause-1', workflowId: 'wf-1', attempt: 2, tags: ['a', 'b'], nested: { ok: true, none: null } };
+      const metadata = {
+        $correlationId: 'c0ffee',
+        $causationId: 'cause-1',
+        workflowId: 'wf-1',
+        attempt: 2,
+        tags: ['a', 'b'],
+        nested: { ok: true, none: null },
+      };
       await ctx.store.append(stream, [event('Tagged', { x: 1 }, metadata)]);
       expect((await ctx.store.readStream(stream))[0]!.metadata).toEqual(metadata);
     });

@@ -132,5 +132,7 @@ function supportedMethods(appendMethod: 'batch' | 'unary'): InstanceType<typeof 
   if (appendMethod === 'batch') methods.push([streams, 'batchappend', ['deadline_duration']]);
   return new SupportedMethods()
     .setEventStoreServerVersion('26.0.0')
-    .setMethodsList(methods.map(([service, method, features]) => new SupportedMethod().setServiceName(service).setMethodName(method).setFeaturesList(features)));
+    .setMethodsList(
+      methods.map(([service, method, features]) => new SupportedMethod().setServiceName(service).setMethodName(method).setFeaturesList(features)),
+    );
 }

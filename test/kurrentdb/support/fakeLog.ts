@@ -10,11 +10,7 @@
  * - the append size check is KurrentDB's `Event.SizeOnDisk` (data + metadata + 2 * type length).
  */
 
-export type Expected =
-  | { kind: 'any' }
-  | { kind: 'no_stream' }
-  | { kind: 'stream_exists' }
-  | { kind: 'revision'; revision: bigint };
+export type Expected = { kind: 'any' } | { kind: 'no_stream' } | { kind: 'stream_exists' } | { kind: 'revision'; revision: bigint };
 
 export interface ProposedEvent {
   id: string;
@@ -53,7 +49,13 @@ export class FakeLog {
   constructor(private readonly clock: () => Date = () => new Date()) {
     // A fresh KurrentDB log already holds system events, so `$all` is never empty.
     this.write('$epoch-information', [
-      { id: '00000000-0000-4000-8000-000000000001', type: '$epoch-information', contentType: 'application/json', data: Buffer.from('{"epochNumber":0}'), metadata: new Uint8Array() },
+      {
+        id: '00000000-0000-4000-8000-000000000001',
+        type: '$epoch-information',
+        contentType: 'application/json',
+        data: Buffer.from('{"epochNumber":0}'),
+        metadata: new Uint8Array(),
+      },
     ]);
   }
 
@@ -83,7 +85,9 @@ export class FakeLog {
 
   /** Writes events to a system stream (`$…`), as the server itself does (epochs, scavenges, projections). */
   writeSystemEvent(stream: string, type: string, data: object): void {
-    this.write(stream, [{ id: crypto.randomUUID(), type, contentType: 'application/json', data: Buffer.from(JSON.stringify(data)), metadata: new Uint8Array() }]);
+    this.write(stream, [
+      { id: crypto.randomUUID(), type, contentType: 'application/json', data: Buffer.from(JSON.stringify(data)), metadata: new Uint8Array() },
+    ]);
   }
 
   append(stream: string, expected: Expected, proposed: readonly ProposedEvent[]): AppendOutcome {

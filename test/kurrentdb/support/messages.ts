@@ -103,17 +103,14 @@ export function caughtUpResp(checkpoint: { revision?: bigint; position?: bigint 
 }
 
 export const checkpointResp = (position: bigint) =>
-  new ReadResp().setCheckpoint(
-    new ReadResp.Checkpoint().setCommitPosition(position.toString()).setPreparePosition(position.toString()).setTimestamp(now()),
-  );
+  new ReadResp().setCheckpoint(new ReadResp.Checkpoint().setCommitPosition(position.toString()).setPreparePosition(position.toString()).setTimestamp(now()));
 
 export const streamNotFoundResp = (stream: string) =>
   new ReadResp().setStreamNotFound(new ReadResp.StreamNotFound().setStreamIdentifier(streamIdentifier(stream)));
 
 export const lastStreamPositionResp = (revision: bigint) => new ReadResp().setLastStreamPosition(revision.toString());
 
-export const allStreamPosition = (position: bigint) =>
-  new AllStreamPosition().setCommitPosition(position.toString()).setPreparePosition(position.toString());
+export const allStreamPosition = (position: bigint) => new AllStreamPosition().setCommitPosition(position.toString()).setPreparePosition(position.toString());
 
 function packed(code: number, message: string, details: { serializeBinary(): Uint8Array }, typeName: string): StatusMessage {
   const any = new Any();
@@ -145,7 +142,12 @@ export function wrongExpectedVersionStatus(current: bigint | undefined, expected
 export const timeoutStatus = (): StatusMessage => packed(Code.DEADLINE_EXCEEDED, 'Timeout', new Timeout(), 'event_store.client.Timeout');
 
 export const maximumAppendSizeStatus = (max: number): StatusMessage =>
-  packed(Code.INVALID_ARGUMENT, 'MaximumAppendSizeExceeded', new MaximumAppendSizeExceeded().setMaxappendsize(max), 'event_store.client.MaximumAppendSizeExceeded');
+  packed(
+    Code.INVALID_ARGUMENT,
+    'MaximumAppendSizeExceeded',
+    new MaximumAppendSizeExceeded().setMaxappendsize(max),
+    'event_store.client.MaximumAppendSizeExceeded',
+  );
 
 export const badRequestStatus = (message: string): StatusMessage =>
   packed(Code.INVALID_ARGUMENT, 'BadRequest', new BadRequest().setMessage(message), 'event_store.client.BadRequest');

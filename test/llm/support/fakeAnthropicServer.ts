@@ -33,7 +33,16 @@ export type FakeReply =
 
 export interface FakeRequest {
   index: number;
-  body: { model: string; stream?: boolean; messages: unknown[]; system?: string; tools?: unknown[]; tool_choice?: unknown; max_tokens?: number; temperature?: number } & Record<string, unknown>;
+  body: {
+    model: string;
+    stream?: boolean;
+    messages: unknown[];
+    system?: string;
+    tools?: unknown[];
+    tool_choice?: unknown;
+    max_tokens?: number;
+    temperature?: number;
+  } & Record<string, unknown>;
   headers: IncomingMessage['headers'];
   /** The credential sent, from `x-api-key` or `authorization: Bearer …` (the SDK uses either, by version). */
   apiKey: string | undefined;
@@ -75,7 +84,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
     if (req.method !== 'POST' || !req.url?.startsWith('/v1/messages')) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }));
       return;
     }
     const index = requests.length;
@@ -124,7 +135,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
 const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 function sendError(res: ServerResponse, requestId: string, reply: Extract<FakeReply, { kind: 'error' }>): void {
-  const type = reply.type ?? (reply.status === 429 ? 'rate_limit_error' : reply.status === 529 ? 'overloaded_error' : reply.status >= 500 ? 'api_error' : 'invalid_request_error');
+  const type =
+    reply.type ??
+    (reply.status === 429 ? 'rate_limit_error' : reply.status === 529 ? 'overloaded_error' : reply.status >= 500 ? 'api_error' : 'invalid_request_error');
   res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': requestId, ...reply.headers });
   res.end(JSON.stringify({ type: 'error', error: { type, message: reply.message ?? type } }));
 }
@@ -137,15 +150,35 @@ function usageOf(request: FakeRequest, reply: MessageReply): Required<Pick<FakeU
 }
 
 function messageShell(request: FakeRequest, requestId: string, model: string, usage: FakeUsage) {
-  return { id: `msg_${requestId}`, type: 'message', role: 'assistant', model: model || request.body.model, content: [], stop_reason: null, stop_sequence: null, usage };
+  return {
+    id: `msg_${requestId}`,
+    type: 'message',
+    role: 'assistant',
+    model: model || request.body.model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage,
+  };
 }
 
 function sendMessage(res: ServerResponse, request: FakeRequest, requestId: string, reply: MessageReply): void {
   const usage = usageOf(request, reply);
   const content = reply.toolUse
-    ? [{ type: 'tool_use', id: reply.toolUse.id ?? `toolu_${request.index + 1}`, name: reply.toolUse.name, input: reply.toolUse.rawJson ?? reply.toolUse.input ?? {} }]
+    ? [
+        {
+          type: 'tool_use',
+          id: reply.toolUse.id ?? `toolu_${request.index + 1}`,
+          name: reply.toolUse.name,
+          input: reply.toolUse.rawJson ?? reply.toolUse.input ?? {},
+        },
+      ]
     : [{ type: 'text', text: reply.text ?? '' }];
-  const message = { ...messageShell(request, requestId, reply.model ?? request.body.model, usage), content, stop_reason: reply.stopReason ?? (reply.toolUse ? 'tool_use' : 'end_turn') };
+  const message = {
+    ...messageShell(request, requestId, reply.model ?? request.body.model, usage),
+    content,
+    stop_reason: reply.stopReason ?? (reply.toolUse ? 'tool_use' : 'end_turn'),
+  };
   res.writeHead(200, { 'content-type': 'application/json', 'request-id': requestId });
   res.end(JSON.stringify(message));
 }
@@ -154,17 +187,30 @@ function sendStream(res: ServerResponse, request: FakeRequest, requestId: string
   const usage = usageOf(request, reply);
   const { output_tokens, ...startUsage } = usage;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': requestId });
-  sse(res, 'message_start', { type: 'message_start', message: messageShell(request, requestId, reply.model ?? request.body.model, { ...startUsage, output_tokens: 1 }) });
+  sse(res, 'message_start', {
+    type: 'message_start',
+    message: messageShell(request, requestId, reply.model ?? request.body.model, { ...startUsage, output_tokens: 1 }),
+  });
   if (reply.toolUse) {
     const json = reply.toolUse.rawJson ?? JSON.stringify(reply.toolUse.input ?? {});
-    sse(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: reply.toolUse.id ?? `toolu_${request.index + 1}`, name: reply.toolUse.name, input: {} } });
-    for (const piece of split(json, reply.chunks ?? 3)) sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: piece } });
+    sse(res, 'content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'tool_use', id: reply.toolUse.id ?? `toolu_${request.index + 1}`, name: reply.toolUse.name, input: {} },
+    });
+    for (const piece of split(json, reply.chunks ?? 3))
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: piece } });
   } else {
     sse(res, 'content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
-    for (const piece of split(reply.text ?? '', reply.chunks ?? 3)) sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+    for (const piece of split(reply.text ?? '', reply.chunks ?? 3))
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
   }
   sse(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
-  sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: reply.stopReason ?? (reply.toolUse ? 'tool_use' : 'end_turn'), stop_sequence: null }, usage: { output_tokens } });
+  sse(res, 'message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: reply.stopReason ?? (reply.toolUse ? 'tool_use' : 'end_turn'), stop_sequence: null },
+    usage: { output_tokens },
+  });
   sse(res, 'message_stop', { type: 'message_stop' });
   res.end();
 }

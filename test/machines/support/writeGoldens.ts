@@ -16,7 +16,13 @@ import { GOLDEN_DIR, type GoldenHistory, goldenRegistry } from './goldenHistorie
 const alwaysRevise = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
 const researchInput = JSON.parse(readFileSync(join(import.meta.dirname, '../../../examples/research/input.json'), 'utf8')) as unknown;
 
-const scenarios: { file: string; description: string; id?: string; script?: unknown; run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void> }[] = [
+const scenarios: {
+  file: string;
+  description: string;
+  id?: string;
+  script?: unknown;
+  run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void>;
+}[] = [
   {
     file: 'serial3-completed.json',
     description: 'serial3: three no-op steps, completed',
@@ -89,8 +95,17 @@ const scenarios: { file: string; description: string; id?: string; script?: unkn
   },
   {
     file: 'research-crash-resumed.json',
-    description: 'research (examples/research): the process stopped during gather\'s fourth journaled call; attempt 2 replayed the three recorded calls and made only the interrupted one again',
-    script: { steps: { gather: [{ attempt: 1, times: 1, text: 'Pages per engineer fell 40%.' }, { attempt: 1, holdMs: 'untilAborted', text: 'held' }] }, fallback: 'offline' },
+    description:
+      "research (examples/research): the process stopped during gather's fourth journaled call; attempt 2 replayed the three recorded calls and made only the interrupted one again",
+    script: {
+      steps: {
+        gather: [
+          { attempt: 1, times: 1, text: 'Pages per engineer fell 40%.' },
+          { attempt: 1, holdMs: 'untilAborted', text: 'held' },
+        ],
+      },
+      fallback: 'offline',
+    },
     run: async (h, id) => {
       await h.engine.start('research', researchInput, { id });
       await eventually(() => h.llm.calls.filter((call) => call.step === 'gather').length === 2 || undefined);
@@ -105,11 +120,18 @@ const scenarios: { file: string; description: string; id?: string; script?: unkn
   {
     file: 'brief-legacy-resumed.json',
     id: 'golden-legacy',
-    description: 'brief v1 whose first six events carry v0 payloads (no `v`; StepCompleted `result`/`usage`, no `attempt`), written before payloads were versioned; today\'s engine upcast them, resumed the review as attempt 2 and finished',
+    description:
+      "brief v1 whose first six events carry v0 payloads (no `v`; StepCompleted `result`/`usage`, no `attempt`), written before payloads were versioned; today's engine upcast them, resumed the review as attempt 2 and finished",
     run: async (h, id) => {
-      const legacy = JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/projections/brief-v1-legacy-payloads.json'), 'utf8')) as { events: EventToAppend[] };
+      const legacy = JSON.parse(readFileSync(join(import.meta.dirname, '../../fixtures/projections/brief-v1-legacy-payloads.json'), 'utf8')) as {
+        events: EventToAppend[];
+      };
       const ids = sequentialIds(9);
-      await h.store.append(workflowStream(id), legacy.events.slice(0, 6).map((event) => ({ ...event, id: ids() })), { expectedRevision: 'no_stream' });
+      await h.store.append(
+        workflowStream(id),
+        legacy.events.slice(0, 6).map((event) => ({ ...event, id: ids() })),
+        { expectedRevision: 'no_stream' },
+      );
       await h.engine.settled(id);
     },
   },
@@ -118,7 +140,11 @@ const scenarios: { file: string; description: string; id?: string; script?: unkn
 const only = process.argv.slice(2);
 for (const scenario of scenarios) {
   if (only.length > 0 ? !only.includes(scenario.file) : existsSync(join(GOLDEN_DIR, scenario.file))) continue;
-  const h = createHarness({ ...(scenario.script === undefined ? {} : { script: scenario.script }), definitions: goldenRegistry(), engine: { newId: sequentialIds(1) } });
+  const h = createHarness({
+    ...(scenario.script === undefined ? {} : { script: scenario.script }),
+    definitions: goldenRegistry(),
+    engine: { newId: sequentialIds(1) },
+  });
   const id = scenario.id ?? scenario.file.replace(/\.json$/, '');
   await scenario.run(h, id);
   await h.engine.settled(id).catch(() => undefined);

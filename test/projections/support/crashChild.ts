@@ -9,7 +9,8 @@ import { DEFAULT_READ_MODELS, createProjectionRunner, openProjectionDatabase } f
 import { applicationCounter } from './applicationCounter.js';
 
 const [storePath, projectionPath, batchSize, crashAfter] = process.argv.slice(2);
-if (storePath === undefined || projectionPath === undefined || batchSize === undefined) throw new Error('usage: crashChild.ts <store> <projections> <batchSize> [crashAfter]');
+if (storePath === undefined || projectionPath === undefined || batchSize === undefined)
+  throw new Error('usage: crashChild.ts <store> <projections> <batchSize> [crashAfter]');
 const store = await openEventStore(`sqlite:${storePath}`);
 const db = openProjectionDatabase(projectionPath);
 const runner = createProjectionRunner({

@@ -37,7 +37,14 @@ export function driveHistory(definition: AnyWorkflowDefinition, workflowId: stri
       snapshot = folder.apply(snapshot, event);
       clock += stepMs;
       const data = event.data as JsonObject;
-      const metadata: JsonObject = { workflowId, definition: definition.name, version: definition.version, sender, at: new Date(clock).toISOString(), state: JSON.stringify(snapshot.value) };
+      const metadata: JsonObject = {
+        workflowId,
+        definition: definition.name,
+        version: definition.version,
+        sender,
+        at: new Date(clock).toISOString(),
+        state: JSON.stringify(snapshot.value),
+      };
       if (script.tenant !== undefined) metadata.tenant = script.tenant;
       if (typeof data.step === 'string') metadata.step = data.step;
       if (typeof data.iteration === 'number') metadata.iteration = data.iteration;
@@ -54,7 +61,10 @@ export function driveHistory(definition: AnyWorkflowDefinition, workflowId: stri
   };
 
   const inputHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-  const start: WorkflowEvent = { type: 'WorkflowStarted', data: { v: 1, workflowId, definition: definition.name, version: definition.version, input, inputHash, policies: definition.resolvePolicies(input) } };
+  const start: WorkflowEvent = {
+    type: 'WorkflowStarted',
+    data: { v: 1, workflowId, definition: definition.name, version: definition.version, input, inputHash, policies: definition.resolvePolicies(input) },
+  };
   let next = advance([start], 'system');
   for (let guard = 0; guard < 10_000; guard += 1) {
     if (next.kind === 'activity') {
@@ -67,7 +77,10 @@ export function driveHistory(definition: AnyWorkflowDefinition, workflowId: stri
       const event: WorkflowEvent =
         'cancel' in answer
           ? { type: 'WorkflowCancelled', data: { v: 1, reason: answer.cancel } }
-          : { type: 'HumanDecisionReceived', data: { v: 1, step: next.step, decision: answer.decision, ...(answer.feedback === undefined ? {} : { feedback: answer.feedback }) } };
+          : {
+              type: 'HumanDecisionReceived',
+              data: { v: 1, step: next.step, decision: answer.decision, ...(answer.feedback === undefined ? {} : { feedback: answer.feedback }) },
+            };
       next = advance([event], answer.sender);
     } else {
       return recorded;

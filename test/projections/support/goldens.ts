@@ -17,7 +17,11 @@ export interface Golden {
 const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'projections');
 
 export const loadGolden = (file: string): Golden => ({ file, ...(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Omit<Golden, 'file'>) });
-export const allGoldens = (): Golden[] => readdirSync(dir).filter((file) => file.endsWith('.json')).sort().map(loadGolden);
+export const allGoldens = (): Golden[] =>
+  readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map(loadGolden);
 
 export async function appendGolden(store: EventStore, golden: Golden): Promise<bigint> {
   return (await store.append(workflowStream(golden.workflowId), golden.events, { expectedRevision: 'no_stream' })).position;

@@ -59,7 +59,11 @@ export function createHistory(options: HistoryOptions) {
     stepCompleted: (step: string, iteration: number, output: JsonValue, extra: JsonObject = {}) =>
       add('StepCompleted', { step, iteration, attempt: 1, output, ...extra }, { step, iteration, attempt: 1 }),
     callCompleted: (step: string, iteration: number, attempt: number, call: string, seq: number, outcome: JsonObject, extra: JsonObject = {}) =>
-      add('CallCompleted', { step, iteration, attempt, call, kind: 'run', seq, ...outcome, ...extra }, { step, iteration, attempt, state: { [step]: 'running' } }),
+      add(
+        'CallCompleted',
+        { step, iteration, attempt, call, kind: 'run', seq, ...outcome, ...extra },
+        { step, iteration, attempt, state: { [step]: 'running' } },
+      ),
     stepFailed: (step: string, iteration: number, attempt: number, code = 'TIMEOUT', retryable = true) =>
       add('StepFailed', { step, iteration, attempt, error: { code, message: `${step} ${code.toLowerCase()}`, retryable } }, { step, iteration, attempt }),
     revisionRequested: (step: string, by: string, iteration: number, feedback: string) =>
@@ -84,10 +88,17 @@ export function briefHistory(workflowId: string, options: Omit<HistoryOptions, '
   history.stepStarted('extract').stepCompleted('extract', 1, { facts: ['f1', 'f2'] }, { llm: llmUsage('offline', 200, 40), durationMs: 800 });
   const drafts = (options.revisions ?? 1) + 1;
   for (let iteration = 1; iteration <= drafts; iteration += 1) {
-    history.stepStarted('draft', iteration).stepCompleted('draft', iteration, `draft ${iteration}`, { llm: llmUsage('offline', 300, 500, 0.01), durationMs: 1500 });
+    history
+      .stepStarted('draft', iteration)
+      .stepCompleted('draft', iteration, `draft ${iteration}`, { llm: llmUsage('offline', 300, 500, 0.01), durationMs: 1500 });
     history.stepStarted('review', iteration);
     if (iteration < drafts) {
-      history.stepCompleted('review', iteration, { verdict: 'revise', feedback: `add numbers (${iteration})` }, { llm: llmUsage('offline', 400, 30), durationMs: 600 });
+      history.stepCompleted(
+        'review',
+        iteration,
+        { verdict: 'revise', feedback: `add numbers (${iteration})` },
+        { llm: llmUsage('offline', 400, 30), durationMs: 600 },
+      );
       history.revisionRequested('draft', 'review', iteration, `add numbers (${iteration})`);
     } else {
       history.stepCompleted('review', iteration, { verdict: 'approve', feedback: 'good' }, { llm: llmUsage('offline', 400, 20), durationMs: 500 });

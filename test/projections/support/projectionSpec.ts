@@ -17,7 +17,9 @@ import { recordedFrom, type History } from './historyBuilder.js';
 /** Every row of every read-model table, in a stable order: two databases compare equal iff they hold the same read models. */
 export function dumpReadModels(db: ProjectionDatabase): Record<string, unknown[]> {
   const tables = db
-    .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'projection_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .prepare<[], { name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'projection_%' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
     .all();
   return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM ${name} ORDER BY 1, 2`).all()]));
 }
@@ -55,7 +57,9 @@ export function givenHistories(histories: readonly History[] | readonly Recorded
   twice.close();
 
   const queries: ProjectionQueries = createProjectionQueries(db, options);
-  return { then: (assert: (queries: ProjectionQueries, context: { db: ProjectionDatabase; runner: typeof runner }) => void) => assert(queries, { db, runner }) };
+  return {
+    then: (assert: (queries: ProjectionQueries, context: { db: ProjectionDatabase; runner: typeof runner }) => void) => assert(queries, { db, runner }),
+  };
 }
 
 const isRecorded = (items: readonly unknown[]): items is readonly RecordedEvent[] =>

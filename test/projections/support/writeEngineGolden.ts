@@ -24,7 +24,11 @@ const engine = createEngine({
   newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
 });
 const workflowId = 'golden-engine-offline';
-await engine.start('brief', { instructions: 'A one-page brief on Q3', documents: [{ name: 'q3.txt', text: 'Revenue grew 12% in Q3. Churn fell to 2%.' }], maxIterations: 3 }, { id: workflowId, tenant: 'acme', sender: 'cli' });
+await engine.start(
+  'brief',
+  { instructions: 'A one-page brief on Q3', documents: [{ name: 'q3.txt', text: 'Revenue grew 12% in Q3. Churn fell to 2%.' }], maxIterations: 3 },
+  { id: workflowId, tenant: 'acme', sender: 'cli' },
+);
 const view = await engine.settled(workflowId);
 await engine.close();
 const events = (await store.readStream(workflowStream(workflowId))).map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
