@@ -1,26 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostProblem, isConfigError, loadConfig, pathProblem, type ConfigError } from '../../src/config/index.js';
+import { hostProblem, loadConfig, pathProblem } from '../../src/config/index.js';
+import { emptyDir, failure, withFile } from './support.js';
 
 // Issue 14, item 6: every configuration mistake names the key, where the value came from and what is wrong.
-
-const emptyDir = () => mkdtempSync(join(tmpdir(), 'ecl-config-'));
-const withFile = (content: unknown) => {
-  const dir = emptyDir();
-  writeFileSync(join(dir, 'ecl.config.json'), JSON.stringify(content));
-  return dir;
-};
-const failure = (run: () => unknown): ConfigError => {
-  try {
-    run();
-  } catch (error) {
-    if (isConfigError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('configuration errors name the key, the source and the reason', () => {
   it('refuses a host that is neither an IP address nor a host name', () => {

@@ -1,24 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deriveKeyId, isConfigError, loadConfig, type ConfigError } from '../../src/config/index.js';
-
-const emptyDir = () => mkdtempSync(join(tmpdir(), 'ecl-config-'));
-const withFile = (content: unknown) => {
-  const dir = emptyDir();
-  writeFileSync(join(dir, 'ecl.config.json'), typeof content === 'string' ? content : JSON.stringify(content));
-  return dir;
-};
-const failure = (run: () => unknown): ConfigError => {
-  try {
-    run();
-  } catch (error) {
-    if (isConfigError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-};
+import { deriveKeyId, loadConfig } from '../../src/config/index.js';
+import { emptyDir, failure, withFile } from './support.js';
 
 describe('loadConfig', () => {
   it('takes workflow modules from the file relative to the file, from ECL_WORKFLOWS and flags relative to the working directory', () => {
