@@ -114,7 +114,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
             return parent === undefined ? abort.signal : policySignal;
           },
           // The journal is made by the first call (most steps make none). These methods must not refer to
-          // the context object itself: that kept every step's context alive longer (peak heap 57 → 79 MiB, serial3 with 64 in flight).
+          // the context object itself: that kept every step's context alive longer (peak heap 57 → 79 MiB, the no-op benchmark workflow with 64 in flight).
           complete(request) {
             return (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))).complete(request);
           },
