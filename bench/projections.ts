@@ -1,19 +1,22 @@
 /**
  * `npm run bench -- projections [--events <n>] [--seconds <n>] [--replay-events <n>] [--only catchup|live|replay]`:
  * catch-up rate of the status + audit + metrics read models, live lag while 1,000 events/s are
- * appended, and the replay rate of one long workflow. Writes bench/results/projections.json.
+ * appended, and the replay rate of one long workflow, beside a floor measured in the same run (raw
+ * better-sqlite3 read + JSON.parse of the same rows), and `createFolder` beside XState's public
+ * `transition` per event. Writes bench/results/projections.json.
  */
 import { mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createMemoryEventStore, openEventStore, workflowStream, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
-import { compileFold, createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
+import { createFolder, createRegistry, defineWorkflow, foldWithTransition, WorkflowEvent } from '../src/machines/index.js';
 import { createProjectionRunner, decodeEvent, defaultUpcasterRegistry, openProjectionDatabase } from '../src/projections/index.js';
 import { createLineBuffer } from '../src/cli/lineBuffer.js';
 import { replayWorkflow, runReplay } from '../src/replay/index.js';
 import { brief } from '../examples/brief/brief.js';
 import { driveHistory, usage, type Outcome } from '../test/projections/support/driveHistory.js';
+import { createReplayFloor } from './_replayFloor.js';
 
 interface Figure {
   name: string;
@@ -177,10 +180,29 @@ const devNull = {
   },
 };
 
-async function replayRates(dir: string, targetEvents: number): Promise<Figure[]> {
+/** The replay targets: a 10,000-event history refolds in ≤ 1 s, plain and --verify; ratios to the floor and to XState's public fold. */
+interface ReplaySummary {
+  events: number;
+  targetSeconds: number;
+  plainSeconds: number;
+  verifySeconds: number;
+  floorSeconds: number;
+  plainOverFloor: number;
+  verifyOverFloor: number;
+  met: boolean;
+  createFolderMicrosPerEvent: number;
+  publicTransitionMicrosPerEvent: number;
+  publicTransitionOverCreateFolder: number;
+  /** The same comparison on short `brief` histories, each folded from the start as the engine rehydrates one. */
+  brief: { events: number; createFolderMicrosPerEvent: number; publicTransitionMicrosPerEvent: number; publicTransitionOverCreateFolder: number };
+}
+
+async function replayRates(dir: string, targetEvents: number): Promise<{ figures: Figure[]; summary: ReplaySummary }> {
   const { definition, events } = longLoop(Math.ceil((targetEvents - 3) / 5));
-  const store = await openEventStore(`sqlite:${join(dir, 'replay.db')}`);
+  const path = join(dir, 'replay.db');
+  const store = await openEventStore(`sqlite:${path}`);
   for (let from = 0; from < events.length; from += 500) await store.append(workflowStream('bench-long'), events.slice(from, from + 500));
+  const floor = createReplayFloor(path);
   const registry = createRegistry([definition]);
   const best = async (name: string, run: () => Promise<unknown> | unknown, count: number, note?: string): Promise<Figure> => {
     let fastest = Number.POSITIVE_INFINITY;
@@ -192,6 +214,28 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
     const seconds = fastest / 1000;
     return { name, events: count, seconds, perSecond: count / seconds, ...(note === undefined ? {} : { note }) };
   };
+  /**
+   * Figures compared as a ratio are run in alternation, round after round (best of 7 each): load
+   * from anything else on the machine then hits both alike.
+   */
+  interface Run {
+    name: string;
+    run: () => Promise<unknown> | unknown;
+    count: number;
+  }
+  const interleaved = async <T extends Run[]>(runs: [...T]): Promise<{ [K in keyof T]: Figure }> => {
+    const fastest = runs.map(() => Number.POSITIVE_INFINITY);
+    for (let round = 0; round < 7; round += 1) {
+      for (const [index, { run }] of runs.entries()) {
+        const started = performance.now();
+        await run();
+        fastest[index] = Math.min(fastest[index]!, performance.now() - started);
+      }
+    }
+    return runs.map(({ name, count }, index) => ({ name, events: count, seconds: fastest[index]! / 1000, perSecond: (count * 1000) / fastest[index]! })) as {
+      [K in keyof T]: Figure;
+    };
+  };
   const n = events.length;
   const recorded = await store.readStream(workflowStream('bench-long'));
   const upcasters = defaultUpcasterRegistry();
@@ -201,24 +245,51 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
     return result.decoded.event;
   });
   const folder = createFolder(definition.machine);
-  const compiled = compileFold(definition.machine);
-  if (compiled === undefined) throw new Error('the long loop machine has no compiled fold');
-  const reference = decoded.slice(0, 1000);
-  const figures = [
-    await best(
-      'ecl replay <id> (read + upcast + fold + print each transition)',
-      () => {
+  const [plain, verify, floorFigure] = await interleaved([
+    {
+      name: 'ecl replay <id> (read + upcast + fold + print each transition to /dev/null, as the CLI writes)',
+      run: () => {
         const stdout = createLineBuffer(devNull);
         return runReplay({ workflowId: 'bench-long', store, registry, out: stdout.write, err: () => undefined }).finally(stdout.flush);
       },
-      n,
-      'lines written to /dev/null the way the CLI writes them',
-    ),
-    await best(
-      'ecl replay <id> --verify (also re-decides every automatic event, compares states)',
-      () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }),
-      n,
-    ),
+      count: n,
+    },
+    {
+      name: 'ecl replay <id> --verify (also validates, re-decides every automatic event, compares states)',
+      run: () => runReplay({ workflowId: 'bench-long', store, registry, verify: true, out: () => undefined, err: () => undefined }),
+      count: n,
+    },
+    {
+      name: '  floor: better-sqlite3 read of the same rows in pages of 500 + JSON.parse, nothing else',
+      run: () => {
+        if (floor.readAndParse(workflowStream('bench-long')) !== n) throw new Error('the floor read a different stream');
+      },
+      count: n,
+    },
+  ]);
+  const [fold, publicFold] = await interleaved([
+    { name: '  of which: fold (createFolder: replay, --verify and the engine)', run: () => folder.fold(decoded), count: n },
+    { name: "  reference: fold with XState's public transition() per event", run: () => foldWithTransition(definition.machine, decoded), count: n },
+  ]);
+  const briefHistories = briefWorkload(10_000).map((history) => history.map((event) => ({ type: event.type, data: event.data }) as WorkflowEvent));
+  const briefEvents = briefHistories.reduce((sum, history) => sum + history.length, 0);
+  const briefFolder = createFolder(brief.machine);
+  const [briefFold, briefPublicFold] = await interleaved([
+    {
+      name: '  brief histories (15-25 events), each folded from the start: createFolder',
+      run: () => briefHistories.forEach((history) => briefFolder.fold(history)),
+      count: briefEvents,
+    },
+    {
+      name: "  brief histories (15-25 events), each folded from the start: XState's public transition()",
+      run: () => briefHistories.forEach((history) => foldWithTransition(brief.machine, history)),
+      count: briefEvents,
+    },
+  ]);
+  const figures = [
+    plain,
+    verify,
+    floorFigure,
     await best('replayWorkflow (read + upcast + fold, keeps every transition, no printing)', () => replayWorkflow('bench-long', { store, registry }), n),
     await best(
       '  of which: readStream from SQLite, pages of 500 as replay reads',
@@ -232,23 +303,41 @@ async function replayRates(dir: string, targetEvents: number): Promise<Figure[]>
       () => recorded.forEach((event) => decodeEvent(event, upcasters, { trusted: true })),
       n,
     ),
-    await best('  of which: fold (compiled fold of the machine, what plain replay uses)', () => compiled.fold(decoded), n),
-    await best('  reference: fold with XState transition (createFolder; --verify and the engine)', () => folder.fold(decoded), n),
+    fold,
     await best(
       '  reference: decode + upcast + validation (as --verify and the projections decode)',
       () => recorded.forEach((event) => decodeEvent(event, upcasters)),
       n,
     ),
-    await best(
-      '  reference: xstate pure transition() per event, first 1,000 events',
-      () => foldWithTransition(definition.machine, reference),
-      reference.length,
-    ),
+    publicFold,
+    briefFold,
+    briefPublicFold,
     await best('  reference: zod WorkflowEvent.parse alone', () => recorded.forEach((event) => WorkflowEvent.parse({ type: event.type, data: event.data })), n),
   ];
-  figures[0]!.target = 100_000;
+  plain.target = 10_000;
+  floor.close();
   await store.close();
-  return figures;
+  const micros = (figure: Figure) => (figure.seconds * 1e6) / figure.events;
+  const summary: ReplaySummary = {
+    events: n,
+    targetSeconds: 1,
+    plainSeconds: plain.seconds,
+    verifySeconds: verify.seconds,
+    floorSeconds: floorFigure.seconds,
+    plainOverFloor: plain.seconds / floorFigure.seconds,
+    verifyOverFloor: verify.seconds / floorFigure.seconds,
+    met: plain.seconds <= 1 && verify.seconds <= 1,
+    createFolderMicrosPerEvent: micros(fold),
+    publicTransitionMicrosPerEvent: micros(publicFold),
+    publicTransitionOverCreateFolder: micros(publicFold) / micros(fold),
+    brief: {
+      events: briefEvents,
+      createFolderMicrosPerEvent: micros(briefFold),
+      publicTransitionMicrosPerEvent: micros(briefPublicFold),
+      publicTransitionOverCreateFolder: micros(briefPublicFold) / micros(briefFold),
+    },
+  };
+  return { figures, summary };
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -273,7 +362,9 @@ export async function main(args: string[]): Promise<void> {
       await memory.close();
     }
     const live = runs('live') ? await liveLag(dir, seconds) : undefined;
-    const replay = runs('replay') ? await replayRates(dir, replayEvents) : [];
+    const replayRun = runs('replay') ? await replayRates(dir, replayEvents) : undefined;
+    const replay = replayRun?.figures ?? [];
+    const replaySummary = replayRun?.summary;
 
     const rows = [...catchUps, ...replay];
     console.log('\nprojections');
@@ -281,6 +372,19 @@ export async function main(args: string[]): Promise<void> {
       const target =
         figure.target === undefined ? '' : `  (target ≥ ${figure.target.toLocaleString('en')}/s: ${figure.perSecond >= figure.target ? 'met' : 'NOT met'})`;
       console.log(`  ${figure.name.padEnd(92)} ${Math.round(figure.perSecond).toLocaleString('en').padStart(12)} events/s${target}`);
+    }
+    if (replaySummary !== undefined) {
+      const { events: count, plainSeconds, verifySeconds, floorSeconds, plainOverFloor, verifyOverFloor, met } = replaySummary;
+      const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
+      console.log(
+        `  ${count.toLocaleString('en')}-event history: ecl replay ${ms(plainSeconds)} (${plainOverFloor.toFixed(2)}x floor), --verify ${ms(verifySeconds)} (${verifyOverFloor.toFixed(2)}x floor); floor ${ms(floorSeconds)}; target ≤ 1 s each: ${met ? 'met' : 'NOT met'}`,
+      );
+      console.log(
+        `  fold per event, long loop: createFolder ${replaySummary.createFolderMicrosPerEvent.toFixed(2)} µs, XState public transition() ${replaySummary.publicTransitionMicrosPerEvent.toFixed(2)} µs (${replaySummary.publicTransitionOverCreateFolder.toFixed(1)}x slower)`,
+      );
+      console.log(
+        `  fold per event, brief histories: createFolder ${replaySummary.brief.createFolderMicrosPerEvent.toFixed(2)} µs, XState public transition() ${replaySummary.brief.publicTransitionMicrosPerEvent.toFixed(2)} µs (${replaySummary.brief.publicTransitionOverCreateFolder.toFixed(1)}x slower)`,
+      );
     }
     if (live !== undefined)
       console.log(
@@ -299,6 +403,7 @@ export async function main(args: string[]): Promise<void> {
       catchUp: catchUps,
       live,
       replay,
+      replaySummary,
     };
     // A partial run (--only) prints its figures but leaves the full results file alone.
     if (only === undefined) writeFileSync(join(import.meta.dirname, 'results', 'projections.json'), `${JSON.stringify(result, null, 2)}\n`);

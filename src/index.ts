@@ -26,10 +26,18 @@ export type {
   ProduceStepSpec,
   StepSpec,
   ValidateStepSpec,
+  SleepStepSpec,
+  SignalStepSpec,
+  RouteStepSpec,
+  DecisionContext,
+  RetryPolicy,
   WorkflowDefinition,
   WorkflowSpec,
 } from './machines/index.js';
+export { DEADLINE_PASSED, DECISION_FAILED } from './machines/index.js';
 export type { StepContext, StepLlmRequest, StepRun } from './machines/index.js';
+export type { NoOutputSchemas, OutputSchemas, StepOutputs } from './machines/index.js';
+export type { FanOutOptions, ItemOutcome, BranchOutcome, ItemError, CallScope, ChildOptions } from './machines/index.js';
 export { Judgement, CapPolicy, Budget } from './machines/index.js';
 export type { JsonValue, WorkflowContext, RecordedCall, Policies, WorkflowEventMetadata, WorkflowStructure, StepStructure } from './machines/index.js';
 export { createRegistry, DefinitionError, isDefinitionError } from './machines/index.js';
@@ -54,6 +62,10 @@ export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDe
 export type { EngineErrorCode } from './actors/index.js';
 export { CallFailedError, isCallFailed, JournalError, isJournalError, isNondeterminism, isDuplicateCall } from './actors/index.js';
 export type { JournalErrorCode } from './actors/index.js';
+export { ChildFailedError, isChildFailed } from './actors/index.js';
+export type { ParentLink } from './actors/index.js';
+export { TerminalError, RetryableError, isTerminalError, isRetryableError, systemClock } from './actors/index.js';
+export type { Clock } from './actors/index.js';
 
 // Event stores
 export { openEventStore, createMemoryEventStore, DEFAULT_STORE_URL } from './eventstore/index.js';

@@ -1,6 +1,6 @@
 import { defineWorkflow } from 'ecl-workflows';
 import { BriefInput, readInputFiles } from './input.js';
-import { draft, extract, load, review } from './steps.js';
+import { BriefOutputs, draft, extract, load, review } from './steps.js';
 
 /** extract → draft → review (loop back to draft up to maxIterations, then onCap) → optional approval → load. */
 export const brief = defineWorkflow({
@@ -9,6 +9,7 @@ export const brief = defineWorkflow({
   description: 'Extract facts from documents, draft a brief, review it in a bounded loop, load it into the artifact store',
   input: BriefInput,
   loadInput: readInputFiles,
+  outputs: BriefOutputs,
   steps: [
     { kind: 'produce', name: 'extract', run: extract },
     { kind: 'produce', name: 'draft', run: draft },

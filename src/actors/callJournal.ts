@@ -97,11 +97,40 @@ export class CallJournal {
   }
 
   async run<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.runCall(name, undefined, () => fn());
+  }
+
+  /**
+   * Takes one position per name now, in order, for calls a fan-out starts later (at most so many at
+   * once): their positions do not depend on which call finishes first. Each name is checked as a
+   * call's would be (unique in this run, the recorded name at its position). Returns the first position.
+   */
+  reserve(names: readonly string[]): number {
+    const first = this.position;
+    for (const name of names) this.claim(name, 'run');
+    return first;
+  }
+
+  /** The outcome recorded at a position, if any: a fan-out reads it before deciding what to run. */
+  recordedAt(seq: number): RecordedCall | undefined {
+    return this.bySeq.get(seq);
+  }
+
+  /**
+   * `run` at a position taken with {@link reserve}, with `fn` given the call's own signal: the step's,
+   * also aborted by `own`. A call interrupted by `own` alone (a fan-out's loser or sibling) is
+   * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`.
+   */
+  runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal): Promise<T> {
+    return this.runCall(name, seq, fn, own);
+  }
+
+  private async runCall<T>(name: string, seq: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T, own?: AbortSignal): Promise<T> {
     let cause: unknown;
-    const entry = await this.call(name, 'run', async (signal) => {
+    const invoke = async (signal: AbortSignal): Promise<Outcome> => {
       let value: unknown;
       try {
-        value = await this.env.retries.execute(() => fn(), signal);
+        value = await this.env.retries.execute(() => fn(signal), signal);
       } catch (error) {
         if (interruption(signal, error)) throw error;
         cause = error;
@@ -112,7 +141,8 @@ export class CallJournal {
       return {
         error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
       };
-    });
+    };
+    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, own));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
     return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
   }
@@ -204,6 +234,11 @@ export class CallJournal {
   }
 
   private async call(name: string, kind: CallKind, invoke: (signal: AbortSignal) => Promise<Outcome>): Promise<RecordedCall> {
+    return this.at(name, kind, this.claim(name, kind), invoke);
+  }
+
+  /** Checks a call's name, takes its position and checks it against the journal; returns the position. */
+  private claim(name: string, kind: CallKind): number {
     const step = this.env.step;
     const where = { step, call: String(name) };
     if (typeof name !== 'string' || name.length === 0)
@@ -222,23 +257,39 @@ export class CallJournal {
     const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
     if (recorded !== undefined) {
       if (recorded.call !== name || recorded.kind !== kind) throw this.broke(this.divergence(name, kind, seq, `"${recorded.call}" (${recorded.kind})`));
-      return 'done' in recorded ? recorded.done : recorded;
+      return seq;
     }
     for (const other of this.bySeq.values()) {
       if (other.call === name) throw this.broke(this.divergence(name, kind, seq, `nothing, and recorded "${name}" at position ${other.seq}`));
     }
+    return seq;
+  }
+
+  /** The call at a claimed position: its recorded (or running) outcome, else it is made now. */
+  private async at(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, own?: AbortSignal): Promise<RecordedCall> {
+    const step = this.env.step;
+    const where = { step, call: name };
+    const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
+    if (recorded !== undefined) return 'done' in recorded ? recorded.done : recorded;
     // The attempt is over (CANCEL, timeout, shutdown): a step that swallowed the interruption makes no new call.
     if (this.source.signal.aborted) {
       this.lost = true;
       throw new JournalError('CALL_NOT_RECORDED', `Step "${step}" was aborted before call "${name}": the call was not made`, where);
     }
-    const done = this.make(name, kind, seq, invoke);
+    const done = this.make(name, kind, seq, invoke, own);
     this.running.set(seq, { call: name, kind, done });
     try {
       return await done;
     } finally {
       this.running.delete(seq);
     }
+  }
+
+  private dropped(name: string): JournalError {
+    return new JournalError('CALL_NOT_RECORDED', `Call "${name}" of step "${this.env.step}" was aborted by its fan-out: its outcome is not recorded`, {
+      step: this.env.step,
+      call: name,
+    });
   }
 
   private divergence(name: string, kind: CallKind, seq: number, expected: string): JournalError {
@@ -250,17 +301,21 @@ export class CallJournal {
     );
   }
 
-  private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>): Promise<RecordedCall> {
+  private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, own?: AbortSignal): Promise<RecordedCall> {
     const env = this.env;
     const started = env.now().getTime();
+    const stepSignal = this.source.signal;
     let outcome: Outcome;
     try {
-      outcome = await invoke(this.source.signal);
+      outcome = await invoke(own === undefined ? stepSignal : AbortSignal.any([stepSignal, own]));
     } catch (error) {
+      if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
       // Interrupted: nothing is recorded, and nothing the step does with this may be either.
       this.lost = true;
       throw error;
     }
+    // A fan-out no longer wants this outcome (another item won, or a sibling failed): it is not recorded.
+    if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
     const durationMs = Math.max(0, env.now().getTime() - started);
     const entry: RecordedCall = { call: name, kind, seq, attempt: env.attempt };
     if ('error' in outcome) entry.error = outcome.error;

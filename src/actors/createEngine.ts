@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
-import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, workflowStartedEvent } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues } from './errors.js';
 import { folderOf } from './folderOf.js';
@@ -8,8 +8,10 @@ import { inputHashOf } from './inputHash.js';
 import { findActiveWorkflows } from './findActiveWorkflows.js';
 import { loadWorkflow } from './loadWorkflow.js';
 import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';
+import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
-import type { Engine, EngineEvent, EngineOptions, SendResult, StartResult, WorkflowView } from './types.js';
+import type { Engine, EngineEvent, EngineOptions, ParentLink, SendResult, StartResult, WorkflowView } from './types.js';
+import { createChildPort } from './childPort.js';
 import { type ActorEnv, WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
 
@@ -23,7 +25,8 @@ import { viewOfActor } from './workflowView.js';
  */
 export function createEngine(options: EngineOptions): Engine {
   const { store, logger, definitions } = options;
-  const now = options.now ?? (() => new Date());
+  const clock: Clock = options.clock ?? (options.now === undefined ? systemClock : { ...systemClock, now: options.now });
+  const now = () => clock.now();
   const newId = options.newId ?? randomUUID;
   const maxIdle = options.maxIdleActors ?? 10_000;
   const feed = new Subject<EngineEvent>();
@@ -38,7 +41,49 @@ export function createEngine(options: EngineOptions): Engine {
    */
   const finished = new Map<string, string>();
   const background = new Set<Promise<unknown>>();
+  /** One wake-up per workflow that has a due time ahead (kept when its actor leaves memory). */
+  const timers = new Map<string, { at: string; handle: unknown }>();
   let closed = false;
+
+  const wakeAt = (workflowId: string, at: string | undefined): void => {
+    const armed = timers.get(workflowId);
+    if (armed !== undefined && armed.at === at) return;
+    if (armed !== undefined) clock.clearTimer(armed.handle);
+    if (at === undefined || closed) {
+      timers.delete(workflowId);
+      return;
+    }
+    const delay = Math.max(0, Date.parse(at) - now().getTime());
+    const handle = clock.setTimer(
+      () => {
+        if (timers.get(workflowId)?.handle !== handle) return;
+        timers.delete(workflowId);
+        if (delay > MAX_TIMER_DELAY_MS) return wakeAt(workflowId, at);
+        track(wake(workflowId));
+      },
+      Math.min(delay, MAX_TIMER_DELAY_MS),
+    );
+    timers.set(workflowId, { at, handle });
+  };
+  /** Who waits for a workflow's next wake-up (`settled` waits through timers). */
+  const wakeWaiters = new Map<string, (() => void)[]>();
+  const wake = async (workflowId: string): Promise<void> => {
+    try {
+      if (closed) return;
+      const actor = await actorFor(workflowId);
+      await actor?.drive();
+    } finally {
+      const waiters = wakeWaiters.get(workflowId);
+      wakeWaiters.delete(workflowId);
+      for (const resolve of waiters ?? []) resolve();
+    }
+  };
+  const nextWake = (workflowId: string): Promise<void> =>
+    new Promise((resolve) => {
+      const waiters = wakeWaiters.get(workflowId) ?? [];
+      waiters.push(resolve);
+      wakeWaiters.set(workflowId, waiters);
+    });
 
   const runStep = createStepRunner({
     llm: options.llm,
@@ -48,6 +93,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.maxInlineOutputBytes === undefined ? {} : { maxInlineOutputBytes: options.maxInlineOutputBytes }),
     onDelta: (work, text) => feed.next({ kind: 'delta', workflowId: work.workflowId, step: work.step, iteration: work.iteration, text }),
     wantsDeltas: () => feed.observed,
+    children: createChildPort(() => engine, feed, options.artifacts),
   });
 
   const writeSnapshot = async (actor: WorkflowActor): Promise<void> => {
@@ -89,6 +135,7 @@ export function createEngine(options: EngineOptions): Engine {
     closing: () => closed,
     snapshotEvery: options.snapshotEvery ?? 1_000,
     writeSnapshot,
+    wakeAt,
     onIdle(actor) {
       if (actor.retired || actors.get(actor.workflowId) !== actor) return;
       // Finished workflows leave memory at once; waiting ones stay until the idle cap pushes them out.
@@ -152,15 +199,22 @@ export function createEngine(options: EngineOptions): Engine {
     }
   };
 
-  const resolveDefinition = (definition: string | AnyWorkflowDefinition): AnyWorkflowDefinition => {
+  /** A definition given by value is registered (so a restart can load what it starts); a name takes `version`, default the newest. */
+  const resolveDefinition = (definition: string | AnyWorkflowDefinition, version?: number): AnyWorkflowDefinition => {
     if (typeof definition !== 'string') {
       if (definitions.get(definition.name, definition.version) === undefined) definitions.register(definition);
       return definition;
     }
-    const found = definitions.get(definition);
+    const found = definitions.get(definition, version);
     if (found === undefined) {
       const known = definitions.names();
-      throw new EngineError('UNKNOWN_DEFINITION', `Unknown workflow definition "${definition}". Known: ${known.length === 0 ? '(none)' : known.join(', ')}`);
+      const versions = definitions.versions(definition);
+      throw new EngineError(
+        'UNKNOWN_DEFINITION',
+        versions.length > 0
+          ? `Unknown version ${version} of workflow definition "${definition}". Registered: ${versions.map((v) => `v${v}`).join(', ')}`
+          : `Unknown workflow definition "${definition}". Known: ${known.length === 0 ? '(none)' : known.join(', ')}`,
+      );
     }
     return found;
   };
@@ -190,7 +244,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     async start(definitionOrName, input, startOptions = {}) {
       ensureOpen();
-      const definition = resolveDefinition(definitionOrName);
+      const definition = resolveDefinition(definitionOrName, startOptions.version);
       const parsed = definition.input.safeParse(input);
       if (!parsed.success) {
         const issues = formatIssues(parsed.error.issues);
@@ -216,7 +270,11 @@ export function createEngine(options: EngineOptions): Engine {
       actors.set(workflowId, actor);
       let created: boolean;
       try {
-        created = await actor.begin(workflowStartedEvent(definition, workflowId, value, inputHash), startOptions.sender ?? 'system', startOptions.commandId);
+        const started = workflowStartedEvent(definition, workflowId, value, inputHash, now());
+        // A child workflow (the children port) records where it came from.
+        const parent = (startOptions as { parent?: ParentLink }).parent;
+        if (parent !== undefined) started.data.parent = parent;
+        created = await actor.begin(started, startOptions.sender ?? 'system', startOptions.commandId);
       } catch (error) {
         retire(actor);
         throw error;
@@ -256,6 +314,11 @@ export function createEngine(options: EngineOptions): Engine {
         if (closed) return viewOfActor(actor);
         if (actor.stalled) await actor.drive();
         await actor.whenSettled();
+        // A running workflow with a timer armed (a retry's backoff, a sleep) is not at rest yet: wait for the timer.
+        if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && timers.has(workflowId)) {
+          await nextWake(workflowId);
+          continue;
+        }
         if (!actor.retired || actor.idle) return viewOfActor(actor);
       }
     },
@@ -293,6 +356,10 @@ export function createEngine(options: EngineOptions): Engine {
     async close() {
       if (closed) return;
       closed = true;
+      for (const armed of timers.values()) clock.clearTimer(armed.handle);
+      timers.clear();
+      for (const waiters of wakeWaiters.values()) for (const resolve of waiters) resolve();
+      wakeWaiters.clear();
       for (const actor of actors.values()) actor.abortInFlight('shutdown');
       await Promise.all([...actors.values()].map((actor) => actor.drain()));
       await Promise.all([...background]);

@@ -15,9 +15,14 @@ export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDe
 export type { EngineErrorCode } from './errors.js';
 export { CallFailedError, JournalError, isCallFailed, isDuplicateCall, isJournalError, isNondeterminism } from './callErrors.js';
 export type { JournalErrorCode } from './callErrors.js';
+export { ChildFailedError, isChildFailed } from './childWorkflows.js';
+export type { ParentLink } from './types.js';
 export { loadWorkflow, foldRecords } from './loadWorkflow.js';
 export type { LoadedWorkflow } from './loadWorkflow.js';
 export { toWorkflowEvent } from './eventRecords.js';
 export { findActiveWorkflows } from './findActiveWorkflows.js';
 export { inputHashOf } from './inputHash.js';
 export { SNAPSHOT_CATEGORY, snapshotStream } from './snapshotStream.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { TerminalError, RetryableError, isTerminalError, isRetryableError } from './retryPolicy.js';

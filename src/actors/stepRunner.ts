@@ -1,9 +1,13 @@
-import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, retry, timeout, wrap } from 'cockatiel';
+import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, noop, retry, timeout } from 'cockatiel';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/index.js';
-import { isLlmError, isTaskCancelled, type LlmProvider } from '../llm/index.js';
+import type { LlmProvider } from '../llm/index.js';
 import {
   type ActivityStepSpec,
+  type AnyWorkflowDefinition,
+  type CallScope,
+  type ChildOptions,
+  type FanOutOptions,
   type JsonValue,
   Judgement,
   type StepContext,
@@ -12,11 +16,14 @@ import {
   type events,
   timeoutError,
 } from '../machines/index.js';
-import { CallJournal, type CallRecorder, type SignalSource, isJournaledError } from './callJournal.js';
+import { CallJournal, type CallRecorder, type SignalSource } from './callJournal.js';
+import { backoffMs, resolveRetry, shouldRetry } from './retryPolicy.js';
 import { errorInfo } from './callOutcome.js';
 import type { LazyAbort } from './lazyAbort.js';
 import { readRecordedOutput, spillIfLarge, spilledRef } from './spilledOutput.js';
-import type { RetryOptions } from './types.js';
+import type { ChildWorkflowPort, RetryOptions } from './types.js';
+import { type ChildEnv, runChild } from './childWorkflows.js';
+import { mapItems, parallelBranches } from './fanOut.js';
 
 type LlmAccounting = z.infer<typeof events.LlmAccounting>;
 type ArtifactRef = z.infer<typeof events.ArtifactRef>;
@@ -47,6 +54,8 @@ export interface StepRunnerOptions {
   onDelta?: (work: StepWork, text: string) => void;
   /** Whether anyone listens to deltas now (they are not even produced otherwise). */
   wantsDeltas?: () => boolean;
+  /** Starts, awaits and cancels child workflows (`ctx.child`, a fan-out item's `call.child`): the engine. */
+  children?: ChildWorkflowPort;
 }
 
 /** `undefined`: aborted by CANCEL or shutdown; no outcome is recorded (a shutdown is resumed on recovery). */
@@ -55,28 +64,19 @@ export type StepRunner = (work: StepWork, abort: LazyAbort) => Promise<WorkflowE
 const PREVIEW_CHARS = 240;
 const DEFAULT_MAX_INLINE = 64 * 1024;
 
-const isRetryable = (error: unknown): boolean =>
-  !isTaskCancelled(error) && typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
-
 /**
- * A model error has already been retried by the provider's own policy, which knows `retry-after`
- * and shares a circuit breaker, and a journaled call's error by the call itself (`ctx.run`):
- * retrying either here again would multiply the calls (and a journaled one would only replay).
- */
-const isRetryableHere = (error: unknown): boolean => !isLlmError(error) && !isJournaledError(error) && isRetryable(error);
-
-/**
- * Runs a step's activity: retries retryable errors of non-model activities with cockatiel's
- * exponential backoff, bounds the attempt by its recorded due time, passes the AbortSignal through
- * to the model call, records model accounting (failed calls included), and moves outputs too
- * large for an event to the artifact store.
+ * Runs a step's activity: bounds the attempt by its recorded due time, passes the AbortSignal
+ * through to the model call, records model accounting (failed calls included), and moves outputs
+ * too large for an event to the artifact store. A failed attempt that its retry policy runs again
+ * is recorded with its `retryAt` (the engine's timer starts the next attempt then); `ctx.run`
+ * retries its own function's retryable errors within the call (cockatiel's exponential backoff).
  */
 export function createStepRunner(options: StepRunnerOptions): StepRunner {
   const maxInline = options.maxInlineOutputBytes ?? DEFAULT_MAX_INLINE;
-  const calls = Math.max(1, options.retry?.maxAttempts ?? 3);
-  const retries = retry(handleWhen(isRetryableHere), {
-    maxAttempts: calls - 1,
-    backoff: new ExponentialBackoff({ initialDelay: options.retry?.initialDelayMs ?? 200, maxDelay: options.retry?.maxDelayMs ?? 5_000 }),
+  const engineRetry = resolveRetry(options.retry);
+  const retries = retry(handleWhen(shouldRetry), {
+    maxAttempts: engineRetry.maxAttempts - 1,
+    backoff: new ExponentialBackoff({ initialDelay: engineRetry.initialDelayMs, maxDelay: engineRetry.maxDelayMs }),
   });
 
   return async (work, abort) => {
@@ -84,13 +84,13 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     let journal: CallJournal | undefined;
     let artifact: ArtifactRef | undefined;
     let timedOut = false;
-    let policy: IPolicy = retries;
+    let policy: IPolicy = noop;
     if (work.timeoutAt !== undefined) {
       const limit = timeout(Math.max(0, Date.parse(work.timeoutAt) - started), TimeoutStrategy.Aggressive);
       limit.onTimeout(() => {
         timedOut = true;
       });
-      policy = wrap(limit, retries);
+      policy = limit;
     }
     const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
 
@@ -121,6 +121,33 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           run(name, fn) {
             return (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))).run(name, fn);
           },
+          map: ((name: string, items: readonly unknown[], fn: (item: unknown, index: number, call: CallScope) => unknown, fanOptions?: FanOutOptions) =>
+            mapItems(
+              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              childEnv(options, work, abort),
+              name,
+              items,
+              fn,
+              fanOptions,
+            )) as StepContext<unknown>['map'],
+          parallel: ((name: string, branches: Record<string, (call: CallScope) => unknown>, fanOptions?: FanOutOptions) =>
+            parallelBranches(
+              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              childEnv(options, work, abort),
+              name,
+              branches,
+              fanOptions,
+            )) as StepContext<unknown>['parallel'],
+          child: ((name: string, definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: ChildOptions) =>
+            runChild(
+              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              childEnv(options, work, abort),
+              () => signalSource(abort, parent, policySignal).signal,
+              name,
+              definition,
+              input,
+              childOptions?.wait !== false,
+            )) as StepContext<unknown>['child'],
           async putArtifact(name, content) {
             const stored = await options.artifacts.put(work.workflowId, name, content);
             artifact = { hash: stored.hash, bytes: stored.bytes, preview: content.slice(0, PREVIEW_CHARS), path: stored.location };
@@ -157,11 +184,26 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       if (timedOut && work.timeoutAt !== undefined)
         return { type: 'StepFailed', data: { v: 1, ...base, error: timeoutError(work.step, work.timeoutAt), ...(llm === undefined ? {} : { llm }) } };
       if (journal?.lost === true) return undefined;
-      const info = errorInfo(journal?.violation ?? error);
-      return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }) } };
+      const failure = journal?.violation ?? error;
+      const retryable = shouldRetry(failure);
+      const recorded = errorInfo(failure);
+      const info = retryable ? { ...recorded, retryable } : recorded;
+      const policy = work.spec.retry === undefined ? engineRetry : resolveRetry(work.spec.retry);
+      const retryAt =
+        retryable && work.attempt < policy.maxAttempts ? new Date(options.now().getTime() + backoffMs(policy, work.attempt)).toISOString() : undefined;
+      return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }), ...(retryAt === undefined ? {} : { retryAt }) } };
     }
   };
 }
+
+/** What a step's child workflows need: the engine's port, and whether an abort is a shutdown (which leaves a child running). */
+const childEnv = (options: StepRunnerOptions, work: StepWork, abort: LazyAbort): ChildEnv => ({
+  port: options.children,
+  workflowId: work.workflowId,
+  step: work.step,
+  iteration: work.iteration,
+  shuttingDown: () => abort.aborted && abort.signal.reason === 'shutdown',
+});
 
 /** Where the step's signal is read: ours (lazily created), or, under a due time, the one cockatiel's timeout derives for this run. */
 const signalSource = (abort: LazyAbort, parent: AbortSignal | undefined, policySignal: AbortSignal): SignalSource =>
@@ -193,7 +235,7 @@ function createJournal(options: StepRunnerOptions, work: StepWork, retries: IPol
 
 type Checked = { ok: true; output: JsonValue; json: string } | { ok: false; error: { code: string; message: string; retryable: boolean } };
 
-/** Validating steps must return a verdict; every output must be plain JSON. */
+/** Validating steps must return a verdict, producing steps with a schema must match it (recorded as parsed); every output must be plain JSON. */
 function checkOutput(work: StepWork, output: unknown): Checked {
   if (work.spec.kind === 'validate') {
     const parsed = Judgement.safeParse(output);
@@ -207,6 +249,15 @@ function checkOutput(work: StepWork, output: unknown): Checked {
         },
       };
     output = parsed.data;
+  }
+  if (work.spec.kind === 'produce' && work.spec.output !== undefined) {
+    const parsed = parseOutput(work.spec.output, output);
+    if (!parsed.ok)
+      return {
+        ok: false,
+        error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned an output its schema refuses: ${parsed.issues}`, retryable: false },
+      };
+    output = parsed.output;
   }
   if (output === undefined || output === null) return { ok: true, output: null, json: 'null' };
   // JSON.stringify turns a top-level NaN or Infinity into "null" and the store refuses the number itself: say so instead.
@@ -223,6 +274,25 @@ function checkOutput(work: StepWork, output: unknown): Checked {
     return { ok: false, error: { code: 'INVALID_OUTPUT', message: `Step "${work.step}" returned a value that is not JSON`, retryable: false } };
   const plain = typeof output === 'object' ? (JSON.parse(json) as JsonValue) : (output as JsonValue);
   return { ok: true, output: plain, json };
+}
+
+/**
+ * Parses a step's output with its schema (`WorkflowSpec.outputs`): the parsed value, transforms
+ * applied, is what gets recorded. Issues read `<path>: <message>`, e.g. `body.tags[0]: Invalid
+ * input: expected string, received number`. A schema that cannot parse synchronously (an async
+ * refinement) throws: that is a refusal too, with zod's message.
+ */
+function parseOutput(schema: z.ZodType, output: unknown): { ok: true; output: unknown } | { ok: false; issues: string } {
+  let parsed: ReturnType<z.ZodType['safeParse']>;
+  try {
+    parsed = schema.safeParse(output);
+  } catch (error) {
+    return { ok: false, issues: error instanceof Error ? error.message : String(error) };
+  }
+  if (parsed.success) return { ok: true, output: parsed.data };
+  const at = (path: readonly PropertyKey[]) =>
+    path.length === 0 ? '(output)' : path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index === 0 ? '' : '.'}${String(key)}`)).join('');
+  return { ok: false, issues: parsed.error.issues.map((issue) => `${at(issue.path)}: ${issue.message}`).join('; ') };
 }
 
 /**

@@ -1,11 +1,12 @@
 import type { Observable } from 'rxjs';
+import type { Clock } from './clock.js';
 import type { Logger } from 'winston';
 import type { ArtifactStore } from '../artifacts/index.js';
 import type { EventStore } from '../eventstore/index.js';
 import type { LlmProvider } from '../llm/index.js';
 import type {
   AnyWorkflowDefinition,
-  CommandType,
+  WaitKind,
   DefinitionRegistry,
   JsonValue,
   WorkflowContext,
@@ -42,8 +43,13 @@ export interface EngineOptions {
   logger: Logger;
   /** Every version of every definition the store's workflows may name; `start` registers a definition object it is given. */
   definitions: DefinitionRegistry;
-  /** The clock for recorded times and due times (inject one in tests). */
+  /** The clock for recorded times and due times (inject one in tests); ignored when `clock` is given. */
   now?: () => Date;
+  /**
+   * Time and timers: what wakes sleeping workflows, retries and timeouts at their recorded due
+   * times. Default: the system clock. Tests pass `createManualClock()` from `ecl-workflows/testing`.
+   */
+  clock?: Clock;
   /** Event and workflow ids; must return UUIDs (the store requires them for event ids). */
   newId?: () => string;
   /** Retries of plain `run` errors inside an attempt; see {@link RetryOptions}. */
@@ -74,6 +80,43 @@ export interface StartOptions {
   sender?: string;
   /** Id of the command that caused the start, recorded as the first event's causation id. */
   commandId?: string;
+  /**
+   * The registered version of a definition named by string to start (default: the newest). A
+   * version that is not registered is `UNKNOWN_DEFINITION`. Ignored when `start` is given the
+   * definition itself, which names its own version.
+   */
+  version?: number;
+}
+
+/** Where a child workflow came from: recorded as `parent` in its `WorkflowStarted`. */
+export interface ParentLink {
+  workflowId: string;
+  step: string;
+  /** The journaled call (or fan-out item) that started it. */
+  call: string;
+}
+
+/** How a child workflow ended: its output (read back when it was spilled) or why it did not complete. */
+export interface ChildOutcome {
+  status: 'completed' | 'failed' | 'cancelled';
+  output: JsonValue | null;
+  reason: string | null;
+}
+
+/**
+ * What the step runner needs to run child workflows (`ctx.child`): the engine itself, which
+ * `createEngine` passes to its step runner. Internal, not exported from the package.
+ */
+export interface ChildWorkflowPort {
+  /** `Engine.start` with the child's derived id, recording `parent`; idempotent by id and input. */
+  start(definition: string | AnyWorkflowDefinition, input: unknown, options: { id: string; tenant?: string; parent: ParentLink }): Promise<void>;
+  /**
+   * Resolves to the workflow's outcome once it is completed, failed or cancelled (at once when it
+   * already is), from the engine's feed; rejects when `signal` aborts or the engine closes.
+   */
+  wait(workflowId: string, signal: AbortSignal): Promise<ChildOutcome>;
+  /** Sends CANCEL; a workflow that already finished is left as it is. */
+  cancel(workflowId: string, reason: string): Promise<void>;
 }
 
 /** Options of `Engine.send`. */
@@ -102,10 +145,12 @@ export interface WorkflowView {
   iteration?: number;
   /** Revision of the last event folded. */
   revision: number;
-  /** The commands it accepts now (empty once finished). */
-  accepts: CommandType[];
-  /** What it waits for, when it does: a loop's cap, the budget, or an approval gate. */
-  waitingFor?: { step: string; kind: 'cap' | 'budget' | 'approval' };
+  /** The commands it accepts now (empty once finished), the name of a signal it waits for first. */
+  accepts: string[];
+  /** What it waits for, when it does: a loop's cap, the budget, an approval gate, or a signal (with its name and timeout). */
+  waitingFor?: { step: string; kind: WaitKind; signal?: string; timeoutAt?: string };
+  /** When a sleeping step, or a failed attempt's retry, wakes the workflow (ISO). */
+  wakeAt?: string;
   /** The workflow's output once completed: the last producing step's output (`null` before). */
   output: JsonValue | null;
   /** Why it failed or was cancelled (`null` otherwise). */
@@ -140,7 +185,7 @@ export type SendResult =
       code: 'WORKFLOW_NOT_FOUND' | 'UNKNOWN_COMMAND' | 'INVALID_COMMAND' | 'COMMAND_NOT_ALLOWED' | 'CONCURRENCY_CONFLICT' | 'ENGINE_CLOSED';
       message: string;
       state?: string;
-      accepts: CommandType[];
+      accepts: string[];
     };
 
 /** A recorded transition (after its append), or a live token delta (never recorded). */
@@ -207,10 +252,11 @@ export interface Engine {
    */
   get(workflowId: string): Promise<WorkflowView | undefined>;
   /**
-   * Drives the workflow until nothing is in flight (it waits for a person, or has finished) and
-   * resolves to its view; a workflow left with a step without outcome (e.g. after a crash) is
-   * resumed, which runs that step again as a new attempt. After `close()`, resolves to where it
-   * stopped. Throws `EngineError` `WORKFLOW_NOT_FOUND` (`isWorkflowNotFound`).
+   * Drives the workflow until it is at rest — it waits for a person or a signal, or has finished —
+   * and resolves to its view. It waits through timers: a retry's backoff, a `sleep` (with the
+   * system clock, as long as the sleep; with a manual clock, until the test advances it). A
+   * workflow left with a step without outcome (e.g. after a crash) is resumed, which runs that step
+   * again as a new attempt. After `close()`, resolves to where it stopped. Throws `EngineError` `WORKFLOW_NOT_FOUND` (`isWorkflowNotFound`).
    */
   settled(workflowId: string): Promise<WorkflowView>;
   /** This workflow's transitions (after each append) and token deltas, from now on; no replay of the past. */

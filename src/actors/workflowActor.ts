@@ -5,10 +5,12 @@ import {
   type Decision,
   type Folder,
   type Settled,
+  type SendSignal,
   type WorkflowCommand,
   type WorkflowEvent,
   type WorkflowEventMetadata,
   type WorkflowSnapshot,
+  DEADLINE_PASSED,
   decideCommand,
   isEventNotAccepted,
   nextStep,
@@ -41,6 +43,8 @@ export interface ActorEnv {
   closing: () => boolean;
   snapshotEvery: number;
   writeSnapshot: (actor: WorkflowActor) => Promise<void>;
+  /** Wakes the workflow (`drive`) at `at` (ISO), replacing its earlier wake-up; undefined: none. */
+  wakeAt: (workflowId: string, at: string | undefined) => void;
 }
 
 type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' };
@@ -122,17 +126,16 @@ export class WorkflowActor implements CallRecorder {
     });
   }
 
-  /** Validates nothing (the engine parsed the command); checks it is allowed now, records it, acts on it. */
-  command(command: WorkflowCommand, sender: string, causationId: string): Promise<SendResult | 'retired'> {
+  /** The engine parsed the command; this checks it is allowed now (and a signal's data against its schema), records it, acts on it. */
+  command(command: WorkflowCommand | SendSignal, sender: string, causationId: string): Promise<SendResult | 'retired'> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         if (this.retired) return 'retired';
-        const decided = decideCommand(this.snapshot, command);
+        const decided = decideCommand(this.snapshot, command, this.definition.signalSchema);
         if (!decided.ok)
           return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
         const commit = await this.commit([decided.event], sender, causationId, true);
         if (!commit.ok) continue;
-        if (decided.event.type === 'WorkflowCancelled') this.abortInFlight('cancelled');
         // The command's event comes first in its batch; what it caused follows it.
         const revision = this.revision - commit.events.length + 1;
         return { accepted: true, workflowId: this.workflowId, event: decided.event, revision, lastRevision: this.revision, view: viewOfActor(this) };
@@ -147,12 +150,22 @@ export class WorkflowActor implements CallRecorder {
     });
   }
 
-  /** Resumes work from the current state: re-runs a step without outcome (attempt + 1), fires a due timeout, or does nothing. */
+  /**
+   * Resumes work from the current state: re-runs a step without outcome (attempt + 1), fires a due
+   * timer (a timeout, a sleep, a retry, a signal's timeout), or does nothing. While a step runs,
+   * only a passed deadline is acted on.
+   */
   drive(): Promise<void> {
     return this.enqueue(async () => {
-      if (this.inFlight !== undefined || this.retired) return;
+      if (this.retired) return;
+      if (this.inFlight !== undefined && !this.deadlinePassed()) return;
       await this.commit([], 'system', this.lastEventId, true);
     });
+  }
+
+  private deadlinePassed(): boolean {
+    const deadline = this.snapshot.status === 'active' ? this.snapshot.context.policies.deadline : undefined;
+    return deadline !== undefined && this.env.now().getTime() >= Date.parse(deadline.at);
   }
 
   /** True when nothing drives the workflow although it has work to do (e.g. just rehydrated after a crash). */
@@ -229,19 +242,27 @@ export class WorkflowActor implements CallRecorder {
     let settled: Settled;
     try {
       // While the engine shuts down, outcomes are still recorded but no next step is started.
-      settled = settle(this.folder, this.snapshot, pending, { now: at, timeoutAt: (step) => this.timeoutAt(step, now), startActivity: !this.env.closing() });
+      settled = settle(this.folder, this.snapshot, pending, {
+        now: at,
+        timeoutAt: (step) => this.timeoutAt(step, now),
+        startActivity: !this.env.closing(),
+        decisions: this.definition.decisions,
+      });
     } catch (error) {
       if (isEventNotAccepted(error)) return { ok: false, reason: 'not_accepted' };
       throw error;
     }
-    if (settled.events.length === 0) return { ok: true, events: [], ids: [] };
+    if (settled.events.length === 0) {
+      this.env.wakeAt(this.workflowId, wakeOf(settled));
+      return { ok: true, events: [], ids: [] };
+    }
     const ids: string[] = [];
     const records: EventToAppend[] = [];
     let cause = causationId;
     for (let index = 0; index < settled.events.length; index++) {
       const event = settled.events[index] as WorkflowEvent;
       const id = this.env.newId();
-      const eventSender = index < pending.length ? sender : event.type === 'StepFailed' && pending.length === 0 ? 'timer' : 'system';
+      const eventSender = index < pending.length ? sender : index === 0 && pending.length === 0 && firedByTimer(event) ? 'timer' : 'system';
       records.push(toAppend(id, event, metadataFor(this.base, event, eventSender, at, cause, settled.values[index])));
       ids.push(id);
       cause = id;
@@ -259,6 +280,9 @@ export class WorkflowActor implements CallRecorder {
     }
     this.snapshot = settled.snapshot;
     this.lastEventId = ids[ids.length - 1];
+    // Finished (cancelled, a deadline): whatever still runs has no say any more.
+    if (settled.snapshot.status !== 'active') this.abortInFlight('cancelled');
+    this.env.wakeAt(this.workflowId, wakeOf(settled));
     this.published(settled, records, ids);
     if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
       this.launch(settled.next, ids[ids.length - 1] as string);
@@ -415,6 +439,24 @@ export class WorkflowActor implements CallRecorder {
       }
     });
   }
+}
+
+/** A due time that passed: a step's timeout, a sleep's end, a signal's timeout, the deadline. */
+const firedByTimer = (event: WorkflowEvent): boolean =>
+  event.type === 'StepFailed' ||
+  event.type === 'SleepEnded' ||
+  event.type === 'SignalTimedOut' ||
+  event.type === 'WorkflowCancelled' ||
+  (event.type === 'WorkflowFailed' && event.data.error?.code === DEADLINE_PASSED);
+
+/** When the workflow must be woken next: a timer's due time, a signal's timeout, or its deadline, whichever comes first. */
+function wakeOf(settled: Settled): string | undefined {
+  const next = settled.next;
+  if (next.kind === 'done' || next.kind === 'idle') return undefined;
+  const times = [next.kind === 'timer' ? next.at : next.kind === 'wait' ? next.wakeAt : undefined, settled.snapshot.context.policies.deadline?.at];
+  let earliest: string | undefined;
+  for (const time of times) if (time !== undefined && (earliest === undefined || Date.parse(time) < Date.parse(earliest))) earliest = time;
+  return earliest;
 }
 
 function summary(event: WorkflowEvent): Record<string, unknown> {

@@ -26,6 +26,13 @@ export function viewOfActor(actor: WorkflowActor): WorkflowView {
     result.step = view.step;
     result.iteration = view.iteration ?? iterationOf(snapshot, view.step);
   }
-  if (context.waiting !== null && view.status === 'waiting') result.waitingFor = { step: context.waiting.step, kind: context.waiting.kind };
+  const waiting = context.waiting;
+  if (waiting !== null && view.status === 'waiting') {
+    result.waitingFor = { step: waiting.step, kind: waiting.kind };
+    if (waiting.signal !== undefined) result.waitingFor.signal = waiting.signal;
+    if (waiting.timeoutAt !== undefined) result.waitingFor.timeoutAt = waiting.timeoutAt;
+  }
+  const wakeAt = view.phase === 'sleeping' ? context.sleeping?.until : view.phase === 'running' ? context.current?.retryAt : undefined;
+  if (wakeAt !== undefined) result.wakeAt = wakeAt;
   return result;
 }

@@ -3,7 +3,8 @@ import type { Engine, SendResult } from '../actors/index.js';
 import { isEngineError } from '../actors/index.js';
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
-import { Approve, Cancel, Reject, RequestRevision, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
+import { z } from 'zod';
+import { Approve, Cancel, Reject, RequestRevision, SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
 import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta } from './ports.js';
 
@@ -14,6 +15,14 @@ const COMMANDS: readonly CommandInfo[] = [
   { type: 'REQUEST_REVISION', description: 'Send the output back for another iteration with feedback', data: RequestRevision.omit({ type: true }) },
   { type: 'CANCEL', description: 'Cancel the workflow; a model call in flight is aborted', data: Cancel.omit({ type: true }) },
 ];
+
+/** The signals a definition's `signal` steps wait for, as commands whose data is the step's schema. */
+const signalsOf = (definition: AnyWorkflowDefinition): CommandInfo[] =>
+  definition.steps.flatMap((step) =>
+    step.kind === 'signal'
+      ? [{ type: step.signal, description: `Signal for step "${step.name}"; its data becomes the step's output`, data: step.schema ?? z.json() }]
+      : [],
+  );
 
 export interface EngineRuntimeOptions {
   engine: Engine;
@@ -43,7 +52,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
           version: definition.version,
           description: definition.description,
           input: definition.input,
-          commands: COMMANDS,
+          commands: [...COMMANDS, ...signalsOf(definition)],
         }));
       }
       return cached;
@@ -59,7 +68,9 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     },
 
     async send({ workflowId, type, data, sender }) {
-      const result = await engine.send(workflowId, { ...(data as object | undefined), type }, { sender });
+      // A command's data are its fields; a signal's data are its payload.
+      const command = SIGNAL_NAME.test(type) ? { type, data } : { ...(data as object | undefined), type };
+      const result = await engine.send(workflowId, command, { sender });
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };
     },
@@ -120,6 +131,6 @@ const issueOf = (line: string, prefix: string) => {
 
 const invalidCommandIssues = (message: string) =>
   message
-    .replace(/^Invalid \S+ command: /, '')
+    .replace(/^Invalid (\S+ command|data for signal \S+): /, '')
     .split('; ')
     .map((line) => issueOf(line, 'data'));

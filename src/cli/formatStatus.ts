@@ -7,6 +7,7 @@ export function formatStatus(status: WorkflowStatusRow): string[] {
   const lines = [`${status.workflowId}  ${status.definition} v${status.version}  ${status.status}`];
   const row = (name: string, value: string | undefined) => value !== undefined && value !== '' && lines.push(`  ${name.padEnd(11)} ${value}`);
   row('tenant', status.tenant ?? undefined);
+  row('parent', status.parent === undefined ? undefined : `${status.parent.workflowId} (step ${status.parent.step}, call "${status.parent.call}")`);
   row('state', status.state === null ? undefined : text(status.state));
   row('step', status.currentStep ?? undefined);
   row(

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import type { DefinitionRegistry } from '../machines/index.js';
 import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
@@ -11,6 +11,7 @@ interface RunOptions extends WorkflowsOptions {
   input: string;
   id?: string;
   follow?: boolean;
+  definitionVersion?: number;
   store?: string;
   llm?: string;
   artifacts?: string;
@@ -19,9 +20,16 @@ interface RunOptions extends WorkflowsOptions {
 /** The folder an `--input` value's relative paths are taken from: the `@file`'s folder, else the working directory. */
 export const inputBaseDir = (value: string): string => (value.startsWith('@') && value !== '@-' ? resolve(value.slice(1), '..') : process.cwd());
 
+/** `--definition-version`: a whole number >= 1 (commander reports anything else as a usage error). */
+const parseVersion = (value: string): number => {
+  const version = Number(value);
+  if (!Number.isInteger(version) || version < 1) throw new InvalidArgumentError('a whole number >= 1');
+  return version;
+};
+
 /** Runs the definition's own input loader, if it declares one, here at the edge: the recorded input is what it returns. */
-async function prepareInput(definitions: DefinitionRegistry, name: string, raw: unknown, baseDir: string): Promise<unknown> {
-  const loader = definitions.get(name)?.loadInput;
+async function prepareInput(definitions: DefinitionRegistry, name: string, version: number | undefined, raw: unknown, baseDir: string): Promise<unknown> {
+  const loader = definitions.get(name, version)?.loadInput;
   if (loader === undefined) return raw;
   try {
     return await loader(raw, { baseDir });
@@ -38,7 +46,9 @@ export function runCommand(): Command {
         .argument('<definition>', 'workflow definition name (see ecl definitions)')
         .option('--input <json|@file>', 'workflow input as JSON, or @file.json (the definition may read files it names, relative to the file)', '{}')
         .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
-        .option('--follow', 'print each transition as it is recorded'),
+        .option('--follow', 'print each transition as it is recorded')
+        // Not --version: that is `ecl --version`, which commander reads after the subcommand too.
+        .option('--definition-version <n>', 'start this registered version of the definition (default: the newest)', parseVersion),
     ),
   ).action(async (definition: string, options: RunOptions) => {
     const [{ loadConfig }, { WORKFLOW_ID_RULE, isWorkflowId }] = await Promise.all([import('../config/index.js'), import('../edge/index.js')]);
@@ -48,17 +58,22 @@ export function runCommand(): Command {
     const raw = readJsonArgument(options.input, '--input', loadConfig().config.maxJsonDepth);
     const remote = await remoteClientOf(options as RemoteOptions);
     const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
-    const input = await prepareInput(registry, definition, raw, inputBaseDir(options.input));
+    const version = options.definitionVersion;
+    if (remote !== undefined && version !== undefined)
+      throw new UsageError('--definition-version is not supported with --server: the HTTP API starts the newest version');
+    const input = await prepareInput(registry, definition, version, raw, inputBaseDir(options.input));
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
     if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
+    if (registry.get(definition, version) === undefined) throw new UsageError(unknownVersion(definition, version, registry));
     const [{ openEngineHost }, { runWorkflow }] = await Promise.all([import('./openEngineHost.js'), import('./runWorkflow.js')]);
     const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>
       runWorkflow(host, {
         definition,
+        ...(version === undefined ? {} : { version }),
         input,
         ...(options.id === undefined ? {} : { id: options.id }),
         follow: options.follow === true,
@@ -73,3 +88,9 @@ const unknownDefinition = (name: string, registry: DefinitionRegistry): string =
   registry.names().length === 0
     ? `Unknown workflow definition "${name}": no workflow module is loaded (pass --workflows <module>, or set "workflows" in ecl.config.json or ECL_WORKFLOWS)`
     : `Unknown workflow definition "${name}". Known: ${registry.names().join(', ')}`;
+
+/** Refused before any store is opened, like an unknown name. */
+const unknownVersion = (name: string, version: number | undefined, registry: DefinitionRegistry): string => {
+  const registered = registry.versions(name).map((known) => `v${known}`);
+  return `Unknown version ${version} of workflow definition "${name}". Registered: ${registered.join(', ')}`;
+};

@@ -9,6 +9,8 @@ const USAGE_CODES: ReadonlySet<string> = new Set(['UNKNOWN_DEFINITION', 'INVALID
 
 export interface RunRequest {
   definition: string;
+  /** The registered version to start; default the newest. */
+  version?: number;
   input: unknown;
   id?: string;
   follow: boolean;
@@ -29,7 +31,11 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   try {
     let started;
     try {
-      started = await engine.start(request.definition, request.input, { id: workflowId, sender: 'cli' });
+      started = await engine.start(request.definition, request.input, {
+        id: workflowId,
+        sender: 'cli',
+        ...(request.version === undefined ? {} : { version: request.version }),
+      });
     } catch (error) {
       if (isEngineError(error) && USAGE_CODES.has(error.code)) {
         throw new UsageError(

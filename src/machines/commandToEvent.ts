@@ -1,7 +1,11 @@
-import type { WorkflowCommand, CommandType } from './commands.js';
-import { COMMAND_TYPES } from './commands.js';
+import type { z } from 'zod';
+import type { WorkflowCommand, CommandType, SendSignal } from './commands.js';
+import { COMMAND_TYPES, problemsOf } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import { type WorkflowSnapshot, viewOf } from './snapshotView.js';
+
+/** What a signal step's data must look like: the step's zod schema, looked up by step name. */
+export type SignalSchemas = (step: string) => z.ZodType | undefined;
 
 /**
  * The recorded event a command causes in this state. Pure: it does not check that the event is
@@ -14,7 +18,7 @@ export function commandToEvent(command: WorkflowCommand, snapshot: WorkflowSnaps
 function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
   switch (command.type) {
     case 'APPROVE':
-      return { type: 'HumanDecisionReceived', data: { v: 1, step, decision: 'approve' } };
+      return { type: 'HumanDecisionReceived', data: { v: 1, step, decision: 'approve', ...(command.note === undefined ? {} : { note: command.note }) } };
     case 'REJECT':
       return { type: 'HumanDecisionReceived', data: { v: 1, step, decision: 'reject', ...(command.reason === undefined ? {} : { feedback: command.reason }) } };
     case 'REQUEST_REVISION':
@@ -24,6 +28,24 @@ function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
   }
 }
 
+/**
+ * A signal's event, when the workflow waits for that signal now: its data parsed with the step's
+ * schema (the parsed value is recorded). `undefined` when it does not wait for it.
+ */
+export function signalToEvent(
+  signal: SendSignal,
+  snapshot: WorkflowSnapshot,
+  schemas: SignalSchemas,
+): { ok: true; event: WorkflowEvent } | { ok: false; message: string } | undefined {
+  const waiting = snapshot.status === 'active' ? snapshot.context.waiting : null;
+  if (waiting?.kind !== 'signal' || waiting.signal !== signal.signal) return undefined;
+  const schema = schemas(waiting.step);
+  const parsed = schema === undefined ? { success: true as const, data: signal.data ?? null } : schema.safeParse(signal.data);
+  if (!parsed.success)
+    return { ok: false, message: `Invalid data for signal ${signal.signal}: ${problemsOf(parsed.error.issues).replaceAll('(command)', '(data)')}` };
+  return { ok: true, event: { type: 'SignalReceived', data: { v: 1, step: waiting.step, signal: signal.signal, data: (parsed.data ?? null) as never } } };
+}
+
 const SAMPLES: Record<CommandType, WorkflowCommand> = {
   APPROVE: { type: 'APPROVE' },
   REJECT: { type: 'REJECT' },
@@ -31,9 +53,11 @@ const SAMPLES: Record<CommandType, WorkflowCommand> = {
   CANCEL: { type: 'CANCEL', reason: '-' },
 };
 
-/** The commands the workflow accepts in this state. */
-export function acceptedCommands(snapshot: WorkflowSnapshot): CommandType[] {
+/** The commands the workflow accepts in this state, and the signal it waits for, if any. */
+export function acceptedCommands(snapshot: WorkflowSnapshot): string[] {
   if (snapshot.status !== 'active') return [];
   const step = viewOf(snapshot).step ?? '(none)';
-  return COMMAND_TYPES.filter((type) => snapshot.can(eventFor(SAMPLES[type], step)));
+  const waiting = snapshot.context.waiting;
+  const signal = waiting?.kind === 'signal' && waiting.signal !== undefined ? [waiting.signal] : [];
+  return [...signal, ...COMMAND_TYPES.filter((type) => snapshot.can(eventFor(SAMPLES[type], step)))];
 }

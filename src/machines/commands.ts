@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { SIGNAL_NAME } from './structure.js';
 
 /**
  * Commands a person (or an API client) can send to a running workflow: one zod schema each, in the
  * imperative. Each maps to the recorded event it causes (see commandToEvent).
  */
-export const Approve = z.object({ type: z.literal('APPROVE') });
+export const Approve = z.object({ type: z.literal('APPROVE'), note: z.string().min(1).optional() });
 export const Reject = z.object({ type: z.literal('REJECT'), reason: z.string().min(1).optional() });
 export const RequestRevision = z.object({ type: z.literal('REQUEST_REVISION'), feedback: z.string().min(1) });
 export const Cancel = z.object({ type: z.literal('CANCEL'), reason: z.string().min(1).default('cancelled by request') });
@@ -18,16 +19,37 @@ export type CommandType = WorkflowCommand['type'];
 export const COMMAND_TYPES = WorkflowCommand.options.map((option) => option.shape.type.value) as readonly CommandType[];
 export const isCommandType = (type: unknown): type is CommandType => typeof type === 'string' && (COMMAND_TYPES as readonly string[]).includes(type);
 
+/**
+ * A signal for a workflow's `signal` step: sent as `{ type: <signal name>, data }` (signal names
+ * start lowercase; commands are upper case). Its data is checked against the step's schema when
+ * the workflow decides on it.
+ */
+export const SendSignal = z.object({ type: z.literal('SIGNAL'), signal: z.string().regex(SIGNAL_NAME), data: z.json().optional() });
+export type SendSignal = z.infer<typeof SendSignal>;
+
 export type CommandRejection = { ok: false; code: 'UNKNOWN_COMMAND' | 'INVALID_COMMAND'; message: string };
 
-/** Validates a command at the edge; errors name the offending field. */
-export function parseCommand(raw: unknown): { ok: true; command: WorkflowCommand } | CommandRejection {
+/** Validates a command (or a signal) at the edge; errors name the offending field. */
+export function parseCommand(raw: unknown): { ok: true; command: WorkflowCommand | SendSignal } | CommandRejection {
   const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
+  if (typeof type === 'string' && SIGNAL_NAME.test(type)) {
+    const { type: signal, ...rest } = raw as Record<string, unknown>;
+    const parsed = SendSignal.safeParse({ ...rest, type: 'SIGNAL', signal });
+    if (parsed.success) return { ok: true, command: parsed.data };
+    return { ok: false, code: 'INVALID_COMMAND', message: `Invalid signal ${type}: ${problemsOf(parsed.error.issues)}` };
+  }
   if (!isCommandType(type)) {
-    return { ok: false, code: 'UNKNOWN_COMMAND', message: `Unknown command ${JSON.stringify(type ?? null)}. Commands: ${COMMAND_TYPES.join(', ')}` };
+    return {
+      ok: false,
+      code: 'UNKNOWN_COMMAND',
+      message: `Unknown command ${JSON.stringify(type ?? null)}. Commands: ${COMMAND_TYPES.join(', ')}, or the name of a signal the workflow waits for`,
+    };
   }
   const parsed = WorkflowCommand.safeParse(raw);
   if (parsed.success) return { ok: true, command: parsed.data };
-  const problems = parsed.error.issues.map((issue) => `${issue.path.length === 0 ? '(command)' : issue.path.join('.')}: ${issue.message}`).join('; ');
-  return { ok: false, code: 'INVALID_COMMAND', message: `Invalid ${type} command: ${problems}` };
+  return { ok: false, code: 'INVALID_COMMAND', message: `Invalid ${type} command: ${problemsOf(parsed.error.issues)}` };
 }
+
+/** Zod issues as `path: message; ...`, naming each offending field. */
+export const problemsOf = (issues: readonly z.core.$ZodIssue[]): string =>
+  issues.map((issue) => `${issue.path.length === 0 ? '(command)' : issue.path.join('.')}: ${issue.message}`).join('; ');

@@ -33,42 +33,80 @@ export const validatorOf = (structure: WorkflowStructure, producer: string): str
  * Compiles a structure to a pure XState machine: no invoke, no after, no clock. Its events are the
  * recorded workflow events; every automatic decision arrives as a recorded event too (see nextStep).
  * The state value of a running workflow is `{ <step>: <phase> }`.
+ *
+ * Each kind of step enters by its own recorded event (an activity by StepStarted, a gate by
+ * HumanInputRequested, a sleep by SleepStarted, a signal by SignalAwaited, a route by RouteChosen):
+ * the step before it, or a route choosing it, moves on with that event.
  */
 export function compileMachine(structure: WorkflowStructure) {
   assertValidStructure(structure);
   const id = structure.name;
   const ref = (path: string) => `#${id}.${path}`;
   const steps = structure.steps;
+  const indexOf = (name: string): number => (name === 'completed' ? steps.length : steps.findIndex((step) => step.name === name));
 
-  /** Moving on after step `index` is accepted: start the next step, open an enabled gate, or complete. */
-  const advance = (index: number, extra: GuardRef[] = []): Transitions => {
+  /** The transitions that enter step `index` under the `extra` guards: its entry event, past gates that are off, or completion at the end. */
+  const enter = (index: number, extra: GuardRef[] = []): Transitions => {
     const skipped: GuardRef[] = [];
-    const transitions: Transitions = {};
-    for (const next of steps.slice(index + 1)) {
-      if (next.kind === 'approval') {
-        transitions.HumanInputRequested = [
-          {
-            target: ref(`${next.name}.waiting`),
-            guard: all([...extra, ...skipped, guard('isStep', { step: next.name }), guard('gateEnabled', { gate: next.name, enabled: true })]),
-            actions: { type: 'humanInputRequested', params: { kind: 'approval' } },
-          },
-        ];
-        skipped.push(guard('gateEnabled', { gate: next.name, enabled: false }));
-        continue;
+    let transitions: Transitions = {};
+    for (const next of steps.slice(index)) {
+      const guards = (own: GuardRef[]) => all([...extra, ...skipped, ...own]);
+      const step = { step: next.name };
+      switch (next.kind) {
+        case 'approval':
+          transitions = merge(transitions, {
+            HumanInputRequested: [
+              {
+                target: ref(`${next.name}.waiting`),
+                guard: guards([guard('isStep', step), guard('gateEnabled', { gate: next.name, enabled: true })]),
+                actions: { type: 'humanInputRequested', params: { kind: 'approval' } },
+              },
+            ],
+          });
+          skipped.push(guard('gateEnabled', { gate: next.name, enabled: false }));
+          continue;
+        case 'produce':
+        case 'validate':
+          return merge(transitions, {
+            StepStarted: [
+              {
+                target: ref(`${next.name}.running`),
+                guard: guards([guard('isStartOf', { step: next.name, loop: loopOf(structure, next) })]),
+                actions: 'stepStarted',
+              },
+            ],
+          });
+        case 'sleep':
+          return merge(transitions, {
+            SleepStarted: [{ target: ref(`${next.name}.sleeping`), guard: guards([guard('isStep', step)]), actions: 'sleepStarted' }],
+          });
+        case 'signal':
+          return merge(transitions, {
+            SignalAwaited: [{ target: ref(`${next.name}.waiting`), guard: guards([guard('isStep', step)]), actions: 'signalAwaited' }],
+          });
+        case 'route':
+          return merge(transitions, {
+            RouteChosen: [
+              { target: ref(`${next.name}.chosen`), guard: guards([guard('isStep', step)]), actions: { type: 'routeChosen', params: backEdgesOf(next) } },
+            ],
+          });
       }
-      transitions.StepStarted = [
-        {
-          target: ref(`${next.name}.running`),
-          guard: all([...extra, ...skipped, guard('isStartOf', { step: next.name, loop: loopOf(structure, next) })]),
-          actions: 'stepStarted',
-        },
-      ];
-      return transitions;
     }
-    transitions.WorkflowCompleted = [
-      { target: ref('completed'), ...(extra.length + skipped.length > 0 ? { guard: all([...extra, ...skipped]) } : {}), actions: 'complete' },
-    ];
-    return transitions;
+    const guarded = extra.length + skipped.length > 0 ? { guard: all([...extra, ...skipped]) } : {};
+    return merge(transitions, { WorkflowCompleted: [{ target: ref('completed'), ...guarded, actions: 'complete' }] });
+  };
+  /** Moving on after step `index` is accepted. */
+  const advance = (index: number, extra: GuardRef[] = []): Transitions => enter(index + 1, extra);
+
+  /** Per target of a route that lies at or before it: the producing steps a loop back to it runs again. */
+  const backEdgesOf = (route: StepStructure): { backEdges: Record<string, string[]> } => {
+    const at = indexOf(route.name);
+    const backEdges: Record<string, string[]> = {};
+    for (const target of route.to ?? []) {
+      const from = indexOf(target);
+      if (from <= at) backEdges[target] = steps.slice(from, at + 1).flatMap((step) => (step.kind === 'produce' ? [step.name] : []));
+    }
+    return { backEdges };
   };
 
   const failWorkflow: Transitions = { WorkflowFailed: [{ target: ref('failed'), actions: 'fail' }] };
@@ -103,32 +141,27 @@ export function compileMachine(structure: WorkflowStructure) {
     ],
   });
 
-  const stepState = (step: StepStructure, index: number): StateConfig => {
+  type Phases = Record<string, { tags?: string[]; on: Transitions }>;
+  const compound = (step: StepStructure, initial: string, phases: Phases): StateConfig =>
+    ({ meta: { step: step.name, kind: step.kind }, initial, on: stepOn, states: phases }) as StateConfig;
+
+  const activityState = (step: StepStructure, index: number): StateConfig => {
     const name = step.name;
-    if (step.kind === 'approval') {
-      const target = step.revises;
-      const phases = {
-        waiting: { tags: ['waiting'], on: decide(name, target, false) },
-        accepted: { on: advance(index) },
-        rejected: { on: failWorkflow },
-        ...(target === undefined ? {} : { revising: { on: reviseTo(target) } }),
-      };
-      return { meta: { step: name, kind: step.kind }, initial: 'waiting', on: cancelOn, states: phases } as StateConfig;
-    }
     const budget: Transitions = { BudgetExceeded: [{ target: 'overBudget', guard: guard('isStep', { step: name }) }] };
     const validating = step.kind === 'validate';
     const producer = step.validates ?? name;
-    const phases: Record<string, { tags?: string[]; on: Transitions }> = {
-      pending: {
-        tags: ['activity'],
-        on: { StepStarted: [{ target: 'running', guard: guard('isStartOf', { step: name, loop: loopOf(structure, step) }), actions: 'stepStarted' }] },
-      },
+    const phases: Phases = {
+      pending: { tags: ['activity'], on: enter(index) },
       running: {
         tags: ['activity', 'running'],
         on: {
           StepStarted: [{ guard: guard('isRerunOf', { step: name }), actions: 'stepStarted' }],
           StepCompleted: [{ target: 'done', guard: guard('isOutcomeOf', { step: name }), actions: 'stepCompleted' }],
-          StepFailed: [{ target: 'failed', guard: guard('isOutcomeOf', { step: name }), actions: 'stepFailed' }],
+          StepFailed: [
+            // A failed attempt its retry policy runs again: the step stays running until the next attempt.
+            { guard: all([guard('isOutcomeOf', { step: name }), guard('willRetry', {})]), actions: 'attemptFailed' },
+            { target: 'failed', guard: guard('isOutcomeOf', { step: name }), actions: 'stepFailed' },
+          ],
           // A journaled call inside the step: the step stays running, its journal grows.
           CallCompleted: [{ guard: guard('isCallOf', { step: name }), actions: 'callCompleted' }],
         },
@@ -157,10 +190,63 @@ export function compileMachine(structure: WorkflowStructure) {
       phases.capped = { on: merge(failWorkflow, advance(index, [guard('capPolicyIs', { step: name, policy: 'accept' })]), escalate(name, 'cap')) };
       phases.revising = { on: reviseTo(producer) };
     }
-    return { meta: { step: name, kind: step.kind }, initial: 'pending', on: cancelOn, states: phases } as StateConfig;
+    return compound(step, 'pending', phases);
   };
 
-  const cancelOn = { WorkflowCancelled: { target: ref('cancelled'), actions: 'cancel' } };
+  const stepState = (step: StepStructure, index: number): StateConfig => {
+    const name = step.name;
+    const own = { step: name };
+    switch (step.kind) {
+      case 'produce':
+      case 'validate':
+        return activityState(step, index);
+      case 'approval': {
+        const target = step.revises;
+        return compound(step, 'waiting', {
+          waiting: { tags: ['waiting'], on: decide(name, target, false) },
+          accepted: { on: advance(index) },
+          rejected: { on: failWorkflow },
+          ...(target === undefined ? {} : { revising: { on: reviseTo(target) } }),
+        });
+      }
+      case 'sleep':
+        return compound(step, 'pending', {
+          pending: { on: enter(index) },
+          sleeping: { tags: ['sleeping'], on: { SleepEnded: [{ target: 'done', guard: guard('isWakeOf', own), actions: 'sleepEnded' }] } },
+          done: { on: advance(index) },
+        });
+      case 'signal':
+        return compound(step, 'pending', {
+          pending: { on: enter(index) },
+          waiting: {
+            tags: ['waiting'],
+            on: {
+              SignalReceived: [{ target: 'done', guard: guard('isSignalFor', own), actions: 'signalReceived' }],
+              SignalTimedOut: [
+                { target: 'done', guard: guard('signalTimedOut', { step: name, policy: 'continue' }), actions: 'signalTimedOut' },
+                { target: 'failed', guard: guard('signalTimedOut', { step: name, policy: 'fail' }), actions: 'signalTimedOut' },
+              ],
+            },
+          },
+          done: { on: advance(index) },
+          failed: { on: failWorkflow },
+        });
+      case 'route': {
+        // After the choice: enter the chosen step (the one after the route when a loop's cap was reached with `continue`).
+        const targets = [...new Set([...(step.to ?? []), steps[index + 1]?.name ?? 'completed'])];
+        return compound(step, 'pending', {
+          pending: { on: enter(index) },
+          chosen: { on: merge(failWorkflow, ...targets.map((target) => enter(indexOf(target), [guard('routedTo', { route: name, to: target })]))) },
+        });
+      }
+    }
+  };
+
+  // In every step: CANCEL, a passed deadline, a route that could not choose.
+  const stepOn = {
+    WorkflowCancelled: { target: ref('cancelled'), actions: 'cancel' },
+    WorkflowFailed: { target: ref('failed'), guard: guard('failsAnywhere', {}), actions: 'fail' },
+  };
   const first = steps[0];
   const states: Record<string, StateConfig> = {
     idle: { on: { WorkflowStarted: { target: `${first?.name ?? 'completed'}`, actions: 'start' } } },

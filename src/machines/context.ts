@@ -5,14 +5,16 @@ import type { ArtifactRef, CallKind, ErrorInfo, LlmAccounting, Policies } from '
 // The JSON types belong to the event store (every event is JSON); the machines speak them too.
 export type { JsonValue };
 
-/** Why a workflow waits for a person. */
-export type WaitKind = 'cap' | 'budget' | 'approval';
+/** Why a workflow waits: for a person (a loop's cap, the budget, an approval gate) or for a signal. */
+export type WaitKind = 'cap' | 'budget' | 'approval' | 'signal';
 
 export interface InFlightStep {
   step: string;
   iteration: number;
   attempt: number;
   timeoutAt?: string;
+  /** The attempt failed and the retry policy runs the next attempt at this time (ISO). */
+  retryAt?: string;
 }
 
 /**
@@ -61,7 +63,16 @@ export interface WorkflowContext {
   usage: { inputTokens: number; outputTokens: number; costUsd: number };
   /** A person approved going over the budget: do not stop for it again. */
   budgetWaived: boolean;
-  waiting: { step: string; kind: WaitKind; revisable: boolean; accepts: string[] } | null;
+  waiting: { step: string; kind: WaitKind; revisable: boolean; accepts: string[]; signal?: string; timeoutAt?: string } | null;
+  /** The `sleep` step in progress and its due time; absent until a workflow first sleeps. */
+  sleeping?: { step: string; until: string } | null;
+  /** Per `route` step: where it last sent the workflow and how many back-edges it took; absent until a route runs. */
+  routes?: Record<string, { to: string; loops: number }>;
+  /**
+   * Per producing step sent back by a route: the iteration its validating loop counts from (its
+   * cap applies per pass of the route). Absent until a route loops.
+   */
+  iterationBase?: Record<string, number>;
   error: z.infer<typeof ErrorInfo> | null;
   reason: string | null;
   output: JsonValue | null;

@@ -1,8 +1,8 @@
-import { acceptedCommands, commandToEvent } from './commandToEvent.js';
-import type { CommandType, WorkflowCommand } from './commands.js';
+import { type SignalSchemas, acceptedCommands, commandToEvent, signalToEvent } from './commandToEvent.js';
+import type { SendSignal, WorkflowCommand } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import type { Folder } from './fold.js';
-import { type Decision, nextStep } from './nextStep.js';
+import { type Decision, type StepDecisions, nextStep } from './nextStep.js';
 import { type WorkflowSnapshot, stateLabel } from './snapshotView.js';
 
 /**
@@ -18,8 +18,8 @@ export type Settled = {
   values: unknown[];
   /**
    * What comes next: `{ kind: 'activity', step, iteration, attempt, idempotencyKey }`,
-   * `{ kind: 'wait', step, accepts }`, `{ kind: 'done', status }`, `{ kind: 'idle' }`, or, after a
-   * journaled call's `CallCompleted`, `{ kind: 'inFlight', step, iteration, attempt }`.
+   * `{ kind: 'wait', step, accepts, wakeAt? }`, `{ kind: 'timer', step, at }`, `{ kind: 'done', status }`,
+   * `{ kind: 'idle' }`, or, after a journaled call's `CallCompleted`, `{ kind: 'inFlight', step, iteration, attempt }`.
    */
   next: Exclude<Decision, { kind: 'append' }>;
 };
@@ -31,6 +31,8 @@ export interface SettleOptions {
   timeoutAt?: (step: string) => string | undefined;
   /** False: stop before recording the next StepStarted (e.g. while shutting down); default true. */
   startActivity?: boolean;
+  /** The definition's decisions (a sleep's due time, a signal's timeout, a route's choice): `definition.decisions`. */
+  decisions?: StepDecisions;
 }
 
 const MAX_DECISIONS = 64;
@@ -57,7 +59,7 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
     return { snapshot: current, events, values, next: { kind: 'inFlight', step: last.data.step, iteration: last.data.iteration, attempt: last.data.attempt } };
   }
   for (let guard = 0; guard < MAX_DECISIONS; guard++) {
-    const decision = nextStep(current, options.now);
+    const decision = nextStep(current, options.now, options.decisions);
     if (decision.kind === 'append') {
       record(decision.event);
       continue;
@@ -83,14 +85,30 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
 }
 
 export type CommandDecision =
-  { ok: true; event: WorkflowEvent } | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: CommandType[] };
+  | { ok: true; event: WorkflowEvent }
+  | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: string[] }
+  | { ok: false; code: 'INVALID_COMMAND'; message: string; state: string; accepts: string[] };
 
-/** Maps a parsed command to its recorded event and checks the machine accepts it now. */
-export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand): CommandDecision {
+/**
+ * Maps a parsed command (or signal) to its recorded event and checks the machine accepts it now;
+ * a signal's data is checked with its step's schema (`schemas`).
+ */
+export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand | SendSignal, schemas: SignalSchemas = () => undefined): CommandDecision {
+  if (command.type === 'SIGNAL') {
+    const decided = signalToEvent(command, snapshot, schemas);
+    if (decided?.ok === true && snapshot.can(decided.event)) return decided;
+    if (decided?.ok === false)
+      return { ok: false, code: 'INVALID_COMMAND', message: decided.message, state: stateLabel(snapshot), accepts: acceptedCommands(snapshot) };
+    return notAllowed(snapshot, `signal ${command.signal}`);
+  }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
+  return notAllowed(snapshot, command.type);
+}
+
+function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecision {
   const state = stateLabel(snapshot);
   const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
   const what = accepts.length === 0 ? 'it accepts no command now' : `it accepts ${accepts.join(', ')}`;
-  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command.type} is not allowed in state ${state}: ${what}`, state, accepts };
+  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}`, state, accepts };
 }

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 import { STRUCTURE_META_KEY, type WorkflowMachine, compileMachine } from './compileMachine.js';
-import type { JsonValue } from './context.js';
+import type { JsonValue, WorkflowContext } from './context.js';
+import type { StepDecisions } from './nextStep.js';
 import type { Budget, CapPolicy, Judgement, Policies } from './events.js';
 import type { StepRun } from './stepContext.js';
+import type { NoOutputSchemas, OutputSchemas, StepChecks } from './stepOutputs.js';
 import { DefinitionError, type StepStructure, type WorkflowStructure, assertValidStructure } from './structure.js';
 
 type Derived<I, T> = T | ((input: I) => T);
@@ -10,9 +12,10 @@ type Derived<I, T> = T | ((input: I) => T);
 /**
  * A producing step: a model call or a plain async function, run by the runtime. Its output is
  * recorded in `StepCompleted` and is what a following validating step judges and what later steps
- * see in `ctx.outputs`; the last producing step's output is the workflow's output.
+ * see in `ctx.outputs`; the last producing step's output is the workflow's output. Declare its
+ * schema in {@link WorkflowSpec.outputs} to have it checked and typed. `O` is the workflow's output schemas.
  */
-export interface ProduceStepSpec<I> {
+export interface ProduceStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   kind: 'produce';
   /** Unique within the workflow: a letter, then letters, digits or `_`; not `idle`, `completed`, `failed` or `cancelled`. */
   name: string;
@@ -24,8 +27,11 @@ export interface ProduceStepSpec<I> {
    * again; an error flagged `retryable: true` (not an `LlmError`, not a journaled call's) is
    * retried inside the attempt; an iteration whose outcome was recorded never runs again; a
    * revision runs it again as a new iteration with `ctx.feedback` and an empty journal.
+   *
+   * With a schema in {@link WorkflowSpec.outputs} it must resolve to the schema's *input* type (it
+   * does not compile otherwise), and what it resolves to is parsed before it is recorded.
    */
-  run: StepRun<I, JsonValue>;
+  run: StepRun<I, JsonValue, O>;
   /**
    * Per-attempt time limit in ms, counted from the attempt's start and recorded as the due time
    * `timeoutAt` in its `StepStarted`, so it also fires after a restart. When it passes, `ctx.signal`
@@ -34,6 +40,87 @@ export interface ProduceStepSpec<I> {
    * the due time, gets a new one.
    */
   timeoutMs?: number;
+  /** How a failed attempt is retried as a new, recorded attempt; see {@link RetryPolicy}. Default: the engine's `retry` option. */
+  retry?: RetryPolicy;
+}
+
+/**
+ * How a step's failed attempt is run again: each retry is a new recorded attempt (`StepFailed`
+ * with `retryAt`, then `StepStarted` with the next attempt number) after a backoff recorded as a
+ * due time, so a retry also happens after a restart. Which errors retry: a `RetryableError`, or an
+ * error flagged `retryable: true`, or a network or timeout error (`ECONNRESET`, `ETIMEDOUT`, a
+ * failed `fetch`, …); never a `TerminalError`, a programming error (`TypeError`, `ReferenceError`,
+ * …), a model call's `LlmError` (the model provider retried it already) or a journaled call's
+ * error (a re-run would only replay it).
+ */
+export interface RetryPolicy {
+  /** Attempts in all, the first included (default 3; 1 turns retries off). Attempts after a crash count too. */
+  maxAttempts?: number;
+  /** Delay before the first retry in ms (default 200); doubles each retry. */
+  initialDelayMs?: number;
+  /** Largest delay in ms (default 5,000). */
+  maxDelayMs?: number;
+}
+
+/**
+ * What a routing, sleeping or signal-timeout function sees: the input and every output so far. It
+ * must be pure (no clock, no I/O): it runs once, when its step is entered, and what it decides is
+ * recorded. Outputs moved to the artifact store appear as their reference.
+ */
+export interface DecisionContext<I> {
+  readonly input: I;
+  readonly outputs: Readonly<Record<string, JsonValue>>;
+}
+
+/**
+ * A durable timer: the workflow waits until a due time, recorded in `SleepStarted`, so it wakes
+ * also after a restart (at once, when the time passed while the process was down). Give `for` or `until`.
+ */
+export interface SleepStepSpec<I> {
+  kind: 'sleep';
+  /** Unique within the workflow; the same rules as a producing step's name. */
+  name: string;
+  /** How long to sleep in ms, counted from when the step is entered, or a function of the input and outputs. */
+  for?: number | ((ctx: DecisionContext<I>) => number);
+  /** Until when (a `Date` or an ISO string), from the input and outputs. */
+  until?: (ctx: DecisionContext<I>) => Date | string;
+}
+
+/**
+ * Waits for a named signal from outside (`POST /v1/workflows/:id/events` with `type` = the signal's
+ * name, or `ecl send <id> <signal> --data …`). Its data, checked against `schema`, is the step's output.
+ */
+export interface SignalStepSpec<I> {
+  kind: 'signal';
+  /** Unique within the workflow; the same rules as a producing step's name. */
+  name: string;
+  /** The signal's name: a lowercase letter, then letters, digits or `_` (commands are upper case). */
+  signal: string;
+  /** The data's zod schema; what it parses to is recorded and becomes the step's output. Default: any JSON. */
+  schema?: z.ZodType;
+  /** Stop waiting after this many ms from when the step is entered (or a function of the input and outputs); default: wait for ever. */
+  timeoutMs?: number | ((ctx: DecisionContext<I>) => number);
+  /** When the timeout passes: `fail` the workflow (default), or `continue` with a `null` output. */
+  onTimeout?: 'fail' | 'continue';
+}
+
+/**
+ * Chooses the next step from the input and outputs (a pure function); the choice is recorded in
+ * `RouteChosen`. A route whose `to` holds itself or an earlier step is a loop: it needs `maxLoops`
+ * and `onCap`. `to` may hold `completed`, which ends the workflow. Runs no code of its own beside `choose`.
+ */
+export interface RouteStepSpec<I> {
+  kind: 'route';
+  /** Unique within the workflow; the same rules as a producing step's name. */
+  name: string;
+  /** The steps it may choose (not validating steps, which follow their producer), or `completed`. */
+  to: readonly string[];
+  /** Returns one of `to`. Anything else, or a throw, fails the workflow with `DECISION_FAILED`. */
+  choose: (ctx: DecisionContext<I>) => string;
+  /** How many times it may send the workflow back to an earlier step (required for a loop). */
+  maxLoops?: number;
+  /** When a loop would pass `maxLoops`: `fail` the workflow, or `continue` with the step after the route. */
+  onCap?: 'fail' | 'continue';
 }
 
 /**
@@ -41,7 +128,7 @@ export interface ProduceStepSpec<I> {
  * `ctx.outputs`). `approve` moves on; `revise` sends the producer back with the feedback, up to
  * the cap.
  */
-export interface ValidateStepSpec<I> {
+export interface ValidateStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   kind: 'validate';
   /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
@@ -55,7 +142,7 @@ export interface ValidateStepSpec<I> {
    * an iteration whose outcome was recorded never runs again; each revision of the producer is
    * judged at the next iteration.
    */
-  run: StepRun<I, Judgement>;
+  run: StepRun<I, Judgement, O>;
   /**
    * How many times the producer may run in this loop (integer >= 1), or a function of the input:
    * a `revise` on the last one reaches the cap and `onCap` applies. Resolved once at start and
@@ -69,6 +156,8 @@ export interface ValidateStepSpec<I> {
   onCap: Derived<I, z.infer<typeof CapPolicy>>;
   /** Per-attempt time limit in ms; see {@link ProduceStepSpec.timeoutMs}. */
   timeoutMs?: number;
+  /** See {@link ProduceStepSpec.retry}. */
+  retry?: RetryPolicy;
 }
 
 /**
@@ -87,9 +176,20 @@ export interface ApprovalStepSpec<I> {
 }
 
 /** One step of a workflow, told apart by `kind`. */
-export type StepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I> | ApprovalStepSpec<I>;
-/** The steps that run code (the runtime's activities). */
-export type ActivityStepSpec<I> = ProduceStepSpec<I> | ValidateStepSpec<I>;
+export type StepSpec<I, O extends OutputSchemas = NoOutputSchemas> =
+  ProduceStepSpec<I, O> | ValidateStepSpec<I, O> | ApprovalStepSpec<I> | SleepStepSpec<I> | SignalStepSpec<I> | RouteStepSpec<I>;
+/** The steps that run code (the runtime's activities), as `WorkflowDefinition.activity` returns them. */
+export type ActivityStepSpec<I> = ProduceActivity<I> | ValidateStepSpec<I>;
+
+/** A producing step as the runtime runs it: the spec as given, with its schema from {@link WorkflowSpec.outputs}. */
+export interface ProduceActivity<I> extends ProduceStepSpec<I> {
+  /**
+   * The step's output schema, if `WorkflowSpec.outputs` declares one: what `run` resolves to is
+   * parsed with it when the step completes, and the parsed value (transforms applied) is recorded;
+   * a mismatch fails the step with `INVALID_OUTPUT`. A replay reads the recorded value and does not parse again.
+   */
+  readonly output?: z.ZodType<JsonValue>;
+}
 
 /** Where an input loader runs: the folder relative paths in the input are taken from. */
 export interface InputLoaderContext {
@@ -105,8 +205,15 @@ export interface InputLoaderContext {
  */
 export type InputLoader = (raw: unknown, context: InputLoaderContext) => unknown;
 
-/** What `defineWorkflow` takes. `S` is the input's zod schema; steps see its output type. */
-export interface WorkflowSpec<S extends z.ZodType> {
+/**
+ * What `defineWorkflow` takes. `S` is the input's zod schema; steps see its output type. `O` are the
+ * output schemas (inferred from `outputs`), `T` the steps as written (inferred from `steps`).
+ */
+export interface WorkflowSpec<
+  S extends z.ZodType,
+  O extends OutputSchemas = NoOutputSchemas,
+  T extends readonly StepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
+> {
   /** A letter, then letters, digits or `_`. Recorded in every workflow this definition starts. */
   name: string;
   /**
@@ -123,14 +230,29 @@ export interface WorkflowSpec<S extends z.ZodType> {
   input: S;
   /** See {@link InputLoader}. */
   loadInput?: InputLoader;
+  /**
+   * Output schemas of producing steps, by step name (see docs/language/typed-outputs.md). A step's
+   * output is parsed with its schema when the step completes (a mismatch fails the step with
+   * `INVALID_OUTPUT`, naming the path and the issue) and the parsed value is recorded, so a
+   * schema's *output* type must be JSON. Later steps see it with that type in `ctx.outputs`, and
+   * the step's `run` must resolve to the schema's *input* type. Steps without a schema stay
+   * `JsonValue`. A name that is not a producing step's throws a `DefinitionError`.
+   */
+  outputs?: O;
   /** At least one, in order. A validating step judges the nearest producing step before it. */
-  steps: readonly StepSpec<z.output<S>>[];
+  steps: T & StepChecks<T, z.output<S>, O>;
   /**
    * Token and/or cost limit for the whole workflow, or a function of the input; resolved at start
    * and recorded. Checked after each step completes: over it, `onExceed` `fail`s the workflow or
    * `escalate`s to a person (APPROVE waives the budget, REJECT fails).
    */
   budget?: Derived<z.output<S>, Budget | undefined>;
+  /**
+   * When the whole workflow must be finished: `afterMs` from its start (or a function of the
+   * input), or `at` (a function of the input). Resolved at start and recorded; when it passes, the
+   * workflow is failed (`DEADLINE_PASSED`, the default) or cancelled, whatever it is doing.
+   */
+  deadline?: { afterMs?: Derived<z.output<S>, number>; at?: (input: z.output<S>) => Date | string; onPass?: 'fail' | 'cancel' };
   /**
    * A hand-written machine instead of the compiled one. It must follow the same protocol: its
    * events are the recorded workflow events, a running state value is `{ <step>: <phase> }` with
@@ -161,10 +283,14 @@ export interface WorkflowDefinition<I> {
   readonly machine: WorkflowMachine;
   /** The step specs as given. */
   readonly steps: readonly StepSpec<I>[];
-  /** Caps, cap policies, gates and budget for one input, recorded in WorkflowStarted. */
-  resolvePolicies(input: I): Policies;
+  /** Caps, cap policies, gates, budget and deadline for one input started at `now`, recorded in WorkflowStarted. */
+  resolvePolicies(input: I, now?: Date): Policies;
   /** The effectful part: a step's implementation, looked up by name by the runtime. */
   activity(step: string): ActivityStepSpec<I> | undefined;
+  /** The decisions made by the definition's code when a sleep, signal or route step is entered. */
+  readonly decisions: StepDecisions;
+  /** A signal step's data schema, by step name. */
+  signalSchema(step: string): z.ZodType | undefined;
 }
 
 /** A definition of any input type: what registries, engines and loaders take. */
@@ -192,18 +318,54 @@ function checkedMachine(machine: WorkflowMachine, structure: WorkflowStructure):
   return machine;
 }
 
+/** The output schemas, each naming a producing step. */
+function outputSchemasOf<S extends z.ZodType>(spec: WorkflowSpec<S>): OutputSchemas {
+  const outputs = spec.outputs ?? {};
+  for (const [name, schema] of Object.entries(outputs)) {
+    if (!spec.steps.some((step) => step.kind === 'produce' && step.name === name))
+      throw new DefinitionError(`Workflow "${spec.name}": outputs.${name} names no producing step`);
+    if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function')
+      throw new DefinitionError(`Workflow "${spec.name}": outputs.${name} is not a zod schema`);
+  }
+  return outputs;
+}
+
+const withOutputSchema = <I>(step: ActivityStepSpec<I>, outputs: OutputSchemas): ActivityStepSpec<I> =>
+  step.kind === 'produce' && Object.hasOwn(outputs, step.name) ? { ...step, output: outputs[step.name] } : step;
+
 const derive = <I, T>(value: Derived<I, T>, input: I): T => (typeof value === 'function' ? (value as (input: I) => T)(input) : value);
+
+/** A due time from a definition's function: a valid Date or ISO string, as ISO. */
+function isoOf(value: Date | string, what: string): string {
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  if (!Number.isFinite(time)) throw new Error(`The time for ${what} is not a valid date: ${String(value)}`);
+  return new Date(time).toISOString();
+}
+
+function durationOf(ms: number, what: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new Error(`The duration for ${what} must be a number of ms >= 0, not ${String(ms)}`);
+  return ms;
+}
 
 /**
  * Declares a workflow. The returned definition's input type is the schema's *output* type, and
  * each step's `ctx.input` has it. The machine is compiled right away, so structural mistakes fail
  * when the module loads: throws a `DefinitionError` (check with `isDefinitionError`) naming the
  * workflow and the step (bad or reserved name, duplicate step, no steps, version not an integer
- * >= 1, a validating step with no producing step before it, a misplaced gate or `revises`, or a
- * hand-written machine that does not match).
+ * >= 1, a validating step with no producing step before it, a misplaced gate or `revises`, an
+ * `outputs` key that names no producing step, or a hand-written machine that does not match).
+ * `ctx.outputs` is typed by `outputs`; the steps are inferred as written (`T`), so each is checked
+ * against its own schema, with no annotations in the steps.
  */
-export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): WorkflowDefinition<z.output<S>> {
+export function defineWorkflow<
+  S extends z.ZodType,
+  const O extends OutputSchemas = NoOutputSchemas,
+  const T extends readonly StepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
+>(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>> {
   type I = z.output<S>;
+  // The output types are for the steps' authors; the runtime checks outputs with the schemas themselves.
+  const spec = declared as unknown as WorkflowSpec<S>;
+  const outputs = outputSchemasOf(spec);
   let previousProducer: string | undefined;
   const structureSteps = spec.steps.map((step): StepStructure => {
     if (step.kind === 'produce') {
@@ -212,12 +374,45 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
     }
     if (step.kind === 'validate')
       return previousProducer === undefined ? { name: step.name, kind: 'validate' } : { name: step.name, kind: 'validate', validates: previousProducer };
+    if (step.kind === 'sleep') return { name: step.name, kind: 'sleep' };
+    if (step.kind === 'signal') return { name: step.name, kind: 'signal', signal: step.signal, onTimeout: step.onTimeout ?? 'fail' };
+    if (step.kind === 'route') {
+      const route: { -readonly [K in keyof StepStructure]: StepStructure[K] } = { name: step.name, kind: 'route', to: [...step.to] };
+      if (step.maxLoops !== undefined) route.maxLoops = step.maxLoops;
+      if (step.onCap !== undefined) route.onCap = step.onCap;
+      return route;
+    }
     return step.revises === undefined ? { name: step.name, kind: 'approval' } : { name: step.name, kind: 'approval', revises: step.revises };
   });
+  for (const step of spec.steps) {
+    if (step.kind === 'sleep' && (step.for === undefined) === (step.until === undefined))
+      throw new DefinitionError(`Workflow "${spec.name}": sleep step "${step.name}" needs exactly one of for and until`);
+  }
   const structure: WorkflowStructure = { name: spec.name, version: spec.version, steps: structureSteps };
   const machine = spec.machine === undefined ? compileMachine(structure) : checkedMachine(spec.machine, structure);
   const activities = new Map<string, ActivityStepSpec<I>>();
-  for (const step of spec.steps) if (step.kind !== 'approval') activities.set(step.name, step);
+  for (const step of spec.steps) if (step.kind === 'produce' || step.kind === 'validate') activities.set(step.name, withOutputSchema(step, outputs));
+  const stepNamed = <K extends StepSpec<I>['kind']>(name: string, kind: K) => {
+    const found = spec.steps.find((step) => step.name === name && step.kind === kind);
+    if (found === undefined) throw new Error(`Workflow "${spec.name}" has no ${kind} step "${name}"`);
+    return found as Extract<StepSpec<I>, { kind: K }>;
+  };
+  const seen = (context: WorkflowContext): DecisionContext<I> => ({ input: context.input as I, outputs: context.outputs });
+  const decisions: StepDecisions = {
+    sleepUntil(step, context, now) {
+      const sleep = stepNamed(step, 'sleep');
+      if (sleep.until !== undefined) return isoOf(sleep.until(seen(context)), `sleep step "${step}"`);
+      const ms = typeof sleep.for === 'function' ? sleep.for(seen(context)) : (sleep.for ?? 0);
+      return new Date(Date.parse(now) + durationOf(ms, `sleep step "${step}"`)).toISOString();
+    },
+    signalTimeoutAt(step, context, now) {
+      const timeout = stepNamed(step, 'signal').timeoutMs;
+      if (timeout === undefined) return undefined;
+      const ms = typeof timeout === 'function' ? timeout(seen(context)) : timeout;
+      return new Date(Date.parse(now) + durationOf(ms, `signal step "${step}"`)).toISOString();
+    },
+    route: (step, context) => stepNamed(step, 'route').choose(seen(context)),
+  };
 
   const definition: WorkflowDefinition<I> = {
     name: spec.name,
@@ -228,7 +423,7 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
     structure,
     machine,
     steps: spec.steps,
-    resolvePolicies(input: I): Policies {
+    resolvePolicies(input: I, now: Date = new Date()): Policies {
       const policies: Policies = { loops: {}, approvals: {} };
       for (const step of spec.steps) {
         if (step.kind === 'validate') policies.loops[step.name] = { maxIterations: derive(step.maxIterations, input), onCap: derive(step.onCap, input) };
@@ -236,9 +431,19 @@ export function defineWorkflow<S extends z.ZodType>(spec: WorkflowSpec<S>): Work
       }
       const budget = spec.budget === undefined ? undefined : derive(spec.budget, input);
       if (budget !== undefined) policies.budget = budget;
+      const deadline = spec.deadline;
+      if (deadline !== undefined) {
+        const at =
+          deadline.at !== undefined
+            ? isoOf(deadline.at(input), 'the deadline')
+            : new Date(now.getTime() + durationOf(derive(deadline.afterMs ?? 0, input), 'the deadline')).toISOString();
+        policies.deadline = { at, onPass: deadline.onPass ?? 'fail' };
+      }
       return policies;
     },
     activity: (step) => activities.get(step),
+    decisions,
+    signalSchema: (step) => spec.steps.find((candidate): candidate is SignalStepSpec<I> => candidate.kind === 'signal' && candidate.name === step)?.schema,
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
   return definition;

@@ -73,6 +73,8 @@ export const Policies = z.object({
   /** Per approval gate: whether it is enabled for this workflow. */
   approvals: z.record(z.string(), z.boolean()),
   budget: Budget.optional(),
+  /** When the whole workflow must be finished (ISO), and what happens when it is not: `fail` or `cancel`. */
+  deadline: z.object({ at: z.string(), onPass: z.enum(['fail', 'cancel']) }).optional(),
 });
 export type Judgement = z.infer<typeof Judgement>;
 export type CapPolicy = z.infer<typeof CapPolicy>;
@@ -95,6 +97,8 @@ export const WorkflowStarted = event('WorkflowStarted', {
    * start. Recorded so that replay never re-derives them from code that may have changed.
    */
   policies: Policies.optional(),
+  /** Set on a child workflow (`ctx.child`, a fan-out item's `call.child`): the workflow, step and journaled call that started it. */
+  parent: z.object({ workflowId: z.string().min(1), step: z.string().min(1), call: z.string().min(1) }).optional(),
 });
 
 export const StepStarted = event('StepStarted', {
@@ -123,6 +127,11 @@ export const StepFailed = event('StepFailed', {
   attempt: Attempt,
   error: ErrorInfo,
   llm: LlmAccounting.optional(),
+  /**
+   * The attempt failed and the step's retry policy runs it again at this ISO time, as the next
+   * attempt (a recorded due time, so the retry also happens after a restart). Absent: the step failed.
+   */
+  retryAt: z.string().optional(),
 });
 
 /** How a step reached the outside world: `run` (`ctx.run(name, fn)`) or `complete` (`ctx.complete`, a model call). */
@@ -191,6 +200,55 @@ export const HumanDecisionReceived = event('HumanDecisionReceived', {
   step: Step,
   decision: HumanDecision,
   feedback: z.string().optional(),
+  /** An approver's note on APPROVE, recorded for the audit. */
+  note: z.string().optional(),
+});
+
+/** A `sleep` step began: the workflow resumes at `until` (ISO), also after a restart. */
+export const SleepStarted = event('SleepStarted', {
+  step: Step,
+  until: z.string(),
+});
+
+/** A `sleep` step's due time came (recorded by the timer, possibly late after a restart). */
+export const SleepEnded = event('SleepEnded', {
+  step: Step,
+  until: z.string(),
+});
+
+/** A `signal` step began waiting for the named signal, until `timeoutAt` (ISO) when it has a timeout. */
+export const SignalAwaited = event('SignalAwaited', {
+  step: Step,
+  signal: z.string().min(1),
+  timeoutAt: z.string().optional(),
+});
+
+/** The awaited signal arrived with its data (checked against the step's schema): the step's output. */
+export const SignalReceived = event('SignalReceived', {
+  step: Step,
+  signal: z.string().min(1),
+  data: Json,
+});
+
+/** The awaited signal did not arrive by `timeoutAt`: `fail` the workflow, or `continue` with a `null` output. */
+export const SignalTimedOut = event('SignalTimedOut', {
+  step: Step,
+  signal: z.string().min(1),
+  timeoutAt: z.string(),
+  policy: z.enum(['fail', 'continue']),
+});
+
+/**
+ * A `route` step chose where the workflow goes next. `chose` is what the route's function
+ * returned; `to` is where it goes (the step after the route when a loop's cap was reached with
+ * `onCap: 'continue'`); `loops` counts the route's back-edges taken so far, this one included.
+ */
+export const RouteChosen = event('RouteChosen', {
+  step: Step,
+  chose: Step,
+  to: Step,
+  loops: z.number().int().min(0),
+  capReached: z.boolean().optional(),
 });
 
 export const WorkflowCompleted = event('WorkflowCompleted', {
@@ -218,6 +276,12 @@ export const WorkflowEvent = z.discriminatedUnion('type', [
   BudgetExceeded,
   HumanInputRequested,
   HumanDecisionReceived,
+  SleepStarted,
+  SleepEnded,
+  SignalAwaited,
+  SignalReceived,
+  SignalTimedOut,
+  RouteChosen,
   WorkflowCompleted,
   WorkflowFailed,
   WorkflowCancelled,

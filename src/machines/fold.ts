@@ -5,9 +5,11 @@ import type { WorkflowSnapshot } from './snapshotView.js';
 
 /**
  * Folding recorded events through a machine: state = fold(events). `createFolder` gives the same
- * results as XState's pure `transition`/`initialTransition` (a test checks it) but builds the inert
- * actor scope once per machine instead of once per event, which is what makes rehydration and the
- * hot path cheap (~3 µs instead of ~20–40 µs per event).
+ * results as XState's pure `transition`/`initialTransition` but builds the inert actor scope once
+ * per machine instead of once per event, which is what makes rehydration, replay and the engine's
+ * hot path cheap (`npm run bench -- projections --only replay` prints both per event, same run).
+ * That scope is XState's @internal shape, copied: test/machines/fold.unit.test.ts fails when an
+ * XState upgrade changes it or makes the two folds disagree.
  */
 export interface Folder extends Fold<WorkflowSnapshot> {
   readonly machine: WorkflowMachine;
@@ -16,7 +18,7 @@ export interface Folder extends Fold<WorkflowSnapshot> {
   restore(persisted: unknown): WorkflowSnapshot;
 }
 
-/** What a fold yields of a state: XState's snapshot has it, and so has the compiled fold's lighter state. */
+/** What a fold yields of a state: the part of XState's snapshot that replay and the read side look at. */
 export type FoldedState = Pick<WorkflowSnapshot, 'value' | 'context' | 'status'>;
 
 export interface Fold<S extends FoldedState> {
@@ -44,7 +46,8 @@ export const isEventNotAccepted = (error: unknown): error is EventNotAcceptedErr
 type Scope = Parameters<WorkflowMachine['transition']>[2];
 
 export function createFolder(machine: WorkflowMachine): Folder {
-  // Same shape as XState's own inert scope in `transition`: nothing is executed, nothing is spawned.
+  // Same shape as XState's own inert scope in `transition` (`createInertActorScope`, @internal):
+  // nothing is executed, nothing is spawned. The fold test compares the two scopes' members.
   const self = createActor(machine);
   const scope = {
     self,

@@ -12,9 +12,10 @@ export {
   CallCompleted,
 } from './events.js';
 export type { WorkflowEventOf, WorkflowEventType } from './events.js';
-export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, isCommandType, parseCommand } from './commands.js';
+export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, SendSignal, isCommandType, parseCommand } from './commands.js';
 export type { CommandType, WorkflowCommandInput, CommandRejection } from './commands.js';
-export { commandToEvent, acceptedCommands } from './commandToEvent.js';
+export { commandToEvent, acceptedCommands, signalToEvent } from './commandToEvent.js';
+export type { SignalSchemas } from './commandToEvent.js';
 export { compileMachine, loopOf, validatorOf, STRUCTURE_META_KEY } from './compileMachine.js';
 export type { WorkflowMachine } from './compileMachine.js';
 export { initialContext } from './context.js';
@@ -26,9 +27,15 @@ export type {
   ActivityStepSpec,
   InputLoader,
   InputLoaderContext,
+  ProduceActivity,
   ProduceStepSpec,
   StepSpec,
   ValidateStepSpec,
+  SleepStepSpec,
+  SignalStepSpec,
+  RouteStepSpec,
+  DecisionContext,
+  RetryPolicy,
   WorkflowDefinition,
   WorkflowSpec,
 } from './defineWorkflow.js';
@@ -36,17 +43,17 @@ export { settle, decideCommand } from './decide.js';
 export type { Settled, SettleOptions, CommandDecision } from './decide.js';
 export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted } from './fold.js';
 export type { Fold, Folder, FoldedState } from './fold.js';
-export { compileFold, compiledFoldUnsupported, CompiledState } from './compiledFold.js';
 export { nextStep, idempotencyKeyOf, timeoutError } from './nextStep.js';
-export type { Decision } from './nextStep.js';
+export type { Decision, StepDecisions } from './nextStep.js';
 export { viewOf, iterationOf, stateLabel, structureOf, isTerminal } from './snapshotView.js';
 export type { StateView, WorkflowSnapshot, WorkflowStatus } from './snapshotView.js';
-export type { StepContext, StepLlmRequest, StepRun } from './stepContext.js';
-export { assertValidStructure, DefinitionError, isDefinitionError, STEP_PHASES } from './structure.js';
+export type { StepContext, StepLlmRequest, StepRun, FanOutOptions, ItemError, ItemOutcome, BranchOutcome, CallScope, ChildOptions } from './stepContext.js';
+export type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
+export { assertValidStructure, DefinitionError, isDefinitionError, STEP_PHASES, SIGNAL_NAME } from './structure.js';
 export type { StepKind, StepPhase, StepStructure, WorkflowStructure } from './structure.js';
 export { createRegistry } from './createRegistry.js';
 export type { DefinitionRegistry } from './createRegistry.js';
 export { workflowStartedEvent } from './startEvent.js';
 export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from './upcasters.js';
 export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcasters.js';
-export { workflowSetup } from './workflowSetup.js';
+export { workflowSetup, DEADLINE_PASSED, DECISION_FAILED } from './workflowSetup.js';

@@ -1,8 +1,22 @@
 import type { WorkflowContext } from './context.js';
 import type { WorkflowEvent } from './events.js';
-import { COMMAND_TYPES, type CommandType } from './commands.js';
-import { type WorkflowSnapshot, iterationOf, structureOf, viewOf } from './snapshotView.js';
+import { type WorkflowSnapshot, iterationOf, loopBaseOf, structureOf, viewOf } from './snapshotView.js';
 import type { StepStructure, WorkflowStructure } from './structure.js';
+import { DEADLINE_PASSED, DECISION_FAILED } from './workflowSetup.js';
+
+/**
+ * The decisions that need the definition's code — a sleep's due time, a signal's timeout, a
+ * route's choice — each made once, when the step is entered, and recorded (replay never asks again).
+ * Pure functions of the context (and `now`, given as data).
+ */
+export interface StepDecisions {
+  /** ISO due time of sleep step `step`, entered at `now`. */
+  sleepUntil(step: string, context: WorkflowContext, now: string): string;
+  /** ISO time at which signal step `step`, entered at `now`, stops waiting; undefined: it waits for ever. */
+  signalTimeoutAt(step: string, context: WorkflowContext, now: string): string | undefined;
+  /** The step route `step` chooses (one of its `to`, or `completed`). Throws when the route's function does. */
+  route(step: string, context: WorkflowContext): string;
+}
 
 /**
  * What happens next, decided purely from the snapshot (emmett's `decide`; XState's `transition`
@@ -19,8 +33,13 @@ export type Decision =
    * the step's outcome. Only `settle` returns it (for a `CallCompleted`); `nextStep` never does.
    */
   | { kind: 'inFlight'; step: string; iteration: number; attempt: number }
-  /** Nothing to do until a person sends a command. */
-  | { kind: 'wait'; step: string; accepts: CommandType[] }
+  /**
+   * Nothing to do until a command (a person's, or a signal) arrives — or, with `wakeAt`, until
+   * that time (a signal's timeout).
+   */
+  | { kind: 'wait'; step: string; accepts: string[]; wakeAt?: string }
+  /** Nothing to do until `at` (ISO): a sleep's due time, or a failed attempt's retry. */
+  | { kind: 'timer'; step: string; at: string }
   /** Not started yet, or finished. */
   | { kind: 'idle' }
   | { kind: 'done'; status: 'completed' | 'failed' | 'cancelled' };
@@ -37,10 +56,11 @@ const activity = (context: WorkflowContext, step: string, iteration: number, att
 });
 
 /**
- * `now` (ISO) is the only time input: when given and a running step's recorded `timeoutAt` has
- * passed, the timeout is decided as a StepFailed (the timer "fires", also after a restart).
+ * `now` (ISO) is the only time input: when given and a recorded due time has passed (a step's
+ * `timeoutAt`, a sleep, a retry, a signal's timeout, the workflow's deadline), the timer "fires",
+ * also after a restart. `decisions` answer what needs the definition's code (see {@link StepDecisions}).
  */
-export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
+export function nextStep(snapshot: WorkflowSnapshot, now?: string, decisions?: StepDecisions): Decision {
   const view = viewOf(snapshot);
   if (view.status === 'idle') return { kind: 'idle' };
   if (view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled') return { kind: 'done', status: view.status };
@@ -49,53 +69,81 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
   const step = structure.steps.find((candidate) => candidate.name === view.step);
   if (step === undefined || view.phase === undefined) throw new Error(`State ${JSON.stringify(snapshot.value)} names no step of "${structure.name}"`);
   const iteration = iterationOf(snapshot, step.name);
+  const deadline = context.policies.deadline;
+  if (deadline !== undefined && now !== undefined && due(deadline.at, now)) {
+    const reason = `The workflow did not finish by its deadline ${deadline.at}`;
+    return append(
+      deadline.onPass === 'cancel'
+        ? { type: 'WorkflowCancelled', data: { v: 1, reason } }
+        : { type: 'WorkflowFailed', data: { v: 1, reason, error: { code: DEADLINE_PASSED, message: reason, retryable: false } } },
+    );
+  }
+  const entering = { snapshot, structure, decisions, now };
 
   switch (view.phase) {
     case 'pending':
-      return activity(context, step.name, iteration, 1);
+      return enter(entering, structure.steps.indexOf(step));
     case 'running': {
-      // Only asked when nothing is in flight, i.e. after a restart: the attempt without an outcome runs again.
+      // Only asked when nothing is in flight, i.e. after a restart or a failed attempt: the attempt without an outcome runs again.
       const current = context.current;
-      if (current?.timeoutAt !== undefined && now !== undefined && Date.parse(now) >= Date.parse(current.timeoutAt)) {
+      if (current?.timeoutAt !== undefined && now !== undefined && due(current.timeoutAt, now)) {
         return append({
           type: 'StepFailed',
           data: { v: 1, step: current.step, iteration: current.iteration, attempt: current.attempt, error: timeoutError(current.step, current.timeoutAt) },
         });
       }
+      if (current?.retryAt !== undefined && now !== undefined && !due(current.retryAt, now)) return { kind: 'timer', step: step.name, at: current.retryAt };
       return activity(context, step.name, iteration, (current?.attempt ?? 0) + 1);
     }
+    case 'sleeping': {
+      const until = context.sleeping?.until ?? now ?? '';
+      if (now === undefined || !due(until, now)) return { kind: 'timer', step: step.name, at: until };
+      return append({ type: 'SleepEnded', data: { v: 1, step: step.name, until } });
+    }
+    case 'chosen': {
+      const route = context.routes?.[step.name];
+      if (route === undefined) throw new Error(`Route "${step.name}" has no recorded choice`);
+      if (route.to === step.name) {
+        const reason = `Route "${step.name}" would loop a ${route.loops + 1}th time (cap ${step.maxLoops ?? 0})`;
+        return append({ type: 'WorkflowFailed', data: { v: 1, reason } });
+      }
+      return enter(entering, indexIn(structure, route.to));
+    }
     case 'done': {
+      if (step.kind !== 'produce' && step.kind !== 'validate') return advance(entering, step);
       const over = budgetOverrun(context);
       if (over !== undefined)
         return append({ type: 'BudgetExceeded', data: { v: 1, step: step.name, ...over, policy: context.policies.budget?.onExceed ?? 'fail' } });
-      if (step.kind !== 'validate') return advance(snapshot, structure, step);
+      if (step.kind !== 'validate') return advance(entering, step);
       const judgement = context.outputs[step.name] as { verdict?: string; feedback?: string } | null;
-      if (judgement?.verdict === 'approve') return advance(snapshot, structure, step);
+      if (judgement?.verdict === 'approve') return advance(entering, step);
       const loop = context.policies.loops[step.name] ?? { maxIterations: 1, onCap: 'fail' as const };
       const cap = loop.maxIterations + (context.granted[step.name] ?? 0);
       const producer = step.validates ?? step.name;
-      if (iteration < cap) {
+      const round = iteration - loopBaseOf(snapshot, step.name);
+      if (round < cap) {
         return append({
           type: 'RevisionRequested',
           data: { v: 1, step: producer, by: step.name, iteration, verdict: 'revise', feedback: judgement?.feedback ?? '' },
         });
       }
-      return append({ type: 'IterationCapReached', data: { v: 1, step: step.name, iterations: iteration, maxIterations: cap, policy: loop.onCap } });
+      return append({ type: 'IterationCapReached', data: { v: 1, step: step.name, iterations: round, maxIterations: cap, policy: loop.onCap } });
     }
     case 'capped': {
       const loop = context.policies.loops[step.name];
       const policy = loop?.onCap ?? 'fail';
-      if (policy === 'accept') return advance(snapshot, structure, step);
+      const round = iteration - loopBaseOf(snapshot, step.name);
+      if (policy === 'accept') return advance(entering, step);
       if (policy === 'escalate') {
         return requestInput(
           step,
-          `"${step.name}" still asks for a revision after ${iteration} iterations: approve the last output, reject it, or request one more revision`,
+          `"${step.name}" still asks for a revision after ${round} iterations: approve the last output, reject it, or request one more revision`,
           true,
         );
       }
       return append({
         type: 'WorkflowFailed',
-        data: { v: 1, reason: `"${step.name}" still asked for a revision after ${iteration} iterations (cap ${loop?.maxIterations ?? iteration})` },
+        data: { v: 1, reason: `"${step.name}" still asked for a revision after ${round} iterations (cap ${loop?.maxIterations ?? round})` },
       });
     }
     case 'overBudget': {
@@ -112,10 +160,19 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
         data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) },
       });
     }
-    case 'waiting':
-      return { kind: 'wait', step: step.name, accepts: (context.waiting?.accepts ?? []).filter(isCommandType) };
+    case 'waiting': {
+      const waiting = context.waiting;
+      if (waiting?.kind === 'signal' && waiting.timeoutAt !== undefined) {
+        if (now !== undefined && due(waiting.timeoutAt, now)) {
+          const policy = step.onTimeout ?? 'fail';
+          return append({ type: 'SignalTimedOut', data: { v: 1, step: step.name, signal: waiting.signal ?? '', timeoutAt: waiting.timeoutAt, policy } });
+        }
+        return { kind: 'wait', step: step.name, accepts: waiting.accepts, wakeAt: waiting.timeoutAt };
+      }
+      return { kind: 'wait', step: step.name, accepts: waiting?.accepts ?? [] };
+    }
     case 'accepted':
-      return advance(snapshot, structure, step);
+      return advance(entering, step);
     case 'rejected':
       return append({ type: 'WorkflowFailed', data: { v: 1, reason: `Rejected by a person at "${step.name}"` } });
     case 'revising': {
@@ -130,27 +187,93 @@ export function nextStep(snapshot: WorkflowSnapshot, now?: string): Decision {
   }
 }
 
-const isCommandType = (type: string): type is CommandType => (COMMAND_TYPES as readonly string[]).includes(type);
+const due = (at: string, now: string): boolean => Date.parse(now) >= Date.parse(at);
+const indexIn = (structure: WorkflowStructure, name: string): number =>
+  name === 'completed' ? structure.steps.length : structure.steps.findIndex((step) => step.name === name);
 
 function requestInput(step: StepStructure, reason: string, revisable: boolean): Decision {
-  const accepts: CommandType[] = revisable ? ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'] : ['APPROVE', 'REJECT', 'CANCEL'];
+  const accepts = revisable ? ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'] : ['APPROVE', 'REJECT', 'CANCEL'];
   return append({ type: 'HumanInputRequested', data: { v: 1, step: step.name, reason, accepts } });
 }
 
-/** After `step` is accepted: open the next enabled gate, start the next step, or complete. */
-function advance(snapshot: WorkflowSnapshot, structure: WorkflowStructure, step: StepStructure): Decision {
+interface Entering {
+  snapshot: WorkflowSnapshot;
+  structure: WorkflowStructure;
+  decisions: StepDecisions | undefined;
+  now: string | undefined;
+}
+
+/** After `step` is accepted: enter the step after it. */
+const advance = (entering: Entering, step: StepStructure): Decision => enter(entering, entering.structure.steps.indexOf(step) + 1);
+
+/** Enters step `index` by its kind's entry event (past gates that are off), or completes after the last step. */
+function enter(entering: Entering, index: number): Decision {
+  const { snapshot, structure, decisions, now } = entering;
   const context = snapshot.context;
-  const index = structure.steps.indexOf(step);
-  for (const next of structure.steps.slice(index + 1)) {
-    if (next.kind === 'approval') {
-      if (context.policies.approvals[next.name] === true) {
-        return requestInput(next, 'Approval required before continuing', next.revises !== undefined);
+  for (const next of structure.steps.slice(index)) {
+    const needs = (): { decisions: StepDecisions; now: string } => {
+      if (decisions === undefined) throw new Error(`Entering ${next.kind} step "${next.name}" needs the definition's decisions`);
+      // Without a time only a decision that needs none succeeds; one that does fails the workflow, naming the step.
+      return { decisions, now: now ?? 'no time given' };
+    };
+    switch (next.kind) {
+      case 'approval':
+        if (context.policies.approvals[next.name] === true) return requestInput(next, 'Approval required before continuing', next.revises !== undefined);
+        continue;
+      case 'produce':
+      case 'validate':
+        return activity(context, next.name, iterationOf(snapshot, next.name), 1);
+      case 'sleep': {
+        const at = needs();
+        return decidedBy(next, () => ({
+          type: 'SleepStarted',
+          data: { v: 1, step: next.name, until: at.decisions.sleepUntil(next.name, context, at.now) },
+        }));
       }
-      continue;
+      case 'signal': {
+        const at = needs();
+        return decidedBy(next, () => {
+          const timeoutAt = at.decisions.signalTimeoutAt(next.name, context, at.now);
+          return { type: 'SignalAwaited', data: { v: 1, step: next.name, signal: next.signal ?? '', ...(timeoutAt === undefined ? {} : { timeoutAt }) } };
+        });
+      }
+      case 'route':
+        return choose(structure, context, next, needs().decisions);
     }
-    return activity(context, next.name, iterationOf(snapshot, next.name), 1);
   }
   return append({ type: 'WorkflowCompleted', data: { v: 1, ...finalResult(structure, context) } });
+}
+
+const decisionFailed = (reason: string): Decision =>
+  append({ type: 'WorkflowFailed', data: { v: 1, reason, error: { code: DECISION_FAILED, message: reason, retryable: false } } });
+
+/** The entry event a definition's function decides; its throw fails the workflow, naming the step. */
+function decidedBy(step: StepStructure, decide: () => WorkflowEvent): Decision {
+  try {
+    return append(decide());
+  } catch (error) {
+    return decisionFailed(`${step.kind === 'sleep' ? 'Sleep' : 'Signal'} step "${step.name}" could not be entered: ${(error as Error).message}`);
+  }
+}
+
+/** A route's choice, recorded with its loop count; a back-edge past the cap goes on after the route (`continue`) or ends the workflow (`fail`). */
+function choose(structure: WorkflowStructure, context: WorkflowContext, route: StepStructure, decisions: StepDecisions): Decision {
+  let chose: string;
+  try {
+    chose = decisions.route(route.name, context);
+  } catch (error) {
+    return decisionFailed(`Route "${route.name}" failed to choose: ${(error as Error).message}`);
+  }
+  if (typeof chose !== 'string' || !(route.to ?? []).includes(chose)) {
+    return decisionFailed(`Route "${route.name}" chose ${JSON.stringify(chose)}, which is not one of ${(route.to ?? []).join(', ')}`);
+  }
+  const at = structure.steps.indexOf(route);
+  const loops = context.routes?.[route.name]?.loops ?? 0;
+  if (indexIn(structure, chose) > at) return append({ type: 'RouteChosen', data: { v: 1, step: route.name, chose, to: chose, loops } });
+  if (loops < (route.maxLoops ?? 0)) return append({ type: 'RouteChosen', data: { v: 1, step: route.name, chose, to: chose, loops: loops + 1 } });
+  // The cap: `continue` goes to the step after the route; `fail` "goes" to the route itself, which the chosen phase fails.
+  const to = route.onCap === 'continue' ? (structure.steps[at + 1]?.name ?? 'completed') : route.name;
+  return append({ type: 'RouteChosen', data: { v: 1, step: route.name, chose, to, loops, capReached: true } });
 }
 
 /** The workflow's result: the output (and artifact) of the last producing step that ran. */

@@ -11,9 +11,10 @@ export function workflowStartedEvent(
   workflowId: string,
   input: JsonValue,
   inputHash: string,
+  now: Date = new Date(),
 ): WorkflowEventOf<'WorkflowStarted'> {
   return {
     type: 'WorkflowStarted',
-    data: { v: 1, workflowId, definition: definition.name, version: definition.version, input, inputHash, policies: definition.resolvePolicies(input) },
+    data: { v: 1, workflowId, definition: definition.name, version: definition.version, input, inputHash, policies: definition.resolvePolicies(input, now) },
   };
 }

@@ -1,6 +1,8 @@
 import type { StoredArtifact } from '../artifacts/index.js';
 import type { LlmRequest, LlmResult } from '../llm/index.js';
 import type { JsonValue } from './context.js';
+import type { AnyWorkflowDefinition } from './defineWorkflow.js';
+import type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
 
 /**
  * A model call from a step: an `LlmRequest` without `context`, `signal` and `onDelta`, which the
@@ -25,7 +27,7 @@ export type StepLlmRequest<T> = Omit<LlmRequest<T>, 'context' | 'signal' | 'onDe
  * back instead of calling again. `putArtifact` and anything the step does outside these two is
  * not journaled: it happens again whenever the step function runs again.
  */
-export interface StepContext<I> {
+export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
   /** The workflow's id (with its tenant prefix, `<tenant>:<id>`, when started through the API). */
   readonly workflowId: string;
   /** The definition's name. */
@@ -56,9 +58,14 @@ export interface StepContext<I> {
   readonly input: I;
   /**
    * Latest output of every step that completed so far, by step name (validating steps' judgements
-   * included; large outputs already loaded back from the artifact store).
+   * included; large outputs already loaded back from the artifact store), as recorded.
+   *
+   * Typed by the workflow's output schemas `O` (`WorkflowSpec.outputs`, see {@link StepOutputs}): a
+   * declared step's entry has its schema's *output* type, checked when the step completed (and not
+   * again on replay: the recorded value is what comes back); any other step's is `JsonValue`. Every
+   * entry may be `undefined`: a step that has not completed yet has none.
    */
-  readonly outputs: Readonly<Record<string, JsonValue>>;
+  readonly outputs: StepOutputs<O>;
   /**
    * Feedback for this iteration, when a validating step or a person (REQUEST_REVISION) sent this
    * step back; `undefined` on a first iteration. Kept across re-run attempts until the step completes.
@@ -151,6 +158,101 @@ export interface StepContext<I> {
    * store.
    */
   putArtifact(name: string, content: string): Promise<StoredArtifact>;
+  /**
+   * Fan-out: runs `fn(item, index, call)` for every item as its own journaled call named
+   * `<name>/<index>`, at most `options.concurrency` at once (default 8), started in index order, and
+   * resolves once they all finished (or, with `options.first: k`, once k succeeded) to their
+   * results **in item order**.
+   *
+   * **Durability.** All the items' positions in the step's journal are taken when `map` is called
+   * (one each, in index order, then one for the join under `first`), so they do not depend on which
+   * item finishes first. Each item's outcome is recorded (`CallCompleted`) when it finishes; a re-run
+   * of the step after a crash returns the recorded ones without running them and runs only the items
+   * that had not finished — each interrupted item exactly once more. `fn` runs again under the
+   * rules of {@link StepContext.run} (a retryable error, an interrupted attempt); it must not call
+   * `ctx.run`, `ctx.complete` or `ctx.child` (a replay does not run it): use `call.child` for a
+   * child workflow of the item, `call.signal` for anything it awaits.
+   *
+   * **Item errors.** `onItemError: 'fail'` (default): the first item error (after that item's own
+   * retries) aborts the items still running — they record nothing — and rejects with a
+   * `CallFailedError` of the item's code whose message names the item, which fails the step when
+   * it propagates. `'collect'`: never rejects for an item; resolves to `{ index, ok: true, value }`
+   * or `{ index, ok: false, error }` per item.
+   *
+   * **`first: k`.** Resolves once k items succeeded (failed items do not count; with `'collect'`
+   * they are returned too): the items still running are aborted (`call.signal`) and record nothing,
+   * items not started yet never start. Which items won is recorded as one more journaled call,
+   * `<name>/first` (`{ won, failed }`, indices), so a re-run returns exactly the same items: it
+   * runs nothing once the join is recorded, and before that counts the recorded successes first (in
+   * index order) and runs only what it still needs. With fewer than k successes possible, it waits
+   * for every item. The result holds only the items of the join, in item order.
+   */
+  map<T, R extends JsonValue | void>(
+    name: string,
+    items: readonly T[],
+    fn: (item: T, index: number, call: CallScope) => Promise<R> | R,
+    options?: FanOutOptions & { onItemError?: 'fail' },
+  ): Promise<R[]>;
+  map<T, R extends JsonValue | void>(
+    name: string,
+    items: readonly T[],
+    fn: (item: T, index: number, call: CallScope) => Promise<R> | R,
+    options: FanOutOptions & { onItemError: 'collect' },
+  ): Promise<ItemOutcome<R>[]>;
+  map<T, R extends JsonValue | void>(
+    name: string,
+    items: readonly T[],
+    fn: (item: T, index: number, call: CallScope) => Promise<R> | R,
+    options: FanOutOptions,
+  ): Promise<R[] | ItemOutcome<R>[]>;
+  /**
+   * Fixed parallel branches: each `branches[key](call)` runs as its own journaled call named
+   * `<name>/<key>`, started in the object's key order; resolves to the results keyed by branch. The
+   * same semantics as {@link StepContext.map} (`concurrency`, `first`, `onItemError`; with `first`
+   * only the winning branches' keys are present).
+   */
+  parallel<B extends Record<string, (call: CallScope) => Promise<JsonValue | void> | JsonValue | void>>(
+    name: string,
+    branches: B,
+    options: FanOutOptions & { first: number; onItemError: 'collect' },
+  ): Promise<Partial<{ [K in keyof B]: BranchOutcome<Awaited<ReturnType<B[K]>>> }>>;
+  parallel<B extends Record<string, (call: CallScope) => Promise<JsonValue | void> | JsonValue | void>>(
+    name: string,
+    branches: B,
+    options: FanOutOptions & { first: number; onItemError?: 'fail' },
+  ): Promise<Partial<{ [K in keyof B]: Awaited<ReturnType<B[K]>> }>>;
+  parallel<B extends Record<string, (call: CallScope) => Promise<JsonValue | void> | JsonValue | void>>(
+    name: string,
+    branches: B,
+    options: FanOutOptions & { onItemError: 'collect' },
+  ): Promise<{ [K in keyof B]: BranchOutcome<Awaited<ReturnType<B[K]>>> }>;
+  parallel<B extends Record<string, (call: CallScope) => Promise<JsonValue | void> | JsonValue | void>>(
+    name: string,
+    branches: B,
+    options?: FanOutOptions & { onItemError?: 'fail' },
+  ): Promise<{ [K in keyof B]: Awaited<ReturnType<B[K]>> }>;
+  /**
+   * Runs another registered definition (by name, its newest version, or the definition itself)
+   * with `input` as a **child workflow**, as one journaled call named `name`, and by default waits
+   * for it: resolves to the child's output, or rejects with a `ChildFailedError` (`CHILD_FAILED`,
+   * check with `isChildFailed`) carrying the child's reason when it fails or is cancelled — which
+   * fails this step when it propagates. `{ wait: false }` starts it and resolves to
+   * `{ workflowId }` at once.
+   *
+   * **Idempotent.** The child's id is derived from this workflow's id, the step, the iteration and
+   * `name` (`<parent id>.<name>-<hash>`, same tenant), and the engine's start is idempotent by id
+   * and input: a re-run after a crash finds the same child — running, or already finished — and
+   * never starts a second one. The call records `{ workflowId, output }` (or `{ workflowId }`
+   * without waiting), and the child's `WorkflowStarted` records `parent: { workflowId, step, call }`.
+   * Cancelling this workflow cancels a child it waits for; a shutdown does not (the re-run waits again).
+   */
+  child<O extends JsonValue = JsonValue>(
+    name: string,
+    definition: string | AnyWorkflowDefinition,
+    input: unknown,
+    options?: ChildOptions & { wait?: true },
+  ): Promise<O>;
+  child(name: string, definition: string | AnyWorkflowDefinition, input: unknown, options: ChildOptions & { wait: false }): Promise<{ workflowId: string }>;
 }
 
 /**
@@ -158,7 +260,10 @@ export interface StepContext<I> {
  * recorded in `StepCompleted` and must be plain JSON (the type allows only {@link JsonValue}; at run
  * time a non-JSON value fails the step with `INVALID_OUTPUT`, `undefined` is recorded as `null`). A
  * throw (or rejection) becomes `StepFailed` with the error's string `code` (else `ACTIVITY_ERROR`),
- * its message and its `retryable` flag, and the workflow fails.
+ * its message and its `retryable` flag, and the workflow fails. `R` is what it resolves to; `O` the
+ * workflow's output schemas, which type `ctx.outputs`. A step with an output schema resolves to the
+ * schema's *input* type, and its value is parsed before it is recorded (a mismatch fails the step
+ * with `INVALID_OUTPUT`).
  *
  * **When `run` executes more than once.** `StepStarted` is appended before `run` is called and the
  * outcome (`StepCompleted` or `StepFailed`) after it settles; in between, each journaled call
@@ -186,4 +291,49 @@ export interface StepContext<I> {
  * itself idempotent where the outside world allows (`ctx.idempotencyKey` and the call's name are
  * stable across attempts), keep the step deterministic between its calls, and honour `ctx.signal`.
  */
-export type StepRun<I, O = JsonValue> = (ctx: StepContext<I>) => Promise<O>;
+export type StepRun<I, R = JsonValue, O extends OutputSchemas = NoOutputSchemas> = (ctx: StepContext<I, O>) => Promise<R>;
+
+/** Options of {@link StepContext.map} and {@link StepContext.parallel}. */
+export interface FanOutOptions {
+  /** Items running at once (default 8); they start in item order, the next as soon as one finishes. */
+  concurrency?: number;
+  /** Resolve once this many items succeeded; the others are aborted and record nothing. 1 to the number of items. */
+  first?: number;
+  /** `'fail'` (default): the first item error fails the fan-out. `'collect'`: each item's outcome is returned. */
+  onItemError?: 'fail' | 'collect';
+}
+
+/** A recorded item error, as `'collect'` returns it: the error's `code`, message and `retryable` flag. */
+export type ItemError = {
+  code: string;
+  message: string;
+  retryable: boolean;
+};
+
+/** One item's outcome from `ctx.map(..., { onItemError: 'collect' })`, with its index in the list. */
+export type ItemOutcome<R> = { index: number; ok: true; value: R } | { index: number; ok: false; error: ItemError };
+
+/** One branch's outcome from `ctx.parallel(..., { onItemError: 'collect' })`. */
+export type BranchOutcome<R> = { ok: true; value: R } | { ok: false; error: ItemError };
+
+/** What a fan-out item's (or branch's) function gets besides its item: its call, for a child workflow or a signal. */
+export interface CallScope {
+  /** The item's call name: `<fan-out name>/<index>` (or `/<key>` for a branch). */
+  readonly name: string;
+  /** Aborted when the step's signal is, and when the fan-out no longer wants this item (`first` reached, a sibling failed). */
+  readonly signal: AbortSignal;
+  /**
+   * Runs a child workflow for this item and waits for its output (rejects with a `ChildFailedError`
+   * when it fails or is cancelled). Not a journaled call of its own: the item's call records what the
+   * item returns. The child's id is derived from the item's call (and `key`, for a second child of
+   * one item), so a re-run of the item finds the same child. An item aborted by its fan-out cancels
+   * its child.
+   */
+  child<O extends JsonValue = JsonValue>(definition: string | AnyWorkflowDefinition, input: unknown, options?: { key?: string }): Promise<O>;
+}
+
+/** Options of {@link StepContext.child}. */
+export interface ChildOptions {
+  /** Wait for the child's outcome (default true); `false` resolves to `{ workflowId }` once it started. */
+  wait?: boolean;
+}

@@ -3,7 +3,7 @@
  * compiled from this alone; the effectful `run` implementations stay in the definition and are
  * looked up by step name by the runtime.
  */
-export type StepKind = 'produce' | 'validate' | 'approval';
+export type StepKind = 'produce' | 'validate' | 'approval' | 'sleep' | 'signal' | 'route';
 
 export interface StepStructure {
   readonly name: string;
@@ -12,6 +12,16 @@ export interface StepStructure {
   readonly validates?: string;
   /** approval: the producing step a REQUEST_REVISION sends back to. */
   readonly revises?: string;
+  /** signal: the name of the signal it waits for. */
+  readonly signal?: string;
+  /** signal: when its timeout passes: `fail` the workflow, or `continue` with a `null` output. */
+  readonly onTimeout?: 'fail' | 'continue';
+  /** route: the steps it may choose. */
+  readonly to?: readonly string[];
+  /** route: how many times it may send the workflow back to an earlier step (required when a target is not after it). */
+  readonly maxLoops?: number;
+  /** route: when a back-edge would pass `maxLoops`: `fail` the workflow, or `continue` with the step after the route. */
+  readonly onCap?: 'fail' | 'continue';
 }
 
 export interface WorkflowStructure {
@@ -24,7 +34,20 @@ export interface WorkflowStructure {
 export const RESERVED_STATE_NAMES = ['idle', 'completed', 'failed', 'cancelled'] as const;
 
 /** What a step's compound state is doing; the state value of a running workflow is `{ [step]: phase }`. */
-export const STEP_PHASES = ['pending', 'running', 'done', 'failed', 'capped', 'overBudget', 'waiting', 'accepted', 'rejected', 'revising'] as const;
+export const STEP_PHASES = [
+  'pending',
+  'running',
+  'done',
+  'failed',
+  'capped',
+  'overBudget',
+  'waiting',
+  'accepted',
+  'rejected',
+  'revising',
+  'sleeping',
+  'chosen',
+] as const;
 export type StepPhase = (typeof STEP_PHASES)[number];
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -47,6 +70,10 @@ export function assertValidStructure(structure: WorkflowStructure): void {
     if (step.kind === 'validate' && (step.validates === undefined || !before.some((other) => other.name === step.validates && other.kind === 'produce'))) {
       fail(`validating step "${step.name}" must follow the producing step it judges`);
     }
+    if (step.kind === 'signal' && (step.signal === undefined || !SIGNAL_NAME.test(step.signal))) {
+      fail(`signal step "${step.name}": the signal's name must start with a lowercase letter and hold only letters, digits and _`);
+    }
+    if (step.kind === 'route') assertValidRoute(structure, step, index, fail);
     if (step.kind === 'approval') {
       if (index === 0) fail(`approval gate "${step.name}" cannot be the first step`);
       if (structure.steps[index - 1]?.kind === 'approval') fail(`approval gate "${step.name}" cannot follow another gate`);
@@ -55,6 +82,25 @@ export function assertValidStructure(structure: WorkflowStructure): void {
       }
     }
   });
+}
+
+/** Signal names start lowercase, so they never clash with the commands (APPROVE, CANCEL, ...). */
+export const SIGNAL_NAME = /^[a-z][A-Za-z0-9_]*$/;
+
+/** A route's targets exist and can be entered, and every way back is capped (no uncapped cycle). */
+function assertValidRoute(structure: WorkflowStructure, route: StepStructure, at: number, fail: (message: string) => never): void {
+  const targets = route.to ?? [];
+  if (targets.length === 0) fail(`route "${route.name}" needs at least one step to choose from`);
+  for (const target of targets) {
+    if (target === 'completed') continue;
+    const index = structure.steps.findIndex((step) => step.name === target);
+    if (index < 0) fail(`route "${route.name}" may choose "${target}", which is not a step of this workflow`);
+    if (index === at) fail(`route "${route.name}" cannot choose itself`);
+    if (structure.steps[index]?.kind === 'validate') fail(`route "${route.name}" cannot choose validating step "${target}": choose the step it judges`);
+    if (index < at && (route.maxLoops === undefined || !Number.isInteger(route.maxLoops) || route.maxLoops < 1 || route.onCap === undefined)) {
+      fail(`route "${route.name}" may go back to "${target}": a loop needs maxLoops (an integer >= 1) and onCap ('fail' or 'continue')`);
+    }
+  }
 }
 
 /**

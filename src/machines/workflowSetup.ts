@@ -88,7 +88,35 @@ const stepGuards = {
   },
   waitingFor: ({ context }: MachineArgs, params: { kind: WaitKind }) => context.waiting?.kind === params.kind,
   canRevise: ({ context }: MachineArgs) => context.waiting?.revisable === true,
+  /** A failed attempt that its retry policy runs again (the step stays running). */
+  willRetry: ({ event }: MachineArgs) => dataOf(event, 'StepFailed')?.retryAt !== undefined,
+  /** The due time of the step's sleep. */
+  isWakeOf: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const data = dataOf(event, 'SleepEnded');
+    return data !== undefined && data.step === params.step && context.sleeping?.step === params.step && context.sleeping.until === data.until;
+  },
+  /** The signal the step waits for. */
+  isSignalFor: ({ context, event }: MachineArgs, params: { step: string }) => {
+    const data = dataOf(event, 'SignalReceived');
+    return data !== undefined && data.step === params.step && context.waiting?.kind === 'signal' && context.waiting.signal === data.signal;
+  },
+  signalTimedOut: ({ context, event }: MachineArgs, params: { step: string; policy: 'fail' | 'continue' }) => {
+    const data = dataOf(event, 'SignalTimedOut');
+    return data !== undefined && data.step === params.step && data.policy === params.policy && context.waiting?.signal === data.signal;
+  },
+  /** Where the route last sent the workflow. */
+  routedTo: ({ context }: MachineArgs, params: { route: string; to: string }) => context.routes?.[params.route]?.to === params.to,
+  /** A failure that ends the workflow in any state: its deadline passed, or a definition's decision function failed. */
+  failsAnywhere: ({ event }: MachineArgs) => {
+    const code = dataOf(event, 'WorkflowFailed')?.error?.code;
+    return code === DEADLINE_PASSED || code === DECISION_FAILED;
+  },
 };
+
+/** The error code of a workflow that did not finish by its deadline. */
+export const DEADLINE_PASSED = 'DEADLINE_PASSED';
+/** The error code of a workflow whose sleep, signal or route function threw, or whose route chose a step it may not. */
+export const DECISION_FAILED = 'DECISION_FAILED';
 
 /**
  * The guards of every compiled workflow machine: pure functions of the context and the recorded
@@ -160,6 +188,62 @@ export const contextUpdates = {
     if (data === undefined) return {};
     return { error: data.error, usage: addUsage(context.usage, data.llm), calls: NO_CALLS };
   },
+  /** A failed attempt to be retried: the step stays running with its journal until the next attempt's StepStarted. */
+  attemptFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'StepFailed');
+    if (data === undefined || context.current === null || data.retryAt === undefined) return {};
+    return { current: { ...context.current, retryAt: data.retryAt }, error: data.error, usage: addUsage(context.usage, data.llm) };
+  },
+  sleepStarted: ({ event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'SleepStarted');
+    return data === undefined ? {} : { sleeping: { step: data.step, until: data.until } };
+  },
+  sleepEnded: (): Partial<WorkflowContext> => ({ sleeping: null }),
+  signalAwaited: ({ event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'SignalAwaited');
+    if (data === undefined) return {};
+    const waiting: NonNullable<WorkflowContext['waiting']> = {
+      step: data.step,
+      kind: 'signal',
+      revisable: false,
+      accepts: [data.signal, 'CANCEL'],
+      signal: data.signal,
+    };
+    if (data.timeoutAt !== undefined) waiting.timeoutAt = data.timeoutAt;
+    return { waiting };
+  },
+  signalReceived: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'SignalReceived');
+    return data === undefined ? {} : { outputs: { ...context.outputs, [data.step]: data.data }, waiting: null };
+  },
+  signalTimedOut: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'SignalTimedOut');
+    if (data === undefined) return {};
+    if (data.policy === 'continue') return { outputs: { ...context.outputs, [data.step]: null }, waiting: null };
+    const message = `Step "${data.step}" waited for signal "${data.signal}" until ${data.timeoutAt}; it did not come`;
+    return { waiting: null, error: { code: 'SIGNAL_TIMEOUT', message, retryable: false } };
+  },
+  /**
+   * A route's choice. A back-edge (`loops` grew) sends the producing steps from the target to the
+   * route (`backEdges[to]`) to a new iteration, each validating loop counting its cap from there.
+   */
+  routeChosen: ({ context, event }: MachineArgs, params: { backEdges: Record<string, readonly string[]> }): Partial<WorkflowContext> => {
+    const data = dataOf(event, 'RouteChosen');
+    if (data === undefined) return {};
+    const routes = { ...context.routes, [data.step]: { to: data.to, loops: data.loops } };
+    const looped = data.loops > (context.routes?.[data.step]?.loops ?? 0);
+    const producers = looped ? (params.backEdges[data.to] ?? []) : [];
+    if (producers.length === 0) return { routes };
+    const iterations = { ...context.iterations };
+    const iterationBase = { ...context.iterationBase };
+    for (const step of producers) {
+      if (!(step in context.outputs)) continue;
+      const next = (iterations[step] ?? 1) + 1;
+      iterations[step] = next;
+      iterationBase[step] = next - 1;
+    }
+    return { routes, iterations, iterationBase };
+  },
   revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RevisionRequested');
     if (data === undefined) return {};
@@ -216,6 +300,13 @@ export const workflowActions = {
   humanDecided: assignUpdate(contextUpdates.humanDecided),
   waiveBudget: assignUpdate(contextUpdates.waiveBudget),
   grantRound: assignUpdate(contextUpdates.grantRound),
+  attemptFailed: assignUpdate(contextUpdates.attemptFailed),
+  sleepStarted: assignUpdate(contextUpdates.sleepStarted),
+  sleepEnded: assignUpdate(contextUpdates.sleepEnded),
+  signalAwaited: assignUpdate(contextUpdates.signalAwaited),
+  signalReceived: assignUpdate(contextUpdates.signalReceived),
+  signalTimedOut: assignUpdate(contextUpdates.signalTimedOut),
+  routeChosen: assignUpdate(contextUpdates.routeChosen),
   complete: assignUpdate(contextUpdates.complete),
   fail: assignUpdate(contextUpdates.fail),
   cancel: assignUpdate(contextUpdates.cancel),

@@ -107,6 +107,9 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
   switch (event.type) {
     case 'WorkflowStarted':
       entry.summary = `started ${event.data.definition} v${event.data.version}`;
+      // A child workflow names where it came from; its parent's call records the child's id.
+      if (event.data.parent !== undefined)
+        entry.summary += ` as a child of ${event.data.parent.workflowId} (step ${event.data.parent.step}, call "${event.data.parent.call}")`;
       break;
     case 'StepStarted':
       withAttempt(entry, event.data);

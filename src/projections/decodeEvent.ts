@@ -22,9 +22,8 @@ export type DecodeResult = { ok: true; decoded: DecodedEvent } | { ok: false; re
 /**
  * Upcasts and validates one recorded event. `trusted` skips the zod validation (not the upcast),
  * as the engine does when it rehydrates its own streams: the fold is then the only check, which is
- * what a plain replay wants; projections and `replay --verify` validate. Validation asks the
- * compiled acceptor first (see `storedEventSchemas.ts`) and zod only for what it does not accept,
- * so an event the engine wrote costs no zod parse, and anything else is judged by zod as before.
+ * what a plain replay wants; projections and `replay --verify` validate with zod's `safeParse`
+ * (see `storedEventSchemas.ts`), which also fills defaults and strips unknown keys.
  */
 export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry, { trusted = false } = {}): DecodeResult {
   const workflowId = workflowIdOf(recorded.stream);
@@ -43,27 +42,18 @@ export function decodeEvent(recorded: RecordedEvent, upcasters: UpcasterRegistry
       decoded: { workflowId, revision: recorded.revision, position: recorded.position, event, metadata, storedVersion: upcast.fromVersion, recorded },
     };
   }
-  const payload = STORED_PAYLOADS.get(recorded.type)!;
-  let data = upcast.data as WorkflowEvent['data'];
-  if (!payload.accepts(data)) {
-    const parsed = payload.schema.safeParse(data);
-    if (!parsed.success) return { ok: false, reason: 'invalid_payload', detail: `${recorded.type}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-    data = parsed.data;
-  }
-  let metadata = recorded.metadata as unknown as WorkflowEventMetadata;
-  if (!STORED_METADATA.accepts(metadata)) {
-    const parsed = STORED_METADATA.schema.safeParse(recorded.metadata);
-    if (!parsed.success) return { ok: false, reason: 'invalid_metadata', detail: `${recorded.type}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
-    metadata = parsed.data;
-  }
+  const data = STORED_PAYLOADS.get(recorded.type)!.safeParse(upcast.data);
+  if (!data.success) return { ok: false, reason: 'invalid_payload', detail: `${recorded.type}: ${data.error.issues[0]?.message ?? 'invalid'}` };
+  const metadata = STORED_METADATA.safeParse(recorded.metadata);
+  if (!metadata.success) return { ok: false, reason: 'invalid_metadata', detail: `${recorded.type}: ${metadata.error.issues[0]?.message ?? 'invalid'}` };
   return {
     ok: true,
     decoded: {
       workflowId,
       revision: recorded.revision,
       position: recorded.position,
-      event: { type: recorded.type, data } as WorkflowEvent,
-      metadata,
+      event: { type: recorded.type, data: data.data } as WorkflowEvent,
+      metadata: metadata.data,
       storedVersion: upcast.fromVersion,
       recorded,
     },

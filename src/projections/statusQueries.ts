@@ -1,6 +1,6 @@
 import type { JsonValue } from '../eventstore/index.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
-import type { RecordedStatus, StatusRow } from './statusReadModel.js';
+import type { RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusReadModel.js';
 
 export type WorkflowStatusValue = RecordedStatus | 'blocked';
 export const WORKFLOW_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'blocked'] as const satisfies readonly WorkflowStatusValue[];
@@ -25,6 +25,20 @@ export interface WorkflowStatusRow {
   artifact: JsonValue | null;
   error: JsonValue | null;
   reason: string | null;
+  /** Set on a child workflow: the workflow, step and call that started it. */
+  parent?: { workflowId: string; step: string; call: string };
+  /**
+   * The commands it accepts now, as the engine's view lists them: the signal it waits for first,
+   * then the commands (`CANCEL` while running); none once finished or blocked.
+   */
+  accepts: string[];
+  /** While `waiting`: what for — a loop's cap, the budget, an approval gate, or a signal (with its name and timeout). */
+  waitingFor?: { step: string; kind: WaitingRecord['kind']; signal?: string; timeoutAt?: string };
+  /** While running: when a sleeping step (`wakeReason` `sleep`) or a failed attempt's retry (`retry`) wakes the workflow (ISO). */
+  wakeAt?: string;
+  wakeReason?: WakeKind;
+  /** The workflow's deadline, when its policies set one: by `at` (ISO) it must be finished, else `onPass`. */
+  deadline?: { at: string; onPass: 'fail' | 'cancel' };
 }
 
 /** Whether the engine can still run (definition, version); without it nothing shows as blocked. */
@@ -53,7 +67,23 @@ export function toWorkflowStatusRow(row: StatusRow & { effective_status?: string
     artifact: parse(row.artifact),
     error: parse(row.error),
     reason: status === 'blocked' ? blockedReason(row.definition, row.version) : row.reason,
+    ...(row.parent === null || row.parent === undefined ? {} : { parent: JSON.parse(row.parent) as { workflowId: string; step: string; call: string } }),
+    ...liveFields(row, status),
   };
+}
+
+/** What it waits for, when it wakes, what it accepts: only while it can still move. */
+function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowStatusRow, 'accepts' | 'waitingFor' | 'wakeAt' | 'wakeReason' | 'deadline'> {
+  const deadline = row.deadline === null || row.deadline === undefined ? {} : { deadline: JSON.parse(row.deadline) as { at: string; onPass: 'fail' | 'cancel' } };
+  if (status === 'running') {
+    const wake = row.wake_at === null || row.wake_at === undefined ? {} : { wakeAt: row.wake_at, ...(row.wake_kind === null ? {} : { wakeReason: row.wake_kind }) };
+    return { accepts: ['CANCEL'], ...wake, ...deadline };
+  }
+  if (status === 'waiting' && row.waiting_for !== null && row.waiting_for !== undefined) {
+    const { accepts, ...waitingFor } = JSON.parse(row.waiting_for) as WaitingRecord;
+    return { accepts, waitingFor, ...deadline };
+  }
+  return { accepts: [], ...(status === 'blocked' ? deadline : {}) };
 }
 
 /**

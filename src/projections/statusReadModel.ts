@@ -22,6 +22,32 @@ export interface StatusRow {
   artifact: string | null;
   error: string | null;
   reason: string | null;
+  /** A child workflow's parent, as JSON `{ workflowId, step, call }` (from `WorkflowStarted.parent`). */
+  parent: string | null;
+  /**
+   * What it waits for, as JSON `{ step, kind, signal?, timeoutAt?, accepts }` (see `WaitingRecord`).
+   * Also set, while still running, by an escalating cap or budget event, which names the kind of
+   * the `HumanInputRequested` that follows it; queries show it only while the status is `waiting`.
+   */
+  waiting_for: string | null;
+  /** When a sleeping step, or a failed attempt's retry, wakes the workflow (ISO). */
+  wake_at: string | null;
+  /** Whether the wake is a sleep's or a retry's. */
+  wake_kind: WakeKind | null;
+  /** The workflow's deadline as JSON `{ at, onPass }` (from `WorkflowStarted.policies.deadline`). */
+  deadline: string | null;
+}
+
+export type WakeKind = 'sleep' | 'retry';
+
+/** What a waiting workflow waits for, as the `waiting_for` column holds it. */
+export interface WaitingRecord {
+  step: string;
+  kind: 'cap' | 'budget' | 'approval' | 'signal';
+  signal?: string;
+  timeoutAt?: string;
+  /** The commands (a signal's name first) it accepts while it waits. */
+  accepts: string[];
 }
 
 const COLUMNS = [
@@ -41,6 +67,11 @@ const COLUMNS = [
   'artifact',
   'error',
   'reason',
+  'parent',
+  'waiting_for',
+  'wake_at',
+  'wake_kind',
+  'deadline',
 ] as const satisfies readonly (keyof StatusRow)[];
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -63,7 +94,33 @@ function newRow({ workflowId, metadata, position, revision }: DecodedEvent): Sta
     artifact: null,
     error: null,
     reason: null,
+    parent: null,
+    waiting_for: null,
+    wake_at: null,
+    wake_kind: null,
+    deadline: null,
   };
+}
+
+const waitOf = (row: StatusRow): WaitingRecord | null => (row.waiting_for === null ? null : (JSON.parse(row.waiting_for) as WaitingRecord));
+
+function wake(row: StatusRow, at: string | null, kind: WakeKind | null): void {
+  row.wake_at = at;
+  row.wake_kind = kind;
+}
+
+function wait(row: StatusRow, waiting: WaitingRecord, reason: string): void {
+  row.status = 'waiting';
+  row.current_step = waiting.step;
+  row.waiting_for = json(waiting);
+  row.reason = reason;
+  wake(row, null, null);
+}
+
+/** Back to running: nothing waited for any more. */
+function resume(row: StatusRow): void {
+  row.status = 'running';
+  row.waiting_for = null;
 }
 
 /** The parsed `iterations` of a row, with the text it was parsed from: a row's step events parse it once. */
@@ -87,43 +144,90 @@ export function evolveStatus(row: StatusRow, decoded: DecodedEvent): void {
   row.updated_at = metadata.at;
   if (metadata.state !== undefined) row.state = metadata.state;
   if (metadata.tenant !== undefined) row.tenant = metadata.tenant;
+  // A finished workflow waits for nothing and wakes no more.
+  if (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled') {
+    row.waiting_for = null;
+    wake(row, null, null);
+  }
   switch (event.type) {
     case 'WorkflowStarted':
       row.definition = event.data.definition;
       row.version = event.data.version;
       row.created_at = metadata.at;
+      if (event.data.parent !== undefined) row.parent = json(event.data.parent);
+      if (event.data.policies?.deadline !== undefined) row.deadline = json(event.data.policies.deadline);
       break;
     case 'StepStarted':
-      row.status = 'running';
+      resume(row);
       row.current_step = event.data.step;
       setIteration(row, event.data.step, event.data.iteration);
+      wake(row, null, null);
       break;
     case 'StepCompleted':
       row.current_step = event.data.step;
       setIteration(row, event.data.step, event.data.iteration);
       row.error = null;
+      wake(row, null, null);
       break;
     case 'StepFailed':
       row.current_step = event.data.step;
       row.error = json(event.data.error);
+      // A failed attempt to be retried: the step stays running until the next attempt starts.
+      if (event.data.retryAt !== undefined) {
+        wake(row, event.data.retryAt, 'retry');
+        row.reason = `attempt ${event.data.attempt} of ${event.data.step} failed (${event.data.error.code}); retrying at ${event.data.retryAt}`;
+      } else wake(row, null, null);
       break;
-    case 'RevisionRequested':
-      row.reason = `${event.data.by} requested a revision of ${event.data.step}: ${event.data.feedback}`;
+    case 'SleepStarted':
+      resume(row);
+      row.current_step = event.data.step;
+      wake(row, event.data.until, 'sleep');
+      break;
+    case 'SleepEnded':
+      wake(row, null, null);
+      break;
+    case 'SignalAwaited': {
+      const waiting: WaitingRecord = { step: event.data.step, kind: 'signal', signal: event.data.signal, accepts: [event.data.signal, 'CANCEL'] };
+      if (event.data.timeoutAt !== undefined) waiting.timeoutAt = event.data.timeoutAt;
+      wait(row, waiting, `waiting for signal ${event.data.signal}${event.data.timeoutAt === undefined ? '' : ` until ${event.data.timeoutAt}`}`);
+      break;
+    }
+    case 'SignalReceived':
+      resume(row);
+      row.reason = `signal ${event.data.signal} received at ${event.data.step}`;
+      break;
+    case 'SignalTimedOut':
+      resume(row);
+      row.reason = `signal ${event.data.signal} did not come by ${event.data.timeoutAt} (policy ${event.data.policy})`;
+      break;
+    case 'RouteChosen':
+      row.current_step = event.data.step;
+      row.reason = `${event.data.step} chose ${event.data.chose}${event.data.capReached === true ? `, loop cap reached: continuing at ${event.data.to}` : ''}`;
       break;
     case 'IterationCapReached':
       row.reason = `${event.data.step} reached its cap of ${event.data.maxIterations} iterations (policy ${event.data.policy})`;
+      // Names the kind of the HumanInputRequested that follows an escalation (shown once it is waiting).
+      if (event.data.policy === 'escalate') row.waiting_for = json({ step: event.data.step, kind: 'cap', accepts: [] } satisfies WaitingRecord);
       break;
     case 'BudgetExceeded':
       row.reason = `${event.data.step} exceeded its ${event.data.limit} budget (${event.data.used} of ${event.data.max}, policy ${event.data.policy})`;
+      if (event.data.policy === 'escalate') row.waiting_for = json({ step: event.data.step, kind: 'budget', accepts: [] } satisfies WaitingRecord);
       break;
-    case 'HumanInputRequested':
-      row.status = 'waiting';
-      row.current_step = event.data.step;
-      row.reason = event.data.reason;
+    case 'HumanInputRequested': {
+      const pending = row.status === 'running' ? waitOf(row) : null;
+      const kind = pending?.step === event.data.step && (pending.kind === 'cap' || pending.kind === 'budget') ? pending.kind : 'approval';
+      wait(row, { step: event.data.step, kind, accepts: event.data.accepts }, event.data.reason);
       break;
-    case 'HumanDecisionReceived':
-      row.status = 'running';
-      row.reason = `human decision at ${event.data.step}: ${event.data.decision}${event.data.feedback ? ` (${event.data.feedback})` : ''}`;
+    }
+    case 'HumanDecisionReceived': {
+      resume(row);
+      const said = [event.data.feedback, event.data.note].filter((text) => text !== undefined && text !== '').join('; ');
+      row.reason = `human decision at ${event.data.step}: ${event.data.decision}${said === '' ? '' : ` (${said})`}`;
+      break;
+    }
+    case 'RevisionRequested':
+      row.waiting_for = null;
+      row.reason = `${event.data.by} requested a revision of ${event.data.step}: ${event.data.feedback}`;
       break;
     case 'WorkflowCompleted':
       row.status = 'completed';
@@ -144,14 +248,15 @@ export function evolveStatus(row: StatusRow, decoded: DecodedEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 1,
+  schemaVersion: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (
         workflow_id TEXT PRIMARY KEY, tenant TEXT, definition TEXT NOT NULL, version INTEGER NOT NULL,
         status TEXT NOT NULL, state TEXT, current_step TEXT, iterations TEXT NOT NULL, revision INTEGER NOT NULL,
         started_position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-        output TEXT, artifact TEXT, error TEXT, reason TEXT
+        output TEXT, artifact TEXT, error TEXT, reason TEXT, parent TEXT,
+        waiting_for TEXT, wake_at TEXT, wake_kind TEXT, deadline TEXT
       );
       CREATE INDEX IF NOT EXISTS workflow_status_by_start ON workflow_status (started_position);
       CREATE INDEX IF NOT EXISTS workflow_status_by_status ON workflow_status (status, started_position);

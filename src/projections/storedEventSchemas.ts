@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { WorkflowEvent, WorkflowEventMetadata, type WorkflowEventType } from '../machines/index.js';
-import { compileAcceptor, type Acceptor } from './compileAcceptor.js';
 
 /**
  * A value the store handed back was parsed from JSON text, so it is JSON already: only its
@@ -10,33 +9,24 @@ import { compileAcceptor, type Acceptor } from './compileAcceptor.js';
 const StoredJson = z.custom<z.core.util.JSONType>((value) => value !== undefined, { message: 'Required' });
 
 /** `z.json()` is the only lazy schema among the event payloads. */
-const isJsonSchema = (schema: z.core.$ZodType): boolean => schema._zod.def.type === 'lazy';
+const isJsonSchema = (schema: z.ZodType): boolean => schema instanceof z.ZodLazy;
 /** A payload field as read back: JSON fields (required or optional) checked for presence only. */
-const storedField = (schema: z.core.$ZodType): z.core.$ZodType => {
+const storedField = (schema: z.ZodType): z.ZodType => {
   if (isJsonSchema(schema)) return StoredJson;
-  const def = schema._zod.def as { type: string; innerType?: z.core.$ZodType };
-  if (def.type === 'optional' && def.innerType !== undefined && isJsonSchema(def.innerType)) return StoredJson.optional();
+  if (schema instanceof z.ZodOptional && isJsonSchema(schema.unwrap() as z.ZodType)) return StoredJson.optional();
   return schema;
 };
-
-export interface StoredSchema<T> {
-  schema: z.ZodType<T>;
-  /** The fast yes (see `compileAcceptor`); zod decides whatever it does not accept. */
-  accepts: Acceptor;
-}
-
-const stored = <T>(schema: z.ZodType<T>): StoredSchema<T> => ({ schema, accepts: compileAcceptor(schema) ?? (() => false) });
 
 /**
  * Each event type's payload schema as read back from a store: today's schema (one source of
  * truth) with its JSON fields checked for presence only, keyed by type so no union is tried.
  */
-export const STORED_PAYLOADS: ReadonlyMap<WorkflowEventType, StoredSchema<WorkflowEvent['data']>> = new Map(
+export const STORED_PAYLOADS: ReadonlyMap<WorkflowEventType, z.ZodType<WorkflowEvent['data']>> = new Map(
   WorkflowEvent.options.map((option) => {
     const data = option.shape.data;
-    const shape = Object.fromEntries(Object.entries(data.shape).map(([key, schema]) => [key, storedField(schema)]));
-    return [option.shape.type.value, stored(data.extend(shape) as unknown as z.ZodType<WorkflowEvent['data']>)] as const;
+    const shape = Object.fromEntries(Object.entries(data.shape).map(([key, schema]) => [key, storedField(schema as z.ZodType)]));
+    return [option.shape.type.value, data.extend(shape) as unknown as z.ZodType<WorkflowEvent['data']>] as const;
   }),
 );
 
-export const STORED_METADATA: StoredSchema<WorkflowEventMetadata> = stored(WorkflowEventMetadata);
+export const STORED_METADATA: z.ZodType<WorkflowEventMetadata> = WorkflowEventMetadata;

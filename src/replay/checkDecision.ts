@@ -1,4 +1,4 @@
-import { nextStep, type WorkflowEvent, type WorkflowSnapshot } from '../machines/index.js';
+import { nextStep, type StepDecisions, type WorkflowEvent, type WorkflowSnapshot } from '../machines/index.js';
 import { canonical, canonicalEquals } from './canonicalEquals.js';
 
 /** Events the engine decides from the snapshot alone: replay can decide them again and compare. */
@@ -8,6 +8,11 @@ const DECIDED: ReadonlySet<WorkflowEvent['type']> = new Set([
   'IterationCapReached',
   'BudgetExceeded',
   'HumanInputRequested',
+  'SleepStarted',
+  'SleepEnded',
+  'SignalAwaited',
+  'SignalTimedOut',
+  'RouteChosen',
   'WorkflowCompleted',
   'WorkflowFailed',
 ]);
@@ -17,9 +22,9 @@ const DECIDED: ReadonlySet<WorkflowEvent['type']> = new Set([
  * Returns why not, or undefined when it matches or the event is not an automatic decision
  * (model outputs, human commands, timer firings enter from outside and cannot be re-derived).
  */
-export function checkDecision(before: WorkflowSnapshot, recorded: WorkflowEvent, at: string): string | undefined {
+export function checkDecision(before: WorkflowSnapshot, recorded: WorkflowEvent, at: string, decisions?: StepDecisions): string | undefined {
   if (!DECIDED.has(recorded.type)) return undefined;
-  const decision = nextStep(before, at);
+  const decision = nextStep(before, at, decisions);
   if (recorded.type === 'StepStarted') {
     if (decision.kind !== 'activity') return `the machine decides ${describe(decision)} here, not to start a step`;
     const { step, iteration, attempt, idempotencyKey } = recorded.data;
@@ -41,6 +46,8 @@ function describe(decision: ReturnType<typeof nextStep>): string {
       return `to start ${decision.step} #${decision.iteration} (attempt ${decision.attempt})`;
     case 'wait':
       return `to wait at ${decision.step}`;
+    case 'timer':
+      return `to wait at ${decision.step} until ${decision.at}`;
     case 'inFlight':
       return `to wait for ${decision.step} #${decision.iteration} (attempt ${decision.attempt}) in flight`;
     case 'idle':

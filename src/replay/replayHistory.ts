@@ -1,13 +1,12 @@
 import type { JsonValue, RecordedEvent } from '../eventstore/index.js';
 import {
-  compileFold,
   createFolder,
   defaultUpcasterRegistry,
   isEventNotAccepted,
-  type Fold,
-  type FoldedState,
+  TERMINAL_EVENT_TYPES,
   type Folder,
   type UpcasterRegistry,
+  type AnyWorkflowDefinition,
   type WorkflowMachine,
   type WorkflowSnapshot,
 } from '../machines/index.js';
@@ -50,14 +49,14 @@ export interface ReplayResult {
   /** Revision of the stream's last event. */
   lastRevision: number;
   /** The state after the last folded event. */
-  snapshot: FoldedState;
+  snapshot: WorkflowSnapshot;
   /** The first place the fold does not reproduce the record; replay stops there. */
   divergence?: Divergence;
 }
 
 export interface ReplayHistoryOptions {
-  /** The machine of the definition version that wrote the stream. */
-  machineFor: (definition: string, version: number) => WorkflowMachine | undefined;
+  /** The definition version that wrote the stream: its machine, and its decisions (re-decided by `verify`). */
+  definitionFor: (definition: string, version: number) => Pick<AnyWorkflowDefinition, 'machine' | 'decisions'> | undefined;
   upcasters?: UpcasterRegistry;
   /** Stop after this revision (time travel). */
   to?: number;
@@ -87,9 +86,8 @@ export interface ReplayFold {
  * `verify` they are also validated against today's schemas (a plain replay trusts the stream, as
  * the engine's rehydration does, and lets the machine be the check).
  *
- * A plain replay folds with the machine's compiled fold (its own transitions, guards and context
- * updates, without XState's general algorithm: see `compileFold`); `verify` folds with XState's
- * `transition`, as the engine does, because it re-decides every automatic event from the snapshot.
+ * Plain and `verify` replays fold with the engine's own `createFolder`, so a replay is the engine's
+ * rehydration and nothing else; `verify` also re-decides every automatic event from the snapshot.
  */
 export function replayHistory(workflowId: string, events: readonly RecordedEvent[], options: ReplayHistoryOptions): ReplayResult {
   const fold = startReplay(workflowId, events[0], options);
@@ -109,7 +107,8 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     );
   }
   const { definition, version } = started.decoded.event.data;
-  const machine = options.machineFor(definition, version);
+  const found = options.definitionFor(definition, version);
+  const machine = found?.machine;
   if (machine === undefined) {
     throw new ProjectionError(
       'DEFINITION_NOT_REGISTERED',
@@ -117,7 +116,7 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     );
   }
   const verify = options.verify === true;
-  const folder: Fold<FoldedState> = verify ? folderFor(machine) : (compiledFoldFor(machine) ?? folderFor(machine));
+  const folder = folderFor(machine);
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const transitions: ReplayTransition[] = [];
   const keep = options.onTransition ?? ((transition: ReplayTransition) => void transitions.push(transition));
@@ -137,8 +136,7 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     }
     const before = snapshot;
     if (verify) {
-      // Verify folds with XState (above): `before` is the engine's own snapshot type.
-      const wrong = checkDecision(before as WorkflowSnapshot, event, metadata.at);
+      const wrong = checkDecision(before, event, metadata.at, found?.decisions);
       if (wrong !== undefined) return { revision: recorded.revision, reason: wrong };
     }
     try {
@@ -183,7 +181,7 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     },
     result(lastRevision) {
       if (divergence === undefined && verify && options.to === undefined) {
-        const terminal = lastType !== undefined && ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'].includes(lastType);
+        const terminal = lastType !== undefined && (TERMINAL_EVENT_TYPES as readonly string[]).includes(lastType);
         if (terminal !== (snapshot.status === 'done')) {
           divergence = {
             revision: lastRevision,
@@ -213,13 +211,6 @@ function folderFor(machine: WorkflowMachine): Folder {
   let folder = folders.get(machine);
   if (folder === undefined) folders.set(machine, (folder = createFolder(machine)));
   return folder;
-}
-
-const compiledFolds = new WeakMap<WorkflowMachine, Fold<FoldedState> | null>();
-function compiledFoldFor(machine: WorkflowMachine): Fold<FoldedState> | undefined {
-  let fold = compiledFolds.get(machine);
-  if (fold === undefined) compiledFolds.set(machine, (fold = compileFold(machine) ?? null));
-  return fold ?? undefined;
 }
 
 /** The writer usually serialised the value exactly as we would: compare text first, structure only if that differs. */

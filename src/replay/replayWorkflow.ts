@@ -39,7 +39,7 @@ export async function replayWorkflow(workflowId: string, options: ReplayWorkflow
   const lastRevision = (await options.store.readStream(stream, { direction: 'backwards', limit: 1 }))[0]?.revision ?? -1;
   let page = await options.store.readStream(stream, { limit: PAGE });
   const fold = startReplay(workflowId, page[0], {
-    machineFor: (definition, version) => options.registry.get(definition, version)?.machine,
+    definitionFor: (definition, version) => options.registry.get(definition, version),
     ...(options.upcasters === undefined ? {} : { upcasters: options.upcasters }),
     ...(options.to === undefined ? {} : { to: options.to }),
     ...(options.verify === undefined ? {} : { verify: options.verify }),

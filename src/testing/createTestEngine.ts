@@ -1,4 +1,5 @@
 import winston from 'winston';
+import { type ManualClock, createManualClock } from './manualClock.js';
 import { type Engine, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
@@ -11,7 +12,13 @@ export interface TestEngineOptions {
   definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry;
   /** The model: default the deterministic offline model; pass `createScriptedProvider(...)` to script each call. */
   llm?: LlmProvider;
-  /** The clock for recorded times and due times. */
+  /**
+   * The simulated clock (default: a new `createManualClock()`): `run` and `send` fire its timers as
+   * the workflow needs (sleeps, retries, timeouts), so a workflow that sleeps for days finishes in
+   * no real time. Advance it yourself to look at a workflow in between.
+   */
+  clock?: ManualClock;
+  /** Where the default clock starts: `now()` once. Prefer `clock`. */
   now?: () => Date;
 }
 
@@ -21,16 +28,19 @@ export interface TestEngine {
   readonly engine: Engine;
   /** An in-memory event store: every recorded event is here. */
   readonly store: EventStore;
+  /** The simulated clock the engine runs on. */
+  readonly clock: ManualClock;
   /** An in-memory artifact store; `files` maps `<workflowId>/<name>` to content. */
   readonly artifacts: ArtifactStore & { readonly files: ReadonlyMap<string, string> };
   /**
    * Starts a workflow of the named definition and drives it until it finishes or waits for a
-   * person; resolves to its view (a failed workflow resolves too: check `status`). Throws what
+   * person or a signal, firing its timers on the simulated clock; resolves to its view (a failed workflow resolves too: check `status`). Throws what
    * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …).
    */
   run(definition: string | AnyWorkflowDefinition, input: unknown, options?: StartOptions): Promise<WorkflowView>;
   /**
-   * Sends a command (`{ type: 'APPROVE' }`, …) and drives the workflow on; resolves to its view.
+   * Sends a command (`{ type: 'APPROVE' }`, …) or a signal (`{ type: 'payment', data }`) and drives the
+   * workflow on as `run` does; resolves to its view.
    * Rejects with a plain `Error` whose message starts with the rejection's code (e.g.
    * `COMMAND_NOT_ALLOWED: …`) if the command is refused; use `engine.send` to get the rejection as a result.
    */
@@ -52,26 +62,21 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const store = createMemoryEventStore();
   const artifacts = createMemoryArtifactStore();
   const logger = winston.createLogger({ silent: true });
-  const engine = createEngine({
-    store,
-    llm: options.llm ?? createOfflineProvider(),
-    artifacts,
-    logger,
-    definitions,
-    ...(options.now === undefined ? {} : { now: options.now }),
-  });
+  const clock = options.clock ?? createManualClock(options.now?.());
+  const engine = createEngine({ store, llm: options.llm ?? createOfflineProvider(), artifacts, logger, definitions, clock });
   return {
     engine,
     store,
+    clock,
     artifacts,
     async run(definition, input, startOptions) {
       const started = await engine.start(definition, input, startOptions);
-      return engine.settled(started.workflowId);
+      return clock.runUntil(engine.settled(started.workflowId));
     },
     async send(workflowId, command) {
       const sent = await engine.send(workflowId, command);
       if (!sent.accepted) throw new Error(`${sent.code}: ${sent.message}`);
-      return engine.settled(workflowId);
+      return clock.runUntil(engine.settled(workflowId));
     },
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
     async close() {

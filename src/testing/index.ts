@@ -9,6 +9,8 @@ export { workflowSpec } from './workflowSpec.js';
 export type { ExpectedRejection, GivenHistory, SpecOutcome, WorkflowSpecification, WorkflowSpecOptions } from './workflowSpec.js';
 export { ev } from './eventBuilders.js';
 export { createTestEngine } from './createTestEngine.js';
+export { createManualClock } from './manualClock.js';
+export type { ManualClock } from './manualClock.js';
 export type { TestEngine, TestEngineOptions } from './createTestEngine.js';
 export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
 export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';

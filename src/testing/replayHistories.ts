@@ -61,7 +61,7 @@ export async function replayHistories(
 function replayOne(registry: DefinitionRegistry, { workflowId, events }: WorkflowHistory): HistoryReplay {
   try {
     const result = replayHistory(workflowId, events, {
-      machineFor: (name, version) => registry.get(name, version)?.machine,
+      definitionFor: (name, version) => registry.get(name, version),
       verify: true,
       onTransition: () => {},
     });

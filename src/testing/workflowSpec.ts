@@ -72,7 +72,8 @@ export interface WorkflowSpecification {
 
 /**
  * Options of {@link workflowSpec}: the settle options (`now`, the ISO decision time that fires
- * recorded due times; `timeoutAt(step)`, the due time to record in a StepStarted;
+ * recorded due times and that a sleep step's `for` counts from — give it to enter a sleep;
+ * `timeoutAt(step)`, the due time to record in a StepStarted;
  * `startActivity: false` to stop before the next StepStarted) and the workflow id.
  */
 export interface WorkflowSpecOptions extends SettleOptions {
@@ -89,9 +90,10 @@ export interface WorkflowSpecOptions extends SettleOptions {
 export function workflowSpec(definition: AnyWorkflowDefinition, options: WorkflowSpecOptions = {}): WorkflowSpecification {
   const folder = createFolder(definition.machine);
   const workflowId = options.workflowId ?? 'wf-1';
+  const settleOptions: SettleOptions = { decisions: definition.decisions, ...options };
 
   const outcomeOf = (snapshot: WorkflowSnapshot, pending: WorkflowEvent[]): SpecOutcome => {
-    const settled = settle(folder, snapshot, pending, options);
+    const settled = settle(folder, snapshot, pending, settleOptions);
     return {
       then(expected) {
         assertMatches(settled.events, expected);
@@ -127,7 +129,7 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
       when(raw) {
         const parsed = parseCommand(raw);
         if (!parsed.ok) return rejected(parsed.code, parsed.message);
-        const decided = decideCommand(snapshot, parsed.command);
+        const decided = decideCommand(snapshot, parsed.command, definition.signalSchema);
         if (!decided.ok) return rejected(decided.code, decided.message, decided.state, decided.accepts);
         return outcomeOf(snapshot, [decided.event]);
       },

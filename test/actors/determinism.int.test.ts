@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { isCallFailed, type Engine, type WorkflowView } from '../../src/actors/index.js';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { LlmError, isLlmError, type LlmProvider, type LlmRequest, type LlmResult } from '../../src/llm/index.js';
-import { createFolder, createRegistry, defineWorkflow, foldWithTransition, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
+import { createFolder, createRegistry, defineWorkflow, foldWithTransition, type JsonValue, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { brief } from '../support/definitions.js';
 import { briefInput, createHarness } from './support/harness.js';
@@ -283,5 +283,169 @@ describe('determinism with crashes in the middle of a step', () => {
     expect(seen.inARerun).toBeGreaterThan(0);
     expect(seen.revised).toBeGreaterThan(5);
     expect(seen.failedCalls).toBeGreaterThan(5);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Crashes in the middle of a fan-out (ctx.map), with random item outcomes, `first` and concurrency.
+
+const FanInput = z.object({ fails: z.array(z.boolean()).min(1), first: z.number().int().optional(), concurrency: z.number().int(), collect: z.boolean() });
+
+/**
+ * The "process" an item runs in: a crash point bumps it at once, as a SIGKILL would end everything
+ * there; an item of an older epoch (the dead engine) neither starts nor returns, so nothing after
+ * the crash point happens in the dead engine.
+ */
+let epoch = 0;
+/** Item runs that started in a live engine: `<index>#<attempt>`; and those that returned or threw to the journal. */
+let itemStarts: string[] = [];
+let itemEscapes: string[] = [];
+/** Where the current run crashes: `<index>#<attempt>` → how. */
+const itemCrashes = new Map<string, 'kill' | 'shutdown'>();
+
+const fanny = defineWorkflow({
+  name: 'fanny',
+  version: 1,
+  input: FanInput,
+  steps: [
+    {
+      kind: 'produce',
+      name: 'fan',
+      run: async (ctx) => {
+        const mine = epoch;
+        const outcomes = await ctx.map(
+          'items',
+          ctx.input.fails,
+          async (fails, index, call) => {
+            const key = `${index}#${ctx.attempt}`;
+            if (mine !== epoch) await hangUntilAborted(call.signal);
+            itemStarts.push(key);
+            if (itemCrashes.has(key)) {
+              epoch += 1;
+              reached.push(key);
+              wake?.();
+              await hangUntilAborted(call.signal);
+            }
+            if (mine !== epoch) await hangUntilAborted(call.signal);
+            itemEscapes.push(`${index}`);
+            if (fails) throw Object.assign(new Error(`item ${index} failed`), { code: 'ITEM_BOOM' });
+            return `item ${index}`;
+          },
+          {
+            onItemError: ctx.input.collect ? 'collect' : 'fail',
+            concurrency: ctx.input.concurrency,
+            ...(ctx.input.first === undefined ? {} : { first: ctx.input.first }),
+          },
+        );
+        if (mine !== epoch) await hangUntilAborted(ctx.signal);
+        return outcomes as JsonValue;
+      },
+    },
+  ],
+});
+
+describe('determinism with crashes in the middle of a fan-out', () => {
+  it('random item outcomes, first: k, concurrency and crashes mid-item: no recorded item runs again, each interrupted item runs at most once more, the join is recorded once and the result is what it names, state = fold(stream), replay --verify holds', async () => {
+    const fanSeen = { kill: 0, shutdown: 0, first: 0, failedFast: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          fails: fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }),
+          first: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+          concurrency: fc.integer({ min: 1, max: 3 }),
+          collect: fc.boolean(),
+          crashAt: fc.array(fc.record({ index: fc.nat(5), attempt: fc.constantFrom(1, 1, 2), mode: fc.constantFrom('kill' as const, 'shutdown' as const) }), {
+            minLength: 1,
+            maxLength: 3,
+          }),
+        }),
+        async ({ crashAt, ...planned }) => {
+          const input = { ...planned, first: planned.first === undefined ? undefined : Math.min(planned.first, planned.fails.length) };
+          itemCrashes.clear();
+          itemStarts = [];
+          itemEscapes = [];
+          reached = [];
+          wake = undefined;
+          epoch += 1;
+          for (const crash of crashAt) if (crash.index < input.fails.length) itemCrashes.set(`${crash.index}#${crash.attempt}`, crash.mode);
+          const definitions = createRegistry([fanny]);
+          const h = createHarness({ definitions });
+          const dead: Engine[] = [];
+          let engine = h.engine;
+          await engine.start('fanny', input, { id: 'f1' });
+          let live: WorkflowView;
+          for (;;) {
+            const outcome = await Promise.race([engine.settled('f1').then((view) => ({ view })), nextCrash().then((key) => ({ key }))]);
+            if ('view' in outcome) {
+              live = outcome.view;
+              break;
+            }
+            const mode = itemCrashes.get(outcome.key) ?? 'kill';
+            fanSeen[mode] += 1;
+            if (mode === 'shutdown') await engine.close();
+            else dead.push(engine);
+            engine = h.restart();
+            await engine.recover();
+          }
+          const events = await h.events('f1');
+          const itemErrors = events.flatMap((event) => (event.type === 'CallCompleted' && event.data.error !== undefined ? [event.data] : []));
+          // Under 'fail', the workflow fails exactly when an item error was recorded, with that item's code, naming the item.
+          if (!input.collect && itemErrors.length > 0) {
+            fanSeen.failedFast += 1;
+            expect(live.status).toBe('failed');
+            const failed = events.find((event) => event.type === 'StepFailed');
+            expect(failed?.type === 'StepFailed' && failed.data.error).toMatchObject({
+              code: 'ITEM_BOOM',
+              message: expect.stringMatching(/^Item \d+ of fan-out "items" \(call "items\/\d+"\) failed: item \d+ failed$/),
+            });
+          } else expect(live.status).toBe('completed');
+          expect(createFolder(fanny.machine).fold(events).context).toEqual(live.context);
+          expect(foldWithTransition(fanny.machine, events).context).toEqual(live.context);
+
+          const recorded = events.flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
+          const items = recorded.filter((call) => call.call !== 'items/first');
+          // Each item recorded at most once, at the position of its index; none escaped its function twice.
+          expect(new Set(items.map((call) => call.call)).size).toBe(items.length);
+          for (const call of items) expect(call.call).toBe(`items/${call.seq}`);
+          for (let index = 0; index < input.fails.length; index++) expect(itemEscapes.filter((key) => key === `${index}`).length).toBeLessThanOrEqual(1);
+          // A recorded item ran once, plus once per crash in it; an item never recorded ran at most that often.
+          for (let index = 0; index < input.fails.length; index++) {
+            const starts = itemStarts.filter((key) => key.startsWith(`${index}#`));
+            const crashed = starts.filter((key) => itemCrashes.has(key)).length;
+            if (items.some((call) => call.seq === index)) expect(starts.length, `item ${index}: ${starts.join(', ')}`).toBe(1 + crashed);
+            else expect(starts.length).toBeLessThanOrEqual(1 + crashed);
+          }
+          const output = (
+            input.collect ? live.output : ((live.output ?? []) as string[]).map((value) => ({ index: Number(value.split(' ')[1]), ok: true }))
+          ) as {
+            index: number;
+            ok: boolean;
+          }[];
+          if (live.status === 'failed') {
+            // Nothing more to compare: the step failed at the recorded item error.
+          } else if (input.first === undefined) {
+            expect(output.map((entry) => entry.index)).toEqual(input.fails.map((_fails, index) => index));
+            expect(output.map((entry) => entry.ok)).toEqual(input.fails.map((fails) => !fails));
+          } else {
+            fanSeen.first += 1;
+            const joins = recorded.filter((call) => call.call === 'items/first');
+            expect(joins).toHaveLength(1);
+            const join = joins[0]?.output as { won: number[]; failed: number[] };
+            expect(output.map((entry) => entry.index)).toEqual([...join.won, ...join.failed].sort((a, b) => a - b));
+            expect(join.won.length).toBe(Math.min(input.first, input.fails.filter((fails) => !fails).length));
+            for (const index of join.won) expect(input.fails[index]).toBe(false);
+          }
+          expect(events.at(-1)?.type).toBe(live.status === 'failed' ? 'WorkflowFailed' : 'WorkflowCompleted');
+          expect(await replayHistories(definitions, [{ workflowId: 'f1', events: await h.store.readStream(workflowStream('f1')) }])).toHaveLength(1);
+          await engine.close();
+          for (const old of dead) await old.close();
+        },
+      ),
+      { numRuns: 80 },
+    );
+    expect(fanSeen.kill).toBeGreaterThan(5);
+    expect(fanSeen.shutdown).toBeGreaterThan(5);
+    expect(fanSeen.first).toBeGreaterThan(5);
+    expect(fanSeen.failedFast).toBeGreaterThan(5);
   });
 });

@@ -248,14 +248,25 @@ describe('journaled calls inside a step', () => {
     });
   });
 
-  it("a retryable error of the step's own code retries the step inside the attempt: recorded calls are replayed, not made again", async () => {
+  it("a retryable error of the step's own code is retried as a new recorded attempt: recorded calls are replayed, not made again", async () => {
     control.afterCalls = (n) => (n === 1 ? Object.assign(new Error('flaky'), { retryable: true }) : undefined);
     const h = createHarness({ definitions: registry() });
     await h.engine.start('journaled', {}, { id: 'j6' });
-    expect(await h.engine.settled('j6')).toMatchObject({ status: 'completed' });
+    expect(await h.clock.runUntil(h.engine.settled('j6'))).toMatchObject({ status: 'completed' });
     expect(afterCallsRuns).toBe(2);
     expect(control.log).toEqual(['c1#1', 'c2#1', 'c3#1', 'c4#1', 'c5#1']);
-    expect(callsOf(await h.events('j6'))).toHaveLength(5);
+    const events = await h.events('j6');
+    expect(callsOf(events)).toHaveLength(5);
+    const attempts = events.filter(
+      (event) => (event.type === 'StepStarted' || event.type === 'StepFailed' || event.type === 'StepCompleted') && event.data.step === 'gather',
+    );
+    expect(attempts.map((event) => [event.type, (event.data as { attempt: number }).attempt])).toEqual([
+      ['StepStarted', 1],
+      ['StepFailed', 1],
+      ['StepStarted', 2],
+      ['StepCompleted', 2],
+    ]);
+    expect(attempts[1]).toMatchObject({ data: { error: { message: 'flaky', retryable: true }, retryAt: expect.any(String) } });
   });
 
   it('a name used twice in one run fails the step with DUPLICATE_CALL, even when the step swallows the error', async () => {

@@ -32,7 +32,7 @@ async function anthropicOn(handler: (request: FakeRequest) => FakeReply): Promis
 const isExtract = (request: FakeRequest): boolean => /extract/i.test(request.body.system ?? '');
 const isReview = (request: FakeRequest): boolean => (request.body.tools ?? []).length > 0;
 const outcomeOf = (events: WorkflowEvent[], step: string) =>
-  events.find((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed') && event.data.step === step);
+  events.findLast((event) => (event.type === 'StepCompleted' || event.type === 'StepFailed') && event.data.step === step);
 
 describe('model calls are retried by the provider policy only', () => {
   it('a model that keeps failing with a retryable error is called as often as the provider policy allows, not times the engine retries', async () => {
@@ -117,7 +117,7 @@ describe('model calls are retried by the provider policy only', () => {
   });
 });
 
-describe('plain function steps keep the engine retry', () => {
+describe('plain function steps are retried by the step retry policy, as recorded attempts', () => {
   const flaky = (failures: number, calls: { count: number }) =>
     defineWorkflow({
       name: 'flaky',
@@ -136,14 +136,31 @@ describe('plain function steps keep the engine retry', () => {
       ],
     });
 
-  it('retries a retryable error within the attempt, with backoff, and completes', async () => {
+  it('retries a retryable error as new recorded attempts, each after its backoff, and completes', async () => {
     const calls = { count: 0 };
-    const h = createHarness({ definitions: createRegistry([flaky(2, calls)]) });
+    const h = createHarness({ definitions: createRegistry([flaky(2, calls)]), engine: { retry: { initialDelayMs: 1_000, maxDelayMs: 60_000 } } });
+    const started = h.clock.now().getTime();
     await h.engine.start('flaky', {}, { id: 'f1' });
-    expect(await h.engine.settled('f1')).toMatchObject({ status: 'completed', output: 'fetched' });
+    expect(await h.clock.runUntil(h.engine.settled('f1'))).toMatchObject({ status: 'completed', output: 'fetched' });
     expect(calls.count).toBe(3);
-    expect(types(await h.events('f1'))).toEqual(['WorkflowStarted', 'StepStarted', 'StepCompleted', 'WorkflowCompleted']);
-    expect(outcomeOf(await h.events('f1'), 'fetch')).toMatchObject({ data: { attempt: 1, output: 'fetched' } });
+    const events = await h.events('f1');
+    expect(types(events)).toEqual([
+      'WorkflowStarted',
+      'StepStarted',
+      'StepFailed',
+      'StepStarted',
+      'StepFailed',
+      'StepStarted',
+      'StepCompleted',
+      'WorkflowCompleted',
+    ]);
+    const failures = events.filter((event) => event.type === 'StepFailed');
+    // Each attempt is recorded with its number and error; the backoff doubles from the first delay, as due times.
+    expect(failures.map((event) => [event.data.attempt, event.data.error.code, Date.parse(event.data.retryAt ?? '') - started])).toEqual([
+      [1, 'BUSY', 1_000],
+      [2, 'BUSY', 1_000 + 2_000],
+    ]);
+    expect(outcomeOf(events, 'fetch')).toMatchObject({ data: { attempt: 3, output: 'fetched' } });
   });
 
   it('gives up after the engine allows, recording the last error', async () => {
@@ -153,10 +170,14 @@ describe('plain function steps keep the engine retry', () => {
       engine: { retry: { maxAttempts: ENGINE_CALLS, initialDelayMs: 1, maxDelayMs: 1 } },
     });
     await h.engine.start('flaky', {}, { id: 'f2' });
-    expect(await h.engine.settled('f2')).toMatchObject({ status: 'failed' });
+    expect(await h.clock.runUntil(h.engine.settled('f2'))).toMatchObject({ status: 'failed' });
     expect(calls.count).toBe(ENGINE_CALLS);
     const failed = outcomeOf(await h.events('f2'), 'fetch');
-    expect(failed).toMatchObject({ type: 'StepFailed', data: { attempt: 1, error: { code: 'BUSY', message: 'The service is busy', retryable: true } } });
+    expect(failed).toMatchObject({
+      type: 'StepFailed',
+      data: { attempt: ENGINE_CALLS, error: { code: 'BUSY', message: 'The service is busy', retryable: true } },
+    });
+    expect(failed?.type === 'StepFailed' && failed.data.retryAt).toBeUndefined();
     expect(failed?.type === 'StepFailed' && failed.data.llm).toBeUndefined();
   });
 });

@@ -113,7 +113,7 @@ describe('streamed replay', () => {
     }
   });
 
-  it('a plain replay (compiled fold) and a verified one (XState) print the same lines', async () => {
+  it('a plain replay (trusted decoding) and a verified one (validated, re-decided) print the same lines', async () => {
     for (const golden of allGoldens()) {
       const store = createMemoryEventStore();
       await appendGolden(store, golden);

@@ -4,7 +4,9 @@ import {
   type AnyWorkflowDefinition,
   type Judgement,
   type JsonValue,
+  type OutputSchemas,
   type StepContext,
+  type StepOutputs,
   type StepRun,
   type WorkflowDefinition,
   type WorkflowView,
@@ -43,7 +45,8 @@ const typed = defineWorkflow({
         expectTypeOf(ctx.input).toEqualTypeOf<Parsed>();
         expectTypeOf(ctx.input).not.toEqualTypeOf<z.input<typeof Input>>();
         expectTypeOf(ctx).toEqualTypeOf<StepContext<Parsed>>();
-        expectTypeOf(ctx.outputs).toEqualTypeOf<Readonly<Record<string, JsonValue>>>();
+        // No output schemas: every step's output is JSON, absent until the step completed.
+        expectTypeOf(ctx.outputs).toEqualTypeOf<Readonly<Record<string, JsonValue | undefined>>>();
         seen.push(ctx.input);
         return { topic: ctx.input.topic, tags: ctx.input.tags };
       },
@@ -178,6 +181,93 @@ describe('the definition API', () => {
       // @ts-expect-error an interface has no index signature: declare output shapes with `type`
       produce(async (): Promise<Declared> => ({ title: 't' })),
     ]);
+  });
+
+  it('typed outputs: a step with an output schema is seen with its output type, and must return its input type', () => {
+    const Draft = z.object({ title: z.string(), words: z.string().transform((text) => text.split(' ')) });
+    type DraftIn = { title: string; words: string };
+    type DraftOut = { title: string; words: string[] };
+    const Outputs = { draft: Draft, score: z.number().int() };
+    expectTypeOf<StepOutputs<typeof Outputs>['draft']>().toEqualTypeOf<DraftOut | undefined>();
+    expectTypeOf<StepOutputs>().toEqualTypeOf<Readonly<Record<string, JsonValue | undefined>>>();
+    // A step written apart names the schemas with `typeof`; an untyped one (StepContext<I>) fits any workflow.
+    const score = async (ctx: StepContext<Parsed, typeof Outputs>): Promise<number> => ctx.outputs.draft?.words.length ?? 0;
+    const untyped = async (ctx: StepContext<Parsed>): Promise<JsonValue> => ctx.outputs.draft ?? null;
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'typed_outputs',
+        version: 1,
+        input: Input,
+        outputs: Outputs,
+        steps: [
+          {
+            kind: 'produce',
+            name: 'draft',
+            run: async (ctx) => {
+              expectTypeOf(ctx).toEqualTypeOf<StepContext<Parsed, typeof Outputs>>();
+              return { title: ctx.input.topic, words: ctx.input.tags.join(' ') };
+            },
+          },
+          { kind: 'produce', name: 'score', run: score },
+          {
+            kind: 'validate',
+            name: 'judge',
+            run: async (ctx) => {
+              expectTypeOf(ctx.outputs.draft).toEqualTypeOf<DraftOut | undefined>();
+              expectTypeOf(ctx.outputs.score).toEqualTypeOf<number | undefined>();
+              // A step without a schema, and a name that is no step at all, are JSON or absent.
+              expectTypeOf(ctx.outputs.notes).toEqualTypeOf<JsonValue | undefined>();
+              return (ctx.outputs.draft?.words.length ?? 0) > 2 ? { verdict: 'approve', feedback: '' } : { verdict: 'revise', feedback: 'longer' };
+            },
+            maxIterations: 2,
+            onCap: 'fail',
+          },
+          { kind: 'produce', name: 'notes', run: untyped },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          // @ts-expect-error run must resolve to the schema's input type: words is a string before the transform
+          { kind: 'produce', name: 'draft', run: async (): Promise<DraftOut> => ({ title: 't', words: ['a'] }) },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          // @ts-expect-error a step function that resolves to any JSON does not fit a declared step
+          { kind: 'produce', name: 'draft', run: untyped },
+        ],
+      }),
+    );
+    // A schema whose output is not JSON does not compile (the output is recorded); one that transforms to JSON does.
+    expectTypeOf({ when: z.date() }).not.toExtend<OutputSchemas>();
+    expectTypeOf({ when: z.date().transform((date) => date.toISOString()) }).toExtend<OutputSchemas>();
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          // @ts-expect-error the schema is declared in outputs, not on the step
+          { kind: 'produce', name: 'other', run: async () => 'x', output: Draft },
+          // @ts-expect-error a property the step's kind does not have (the steps are inferred as written, so this is checked apart)
+          { kind: 'produce', name: 'late', run: async () => 'x', timeoutMS: 5 },
+          { kind: 'produce', name: 'draft', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }) },
+        ],
+      }),
+    );
   });
 
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {

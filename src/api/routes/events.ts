@@ -6,8 +6,9 @@ import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
 import type { CommandInfo, DefinitionInfo } from '../ports.js';
+import { SIGNAL_NAME } from '../../machines/index.js';
 
-/** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...). */
+/** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...) or a signal (`type` = its lowercase name, `data` its payload). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/workflows/:id/events', async (request, reply) => {
     const principal = principalOf(request);
@@ -18,14 +19,16 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const body = isPlainCommand(request.body) ? request.body : parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
     const known = knownCommands(ctx);
     const command = known.get(body.type);
-    if (command === undefined) {
+    // A signal's data is checked by the workflow, against the schema of the step that waits for it (409 when none does).
+    const signal = SIGNAL_NAME.test(body.type);
+    if (command === undefined && !signal) {
       ctx.metrics.observeCommand('(unknown)', 'rejected');
       throw new ApiError('UNKNOWN_EVENT_TYPE', `"${body.type.slice(0, 64)}" is not a command`, {
         errors: [{ path: 'type', message: `unknown command type; known: ${[...known.keys()].join(', ')}` }],
       });
     }
-    const checked = command.data.safeParse(body.data ?? {});
-    if (!checked.success) {
+    const checked = signal || command === undefined ? undefined : command.data.safeParse(body.data ?? {});
+    if (checked?.success === false) {
       ctx.metrics.observeCommand(body.type, 'rejected');
       throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });
     }

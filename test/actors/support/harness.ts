@@ -5,6 +5,7 @@ import { type EventStore, createMemoryEventStore, workflowStream } from '../../.
 import { type LlmProvider, type LlmRequest, createOfflineProvider, createScriptedProvider } from '../../../src/llm/index.js';
 import { type DefinitionRegistry, type WorkflowEvent } from '../../../src/machines/index.js';
 import { createSampleRegistry } from '../../support/definitions.js';
+import { type ManualClock, createManualClock } from '../../../src/testing/manualClock.js';
 
 export const silentLogger = (): winston.Logger => winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
 
@@ -36,11 +37,8 @@ export function recording(provider: LlmProvider): LlmProvider & { calls: SeenCal
   };
 }
 
-/** A clock that only moves when told to. */
-export function simulatedClock(start = '2030-01-01T00:00:00.000Z') {
-  let time = Date.parse(start);
-  return { now: () => new Date(time), advance: (ms: number) => void (time += ms) };
-}
+/** A clock that only moves when told to; its timers fire as it passes them. */
+export const simulatedClock = (start = '2030-01-01T00:00:00.000Z'): ManualClock => createManualClock(start);
 
 /** Deterministic UUIDs. */
 export function sequentialIds(prefix = 0) {
@@ -81,7 +79,7 @@ export function createHarness(
       artifacts,
       logger: silentLogger(),
       definitions,
-      now: clock.now,
+      clock,
       retry: { initialDelayMs: 1, maxDelayMs: 1 },
       ...options.engine,
       ...overrides,

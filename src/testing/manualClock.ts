@@ -1,0 +1,79 @@
+import type { Clock } from '../actors/index.js';
+
+/** A simulated clock for tests: time moves only when told, and timers fire as it passes them. */
+export interface ManualClock extends Clock {
+  /** Moves time forward by `ms`, firing every timer that comes due on the way, in due order. */
+  advance(ms: number): Promise<void>;
+  /** The due time (ms since the epoch) of the earliest pending timer, if any. */
+  nextDue(): number | undefined;
+  /**
+   * Lets the engine work, then jumps to the next timer and fires it, again and again until `until`
+   * settles (or `maxTimers` fired): how a test runs a workflow that sleeps or retries to its end in
+   * no real time. Rejects when nothing is left to fire and `until` still has not settled.
+   */
+  runUntil<T>(until: Promise<T>, maxTimers?: number): Promise<T>;
+  /** Timers armed and not fired yet. */
+  readonly pending: number;
+}
+
+/** One macrotask turn: what the engine needs to append and arm its next timer. */
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const IDLE_TURNS = 50;
+
+/** A {@link ManualClock} starting at `start` (default 2030-01-01T00:00:00Z). Pass it as `EngineOptions.clock` / `TestEngineOptions.clock`. */
+export function createManualClock(start: Date | string = '2030-01-01T00:00:00.000Z'): ManualClock {
+  let time = typeof start === 'string' ? Date.parse(start) : start.getTime();
+  let sequence = 0;
+  const timers = new Map<number, { due: number; callback: () => void }>();
+
+  const earliest = (): [number, { due: number; callback: () => void }] | undefined => {
+    let found: [number, { due: number; callback: () => void }] | undefined;
+    for (const entry of timers) if (found === undefined || entry[1].due < found[1].due) found = entry;
+    return found;
+  };
+
+  const advanceTo = async (target: number): Promise<void> => {
+    for (let next = earliest(); next !== undefined && next[1].due <= target; next = earliest()) {
+      timers.delete(next[0]);
+      time = Math.max(time, next[1].due);
+      next[1].callback();
+      await turn();
+    }
+    time = Math.max(time, target);
+  };
+
+  const clock: ManualClock = {
+    now: () => new Date(time),
+    setTimer(callback, delayMs) {
+      const handle = ++sequence;
+      timers.set(handle, { due: time + Math.max(0, delayMs), callback });
+      return handle;
+    },
+    clearTimer(handle) {
+      timers.delete(handle as number);
+    },
+    advance: (ms) => advanceTo(time + ms),
+    nextDue: () => earliest()?.[1].due,
+    async runUntil(until, maxTimers = 10_000) {
+      let done = false;
+      until.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      for (let fired = 0; fired <= maxTimers;) {
+        for (let idle = 0; idle < IDLE_TURNS && !done && timers.size === 0; idle++) await turn();
+        await turn();
+        if (done) return until;
+        const next = earliest();
+        if (next === undefined) throw new Error('runUntil: no timer is pending and the awaited work has not settled');
+        await advanceTo(next[1].due);
+        fired++;
+      }
+      throw new Error(`runUntil: fired ${maxTimers} timers and the awaited work has not settled`);
+    },
+    get pending() {
+      return timers.size;
+    },
+  };
+  return clock;
+}

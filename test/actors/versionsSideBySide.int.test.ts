@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { greetingV1, greetingV2 } from '../../examples/versions/greeting.js';
+import { isEngineError } from '../../src/actors/index.js';
+import { createRegistry, defineWorkflow, type WorkflowEvent } from '../../src/machines/index.js';
+import { createHarness, type Harness } from './support/harness.js';
+
+/** The recorded version and the steps that completed, in order. */
+async function ranOn(h: Harness, workflowId: string): Promise<{ version: number | undefined; steps: string[] }> {
+  const events = await h.events(workflowId);
+  const started = events.find((event): event is Extract<WorkflowEvent, { type: 'WorkflowStarted' }> => event.type === 'WorkflowStarted');
+  const steps = events.flatMap((event) => (event.type === 'StepCompleted' ? [event.data.step] : []));
+  return { version: started?.data.version, steps };
+}
+
+const V1_STEPS = ['draft', 'publish'];
+const V2_STEPS = ['draft', 'polish', 'publish'];
+
+describe('versions side by side', () => {
+  it('a workflow finishes on the version that started it while new starts take the newest, both running at once', async () => {
+    const definitions = createRegistry([greetingV1]);
+    const h = createHarness({ definitions });
+    await h.engine.start('greeting', { name: 'Ada', approval: true }, { id: 'before-v2' });
+    expect(await h.engine.settled('before-v2')).toMatchObject({ status: 'waiting', version: 1 });
+
+    definitions.register(greetingV2);
+    await h.engine.start('greeting', { name: 'Bob', approval: true }, { id: 'after-v2' });
+    expect(await h.engine.settled('after-v2')).toMatchObject({ status: 'waiting', version: 2 });
+
+    // Both gates open at once: each workflow runs its own version's remaining steps.
+    const [sentOld, sentNew] = await Promise.all([h.engine.send('before-v2', { type: 'APPROVE' }), h.engine.send('after-v2', { type: 'APPROVE' })]);
+    expect([sentOld.accepted, sentNew.accepted]).toEqual([true, true]);
+    const [old, fresh] = await Promise.all([h.engine.settled('before-v2'), h.engine.settled('after-v2')]);
+    expect(old).toMatchObject({ status: 'completed', version: 1, output: 'Published: Hello, Ada.' });
+    expect(fresh).toMatchObject({ status: 'completed', version: 2, output: 'Published: Hello, Bob — glad you are here!' });
+    expect(await ranOn(h, 'before-v2')).toEqual({ version: 1, steps: V1_STEPS });
+    expect(await ranOn(h, 'after-v2')).toEqual({ version: 2, steps: V2_STEPS });
+    await h.engine.close();
+  });
+
+  it('starts an older version on purpose, by definition or by name and version; an unregistered version is refused', async () => {
+    const h = createHarness({ definitions: createRegistry([greetingV1, greetingV2]) });
+    const runs = await Promise.all([
+      h.engine.start('greeting', { name: 'newest' }, { id: 'newest' }),
+      h.engine.start(greetingV1, { name: 'by-definition' }, { id: 'by-definition' }),
+      h.engine.start('greeting', { name: 'by-version' }, { id: 'by-version', version: 1 }),
+    ]);
+    await Promise.all(runs.map((run) => h.engine.settled(run.workflowId)));
+    expect(await ranOn(h, 'newest')).toEqual({ version: 2, steps: V2_STEPS });
+    expect(await ranOn(h, 'by-definition')).toEqual({ version: 1, steps: V1_STEPS });
+    expect(await ranOn(h, 'by-version')).toEqual({ version: 1, steps: V1_STEPS });
+
+    const refused = await h.engine.start('greeting', { name: 'x' }, { id: 'v3', version: 3 }).catch((error: unknown) => error);
+    expect(isEngineError(refused) && refused.code).toBe('UNKNOWN_DEFINITION');
+    expect((refused as Error).message).toBe('Unknown version 3 of workflow definition "greeting". Registered: v1, v2');
+    expect(await h.engine.get('v3')).toBeUndefined();
+    await h.engine.close();
+  });
+
+  it('starting an existing id again returns the workflow on its own version, even when a newer one exists', async () => {
+    const h = createHarness({ definitions: createRegistry([greetingV1, greetingV2]) });
+    await h.engine.start(greetingV1, { name: 'Ada', approval: true }, { id: 'g1' });
+    await h.engine.settled('g1');
+    const again = await h.engine.start('greeting', { name: 'Ada', approval: true }, { id: 'g1' });
+    expect(again).toMatchObject({ created: false, view: { version: 1, status: 'waiting' } });
+    await h.engine.close();
+  });
+
+  it.each([
+    ['folded from the whole stream', {}],
+    ['from a cached snapshot', { snapshotEvery: 1 }],
+  ])('a v1 workflow waiting at a gate survives a restart with v1 and v2 registered and finishes on v1 (%s)', async (_how, engine) => {
+    const h = createHarness({ definitions: createRegistry([greetingV1]), engine });
+    await h.engine.start('greeting', { name: 'Ada', approval: true }, { id: 'gated' });
+    expect(await h.engine.settled('gated')).toMatchObject({ status: 'waiting', version: 1, waitingFor: { step: 'approval' } });
+    await h.engine.passivate();
+    await h.engine.close();
+
+    // The new deployment registers v2 next to v1.
+    h.definitions.register(greetingV2);
+    const restarted = h.restart();
+    expect(await restarted.recover()).toEqual({ resumed: [], waiting: 1 });
+    expect(await restarted.get('gated')).toMatchObject({ status: 'waiting', version: 1 });
+    expect(await restarted.send('gated', { type: 'APPROVE' })).toMatchObject({ accepted: true });
+    expect(await restarted.settled('gated')).toMatchObject({ status: 'completed', version: 1, output: 'Published: Hello, Ada.' });
+    expect(await ranOn(h, 'gated')).toEqual({ version: 1, steps: V1_STEPS });
+    await restarted.start('greeting', { name: 'Bob' }, { id: 'new-after-restart' });
+    expect(await restarted.settled('new-after-restart')).toMatchObject({ status: 'completed', version: 2 });
+    await restarted.close();
+  });
+
+  it('a stored v1 workflow whose version is no longer registered is refused with an error naming the definition and version', async () => {
+    const h = createHarness({ definitions: createRegistry([greetingV1]), engine: { snapshotEvery: 1 } });
+    await h.engine.start('greeting', { name: 'Ada', approval: true }, { id: 'orphan' });
+    await h.engine.settled('orphan');
+    await h.engine.passivate();
+    await h.engine.close();
+
+    // v1 dropped too early: only v2 is registered.
+    const restarted = h.restart({ definitions: createRegistry([greetingV2]) });
+    expect(await restarted.recover()).toEqual({ resumed: [], waiting: 1 });
+    const expected = { code: 'UNKNOWN_DEFINITION_VERSION', message: 'Workflow orphan was written by greeting v1, which is not registered' };
+    await expect(restarted.get('orphan')).rejects.toMatchObject(expected);
+    await expect(restarted.send('orphan', { type: 'APPROVE' })).rejects.toMatchObject(expected);
+    // Nothing was written to the stream meanwhile; v2 still starts new workflows.
+    expect((await h.events('orphan')).at(-1)?.type).toBe('HumanInputRequested');
+    await restarted.start('greeting', { name: 'Bob' }, { id: 'fresh' });
+    expect(await restarted.settled('fresh')).toMatchObject({ status: 'completed', version: 2 });
+    await restarted.close();
+  });
+
+  it('a v1 step cut off by a shutdown resumes on v1 after a restart; with v1 unregistered, recover() stops there, naming it', async () => {
+    // The first attempt of `draft` runs until the shutdown aborts it; the next one returns at once.
+    let attempts = 0;
+    const slowV1 = defineWorkflow({
+      name: 'greeting',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'draft',
+          run: ({ signal }) =>
+            ++attempts > 1
+              ? Promise.resolve('drafted')
+              : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
+        },
+        { kind: 'produce', name: 'publish', run: async ({ outputs }) => `published ${String(outputs.draft)}` },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([slowV1]) });
+    await h.engine.start('greeting', {}, { id: 'in-flight' });
+    await h.engine.close();
+    expect((await h.events('in-flight')).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepStarted']);
+
+    // A deploy that dropped v1 too early: the engine refuses rather than fold v1's record through v2.
+    const dropped = h.restart({ definitions: createRegistry([greetingV2]) });
+    await expect(dropped.recover()).rejects.toMatchObject({
+      code: 'UNKNOWN_DEFINITION_VERSION',
+      message: 'Workflow in-flight was written by greeting v1, which is not registered',
+    });
+    await dropped.close();
+
+    // v1 registered again next to v2: the cut-off step runs again, on v1, and the workflow finishes there.
+    const restored = h.restart({ definitions: createRegistry([slowV1, greetingV2]) });
+    expect(await restored.recover()).toEqual({ resumed: ['in-flight'], waiting: 0 });
+    expect(await restored.settled('in-flight')).toMatchObject({ status: 'completed', version: 1, output: 'published drafted' });
+    expect(await ranOn(h, 'in-flight')).toEqual({ version: 1, steps: ['draft', 'publish'] });
+    expect(attempts).toBe(2);
+    await restored.close();
+  });
+});

@@ -1,0 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killChildren, runEcl, tempFolder } from './cliHarness.js';
+
+const EXAMPLE = resolve(import.meta.dirname, '../../examples/versions/greeting.ts');
+
+let dir: string;
+let cleanup: () => void;
+/** One workflow module per deployment: v1 alone, then v1 and v2, then v2 alone (v1 retired too early). */
+const modules = { v1: '', both: EXAMPLE, v2: '' };
+beforeAll(() => {
+  ({ dir, cleanup } = tempFolder());
+  for (const version of ['v1', 'v2'] as const) {
+    modules[version] = join(dir, `${version}only.mts`);
+    writeFileSync(modules[version], `export { greeting${version.toUpperCase()} } from ${JSON.stringify(EXAMPLE)};\n`);
+  }
+});
+afterAll(() => {
+  killChildren();
+  cleanup();
+});
+
+const ecl = (deployed: keyof typeof modules, ...args: string[]) =>
+  runEcl([...args, '--store', `sqlite:${join(dir, 'ecl.db')}`], { cwd: dir, env: { ECL_WORKFLOWS: modules[deployed] } });
+const engineFlags = () => ['--artifacts', join(dir, 'artifacts'), '--llm', 'offline'];
+
+describe('ecl with two versions of one definition', () => {
+  it('a v1 workflow waiting at a gate finishes on v1 after v2 is deployed; ecl run takes the newest, or the --definition-version given', async () => {
+    const old = await ecl('v1', 'run', 'greeting', '--input', '{"name":"Ada","approval":true}', '--id', 'old', '--follow', ...engineFlags());
+    expect(old.code).toBe(1);
+    expect(old.stdout).toMatch(/workflow\s+started\s+greeting v1/);
+
+    const listed = await runEcl(['definitions'], { cwd: dir, env: { ECL_WORKFLOWS: modules.both } });
+    expect(listed.stdout).toContain('greeting v1 — ');
+    expect(listed.stdout).toContain('steps:  draft (produce) → polish (produce) → approval (approval) → publish (produce)');
+
+    const approved = await ecl('both', 'send', 'old', 'APPROVE', '--follow', ...engineFlags());
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toMatch(/publish\s+#1\s+done/);
+    expect(approved.stdout).not.toMatch(/polish/);
+
+    const fresh = await ecl('both', 'run', 'greeting', '--id', 'fresh', '--follow', ...engineFlags());
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/workflow\s+started\s+greeting v2/);
+    expect(fresh.stdout).toMatch(/polish\s+#1\s+done/);
+
+    const pinned = await ecl('both', 'run', 'greeting', '--definition-version', '1', '--id', 'pinned', '--follow', ...engineFlags());
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toMatch(/workflow\s+started\s+greeting v1/);
+  });
+
+  it('refuses an unregistered or malformed --definition-version (exit 2, nothing written), and names the version a stored workflow needs', async () => {
+    const unknown = await ecl('both', 'run', 'greeting', '--definition-version', '3', '--id', 'v3', ...engineFlags());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe('Unknown version 3 of workflow definition "greeting". Registered: v1, v2');
+    expect(unknown.stdout).toBe('');
+    const malformed = await ecl('both', 'run', 'greeting', '--definition-version', '1.5', ...engineFlags());
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toMatch(/--definition-version <n>' argument '1\.5' is invalid/);
+
+    // v1 retired while a v1 workflow is still stored: replay says which version to register again.
+    const replay = await ecl('v2', 'replay', 'old');
+    expect(replay.code).toBe(1);
+    expect(replay.stderr.trim()).toBe('Workflow old was written by greeting v1, which is not registered: register that version to replay it');
+  });
+
+  it('before retiring v1, ecl list finds its unfinished workflows; retired too early, they show as blocked', async () => {
+    const stuck = await ecl('v1', 'run', 'greeting', '--input', '{"approval":true}', '--id', 'stuck', ...engineFlags());
+    expect(stuck.code).toBe(1);
+    const rows = async (deployed: keyof typeof modules, ...filters: string[]) => {
+      const listed = await ecl(deployed, 'list', '--definition', 'greeting', '--json', ...filters);
+      expect(listed.code).toBe(0);
+      const { items } = JSON.parse(listed.stdout) as { items: Array<{ workflowId: string; version: number; status: string }> };
+      return items.map((item) => `${item.workflowId} v${item.version} ${item.status}`).sort();
+    };
+    expect(await rows('both')).toEqual(['fresh v2 completed', 'old v1 completed', 'pinned v1 completed', 'stuck v1 waiting']);
+    expect(await rows('both', '--status', 'waiting')).toEqual(['stuck v1 waiting']);
+    expect(await rows('v2', '--status', 'blocked')).toEqual(['stuck v1 blocked']);
+  });
+});

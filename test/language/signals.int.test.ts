@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineWorkflow } from 'ecl-workflows';
+import { createTestEngine, ev, replayHistories, workflowSpec } from 'ecl-workflows/testing';
+
+const Payment = z.object({ amount: z.number().positive(), currency: z.string().length(3) });
+
+/** Invoice, wait for the payment signal (with its data), then send a receipt that reads it. */
+const invoice = defineWorkflow({
+  name: 'invoice',
+  version: 1,
+  input: z.object({ customer: z.string(), patienceMs: z.number().optional(), onTimeout: z.enum(['fail', 'continue']).optional() }),
+  steps: [
+    { kind: 'produce', name: 'bill', run: async (ctx) => `invoice for ${ctx.input.customer}` },
+    { kind: 'signal', name: 'paid', signal: 'payment', schema: Payment, timeoutMs: ({ input }) => input.patienceMs ?? 7 * 24 * 3_600_000 },
+    {
+      kind: 'produce',
+      name: 'receipt',
+      run: async (ctx) => {
+        const payment = ctx.outputs.paid as { amount: number; currency: string } | null;
+        return payment === null ? 'no payment' : `received ${payment.amount} ${payment.currency}`;
+      },
+    },
+  ],
+});
+
+const gated = defineWorkflow({
+  name: 'gated',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    { kind: 'produce', name: 'draft', run: async () => 'draft' },
+    { kind: 'approval', name: 'review' },
+  ],
+});
+
+describe('typed signals', () => {
+  it('waits for the named signal; its data, checked and parsed, is the step output later steps read', async () => {
+    const t = createTestEngine({ definitions: [invoice] });
+    const waiting = await t.run('invoice', { customer: 'Ada' }, { id: 'i1' });
+    expect(waiting).toMatchObject({
+      status: 'waiting',
+      state: 'paid.waiting',
+      accepts: ['payment', 'CANCEL'],
+      waitingFor: { step: 'paid', kind: 'signal', signal: 'payment', timeoutAt: '2030-01-08T00:00:00.000Z' },
+    });
+    const done = await t.send('i1', { type: 'payment', data: { amount: 12.5, currency: 'EUR' } });
+    expect(done).toMatchObject({ status: 'completed', output: 'received 12.5 EUR' });
+    const received = (await t.history('i1')).find((event) => event.type === 'SignalReceived');
+    expect(received?.data).toMatchObject({ step: 'paid', signal: 'payment', data: { amount: 12.5, currency: 'EUR' } });
+    await replayHistories([invoice], [{ workflowId: 'i1', events: await t.history('i1') }]);
+    await t.close();
+  });
+
+  it('bad data is refused naming the field, and the stream is left byte-for-byte unchanged', async () => {
+    const t = createTestEngine({ definitions: [invoice] });
+    await t.run('invoice', { customer: 'Ada' }, { id: 'i2' });
+    const before = JSON.stringify(await t.history('i2'), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    const refused = await t.engine.send('i2', { type: 'payment', data: { amount: -3, currency: 'EUR' } });
+    expect(refused).toMatchObject({ accepted: false, code: 'INVALID_COMMAND', message: expect.stringMatching(/Invalid data for signal payment: amount: /) });
+    const missing = await t.engine.send('i2', { type: 'payment' });
+    expect(missing).toMatchObject({ accepted: false, code: 'INVALID_COMMAND' });
+    expect(JSON.stringify(await t.history('i2'), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).toBe(before);
+    await t.close();
+  });
+
+  it('a signal the workflow does not wait for is refused with what it accepts now', async () => {
+    const t = createTestEngine({ definitions: [invoice, gated] });
+    await t.run('invoice', { customer: 'Ada' }, { id: 'i3' });
+    expect(await t.engine.send('i3', { type: 'refund', data: {} })).toMatchObject({
+      accepted: false,
+      code: 'COMMAND_NOT_ALLOWED',
+      state: 'paid.waiting',
+      accepts: ['payment', 'CANCEL'],
+    });
+    expect(await t.engine.send('i3', { type: 'APPROVE' })).toMatchObject({ accepted: false, code: 'COMMAND_NOT_ALLOWED' });
+    await t.run('gated', {}, { id: 'g1' });
+    expect(await t.engine.send('g1', { type: 'payment', data: { amount: 1, currency: 'EUR' } })).toMatchObject({
+      accepted: false,
+      code: 'COMMAND_NOT_ALLOWED',
+      accepts: ['APPROVE', 'REJECT', 'CANCEL'],
+    });
+    await t.close();
+  });
+
+  it('a timeout fails the workflow, or goes on with a null output, as the step says', async () => {
+    const t = createTestEngine({ definitions: [invoice] });
+    const failed = await t.run('invoice', { customer: 'Ada', patienceMs: 60_000 }, { id: 'i4' });
+    expect(failed.status).toBe('waiting');
+    await t.clock.advance(60_000);
+    expect(await t.engine.settled('i4')).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/Step "paid" failed: Step "paid" waited for signal "payment" until 2030-01-01T00:01:00.000Z; it did not come/),
+    });
+    const timedOut = (await t.history('i4')).find((event) => event.type === 'SignalTimedOut');
+    expect(timedOut).toMatchObject({ data: { policy: 'fail' }, metadata: { sender: 'timer' } });
+
+    const lenient = defineWorkflow({
+      name: 'lenient',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        { kind: 'signal', name: 'paid', signal: 'payment', timeoutMs: 1_000, onTimeout: 'continue' },
+        { kind: 'produce', name: 'after', run: async (ctx) => ({ paid: 'paid' in ctx.outputs ? (ctx.outputs.paid ?? null) : 'missing' }) },
+      ],
+    });
+    const t2 = createTestEngine({ definitions: [lenient] });
+    expect(await t2.run('lenient', {}, { id: 'l1' })).toMatchObject({ status: 'waiting' });
+    await t2.clock.advance(1_000);
+    expect(await t2.engine.settled('l1')).toMatchObject({ status: 'completed', output: { paid: null } });
+    await replayHistories([lenient], [{ workflowId: 'l1', events: await t2.history('l1') }]);
+    await t.close();
+    await t2.close();
+  });
+
+  it('given/when/then: a signal moves the waiting step on; another command is refused', () => {
+    const spec = workflowSpec(invoice, { now: '2030-01-01T00:00:00.000Z' });
+    const history = [
+      spec.started({ customer: 'Ada' }),
+      ev.stepStarted('bill'),
+      ev.stepCompleted('bill', 1, 'invoice'),
+      { type: 'SignalAwaited', data: { v: 1, step: 'paid', signal: 'payment' } } as const,
+    ];
+    spec.given(...history).thenState('paid.waiting');
+    spec
+      .given(...history)
+      .when({ type: 'payment', data: { amount: 3, currency: 'USD' } })
+      .then([
+        { type: 'SignalReceived', data: { v: 1, step: 'paid', signal: 'payment', data: { amount: 3, currency: 'USD' } } },
+        { type: 'StepStarted', data: { v: 1, step: 'receipt', iteration: 1, attempt: 1, idempotencyKey: 'wf-1/receipt/1' } },
+      ]);
+    spec
+      .given(...history)
+      .when({ type: 'REJECT' })
+      .thenRejected({ code: 'COMMAND_NOT_ALLOWED', accepts: ['payment', 'CANCEL'] });
+  });
+
+  it('an approver may leave a note; it is recorded with the decision', async () => {
+    const t = createTestEngine({ definitions: [gated] });
+    await t.run('gated', {}, { id: 'g2' });
+    expect(await t.send('g2', { type: 'APPROVE', note: 'Looks right; ship it' })).toMatchObject({ status: 'completed' });
+    const decision = (await t.history('g2')).find((event) => event.type === 'HumanDecisionReceived');
+    expect(decision?.data).toMatchObject({ decision: 'approve', note: 'Looks right; ship it' });
+    await t.close();
+  });
+
+  it('signal names are checked when the definition is made', () => {
+    expect(() => defineWorkflow({ name: 'bad', version: 1, input: z.object({}), steps: [{ kind: 'signal', name: 'wait', signal: 'PAYMENT' }] })).toThrow(
+      /signal step "wait": the signal's name must start with a lowercase letter/,
+    );
+  });
+});
