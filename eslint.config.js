@@ -119,6 +119,21 @@ export default defineConfig(
       ],
     },
   },
+  // The kinds of step are part of the core: they import the core's files (`../`), other folders for types only.
+  {
+    files: ['src/machines/kinds/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(?!xstate$|zod$|\\.\\.?/)', message: IO_MODULES_MESSAGE },
+            { regex: '^\\.\\./\\.\\./', allowTypeImports: true, message: 'src/machines/kinds/ may import another folder for its types only (`import type`).' },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
   // After prettier's config, which turns max-len off: prettier keeps code within 160 columns but
   // cannot break comments or long message strings; this holds the rest to the same width.

@@ -5,7 +5,8 @@ import type { StepDecisions } from './nextStep.js';
 import type { Budget, CapPolicy, Judgement, Policies } from './events.js';
 import type { StepRun } from './stepContext.js';
 import type { NoOutputSchemas, OutputSchemas, StepChecks } from './stepOutputs.js';
-import { DefinitionError, type StepStructure, type WorkflowStructure, assertValidStructure } from './structure.js';
+import { DefinitionError, type StepStructure, type WorkflowStructure } from './structure.js';
+import { assertValidStructure } from './validateStructure.js';
 
 type Derived<I, T> = T | ((input: I) => T);
 

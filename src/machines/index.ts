@@ -16,7 +16,7 @@ export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cance
 export type { CommandType, WorkflowCommandInput, CommandRejection } from './commands.js';
 export { commandToEvent, acceptedCommands, signalToEvent } from './commandToEvent.js';
 export type { SignalSchemas } from './commandToEvent.js';
-export { compileMachine, loopOf, validatorOf, STRUCTURE_META_KEY } from './compileMachine.js';
+export { compileMachine, STRUCTURE_META_KEY } from './compileMachine.js';
 export type { WorkflowMachine } from './compileMachine.js';
 export { initialContext } from './context.js';
 export type { JsonValue, WorkflowContext, WaitKind, InFlightStep, RecordedCall } from './context.js';
@@ -49,7 +49,8 @@ export { viewOf, iterationOf, stateLabel, structureOf, isTerminal } from './snap
 export type { StateView, WorkflowSnapshot, WorkflowStatus } from './snapshotView.js';
 export type { StepContext, StepLlmRequest, StepRun, FanOutOptions, ItemError, ItemOutcome, BranchOutcome, CallScope, ChildOptions } from './stepContext.js';
 export type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
-export { assertValidStructure, DefinitionError, isDefinitionError, STEP_PHASES, SIGNAL_NAME } from './structure.js';
+export { DefinitionError, isDefinitionError, STEP_PHASES, SIGNAL_NAME, loopOf, validatorOf } from './structure.js';
+export { assertValidStructure } from './validateStructure.js';
 export type { StepKind, StepPhase, StepStructure, WorkflowStructure } from './structure.js';
 export { createRegistry } from './createRegistry.js';
 export type { DefinitionRegistry } from './createRegistry.js';

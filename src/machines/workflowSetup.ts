@@ -1,12 +1,10 @@
-import { assign, setup } from 'xstate';
+import { setup } from 'xstate';
 import { EMPTY_POLICIES, NO_CALLS, type RecordedCall, type WaitKind, type WorkflowContext, initialContext } from './context.js';
-import type { WorkflowEvent, WorkflowEventOf, WorkflowEventType } from './events.js';
+import { DEADLINE_PASSED, DECISION_FAILED } from './decisions.js';
+import type { WorkflowEvent } from './events.js';
+import { KIND_ACTIONS, KIND_GUARDS } from './kinds/index.js';
+import { type MachineArgs, type PayloadOf, assignUpdate, dataOf } from './machineArgs.js';
 
-type PayloadOf<T extends WorkflowEventType> = WorkflowEventOf<T>['data'];
-function dataOf<T extends WorkflowEventType>(event: WorkflowEvent, type: T): PayloadOf<T> | undefined {
-  const data: unknown = event.type === type ? event.data : undefined;
-  return data as PayloadOf<T> | undefined;
-}
 const stepOf = (event: WorkflowEvent): string | undefined => ('step' in event.data ? event.data.step : undefined);
 
 const addUsage = (usage: WorkflowContext['usage'], llm: PayloadOf<'StepCompleted'>['llm']): WorkflowContext['usage'] =>
@@ -19,12 +17,6 @@ const without = (record: Record<string, string>, key: string): Record<string, st
   const { [key]: _removed, ...rest } = record;
   return rest;
 };
-
-/** What a guard or a context update reads: the context before the event, and the recorded event. */
-export interface MachineArgs {
-  context: WorkflowContext;
-  event: WorkflowEvent;
-}
 
 /** A guard by name, with its parameters: how compiled transitions refer to guards (data the inspector can show). */
 export interface GuardRef {
@@ -90,38 +82,21 @@ const stepGuards = {
   canRevise: ({ context }: MachineArgs) => context.waiting?.revisable === true,
   /** A failed attempt that its retry policy runs again (the step stays running). */
   willRetry: ({ event }: MachineArgs) => dataOf(event, 'StepFailed')?.retryAt !== undefined,
-  /** The due time of the step's sleep. */
-  isWakeOf: ({ context, event }: MachineArgs, params: { step: string }) => {
-    const data = dataOf(event, 'SleepEnded');
-    return data !== undefined && data.step === params.step && context.sleeping?.step === params.step && context.sleeping.until === data.until;
-  },
-  /** The signal the step waits for. */
-  isSignalFor: ({ context, event }: MachineArgs, params: { step: string }) => {
-    const data = dataOf(event, 'SignalReceived');
-    return data !== undefined && data.step === params.step && context.waiting?.kind === 'signal' && context.waiting.signal === data.signal;
-  },
-  signalTimedOut: ({ context, event }: MachineArgs, params: { step: string; policy: 'fail' | 'continue' }) => {
-    const data = dataOf(event, 'SignalTimedOut');
-    return data !== undefined && data.step === params.step && data.policy === params.policy && context.waiting?.signal === data.signal;
-  },
-  /** Where the route last sent the workflow. */
-  routedTo: ({ context }: MachineArgs, params: { route: string; to: string }) => context.routes?.[params.route]?.to === params.to,
   /** A failure that ends the workflow in any state: its deadline passed, or a definition's decision function failed. */
   failsAnywhere: ({ event }: MachineArgs) => {
     const code = dataOf(event, 'WorkflowFailed')?.error?.code;
     return code === DEADLINE_PASSED || code === DECISION_FAILED;
   },
+  ...KIND_GUARDS,
 };
 
-/** The error code of a workflow that did not finish by its deadline. */
-export const DEADLINE_PASSED = 'DEADLINE_PASSED';
-/** The error code of a workflow whose sleep, signal or route function threw, or whose route chose a step it may not. */
-export const DECISION_FAILED = 'DECISION_FAILED';
+export { DEADLINE_PASSED, DECISION_FAILED } from './decisions.js';
 
 /**
  * The guards of every compiled workflow machine: pure functions of the context and the recorded
- * event. `allOf` is a conjunction kept as data, so the compiled fold can read it as well as XState;
- * it runs the step guards above itself (workflow machines never override them).
+ * event — the ones above, shared by the kinds that run code or wait for a person, and each other
+ * kind's own (`KIND_GUARDS`). `allOf` is a conjunction kept as data (the inspector shows it); it
+ * runs the step guards itself (workflow machines never override them).
  */
 export const workflowGuards = {
   ...stepGuards,
@@ -194,56 +169,6 @@ export const contextUpdates = {
     if (data === undefined || context.current === null || data.retryAt === undefined) return {};
     return { current: { ...context.current, retryAt: data.retryAt }, error: data.error, usage: addUsage(context.usage, data.llm) };
   },
-  sleepStarted: ({ event }: MachineArgs): Partial<WorkflowContext> => {
-    const data = dataOf(event, 'SleepStarted');
-    return data === undefined ? {} : { sleeping: { step: data.step, until: data.until } };
-  },
-  sleepEnded: (): Partial<WorkflowContext> => ({ sleeping: null }),
-  signalAwaited: ({ event }: MachineArgs): Partial<WorkflowContext> => {
-    const data = dataOf(event, 'SignalAwaited');
-    if (data === undefined) return {};
-    const waiting: NonNullable<WorkflowContext['waiting']> = {
-      step: data.step,
-      kind: 'signal',
-      revisable: false,
-      accepts: [data.signal, 'CANCEL'],
-      signal: data.signal,
-    };
-    if (data.timeoutAt !== undefined) waiting.timeoutAt = data.timeoutAt;
-    return { waiting };
-  },
-  signalReceived: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
-    const data = dataOf(event, 'SignalReceived');
-    return data === undefined ? {} : { outputs: { ...context.outputs, [data.step]: data.data }, waiting: null };
-  },
-  signalTimedOut: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
-    const data = dataOf(event, 'SignalTimedOut');
-    if (data === undefined) return {};
-    if (data.policy === 'continue') return { outputs: { ...context.outputs, [data.step]: null }, waiting: null };
-    const message = `Step "${data.step}" waited for signal "${data.signal}" until ${data.timeoutAt}; it did not come`;
-    return { waiting: null, error: { code: 'SIGNAL_TIMEOUT', message, retryable: false } };
-  },
-  /**
-   * A route's choice. A back-edge (`loops` grew) sends the producing steps from the target to the
-   * route (`backEdges[to]`) to a new iteration, each validating loop counting its cap from there.
-   */
-  routeChosen: ({ context, event }: MachineArgs, params: { backEdges: Record<string, readonly string[]> }): Partial<WorkflowContext> => {
-    const data = dataOf(event, 'RouteChosen');
-    if (data === undefined) return {};
-    const routes = { ...context.routes, [data.step]: { to: data.to, loops: data.loops } };
-    const looped = data.loops > (context.routes?.[data.step]?.loops ?? 0);
-    const producers = looped ? (params.backEdges[data.to] ?? []) : [];
-    if (producers.length === 0) return { routes };
-    const iterations = { ...context.iterations };
-    const iterationBase = { ...context.iterationBase };
-    for (const step of producers) {
-      if (!(step in context.outputs)) continue;
-      const next = (iterations[step] ?? 1) + 1;
-      iterations[step] = next;
-      iterationBase[step] = next - 1;
-    }
-    return { routes, iterations, iterationBase };
-  },
   revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RevisionRequested');
     if (data === undefined) return {};
@@ -284,11 +209,7 @@ export const contextUpdates = {
   },
 };
 
-/** XState's `assign` of a context update, typed for the workflow context and events. */
-const assignUpdate = <P extends object | undefined>(update: (args: MachineArgs, params: P) => Partial<WorkflowContext>) =>
-  assign<WorkflowContext, WorkflowEvent, P, WorkflowEvent, never>(update);
-
-/** The XState actions, each the `assign` of its context update (the compiled fold checks identity). */
+/** The XState actions: each the `assign` of a context update above, and each other kind's own (`KIND_ACTIONS`). */
 export const workflowActions = {
   start: assignUpdate(contextUpdates.start),
   stepStarted: assignUpdate(contextUpdates.stepStarted),
@@ -301,15 +222,10 @@ export const workflowActions = {
   waiveBudget: assignUpdate(contextUpdates.waiveBudget),
   grantRound: assignUpdate(contextUpdates.grantRound),
   attemptFailed: assignUpdate(contextUpdates.attemptFailed),
-  sleepStarted: assignUpdate(contextUpdates.sleepStarted),
-  sleepEnded: assignUpdate(contextUpdates.sleepEnded),
-  signalAwaited: assignUpdate(contextUpdates.signalAwaited),
-  signalReceived: assignUpdate(contextUpdates.signalReceived),
-  signalTimedOut: assignUpdate(contextUpdates.signalTimedOut),
-  routeChosen: assignUpdate(contextUpdates.routeChosen),
   complete: assignUpdate(contextUpdates.complete),
   fail: assignUpdate(contextUpdates.fail),
   cancel: assignUpdate(contextUpdates.cancel),
+  ...KIND_ACTIONS,
 } satisfies Record<keyof typeof contextUpdates, unknown>;
 
 export const workflowSetup = setup({
