@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
 import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdProblem } from '../edge/index.js';
-import { EngineError, formatIssues } from './errors.js';
-import { folderOf } from './folderOf.js';
+import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
 import { findActiveWorkflows } from './findActiveWorkflows.js';
 import { loadWorkflow } from './loadWorkflow.js';
-import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';
 import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
-import type { Engine, EngineEvent, EngineOptions, ParentLink, SendResult, StartResult, WorkflowView } from './types.js';
+import type { Engine, EngineEvent, EngineOptions, ParentLink, RecoverResult, SendResult, StartResult, WorkflowView } from './types.js';
 import { createChildPort } from './childPort.js';
-import { type ActorEnv, WorkflowActor } from './workflowActor.js';
+import type { ActorEnv } from './actorEnv.js';
+import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
+import { writtenBy } from './writtenBy.js';
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -29,6 +29,9 @@ export function createEngine(options: EngineOptions): Engine {
   const now = () => clock.now();
   const newId = options.newId ?? randomUUID;
   const maxIdle = options.maxIdleActors ?? 10_000;
+  const snapshotEvery = options.snapshotEvery ?? 1_000;
+  /** A workflow leaving memory writes its snapshot cache when this many events passed since the last one. */
+  const passivatedSnapshotAfter = snapshotEvery / 10;
   const feed = new Subject<EngineEvent>();
   const actors = new Map<string, WorkflowActor>();
   const loading = new Map<string, Promise<WorkflowActor | undefined>>();
@@ -96,21 +99,6 @@ export function createEngine(options: EngineOptions): Engine {
     children: createChildPort(() => engine, feed, options.artifacts),
   });
 
-  const writeSnapshot = async (actor: WorkflowActor): Promise<void> => {
-    if (actor.lastEventId === undefined || actor.revision <= actor.snapshotRevision) return;
-    const revision = actor.revision;
-    await writeCachedSnapshot(store, actor.workflowId, {
-      schema: SNAPSHOT_SCHEMA,
-      definition: actor.definition.name,
-      version: actor.definition.version,
-      revision,
-      eventId: actor.lastEventId,
-      ...(actor.base.tenant === undefined ? {} : { tenant: actor.base.tenant }),
-      persisted: actor.folder.persist(actor.snapshot) as JsonValue,
-    });
-    actor.snapshotRevision = Math.max(actor.snapshotRevision, revision);
-  };
-
   const track = (work: Promise<unknown>): void => {
     const guarded = work.catch((error: unknown) => logger.warn('Background work failed', { error: (error as Error).message }));
     background.add(guarded);
@@ -118,7 +106,7 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const retire = (actor: WorkflowActor): void => {
-    actor.retired = true;
+    actor.retire();
     idle.delete(actor.workflowId);
     if (actors.get(actor.workflowId) === actor) actors.delete(actor.workflowId);
   };
@@ -133,8 +121,7 @@ export function createEngine(options: EngineOptions): Engine {
     hasListeners: () => feed.observed,
     track,
     closing: () => closed,
-    snapshotEvery: options.snapshotEvery ?? 1_000,
-    writeSnapshot,
+    snapshotEvery,
     wakeAt,
     onIdle(actor) {
       if (actor.retired || actors.get(actor.workflowId) !== actor) return;
@@ -152,7 +139,7 @@ export function createEngine(options: EngineOptions): Engine {
           if (idle.size <= maxIdle) break;
           if (candidate.idle) {
             retire(candidate);
-            if (candidate.revision - candidate.snapshotRevision >= env.snapshotEvery / 10) track(writeSnapshot(candidate));
+            track(candidate.writeSnapshot(passivatedSnapshotAfter));
           } else idle.delete(id);
         }
       }
@@ -178,16 +165,7 @@ export function createEngine(options: EngineOptions): Engine {
     const load = (async () => {
       const loaded = await loadWorkflow(store, definitions, workflowId);
       if (loaded === undefined) return undefined;
-      const actor = new WorkflowActor(env, {
-        definition: loaded.definition,
-        folder: folderOf(loaded.definition),
-        workflowId,
-        ...(loaded.tenant === undefined ? {} : { tenant: loaded.tenant }),
-        snapshot: loaded.snapshot,
-        revision: loaded.revision,
-        lastEventId: loaded.lastEventId,
-        snapshotRevision: loaded.snapshotRevision,
-      });
+      const actor = new WorkflowActor(env, { workflowId, ...loaded });
       actors.set(workflowId, actor);
       return actor;
     })();
@@ -258,15 +236,7 @@ export function createEngine(options: EngineOptions): Engine {
       const inputHash = inputHashOf(value);
       if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);
 
-      const folder = folderOf(definition);
-      const actor = new WorkflowActor(env, {
-        definition,
-        folder,
-        workflowId,
-        ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }),
-        snapshot: folder.initial(),
-        revision: -1,
-      });
+      const actor = new WorkflowActor(env, { definition, workflowId, ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }) });
       actors.set(workflowId, actor);
       let created: boolean;
       try {
@@ -329,14 +299,23 @@ export function createEngine(options: EngineOptions): Engine {
       ensureOpen();
       const active = await findActiveWorkflows(store);
       const resumed: string[] = [];
+      const blocked: NonNullable<RecoverResult['blocked']> = [];
       for (const workflowId of active.resumable) {
-        const actor = await actorFor(workflowId);
+        const actor = await actorFor(workflowId).catch(async (error: unknown) => {
+          // One workflow on a version this deployment dropped must not keep the others (and `ecl serve`) from starting.
+          if (!isEngineError(error) || error.code !== 'UNKNOWN_DEFINITION_VERSION') throw error;
+          const written = await writtenBy(store, workflowId);
+          if (written === undefined) throw error;
+          logger.warn('Workflow not recovered: the definition version that started it is not registered', { workflowId, ...written });
+          blocked.push({ workflowId, ...written });
+          return undefined;
+        });
         if (actor === undefined || actor.hasWorkInFlight) continue;
         await actor.drive();
         resumed.push(workflowId);
       }
       if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
-      return { resumed, waiting: active.waiting.length };
+      return { resumed, waiting: active.waiting.length, ...(blocked.length === 0 ? {} : { blocked }) };
     },
 
     async passivate(workflowId) {
@@ -345,7 +324,7 @@ export function createEngine(options: EngineOptions): Engine {
       for (const actor of targets) {
         if (!actor.idle) continue;
         retire(actor);
-        if (actor.snapshot.status === 'active' && actor.revision - actor.snapshotRevision >= env.snapshotEvery / 10) await writeSnapshot(actor);
+        if (actor.snapshot.status === 'active') await actor.writeSnapshot(passivatedSnapshotAfter);
         count++;
       }
       return count;

@@ -89,10 +89,12 @@ export interface ResolvedRetry {
 }
 
 export function resolveRetry(policy: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } | undefined): ResolvedRetry {
+  const initialDelayMs = Math.max(0, policy?.initialDelayMs ?? 200);
+  // Without a maximum, a first delay above the default maximum is not cut down to it.
   return {
     maxAttempts: Math.max(1, Math.floor(policy?.maxAttempts ?? 3)),
-    initialDelayMs: Math.max(0, policy?.initialDelayMs ?? 200),
-    maxDelayMs: Math.max(0, policy?.maxDelayMs ?? 5_000),
+    initialDelayMs,
+    maxDelayMs: Math.max(0, policy?.maxDelayMs ?? Math.max(5_000, initialDelayMs)),
   };
 }
 

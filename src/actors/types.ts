@@ -209,6 +209,12 @@ export interface RecoverResult {
   resumed: string[];
   /** Non-terminal workflows left waiting for a person (not loaded). */
   waiting: number;
+  /**
+   * Workflows with work to do that were not resumed because the definition version that started
+   * them is not registered; each is also logged as a warning. They stay in the store untouched
+   * until an engine with that version registered recovers them. Present only when there is one.
+   */
+  blocked?: { workflowId: string; definition: string; version: number }[];
 }
 
 /**

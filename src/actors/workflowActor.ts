@@ -1,51 +1,29 @@
-import type { Logger } from 'winston';
-import { isWrongExpectedRevision, workflowStream, type EventStore, type EventToAppend } from '../eventstore/index.js';
+import { isWrongExpectedRevision, workflowStream, type EventToAppend, type JsonValue } from '../eventstore/index.js';
 import {
   type AnyWorkflowDefinition,
   type Decision,
   type Folder,
-  type Settled,
   type SendSignal,
+  type Settled,
   type WorkflowCommand,
   type WorkflowEvent,
-  type WorkflowEventMetadata,
   type WorkflowSnapshot,
-  DEADLINE_PASSED,
   decideCommand,
   isEventNotAccepted,
   nextStep,
   settle,
-  stateLabel,
-  viewOf,
 } from '../machines/index.js';
 import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
 import { foldRecords } from './loadWorkflow.js';
+import { folderOf } from './folderOf.js';
 import { LazyAbort } from './lazyAbort.js';
 import type { CallRecorder } from './callJournal.js';
-import type { StepRunner } from './stepRunner.js';
-import type { EngineEvent, SendResult } from './types.js';
+import type { ActorEnv, ActorInit } from './actorEnv.js';
+import { publishTransitions } from './publishTransitions.js';
+import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';
+import type { SendResult } from './types.js';
+import { firedByTimer, wakeOf } from './wakeOf.js';
 import { viewOfActor } from './workflowView.js';
-
-/** What every actor shares: the engine's ports and bookkeeping. */
-export interface ActorEnv {
-  store: EventStore;
-  logger: Logger;
-  now: () => Date;
-  newId: () => string;
-  runStep: StepRunner;
-  publish: (event: EngineEvent) => void;
-  hasListeners: () => boolean;
-  /** Called whenever the actor has nothing in flight (waiting for a person, or finished). */
-  onIdle: (actor: WorkflowActor) => void;
-  /** Background work (snapshot writes) that close() must wait for. */
-  track: (work: Promise<unknown>) => void;
-  /** True once close() began. */
-  closing: () => boolean;
-  snapshotEvery: number;
-  writeSnapshot: (actor: WorkflowActor) => Promise<void>;
-  /** Wakes the workflow (`drive`) at `at` (ISO), replacing its earlier wake-up; undefined: none. */
-  wakeAt: (workflowId: string, at: string | undefined) => void;
-}
 
 type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' };
 type Waiter = () => void;
@@ -61,16 +39,16 @@ const RESOLVED: Promise<unknown> = Promise.resolve();
 export class WorkflowActor implements CallRecorder {
   readonly workflowId: string;
   readonly definition: AnyWorkflowDefinition;
-  readonly folder: Folder;
-  readonly base: MetadataBase;
-  readonly stream: string;
-  snapshot: WorkflowSnapshot;
-  /** Revision of the last recorded event; -1 before the first append. */
-  revision: number;
-  lastEventId: string | undefined;
-  snapshotRevision: number;
-  /** Set when the engine dropped this actor from memory; work reaching it must go to a fresh one. */
-  retired = false;
+  // Only the actor changes its state (in its queue); the engine reads it through the getters below.
+  #snapshot: WorkflowSnapshot;
+  #revision: number;
+  #retired = false;
+  private lastEventId: string | undefined;
+  /** Revision the newest snapshot cache covers (-1: none). */
+  private snapshotRevision: number;
+  private readonly folder: Folder;
+  private readonly base: MetadataBase;
+  private readonly stream: string;
   private readonly env: ActorEnv;
   private tail: Promise<unknown> = RESOLVED;
   private pending = 0;
@@ -79,23 +57,11 @@ export class WorkflowActor implements CallRecorder {
   private running: Promise<void> | undefined;
   private waiters: Waiter[] | undefined;
 
-  constructor(
-    env: ActorEnv,
-    init: {
-      definition: AnyWorkflowDefinition;
-      folder: Folder;
-      workflowId: string;
-      tenant?: string;
-      snapshot: WorkflowSnapshot;
-      revision: number;
-      lastEventId?: string;
-      snapshotRevision?: number;
-    },
-  ) {
+  constructor(env: ActorEnv, init: ActorInit) {
     this.env = env;
     this.workflowId = init.workflowId;
     this.definition = init.definition;
-    this.folder = init.folder;
+    this.folder = folderOf(init.definition);
     this.stream = workflowStream(init.workflowId);
     this.base = {
       workflowId: init.workflowId,
@@ -103,10 +69,59 @@ export class WorkflowActor implements CallRecorder {
       version: init.definition.version,
       ...(init.tenant === undefined ? {} : { tenant: init.tenant }),
     };
-    this.snapshot = init.snapshot;
-    this.revision = init.revision;
+    this.#snapshot = init.snapshot ?? this.folder.initial();
+    this.#revision = init.revision ?? -1;
     this.lastEventId = init.lastEventId;
     this.snapshotRevision = init.snapshotRevision ?? -1;
+  }
+
+  /** The fold of every recorded event, applied only after its append succeeded. */
+  get snapshot(): WorkflowSnapshot {
+    return this.#snapshot;
+  }
+
+  /** Revision of the last recorded event; -1 before the first append. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** The tenant recorded in the workflow's metadata, if any. */
+  get tenant(): string | undefined {
+    return this.base.tenant;
+  }
+
+  /** True once the engine dropped this actor from memory (`retire`); work reaching it must go to a fresh one. */
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  /**
+   * Takes the actor out of service: work queued from now on does nothing (a command resolves
+   * `'retired'`, so the engine sends it to a fresh actor). What is in flight goes on and is recorded.
+   */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  /**
+   * Writes the snapshot cache (side stream `ecl.snapshot-<id>`) when at least `minEvents` events
+   * (and at least one) were recorded since the last one. A cache only: loading checks it against
+   * the stream. Rejects when the store fails.
+   */
+  async writeSnapshot(minEvents = 1): Promise<void> {
+    const revision = this.#revision;
+    if (this.lastEventId === undefined || revision - this.snapshotRevision < Math.max(1, minEvents)) return;
+    await writeCachedSnapshot(this.env.store, this.workflowId, {
+      schema: SNAPSHOT_SCHEMA,
+      definition: this.definition.name,
+      version: this.definition.version,
+      revision,
+      eventId: this.lastEventId,
+      ...(this.base.tenant === undefined ? {} : { tenant: this.base.tenant }),
+      persisted: this.folder.persist(this.#snapshot) as JsonValue,
+    });
+    // Writes may finish out of order: keep the newest revision covered.
+    this.snapshotRevision = Math.max(this.snapshotRevision, revision);
   }
 
   /** Nothing queued and nothing in flight. */
@@ -130,15 +145,15 @@ export class WorkflowActor implements CallRecorder {
   command(command: WorkflowCommand | SendSignal, sender: string, causationId: string): Promise<SendResult | 'retired'> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        if (this.retired) return 'retired';
-        const decided = decideCommand(this.snapshot, command, this.definition.signalSchema);
+        if (this.#retired) return 'retired';
+        const decided = decideCommand(this.#snapshot, command, this.definition.signalSchema);
         if (!decided.ok)
           return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
         const commit = await this.commit([decided.event], sender, causationId, true);
         if (!commit.ok) continue;
         // The command's event comes first in its batch; what it caused follows it.
-        const revision = this.revision - commit.events.length + 1;
-        return { accepted: true, workflowId: this.workflowId, event: decided.event, revision, lastRevision: this.revision, view: viewOfActor(this) };
+        const revision = this.#revision - commit.events.length + 1;
+        return { accepted: true, workflowId: this.workflowId, event: decided.event, revision, lastRevision: this.#revision, view: viewOfActor(this) };
       }
       return {
         accepted: false,
@@ -157,20 +172,20 @@ export class WorkflowActor implements CallRecorder {
    */
   drive(): Promise<void> {
     return this.enqueue(async () => {
-      if (this.retired) return;
+      if (this.#retired) return;
       if (this.inFlight !== undefined && !this.deadlinePassed()) return;
       await this.commit([], 'system', this.lastEventId, true);
     });
   }
 
   private deadlinePassed(): boolean {
-    const deadline = this.snapshot.status === 'active' ? this.snapshot.context.policies.deadline : undefined;
+    const deadline = this.#snapshot.status === 'active' ? this.#snapshot.context.policies.deadline : undefined;
     return deadline !== undefined && this.env.now().getTime() >= Date.parse(deadline.at);
   }
 
   /** True when nothing drives the workflow although it has work to do (e.g. just rehydrated after a crash). */
   get stalled(): boolean {
-    if (!this.idle || this.retired) return false;
+    if (!this.idle || this.#retired) return false;
     const next = this.nextDecision().kind;
     return next === 'activity' || next === 'append';
   }
@@ -199,7 +214,7 @@ export class WorkflowActor implements CallRecorder {
 
   private nextDecision(): Decision {
     try {
-      return nextStep(this.snapshot, this.env.now().toISOString());
+      return nextStep(this.#snapshot, this.env.now().toISOString());
     } catch {
       return { kind: 'idle' };
     }
@@ -242,7 +257,7 @@ export class WorkflowActor implements CallRecorder {
     let settled: Settled;
     try {
       // While the engine shuts down, outcomes are still recorded but no next step is started.
-      settled = settle(this.folder, this.snapshot, pending, {
+      settled = settle(this.folder, this.#snapshot, pending, {
         now: at,
         timeoutAt: (step) => this.timeoutAt(step, now),
         startActivity: !this.env.closing(),
@@ -268,25 +283,25 @@ export class WorkflowActor implements CallRecorder {
       cause = id;
     }
     try {
-      const result = await this.env.store.append(this.stream, records, { expectedRevision: this.revision < 0 ? 'no_stream' : this.revision });
-      this.revision = result.nextExpectedRevision;
+      const result = await this.env.store.append(this.stream, records, { expectedRevision: this.#revision < 0 ? 'no_stream' : this.#revision });
+      this.#revision = result.nextExpectedRevision;
     } catch (error) {
       if (!isWrongExpectedRevision(error)) throw error;
       // A start that finds the stream already there is the idempotent-start path, not a conflict worth a warning.
       if (!reloadOnConflict) return { ok: false, reason: 'conflict' };
-      this.env.logger.warn('Another writer changed the workflow stream; reloading', { workflowId: this.workflowId, revision: this.revision });
+      this.env.logger.warn('Another writer changed the workflow stream; reloading', { workflowId: this.workflowId, revision: this.#revision });
       await this.reload();
       return { ok: false, reason: 'conflict' };
     }
-    this.snapshot = settled.snapshot;
+    this.#snapshot = settled.snapshot;
     this.lastEventId = ids[ids.length - 1];
     // Finished (cancelled, a deadline): whatever still runs has no say any more.
     if (settled.snapshot.status !== 'active') this.abortInFlight('cancelled');
     this.env.wakeAt(this.workflowId, wakeOf(settled));
-    this.published(settled, records, ids);
+    publishTransitions(this.env, this.workflowId, this.#revision - records.length + 1, settled, records, ids);
     if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
       this.launch(settled.next, ids[ids.length - 1] as string);
-    if (this.revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.env.writeSnapshot(this));
+    if (this.#revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.writeSnapshot());
     return { ok: true, events: settled.events, ids };
   }
 
@@ -297,19 +312,19 @@ export class WorkflowActor implements CallRecorder {
 
   /** Folds what another writer appended since our revision. */
   private async reload(): Promise<void> {
-    const records = await this.env.store.readStream(this.stream, { from: this.revision + 1 });
+    const records = await this.env.store.readStream(this.stream, { from: this.#revision + 1 });
     if (records.length === 0) return;
-    this.snapshot = foldRecords(this.snapshot, records, this.folder.apply);
+    this.#snapshot = foldRecords(this.#snapshot, records, this.folder.apply);
     const last = records[records.length - 1];
     if (last !== undefined) {
-      this.revision = last.revision;
+      this.#revision = last.revision;
       this.lastEventId = last.id;
     }
   }
 
   private launch(next: Extract<Decision, { kind: 'activity' }>, startedId: string): void {
     const spec = this.definition.activity(next.step);
-    const current = this.snapshot.context.current;
+    const current = this.#snapshot.context.current;
     const abort = new LazyAbort();
     this.inFlight = { abort, step: next.step };
     const outcome: Promise<WorkflowEvent | undefined> =
@@ -337,7 +352,7 @@ export class WorkflowActor implements CallRecorder {
               attempt: next.attempt,
               idempotencyKey: next.idempotencyKey,
               ...(current?.timeoutAt === undefined ? {} : { timeoutAt: current.timeoutAt }),
-              context: this.snapshot.context,
+              context: this.#snapshot.context,
               spec,
               recorder: this,
               startedId,
@@ -370,7 +385,7 @@ export class WorkflowActor implements CallRecorder {
    */
   recordCall(event: WorkflowEvent, startedId: string): Promise<boolean> {
     return this.enqueue(async () => {
-      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.retired; attempt++) {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
         const commit = await this.commit([event], 'system', startedId, true);
         if (commit.ok) return true;
         if (commit.reason === 'not_accepted') return false;
@@ -382,14 +397,14 @@ export class WorkflowActor implements CallRecorder {
   /** An activity's outcome: recorded if the workflow still waits for it (not after CANCEL, not twice). */
   private record(event: WorkflowEvent, startedId: string): Promise<void> {
     return this.enqueue(async () => {
-      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.retired; attempt++) {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
         const commit = await this.commit([event], 'system', startedId, true);
         if (commit.ok) return;
         if (commit.reason === 'not_accepted') {
           this.env.logger.info('Activity outcome no longer applies; not recorded', {
             workflowId: this.workflowId,
             step: (event.data as { step?: string }).step,
-            revision: this.revision,
+            revision: this.#revision,
           });
           return;
         }
@@ -397,78 +412,9 @@ export class WorkflowActor implements CallRecorder {
     }).catch((error: unknown) => {
       this.env.logger.error('Could not record an activity outcome; the step stays recoverable', {
         workflowId: this.workflowId,
-        revision: this.revision,
+        revision: this.#revision,
         error: (error as Error).message,
       });
     });
   }
-
-  private published(settled: Settled, records: readonly EventToAppend[], ids: readonly string[]): void {
-    const logger = this.env.logger;
-    const first = this.revision - records.length + 1;
-    const listening = this.env.hasListeners();
-    // A silent logger or a level that is off costs nothing: no metadata object is built for it.
-    const info = !logger.silent && logger.isInfoEnabled();
-    const debug = !logger.silent && logger.isDebugEnabled();
-    if (!listening && !info && !debug) return;
-    settled.events.forEach((event, index) => {
-      if (listening) {
-        const metadata = records[index]?.metadata as unknown as WorkflowEventMetadata;
-        const after = index === settled.events.length - 1 ? settled.snapshot : undefined;
-        this.env.publish({
-          kind: 'transition',
-          workflowId: this.workflowId,
-          revision: first + index,
-          eventId: ids[index] as string,
-          event,
-          metadata,
-          state: after === undefined ? labelOf(settled.values[index]) : stateLabel(after),
-          status: after === undefined ? statusOf(settled.values[index]) : viewOf(after).status,
-        });
-      }
-      if (
-        event.type === 'WorkflowStarted' ||
-        event.type === 'WorkflowCompleted' ||
-        event.type === 'WorkflowFailed' ||
-        event.type === 'WorkflowCancelled' ||
-        event.type === 'HumanInputRequested'
-      ) {
-        if (info) logger.info(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
-      } else if (debug) {
-        logger.debug(event.type, { workflowId: this.workflowId, revision: first + index, ...summary(event) });
-      }
-    });
-  }
 }
-
-/** A due time that passed: a step's timeout, a sleep's end, a signal's timeout, the deadline. */
-const firedByTimer = (event: WorkflowEvent): boolean =>
-  event.type === 'StepFailed' ||
-  event.type === 'SleepEnded' ||
-  event.type === 'SignalTimedOut' ||
-  event.type === 'WorkflowCancelled' ||
-  (event.type === 'WorkflowFailed' && event.data.error?.code === DEADLINE_PASSED);
-
-/** When the workflow must be woken next: a timer's due time, a signal's timeout, or its deadline, whichever comes first. */
-function wakeOf(settled: Settled): string | undefined {
-  const next = settled.next;
-  if (next.kind === 'done' || next.kind === 'idle') return undefined;
-  const times = [next.kind === 'timer' ? next.at : next.kind === 'wait' ? next.wakeAt : undefined, settled.snapshot.context.policies.deadline?.at];
-  let earliest: string | undefined;
-  for (const time of times) if (time !== undefined && (earliest === undefined || Date.parse(time) < Date.parse(earliest))) earliest = time;
-  return earliest;
-}
-
-function summary(event: WorkflowEvent): Record<string, unknown> {
-  const data = event.data as Record<string, unknown>;
-  const fields: Record<string, unknown> = {};
-  for (const key of ['step', 'iteration', 'attempt', 'call', 'reason', 'decision', 'policy'] as const) if (data[key] !== undefined) fields[key] = data[key];
-  return fields;
-}
-
-const labelOf = (value: unknown): string =>
-  typeof value === 'string' ? value : (Object.entries(value as Record<string, string>).map(([step, phase]) => `${step}.${phase}`)[0] ?? 'unknown');
-const statusOf = (value: unknown) => {
-  if (typeof value === 'string') return value === 'completed' || value === 'failed' || value === 'cancelled' || value === 'idle' ? value : 'running';
-  return Object.values(value as Record<string, string>)[0] === 'waiting' ? ('waiting' as const) : ('running' as const);
-};

@@ -21,7 +21,7 @@ export function viewOfActor(actor: WorkflowActor): WorkflowView {
     usage: context.usage,
     context,
   };
-  if (actor.base.tenant !== undefined) result.tenant = actor.base.tenant;
+  if (actor.tenant !== undefined) result.tenant = actor.tenant;
   if (view.step !== undefined) {
     result.step = view.step;
     result.iteration = view.iteration ?? iterationOf(snapshot, view.step);

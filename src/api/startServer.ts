@@ -135,6 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (inspection !== undefined) cleanup.unshift(() => inspection.close());
 
     const recovered = await engine.recover();
+    const blocked = [...new Set(recovered.blocked?.map((b) => `${b.definition} v${b.version}`))];
     const api = createApi({
       engine,
       definitions,
@@ -157,6 +158,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         ? 'Auth: open single-tenant mode (no API keys; loopback only)'
         : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
+      ...(blocked.length === 0 ? [] : [`Warning: ${recovered.blocked?.length} workflow(s) not recovered: ${blocked.join(', ')} not registered (see the log)`]),
       definitionsLine(definitions, modules, watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
       '',

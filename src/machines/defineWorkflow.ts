@@ -343,6 +343,8 @@ function isoOf(value: Date | string, what: string): string {
   return new Date(time).toISOString();
 }
 
+const isDuration = (ms: number): boolean => Number.isFinite(ms) && ms >= 0;
+
 function durationOf(ms: number, what: string): number {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new Error(`The duration for ${what} must be a number of ms >= 0, not ${String(ms)}`);
   return ms;
@@ -383,11 +385,30 @@ export function defineWorkflow<
       if (step.onCap !== undefined) route.onCap = step.onCap;
       return route;
     }
-    return step.revises === undefined ? { name: step.name, kind: 'approval' } : { name: step.name, kind: 'approval', revises: step.revises };
+    if (step.kind === 'approval')
+      return step.revises === undefined ? { name: step.name, kind: 'approval' } : { name: step.name, kind: 'approval', revises: step.revises };
+    const { kind, name } = step as { kind?: unknown; name?: unknown };
+    throw new DefinitionError(
+      `Workflow "${spec.name}": step "${String(name)}" has an unknown kind ${JSON.stringify(kind)}; kinds: produce, validate, approval, sleep, signal, route`,
+    );
   });
+  const refuse = (message: string): never => {
+    throw new DefinitionError(`Workflow "${spec.name}": ${message}`);
+  };
   for (const step of spec.steps) {
     if (step.kind === 'sleep' && (step.for === undefined) === (step.until === undefined))
-      throw new DefinitionError(`Workflow "${spec.name}": sleep step "${step.name}" needs exactly one of for and until`);
+      refuse(`sleep step "${step.name}" needs exactly one of for and until`);
+    if (step.kind === 'sleep' && typeof step.for === 'number' && !isDuration(step.for)) refuse(`sleep step "${step.name}": for must be a number of ms >= 0`);
+    if (step.kind === 'signal' && typeof step.timeoutMs === 'number' && !isDuration(step.timeoutMs))
+      refuse(`signal step "${step.name}": timeoutMs must be a number of ms >= 0`);
+    if (step.kind === 'signal' && step.onTimeout !== undefined && step.onTimeout !== 'fail' && step.onTimeout !== 'continue')
+      refuse(`signal step "${step.name}": onTimeout must be 'fail' or 'continue'`);
+  }
+  const deadline = spec.deadline;
+  if (deadline !== undefined) {
+    if ((deadline.afterMs === undefined) === (deadline.at === undefined)) refuse('the deadline needs exactly one of afterMs and at');
+    if (typeof deadline.afterMs === 'number' && !isDuration(deadline.afterMs)) refuse('the deadline: afterMs must be a number of ms >= 0');
+    if (deadline.onPass !== undefined && deadline.onPass !== 'fail' && deadline.onPass !== 'cancel') refuse("the deadline: onPass must be 'fail' or 'cancel'");
   }
   const structure: WorkflowStructure = { name: spec.name, version: spec.version, steps: structureSteps };
   const machine = spec.machine === undefined ? compileMachine(structure) : checkedMachine(spec.machine, structure);

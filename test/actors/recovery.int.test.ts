@@ -94,7 +94,7 @@ describe('recovery', () => {
         metadata,
       },
     ]);
-    h.clock.advance(60_000);
+    await h.clock.advance(60_000);
     const engine = h.restart();
     await engine.recover();
     const view = await engine.settled('b1');

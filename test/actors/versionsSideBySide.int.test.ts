@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { greetingV1, greetingV2 } from '../../examples/versions/greeting.js';
 import { isEngineError } from '../../src/actors/index.js';
 import { createRegistry, defineWorkflow, type WorkflowEvent } from '../../src/machines/index.js';
+import { captureLogger } from '../kurrentdb/support/captureLogger.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 /** The recorded version and the steps that completed, in order. */
@@ -109,44 +110,62 @@ describe('versions side by side', () => {
     await restarted.close();
   });
 
-  it('a v1 step cut off by a shutdown resumes on v1 after a restart; with v1 unregistered, recover() stops there, naming it', async () => {
-    // The first attempt of `draft` runs until the shutdown aborts it; the next one returns at once.
-    let attempts = 0;
-    const slowV1 = defineWorkflow({
-      name: 'greeting',
-      version: 1,
-      input: z.object({}),
-      steps: [
-        {
-          kind: 'produce',
-          name: 'draft',
-          run: ({ signal }) =>
-            ++attempts > 1
-              ? Promise.resolve('drafted')
-              : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))),
-        },
-        { kind: 'produce', name: 'publish', run: async ({ outputs }) => `published ${String(outputs.draft)}` },
-      ],
-    });
-    const h = createHarness({ definitions: createRegistry([slowV1]) });
-    await h.engine.start('greeting', {}, { id: 'in-flight' });
+  it('a v1 step cut off by a shutdown resumes on v1 after a restart; with v1 unregistered, recover() skips it, naming it, and resumes the others', async () => {
+    // The first attempt of `draft` (per version) runs until the shutdown aborts it; the next one returns at once.
+    const attempts = new Map<number, number>();
+    const slow = (version: number) =>
+      defineWorkflow({
+        name: 'greeting',
+        version,
+        input: z.object({}),
+        steps: [
+          {
+            kind: 'produce',
+            name: 'draft',
+            run: ({ signal }) => {
+              attempts.set(version, (attempts.get(version) ?? 0) + 1);
+              return (attempts.get(version) ?? 0) > 1
+                ? Promise.resolve(`drafted v${version}`)
+                : new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+            },
+          },
+          { kind: 'produce', name: 'publish', run: async ({ outputs }) => `published ${String(outputs.draft)}` },
+        ],
+      });
+    const [slowV1, slowV2] = [slow(1), slow(2)];
+    const h = createHarness({ definitions: createRegistry([slowV1, slowV2]) });
+    await h.engine.start('greeting', {}, { id: 'in-flight', version: 1 });
+    await h.engine.start('greeting', {}, { id: 'after-it', version: 2 });
     await h.engine.close();
+    for (const id of ['in-flight', 'after-it']) expect((await h.events(id)).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepStarted']);
+
+    // A deploy that dropped v1 too early: the engine leaves that workflow alone rather than fold v1's record through v2,
+    // says so, and still resumes the workflow after it.
+    const { logger, records } = captureLogger();
+    const dropped = h.restart({ definitions: createRegistry([slowV2]), logger });
+    expect(await dropped.recover()).toEqual({
+      resumed: ['after-it'],
+      waiting: 0,
+      blocked: [{ workflowId: 'in-flight', definition: 'greeting', version: 1 }],
+    });
+    expect(records.filter((record) => record.level === 'warn')).toEqual([
+      expect.objectContaining({
+        message: 'Workflow not recovered: the definition version that started it is not registered',
+        workflowId: 'in-flight',
+        definition: 'greeting',
+        version: 1,
+      }),
+    ]);
+    expect(await dropped.settled('after-it')).toMatchObject({ status: 'completed', version: 2, output: 'published drafted v2' });
+    await dropped.close();
     expect((await h.events('in-flight')).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepStarted']);
 
-    // A deploy that dropped v1 too early: the engine refuses rather than fold v1's record through v2.
-    const dropped = h.restart({ definitions: createRegistry([greetingV2]) });
-    await expect(dropped.recover()).rejects.toMatchObject({
-      code: 'UNKNOWN_DEFINITION_VERSION',
-      message: 'Workflow in-flight was written by greeting v1, which is not registered',
-    });
-    await dropped.close();
-
     // v1 registered again next to v2: the cut-off step runs again, on v1, and the workflow finishes there.
-    const restored = h.restart({ definitions: createRegistry([slowV1, greetingV2]) });
+    const restored = h.restart({ definitions: createRegistry([slowV1, slowV2]) });
     expect(await restored.recover()).toEqual({ resumed: ['in-flight'], waiting: 0 });
-    expect(await restored.settled('in-flight')).toMatchObject({ status: 'completed', version: 1, output: 'published drafted' });
+    expect(await restored.settled('in-flight')).toMatchObject({ status: 'completed', version: 1, output: 'published drafted v1' });
     expect(await ranOn(h, 'in-flight')).toEqual({ version: 1, steps: ['draft', 'publish'] });
-    expect(attempts).toBe(2);
+    expect(Object.fromEntries(attempts)).toEqual({ 1: 2, 2: 2 });
     await restored.close();
   });
 });

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { initialTransition, transition } from 'xstate';
 import { toWorkflowEvent } from '../../src/actors/index.js';
 import type { RecordedEvent } from '../../src/eventstore/index.js';
 import { createFolder, nextStep, viewOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
-import { goldenRegistry, loadGoldens } from './support/goldenHistories.js';
+import { LANGUAGE_GOLDEN_DIR, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
 
 const registry = goldenRegistry();
-const goldens = loadGoldens();
+/** The sleep, signal, route, retry and deadline goldens (test/fixtures/engine/language). */
+const languageGoldens = loadGoldens(LANGUAGE_GOLDEN_DIR).map(({ file, golden }) => ({ file: `language/${file}`, golden }));
+const goldens = [...loadGoldens(), ...languageGoldens];
 
 /** A golden's event as a store hands it back, for the engine's own reading path (which upcasts old payloads). */
 const recordOf =
@@ -24,7 +27,7 @@ const recordOf =
 
 describe("golden histories (test/fixtures/engine) fold to their recorded states with today's code", () => {
   it('there are histories of both shipped definitions, of journaled calls, and of old payloads', () => {
-    const definitions = new Set(goldens.map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition));
+    const definitions = new Set(loadGoldens().map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition));
     expect(definitions).toEqual(new Set(['brief', 'serial3', 'research']));
     expect(goldens.some(({ golden }) => golden.events.some((event) => event.type === 'CallCompleted'))).toBe(true);
     expect(goldens.some(({ golden }) => golden.events.some((event) => (event.data as { v?: number }).v === undefined))).toBe(true);
@@ -57,6 +60,49 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
   it.each(goldens)('$file passes replay --verify', async ({ golden }) => {
     const events = golden.events.map(recordOf(golden.workflowId));
     expect(await replayHistories(registry, [{ workflowId: golden.workflowId, events }])).toEqual([expect.objectContaining({ folded: events.length })]);
+  });
+
+  it('there are histories of every timed and routed construct: a sleep (also across a restart), a signal received and timed out, a route looped and capped, recorded retries (also exhausted), a deadline', () => {
+    const has = (file: string, found: (event: (typeof goldens)[number]['golden']['events'][number]) => boolean): boolean =>
+      languageGoldens.find((golden) => golden.file === `language/${file}`)?.golden.events.some(found) ?? false;
+    const data = (event: { data: unknown }) => event.data as Record<string, unknown>;
+    expect(new Set(languageGoldens.map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition))).toEqual(
+      new Set(['napper', 'payment', 'looper', 'fetcher', 'deadliner']),
+    );
+    expect(has('napper-slept.json', (event) => event.type === 'SleepEnded' && event.metadata.sender === 'timer')).toBe(true);
+    expect(has('payment-signal-received.json', (event) => event.type === 'SignalReceived')).toBe(true);
+    expect(has('payment-signal-timed-out.json', (event) => event.type === 'SignalTimedOut' && data(event).policy === 'continue')).toBe(true);
+    expect(has('looper-route-looped.json', (event) => event.type === 'RouteChosen' && data(event).to === 'act')).toBe(true);
+    expect(has('looper-route-capped.json', (event) => event.type === 'RouteChosen' && data(event).capReached === true)).toBe(true);
+    expect(has('fetcher-retried.json', (event) => event.type === 'StepFailed' && typeof data(event).retryAt === 'string')).toBe(true);
+    expect(has('fetcher-retries-exhausted.json', (event) => event.type === 'StepFailed' && data(event).retryAt === undefined)).toBe(true);
+    expect(
+      has('deadliner-deadline-passed.json', (event) => event.type === 'WorkflowFailed' && (data(event).error as { code?: string }).code === 'DEADLINE_PASSED'),
+    ).toBe(true);
+  });
+
+  it('napper-slept-across-restart: the sleep came due while no engine ran; recovery recorded it ended once, late, with the recorded due time', () => {
+    const { golden } = languageGoldens.find(({ file }) => file === 'language/napper-slept-across-restart.json')!;
+    const sleeps = golden.events.filter((event) => event.type === 'SleepStarted' || event.type === 'SleepEnded');
+    expect(
+      sleeps.map((event) => `${event.type} ${(event.data as { until: string }).until} ${String(event.metadata.sender)} ${String(event.metadata.at)}`),
+    ).toEqual(['SleepStarted 2030-01-01T00:30:00.000Z system 2030-01-01T00:00:00.000Z', 'SleepEnded 2030-01-01T00:30:00.000Z timer 2030-01-01T01:00:00.000Z']);
+    expect(golden.events.filter((event) => event.type === 'StepStarted').map((event) => (event.data as { step: string }).step)).toEqual(['draft', 'send']);
+  });
+
+  it.each(languageGoldens)("$file folds to the same state with XState's public transition, at every revision", ({ golden }) => {
+    const started = golden.events[0]?.data as { definition: string; version: number };
+    const definition = registry.get(started.definition, started.version)!;
+    const folder = createFolder(definition.machine);
+    let [reference] = initialTransition(definition.machine);
+    let snapshot = folder.initial();
+    for (const record of golden.events.map(recordOf(golden.workflowId))) {
+      const event = toWorkflowEvent(record);
+      [reference] = transition(definition.machine, reference, event);
+      snapshot = folder.apply(snapshot, event);
+      expect(snapshot.value, `${record.type} at revision ${record.revision}`).toEqual(reference.value);
+      expect(snapshot.context, `${record.type} at revision ${record.revision}`).toEqual(reference.context);
+    }
   });
 
   it('research-crash-resumed: the re-run replayed the three recorded calls and made only the interrupted fourth', () => {

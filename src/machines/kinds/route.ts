@@ -19,7 +19,9 @@ export const routeKind: StepKindRules = {
       if (index < 0) fail(`route "${route.name}" may choose "${target}", which is not a step of this workflow`);
       if (index === at) fail(`route "${route.name}" cannot choose itself`);
       if (structure.steps[index]?.kind === 'validate') fail(`route "${route.name}" cannot choose validating step "${target}": choose the step it judges`);
-      if (index < at && (route.maxLoops === undefined || !Number.isInteger(route.maxLoops) || route.maxLoops < 1 || route.onCap === undefined)) {
+      const capped =
+        route.maxLoops !== undefined && Number.isInteger(route.maxLoops) && route.maxLoops >= 1 && (route.onCap === 'fail' || route.onCap === 'continue');
+      if (index <= at && !capped) {
         fail(`route "${route.name}" may go back to "${target}": a loop needs maxLoops (an integer >= 1) and onCap ('fail' or 'continue')`);
       }
     }

@@ -3,8 +3,14 @@ import { join } from 'node:path';
 import { research } from '../../../examples/research/research.js';
 import { createRegistry, type DefinitionRegistry } from '../../../src/machines/index.js';
 import { SAMPLE_DEFINITIONS } from '../../support/definitions.js';
+import { LANGUAGE_DEFINITIONS } from './languageDefinitions.js';
 
 export const GOLDEN_DIR = join(import.meta.dirname, '../../fixtures/engine');
+/**
+ * Goldens of the sleep, signal, route, retry and deadline constructs, in their own folder: tests that
+ * read GOLDEN_DIR itself (fold.unit, projections/replay.unit) know only the sample definitions.
+ */
+export const LANGUAGE_GOLDEN_DIR = join(GOLDEN_DIR, 'language');
 
 /** A recorded stream from a real run, with the state it must fold to. */
 export interface GoldenHistory {
@@ -21,11 +27,14 @@ export interface GoldenHistory {
   };
 }
 
-export const loadGoldens = (): { file: string; golden: GoldenHistory }[] =>
-  readdirSync(GOLDEN_DIR)
+export const loadGoldens = (dir = GOLDEN_DIR): { file: string; golden: GoldenHistory }[] =>
+  readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, golden: JSON.parse(readFileSync(join(GOLDEN_DIR, file), 'utf8')) as GoldenHistory }));
+    .map((file) => ({ file, golden: JSON.parse(readFileSync(join(dir, file), 'utf8')) as GoldenHistory }));
 
-/** The definitions the goldens were written by: the samples, and the journaled-calls example (examples/research). */
-export const goldenRegistry = (): DefinitionRegistry => createRegistry([...SAMPLE_DEFINITIONS, research]);
+/**
+ * The definitions the goldens were written by: the samples, the journaled-calls example
+ * (examples/research), and the sleep, signal, route, retry and deadline definitions (languageDefinitions.ts).
+ */
+export const goldenRegistry = (): DefinitionRegistry => createRegistry([...SAMPLE_DEFINITIONS, research, ...LANGUAGE_DEFINITIONS]);

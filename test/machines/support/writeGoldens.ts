@@ -5,20 +5,24 @@
  * It writes only the files that do not exist yet (or the ones named): old files must keep folding;
  * write new ones rather than rewriting history without an upcaster.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toWorkflowEvent } from '../../../src/actors/index.js';
 import { workflowStream, type EventToAppend } from '../../../src/eventstore/index.js';
 import { createFolder, viewOf } from '../../../src/machines/index.js';
 import { briefInput, createHarness, eventually, sequentialIds } from '../../actors/support/harness.js';
-import { GOLDEN_DIR, type GoldenHistory, goldenRegistry } from './goldenHistories.js';
+import { GOLDEN_DIR, type GoldenHistory, LANGUAGE_GOLDEN_DIR, goldenRegistry } from './goldenHistories.js';
 
 const alwaysRevise = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
 const researchInput = JSON.parse(readFileSync(join(import.meta.dirname, '../../../examples/research/input.json'), 'utf8')) as unknown;
 
+const HOUR = 3_600_000;
+
 const scenarios: {
   file: string;
   description: string;
+  /** The folder it goes to (default GOLDEN_DIR). */
+  dir?: string;
   id?: string;
   script?: unknown;
   run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void>;
@@ -86,7 +90,7 @@ const scenarios: {
       await h.engine.start('brief', briefInput(), { id });
       await eventually(() => h.llm.calls.find((call) => call.step === 'draft'));
       await h.engine.close();
-      h.clock.advance(60_000);
+      await h.clock.advance(60_000);
       const engine = h.restart({ newId: sequentialIds(7) });
       await engine.recover();
       await engine.settled(id);
@@ -110,7 +114,7 @@ const scenarios: {
       await h.engine.start('research', researchInput, { id });
       await eventually(() => h.llm.calls.filter((call) => call.step === 'gather').length === 2 || undefined);
       await h.engine.close();
-      h.clock.advance(60_000);
+      await h.clock.advance(60_000);
       const engine = h.restart({ newId: sequentialIds(7) });
       await engine.recover();
       await engine.settled(id);
@@ -135,11 +139,108 @@ const scenarios: {
       await h.engine.settled(id);
     },
   },
+  // The timed and routed constructs (test/machines/support/languageDefinitions.ts), in LANGUAGE_GOLDEN_DIR.
+  {
+    file: 'napper-slept.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description: 'napper: draft, a 90-minute durable sleep (SleepStarted with its due time, SleepEnded by the timer), then send; completed',
+    run: async (h, id) => {
+      await h.engine.start('napper', { minutes: 90 }, { id });
+      await h.clock.runUntil(h.engine.settled(id));
+    },
+  },
+  {
+    file: 'napper-slept-across-restart.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'napper: the engine stopped during a 30-minute sleep and came back an hour later; recovery recorded the late SleepEnded (with the recorded due time) once, and the workflow completed',
+    run: async (h, id) => {
+      await h.engine.start('napper', { minutes: 30 }, { id });
+      await eventually(() => h.clock.pending > 0 || undefined);
+      await h.engine.close();
+      await h.clock.advance(HOUR);
+      const engine = h.restart({ newId: sequentialIds(7) });
+      await engine.recover();
+      await h.clock.runUntil(engine.settled(id));
+      await engine.close();
+    },
+  },
+  {
+    file: 'payment-signal-received.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'payment: waits for the typed `paid` signal; data refused by its schema records nothing; the valid signal is the step output the receipt reads',
+    run: async (h, id) => {
+      await h.engine.start('payment', { customer: 'Ada', patienceMs: 24 * HOUR }, { id });
+      await h.engine.settled(id);
+      const refused = await h.engine.send(id, { type: 'paid', data: { amount: -1, currency: 'EUR' } }, { sender: 'key-1' });
+      if (refused.accepted) throw new Error('bad signal data was accepted');
+      await h.engine.send(id, { type: 'paid', data: { amount: 12.5, currency: 'EUR' } }, { sender: 'key-1' });
+    },
+  },
+  {
+    file: 'payment-signal-timed-out.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'payment: the `paid` signal did not come within patienceMs; SignalTimedOut (policy continue) by the timer, the receipt reads a null output; completed',
+    run: async (h, id) => {
+      await h.engine.start('payment', { customer: 'Bob', patienceMs: HOUR }, { id });
+      await h.engine.settled(id);
+      await h.clock.advance(HOUR);
+    },
+  },
+  {
+    file: 'looper-route-looped.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description: 'looper, rounds 2: the route loops back to act once (RouteChosen loops 1), then chooses summarize; completed',
+    run: async (h, id) => {
+      await h.engine.start('looper', { rounds: 2 }, { id });
+    },
+  },
+  {
+    file: 'looper-route-capped.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'looper, rounds 10: the route loops back twice (maxLoops 2); the third back-edge reaches the cap (capReached, onCap continue) and goes on to summarize',
+    run: async (h, id) => {
+      await h.engine.start('looper', { rounds: 10 }, { id });
+    },
+  },
+  {
+    file: 'fetcher-retried.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description: 'fetcher, failures 2: two failed attempts recorded with their retryAt (10 s, then 20 s later), the third attempt completes',
+    run: async (h, id) => {
+      await h.engine.start('fetcher', { failures: 2 }, { id });
+      await h.clock.runUntil(h.engine.settled(id));
+    },
+  },
+  {
+    file: 'fetcher-retries-exhausted.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description: 'fetcher, failures 9: four recorded attempts (maxAttempts 4), the last StepFailed without retryAt; failed',
+    run: async (h, id) => {
+      await h.engine.start('fetcher', { failures: 9 }, { id });
+      await h.clock.runUntil(h.engine.settled(id));
+    },
+  },
+  {
+    file: 'deadliner-deadline-passed.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'deadliner, hours 2: the deadline is recorded at start; it passes while the workflow waits for `approved`; failed by the timer with DEADLINE_PASSED',
+    run: async (h, id) => {
+      await h.engine.start('deadliner', { hours: 2 }, { id });
+      await h.engine.settled(id);
+      await h.clock.advance(2 * HOUR);
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
 for (const scenario of scenarios) {
-  if (only.length > 0 ? !only.includes(scenario.file) : existsSync(join(GOLDEN_DIR, scenario.file))) continue;
+  const dir = scenario.dir ?? GOLDEN_DIR;
+  if (only.length > 0 ? !only.includes(scenario.file) : existsSync(join(dir, scenario.file))) continue;
   const h = createHarness({
     ...(scenario.script === undefined ? {} : { script: scenario.script }),
     definitions: goldenRegistry(),
@@ -166,6 +267,7 @@ for (const scenario of scenarios) {
       usage: snapshot.context.usage,
     },
   };
-  writeFileSync(join(GOLDEN_DIR, scenario.file), `${JSON.stringify(golden, null, 2)}\n`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, scenario.file), `${JSON.stringify(golden, null, 2)}\n`);
   console.log(`${scenario.file}: ${records.length} events, ${golden.expected.status}`);
 }

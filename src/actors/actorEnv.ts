@@ -1,0 +1,37 @@
+import type { EventStore } from '../eventstore/index.js';
+import type { AnyWorkflowDefinition, WorkflowSnapshot } from '../machines/index.js';
+import type { TransitionSink } from './publishTransitions.js';
+import type { StepRunner } from './stepRunner.js';
+import type { WorkflowActor } from './workflowActor.js';
+
+/** What every actor shares: the engine's ports and bookkeeping. The actor calls these; the engine never writes the actor's state. */
+export interface ActorEnv extends TransitionSink {
+  store: EventStore;
+  now: () => Date;
+  newId: () => string;
+  runStep: StepRunner;
+  /** Called whenever the actor has nothing in flight (waiting for a person, or finished). */
+  onIdle: (actor: WorkflowActor) => void;
+  /** Background work (snapshot writes) that close() must wait for. */
+  track: (work: Promise<unknown>) => void;
+  /** True once close() began. */
+  closing: () => boolean;
+  /** The actor writes its snapshot cache every this many events. */
+  snapshotEvery: number;
+  /** Wakes the workflow (`drive`) at `at` (ISO), replacing its earlier wake-up; undefined: none. */
+  wakeAt: (workflowId: string, at: string | undefined) => void;
+}
+
+/** What an actor starts from: a workflow not recorded yet (definition and id), or the fold of a stored one (`loadWorkflow`). */
+export interface ActorInit {
+  definition: AnyWorkflowDefinition;
+  workflowId: string;
+  tenant?: string;
+  /** Default: the definition's initial state, for a workflow not recorded yet. */
+  snapshot?: WorkflowSnapshot;
+  /** Revision of the last recorded event; default -1 (nothing recorded yet). */
+  revision?: number;
+  lastEventId?: string;
+  /** Revision the cached snapshot covers; default -1 (none). */
+  snapshotRevision?: number;
+}

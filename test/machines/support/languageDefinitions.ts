@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { RetryableError } from '../../../src/actors/index.js';
+import { defineWorkflow } from '../../../src/machines/index.js';
+
+/**
+ * Definitions that wrote the golden histories of the timed and routed constructs (sleep, signal,
+ * route, recorded retries, deadline) in test/fixtures/engine. replay --verify re-decides every
+ * recorded decision with these functions (a sleep's due time, a signal's timeout, a route's
+ * choice), so do not change them: a change is a new version, registered beside this one.
+ */
+
+/** Draft, sleep `minutes`, then send. */
+export const napper = defineWorkflow({
+  name: 'napper',
+  version: 1,
+  input: z.object({ minutes: z.number().int().min(0) }),
+  steps: [
+    { kind: 'produce', name: 'draft', run: async () => 'draft' },
+    { kind: 'sleep', name: 'nap', for: ({ input }) => input.minutes * 60_000 },
+    { kind: 'produce', name: 'send', run: async (ctx) => `sent ${String(ctx.outputs.draft)}` },
+  ],
+});
+
+/** Bill, wait for the `paid` signal (typed data) up to `patienceMs`, going on with `null` after it; then a receipt that reads it. */
+export const payment = defineWorkflow({
+  name: 'payment',
+  version: 1,
+  input: z.object({ customer: z.string(), patienceMs: z.number().int().min(1) }),
+  steps: [
+    { kind: 'produce', name: 'bill', run: async (ctx) => `invoice for ${ctx.input.customer}` },
+    {
+      kind: 'signal',
+      name: 'settle',
+      signal: 'paid',
+      schema: z.object({ amount: z.number().positive(), currency: z.string().length(3) }),
+      timeoutMs: ({ input }) => input.patienceMs,
+      onTimeout: 'continue',
+    },
+    {
+      kind: 'produce',
+      name: 'receipt',
+      run: async (ctx) => {
+        const paid = ctx.outputs.settle as { amount: number; currency: string } | null;
+        return paid === null ? 'unpaid' : `received ${paid.amount} ${paid.currency}`;
+      },
+    },
+  ],
+});
+
+/** Plan, act, and loop back to act until `rounds` rounds (at most two loops, then on to summarize). */
+export const looper = defineWorkflow({
+  name: 'looper',
+  version: 1,
+  input: z.object({ rounds: z.number().int().min(1) }),
+  steps: [
+    { kind: 'produce', name: 'plan', run: async () => 'plan' },
+    { kind: 'produce', name: 'act', run: async (ctx) => ({ round: ctx.iteration }) },
+    {
+      kind: 'route',
+      name: 'check',
+      to: ['act', 'summarize'],
+      choose: ({ input, outputs }) => ((outputs.act as { round: number }).round < input.rounds ? 'act' : 'summarize'),
+      maxLoops: 2,
+      onCap: 'continue',
+    },
+    { kind: 'produce', name: 'summarize', run: async (ctx) => `summary after ${(ctx.outputs.act as { round: number }).round} rounds` },
+  ],
+});
+
+/** One step whose first `failures` attempts throw a RetryableError; each retry is a recorded attempt at a recorded due time. */
+export const fetcher = defineWorkflow({
+  name: 'fetcher',
+  version: 1,
+  input: z.object({ failures: z.number().int().min(0) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'fetch',
+      retry: { maxAttempts: 4, initialDelayMs: 10_000, maxDelayMs: 60_000 },
+      run: async (ctx) => {
+        if (ctx.attempt <= ctx.input.failures) throw new RetryableError(`busy (attempt ${ctx.attempt})`);
+        return `fetched on attempt ${ctx.attempt}`;
+      },
+    },
+  ],
+});
+
+/** Must be finished `hours` after its start; waits for the `approved` signal in between. */
+export const deadliner = defineWorkflow({
+  name: 'deadliner',
+  version: 1,
+  input: z.object({ hours: z.number().positive() }),
+  deadline: { afterMs: ({ hours }) => hours * 3_600_000 },
+  steps: [
+    { kind: 'produce', name: 'draft', run: async () => 'draft' },
+    { kind: 'signal', name: 'approval', signal: 'approved' },
+    { kind: 'produce', name: 'publish', run: async () => 'published' },
+  ],
+});
+
+export const LANGUAGE_DEFINITIONS = [napper, payment, looper, fetcher, deadliner];
