@@ -272,8 +272,10 @@ export interface Engine {
   /**
    * Resumes every non-terminal workflow in the store that has work to do: a step whose attempt
    * has no outcome runs again as attempt + 1 (or, if its recorded due time has passed, its timeout
-   * is recorded); steps with an outcome never run again. Workflows waiting for a person are
-   * counted and left in the store. Call it once at startup. A second engine recovering the same
+   * is recorded); steps with an outcome never run again; a sleep, a retry or a signal's timeout
+   * whose due time passed fires, and one still ahead is armed. Workflows waiting for a person are
+   * counted and left in the store. A workflow whose definition version is not registered is
+   * skipped, logged and listed in `blocked`. Call it once at startup. A second engine recovering the same
    * store while the first still runs a step would run that step again beside it (the first
    * attempt's outcome is then refused): run one engine per store. Throws `ENGINE_CLOSED`.
    */
