@@ -23,7 +23,7 @@ const DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON, a body, query or id that fails validation (see `errors` for field paths)',
   401: 'Missing or wrong API key',
   404: 'No such workflow in your tenant',
-  409: 'Conflict: see `code`',
+  409: 'Conflict: see `code` (EVENT_NOT_ACCEPTED: `state` and `accepts` say what the workflow takes now)',
   413: 'Body over the limit',
   415: 'Not JSON',
   503: 'Shutting down or too many streams',
@@ -76,6 +76,12 @@ export function buildOpenApi(options: { version: string; authRequired: boolean }
       '/v1/workflows/{id}/events': {
         post: {
           operationId: 'sendEvent',
+          summary: 'Send a command or a signal',
+          description:
+            '`type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step ' +
+            "waits for (lowercase first letter) with its payload in `data`. A signal's data is checked against the step's schema: a 400 " +
+            '`INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not ' +
+            'accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first).',
           parameters: [idParam],
           requestBody: { required: true, content: json(SendEventBody) },
           responses: { '202': { description: 'Recorded', content: json(EventAccepted) }, ...errors(400, 401, 404, 409, 413, 415, 503) },

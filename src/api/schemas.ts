@@ -16,8 +16,19 @@ export const CreateWorkflowBody = z
 
 export const SendEventBody = z
   .object({
-    type: z.string().min(1).max(64).describe('Command type, e.g. APPROVE, REJECT, REQUEST_REVISION, CANCEL'),
-    data: z.json().optional().describe("Command data, validated by the command's schema"),
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .describe(
+        'Command type (APPROVE, REJECT, REQUEST_REVISION, CANCEL), or the name of a signal the workflow waits for (lowercase first letter, e.g. payment; see `accepts` of the workflow and the commands of GET /v1/definitions)',
+      ),
+    data: z
+      .json()
+      .optional()
+      .describe(
+        "A command's fields (e.g. {\"feedback\": \"…\"}), validated by the command's schema; a signal's data, validated by its step's schema (400 naming `data.<field>`) and recorded as the step's output",
+      ),
   })
   .strict();
 
@@ -73,6 +84,25 @@ export const WorkflowStatusSchema = z
     definition: z.string(),
     status: z.enum(WORKFLOW_STATUSES),
     revision: z.number().int(),
+    accepts: z
+      .array(z.string())
+      .optional()
+      .describe('The commands it accepts now, the name of the signal it waits for first; CANCEL while running; none once finished or blocked'),
+    waitingFor: z
+      .object({
+        step: z.string(),
+        kind: z.enum(['cap', 'budget', 'approval', 'signal']),
+        signal: z.string().optional().describe('kind signal: the signal to send (as the event `type`)'),
+        timeoutAt: z.string().optional().describe('kind signal: when it stops waiting (ISO); absent = no timeout'),
+      })
+      .optional()
+      .describe("While waiting: what for — a loop's cap, the budget, an approval gate, or a signal"),
+    wakeAt: z.string().optional().describe("While running: when a sleeping step or a failed attempt's retry wakes it (ISO)"),
+    wakeReason: z.enum(['sleep', 'retry']).optional().describe('What wakes it at wakeAt'),
+    deadline: z
+      .object({ at: z.string(), onPass: z.enum(['fail', 'cancel']) })
+      .optional()
+      .describe('While live: by when it must be finished, and what happens if not'),
   })
   .loose()
   .describe('The status read model of one workflow');

@@ -1,19 +1,65 @@
 import type { Subscription } from 'rxjs';
+import { z } from 'zod';
 import type { Engine, WorkflowView } from '../actors/index.js';
+import type { DefinitionRegistry, WorkflowEvent } from '../machines/index.js';
 import { formatTransition } from './formatTransition.js';
 import { EXIT } from './usageError.js';
 
 /** Prints each transition of one workflow as it is recorded (until stopped). */
 export function printTransitions(engine: Engine, workflowId: string, print: (line: string) => void): Subscription {
+  let previous: WorkflowEvent | undefined;
   return engine.subscribe(workflowId).subscribe((event) => {
     if (event.kind !== 'transition') return;
-    const text = formatTransition(event);
+    const text = formatTransition(event, previous);
+    previous = event.event;
     if (text !== undefined) print(text);
   });
 }
 
-/** The closing lines for a settled workflow, and the exit code it means. */
-export function summarize(view: WorkflowView, followHint: string): { lines: string[]; exitCode: number } {
+/**
+ * A `--data` example for the signal a workflow waits for: its schema's top-level fields with `…`
+ * for values (`'{"amount": …, "currency": …}'`), or `'<json>'` when the data is not an object.
+ */
+export function signalDataHint(definitions: DefinitionRegistry | undefined, view: WorkflowView): string {
+  const step = view.waitingFor?.step;
+  const schema = step === undefined ? undefined : definitions?.get(view.definition, view.version)?.signalSchema(step);
+  if (schema === undefined) return "'<json>'";
+  try {
+    const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; properties?: Record<string, unknown> };
+    const fields = Object.keys(json.properties ?? {});
+    if (json.type !== 'object' || fields.length === 0) return "'<json>'";
+    return `'{${fields.map((field) => `${JSON.stringify(field)}: …`).join(', ')}}'`;
+  } catch {
+    return "'<json>'";
+  }
+}
+
+/** Without --follow: one line when the workflow starts to sleep, since the command waits through the sleep. */
+export function announceSleeps(engine: Engine, workflowId: string, print: (line: string) => void): Subscription {
+  return engine.subscribe(workflowId).subscribe((event) => {
+    if (event.kind === 'transition' && event.event.type === 'SleepStarted')
+      print(`Sleeping at ${event.event.data.step} until ${event.event.data.until} (Ctrl-C stops; run it again with --id ${workflowId} to resume)`);
+  });
+}
+
+/** What a waiting workflow waits for, and the command that moves it on. */
+function waitingLines(view: WorkflowView, followHint: string, dataHint: string): string[] {
+  const waiting = view.waitingFor;
+  if (waiting?.kind === 'signal' && waiting.signal !== undefined) {
+    const until = waiting.timeoutAt === undefined ? '' : ` until ${waiting.timeoutAt}`;
+    return [
+      `Waiting for signal ${waiting.signal} at ${view.state}${until}: ${view.accepts.join(', ')}`,
+      `  e.g. ${followHint} ${view.workflowId} ${waiting.signal} --data ${dataHint}`,
+    ];
+  }
+  return [`Waiting for a person at ${view.state} (${waiting?.kind ?? 'input'}): ${view.accepts.join(', ')}`, `  e.g. ${followHint} ${view.workflowId} APPROVE`];
+}
+
+/**
+ * The closing lines for a settled workflow, and the exit code it means. `definitions` (optional)
+ * lets the hint for a signal name the fields of its data.
+ */
+export function summarize(view: WorkflowView, followHint: string, definitions?: DefinitionRegistry): { lines: string[]; exitCode: number } {
   const usage = view.usage;
   const spent = `${(usage.inputTokens + usage.outputTokens).toLocaleString('en-US')} tokens, $${usage.costUsd.toFixed(4)}`;
   const artifact = view.status === 'completed' ? (view.output as { path?: unknown } | null)?.path : undefined;
@@ -21,13 +67,7 @@ export function summarize(view: WorkflowView, followHint: string): { lines: stri
     case 'completed':
       return { lines: [`Completed ${view.workflowId} (${spent})`, ...(typeof artifact === 'string' ? [`Artifact: ${artifact}`] : [])], exitCode: EXIT.ok };
     case 'waiting':
-      return {
-        lines: [
-          `Waiting for a person at ${view.state} (${view.waitingFor?.kind ?? 'input'}): ${view.accepts.join(', ')}`,
-          `  e.g. ${followHint} ${view.workflowId} APPROVE`,
-        ],
-        exitCode: EXIT.notCompleted,
-      };
+      return { lines: waitingLines(view, followHint, signalDataHint(definitions, view)), exitCode: EXIT.notCompleted };
     case 'failed':
       return { lines: [`Failed ${view.workflowId}: ${view.reason ?? 'unknown reason'}`], exitCode: EXIT.notCompleted };
     case 'cancelled':

@@ -2,14 +2,36 @@ import type { WorkflowStatusRow } from '../projections/index.js';
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
-/** One workflow as `ecl status <id>` prints it: a heading line, then one indented line per known field. */
+/**
+ * What a live workflow is doing, in words: `sleeping until …`, `retrying at …`, `waiting for
+ * signal payment (until …)`, `waiting for approval at sign`; undefined when there is nothing to add.
+ */
+export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFor' | 'wakeAt' | 'wakeReason'>): string | undefined {
+  const waiting = status.waitingFor;
+  if (status.status === 'waiting' && waiting !== undefined) {
+    if (waiting.kind === 'signal')
+      return `waiting for signal ${waiting.signal ?? '?'}${waiting.timeoutAt === undefined ? '' : ` (until ${waiting.timeoutAt})`}`;
+    const what = waiting.kind === 'cap' ? 'a decision on the loop cap' : waiting.kind === 'budget' ? 'a decision on the budget' : 'approval';
+    return `waiting for ${what} at ${waiting.step}`;
+  }
+  if (status.status === 'running' && status.wakeAt !== undefined) return `${status.wakeReason === 'retry' ? 'retrying at' : 'sleeping until'} ${status.wakeAt}`;
+  return undefined;
+}
+
+/** One workflow as `ecl status <id>` prints it: a heading line (with what it is doing), then one indented line per known field. */
 export function formatStatus(status: WorkflowStatusRow): string[] {
-  const lines = [`${status.workflowId}  ${status.definition} v${status.version}  ${status.status}`];
+  const activity = activityOf(status);
+  // `waiting for signal payment (…)` says the status itself; `running · sleeping until …` needs both.
+  const heading = activity === undefined ? status.status : activity.startsWith(status.status) ? activity : `${status.status} · ${activity}`;
+  const lines = [`${status.workflowId}  ${status.definition} v${status.version}  ${heading}`];
   const row = (name: string, value: string | undefined) => value !== undefined && value !== '' && lines.push(`  ${name.padEnd(11)} ${value}`);
   row('tenant', status.tenant ?? undefined);
   row('parent', status.parent === undefined ? undefined : `${status.parent.workflowId} (step ${status.parent.step}, call "${status.parent.call}")`);
   row('state', status.state === null ? undefined : text(status.state));
   row('step', status.currentStep ?? undefined);
+  // A status from an older server has no `accepts`.
+  row('accepts', status.accepts?.join(', '));
+  row('deadline', status.deadline === undefined ? undefined : `${status.deadline.at} (then ${status.deadline.onPass})`);
   row(
     'iterations',
     Object.entries(status.iterations)
@@ -28,18 +50,20 @@ export function formatStatus(status: WorkflowStatusRow): string[] {
   return lines;
 }
 
+/** The step, and what it is doing there when that is a wait or a timer: `paid (signal payment)`, `grace (sleeping)`. */
+function stepCell(item: WorkflowStatusRow): string {
+  const step = item.currentStep ?? '-';
+  if (item.status === 'waiting' && item.waitingFor !== undefined)
+    return `${step} (${item.waitingFor.kind === 'signal' ? `signal ${item.waitingFor.signal ?? '?'}` : item.waitingFor.kind})`;
+  if (item.status === 'running' && item.wakeAt !== undefined) return `${step} (${item.wakeReason === 'retry' ? 'retrying' : 'sleeping'})`;
+  return step;
+}
+
 /** Aligned columns: id, definition, status, step, revision, last update. */
 export function formatStatusTable(items: readonly WorkflowStatusRow[]): string[] {
   const rows = [
     ['ID', 'DEFINITION', 'STATUS', 'STEP', 'REV', 'UPDATED'],
-    ...items.map((item) => [
-      item.workflowId,
-      `${item.definition} v${item.version}`,
-      item.status,
-      item.currentStep ?? '-',
-      String(item.revision),
-      item.updatedAt,
-    ]),
+    ...items.map((item) => [item.workflowId, `${item.definition} v${item.version}`, item.status, stepCell(item), String(item.revision), item.updatedAt]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));

@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../actors/index.js';
+import type { WorkflowEvent } from '../machines/index.js';
 
 type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
@@ -14,19 +15,25 @@ function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number;
   return `${(llm.inputTokens + llm.outputTokens).toLocaleString('en-US')} tok  $${llm.costUsd.toFixed(4)}  ${(llm.latencyMs / 1000).toFixed(1)}s`;
 }
 
-/** One aligned line per recorded transition, for `--follow`; undefined for what people need not see. */
-export function formatTransition(transition: Transition): string | undefined {
+/**
+ * One aligned line per recorded transition, for `--follow`; undefined for what people need not
+ * see. `previous`: the workflow's event before this one, when known (it tells a retry from a re-run).
+ */
+export function formatTransition(transition: Transition, previous?: WorkflowEvent): string | undefined {
   const { event } = transition;
   switch (event.type) {
     case 'WorkflowStarted':
       return line('workflow', undefined, 'started', `${event.data.definition} v${event.data.version}`);
-    case 'StepStarted':
+    case 'StepStarted': {
+      // After a recorded failed attempt, the next one is its retry; otherwise a re-run found no outcome (a crash).
+      const retry = previous?.type === 'StepFailed' && previous.data.retryAt !== undefined && previous.data.step === event.data.step;
       return line(
         event.data.step,
         event.data.iteration,
         'started',
-        event.data.attempt > 1 ? `attempt ${event.data.attempt} (the previous one has no outcome)` : '',
+        event.data.attempt <= 1 ? '' : retry ? `attempt ${event.data.attempt} (retry)` : `attempt ${event.data.attempt} (the previous one has no outcome)`,
       );
+    }
     case 'StepCompleted': {
       const output = event.data.output as { verdict?: unknown; feedback?: unknown } | null;
       if (typeof output === 'object' && output !== null && (output.verdict === 'approve' || output.verdict === 'revise')) {
@@ -36,7 +43,15 @@ export function formatTransition(transition: Transition): string | undefined {
       return line(event.data.step, event.data.iteration, 'done', `${where}${cost(event.data.llm)}`);
     }
     case 'StepFailed':
-      return line(event.data.step, event.data.iteration, 'failed', `${event.data.error.code}: ${event.data.error.message}`);
+      // A recorded attempt whose retry is due at `retryAt`: the step is still running.
+      return event.data.retryAt === undefined
+        ? line(event.data.step, event.data.iteration, 'failed', `${event.data.error.code}: ${event.data.error.message}`)
+        : line(
+            event.data.step,
+            event.data.iteration,
+            'retrying',
+            `attempt ${event.data.attempt} failed (${event.data.error.code}: ${event.data.error.message}); retrying at ${event.data.retryAt}`,
+          );
     case 'CallCompleted': {
       // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
       const { call, error, llm } = event.data;
@@ -56,12 +71,38 @@ export function formatTransition(transition: Transition): string | undefined {
       return line(event.data.step, undefined, 'over budget', `${event.data.used} ${event.data.limit} > ${event.data.max} → ${event.data.policy}`);
     case 'HumanInputRequested':
       return line(event.data.step, undefined, 'waiting', `${event.data.reason} [${event.data.accepts.join(', ')}]`);
-    case 'HumanDecisionReceived':
+    case 'HumanDecisionReceived': {
+      const said = event.data.feedback ?? event.data.note;
       return line(
         event.data.step,
         undefined,
         event.data.decision.replace('_', ' '),
-        `${event.data.feedback === undefined ? '' : `${quote(event.data.feedback)} `}(by ${transition.metadata.sender})`,
+        `${said === undefined ? '' : `${quote(said)} `}(by ${transition.metadata.sender})`,
+      );
+    }
+    case 'SleepStarted':
+      return line(event.data.step, undefined, 'sleeping', `until ${event.data.until}`);
+    case 'SleepEnded':
+      return line(event.data.step, undefined, 'woke', `(timer, due ${event.data.until})`);
+    case 'SignalAwaited':
+      return line(
+        event.data.step,
+        undefined,
+        'waiting',
+        `for signal ${event.data.signal}${event.data.timeoutAt === undefined ? '' : ` until ${event.data.timeoutAt}`} [${event.data.signal}, CANCEL]`,
+      );
+    case 'SignalReceived':
+      return line(event.data.step, undefined, 'signal', `${event.data.signal} ${quote(textOf(event.data.data), 60)} (by ${transition.metadata.sender})`);
+    case 'SignalTimedOut':
+      return line(event.data.step, undefined, 'timed out', `no signal ${event.data.signal} by ${event.data.timeoutAt} → ${event.data.policy}`);
+    case 'RouteChosen':
+      return line(
+        event.data.step,
+        undefined,
+        'route',
+        event.data.capReached === true
+          ? `chose ${event.data.chose}: loop cap reached after ${event.data.loops} → ${event.data.to}`
+          : `→ ${event.data.to}${event.data.loops === 0 ? '' : ` (loops so far: ${event.data.loops})`}`,
       );
     case 'WorkflowCompleted':
       return line('workflow', undefined, 'completed');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
-import { printTransitions, summarize } from './followWorkflow.js';
+import { announceSleeps, printTransitions, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { UsageError } from './usageError.js';
 
@@ -26,8 +26,9 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const workflowId = request.id ?? randomUUID();
   for (const line of host.banner) request.print(line);
   request.print(`Workflow ${workflowId}`);
-  // Subscribe before starting, so not one transition is missed.
-  const following = request.follow ? printTransitions(engine, workflowId, request.print) : undefined;
+  // Subscribe before starting, so not one transition is missed. Without --follow, a sleep is still
+  // announced: `ecl run` waits through it, which would otherwise look like a hang.
+  const following = request.follow ? printTransitions(engine, workflowId, request.print) : announceSleeps(engine, workflowId, request.print);
   try {
     let started;
     try {
@@ -54,7 +55,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
       );
     }
     const settled = await engine.settled(workflowId);
-    const summary = summarize(settled, 'ecl send');
+    const summary = summarize(settled, 'ecl send', host.definitions);
     for (const line of summary.lines) request.print(line);
     return summary.exitCode;
   } finally {

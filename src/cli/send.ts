@@ -7,6 +7,7 @@ import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/r
 
 interface SendCliOptions {
   data?: string;
+  note?: string;
   follow?: boolean;
   store?: string;
   llm?: string;
@@ -17,33 +18,49 @@ export function sendCommand(): Command {
   return addRemoteOptions(
     addEngineOptions(
       new Command('send')
-        .description('Send a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) to a workflow, then run it until it settles')
+        .description(
+          'Send a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) or a signal (the lowercase name a signal step waits for) to a workflow, then run it until it settles',
+        )
         .argument('<id>', 'workflow id')
-        .argument('<type>', 'command type, e.g. APPROVE')
-        .option('--data <json|@file>', 'command fields as JSON, e.g. {"feedback":"…"}')
+        .argument('<type>', 'command type, e.g. APPROVE, or a signal name, e.g. payment')
+        .option(
+          '--data <json|@file>',
+          'a command\'s fields as a JSON object, e.g. {"feedback":"…"}; a signal\'s data (any JSON), checked against its step\'s schema',
+        )
+        .option('--note <text>', 'APPROVE only: a note recorded with the decision, shown in the audit')
         .option('--follow', 'print each transition as it is recorded'),
     ),
-  ).action(async (id: string, type: string, options: SendCliOptions) => {
+  ).action(async (id: string, typeArgument: string, options: SendCliOptions) => {
     const { loadConfig } = await import('../config/index.js');
-    const data = options.data === undefined ? {} : readJsonArgument(options.data, '--data', loadConfig().config.maxJsonDepth);
-    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError('--data must be a JSON object');
+    const { SIGNAL_NAME, isCommandType } = await import('../machines/index.js');
+    // Commands are upper case (`approve` works too); any other name a signal step may use is a signal.
+    const signal = !isCommandType(typeArgument.toUpperCase()) && SIGNAL_NAME.test(typeArgument);
+    const type = signal ? typeArgument : typeArgument.toUpperCase();
+    const data = options.data === undefined ? (signal ? undefined : {}) : readJsonArgument(options.data, '--data', loadConfig().config.maxJsonDepth);
+    if (!signal && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new UsageError('--data must be a JSON object');
+    if (options.note !== undefined) {
+      if (type !== 'APPROVE') throw new UsageError('--note goes with APPROVE only (REJECT takes --data \'{"reason":"…"}\')');
+      (data as Record<string, unknown>).note = options.note;
+    }
+    // A command's data are its fields; a signal's data are its payload.
+    const command = signal ? { type, data } : { ...(data as Record<string, unknown>), type };
     const remote = await remoteClientOf(options as RemoteOptions);
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
-      ).remoteSend(remote, { id, type: type.toUpperCase(), data, follow: options.follow === true }));
+      ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
     const [{ openEngineHost }, { printTransitions, summarize }] = await Promise.all([import('./openEngineHost.js'), import('./followWorkflow.js')]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
       const following = options.follow === true ? printTransitions(host.engine, id, (line) => console.log(line)) : undefined;
       try {
-        const result = await host.engine.send(id, { ...data, type: type.toUpperCase() }, { sender: 'cli' });
+        const result = await host.engine.send(id, command, { sender: 'cli' });
         if (!result.accepted) {
           console.error(result.message);
           return result.code === 'WORKFLOW_NOT_FOUND' || result.code === 'CONCURRENCY_CONFLICT' ? EXIT.notCompleted : EXIT.usage;
         }
-        console.log(`${type.toUpperCase()} accepted: ${id} is now ${result.view.state}`);
-        const summary = summarize(await host.engine.settled(id), 'ecl send');
+        console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
+        const summary = summarize(await host.engine.settled(id), 'ecl send', host.definitions);
         for (const line of summary.lines) console.log(line);
         return summary.exitCode;
       } finally {

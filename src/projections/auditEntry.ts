@@ -46,6 +46,13 @@ const preview = (value: JsonValue, max = 80): string => {
   }
 };
 
+/** `, 2.5 s late` when a timer fired more than a second after it was due (e.g. the process was down), else nothing. */
+function lateness(due: string, at: string): string {
+  const late = Date.parse(at) - Date.parse(due);
+  if (!(late > 1000)) return '';
+  return late < 120_000 ? `, ${(late / 1000).toFixed(1)} s late` : `, ${Math.round(late / 60_000)} min late`;
+}
+
 /** A review step's output carries `verdict` and `feedback`; other outputs do not. */
 function reviewOf(output: JsonValue): { verdict: string | null; feedback: string | null } {
   if (typeof output !== 'object' || output === null || Array.isArray(output)) return { verdict: null, feedback: null };
@@ -130,11 +137,17 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       entry.summary = `${event.data.step} completed: ${what}`;
       break;
     }
-    case 'StepFailed':
+    case 'StepFailed': {
       withAttempt(entry, event.data);
       withLlm(entry, event.data.llm);
-      entry.summary = `${event.data.step} failed: ${event.data.error.code}: ${event.data.error.message}${event.data.error.retryable ? ' (retryable)' : ''}`;
+      const { error, retryAt } = event.data;
+      // A recorded attempt: the step stays running and the next attempt starts at `retryAt`.
+      entry.summary =
+        retryAt === undefined
+          ? `${event.data.step} failed: ${error.code}: ${error.message}${error.retryable ? ' (retryable)' : ''}`
+          : `${event.data.step} attempt ${event.data.attempt} failed: ${error.code}: ${error.message} — retry at ${retryAt}`;
       break;
+    }
     case 'CallCompleted': {
       withAttempt(entry, event.data);
       withLlm(entry, event.data.llm);
@@ -169,8 +182,38 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       entry.step = event.data.step;
       entry.verdict = event.data.decision;
       entry.feedback = event.data.feedback ?? null;
-      entry.summary = `human decided ${event.data.decision} at ${event.data.step}`;
+      entry.summary = `human decided ${event.data.decision} at ${event.data.step}${event.data.note === undefined ? '' : `, note: ${JSON.stringify(event.data.note)}`}`;
       break;
+    case 'SleepStarted':
+      entry.step = event.data.step;
+      entry.summary = `${event.data.step} sleeps until ${event.data.until}`;
+      break;
+    case 'SleepEnded':
+      entry.step = event.data.step;
+      entry.summary = `${event.data.step} woke: slept until ${event.data.until}${lateness(event.data.until, metadata.at)}`;
+      break;
+    case 'SignalAwaited':
+      entry.step = event.data.step;
+      entry.summary = `${event.data.step} waits for signal ${event.data.signal} ${event.data.timeoutAt === undefined ? '(no timeout)' : `until ${event.data.timeoutAt}`}`;
+      break;
+    case 'SignalReceived':
+      entry.step = event.data.step;
+      entry.summary = `signal ${event.data.signal} received at ${event.data.step}: ${preview(event.data.data)}`;
+      break;
+    case 'SignalTimedOut':
+      entry.step = event.data.step;
+      entry.summary = `signal ${event.data.signal} timed out at ${event.data.timeoutAt} → ${event.data.policy === 'fail' ? 'fail' : 'continue (output null)'}`;
+      break;
+    case 'RouteChosen': {
+      entry.step = event.data.step;
+      const { chose, to, loops } = event.data;
+      // The event does not say whether this choice was itself a loop back: `loops` counts them all so far.
+      entry.summary =
+        event.data.capReached === true
+          ? `route ${event.data.step} chose ${chose}, but its cap of ${loops} loop${loops === 1 ? '' : 's'} is reached → continues at ${to}`
+          : `route ${event.data.step} chose ${chose}${loops === 0 ? '' : ` (loops so far: ${loops})`}`;
+      break;
+    }
     case 'WorkflowCompleted':
       entry.summary =
         event.data.artifact !== undefined
@@ -178,7 +221,7 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
           : `completed: ${preview(event.data.output)}`;
       break;
     case 'WorkflowFailed':
-      entry.summary = `failed: ${event.data.reason}`;
+      entry.summary = `failed: ${event.data.reason}${event.data.error === undefined || event.data.reason.includes(event.data.error.code) ? '' : ` (${event.data.error.code})`}`;
       break;
     case 'WorkflowCancelled':
       entry.summary = `cancelled: ${event.data.reason}`;

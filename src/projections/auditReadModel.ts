@@ -31,8 +31,8 @@ export const AUDIT_SELECT = FIELDS.map(([column, field]) => `${column} AS ${fiel
 
 export const auditReadModel: ReadModel = {
   name: 'audit',
-  // 2: a journaled call's name (`call`).
-  schemaVersion: 2,
+  // 2: a journaled call's name (`call`). 3: summaries of sleeps, signals, routes, retried attempts and approvers' notes.
+  schemaVersion: 3,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_entries (

@@ -74,9 +74,11 @@ export function toWorkflowStatusRow(row: StatusRow & { effective_status?: string
 
 /** What it waits for, when it wakes, what it accepts: only while it can still move. */
 function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowStatusRow, 'accepts' | 'waitingFor' | 'wakeAt' | 'wakeReason' | 'deadline'> {
-  const deadline = row.deadline === null || row.deadline === undefined ? {} : { deadline: JSON.parse(row.deadline) as { at: string; onPass: 'fail' | 'cancel' } };
+  const deadline =
+    row.deadline === null || row.deadline === undefined ? {} : { deadline: JSON.parse(row.deadline) as { at: string; onPass: 'fail' | 'cancel' } };
   if (status === 'running') {
-    const wake = row.wake_at === null || row.wake_at === undefined ? {} : { wakeAt: row.wake_at, ...(row.wake_kind === null ? {} : { wakeReason: row.wake_kind }) };
+    const wake =
+      row.wake_at === null || row.wake_at === undefined ? {} : { wakeAt: row.wake_at, ...(row.wake_kind === null ? {} : { wakeReason: row.wake_kind }) };
     return { accepts: ['CANCEL'], ...wake, ...deadline };
   }
   if (status === 'waiting' && row.waiting_for !== null && row.waiting_for !== undefined) {

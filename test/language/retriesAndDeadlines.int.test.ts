@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RetryableError, TerminalError, defineWorkflow, type RetryPolicy } from 'ecl-workflows';
-import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
+import winston from 'winston';
+import { RetryableError, TerminalError, createEngine, createRegistry, defineWorkflow, type RetryPolicy } from 'ecl-workflows';
+import {
+  createManualClock,
+  createMemoryArtifactStore,
+  createMemoryEventStore,
+  createOfflineProvider,
+  createTestEngine,
+  replayHistories,
+} from 'ecl-workflows/testing';
 
 /** A step that throws `errors` in turn (one per attempt), then returns `done`. */
 function flaky(errors: unknown[], retry?: RetryPolicy) {
@@ -158,5 +166,38 @@ describe('workflow deadlines', () => {
     const types = (await t.history('d4')).map((event) => event.type);
     expect(types).toEqual(['WorkflowStarted', 'StepStarted', 'WorkflowFailed']);
     await t.close();
+  });
+
+  it('is armed again at recovery for a workflow waiting for a person', async () => {
+    const gated = defineWorkflow({
+      name: 'gated',
+      version: 1,
+      input: z.object({}),
+      deadline: { afterMs: 3_600_000 },
+      steps: [
+        { kind: 'produce', name: 'draft', run: async () => 'draft' },
+        { kind: 'approval', name: 'review' },
+      ],
+    });
+    const store = createMemoryEventStore();
+    const clock = createManualClock();
+    const make = () =>
+      createEngine({
+        store,
+        clock,
+        llm: createOfflineProvider(),
+        artifacts: createMemoryArtifactStore(),
+        logger: winston.createLogger({ silent: true }),
+        definitions: createRegistry([gated]),
+      });
+    const first = make();
+    await first.start('gated', {}, { id: 'g1' });
+    expect(await first.settled('g1')).toMatchObject({ status: 'waiting' });
+    await first.close();
+    const second = make();
+    await second.recover();
+    await clock.advance(3_600_000);
+    expect(await second.settled('g1')).toMatchObject({ status: 'failed', reason: expect.stringMatching(/deadline/) });
+    await second.close();
   });
 });

@@ -23,15 +23,21 @@ const asEngineTransition = (transition: StreamedTransition): Extract<EngineEvent
  */
 export async function followRemote(client: ApiClient, id: string, options: { print?: (line: string) => void; after?: number }): Promise<number> {
   let waiting = false;
+  let previous: WorkflowEvent | undefined;
+  let awaited: { signal: string; timeoutAt?: string } | undefined;
   const result = await client.follow(id, {
     ...(options.after === undefined ? {} : { after: options.after }),
     onTransition: (transition) => {
+      const engineTransition = asEngineTransition(transition);
       if (options.print !== undefined) {
-        const line = formatTransition(asEngineTransition(transition));
+        const line = formatTransition(engineTransition, previous);
         if (line !== undefined) options.print(line);
       }
-      if (transition.type === 'HumanInputRequested') {
+      previous = engineTransition.event;
+      // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
+      if (transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited') {
         waiting = true;
+        if (engineTransition.event.type === 'SignalAwaited') awaited = engineTransition.event.data;
         return 'stop';
       }
       return undefined;
@@ -39,6 +45,11 @@ export async function followRemote(client: ApiClient, id: string, options: { pri
   });
   const status = await client.get(id);
   const print = options.print ?? (() => undefined);
+  if (result.ended === undefined && waiting && awaited !== undefined) {
+    const until = awaited.timeoutAt === undefined ? '' : ` until ${awaited.timeoutAt}`;
+    print(`Waiting for signal ${awaited.signal}${until}: e.g. ecl send ${id} ${awaited.signal} --data '<json>' --server ${client.baseUrl}`);
+    return EXIT.notCompleted;
+  }
   if (result.ended === undefined && waiting) {
     print(
       `Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${client.baseUrl}`,

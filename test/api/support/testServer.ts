@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import winston from 'winston';
 import { startServer, type RunningServer } from '../../../src/api/index.js';
 import { createScriptedProvider } from '../../../src/llm/index.js';
+import type { DefinitionRegistry } from '../../../src/machines/index.js';
 import { createSampleRegistry } from '../../support/definitions.js';
 
 export const KEYS = {
@@ -24,7 +25,7 @@ export interface TestServer extends RunningServer {
 
 /** An in-process `ecl serve` on an ephemeral port, over SQLite in a temporary folder. */
 export async function startTestServer(
-  options: { dir?: string; script?: unknown; keys?: boolean; inspect?: boolean; logger?: winston.Logger } = {},
+  options: { dir?: string; script?: unknown; keys?: boolean; inspect?: boolean; logger?: winston.Logger; definitions?: DefinitionRegistry } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ecl-api-'));
   const server = await startServer({
@@ -40,7 +41,7 @@ export async function startTestServer(
     },
     llm: { provider: createScriptedProvider({ script: options.script ?? OFFLINE_SCRIPT, env: {} }), description: 'LLM: scripted (test)' },
     logger: options.logger ?? winston.createLogger({ silent: true }),
-    definitions: createSampleRegistry(),
+    definitions: options.definitions ?? createSampleRegistry(),
     inspect: options.inspect === true,
   });
   const call: TestServer['call'] = async (method, path, { body, key = KEYS.acme.key } = {}) => {

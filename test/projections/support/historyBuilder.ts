@@ -73,6 +73,40 @@ export function createHistory(options: HistoryOptions) {
     humanInputRequested: (step: string, reason: string) => add('HumanInputRequested', { step, reason, accepts: ['APPROVE', 'REJECT'] }, { step }),
     humanDecision: (step: string, decision: 'approve' | 'reject' | 'request_revision', sender = 'key-ops', feedback?: string) =>
       add('HumanDecisionReceived', feedback === undefined ? { step, decision } : { step, decision, feedback }, { step, sender }),
+    startedWithDeadline: (at: string, onPass: 'fail' | 'cancel' = 'fail', input: JsonValue = { customer: 'Ada' }) =>
+      add('WorkflowStarted', {
+        workflowId,
+        definition,
+        version,
+        input,
+        inputHash: `hash-${workflowId}`,
+        policies: { loops: {}, approvals: {}, deadline: { at, onPass } },
+      }),
+    attemptFailed: (step: string, iteration: number, attempt: number, retryAt: string, code = 'BUSY') =>
+      add(
+        'StepFailed',
+        { step, iteration, attempt, error: { code, message: `${step} ${code.toLowerCase()}`, retryable: true }, retryAt },
+        { step, iteration, attempt, state: { [step]: 'running' } },
+      ),
+    sleepStarted: (step: string, until: string) => add('SleepStarted', { step, until }, { step, state: { [step]: 'sleeping' } }),
+    sleepEnded: (step: string, until: string) => add('SleepEnded', { step, until }, { step, sender: 'timer', state: { [step]: 'done' } }),
+    signalAwaited: (step: string, signal: string, timeoutAt?: string) =>
+      add('SignalAwaited', timeoutAt === undefined ? { step, signal } : { step, signal, timeoutAt }, { step, state: { [step]: 'waiting' } }),
+    signalReceived: (step: string, signal: string, data: JsonValue, sender = 'key-ops') =>
+      add('SignalReceived', { step, signal, data }, { step, sender, state: { [step]: 'done' } }),
+    signalTimedOut: (step: string, signal: string, timeoutAt: string, policy: 'fail' | 'continue') =>
+      add('SignalTimedOut', { step, signal, timeoutAt, policy }, { step, sender: 'timer' }),
+    routeChosen: (step: string, chose: string, loops: number, options: { to?: string; capReached?: boolean } = {}) =>
+      add(
+        'RouteChosen',
+        { step, chose, to: options.to ?? chose, loops, ...(options.capReached === undefined ? {} : { capReached: options.capReached }) },
+        { step, state: { [step]: 'chosen' } },
+      ),
+    approvedWithNote: (step: string, note: string, sender = 'key-ops') => add('HumanDecisionReceived', { step, decision: 'approve', note }, { step, sender }),
+    humanInputRequestedWith: (step: string, reason: string, accepts: string[]) => add('HumanInputRequested', { step, reason, accepts }, { step }),
+    budgetExceeded: (step: string, policy: 'fail' | 'escalate' = 'escalate') =>
+      add('BudgetExceeded', { step, limit: 'tokens', max: 1000, used: 1200, policy }, { step }),
+    failedWith: (reason: string, error: JsonObject) => add('WorkflowFailed', { reason, error }),
     completed: (output: JsonValue = 'done', artifact?: JsonObject) => add('WorkflowCompleted', artifact === undefined ? { output } : { output, artifact }),
     failed: (reason: string) => add('WorkflowFailed', { reason }),
     cancelled: (reason: string, sender = 'key-ops') => add('WorkflowCancelled', { reason }, { sender }),

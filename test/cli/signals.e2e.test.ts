@@ -1,0 +1,116 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEventStore, workflowStream } from '../../src/eventstore/index.js';
+import { killChildren, runEcl, tempFolder } from './cliHarness.js';
+
+/** The workflow module with a retried step, a 300 ms sleep, the `payment` signal and a route loop. */
+const INVOICE = resolve(import.meta.dirname, 'fixtures/invoice.ts');
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = tempFolder());
+});
+afterAll(() => {
+  killChildren();
+  cleanup();
+});
+
+const store = () => `sqlite:${join(dir, 'ecl.db')}`;
+const ecl = (...args: string[]) => runEcl([...args, '--store', store()], { cwd: dir, env: { ECL_WORKFLOWS: INVOICE } });
+async function rawStream(id: string): Promise<string> {
+  const opened = await openEventStore(store());
+  try {
+    return JSON.stringify(await opened.readStream(workflowStream(id)), (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  } finally {
+    await opened.close();
+  }
+}
+
+describe('ecl run, status, send and audit with retries, sleeps, signals and routes', () => {
+  it('run --follow prints the retry, the sleep and the wait, then the hint to send the signal (exit 1)', async () => {
+    const run = await ecl('run', 'invoice', '--input', '{"customer":"Ada","signOff":true}', '--id', 'inv-1', '--follow');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/bill +#1 +retrying +attempt 1 failed \(BUSY: billing service busy\); retrying at \d{4}-\d\d-\d\dT/);
+    expect(run.stdout).toMatch(/bill +#1 +started +attempt 2 \(retry\)/);
+    expect(run.stdout).toMatch(/grace +sleeping +until \d{4}-/);
+    expect(run.stdout).toMatch(/grace +woke +\(timer, due /);
+    expect(run.stdout).toMatch(/paid +waiting +for signal payment until \S+ \[payment, CANCEL\]/);
+    expect(run.stdout).toMatch(
+      /Waiting for signal payment at paid\.waiting until \S+: payment, CANCEL\n {2}e\.g\. ecl send inv-1 payment --data '\{"amount": …, "currency": …\}'/,
+    );
+  });
+
+  it('status shows what it waits for (the signal, its timeout), what it accepts and the deadline', async () => {
+    const status = await ecl('status', 'inv-1');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/^inv-1 {2}invoice v1 {2}waiting for signal payment \(until \d{4}-\S+\)\n/);
+    expect(status.stdout).toMatch(/\n {2}accepts +payment, CANCEL\n/);
+    expect(status.stdout).toMatch(/\n {2}deadline +\d{4}-\S+ \(then fail\)\n/);
+    const json = JSON.parse((await ecl('status', 'inv-1', '--json')).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ status: 'waiting', accepts: ['payment', 'CANCEL'], waitingFor: { step: 'paid', kind: 'signal', signal: 'payment' } });
+    const table = await ecl('status');
+    expect(table.stdout).toMatch(/inv-1 +invoice v1 +waiting +paid \(signal payment\)/);
+  });
+
+  it('bad signal data, an unknown signal and --note without APPROVE exit 2 and leave the stream unchanged', async () => {
+    const before = await rawStream('inv-1');
+    const bad = await ecl('send', 'inv-1', 'payment', '--data', '{"amount":-3,"currency":"EUR"}');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid data for signal payment: amount: /);
+    const other = await ecl('send', 'inv-1', 'refund', '--data', '{}');
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toBe('signal refund is not allowed in state paid.waiting: it accepts payment, CANCEL');
+    const note = await ecl('send', 'inv-1', 'payment', '--note', 'hi');
+    expect(note.code).toBe(2);
+    expect(note.stderr).toMatch(/--note goes with APPROVE only/);
+    expect(await rawStream('inv-1')).toBe(before);
+  });
+
+  it('send <id> payment --data @file moves it on: the route loops once; APPROVE --note completes it (exit 0); audit tells the story', async () => {
+    writeFileSync(join(dir, 'payment.json'), '{"amount": 12.5, "currency": "EUR"}');
+    const sent = await ecl('send', 'inv-1', 'payment', '--data', '@payment.json', '--follow');
+    expect(sent.code, sent.stderr).toBe(1);
+    expect(sent.stdout).toMatch(/Signal payment accepted: inv-1 is now/);
+    expect(sent.stdout).toMatch(/paid +signal +payment "\{"amount":12\.5,"currency":"EUR"\}" \(by cli\)/);
+    expect(sent.stdout).toMatch(/again +route +→ check \(loops so far: 1\)/);
+    expect(sent.stdout).toMatch(/Waiting for a person at sign\.waiting \(approval\): APPROVE, REJECT, CANCEL\n {2}e\.g\. ecl send inv-1 APPROVE/);
+    const approved = await ecl('send', 'inv-1', 'APPROVE', '--note', 'matches the bank statement');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/Completed inv-1/);
+    const audit = await ecl('audit', 'inv-1');
+    expect(audit.code, audit.stderr).toBe(0);
+    const lines = audit.stdout.split('\n');
+    for (const expected of [
+      /r2 +bill attempt 1 failed: BUSY: billing service busy — retry at \d{4}-\S+$/,
+      /r3 +bill started \(attempt 2\)$/,
+      /r5 +grace sleeps until \d{4}-\S+$/,
+      /r6 +grace woke: slept until \d{4}-\S+ {2}\[timer\]$/,
+      /r7 +paid waits for signal payment until \d{4}-\S+$/,
+      /r8 +signal payment received at paid: \{"amount":12\.5,"currency":"EUR"\} {2}\[cli\]$/,
+      /route again chose check \(loops so far: 1\)$/,
+      /route again chose receipt \(loops so far: 1\)$/,
+      /human decided approve at sign, note: "matches the bank statement" {2}\[cli\]$/,
+      /completed: received 12\.5 EUR$/,
+    ])
+      expect(
+        lines.some((line) => expected.test(line)),
+        `${expected}\n${audit.stdout}`,
+      ).toBe(true);
+    const status = await ecl('status', 'inv-1');
+    expect(status.stdout).toMatch(/^inv-1 {2}invoice v1 {2}completed\n/);
+    expect(status.stdout).toMatch(/\n {2}reason +human decision at sign: approve \(matches the bank statement\)\n/);
+    expect(status.stdout).not.toMatch(/accepts/);
+  });
+
+  it('a run without --follow announces its sleep, so the wait does not look like a hang', async () => {
+    const run = await ecl('run', 'invoice', '--input', '{"customer":"Bo","graceMs":200}', '--id', 'inv-2');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/Sleeping at grace until \d{4}-\S+ \(Ctrl-C stops; run it again with --id inv-2 to resume\)/);
+    expect(run.stdout).toMatch(/Waiting for signal payment at paid\.waiting/);
+    const cancelled = await ecl('send', 'inv-2', 'CANCEL');
+    expect(cancelled.code).toBe(1);
+    expect(cancelled.stdout).toMatch(/Cancelled inv-2/);
+  });
+});

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineEvent, WorkflowView } from '../../src/actors/index.js';
+import { summarize } from '../../src/cli/followWorkflow.js';
+import { formatStatus, formatStatusTable } from '../../src/cli/formatStatus.js';
+import { formatTransition } from '../../src/cli/formatTransition.js';
+import { createRegistry, type WorkflowEvent } from '../../src/machines/index.js';
+import type { WorkflowStatusRow } from '../../src/projections/index.js';
+import { invoice } from './fixtures/invoice.js';
+
+const transition = (event: WorkflowEvent, sender = 'system'): Extract<EngineEvent, { kind: 'transition' }> => ({
+  kind: 'transition',
+  workflowId: 'w',
+  revision: 1,
+  eventId: 'e',
+  event,
+  metadata: { workflowId: 'w', definition: 'invoice', version: 1, sender, at: 'x' },
+  state: 'x',
+  status: 'running',
+});
+const at = '2026-01-01T00:00:05.000Z';
+
+describe('--follow lines for sleeps, signals, routes and retries', () => {
+  it('one aligned line each', () => {
+    const failed: WorkflowEvent = {
+      type: 'StepFailed',
+      data: { v: 1, step: 'bill', iteration: 1, attempt: 1, error: { code: 'BUSY', message: 'busy', retryable: true }, retryAt: at },
+    };
+    expect(formatTransition(transition(failed))).toBe(`  bill       #1  retrying     attempt 1 failed (BUSY: busy); retrying at ${at}`);
+    const next = transition({ type: 'StepStarted', data: { v: 1, step: 'bill', iteration: 1, attempt: 2, idempotencyKey: 'k' } });
+    expect(formatTransition(next, failed)).toBe('  bill       #1  started      attempt 2 (retry)');
+    expect(formatTransition(next)).toBe('  bill       #1  started      attempt 2 (the previous one has no outcome)');
+    expect(formatTransition(transition({ type: 'SleepStarted', data: { v: 1, step: 'grace', until: at } }))).toBe(`  grace          sleeping     until ${at}`);
+    expect(formatTransition(transition({ type: 'SleepEnded', data: { v: 1, step: 'grace', until: at } }, 'timer'))).toBe(
+      `  grace          woke         (timer, due ${at})`,
+    );
+    expect(formatTransition(transition({ type: 'SignalAwaited', data: { v: 1, step: 'paid', signal: 'payment', timeoutAt: at } }))).toBe(
+      `  paid           waiting      for signal payment until ${at} [payment, CANCEL]`,
+    );
+    expect(formatTransition(transition({ type: 'SignalReceived', data: { v: 1, step: 'paid', signal: 'payment', data: { amount: 1 } } }, 'key-ops'))).toBe(
+      '  paid           signal       payment "{"amount":1}" (by key-ops)',
+    );
+    expect(formatTransition(transition({ type: 'SignalTimedOut', data: { v: 1, step: 'paid', signal: 'payment', timeoutAt: at, policy: 'continue' } }))).toBe(
+      `  paid           timed out    no signal payment by ${at} → continue`,
+    );
+    expect(formatTransition(transition({ type: 'RouteChosen', data: { v: 1, step: 'again', chose: 'check', to: 'check', loops: 2 } }))).toBe(
+      '  again          route        → check (loops so far: 2)',
+    );
+    expect(
+      formatTransition(transition({ type: 'RouteChosen', data: { v: 1, step: 'again', chose: 'check', to: 'receipt', loops: 3, capReached: true } })),
+    ).toBe('  again          route        chose check: loop cap reached after 3 → receipt');
+    expect(formatTransition(transition({ type: 'HumanDecisionReceived', data: { v: 1, step: 'sign', decision: 'approve', note: 'ok by me' } }, 'key-1'))).toBe(
+      '  sign           approve      "ok by me" (by key-1)',
+    );
+  });
+});
+
+describe('closing summary of a workflow waiting for a signal', () => {
+  const view = {
+    workflowId: 'w',
+    definition: 'invoice',
+    version: 1,
+    status: 'waiting',
+    state: 'paid.waiting',
+    value: { paid: 'waiting' },
+    revision: 7,
+    accepts: ['payment', 'CANCEL'],
+    waitingFor: { step: 'paid', kind: 'signal', signal: 'payment', timeoutAt: at },
+    output: null,
+    reason: null,
+    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    context: {} as never,
+  } as WorkflowView;
+
+  it('names the signal and its timeout, and shows how to send it with the fields of its data', () => {
+    const registry = createRegistry([invoice]);
+    expect(summarize(view, 'ecl send', registry)).toEqual({
+      lines: [`Waiting for signal payment at paid.waiting until ${at}: payment, CANCEL`, `  e.g. ecl send w payment --data '{"amount": …, "currency": …}'`],
+      exitCode: 1,
+    });
+    expect(summarize(view, 'ecl send').lines[1]).toBe("  e.g. ecl send w payment --data '<json>'");
+  });
+});
+
+describe('ecl status of waits and timers', () => {
+  const base: WorkflowStatusRow = {
+    workflowId: 'w',
+    tenant: null,
+    definition: 'invoice',
+    version: 1,
+    status: 'running',
+    state: { grace: 'sleeping' },
+    currentStep: 'grace',
+    iterations: { bill: 1 },
+    revision: 5,
+    createdAt: at,
+    updatedAt: at,
+    output: null,
+    artifact: null,
+    error: null,
+    reason: null,
+    accepts: ['CANCEL'],
+    deadline: { at: '2026-01-08T00:00:00.000Z', onPass: 'fail' },
+  };
+
+  it('says sleeping until, retrying at, waiting for signal (until), with accepts and the deadline', () => {
+    const sleeping = formatStatus({ ...base, wakeAt: at, wakeReason: 'sleep' });
+    expect(sleeping[0]).toBe(`w  invoice v1  running · sleeping until ${at}`);
+    expect(sleeping).toContain('  accepts     CANCEL');
+    expect(sleeping).toContain('  deadline    2026-01-08T00:00:00.000Z (then fail)');
+    expect(formatStatus({ ...base, currentStep: 'bill', wakeAt: at, wakeReason: 'retry' })[0]).toBe(`w  invoice v1  running · retrying at ${at}`);
+    const waiting: WorkflowStatusRow = {
+      ...base,
+      status: 'waiting',
+      currentStep: 'paid',
+      accepts: ['payment', 'CANCEL'],
+      waitingFor: { step: 'paid', kind: 'signal', signal: 'payment', timeoutAt: at },
+    };
+    expect(formatStatus(waiting)[0]).toBe(`w  invoice v1  waiting for signal payment (until ${at})`);
+    expect(formatStatus({ ...waiting, waitingFor: { step: 'paid', kind: 'signal', signal: 'payment' } })[0]).toBe('w  invoice v1  waiting for signal payment');
+    expect(formatStatus({ ...waiting, currentStep: 'sign', waitingFor: { step: 'sign', kind: 'approval' } })[0]).toBe(
+      'w  invoice v1  waiting for approval at sign',
+    );
+    expect(formatStatusTable([waiting, { ...base, workflowId: 'v', wakeAt: at, wakeReason: 'sleep' }]).map((line) => line.replace(/ +/g, ' '))).toEqual([
+      'ID DEFINITION STATUS STEP REV UPDATED',
+      `w invoice v1 waiting paid (signal payment) 5 ${at}`,
+      `v invoice v1 running grace (sleeping) 5 ${at}`,
+    ]);
+  });
+});
