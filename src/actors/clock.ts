@@ -9,6 +9,11 @@ export interface Clock {
   /** Calls `callback` once after `delayMs`; returns a handle for `clearTimer`. */
   setTimer(callback: () => void, delayMs: number): unknown;
   clearTimer(handle: unknown): void;
+  /**
+   * Called when `Engine.settled` waits for a workflow that nothing but its timer at `until` can
+   * move on (nothing of it in flight). The system clock ignores it; a simulated clock jumps there.
+   */
+  waiting?(until: Date): void;
 }
 
 /** The process's clock and Node's timers. */

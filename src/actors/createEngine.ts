@@ -285,8 +285,12 @@ export function createEngine(options: EngineOptions): Engine {
         if (actor.stalled) await actor.drive();
         await actor.whenSettled();
         // A running workflow with a timer armed (a retry's backoff, a sleep) is not at rest yet: wait for the timer.
-        if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && timers.has(workflowId)) {
-          await nextWake(workflowId);
+        const armed = timers.get(workflowId);
+        if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && armed !== undefined) {
+          const woken = nextWake(workflowId);
+          // Only the timer can move it on now: a simulated clock may jump to it.
+          clock.waiting?.(new Date(armed.at));
+          await woken;
           continue;
         }
         if (!actor.retired || actor.idle) return viewOfActor(actor);

@@ -16,18 +16,19 @@ import type {
 } from '../machines/index.js';
 
 /**
- * How the engine retries a step's `run` inside one attempt, and a `ctx.run` function inside its
- * call (cockatiel `retry` with exponential backoff). Only errors flagged `retryable: true` that are
- * not an `LlmError` are retried: model errors are the provider's to retry, and retrying them here
- * would multiply the calls; an error a journaled call recorded was retried by the call and is not
- * retried again with the step. The retries are not recorded; the outcome is that of the last call.
+ * The engine's default retry policy: for a step without its own `retry` (see `RetryPolicy`), each
+ * retry a new recorded attempt after its backoff; and for a `ctx.run` function inside its call
+ * (cockatiel `retry` with exponential backoff; only the call's final outcome is recorded). Which
+ * errors retry: a `RetryableError`, an error flagged `retryable: true`, a network or timeout error;
+ * never a `TerminalError`, a programming error, an `LlmError` (the model provider's policy retries
+ * those: retrying here would multiply the calls) or a journaled call's recorded error.
  */
 export interface RetryOptions {
-  /** Calls of `run` per attempt, the first included (default 3; 1 turns retries off). */
+  /** Attempts of a step (calls of a `ctx.run` function), the first included (default 3; 1 turns retries off). */
   maxAttempts?: number;
-  /** First backoff delay in ms (default 200); grows exponentially. */
+  /** First backoff delay in ms (default 200); doubles each retry. */
   initialDelayMs?: number;
-  /** Largest backoff delay in ms (default 5,000). */
+  /** Largest backoff delay in ms (default 5,000, or `initialDelayMs` when that is larger). */
   maxDelayMs?: number;
 }
 

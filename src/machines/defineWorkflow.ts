@@ -25,9 +25,10 @@ export interface ProduceStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
    * {@link StepRun} says: an attempt interrupted by a crash or a shutdown (no outcome recorded) runs
    * again from its start as a new attempt, where every journaled call (`ctx.complete`, `ctx.run`)
    * whose outcome was recorded returns it without running again — only the interrupted call runs
-   * again; an error flagged `retryable: true` (not an `LlmError`, not a journaled call's) is
-   * retried inside the attempt; an iteration whose outcome was recorded never runs again; a
-   * revision runs it again as a new iteration with `ctx.feedback` and an empty journal.
+   * again; an error its {@link RetryPolicy} retries is recorded (`StepFailed` with `retryAt`) and
+   * runs again then as the next attempt, with the same journal; an iteration whose outcome was
+   * recorded never runs again; a revision runs it again as a new iteration with `ctx.feedback` and
+   * an empty journal.
    *
    * With a schema in {@link WorkflowSpec.outputs} it must resolve to the schema's *input* type (it
    * does not compile otherwise), and what it resolves to is parsed before it is recorded.
@@ -37,8 +38,7 @@ export interface ProduceStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
    * Per-attempt time limit in ms, counted from the attempt's start and recorded as the due time
    * `timeoutAt` in its `StepStarted`, so it also fires after a restart. When it passes, `ctx.signal`
    * aborts and `StepFailed` `STEP_TIMEOUT` is recorded (not retried, not re-run: the workflow
-   * fails). Retries inside the attempt share the limit; an attempt re-run after a crash, before
-   * the due time, gets a new one.
+   * fails). Each attempt (a retry, or a re-run after a crash) gets its own due time.
    */
   timeoutMs?: number;
   /** How a failed attempt is retried as a new, recorded attempt; see {@link RetryPolicy}. Default: the engine's `retry` option. */
@@ -107,7 +107,7 @@ export interface SignalStepSpec<I> {
 
 /**
  * Chooses the next step from the input and outputs (a pure function); the choice is recorded in
- * `RouteChosen`. A route whose `to` holds itself or an earlier step is a loop: it needs `maxLoops`
+ * `RouteChosen`. A route whose `to` holds an earlier step is a loop: it needs `maxLoops`
  * and `onCap`. `to` may hold `completed`, which ends the workflow. Runs no code of its own beside `choose`.
  */
 export interface RouteStepSpec<I> {
@@ -138,10 +138,9 @@ export interface ValidateStepSpec<I, O extends OutputSchemas = NoOutputSchemas> 
    * (anything else fails the step with `INVALID_OUTPUT`). Runs more than once exactly as a
    * producing step's `run` does (see {@link StepRun}): an attempt interrupted by a crash or a
    * shutdown runs again from its start as a new attempt, its recorded journaled calls returning
-   * their recorded outcomes (only the interrupted call runs again); an error flagged
-   * `retryable: true` (not an `LlmError`, not a journaled call's) is retried inside the attempt;
-   * an iteration whose outcome was recorded never runs again; each revision of the producer is
-   * judged at the next iteration.
+   * their recorded outcomes (only the interrupted call runs again); an error its
+   * {@link RetryPolicy} retries runs again as the next recorded attempt; an iteration whose outcome
+   * was recorded never runs again; each revision of the producer is judged at the next iteration.
    */
   run: StepRun<I, Judgement, O>;
   /**

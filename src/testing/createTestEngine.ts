@@ -71,12 +71,12 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     artifacts,
     async run(definition, input, startOptions) {
       const started = await engine.start(definition, input, startOptions);
-      return clock.runUntil(engine.settled(started.workflowId));
+      return engine.settled(started.workflowId);
     },
     async send(workflowId, command) {
       const sent = await engine.send(workflowId, command);
       if (!sent.accepted) throw new Error(`${sent.code}: ${sent.message}`);
-      return clock.runUntil(engine.settled(workflowId));
+      return engine.settled(workflowId);
     },
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
     async close() {

@@ -20,8 +20,15 @@ export interface ManualClock extends Clock {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const IDLE_TURNS = 50;
 
-/** A {@link ManualClock} starting at `start` (default 2030-01-01T00:00:00Z). Pass it as `EngineOptions.clock` / `TestEngineOptions.clock`. */
-export function createManualClock(start: Date | string = '2030-01-01T00:00:00.000Z'): ManualClock {
+/**
+ * A {@link ManualClock} starting at `start` (default 2030-01-01T00:00:00Z). Pass it as
+ * `EngineOptions.clock` / `TestEngineOptions.clock`. With `autoAdvance` (the default), when
+ * `engine.settled(id)` waits for a workflow that only a timer can move on (a sleep, a retry's
+ * backoff), the clock jumps to that timer, so `settled` returns once the workflow is at rest; set it
+ * to `false` to move time only with `advance`.
+ */
+export function createManualClock(start: Date | string = '2030-01-01T00:00:00.000Z', options: { autoAdvance?: boolean } = {}): ManualClock {
+  const auto = options.autoAdvance !== false;
   let time = typeof start === 'string' ? Date.parse(start) : start.getTime();
   let sequence = 0;
   const timers = new Map<number, { due: number; callback: () => void }>();
@@ -73,6 +80,10 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
     },
     get pending() {
       return timers.size;
+    },
+    waiting(until) {
+      // Outside the engine's call: the jump fires timers, which drive the engine again.
+      if (auto) setImmediate(() => void advanceTo(until.getTime()));
     },
   };
   return clock;

@@ -31,10 +31,14 @@ const TYPESCRIPT = /\.(ts|mts|cts|tsx)$/;
 
 let tsxRegistered: Promise<void> | undefined;
 
-/** tsx is loaded only when a module is TypeScript: JavaScript users never pay for it. */
+/**
+ * tsx is loaded only when a module is TypeScript: JavaScript users never pay for it. Both its hooks:
+ * a `.ts` file in a package without `"type": "module"` (what `npm init` makes) is CommonJS to Node.
+ */
 const registerTsx = (): Promise<void> =>
-  (tsxRegistered ??= import('tsx/esm/api').then(({ register }) => {
-    register();
+  (tsxRegistered ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
   }));
 
 async function importModule(file: string, options: LoadWorkflowModulesOptions, imported: Set<string>): Promise<Record<string, unknown>> {
@@ -52,9 +56,13 @@ async function importModule(file: string, options: LoadWorkflowModulesOptions, i
 /** Every definition a module exports, alone or in an array, under any export name. */
 function definitionsOf(exports: Record<string, unknown>): AnyWorkflowDefinition[] {
   const found = new Set<AnyWorkflowDefinition>();
-  for (const value of Object.values(exports)) {
-    for (const item of Array.isArray(value) ? value : [value]) if (isWorkflowDefinition(item)) found.add(item);
-  }
+  const collect = (values: unknown[]) => {
+    for (const value of values) for (const item of Array.isArray(value) ? value : [value]) if (isWorkflowDefinition(item)) found.add(item);
+  };
+  collect(Object.values(exports));
+  // A module of a CommonJS package (no "type": "module"): its exports are the namespace's `default`.
+  const commonJs = exports.default;
+  if (typeof commonJs === 'object' && commonJs !== null && !Array.isArray(commonJs) && !isWorkflowDefinition(commonJs)) collect(Object.values(commonJs));
   return [...found];
 }
 

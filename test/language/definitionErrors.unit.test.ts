@@ -98,4 +98,8 @@ describe('bad sleep, signal and route steps fail when the definition is made, na
     refused(make([produce, { kind: 'signal', name: 'wait', signal: 'go', timeoutMs: Number.NaN }]), /signal step "wait": timeoutMs/);
     refused(make([produce], { deadline: { afterMs: -1 } }), /deadline: afterMs/);
   });
+
+  it('a signal named like a command is refused: `ecl send <id> approve` means APPROVE', () => {
+    refused(make([produce, { kind: 'signal', name: 'wait', signal: 'approve' }]), /signal step "wait": "approve" is the name of a command/);
+  });
 });

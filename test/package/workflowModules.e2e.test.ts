@@ -109,3 +109,28 @@ describe('workflow modules that cannot be used: exit 2, the file and the reason 
     expect(existsSync(join(fresh, '.ecl'))).toBe(false);
   });
 });
+
+describe('a TypeScript workflow module in a CommonJS package (no "type": "module", as npm init makes it)', () => {
+  let commonJs: ConsumerProject;
+
+  beforeAll(async () => {
+    const { tarball } = await packedPackage();
+    commonJs = await createConsumerProject({
+      name: 'commonjs',
+      packageJson: { name: 'greetings-cjs', private: true },
+      files: { [TS_WORKFLOW.module]: TS_WORKFLOW.source },
+      dependencies: [tarball, `zod@${eclDependencyRange('zod')}`],
+    });
+  }, 400_000);
+
+  afterAll(() => commonJs?.cleanup());
+
+  it('loads and runs to completion with ecl run, and replays with --verify', async () => {
+    const modules = ['--workflows', TS_WORKFLOW.module];
+    const run = await commonJs.ecl(['run', TS_WORKFLOW.definition, ...modules, '--input', '{"name":"Ada"}', '--id', 'cjs-1']);
+    expect(run.code, described(run)).toBe(0);
+    expect(run.stdout).toMatch(/Completed cjs-1/);
+    const replay = await commonJs.ecl(['replay', 'cjs-1', ...modules, '--verify']);
+    expect(replay.code, described(replay)).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 import { type Decision, append, decisionFailed, due } from '../decisions.js';
 import type { WorkflowContext } from '../context.js';
 import { type MachineArgs, assignUpdate, dataOf } from '../machineArgs.js';
+import { COMMAND_TYPES } from '../commands.js';
 import { SIGNAL_NAME } from '../structure.js';
 import { type StepKindRules, guard, noPhase } from './stepKind.js';
 
@@ -12,6 +13,10 @@ export const signalKind: StepKindRules = {
   validate(_structure, step, _index, fail) {
     if (step.signal === undefined || !SIGNAL_NAME.test(step.signal)) {
       fail(`signal step "${step.name}": the signal's name must start with a lowercase letter and hold only letters, digits and _`);
+    }
+    // `ecl send <id> approve` means APPROVE: a signal may not be named like a command.
+    if (step.signal !== undefined && (COMMAND_TYPES as readonly string[]).includes(step.signal.toUpperCase())) {
+      fail(`signal step "${step.name}": "${step.signal}" is the name of a command; give the signal another name`);
     }
   },
 
