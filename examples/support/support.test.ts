@@ -1,6 +1,5 @@
 // The example's own tests, written as a user of the package writes them (run here by vitest).
 import { readFileSync } from 'node:fs';
-import type { WorkflowView } from 'ecl-workflows';
 import { createScriptedProvider, createTestEngine, replayHistories, type TestEngine } from 'ecl-workflows/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { support } from './support.js';
@@ -18,7 +17,10 @@ const stepsRun = (events: Event[]) =>
     const data = event.data as { step: string; iteration: number; attempt: number };
     return event.type === 'StepStarted' ? [`${data.step}#${data.iteration}.${data.attempt}`] : [];
   });
-/** Starts a workflow and drives it until it finishes or waits for a signal: `t.run`, whose simulated clock jumps to the workflow's own wake-ups (a retry, the end of a sleep). */
+/**
+ * Starts a workflow and drives it until it finishes or waits for a signal: `t.run`, whose simulated
+ * clock jumps to the workflow's own wake-ups (a retry, the end of a sleep).
+ */
 const run = (t: TestEngine, input: unknown, id: string) => t.run(support, input, { id });
 /** Drives a started workflow on, after a signal or a jump of the clock. */
 const drive = (t: TestEngine, id: string) => t.engine.settled(id);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Subject, filter, type Observable } from 'rxjs';
+import { Subject, filter, from, lastValueFrom, mergeMap, toArray, type Observable } from 'rxjs';
 import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
@@ -14,6 +14,9 @@ import type { ActorEnv } from './actorEnv.js';
 import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
 import { writtenBy } from './writtenBy.js';
+
+/** Workflows `recover()` loads and drives at once. */
+const RECOVER_CONCURRENCY = 256;
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -302,9 +305,8 @@ export function createEngine(options: EngineOptions): Engine {
     async recover() {
       ensureOpen();
       const active = await findActiveWorkflows(store);
-      const resumed: string[] = [];
       const blocked: NonNullable<RecoverResult['blocked']> = [];
-      for (const workflowId of active.resumable) {
+      const recoverOne = async (workflowId: string): Promise<boolean> => {
         const actor = await actorFor(workflowId).catch(async (error: unknown) => {
           // One workflow on a version this deployment dropped must not keep the others (and `ecl serve`) from starting.
           if (!isEngineError(error) || error.code !== 'UNKNOWN_DEFINITION_VERSION') throw error;
@@ -314,10 +316,20 @@ export function createEngine(options: EngineOptions): Engine {
           blocked.push({ workflowId, ...written });
           return undefined;
         });
-        if (actor === undefined || actor.hasWorkInFlight) continue;
+        if (actor === undefined || actor.hasWorkInFlight) return false;
         await actor.drive();
-        resumed.push(workflowId);
-      }
+        return true;
+      };
+      // Many at once: timers that came due while the process was down fire together, their appends grouped.
+      const outcomes = await lastValueFrom(
+        from(active.resumable).pipe(
+          mergeMap(async (workflowId) => ((await recoverOne(workflowId)) ? workflowId : undefined), RECOVER_CONCURRENCY),
+          toArray(),
+        ),
+        { defaultValue: [] },
+      );
+      const recovered = new Set(outcomes);
+      const resumed = active.resumable.filter((workflowId) => recovered.has(workflowId));
       if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
       return { resumed, waiting: active.waiting.length, ...(blocked.length === 0 ? {} : { blocked }) };
     },

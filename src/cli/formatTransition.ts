@@ -6,6 +6,12 @@ type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 const STEP_WIDTH = 10;
 const WHAT_WIDTH = 12;
 const textOf = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+/** A signal's data: a string quoted, JSON as it is; both cut at 60 characters. */
+const dataOf = (value: unknown): string => {
+  if (typeof value === 'string') return quote(value, 60);
+  const json = textOf(value);
+  return json.length > 60 ? `${json.slice(0, 59)}…` : json;
+};
 const quote = (text: string, max = 72): string => `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
 const line = (step: string, iteration: number | undefined, what: string, detail = ''): string =>
   `  ${step.padEnd(STEP_WIDTH)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
@@ -92,7 +98,7 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
         `for signal ${event.data.signal}${event.data.timeoutAt === undefined ? '' : ` until ${event.data.timeoutAt}`} [${event.data.signal}, CANCEL]`,
       );
     case 'SignalReceived':
-      return line(event.data.step, undefined, 'signal', `${event.data.signal} ${quote(textOf(event.data.data), 60)} (by ${transition.metadata.sender})`);
+      return line(event.data.step, undefined, 'signal', `${event.data.signal} ${dataOf(event.data.data)} (by ${transition.metadata.sender})`);
     case 'SignalTimedOut':
       return line(event.data.step, undefined, 'timed out', `no signal ${event.data.signal} by ${event.data.timeoutAt} → ${event.data.policy}`);
     case 'RouteChosen':

@@ -37,7 +37,7 @@ describe('--follow lines for sleeps, signals, routes and retries', () => {
       `  paid           waiting      for signal payment until ${at} [payment, CANCEL]`,
     );
     expect(formatTransition(transition({ type: 'SignalReceived', data: { v: 1, step: 'paid', signal: 'payment', data: { amount: 1 } } }, 'key-ops'))).toBe(
-      '  paid           signal       payment "{"amount":1}" (by key-ops)',
+      '  paid           signal       payment {"amount":1} (by key-ops)',
     );
     expect(formatTransition(transition({ type: 'SignalTimedOut', data: { v: 1, step: 'paid', signal: 'payment', timeoutAt: at, policy: 'continue' } }))).toBe(
       `  paid           timed out    no signal payment by ${at} → continue`,
