@@ -173,7 +173,9 @@ export class WorkflowActor implements CallRecorder {
   drive(): Promise<void> {
     return this.enqueue(async () => {
       if (this.#retired) return;
-      if (this.inFlight !== undefined && !this.deadlinePassed()) return;
+      // A step in flight, or one that just ended and whose outcome is queued behind this: deciding
+      // now would start the step again. Only a passed deadline is acted on meanwhile.
+      if ((this.inFlight !== undefined || this.running !== undefined) && !this.deadlinePassed()) return;
       await this.commit([], 'system', this.lastEventId, true);
     });
   }

@@ -101,3 +101,12 @@ export const timeoutError = (step: string, timeoutAt: string) => ({
 /** The index of step `name` in the structure; `completed` is the end, after the last step. */
 export const indexIn = (structure: WorkflowStructure, name: string): number =>
   name === 'completed' ? structure.steps.length : structure.steps.findIndex((step) => step.name === name);
+
+/** The workflow fails with the error its step recorded. */
+export function stepFailed(step: StepStructure, context: WorkflowContext): Decision {
+  const error = context.error ?? undefined;
+  return append({
+    type: 'WorkflowFailed',
+    data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) },
+  });
+}

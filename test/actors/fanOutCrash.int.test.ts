@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,35 +6,16 @@ import { openEventStore, workflowStream, type EventStore } from '../../src/event
 import type { WorkflowEventOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { crashDefinitions } from './support/fanOutCrashDefinitions.js';
+import { childProcesses } from './support/childProcesses.js';
 
-const CHILD = join(import.meta.dirname, 'support', 'fanOutCrashChild.ts');
-const children: ChildProcess[] = [];
+const children = childProcesses(join(import.meta.dirname, 'support', 'fanOutCrashChild.ts'));
+const runChild = children.run;
 const cleanups: (() => void)[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  children.killAll();
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-/** Runs the child process until it prints `until`; with `kill`, SIGKILLs it by pid then and resolves once it is gone. */
-function runChild(args: string[], env: Record<string, string>, until: string, kill: boolean): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (kill && stdout.includes(until) && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      if (kill ? signal === 'SIGKILL' && stdout.includes(until) : code === 0 && stdout.includes(until)) resolve(stdout);
-      else reject(new Error(`child exited with ${code ?? signal}: ${stdout}\n${stderr}`));
-    });
-  });
-}
 
 function setUp() {
   const dir = mkdtempSync(join(tmpdir(), 'ecl-fanout-crash-'));

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,41 +6,16 @@ import { openEventStore, workflowStream, type EventStore, type RecordedEvent } f
 import type { WorkflowEventOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { TIMER_MS, timerCrashDefinitions } from './support/timerCrashDefinitions.js';
+import { childProcesses } from './support/childProcesses.js';
 
-const CHILD = join(import.meta.dirname, 'support', 'timerCrashChild.ts');
-const children: ChildProcess[] = [];
+const children = childProcesses(join(import.meta.dirname, 'support', 'timerCrashChild.ts'));
+const runChild = children.run;
 const cleanups: (() => void)[] = [];
 
 afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  children.killAll();
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-/** Runs the child process until it prints `until`; with `kill`, SIGKILLs it by pid then and resolves once it is gone. */
-function runChild(args: string[], env: Record<string, string>, until: string, kill: boolean): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    // Bounded: a child that neither reaches `until` nor exits is killed, and the test fails with what it printed.
-    const bound = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`child did not print ${until} in time: ${stdout}\n${stderr}`));
-    }, 30_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (kill && stdout.includes(until) && child.pid !== undefined && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(bound);
-      if (kill ? signal === 'SIGKILL' && stdout.includes(until) : code === 0 && stdout.includes(until)) resolve(stdout);
-      else reject(new Error(`child exited with ${code ?? signal}: ${stdout}\n${stderr}`));
-    });
-  });
-}
 
 async function withStore<T>(path: string, read: (store: EventStore) => Promise<T>): Promise<T> {
   const store = await openEventStore(`sqlite:${path}`);

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import winston from 'winston';
-import { RetryableError, TerminalError, createEngine, createRegistry, defineWorkflow, type RetryPolicy } from 'ecl-workflows';
-import {
-  createManualClock,
-  createMemoryArtifactStore,
-  createMemoryEventStore,
-  createOfflineProvider,
-  createTestEngine,
-  replayHistories,
-} from 'ecl-workflows/testing';
+import { RetryableError, TerminalError, defineWorkflow, type RetryPolicy } from 'ecl-workflows';
+import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
+import { restartableEngine } from './support/restartableEngine.js';
 
 /** A step that throws `errors` in turn (one per attempt), then returns `done`. */
 function flaky(errors: unknown[], retry?: RetryPolicy) {
@@ -179,17 +172,7 @@ describe('workflow deadlines', () => {
         { kind: 'approval', name: 'review' },
       ],
     });
-    const store = createMemoryEventStore();
-    const clock = createManualClock();
-    const make = () =>
-      createEngine({
-        store,
-        clock,
-        llm: createOfflineProvider(),
-        artifacts: createMemoryArtifactStore(),
-        logger: winston.createLogger({ silent: true }),
-        definitions: createRegistry([gated]),
-      });
+    const { clock, make } = restartableEngine([gated]);
     const first = make();
     await first.start('gated', {}, { id: 'g1' });
     expect(await first.settled('g1')).toMatchObject({ status: 'waiting' });

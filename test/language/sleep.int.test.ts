@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createEngine, defineWorkflow, createRegistry, type WorkflowEvent } from 'ecl-workflows';
-import {
-  createManualClock,
-  createMemoryArtifactStore,
-  createMemoryEventStore,
-  createOfflineProvider,
-  createTestEngine,
-  replayHistories,
-} from 'ecl-workflows/testing';
-import winston from 'winston';
+import { defineWorkflow, type WorkflowEvent } from 'ecl-workflows';
+import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
 import { workflowStream } from '../../src/eventstore/index.js';
+import { restartableEngine } from './support/restartableEngine.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -97,17 +90,7 @@ describe('sleep: a durable timer', () => {
   });
 
   it('a due time that passed while the process was down fires at start; a pending one is re-armed', async () => {
-    const store = createMemoryEventStore();
-    const clock = createManualClock();
-    const make = () =>
-      createEngine({
-        store,
-        clock,
-        llm: createOfflineProvider(),
-        artifacts: createMemoryArtifactStore(),
-        logger: winston.createLogger({ silent: true }),
-        definitions: createRegistry([nap]),
-      });
+    const { store, clock, make } = restartableEngine([nap]);
     const first = make();
     await first.start('nap', { ms: 60_000 }, { id: 'late' });
     await first.start('nap', { ms: 10 * 60_000 }, { id: 'later' });
@@ -128,17 +111,8 @@ describe('sleep: a durable timer', () => {
   });
 
   it('sleeping workflows wake although their actors left memory', async () => {
-    const store = createMemoryEventStore();
-    const clock = createManualClock();
-    const engine = createEngine({
-      store,
-      clock,
-      llm: createOfflineProvider(),
-      artifacts: createMemoryArtifactStore(),
-      logger: winston.createLogger({ silent: true }),
-      definitions: createRegistry([nap]),
-      maxIdleActors: 1,
-    });
+    const { clock, make } = restartableEngine([nap], { maxIdleActors: 1 });
+    const engine = make();
     for (let index = 0; index < 20; index++) await engine.start('nap', { ms: 1_000 + index }, { id: `w${index}` });
     await turns();
     await engine.passivate();

@@ -1,8 +1,8 @@
 import type { WorkflowContext } from '../context.js';
-import { type Decision, activity, append, due, requestInput, timeoutError } from '../decisions.js';
+import { type Decision, activity, append, due, requestInput, stepFailed, timeoutError } from '../decisions.js';
 import { loopOf } from '../structure.js';
-import { decisionsAt, escalate, reviseTo } from './humanDecisions.js';
-import { type Phases, type StepKindRules, type Transitions, all, guard, merge } from './stepKind.js';
+import { afterPerson, decisionsAt, escalate, reviseTo } from './humanDecisions.js';
+import { type Phases, type StepKindRules, type Transitions, all, guard, merge, noPhase } from './stepKind.js';
 
 /**
  * `produce` and `validate`: steps that run code (the runtime's activities), entered by StepStarted.
@@ -141,29 +141,10 @@ export const activityKind: StepKindRules = {
         }
         return append({ type: 'WorkflowFailed', data: { v: 1, reason: `Budget exceeded after "${step.name}" (${usageLine(context)})` } });
       }
-      case 'failed': {
-        const error = context.error ?? undefined;
-        return append({
-          type: 'WorkflowFailed',
-          data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) },
-        });
-      }
-      case 'waiting':
-        return { kind: 'wait', step: step.name, accepts: context.waiting?.accepts ?? [] };
-      case 'accepted':
-        return deciding.advance(step);
-      case 'rejected':
-        return append({ type: 'WorkflowFailed', data: { v: 1, reason: `Rejected by a person at "${step.name}"` } });
-      case 'revising': {
-        const target = step.validates;
-        if (target === undefined) throw new Error(`Step "${step.name}" has nothing to revise`);
-        return append({
-          type: 'RevisionRequested',
-          data: { v: 1, step: target, by: 'human', iteration: context.iterations[target] ?? 1, verdict: 'revise', feedback: context.feedback[target] ?? '' },
-        });
-      }
+      case 'failed':
+        return stepFailed(step, context);
       default:
-        throw new Error(`Step "${step.name}" (${step.kind}) has no phase "${phase}"`);
+        return afterPerson(step, phase, deciding, step.validates) ?? noPhase(step, phase);
     }
   },
 };

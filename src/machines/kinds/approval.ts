@@ -1,5 +1,5 @@
-import { append, requestInput } from '../decisions.js';
-import { decisionsAt, reviseTo } from './humanDecisions.js';
+import { requestInput } from '../decisions.js';
+import { afterPerson, decisionsAt, reviseTo } from './humanDecisions.js';
 import { type StepKindRules, guard, noPhase } from './stepKind.js';
 
 /**
@@ -42,25 +42,5 @@ export const approvalKind: StepKindRules = {
   enter: (step, { context }) =>
     context.policies.approvals[step.name] === true ? requestInput(step, 'Approval required before continuing', step.revises !== undefined) : undefined,
 
-  decide(step, phase, deciding) {
-    const { context } = deciding;
-    switch (phase) {
-      case 'waiting':
-        return { kind: 'wait', step: step.name, accepts: context.waiting?.accepts ?? [] };
-      case 'accepted':
-        return deciding.advance(step);
-      case 'rejected':
-        return append({ type: 'WorkflowFailed', data: { v: 1, reason: `Rejected by a person at "${step.name}"` } });
-      case 'revising': {
-        const target = step.revises;
-        if (target === undefined) throw new Error(`Step "${step.name}" has nothing to revise`);
-        return append({
-          type: 'RevisionRequested',
-          data: { v: 1, step: target, by: 'human', iteration: context.iterations[target] ?? 1, verdict: 'revise', feedback: context.feedback[target] ?? '' },
-        });
-      }
-      default:
-        return noPhase(step, phase);
-    }
-  },
+  decide: (step, phase, deciding) => afterPerson(step, phase, deciding, step.revises) ?? noPhase(step, phase),
 };

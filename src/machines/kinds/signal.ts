@@ -1,4 +1,4 @@
-import { type Decision, append, decisionFailed, due } from '../decisions.js';
+import { type Decision, append, decisionFailed, due, stepFailed } from '../decisions.js';
 import type { WorkflowContext } from '../context.js';
 import { type MachineArgs, assignUpdate, dataOf } from '../machineArgs.js';
 import { COMMAND_TYPES } from '../commands.js';
@@ -68,13 +68,8 @@ export const signalKind: StepKindRules = {
       }
       case 'done':
         return deciding.advance(step);
-      case 'failed': {
-        const error = context.error ?? undefined;
-        return append({
-          type: 'WorkflowFailed',
-          data: { v: 1, reason: `Step "${step.name}" failed: ${error?.message ?? 'unknown error'}`, ...(error === undefined ? {} : { error }) },
-        });
-      }
+      case 'failed':
+        return stepFailed(step, context);
       default:
         return noPhase(step, phase);
     }
