@@ -1,5 +1,5 @@
 import type { EventStore } from '../eventstore/index.js';
-import type { AnyWorkflowDefinition, WorkflowSnapshot } from '../machines/index.js';
+import type { AnyWorkflowDefinition, StepDecisions, WorkflowSnapshot } from '../machines/index.js';
 import type { TransitionSink } from './publishTransitions.js';
 import type { StepRunner } from './stepRunner.js';
 import type { WorkflowActor } from './workflowActor.js';
@@ -18,6 +18,8 @@ export interface ActorEnv extends TransitionSink {
   closing: () => boolean;
   /** The actor writes its snapshot cache every this many events. */
   snapshotEvery: number;
+  /** A definition's decisions, with the engine's retry options under a step's own (for a timeout found after a restart). */
+  decisionsOf: (definition: AnyWorkflowDefinition) => StepDecisions;
   /** Wakes the workflow (`drive`) at `at` (ISO), replacing its earlier wake-up; undefined: none. */
   wakeAt: (workflowId: string, at: string | undefined) => void;
 }

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, from, lastValueFrom, mergeMap, toArray, type Observable } from 'rxjs';
-import { type AnyWorkflowDefinition, type JsonValue, parseCommand, stateLabel, viewOf, workflowStartedEvent } from '../machines/index.js';
+import {
+  type AnyWorkflowDefinition,
+  type JsonValue,
+  type StepDecisions,
+  parseCommand,
+  stateLabel,
+  timeoutRetryAt,
+  viewOf,
+  workflowStartedEvent,
+} from '../machines/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
@@ -47,6 +56,7 @@ export function createEngine(options: EngineOptions): Engine {
    */
   const finished = new Map<string, string>();
   const background = new Set<Promise<unknown>>();
+  const engineDecisions = new WeakMap<AnyWorkflowDefinition, StepDecisions>();
   /** One wake-up per workflow that has a due time ahead (kept when its actor leaves memory). */
   const timers = new Map<string, { at: string; handle: unknown }>();
   let closed = false;
@@ -126,6 +136,17 @@ export function createEngine(options: EngineOptions): Engine {
     closing: () => closed,
     snapshotEvery,
     wakeAt,
+    decisionsOf(definition) {
+      let decisions = engineDecisions.get(definition);
+      if (decisions === undefined) {
+        decisions = {
+          ...definition.decisions,
+          timeoutRetryAt: (step, attempt, at) => timeoutRetryAt(definition.activity(step), options.retry, attempt, Date.parse(at)),
+        };
+        engineDecisions.set(definition, decisions);
+      }
+      return decisions;
+    },
     onIdle(actor) {
       if (actor.retired || actors.get(actor.workflowId) !== actor) return;
       // Finished workflows leave memory at once; waiting ones stay until the idle cap pushes them out.

@@ -81,22 +81,5 @@ export function shouldRetry(error: unknown): boolean {
   return isTransient(error);
 }
 
-/** A step's retry policy with its defaults filled in. */
-export interface ResolvedRetry {
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-}
-
-export function resolveRetry(policy: { maxAttempts?: number; initialDelayMs?: number; maxDelayMs?: number } | undefined): ResolvedRetry {
-  const initialDelayMs = Math.max(0, policy?.initialDelayMs ?? 200);
-  // Without a maximum, a first delay above the default maximum is not cut down to it.
-  return {
-    maxAttempts: Math.max(1, Math.floor(policy?.maxAttempts ?? 3)),
-    initialDelayMs,
-    maxDelayMs: Math.max(0, policy?.maxDelayMs ?? Math.max(5_000, initialDelayMs)),
-  };
-}
-
-/** The delay before attempt `attempt + 1`, after attempt `attempt` failed: doubling from the first, capped. */
-export const backoffMs = (retry: ResolvedRetry, attempt: number): number => Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.max(0, attempt - 1));
+export { backoffMs, resolveRetry, retryAtAfter } from '../machines/index.js';
+export type { ResolvedRetry } from '../machines/index.js';

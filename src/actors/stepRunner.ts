@@ -15,9 +15,10 @@ import {
   type WorkflowEvent,
   type events,
   timeoutError,
+  timeoutRetryAt,
 } from '../machines/index.js';
 import { CallJournal, type CallRecorder, type SignalSource } from './callJournal.js';
-import { backoffMs, resolveRetry, shouldRetry } from './retryPolicy.js';
+import { resolveRetry, retryAtAfter, shouldRetry } from './retryPolicy.js';
 import { errorInfo } from './callOutcome.js';
 import type { LazyAbort } from './lazyAbort.js';
 import { readRecordedOutput, spillIfLarge, spilledRef } from './spilledOutput.js';
@@ -181,16 +182,18 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     } catch (error) {
       if (abort.aborted) return undefined;
       const llm = accounting(journal);
-      if (timedOut && work.timeoutAt !== undefined)
-        return { type: 'StepFailed', data: { v: 1, ...base, error: timeoutError(work.step, work.timeoutAt), ...(llm === undefined ? {} : { llm }) } };
+      if (timedOut && work.timeoutAt !== undefined) {
+        const error = timeoutError(work.step, work.timeoutAt);
+        const retryAt = timeoutRetryAt(work.spec, options.retry, work.attempt, options.now().getTime());
+        const retry = retryAt === undefined ? { error } : { error: { ...error, retryable: true }, retryAt };
+        return { type: 'StepFailed', data: { v: 1, ...base, ...retry, ...(llm === undefined ? {} : { llm }) } };
+      }
       if (journal?.lost === true) return undefined;
       const failure = journal?.violation ?? error;
       const retryable = shouldRetry(failure);
       const recorded = errorInfo(failure);
       const info = retryable ? { ...recorded, retryable } : recorded;
-      const policy = work.spec.retry === undefined ? engineRetry : resolveRetry(work.spec.retry);
-      const retryAt =
-        retryable && work.attempt < policy.maxAttempts ? new Date(options.now().getTime() + backoffMs(policy, work.attempt)).toISOString() : undefined;
+      const retryAt = retryable ? retryAtAfter(resolveRetry(work.spec.retry, options.retry), work.attempt, options.now().getTime()) : undefined;
       return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }), ...(retryAt === undefined ? {} : { retryAt }) } };
     }
   };

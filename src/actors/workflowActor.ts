@@ -263,7 +263,7 @@ export class WorkflowActor implements CallRecorder {
         now: at,
         timeoutAt: (step) => this.timeoutAt(step, now),
         startActivity: !this.env.closing(),
-        decisions: this.definition.decisions,
+        decisions: this.env.decisionsOf(this.definition),
       });
     } catch (error) {
       if (isEventNotAccepted(error)) return { ok: false, reason: 'not_accepted' };

@@ -14,6 +14,8 @@ export interface StepDecisions {
   signalTimeoutAt(step: string, context: WorkflowContext, now: string): string | undefined;
   /** The step route `step` chooses (one of its `to`, or `completed`). Throws when the route's function does. */
   route(step: string, context: WorkflowContext): string;
+  /** When step `step`, whose attempt `attempt` timed out at `now`, runs again (ISO); undefined: the step fails. */
+  timeoutRetryAt(step: string, attempt: number, now: string): string | undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { STRUCTURE_META_KEY, type WorkflowMachine, compileMachine } from './compileMachine.js';
 import type { JsonValue, WorkflowContext } from './context.js';
 import type { StepDecisions } from './nextStep.js';
+import { timeoutRetryAt } from './retrySchedule.js';
 import type { Budget, CapPolicy, Judgement, Policies } from './events.js';
 import type { StepRun } from './stepContext.js';
 import type { NoOutputSchemas, OutputSchemas, StepChecks } from './stepOutputs.js';
@@ -37,12 +38,19 @@ export interface ProduceStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   /**
    * Per-attempt time limit in ms, counted from the attempt's start and recorded as the due time
    * `timeoutAt` in its `StepStarted`, so it also fires after a restart. When it passes, `ctx.signal`
-   * aborts and `StepFailed` `STEP_TIMEOUT` is recorded (not retried, not re-run: the workflow
-   * fails). Each attempt (a retry, or a re-run after a crash) gets its own due time.
+   * aborts and `StepFailed` `STEP_TIMEOUT` is recorded: the workflow fails, unless
+   * {@link ProduceStepSpec.onTimeout} says `retry`. Each attempt (a retry, or a re-run after a
+   * crash) gets its own due time.
    */
   timeoutMs?: number;
   /** How a failed attempt is retried as a new, recorded attempt; see {@link RetryPolicy}. Default: the engine's `retry` option. */
   retry?: RetryPolicy;
+  /**
+   * When `timeoutMs` passes: `fail` the step (default: the workflow fails with `STEP_TIMEOUT`), or
+   * `retry` it as a new recorded attempt under `retry`, each attempt with its own time limit; the
+   * last attempt's timeout fails the step.
+   */
+  onTimeout?: 'fail' | 'retry';
 }
 
 /**
@@ -158,6 +166,8 @@ export interface ValidateStepSpec<I, O extends OutputSchemas = NoOutputSchemas> 
   timeoutMs?: number;
   /** See {@link ProduceStepSpec.retry}. */
   retry?: RetryPolicy;
+  /** See {@link ProduceStepSpec.onTimeout}. */
+  onTimeout?: 'fail' | 'retry';
 }
 
 /**
@@ -400,6 +410,8 @@ export function defineWorkflow<
     if (step.kind === 'sleep' && typeof step.for === 'number' && !isDuration(step.for)) refuse(`sleep step "${step.name}": for must be a number of ms >= 0`);
     if (step.kind === 'signal' && typeof step.timeoutMs === 'number' && !isDuration(step.timeoutMs))
       refuse(`signal step "${step.name}": timeoutMs must be a number of ms >= 0`);
+    if ((step.kind === 'produce' || step.kind === 'validate') && step.onTimeout !== undefined && step.onTimeout !== 'fail' && step.onTimeout !== 'retry')
+      refuse(`step "${step.name}": onTimeout must be 'fail' or 'retry'`);
     if (step.kind === 'signal' && step.onTimeout !== undefined && step.onTimeout !== 'fail' && step.onTimeout !== 'continue')
       refuse(`signal step "${step.name}": onTimeout must be 'fail' or 'continue'`);
   }
@@ -433,6 +445,7 @@ export function defineWorkflow<
       return new Date(Date.parse(now) + durationOf(ms, `signal step "${step}"`)).toISOString();
     },
     route: (step, context) => stepNamed(step, 'route').choose(seen(context)),
+    timeoutRetryAt: (step, attempt, now) => timeoutRetryAt(activities.get(step), undefined, attempt, Date.parse(now)),
   };
 
   const definition: WorkflowDefinition<I> = {

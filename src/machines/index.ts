@@ -58,3 +58,5 @@ export { workflowStartedEvent } from './startEvent.js';
 export { DEFAULT_UPCASTERS, createUpcasterRegistry, defaultUpcasterRegistry, payloadVersionOf } from './upcasters.js';
 export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcasters.js';
 export { workflowSetup, DEADLINE_PASSED, DECISION_FAILED } from './workflowSetup.js';
+export { backoffMs, resolveRetry, retryAtAfter, timeoutRetryAt } from './retrySchedule.js';
+export type { ResolvedRetry, RetryNumbers } from './retrySchedule.js';

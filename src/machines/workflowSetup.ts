@@ -167,7 +167,9 @@ export const contextUpdates = {
   attemptFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepFailed');
     if (data === undefined || context.current === null || data.retryAt === undefined) return {};
-    return { current: { ...context.current, retryAt: data.retryAt }, error: data.error, usage: addUsage(context.usage, data.llm) };
+    // The attempt is over: its time limit no longer applies, the retry's due time does.
+    const { timeoutAt: _ended, ...current } = context.current;
+    return { current: { ...current, retryAt: data.retryAt }, error: data.error, usage: addUsage(context.usage, data.llm) };
   },
   revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RevisionRequested');

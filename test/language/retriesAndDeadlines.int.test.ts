@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { RetryableError, TerminalError, defineWorkflow, type RetryPolicy } from 'ecl-workflows';
 import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
+import { workflowStream } from '../../src/eventstore/index.js';
 import { restartableEngine } from './support/restartableEngine.js';
 
 /** A step that throws `errors` in turn (one per attempt), then returns `done`. */
@@ -85,6 +86,60 @@ describe('retry policies per step', () => {
     expect(attemptsOf(await t2.history('p2'))).toEqual(['failed#1:RETRYABLE']);
     await t.close();
     await t2.close();
+  });
+});
+
+describe('a step timeout with onTimeout: retry', () => {
+  const slowOnce = () => {
+    const calls = { count: 0 };
+    const definition = defineWorkflow({
+      name: 'slow_once',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'fetch',
+          timeoutMs: 50,
+          onTimeout: 'retry',
+          retry: { maxAttempts: 2, initialDelayMs: 1_000 },
+          run: async (ctx) => {
+            calls.count++;
+            if (ctx.attempt === 1) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+            return `done on attempt ${ctx.attempt}`;
+          },
+        },
+      ],
+    });
+    return { definition, calls };
+  };
+
+  it("retries a timed-out attempt as a recorded attempt; the last attempt's timeout fails the step", async () => {
+    const { definition, calls } = slowOnce();
+    const t = createTestEngine({ definitions: [definition] });
+    expect(await t.run(definition, {}, { id: 'to1' })).toMatchObject({ status: 'completed', output: 'done on attempt 2' });
+    expect(calls.count).toBe(2);
+    const failed = (await t.history('to1')).find((event) => event.type === 'StepFailed');
+    expect(failed?.data).toMatchObject({ attempt: 1, error: { code: 'STEP_TIMEOUT', retryable: true }, retryAt: expect.any(String) });
+    await replayHistories([definition], [{ workflowId: 'to1', events: await t.history('to1') }]);
+    await t.close();
+  });
+
+  it('a timeout that passed while no process ran the step is retried at recovery too', async () => {
+    const { definition, calls } = slowOnce();
+    const { store, clock, make } = restartableEngine([definition]);
+    const first = make();
+    await first.start(definition, {}, { id: 'to2' });
+    for (let turn = 0; turn < 5 && calls.count === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // The process dies with attempt 1 in flight (no outcome recorded); its due time passes while it is down.
+    void first.close();
+    await clock.advance(60_000);
+    const second = make();
+    await second.recover();
+    expect(await second.settled('to2')).toMatchObject({ status: 'completed', output: 'done on attempt 2' });
+    const events = (await store.readStream(workflowStream('to2'))).filter((event) => event.type === 'StepFailed');
+    expect(events.map((event) => [event.metadata.sender, (event.data as { retryAt?: string }).retryAt !== undefined])).toEqual([['timer', true]]);
+    await second.close();
   });
 });
 

@@ -92,9 +92,18 @@ export const activityKind: StepKindRules = {
         // Only asked when nothing is in flight, i.e. after a restart or a failed attempt: the attempt without an outcome runs again.
         const current = context.current;
         if (current?.timeoutAt !== undefined && now !== undefined && due(current.timeoutAt, now)) {
+          // Its timeout came while no process ran it: fail, or retry as the step's `onTimeout` says.
+          const retryAt = deciding.decisions?.timeoutRetryAt(step.name, current.attempt, now);
+          const error = timeoutError(current.step, current.timeoutAt);
           return append({
             type: 'StepFailed',
-            data: { v: 1, step: current.step, iteration: current.iteration, attempt: current.attempt, error: timeoutError(current.step, current.timeoutAt) },
+            data: {
+              v: 1,
+              step: current.step,
+              iteration: current.iteration,
+              attempt: current.attempt,
+              ...(retryAt === undefined ? { error } : { error: { ...error, retryable: true }, retryAt }),
+            },
           });
         }
         if (current?.retryAt !== undefined && now !== undefined && !due(current.retryAt, now)) return { kind: 'timer', step: step.name, at: current.retryAt };
