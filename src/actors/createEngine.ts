@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Subject, filter, from, lastValueFrom, mergeMap, toArray, type Observable } from 'rxjs';
+import { Subject, filter, type Observable } from 'rxjs';
 import {
   type AnyWorkflowDefinition,
   type JsonValue,
@@ -10,11 +10,12 @@ import {
   viewOf,
   workflowStartedEvent,
 } from '../machines/index.js';
+import type { RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
 import { findActiveWorkflows } from './findActiveWorkflows.js';
-import { loadWorkflow } from './loadWorkflow.js';
+import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, ParentLink, RecoverResult, SendResult, StartResult, WorkflowView } from './types.js';
@@ -174,8 +175,11 @@ export function createEngine(options: EngineOptions): Engine {
     if (closed) throw new EngineError('ENGINE_CLOSED', 'The engine is shutting down and accepts no new work');
   };
 
-  /** The live actor, rehydrating it when it was passivated; concurrent callers share one load. */
-  const actorFor = async (workflowId: string): Promise<WorkflowActor | undefined> => {
+  /**
+   * The live actor, rehydrating it when it was passivated (from `scanned`, its whole stream, when
+   * recovery's scan just read it); concurrent callers share one load.
+   */
+  const actorFor = async (workflowId: string, scanned?: readonly RecordedEvent[]): Promise<WorkflowActor | undefined> => {
     const live = actors.get(workflowId);
     if (live !== undefined) {
       if (idle.has(workflowId)) {
@@ -187,7 +191,7 @@ export function createEngine(options: EngineOptions): Engine {
     const inProgress = loading.get(workflowId);
     if (inProgress !== undefined) return inProgress;
     const load = (async () => {
-      const loaded = await loadWorkflow(store, definitions, workflowId);
+      const loaded = scanned === undefined ? await loadWorkflow(store, definitions, workflowId) : foldStream(definitions, workflowId, scanned);
       if (loaded === undefined) return undefined;
       const actor = new WorkflowActor(env, { workflowId, ...loaded });
       actors.set(workflowId, actor);
@@ -328,7 +332,9 @@ export function createEngine(options: EngineOptions): Engine {
       const active = await findActiveWorkflows(store);
       const blocked: NonNullable<RecoverResult['blocked']> = [];
       const recoverOne = async (workflowId: string): Promise<boolean> => {
-        const actor = await actorFor(workflowId).catch(async (error: unknown) => {
+        const scanned = active.streams.get(workflowId);
+        active.streams.delete(workflowId);
+        const actor = await actorFor(workflowId, scanned).catch(async (error: unknown) => {
           // One workflow on a version this deployment dropped must not keep the others (and `ecl serve`) from starting.
           if (!isEngineError(error) || error.code !== 'UNKNOWN_DEFINITION_VERSION') throw error;
           const written = await writtenBy(store, workflowId);
@@ -341,15 +347,15 @@ export function createEngine(options: EngineOptions): Engine {
         await actor.drive();
         return true;
       };
-      // Many at once: timers that came due while the process was down fire together, their appends grouped.
-      const outcomes = await lastValueFrom(
-        from(active.resumable).pipe(
-          mergeMap(async (workflowId) => ((await recoverOne(workflowId)) ? workflowId : undefined), RECOVER_CONCURRENCY),
-          toArray(),
-        ),
-        { defaultValue: [] },
+      // Many at once: timers that came due while the process was down fire together, their appends
+      // grouped. Each runner takes the next workflow from the one shared iterator.
+      const recovered = new Set<string>();
+      const next = active.resumable.values();
+      await Promise.all(
+        Array.from({ length: RECOVER_CONCURRENCY }, async () => {
+          for (const workflowId of next) if (await recoverOne(workflowId)) recovered.add(workflowId);
+        }),
       );
-      const recovered = new Set(outcomes);
       const resumed = active.resumable.filter((workflowId) => recovered.has(workflowId));
       if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
       return { resumed, waiting: active.waiting.length, ...(blocked.length === 0 ? {} : { blocked }) };

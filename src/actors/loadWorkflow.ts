@@ -40,10 +40,14 @@ export async function loadWorkflow(store: EventStore, registry: DefinitionRegist
       };
     }
   }
-  const records = await store.readStream(stream);
+  return foldStream(registry, workflowId, await store.readStream(stream));
+}
+
+/** A workflow from its whole stream (read, or seen by recovery's scan), folded through the version that wrote it. */
+export function foldStream(registry: DefinitionRegistry, workflowId: string, records: readonly RecordedEvent[]): LoadedWorkflow | undefined {
   const first = records[0];
   if (first === undefined) return undefined;
-  if (first.type !== 'WorkflowStarted') throw new EngineError('CORRUPT_STREAM', `${stream} does not begin with WorkflowStarted`);
+  if (first.type !== 'WorkflowStarted') throw new EngineError('CORRUPT_STREAM', `${first.stream} does not begin with WorkflowStarted`);
   const started = first.data as { definition: string; version: number };
   const definition = registry.get(started.definition, started.version);
   if (definition === undefined) {

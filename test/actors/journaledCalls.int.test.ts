@@ -190,6 +190,21 @@ describe('journaled calls inside a step', () => {
     await expectReplayVerified(h, 'j1');
   });
 
+  it("a stream longer than recovery's scan keeps (150 calls) is read again at recovery and resumes the same way", async () => {
+    const names = Array.from({ length: 150 }, (_, index) => `c${index + 1}`);
+    control.names = () => names;
+    control.hang.add('c150#1');
+    const h = createHarness({ definitions: registry() });
+    await h.engine.start('journaled', {}, { id: 'j-long' });
+    await eventually(() => control.log.includes('c150#1'));
+    expect(await history(h, 'j-long')).toHaveLength(151);
+
+    const view = await crashAndRecover(h, h.engine, 'j-long');
+    expect(view).toMatchObject({ status: 'completed' });
+    expect(control.log).toEqual([...names.map((name) => `${name}#1`), 'c150#2']);
+    await expectReplayVerified(h, 'j-long');
+  });
+
   it('a shutdown mid-call records no outcome for the aborted call; recovery runs it again as attempt 2', async () => {
     control.hang.add('c2#1');
     const h = createHarness({ definitions: registry() });

@@ -4,15 +4,16 @@ import type { StreamIds } from './streamIds.js';
 import { hexToUuid } from './uuidBytes.js';
 
 // hex() in SQL is cheaper than a Node Buffer per row for the blob id.
-const COLUMNS = 'position, stream_id, revision, lower(hex(id)), type, data, metadata, created';
+const columns = (of = ''): string => `${of}position, ${of}stream_id, ${of}revision, lower(hex(${of}id)), ${of}type, ${of}data, ${of}metadata, ${of}created`;
 type Row = [position: number, streamId: number, revision: number, idHex: string, type: string, data: string, metadata: string, created: number];
+type NamedRow = [...Row, stream: string];
 
 // SQLite reads LIMIT -1 as "no limit".
 const limitOf = (limit: number | undefined): number => (limit === undefined ? -1 : Math.max(0, Math.floor(limit)));
 // Positions and revisions are far below 2^53 in any real file; numbers avoid BigInt work per row.
 const MAX = Number.MAX_SAFE_INTEGER;
 
-const toRecorded = (row: Row, stream: string): RecordedEvent => ({
+const toRecorded = (row: Row | NamedRow, stream: string): RecordedEvent => ({
   id: hexToUuid(row[3]),
   stream,
   type: row[4],
@@ -32,22 +33,25 @@ export interface SqliteReader {
 /** Reads with prepared statements returning raw rows; JSON is parsed once per event, nothing else. */
 export function createSqliteReader(db: Database, streams: StreamIds): SqliteReader {
   const raw = (sql: string): Statement<unknown[], Row> => db.prepare<unknown[], Row>(sql).raw(true);
-  const streamForwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`);
-  const streamBackwards = raw(`SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
+  const streamForwards = raw(`SELECT ${columns()} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`);
+  const streamBackwards = raw(`SELECT ${columns()} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`);
   const head = db.prepare<[], number | null>('SELECT max(position) FROM events').pluck();
-  const allStatements = new Map<string, Statement<unknown[], Row>>();
+  const allStatements = new Map<string, Statement<unknown[], NamedRow>>();
 
-  const allStatement = (backwards: boolean, prefixes: number): Statement<unknown[], Row> => {
+  const allStatement = (backwards: boolean, prefixes: number): Statement<unknown[], NamedRow> => {
     const key = `${backwards ? 'b' : 'f'}${prefixes}`;
     let statement = allStatements.get(key);
     if (statement === undefined) {
       // substr counts characters, as the bound prefix length does (code points, not UTF-16 units).
-      const matches = Array.from({ length: prefixes }, () => 'substr(name, 1, ?) = ?').join(' OR ');
-      // The unary + keeps the planner on the position order instead of the stream index plus a sort.
-      const filter = prefixes === 0 ? '' : ` AND +stream_id IN (SELECT stream_id FROM streams WHERE ${matches})`;
-      statement = raw(
-        `SELECT ${COLUMNS} FROM events WHERE position ${backwards ? '<=' : '>='} ?${filter} ORDER BY position ${backwards ? 'DESC' : ''} LIMIT ?`,
-      );
+      const matches = Array.from({ length: prefixes }, () => 'substr(s.name, 1, ?) = ?').join(' OR ');
+      // CROSS JOIN keeps events (in position order) the outer loop; each row's stream name comes
+      // with it, by primary key, instead of a query per stream not seen before.
+      statement = db
+        .prepare<unknown[], NamedRow>(
+          `SELECT ${columns('e.')}, s.name FROM events e CROSS JOIN streams s ON s.stream_id = e.stream_id ` +
+            `WHERE e.position ${backwards ? '<=' : '>='} ?${prefixes === 0 ? '' : ` AND (${matches})`} ORDER BY e.position ${backwards ? 'DESC' : ''} LIMIT ?`,
+        )
+        .raw(true);
       allStatements.set(key, statement);
     }
     return statement;
@@ -79,7 +83,7 @@ export function createSqliteReader(db: Database, streams: StreamIds): SqliteRead
       const filterArgs = prefixes.flatMap((prefix) => [[...prefix].length, prefix]);
       return allStatement(backwards, prefixes.length)
         .all(start, ...filterArgs, limitOf(options.limit))
-        .map((row) => toRecorded(row, streams.nameOf(row[1])));
+        .map((row) => toRecorded(row, row[8]));
     },
 
     headPosition() {
