@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^ecl-workflows\/testing$/, replacement: source('./src/testing/index.ts') },
       { find: /^ecl-workflows\/server$/, replacement: source('./src/server.ts') },
+      { find: /^ecl-workflows\/client$/, replacement: source('./src/client.ts') },
       { find: /^ecl-workflows$/, replacement: source('./src/index.ts') },
     ],
   },

@@ -69,6 +69,7 @@ type Message =
   | { type: 'passivate' }
   | { type: 'stop' }
   | { type: 'usage' }
+  | { type: 'engine-serial3'; count: number; inFlight: number; prefix: string }
   | { type: 'phase-start'; profile?: string }
   | { type: 'phase-end' };
 
@@ -110,6 +111,21 @@ parentPort!.on('message', async (message: Message) => {
   } else if (message.type === 'passivate') {
     const count = await server.engine.passivate();
     parentPort!.postMessage({ type: 'passivated', count });
+  } else if (message.type === 'engine-serial3') {
+    // The floor of the run-and-await phase: the same serial3 workflows through the engine in this thread, no HTTP.
+    const elu = performance.eventLoopUtilization();
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: message.inFlight }, async () => {
+        while (next < message.count) {
+          const { workflowId } = await server.engine.start('serial3', {}, { id: `${message.prefix}${next++}` });
+          await server.engine.settled(workflowId);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    parentPort!.postMessage({ type: 'engine-done', seconds, utilization: performance.eventLoopUtilization(elu).utilization });
   } else if (message.type === 'usage') {
     parentPort!.postMessage({ type: 'usage', cpu: process.cpuUsage(), rssMiB: process.memoryUsage().rss / 2 ** 20 });
   } else {

@@ -3,10 +3,12 @@
  * `ecl serve` (Fastify, SQLite store with group commit, projections live) measured over real
  * HTTP on 127.0.0.1. The server runs in a worker thread; this thread is the load generator.
  *   1. commands: POST /v1/workflows/:id/events (APPROVE) against N distinct waiting workflows.
- *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed.
+ *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed; then
+ *      run-and-await, POST /v1/workflows?wait=30 (one request per finished workflow), beside the
+ *      same workflows through the engine in the server thread (no HTTP).
  *   3. SSE: K clients follow one workflow; delivery lag = receipt time - the event's recorded time.
  * Writes bench/results/api.json. `--only commands` runs phase 1's 202 run alone, `--only rejected`
- * that and the 409 run (no results file); `--profile <file.cpuprofile>` records a CPU profile of the
+ * that and the 409 run, `--only run` the run-and-await phase and its floor (no results file); `--profile <file.cpuprofile>` records a CPU profile of the
  * server thread during the last of them.
  * Each run reports the event-loop utilisation of the server thread and of the load generator.
  */
@@ -163,6 +165,51 @@ function follow(url: URL, path: string, liveAfter: () => number): { done: Promis
   return { done, connected: connectedPromise };
 }
 
+/**
+ * serial3 started and awaited in one request each (`?wait=30`), C connections; then the floor, the
+ * same number of workflows through the engine in the server thread with C in flight. Server busy
+ * time per workflow = its thread's event-loop utilisation x the phase's wall time / workflows.
+ */
+async function runAndAwait(server: ServerHandle, connections: number, workflows: number, profile?: string) {
+  const runId = Date.now().toString(36);
+  const body = (i: number) => JSON.stringify({ definition: 'serial3', input: {}, id: `r-${runId}-${i}` });
+  // Warm-up, not counted.
+  await load(server, connections, Math.min(1_000, workflows), (i) => ({ path: '/v1/workflows?wait=30', body: body(workflows + i) }), 201);
+  const http = await load(server, connections, workflows, (i) => ({ path: '/v1/workflows?wait=30', body: body(i) }), 201, profile);
+  // Latency when nothing queues: one connection. (At C connections a saturated server answers in
+  // about C / throughput, whatever it does per request: Little's law.)
+  const alone = await load(server, 1, 500, (i) => ({ path: '/v1/workflows?wait=30', body: body(workflows * 2 + i) }), 201);
+  const engine = await server.ask<{ seconds: number; utilization: number }>(
+    { type: 'engine-serial3', count: workflows, inFlight: connections, prefix: `e-${runId}-` },
+    'engine-done',
+  );
+  return {
+    http: { ...http, serverBusyMsPerWorkflow: round((http.loopUtilization.server * http.seconds * 1000) / workflows, 3) },
+    oneConnection: alone,
+    engine: {
+      workflows,
+      seconds: round(engine.seconds, 3),
+      perSecond: Math.round(workflows / engine.seconds),
+      busyMsPerWorkflow: round((engine.utilization * engine.seconds * 1000) / workflows, 3),
+    },
+  };
+}
+
+const runRows = (runs: Awaited<ReturnType<typeof runAndAwait>>): Array<[string, string]> => [
+  [
+    'serial3 run-and-await (?wait=30)',
+    `${runs.http.perSecond} workflows/s  p50 ${runs.http.p50Ms} ms  p99 ${runs.http.p99Ms} ms  server ${runs.http.serverBusyMsPerWorkflow} ms/workflow  failures ${runs.http.failures}`,
+  ],
+  [
+    '  one connection (no queueing)',
+    `${runs.oneConnection.perSecond} workflows/s  p50 ${runs.oneConnection.p50Ms} ms  p99 ${runs.oneConnection.p99Ms} ms  failures ${runs.oneConnection.failures}`,
+  ],
+  [
+    '  floor: the engine, no HTTP',
+    `${runs.engine.perSecond} workflows/s  ${runs.engine.busyMsPerWorkflow} ms/workflow; HTTP at ${round(runs.http.perSecond / runs.engine.perSecond)}x its throughput`,
+  ],
+];
+
 export async function main(args: string[]): Promise<void> {
   const commands = arg(args, 'commands', 8_000);
   const connections = arg(args, 'connections', 64);
@@ -176,6 +223,10 @@ export async function main(args: string[]): Promise<void> {
   try {
     // 1. Commands against many waiting workflows (plus a warm-up round that is not counted). Together
     // they stay within the engine's default of 10,000 live idle workflows.
+    if (only === 'run') {
+      console.log('\nbench: api (run-and-await only)', JSON.stringify(await runAndAwait(server, connections, workflows, profile)));
+      return;
+    }
     const warmup = 2_000;
     await server.ask({ type: 'seed', count: commands + warmup, prefix: 'g', tenant: TENANT }, 'seeded');
     const approve = JSON.stringify({ type: 'APPROVE' });
@@ -227,6 +278,7 @@ export async function main(args: string[]): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const serial3Seconds = (performance.now() - started) / 1000;
+    const runs = await runAndAwait(server, connections, workflows);
 
     // 3. SSE fan-out: K followers of one ticker workflow; the ticks start after everyone is connected.
     const tickerId = `ticker-${runId}`;
@@ -279,20 +331,31 @@ export async function main(args: string[]): Promise<void> {
         createP99Ms: creates.p99Ms,
         failures: creates.failures,
       },
+      runAndAwait: {
+        ...runs,
+        note: 'POST /v1/workflows?wait=30: each 201 carries the finished workflow with its output; floor = the same workflows through the engine in the server thread',
+      },
       sse,
       serverRssMiB: round(usage.rssMiB, 1),
-      targets: { commandsPerSecond: { target: '>= 5000', actual: commandRun.perSecond, met: commandRun.perSecond >= 5000 } },
+      targets: {
+        commandsPerSecond: { target: '>= 5000', actual: commandRun.perSecond, met: commandRun.perSecond >= 5000 },
+        runAndAwaitPerSecond: { target: '>= 2200 (3x Restate over HTTP)', actual: runs.http.perSecond, met: runs.http.perSecond >= 2200 },
+        runAndAwaitP50: { target: '<= 2.5 ms (half Restate), at one connection', actual: runs.oneConnection.p50Ms, met: runs.oneConnection.p50Ms <= 2.5 },
+      },
     };
     const rows: Array<[string, string]> = [
       ['commands (APPROVE, 202)', `${commandRun.perSecond}/s  p50 ${commandRun.p50Ms} ms  p99 ${commandRun.p99Ms} ms  failures ${commandRun.failures}`],
       ['rejected commands (409)', `${rejectedRun.perSecond}/s  p50 ${rejectedRun.p50Ms} ms  p99 ${rejectedRun.p99Ms} ms`],
       ['commands to passivated workflows', `${coldRun.perSecond}/s  p50 ${coldRun.p50Ms} ms  p99 ${coldRun.p99Ms} ms  failures ${coldRun.failures}`],
       ['serial3 create+complete', `${report.serial3.workflowsPerSecond} workflows/s  (create p50 ${creates.p50Ms} ms, p99 ${creates.p99Ms} ms)`],
+      ...runRows(runs),
       [
         `SSE ${sseClients} clients, 1 workflow`,
         `lag p50 ${sse.deliveryLag.p50Ms} ms  p99 ${sse.deliveryLag.p99Ms} ms  max ${sse.deliveryLag.maxMs} ms  complete: ${sse.allClientsGotEverything}`,
       ],
       ['target >= 5000 commands/s', report.targets.commandsPerSecond.met ? 'met' : 'NOT met'],
+      ['target run-and-await >= 2200/s', report.targets.runAndAwaitPerSecond.met ? 'met' : 'NOT met'],
+      ['target run-and-await p50 <= 2.5 ms (1 conn)', report.targets.runAndAwaitP50.met ? 'met' : 'NOT met'],
     ];
     console.log('\nbench: api');
     for (const [name, value] of rows) console.log(`  ${name.padEnd(32)} ${value}`);

@@ -16,7 +16,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
         ? new ApiError('HEADERS_TOO_LARGE', 'The request headers are too large')
         : new ApiError('BAD_REQUEST', 'The request is not valid HTTP');
   logger.debug('client error', { code: error.code, message: error.message });
-  const body = JSON.stringify({ type: problemType(problem.code), title: problem.title, status: problem.status, code: problem.code });
+  const body = JSON.stringify({ type: problemType(problem.code), title: problem.title, status: problem.status, code: problem.code, detail: problem.detail });
   // As Node itself does: never write a second response over one already under way on this socket.
   const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && current?.headersSent !== true) {

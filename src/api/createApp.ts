@@ -7,6 +7,7 @@ import { ApiError } from './errors.js';
 import { createHttpMetrics } from './httpMetrics.js';
 import { createStreamHub } from './streamHub.js';
 import type { ApiPorts } from './ports.js';
+import { type RouteTable, trackRoutes } from './routeTable.js';
 import { answerClientError } from './clientError.js';
 import { capConnectionsPerClient } from './connectionCap.js';
 import { registerJsonBodyParser } from './jsonBodyParser.js';
@@ -27,6 +28,7 @@ export interface CreateAppOptions extends ApiPorts {
 export interface ApiApp {
   app: FastifyInstance;
   context: ApiContext;
+  routes: RouteTable;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
   app.removeContentTypeParser('text/plain');
   registerJsonBodyParser(app, config.maxJsonDepth);
   capConnectionsPerClient(app.server, config.maxConnectionsPerClient, logger);
+  const routes = trackRoutes(app);
   app.decorateRequest('principal', null);
   // Callback-style hooks: they run on every request, and skip a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
@@ -97,9 +100,18 @@ export function createApp(options: CreateAppOptions): ApiApp {
     done();
   });
   app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]?.slice(0, 200)}`), logger),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.allowed(path);
+    if (allowed.length === 0) return sendProblem(reply, request, new ApiError('ROUTE_NOT_FOUND', `No route ${request.method} ${path.slice(0, 200)}`), logger);
+    void reply.header('Allow', allowed.join(', '));
+    return sendProblem(
+      reply,
+      request,
+      new ApiError('METHOD_NOT_ALLOWED', `${path.slice(0, 200)} accepts ${allowed.join(', ')}, not ${request.method}`),
+      logger,
+    );
+  });
   app.addHook('preClose', async () => {
     context.accepting = false;
     for (const stream of context.streams) stream.close();
@@ -112,7 +124,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
   registerEventRoutes(app, context);
   registerQueryRoutes(app, context);
   registerStreamRoutes(app, context);
-  return { app, context };
+  return { app, context, routes };
 }
 
 /**

@@ -6,7 +6,8 @@ import type { LlmPolicyStats } from '../llm/index.js';
 import { z } from 'zod';
 import { Approve, Cancel, Reject, RequestRevision, SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
-import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta } from './ports.js';
+import type { ApiRuntime, CommandInfo, DefinitionInfo, Outcome, TokenDelta } from './ports.js';
+import { createOutcomeWaiters } from './outcomeWaiters.js';
 
 /** Each command's fields as the API's `data` (the command minus its `type`). */
 const COMMANDS: readonly CommandInfo[] = [
@@ -42,6 +43,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     if (event === undefined) throw new ApiError('INTERNAL', `Revision ${revision} of ${workflowId} is not in the store`);
     return event.position;
   };
+  const waiters = createOutcomeWaiters(engine);
   return {
     definitions() {
       const latest = definitions.names().flatMap((name) => definitions.get(name) ?? []);
@@ -61,7 +63,8 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     async start({ workflowId, definition, input, tenant, sender }) {
       try {
         const result = await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) });
-        return { created: result.created, revision: result.view.revision, position: await positionOf(workflowId, result.view.revision) };
+        const revision = result.view.revision;
+        return { created: result.created, revision, position: () => positionOf(workflowId, revision) };
       } catch (error) {
         throw startProblem(error);
       }
@@ -73,6 +76,13 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       const result = await engine.send(workflowId, command, { sender });
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };
+    },
+
+    async awaitOutcome(workflowId, waitMs): Promise<Outcome> {
+      const settled = await waiters.wait(workflowId, waitMs);
+      const revision = settled?.revision ?? (await engine.get(workflowId))?.revision;
+      if (revision === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', `No workflow ${workflowId}`);
+      return { kind: settled?.kind ?? 'running', position: await positionOf(workflowId, revision) };
     },
 
     deltas: engine.feed.pipe(

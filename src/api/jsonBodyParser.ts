@@ -3,8 +3,9 @@ import { checkJsonText, formatJsonPath } from '../edge/index.js';
 import { ApiError } from './errors.js';
 
 /**
- * `application/json` bodies: checked for nesting depth and duplicate keys before Fastify's own
- * parser (which keeps refusing `__proto__` and `constructor.prototype`) turns them into values.
+ * `application/json` bodies: checked for nesting depth, duplicate keys and prototype keys
+ * (`__proto__`, `constructor.prototype`, named with their path) before Fastify's own parser turns
+ * them into values.
  * The body is an envelope (`{ "input": … }`, `{ "data": … }`), so the depth limit applies to its
  * members exactly as it does to a CLI `--input`.
  */
@@ -21,7 +22,11 @@ export function registerJsonBodyParser(app: FastifyInstance, maxDepth: number): 
         ? new ApiError('INVALID_BODY', `The request body nests arrays and objects more than ${maxDepth} levels deep`, {
             errors: [{ path, message: `more than ${maxDepth} levels of arrays and objects` }],
           })
-        : new ApiError('INVALID_BODY', 'The request body repeats a key in one object', { errors: [{ path, message: 'duplicate key' }] });
+        : problem.kind === 'duplicate_key'
+          ? new ApiError('INVALID_BODY', 'The request body repeats a key in one object', { errors: [{ path, message: 'duplicate key' }] })
+          : new ApiError('INVALID_BODY', 'The request body holds a key that would reach an object prototype', {
+              errors: [{ path, message: 'forbidden key (__proto__, constructor.prototype)' }],
+            });
     done(error, undefined);
   });
 }

@@ -36,9 +36,10 @@ export interface StartRequest {
 export interface StartOutcome {
   /** False when the same id and input already existed (idempotent start). */
   created: boolean;
-  /** Global position of the start (or of the existing workflow's last event): the reply waits for its status. */
-  position: bigint;
+  /** Revision of the start's last event (or of the existing workflow's last event). */
   revision: number;
+  /** Global position of that event, read when asked: a reply without a wait waits for its status. */
+  position(): Promise<bigint>;
 }
 
 export interface SendRequest {
@@ -53,6 +54,14 @@ export interface SendOutcome {
   revision: number;
   /** Revision of the last event appended in the same batch (what the command caused); `revision` when it caused nothing. */
   lastRevision?: number;
+}
+
+/** Where a workflow stands after a wait: see `ApiRuntime.awaitOutcome`. */
+export interface Outcome {
+  /** Finished; waiting for a person or a signal; or still running when the wait ended. */
+  kind: 'finished' | 'waiting' | 'running';
+  /** Global position of its last event then: the reply waits for the status to include it. */
+  position: bigint;
 }
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */
@@ -72,6 +81,11 @@ export interface ApiRuntime {
   definitions(): readonly DefinitionInfo[];
   start(request: StartRequest): Promise<StartOutcome>;
   send(request: SendRequest): Promise<SendOutcome>;
+  /**
+   * Resolves when the workflow has finished or waits for a person or a signal (only they move it
+   * on then); `running` when `waitMs` passed first.
+   */
+  awaitOutcome(workflowId: string, waitMs: number): Promise<Outcome>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

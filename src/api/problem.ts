@@ -42,6 +42,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     title: error.title,
     status: error.status,
     code: error.code,
+    detail: error.detail,
     instance: request.url.slice(0, 512),
     ...error.extensions,
   };

@@ -1,18 +1,50 @@
 import { z } from 'zod';
-import { PROBLEM_CODES } from './errors.js';
+import type { JsonValue } from '../eventstore/index.js';
+import { WORKFLOW_STATUSES } from '../projections/index.js';
 import { WORKFLOW_ID_PATTERN } from '../edge/index.js';
+import { PROBLEM_CODES } from './errors.js';
 
-/** Request and response shapes: validated at the edge and the source of /openapi.json. */
+/**
+ * Request and response shapes: requests are validated with them at the edge, and /openapi.json is
+ * generated from all of them (`.meta({ id })` makes a shared component of a schema).
+ */
+
+export { WORKFLOW_STATUSES };
+
+/**
+ * Any JSON value. Documented as an unconstrained schema rather than the recursive JSON type, which
+ * generated clients cannot type; a request body is parsed JSON, so nothing else can arrive.
+ */
+export const AnyJson = z.custom<JsonValue>((value) => value !== undefined).meta({ description: 'Any JSON value' });
 
 export const WorkflowId = z.string().regex(WORKFLOW_ID_PATTERN).describe('Client-chosen workflow id, unique within the tenant');
 
 export const CreateWorkflowBody = z
   .object({
     definition: z.string().min(1).max(128).describe('Definition name, see GET /v1/definitions'),
-    input: z.json().describe("Workflow input, validated by the definition's input schema"),
+    input: AnyJson.describe("Workflow input, validated by the definition's input schema"),
     id: WorkflowId.optional().describe('Omit to let the server choose one'),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'StartWorkflow' });
+
+/** Longest `?wait=` a start may ask for, in seconds. */
+export const MAX_WAIT_SECONDS = 300;
+
+export const StartWorkflowQuery = z.object({
+  wait: z
+    .string()
+    .regex(/^(?:0|[1-9]\d{0,2})(?:\.\d{1,3})?$/, 'seconds, a decimal number such as 30 or 2.5')
+    .transform(Number)
+    .pipe(z.number().min(0).max(MAX_WAIT_SECONDS))
+    .optional()
+    .describe(
+      `Seconds (at most ${MAX_WAIT_SECONDS}) to wait for the workflow to finish: the answer is then its final status with its output (200 or 201). ` +
+        'Still running when the wait is over (or waiting for a person or a signal, which no wait outlasts usefully): 202 with the status and a Location to follow.',
+    ),
+});
+
+export const COMMAND_TYPES = ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'] as const;
 
 export const SendEventBody = z
   .object({
@@ -21,18 +53,13 @@ export const SendEventBody = z
       .min(1)
       .max(64)
       .describe(
-        'Command type (APPROVE, REJECT, REQUEST_REVISION, CANCEL), or the name of a signal the workflow waits for (lowercase first letter, e.g. payment; see `accepts` of the workflow and the commands of GET /v1/definitions)',
+        'A command (APPROVE, REJECT, REQUEST_REVISION, CANCEL), or the name of a signal the workflow waits for (lowercase first letter, e.g. payment; see `accepts` of the workflow and `commands` of GET /v1/definitions)',
       ),
-    data: z
-      .json()
-      .optional()
-      .describe(
-        "A command's fields (e.g. {\"feedback\": \"…\"}), validated by the command's schema; a signal's data, validated by its step's schema (400 naming `data.<field>`) and recorded as the step's output",
-      ),
+    data: AnyJson.optional().describe(
+      "A command's fields (e.g. {\"feedback\": \"…\"}), validated by the command's schema; a signal's data, validated by its step's schema (400 naming `data.<field>`) and recorded as the step's output",
+    ),
   })
   .strict();
-
-export const WORKFLOW_STATUSES = ['running', 'waiting', 'blocked', 'completed', 'failed', 'cancelled'] as const;
 
 /**
  * The ids the server hands out: a cursor, a stream revision, a log position. They are canonical
@@ -61,29 +88,47 @@ export const ListWorkflowsQuery = z.object({
 
 export const WorkflowIdParams = z.object({ id: z.string().max(256) });
 
-export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() });
+export const FieldErrorSchema = z.object({ path: z.string(), message: z.string() }).meta({ id: 'FieldError' });
 
 export const Problem = z
   .object({
-    type: z.string(),
-    title: z.string(),
+    type: z.string().describe('urn:ecl:problem:<code in kebab case>'),
+    title: z.string().describe('The same for every problem of this type'),
     status: z.number().int(),
-    code: z.enum(PROBLEM_CODES),
-    detail: z.string().optional(),
+    code: z.enum(PROBLEM_CODES).describe('Stable: branch on this'),
+    detail: z.string().optional().describe('What went wrong with this request'),
     instance: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional().describe('Field paths that failed validation'),
-    state: z.json().optional().describe('EVENT_NOT_ACCEPTED: the state the workflow is in'),
+    state: AnyJson.optional().describe('EVENT_NOT_ACCEPTED: the state the workflow is in'),
     accepts: z.array(z.string()).optional().describe('EVENT_NOT_ACCEPTED: the commands it accepts now'),
+    workflowId: z.string().optional().describe('WORKFLOW_NOT_FOUND: the id asked for'),
   })
   .loose()
-  .describe('RFC 9457 problem details (application/problem+json)');
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json)' });
 
-export const WorkflowStatusSchema = z
+const Iso = z.string().describe('ISO 8601 date-time (UTC)');
+const ParentLink = z
+  .object({ workflowId: z.string(), step: z.string(), call: z.string() })
+  .describe('Set on a child workflow: the workflow, step and call that started it');
+
+export const WorkflowStatus = z
   .object({
     workflowId: z.string(),
     definition: z.string(),
     status: z.enum(WORKFLOW_STATUSES),
-    revision: z.number().int(),
+    revision: z.number().int().describe('Revision of the last event applied: resume SSE after it with Last-Event-ID'),
+    version: z.number().int().optional().describe('Definition version that runs it'),
+    tenant: z.string().nullable().optional(),
+    state: AnyJson.nullable().optional().describe("The machine's state value after the last event"),
+    currentStep: z.string().nullable().optional(),
+    iterations: z.record(z.string(), z.number().int()).optional().describe('Latest iteration per step'),
+    createdAt: Iso.optional(),
+    updatedAt: Iso.optional(),
+    output: AnyJson.nullable().optional().describe('The output once completed'),
+    artifact: AnyJson.nullable().optional().describe('Where a large output was stored'),
+    error: AnyJson.nullable().optional().describe('The error of a failed workflow (code, message, retryable)'),
+    reason: z.string().nullable().optional().describe('Why it failed, was cancelled, or is blocked'),
+    parent: ParentLink.optional(),
     accepts: z
       .array(z.string())
       .optional()
@@ -93,46 +138,144 @@ export const WorkflowStatusSchema = z
         step: z.string(),
         kind: z.enum(['cap', 'budget', 'approval', 'signal']),
         signal: z.string().optional().describe('kind signal: the signal to send (as the event `type`)'),
-        timeoutAt: z.string().optional().describe('kind signal: when it stops waiting (ISO); absent = no timeout'),
+        timeoutAt: Iso.optional().describe('kind signal: when it stops waiting; absent = no timeout'),
       })
       .optional()
       .describe("While waiting: what for — a loop's cap, the budget, an approval gate, or a signal"),
-    wakeAt: z.string().optional().describe("While running: when a sleeping step or a failed attempt's retry wakes it (ISO)"),
+    wakeAt: Iso.optional().describe("While running: when a sleeping step or a failed attempt's retry wakes it"),
     wakeReason: z.enum(['sleep', 'retry']).optional().describe('What wakes it at wakeAt'),
     deadline: z
-      .object({ at: z.string(), onPass: z.enum(['fail', 'cancel']) })
+      .object({ at: Iso, onPass: z.enum(['fail', 'cancel']) })
       .optional()
       .describe('While live: by when it must be finished, and what happens if not'),
   })
-  .loose()
-  .describe('The status read model of one workflow');
+  .meta({
+    id: 'WorkflowStatus',
+    description:
+      'The status read model of one workflow. Every field is present once the read model holds the workflow; a start answered before it caught up (readYourWritesTimeoutMs) carries only workflowId, definition, status and revision.',
+  });
 
-export const EventAccepted = z.object({
-  workflowId: z.string(),
-  type: z.string(),
-  revision: z.number().int().describe('Stream revision of the event the command recorded; resume SSE from here (Last-Event-ID) to see everything after it'),
-  lastRevision: z.number().int().describe('Stream revision of the last event appended with it (what the command caused, e.g. the next StepStarted)'),
-});
+export const EventAccepted = z
+  .object({
+    workflowId: z.string(),
+    type: z.string(),
+    revision: z.number().int().describe('Stream revision of the event the command recorded; resume SSE from here (Last-Event-ID) to see everything after it'),
+    lastRevision: z.number().int().describe('Stream revision of the last event appended with it (what the command caused, e.g. the next StepStarted)'),
+  })
+  .meta({ id: 'EventAccepted' });
 
-export const WorkflowList = z.object({ items: z.array(WorkflowStatusSchema), nextCursor: z.string().nullable() });
+export const WorkflowList = z
+  .object({ items: z.array(WorkflowStatus), nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last') })
+  .meta({ id: 'WorkflowList' });
 
-export const AuditResponse = z.object({ workflowId: z.string(), entries: z.array(z.record(z.string(), z.json())) });
+const nullableString = z.string().nullable();
+const nullableInt = z.number().int().nullable();
 
-export const DefinitionsResponse = z.object({
-  definitions: z.array(
-    z.object({
-      name: z.string(),
-      version: z.number().int(),
-      description: z.string().optional(),
-      inputSchema: z.record(z.string(), z.json()).describe('JSON Schema of the input'),
-      commands: z.array(z.object({ type: z.string(), description: z.string().optional(), dataSchema: z.record(z.string(), z.json()) })),
+export const AuditEntrySchema = z
+  .object({
+    workflowId: z.string(),
+    revision: z.number().int(),
+    position: z.number().int(),
+    at: Iso,
+    type: z.string().describe('The recorded event type'),
+    step: nullableString,
+    iteration: nullableInt,
+    attempt: nullableInt,
+    call: nullableString.describe("A journaled call's name (CallCompleted only)"),
+    sender: z.string().describe('API key id, `system`, `timer`, …'),
+    verdict: nullableString,
+    feedback: nullableString,
+    model: nullableString,
+    inputTokens: nullableInt,
+    outputTokens: nullableInt,
+    costUsd: z.number().nullable(),
+    latencyMs: z.number().nullable(),
+    promptHash: nullableString,
+    payloadVersion: z.number().int().describe('Payload version as stored (before upcasting)'),
+    summary: z.string().describe('One readable line'),
+  })
+  .meta({ id: 'AuditEntry', description: 'One readable line of a workflow history' });
+
+export const AuditResponse = z.object({ workflowId: z.string(), entries: z.array(AuditEntrySchema) }).meta({ id: 'Audit' });
+
+const UsageTotals = z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() });
+const DurationSummary = z.object({ count: z.number().int(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() });
+const StatusCounts = z.record(z.string(), z.number().int()).describe('Workflows per status');
+
+export const MetricsSummarySchema = z
+  .object({
+    workflows: z.object({
+      total: z.number().int(),
+      byStatus: StatusCounts,
+      byDefinition: z.record(z.string(), z.object({ total: z.number().int(), byStatus: StatusCounts })),
     }),
-  ),
-});
+    usage: z.object({
+      total: UsageTotals,
+      byDefinition: z.array(UsageTotals.extend({ definition: z.string() })),
+      byStep: z.array(UsageTotals.extend({ definition: z.string(), step: z.string() })),
+      byModel: z.array(UsageTotals.extend({ model: z.string() })),
+    }),
+    revisions: z.array(z.object({ definition: z.string(), step: z.string(), revisions: z.number().int(), workflows: z.number().int() })),
+    durations: z.object({
+      steps: z.array(DurationSummary.extend({ definition: z.string(), step: z.string() })),
+      workflows: z.array(DurationSummary.extend({ definition: z.string() })),
+    }),
+  })
+  .meta({ id: 'MetricsSummary', description: "The metrics read model, for the caller's tenant" });
 
-export const HealthResponse = z.object({
-  status: z.enum(['ok', 'shutting_down']),
-  uptimeSeconds: z.number(),
-  store: z.string(),
-  projectionLag: z.number().int(),
-});
+const JsonSchemaObject = z.record(z.string(), AnyJson).describe('A JSON Schema (draft 2020-12)');
+
+export const DefinitionsResponse = z
+  .object({
+    definitions: z.array(
+      z
+        .object({
+          name: z.string(),
+          version: z.number().int(),
+          description: z.string().optional(),
+          inputSchema: JsonSchemaObject.describe('JSON Schema of the input'),
+          commands: z
+            .array(z.object({ type: z.string(), description: z.string().optional(), dataSchema: JsonSchemaObject }))
+            .describe('The commands, then the signals its steps wait for (a signal is sent as an event whose `type` is its name)'),
+        })
+        .meta({ id: 'Definition' }),
+    ),
+  })
+  .meta({ id: 'Definitions' });
+
+export const HealthResponse = z
+  .object({
+    status: z.enum(['ok', 'shutting_down']),
+    uptimeSeconds: z.number(),
+    store: z.string(),
+    projectionLag: z.number().int().describe('Log positions the read models are behind; -1 when unknown'),
+  })
+  .meta({ id: 'Health' });
+
+/** SSE `transition`: a recorded event. */
+export const StreamedTransition = z
+  .object({
+    workflowId: z.string(),
+    revision: z.number().int(),
+    position: z.string().describe('Global log position (decimal)'),
+    type: z.string(),
+    data: AnyJson,
+    state: AnyJson.optional().describe('The machine state after the event'),
+    step: nullableString,
+    sender: nullableString,
+    at: Iso,
+  })
+  .meta({
+    id: 'Transition',
+    description: 'SSE event `transition`: a recorded event; the SSE id is its revision (workflow stream) or position (tenant stream)',
+  });
+
+/** SSE `delta`: live model tokens, never recorded. */
+export const StreamedDelta = z
+  .object({ workflowId: z.string(), step: z.string(), iteration: z.number().int(), text: z.string() })
+  .meta({ id: 'Delta', description: 'SSE event `delta`: model tokens as they stream (not recorded, no id)' });
+
+/** SSE `end`: the workflow finished; the server closes the stream. */
+export const StreamEnd = z
+  .object({ workflowId: z.string(), type: z.string().describe('The terminal event type'), revision: z.number().int() })
+  .meta({ id: 'StreamEnd', description: 'SSE event `end`: the workflow finished; the server closes the stream, and a reconnect gets 204' });

@@ -1,5 +1,6 @@
 /**
- * Checks JSON text before it is parsed: how deeply arrays and objects nest, and duplicate keys.
+ * Checks JSON text before it is parsed: how deeply arrays and objects nest, duplicate keys, and
+ * keys that would reach an object's prototype once parsed (`__proto__`, `constructor.prototype`).
  * Parsing is not where deep nesting hurts (V8's JSON.parse copes); every recursive walk after it
  * does (schema validation, canonical hashing, upcasting), and a stack overflow there would be the
  * server's fault. So the edge refuses what no walk should see, for API bodies and CLI inputs alike.
@@ -21,7 +22,7 @@ export interface JsonTextLimits {
 export type JsonPathSegment = string | number;
 
 export interface JsonTextProblem {
-  kind: 'too_deep' | 'duplicate_key';
+  kind: 'too_deep' | 'duplicate_key' | 'prototype_key';
   /** Where: the container that would nest too deeply, or the duplicated key. */
   path: readonly JsonPathSegment[];
   /** For people: what is wrong and where. */
@@ -68,6 +69,14 @@ export function checkJsonText(text: string, limits: JsonTextLimits): JsonTextPro
         if (keys.has(key)) {
           const path = [...segmentsOf(stack.slice(0, -1)), key];
           return { kind: 'duplicate_key', path, message: `duplicate key ${JSON.stringify(key.slice(0, 64))} at ${formatJsonPath(path)}` };
+        }
+        if (key === '__proto__' || (key === 'prototype' && stack[stack.length - 2]?.key === 'constructor')) {
+          const path = [...segmentsOf(stack.slice(0, -1)), key];
+          return {
+            kind: 'prototype_key',
+            path,
+            message: `key ${JSON.stringify(key)} is not allowed (it would reach an object's prototype) at ${formatJsonPath(path)}`,
+          };
         }
         keys.add(key);
         top.key = key;

@@ -3,7 +3,14 @@ import type { AuditEntry } from './auditEntry.js';
 import { metricsSummary, type MetricsSummary, type MetricsSummaryOptions } from './metricsQueries.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import type { StatusRow } from './statusReadModel.js';
-import { effectiveStatusSql, toWorkflowStatusRow, type IsRegistered, type WorkflowStatusRow, type WorkflowStatusValue } from './statusQueries.js';
+import {
+  effectiveStatusOf,
+  effectiveStatusSql,
+  toWorkflowStatusRow,
+  type IsRegistered,
+  type WorkflowStatusRow,
+  type WorkflowStatusValue,
+} from './statusQueries.js';
 
 export interface ListWorkflowsOptions {
   status?: WorkflowStatusValue;
@@ -37,13 +44,11 @@ export interface ProjectionQueriesOptions {
 export function createProjectionQueries(db: ProjectionDatabase, options: ProjectionQueriesOptions = {}): ProjectionQueries {
   const { isRegistered } = options;
   const audit = db.prepare<[string], AuditEntry>(`SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id = ? ORDER BY revision`);
+  const status = db.prepare<[string], StatusRow>('SELECT * FROM workflow_status WHERE workflow_id = ?');
   return {
     getStatus(workflowId) {
-      const status = effectiveStatusSql(db, isRegistered);
-      const row = db
-        .prepare<string[], StatusRow & { effective_status: string }>(`SELECT *, ${status.sql} AS effective_status FROM workflow_status WHERE workflow_id = ?`)
-        .get(...status.params, workflowId);
-      return row === undefined ? undefined : toWorkflowStatusRow(row);
+      const row = status.get(workflowId);
+      return row === undefined ? undefined : toWorkflowStatusRow({ ...row, effective_status: effectiveStatusOf(row, isRegistered) });
     },
     listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
       const status = effectiveStatusSql(db, isRegistered);

@@ -89,9 +89,14 @@ function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowS
 }
 
 /**
- * SQL for the status as users see it: a live workflow whose (definition, version) is not
- * registered is `blocked`. Computed per query because registrations change without any event.
+ * The status as users see it: a live workflow whose (definition, version) is not registered is
+ * `blocked`. Computed per read because registrations change without any event: for one row here,
+ * for a filtered list in SQL (`effectiveStatusSql`, the same rule).
  */
+export const effectiveStatusOf = (row: Pick<StatusRow, 'status' | 'definition' | 'version'>, isRegistered: IsRegistered | undefined): string =>
+  isRegistered !== undefined && (row.status === 'running' || row.status === 'waiting') && !isRegistered(row.definition, row.version) ? 'blocked' : row.status;
+
+/** The SQL of `effectiveStatusOf`, for queries that filter or count by status. */
 export function effectiveStatusSql(db: ProjectionDatabase, isRegistered: IsRegistered | undefined): { sql: string; params: string[] } {
   if (isRegistered === undefined) return { sql: 'status', params: [] };
   const live = db

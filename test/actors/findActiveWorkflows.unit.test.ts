@@ -24,6 +24,10 @@ describe('findActiveWorkflows: the scan recovery starts with', () => {
     expect(active.waiting).toEqual(['person']);
     // Short and resumable: folded from what the scan read, in stream order. Long: read again (through its snapshot cache).
     expect([...active.streams.keys()]).toEqual(['running']);
-    expect(active.streams.get('running')?.map((record) => `${record.revision} ${record.type}`)).toEqual(['0 WorkflowStarted', '1 StepStarted', '2 CallCompleted']);
+    expect(active.streams.get('running')?.map((record) => `${record.revision} ${record.type}`)).toEqual([
+      '0 WorkflowStarted',
+      '1 StepStarted',
+      '2 CallCompleted',
+    ]);
   });
 });

@@ -43,7 +43,8 @@ describe('deeply nested JSON (item 1)', () => {
     expect(deepInput.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(deepInput.json()).toMatchObject({
       code: 'INVALID_BODY',
-      title: expect.stringMatching(/more than 64 levels/),
+      title: 'Invalid request body',
+      detail: expect.stringMatching(/more than 64 levels/),
       errors: [{ path: expect.stringMatching(/^input\.topic\[0\]\[0\]/) }],
     });
     const deepExtra = await app.inject({

@@ -94,7 +94,8 @@ describe('HTTP edge', () => {
     expect(health.json()).toMatchObject({ status: 'ok' });
     const openapi = (await api.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(openapi.openapi).toBe('3.1.0');
-    expect(openapi.paths['/v1/workflows/{id}/events'].post.requestBody.content['application/json'].schema.properties.type).toBeDefined();
+    expect(openapi.paths['/v1/workflows/{id}/events'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SendEvent' });
+    expect(openapi.components.schemas.SendEvent.properties.type.enum).toContain('APPROVE');
     const metrics = await api.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.body).toContain('ecl_workflows{status="running"} 0');

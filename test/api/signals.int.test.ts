@@ -96,8 +96,15 @@ describe('signals over HTTP', () => {
     const openapi = (await server.call('GET', '/openapi.json', { key: null })).body;
     const send = openapi.paths['/v1/workflows/{id}/events'].post;
     expect(send.description).toMatch(/signal/);
-    expect(send.requestBody.content['application/json'].schema.properties.type.description).toMatch(/name of a signal/);
-    const status = openapi.paths['/v1/workflows/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(send.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SendEvent' });
+    const type = openapi.components.schemas.SendEvent.properties.type;
+    expect(type.description).toMatch(/name of a signal/);
+    // The registered definitions' signals are listed beside the commands.
+    expect(type.enum).toEqual(expect.arrayContaining(['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL', 'payment']));
+    expect(openapi.paths['/v1/workflows/{id}'].get.responses['200'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/WorkflowStatus',
+    });
+    const status = openapi.components.schemas.WorkflowStatus;
     expect(Object.keys(status.properties)).toEqual(expect.arrayContaining(['accepts', 'waitingFor', 'wakeAt', 'wakeReason', 'deadline']));
     expect(status.properties.waitingFor.properties.kind.enum).toEqual(['cap', 'budget', 'approval', 'signal']);
   });

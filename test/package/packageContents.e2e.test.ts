@@ -16,6 +16,7 @@ let project: ConsumerProject;
 const USES_EVERY_ENTRY_POINT = `import { type Engine, createEngine, createLogger, createMemoryArtifactStore, createMemoryEventStore, createOfflineProvider, createRegistry, isEngineError, Judgement } from 'ecl-workflows';
 import { type RunningServer, loadWorkflowModules, startServer } from 'ecl-workflows/server';
 import { type HistoryReplay, createTestEngine, ev, replayHistories, workflowSpec } from 'ecl-workflows/testing';
+import { type RunResult, createApiClient, isApiClientError } from 'ecl-workflows/client';
 import { greetings } from '../workflows/greeting.js';
 
 export function embeddedEngine(): Engine {
@@ -26,6 +27,16 @@ export function embeddedEngine(): Engine {
 export async function served(): Promise<RunningServer> {
   const { registry } = await loadWorkflowModules(['workflows/greeting.ts']);
   return startServer({ definitions: registry, flags: { port: 0 } });
+}
+
+export async function called(url: string): Promise<RunResult | string> {
+  const ecl = createApiClient({ baseUrl: url, apiKey: 'secret' });
+  try {
+    const result = await ecl.run({ definition: 'ts_greeting', input: { name: 'Ada' } }, { waitSeconds: 5 });
+    return result.finished ? result : (await ecl.get(result.status.workflowId)).status;
+  } catch (error) {
+    return isApiClientError(error) ? error.code : 'unknown';
+  }
 }
 
 export async function tested(): Promise<HistoryReplay[]> {

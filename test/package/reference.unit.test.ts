@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import * as root from '../../src/index.js';
 import * as server from '../../src/server.js';
 import * as testing from '../../src/testing/index.js';
+import * as client from '../../src/client.js';
 
 /**
- * docs/reference.md is written by hand; this keeps it complete. Every runtime export of the three
+ * docs/reference.md is written by hand; this keeps it complete. Every runtime export of the four
  * entry points, and every name in their `export type { … }` lists, must appear in it as a heading
  * word or in code formatting (`name`, `name(…)`, `name<…>`).
  */
@@ -41,6 +42,7 @@ const entries = [
   { entry: 'ecl-workflows', module: root as Record<string, unknown>, file: '../../src/index.ts' },
   { entry: 'ecl-workflows/server', module: server as Record<string, unknown>, file: '../../src/server.ts' },
   { entry: 'ecl-workflows/testing', module: testing as Record<string, unknown>, file: '../../src/testing/index.ts' },
+  { entry: 'ecl-workflows/client', module: client as Record<string, unknown>, file: '../../src/client.ts' },
 ];
 
 describe('docs/reference.md lists every export', () => {

@@ -1,25 +1,14 @@
+import createClient from 'openapi-fetch';
 import { ApiClientError } from './errors.js';
+import type { components, paths } from './openapi.js';
 import { readSse } from './readSse.js';
 
-/** A recorded transition as the server streams it (see docs/api.md, SSE). */
-export interface StreamedTransition {
-  workflowId: string;
-  revision: number;
-  position: string;
-  type: string;
-  data: Record<string, unknown>;
-  state?: unknown;
-  step: string | null;
-  sender: string | null;
-  at: string;
-}
-
-export interface StreamedDelta {
-  workflowId: string;
-  step: string;
-  iteration: number;
-  text: string;
-}
+type Schemas = components['schemas'];
+export type WorkflowStatus = Schemas['WorkflowStatus'];
+export type StreamedTransition = Schemas['Transition'];
+export type StreamedDelta = Schemas['Delta'];
+export type StartWorkflow = Schemas['StartWorkflow'];
+export type ListQuery = NonNullable<paths['/v1/workflows']['get']['parameters']['query']>;
 
 export interface FollowHandlers {
   onTransition?: (transition: StreamedTransition) => void | 'stop';
@@ -40,56 +29,69 @@ export interface ApiClientOptions {
   apiKey?: string;
   /** Reconnects of a dropped stream before giving up (default 5). */
   maxReconnects?: number;
+  /** A fetch to use instead of the global one (tests, proxies). */
+  fetch?: typeof fetch;
 }
 
-type Json = Record<string, unknown>;
+/** What `run` resolves to: the final status, with `output` when it completed. */
+export interface RunResult {
+  status: WorkflowStatus;
+  /** False when the wait ended first, or the workflow waits for a person or a signal (HTTP 202). */
+  finished: boolean;
+}
 
-/** A small typed client for the v1 API: what `ecl --server` uses. */
+/**
+ * A typed client of the v1 API, its types generated from the server's OpenAPI document
+ * (openapi-fetch over src/api/client/openapi.ts): what `ecl --server` uses. Problems reject with
+ * an `ApiClientError` carrying the stable `code`.
+ */
 export function createApiClient(options: ApiClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
-  const headers = (extra: Record<string, string> = {}): Record<string, string> => ({
-    ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }),
-    ...extra,
-  });
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const headers: Record<string, string> = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
+  const api = createClient<paths>({ baseUrl: base, headers, fetch: (request) => fetchImpl(request) });
 
-  const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    let response: Response;
+  /** The body of a 2xx, else the problem as an ApiClientError; a transport failure is UNREACHABLE. */
+  const answer = async <T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<{ data: T; response: Response }> => {
+    let outcome: { data?: T; error?: unknown; response: Response };
     try {
-      response = await fetch(base + path, {
-        method,
-        headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      outcome = await call;
     } catch (cause) {
       throw new ApiClientError('UNREACHABLE', 0, `Cannot reach the ECL server at ${base}: ${(cause as Error).message}`, {}, { cause });
     }
-    const text = await response.text();
-    const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
-    if (!response.ok) throw problemOf(response.status, parsed);
-    return parsed as T;
+    if (!outcome.response.ok || outcome.error !== undefined) throw problemOf(outcome.response.status, outcome.error);
+    return { data: outcome.data as T, response: outcome.response };
   };
+  const path = (id: string) => ({ path: { id } });
 
-  const segment = encodeURIComponent;
-  return {
+  const client = {
     baseUrl: base,
-    start: (body: { definition: string; input: unknown; id?: string }) => request<Json>('POST', '/v1/workflows', body),
-    send: (id: string, type: string, data?: unknown) =>
-      request<{ workflowId: string; type: string; revision: number; lastRevision: number }>('POST', `/v1/workflows/${segment(id)}/events`, {
-        type,
-        ...(data === undefined ? {} : { data }),
-      }),
-    get: (id: string) => request<Json>('GET', `/v1/workflows/${segment(id)}`),
-    list: (query: { status?: string; definition?: string; limit?: number; cursor?: string } = {}) => {
-      const search = new URLSearchParams(
-        Object.entries(query)
-          .filter(([, value]) => value !== undefined)
-          .map(([key, value]): [string, string] => [key, String(value)]),
-      );
-      return request<{ items: Json[]; nextCursor: string | null }>('GET', `/v1/workflows${search.toString() === '' ? '' : `?${search}`}`);
+    /** Starts a workflow (idempotent per id and input): its status once the read model has it. */
+    start: async (body: StartWorkflow) => (await answer(api.POST('/v1/workflows', { body }))).data,
+    /**
+     * Starts a workflow and waits up to `waitSeconds` (default 60, at most 300) for it to finish,
+     * in one request (`POST /v1/workflows?wait=`).
+     */
+    async run(body: StartWorkflow, { waitSeconds = 60 }: { waitSeconds?: number } = {}): Promise<RunResult> {
+      const { data, response } = await answer(api.POST('/v1/workflows', { body, params: { query: { wait: String(waitSeconds) } } }));
+      return { status: data, finished: response.status !== 202 };
     },
-    audit: (id: string) => request<{ workflowId: string; entries: Json[] }>('GET', `/v1/workflows/${segment(id)}/audit`),
-    metricsSummary: () => request<Json>('GET', '/v1/metrics/summary'),
-    definitions: () => request<{ definitions: Json[] }>('GET', '/v1/definitions'),
+    send: async (id: string, type: string, data?: unknown) =>
+      (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body: { type, ...(data === undefined ? {} : { data }) } }))).data,
+    get: async (id: string) => (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data,
+    /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
+    list: async ({ status, definition, limit, cursor }: { status?: string; definition?: string; limit?: number; cursor?: string } = {}) => {
+      const query: ListQuery = {
+        ...(status === undefined ? {} : { status: status as ListQuery['status'] }),
+        ...(definition === undefined ? {} : { definition }),
+        ...(limit === undefined ? {} : { limit: String(limit) }),
+        ...(cursor === undefined ? {} : { cursor }),
+      };
+      return (await answer(api.GET('/v1/workflows', { params: { query } }))).data;
+    },
+    audit: async (id: string) => (await answer(api.GET('/v1/workflows/{id}/audit', { params: path(id) }))).data,
+    metricsSummary: async () => (await answer(api.GET('/v1/metrics/summary'))).data,
+    definitions: async () => (await answer(api.GET('/v1/definitions'))).data,
 
     /** Follows one workflow's SSE stream until it ends, the handler returns 'stop', or `signal` aborts; reconnects with Last-Event-ID. */
     async follow(id: string, handlers: FollowHandlers = {}): Promise<FollowResult> {
@@ -97,8 +99,8 @@ export function createApiClient(options: ApiClientOptions) {
       for (let attempt = 0; ; attempt++) {
         let response: Response;
         try {
-          response = await fetch(`${base}/v1/workflows/${segment(id)}/stream`, {
-            headers: headers({ accept: 'text/event-stream', ...(lastRevision === undefined ? {} : { 'last-event-id': String(lastRevision) }) }),
+          response = await fetchImpl(`${base}/v1/workflows/${encodeURIComponent(id)}/stream`, {
+            headers: { ...headers, accept: 'text/event-stream', ...(lastRevision === undefined ? {} : { 'last-event-id': String(lastRevision) }) },
             ...(handlers.signal === undefined ? {} : { signal: handlers.signal }),
           });
         } catch (cause) {
@@ -108,6 +110,8 @@ export function createApiClient(options: ApiClientOptions) {
           await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
           continue;
         }
+        // 204: it finished, and its end was sent on an earlier connection.
+        if (response.status === 204) return { ended: TERMINAL_EVENT[(await client.get(id)).status], lastRevision };
         if (!response.ok || response.body === null) throw problemOf(response.status, await response.json().catch(() => undefined));
         try {
           for await (const message of readSse(response.body)) {
@@ -121,7 +125,7 @@ export function createApiClient(options: ApiClientOptions) {
             } else if (message.event === 'delta') {
               handlers.onDelta?.(JSON.parse(message.data) as StreamedDelta);
             } else if (message.event === 'end') {
-              return { ended: (JSON.parse(message.data) as { type: string }).type, lastRevision };
+              return { ended: (JSON.parse(message.data) as Schemas['StreamEnd']).type, lastRevision };
             }
           }
         } catch (error) {
@@ -134,13 +138,20 @@ export function createApiClient(options: ApiClientOptions) {
       }
     },
   };
+  return client;
 }
+
+const TERMINAL_EVENT: Partial<Record<WorkflowStatus['status'], string>> = {
+  completed: 'WorkflowCompleted',
+  failed: 'WorkflowFailed',
+  cancelled: 'WorkflowCancelled',
+};
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 function problemOf(status: number, body: unknown): ApiClientError {
   const problem = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   const code = typeof problem.code === 'string' ? problem.code : `HTTP_${status}`;
-  const title = typeof problem.title === 'string' ? problem.title : `HTTP ${status}`;
-  return new ApiClientError(code, status, title, problem);
+  const message = typeof problem.detail === 'string' ? problem.detail : typeof problem.title === 'string' ? problem.title : `HTTP ${status}`;
+  return new ApiClientError(code, status, message, problem);
 }

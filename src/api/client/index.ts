@@ -1,5 +1,16 @@
 export { createApiClient } from './createApiClient.js';
-export type { ApiClient, ApiClientOptions, FollowHandlers, FollowResult, StreamedDelta, StreamedTransition } from './createApiClient.js';
+export type {
+  ApiClient,
+  ApiClientOptions,
+  FollowHandlers,
+  FollowResult,
+  RunResult,
+  StartWorkflow,
+  StreamedDelta,
+  StreamedTransition,
+  WorkflowStatus,
+} from './createApiClient.js';
+export type { components, paths } from './openapi.js';
 export { ApiClientError, isApiClientError, problemLines } from './errors.js';
 export { readSse } from './readSse.js';
 export type { SseEvent } from './readSse.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../context.js';
 import { buildOpenApi } from '../openapi.js';
+import type { DefinitionInfo } from '../ports.js';
 import { collectMetrics } from '../collectMetrics.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../prometheus.js';
 
@@ -8,8 +9,17 @@ const VERSION = '1.0.0';
 
 /** Unauthenticated: /healthz, /metrics (aggregates only, no ids) and /openapi.json. */
 export function registerSystemRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const openapi = buildOpenApi({ version: VERSION, authRequired: ctx.authenticator.required });
-  app.get('/openapi.json', async () => openapi);
+  // Rebuilt when the definitions change (`ecl serve --watch`): the event types are theirs.
+  let documentFor: readonly DefinitionInfo[] | undefined;
+  let document: unknown;
+  app.get('/openapi.json', async () => {
+    const definitions = ctx.runtime.definitions();
+    if (definitions !== documentFor) {
+      documentFor = definitions;
+      document = buildOpenApi({ version: VERSION, authRequired: ctx.authenticator.required, definitions });
+    }
+    return document;
+  });
 
   app.get('/healthz', async (_request, reply) => {
     const lag = await ctx.queries.lag().catch(() => ({ positions: -1 }));

@@ -2,28 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { assertAccepting, principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { CreateWorkflowBody } from '../schemas.js';
+import { CreateWorkflowBody, StartWorkflowQuery } from '../schemas.js';
 import { externalize, scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
 
-/** POST /v1/workflows: start a workflow, idempotently per (id, input). */
+/** POST /v1/workflows: start a workflow, idempotently per (id, input); with `?wait=`, answer with its result. */
 export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/workflows', async (request, reply) => {
     const principal = principalOf(request);
     const scope = scopeOf(principal);
+    const { wait } = parseOr(StartWorkflowQuery, request.query, 'INVALID_QUERY', 'Bad query parameters');
     const body = parseOr(CreateWorkflowBody, request.body, 'INVALID_BODY', 'The request body is not a valid workflow start');
     const definition = ctx.runtime.definitions().find((candidate) => candidate.name === body.definition);
     if (definition === undefined) {
+      const known = ctx.runtime.definitions().map((candidate) => candidate.name);
       throw new ApiError('UNKNOWN_DEFINITION', `No workflow definition named "${body.definition}"`, {
-        errors: [
-          {
-            path: 'definition',
-            message: `unknown definition; known: ${ctx.runtime
-              .definitions()
-              .map((d) => d.name)
-              .join(', ')}`,
-          },
-        ],
+        errors: [{ path: 'definition', message: `unknown definition; known: ${known.join(', ')}` }],
       });
     }
     const parsedInput = definition.input.safeParse(body.input);
@@ -35,17 +29,21 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     assertAccepting(ctx);
     const id = body.id ?? randomUUID();
     const workflowId = scope.internal(id);
-    const outcome = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
+    const started = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
+    // The status answered with includes the start, or with a wait where the workflow stands after it.
+    const outcome = wait === undefined ? undefined : await ctx.runtime.awaitOutcome(workflowId, wait * 1000);
+    const position = outcome?.position ?? (await started.position());
+    const code = outcome?.kind === 'running' ? 202 : started.created ? 201 : 200;
     let status: Record<string, unknown> | undefined;
     try {
-      await ctx.queries.waitFor(outcome.position, ctx.config.readYourWritesTimeoutMs);
+      await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
       status = await ctx.queries.getStatus(workflowId);
     } catch (error) {
       ctx.logger.warn('workflow started but its status is not projected yet', { workflowId, error: (error as Error).message });
     }
-    const view = status ?? { workflowId, definition: definition.name, status: 'running', revision: outcome.revision };
+    const view = status ?? { workflowId, definition: definition.name, status: 'running', revision: started.revision };
     return reply
-      .code(outcome.created ? 201 : 200)
+      .code(code)
       .header('Location', `/v1/workflows/${encodeURIComponent(id)}`)
       .send(externalize(view, scope));
   });

@@ -34,7 +34,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       if (first !== undefined) {
         if ((first.data as { inputHash?: string }).inputHash !== inputHash) throw new ApiError('WORKFLOW_EXISTS', 'exists with another input');
         const last = existing.at(-1)!;
-        return { created: false, position: last.position, revision: last.revision };
+        return { created: false, position: async () => last.position, revision: last.revision };
       }
       const metadata = {
         workflowId,
@@ -50,7 +50,13 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
         [{ type: 'WorkflowStarted', data: { v: 1, workflowId, definition, version: 1, input: input as never, inputHash }, metadata }],
         { expectedRevision: 'no_stream' },
       );
-      return { created: true, position: result.position, revision: result.nextExpectedRevision };
+      return { created: true, position: async () => result.position, revision: result.nextExpectedRevision };
+    },
+    // Nothing runs the stub's workflows: a cancelled one has finished, any other runs on past any wait.
+    async awaitOutcome(workflowId) {
+      const [last] = await store.readStream(workflowStream(workflowId), { direction: 'backwards', limit: 1 });
+      if (last === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
+      return { kind: last.type === 'WorkflowCancelled' ? 'finished' : 'running', position: last.position };
     },
     async send({ workflowId, type, data, sender }) {
       const existing = await store.readStream(workflowStream(workflowId));

@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../../src/api/index.js';
 import { createScriptedProvider } from '../../../src/llm/index.js';
 import type { DefinitionRegistry } from '../../../src/machines/index.js';
 import { createSampleRegistry } from '../../support/definitions.js';
+import { createResponseChecker } from './openApiCheck.js';
 
 export const KEYS = {
   acme: { id: 'acme-key', key: 'acme-secret-0001', tenant: 'acme' },
@@ -44,13 +45,17 @@ export async function startTestServer(
     definitions: options.definitions ?? createSampleRegistry(),
     inspect: options.inspect === true,
   });
+  // Every answer the e2e tests get is checked against the OpenAPI document this server serves.
+  const check = createResponseChecker(await (await fetch(`${server.url}/openapi.json`)).json());
   const call: TestServer['call'] = async (method, path, { body, key = KEYS.acme.key } = {}) => {
     const headers: Record<string, string> = {};
     if (key !== null) headers.authorization = `Bearer ${key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(server.url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+    const parsed = text === '' ? undefined : JSON.parse(text);
+    check(method, path, response.status, response.headers.get('content-type'), parsed);
+    return { status: response.status, body: parsed, headers: response.headers };
   };
   return {
     ...server,
