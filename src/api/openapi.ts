@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject, type oas31 } from 'zod-openapi';
 import { PROBLEM_CODES, PROBLEM_STATUS, type ProblemCode } from './errors.js';
 import { SIGNAL_NAME } from '../machines/index.js';
 import type { DefinitionInfo } from './ports.js';
@@ -78,7 +78,7 @@ const sse = (description: string, events: Record<string, string>) => ({
  * and describe responses. The event `type` is an enum of the commands and of the signals the
  * given definitions wait for.
  */
-export function buildOpenApi(options: { version: string; authRequired: boolean; definitions: readonly DefinitionInfo[] }) {
+export function buildOpenApi(options: { version: string; authRequired: boolean; definitions: readonly DefinitionInfo[] }): oas31.OpenAPIObject {
   const eventTypes = [...new Set([...COMMAND_TYPES, ...options.definitions.flatMap((definition) => definition.commands.map((command) => command.type))])];
   // Without definitions (the document a client is generated from) a signal is any signal name.
   const eventType =
