@@ -66,7 +66,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      // Bare `ecl` is `commander.help` too, but with exit code 1: help shown because nothing was asked.
+      const helpAsked =
+        error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0);
+      return helpAsked ? EXIT.ok : EXIT.usage;
     }
     if (await isUsersMistake(error)) {
       console.error((error as Error).message);
@@ -78,4 +81,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`ecl list | head -1`) closes the pipe. What is left to print goes
+ * nowhere, quietly; the work goes on, so a workflow being run still completes in this process.
+ */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    throw error;
+  });
+}
+
+ignoreClosedPipe(process.stdout);
+ignoreClosedPipe(process.stderr);
 process.exitCode = await main(process.argv);

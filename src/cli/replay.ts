@@ -60,6 +60,8 @@ export function replayCommand(): Command {
         process.exitCode = outcome.exitCode;
         if (outcome.relay !== undefined) {
           const relay = outcome.relay;
+          const { inspectorNotice } = await import('../inspect/index.js');
+          console.error(inspectorNotice(relay.url));
           await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
           await relay.close();
         }

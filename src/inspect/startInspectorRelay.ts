@@ -9,6 +9,14 @@ import { bridgePage } from './bridgePage.js';
 export const DEFAULT_INSPECT_PORT = 8080;
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
 
+/**
+ * Said on stderr whenever a relay starts: the page it serves embeds the hosted inspector, so a
+ * machine without internet access shows a blank page, however well the relay works.
+ */
+export const inspectorNotice = (url: string, inspectorUrl = STATELY_INSPECTOR_URL): string =>
+  `Stately inspector: open ${url} — the inspector it embeds is hosted at ${inspectorUrl} and needs internet access ` +
+  '(a local console that works offline is planned).';
+
 export interface InspectorRelayOptions {
   /** Default 8080; 0 picks a free port. */
   port?: number;
@@ -43,6 +51,8 @@ export interface InspectorRelay {
   readonly inspector: InspectorHandle;
   /** Connected WebSocket clients. */
   clients(): number;
+  /** Events dropped from the replay buffer (the oldest first) since the relay started. */
+  dropped(): number;
   close(): Promise<void>;
 }
 
@@ -65,9 +75,17 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
   if (!isLoopbackHost(host)) throw new InspectorRelayError(`The inspector relay binds loopback only; ${host} is not a loopback address`);
   const logger = options.logger ?? winston.createLogger({ silent: true });
   const bufferSize = options.bufferSize ?? 1000;
-  const page = bridgePage(options.inspectorUrl ?? STATELY_INSPECTOR_URL);
+  // The page holds what a connect replays (actors and recent events, each up to bufferSize) plus
+  // what arrives before the hosted inspector answers; a finite replay (Infinity) keeps it all.
+  const page = bridgePage(options.inspectorUrl ?? STATELY_INSPECTOR_URL, 2 * bufferSize);
   const actors = new Map<string, string>();
   const recent: string[] = [];
+  let dropped = 0;
+  // Said once: a relay nobody opens would otherwise warn on every event.
+  const drop = () => {
+    dropped += 1;
+    if (dropped === 1) logger.warn('Inspector relay buffer full: dropping the oldest events; a page that connects now sees only the latest', { bufferSize });
+  };
 
   const http = createServer((request, response) => {
     if (request.method !== 'GET' || (request.url !== '/' && request.url !== '/index.html')) {
@@ -93,11 +111,17 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
     if (event.type === '@xstate.actor') {
       actors.delete(event.sessionId);
       actors.set(event.sessionId, message);
-      if (actors.size > bufferSize) actors.delete(actors.keys().next().value as string);
+      if (actors.size > bufferSize) {
+        actors.delete(actors.keys().next().value as string);
+        drop();
+      }
       return;
     }
     recent.push(message);
-    if (recent.length > bufferSize) recent.shift();
+    if (recent.length > bufferSize) {
+      recent.shift();
+      drop();
+    }
   };
   wss.on('connection', (client) => {
     for (const message of actors.values()) client.send(message);
@@ -139,6 +163,7 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
     port,
     inspector,
     clients: () => wss.clients.size,
+    dropped: () => dropped,
     close: () =>
       new Promise<void>((resolve) => {
         inspector.stop();

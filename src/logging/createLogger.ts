@@ -46,7 +46,7 @@ export function createLogger(options: CreateLoggerOptions = {}): winston.Logger 
         winston.format.errors({ stack: true }),
         scrub(),
         winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-        readable(stream.isTTY === true),
+        readable(useColour(stream, env)),
       );
   return winston.createLogger({
     level: options.level ?? 'info',
@@ -55,6 +55,10 @@ export function createLogger(options: CreateLoggerOptions = {}): winston.Logger 
     transports: [new winston.transports.Stream({ stream })],
   });
 }
+
+/** Colour only on a terminal, and never with NO_COLOR set to anything but the empty string (no-color.org). */
+export const useColour = (stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean =>
+  stream.isTTY === true && (env.NO_COLOR ?? '') === '';
 
 function resolveJson(format: LogFormat, env: Record<string, string | undefined>, tty: boolean): boolean {
   if (format !== 'auto') return format === 'json';
