@@ -3,7 +3,7 @@ import type { Logger } from 'winston';
 import type { EclConfig } from '../config/index.js';
 import type { Authenticator, Principal } from './auth.js';
 import { ApiError } from './errors.js';
-import type { HttpMetrics } from './httpMetrics.js';
+import type { ApiMetrics } from './apiMetrics.js';
 import type { ApiPorts } from './ports.js';
 import type { SseConnection } from './sse.js';
 import type { StreamHub } from './streamHub.js';
@@ -20,7 +20,7 @@ export interface ApiContext extends ApiPorts {
   config: EclConfig;
   logger: Logger;
   authenticator: Authenticator;
-  metrics: HttpMetrics;
+  metrics: ApiMetrics;
   readonly startedAt: number;
   /** False once shutdown began: commands are refused with 503, reads still answer. */
   accepting: boolean;

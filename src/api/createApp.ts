@@ -2,9 +2,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import winston, { type Logger } from 'winston';
 import { EclConfig } from '../config/index.js';
 import { createAuthenticator } from './auth.js';
+import { isPreflight, registerCors } from './cors.js';
+import { createStreamTokens, STREAM_ROUTES } from './streamTokens.js';
 import type { ApiContext } from './context.js';
 import { ApiError } from './errors.js';
-import { createHttpMetrics } from './httpMetrics.js';
+import { createApiMetrics } from './apiMetrics.js';
 import { createStreamHub } from './streamHub.js';
 import type { ApiPorts } from './ports.js';
 import { type RouteTable, trackRoutes } from './routeTable.js';
@@ -46,7 +48,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
     config,
     logger,
     authenticator: createAuthenticator(config.apiKeys),
-    metrics: createHttpMetrics(),
+    metrics: createApiMetrics(),
     startedAt: Date.now(),
     accepting: true,
     streams: new Set(),
@@ -76,18 +78,26 @@ export function createApp(options: CreateAppOptions): ApiApp {
   capConnectionsPerClient(app.server, config.maxConnectionsPerClient, logger);
   const routes = trackRoutes(app);
   app.decorateRequest('principal', null);
+  // CORS and stream tokens (browsers): preflights carry no credentials, and a `?token=` opens only the SSE routes.
+  registerCors(app, config.corsOrigins);
+  const streamTokens = createStreamTokens({ ttlMs: config.streamTokenTtlMs });
   // Callback-style hooks: they run on every request, and skip a promise each.
   app.addHook('onRequest', (request, _reply, done) => {
     if (!request.url.startsWith('/v1/') && request.url !== '/v1') return done();
+    if (config.corsOrigins.length > 0 && isPreflight(request.method, request.headers)) return done();
     const authorization = request.headers.authorization;
-    const principal = context.authenticator.authenticate(typeof authorization === 'string' ? authorization : undefined);
+    const token = (request.query as { token?: unknown }).token;
+    const principal =
+      context.authenticator.required && authorization === undefined && typeof token === 'string' && STREAM_ROUTES.has(request.routeOptions.url ?? '')
+        ? streamTokens.verify(token)
+        : context.authenticator.authenticate(typeof authorization === 'string' ? authorization : undefined);
     if (principal === undefined) return done(new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>'));
     request.principal = principal;
     done();
   });
   const logRequests = logger.isLevelEnabled('http');
   app.addHook('onResponse', (request, reply, done) => {
-    context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    context.metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     if (logRequests) {
       logger.http('request', {
         method: request.method,
@@ -123,7 +133,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
   registerWorkflowRoutes(app, context);
   registerEventRoutes(app, context);
   registerQueryRoutes(app, context);
-  registerStreamRoutes(app, context);
+  registerStreamRoutes(app, context, streamTokens);
   return { app, context, routes };
 }
 

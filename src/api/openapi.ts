@@ -17,6 +17,7 @@ import {
   SendEventBody,
   StartWorkflowQuery,
   StreamEnd,
+  StreamToken,
   StreamedDelta,
   StreamedTransition,
   WorkflowId,
@@ -53,6 +54,7 @@ const codesOf = (status: number): ProblemCode[] => PROBLEM_CODES.filter((code) =
 
 const location = z.object({ Location: z.string().meta({ description: 'The workflow: /v1/workflows/{id}' }) });
 const idParams = z.object({ id: WorkflowId });
+const streamToken = z.string().optional().meta({ description: 'A stream token from POST /v1/stream-tokens, instead of Authorization (browsers)' });
 const lastEventId = (description: string) =>
   z
     .string()
@@ -157,7 +159,10 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             requestParams: {
               path: idParams,
               header: z.object({ 'Last-Event-ID': lastEventId('Resume after this stream revision (the id of a transition)') }),
-              query: z.object({ lastEventId: lastEventId('As the Last-Event-ID header, for a first connect from a browser; the header wins') }),
+              query: z.object({
+                lastEventId: lastEventId('As the Last-Event-ID header, for a first connect from a browser; the header wins'),
+                token: streamToken,
+              }),
             },
             responses: {
               '200': sse('From the start, or after Last-Event-ID; ends with `end` when the workflow finishes', {
@@ -175,11 +180,28 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             operationId: 'streamTenant',
             requestParams: {
               header: z.object({ 'Last-Event-ID': lastEventId('Resume after this global position (the id of a transition); omitted = live only') }),
-              query: z.object({ lastEventId: lastEventId('As the Last-Event-ID header, for a first connect from a browser; the header wins') }),
+              query: z.object({
+                lastEventId: lastEventId('As the Last-Event-ID header, for a first connect from a browser; the header wins'),
+                token: streamToken,
+              }),
             },
             responses: {
               '200': sse("Every workflow of the caller's tenant, live", { transition: 'Transition', delta: 'Delta' }),
               ...problems(400, 401, 503),
+            },
+          }),
+        },
+        '/v1/stream-tokens': {
+          post: operation({
+            operationId: 'mintStreamToken',
+            summary: "A short-lived token for the caller's tenant, accepted only by the SSE routes as ?token=",
+            responses: {
+              '200': {
+                description: 'Minted',
+                headers: z.object({ 'Cache-Control': z.string().meta({ description: 'no-store' }) }),
+                content: json(StreamToken),
+              },
+              ...problems(401),
             },
           }),
         },

@@ -279,3 +279,9 @@ export const StreamedDelta = z
 export const StreamEnd = z
   .object({ workflowId: z.string(), type: z.string().describe('The terminal event type'), revision: z.number().int() })
   .meta({ id: 'StreamEnd', description: 'SSE event `end`: the workflow finished; the server closes the stream, and a reconnect gets 204' });
+
+/** A short-lived, tenant-scoped credential for the SSE routes (`?token=`), for browsers' EventSource. */
+export const StreamToken = z
+  .object({ token: z.string(), expiresAt: Iso })
+  .strict()
+  .meta({ id: 'StreamToken', description: 'Pass as ?token= to the SSE routes instead of Authorization; valid until expiresAt' });

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { OutgoingHttpHeaders } from 'node:http';
 
 /** One Server-Sent Events connection. Writes are dropped once the client is gone. */
 export interface SseConnection {
@@ -30,8 +31,11 @@ export function openSse(request: FastifyRequest, reply: FastifyReply, options: S
   const listeners: Array<() => void> = [];
   const raw = reply.raw;
   let closed = false;
+  // Headers set on the reply before the hijack (CORS) would be lost with it: carry them over.
+  const earlier = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined)) as OutgoingHttpHeaders;
   reply.hijack();
   raw.writeHead(200, {
+    ...earlier,
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
     Connection: 'keep-alive',

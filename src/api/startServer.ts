@@ -146,6 +146,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       llm: { name: llm.provider.name, ...(llm.stats === undefined ? {} : { stats: llm.stats }) },
       appendStats: counted.stats,
     });
+    // From here on (recovery's appends are in the counters, not the histograms).
+    counted.observe(api.context.metrics.observeAppend);
     const url = await listenApi(api);
     const keys = config.apiKeys;
     const banner = [

@@ -43,6 +43,10 @@ export function serveCommand(): Command {
         watch: options.watch === true,
       });
       console.log(server.banner.join('\n'));
+      if (server.inspection !== undefined) {
+        const { inspectorNotice } = await import('../inspect/index.js');
+        console.error(inspectorNotice(server.inspection.relay.url));
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals) => {
           process.off('SIGINT', stop);

@@ -34,7 +34,7 @@ const NUMBER_KEYS: ReadonlySet<EclConfigKey> = new Set(CONFIG_KEYS.filter((key) 
  * variable is refused, so `ECL_STORE=` from a template that expanded to nothing cannot quietly
  * send the log to the default file.
  */
-const EMPTY_MEANS_UNSET: ReadonlySet<EclConfigKey> = new Set(['workflows', 'apiKeys']);
+const EMPTY_MEANS_UNSET: ReadonlySet<EclConfigKey> = new Set(['workflows', 'apiKeys', 'corsOrigins']);
 
 function acceptsNumber(schema: z.ZodType): boolean {
   if (schema instanceof z.ZodNumber) return true;
@@ -85,7 +85,14 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
       });
       continue;
     }
-    const value = key === 'workflows' ? resolvePaths(splitList(text), cwd) : NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : text;
+    const value =
+      key === 'workflows'
+        ? resolvePaths(splitList(text), cwd)
+        : key === 'corsOrigins'
+          ? splitList(text)
+          : NUMBER_KEYS.has(key) && /^-?\d+$/.test(text.trim())
+            ? Number(text.trim())
+            : text;
     set(key, value, { kind: 'env', variable });
   }
   for (const [key, value] of Object.entries(options.flags ?? {})) {

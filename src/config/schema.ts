@@ -40,6 +40,21 @@ const Host = z.string().superRefine((host, context) => {
 });
 export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
 
+/**
+ * A browser origin as the `Origin` header carries it: scheme, host and port only, no path or
+ * trailing slash, so it can be compared exactly. `*` is refused: the API takes credentials.
+ */
+const CorsOrigin = z.string().superRefine((origin, context) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(origin);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !/^https?:$/.test(url.protocol) || url.origin !== origin)
+    context.addIssue({ code: 'custom', message: 'an origin is scheme://host[:port] exactly, e.g. https://app.example.com (no path, no trailing slash, no *)' });
+});
+
 const Port = z.number().int().min(0).max(65535);
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
@@ -61,6 +76,19 @@ export const EclConfig = z
     host: Host.default('127.0.0.1').describe('Interface `ecl serve` binds: an IP address or a host name'),
     port: Port.default(3000).describe('Port `ecl serve` listens on (0 = any free port)'),
     apiKeys: z.array(ApiKeyEntry).default([]).describe('API keys; env form "secret=tenant,secret2=tenant2"'),
+    corsOrigins: z
+      .array(CorsOrigin)
+      .default([])
+      .describe(
+        'Browser origins allowed to call the API (CORS), exactly as the browser sends them; none = CORS off; env form "https://a.example,http://127.0.0.1:5173"',
+      ),
+    streamTokenTtlMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(60_000)
+      .describe('How long a stream token (POST /v1/stream-tokens) opens SSE streams; an open stream outlives it'),
     inspectPort: Port.default(8080).describe('Port of the Stately inspector relay (`--inspect`)'),
     logLevel: z.enum(LOG_LEVELS).default('info').describe('winston log level'),
     logFormat: z.enum(['auto', 'json', 'pretty']).default('auto').describe('auto = JSON unless a terminal outside production'),

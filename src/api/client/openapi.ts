@@ -29,6 +29,10 @@ export interface paths {
   "/v1/stream": {
     get: operations["streamTenant"];
   };
+  "/v1/stream-tokens": {
+    /** A short-lived token for the caller's tenant, accepted only by the SSE routes as ?token= */
+    post: operations["mintStreamToken"];
+  };
   "/v1/definitions": {
     get: operations["listDefinitions"];
   };
@@ -201,6 +205,12 @@ export interface components {
       payloadVersion: number;
       /** @description One readable line */
       summary: string;
+    };
+    /** @description Pass as ?token= to the SSE routes instead of Authorization; valid until expiresAt */
+    StreamToken: {
+      token: string;
+      /** @description ISO 8601 date-time (UTC) */
+      expiresAt: string;
     };
     Definitions: {
       definitions: components["schemas"]["Definition"][];
@@ -626,6 +636,8 @@ export interface operations {
       query?: {
         /** @description As the Last-Event-ID header, for a first connect from a browser; the header wins; anything else is a 400 */
         lastEventId?: string;
+        /** @description A stream token from POST /v1/stream-tokens, instead of Authorization (browsers) */
+        token?: string;
       };
       header?: {
         /** @description Resume after this stream revision (the id of a transition); anything else is a 400 */
@@ -686,6 +698,8 @@ export interface operations {
       query?: {
         /** @description As the Last-Event-ID header, for a first connect from a browser; the header wins; anything else is a 400 */
         lastEventId?: string;
+        /** @description A stream token from POST /v1/stream-tokens, instead of Authorization (browsers) */
+        token?: string;
       };
       header?: {
         /** @description Resume after this global position (the id of a transition); omitted = live only; anything else is a 400 */
@@ -720,6 +734,31 @@ export interface operations {
         headers: {
           /** @description Seconds */
           "Retry-After": string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** A short-lived token for the caller's tenant, accepted only by the SSE routes as ?token= */
+  mintStreamToken: {
+    responses: {
+      /** @description Minted */
+      200: {
+        headers: {
+          /** @description no-store */
+          "Cache-Control": string;
+        };
+        content: {
+          "application/json": components["schemas"]["StreamToken"];
+        };
+      };
+      /** @description Missing or wrong API key. Codes: UNAUTHORIZED */
+      401: {
+        headers: {
+          /** @description Bearer realm="ecl" */
+          "WWW-Authenticate": string;
         };
         content: {
           "application/problem+json": components["schemas"]["Problem"];

@@ -5,6 +5,7 @@ import { TERMINAL_EVENT_TYPES } from '../../machines/index.js';
 import { principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { openSse, type SseConnection } from '../sse.js';
+import type { StreamTokens } from '../streamTokens.js';
 import { CANONICAL_INTEGER, WorkflowIdParams } from '../schemas.js';
 import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
 import { parseOr } from '../validate.js';
@@ -15,9 +16,13 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 /**
  * SSE streams. Event types: `transition` (a recorded event; its id is the stream revision on a
  * workflow stream, the global position on /v1/stream), `delta` (live model tokens, never
- * recorded, no id) and `end` (the workflow finished; the server then closes the stream).
+ * recorded, no id) and `end` (the workflow finished; the server then closes the stream). A
+ * reconnect at or past the terminal event is a 204, the SSE way to tell a client to stop.
  */
-export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext, tokens: StreamTokens): void {
+  // For EventSource, which cannot send Authorization: minted with the key, accepted as ?token= on the two SSE routes only.
+  app.post('/v1/stream-tokens', async (request, reply) => reply.header('Cache-Control', 'no-store').send(tokens.mint(principalOf(request))));
+
   app.get('/v1/workflows/:id/stream', async (request, reply) => {
     const scope = scopeOf(principalOf(request));
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
@@ -29,14 +34,11 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
       ctx.store.readStream(stream, { direction: 'backwards', limit: 1 }),
     ]);
     if (first === undefined || last === undefined || !recordedFor(scope, (first.metadata as { tenant?: unknown }).tenant)) throw notFound(id);
+    // Its `end` went out on an earlier connection (the terminal transition's id is the client's Last-Event-ID).
+    if (TERMINAL.has(last.type) && BigInt(last.revision) <= afterRevision) return reply.code(204).send();
     if (request.method === 'HEAD') return reply.type('text/event-stream').send();
     reserveStream(ctx);
     const sse = track(ctx, openSse(request, reply));
-    if (TERMINAL.has(last.type) && BigInt(last.revision) <= afterRevision) {
-      sse.send('end', { workflowId: id, type: last.type, revision: last.revision });
-      sse.close();
-      return;
-    }
     const subscriptions: Subscription[] = [];
     sse.onClose(() => subscriptions.forEach((subscription) => subscription.unsubscribe()));
     subscriptions.push(

@@ -3,7 +3,6 @@ import type { ApiContext } from '../context.js';
 import { buildOpenApi } from '../openapi.js';
 import type { DefinitionInfo } from '../ports.js';
 import { collectMetrics } from '../collectMetrics.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../prometheus.js';
 
 const VERSION = '1.0.0';
 
@@ -31,5 +30,6 @@ export function registerSystemRoutes(app: FastifyInstance, ctx: ApiContext): voi
     });
   });
 
-  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderPrometheus(await collectMetrics(ctx))));
+  collectMetrics(ctx.metrics.registry, ctx);
+  app.get('/metrics', async (_request, reply) => reply.type(ctx.metrics.contentType).send(await ctx.metrics.render()));
 }
