@@ -32,15 +32,22 @@ interface KurrentDbModule {
   openKurrentDbEventStore: (url: string, options?: OpenEventStoreOptions) => Promise<EventStore>;
 }
 
+interface PostgresModule {
+  openPostgresEventStore: (url: string, options?: OpenEventStoreOptions) => Promise<EventStore>;
+}
+
 /**
  * Opens the store a URL names: `memory:`, `sqlite:<path>` (relative to the working folder or
- * absolute; its folder is created), `kurrentdb://…` or `esdb://…` (also `+discover`; the client
- * is loaded only then). Default {@link DEFAULT_STORE_URL}. Close it with `store.close()`.
+ * absolute; its folder is created), `postgres://user:password@host:5432/db` or `postgresql://…`
+ * (`?schema=name`, default `ecl`; tables are created or upgraded on open), `kurrentdb://…` or
+ * `esdb://…` (also `+discover`). The PostgreSQL and KurrentDB adapters are loaded only then.
+ * Default {@link DEFAULT_STORE_URL}. Close it with `store.close()`.
  *
  * Throws an `EventStoreError`: `INVALID_STORE_URL` (`isInvalidStoreUrl`) for an unknown scheme, a
  * missing path, a file that cannot be opened or was written by a newer ECL, a bad connection
- * string; `STORE_UNAVAILABLE` (`isStoreUnavailable`) when KurrentDB cannot be reached. Credentials
- * in the URL never reach a message.
+ * string, wrong PostgreSQL credentials, a missing database or a role that may not create the
+ * schema; `STORE_UNAVAILABLE` (`isStoreUnavailable`) when PostgreSQL or KurrentDB cannot be
+ * reached. Credentials in the URL never reach a message.
  */
 export async function openEventStore(url: string = DEFAULT_STORE_URL, options: OpenEventStoreOptions = {}): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
@@ -55,8 +62,11 @@ export async function openEventStore(url: string = DEFAULT_STORE_URL, options: O
     case 'esdb+discover':
     case 'kurrentdb+discover':
       return (await loadKurrentDb(url)).openKurrentDbEventStore(url, options);
+    case 'postgres':
+    case 'postgresql':
+      return (await loadPostgres(url)).openPostgresEventStore(url, options);
     default:
-      throw invalidUrl(url, 'use memory:, sqlite:<path>, kurrentdb://host:port or esdb://host:port');
+      throw invalidUrl(url, 'use memory:, sqlite:<path>, postgres://host:port/database, kurrentdb://host:port or esdb://host:port');
   }
 }
 
@@ -86,6 +96,16 @@ async function loadKurrentDb(url: string): Promise<KurrentDbModule> {
     return (await import(specifier)) as KurrentDbModule;
   } catch (error) {
     throw invalidUrl(url, 'the KurrentDB adapter could not be loaded', error);
+  }
+}
+
+// The PostgreSQL adapter (and pg) is loaded only when a postgres:// URL is opened.
+async function loadPostgres(url: string): Promise<PostgresModule> {
+  const specifier: string = './postgres/index.js';
+  try {
+    return (await import(specifier)) as PostgresModule;
+  } catch (error) {
+    throw invalidUrl(url, 'the PostgreSQL adapter could not be loaded', error);
   }
 }
 

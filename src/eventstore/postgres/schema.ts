@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { EventStoreError } from '../errors.js';
+
+/** Each entry upgrades the schema by one version; `schema_version` holds one row per step applied. */
+const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
+  // Streams get a small integer id and keep their head (revision of the last event), so an append
+  // reads one row per stream instead of an index range. Positions are assigned by the writer
+  // holding the append lock (see groupCommitWriter.ts), not by a sequence: a sequence value is
+  // taken before commit, and commits would then become visible out of position order.
+  // Data and metadata are stored as the exact JSON text appended (cast to jsonb to query them):
+  // nothing is parsed on the write path, and key order round-trips.
+  // No foreign key from events to streams: only this adapter writes them, in one statement.
+  (s) => `
+    CREATE TABLE ${s}.streams (
+      stream_id bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      name      text    NOT NULL UNIQUE,
+      head      integer NOT NULL
+    );
+    CREATE TABLE ${s}.events (
+      position  bigint      PRIMARY KEY,
+      stream_id bigint      NOT NULL,
+      revision  integer     NOT NULL,
+      id        uuid        NOT NULL,
+      type      text        NOT NULL,
+      data      text        NOT NULL,
+      metadata  text        NOT NULL,
+      created   timestamptz NOT NULL,
+      UNIQUE (stream_id, revision)
+    );`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A double-quoted SQL identifier. */
+export const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * A 64-bit advisory lock key (as SQL integer text) derived from a name: every process using the
+ * same schema derives the same key, and other schemas in the database get other keys.
+ */
+export function advisoryLockKey(name: string): string {
+  return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
+}
+
+async function versionOf(client: pg.ClientBase, schema: string): Promise<number> {
+  const table = `${quoteIdentifier(schema)}.schema_version`;
+  const found = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
+  if (found.rows[0]?.exists !== true) return 0;
+  const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
+  return rows[0]?.version ?? 0;
+}
+
+const newerSchema = (version: number): EventStoreError =>
+  new EventStoreError('INVALID_STORE_URL', `the schema was written by a newer ECL (schema version ${version}; this one knows ${SCHEMA_VERSION})`);
+
+/**
+ * Creates or upgrades ECL's tables in `schema` through `client`. A schema already current is only
+ * read, so a role without CREATE privilege can use tables an administrator migrated. Otherwise
+ * every step runs in one transaction under a transaction-scoped advisory lock: two processes
+ * starting at once migrate once (the second waits, then finds the work done), and a failed step
+ * leaves nothing.
+ */
+export async function migrate(client: pg.ClientBase, schema: string): Promise<void> {
+  const current = await versionOf(client, schema);
+  if (current > SCHEMA_VERSION) throw newerSchema(current);
+  if (current === SCHEMA_VERSION) return;
+  const quoted = quoteIdentifier(schema);
+  try {
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${advisoryLockKey(`ecl:migrate:${schema}`)})`);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`);
+    const locked = await versionOf(client, schema);
+    if (locked > SCHEMA_VERSION) throw newerSchema(locked);
+    for (let next = locked; next < SCHEMA_VERSION; next++) {
+      await client.query(MIGRATIONS[next]!(quoted));
+      await client.query(`INSERT INTO ${quoted}.schema_version (version) VALUES ($1)`, [next + 1]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
