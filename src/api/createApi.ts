@@ -32,6 +32,7 @@ export function createApi(options: CreateApiOptions): ApiApp {
     }),
     queries: createQueriesPort(options.projections),
     store: options.store,
+    definitions: options.definitions,
     ...(options.appendStats === undefined ? {} : { appendStats: options.appendStats }),
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import winston, { type Logger } from 'winston';
 import { EclConfig } from '../config/index.js';
+import { registerConsole } from '../console/index.js';
+import type { DefinitionRegistry } from '../machines/index.js';
 import { createAuthenticator } from './auth.js';
 import { isPreflight, registerCors } from './cors.js';
 import { createStreamTokens, STREAM_ROUTES } from './streamTokens.js';
@@ -14,6 +16,7 @@ import { answerClientError } from './clientError.js';
 import { capConnectionsPerClient } from './connectionCap.js';
 import { registerJsonBodyParser } from './jsonBodyParser.js';
 import { sendProblem, toApiError } from './problem.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerDefinitionRoutes } from './routes/definitions.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerQueryRoutes } from './routes/queries.js';
@@ -25,6 +28,8 @@ export interface CreateAppOptions extends ApiPorts {
   /** Validated configuration; defaults apply to whatever is left out. */
   config?: Partial<EclConfig>;
   logger?: Logger;
+  /** The definitions themselves (machines, steps): the console's history and graph routes fold and draw with them. */
+  definitions?: DefinitionRegistry;
 }
 
 export interface ApiApp {
@@ -134,6 +139,8 @@ export function createApp(options: CreateAppOptions): ApiApp {
   registerEventRoutes(app, context);
   registerQueryRoutes(app, context);
   registerStreamRoutes(app, context, streamTokens);
+  registerConsoleRoutes(app, context, options.definitions);
+  registerConsole(app);
   return { app, context, routes };
 }
 

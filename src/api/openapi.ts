@@ -8,6 +8,8 @@ import {
   CANONICAL_INTEGER,
   COMMAND_TYPES,
   CreateWorkflowBody,
+  DefinitionNameParams,
+  DefinitionVersions,
   DefinitionsResponse,
   EventAccepted,
   HealthResponse,
@@ -20,9 +22,12 @@ import {
   StreamToken,
   StreamedDelta,
   StreamedTransition,
+  UsageQuery,
+  WorkflowHistory,
   WorkflowId,
   WorkflowList,
   WorkflowStatus,
+  WorkflowUsage,
 } from './schemas.js';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -211,10 +216,63 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             responses: { '200': { description: 'Definitions', content: json(DefinitionsResponse) }, ...problems(401) },
           }),
         },
+        '/v1/workflows/{id}/history': {
+          get: operation({
+            operationId: 'getHistory',
+            summary: 'The stream folded per revision (time travel): state, iterations and outputs after each event, with zero model calls',
+            requestParams: { path: idParams },
+            responses: {
+              '200': { description: 'Folded history', content: json(WorkflowHistory) },
+              ...problems(400, 401, 404),
+            },
+          }),
+        },
+        '/v1/definitions/{name}/versions': {
+          get: operation({
+            operationId: 'getDefinitionVersions',
+            summary: "Every registered version of a definition with its steps (the console's graph)",
+            requestParams: { path: DefinitionNameParams },
+            responses: { '200': { description: 'Versions', content: json(DefinitionVersions) }, ...problems(400, 401) },
+          }),
+        },
+        '/v1/usage': {
+          get: operation({
+            operationId: 'getUsage',
+            summary: "Model tokens and cost per workflow, for a page of the console's list",
+            requestParams: { query: UsageQuery },
+            responses: { '200': { description: 'Usage by workflow id', content: json(WorkflowUsage) }, ...problems(400, 401) },
+          }),
+        },
         '/v1/metrics/summary': {
           get: operation({
             operationId: 'metricsSummary',
             responses: { '200': { description: 'Metrics read model for the tenant', content: json(MetricsSummarySchema) }, ...problems(401) },
+          }),
+        },
+        '/': {
+          get: operation({
+            operationId: 'consoleRedirect',
+            security: [],
+            responses: { '302': { description: 'To the web console', headers: z.object({ Location: z.string().meta({ description: '/console/' }) }) } },
+          }),
+        },
+        '/console': {
+          get: operation({
+            operationId: 'console',
+            summary: 'The web console (docs/console.md): a page that asks for an API key when keys are configured',
+            security: [],
+            responses: { '200': { description: 'The console page', content: { 'text/html': { schema: z.string() } } } },
+          }),
+        },
+        '/console/{asset}': {
+          get: operation({
+            operationId: 'consoleAsset',
+            security: [],
+            requestParams: { path: z.object({ asset: z.string() }) },
+            responses: {
+              '200': { description: "One of the console's built files (script, style sheet)", content: { 'application/octet-stream': { schema: z.string() } } },
+              ...problems(404),
+            },
           }),
         },
         '/healthz': {

@@ -285,3 +285,72 @@ export const StreamToken = z
   .object({ token: z.string(), expiresAt: Iso })
   .strict()
   .meta({ id: 'StreamToken', description: 'Pass as ?token= to the SSE routes instead of Authorization; valid until expiresAt' });
+
+/** The console's reads (src/api/routes/console.ts). */
+const StepStructureSchema = z
+  .object({
+    name: z.string(),
+    kind: z.enum(['produce', 'validate', 'approval', 'sleep', 'signal', 'route']),
+    validates: z.string().optional().describe('validate: the producing step it judges'),
+    revises: z.string().optional().describe('approval: the step a REQUEST_REVISION sends back to'),
+    signal: z.string().optional().describe('signal: the signal it waits for'),
+    onTimeout: z.enum(['fail', 'continue']).optional(),
+    to: z.array(z.string()).optional().describe('route: the steps it may choose'),
+    maxLoops: z.number().int().optional(),
+    onCap: z.enum(['fail', 'continue']).optional(),
+  })
+  .meta({ id: 'StepStructure', description: "One step of a definition: what the console's statechart is drawn from" });
+
+const UsageFigures = z.object({ inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() });
+
+export const WorkflowHistory = z
+  .object({
+    workflowId: z.string(),
+    definition: z.string(),
+    version: z.number().int(),
+    lastRevision: z.number().int(),
+    steps: z.array(StepStructureSchema),
+    revisions: z.array(
+      z.object({
+        revision: z.number().int(),
+        type: z.string(),
+        at: Iso,
+        sender: z.string(),
+        step: nullableString,
+        state: AnyJson.describe('The machine state value after this event'),
+        status: z.string().describe('running, waiting, completed, failed or cancelled after this event'),
+        currentStep: nullableString,
+        iterations: z.record(z.string(), z.number().int()),
+        outputs: z.record(z.string(), AnyJson).describe('The step outputs this event set (fold them forward for the outputs at a revision)'),
+        output: AnyJson.optional().describe("WorkflowCompleted: the workflow's output"),
+        usage: UsageFigures.describe('Model usage of step outcomes up to this revision'),
+      }),
+    ),
+    divergence: z.object({ revision: z.number().int(), reason: z.string() }).optional().describe('Where the fold stopped reproducing the record'),
+  })
+  .meta({
+    id: 'WorkflowHistory',
+    description: 'The stream folded through the definition version that wrote it (no model call): the state after every revision',
+  });
+
+export const DefinitionNameParams = z.object({ name: z.string().min(1).max(128) });
+
+export const DefinitionVersions = z
+  .object({
+    name: z.string(),
+    versions: z.array(z.object({ version: z.number().int(), description: z.string().optional(), steps: z.array(StepStructureSchema) })),
+  })
+  .meta({ id: 'DefinitionVersions' });
+
+export const UsageQuery = z.object({
+  ids: z
+    .string()
+    .max(16_384)
+    .transform((text) => text.split(',').filter((id) => id !== ''))
+    .pipe(z.array(WorkflowId).max(100))
+    .describe('Workflow ids, comma-separated (at most 100)'),
+});
+
+export const WorkflowUsage = z
+  .object({ workflows: z.record(z.string(), UsageFigures.extend({ calls: z.number().int() })).describe('By workflow id; unknown ids are left out') })
+  .meta({ id: 'WorkflowUsage', description: 'Model usage of step outcomes per workflow' });

@@ -42,7 +42,7 @@ export function serveCommand(): Command {
         inspect: options.inspect !== undefined && options.inspect !== false,
         watch: options.watch === true,
       });
-      console.log(server.banner.join('\n'));
+      console.log([server.banner[0], `Console: ${server.url}/console/ (open it in a browser)`, ...server.banner.slice(1)].join('\n'));
       if (server.inspection !== undefined) {
         const { inspectorNotice } = await import('../inspect/index.js');
         console.error(inspectorNotice(server.inspection.relay.url));

@@ -36,8 +36,30 @@ export interface paths {
   "/v1/definitions": {
     get: operations["listDefinitions"];
   };
+  "/v1/workflows/{id}/history": {
+    /** The stream folded per revision (time travel): state, iterations and outputs after each event, with zero model calls */
+    get: operations["getHistory"];
+  };
+  "/v1/definitions/{name}/versions": {
+    /** Every registered version of a definition with its steps (the console's graph) */
+    get: operations["getDefinitionVersions"];
+  };
+  "/v1/usage": {
+    /** Model tokens and cost per workflow, for a page of the console's list */
+    get: operations["getUsage"];
+  };
   "/v1/metrics/summary": {
     get: operations["metricsSummary"];
+  };
+  "/": {
+    get: operations["consoleRedirect"];
+  };
+  "/console": {
+    /** The web console (docs/console.md): a page that asks for an API key when keys are configured */
+    get: operations["console"];
+  };
+  "/console/{asset}": {
+    get: operations["consoleAsset"];
   };
   "/healthz": {
     get: operations["health"];
@@ -232,6 +254,86 @@ export interface components {
             [key: string]: unknown;
           };
         }[];
+    };
+    /** @description The stream folded through the definition version that wrote it (no model call): the state after every revision */
+    WorkflowHistory: {
+      workflowId: string;
+      definition: string;
+      version: number;
+      lastRevision: number;
+      steps: components["schemas"]["StepStructure"][];
+      revisions: ({
+          revision: number;
+          type: string;
+          /** @description ISO 8601 date-time (UTC) */
+          at: string;
+          sender: string;
+          step: string | null;
+          /** @description The machine state value after this event */
+          state: unknown;
+          /** @description running, waiting, completed, failed or cancelled after this event */
+          status: string;
+          currentStep: string | null;
+          iterations: {
+            [key: string]: number;
+          };
+          /** @description The step outputs this event set (fold them forward for the outputs at a revision) */
+          outputs: {
+            [key: string]: unknown;
+          };
+          /** @description WorkflowCompleted: the workflow's output */
+          output?: unknown;
+          /** @description Model usage of step outcomes up to this revision */
+          usage: {
+            inputTokens: number;
+            outputTokens: number;
+            costUsd: number;
+          };
+        })[];
+      /** @description Where the fold stopped reproducing the record */
+      divergence?: {
+        revision: number;
+        reason: string;
+      };
+    };
+    /** @description One step of a definition: what the console's statechart is drawn from */
+    StepStructure: {
+      name: string;
+      /** @enum {string} */
+      kind: "produce" | "validate" | "approval" | "sleep" | "signal" | "route";
+      /** @description validate: the producing step it judges */
+      validates?: string;
+      /** @description approval: the step a REQUEST_REVISION sends back to */
+      revises?: string;
+      /** @description signal: the signal it waits for */
+      signal?: string;
+      /** @enum {string} */
+      onTimeout?: "fail" | "continue";
+      /** @description route: the steps it may choose */
+      to?: string[];
+      maxLoops?: number;
+      /** @enum {string} */
+      onCap?: "fail" | "continue";
+    };
+    DefinitionVersions: {
+      name: string;
+      versions: {
+          version: number;
+          description?: string;
+          steps: components["schemas"]["StepStructure"][];
+        }[];
+    };
+    /** @description Model usage of step outcomes per workflow */
+    WorkflowUsage: {
+      /** @description By workflow id; unknown ids are left out */
+      workflows: {
+        [key: string]: {
+          inputTokens: number;
+          outputTokens: number;
+          costUsd: number;
+          calls: number;
+        };
+      };
     };
     /** @description The metrics read model, for the caller's tenant */
     MetricsSummary: {
@@ -786,6 +888,110 @@ export interface operations {
       };
     };
   };
+  /** The stream folded per revision (time travel): state, iterations and outputs after each event, with zero model calls */
+  getHistory: {
+    parameters: {
+      path: {
+        /** @description Client-chosen workflow id, unique within the tenant */
+        id: string;
+      };
+    };
+    responses: {
+      /** @description Folded history */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WorkflowHistory"];
+        };
+      };
+      /** @description Malformed JSON, a body, query, header or id that fails validation (see `errors` for field paths). Codes: MALFORMED_JSON, INVALID_BODY, INVALID_QUERY, INVALID_ID, INVALID_HEADER, UNKNOWN_DEFINITION, INVALID_INPUT, UNKNOWN_EVENT_TYPE, INVALID_EVENT_DATA, BAD_REQUEST */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or wrong API key. Codes: UNAUTHORIZED */
+      401: {
+        headers: {
+          /** @description Bearer realm="ecl" */
+          "WWW-Authenticate": string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      404: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Every registered version of a definition with its steps (the console's graph) */
+  getDefinitionVersions: {
+    parameters: {
+      path: {
+        name: string;
+      };
+    };
+    responses: {
+      /** @description Versions */
+      200: {
+        content: {
+          "application/json": components["schemas"]["DefinitionVersions"];
+        };
+      };
+      /** @description Malformed JSON, a body, query, header or id that fails validation (see `errors` for field paths). Codes: MALFORMED_JSON, INVALID_BODY, INVALID_QUERY, INVALID_ID, INVALID_HEADER, UNKNOWN_DEFINITION, INVALID_INPUT, UNKNOWN_EVENT_TYPE, INVALID_EVENT_DATA, BAD_REQUEST */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or wrong API key. Codes: UNAUTHORIZED */
+      401: {
+        headers: {
+          /** @description Bearer realm="ecl" */
+          "WWW-Authenticate": string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** Model tokens and cost per workflow, for a page of the console's list */
+  getUsage: {
+    parameters: {
+      query: {
+        /** @description Workflow ids, comma-separated (at most 100) */
+        ids: string;
+      };
+    };
+    responses: {
+      /** @description Usage by workflow id */
+      200: {
+        content: {
+          "application/json": components["schemas"]["WorkflowUsage"];
+        };
+      };
+      /** @description Malformed JSON, a body, query, header or id that fails validation (see `errors` for field paths). Codes: MALFORMED_JSON, INVALID_BODY, INVALID_QUERY, INVALID_ID, INVALID_HEADER, UNKNOWN_DEFINITION, INVALID_INPUT, UNKNOWN_EVENT_TYPE, INVALID_EVENT_DATA, BAD_REQUEST */
+      400: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Missing or wrong API key. Codes: UNAUTHORIZED */
+      401: {
+        headers: {
+          /** @description Bearer realm="ecl" */
+          "WWW-Authenticate": string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
   metricsSummary: {
     responses: {
       /** @description Metrics read model for the tenant */
@@ -800,6 +1006,50 @@ export interface operations {
           /** @description Bearer realm="ecl" */
           "WWW-Authenticate": string;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  consoleRedirect: {
+    responses: {
+      /** @description To the web console */
+      302: {
+        headers: {
+          /** @description /console/ */
+          Location: string;
+        };
+        content: never;
+      };
+    };
+  };
+  /** The web console (docs/console.md): a page that asks for an API key when keys are configured */
+  console: {
+    responses: {
+      /** @description The console page */
+      200: {
+        content: {
+          "text/html": string;
+        };
+      };
+    };
+  };
+  consoleAsset: {
+    parameters: {
+      path: {
+        asset: string;
+      };
+    };
+    responses: {
+      /** @description One of the console's built files (script, style sheet) */
+      200: {
+        content: {
+          "application/octet-stream": string;
+        };
+      };
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -1,0 +1,2 @@
+export { registerConsole, findConsoleAssets } from './registerConsole.js';
+export type { ConsoleAssets } from './registerConsole.js';
