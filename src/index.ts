@@ -50,12 +50,14 @@ export type {
   Engine,
   EngineEvent,
   EngineOptions,
+  RecoverOptions,
   RecoverResult,
   RetryOptions,
   SendOptions,
   SendResult,
   StartOptions,
   StartResult,
+  WorkflowOwnership,
   WorkflowView,
 } from './actors/index.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './actors/index.js';
@@ -70,19 +72,25 @@ export type { Clock } from './actors/index.js';
 // Event stores
 export { openEventStore, createMemoryEventStore, DEFAULT_STORE_URL } from './eventstore/index.js';
 export type {
+  AppendFence,
   AppendOptions,
   AppendResult,
   EventMetadata,
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  LeaseState,
+  LeaseSync,
+  LeaseTable,
   MemoryEventStoreOptions,
   OpenEventStoreOptions,
+  PartitionLease,
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
+  WorkerRecord,
 } from './eventstore/index.js';
 export {
   EventStoreError,
@@ -91,6 +99,7 @@ export {
   isInvalidEventData,
   isInvalidStoreUrl,
   isInvalidStreamName,
+  isLeaseLost,
   isPayloadTooLarge,
   isStoreClosed,
   isStoreUnavailable,

@@ -10,7 +10,7 @@ import {
   viewOf,
   workflowStartedEvent,
 } from '../machines/index.js';
-import type { RecordedEvent } from '../eventstore/index.js';
+import { workflowIdOf, type AppendFence, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
@@ -20,13 +20,18 @@ import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, ParentLink, RecoverResult, SendResult, StartResult, WorkflowView } from './types.js';
 import { createChildPort } from './childPort.js';
-import type { ActorEnv } from './actorEnv.js';
+import type { ActorEnv, Owned } from './actorEnv.js';
+import { foreignTransition } from './publishTransitions.js';
+import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
 import { writtenBy } from './writtenBy.js';
 
 /** Workflows `recover()` loads and drives at once. */
 const RECOVER_CONCURRENCY = 256;
+/** Without a cluster, this engine drives every workflow it touches. */
+const OWNED: Owned = { owned: true };
+const NOT_OWNED: Owned = { owned: false };
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -61,6 +66,18 @@ export function createEngine(options: EngineOptions): Engine {
   /** One wake-up per workflow that has a due time ahead (kept when its actor leaves memory). */
   const timers = new Map<string, { at: string; handle: unknown }>();
   let closed = false;
+  const ownershipPort = options.ownership;
+  /** One `Owned` per fence object (a node hands out the same one per lease grant): no allocation per append. */
+  const ownedBy = new WeakMap<AppendFence, Owned>();
+  const ownership = (workflowId: string): Owned => {
+    if (ownershipPort === undefined) return OWNED;
+    const fence = ownershipPort.fenceFor(workflowId);
+    if (fence === undefined) return NOT_OWNED;
+    let owned = ownedBy.get(fence);
+    if (owned === undefined) ownedBy.set(fence, (owned = { owned: true, fence }));
+    return owned;
+  };
+  const owns = (workflowId: string): boolean => ownershipPort === undefined || ownershipPort.fenceFor(workflowId) !== undefined;
 
   const wakeAt = (workflowId: string, at: string | undefined): void => {
     const armed = timers.get(workflowId);
@@ -137,6 +154,9 @@ export function createEngine(options: EngineOptions): Engine {
     closing: () => closed,
     snapshotEvery,
     wakeAt,
+    ownership,
+    leaseLost: (fence) => ownershipPort?.lost(fence),
+    ownAppends: ownershipPort,
     decisionsOf(definition) {
       let decisions = engineDecisions.get(definition);
       if (decisions === undefined) {
@@ -157,6 +177,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (finished.size > maxIdle) finished.delete(finished.keys().next().value as string);
         return;
       }
+      // Another worker drives it: a copy kept here would only go stale.
+      if (!owns(actor.workflowId)) return retire(actor);
       idle.delete(actor.workflowId);
       idle.set(actor.workflowId, actor);
       if (idle.size > maxIdle) {
@@ -180,7 +202,12 @@ export function createEngine(options: EngineOptions): Engine {
    * recovery's scan just read it); concurrent callers share one load.
    */
   const actorFor = async (workflowId: string, scanned?: readonly RecordedEvent[]): Promise<WorkflowActor | undefined> => {
-    const live = actors.get(workflowId);
+    let live = actors.get(workflowId);
+    // A workflow another worker drives is read fresh each time (the copy here may be behind).
+    if (live !== undefined && ownershipPort !== undefined && live.idle && !owns(workflowId)) {
+      retire(live);
+      live = undefined;
+    }
     if (live !== undefined) {
       if (idle.has(workflowId)) {
         idle.delete(workflowId);
@@ -245,6 +272,17 @@ export function createEngine(options: EngineOptions): Engine {
     return { workflowId, created: false, view: viewOfActor(actor) };
   };
 
+  const settledElsewhere = createSettledElsewhere({
+    feed,
+    clock,
+    view: async (workflowId) => {
+      const actor = await actorFor(workflowId);
+      return actor === undefined ? undefined : viewOfActor(actor);
+    },
+    owns,
+    closed: () => closed,
+  });
+
   const engine: Engine = {
     feed: feed.asObservable(),
 
@@ -306,6 +344,11 @@ export function createEngine(options: EngineOptions): Engine {
 
     async settled(workflowId): Promise<WorkflowView> {
       for (;;) {
+        if (!owns(workflowId) && !closed) {
+          const view = await settledElsewhere(workflowId);
+          if (view !== undefined) return view;
+          continue;
+        }
         const actor = await actorFor(workflowId);
         if (actor === undefined) throw new EngineError('WORKFLOW_NOT_FOUND', `No workflow with id ${workflowId}`);
         // A closed engine runs nothing more: report where the workflow stopped.
@@ -325,11 +368,51 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
 
+    noticeAppend(record) {
+      const workflowId = workflowIdOf(record.stream);
+      if (workflowId === undefined || closed) return;
+      const actor = actors.get(workflowId);
+      // Known here already: this engine wrote it (a follower resuming reads a stretch again), or folded it.
+      if (actor !== undefined ? actor.revision >= record.revision : finished.has(workflowId)) return;
+      // Another writer's event: told on the feed (waits and follows on this node see it), and the
+      // workflow driven on from it when this engine holds its lease.
+      if (feed.observed) feed.next(foreignTransition(workflowId, record));
+      if (!owns(workflowId)) {
+        if (actor !== undefined && actor.idle) retire(actor);
+        return;
+      }
+      if (actor !== undefined) track(actor.catchUp());
+      else track(actorFor(workflowId).then((loaded) => loaded?.drive()));
+    },
+
+    async release(only) {
+      const dropped = [...actors.values()].filter((actor) => only(actor.workflowId));
+      for (const actor of dropped) {
+        // Retired first: an outcome arriving after the abort is then not recorded (the new owner runs the step again).
+        retire(actor);
+        actor.abortInFlight('shutdown');
+      }
+      for (const [workflowId, armed] of timers)
+        if (only(workflowId)) {
+          clock.clearTimer(armed.handle);
+          timers.delete(workflowId);
+        }
+      await Promise.all(dropped.map((actor) => actor.drain()));
+      return dropped.length;
+    },
+
+    inFlight: () => [...actors.values()].filter((actor) => actor.hasWorkInFlight).map((actor) => actor.workflowId),
+
     subscribe: (workflowId): Observable<EngineEvent> => feed.pipe(filter((event) => event.workflowId === workflowId)),
 
-    async recover() {
+    async recover(recoverOptions = {}) {
       ensureOpen();
       const active = await findActiveWorkflows(store);
+      const only = recoverOptions.only;
+      if (only !== undefined) {
+        active.resumable = active.resumable.filter(only);
+        active.waiting = active.waiting.filter(only);
+      }
       const blocked: NonNullable<RecoverResult['blocked']> = [];
       const recoverOne = async (workflowId: string): Promise<boolean> => {
         const scanned = active.streams.get(workflowId);

@@ -3,12 +3,14 @@ export type {
   Engine,
   EngineEvent,
   EngineOptions,
+  RecoverOptions,
   RecoverResult,
   RetryOptions,
   SendOptions,
   SendResult,
   StartOptions,
   StartResult,
+  WorkflowOwnership,
   WorkflowView,
 } from './types.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './errors.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
-import type { EventToAppend } from '../eventstore/index.js';
+import type { EventToAppend, RecordedEvent } from '../eventstore/index.js';
+import { toWorkflowEvent } from './eventRecords.js';
 import { type Settled, type WorkflowEvent, type WorkflowEventMetadata, stateLabel, viewOf } from '../machines/index.js';
 import type { EngineEvent } from './types.js';
 
@@ -69,3 +70,29 @@ const statusOf = (value: unknown) => {
   if (typeof value === 'string') return value === 'completed' || value === 'failed' || value === 'cancelled' || value === 'idle' ? value : 'running';
   return Object.values(value as Record<string, string>)[0] === 'waiting' ? ('waiting' as const) : ('running' as const);
 };
+
+/** Another writer's recorded event as a transition on this engine's feed; state and status come from the `state` it recorded. */
+export function foreignTransition(workflowId: string, record: RecordedEvent): EngineEvent {
+  const metadata = record.metadata as unknown as WorkflowEventMetadata;
+  const value = recordedState((metadata as { state?: unknown }).state);
+  return {
+    kind: 'transition',
+    workflowId,
+    revision: record.revision,
+    eventId: record.id,
+    event: toWorkflowEvent(record),
+    metadata,
+    state: labelOf(value),
+    status: statusOf(value),
+  };
+}
+
+/** The state value an event's metadata recorded (as JSON text), or `unknown`. */
+function recordedState(recorded: unknown): unknown {
+  if (typeof recorded !== 'string') return recorded ?? 'unknown';
+  try {
+    return JSON.parse(recorded) as unknown;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,3 +1,4 @@
+import type { AppendFence, RecordedEvent } from '../eventstore/index.js';
 import type { Observable } from 'rxjs';
 import type { Clock } from './clock.js';
 import type { Logger } from 'winston';
@@ -34,7 +35,10 @@ export interface RetryOptions {
 
 /** What `createEngine` needs: its ports and definitions, and a few limits. */
 export interface EngineOptions {
-  /** Where workflows are recorded (`openEventStore`, `createMemoryEventStore`). Run one engine per store: see `Engine.recover`. */
+  /**
+   * Where workflows are recorded (`openEventStore`, `createMemoryEventStore`). Run one engine per
+   * store, or several, each with its `ownership` (see `Engine.recover` and docs/scaling.md).
+   */
   store: EventStore;
   /** The model every `ctx.complete` goes to. */
   llm: LlmProvider;
@@ -64,6 +68,34 @@ export interface EngineOptions {
    * (default 64 KiB); the event keeps their hash and a preview, and later steps get them back.
    */
   maxInlineOutputBytes?: number;
+  /**
+   * Several engines on one store (`src/cluster`): which workflows this one drives. Without it the
+   * engine drives every workflow it touches, as a single process does.
+   */
+  ownership?: WorkflowOwnership;
+}
+
+/**
+ * Which workflows an engine drives when several share a store (docs/scaling.md). A workflow it
+ * does not own is still read, started and sent commands (their events are recorded through the
+ * store's optimistic concurrency), but its steps and timers run on the owner, which follows the
+ * log (`Engine.noticeAppend`).
+ */
+export interface WorkflowOwnership {
+  /** The fence this engine's appends to the workflow carry while it holds the workflow's lease; undefined when it does not. */
+  fenceFor(workflowId: string): AppendFence | undefined;
+  /** An append with `fence` failed with LEASE_LOST: the partition is gone; stop handing out its fence. */
+  lost(fence: AppendFence): void;
+  /** Told the event ids of every workflow append before it is made: the log follower then passes on only other writers' events. */
+  recording?(eventIds: readonly string[]): void;
+  /** Told the event ids of an append that failed. */
+  notRecorded?(eventIds: readonly string[]): void;
+}
+
+/** Options of `Engine.recover`. */
+export interface RecoverOptions {
+  /** Recover only the workflows this keeps (a cluster node: those of the partitions it just took). */
+  only?: (workflowId: string) => boolean;
 }
 
 /** Options of `Engine.start`. */
@@ -278,9 +310,23 @@ export interface Engine {
    * counted and left in the store. A workflow whose definition version is not registered is
    * skipped, logged and listed in `blocked`. Call it once at startup. A second engine recovering the same
    * store while the first still runs a step would run that step again beside it (the first
-   * attempt's outcome is then refused): run one engine per store. Throws `ENGINE_CLOSED`.
+   * attempt's outcome is then refused): run one engine per store, or several with `ownership`
+   * (src/cluster), which recover only what they own. Throws `ENGINE_CLOSED`.
    */
-  recover(): Promise<RecoverResult>;
+  recover(options?: RecoverOptions): Promise<RecoverResult>;
+  /**
+   * Another writer's workflow event, as the log follower saw it (cluster mode): published on
+   * `feed`, and, when this engine owns the workflow, folded into it and driven on.
+   */
+  noticeAppend(record: RecordedEvent): void;
+  /**
+   * Stops driving the workflows `only` keeps, without appending anything: their calls in flight
+   * are aborted and left without outcome (the next owner runs them again), their timers cleared,
+   * their actors dropped. Resolves to how many were live, once their appends in flight ended.
+   */
+  release(only: (workflowId: string) => boolean): Promise<number>;
+  /** Ids of the live workflows with a step in flight. */
+  inFlight(): string[];
   /** Drops idle workflows from memory (all, or one) and resolves to how many; they are rehydrated on demand. */
   passivate(workflowId?: string): Promise<number>;
   /** How many workflows are live in memory now. */

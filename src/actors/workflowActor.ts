@@ -1,4 +1,4 @@
-import { isWrongExpectedRevision, workflowStream, type EventToAppend, type JsonValue } from '../eventstore/index.js';
+import { isLeaseLost, isWrongExpectedRevision, workflowStream, type EventToAppend, type JsonValue } from '../eventstore/index.js';
 import {
   type AnyWorkflowDefinition,
   type Decision,
@@ -25,7 +25,7 @@ import type { SendResult } from './types.js';
 import { firedByTimer, wakeOf } from './wakeOf.js';
 import { viewOfActor } from './workflowView.js';
 
-type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' };
+type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' | 'lease_lost' };
 type Waiter = () => void;
 
 const MAX_CONFLICT_RETRIES = 3;
@@ -172,12 +172,24 @@ export class WorkflowActor implements CallRecorder {
    */
   drive(): Promise<void> {
     return this.enqueue(async () => {
-      if (this.#retired) return;
+      if (this.#retired || !this.env.ownership(this.workflowId).owned) return;
       // A step in flight, or one that just ended and whose outcome is queued behind this: deciding
       // now would start the step again. Only a passed deadline is acted on meanwhile.
       if ((this.inFlight !== undefined || this.running !== undefined) && !this.deadlinePassed()) return;
       await this.commit([], 'system', this.lastEventId, true);
     });
+  }
+
+  /**
+   * Another writer appended to this workflow (a command taken by a node that does not drive it):
+   * folds what it added, then drives on from there.
+   */
+  catchUp(): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.#retired) return;
+      await this.reload();
+      if (this.#snapshot.status !== 'active') this.abortInFlight('cancelled');
+    }).then(() => this.drive());
   }
 
   private deadlinePassed(): boolean {
@@ -187,7 +199,7 @@ export class WorkflowActor implements CallRecorder {
 
   /** True when nothing drives the workflow although it has work to do (e.g. just rehydrated after a crash). */
   get stalled(): boolean {
-    if (!this.idle || this.#retired) return false;
+    if (!this.idle || this.#retired || !this.env.ownership(this.workflowId).owned) return false;
     const next = this.nextDecision().kind;
     return next === 'activity' || next === 'append';
   }
@@ -253,16 +265,28 @@ export class WorkflowActor implements CallRecorder {
    * Decide → append (expected revision) → apply → publish → act. On a conflicting append the
    * actor reloads the events another writer added, and the caller decides again.
    */
-  private async commit(pending: readonly WorkflowEvent[], sender: string, causationId: string | undefined, reloadOnConflict: boolean): Promise<Commit> {
+  private async commit(
+    pending: readonly WorkflowEvent[],
+    sender: string,
+    causationId: string | undefined,
+    reloadOnConflict: boolean,
+    ownerOnly = false,
+  ): Promise<Commit> {
+    const ownership = this.env.ownership(this.workflowId);
+    // An activity's outcome is the driving worker's to record; one that lost the workflow drops it.
+    if (ownerOnly && !ownership.owned) return { ok: false, reason: 'lease_lost' };
+    const fence = ownership.owned ? ownership.fence : undefined;
     const now = this.env.now();
     const at = now.toISOString();
     let settled: Settled;
     try {
-      // While the engine shuts down, outcomes are still recorded but no next step is started.
+      // While the engine shuts down, outcomes are still recorded but no next step is started; a
+      // node that does not drive the workflow records the command and what it decides, and leaves
+      // the next StepStarted to the worker that holds its lease.
       settled = settle(this.folder, this.#snapshot, pending, {
         now: at,
         timeoutAt: (step) => this.timeoutAt(step, now),
-        startActivity: !this.env.closing(),
+        startActivity: !this.env.closing() && ownership.owned,
         decisions: this.env.decisionsOf(this.definition),
       });
     } catch (error) {
@@ -270,7 +294,7 @@ export class WorkflowActor implements CallRecorder {
       throw error;
     }
     if (settled.events.length === 0) {
-      this.env.wakeAt(this.workflowId, wakeOf(settled));
+      if (ownership.owned) this.env.wakeAt(this.workflowId, wakeOf(settled));
       return { ok: true, events: [], ids: [] };
     }
     const ids: string[] = [];
@@ -284,10 +308,27 @@ export class WorkflowActor implements CallRecorder {
       ids.push(id);
       cause = id;
     }
+    const own = this.env.ownAppends;
+    own?.recording?.(ids);
     try {
-      const result = await this.env.store.append(this.stream, records, { expectedRevision: this.#revision < 0 ? 'no_stream' : this.#revision });
+      const expectedRevision = this.#revision < 0 ? 'no_stream' : this.#revision;
+      const result = await this.env.store.append(this.stream, records, fence === undefined ? { expectedRevision } : { expectedRevision, fence });
       this.#revision = result.nextExpectedRevision;
     } catch (error) {
+      own?.notRecorded?.(ids);
+      if (isLeaseLost(error) && fence !== undefined) {
+        // Another worker took the workflow's partition: this one's late append is discarded, and
+        // it stops driving (what it was running is left to the new owner, as after a crash).
+        this.env.logger.warn('Lease lost: append discarded; another worker drives this workflow now', {
+          workflowId: this.workflowId,
+          revision: this.#revision,
+          partition: fence.partition,
+        });
+        this.env.leaseLost(fence);
+        this.retire();
+        this.abortInFlight('shutdown');
+        return { ok: false, reason: 'lease_lost' };
+      }
       if (!isWrongExpectedRevision(error)) throw error;
       // A start that finds the stream already there is the idempotent-start path, not a conflict worth a warning.
       if (!reloadOnConflict) return { ok: false, reason: 'conflict' };
@@ -299,9 +340,10 @@ export class WorkflowActor implements CallRecorder {
     this.lastEventId = ids[ids.length - 1];
     // Finished (cancelled, a deadline): whatever still runs has no say any more.
     if (settled.snapshot.status !== 'active') this.abortInFlight('cancelled');
-    this.env.wakeAt(this.workflowId, wakeOf(settled));
+    if (ownership.owned) this.env.wakeAt(this.workflowId, wakeOf(settled));
     publishTransitions(this.env, this.workflowId, this.#revision - records.length + 1, settled, records, ids);
-    if (settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
+    // Retired while appending (its partition was released meanwhile): the step is the next owner's to run.
+    if (!this.#retired && settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
       this.launch(settled.next, ids[ids.length - 1] as string);
     if (this.#revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.writeSnapshot());
     return { ok: true, events: settled.events, ids };
@@ -388,9 +430,9 @@ export class WorkflowActor implements CallRecorder {
   recordCall(event: WorkflowEvent, startedId: string): Promise<boolean> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
-        const commit = await this.commit([event], 'system', startedId, true);
+        const commit = await this.commit([event], 'system', startedId, true, true);
         if (commit.ok) return true;
-        if (commit.reason === 'not_accepted') return false;
+        if (commit.reason !== 'conflict') return false;
       }
       return false;
     });
@@ -400,8 +442,9 @@ export class WorkflowActor implements CallRecorder {
   private record(event: WorkflowEvent, startedId: string): Promise<void> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
-        const commit = await this.commit([event], 'system', startedId, true);
+        const commit = await this.commit([event], 'system', startedId, true, true);
         if (commit.ok) return;
+        if (commit.reason === 'lease_lost') return;
         if (commit.reason === 'not_accepted') {
           this.env.logger.info('Activity outcome no longer applies; not recorded', {
             workflowId: this.workflowId,

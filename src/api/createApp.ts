@@ -23,6 +23,7 @@ import { registerQueryRoutes } from './routes/queries.js';
 import { registerStreamRoutes } from './routes/streams.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
+import { registerWorkerRoutes } from './routes/workers.js';
 
 export interface CreateAppOptions extends ApiPorts {
   /** Validated configuration; defaults apply to whatever is left out. */
@@ -138,6 +139,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
   registerWorkflowRoutes(app, context);
   registerEventRoutes(app, context);
   registerQueryRoutes(app, context);
+  registerWorkerRoutes(app, context);
   registerStreamRoutes(app, context, streamTokens);
   registerConsoleRoutes(app, context, options.definitions);
   registerConsole(app);

@@ -11,6 +11,7 @@ import {
   DefinitionNameParams,
   DefinitionVersions,
   DefinitionsResponse,
+  WorkersResponse,
   EventAccepted,
   HealthResponse,
   ListWorkflowsQuery,
@@ -208,6 +209,13 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
               },
               ...problems(401),
             },
+          }),
+        },
+        '/v1/workers': {
+          get: operation({
+            operationId: 'listWorkers',
+            summary: 'The workers sharing the store: their partition leases, heartbeats and lag',
+            responses: { '200': { description: 'Workers', content: json(WorkersResponse) }, ...problems(401) },
           }),
         },
         '/v1/definitions': {

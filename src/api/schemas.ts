@@ -354,3 +354,29 @@ export const UsageQuery = z.object({
 export const WorkflowUsage = z
   .object({ workflows: z.record(z.string(), UsageFigures.extend({ calls: z.number().int() })).describe('By workflow id; unknown ids are left out') })
   .meta({ id: 'WorkflowUsage', description: 'Model usage of step outcomes per workflow' });
+
+export const WorkersResponse = z
+  .object({
+    partitions: z.number().int().describe('Partitions the store splits workflows into (recorded in the store)'),
+    workers: z.array(
+      z
+        .object({
+          id: z.string(),
+          role: z.enum(['worker', 'client']).describe('worker: ecl serve / ecl worker; client: ecl run / ecl send'),
+          pid: z.number().int(),
+          host: z.string(),
+          startedAt: z.string(),
+          lastSeen: z.string().describe('Its last heartbeat'),
+          live: z.boolean().describe('Heartbeat within its lease TTL'),
+          ttlMs: z.number().int(),
+          partitions: z.array(z.number().int()).describe('Partitions it holds now'),
+          lag: z.number().int().describe('How far its log follower was behind the head at its last heartbeat, in log positions'),
+          liveWorkflows: z.number().int(),
+          inFlight: z.number().int().describe('Workflows with a step in flight at its last heartbeat'),
+          url: z.string().optional().describe('Its API, when it serves one'),
+        })
+        .meta({ id: 'Worker' }),
+    ),
+    unowned: z.array(z.number().int()).describe('Partitions nobody holds now: their workflows wait for a worker'),
+  })
+  .meta({ id: 'Workers', description: 'The workers sharing this store, their leases and lag (empty without a lease-keeping store)' });

@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import { createEngine, type Engine } from '../actors/index.js';
+import { createClusterNode, type ClusterNode, type ClusterNodeSummary } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
 import { assertUsablePaths, configErrorOf, loadConfig, type ConfiguredPath, type EclConfig, type EclConfigKey, type LoadedConfig } from '../config/index.js';
 import { DEFAULT_STORE_URL, isInvalidStoreUrl, openEventStore, sqlitePathOf, type EventStore } from '../eventstore/index.js';
@@ -105,6 +106,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     }));
   let projectionsOf: LiveProjections | undefined;
   const counted = countAppends(rawStore, () => projectionsOf?.committed?.());
+  // GET /v1/workers reads the lease table through the store the API is given.
+  if (rawStore.leases !== undefined) Object.assign(counted.store, { leases: rawStore.leases });
   const cleanup: Array<() => Promise<void>> = [];
   try {
     if (options.store === undefined) cleanup.push(() => rawStore.close());
@@ -114,7 +117,28 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;
     if (watched !== undefined) cleanup.unshift(async () => watched.close());
     const definitions = options.definitions ?? watched?.registry ?? (await loadWorkflowModules(modules)).registry;
-    const engine = createEngine({ store: counted.store, llm: llm.provider, artifacts, logger, definitions });
+    // On a store that keeps leases (SQLite, memory) this process is one worker of those sharing it (docs/scaling.md).
+    let url = '';
+    const node: ClusterNode | undefined =
+      rawStore.leases === undefined
+        ? undefined
+        : await createClusterNode({
+            store: counted.store,
+            leases: rawStore.leases,
+            logger,
+            ttlMs: config.leaseTtlMs,
+            ...(config.workerId === undefined ? {} : { id: config.workerId }),
+            info: () => ({ url }),
+          });
+    if (node !== undefined) cleanup.unshift(() => node.close());
+    const engine = createEngine({
+      store: counted.store,
+      llm: llm.provider,
+      artifacts,
+      logger,
+      definitions,
+      ...(node === undefined ? {} : { ownership: node.ownership }),
+    });
     cleanup.unshift(() => engine.close());
     const projectionOptions = {
       storeUrl,
@@ -134,7 +158,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const inspection = options.inspect === true ? await createInspection({ store: rawStore, definitions, port: config.inspectPort, logger }) : undefined;
     if (inspection !== undefined) cleanup.unshift(() => inspection.close());
 
-    const recovered = await engine.recover();
+    const recovered = node === undefined ? await engine.recover() : await node.start(engine);
     const blocked = [...new Set(recovered.blocked?.map((b) => `${b.definition} v${b.version}`))];
     const api = createApi({
       engine,
@@ -148,7 +172,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
     // From here on (recovery's appends are in the counters, not the histograms).
     counted.observe(api.context.metrics.observeAppend);
-    const url = await listenApi(api);
+    url = await listenApi(api);
     const keys = config.apiKeys;
     const banner = [
       `ECL API listening on ${url}`,
@@ -160,6 +184,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         ? 'Auth: open single-tenant mode (no API keys; loopback only)'
         : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
+      ...(node === undefined ? [] : [clusterLine(node.summary())]),
       ...(blocked.length === 0 ? [] : [`Warning: ${recovered.blocked?.length} workflow(s) not recovered: ${blocked.join(', ')} not registered (see the log)`]),
       definitionsLine(definitions, modules, watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
@@ -183,6 +208,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {
           api.context.accepting = false;
           await engine.close();
+          await node?.close();
           await api.app.close();
           await inspection?.close();
           await projections.close();
@@ -196,6 +222,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw error;
   }
 }
+
+/** Which worker this is and what it holds; the others take a share as they join (docs/scaling.md). */
+const clusterLine = (summary: ClusterNodeSummary): string =>
+  `Worker: ${summary.id}, ${summary.held.length} of ${summary.partitions} partitions (ecl workers lists the others)`;
 
 // Credentials in a store URL's user-info never reach an error message.
 const redactUrl = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');

@@ -28,7 +28,7 @@ export const addWorkflowsOption = (command: Command): Command =>
 
 /** `--store <url>`: every command that opens the log. */
 export const storeOption = (): Option =>
-  new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
+  new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, postgres://…, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
 
 /** The store, model and artifact folder of commands that run workflows in this process. */
 export const addEngineOptions = (command: Command): Command =>

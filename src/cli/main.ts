@@ -10,6 +10,8 @@ import { runCommand } from './run.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
+import { workerCommand } from './worker.js';
+import { workersCommand } from './workers.js';
 import { EXIT, isUsageError } from './usageError.js';
 
 /** The installed package's version (src/cli and dist/cli both sit two folders below package.json). */
@@ -31,6 +33,8 @@ export function createProgram(): Command {
     replayCommand(),
     projectionsCommand(),
     serveCommand(),
+    workerCommand(),
+    workersCommand(),
     definitionsCommand(),
   ]) {
     program.addCommand(command);

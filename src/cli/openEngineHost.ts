@@ -1,4 +1,5 @@
-import { type Engine, createEngine } from '../actors/index.js';
+import { type Engine, type RecoverResult, createEngine } from '../actors/index.js';
+import { type ClusterNode, createClusterNode } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT } from '../artifacts/index.js';
 import { assertUsablePaths, configErrorOf, loadConfig } from '../config/index.js';
 import { DEFAULT_STORE_URL, type EventStore, isInvalidStoreUrl, openEventStore, sqlitePathOf } from '../eventstore/index.js';
@@ -17,6 +18,12 @@ export interface HostOptions {
   definitions?: DefinitionRegistry;
   /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
   logLevel?: string;
+  /**
+   * On a store that keeps leases (SQLite, memory): `client` (`ecl run`, `ecl send`: drives only
+   * the workflows it `claim`s, and only when no worker is alive) or `worker` (`ecl worker`: a fair
+   * share of every workflow). Default `client`.
+   */
+  role?: 'client' | 'worker';
 }
 
 export interface EngineHost {
@@ -25,6 +32,12 @@ export interface EngineHost {
   definitions: DefinitionRegistry;
   /** Lines for people: which store, which model, where artifacts go. */
   banner: string[];
+  /** The cluster membership, on a store that keeps leases. */
+  node?: ClusterNode;
+  /** Asks to drive this workflow here (a client takes its partition when no worker holds it); resolves at once without a cluster. */
+  claim(workflowId: string): Promise<void>;
+  /** A worker's first recovery (what it resumed); a client recovers only what it claims. */
+  recovered?: RecoverResult;
   close(): Promise<void>;
 }
 
@@ -61,14 +74,41 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
   const { provider, description } = selected;
   const store = await openEventStore(storeUrl, { logger }).catch(asStoreProblem);
   const artifacts = createLocalArtifactStore(artifactsDir);
-  const engine = createEngine({ store, llm: provider, artifacts, logger, definitions });
+  const role = options.role ?? 'client';
+  let node: ClusterNode | undefined;
+  try {
+    node =
+      store.leases === undefined
+        ? undefined
+        : await createClusterNode({
+            store,
+            leases: store.leases,
+            logger,
+            role,
+            ttlMs: config.leaseTtlMs,
+            ...(config.workerId === undefined ? {} : { id: config.workerId }),
+          });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const engine = createEngine({ store, llm: provider, artifacts, logger, definitions, ...(node === undefined ? {} : { ownership: node.ownership }) });
+  let recovered: RecoverResult | undefined;
+  if (node !== undefined) {
+    const started = await node.start(engine);
+    if (role === 'worker') recovered = started;
+  } else if (role === 'worker') recovered = await engine.recover();
   return {
     engine,
     store,
     definitions,
+    ...(node === undefined ? {} : { node }),
+    ...(recovered === undefined ? {} : { recovered }),
     banner: [`Store: ${store.description}`, description, `Artifacts: ${artifacts.description}`],
+    claim: async (workflowId) => node?.claim(workflowId),
     async close() {
       await engine.close();
+      await node?.close();
       await store.close();
     },
   };

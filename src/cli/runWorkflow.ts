@@ -30,6 +30,8 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   // announced: `ecl run` waits through it, which would otherwise look like a hang.
   const following = request.follow ? printTransitions(engine, workflowId, request.print) : announceSleeps(engine, workflowId, request.print);
   try {
+    // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
+    await host.claim(workflowId);
     let started;
     try {
       started = await engine.start(request.definition, request.input, {

@@ -54,6 +54,7 @@ export function sendCommand(): Command {
     process.exitCode = await withShutdown(host, id, async () => {
       const following = options.follow === true ? printTransitions(host.engine, id, (line) => console.log(line)) : undefined;
       try {
+        await host.claim(id);
         const result = await host.engine.send(id, command, { sender: 'cli' });
         if (!result.accepted) {
           console.error(result.message);

@@ -136,6 +136,18 @@ export const EclConfig = z
     maxSseClients: z.number().int().min(1).max(1_000_000).default(10_000).describe('Concurrent SSE connections before 503'),
     readYourWritesTimeoutMs: z.number().int().min(0).max(600_000).default(5_000).describe('How long a read after a command waits for the projection'),
     shutdownTimeoutMs: z.number().int().min(0).max(600_000).default(10_000).describe('Grace period for in-flight work on SIGTERM'),
+    workerId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, '1-128 letters, digits, _ . : -, starting with a letter or digit')
+      .optional()
+      .describe('This process’s name among the workers sharing the store (default <host>-<pid>-<random>); unique per live process'),
+    leaseTtlMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(600_000)
+      .default(4_000)
+      .describe('How long a worker’s partition leases last without a heartbeat: a dead worker’s workflows move after about this long'),
     server: z
       .url({ protocol: /^https?$/ })
       .optional()

@@ -2,7 +2,14 @@ import type { ExpectedRevision } from './types.js';
 
 /** Every `EventStoreError` code; each has an `isX` guard. */
 export type EventStoreErrorCode =
-  'WRONG_EXPECTED_REVISION' | 'INVALID_STREAM_NAME' | 'PAYLOAD_TOO_LARGE' | 'INVALID_EVENT_DATA' | 'INVALID_STORE_URL' | 'STORE_UNAVAILABLE' | 'STORE_CLOSED';
+  | 'WRONG_EXPECTED_REVISION'
+  | 'INVALID_STREAM_NAME'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_EVENT_DATA'
+  | 'INVALID_STORE_URL'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_CLOSED'
+  | 'LEASE_LOST';
 
 /** Base of every error the store port raises. Check with the `isX` guards, not `instanceof`. */
 export class EventStoreError extends Error {
@@ -44,6 +51,7 @@ const CODES: ReadonlySet<string> = new Set<EventStoreErrorCode>([
   'INVALID_STORE_URL',
   'STORE_UNAVAILABLE',
   'STORE_CLOSED',
+  'LEASE_LOST',
 ]);
 
 /** Whether `error` is an {@link EventStoreError} of any code (by its code, not `instanceof`). */
@@ -63,3 +71,12 @@ export const isInvalidStoreUrl = (error: unknown): error is EventStoreError => h
 export const isStoreUnavailable = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_UNAVAILABLE');
 /** `STORE_CLOSED`: the store was closed. */
 export const isStoreClosed = (error: unknown): error is EventStoreError => hasCode(error, 'STORE_CLOSED');
+/** `LEASE_LOST`: the append's `fence` no longer holds (another worker took the partition); nothing was written. Stop driving its workflows. */
+export const isLeaseLost = (error: unknown): error is EventStoreError => hasCode(error, 'LEASE_LOST');
+
+/** The error a fenced append fails with when its partition's lease moved on. */
+export const leaseLostError = (stream: string, fence: { partition: number; owner: string; epoch: number }, holder: string): EventStoreError =>
+  new EventStoreError(
+    'LEASE_LOST',
+    `Append to "${stream}" refused: partition ${fence.partition} is no longer leased to ${fence.owner} (epoch ${fence.epoch}); it is ${holder}`,
+  );

@@ -1,6 +1,12 @@
 export type {
+  AppendFence,
   AppendOptions,
   AppendResult,
+  LeaseState,
+  LeaseSync,
+  LeaseTable,
+  PartitionLease,
+  WorkerRecord,
   Direction,
   EventMetadata,
   EventStore,
@@ -23,6 +29,7 @@ export {
   isInvalidEventData,
   isInvalidStoreUrl,
   isInvalidStreamName,
+  isLeaseLost,
   isPayloadTooLarge,
   isStoreClosed,
   isStoreUnavailable,
@@ -35,3 +42,4 @@ export { DEFAULT_STORE_URL, openEventStore, sqlitePathOf } from './openEventStor
 export type { OpenEventStoreOptions } from './openEventStore.js';
 export { createMemoryEventStore } from './memoryEventStore.js';
 export type { MemoryEventStoreOptions } from './memoryEventStore.js';
+export { applyLeaseSync, holderOf } from './leaseRules.js';

@@ -1,6 +1,8 @@
 import { defer, Subject, throwError, type Observable } from 'rxjs';
 import { assertExpectedRevision, decideAppend } from './decideAppend.js';
-import { EventStoreError } from './errors.js';
+import { EventStoreError, leaseLostError } from './errors.js';
+import { fenceHolds, holderOf } from './leaseRules.js';
+import { createMemoryLeases } from './memoryLeaseTable.js';
 import { DEFAULT_MAX_APPEND_BYTES, prepareAppend } from './prepareAppend.js';
 import { selectAll, selectStream } from './readWindow.js';
 import { subscribeFromReads, type WakeUp } from './subscribeFromReads.js';
@@ -66,6 +68,7 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
   const wakeUps = new Subject<WakeUp>();
   const closed$ = new Subject<void>();
   let closed = false;
+  const leases = createMemoryLeases();
 
   const assertOpen = (): void => {
     if (closed) throw new EventStoreError('STORE_CLOSED', 'The memory event store is closed');
@@ -83,12 +86,16 @@ export function createMemoryEventStore(options: MemoryEventStoreOptions = {}): E
 
   return {
     description: 'memory',
+    leases: leases.table,
 
     async append(stream: string, events: readonly EventToAppend[], append: AppendOptions = {}): Promise<AppendResult> {
       assertOpen();
       const expected = append.expectedRevision ?? 'any';
       assertExpectedRevision(expected);
       const prepared = prepareAppend(stream, events, maxAppendBytes);
+      const fence = append.fence;
+      if (fence !== undefined && !fenceHolds(leases.leaseOf(fence.partition), fence))
+        throw leaseLostError(stream, fence, holderOf(leases.leaseOf(fence.partition)));
       const existing = streams.get(stream) ?? { events: [], revisionById: new Map<string, number>() };
       const decision = decideAppend(stream, prepared, expected, {
         head: existing.events.length - 1,

@@ -51,6 +51,82 @@ export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | number;
 
 export interface AppendOptions {
   expectedRevision?: ExpectedRevision;
+  /**
+   * Append only while this lease is still held: a store that keeps leases (`leases` below) checks
+   * `owner` and `epoch` of the partition's lease in the same transaction as the append, and fails
+   * with `LEASE_LOST` (writing nothing) when another worker took it since. A store without leases
+   * ignores it; optimistic concurrency (`expectedRevision`) is then the only guard.
+   */
+  fence?: AppendFence;
+}
+
+/** A fencing token: who holds a partition's lease, and which grant of it (`epoch` grows with every new owner). */
+export interface AppendFence {
+  partition: number;
+  owner: string;
+  epoch: number;
+}
+
+/** One partition's lease as the store records it; `owner` null when released. Times are epoch milliseconds. */
+export interface PartitionLease {
+  partition: number;
+  owner: string | null;
+  epoch: number;
+  expiresAt: number;
+}
+
+/** A process taking part in running workflows: a `worker` (`ecl serve`, `ecl worker`) or a `client` (`ecl run`, `ecl send`). */
+export interface WorkerRecord {
+  id: string;
+  role: 'worker' | 'client';
+  pid: number;
+  host: string;
+  startedAt: number;
+  /** Its last heartbeat (epoch ms). */
+  lastSeen: number;
+  /** Free-form facts it publishes about itself (e.g. its API URL, its lag). */
+  info: JsonObject;
+}
+
+/** One heartbeat: what the worker renews, takes and gives back, decided atomically against the table. */
+export interface LeaseSync {
+  worker: WorkerRecord;
+  /** The worker's clock (epoch ms); expiries are compared with it. */
+  now: number;
+  ttlMs: number;
+  /** Partitions to keep (only those it still owns are extended). */
+  renew: readonly number[];
+  /** Partitions to take if free, expired or already its own. */
+  acquire: readonly number[];
+  /** Partitions to give back (only those it owns). */
+  release: readonly number[];
+  /**
+   * Workers the caller knows are dead (a process of its own machine that no longer exists): their
+   * leases count as expired at once, and their records go.
+   */
+  evict?: readonly string[];
+}
+
+/** The lease table after a sync or read: every partition that ever had a lease, and the recent workers. */
+export interface LeaseState {
+  partitions: number;
+  leases: PartitionLease[];
+  workers: WorkerRecord[];
+}
+
+/**
+ * Leases kept in the store's own database, so a fence can be checked in the append's transaction.
+ * Implemented by the memory and SQLite adapters; see docs/scaling.md.
+ */
+export interface LeaseTable {
+  /** The number of partitions recorded in the store; the first caller's `proposed` is recorded and wins for every node. */
+  partitions(proposed: number): Promise<number>;
+  /** One atomic heartbeat: records the worker, renews, takes and releases leases; returns the table after it. */
+  sync(request: LeaseSync): Promise<LeaseState>;
+  /** Graceful exit: frees the worker's leases (keeping their epochs) and removes its record. */
+  leave(workerId: string): Promise<void>;
+  /** The table as it is. */
+  read(): Promise<LeaseState>;
 }
 
 export interface AppendResult {
@@ -101,11 +177,15 @@ export interface EventStore {
   /** Human-readable name of the adapter and where it points (no secrets), for logs and CLI banners. */
   readonly description: string;
 
+  /** The store's lease table, when the adapter keeps one (memory, sqlite): what several workers on one store coordinate through. */
+  readonly leases?: LeaseTable;
+
   /**
    * Appends atomically: all events or none. Re-appending the same ids at the same expected revision
    * is a no-op success. Rejects with an `EventStoreError`: `WRONG_EXPECTED_REVISION` (the stream is
    * not as `expectedRevision` says), `INVALID_STREAM_NAME`, `INVALID_EVENT_DATA` (not plain JSON,
-   * an id that is not a UUID, no events), `PAYLOAD_TOO_LARGE`, `STORE_UNAVAILABLE`, `STORE_CLOSED`.
+   * an id that is not a UUID, no events), `PAYLOAD_TOO_LARGE`, `STORE_UNAVAILABLE`, `STORE_CLOSED`,
+   * `LEASE_LOST` (the `fence` no longer holds; nothing written).
    */
   append(stream: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult>;
 

@@ -137,7 +137,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       const result = applyBatch.immediate(events, generation);
       if (result !== undefined) {
         waiters.reached(result.checkpoint);
-        if (result.checkpoint !== null && result.applied + result.skipped > 0) options.onCheckpoint?.(result.checkpoint);
+        // Ignored events count too: another process sharing the read-model file applied them, and
+        // waits here must still see the checkpoint move (several `ecl serve` on one store).
+        if (result.checkpoint !== null && result.applied + result.skipped + result.ignored > 0) options.onCheckpoint?.(result.checkpoint);
       }
       return result;
     } catch (error) {

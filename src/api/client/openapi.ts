@@ -33,6 +33,10 @@ export interface paths {
     /** A short-lived token for the caller's tenant, accepted only by the SSE routes as ?token= */
     post: operations["mintStreamToken"];
   };
+  "/v1/workers": {
+    /** The workers sharing the store: their partition leases, heartbeats and lag */
+    get: operations["listWorkers"];
+  };
   "/v1/definitions": {
     get: operations["listDefinitions"];
   };
@@ -233,6 +237,39 @@ export interface components {
       token: string;
       /** @description ISO 8601 date-time (UTC) */
       expiresAt: string;
+    };
+    /** @description The workers sharing this store, their leases and lag (empty without a lease-keeping store) */
+    Workers: {
+      /** @description Partitions the store splits workflows into (recorded in the store) */
+      partitions: number;
+      workers: components["schemas"]["Worker"][];
+      /** @description Partitions nobody holds now: their workflows wait for a worker */
+      unowned: number[];
+    };
+    Worker: {
+      id: string;
+      /**
+       * @description worker: ecl serve / ecl worker; client: ecl run / ecl send
+       * @enum {string}
+       */
+      role: "worker" | "client";
+      pid: number;
+      host: string;
+      startedAt: string;
+      /** @description Its last heartbeat */
+      lastSeen: string;
+      /** @description Heartbeat within its lease TTL */
+      live: boolean;
+      ttlMs: number;
+      /** @description Partitions it holds now */
+      partitions: number[];
+      /** @description How far its log follower was behind the head at its last heartbeat, in log positions */
+      lag: number;
+      liveWorkflows: number;
+      /** @description Workflows with a step in flight at its last heartbeat */
+      inFlight: number;
+      /** @description Its API, when it serves one */
+      url?: string;
     };
     Definitions: {
       definitions: components["schemas"]["Definition"][];
@@ -854,6 +891,27 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["StreamToken"];
+        };
+      };
+      /** @description Missing or wrong API key. Codes: UNAUTHORIZED */
+      401: {
+        headers: {
+          /** @description Bearer realm="ecl" */
+          "WWW-Authenticate": string;
+        };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+    };
+  };
+  /** The workers sharing the store: their partition leases, heartbeats and lag */
+  listWorkers: {
+    responses: {
+      /** @description Workers */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Workers"];
         };
       };
       /** @description Missing or wrong API key. Codes: UNAUTHORIZED */

@@ -1,8 +1,9 @@
 import type { Database } from 'better-sqlite3';
 import { decideAppend, type StoredIdAt, type StreamView } from '../decideAppend.js';
-import { isWrongExpectedRevision, type EventStoreError } from '../errors.js';
+import { isLeaseLost, isWrongExpectedRevision, leaseLostError, type EventStoreError } from '../errors.js';
+import { fenceHolds, holderOf } from '../leaseRules.js';
 import type { PreparedEvent } from '../prepareAppend.js';
-import type { AppendResult, ExpectedRevision } from '../types.js';
+import type { AppendFence, AppendResult, ExpectedRevision, PartitionLease } from '../types.js';
 import { createHeadCache } from './headCache.js';
 import { toStoreError } from './sqliteErrors.js';
 import type { StreamIds } from './streamIds.js';
@@ -12,6 +13,7 @@ interface PendingAppend {
   stream: string;
   events: readonly PreparedEvent[];
   expected: ExpectedRevision;
+  fence: AppendFence | undefined;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
   /** Decided inside the group's transaction; told to the caller only after COMMIT. */
@@ -20,7 +22,7 @@ interface PendingAppend {
 }
 
 export interface GroupCommitWriter {
-  append(stream: string, events: readonly PreparedEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(stream: string, events: readonly PreparedEvent[], expected: ExpectedRevision, fence?: AppendFence): Promise<AppendResult>;
   /** Writes whatever is queued now, synchronously (used by close). */
   drain(): void;
 }
@@ -32,6 +34,8 @@ export interface GroupCommitOptions {
   onGroupFailed?: (error: EventStoreError, appends: number) => void;
   /** Most appends flushed in one transaction; the rest wait for the next one. */
   maxAppendsPerCommit?: number;
+  /** A partition's lease, read inside the group's transaction: what a fenced append is checked against. */
+  leaseOf?: (partition: number) => PartitionLease | undefined;
 }
 
 /**
@@ -63,6 +67,7 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
   let scheduled = false;
   // Stream ids found or created by the group being committed; cached only once COMMIT succeeds.
   const resolved = new Map<string, number>();
+  const leasesInGroup = new Map<number, PartitionLease | undefined>();
 
   // One view for every append, pointed at each one's stream in turn: decideAppend reads it
   // synchronously, and asks nothing of a stream that does not exist (head -1).
@@ -81,7 +86,15 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
   };
 
   const write = (item: PendingAppend, now: number): AppendResult => {
-    const { stream, events } = item;
+    const { stream, events, fence } = item;
+    // The fence is read in the same transaction as the INSERTs: a lease taken over before this
+    // commit refuses the append; one taken over after it finds the append already in the log.
+    if (fence !== undefined) {
+      // Leases change only in their own transactions: one read per partition per group is enough.
+      let lease = leasesInGroup.get(fence.partition);
+      if (lease === undefined && !leasesInGroup.has(fence.partition)) leasesInGroup.set(fence.partition, (lease = options.leaseOf?.(fence.partition)));
+      if (options.leaseOf !== undefined && !fenceHolds(lease, fence)) throw leaseLostError(stream, fence, holderOf(lease));
+    }
     let streamId = resolved.get(stream) ?? streams.idOf(stream);
     viewedStreamId = streamId ?? -1;
     view.head = streamId === undefined ? -1 : (heads.get(streamId) ?? readHead(streamId));
@@ -100,13 +113,14 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
 
   const commitGroup = db.transaction((group: readonly PendingAppend[]) => {
     heads.begin();
+    leasesInGroup.clear();
     const now = Date.now();
     for (const item of group) {
       try {
         item.result = write(item, now);
       } catch (error) {
-        // A conflict wrote nothing and fails its own append; anything else aborts the group.
-        if (!isWrongExpectedRevision(error)) throw error;
+        // A conflict (or a lost lease) wrote nothing and fails its own append; anything else aborts the group.
+        if (!isWrongExpectedRevision(error) && !isLeaseLost(error)) throw error;
         item.conflict = error;
       }
     }
@@ -142,9 +156,9 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
   };
 
   return {
-    append(stream, events, expected) {
+    append(stream, events, expected, fence) {
       return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ stream, events, expected, resolve, reject });
+        queue.push({ stream, events, expected, fence, resolve, reject });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);

@@ -13,6 +13,7 @@ import { prepareDatabase } from './schema.js';
 import { toStoreError } from './sqliteErrors.js';
 import { createStreamIds } from './streamIds.js';
 import { createSqliteReader } from './sqliteReader.js';
+import { createSqliteLeases } from './sqliteLeaseTable.js';
 
 export interface SqliteEventStoreOptions extends OpenEventStoreOptions {
   /** The URL it was opened with, for messages and `description`. */
@@ -49,6 +50,8 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
   );
   const streamIds = createStreamIds(db);
   const writer = createGroupCommitWriter(db, streamIds, {
+    // Called only by appends, once `leases` below exists.
+    leaseOf: (partition) => leases.leaseOf(partition),
     onCommit: (streams) => notifier.committed(streams),
     onGroupFailed: (error, appends) =>
       logger.warn('event store group commit failed', { store: url, appends, code: error.code, retryable: error.retryable, error: error.message }),
@@ -69,16 +72,18 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
   };
   const readStream: EventStore['readStream'] = (stream, read = {}) => guard('reading a stream', () => reader.readStream(stream, read));
   const readAll: EventStore['readAll'] = (read = {}) => guard('reading the log', () => reader.readAll(read));
+  const leases = createSqliteLeases(db, guard);
   const subscribe = (start: () => Observable<RecordedEvent>): Observable<RecordedEvent> => defer(() => (closed ? throwError(closedError) : start()));
 
   return {
     description: url,
+    leases: leases.table,
 
     async append(stream, events, append = {}) {
       if (closed) throw closedError();
       const expected = append.expectedRevision ?? 'any';
       assertExpectedRevision(expected);
-      return writer.append(stream, prepareAppend(stream, events, maxAppendBytes), expected);
+      return writer.append(stream, prepareAppend(stream, events, maxAppendBytes), expected, append.fence);
     },
 
     readStream,

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { EventStoreError } from '../errors.js';
+import { LEASE_TABLES } from './sqliteLeaseTable.js';
 
 /** Each entry upgrades the schema by one version; `PRAGMA user_version` records how far a file has come. */
 const MIGRATIONS: readonly string[] = [
@@ -62,5 +63,6 @@ export function prepareDatabase(db: Database, settings: ConnectionSettings): voi
     }
     for (let next = version; next < SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next]!);
     if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec(LEASE_TABLES);
   }).immediate();
 }
