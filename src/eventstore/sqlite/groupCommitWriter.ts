@@ -8,6 +8,7 @@ import { createHeadCache } from './headCache.js';
 import { toStoreError } from './sqliteErrors.js';
 import type { StreamIds } from './streamIds.js';
 import { hexToUuid } from './uuidBytes.js';
+import type { WalSync } from './walSync.js';
 
 interface PendingAppend {
   stream: string;
@@ -36,11 +37,14 @@ export interface GroupCommitOptions {
   maxAppendsPerCommit?: number;
   /** A partition's lease, read inside the group's transaction: what a fenced append is checked against. */
   leaseOf?: (partition: number) => PartitionLease | undefined;
+  /** Syncs the WAL off the event loop; callers are answered once their commit is on disk. Without it, at COMMIT. */
+  walSync?: WalSync;
 }
 
 /**
  * Group commit: appends queued during one turn of the event loop are written in ONE immediate
- * transaction (one fsync) and their callers resolved only after COMMIT. Each append is decided
+ * transaction (one fsync) and their callers resolved only once it is durable (after COMMIT, or
+ * after the WAL sync that follows it). Each append is decided
  * in queue order against its stream as it is inside the transaction (earlier appends of the group
  * included), so per-stream order, optimistic concurrency and idempotency hold, and an append that
  * conflicts is rejected alone, having written nothing.
@@ -143,16 +147,28 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
         for (const item of group) item.reject(failure);
         continue;
       }
-      const touched = new Set<string>();
-      for (const item of group) {
-        if (item.conflict !== undefined) item.reject(item.conflict);
-        else {
-          touched.add(item.stream);
-          item.resolve(item.result!);
-        }
-      }
-      if (touched.size > 0) options.onCommit(touched);
+      if (options.walSync === undefined) settle(group);
+      else options.walSync.afterCommit((error) => (error === undefined ? settle(group) : notDurable(group, error)));
     }
+  };
+
+  const settle = (group: readonly PendingAppend[]): void => {
+    const touched = new Set<string>();
+    for (const item of group) {
+      if (item.conflict !== undefined) item.reject(item.conflict);
+      else {
+        touched.add(item.stream);
+        item.resolve(item.result!);
+      }
+    }
+    if (touched.size > 0) options.onCommit(touched);
+  };
+
+  // Committed but perhaps not on disk: the callers learn the outcome is unknown (re-appending the same ids is safe).
+  const notDurable = (group: readonly PendingAppend[], error: Error): void => {
+    const failure = toStoreError(error, `syncing the log after ${group.length} batches`);
+    options.onGroupFailed?.(failure, group.length);
+    for (const item of group) item.reject(item.conflict ?? failure);
   };
 
   return {
@@ -165,6 +181,9 @@ export function createGroupCommitWriter(db: Database, streams: StreamIds, option
         }
       });
     },
-    drain: flush,
+    drain() {
+      flush();
+      options.walSync?.syncNow();
+    },
   };
 }

@@ -14,6 +14,7 @@ import { toStoreError } from './sqliteErrors.js';
 import { createStreamIds } from './streamIds.js';
 import { createSqliteReader } from './sqliteReader.js';
 import { createSqliteLeases } from './sqliteLeaseTable.js';
+import { openWalSync } from './walSync.js';
 
 export interface SqliteEventStoreOptions extends OpenEventStoreOptions {
   /** The URL it was opened with, for messages and `description`. */
@@ -23,7 +24,11 @@ export interface SqliteEventStoreOptions extends OpenEventStoreOptions {
 const DEFAULT_POLL_INTERVAL_MS = 50;
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
-/** The embedded default store: one SQLite file in WAL mode, durable (synchronous=FULL) unless told otherwise. */
+/**
+ * The embedded default store: one SQLite file in WAL mode, durable unless told otherwise: every
+ * commit is on disk before its callers are answered (the WAL is fsynced off the event loop, see
+ * walSync.ts; synchronous=FULL where that file cannot be opened).
+ */
 export async function openSqliteEventStore(path: string, options: SqliteEventStoreOptions = {}): Promise<EventStore> {
   const url = options.url ?? `sqlite:${path}`;
   const logger = options.logger ?? winston.createLogger({ silent: true });
@@ -42,6 +47,10 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
     throw new EventStoreError('INVALID_STORE_URL', `Cannot open event store "${url}": ${reason}`, { cause: error });
   }
 
+  const durable = (options.synchronous ?? 'FULL') === 'FULL';
+  const walSync = durable ? openWalSync(`${path}-wal`) : undefined;
+  if (walSync !== undefined) db.pragma('synchronous = NORMAL');
+
   const notifier = createCommitNotifier(
     db,
     options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
@@ -53,6 +62,7 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
     // Called only by appends, once `leases` below exists.
     leaseOf: (partition) => leases.leaseOf(partition),
     onCommit: (streams) => notifier.committed(streams),
+    walSync,
     onGroupFailed: (error, appends) =>
       logger.warn('event store group commit failed', { store: url, appends, code: error.code, retryable: error.retryable, error: error.message }),
   });
@@ -122,6 +132,7 @@ export async function openSqliteEventStore(path: string, options: SqliteEventSto
       closed$.next();
       closed$.complete();
       notifier.close();
+      await walSync?.close();
       db.close();
       logger.debug('event store closed', { store: url });
     },
