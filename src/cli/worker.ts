@@ -19,7 +19,9 @@ export function workerCommand(): Command {
     const host = await openEngineHost({ ...options, role: 'worker', logLevel: undefined });
     if (host.node === undefined) {
       await host.close();
-      throw new UsageError(`ecl worker needs a store that keeps leases (sqlite:, memory:); ${host.store.description} does not: run one ecl serve on it`);
+      throw new UsageError(
+        `ecl worker needs a store that keeps leases (sqlite:, postgres://, memory:); ${host.store.description} does not: run one ecl serve on it`,
+      );
     }
     const summary = host.node.summary();
     console.log(

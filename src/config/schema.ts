@@ -69,7 +69,11 @@ export const EclConfig = z
       .array(z.string().min(1, 'a module path must not be empty'))
       .optional()
       .describe('Workflow modules (.js, .mjs, .ts) whose exported definitions are registered; env form "a.ts,b.js"; in the file, relative to the file'),
-    store: z.string().min(1).optional().describe('Event store URL (memory:, sqlite:<file>, esdb://...); the CLI picks the embedded SQLite default'),
+    store: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Event store URL (memory:, sqlite:<file>, postgres://..., esdb://...); the CLI picks the embedded SQLite default'),
     llm: z.string().min(1).optional().describe('Model provider spec: offline, anthropic or script:<file>'),
     artifactsDir: z.string().min(1).optional().describe('Where artifacts are written (local artifact store)'),
     projections: z.string().min(1).optional().describe('Read-model SQLite file (default: beside the store)'),

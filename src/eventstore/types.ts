@@ -116,7 +116,7 @@ export interface LeaseState {
 
 /**
  * Leases kept in the store's own database, so a fence can be checked in the append's transaction.
- * Implemented by the memory and SQLite adapters; see docs/scaling.md.
+ * Implemented by the memory, SQLite and PostgreSQL adapters; see docs/scaling.md.
  */
 export interface LeaseTable {
   /** The number of partitions recorded in the store; the first caller's `proposed` is recorded and wins for every node. */
@@ -170,14 +170,14 @@ export interface SubscribeToStreamOptions {
 }
 
 /**
- * The event store port. Every adapter (memory, sqlite, kurrentdb) passes the contract suite in
+ * The event store port. Every adapter (memory, sqlite, postgres, kurrentdb) passes the contract suite in
  * `test/contracts/eventStore.contract.ts`; nothing outside `src/eventstore/` sees a vendor error.
  */
 export interface EventStore {
   /** Human-readable name of the adapter and where it points (no secrets), for logs and CLI banners. */
   readonly description: string;
 
-  /** The store's lease table, when the adapter keeps one (memory, sqlite): what several workers on one store coordinate through. */
+  /** The store's lease table, when the adapter keeps one (memory, sqlite, postgres): what several workers on one store coordinate through. */
   readonly leases?: LeaseTable;
 
   /**

@@ -86,6 +86,18 @@ describe('postgres store: lost connections', () => {
     expect(seen).toHaveLength(3 + 10 + 5);
   });
 
+  it('a store closed while its listening connection is still being opened closes, and leaves no listener behind', async () => {
+    const url = server.schemaUrl('closing');
+    for (let round = 0; round < 20; round++) {
+      const store = await openPostgresEventStore(url);
+      // The first subscriber opens the listening connection; closing at once interrupts it mid-connect.
+      const subscription = store.subscribeToAll().subscribe();
+      await store.close();
+      subscription.unsubscribe();
+    }
+    await expect.poll(listenerPids).toEqual([]);
+  });
+
   it('appends survive every connection being killed mid-stream: each lands exactly once', async () => {
     const url = server.schemaUrl('killall');
     const store = await open(url);

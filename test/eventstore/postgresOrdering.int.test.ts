@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventStore, type EventStore, type RecordedEvent } from '../../src/eventstore/index.js';
+import { SCHEMA_VERSION } from '../../src/eventstore/postgres/schema.js';
 import { startTestPostgres, type TestPostgres } from '../support/embeddedPostgres.js';
 
 const APPENDER = fileURLToPath(new URL('./postgresOrderingAppender.ts', import.meta.url));
@@ -99,7 +100,7 @@ describe('postgres global order under concurrent writers', () => {
     expect(await stores[0]!.readAll()).toHaveLength(4);
     const schema = new URL(url).searchParams.get('schema')!;
     const { rows } = await server.sql(`SELECT version FROM "${schema}".schema_version`);
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, index) => ({ version: index + 1 })));
     await Promise.all(stores.map((store) => store.close()));
   });
 });

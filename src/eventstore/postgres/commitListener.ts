@@ -76,19 +76,26 @@ export function createCommitListener(options: CommitListenerOptions): CommitList
       if (o === options.origin) return;
       remote.next(Array.isArray(s) ? { streams: new Set(s) } : {});
     });
+    // Raced against `done`: pg may never settle a connect that `end()` interrupted (a store closed
+    // while its listener was still connecting would then wait for it forever).
+    const opening = client.connect().then(() => client.query(options.listen));
     try {
-      await client.connect();
-      await client.query(options.listen);
+      const opened = await Promise.race([opening.then(() => true), done.then(() => false)]);
+      if (!opened && !stop.signal.aborted) throw new Error('the listening connection ended while it was being opened');
     } catch (error) {
       stop.signal.removeEventListener('abort', onAbort);
-      await client.end().catch(() => undefined);
+      void client.end().catch(() => undefined);
       throw error;
+    } finally {
+      opening.catch(() => undefined);
     }
+    if (stop.signal.aborted) return;
     // Whatever was committed while nobody listened is found by this read.
-    if (!stop.signal.aborted) remote.next({});
+    remote.next({});
     await done;
     stop.signal.removeEventListener('abort', onAbort);
-    await client.end().catch(() => undefined);
+    // Not awaited: the connection has ended or is ending, and pg may not settle a second end().
+    void client.end().catch(() => undefined);
   };
 
   const listen = async (): Promise<void> => {

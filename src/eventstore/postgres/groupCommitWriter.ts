@@ -2,7 +2,7 @@ import type { IPolicy } from 'cockatiel';
 import type pg from 'pg';
 import { EventStoreError } from '../errors.js';
 import type { PreparedEvent } from '../prepareAppend.js';
-import type { AppendResult, ExpectedRevision } from '../types.js';
+import type { AppendFence, AppendResult, ExpectedRevision } from '../types.js';
 import { toStoreError } from './pgErrors.js';
 import type { StoreSql } from './storeSql.js';
 import { writeGroup, type GroupAppend, type Outcome } from './writeGroup.js';
@@ -14,7 +14,7 @@ interface PendingAppend extends GroupAppend {
 }
 
 export interface GroupCommitWriter {
-  append(stream: string, events: readonly PreparedEvent[], expected: ExpectedRevision): Promise<AppendResult>;
+  append(stream: string, events: readonly PreparedEvent[], expected: ExpectedRevision, fence?: AppendFence): Promise<AppendResult>;
   /** Resolves once every append accepted so far is settled (used by close). */
   drain(): Promise<void>;
 }
@@ -65,10 +65,11 @@ export function createGroupCommitWriter(options: GroupCommitOptions): GroupCommi
 
   const commit = async (group: PendingAppend[]): Promise<void> => {
     let outcomes: Outcome[];
+    let attempts = 0;
     try {
       outcomes = await options.retry.execute(async () => {
         try {
-          return await writeGroup(pool, sql, group);
+          return await writeGroup(pool, sql, group, attempts++ > 0);
         } catch (error) {
           throw toStoreError(error, `appending ${group.length} batches`, where);
         }
@@ -107,9 +108,9 @@ export function createGroupCommitWriter(options: GroupCommitOptions): GroupCommi
   };
 
   return {
-    append(stream, events, expected) {
+    append(stream, events, expected, fence) {
       return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ stream, events, expected, bytes: bytesOf(events), resolve, reject });
+        queue.push({ stream, events, expected, fence, bytes: bytesOf(events), resolve, reject });
         running ??= run();
       });
     },

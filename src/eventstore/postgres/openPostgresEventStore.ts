@@ -14,6 +14,7 @@ import { createCommitListener } from './commitListener.js';
 import { createGroupCommitWriter } from './groupCommitWriter.js';
 import { describePgError, isConfigurationError, toStoreError } from './pgErrors.js';
 import { createPgReader } from './pgReader.js';
+import { createPostgresLeases } from './postgresLeaseTable.js';
 import { migrate } from './schema.js';
 import { storeSql } from './storeSql.js';
 import { parsePostgresUrl } from './storeUrl.js';
@@ -108,11 +109,14 @@ export async function openPostgresEventStore(url: string, options: PostgresEvent
       throw error;
     }
   };
+  // Heartbeats are read-modify-write transactions: retrying one whose outcome a lost connection hid is safe (postgresLeaseTable.ts).
+  const leases = createPostgresLeases(pool, schema, (doing, work) => read(directReads, doing, work));
   const subscribe = (start: () => Observable<RecordedEvent>): Observable<RecordedEvent> =>
     defer(() => (closing.signal.aborted ? throwError(closedError) : start()));
 
   return {
     description: redacted,
+    leases,
 
     async append(stream, events, append = {}) {
       if (closing.signal.aborted) throw closedError();
@@ -121,7 +125,7 @@ export async function openPostgresEventStore(url: string, options: PostgresEvent
       const prepared = prepareAppend(stream, events, maxAppendBytes);
       // PostgreSQL text cannot hold U+0000; data and metadata are JSON, where it is escaped.
       if (prepared.some((event) => event.type.includes('\u0000'))) throw new EventStoreError('INVALID_EVENT_DATA', 'An event type contains U+0000');
-      return writer.append(stream, prepared, expected);
+      return writer.append(stream, prepared, expected, append.fence);
     },
 
     readStream: (stream, options = {}) => read(directReads, 'reading a stream', () => reader.readStream(stream, options)),

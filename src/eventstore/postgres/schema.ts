@@ -28,6 +28,29 @@ const MIGRATIONS: ReadonlyArray<(schema: string) => string> = [
       created   timestamptz NOT NULL,
       UNIQUE (stream_id, revision)
     );`,
+  // v2: the partition leases of workers sharing the schema (docs/scaling.md), kept beside the log
+  // so an append checks its fence in its own transaction (postgresLeaseTable.ts). Times are epoch
+  // milliseconds of the workers' clocks; `info` is the JSON a worker publishes, as text.
+  (s) => `
+    CREATE TABLE ${s}.cluster_settings (
+      key   text PRIMARY KEY,
+      value text NOT NULL
+    );
+    CREATE TABLE ${s}.leases (
+      partition  integer PRIMARY KEY,
+      owner      text,
+      epoch      integer NOT NULL,
+      expires_at bigint  NOT NULL
+    );
+    CREATE TABLE ${s}.lease_workers (
+      id         text    PRIMARY KEY,
+      role       text    NOT NULL,
+      pid        integer NOT NULL,
+      host       text    NOT NULL,
+      started_at bigint  NOT NULL,
+      last_seen  bigint  NOT NULL,
+      info       text    NOT NULL
+    );`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

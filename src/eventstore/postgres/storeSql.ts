@@ -5,6 +5,8 @@ import { advisoryLockKey, quoteIdentifier } from './schema.js';
 export interface StoreSql {
   /** Opens the append transaction and waits for the schema's append lock (one round trip). */
   readonly beginAndLock: string;
+  /** The same, then `{partition, owner, epoch}` of these partitions' leases, locked `FOR SHARE` until COMMIT (fences). */
+  beginLockAndReadLeases(partitions: readonly number[]): string;
   /** `[name, stream_id, head, null]` per existing stream of `$1`, plus `[null, null, null, last position]`. */
   readonly heads: string;
   /** `[stream_id, revision, id, position]` of stored events of streams `$1` whose id is in `$2`. */
@@ -38,8 +40,15 @@ export function storeSql(schema: string, origin: string): StoreSql {
   const columns = 'e.position::text, e.revision, e.id::text, e.type, e.data, e.metadata, e.created';
   const streamOf = `(SELECT stream_id FROM ${s}.streams WHERE name = $1)`;
   const prefixes = `($3::text[] IS NULL OR s.name ^@ ANY ($3::text[]))`;
+  const beginAndLock = `BEGIN; SELECT pg_advisory_xact_lock(${advisoryLockKey(`ecl:append:${schema}`)})`;
   return {
-    beginAndLock: `BEGIN; SELECT pg_advisory_xact_lock(${advisoryLockKey(`ecl:append:${schema}`)})`,
+    beginAndLock,
+    beginLockAndReadLeases(partitions) {
+      // Written into the text (one simple-protocol round trip with the lock); a partition that is
+      // not an integer has no lease, so its fence fails as it should.
+      const list = partitions.filter((partition) => Number.isSafeInteger(partition)).join(', ') || 'NULL';
+      return `${beginAndLock}; SELECT partition, owner, epoch FROM ${s}.leases WHERE partition IN (${list}) FOR SHARE`;
+    },
     heads:
       `SELECT name, stream_id::text, head, NULL FROM ${s}.streams WHERE name = ANY ($1::text[]) ` +
       `UNION ALL SELECT NULL, NULL, NULL, (SELECT coalesce(max(position), 0) FROM ${s}.events)::text`,

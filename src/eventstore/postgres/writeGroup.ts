@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { decideAppend } from '../decideAppend.js';
-import { isWrongExpectedRevision, type EventStoreError } from '../errors.js';
+import { isWrongExpectedRevision, leaseLostError, type EventStoreError } from '../errors.js';
+import { fenceHolds, holderOf } from '../leaseRules.js';
 import type { PreparedEvent } from '../prepareAppend.js';
-import type { AppendResult, ExpectedRevision } from '../types.js';
+import type { AppendFence, AppendResult, ExpectedRevision, PartitionLease } from '../types.js';
 import { groupView, needsLookup, type GroupStream } from './groupView.js';
 import type { StoreSql } from './storeSql.js';
 
@@ -11,7 +12,10 @@ export interface GroupAppend {
   stream: string;
   events: readonly PreparedEvent[];
   expected: ExpectedRevision;
+  fence?: AppendFence | undefined;
 }
+
+type FenceLease = Pick<PartitionLease, 'owner' | 'epoch'>;
 
 /** What became of one append of the group: written (or recognised as a replay), or in conflict. */
 export type Outcome = { result: AppendResult } | { conflict: EventStoreError };
@@ -29,8 +33,17 @@ export type Outcome = { result: AppendResult } | { conflict: EventStoreError };
  * subscribers read "everything after my cursor" without skipping an event. (A sequence would hand
  * out positions before commit, and two transactions could then commit out of position order.)
  * Appends are thus serialized across writers; group commit keeps that from limiting throughput.
+ *
+ * Fences: the leases of the partitions the group's fences name are read in the same round trip
+ * as the lock, `FOR SHARE`. A lease sync that took a partition over before commits first (the
+ * read waits for it and sees the new owner), and one that comes later waits for this COMMIT, so
+ * the new owner's recovery finds the append in the log. A stale fence rejects its append alone
+ * with LEASE_LOST, as the SQLite writer does. `replaying` (a retry after a failure that may have
+ * hidden a COMMIT): an append that did commit is recognised by its ids and answered with its
+ * result even if its lease moved on since; refusing it would say "nothing written" of events
+ * that are in the log.
  */
-export async function writeGroup(pool: pg.Pool, sql: StoreSql, group: readonly GroupAppend[]): Promise<Outcome[]> {
+export async function writeGroup(pool: pg.Pool, sql: StoreSql, group: readonly GroupAppend[], replaying = false): Promise<Outcome[]> {
   const client = await pool.connect();
   // A connection lost while checked out is reported by the failing query; the pool does not
   // listen for its 'error' event then, and an unheard one would crash the process.
@@ -38,8 +51,14 @@ export async function writeGroup(pool: pg.Pool, sql: StoreSql, group: readonly G
   client.on('error', ignore);
   let broken: unknown;
   try {
-    await client.query(sql.beginAndLock);
-    return await decideAndWrite(client, sql, group);
+    const fenced = [...new Set(group.flatMap((item) => (item.fence === undefined ? [] : [item.fence.partition])))];
+    const leases = new Map<number, FenceLease>();
+    if (fenced.length === 0) await client.query(sql.beginAndLock);
+    else {
+      const results = (await client.query(sql.beginLockAndReadLeases(fenced))) as unknown as pg.QueryResult[];
+      for (const row of results.at(-1)?.rows ?? []) leases.set(Number(row.partition), { owner: row.owner as string | null, epoch: Number(row.epoch) });
+    }
+    return await decideAndWrite(client, sql, group, (partition) => leases.get(partition), replaying);
   } catch (error) {
     broken = error;
     await client.query('ROLLBACK').catch(() => undefined);
@@ -51,7 +70,13 @@ export async function writeGroup(pool: pg.Pool, sql: StoreSql, group: readonly G
   }
 }
 
-async function decideAndWrite(client: pg.PoolClient, sql: StoreSql, group: readonly GroupAppend[]): Promise<Outcome[]> {
+async function decideAndWrite(
+  client: pg.PoolClient,
+  sql: StoreSql,
+  group: readonly GroupAppend[],
+  leaseOf: (partition: number) => FenceLease | undefined,
+  replaying: boolean,
+): Promise<Outcome[]> {
   const names = [...new Set(group.map((item) => item.stream))];
   const heads = await client.query<[string | null, string | null, number | null, string | null]>({
     name: `${sql.prepared}heads`,
@@ -98,9 +123,16 @@ async function decideAndWrite(client: pg.PoolClient, sql: StoreSql, group: reado
   };
   const outcomes = group.map((item): Outcome => {
     const stream = streams.get(item.stream)!;
+    const { fence } = item;
+    const lease = fence === undefined ? undefined : leaseOf(fence.partition);
+    const lost = fence === undefined || fenceHolds(lease, fence) ? undefined : leaseLostError(item.stream, fence, holderOf(lease));
     try {
+      // As on SQLite, a stale fence is refused before the stream is looked at (a stale owner's
+      // expected revision is usually behind too, and LEASE_LOST is what tells it to stop).
+      if (lost !== undefined && !replaying) return { conflict: lost };
       const decision = decideAppend(item.stream, item.events, item.expected, groupView(stream));
       if (decision.kind === 'idempotent') return { result: decision.result };
+      if (lost !== undefined) return { conflict: lost };
       let revision = decision.firstRevision;
       for (const event of item.events) {
         lastPosition += 1n;
@@ -117,7 +149,7 @@ async function decideAndWrite(client: pg.PoolClient, sql: StoreSql, group: reado
       return { result: { nextExpectedRevision: stream.head, position: lastPosition } };
     } catch (error) {
       if (!isWrongExpectedRevision(error)) throw error;
-      return { conflict: error };
+      return { conflict: lost ?? error };
     }
   });
   if (rows.positions.length === 0) {
