@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { openEventStore, workflowStream, type EventStore } from '../../src/eventstore/index.js';
-import { killChildren, runEcl, tempFolder } from '../cli/cliHarness.js';
-import { KEY, readCalls, serveOn } from './support/processes.js';
+import { killChildren, tempFolder } from '../cli/cliHarness.js';
+import { chaosSeed, completedSteps, randomNodeRequester, seededRandom, stepsRunAgain, verifyReplays } from './support/chaosCampaign.js';
+import { readCalls, serveOn } from './support/processes.js';
 
 // Issue 15's small chaos campaign: three `ecl serve` on one SQLite file, workflows started and
 // approved through random nodes while nodes are SIGKILLed and restarted.
@@ -16,17 +17,7 @@ afterEach(() => {
 
 const WORKFLOWS = 50;
 const KILLS = 4;
-const seed = Number(process.env.ECL_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: the campaign repeats exactly with the same seed. */
-function random(state: number) {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const seed = chaosSeed();
 
 const input = (index: number) => ({
   instructions: `Summarise pilot ${index}.`,
@@ -35,7 +26,7 @@ const input = (index: number) => ({
 });
 
 it(`three workers on one SQLite file, SIGKILLed and restarted at random: every workflow completes once (seed ${seed})`, async () => {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const { dir, cleanup } = tempFolder();
   cleanups.push(cleanup);
   const script = join(dir, 'script.json');
@@ -44,26 +35,8 @@ it(`three workers on one SQLite file, SIGKILLed and restarted at random: every w
   writeFileSync(script, JSON.stringify({ steps: { draft: [{ text: 'A short draft of the brief.', holdMs: 400 }] }, fallback: 'offline' }));
   const env = { ECL_LEASE_TTL_MS: '1000' };
   const nodes = await Promise.all([0, 1, 2].map(() => serveOn(dir, script, calls, env)));
-  const pick = () => nodes[Math.floor(next() * nodes.length)]!;
   /** A request to a random node; a node that dies mid-request is simply another try on another node. */
-  const request = async (method: string, path: string, body?: unknown): Promise<number> => {
-    for (let tries = 0; tries < 50; tries++) {
-      try {
-        const response = await fetch(pick().url + path, {
-          method,
-          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.arrayBuffer();
-        if (response.status < 500) return response.status;
-      } catch {
-        /* the node died: try another */
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`${method} ${path} failed on every node`);
-  };
+  const request = randomNodeRequester(nodes, next);
 
   const ids = Array.from({ length: WORKFLOWS }, (_, index) => `chaos-${index}`);
   const store: EventStore = await openEventStore(`sqlite:${join(dir, 'ecl.db')}`);
@@ -110,11 +83,9 @@ it(`three workers on one SQLite file, SIGKILLed and restarted at random: every w
     for (const id of ids) {
       const records = await store.readStream(workflowStream(`acme:${id}`));
       expect(records.at(-1)?.type).toBe('WorkflowCompleted');
-      const completed = records
-        .filter((record) => record.type === 'StepCompleted')
-        .map((record) => `${(record.data as { step: string }).step}/${(record.data as { iteration: number }).iteration}`);
+      const completed = completedSteps(records);
       expect(completed.length - new Set(completed).size, `${id}: a (step, iteration) completed twice`).toBe(0);
-      reruns += records.filter((record) => record.type === 'StepStarted' && (record.data as { attempt: number }).attempt > 1).length;
+      reruns += stepsRunAgain(records);
       // Every step the model was called for ended with one recorded outcome.
       const stepsCalled = new Set(seen.filter((call) => call.workflowId === `acme:${id}`).map((call) => `${call.step}/${call.iteration}`));
       expect([...stepsCalled].filter((key) => !completed.includes(key))).toEqual([]);
@@ -127,15 +98,11 @@ it(`three workers on one SQLite file, SIGKILLed and restarted at random: every w
   await Promise.all(nodes.map((node) => node.done));
 
   // The audit trail replays: every workflow's fold reproduces its recorded decisions.
-  const verify = [...ids];
-  const failures: string[] = [];
-  await Promise.all(
-    Array.from({ length: 6 }, async () => {
-      for (let id = verify.shift(); id !== undefined; id = verify.shift()) {
-        const replayed = await runEcl(['replay', `acme:${id}`, '--verify', '--store', `sqlite:${join(dir, 'ecl.db')}`], { cwd: dir });
-        if (replayed.code !== 0) failures.push(`${id}: ${replayed.stderr}${replayed.stdout.slice(-300)}`);
-      }
-    }),
+  const failures = await verifyReplays(
+    ids.map((id) => `acme:${id}`),
+    `sqlite:${join(dir, 'ecl.db')}`,
+    dir,
+    6,
   );
   expect(failures).toEqual([]);
 }, 300_000);
