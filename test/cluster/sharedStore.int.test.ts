@@ -1,74 +1,29 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryEventStore, workflowStream, type EventStore } from '../../src/eventstore/index.js';
-import { createScriptedProvider } from '../../src/llm/index.js';
-import { partitionOf } from '../../src/cluster/index.js';
-import { recording, briefInput } from '../actors/support/harness.js';
-import { joinMember, until, type Member } from './support.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { createMemoryEventStore, openEventStore, type EventStore } from '../../src/eventstore/index.js';
+import { sharedStoreScenarios } from './support/sharedStoreScenarios.js';
 
-const members: Member[] = [];
-afterEach(async () => {
-  for (const member of members.splice(0)) await member.close();
+sharedStoreScenarios('memory', async () => {
+  const store = createMemoryEventStore();
+  return { storeForNode: async () => store, close: () => store.close() };
 });
 
-const held = (holdMs: number) =>
-  recording(
-    createScriptedProvider({
-      script: { steps: { extract: [{ iteration: 1, attempt: 1, text: 'facts', holdMs }] }, fallback: 'offline' },
-      env: {},
-      now: () => 0,
-    }),
-  );
-
-const startsOf = async (store: EventStore, id: string) =>
-  (await store.readStream(workflowStream(id)))
-    .filter((record) => record.type === 'StepStarted')
-    .map((record) => `${(record.data as { step: string }).step}#${(record.data as { attempt: number }).attempt}`);
-
-describe('engines sharing one store', () => {
-  it('a start sent to both nodes while the owner calls the model runs the call once, with one StepStarted', async () => {
-    const store = createMemoryEventStore();
-    const llm = held(300);
-    const a = await joinMember(store, llm, { id: 'a' });
-    members.push(a);
-    const b = await joinMember(store, llm, { id: 'b' });
-    members.push(b);
-    expect(a.node.summary().held).toHaveLength(64);
-    expect(b.node.summary().held).toHaveLength(0);
-    // b does not own the workflow: it records the start, the owner (a) runs the step.
-    const first = await b.engine.start('brief', briefInput(), { id: 'w1' });
-    expect(first.created).toBe(true);
-    await until(() => llm.calls.some((call) => call.step === 'extract'), 'the extract call');
-    const again = await Promise.all([a.engine.start('brief', briefInput(), { id: 'w1' }), b.engine.start('brief', briefInput(), { id: 'w1' })]);
-    expect(again.map((result) => result.created)).toEqual([false, false]);
-    const settled = await b.engine.settled('w1');
-    expect(settled.status).toBe('completed');
-    expect(llm.calls.filter((call) => call.step === 'extract')).toHaveLength(1);
-    expect((await startsOf(store, 'w1')).filter((start) => start.startsWith('extract'))).toEqual(['extract#1']);
-  });
-
-  it('balances partitions when a worker joins, and takes a dead worker’s partitions over after the TTL', async () => {
-    const store = createMemoryEventStore();
-    const llm = held(5_000);
-    const a = await joinMember(store, llm, { id: 'a', ttlMs: 300 });
-    members.push(a);
-    const b = await joinMember(store, llm, { id: 'b', ttlMs: 300 });
-    members.push(b);
-    await until(() => a.node.summary().held.length === 32 && b.node.summary().held.length === 32, 'an even split');
-    // A workflow owned by a, interrupted: a stops heartbeating without leaving (as if killed).
-    const id = Array.from({ length: 200 }, (_, index) => `w${index}`).find((candidate) => a.node.summary().held.includes(partitionOf(candidate, 64)))!;
-    await a.engine.start('brief', briefInput(), { id });
-    await until(() => llm.calls.some((call) => call.step === 'extract'), 'the extract call');
-    members.splice(members.indexOf(a), 1);
-    // As if killed: its calls stop with it (no outcome recorded), its leases stay until they expire.
-    await a.engine.release(() => true);
-    await a.node.close({ leave: false });
-    const killedAt = Date.now();
-    await until(() => b.node.summary().held.length === 64, 'the takeover', 5_000);
-    const failoverMs = Date.now() - killedAt;
-    expect(failoverMs).toBeLessThan(300 + 300);
-    const settled = await b.engine.settled(id);
-    expect(settled.status).toBe('completed');
-    expect((await startsOf(store, id)).filter((start) => start.startsWith('extract'))).toEqual(['extract#1', 'extract#2']);
-    await a.engine.close();
-  });
+// Each engine on its own connection to one file, as processes on one machine would be.
+const folder = mkdtempSync(join(tmpdir(), 'ecl-shared-sqlite-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+sharedStoreScenarios('SQLite file', async (scenario) => {
+  const url = `sqlite:${join(folder, `${scenario}.db`)}`;
+  const stores: EventStore[] = [];
+  return {
+    storeForNode: async () => {
+      const store = await openEventStore(url);
+      stores.push(store);
+      return store;
+    },
+    close: async () => {
+      for (const store of stores) await store.close();
+    },
+  };
 });
