@@ -1,5 +1,3 @@
-import type { Json } from './types.js';
-
 const pad = (value: number) => String(value).padStart(2, '0');
 
 /** `2026-12-05 05:14:37` in the browser's time zone; the full ISO text goes in a title/datetime. */
@@ -21,7 +19,7 @@ export const formatIterations = (iterations: Record<string, number> | undefined)
     .join(', ');
 
 /** A state value as a short label: `review.waiting`, `completed`. */
-export function stateLabel(state: Json | undefined): string {
+export function stateLabel(state: unknown): string {
   if (state === undefined || state === null) return '';
   if (typeof state === 'string') return state;
   if (typeof state === 'object' && !Array.isArray(state)) {
@@ -32,7 +30,7 @@ export function stateLabel(state: Json | undefined): string {
 }
 
 /** Text for a `<pre>`: strings as they are, anything else as indented JSON. */
-export const showJson = (value: Json | undefined): string => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+export const showJson = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 
 export const COMMAND_LABELS: Record<string, string> = {
   APPROVE: 'Approve',
@@ -43,7 +41,7 @@ export const COMMAND_LABELS: Record<string, string> = {
 export const commandLabel = (type: string): string => COMMAND_LABELS[type] ?? `Signal ${type}`;
 
 /** The phase of the step a state value is at: `{ review: 'waiting' }` -> `waiting`. */
-export function phaseOf(state: Json | undefined): string | undefined {
+export function phaseOf(state: unknown): string | undefined {
   if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
   const phase = Object.values(state)[0];
   return typeof phase === 'string' ? phase : undefined;
