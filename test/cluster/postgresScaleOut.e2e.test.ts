@@ -117,3 +117,23 @@ it('SIGKILL of the owner mid-step: an ecl worker on the same schema takes over a
   worker.child.kill('SIGTERM');
   expect((await worker.done).code).toBe(0);
 }, 120_000);
+
+it('a write acknowledged by one node is in the very next read on the other, each with read models of its own', async () => {
+  const setup = folder({ fallback: 'offline' });
+  const one = await serveOn(setup, 'one');
+  const two = await serveOn(setup, 'two');
+  for (let round = 0; round < 30; round++) {
+    const [writer, reader] = round % 2 === 0 ? [one, two] : [two, one];
+    const started = await call(writer.url, 'POST', '/v1/workflows', { definition: 'brief', input, id: `ryw-${round}` });
+    expect(started.status).toBe(201);
+    const read = await call(reader.url, 'GET', `/v1/workflows/ryw-${round}`);
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body.revision).toBeGreaterThanOrEqual(started.body.revision);
+  }
+  // No read was served stale after waiting out the read-your-writes timeout (the servers log that, on stderr).
+  one.child.kill('SIGTERM');
+  two.child.kill('SIGTERM');
+  const logs = (await Promise.all([one.done, two.done])).map((run) => run.stdout + run.stderr).join('\n');
+  expect(logs).toMatch(/Recovered: /);
+  expect(logs).not.toMatch(/read served before the projection reached the log head/);
+}, 90_000);
