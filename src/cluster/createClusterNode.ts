@@ -181,8 +181,13 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     }
     // Planned on the table as it is now, so a partition given back since the last beat is seen free.
     state = await leases.read();
-    // A worker of this machine whose process is gone (SIGKILL, a crash) frees its leases now, not after its TTL.
-    const gone = new Set(state.workers.filter((worker) => worker.id !== id && isGoneHere(worker, space)).map((worker) => worker.id));
+    // A worker of this machine whose process is gone (SIGKILL, a crash) frees its leases now, not after its TTL;
+    // so do the leases of a worker another node evicted (its record is gone, its leases not all taken yet).
+    const recorded = new Set(state.workers.map((worker) => worker.id));
+    const gone = new Set([
+      ...state.workers.filter((worker) => worker.id !== id && isGoneHere(worker, space)).map((worker) => worker.id),
+      ...state.leases.flatMap((lease) => (lease.owner !== null && lease.owner !== id && !recorded.has(lease.owner) ? [lease.owner] : [])),
+    ]);
     const plan = planLeases({ me: id, role, now: at, ttlMs, partitions, state, wanted: wantedPartitions, busy, gone });
     // Released only after its workflows stopped here: the next owner never runs beside this one.
     for (const partition of plan.release) held.delete(partition);

@@ -86,5 +86,44 @@ export function sharedStoreScenarios(name: string, newBacking: (scenario: string
       expect((await startsOf(store, id)).filter((start) => start.startsWith('extract'))).toEqual(['extract#1', 'extract#2']);
       await a.engine.close();
     });
+
+    it('the leases of a worker another node evicted are taken by the survivors at once, not after its TTL', async () => {
+      const backing = await backingFor('evicted');
+      const leases = (await backing.storeForNode()).leases!;
+      const workerRecord = (id: string, role: 'worker' | 'client') => ({
+        id,
+        role,
+        pid: process.pid,
+        host: 'test',
+        startedAt: Date.now(),
+        lastSeen: Date.now(),
+        info: {},
+      });
+      const sync = (id: string, role: 'worker' | 'client', extra: { acquire?: number[]; evict?: string[]; ttlMs: number }) =>
+        leases.sync({
+          worker: workerRecord(id, role),
+          now: Date.now(),
+          renew: [],
+          release: [],
+          acquire: extra.acquire ?? [],
+          ttlMs: extra.ttlMs,
+          evict: extra.evict ?? [],
+        });
+      await leases.partitions(64);
+      // A worker c holds 21 partitions for a minute, then dies without leaving.
+      await sync('c', 'worker', { acquire: Array.from({ length: 21 }, (_, partition) => partition), ttlMs: 60_000 });
+      const llm = held(0);
+      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: 400 });
+      members.push(a);
+      const b = await joinMember(await backing.storeForNode(), llm, { id: 'b', ttlMs: 400 });
+      members.push(b);
+      await until(() => a.node.summary().held.length + b.node.summary().held.length === 43, 'a and b to take the free partitions');
+      // A node of c's machine sees its process gone and evicts it (taking none of its partitions itself).
+      const after = await sync('evictor', 'client', { evict: ['c'], ttlMs: 400 });
+      expect(after.workers.map((worker) => worker.id)).not.toContain('c');
+      expect(after.leases.filter((lease) => lease.owner === 'c')).toHaveLength(21);
+      // Well before c's leases expire, a and b take them: a lease whose owner has no record is free.
+      await until(() => a.node.summary().held.length + b.node.summary().held.length === 64, 'a and b to take every partition', 20_000);
+    });
   });
 }
