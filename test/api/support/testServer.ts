@@ -24,16 +24,25 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** An in-process `ecl serve` on an ephemeral port, over SQLite in a temporary folder. */
-export async function startTestServer(
-  options: { dir?: string; script?: unknown; keys?: boolean; inspect?: boolean; logger?: winston.Logger; definitions?: DefinitionRegistry } = {},
-): Promise<TestServer> {
+export interface TestServerOptions {
+  dir?: string;
+  /** Event store URL; default a SQLite file in the folder. */
+  store?: string;
+  script?: unknown;
+  keys?: boolean;
+  inspect?: boolean;
+  logger?: winston.Logger;
+  definitions?: DefinitionRegistry;
+}
+
+/** An in-process `ecl serve` on an ephemeral port, over SQLite (or `store`) in a temporary folder. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ecl-api-'));
   const server = await startServer({
     env: options.keys === false ? {} : { ECL_API_KEYS: `${KEYS.acme.id}:${KEYS.acme.key}=acme,${KEYS.globex.id}:${KEYS.globex.key}=globex` },
     cwd: dir,
     flags: {
-      store: `sqlite:${join(dir, 'ecl.db')}`,
+      store: options.store ?? `sqlite:${join(dir, 'ecl.db')}`,
       port: 0,
       host: '127.0.0.1',
       artifactsDir: join(dir, 'artifacts'),
