@@ -18,6 +18,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jsonPost, runLoad } from './_httpLoad.js';
+import { percentile } from './_stats.js';
 
 const KEY = 'bench-secret-key-0001';
 const TENANT = 'bench';
@@ -26,7 +27,6 @@ const arg = (args: string[], name: string, fallback: number): number => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);

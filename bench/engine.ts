@@ -18,6 +18,7 @@ import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
 import { createEngineFloor } from './_engineFloor.js';
+import { percentile, median } from './_stats.js';
 
 const SEQUENTIAL_RUNS = 200;
 const THROUGHPUT_WORKFLOWS = 2_000;
@@ -59,12 +60,6 @@ const arg = (args: string[], name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 function collectGarbage(): () => void {

@@ -19,6 +19,7 @@ import { type EventStore, openEventStore } from '../src/eventstore/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
+import { cpuMs } from './_stats.js';
 
 const TARGET_RATIO = 1.5;
 
@@ -49,10 +50,6 @@ const median = (values: readonly number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 };
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
 
 function makeEngine(store: EventStore): Engine {
   return createEngine({

@@ -21,6 +21,7 @@ import { prepareDatabase } from '../src/eventstore/sqlite/schema.js';
 import { uuidToBytes } from '../src/eventstore/sqlite/uuidBytes.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
+import { median } from './_stats.js';
 
 const CALLS = 20;
 const RUNS = 200;
@@ -45,12 +46,6 @@ const journal = defineWorkflow({
   ],
 });
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 function makeEngine(store: EventStore): Engine {

@@ -8,7 +8,7 @@
  * Reference on this machine: DBOS on PostgreSQL ran ~233 workflows/s, p50 ~11 ms, ~7 ms CPU/workflow.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,6 +20,7 @@ import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry } from '../src/machines/index.js';
 import { startTestPostgres } from '../test/support/embeddedPostgres.js';
 import { serial3 } from './_serial3.js';
+import { percentile, median, cpuMs, cpuOfProcessesMs } from './_stats.js';
 
 const SEQUENTIAL_RUNS = 200;
 const IN_FLIGHT = 64;
@@ -29,33 +30,7 @@ const arg = (args: string[], name: string, fallback: number): number => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-// CPU of the given processes (Linux /proc; 0 elsewhere), in ms; clock ticks are 100/s. A process
-// that ended meanwhile counts nothing.
-function cpuOfProcessesMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Not Linux, or the process is gone.
-    }
-  }
-  return ticks * 10;
-}
 
 function makeEngine(store: EventStore): Engine {
   return createEngine({

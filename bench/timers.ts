@@ -21,6 +21,7 @@ import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { type EventStore, WORKFLOW_CATEGORY, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
+import { percentile, median } from './_stats.js';
 
 const IN_FLIGHT = 64;
 const TARGET_LAG_MS = 1_000;
@@ -37,12 +38,6 @@ const arg = (args: string[], name: string): string | undefined => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 const mib = (bytes: number): number => round(bytes / 2 ** 20);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type EventStore, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { startTestPostgres, type TestPostgres } from '../test/support/embeddedPostgres.js';
+import { percentile, median, cpuMs, cpuOfProcessesMs } from './_stats.js';
 
 const KEY = 'bench-workers-key-0001';
 const TENANT = 'bench';
@@ -38,33 +39,8 @@ const arg = (args: string[], name: string, fallback: number): number => {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const median = (values: readonly number[]): number =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-const cpuMs = (): number => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-/** CPU of the given processes (Linux /proc, clock ticks of 10 ms), in ms; a process gone counts nothing. */
-function cpuOfProcessesMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Not Linux, or the process is gone.
-    }
-  }
-  return ticks * 10;
-}
 
 async function until(probe: () => boolean | Promise<boolean>, what: string, limitMs: number, everyMs = 25): Promise<void> {
   const started = Date.now();
