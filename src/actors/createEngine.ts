@@ -10,17 +10,19 @@ import {
   viewOf,
   workflowStartedEvent,
 } from '../machines/index.js';
-import { workflowIdOf, type AppendFence, type RecordedEvent } from '../eventstore/index.js';
+import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
 import { findActiveWorkflows } from './findActiveWorkflows.js';
 import { foldStream, loadWorkflow } from './loadWorkflow.js';
-import { type Clock, MAX_TIMER_DELAY_MS, systemClock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, ParentLink, RecoverResult, SendResult, StartResult, WorkflowView } from './types.js';
 import { createChildPort } from './childPort.js';
-import type { ActorEnv, Owned } from './actorEnv.js';
+import type { ActorEnv } from './actorEnv.js';
+import { createOwnershipLookup } from './ownershipLookup.js';
+import { createWakeUpTimers } from './wakeUpTimers.js';
 import { foreignTransition } from './publishTransitions.js';
 import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
@@ -29,9 +31,6 @@ import { writtenBy } from './writtenBy.js';
 
 /** Workflows `recover()` loads and drives at once. */
 const RECOVER_CONCURRENCY = 256;
-/** Without a cluster, this engine drives every workflow it touches. */
-const OWNED: Owned = { owned: true };
-const NOT_OWNED: Owned = { owned: false };
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -63,61 +62,19 @@ export function createEngine(options: EngineOptions): Engine {
   const finished = new Map<string, string>();
   const background = new Set<Promise<unknown>>();
   const engineDecisions = new WeakMap<AnyWorkflowDefinition, StepDecisions>();
-  /** One wake-up per workflow that has a due time ahead (kept when its actor leaves memory). */
-  const timers = new Map<string, { at: string; handle: unknown }>();
   let closed = false;
   const ownershipPort = options.ownership;
-  /** One `Owned` per fence object (a node hands out the same one per lease grant): no allocation per append. */
-  const ownedBy = new WeakMap<AppendFence, Owned>();
-  const ownership = (workflowId: string): Owned => {
-    if (ownershipPort === undefined) return OWNED;
-    const fence = ownershipPort.fenceFor(workflowId);
-    if (fence === undefined) return NOT_OWNED;
-    let owned = ownedBy.get(fence);
-    if (owned === undefined) ownedBy.set(fence, (owned = { owned: true, fence }));
-    return owned;
-  };
-  const owns = (workflowId: string): boolean => ownershipPort === undefined || ownershipPort.fenceFor(workflowId) !== undefined;
-
-  const wakeAt = (workflowId: string, at: string | undefined): void => {
-    const armed = timers.get(workflowId);
-    if (armed !== undefined && armed.at === at) return;
-    if (armed !== undefined) clock.clearTimer(armed.handle);
-    if (at === undefined || closed) {
-      timers.delete(workflowId);
-      return;
-    }
-    const delay = Math.max(0, Date.parse(at) - now().getTime());
-    const handle = clock.setTimer(
-      () => {
-        if (timers.get(workflowId)?.handle !== handle) return;
-        timers.delete(workflowId);
-        if (delay > MAX_TIMER_DELAY_MS) return wakeAt(workflowId, at);
-        track(wake(workflowId));
-      },
-      Math.min(delay, MAX_TIMER_DELAY_MS),
-    );
-    timers.set(workflowId, { at, handle });
-  };
-  /** Who waits for a workflow's next wake-up (`settled` waits through timers). */
-  const wakeWaiters = new Map<string, (() => void)[]>();
-  const wake = async (workflowId: string): Promise<void> => {
-    try {
-      if (closed) return;
+  const { ownership, owns } = createOwnershipLookup(ownershipPort);
+  const timers = createWakeUpTimers({
+    clock,
+    wake: async (workflowId) => {
       const actor = await actorFor(workflowId);
       await actor?.drive();
-    } finally {
-      const waiters = wakeWaiters.get(workflowId);
-      wakeWaiters.delete(workflowId);
-      for (const resolve of waiters ?? []) resolve();
-    }
-  };
-  const nextWake = (workflowId: string): Promise<void> =>
-    new Promise((resolve) => {
-      const waiters = wakeWaiters.get(workflowId) ?? [];
-      waiters.push(resolve);
-      wakeWaiters.set(workflowId, waiters);
-    });
+    },
+    track: (work) => track(work),
+    closed: () => closed,
+  });
+  const wakeAt = timers.wakeAt;
 
   const runStep = createStepRunner({
     llm: options.llm,
@@ -356,11 +313,11 @@ export function createEngine(options: EngineOptions): Engine {
         if (actor.stalled) await actor.drive();
         await actor.whenSettled();
         // A running workflow with a timer armed (a retry's backoff, a sleep) is not at rest yet: wait for the timer.
-        const armed = timers.get(workflowId);
-        if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && armed !== undefined) {
-          const woken = nextWake(workflowId);
+        const dueAt = timers.dueAt(workflowId);
+        if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && dueAt !== undefined) {
+          const woken = timers.nextWake(workflowId);
           // Only the timer can move it on now: a simulated clock may jump to it.
-          clock.waiting?.(new Date(armed.at));
+          clock.waiting?.(new Date(dueAt));
           await woken;
           continue;
         }
@@ -392,11 +349,7 @@ export function createEngine(options: EngineOptions): Engine {
         retire(actor);
         actor.abortInFlight('shutdown');
       }
-      for (const [workflowId, armed] of timers)
-        if (only(workflowId)) {
-          clock.clearTimer(armed.handle);
-          timers.delete(workflowId);
-        }
+      timers.clear(only);
       await Promise.all(dropped.map((actor) => actor.drain()));
       return dropped.length;
     },
@@ -461,10 +414,7 @@ export function createEngine(options: EngineOptions): Engine {
     async close() {
       if (closed) return;
       closed = true;
-      for (const armed of timers.values()) clock.clearTimer(armed.handle);
-      timers.clear();
-      for (const waiters of wakeWaiters.values()) for (const resolve of waiters) resolve();
-      wakeWaiters.clear();
+      timers.close();
       for (const actor of actors.values()) actor.abortInFlight('shutdown');
       await Promise.all([...actors.values()].map((actor) => actor.drain()));
       await Promise.all([...background]);
