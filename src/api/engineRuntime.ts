@@ -6,7 +6,8 @@ import type { LlmPolicyStats } from '../llm/index.js';
 import { z } from 'zod';
 import { Approve, Cancel, Reject, RequestRevision, SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
-import type { ApiRuntime, CommandInfo, DefinitionInfo, Outcome, TokenDelta } from './ports.js';
+import { statusOfStream } from '../projections/index.js';
+import type { ApiRuntime, CommandInfo, DefinitionInfo, Outcome, TokenDelta, WorkflowStatusView } from './ports.js';
 import { createOutcomeWaiters } from './outcomeWaiters.js';
 
 /** Each command's fields as the API's `data` (the command minus its `type`). */
@@ -38,11 +39,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
   // Rebuilt only when the registry's latest definitions change (`ecl serve --watch` swaps them).
   let cachedFor: AnyWorkflowDefinition[] = [];
   let cached: DefinitionInfo[] = [];
-  const positionOf = async (workflowId: string, revision: number): Promise<bigint> => {
-    const [event] = await store.readStream(workflowStream(workflowId), { from: revision, limit: 1 });
-    if (event === undefined) throw new ApiError('INTERNAL', `Revision ${revision} of ${workflowId} is not in the store`);
-    return event.position;
-  };
+  const isRegistered = (definition: string, version: number) => definitions.get(definition, version) !== undefined;
   const waiters = createOutcomeWaiters(engine);
   return {
     definitions() {
@@ -63,8 +60,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     async start({ workflowId, definition, input, tenant, sender }) {
       try {
         const result = await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) });
-        const revision = result.view.revision;
-        return { created: result.created, revision, position: () => positionOf(workflowId, revision) };
+        return { created: result.created };
       } catch (error) {
         throw startProblem(error);
       }
@@ -80,10 +76,12 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
 
     async awaitOutcome(workflowId, waitMs): Promise<Outcome> {
       const settled = await waiters.wait(workflowId, waitMs);
-      const revision = settled?.revision ?? (await engine.get(workflowId))?.revision;
-      if (revision === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', `No workflow ${workflowId}`);
-      return { kind: settled?.kind ?? 'running', position: await positionOf(workflowId, revision) };
+      if (settled !== undefined) return settled;
+      if ((await engine.get(workflowId)) === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', `No workflow ${workflowId}`);
+      return 'running';
     },
+
+    statusOf: async (workflowId) => statusOfStream(await store.readStream(workflowStream(workflowId)), { isRegistered }) as WorkflowStatusView | undefined,
 
     deltas: engine.feed.pipe(
       filter((event) => event.kind === 'delta'),

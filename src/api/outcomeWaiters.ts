@@ -6,11 +6,7 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 /** An event that leaves the workflow waiting for someone outside it. */
 const WAITS: ReadonlySet<string> = new Set(['HumanInputRequested', 'SignalAwaited']);
 
-export interface Settled {
-  kind: 'finished' | 'waiting';
-  /** Revision of the event it settled at. */
-  revision: number;
-}
+export type Settled = 'finished' | 'waiting';
 
 /**
  * Waits for workflows of the in-process engine to finish or to wait for a person or a signal,
@@ -22,7 +18,7 @@ export function createOutcomeWaiters(engine: Engine) {
   const route = (event: EngineEvent) => {
     if (event.kind !== 'transition') return;
     const kind = TERMINAL.has(event.event.type) ? 'finished' : WAITS.has(event.event.type) ? 'waiting' : undefined;
-    if (kind !== undefined) for (const listener of waiting.get(event.workflowId) ?? []) listener({ kind, revision: event.revision });
+    if (kind !== undefined) for (const listener of waiting.get(event.workflowId) ?? []) listener(kind);
   };
 
   return {
@@ -50,8 +46,8 @@ export function createOutcomeWaiters(engine: Engine) {
         engine.get(workflowId).then(
           (view) => {
             if (view === undefined || !listeners.has(done)) return;
-            if (view.status === 'waiting') done({ kind: 'waiting', revision: view.revision });
-            else if (view.status !== 'running') done({ kind: 'finished', revision: view.revision });
+            if (view.status === 'waiting') done('waiting');
+            else if (view.status !== 'running') done('finished');
           },
           () => undefined,
         );

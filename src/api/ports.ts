@@ -36,10 +36,6 @@ export interface StartRequest {
 export interface StartOutcome {
   /** False when the same id and input already existed (idempotent start). */
   created: boolean;
-  /** Revision of the start's last event (or of the existing workflow's last event). */
-  revision: number;
-  /** Global position of that event, read when asked: a reply without a wait waits for its status. */
-  position(): Promise<bigint>;
 }
 
 export interface SendRequest {
@@ -56,13 +52,8 @@ export interface SendOutcome {
   lastRevision?: number;
 }
 
-/** Where a workflow stands after a wait: see `ApiRuntime.awaitOutcome`. */
-export interface Outcome {
-  /** Finished; waiting for a person or a signal; or still running when the wait ended. */
-  kind: 'finished' | 'waiting' | 'running';
-  /** Global position of its last event then: the reply waits for the status to include it. */
-  position: bigint;
-}
+/** Where a workflow stands after a wait (see `ApiRuntime.awaitOutcome`): finished; waiting for a person or a signal; or still running when the wait ended. */
+export type Outcome = 'finished' | 'waiting' | 'running';
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */
 export interface TokenDelta {
@@ -86,6 +77,11 @@ export interface ApiRuntime {
    * on then); `running` when `waitMs` passed first.
    */
   awaitOutcome(workflowId: string, waitMs: number): Promise<Outcome>;
+  /**
+   * The workflow's status folded from its own stream by the status read model's rules: what a
+   * write is answered with at once, where a read waits for the read model to include it.
+   */
+  statusOf(workflowId: string): Promise<WorkflowStatusView | undefined>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

@@ -117,21 +117,20 @@ export const WorkflowStatus = z
     definition: z.string(),
     status: z.enum(WORKFLOW_STATUSES),
     revision: z.number().int().describe('Revision of the last event applied: resume SSE after it with Last-Event-ID'),
-    version: z.number().int().optional().describe('Definition version that runs it'),
-    tenant: z.string().nullable().optional(),
-    state: AnyJson.nullable().optional().describe("The machine's state value after the last event"),
-    currentStep: z.string().nullable().optional(),
-    iterations: z.record(z.string(), z.number().int()).optional().describe('Latest iteration per step'),
-    createdAt: Iso.optional(),
-    updatedAt: Iso.optional(),
-    output: AnyJson.nullable().optional().describe('The output once completed'),
-    artifact: AnyJson.nullable().optional().describe('Where a large output was stored'),
-    error: AnyJson.nullable().optional().describe('The error of a failed workflow (code, message, retryable)'),
-    reason: z.string().nullable().optional().describe('Why it failed, was cancelled, or is blocked'),
+    version: z.number().int().describe('Definition version that runs it'),
+    tenant: z.string().nullable(),
+    state: AnyJson.nullable().describe("The machine's state value after the last event"),
+    currentStep: z.string().nullable(),
+    iterations: z.record(z.string(), z.number().int()).describe('Latest iteration per step'),
+    createdAt: Iso,
+    updatedAt: Iso,
+    output: AnyJson.nullable().describe('The output once completed'),
+    artifact: AnyJson.nullable().describe('Where a large output was stored'),
+    error: AnyJson.nullable().describe('The error of a failed workflow (code, message, retryable)'),
+    reason: z.string().nullable().describe('Why it failed, was cancelled, or is blocked'),
     parent: ParentLink.optional(),
     accepts: z
       .array(z.string())
-      .optional()
       .describe('The commands it accepts now, the name of the signal it waits for first; CANCEL while running; none once finished or blocked'),
     waitingFor: z
       .object({
@@ -152,7 +151,7 @@ export const WorkflowStatus = z
   .meta({
     id: 'WorkflowStatus',
     description:
-      'The status read model of one workflow. Every field is present once the read model holds the workflow; a start answered before it caught up (readYourWritesTimeoutMs) carries only workflowId, definition, status and revision.',
+      "One workflow as the status read model holds it. A start is answered with the same fields folded from the workflow's own stream, so it never waits for the read model.",
   });
 
 export const EventAccepted = z

@@ -42,12 +42,20 @@ export function createWorkflowMetrics(registry: Registry): AppendListener {
     buckets: MODEL_CALL_DURATION_BUCKETS,
     registers: [registry],
   });
+  // Label children per series, as in httpMetrics: one string key and a map lookup per observation.
+  const stepSeries = new Map<string, Histogram.Internal<'definition' | 'step' | 'outcome'>>();
+  const observeStep = (definition: string, step: string, outcome: string, seconds: number) => {
+    const key = `${definition}\u0000${step}\u0000${outcome}`;
+    let child = stepSeries.get(key);
+    if (child === undefined) stepSeries.set(key, (child = steps.labels({ definition, step, outcome })));
+    child.observe(seconds);
+  };
   const okAppend = appends.labels({ outcome: 'ok' });
   const failedAppend = appends.labels({ outcome: 'error' });
-  // workflowId -> `<step>/<iteration>/<attempt>` -> StepStarted's `at` in ms; a workflow's entry goes when it ends.
-  const starts = new Map<string, Map<string, number>>();
+  // workflowId -> `<step>/<iteration>/<attempt>` -> StepStarted's `at` (ISO, parsed only when used); a workflow's entry goes when it ends.
+  const starts = new Map<string, Map<string, string>>();
 
-  const started = (workflowId: string, key: string, at: number) => {
+  const started = (workflowId: string, key: string, at: string) => {
     let steps = starts.get(workflowId);
     if (steps === undefined) {
       if (starts.size >= MAX_TRACKED_WORKFLOWS) starts.delete(starts.keys().next().value as string);
@@ -56,7 +64,8 @@ export function createWorkflowMetrics(registry: Registry): AppendListener {
     }
     steps.set(key, at);
   };
-  const startOf = (workflowId: string, key: string): number | undefined => {
+  /** The attempt's start, forgotten once asked for. */
+  const startOf = (workflowId: string, key: string): string | undefined => {
     const at = starts.get(workflowId)?.get(key);
     starts.get(workflowId)?.delete(key);
     return at;
@@ -68,22 +77,21 @@ export function createWorkflowMetrics(registry: Registry): AppendListener {
     switch (event.type) {
       case 'StepStarted': {
         const data = event.data as WorkflowEventOf<'StepStarted'>['data'];
-        started(workflowId, `${data.step}/${data.iteration}/${data.attempt}`, Date.parse(metadata.at));
+        started(workflowId, `${data.step}/${data.iteration}/${data.attempt}`, metadata.at);
         break;
       }
       case 'StepCompleted': {
         const data = event.data as WorkflowEventOf<'StepCompleted'>['data'];
         const start = startOf(workflowId, `${data.step}/${data.iteration}/${data.attempt}`);
-        const ms = data.durationMs ?? (start === undefined ? undefined : Date.parse(metadata.at) - start);
-        if (ms !== undefined) steps.observe({ definition: metadata.definition, step: data.step, outcome: 'completed' }, Math.max(0, ms) / 1000);
+        const ms = data.durationMs ?? (start === undefined ? undefined : Date.parse(metadata.at) - Date.parse(start));
+        if (ms !== undefined) observeStep(metadata.definition, data.step, 'completed', Math.max(0, ms) / 1000);
         break;
       }
       case 'StepFailed': {
         const data = event.data as WorkflowEventOf<'StepFailed'>['data'];
         const start = startOf(workflowId, `${data.step}/${data.iteration}/${data.attempt}`);
         const outcome = data.retryAt === undefined ? 'failed' : 'retried';
-        if (start !== undefined)
-          steps.observe({ definition: metadata.definition, step: data.step, outcome }, Math.max(0, Date.parse(metadata.at) - start) / 1000);
+        if (start !== undefined) observeStep(metadata.definition, data.step, outcome, Math.max(0, Date.parse(metadata.at) - Date.parse(start)) / 1000);
         break;
       }
       case 'CallCompleted': {

@@ -62,6 +62,7 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
   const workerData: ProjectionWorkerData = {
     storeUrl: options.storeUrl,
     projectionsPath: path,
+    commits: new Int32Array(new SharedArrayBuffer(4)),
     ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
   };
   const waiters = createWaiters();
@@ -176,12 +177,6 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
   let closed: Promise<void> | undefined;
   let ended!: () => void;
   const exited = new Promise<void>((resolve) => (ended = resolve));
-  // Appends acknowledged in one turn of the event loop (a group commit) make one message.
-  let nudging = false;
-  const nudge = () => {
-    nudging = false;
-    if (!closing && restart === undefined) current.worker.postMessage({ type: 'committed' } satisfies ToProjectionWorker);
-  };
   const queries = createProjectionQueries(db, options.isRegistered === undefined ? {} : { isRegistered: options.isRegistered });
 
   const headOfWorkflows = async (): Promise<bigint | null> =>
@@ -198,9 +193,8 @@ export async function openProjectionsInWorker(options: OpenProjectionsInWorkerOp
       terminate: async () => void (await current.worker.terminate()),
     },
     committed() {
-      if (nudging) return;
-      nudging = true;
-      setImmediate(nudge);
+      Atomics.add(workerData.commits, 0, 1);
+      Atomics.notify(workerData.commits, 0);
     },
     runner: {
       catchUp: async () => (await ask('caughtUp', { type: 'catchUp' })).progress,

@@ -12,7 +12,7 @@ import { createProjectionRunner } from './projectionRunner.js';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projectionWorkerProtocol.js';
 
 const port = parentPort!;
-const { storeUrl, projectionsPath, pollIntervalMs } = workerData as ProjectionWorkerData;
+const { storeUrl, projectionsPath, pollIntervalMs, commits } = workerData as ProjectionWorkerData;
 const post = (message: FromProjectionWorker) => port.postMessage(message);
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -47,12 +47,21 @@ try {
     onCheckpoint: (position) => post({ type: 'checkpoint', position }),
     onFailure: (error, retryInMs) => post({ type: 'runnerFailed', message: errorText(error), retryInMs }),
   });
+  let watching = true;
+  void (async () => {
+    for (let seen = Atomics.load(commits, 0); watching; seen = Atomics.load(commits, 0)) {
+      const wait = Atomics.waitAsync(commits, 0, seen);
+      if (wait.async) await wait.value;
+      commitsElsewhere.next();
+    }
+  })();
   port.on('message', async (message: ToProjectionWorker) => {
     try {
-      if (message.type === 'committed') commitsElsewhere.next();
-      else if (message.type === 'catchUp') post({ type: 'caughtUp', progress: await runner.catchUp() });
+      if (message.type === 'catchUp') post({ type: 'caughtUp', progress: await runner.catchUp() });
       else if (message.type === 'start') runner.start();
       else {
+        watching = false;
+        Atomics.notify(commits, 0);
         await runner.stop();
         db.close();
         await store.close();

@@ -4,11 +4,17 @@ import type { CatchUpProgress } from './projectionRunner.js';
 export interface ProjectionWorkerData {
   storeUrl: string;
   projectionsPath: string;
-  /** How often the worker's store connection polls for commits (the server also says when it commits). */
+  /** How often the worker's store connection polls for commits (the server also says when it commits, in `commits`). */
   pollIntervalMs?: number;
+  /**
+   * A count the server bumps (and `Atomics.notify`s) after it committed: the worker waits on it with
+   * `Atomics.waitAsync` and reads the log when it moves. A notify costs next to nothing unless the
+   * worker is waiting, so the commits made while it reads wake it once, not once each.
+   */
+  commits: Int32Array<SharedArrayBuffer>;
 }
 
-export type ToProjectionWorker = { type: 'catchUp' } | { type: 'start' } | { type: 'stop' } | { type: 'committed' };
+export type ToProjectionWorker = { type: 'catchUp' } | { type: 'start' } | { type: 'stop' };
 
 export type FromProjectionWorker =
   | { type: 'opened'; checkpoint: bigint | null }

@@ -76,7 +76,8 @@ const COLUMNS = [
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-function newRow({ workflowId, metadata, position, revision }: DecodedEvent): StatusRow {
+/** The row of a workflow before its first applied event. */
+export function newStatusRow({ workflowId, metadata, position, revision }: DecodedEvent): StatusRow {
   return {
     workflow_id: workflowId,
     tenant: metadata.tenant ?? null,
@@ -279,7 +280,7 @@ function createStatusApplier(db: Database): ReadModelApplier {
     apply(decoded) {
       let row = rows.get(decoded.workflowId);
       if (row === undefined) {
-        row = select.get(decoded.workflowId) ?? newRow(decoded);
+        row = select.get(decoded.workflowId) ?? newStatusRow(decoded);
         rows.set(decoded.workflowId, row);
       }
       if (decoded.revision <= row.revision) return;

@@ -99,6 +99,8 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     expect(done.finished).toBe(true);
     expect(done.status).toMatchObject({ workflowId: 'client-run', status: 'completed' });
     expect(done.status.output).toBeDefined();
+    // Folded from the stream without waiting for the read model, it is what the read model then holds.
+    expect(await api.get('client-run')).toEqual(done.status);
     // The same start again: the finished workflow, at once.
     expect(await api.run({ definition: 'serial3', input: { topic: 'one call' }, id: 'client-run' })).toMatchObject({
       finished: true,
@@ -107,6 +109,7 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     // brief's draft hangs (HOLD_DRAFT): the wait runs out and the answer says where it stands.
     const held = await api.run({ definition: 'brief', input: briefInput(), id: 'client-held' }, { waitSeconds: 0.2 });
     expect(held).toMatchObject({ finished: false, status: { workflowId: 'client-held', status: 'running', currentStep: 'draft' } });
+    expect(await api.get('client-held')).toEqual(held.status);
     await api.send('client-held', 'CANCEL');
   });
 

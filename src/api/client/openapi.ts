@@ -94,7 +94,7 @@ export interface components {
       /** @description A command's fields (e.g. {"feedback": "…"}), validated by the command's schema; a signal's data, validated by its step's schema (400 naming `data.<field>`) and recorded as the step's output */
       data?: unknown;
     };
-    /** @description The status read model of one workflow. Every field is present once the read model holds the workflow; a start answered before it caught up (readYourWritesTimeoutMs) carries only workflowId, definition, status and revision. */
+    /** @description One workflow as the status read model holds it. A start is answered with the same fields folded from the workflow's own stream, so it never waits for the read model. */
     WorkflowStatus: {
       workflowId: string;
       definition: string;
@@ -103,27 +103,27 @@ export interface components {
       /** @description Revision of the last event applied: resume SSE after it with Last-Event-ID */
       revision: number;
       /** @description Definition version that runs it */
-      version?: number;
-      tenant?: string | null;
+      version: number;
+      tenant: string | null;
       /** @description The machine's state value after the last event */
-      state?: unknown;
-      currentStep?: string | null;
+      state: unknown;
+      currentStep: string | null;
       /** @description Latest iteration per step */
-      iterations?: {
+      iterations: {
         [key: string]: number;
       };
       /** @description ISO 8601 date-time (UTC) */
-      createdAt?: string;
+      createdAt: string;
       /** @description ISO 8601 date-time (UTC) */
-      updatedAt?: string;
+      updatedAt: string;
       /** @description The output once completed */
-      output?: unknown;
+      output: unknown;
       /** @description Where a large output was stored */
-      artifact?: unknown;
+      artifact: unknown;
       /** @description The error of a failed workflow (code, message, retryable) */
-      error?: unknown;
+      error: unknown;
       /** @description Why it failed, was cancelled, or is blocked */
-      reason?: string | null;
+      reason: string | null;
       /** @description Set on a child workflow: the workflow, step and call that started it */
       parent?: {
         workflowId: string;
@@ -131,7 +131,7 @@ export interface components {
         call: string;
       };
       /** @description The commands it accepts now, the name of the signal it waits for first; CANCEL while running; none once finished or blocked */
-      accepts?: string[];
+      accepts: string[];
       /** @description While waiting: what for — a loop's cap, the budget, an approval gate, or a signal */
       waitingFor?: {
         step: string;

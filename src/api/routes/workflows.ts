@@ -30,18 +30,12 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     const id = body.id ?? randomUUID();
     const workflowId = scope.internal(id);
     const started = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
-    // The status answered with includes the start, or with a wait where the workflow stands after it.
+    // Answered with where it stands after the start, or after the wait: folded from its stream, so
+    // without waiting for the read models (a later read waits for them to include it).
     const outcome = wait === undefined ? undefined : await ctx.runtime.awaitOutcome(workflowId, wait * 1000);
-    const position = outcome?.position ?? (await started.position());
-    const code = outcome?.kind === 'running' ? 202 : started.created ? 201 : 200;
-    let status: Record<string, unknown> | undefined;
-    try {
-      await ctx.queries.waitFor(position, ctx.config.readYourWritesTimeoutMs);
-      status = await ctx.queries.getStatus(workflowId);
-    } catch (error) {
-      ctx.logger.warn('workflow started but its status is not projected yet', { workflowId, error: (error as Error).message });
-    }
-    const view = status ?? { workflowId, definition: definition.name, status: 'running', revision: started.revision };
+    const code = outcome === 'running' ? 202 : started.created ? 201 : 200;
+    const view = await ctx.runtime.statusOf(workflowId);
+    if (view === undefined) throw new ApiError('INTERNAL', `Workflow ${workflowId} started but its stream is empty`);
     return reply
       .code(code)
       .header('Location', `/v1/workflows/${encodeURIComponent(id)}`)

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Subject } from 'rxjs';
 import { z } from 'zod';
-import type { ApiPorts, ApiRuntime, TokenDelta } from '../../../src/api/index.js';
+import type { ApiPorts, ApiRuntime, TokenDelta, WorkflowStatusView } from '../../../src/api/index.js';
 import { ApiError } from '../../../src/api/index.js';
 import { createQueriesPort } from '../../../src/api/projectionPorts.js';
 import { createMemoryEventStore, workflowStream } from '../../../src/eventstore/index.js';
-import { createProjectionQueries, createProjectionRunner, openProjectionDatabase } from '../../../src/projections/index.js';
+import { createProjectionQueries, createProjectionRunner, openProjectionDatabase, statusOfStream } from '../../../src/projections/index.js';
 
 /**
  * A runtime with no machine behind it, for tests of the HTTP edge only (status codes, bodies,
@@ -33,8 +33,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       const first = existing[0];
       if (first !== undefined) {
         if ((first.data as { inputHash?: string }).inputHash !== inputHash) throw new ApiError('WORKFLOW_EXISTS', 'exists with another input');
-        const last = existing.at(-1)!;
-        return { created: false, position: async () => last.position, revision: last.revision };
+        return { created: false };
       }
       const metadata = {
         workflowId,
@@ -45,19 +44,20 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
         state: '"running"',
         ...(tenant === undefined ? {} : { tenant }),
       };
-      const result = await store.append(
+      await store.append(
         workflowStream(workflowId),
         [{ type: 'WorkflowStarted', data: { v: 1, workflowId, definition, version: 1, input: input as never, inputHash }, metadata }],
         { expectedRevision: 'no_stream' },
       );
-      return { created: true, position: async () => result.position, revision: result.nextExpectedRevision };
+      return { created: true };
     },
     // Nothing runs the stub's workflows: a cancelled one has finished, any other runs on past any wait.
     async awaitOutcome(workflowId) {
       const [last] = await store.readStream(workflowStream(workflowId), { direction: 'backwards', limit: 1 });
       if (last === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
-      return { kind: last.type === 'WorkflowCancelled' ? 'finished' : 'running', position: last.position };
+      return last.type === 'WorkflowCancelled' ? 'finished' : 'running';
     },
+    statusOf: async (workflowId) => statusOfStream(await store.readStream(workflowStream(workflowId))) as WorkflowStatusView | undefined,
     async send({ workflowId, type, data, sender }) {
       const existing = await store.readStream(workflowStream(workflowId));
       if (existing.length === 0) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
