@@ -1,4 +1,4 @@
-import type { AnyWorkflowDefinition } from './defineWorkflow.js';
+import type { AnyWorkflowDefinition } from './workflowSpec.js';
 
 /**
  * Every version of every definition. New workflows start on the latest version; a running or

@@ -38,7 +38,7 @@ export type {
   RetryPolicy,
   WorkflowDefinition,
   WorkflowSpec,
-} from './defineWorkflow.js';
+} from './workflowSpec.js';
 export { settle, decideCommand } from './decide.js';
 export type { Settled, SettleOptions, CommandDecision } from './decide.js';
 export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted } from './fold.js';

@@ -1,5 +1,5 @@
 import type { JsonValue } from './context.js';
-import type { AnyWorkflowDefinition } from './defineWorkflow.js';
+import type { AnyWorkflowDefinition } from './workflowSpec.js';
 import type { WorkflowEventOf } from './events.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { StoredArtifact } from '../artifacts/index.js';
 import type { LlmRequest, LlmResult } from '../llm/index.js';
 import type { JsonValue } from './context.js';
-import type { AnyWorkflowDefinition } from './defineWorkflow.js';
+import type { AnyWorkflowDefinition } from './workflowSpec.js';
 import type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { JsonValue } from './context.js';
-import type { StepSpec } from './defineWorkflow.js';
+import type { StepSpec } from './workflowSpec.js';
 import type { StepRun } from './stepContext.js';
 
 /**
