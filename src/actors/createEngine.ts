@@ -31,6 +31,8 @@ import { writtenBy } from './writtenBy.js';
 
 /** Workflows `recover()` loads and drives at once. */
 const RECOVER_CONCURRENCY = 256;
+/** A start whose fenced append keeps finding its partition taken is answered as a conflict (try again) after this many. */
+const MAX_START_ATTEMPTS = 3;
 
 /**
  * The actor runtime: one live actor per active workflow, many workflows at once, every change
@@ -259,22 +261,26 @@ export function createEngine(options: EngineOptions): Engine {
       const inputHash = inputHashOf(value);
       if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);
 
-      const actor = new WorkflowActor(env, { definition, workflowId, ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }) });
-      actors.set(workflowId, actor);
-      let created: boolean;
-      try {
-        const started = workflowStartedEvent(definition, workflowId, value, inputHash, now());
-        // A child workflow (the children port) records where it came from.
-        const parent = (startOptions as { parent?: ParentLink }).parent;
-        if (parent !== undefined) started.data.parent = parent;
-        created = await actor.begin(started, startOptions.sender ?? 'system', startOptions.commandId);
-      } catch (error) {
+      // A start whose partition another worker took meanwhile (LEASE_LOST) is recorded again
+      // unfenced, as any node records a command: the new owner drives it from there.
+      for (let attempt = 1; ; attempt++) {
+        const actor = new WorkflowActor(env, { definition, workflowId, ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }) });
+        actors.set(workflowId, actor);
+        let outcome: Awaited<ReturnType<WorkflowActor['begin']>>;
+        try {
+          const started = workflowStartedEvent(definition, workflowId, value, inputHash, now());
+          // A child workflow (the children port) records where it came from.
+          const parent = (startOptions as { parent?: ParentLink }).parent;
+          if (parent !== undefined) started.data.parent = parent;
+          outcome = await actor.begin(started, startOptions.sender ?? 'system', startOptions.commandId);
+        } catch (error) {
+          retire(actor);
+          throw error;
+        }
+        if (outcome === 'created') return { workflowId, created: true, view: viewOfActor(actor) };
         retire(actor);
-        throw error;
+        if (outcome === 'exists' || attempt === MAX_START_ATTEMPTS) return existing(workflowId, definition, inputHash);
       }
-      if (created) return { workflowId, created: true, view: viewOfActor(actor) };
-      retire(actor);
-      return existing(workflowId, definition, inputHash);
     },
 
     async send(workflowId, raw, sendOptions = {}): Promise<SendResult> {

@@ -133,11 +133,14 @@ export class WorkflowActor implements CallRecorder {
     return this.inFlight !== undefined;
   }
 
-  /** Records WorkflowStarted and what follows; false when the stream already exists. */
-  begin(started: WorkflowEvent, sender: string, causationId: string | undefined): Promise<boolean> {
+  /**
+   * Records WorkflowStarted and what follows: `exists` when the stream already exists, `lease_lost`
+   * when the append carried a fence another worker has taken since (nothing written; this actor retired).
+   */
+  begin(started: WorkflowEvent, sender: string, causationId: string | undefined): Promise<'created' | 'exists' | 'lease_lost'> {
     return this.enqueue(async () => {
       const commit = await this.commit([started], sender, causationId, false);
-      return commit.ok;
+      return commit.ok ? 'created' : commit.reason === 'lease_lost' ? 'lease_lost' : 'exists';
     });
   }
 

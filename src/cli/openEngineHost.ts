@@ -19,7 +19,7 @@ export interface HostOptions {
   /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
   logLevel?: string;
   /**
-   * On a store that keeps leases (SQLite, memory): `client` (`ecl run`, `ecl send`: drives only
+   * On a store that keeps leases (every shipped one): `client` (`ecl run`, `ecl send`: drives only
    * the workflows it `claim`s, and only when no worker is alive) or `worker` (`ecl worker`: a fair
    * share of every workflow). Default `client`.
    */

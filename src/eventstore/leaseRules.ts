@@ -1,7 +1,19 @@
-import type { AppendFence, LeaseSync, PartitionLease } from './types.js';
+import type { AppendFence, LeaseSync, PartitionLease, WorkerRecord } from './types.js';
 
 /** A worker's record is kept this long after its last heartbeat (for `ecl workers`), then pruned. */
 export const workerRecordKeepMs = (ttlMs: number): number => Math.max(60_000, 10 * ttlMs);
+
+/**
+ * The worker records after a heartbeat, for adapters that keep them as values (memory, KurrentDB):
+ * the caller's own, seen now, and the others that are neither evicted nor past `workerRecordKeepMs`.
+ * (SQLite and PostgreSQL run the same rule as statements.)
+ */
+export function workersAfterSync(workers: Iterable<WorkerRecord>, request: LeaseSync): WorkerRecord[] {
+  const keepAfter = request.now - workerRecordKeepMs(request.ttlMs);
+  const evicted = new Set(request.evict ?? []);
+  const kept = [...workers].filter((worker) => worker.id !== request.worker.id && worker.lastSeen >= keepAfter && !evicted.has(worker.id));
+  return [...kept, { ...request.worker, lastSeen: request.now }];
+}
 
 /**
  * The rules of a heartbeat, shared by every adapter that keeps leases (each runs them inside one

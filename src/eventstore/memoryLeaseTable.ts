@@ -1,4 +1,4 @@
-import { applyLeaseSync, workerRecordKeepMs } from './leaseRules.js';
+import { applyLeaseSync, workersAfterSync } from './leaseRules.js';
 import type { LeaseState, LeaseTable, PartitionLease, WorkerRecord } from './types.js';
 
 /** The memory store's lease table, and the lookup its appends check fences with. */
@@ -26,10 +26,9 @@ export function createMemoryLeases(): MemoryLeases {
         return partitions;
       },
       async sync(request) {
-        workers.set(request.worker.id, clone({ ...request.worker, lastSeen: request.now }));
-        for (const [id, worker] of workers)
-          if (worker.lastSeen < request.now - workerRecordKeepMs(request.ttlMs) || (request.evict?.includes(id) === true && id !== request.worker.id))
-            workers.delete(id);
+        const kept = workersAfterSync(workers.values(), request);
+        workers.clear();
+        for (const worker of kept) workers.set(worker.id, clone(worker));
         for (const lease of applyLeaseSync((partition) => leases.get(partition), request)) leases.set(lease.partition, lease);
         return state();
       },

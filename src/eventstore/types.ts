@@ -54,8 +54,10 @@ export interface AppendOptions {
   /**
    * Append only while this lease is still held: a store that keeps leases (`leases` below) checks
    * `owner` and `epoch` of the partition's lease in the same transaction as the append, and fails
-   * with `LEASE_LOST` (writing nothing) when another worker took it since. A store without leases
-   * ignores it; optimistic concurrency (`expectedRevision`) is then the only guard.
+   * with `LEASE_LOST` (writing nothing) when another worker took it since. KurrentDB cannot: its
+   * adapter checks the fence before sending, against the newest lease table the process has seen
+   * and the lease's expiry by the worker's own clock (docs/scaling.md, *KurrentDB*). A store
+   * without leases ignores it; optimistic concurrency (`expectedRevision`) is then the only guard.
    */
   fence?: AppendFence;
 }
@@ -115,8 +117,9 @@ export interface LeaseState {
 }
 
 /**
- * Leases kept in the store's own database, so a fence can be checked in the append's transaction.
- * Implemented by the memory, SQLite and PostgreSQL adapters; see docs/scaling.md.
+ * Leases kept in the store's own database, so a fence can be checked in the append's transaction
+ * (on KurrentDB, before the append by the worker's clock). Implemented by the memory, SQLite,
+ * PostgreSQL and KurrentDB adapters; see docs/scaling.md.
  */
 export interface LeaseTable {
   /** The number of partitions recorded in the store; the first caller's `proposed` is recorded and wins for every node. */
@@ -177,7 +180,7 @@ export interface EventStore {
   /** Human-readable name of the adapter and where it points (no secrets), for logs and CLI banners. */
   readonly description: string;
 
-  /** The store's lease table, when the adapter keeps one (memory, sqlite, postgres): what several workers on one store coordinate through. */
+  /** The store's lease table, when the adapter keeps one (memory, sqlite, postgres, kurrentdb): what several workers on one store coordinate through. */
   readonly leases?: LeaseTable;
 
   /**

@@ -2,40 +2,91 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryEventStore, isLeaseLost, workflowStream, type EventStore, type LeaseSync, type WorkerRecord } from '../../src/eventstore/index.js';
+import {
+  createMemoryEventStore,
+  isLeaseLost,
+  workflowStream,
+  type EventStore,
+  type LeaseState,
+  type LeaseSync,
+  type WorkerRecord,
+} from '../../src/eventstore/index.js';
+import { openKurrentDbEventStore } from '../../src/eventstore/kurrentdb/index.js';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/index.js';
+import { startFakeKurrentDbServer } from '../kurrentdb/support/fakeKurrentDbServer.js';
 
 const folders: string[] = [];
 const stores: EventStore[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const store of stores.splice(0)) await store.close();
+  for (const close of closers.splice(0)) await close();
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
+/**
+ * The simulated clock: the time of the latest heartbeat. KurrentDB cannot check a fence inside
+ * an append, so its adapter judges fences by the worker's clock (leaseFences.ts); the other
+ * adapters ignore time in fences.
+ */
+let simulatedNow = 0;
+const simulatedClock = { wall: () => simulatedNow, monotonic: () => simulatedNow };
+
 const worker = (id: string): WorkerRecord => ({ id, role: 'worker', pid: 1, host: 'h', startedAt: 0, lastSeen: 0, info: {} });
-const sync = (id: string, now: number, plan: Partial<Pick<LeaseSync, 'renew' | 'acquire' | 'release'>>): LeaseSync => ({
-  worker: worker(id),
-  now,
-  ttlMs: 1_000,
-  renew: plan.renew ?? [],
-  acquire: plan.acquire ?? [],
-  release: plan.release ?? [],
-});
+const sync = (id: string, now: number, plan: Partial<Pick<LeaseSync, 'renew' | 'acquire' | 'release'>>): LeaseSync => {
+  simulatedNow = now;
+  return {
+    worker: worker(id),
+    now,
+    ttlMs: 1_000,
+    renew: plan.renew ?? [],
+    acquire: plan.acquire ?? [],
+    release: plan.release ?? [],
+  };
+};
 const event = (type: string) => ({ type, data: { v: 1 } });
 
-const adapters: [string, () => Promise<EventStore>][] = [
-  ['memory', async () => createMemoryEventStore()],
+/** One store, and more clients of the same database (another process's view of it). */
+interface Backing {
+  store: EventStore;
+  another(): Promise<EventStore>;
+}
+const opened = async (store: Promise<EventStore>) => {
+  const ready = await store;
+  stores.push(ready);
+  return ready;
+};
+
+const adapters: [string, () => Promise<Backing>][] = [
+  [
+    'memory',
+    async () => {
+      const store = createMemoryEventStore();
+      return { store, another: async () => store };
+    },
+  ],
   [
     'sqlite',
     async () => {
       const folder = mkdtempSync(join(tmpdir(), 'ecl-leases-'));
       folders.push(folder);
-      return openSqliteEventStore(join(folder, 'ecl.db'));
+      const file = join(folder, 'ecl.db');
+      return { store: await openSqliteEventStore(file), another: () => opened(openSqliteEventStore(file)) };
+    },
+  ],
+  [
+    'kurrentdb (gRPC test server)',
+    async () => {
+      const server = await startFakeKurrentDbServer();
+      closers.push(() => server.close());
+      const open = () => openKurrentDbEventStore(server.url, { leaseClock: simulatedClock });
+      return { store: await open(), another: () => opened(open()) };
     },
   ],
 ];
 
-describe.each(adapters)('the lease table and fenced appends (%s)', (_name, open) => {
+describe.each(adapters)('the lease table and fenced appends (%s)', (_name, openBacking) => {
+  const open = async () => (await openBacking()).store;
   it('records the partition count once; the first proposal wins', async () => {
     const store = await open();
     stores.push(store);
@@ -116,5 +167,29 @@ describe.each(adapters)('the lease table and fenced appends (%s)', (_name, open)
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(await store.readStream(workflowStream('y'))).toEqual([]);
+  });
+  it('heartbeats racing from two clients of one store: each is applied once, and no partition is granted twice', async () => {
+    const { store, another } = await openBacking();
+    stores.push(store);
+    const clients = [store.leases!, (await another()).leases!];
+    await clients[0]!.partitions(16);
+    const all = Array.from({ length: 16 }, (_, partition) => partition);
+    // Eight workers at once, four through each client, all asking for every partition at the same instant.
+    const ids = Array.from({ length: 8 }, (_, index) => `w${index}`);
+    const results = await Promise.all(ids.map((id, index) => clients[index % 2]!.sync(sync(id, 0, { acquire: all }))));
+    const granted = (state: LeaseState, id: string) => state.leases.filter((lease) => lease.owner === id).map((lease) => lease.partition);
+    // A sync answers the table after it: who holds what there is what it was granted.
+    const winners = ids.filter((id, index) => granted(results[index]!, id).length > 0);
+    expect(winners).toHaveLength(1);
+    const table = await clients[1]!.read();
+    expect(granted(table, winners[0]!)).toEqual(all);
+    expect(table.leases.every((lease) => lease.epoch === 1)).toBe(true);
+    // No heartbeat was lost: every worker's record is in the table.
+    expect(table.workers.map((record) => record.id).sort()).toEqual(ids);
+    // After the winner's leases expire, the next racers split nothing twice either.
+    const later = await Promise.all(ids.slice(1).map((id, index) => clients[index % 2]!.sync(sync(id, 2_000, { acquire: all }))));
+    const takers = ids.slice(1).filter((id, index) => granted(later[index]!, id).length > 0);
+    expect(takers).toHaveLength(1);
+    expect((await clients[0]!.read()).leases.every((lease) => lease.owner === takers[0] && lease.epoch === 2)).toBe(true);
   });
 });

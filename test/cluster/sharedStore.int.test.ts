@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { createMemoryEventStore, openEventStore, type EventStore } from '../../src/eventstore/index.js';
+import { startFakeKurrentDbServer } from '../kurrentdb/support/fakeKurrentDbServer.js';
 import { sharedStoreScenarios } from './support/sharedStoreScenarios.js';
 
 sharedStoreScenarios('memory', async () => {
@@ -27,3 +28,26 @@ sharedStoreScenarios('SQLite file', async (scenario) => {
     },
   };
 });
+
+// Each engine on its own client of one in-process gRPC test server (not a real KurrentDB), as
+// processes sharing a KurrentDB would be; leases are the table stream, fences judged by each
+// worker's clock, so the TTLs are three times as long (docs/scaling.md, *KurrentDB*).
+sharedStoreScenarios(
+  'KurrentDB (gRPC test server)',
+  async () => {
+    const server = await startFakeKurrentDbServer();
+    const stores: EventStore[] = [];
+    return {
+      storeForNode: async () => {
+        const store = await openEventStore(server.url);
+        stores.push(store);
+        return store;
+      },
+      close: async () => {
+        for (const store of stores) await store.close();
+        await server.close();
+      },
+    };
+  },
+  { ttlScale: 3 },
+);

@@ -1,5 +1,6 @@
 import { ANY, NO_STREAM, STREAM_EXISTS, streamNameFilter, type AppendStreamState, type Filter } from '@kurrent/kurrentdb-client';
 import { EventStoreError } from '../errors.js';
+import { NOT_SYSTEM_OR_LEASE_STREAM } from './leaseStream.js';
 import type { ExpectedRevision, RecordedEvent, StreamFilter } from '../types.js';
 
 /** The port's expected revision as the client's `streamState` (its old `expectedRevision` option is silently ignored). */
@@ -22,8 +23,9 @@ export function assertExpectedRevision(expected: unknown): asserts expected is E
   throw new EventStoreError('INVALID_EVENT_DATA', `Expected revision ${String(expected)} is not 'any', 'no_stream', 'stream_exists' or a revision >= 0`);
 }
 
-// Excludes KurrentDB's system streams ($epoch-information, $$metadata, projections' $-streams).
-const USER_STREAMS = streamNameFilter({ regex: '^[^$]' });
+// Excludes KurrentDB's system streams ($epoch-information, $$metadata, projections' $-streams)
+// and the lease table's stream (kurrentDbLeaseTable.ts), which changes with every heartbeat.
+const USER_STREAMS = streamNameFilter({ regex: NOT_SYSTEM_OR_LEASE_STREAM });
 
 /** The server-side filter: the given stream prefixes, or else every non-system stream. */
 export const clientFilter = (filter: StreamFilter | undefined): Filter =>

@@ -17,6 +17,8 @@ import type {
   SubscribeToStreamOptions,
 } from '../types.js';
 import { assertExpectedRevision, clientFilter, keepFor, streamStateOf } from './clientOptions.js';
+import { createKurrentDbLeases } from './kurrentDbLeaseTable.js';
+import type { LeaseClock } from './leaseFences.js';
 import { readAllWindow } from './readAllWindow.js';
 import { createReadablePositions, type RawAllRead } from './readablePositions.js';
 import { resilientSubscription, type ClientSubscription } from './resilientSubscription.js';
@@ -33,19 +35,27 @@ export interface KurrentDbEventStoreOptions {
   appendTimeoutMs?: number;
   /** How long one read may take before it is tried again (default 30 s). */
   readTimeoutMs?: number;
+  /** The clocks fenced appends are judged by (tests pass a simulated one; default the system's). */
+  leaseClock?: LeaseClock;
+  /** Names the lease table (stream `ecl.cluster-leases-<name>`), e.g. one per test run on a shared server; default the server's one table. */
+  leaseTable?: string;
 }
 
 /**
  * The EventStore port on KurrentDB through `@kurrent/kurrentdb-client`. Appends go through the
  * client's batch-append stream, with `streamState` carrying the expected revision; reads go
  * through the client's read path; subscriptions are KurrentDB catch-up subscriptions that resume
- * after a dropped connection. Every client error is translated to the port's errors here.
+ * after a dropped connection. Every client error is translated to the port's errors here. Leases
+ * live in one stream of their own (kurrentDbLeaseTable.ts); a fenced append is checked against
+ * them by this process before it is sent (leaseFences.ts), since KurrentDB cannot check them in
+ * the append.
  */
 export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): EventStore {
   const { client, where, logger } = options;
   const maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
   const appendTimeoutMs = options.appendTimeoutMs ?? 10_000;
   const readTimeoutMs = options.readTimeoutMs ?? 30_000;
+  const leases = createKurrentDbLeases({ client, where, clock: options.leaseClock, table: options.leaseTable });
   const closing = new AbortController();
   // Every in-flight operation and subscription listens for the close.
   setMaxListeners(0, closing.signal);
@@ -115,6 +125,8 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
     assertOpen();
     const expected = appendOptions.expectedRevision ?? 'any';
     assertExpectedRevision(expected);
+    // Refused here, before anything is sent: KurrentDB cannot check the lease in the append itself.
+    if (appendOptions.fence !== undefined) leases.fences.check(stream, appendOptions.fence);
     const prepared = prepareAppend(stream, events, maxAppendBytes);
     // prepareAppend serialized data and metadata exactly as the client will (JSON.stringify of the same values).
     const batch = prepared.map((event, index) =>
@@ -219,6 +231,7 @@ export function createKurrentDbEventStore(options: KurrentDbEventStoreOptions): 
 
   return {
     description: `KurrentDB at ${where}`,
+    leases: leases.table,
     append,
     readStream,
     readAll,

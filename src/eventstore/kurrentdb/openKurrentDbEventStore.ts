@@ -4,6 +4,7 @@ import winston, { type Logger } from 'winston';
 import { EventStoreError } from '../errors.js';
 import type { EventStore } from '../types.js';
 import { createKurrentDbEventStore } from './kurrentDbEventStore.js';
+import type { LeaseClock } from './leaseFences.js';
 import { parseKurrentDbUrl } from './storeUrl.js';
 import { describeError, isTimeout } from './translateError.js';
 
@@ -17,6 +18,10 @@ export interface OpenKurrentDbEventStoreOptions {
   appendTimeoutMs?: number;
   /** How long one read may take before it is tried again (default 30 s). */
   readTimeoutMs?: number;
+  /** The clocks fenced appends are judged by (tests pass a simulated one; default the system's). */
+  leaseClock?: LeaseClock;
+  /** Names the lease table (stream `ecl.cluster-leases-<name>`), e.g. one per test run on a shared server; default the server's one table. */
+  leaseTable?: string;
 }
 
 /**
@@ -55,5 +60,7 @@ export async function openKurrentDbEventStore(url: string, options: OpenKurrentD
     maxAppendBytes: options.maxAppendBytes,
     appendTimeoutMs: options.appendTimeoutMs,
     readTimeoutMs: options.readTimeoutMs,
+    leaseClock: options.leaseClock,
+    leaseTable: options.leaseTable,
   });
 }

@@ -1,9 +1,10 @@
 import type { ResolvedEvent } from '@kurrent/kurrentdb-client';
 import { EventStoreError } from '../errors.js';
+import { isLeaseStream } from './leaseStream.js';
 import type { EventMetadata, JsonValue, RecordedEvent } from '../types.js';
 
-/** KurrentDB's own streams (`$epoch-information`, `$$metadata`, `$>` links…) never reach ECL. */
-export const isSystemStream = (stream: string): boolean => stream.startsWith('$');
+/** KurrentDB's own streams (`$epoch-information`, `$$metadata`, `$>` links…) and the lease table's never reach ECL as events. */
+export const isHiddenStream = (stream: string): boolean => stream.startsWith('$') || isLeaseStream(stream);
 
 const SECOND = 1000;
 
@@ -31,7 +32,7 @@ function metadataOf(value: unknown): EventMetadata {
  */
 export function toRecordedEvent(resolved: ResolvedEvent): RecordedEvent | undefined {
   const event = resolved.event;
-  if (event === undefined || isSystemStream(event.streamId)) return undefined;
+  if (event === undefined || isHiddenStream(event.streamId)) return undefined;
   const position = event.position?.commit ?? resolved.commitPosition;
   if (position === undefined) {
     throw new EventStoreError('STORE_UNAVAILABLE', `KurrentDB returned event ${event.id} of "${event.streamId}" without a position`);

@@ -28,8 +28,14 @@ const startsOf = async (store: EventStore, id: string) =>
     .filter((record) => record.type === 'StepStarted')
     .map((record) => `${(record.data as { step: string }).step}#${(record.data as { attempt: number }).attempt}`);
 
-/** Engines sharing one store that keeps leases: one driver per workflow, balance and takeover. */
-export function sharedStoreScenarios(name: string, newBacking: (scenario: string) => Promise<SharedBacking>): void {
+/**
+ * Engines sharing one store that keeps leases: one driver per workflow, balance and takeover.
+ * `ttlScale` lengthens the scenarios' lease TTLs (300-400 ms) for a store whose workers fence
+ * themselves by their clock (KurrentDB: a heartbeat late by half a TTL already stops appends),
+ * so a loaded test machine does not make them drop their own leases.
+ */
+export function sharedStoreScenarios(name: string, newBacking: (scenario: string) => Promise<SharedBacking>, options: { ttlScale?: number } = {}): void {
+  const ttl = (ms: number) => ms * (options.ttlScale ?? 1);
   describe(`engines sharing one store (${name})`, () => {
     const members: Member[] = [];
     const backings: SharedBacking[] = [];
@@ -46,10 +52,10 @@ export function sharedStoreScenarios(name: string, newBacking: (scenario: string
     it('a start sent to both nodes while the owner calls the model runs the call once, with one StepStarted', async () => {
       const backing = await backingFor('once');
       const llm = held(300);
-      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a' });
+      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: ttl(400) });
       members.push(a);
       const store = await backing.storeForNode();
-      const b = await joinMember(store, llm, { id: 'b' });
+      const b = await joinMember(store, llm, { id: 'b', ttlMs: ttl(400) });
       members.push(b);
       expect(a.node.summary().held).toHaveLength(64);
       expect(b.node.summary().held).toHaveLength(0);
@@ -67,10 +73,10 @@ export function sharedStoreScenarios(name: string, newBacking: (scenario: string
     it('balances partitions when a worker joins, and takes a dead worker’s partitions over after the TTL', async () => {
       const backing = await backingFor('failover');
       const llm = held(5_000);
-      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: 300 });
+      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: ttl(300) });
       members.push(a);
       const store = await backing.storeForNode();
-      const b = await joinMember(store, llm, { id: 'b', ttlMs: 300 });
+      const b = await joinMember(store, llm, { id: 'b', ttlMs: ttl(300) });
       members.push(b);
       await until(() => a.node.summary().held.length === 32 && b.node.summary().held.length === 32, 'an even split');
       // A workflow owned by a, interrupted: a stops heartbeating without leaving (as if killed).
@@ -113,13 +119,13 @@ export function sharedStoreScenarios(name: string, newBacking: (scenario: string
       // A worker c holds 21 partitions for a minute, then dies without leaving.
       await sync('c', 'worker', { acquire: Array.from({ length: 21 }, (_, partition) => partition), ttlMs: 60_000 });
       const llm = held(0);
-      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: 400 });
+      const a = await joinMember(await backing.storeForNode(), llm, { id: 'a', ttlMs: ttl(400) });
       members.push(a);
-      const b = await joinMember(await backing.storeForNode(), llm, { id: 'b', ttlMs: 400 });
+      const b = await joinMember(await backing.storeForNode(), llm, { id: 'b', ttlMs: ttl(400) });
       members.push(b);
       await until(() => a.node.summary().held.length + b.node.summary().held.length === 43, 'a and b to take the free partitions');
       // A node of c's machine sees its process gone and evicts it (taking none of its partitions itself).
-      const after = await sync('evictor', 'client', { evict: ['c'], ttlMs: 400 });
+      const after = await sync('evictor', 'client', { evict: ['c'], ttlMs: ttl(400) });
       expect(after.workers.map((worker) => worker.id)).not.toContain('c');
       expect(after.leases.filter((lease) => lease.owner === 'c')).toHaveLength(21);
       // Well before c's leases expire, a and b take them: a lease whose owner has no record is free.

@@ -7,7 +7,9 @@
  * - idempotency: with an exact expected revision (or no_stream) older than the stream's head, the
  *   same ids already sitting right after it make the append a success with the original result;
  *   with any / stream_exists, the ids found in the stream in order make it a success too;
- * - the append size check is KurrentDB's `Event.SizeOnDisk` (data + metadata + 2 * type length).
+ * - the append size check is KurrentDB's `Event.SizeOnDisk` (data + metadata + 2 * type length);
+ * - a stream's `$maxCount` (the last `$metadata` event of its `$$<stream>` metastream) hides its
+ *   older events from reads at once, before any scavenge; revisions keep counting.
  */
 
 export type Expected = { kind: 'any' } | { kind: 'no_stream' } | { kind: 'stream_exists' } | { kind: 'revision'; revision: bigint };
@@ -71,6 +73,15 @@ export class FakeLog {
    */
   isReadablePosition(position: bigint): boolean {
     return position >= this.nextPosition || this.positions.has(position);
+  }
+
+  /** The first revision reads return: everything before it is beyond the stream's `$maxCount`. */
+  firstReadableRevision(stream: string): number {
+    const length = this.streams.get(stream)?.length ?? 0;
+    const metadata = this.streams.get(`$$${stream}`)?.at(-1);
+    if (metadata === undefined) return 0;
+    const maxCount = (JSON.parse(Buffer.from(metadata.data).toString('utf8')) as { $maxCount?: unknown }).$maxCount;
+    return typeof maxCount === 'number' && maxCount >= 0 ? Math.max(0, length - maxCount) : 0;
   }
 
   head(stream: string): bigint {

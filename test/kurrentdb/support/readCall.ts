@@ -68,13 +68,14 @@ function readStream(log: FakeLog, call: ReadCall, options: Options, count: numbe
   }
   const forwards = options.getReadDirection() === ReadReq.Options.ReadDirection.FORWARDS;
   const last = events.length - 1;
+  const first = log.firstReadableRevision(name);
   if (forwards) {
-    const from = streamOptions.hasRevision() ? Number(streamOptions.getRevision()) : streamOptions.hasEnd() ? events.length : 0;
+    const from = Math.max(first, streamOptions.hasRevision() ? Number(streamOptions.getRevision()) : streamOptions.hasEnd() ? events.length : 0);
     events.slice(from, from + count).forEach(send);
     if ((options.getControlOption()?.getCompatibility() ?? 0) >= 1) call.write(lastStreamPositionResp(BigInt(last)));
   } else {
     const from = streamOptions.hasRevision() ? Math.min(Number(streamOptions.getRevision()), last) : streamOptions.hasStart() ? -1 : last;
-    for (let index = from; index >= 0 && from - index < count; index--) send(events[index]!);
+    for (let index = from; index >= first && from - index < count; index--) send(events[index]!);
   }
 }
 
