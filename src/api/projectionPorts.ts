@@ -10,16 +10,16 @@ export interface ProjectionsForApi {
 /** The API's read side over the projections' runner and queries. */
 export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQueries {
   return {
-    getStatus: async (workflowId) => queries.getStatus(workflowId) as WorkflowStatusView | undefined,
+    getStatus: async (workflowId) => (await queries.getStatus(workflowId)) as WorkflowStatusView | undefined,
     async list({ tenant, status, definition, limit, cursor }) {
       // The cursor was checked at the edge (ListWorkflowsQuery): a canonical position.
-      const page = queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, limit, cursor });
+      const page = await queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, limit, cursor });
       return { items: page.items as unknown as WorkflowStatusView[], nextCursor: page.nextCursor ?? null };
     },
-    getAudit: async (workflowId) => queries.getAudit(workflowId) as unknown as JsonValue[],
-    metricsSummary: async (tenant) => queries.metricsSummary(tenant === undefined ? {} : { tenant }) as unknown as JsonValue,
-    countsByStatus: async () => queries.metricsSummary().workflows.byStatus,
-    modelTotals: async () => queries.metricsSummary().usage.total,
+    getAudit: async (workflowId) => (await queries.getAudit(workflowId)) as unknown as JsonValue[],
+    metricsSummary: async (tenant) => (await queries.metricsSummary(tenant === undefined ? {} : { tenant })) as unknown as JsonValue,
+    countsByStatus: async () => (await queries.metricsSummary()).workflows.byStatus,
+    modelTotals: async () => (await queries.metricsSummary()).usage.total,
     async lag() {
       const lag = await runner.lag();
       return { positions: Number(lag.positions), checkpoint: lag.checkpoint?.toString() ?? null, head: lag.head?.toString() ?? null };

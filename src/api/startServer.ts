@@ -8,7 +8,14 @@ import { createInspection, type Inspection } from '../inspect/index.js';
 import { createLlmProvider, isLlmError, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { openProjections, openProjectionsInWorker, projectionDatabasePathFor, type LiveProjections } from '../projections/index.js';
+import {
+  ignoredProjectionsPath,
+  isPostgresUrl,
+  openProjections,
+  openProjectionsInWorker,
+  projectionDatabasePathFor,
+  type LiveProjections,
+} from '../projections/index.js';
 import { loadWorkflowModules, watchWorkflowModules } from '../workflows/index.js';
 import { assertSafeBind } from './bindGuard.js';
 import { countAppends } from './countAppends.js';
@@ -140,6 +147,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(node === undefined ? {} : { ownership: node.ownership }),
     });
     cleanup.unshift(() => engine.close());
+    const ignoredPath = ignoredProjectionsPath(storeUrl, config.projections);
+    if (ignoredPath !== undefined) logger.warn(ignoredPath);
     const projectionOptions = {
       storeUrl,
       store: rawStore,
@@ -147,7 +156,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       isRegistered: (definition: string, version: number) => definitions.get(definition, version) !== undefined,
       logger,
     };
-    // On SQLite the runner gets its own thread (and core) with its own connection; other stores keep it here.
+    // On SQLite the runner gets its own thread (and core) with its own connection; other stores keep it
+    // here (on PostgreSQL the read models are tables of the store's schema, shared by every node).
     const projections =
       options.store === undefined && /^sqlite:/i.test(storeUrl) ? await openProjectionsInWorker(projectionOptions) : await openProjections(projectionOptions);
     projectionsOf = projections;
@@ -180,6 +190,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       llm.description,
       `Artifacts: ${artifacts.description}`,
       `Projections: ${projections.path}`,
+      ...(ignoredPath === undefined ? [] : [`Warning: ${ignoredPath}`]),
       keys.length === 0
         ? 'Auth: open single-tenant mode (no API keys; loopback only)'
         : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
@@ -237,6 +248,10 @@ const redactUrl = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
 function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServerOptions): ConfiguredPath[] {
   const { config, sources } = loaded;
   const paths: ConfiguredPath[] = [];
+  if (options.artifacts === undefined)
+    paths.push({ key: 'artifactsDir', path: config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT, kind: 'folder', source: sources.artifactsDir });
+  // A postgres:// store keeps its read models in its own schema: no file to check.
+  if (isPostgresUrl(storeUrl)) return paths;
   let projections: string;
   try {
     if (options.store === undefined && /^sqlite:/i.test(storeUrl))
@@ -245,8 +260,6 @@ function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServ
   } catch (error) {
     throw configErrorOf('store', redactUrl(storeUrl), sources.store, error as Error);
   }
-  if (options.artifacts === undefined)
-    paths.push({ key: 'artifactsDir', path: config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT, kind: 'folder', source: sources.artifactsDir });
   // By default the read models sit beside a SQLite store, which is checked above.
   if (projections !== ':memory:' && (config.projections !== undefined || !/^sqlite:/i.test(storeUrl)))
     paths.push({ key: 'projections', path: projections, kind: 'file', source: sources.projections });

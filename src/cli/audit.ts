@@ -14,8 +14,8 @@ export function auditCommand(): Command {
     const remote = await remoteClientOf(options as RemoteOptions);
     if (remote !== undefined) return (await import('./remote/remoteCommands.js')).remoteAudit(remote, id, options.json === true);
     const [{ withProjections }, { formatAuditTimeline }] = await Promise.all([import('./projectionCliSupport.js'), import('../projections/index.js')]);
-    await withProjections(options, ({ queries }) => {
-      const entries = queries.getAudit(id);
+    await withProjections(options, async ({ queries }) => {
+      const entries = await queries.getAudit(id);
       if (entries.length === 0) return fail(`No workflow "${id}" in the read models.`);
       if (options.json) return printJson(entries);
       console.log(formatAuditTimeline(id, entries).join('\n'));

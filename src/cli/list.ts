@@ -45,8 +45,8 @@ export function listCommand(): Command {
         options.json === true,
       );
     const { withProjections } = await import('./projectionCliSupport.js');
-    await withProjections(options, ({ queries }) => {
-      const page = queries.listWorkflows({
+    await withProjections(options, async ({ queries }) => {
+      const page = await queries.listWorkflows({
         limit: options.limit,
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(options.definition === undefined ? {} : { definition: options.definition }),

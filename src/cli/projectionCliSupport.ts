@@ -1,13 +1,13 @@
 import { loadConfig } from '../config/index.js';
 import { DEFAULT_STORE_URL } from '../eventstore/index.js';
-import { openProjections, type OpenedProjections } from '../projections/index.js';
+import { ignoredProjectionsPath, openProjections, type OpenedProjections } from '../projections/index.js';
 import type { ReadSideOptions } from './commonOptions.js';
 import { loadDefinitions } from './loadDefinitions.js';
 
 /** The store URL as `ecl run` resolves it: flag, then ECL_STORE / ecl.config.json, then the embedded default. */
 export const storeUrlOf = (options: { store?: string }): string => loadConfig({ flags: { store: options.store } }).config.store ?? DEFAULT_STORE_URL;
 
-/** The read-model file: flag, then ECL_PROJECTIONS / ecl.config.json; undefined = beside the store. */
+/** The read-model file: flag, then ECL_PROJECTIONS / ecl.config.json; undefined = beside the store (unused on PostgreSQL). */
 const projectionsPathOf = (options: { projections?: string }): string | undefined =>
   loadConfig({ flags: { projections: options.projections } }).config.projections;
 
@@ -23,8 +23,11 @@ export async function withProjections<T>(
 ): Promise<T> {
   const { registry } = await loadDefinitions(options);
   const projectionsPath = projectionsPathOf(options);
+  const storeUrl = storeUrlOf(options);
+  const ignored = ignoredProjectionsPath(storeUrl, projectionsPath);
+  if (ignored !== undefined) process.stderr.write(`warning: ${ignored}\n`);
   const projections = await openProjections({
-    storeUrl: storeUrlOf(options),
+    storeUrl,
     ...(projectionsPath === undefined ? {} : { projectionsPath }),
     isRegistered: (definition, version) => registry.get(definition, version) !== undefined,
   });

@@ -16,7 +16,13 @@ const rebuild = () =>
         });
         const seconds = (performance.now() - started) / 1000;
         if (!options.json) process.stderr.write('\n');
-        const summary = { path, events: progress.processed, checkpoint: progress.checkpoint, seconds: Number(seconds.toFixed(3)), skipped: runner.skipped() };
+        const summary = {
+          path,
+          events: progress.processed,
+          checkpoint: progress.checkpoint,
+          seconds: Number(seconds.toFixed(3)),
+          skipped: await runner.skipped(),
+        };
         if (options.json) return printJson(summary);
         console.log(
           `rebuilt ${path}: ${summary.events} events in ${summary.seconds} s${summary.skipped.length > 0 ? `; skipped ${summary.skipped.map((skip) => `${skip.count} ${skip.reason} (${skip.detail})`).join(', ')}` : ''}`,
@@ -31,7 +37,7 @@ const status = () =>
     const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, async ({ runner, path }) => {
       const lag = await runner.lag();
-      const summary = { path, ...lag, skipped: runner.skipped() };
+      const summary = { path, ...lag, skipped: await runner.skipped() };
       if (options.json) return printJson(summary);
       console.log(`${path}: checkpoint ${lag.checkpoint ?? '-'}, head ${lag.head ?? '-'}, lag ${lag.positions} positions`);
       for (const skip of summary.skipped) console.log(`  skipped ${skip.count} × ${skip.reason}: ${skip.detail} (last at ${skip.lastPosition})`);

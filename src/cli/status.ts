@@ -13,13 +13,13 @@ export function statusCommand(): Command {
     const { withProjections } = await import('./projectionCliSupport.js');
     await withProjections(options, async ({ queries, runner }) => {
       if (id !== undefined) {
-        const status = queries.getStatus(id);
+        const status = await queries.getStatus(id);
         if (status === undefined)
           return fail(`No workflow "${id}" in the read models (store ${runner.checkpoint() === null ? 'has no workflow events' : 'caught up'}).`);
         return options.json ? printJson(status) : console.log(formatStatus(status).join('\n'));
       }
-      const metrics = queries.metricsSummary();
-      const latest = queries.listWorkflows({ limit: 20 }).items;
+      const metrics = await queries.metricsSummary();
+      const latest = (await queries.listWorkflows({ limit: 20 })).items;
       const lag = await runner.lag();
       if (options.json) return printJson({ workflows: metrics.workflows, latest, lag });
       const counts = Object.entries(metrics.workflows.byStatus).map(([status, n]) => `${status} ${n}`);

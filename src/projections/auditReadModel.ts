@@ -3,7 +3,8 @@ import { auditEntryOf, type AuditEntry } from './auditEntry.js';
 import { createBufferedInsert } from './bufferedInsert.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 
-const FIELDS = [
+/** Each column of `audit_entries` with the `AuditEntry` field it holds, in table order. */
+export const AUDIT_FIELDS = [
   ['workflow_id', 'workflowId'],
   ['revision', 'revision'],
   ['position', 'position'],
@@ -26,8 +27,8 @@ const FIELDS = [
   ['summary', 'summary'],
 ] as const satisfies readonly (readonly [string, keyof AuditEntry])[];
 
-/** `SELECT` list that returns rows shaped as `AuditEntry`. */
-export const AUDIT_SELECT = FIELDS.map(([column, field]) => `${column} AS ${field}`).join(', ');
+/** `SELECT` list that returns rows shaped as `AuditEntry` (quoted aliases keep their case on PostgreSQL too). */
+export const AUDIT_SELECT = AUDIT_FIELDS.map(([column, field]) => `${column} AS "${field}"`).join(', ');
 
 export const auditReadModel: ReadModel = {
   name: 'audit',
@@ -50,15 +51,15 @@ export const auditReadModel: ReadModel = {
   createApplier: (db) => createAuditApplier(db),
 };
 
-const KEYS = FIELDS.map(([, field]) => field);
+export const AUDIT_KEYS = AUDIT_FIELDS.map(([, field]) => field);
 
 function createAuditApplier(db: Database): ReadModelApplier {
   // OR IGNORE: an entry is keyed by (workflow, revision), so a second application is a no-op.
-  const insert = createBufferedInsert(db, `INSERT OR IGNORE INTO audit_entries (${FIELDS.map(([column]) => column).join(', ')})`, FIELDS.length);
+  const insert = createBufferedInsert(db, `INSERT OR IGNORE INTO audit_entries (${AUDIT_FIELDS.map(([column]) => column).join(', ')})`, AUDIT_FIELDS.length);
   return {
     apply(decoded) {
       const entry = auditEntryOf(decoded);
-      insert.add(KEYS.map((key) => entry[key]));
+      insert.add(AUDIT_KEYS.map((key) => entry[key]));
     },
     flush: () => insert.flush(),
     abort: () => insert.clear(),

@@ -1,8 +1,9 @@
 export { createProjectionRunner, WORKFLOW_FILTER } from './projectionRunner.js';
-export type { BatchResult, CatchUpOptions, CatchUpProgress, Lag, ProjectionRunner, ProjectionRunnerOptions } from './projectionRunner.js';
+export type { BatchResult, CatchUpOptions, CatchUpProgress, Lag, ProjectionRunner, ProjectionRunnerOptions, ReadModelRunner } from './projectionRunner.js';
 export { openProjectionDatabase, openProjectionReader, projectionDatabasePathFor } from './projectionDatabase.js';
 export type { ProjectionDatabase } from './projectionDatabase.js';
 export { createProjectionQueries } from './projectionQueries.js';
+export type { ReadModelSql } from './readModelSql.js';
 export type { ListWorkflowsOptions, ProjectionQueries, ProjectionQueriesOptions, WorkflowPage } from './projectionQueries.js';
 export { WORKFLOW_STATUSES, blockedReason } from './statusQueries.js';
 export type { IsRegistered, WorkflowStatusRow, WorkflowStatusValue } from './statusQueries.js';
@@ -31,7 +32,7 @@ export {
   isProjectionTimeout,
 } from './errors.js';
 export type { ProjectionErrorCode } from './errors.js';
-export { openProjections } from './openProjections.js';
+export { ignoredProjectionsPath, isPostgresUrl, openProjections } from './openProjections.js';
 export type { OpenProjectionsOptions, OpenedProjections } from './openProjections.js';
 export { openProjectionsInWorker } from './openProjectionsInWorker.js';
 export type { LiveProjections, OpenProjectionsInWorkerOptions } from './openProjectionsInWorker.js';

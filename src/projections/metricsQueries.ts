@@ -1,5 +1,5 @@
-import type { ProjectionDatabase } from './projectionDatabase.js';
 import { percentile } from './percentile.js';
+import type { ReadModelSql } from './readModelSql.js';
 import { effectiveStatusSql, type IsRegistered } from './statusQueries.js';
 
 export interface UsageTotals {
@@ -35,7 +35,7 @@ export interface MetricsSummary {
 }
 
 const USAGE =
-  'COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, COALESCE(SUM(cost_usd), 0) AS costUsd';
+  'COUNT(*) AS calls, COALESCE(SUM(input_tokens), 0) AS "inputTokens", COALESCE(SUM(output_tokens), 0) AS "outputTokens", COALESCE(SUM(cost_usd), 0) AS "costUsd"';
 
 /** Groups rows sorted by key then value into nearest-rank p50/p95 per key. */
 function durationsByKey<R extends { value: number }, K extends object>(rows: readonly R[], keyOf: (row: R) => K): (DurationSummary & K)[] {
@@ -60,15 +60,14 @@ export interface MetricsSummaryOptions {
   tenant?: string;
 }
 
-export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegistered, { tenant }: MetricsSummaryOptions = {}): MetricsSummary {
-  const status = effectiveStatusSql(db, isRegistered);
+export async function metricsSummary(sql: ReadModelSql, isRegistered?: IsRegistered, { tenant }: MetricsSummaryOptions = {}): Promise<MetricsSummary> {
+  const status = await effectiveStatusSql(sql, isRegistered);
   const only = tenant === undefined ? '' : 'WHERE tenant = ?';
   const tenantParams = tenant === undefined ? [] : [tenant];
-  const counts = db
-    .prepare<string[], { definition: string; status: string; n: number }>(
-      `SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status ${only} GROUP BY 1, 2 ORDER BY 1, 2`,
-    )
-    .all(...status.params, ...tenantParams);
+  const counts = await sql.all<{ definition: string; status: string; n: number }>(
+    `SELECT definition, ${status.sql} AS status, COUNT(*) AS n FROM workflow_status ${only} GROUP BY 1, 2 ORDER BY 1, 2`,
+    [...status.params, ...tenantParams],
+  );
   const workflows: MetricsSummary['workflows'] = { total: 0, byStatus: {}, byDefinition: {} };
   for (const { definition, status: value, n } of counts) {
     workflows.total += n;
@@ -78,34 +77,34 @@ export function metricsSummary(db: ProjectionDatabase, isRegistered?: IsRegister
     perDefinition.byStatus[value] = n;
   }
   // Every metrics query filters on the tenant the same way: `${only}` before its GROUP BY / ORDER BY.
-  const all = <T>(sql: string): T[] => db.prepare<string[], T>(sql).all(...tenantParams);
+  const all = <T>(text: string): Promise<T[]> => sql.all<T>(text, tenantParams);
   // Step outcomes with a model call, and completed steps (which carry a duration).
   const calls = `metrics_steps WHERE model IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'}`;
   const completed = `metrics_steps WHERE duration_ms IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'}`;
-  return {
-    workflows,
-    usage: {
-      total: all<UsageTotals>(`SELECT ${USAGE} FROM ${calls}`)[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      byDefinition: all(`SELECT definition, ${USAGE} FROM ${calls} GROUP BY definition ORDER BY definition`),
-      byStep: all(`SELECT definition, step, ${USAGE} FROM ${calls} GROUP BY definition, step ORDER BY definition, step`),
-      byModel: all(`SELECT model, ${USAGE} FROM ${calls} GROUP BY model ORDER BY model`),
-    },
-    revisions: all(
+  const [total, byDefinition, byStep, byModel, revisions, stepDurations, workflowDurations] = await Promise.all([
+    all<UsageTotals>(`SELECT ${USAGE} FROM ${calls}`),
+    all<UsageTotals & { definition: string }>(`SELECT definition, ${USAGE} FROM ${calls} GROUP BY definition ORDER BY definition`),
+    all<UsageTotals & { definition: string; step: string }>(
+      `SELECT definition, step, ${USAGE} FROM ${calls} GROUP BY definition, step ORDER BY definition, step`,
+    ),
+    all<UsageTotals & { model: string }>(`SELECT model, ${USAGE} FROM ${calls} GROUP BY model ORDER BY model`),
+    all<MetricsSummary['revisions'][number]>(
       `SELECT definition, step, COUNT(*) AS revisions, COUNT(DISTINCT workflow_id) AS workflows FROM metrics_revisions ${only} GROUP BY definition, step ORDER BY definition, step`,
     ),
+    all<{ definition: string; step: string; value: number }>(
+      `SELECT definition, step, duration_ms AS value FROM ${completed} ORDER BY definition, step, duration_ms`,
+    ),
+    all<{ definition: string; value: number }>(
+      `SELECT definition, ended_ms - started_ms AS value FROM metrics_workflows WHERE ended_ms IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'} ORDER BY definition, value`,
+    ),
+  ]);
+  return {
+    workflows,
+    usage: { total: total[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, byDefinition, byStep, byModel },
+    revisions,
     durations: {
-      steps: durationsByKey(
-        all<{ definition: string; step: string; value: number }>(
-          `SELECT definition, step, duration_ms AS value FROM ${completed} ORDER BY definition, step, duration_ms`,
-        ),
-        ({ definition, step }) => ({ definition, step }),
-      ),
-      workflows: durationsByKey(
-        all<{ definition: string; value: number }>(
-          `SELECT definition, ended_ms - started_ms AS value FROM metrics_workflows WHERE ended_ms IS NOT NULL ${tenant === undefined ? '' : 'AND tenant = ?'} ORDER BY definition, value`,
-        ),
-        ({ definition }) => ({ definition }),
-      ),
+      steps: durationsByKey(stepDurations, ({ definition, step }) => ({ definition, step })),
+      workflows: durationsByKey(workflowDurations, ({ definition }) => ({ definition })),
     },
   };
 }

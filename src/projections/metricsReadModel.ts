@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { createBufferedInsert } from './bufferedInsert.js';
+import { metricsChangeOf, stepKey } from './metricsRules.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 
 /**
@@ -51,57 +52,21 @@ function createMetricsApplier(db: Database): ReadModelApplier {
   // The batch's latest start per (workflow, step), written once at the end of the batch.
   const stepStarts = new Map<string, { workflowId: string; step: string; at: number }>();
   const startOf = (workflowId: string, step: string): number | undefined =>
-    stepStarts.get(`${workflowId}\u0000${step}`)?.at ?? stepStartOf.get(workflowId, step)?.started_ms;
-  type Usage = { model: string; inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined;
-  const stepRow = (workflowId: string, rev: number, tenant: string | null, definition: string, step: string, duration: number | null, usage: Usage) =>
-    usage === undefined
-      ? [workflowId, rev, tenant, definition, step, duration, null, null, null, null, null]
-      : [workflowId, rev, tenant, definition, step, duration, usage.model, usage.inputTokens, usage.outputTokens, usage.costUsd, usage.latencyMs];
+    stepStarts.get(stepKey(workflowId, step))?.at ?? stepStartOf.get(workflowId, step)?.started_ms;
   const clear = () => {
     stepOutcome.clear();
     revision.clear();
     stepStarts.clear();
   };
   return {
-    apply({ workflowId, revision: rev, event, metadata }) {
-      const definition = metadata.definition;
-      const tenant = metadata.tenant ?? null;
-      switch (event.type) {
-        case 'WorkflowStarted':
-          started.run(workflowId, tenant, event.data.definition, event.data.version, Date.parse(metadata.at));
-          break;
-        case 'StepStarted':
-          stepStarts.set(`${workflowId}\u0000${event.data.step}`, { workflowId, step: event.data.step, at: Date.parse(metadata.at) });
-          break;
-        case 'StepCompleted': {
-          const { step, llm: usage, durationMs } = event.data;
-          let duration = durationMs;
-          if (duration === undefined) {
-            const at = Date.parse(metadata.at);
-            duration = at - (startOf(workflowId, step) ?? at);
-          }
-          stepOutcome.add(stepRow(workflowId, rev, tenant, definition, step, duration, usage));
-          break;
-        }
-        case 'StepFailed':
-          if (event.data.llm !== undefined) stepOutcome.add(stepRow(workflowId, rev, tenant, definition, event.data.step, null, event.data.llm));
-          break;
-        case 'RevisionRequested':
-          revision.add([workflowId, rev, tenant, definition, event.data.step]);
-          break;
-        // CallCompleted is not counted: the step's outcome totals its journaled calls, and counting both would count each call twice.
-        case 'WorkflowCompleted':
-          ended.run(Date.parse(metadata.at), 'completed', workflowId);
-          break;
-        case 'WorkflowFailed':
-          ended.run(Date.parse(metadata.at), 'failed', workflowId);
-          break;
-        case 'WorkflowCancelled':
-          ended.run(Date.parse(metadata.at), 'cancelled', workflowId);
-          break;
-        default:
-          break;
-      }
+    apply(decoded) {
+      const change = metricsChangeOf(decoded, startOf);
+      if (change === undefined) return;
+      if (change.kind === 'started') started.run(change.row);
+      else if (change.kind === 'ended') ended.run(change.endedMs, change.outcome, change.workflowId);
+      else if (change.kind === 'step') stepOutcome.add(change.row);
+      else if (change.kind === 'revision') revision.add(change.row);
+      else stepStarts.set(stepKey(change.workflowId, change.step), change);
     },
     flush() {
       stepOutcome.flush();

@@ -2,6 +2,7 @@ import { AUDIT_SELECT } from './auditReadModel.js';
 import type { AuditEntry } from './auditEntry.js';
 import { metricsSummary, type MetricsSummary, type MetricsSummaryOptions } from './metricsQueries.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
+import { sqliteReadModelSql, type ReadModelSql } from './readModelSql.js';
 import type { StatusRow } from './statusReadModel.js';
 import {
   effectiveStatusOf,
@@ -28,30 +29,31 @@ export interface WorkflowPage {
   nextCursor?: string;
 }
 
+/** The read models' queries, the same on SQLite and PostgreSQL. */
 export interface ProjectionQueries {
-  getStatus(workflowId: string): WorkflowStatusRow | undefined;
+  getStatus(workflowId: string): Promise<WorkflowStatusRow | undefined>;
   /** Newest first. */
-  listWorkflows(options?: ListWorkflowsOptions): WorkflowPage;
+  listWorkflows(options?: ListWorkflowsOptions): Promise<WorkflowPage>;
   /** Every recorded event of the workflow as a readable entry, in revision order. */
-  getAudit(workflowId: string): AuditEntry[];
-  metricsSummary(options?: MetricsSummaryOptions): MetricsSummary;
+  getAudit(workflowId: string): Promise<AuditEntry[]>;
+  metricsSummary(options?: MetricsSummaryOptions): Promise<MetricsSummary>;
 }
 
 export interface ProjectionQueriesOptions {
   isRegistered?: IsRegistered;
 }
 
-export function createProjectionQueries(db: ProjectionDatabase, options: ProjectionQueriesOptions = {}): ProjectionQueries {
+/** Queries over a SQLite read-model file, or over any `ReadModelSql` (PostgreSQL). */
+export function createProjectionQueries(source: ProjectionDatabase | ReadModelSql, options: ProjectionQueriesOptions = {}): ProjectionQueries {
   const { isRegistered } = options;
-  const audit = db.prepare<[string], AuditEntry>(`SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id = ? ORDER BY revision`);
-  const status = db.prepare<[string], StatusRow>('SELECT * FROM workflow_status WHERE workflow_id = ?');
+  const sql = 'prepare' in source ? sqliteReadModelSql(source) : source;
   return {
-    getStatus(workflowId) {
-      const row = status.get(workflowId);
+    async getStatus(workflowId) {
+      const [row] = await sql.all<StatusRow>('SELECT * FROM workflow_status WHERE workflow_id = ?', [workflowId]);
       return row === undefined ? undefined : toWorkflowStatusRow({ ...row, effective_status: effectiveStatusOf(row, isRegistered) });
     },
-    listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
-      const status = effectiveStatusSql(db, isRegistered);
+    async listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
+      const status = await effectiveStatusSql(sql, isRegistered);
       const where: string[] = [];
       const params: (string | number)[] = [...status.params];
       if (wanted !== undefined) {
@@ -66,16 +68,15 @@ export function createProjectionQueries(db: ProjectionDatabase, options: Project
       if (tenant !== undefined) filter('tenant = ?', tenant);
       if (cursor !== undefined) filter('started_position < ?', Number(cursor));
       const size = Math.min(Math.max(1, Math.floor(limit)), 1000);
-      const rows = db
-        .prepare<(string | number)[], StatusRow & { effective_status: string }>(
-          `SELECT *, ${status.sql} AS effective_status FROM workflow_status ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_position DESC LIMIT ?`,
-        )
-        .all(...params, size + 1);
+      const rows = await sql.all<StatusRow & { effective_status: string }>(
+        `SELECT *, ${status.sql} AS effective_status FROM workflow_status ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_position DESC LIMIT ?`,
+        [...params, size + 1],
+      );
       const items = rows.slice(0, size).map(toWorkflowStatusRow);
       const last = rows.length > size ? rows[size - 1] : undefined;
       return last === undefined ? { items } : { items, nextCursor: String(last.started_position) };
     },
-    getAudit: (workflowId) => audit.all(workflowId),
-    metricsSummary: (summaryOptions) => metricsSummary(db, isRegistered, summaryOptions),
+    getAudit: (workflowId) => sql.all<AuditEntry>(`SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id = ? ORDER BY revision`, [workflowId]),
+    metricsSummary: (summaryOptions) => metricsSummary(sql, isRegistered, summaryOptions),
   };
 }

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../eventstore/index.js';
-import type { ProjectionDatabase } from './projectionDatabase.js';
+import type { ReadModelSql } from './readModelSql.js';
 import type { RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusReadModel.js';
 
 export type WorkflowStatusValue = RecordedStatus | 'blocked';
@@ -96,18 +96,16 @@ function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowS
 export const effectiveStatusOf = (row: Pick<StatusRow, 'status' | 'definition' | 'version'>, isRegistered: IsRegistered | undefined): string =>
   isRegistered !== undefined && (row.status === 'running' || row.status === 'waiting') && !isRegistered(row.definition, row.version) ? 'blocked' : row.status;
 
-/** The SQL of `effectiveStatusOf`, for queries that filter or count by status. */
-export function effectiveStatusSql(db: ProjectionDatabase, isRegistered: IsRegistered | undefined): { sql: string; params: string[] } {
+/** The SQL of `effectiveStatusOf`, for queries that filter or count by status (SQLite and PostgreSQL alike). */
+export async function effectiveStatusSql(sql: ReadModelSql, isRegistered: IsRegistered | undefined): Promise<{ sql: string; params: (string | number)[] }> {
   if (isRegistered === undefined) return { sql: 'status', params: [] };
-  const live = db
-    .prepare<[], { definition: string; version: number }>("SELECT DISTINCT definition, version FROM workflow_status WHERE status IN ('running', 'waiting')")
-    .all();
-  const unregistered = live
-    .filter(({ definition, version }) => !isRegistered(definition, version))
-    .map(({ definition, version }) => `${definition}\u0000${version}`);
+  const live = await sql.all<{ definition: string; version: number }>(
+    "SELECT DISTINCT definition, version FROM workflow_status WHERE status IN ('running', 'waiting')",
+  );
+  const unregistered = live.filter(({ definition, version }) => !isRegistered(definition, version));
   if (unregistered.length === 0) return { sql: 'status', params: [] };
   return {
-    sql: `CASE WHEN status IN ('running', 'waiting') AND (definition || char(0) || version) IN (${unregistered.map(() => '?').join(', ')}) THEN 'blocked' ELSE status END`,
-    params: unregistered,
+    sql: `CASE WHEN status IN ('running', 'waiting') AND (${unregistered.map(() => '(definition = ? AND version = ?)').join(' OR ')}) THEN 'blocked' ELSE status END`,
+    params: unregistered.flatMap(({ definition, version }) => [definition, version]),
   };
 }

@@ -1,78 +1,10 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DecodedEvent } from './decodeEvent.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
+import { STATUS_COLUMNS, type StatusRow, type WaitingRecord, type WakeKind } from './statusRow.js';
 
-/** Stored statuses; `blocked` is derived when queried, since registrations change without events. */
-export type RecordedStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
-
-export interface StatusRow {
-  workflow_id: string;
-  tenant: string | null;
-  definition: string;
-  version: number;
-  status: RecordedStatus;
-  state: string | null;
-  current_step: string | null;
-  iterations: string;
-  revision: number;
-  started_position: number;
-  created_at: string;
-  updated_at: string;
-  output: string | null;
-  artifact: string | null;
-  error: string | null;
-  reason: string | null;
-  /** A child workflow's parent, as JSON `{ workflowId, step, call }` (from `WorkflowStarted.parent`). */
-  parent: string | null;
-  /**
-   * What it waits for, as JSON `{ step, kind, signal?, timeoutAt?, accepts }` (see `WaitingRecord`).
-   * Also set, while still running, by an escalating cap or budget event, which names the kind of
-   * the `HumanInputRequested` that follows it; queries show it only while the status is `waiting`.
-   */
-  waiting_for: string | null;
-  /** When a sleeping step, or a failed attempt's retry, wakes the workflow (ISO). */
-  wake_at: string | null;
-  /** Whether the wake is a sleep's or a retry's. */
-  wake_kind: WakeKind | null;
-  /** The workflow's deadline as JSON `{ at, onPass }` (from `WorkflowStarted.policies.deadline`). */
-  deadline: string | null;
-}
-
-export type WakeKind = 'sleep' | 'retry';
-
-/** What a waiting workflow waits for, as the `waiting_for` column holds it. */
-export interface WaitingRecord {
-  step: string;
-  kind: 'cap' | 'budget' | 'approval' | 'signal';
-  signal?: string;
-  timeoutAt?: string;
-  /** The commands (a signal's name first) it accepts while it waits. */
-  accepts: string[];
-}
-
-const COLUMNS = [
-  'workflow_id',
-  'tenant',
-  'definition',
-  'version',
-  'status',
-  'state',
-  'current_step',
-  'iterations',
-  'revision',
-  'started_position',
-  'created_at',
-  'updated_at',
-  'output',
-  'artifact',
-  'error',
-  'reason',
-  'parent',
-  'waiting_for',
-  'wake_at',
-  'wake_kind',
-  'deadline',
-] as const satisfies readonly (keyof StatusRow)[];
+export type { RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusRow.js';
+export { STATUS_COLUMNS } from './statusRow.js';
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
@@ -269,33 +201,47 @@ export const statusReadModel: ReadModel = {
   createApplier: (db) => createStatusApplier(db),
 };
 
-/** Rows of a batch stay in memory and are written once at the end: a workflow usually has several events per batch. */
-function createStatusApplier(db: Database): ReadModelApplier {
-  const select: Statement<[string], StatusRow> = db.prepare('SELECT * FROM workflow_status WHERE workflow_id = ?');
-  select.safeIntegers(false);
-  const upsert = db.prepare(`INSERT OR REPLACE INTO workflow_status (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+/**
+ * A batch's status rows, folded in memory: a workflow usually has several events per batch, so its
+ * row is loaded once (`load`, or a new row), evolved by each event after its revision, and written
+ * once by the caller (`dirty`). Both the SQLite and the PostgreSQL read models fold through it.
+ */
+export function createStatusFold(load: (workflowId: string) => StatusRow | undefined) {
   const rows = new Map<string, StatusRow>();
   const dirty = new Set<StatusRow>();
   return {
-    apply(decoded) {
+    apply(decoded: DecodedEvent): void {
       let row = rows.get(decoded.workflowId);
       if (row === undefined) {
-        row = select.get(decoded.workflowId) ?? newStatusRow(decoded);
+        row = load(decoded.workflowId) ?? newStatusRow(decoded);
         rows.set(decoded.workflowId, row);
       }
+      // Applied already (idempotent per revision).
       if (decoded.revision <= row.revision) return;
       evolveStatus(row, decoded);
       dirty.add(row);
     },
+    /** The rows the batch changed, each once. */
+    dirty: (): ReadonlySet<StatusRow> => dirty,
+    clear(): void {
+      dirty.clear();
+      rows.clear();
+    },
+  };
+}
+
+function createStatusApplier(db: Database): ReadModelApplier {
+  const select: Statement<[string], StatusRow> = db.prepare('SELECT * FROM workflow_status WHERE workflow_id = ?');
+  select.safeIntegers(false);
+  const upsert = db.prepare(`INSERT OR REPLACE INTO workflow_status (${STATUS_COLUMNS.join(', ')}) VALUES (${STATUS_COLUMNS.map(() => '?').join(', ')})`);
+  const fold = createStatusFold((workflowId) => select.get(workflowId));
+  return {
+    apply: (decoded) => fold.apply(decoded),
     flush() {
       // Positional: cheaper to bind than named parameters.
-      for (const row of dirty) upsert.run(COLUMNS.map((column) => row[column]));
-      dirty.clear();
-      rows.clear();
+      for (const row of fold.dirty()) upsert.run(STATUS_COLUMNS.map((column) => row[column]));
+      fold.clear();
     },
-    abort() {
-      dirty.clear();
-      rows.clear();
-    },
+    abort: () => fold.clear(),
   };
 }

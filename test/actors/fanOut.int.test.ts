@@ -356,12 +356,12 @@ describe('ctx.child', () => {
     const db = openProjectionDatabase(':memory:');
     await createProjectionRunner({ store: h.store, db }).catchUp();
     const queries = createProjectionQueries(db);
-    const status = queries.getStatus(childId);
+    const status = await queries.getStatus(childId);
     expect(status?.parent).toEqual({ workflowId: 'p1', step: 'delegate', call: 'summary' });
     expect(formatStatus(status!)).toContain('  parent      p1 (step delegate, call "summary")');
-    expect(queries.getStatus('p1')?.parent).toBeUndefined();
-    expect(queries.getAudit(childId)[0]?.summary).toBe('started leaf v1 as a child of p1 (step delegate, call "summary")');
-    expect(queries.getAudit('p1').find((entry) => entry.type === 'CallCompleted')?.summary).toContain(childId);
+    expect((await queries.getStatus('p1'))?.parent).toBeUndefined();
+    expect((await queries.getAudit(childId))[0]?.summary).toBe('started leaf v1 as a child of p1 (step delegate, call "summary")');
+    expect((await queries.getAudit('p1')).find((entry) => entry.type === 'CallCompleted')?.summary).toContain(childId);
     db.close();
   });
 

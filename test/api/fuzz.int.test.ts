@@ -14,6 +14,9 @@ const logs = captureLogs('info');
 
 /** Waits until nothing is appended for a while and the read models have caught up: the store is at rest. */
 async function quiescent(): Promise<bigint | null> {
+  // Every workflow a request started or moved runs to where it waits: on a loaded machine a step
+  // may take longer than the stable window below, and its append would land during the next request.
+  await Promise.all(server.engine.inFlight().map((workflowId) => server.engine.settled(workflowId).catch(() => undefined)));
   let last = await server.store.headPosition();
   let stable = 0;
   while (stable < 3) {

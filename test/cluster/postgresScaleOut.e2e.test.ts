@@ -35,10 +35,10 @@ function folder(script: unknown) {
 }
 type Setup = ReturnType<typeof folder>;
 
-/** `ecl serve` on the shared schema, on a free 127.0.0.1 port, with read models of its own; resolves once it listens. */
-async function serveOn({ dir, script, calls, store }: Setup, name: string) {
+/** `ecl serve` on the shared schema (read models included), on a free 127.0.0.1 port; resolves once it listens. */
+async function serveOn({ dir, script, calls, store }: Setup) {
   const args = ['serve', '--store', store, '--port', '0', '--llm', `script:${script}`, '--artifacts', join(dir, 'artifacts')];
-  const started = startEcl([...args, '--projections', join(dir, `${name}.projections.db`)], {
+  const started = startEcl(args, {
     cwd: dir,
     env: { ...ENV, ECL_API_KEYS: `ops:${KEY}=acme`, ECL_SCRIPT_CALL_LOG: calls },
   });
@@ -68,8 +68,8 @@ const callsOf = (file: string) => readCalls(file).map((logged) => `${logged.step
 
 it('two ecl serve on one PostgreSQL schema: the same start sent to both while the first call is in flight runs it once', async () => {
   const setup = folder({ steps: { extract: [{ iteration: 1, attempt: 1, text: 'facts', holdMs: 2_000 }] }, fallback: 'offline' });
-  const one = await serveOn(setup, 'one');
-  const two = await serveOn(setup, 'two');
+  const one = await serveOn(setup);
+  const two = await serveOn(setup);
   const body = { definition: 'brief', input, id: 'same-1' };
   expect((await call(one.url, 'POST', '/v1/workflows', body)).status).toBe(201);
   await until(() => readCalls(setup.calls).some((seen) => seen.step === 'extract'), 'the extract call');
@@ -86,7 +86,7 @@ it('two ecl serve on one PostgreSQL schema: the same start sent to both while th
 
 it('SIGKILL of the owner mid-step: an ecl worker on the same schema takes over and runs only the interrupted call again', async () => {
   const setup = folder({ steps: { draft: [{ iteration: 1, attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' });
-  const one = await serveOn(setup, 'one');
+  const one = await serveOn(setup);
   expect((await call(one.url, 'POST', '/v1/workflows', { definition: 'brief', input, id: 'kill-1' })).status).toBe(201);
   await until(() => readCalls(setup.calls).some((seen) => seen.step === 'draft'), 'the held draft call');
   const worker = startEcl(['worker', '--store', setup.store, '--llm', `script:${setup.script}`, '--artifacts', join(setup.dir, 'artifacts')], {
@@ -118,9 +118,9 @@ it('SIGKILL of the owner mid-step: an ecl worker on the same schema takes over a
   expect((await worker.done).code).toBe(0);
 }, 120_000);
 
-it('a write acknowledged by one node is in the very next read on the other, each with read models of its own', async () => {
+it('a write acknowledged by one node is in the very next read on the other; both read the read models in the shared schema', async () => {
   const setup = folder({ fallback: 'offline' });
-  const one = await serveOn(setup, 'one');
-  const two = await serveOn(setup, 'two');
+  const one = await serveOn(setup);
+  const two = await serveOn(setup);
   await expectReadsSeeWritesAcrossNodes(one, two, input);
 }, 90_000);

@@ -4,9 +4,9 @@ import { briefHistory } from './support/historyBuilder.js';
 import { givenHistories } from './support/projectionSpec.js';
 
 describe('audit timeline', () => {
-  it('indents entries under their step and iteration, with verdicts, feedback, tokens and cost', () => {
-    givenHistories([briefHistory('wf-t', { revisions: 1 })]).then((queries) => {
-      const lines = formatAuditTimeline('wf-t', queries.getAudit('wf-t'));
+  it('indents entries under their step and iteration, with verdicts, feedback, tokens and cost', async () => {
+    await givenHistories([briefHistory('wf-t', { revisions: 1 })]).then(async (queries) => {
+      const lines = formatAuditTimeline('wf-t', await queries.getAudit('wf-t'));
       expect(lines[0]).toBe('workflow wf-t · brief v1 · started 2026-01-01T00:00:00.000Z');
       expect(lines).toContain('  review #1');
       const reviewLine = lines.findIndex((line) => line.includes('review completed: verdict revise'));

@@ -34,7 +34,7 @@ describe('projections and replay fed from KurrentDB $all (in-process gRPC test s
     await runner.stop();
     expect((await runner.lag()).positions).toBe(0n);
     const queries = createProjectionQueries(db);
-    for (const golden of goldens) expect(queries.getStatus(golden.workflowId)?.state).toEqual(golden.finalState);
+    for (const golden of goldens) expect((await queries.getStatus(golden.workflowId))?.state).toEqual(golden.finalState);
     const fresh = openProjectionDatabase(':memory:');
     await createProjectionRunner({ store, db: fresh }).rebuild();
     expect(dumpReadModels(fresh)).toEqual(dumpReadModels(db));
@@ -71,7 +71,7 @@ describe('projections and replay fed from KurrentDB $all (in-process gRPC test s
     await runner.waitFor(second, { timeoutMs: 30_000 }).catch(() => runner.waitFor(second, { timeoutMs: 30_000 }));
     await runner.stop();
     const queries = createProjectionQueries(db);
-    expect(queries.getStatus(stream)?.state).toEqual(after!.finalState);
+    expect((await queries.getStatus(stream))?.state).toEqual(after!.finalState);
     const fresh = openProjectionDatabase(':memory:');
     await createProjectionRunner({ store, db: fresh }).rebuild();
     expect(dumpReadModels(fresh)).toEqual(dumpReadModels(db));

@@ -60,7 +60,7 @@ describe('projection runner', () => {
     const result = await runner.catchUp({ onProgress: ({ processed }) => progress.push(processed) });
     expect(result).toEqual({ processed: 30, checkpoint: head, head });
     expect(progress).toEqual([4, 8, 12, 16, 20, 24, 28, 30]);
-    expect(queries.getStatus('w2')?.status).toBe('completed');
+    expect((await queries.getStatus('w2'))?.status).toBe('completed');
     expect(runner.skipped()).toEqual([]);
     expect(await runner.lag()).toEqual({ head, checkpoint: head, positions: 0n });
   });
@@ -80,10 +80,10 @@ describe('projection runner', () => {
     const position = await append(store, briefHistory('live-1', { finish: false }));
     await runner.waitFor(position);
     expect(runner.checkpoint()).toBe(position);
-    expect(queries.getStatus('live-1')?.status).toBe('running');
+    expect((await queries.getStatus('live-1'))?.status).toBe('running');
     const done = await store.append('ecl.workflow-live-1', createHistory({ workflowId: 'live-1' }).completed('ok').events);
     await runner.waitFor(done.position);
-    expect(queries.getStatus('live-1')?.status).toBe('completed');
+    expect((await queries.getStatus('live-1'))?.status).toBe('completed');
   });
 
   it('times out waiting for a position never reached, and fails waiters when stopped', async () => {
@@ -145,7 +145,7 @@ describe('projection runner', () => {
     const changed = createProjectionRunner({ store, db, readModels: [{ ...statusReadModel, schemaVersion: statusReadModel.schemaVersion + 1 }] });
     expect(changed.checkpoint()).toBeNull();
     await changed.catchUp();
-    expect(createProjectionQueries(db).getStatus('v1')?.status).toBe('completed');
+    expect((await createProjectionQueries(db).getStatus('v1'))?.status).toBe('completed');
   });
 
   it('upcasts a v0 StepCompleted on read', async () => {
@@ -164,7 +164,7 @@ describe('projection runner', () => {
     );
     await append(store, history);
     await runner.catchUp();
-    expect(queries.getAudit('legacy').at(-1)).toMatchObject({
+    expect((await queries.getAudit('legacy')).at(-1)).toMatchObject({
       payloadVersion: 0,
       model: 'claude-2',
       inputTokens: 7,
@@ -201,14 +201,10 @@ describe('projection runner', () => {
       ['disk full', 20],
     ]);
     expect(runner.checkpoint()).toBeNull();
-    expect(createProjectionQueries(db).getStatus('w1')).toBeUndefined();
+    expect(await createProjectionQueries(db).getStatus('w1')).toBeUndefined();
     broken = false;
     await runner.waitFor(position, { timeoutMs: 5_000 });
-    expect(
-      createProjectionQueries(db)
-        .getAudit('w1')
-        .map((entry) => entry.revision),
-    ).toEqual(briefHistory('w1').events.map((_, revision) => revision));
+    expect((await createProjectionQueries(db).getAudit('w1')).map((entry) => entry.revision)).toEqual(briefHistory('w1').events.map((_, revision) => revision));
   });
 
   it('a batch that fails while the runner stops arms no retry: a stopped runner stays stopped', async () => {
@@ -247,11 +243,7 @@ describe('projection runner', () => {
     expect(runner.checkpoint()).toBeNull();
     failAt = undefined;
     runner.applyEvents(events.slice(0, 3));
-    expect(
-      createProjectionQueries(db)
-        .getAudit('w1')
-        .map((entry) => entry.revision),
-    ).toEqual([0, 1, 2]);
+    expect((await createProjectionQueries(db).getAudit('w1')).map((entry) => entry.revision)).toEqual([0, 1, 2]);
     runner.applyEvents(events.slice(3));
 
     const reference = openProjectionDatabase(':memory:');

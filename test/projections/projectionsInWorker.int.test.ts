@@ -32,14 +32,14 @@ describe('projections in a worker thread (SQLite)', () => {
     const first = briefHistory('w1');
     const before = (await store.append(first.stream, first.events, { expectedRevision: 'no_stream' })).position;
     expect(await projections.runner.catchUp()).toMatchObject({ checkpoint: before, head: before });
-    expect(projections.queries.getStatus('w1')?.status).toBe('completed');
+    expect((await projections.queries.getStatus('w1'))?.status).toBe('completed');
     projections.runner.start();
 
     // The worker notices this thread's commit only at its next poll, so the read must wait for it.
     const second = briefHistory('w2');
     const position = (await store.append(second.stream, second.events, { expectedRevision: 'no_stream' })).position;
     await projections.runner.waitFor(position, { timeoutMs: 10_000 });
-    expect(projections.queries.getStatus('w2')?.status).toBe('completed');
+    expect((await projections.queries.getStatus('w2'))?.status).toBe('completed');
     expect(await projections.runner.lag()).toEqual({ head: position, checkpoint: position, positions: 0n });
   });
 
@@ -52,7 +52,7 @@ describe('projections in a worker thread (SQLite)', () => {
     projections.committed?.();
     projections.committed?.(); // coalesced with the first: one message per turn of the event loop
     await projections.runner.waitFor(position, { timeoutMs: 30_000 });
-    expect(projections.queries.getStatus('w3')?.status).toBe('completed');
+    expect((await projections.queries.getStatus('w3'))?.status).toBe('completed');
   });
 
   it('close ends the worker and fails the waits still pending', async () => {
@@ -82,9 +82,9 @@ describe('projections in a worker thread (SQLite)', () => {
     const position = (await store.append(second.stream, second.events, { expectedRevision: 'no_stream' })).position;
     await projections.runner.waitFor(position, { timeoutMs: 30_000 });
     expect(projections.thread!.id).not.toBe(before);
-    expect(projections.queries.getStatus('w2')?.status).toBe('completed');
-    expect(projections.queries.getAudit('w1').map((entry) => entry.revision)).toEqual(first.events.map((_, revision) => revision));
-    expect(projections.queries.getAudit('w2').map((entry) => entry.revision)).toEqual(second.events.map((_, revision) => revision));
+    expect((await projections.queries.getStatus('w2'))?.status).toBe('completed');
+    expect((await projections.queries.getAudit('w1')).map((entry) => entry.revision)).toEqual(first.events.map((_, revision) => revision));
+    expect((await projections.queries.getAudit('w2')).map((entry) => entry.revision)).toEqual(second.events.map((_, revision) => revision));
   });
 
   it('when applying fails the waiting reads learn why, and the runner follows the log again by itself once it can', async () => {
@@ -100,7 +100,7 @@ describe('projections in a worker thread (SQLite)', () => {
     await expect(projections.runner.waitFor(position, { timeoutMs: 30_000 })).rejects.toThrow(
       /projections failed \(disk on fire\); they follow the log again in \d+ ms/,
     );
-    expect(projections.queries.getStatus('poison')).toBeUndefined();
+    expect(await projections.queries.getStatus('poison')).toBeUndefined();
 
     db.exec('DROP TRIGGER poisoned');
     // A retry that failed just before the drop may still fail a read that was already waiting; the next one sees the recovery.
@@ -114,8 +114,8 @@ describe('projections in a worker thread (SQLite)', () => {
       );
       if (reached) break;
     }
-    expect(projections.queries.getStatus('poison')?.status).toBe('completed');
-    expect(projections.queries.getAudit('poison').map((entry) => entry.revision)).toEqual(poison.events.map((_, revision) => revision));
+    expect((await projections.queries.getStatus('poison'))?.status).toBe('completed');
+    expect((await projections.queries.getAudit('poison')).map((entry) => entry.revision)).toEqual(poison.events.map((_, revision) => revision));
   });
 
   it('a store the worker cannot open fails the open with the worker’s reason', async () => {

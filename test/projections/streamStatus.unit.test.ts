@@ -16,7 +16,7 @@ describe('statusOfStream', () => {
         const events = await store.readStream(workflowStream(golden.workflowId));
         const isRegistered = (definition: string) => definition !== 'unregistered';
         expect(statusOfStream(events, { isRegistered }), `${golden.file} at revision ${revision}`).toEqual(
-          createProjectionQueries(db, { isRegistered }).getStatus(golden.workflowId),
+          await createProjectionQueries(db, { isRegistered }).getStatus(golden.workflowId),
         );
         db.close();
         await store.close();

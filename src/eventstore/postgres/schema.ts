@@ -66,16 +66,30 @@ export function advisoryLockKey(name: string): string {
   return BigInt.asIntN(64, BigInt(`0x${createHash('sha256').update(name).digest('hex').slice(0, 16)}`)).toString();
 }
 
-async function versionOf(client: pg.ClientBase, schema: string): Promise<number> {
-  const table = `${quoteIdentifier(schema)}.schema_version`;
+/** A versioned list of schema changes with its own table of applied steps (the store's, the read models'). */
+export interface Migrations {
+  /** Holds one row per step applied, in the schema. */
+  versionTable: string;
+  /** Each entry upgrades by one version; given the quoted schema name. */
+  steps: ReadonlyArray<(schema: string) => string>;
+  /** The error for a schema written by a newer ECL. */
+  newer(version: number): Error;
+}
+
+const STORE_MIGRATIONS: Migrations = {
+  versionTable: 'schema_version',
+  steps: MIGRATIONS,
+  newer: (version) =>
+    new EventStoreError('INVALID_STORE_URL', `the schema was written by a newer ECL (schema version ${version}; this one knows ${SCHEMA_VERSION})`),
+};
+
+async function versionOf(client: pg.ClientBase, schema: string, versionTable: string): Promise<number> {
+  const table = `${quoteIdentifier(schema)}.${versionTable}`;
   const found = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
   if (found.rows[0]?.exists !== true) return 0;
   const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
   return rows[0]?.version ?? 0;
 }
-
-const newerSchema = (version: number): EventStoreError =>
-  new EventStoreError('INVALID_STORE_URL', `the schema was written by a newer ECL (schema version ${version}; this one knows ${SCHEMA_VERSION})`);
 
 /**
  * Creates or upgrades ECL's tables in `schema` through `client`. A schema already current is only
@@ -84,20 +98,21 @@ const newerSchema = (version: number): EventStoreError =>
  * starting at once migrate once (the second waits, then finds the work done), and a failed step
  * leaves nothing.
  */
-export async function migrate(client: pg.ClientBase, schema: string): Promise<void> {
-  const current = await versionOf(client, schema);
-  if (current > SCHEMA_VERSION) throw newerSchema(current);
-  if (current === SCHEMA_VERSION) return;
+export async function migrate(client: pg.ClientBase, schema: string, migrations: Migrations = STORE_MIGRATIONS): Promise<void> {
+  const { versionTable, steps } = migrations;
+  const current = await versionOf(client, schema, versionTable);
+  if (current > steps.length) throw migrations.newer(current);
+  if (current === steps.length) return;
   const quoted = quoteIdentifier(schema);
   try {
     await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${advisoryLockKey(`ecl:migrate:${schema}`)})`);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`);
-    const locked = await versionOf(client, schema);
-    if (locked > SCHEMA_VERSION) throw newerSchema(locked);
-    for (let next = locked; next < SCHEMA_VERSION; next++) {
-      await client.query(MIGRATIONS[next]!(quoted));
-      await client.query(`INSERT INTO ${quoted}.schema_version (version) VALUES ($1)`, [next + 1]);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${quoted}.${versionTable} (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())`);
+    const locked = await versionOf(client, schema, versionTable);
+    if (locked > steps.length) throw migrations.newer(locked);
+    for (let next = locked; next < steps.length; next++) {
+      await client.query(steps[next]!(quoted));
+      await client.query(`INSERT INTO ${quoted}.${versionTable} (version) VALUES ($1)`, [next + 1]);
     }
     await client.query('COMMIT');
   } catch (error) {

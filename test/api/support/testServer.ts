@@ -38,15 +38,17 @@ export interface TestServerOptions {
 /** An in-process `ecl serve` on an ephemeral port, over SQLite (or `store`) in a temporary folder. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ecl-api-'));
+  const store = options.store ?? `sqlite:${join(dir, 'ecl.db')}`;
   const server = await startServer({
     env: options.keys === false ? {} : { ECL_API_KEYS: `${KEYS.acme.id}:${KEYS.acme.key}=acme,${KEYS.globex.id}:${KEYS.globex.key}=globex` },
     cwd: dir,
     flags: {
-      store: options.store ?? `sqlite:${join(dir, 'ecl.db')}`,
+      store,
       port: 0,
       host: '127.0.0.1',
       artifactsDir: join(dir, 'artifacts'),
-      projections: join(dir, 'projections.db'),
+      // A postgres:// store keeps its read models in its own schema (and refuses a file).
+      ...(/^postgres/i.test(store) ? {} : { projections: join(dir, 'projections.db') }),
       inspectPort: 0,
     },
     llm: { provider: createScriptedProvider({ script: options.script ?? OFFLINE_SCRIPT, env: {} }), description: 'LLM: scripted (test)' },

@@ -71,9 +71,29 @@ export async function expectReadsSeeWritesAcrossNodes(one: ServeNode, two: Serve
     expect(read.status, JSON.stringify(read.body)).toBe(200);
     expect(read.body.revision).toBeGreaterThanOrEqual(started.body.revision);
   }
+  await expectSameListOnBothNodes(one, two);
   one.child.kill('SIGTERM');
   two.child.kill('SIGTERM');
   const logs = (await Promise.all([one.done, two.done])).map((run) => run.stdout + run.stderr).join('\n');
   expect(logs).toMatch(/Recovered: /);
   expect(logs).not.toMatch(/read served before the projection reached the log head/);
+}
+
+/**
+ * `GET /v1/workflows` answers the same on both nodes (on PostgreSQL they read the same tables; on
+ * SQLite each its own file, caught up to the log's head). Workflows still moving may change between
+ * two reads, so it compares once one node's list read before and after the other's is unchanged.
+ */
+export async function expectSameListOnBothNodes(one: ServeNode, two: ServeNode): Promise<void> {
+  const list = async (node: ServeNode) => (await call(node.url, 'GET', '/v1/workflows?limit=1000')).body;
+  for (let attempt = 0; ; attempt++) {
+    const before = await list(one);
+    const other = await list(two);
+    const after = await list(one);
+    if (JSON.stringify(before) === JSON.stringify(after) || attempt === 50) {
+      expect(other).toEqual(after);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,0 +1,3 @@
+export { openPostgresProjections } from './openPostgresProjections.js';
+export type { OpenPostgresProjectionsOptions, PostgresProjections } from './openPostgresProjections.js';
+export type { PostgresProjectionRunner } from './postgresProjectionRunner.js';
