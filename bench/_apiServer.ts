@@ -73,12 +73,12 @@ type Message =
   | { type: 'phase-start'; profile?: string }
   | { type: 'phase-end' };
 
-let phase: { elu: ReturnType<typeof performance.eventLoopUtilization>; session?: Session; profile?: string } | undefined;
+let phase: { elu: ReturnType<typeof performance.eventLoopUtilization>; cpu: NodeJS.CpuUsage; session?: Session; profile?: string } | undefined;
 
 parentPort!.on('message', async (message: Message) => {
   if (message.type === 'phase-start') {
-    // Event-loop utilisation of the server thread over one phase, and optionally a CPU profile of it.
-    phase = { elu: performance.eventLoopUtilization() };
+    // Event-loop utilisation of the server thread and CPU time of the process over one phase, and optionally a CPU profile of the thread.
+    phase = { elu: performance.eventLoopUtilization(), cpu: process.cpuUsage() };
     if (message.profile !== undefined) {
       phase.session = new Session();
       phase.session.connect();
@@ -89,13 +89,15 @@ parentPort!.on('message', async (message: Message) => {
     parentPort!.postMessage({ type: 'phase-started' });
   } else if (message.type === 'phase-end') {
     const elu = performance.eventLoopUtilization(phase?.elu);
+    // CPU time of the whole process (every thread: server, projection worker, load generator).
+    const cpu = process.cpuUsage(phase?.cpu);
     if (phase?.session !== undefined && phase.profile !== undefined) {
       const { profile } = await phase.session.post('Profiler.stop');
       writeFileSync(phase.profile, JSON.stringify(profile));
       phase.session.disconnect();
     }
     phase = undefined;
-    parentPort!.postMessage({ type: 'phase-ended', utilization: elu.utilization });
+    parentPort!.postMessage({ type: 'phase-ended', utilization: elu.utilization, cpuMs: (cpu.user + cpu.system) / 1000 });
   } else if (message.type === 'seed') {
     // Seeding is not measured: workflows are started directly on the engine, 200 at a time.
     for (let start = 0; start < message.count; start += 200) {

@@ -5,12 +5,14 @@
  *   1. commands: POST /v1/workflows/:id/events (APPROVE) against N distinct waiting workflows.
  *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed; then
  *      run-and-await, POST /v1/workflows?wait=30 (one request per finished workflow), beside the
- *      same workflows through the engine in the server thread (no HTTP).
+ *      same workflows through the engine in the server thread (no HTTP). M is 10,000 by default: a
+ *      run of 3,000 lasts about a second and a half, which a stray process or a GC pause skews.
  *   3. SSE: K clients follow one workflow; delivery lag = receipt time - the event's recorded time.
  * Writes bench/results/api.json. `--only commands` runs phase 1's 202 run alone, `--only rejected`
  * that and the 409 run, `--only run` the run-and-await phase and its floor (no results file); `--profile <file.cpuprofile>` records a CPU profile of the
  * server thread during the last of them.
- * Each run reports the event-loop utilisation of the server thread and of the load generator.
+ * Each run reports the event-loop utilisation of the server thread and of the load generator, and
+ * the CPU time of the whole process (every thread) as cores busy.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -109,7 +111,7 @@ async function load(
   const clientStart = performance.eventLoopUtilization();
   const result = await runLoad({ url: server.url, connections, count, request: (index) => requests[index]! });
   const client = performance.eventLoopUtilization(clientStart).utilization;
-  const { utilization } = await server.ask<{ utilization: number }>({ type: 'phase-end' }, 'phase-ended');
+  const { utilization, cpuMs } = await server.ask<{ utilization: number; cpuMs: number }>({ type: 'phase-end' }, 'phase-ended');
   const failures = count - (result.statuses.get(expectStatus) ?? 0);
   return {
     requests: count,
@@ -118,6 +120,9 @@ async function load(
     failures,
     ...summary(result.latenciesMs),
     loopUtilization: { server: round(utilization), loadGenerator: round(client) },
+    // All threads of the process (server, projection worker, load generator): on 2 cores, near 2 means the machine is the limit.
+    coresBusy: round(cpuMs / 1000 / result.seconds),
+    processCpuMsPerRequest: round(cpuMs / count, 3),
   };
 }
 
@@ -198,7 +203,7 @@ async function runAndAwait(server: ServerHandle, connections: number, workflows:
 const runRows = (runs: Awaited<ReturnType<typeof runAndAwait>>): Array<[string, string]> => [
   [
     'serial3 run-and-await (?wait=30)',
-    `${runs.http.perSecond} workflows/s  p50 ${runs.http.p50Ms} ms  p99 ${runs.http.p99Ms} ms  server ${runs.http.serverBusyMsPerWorkflow} ms/workflow  failures ${runs.http.failures}`,
+    `${runs.http.perSecond} workflows/s  p50 ${runs.http.p50Ms} ms  p99 ${runs.http.p99Ms} ms  server ${runs.http.serverBusyMsPerWorkflow} ms/workflow  process ${runs.http.processCpuMsPerRequest} ms CPU/workflow (${runs.http.coresBusy} cores)  failures ${runs.http.failures}`,
   ],
   [
     '  one connection (no queueing)',
@@ -213,7 +218,7 @@ const runRows = (runs: Awaited<ReturnType<typeof runAndAwait>>): Array<[string, 
 export async function main(args: string[]): Promise<void> {
   const commands = arg(args, 'commands', 8_000);
   const connections = arg(args, 'connections', 64);
-  const workflows = arg(args, 'workflows', 3_000);
+  const workflows = arg(args, 'workflows', 10_000);
   const sseClients = arg(args, 'sse', 1_000);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const profile = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;

@@ -6,8 +6,8 @@ import type { LlmPolicyStats } from '../llm/index.js';
 import { z } from 'zod';
 import { Approve, Cancel, Reject, RequestRevision, SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
-import { statusOfStream } from '../projections/index.js';
-import type { ApiRuntime, CommandInfo, DefinitionInfo, Outcome, TokenDelta, WorkflowStatusView } from './ports.js';
+import { statusOfEvents, statusOfStream } from '../projections/index.js';
+import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta, WorkflowStatusView } from './ports.js';
 import { createOutcomeWaiters } from './outcomeWaiters.js';
 
 /** Each command's fields as the API's `data` (the command minus its `type`). */
@@ -41,6 +41,11 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
   let cached: DefinitionInfo[] = [];
   const isRegistered = (definition: string, version: number) => definitions.get(definition, version) !== undefined;
   const waiters = createOutcomeWaiters(engine);
+  const statusOf = async (workflowId: string): Promise<WorkflowStatusView> => {
+    const status = statusOfStream(await store.readStream(workflowStream(workflowId)), { isRegistered }) as WorkflowStatusView | undefined;
+    if (status === undefined) throw new ApiError('INTERNAL', `Workflow ${workflowId} started but its stream is empty`);
+    return status;
+  };
   return {
     definitions() {
       const latest = definitions.names().flatMap((name) => definitions.get(name) ?? []);
@@ -57,12 +62,28 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       return cached;
     },
 
-    async start({ workflowId, definition, input, tenant, sender }) {
+    async start({ workflowId, definition, input, tenant, sender, waitMs }) {
+      const begin = async () => {
+        try {
+          return (await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) })).created;
+        } catch (error) {
+          throw startProblem(error);
+        }
+      };
+      if (waitMs === undefined) {
+        const created = await begin();
+        return { created, status: await statusOf(workflowId) };
+      }
+      // Watched from before the start, the answer to a wait is folded from the transitions seen
+      // rather than read back; from the stream when they are not the whole of it.
+      const watch = waiters.watch(workflowId);
       try {
-        const result = await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) });
-        return { created: result.created };
-      } catch (error) {
-        throw startProblem(error);
+        const created = await begin();
+        const settled = await watch.settled(waitMs);
+        const seen = settled === undefined ? undefined : (statusOfEvents(watch.seen, { isRegistered }) as WorkflowStatusView | undefined);
+        return { created, outcome: settled ?? 'running', status: seen ?? (await statusOf(workflowId)) };
+      } finally {
+        watch.close();
       }
     },
 
@@ -73,15 +94,6 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };
     },
-
-    async awaitOutcome(workflowId, waitMs): Promise<Outcome> {
-      const settled = await waiters.wait(workflowId, waitMs);
-      if (settled !== undefined) return settled;
-      if ((await engine.get(workflowId)) === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', `No workflow ${workflowId}`);
-      return 'running';
-    },
-
-    statusOf: async (workflowId) => statusOfStream(await store.readStream(workflowStream(workflowId)), { isRegistered }) as WorkflowStatusView | undefined,
 
     deltas: engine.feed.pipe(
       filter((event) => event.kind === 'delta'),

@@ -7,51 +7,90 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 const WAITS: ReadonlySet<string> = new Set(['HumanInputRequested', 'SignalAwaited']);
 
 export type Settled = 'finished' | 'waiting';
+type Transition = Extract<EngineEvent, { kind: 'transition' }>;
+
+const settledBy = (transition: Transition): Settled | undefined =>
+  TERMINAL.has(transition.event.type) ? 'finished' : WAITS.has(transition.event.type) ? 'waiting' : undefined;
+
+/** One workflow watched on the engine's feed, from before it is started. */
+export interface OutcomeWatch {
+  /** How it settled, or undefined when `waitMs` passed first (or the engine closed). Call once. */
+  settled(waitMs: number): Promise<Settled | undefined>;
+  /** Its transitions the feed published since the watch began, in order. */
+  readonly seen: readonly Transition[];
+  close(): void;
+}
+
+interface Watcher {
+  seen: Transition[];
+  settle?: (settled: Settled | undefined) => void;
+}
 
 /**
- * Waits for workflows of the in-process engine to finish or to wait for a person or a signal,
- * from the engine's feed: one subscription while anyone waits, routed by workflow id.
+ * Watches workflows of the in-process engine until they finish or wait for a person or a signal,
+ * from the engine's feed: one subscription while anyone watches, routed by workflow id. A watch
+ * begun before the start sees every transition this process publishes for the workflow, so the
+ * answer to a wait can be folded from them rather than read back from the store.
  */
 export function createOutcomeWaiters(engine: Engine) {
-  const waiting = new Map<string, Set<(settled: Settled | undefined) => void>>();
+  const watching = new Map<string, Set<Watcher>>();
   let feed: Subscription | undefined;
   const route = (event: EngineEvent) => {
     if (event.kind !== 'transition') return;
-    const kind = TERMINAL.has(event.event.type) ? 'finished' : WAITS.has(event.event.type) ? 'waiting' : undefined;
-    if (kind !== undefined) for (const listener of waiting.get(event.workflowId) ?? []) listener(kind);
+    const watchers = watching.get(event.workflowId);
+    if (watchers === undefined) return;
+    const kind = settledBy(event);
+    for (const watcher of watchers) {
+      watcher.seen.push(event);
+      if (kind !== undefined) watcher.settle?.(kind);
+    }
   };
+  // A closing engine settles nothing more: every wait ends.
+  const endAll = () => watching.forEach((watchers) => watchers.forEach((watcher) => watcher.settle?.(undefined)));
 
   return {
-    /** How it settled, or undefined when `waitMs` passed first (or the engine closed). */
-    wait(workflowId: string, waitMs: number): Promise<Settled | undefined> {
-      return new Promise((resolve) => {
-        let listeners = waiting.get(workflowId);
-        if (listeners === undefined) waiting.set(workflowId, (listeners = new Set()));
-        const done = (settled: Settled | undefined) => {
-          clearTimeout(timer);
-          listeners.delete(done);
-          if (listeners.size === 0) waiting.delete(workflowId);
-          if (waiting.size === 0) {
-            feed?.unsubscribe();
-            feed = undefined;
-          }
-          resolve(settled);
-        };
-        const timer = setTimeout(() => done(undefined), waitMs);
-        listeners.add(done);
-        // A closing engine settles nothing more: every wait ends.
-        const endAll = () => [...waiting.values()].forEach((set) => [...set].forEach((listener) => listener(undefined)));
-        feed ??= engine.feed.subscribe({ next: route, complete: endAll });
-        // Listening first, then looking: it may have settled before the wait began.
-        engine.get(workflowId).then(
-          (view) => {
-            if (view === undefined || !listeners.has(done)) return;
-            if (view.status === 'waiting') done('waiting');
-            else if (view.status !== 'running') done('finished');
-          },
-          () => undefined,
-        );
-      });
+    watch(workflowId: string): OutcomeWatch {
+      const watcher: Watcher = { seen: [] };
+      let watchers = watching.get(workflowId);
+      if (watchers === undefined) watching.set(workflowId, (watchers = new Set()));
+      watchers.add(watcher);
+      feed ??= engine.feed.subscribe({ next: route, complete: endAll });
+      const close = () => {
+        watcher.settle?.(undefined);
+        watchers.delete(watcher);
+        if (watchers.size === 0 && watching.get(workflowId) === watchers) watching.delete(workflowId);
+        if (watching.size === 0) {
+          feed?.unsubscribe();
+          feed = undefined;
+        }
+      };
+      return {
+        seen: watcher.seen,
+        close,
+        settled: (waitMs) =>
+          new Promise((resolve) => {
+            const timer = setTimeout(() => watcher.settle?.(undefined), waitMs);
+            watcher.settle = (settled) => {
+              clearTimeout(timer);
+              watcher.settle = undefined;
+              resolve(settled);
+            };
+            const last = watcher.seen.at(-1);
+            const already = last === undefined ? undefined : settledBy(last);
+            if (already !== undefined) return watcher.settle(already);
+            // Seen from its first event on, it cannot settle unseen; else (it existed before the
+            // watch) it may have settled already: ask the engine.
+            if (watcher.seen[0]?.revision === 0) return;
+            engine.get(workflowId).then(
+              (view) => {
+                if (view === undefined) return;
+                if (view.status === 'waiting') watcher.settle?.('waiting');
+                else if (view.status !== 'running') watcher.settle?.('finished');
+              },
+              () => undefined,
+            );
+          }),
+      };
     },
   };
 }

@@ -31,11 +31,20 @@ export interface StartRequest {
   tenant: string | undefined;
   /** API key id of the caller: recorded as the event sender. */
   sender: string;
+  /** Wait this long for the workflow to finish or to wait for a person or a signal. */
+  waitMs?: number;
 }
 
 export interface StartOutcome {
   /** False when the same id and input already existed (idempotent start). */
   created: boolean;
+  /** With `waitMs`: how the wait ended. */
+  outcome?: Outcome;
+  /**
+   * Where it stands after the start (and the wait), folded from its own events by the status read
+   * model's rules: a write is answered at once, where a read waits for the read model to include it.
+   */
+  status: WorkflowStatusView;
 }
 
 export interface SendRequest {
@@ -52,7 +61,7 @@ export interface SendOutcome {
   lastRevision?: number;
 }
 
-/** Where a workflow stands after a wait (see `ApiRuntime.awaitOutcome`): finished; waiting for a person or a signal; or still running when the wait ended. */
+/** Where a workflow stands after a wait (see `StartRequest.waitMs`): finished; waiting for a person or a signal; or still running when the wait ended. */
 export type Outcome = 'finished' | 'waiting' | 'running';
 
 /** A live token delta from a model call in progress. Never recorded; followers only. */
@@ -72,16 +81,6 @@ export interface ApiRuntime {
   definitions(): readonly DefinitionInfo[];
   start(request: StartRequest): Promise<StartOutcome>;
   send(request: SendRequest): Promise<SendOutcome>;
-  /**
-   * Resolves when the workflow has finished or waits for a person or a signal (only they move it
-   * on then); `running` when `waitMs` passed first.
-   */
-  awaitOutcome(workflowId: string, waitMs: number): Promise<Outcome>;
-  /**
-   * The workflow's status folded from its own stream by the status read model's rules: what a
-   * write is answered with at once, where a read waits for the read model to include it.
-   */
-  statusOf(workflowId: string): Promise<WorkflowStatusView | undefined>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

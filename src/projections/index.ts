@@ -15,7 +15,7 @@ export { auditReadModel } from './auditReadModel.js';
 export { metricsReadModel } from './metricsReadModel.js';
 export { statusReadModel } from './statusReadModel.js';
 export { decodeEvent } from './decodeEvent.js';
-export { statusOfStream } from './streamStatus.js';
+export { statusOfEvents, statusOfStream } from './streamStatus.js';
 export type { StreamStatusOptions } from './streamStatus.js';
 export type { DecodedEvent, DecodeResult, SkipReason } from './decodeEvent.js';
 export type { SkipCount } from './checkpointStore.js';

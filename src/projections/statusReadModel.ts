@@ -8,8 +8,11 @@ export { STATUS_COLUMNS } from './statusRow.js';
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-/** The row of a workflow before its first applied event. */
-export function newStatusRow({ workflowId, metadata, position, revision }: DecodedEvent): StatusRow {
+/** What the status rules read of an event: a decoded one, or one the engine has just published. */
+export type StatusEvent = Pick<DecodedEvent, 'workflowId' | 'revision' | 'event' | 'metadata'>;
+
+/** The row of a workflow before its first applied event; `position` is where that event is in the log. */
+export function newStatusRow({ workflowId, metadata, revision }: StatusEvent, position: bigint): StatusRow {
   return {
     workflow_id: workflowId,
     tenant: metadata.tenant ?? null,
@@ -71,7 +74,7 @@ function setIteration(row: StatusRow, step: string, iteration: number): void {
 }
 
 /** What one event does to a workflow's status row. Pure apart from mutating `row`. */
-export function evolveStatus(row: StatusRow, decoded: DecodedEvent): void {
+export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
   const { event, metadata } = decoded;
   row.revision = decoded.revision;
   row.updated_at = metadata.at;
@@ -213,7 +216,7 @@ export function createStatusFold(load: (workflowId: string) => StatusRow | undef
     apply(decoded: DecodedEvent): void {
       let row = rows.get(decoded.workflowId);
       if (row === undefined) {
-        row = load(decoded.workflowId) ?? newStatusRow(decoded);
+        row = load(decoded.workflowId) ?? newStatusRow(decoded, decoded.position);
         rows.set(decoded.workflowId, row);
       }
       // Applied already (idempotent per revision).

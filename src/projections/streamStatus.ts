@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../eventstore/index.js';
 import { defaultUpcasterRegistry, type UpcasterRegistry } from '../machines/index.js';
 import { decodeEvent } from './decodeEvent.js';
-import { evolveStatus, newStatusRow, type StatusRow } from './statusReadModel.js';
+import { evolveStatus, newStatusRow, type StatusEvent, type StatusRow } from './statusReadModel.js';
 import { effectiveStatusOf, toWorkflowStatusRow, type IsRegistered, type WorkflowStatusRow } from './statusQueries.js';
 
 export interface StreamStatusOptions {
@@ -21,8 +21,22 @@ export function statusOfStream(events: readonly RecordedEvent[], options: Stream
   for (const recorded of events) {
     const result = decodeEvent(recorded, upcasters, { trusted: true });
     if (!result.ok) continue;
-    row ??= newStatusRow(result.decoded);
+    row ??= newStatusRow(result.decoded, result.decoded.position);
     evolveStatus(row, result.decoded);
   }
   return row === undefined ? undefined : toWorkflowStatusRow({ ...row, effective_status: effectiveStatusOf(row, options.isRegistered) });
+}
+
+/**
+ * The same status folded from events the engine has just published (today's payloads, nothing to
+ * upcast), without reading the stream back. Only a whole stream folds to its status: undefined
+ * unless the events run from revision 0 without a gap.
+ */
+export function statusOfEvents(events: readonly StatusEvent[], options: Pick<StreamStatusOptions, 'isRegistered'> = {}): WorkflowStatusRow | undefined {
+  const [first] = events;
+  if (first === undefined || first.revision !== 0 || events.some((event, index) => event.revision !== index)) return undefined;
+  // Where it started in the log is not part of the status a client sees.
+  const row = newStatusRow(first, -1n);
+  for (const event of events) evolveStatus(row, event);
+  return toWorkflowStatusRow({ ...row, effective_status: effectiveStatusOf(row, options.isRegistered) });
 }

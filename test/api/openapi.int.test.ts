@@ -7,13 +7,27 @@ import { buildOpenApi } from '../../src/api/openapi.js';
 import { API_TYPES_FILE, generateApiTypes } from './support/apiTypes.js';
 import { createStubPorts } from './support/stubPorts.js';
 import { HOLD_DRAFT, KEYS, type TestServer, briefInput, startTestServer } from './support/testServer.js';
+import { z } from 'zod';
+import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
+import { SAMPLE_DEFINITIONS } from '../support/definitions.js';
 
 // The OpenAPI document: valid by a validator nobody here wrote, true to the routes, the source of the
 // client's types; and the client generated from it driving a real server.
 
+/** One step, then waits for a person. */
+const gate = defineWorkflow({
+  name: 'gate',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    { kind: 'produce', name: 'prepare', run: async () => 'ready' },
+    { kind: 'approval', name: 'approve' },
+  ],
+});
+
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ script: HOLD_DRAFT });
+  server = await startTestServer({ script: HOLD_DRAFT, definitions: createRegistry([...SAMPLE_DEFINITIONS, gate]) });
 });
 afterAll(async () => server.stop());
 
@@ -111,6 +125,15 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     expect(held).toMatchObject({ finished: false, status: { workflowId: 'client-held', status: 'running', currentStep: 'draft' } });
     expect(await api.get('client-held')).toEqual(held.status);
     await api.send('client-held', 'CANCEL');
+    // Waiting for a person: answered at once (202), with what it waits for, as the read model will hold it.
+    const gated = await api.run({ definition: 'gate', input: {}, id: 'client-gated' });
+    expect(gated).toMatchObject({ finished: false, status: { status: 'waiting', currentStep: 'approve', accepts: expect.arrayContaining(['APPROVE']) } });
+    expect(await api.get('client-gated')).toEqual(gated.status);
+    // Started before (by a plain start), the wait's answer is read from the stream: the same row.
+    await api.start({ definition: 'gate', input: {}, id: 'client-gated-2' });
+    const again = await api.run({ definition: 'gate', input: {}, id: 'client-gated-2' });
+    expect(again).toMatchObject({ finished: false, status: { status: 'waiting' } });
+    expect(await api.get('client-gated-2')).toEqual(again.status);
   });
 
   it('problems reject with the stable code, the detail of this request and the same title for every problem of the code', async () => {

@@ -29,16 +29,19 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     assertAccepting(ctx);
     const id = body.id ?? randomUUID();
     const workflowId = scope.internal(id);
-    const started = await ctx.runtime.start({ workflowId, definition: definition.name, input: body.input, tenant: scope.tenant, sender: principal.keyId });
-    // Answered with where it stands after the start, or after the wait: folded from its stream, so
-    // without waiting for the read models (a later read waits for them to include it).
-    const outcome = wait === undefined ? undefined : await ctx.runtime.awaitOutcome(workflowId, wait * 1000);
-    const code = outcome === 'running' ? 202 : started.created ? 201 : 200;
-    const view = await ctx.runtime.statusOf(workflowId);
-    if (view === undefined) throw new ApiError('INTERNAL', `Workflow ${workflowId} started but its stream is empty`);
+    const started = await ctx.runtime.start({
+      workflowId,
+      definition: definition.name,
+      input: body.input,
+      tenant: scope.tenant,
+      sender: principal.keyId,
+      waitMs: wait === undefined ? undefined : wait * 1000,
+    });
+    // Not finished within the wait (still running, or waiting for a person or a signal): 202.
+    const code = started.outcome === 'running' || started.outcome === 'waiting' ? 202 : started.created ? 201 : 200;
     return reply
       .code(code)
       .header('Location', `/v1/workflows/${encodeURIComponent(id)}`)
-      .send(externalize(view, scope));
+      .send(externalize(started.status, scope));
   });
 }

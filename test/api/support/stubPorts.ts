@@ -18,6 +18,12 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
   const runner = createProjectionRunner({ store, db });
   runner.start();
   const deltas = new Subject<TokenDelta>();
+  // Nothing runs the stub's workflows: a cancelled one has finished, any other runs on past any wait.
+  const outcomeOf = async (workflowId: string, waitMs: number | undefined) => {
+    const status = statusOfStream(await store.readStream(workflowStream(workflowId))) as WorkflowStatusView | undefined;
+    if (status === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
+    return { status, ...(waitMs === undefined ? {} : { outcome: status.status === 'cancelled' ? ('finished' as const) : ('running' as const) }) };
+  };
   const runtime: ApiRuntime = {
     definitions: () => [
       {
@@ -27,13 +33,13 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
         commands: [{ type: 'CANCEL', data: z.object({ reason: z.string().min(1).optional() }) }],
       },
     ],
-    async start({ workflowId, definition, input, tenant, sender }) {
+    async start({ workflowId, definition, input, tenant, sender, waitMs }) {
       const inputHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
       const existing = await store.readStream(workflowStream(workflowId));
       const first = existing[0];
       if (first !== undefined) {
         if ((first.data as { inputHash?: string }).inputHash !== inputHash) throw new ApiError('WORKFLOW_EXISTS', 'exists with another input');
-        return { created: false };
+        return { created: false, ...(await outcomeOf(workflowId, waitMs)) };
       }
       const metadata = {
         workflowId,
@@ -49,15 +55,8 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
         [{ type: 'WorkflowStarted', data: { v: 1, workflowId, definition, version: 1, input: input as never, inputHash }, metadata }],
         { expectedRevision: 'no_stream' },
       );
-      return { created: true };
+      return { created: true, ...(await outcomeOf(workflowId, waitMs)) };
     },
-    // Nothing runs the stub's workflows: a cancelled one has finished, any other runs on past any wait.
-    async awaitOutcome(workflowId) {
-      const [last] = await store.readStream(workflowStream(workflowId), { direction: 'backwards', limit: 1 });
-      if (last === undefined) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
-      return last.type === 'WorkflowCancelled' ? 'finished' : 'running';
-    },
-    statusOf: async (workflowId) => statusOfStream(await store.readStream(workflowStream(workflowId))) as WorkflowStatusView | undefined,
     async send({ workflowId, type, data, sender }) {
       const existing = await store.readStream(workflowStream(workflowId));
       if (existing.length === 0) throw new ApiError('WORKFLOW_NOT_FOUND', 'no such workflow');
