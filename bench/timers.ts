@@ -7,11 +7,13 @@
  * workflow recorded SleepEnded and completed, and each one's lag beyond its due time. Rounds
  * alternate the moment of the restart (see `Restart`); medians of each. The floor, in the same
  * round: reading every stream once (the log scan `recover()` starts with, then each workflow's
- * stream). Writes bench/results/timers.json.
+ * stream). Writes bench/results/timers.json. `--profile <file.cpuprofile>` records a CPU profile of
+ * the first round's restart (engine creation, `recover()`, until every workflow completed).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import winston from 'winston';
@@ -126,7 +128,7 @@ interface Round {
 type Restart = 'atDue' | 'beforeDue';
 const BEFORE_DUE_MS = 3_000;
 
-async function oneRound(gc: () => void, parent: string, workflows: number, dueMs: number, restart: Restart): Promise<Round> {
+async function oneRound(gc: () => void, parent: string, workflows: number, dueMs: number, restart: Restart, profile?: string): Promise<Round> {
   const dir = mkdtempSync(join(parent, 'ecl-bench-timers-'));
   const store = await openEventStore(`sqlite:${join(dir, 'timers.db')}`);
   try {
@@ -159,6 +161,7 @@ async function oneRound(gc: () => void, parent: string, workflows: number, dueMs
     // 2. No engine runs until the restart; then a new one recovers them.
     await pause(Date.parse(until) - Date.now() + (restart === 'atDue' ? 1 : -BEFORE_DUE_MS));
     const lags: number[] = [];
+    const profiler = profile === undefined ? undefined : await startProfiler();
     const second = makeEngine(store);
     const fired = countEvents(second, 'SleepEnded', workflows, () => lags.push(Date.now() - Date.parse(until)));
     const completed = countEvents(second, 'WorkflowCompleted', workflows);
@@ -169,6 +172,7 @@ async function oneRound(gc: () => void, parent: string, workflows: number, dueMs
     await Promise.all([fired, completed]);
     // From the due time when the restart came before it.
     const allFiredMs = performance.now() - started + Math.min(0, restartAfterDueMs);
+    if (profiler !== undefined && profile !== undefined) await profiler.stop(profile);
     await second.close();
 
     const floorReadAllStreamsMs = await readEveryStream(store, ids);
@@ -194,6 +198,20 @@ async function oneRound(gc: () => void, parent: string, workflows: number, dueMs
   }
 }
 
+async function startProfiler() {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 export async function main(args: string[]): Promise<void> {
   const workflows = Number(arg(args, 'workflows') ?? 10_000);
   const rounds = Number(arg(args, 'rounds') ?? 4);
@@ -204,7 +222,8 @@ export async function main(args: string[]): Promise<void> {
   // Alternating rounds: a restart at the due time, then one before it, and so on.
   for (let index = 0; index < rounds; index++) {
     const restart: Restart = index % 2 === 0 ? 'atDue' : 'beforeDue';
-    all.push({ restart, ...(await oneRound(gc, arg(args, 'dir') ?? tmpdir(), workflows, dueMs, restart)) });
+    const profile = index === 0 ? arg(args, 'profile') : undefined;
+    all.push({ restart, ...(await oneRound(gc, arg(args, 'dir') ?? tmpdir(), workflows, dueMs, restart, profile)) });
   }
   const loadAfter = loadavg().map((value) => round(value, 2));
 
