@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Fastify from 'fastify';
 import winston from 'winston';
 import { z } from 'zod';
 import { startServer } from '../src/api/index.js';
@@ -131,8 +132,25 @@ parentPort!.on('message', async (message: Message) => {
   } else if (message.type === 'usage') {
     parentPort!.postMessage({ type: 'usage', cpu: process.cpuUsage(), rssMiB: process.memoryUsage().rss / 2 ** 20 });
   } else {
-    await server.close();
+    await Promise.all([server.close(), bare.close()]);
     parentPort!.postMessage({ type: 'stopped' });
   }
 });
-parentPort!.postMessage({ type: 'ready', url: server.url });
+/**
+ * The HTTP floor, in this same thread: a bare Fastify route that parses the same body and answers
+ * a finished serial3's status, a constant (no engine, no store, no auth, no metrics).
+ */
+const bare = Fastify();
+const finished = { workflowId: 'floor', tenant: null, definition: 'serial3', version: 1, status: 'completed', state: 'completed', currentStep: 'three' };
+const constantStatus = {
+  ...finished,
+  iterations: { one: 1, two: 1, three: 1 },
+  revision: 7,
+  createdAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+};
+const answer = { ...constantStatus, output: null, artifact: null, error: null, reason: null, accepts: [] };
+bare.post('/v1/workflows', async (_request, reply) => reply.code(201).header('Location', '/v1/workflows/floor').send(answer));
+await bare.listen({ port: 0, host: '127.0.0.1' });
+
+parentPort!.postMessage({ type: 'ready', url: server.url, bareUrl: `http://127.0.0.1:${(bare.server.address() as { port: number }).port}` });

@@ -1,17 +1,18 @@
 /**
- * `npm run bench -- api [--commands N] [--connections C] [--workflows M] [--rounds R] [--sse K]`: the HTTP API of
- * `ecl serve` (Fastify, SQLite store with group commit, projections live) measured over real
- * HTTP on 127.0.0.1. The server runs in a worker thread; this thread is the load generator.
+ * `npm run bench -- api [--commands N] [--connections C] [--workflows M] [--rounds R] [--sse K]`:
+ * the HTTP API of `ecl serve` (Fastify, SQLite store with group commit, projections live) measured
+ * over real HTTP on 127.0.0.1. The server runs in a worker thread; this thread is the load generator.
  *   1. commands: POST /v1/workflows/:id/events (APPROVE) against N distinct waiting workflows.
  *   2. serial3: POST /v1/workflows, until the projection shows every workflow completed; then
  *      run-and-await, POST /v1/workflows?wait=30 (one request per finished workflow), beside the
  *      same workflows through the engine in the server thread (no HTTP), R rounds (3), the median
- *      reported. M is 10,000 by default: a run of 3,000 lasts about a second and a half, which a
- *      stray process or a GC pause skews.
+ *      reported; and the HTTP floor, a bare Fastify route in the server's thread. M is 10,000 by
+ *      default: a run of 3,000 lasts about a second and a half, which a stray process or a GC
+ *      pause skews.
  *   3. SSE: K clients follow one workflow; delivery lag = receipt time - the event's recorded time.
  * Writes bench/results/api.json. `--only commands` runs phase 1's 202 run alone, `--only rejected`
- * that and the 409 run, `--only run` the run-and-await phase and its floor (no results file); `--profile <file.cpuprofile>` records a CPU profile of the
- * server thread during the last of them.
+ * that and the 409 run, `--only run` the run-and-await phase and its floors (no results file);
+ * `--profile <file.cpuprofile>` records a CPU profile of the server thread during the last of them.
  * Each run reports the event-loop utilisation of the server thread and of the load generator, and
  * the CPU time of the whole process (every thread) as cores busy.
  */
@@ -38,6 +39,8 @@ const summary = (values: number[]) => {
 
 interface ServerHandle {
   url: string;
+  /** A bare Fastify route in the server's thread: the HTTP floor. */
+  bareUrl: string;
   ask<T>(message: object, reply: string): Promise<T>;
   worker: Worker;
 }
@@ -56,8 +59,8 @@ async function startServerWorker(dir: string): Promise<ServerHandle> {
       worker.once('error', reject);
       if (Object.keys(message).length > 0) worker.postMessage(message);
     });
-  const { url } = await ask<{ url: string }>({}, 'ready');
-  return { url, ask, worker };
+  const { url, bareUrl } = await ask<{ url: string; bareUrl: string }>({}, 'ready');
+  return { url, bareUrl, ask, worker };
 }
 
 /** One JSON request on a keep-alive agent; resolves with the status and the latency in ms. */
@@ -206,11 +209,15 @@ async function runAndAwait(server: ServerHandle, connections: number, workflows:
   // Latency when nothing queues: one connection. (At C connections a saturated server answers in
   // about C / throughput, whatever it does per request: Little's law.)
   const alone = await run(500, 1);
+  // The HTTP floor: the same requests to a bare Fastify route in the server's thread.
+  const bareRun = await load({ ...server, url: server.bareUrl }, connections, workflows, () => ({ path: '/v1/workflows?wait=30', body: body() }), 201);
+  const httpFloor = { ...bareRun, serverBusyMsPerRequest: round((bareRun.loopUtilization.server * bareRun.seconds * 1000) / workflows, 3) };
   const byThroughput = [...measured].sort((a, b) => a.http.perSecond - b.http.perSecond);
   const median = byThroughput[Math.floor((byThroughput.length - 1) / 2)]!;
   return {
     ...median,
     oneConnection: alone,
+    httpFloor,
     rounds: measured.map(({ http, engine }) => ({
       perSecond: http.perSecond,
       serverBusyMsPerWorkflow: http.serverBusyMsPerWorkflow,
@@ -230,6 +237,10 @@ const runRows = (runs: Awaited<ReturnType<typeof runAndAwait>>): Array<[string, 
     `${runs.oneConnection.perSecond} workflows/s  p50 ${runs.oneConnection.p50Ms} ms  p99 ${runs.oneConnection.p99Ms} ms  failures ${runs.oneConnection.failures}`,
   ],
   [`  every round (${runs.rounds.length}), the median above`, runs.rounds.map((entry) => `${entry.perSecond}/s (${entry.ratioToEngine}x engine)`).join(', ')],
+  [
+    '  floor: a bare Fastify route',
+    `${runs.httpFloor.perSecond} requests/s  ${runs.httpFloor.serverBusyMsPerRequest} ms/request (same body, a constant answer)`,
+  ],
   [
     '  floor: the engine, no HTTP',
     `${runs.engine.perSecond} workflows/s  ${runs.engine.busyMsPerWorkflow} ms/workflow; HTTP at ${round(runs.http.perSecond / runs.engine.perSecond)}x its throughput`,
