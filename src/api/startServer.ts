@@ -124,7 +124,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;
     if (watched !== undefined) cleanup.unshift(async () => watched.close());
     const definitions = options.definitions ?? watched?.registry ?? (await loadWorkflowModules(modules)).registry;
-    // On a store that keeps leases (SQLite, memory) this process is one worker of those sharing it (docs/scaling.md).
+    // On a store that keeps leases (memory, SQLite, PostgreSQL, KurrentDB: all that openEventStore opens; a store
+    // passed in may not) this process is one worker of those sharing it (docs/scaling.md).
     let url = '';
     const node: ClusterNode | undefined =
       rawStore.leases === undefined

@@ -3,8 +3,9 @@ import type { RecordedEvent } from '../../../src/eventstore/index.js';
 import { KEY, type LoggedCall } from './processes.js';
 
 // What the cluster chaos campaigns share (chaos.e2e.test.ts on one SQLite file,
-// postgresChaos.e2e.test.ts on one PostgreSQL schema): the seeded generator, requests to a random
-// node, `ecl serve` on any store URL, the per-workflow invariants and `ecl replay --verify` for all.
+// postgresChaos.e2e.test.ts on one PostgreSQL schema, kurrentdbChaos.e2e.test.ts on one KurrentDB):
+// the seeded generator, requests to a random node, `ecl serve` on any store URL, the per-workflow
+// invariants and `ecl replay --verify` for all.
 
 /** The campaign's seed: ECL_CHAOS_SEED repeats a campaign's choices (not its timing). */
 export const chaosSeed = (): number => Number(process.env.ECL_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -34,13 +35,18 @@ export interface NodeAnswer {
   body: any;
 }
 
+export type NodeRequester = (method: string, path: string, body?: unknown) => Promise<NodeAnswer>;
+
+/** The id a workflow started through a node's API has in the store (the campaign's key is tenant acme's). */
+export const storedId = (id: string): string => `acme:${id}`;
+
 /**
  * A request to a random node of `nodes` (read at each try, so a restarted node's new URL is used);
  * a node that dies mid-request, or answers 5xx, is simply another try on another node, after 100 ms.
  * `failed` hears why each try failed (`503 STORE_UNAVAILABLE`, `TypeError: fetch failed`, …).
  */
-export function randomNodeRequester(nodes: readonly ChaosNode[], next: () => number, tries = 50, failed?: (why: string) => void) {
-  return async (method: string, path: string, body?: unknown): Promise<NodeAnswer> => {
+export function randomNodeRequester(nodes: readonly ChaosNode[], next: () => number, tries = 50, failed?: (why: string) => void): NodeRequester {
+  return async (method, path, body) => {
     for (let attempt = 0; attempt < tries; attempt++) {
       try {
         const response = await fetch(nodes[Math.floor(next() * nodes.length)]!.url + path, {
