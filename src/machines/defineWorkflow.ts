@@ -167,7 +167,7 @@ export function defineWorkflow<
     structure,
     machine,
     steps: spec.steps,
-    resolvePolicies(input: I, now: Date = new Date()): Policies {
+    resolvePolicies(input: I, now: Date): Policies {
       const policies: Policies = { loops: {}, approvals: {} };
       for (const step of spec.steps) {
         if (step.kind === 'validate') policies.loops[step.name] = { maxIterations: derive(step.maxIterations, input), onCap: derive(step.onCap, input) };

@@ -11,7 +11,7 @@ export function workflowStartedEvent(
   workflowId: string,
   input: JsonValue,
   inputHash: string,
-  now: Date = new Date(),
+  now: Date,
 ): WorkflowEventOf<'WorkflowStarted'> {
   return {
     type: 'WorkflowStarted',

@@ -293,7 +293,7 @@ export interface WorkflowDefinition<I> {
   /** The step specs as given. */
   readonly steps: readonly StepSpec<I>[];
   /** Caps, cap policies, gates, budget and deadline for one input started at `now`, recorded in WorkflowStarted. */
-  resolvePolicies(input: I, now?: Date): Policies;
+  resolvePolicies(input: I, now: Date): Policies;
   /** The effectful part: a step's implementation, looked up by name by the runtime. */
   activity(step: string): ActivityStepSpec<I> | undefined;
   /** The decisions made by the definition's code when a sleep, signal or route step is entered. */

@@ -141,6 +141,14 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
     };
   };
 
-  const started = (input: unknown): WorkflowEvent => workflowStartedEvent(definition, workflowId, definition.input.parse(input) as JsonValue, 'hash');
+  const started = (input: unknown): WorkflowEvent =>
+    workflowStartedEvent(
+      definition,
+      workflowId,
+      definition.input.parse(input) as JsonValue,
+      'hash',
+      // The spec's decision time when it has one; deadlines are derived from it.
+      options.now === undefined ? new Date() : new Date(options.now),
+    );
   return { given, whenStarted: (input) => given().whenRecorded(started(input)), started };
 }

@@ -85,7 +85,7 @@ describe('recovery', () => {
     await h.store.append(stream, [
       {
         type: 'WorkflowStarted',
-        data: { v: 1, workflowId: 'b1', definition: 'brief', version: 1, input, inputHash: 'h', policies: brief.resolvePolicies(input) },
+        data: { v: 1, workflowId: 'b1', definition: 'brief', version: 1, input, inputHash: 'h', policies: brief.resolvePolicies(input, new Date()) },
         metadata,
       },
       {

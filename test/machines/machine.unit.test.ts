@@ -176,7 +176,10 @@ describe('definition API', () => {
       ],
     });
     expectTypeOf(definition).toEqualTypeOf<WorkflowDefinition<{ topic: string; rounds: number }>>();
-    expect(definition.resolvePolicies({ topic: 't', rounds: 4 })).toEqual({ loops: { judge: { maxIterations: 4, onCap: 'accept' } }, approvals: {} });
+    expect(definition.resolvePolicies({ topic: 't', rounds: 4 }, new Date(0))).toEqual({
+      loops: { judge: { maxIterations: 4, onCap: 'accept' } },
+      approvals: {},
+    });
     expect(definition.structure.steps).toEqual([
       { name: 'write', kind: 'produce' },
       { name: 'judge', kind: 'validate', validates: 'write' },

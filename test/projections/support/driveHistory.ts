@@ -63,7 +63,15 @@ export function driveHistory(definition: AnyWorkflowDefinition, workflowId: stri
   const inputHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
   const start: WorkflowEvent = {
     type: 'WorkflowStarted',
-    data: { v: 1, workflowId, definition: definition.name, version: definition.version, input, inputHash, policies: definition.resolvePolicies(input) },
+    data: {
+      v: 1,
+      workflowId,
+      definition: definition.name,
+      version: definition.version,
+      input,
+      inputHash,
+      policies: definition.resolvePolicies(input, new Date(startMs)),
+    },
   };
   let next = advance([start], 'system');
   for (let guard = 0; guard < 10_000; guard += 1) {
