@@ -13,6 +13,8 @@ export interface ActorEnv extends TransitionSink {
   runStep: StepRunner;
   /** Called whenever the actor has nothing in flight (waiting for a person, or finished). */
   onIdle: (actor: WorkflowActor) => void;
+  /** Told how many events each append of the actor recorded. */
+  recorded: (events: number) => void;
   /** Background work (snapshot writes) that close() must wait for. */
   track: (work: Promise<unknown>) => void;
   /** True once close() began. */

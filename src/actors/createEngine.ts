@@ -14,7 +14,7 @@ import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, formatIssues, isEngineError } from './errors.js';
 import { inputHashOf } from './inputHash.js';
-import { findActiveWorkflows } from './findActiveWorkflows.js';
+import { scanForRecovery } from './findActiveWorkflows.js';
 import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
@@ -51,6 +51,9 @@ export function createEngine(options: EngineOptions): Engine {
   const snapshotEvery = options.snapshotEvery ?? 1_000;
   /** A workflow leaving memory writes its snapshot cache when this many events passed since the last one. */
   const passivatedSnapshotAfter = snapshotEvery / 10;
+  const checkpointEvery = options.recoveryCheckpointEvery ?? 100_000;
+  /** Events recorded since the recovery checkpoint last advanced; null while it advances. */
+  let sinceCheckpoint: number | null = 0;
   const feed = new Subject<EngineEvent>();
   const actors = new Map<string, WorkflowActor>();
   const loading = new Map<string, Promise<WorkflowActor | undefined>>();
@@ -108,6 +111,15 @@ export function createEngine(options: EngineOptions): Engine {
     newId,
     runStep,
     publish: (event) => feed.next(event),
+    recorded(events) {
+      if (sinceCheckpoint === null || checkpointEvery <= 0 || (sinceCheckpoint += events) < checkpointEvery) return;
+      sinceCheckpoint = null;
+      track(
+        scanForRecovery(store, logger, false).finally(() => {
+          sinceCheckpoint = 0;
+        }),
+      );
+    },
     hasListeners: () => feed.observed,
     track,
     closing: () => closed,
@@ -366,7 +378,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     async recover(recoverOptions = {}) {
       ensureOpen();
-      const active = await findActiveWorkflows(store);
+      const active = await scanForRecovery(store, logger);
       const only = recoverOptions.only;
       if (only !== undefined) {
         active.resumable = active.resumable.filter(only);

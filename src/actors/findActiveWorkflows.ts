@@ -1,7 +1,10 @@
+import type { Logger } from 'winston';
 import { WORKFLOW_CATEGORY, workflowIdOf, type EventStore, type RecordedEvent } from '../eventstore/index.js';
 import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
+import { type RecoveryCheckpoint, type Unfinished, chooseCheckpoint, readRecoveryCheckpoint, writeRecoveryCheckpoint } from './recoveryCheckpoint.js';
 
-const PAGE = 5_000;
+// Small pages: a background scan (the checkpoint advancing) holds the event loop a few ms at a time.
+const PAGE = 1_000;
 const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 /** A stream longer than this is loaded by the engine (through its snapshot cache), not kept from the scan. */
 const KEEP_PER_STREAM = 100;
@@ -18,6 +21,15 @@ export interface ActiveWorkflows {
    * recovery folds them without reading each stream again. The others are loaded as usual.
    */
   streams: Map<string, RecordedEvent[]>;
+  /** What this scan proved, for the next one to start from; absent when it read nothing. */
+  checkpoint?: RecoveryCheckpoint;
+}
+
+export interface ScanOptions {
+  /** The last recovery checkpoint: the scan starts at its `scanFrom` and takes its listed workflows as found there. */
+  from?: RecoveryCheckpoint;
+  /** False: keep no events (the scan only advances the checkpoint). */
+  keepStreams?: boolean;
 }
 
 /**
@@ -26,55 +38,102 @@ export interface ActiveWorkflows {
  * (HumanInputRequested, SignalAwaited, SleepStarted, a StepFailed with its retry) or a terminal
  * event, so the last type says whether work is pending. Only a workflow waiting for a person with
  * no deadline has nothing to watch: every other one is resumed, which arms its timers.
+ *
+ * From a checkpoint (recoveryCheckpoint.ts) the scan starts at its `scanFrom`: every workflow
+ * whose stream begins before it had finished then, or is listed in it with its last event's type.
+ * The result is the same as a scan from the start of the log, but for the streams handed over.
  */
-export async function findActiveWorkflows(store: EventStore): Promise<ActiveWorkflows> {
+export async function findActiveWorkflows(store: EventStore, options: ScanOptions = {}): Promise<ActiveWorkflows> {
+  const checkpoint = options.from;
+  const scanStart = checkpoint?.scanFrom ?? 0n;
+  const keepTotal = options.keepStreams === false ? 0 : KEEP_TOTAL;
   const last = new Map<string, string>();
   /** Workflows started with a deadline: one waiting for a person still needs its timer armed. */
   const deadlined = new Set<string>();
+  /** Where each unfinished workflow's stream begins, and how many workflow events the scan had read before it. */
+  const starts = new Map<string, { position: bigint; ordinal: number }>();
   /** Each unfinished workflow's events so far; null once it is too long to keep (or out of budget). */
   const kept = new Map<string, RecordedEvent[] | null>();
   let keptTotal = 0;
+  let ordinal = 0;
+  let lastPosition: bigint | undefined;
+  const listed = new Set<string>();
+  for (const workflow of checkpoint?.listed ?? []) {
+    listed.add(workflow.id);
+    last.set(workflow.id, workflow.last);
+    if (workflow.deadline === true) deadlined.add(workflow.id);
+    kept.set(workflow.id, null);
+  }
   const drop = (id: string): void => {
     keptTotal -= kept.get(id)?.length ?? 0;
     kept.set(id, null);
   };
-  let from: bigint | 'start' = 'start';
+  let from: bigint | 'start' = checkpoint?.scanFrom ?? 'start';
   for (;;) {
     const page = await store.readAll({ fromPosition: from, limit: PAGE, filter: { streamPrefixes: [`${WORKFLOW_CATEGORY}-`] } });
     for (const record of page) {
       const id = workflowIdOf(record.stream);
       if (id === undefined) continue;
       last.set(id, record.type);
+      if (record.revision === 0) starts.set(id, { position: record.position, ordinal });
+      ordinal++;
       if (record.type === 'WorkflowStarted' && hasDeadline(record.data)) deadlined.add(id);
       const events = kept.get(id);
       if (TERMINAL.has(record.type)) {
+        // Finished is forever: nothing about it is needed again.
         keptTotal -= events?.length ?? 0;
         kept.delete(id);
+        last.delete(id);
+        starts.delete(id);
+        deadlined.delete(id);
+        listed.delete(id);
       } else if (events === undefined) {
-        if (record.revision === 0 && keptTotal < KEEP_TOTAL) {
+        if (record.revision === 0 && keptTotal < keepTotal) {
           kept.set(id, [record]);
           keptTotal++;
         } else kept.set(id, null);
       } else if (events !== null) {
-        if (events.length < KEEP_PER_STREAM && keptTotal < KEEP_TOTAL) {
+        if (events.length < KEEP_PER_STREAM && keptTotal < keepTotal) {
           events.push(record);
           keptTotal++;
         } else drop(id);
       }
     }
     const tail = page[page.length - 1];
+    if (tail !== undefined) lastPosition = tail.position;
     if (page.length < PAGE || tail === undefined) break;
     from = tail.position + 1n;
   }
   const result: ActiveWorkflows = { resumable: [], waiting: [], streams: new Map() };
+  const unfinished: Unfinished[] = [];
   for (const [id, type] of last) {
-    if (TERMINAL.has(type)) continue;
     const waiting = type === 'HumanInputRequested' && !deadlined.has(id);
     (waiting ? result.waiting : result.resumable).push(id);
     const events = kept.get(id);
     if (!waiting && events !== null && events !== undefined) result.streams.set(id, events);
+    // A stream whose start this scan did not see and that the checkpoint does not list began
+    // before `scanStart`: the next scan must start there again.
+    const start = listed.has(id) ? undefined : (starts.get(id) ?? { position: scanStart, ordinal: 0 });
+    unfinished.push({ id, last: type, ...(deadlined.has(id) ? { deadline: true } : {}), waiting, ...(start === undefined ? {} : { start }) });
   }
+  if (lastPosition !== undefined) result.checkpoint = chooseCheckpoint(lastPosition, ordinal, unfinished);
   return result;
+}
+
+/**
+ * The scan recovery starts with: from the last recovery checkpoint, recording the one it proves
+ * (a cache: failing to write it only makes the next scan longer). With `keepStreams: false`, what
+ * a running engine does now and then so that its next recovery scans little however long it ran.
+ */
+export async function scanForRecovery(store: EventStore, logger: Logger, keepStreams = true): Promise<ActiveWorkflows> {
+  const checkpoint = await readRecoveryCheckpoint(store);
+  const active = await findActiveWorkflows(store, { ...(checkpoint === undefined ? {} : { from: checkpoint }), keepStreams });
+  if (active.checkpoint !== undefined) {
+    await writeRecoveryCheckpoint(store, active.checkpoint).catch((error: unknown) =>
+      logger.warn('Recovery checkpoint not written', { error: (error as Error).message }),
+    );
+  }
+  return active;
 }
 
 const hasDeadline = (data: unknown): boolean =>

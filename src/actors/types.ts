@@ -64,6 +64,12 @@ export interface EngineOptions {
   /** Write a snapshot to the side stream every this many events of a workflow (default 1,000). */
   snapshotEvery?: number;
   /**
+   * Advance the recovery checkpoint (a scan of the log since the last one, in the background)
+   * after this engine recorded this many events (default 100,000; 0: only `recover()` writes one).
+   * The next `recover()` scans the log from it instead of from the start (docs/engine.md).
+   */
+  recoveryCheckpointEvery?: number;
+  /**
    * Outputs larger than this many bytes go to the artifact store as `outputs/<step>-<iteration>`
    * (default 64 KiB); the event keeps their hash and a preview, and later steps get them back.
    */

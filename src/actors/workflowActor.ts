@@ -317,6 +317,7 @@ export class WorkflowActor implements CallRecorder {
       const expectedRevision = this.#revision < 0 ? 'no_stream' : this.#revision;
       const result = await this.env.store.append(this.stream, records, fence === undefined ? { expectedRevision } : { expectedRevision, fence });
       this.#revision = result.nextExpectedRevision;
+      this.env.recorded(records.length);
     } catch (error) {
       own?.notRecorded?.(ids);
       if (isLeaseLost(error) && fence !== undefined) {
