@@ -115,7 +115,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (sinceCheckpoint === null || checkpointEvery <= 0 || (sinceCheckpoint += events) < checkpointEvery) return;
       sinceCheckpoint = null;
       track(
-        scanForRecovery(store, logger, false).finally(() => {
+        scanForRecovery(store, logger, 'advance').finally(() => {
           sinceCheckpoint = 0;
         }),
       );

@@ -23,6 +23,8 @@ export interface ActiveWorkflows {
   streams: Map<string, RecordedEvent[]>;
   /** What this scan proved, for the next one to start from; absent when it read nothing. */
   checkpoint?: RecoveryCheckpoint;
+  /** Workflow events this scan read that a scan from `checkpoint` would not read again. */
+  spared: number;
 }
 
 export interface ScanOptions {
@@ -104,7 +106,7 @@ export async function findActiveWorkflows(store: EventStore, options: ScanOption
     if (page.length < PAGE || tail === undefined) break;
     from = tail.position + 1n;
   }
-  const result: ActiveWorkflows = { resumable: [], waiting: [], streams: new Map() };
+  const result: ActiveWorkflows = { resumable: [], waiting: [], streams: new Map(), spared: 0 };
   const unfinished: Unfinished[] = [];
   for (const [id, type] of last) {
     const waiting = type === 'HumanInputRequested' && !deadlined.has(id);
@@ -116,19 +118,34 @@ export async function findActiveWorkflows(store: EventStore, options: ScanOption
     const start = listed.has(id) ? undefined : (starts.get(id) ?? { position: scanStart, ordinal: 0 });
     unfinished.push({ id, last: type, ...(deadlined.has(id) ? { deadline: true } : {}), waiting, ...(start === undefined ? {} : { start }) });
   }
-  if (lastPosition !== undefined) result.checkpoint = chooseCheckpoint(lastPosition, ordinal, unfinished);
+  if (lastPosition !== undefined) {
+    const next = chooseCheckpoint(lastPosition, ordinal, unfinished);
+    result.checkpoint = next;
+    result.spared = unfinished.find((workflow) => workflow.start?.position === next.scanFrom)?.start?.ordinal ?? ordinal;
+  }
   return result;
 }
 
 /**
- * The scan recovery starts with: from the last recovery checkpoint, recording the one it proves
- * (a cache: failing to write it only makes the next scan longer). With `keepStreams: false`, what
- * a running engine does now and then so that its next recovery scans little however long it ran.
+ * A recovery writes the checkpoint its scan proves only when that spares the next scan at least
+ * this many events (about 3 ms of reading on SQLite). A short scan costs less than an event more
+ * in the log each time a process that recovers often starts (each `ecl run` or `ecl send` that
+ * claims a workflow, a worker taking partitions), and a refused command leaves a small log as it
+ * found it.
  */
-export async function scanForRecovery(store: EventStore, logger: Logger, keepStreams = true): Promise<ActiveWorkflows> {
+export const CHECKPOINT_WORTH_WRITING = 1_000;
+
+/**
+ * The scan recovery starts with (`'recover'`): from the last recovery checkpoint, recording the
+ * one it proves when worth it (a cache: failing to write it only makes the next scan longer). Or
+ * (`'advance'`) what a running engine does every so many recorded events so that its next recovery
+ * scans little however long it ran: keeping no events, and writing whatever it spares.
+ */
+export async function scanForRecovery(store: EventStore, logger: Logger, purpose: 'recover' | 'advance' = 'recover'): Promise<ActiveWorkflows> {
   const checkpoint = await readRecoveryCheckpoint(store);
+  const keepStreams = purpose === 'recover';
   const active = await findActiveWorkflows(store, { ...(checkpoint === undefined ? {} : { from: checkpoint }), keepStreams });
-  if (active.checkpoint !== undefined) {
+  if (active.checkpoint !== undefined && active.spared >= (purpose === 'recover' ? CHECKPOINT_WORTH_WRITING : 1)) {
     await writeRecoveryCheckpoint(store, active.checkpoint).catch((error: unknown) =>
       logger.warn('Recovery checkpoint not written', { error: (error as Error).message }),
     );

@@ -140,7 +140,9 @@ it('a hung owner (SIGSTOP) loses its leases after the TTL; woken up, its late ou
   const drafts = records.filter((record) => record.type === 'StepCompleted' && (record.data as { step: string }).step === 'draft');
   expect(drafts.map((record) => `${(record.data as { iteration: number }).iteration}#${(record.data as { attempt: number }).attempt}`)).toEqual(['1#2', '2#1']);
   expect(records.at(-1)?.type).toBe('WorkflowCompleted');
-  expect((await call(two.url, 'GET', '/v1/workers')).body.workers.filter((worker: { live: boolean }) => worker.live)).toHaveLength(2);
+  // ...and it rejoins: its next heartbeat (after SIGCONT, whenever its timers fire) records it live again.
+  const live = async () => (await call(two.url, 'GET', '/v1/workers')).body.workers.filter((worker: { live: boolean }) => worker.live).length;
+  await until(async () => (await live()) === 2, 'the woken worker to be live again');
 }, 120_000);
 
 it('a write acknowledged by one node is in the very next read on the other (read-your-writes across nodes)', async () => {
