@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
-import winston from 'winston';
 import { z } from 'zod';
 import { startServer } from '../src/api/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
@@ -16,6 +15,7 @@ import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { brief } from '../examples/brief/brief.js';
 import { serial3 } from './_serial3.js';
+import { silentLogger } from './_silentLogger.js';
 
 /** One no-op step, then waits for a person: each workflow accepts exactly one APPROVE. */
 const gate = defineWorkflow({
@@ -62,7 +62,7 @@ const server = await startServer({
   llm: { provider: createOfflineProvider(), description: 'offline' },
   artifacts: createMemoryArtifactStore(),
   definitions: createRegistry([brief, serial3, gate, ticker]),
-  logger: winston.createLogger({ silent: true }),
+  logger: silentLogger(),
 });
 
 type Message =

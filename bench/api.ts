@@ -23,14 +23,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { jsonPost, runLoad } from './_httpLoad.js';
 import { percentile } from './_stats.js';
+import { argNumber } from './_args.js';
 
 const KEY = 'bench-secret-key-0001';
 const TENANT = 'bench';
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -248,11 +245,11 @@ const runRows = (runs: Awaited<ReturnType<typeof runAndAwait>>): Array<[string, 
 ];
 
 export async function main(args: string[]): Promise<void> {
-  const commands = arg(args, 'commands', 8_000);
-  const connections = arg(args, 'connections', 64);
-  const workflows = arg(args, 'workflows', 10_000);
-  const rounds = arg(args, 'rounds', 3);
-  const sseClients = arg(args, 'sse', 1_000);
+  const commands = argNumber(args, 'commands', 8_000);
+  const connections = argNumber(args, 'connections', 64);
+  const workflows = argNumber(args, 'workflows', 10_000);
+  const rounds = argNumber(args, 'rounds', 3);
+  const sseClients = argNumber(args, 'sse', 1_000);
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const profile = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
   const loadAtStart = loadavg().map((value) => round(value, 2));

@@ -13,13 +13,10 @@ import { createConsumerProject, eclDependencyRange } from '../test/package/suppo
 import { npmEnv, packedPackage } from '../test/package/support/packedPackage.js';
 import { type ProcessResult, runProcess, startProcess } from '../test/package/support/processes.js';
 import { TS_WORKFLOW } from '../test/package/support/workflowFixtures.js';
+import { argNumber } from './_args.js';
 
 const TARGETS = { helpSeconds: 0.3, serveListeningSeconds: 1 };
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 const summary = (ms: number[]) => {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -46,7 +43,7 @@ async function timeToReady(command: string, args: string[], cwd: string, ready: 
 }
 
 export async function main(args: string[]): Promise<void> {
-  const runs = arg(args, 'runs', 5);
+  const runs = argNumber(args, 'runs', 5);
   const loadAtStart = loadavg()[0]!;
   const packed = await packedPackage();
   const installStarted = performance.now();

@@ -11,7 +11,6 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { chromium, type Page } from 'playwright-core';
-import winston from 'winston';
 import { z } from 'zod';
 import { startServer } from '../src/api/index.js';
 import { buildConsole } from '../src/console/build.js';
@@ -19,6 +18,8 @@ import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
+import { argNumber } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const KEY = { id: 'bench', key: 'bench-console-key-0001', tenant: 'bench' };
@@ -41,10 +42,6 @@ const long = defineWorkflow({
   ],
 });
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const percentile = (values: readonly number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
@@ -59,9 +56,9 @@ async function signIn(page: Page, url: string): Promise<void> {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const count = arg(args, 'workflows', 10_000);
-  const events = arg(args, 'events', 500);
-  const samples = arg(args, 'samples', 20);
+  const count = argNumber(args, 'workflows', 10_000);
+  const events = argNumber(args, 'events', 500);
+  const samples = argNumber(args, 'samples', 20);
   if (!existsSync(CHROMIUM)) {
     console.log(`console: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium)`);
     return;
@@ -74,7 +71,7 @@ export async function main(args: string[]): Promise<void> {
     flags: { store: `sqlite:${join(dir, 'ecl.db')}`, port: 0, host: '127.0.0.1', projections: join(dir, 'projections.db'), inspectPort: 0 },
     llm: { provider: createOfflineProvider(), description: 'LLM: offline' },
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true }),
+    logger: silentLogger(),
     definitions: createRegistry([serial3, long]),
   });
   const browser = await chromium.launch({

@@ -9,7 +9,6 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import winston from 'winston';
 import { z } from 'zod';
 import { type Engine, createEngine, loadWorkflow } from '../src/actors/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
@@ -19,6 +18,8 @@ import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
 import { createEngineFloor } from './_engineFloor.js';
 import { percentile, median } from './_stats.js';
+import { argText } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
 
 const SEQUENTIAL_RUNS = 200;
 const THROUGHPUT_WORKFLOWS = 2_000;
@@ -56,10 +57,6 @@ const longLoop = defineWorkflow({
   ],
 });
 
-const arg = (args: string[], name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
 
 function collectGarbage(): () => void {
@@ -75,7 +72,7 @@ function makeEngine(store: EventStore): Engine {
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([serial3, serial3Gated, longLoop]),
   });
 }
@@ -90,7 +87,7 @@ async function runOne(engine: Engine, definition = 'serial3'): Promise<string> {
 export async function main(args: string[]): Promise<void> {
   const gc = collectGarbage();
   const loadBefore = loadavg().map((value) => round(value, 2));
-  const dir = mkdtempSync(join(arg(args, 'dir') ?? tmpdir(), 'ecl-bench-engine-'));
+  const dir = mkdtempSync(join(argText(args, 'dir') ?? tmpdir(), 'ecl-bench-engine-'));
   const store = await openEventStore(`sqlite:${join(dir, 'engine.db')}`);
   const floor = createEngineFloor(join(dir, 'floor.db'));
   const results: Record<string, unknown> = {};

@@ -11,7 +11,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import winston from 'winston';
 import { z } from 'zod';
 import { type Engine, createEngine } from '../src/actors/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
@@ -20,6 +19,8 @@ import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
 import { cpuMs } from './_stats.js';
+import { argNumber, argText } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
 
 const TARGET_RATIO = 1.5;
 
@@ -41,10 +42,6 @@ const fanout = defineWorkflow({
   ],
 });
 
-const arg = (args: string[], name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
@@ -56,7 +53,7 @@ function makeEngine(store: EventStore): Engine {
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([fanout, serial3]),
   });
 }
@@ -94,13 +91,13 @@ async function runSerial(engine: Engine, count: number): Promise<Sample> {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const items = Number(arg(args, 'items') ?? 1_000);
-  const rounds = Number(arg(args, 'rounds') ?? 5);
-  const concurrencies = (arg(args, 'concurrency') ?? '1,8,64').split(',').map(Number);
+  const items = argNumber(args, 'items', 1_000);
+  const rounds = argNumber(args, 'rounds', 5);
+  const concurrencies = (argText(args, 'concurrency') ?? '1,8,64').split(',').map(Number);
   // As many serial3 steps per floor sample as items in a fan-out, so both samples take similar time.
   const serialWorkflows = Math.ceil(items / 3);
   const loadBefore = loadavg().map((value) => round(value, 2));
-  const dir = mkdtempSync(join(arg(args, 'dir') ?? tmpdir(), 'ecl-bench-fanout-'));
+  const dir = mkdtempSync(join(argText(args, 'dir') ?? tmpdir(), 'ecl-bench-fanout-'));
   const store = await openEventStore(`sqlite:${join(dir, 'fanout.db')}`);
   const engine = makeEngine(store);
   let results: Record<string, unknown>;

@@ -12,7 +12,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import winston from 'winston';
 import { z } from 'zod';
 import { type Engine, createEngine } from '../src/actors/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
@@ -22,6 +21,7 @@ import { uuidToBytes } from '../src/eventstore/sqlite/uuidBytes.js';
 import { createOfflineProvider } from '../src/llm/index.js';
 import { createRegistry, defineWorkflow } from '../src/machines/index.js';
 import { median } from './_stats.js';
+import { silentLogger } from './_silentLogger.js';
 
 const CALLS = 20;
 const RUNS = 200;
@@ -53,7 +53,7 @@ function makeEngine(store: EventStore): Engine {
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([journal]),
   });
 }

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createAnthropicProvider, type LlmRequest } from '../src/llm/index.js';
 import { startFakeAnthropic } from '../test/llm/support/fakeAnthropicServer.js';
+import { argNumber } from './_args.js';
 
 interface Row {
   client: string;
@@ -48,8 +49,7 @@ async function measure(client: string, concurrency: number, calls: number, call:
 }
 
 export async function main(args: string[]): Promise<void> {
-  const callsFlag = args.indexOf('--calls');
-  const calls = callsFlag === -1 ? 3000 : Number(args[callsFlag + 1]);
+  const calls = argNumber(args, 'calls', 3_000);
   const server = await startFakeAnthropic({ fallback: { kind: 'message', text: 'ok', usage: { input_tokens: 12, output_tokens: 1 } } });
   const request: LlmRequest = {
     context: { workflowId: 'bench', definition: 'bench', step: 'draft', iteration: 1, attempt: 1, idempotencyKey: 'bench:draft:1' },

@@ -12,7 +12,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import winston from 'winston';
 import { type Engine, createEngine } from '../src/actors/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { type EventStore, openEventStore } from '../src/eventstore/index.js';
@@ -21,15 +20,13 @@ import { createRegistry } from '../src/machines/index.js';
 import { startTestPostgres } from '../test/support/embeddedPostgres.js';
 import { serial3 } from './_serial3.js';
 import { percentile, median, cpuMs, cpuOfProcessesMs } from './_stats.js';
+import { argNumber } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
 
 const SEQUENTIAL_RUNS = 200;
 const IN_FLIGHT = 64;
 const STEPS = ['one', 'two', 'three'] as const;
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 
 function makeEngine(store: EventStore): Engine {
@@ -37,7 +34,7 @@ function makeEngine(store: EventStore): Engine {
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([serial3]),
   });
 }
@@ -95,7 +92,7 @@ async function createFloor(url: string): Promise<Floor> {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const workflows = arg(args, 'workflows', 2_000);
+  const workflows = argNumber(args, 'workflows', 2_000);
   const loadBefore = loadavg().map((value) => round(value));
   const server = await startTestPostgres({ durable: true });
   const results: Record<string, unknown> = {};

@@ -17,6 +17,7 @@ import { replayWorkflow, runReplay } from '../src/replay/index.js';
 import { brief } from '../examples/brief/brief.js';
 import { driveHistory, usage, type Outcome } from '../test/projections/support/driveHistory.js';
 import { createReplayFloor } from './_replayFloor.js';
+import { argNumber } from './_args.js';
 
 interface Figure {
   name: string;
@@ -27,10 +28,6 @@ interface Figure {
   note?: string;
 }
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
 const documents = [{ name: 'q3.txt', text: 'Revenue grew 12% in Q3. Churn fell to 2%.' }];
@@ -341,9 +338,9 @@ async function replayRates(dir: string, targetEvents: number): Promise<{ figures
 }
 
 export async function main(args: string[]): Promise<void> {
-  const events = arg(args, 'events', 100_000);
-  const seconds = arg(args, 'seconds', 5);
-  const replayEvents = arg(args, 'replay-events', 10_000);
+  const events = argNumber(args, 'events', 100_000);
+  const seconds = argNumber(args, 'seconds', 5);
+  const replayEvents = argNumber(args, 'replay-events', 10_000);
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
   const runs = (part: string) => only === undefined || only === part;

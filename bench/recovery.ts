@@ -14,30 +14,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import winston from 'winston';
-import { z } from 'zod';
 import { type Engine, createEngine } from '../src/actors/index.js';
 import { RECOVERY_STREAM } from '../src/actors/recoveryCheckpoint.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { type EventStore, WORKFLOW_CATEGORY, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
-import { createRegistry, defineWorkflow } from '../src/machines/index.js';
+import { createRegistry } from '../src/machines/index.js';
 import { serial3 } from './_serial3.js';
 import { median } from './_stats.js';
+import { argNumber, argText } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
+import { napper } from './_napper.js';
 
 const IN_FLIGHT = 64;
 
-const napper = defineWorkflow({
-  name: 'napper',
-  version: 1,
-  input: z.object({ until: z.string() }),
-  steps: [{ kind: 'sleep', name: 'nap', until: (ctx) => ctx.input.until }],
-});
-
-const arg = (args: string[], name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 const tenths = (values: readonly number[]): number[] => values.map((value) => round(value));
 
@@ -46,7 +36,7 @@ const makeEngine = (store: EventStore): Engine =>
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([serial3, napper]),
   });
 
@@ -102,12 +92,12 @@ async function readStreams(store: EventStore, ids: readonly string[]): Promise<n
 }
 
 export async function main(args: string[]): Promise<void> {
-  const finished = Number(arg(args, 'finished') ?? 50_000);
-  const sleeping = Number(arg(args, 'sleeping') ?? 1_000);
-  const more = Number(arg(args, 'more') ?? 20_000);
-  const rounds = Number(arg(args, 'rounds') ?? 3);
+  const finished = argNumber(args, 'finished', 50_000);
+  const sleeping = argNumber(args, 'sleeping', 1_000);
+  const more = argNumber(args, 'more', 20_000);
+  const rounds = argNumber(args, 'rounds', 3);
   const loadBefore = loadavg().map((value) => round(value, 2));
-  const dir = mkdtempSync(join(arg(args, 'dir') ?? tmpdir(), 'ecl-bench-recovery-'));
+  const dir = mkdtempSync(join(argText(args, 'dir') ?? tmpdir(), 'ecl-bench-recovery-'));
   const path = join(dir, 'recovery.db');
   try {
     const store = await openEventStore(`sqlite:${path}`);

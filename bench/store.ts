@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { count as countAll, firstValueFrom, take } from 'rxjs';
 import { openEventStore, type EventStore, type EventToAppend } from '../src/eventstore/index.js';
 import { createRawFloor, type RawFloor } from './_storeFloor.js';
+import { argNumber, argText } from './_args.js';
 
 interface Figure {
   name: string;
@@ -18,11 +19,6 @@ interface Figure {
   perSecond: number;
   note?: string;
 }
-
-const arg = (args: string[], name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 
 // ~500 bytes of JSON data, shaped like a recorded workflow step.
 const dataOf = (index: number) => ({ workflowId: `wf-${index % 1000}`, step: 'draft', iteration: index % 5, text: 'lorem ipsum '.repeat(38) });
@@ -136,9 +132,9 @@ const format = (value: number) => Math.round(value).toLocaleString('en-US');
 
 export async function main(args: string[]): Promise<void> {
   const folder = mkdtempSync(join(tmpdir(), 'ecl-bench-store-'));
-  const url = arg(args, 'store') ?? `sqlite:${join(folder, 'bench.db')}`;
-  const seconds = Number(arg(args, 'seconds') ?? 4);
-  const readEvents = Number(arg(args, 'events') ?? 100_000);
+  const url = argText(args, 'store') ?? `sqlite:${join(folder, 'bench.db')}`;
+  const seconds = argNumber(args, 'seconds', 4);
+  const readEvents = argNumber(args, 'events', 100_000);
   const isSqlite = url.startsWith('sqlite:');
   // The machine may be shared: record how busy it was, since durable-write figures swing with load.
   const loadAtStart = loadavg()[0]!;

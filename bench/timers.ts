@@ -16,30 +16,19 @@ import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import winston from 'winston';
-import { z } from 'zod';
 import { type Engine, createEngine } from '../src/actors/index.js';
 import { createMemoryArtifactStore } from '../src/artifacts/index.js';
 import { type EventStore, WORKFLOW_CATEGORY, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { createOfflineProvider } from '../src/llm/index.js';
-import { createRegistry, defineWorkflow } from '../src/machines/index.js';
+import { createRegistry } from '../src/machines/index.js';
 import { percentile, median } from './_stats.js';
+import { argNumber, argText } from './_args.js';
+import { silentLogger } from './_silentLogger.js';
+import { napper } from './_napper.js';
 
 const IN_FLIGHT = 64;
 const TARGET_LAG_MS = 1_000;
 
-/** One durable timer, due at the instant in the input (so every workflow of a round is due at once). */
-const napper = defineWorkflow({
-  name: 'napper',
-  version: 1,
-  input: z.object({ until: z.string() }),
-  steps: [{ kind: 'sleep', name: 'nap', until: (ctx) => ctx.input.until }],
-});
-
-const arg = (args: string[], name: string): string | undefined => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 const mib = (bytes: number): number => round(bytes / 2 ** 20);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -63,7 +52,7 @@ function makeEngine(store: EventStore): Engine {
     store,
     llm: createOfflineProvider(),
     artifacts: createMemoryArtifactStore(),
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] }),
+    logger: silentLogger(),
     definitions: createRegistry([napper]),
   });
 }
@@ -213,17 +202,17 @@ async function startProfiler() {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const workflows = Number(arg(args, 'workflows') ?? 10_000);
-  const rounds = Number(arg(args, 'rounds') ?? 4);
-  const dueMs = Number(arg(args, 'due-ms') ?? 25_000);
+  const workflows = argNumber(args, 'workflows', 10_000);
+  const rounds = argNumber(args, 'rounds', 4);
+  const dueMs = argNumber(args, 'due-ms', 25_000);
   const gc = collectGarbage();
   const loadBefore = loadavg().map((value) => round(value, 2));
   const all: (Round & { restart: Restart })[] = [];
   // Alternating rounds: a restart at the due time, then one before it, and so on.
   for (let index = 0; index < rounds; index++) {
     const restart: Restart = index % 2 === 0 ? 'atDue' : 'beforeDue';
-    const profile = index === 0 ? arg(args, 'profile') : undefined;
-    all.push({ restart, ...(await oneRound(gc, arg(args, 'dir') ?? tmpdir(), workflows, dueMs, restart, profile)) });
+    const profile = index === 0 ? argText(args, 'profile') : undefined;
+    all.push({ restart, ...(await oneRound(gc, argText(args, 'dir') ?? tmpdir(), workflows, dueMs, restart, profile)) });
   }
   const loadAfter = loadavg().map((value) => round(value, 2));
 

@@ -23,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { type EventStore, openEventStore, workflowStream } from '../src/eventstore/index.js';
 import { startTestPostgres, type TestPostgres } from '../test/support/embeddedPostgres.js';
 import { percentile, median, cpuMs, cpuOfProcessesMs } from './_stats.js';
+import { argNumber } from './_args.js';
 
 const KEY = 'bench-workers-key-0001';
 const TENANT = 'bench';
@@ -35,10 +36,6 @@ const BRIEF_INPUT = {
   documents: [{ name: 'pilot.md', text: 'The pilot ran for six weeks. Adoption reached 72 percent.' }],
 };
 
-const arg = (args: string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -358,13 +355,13 @@ function summarise(samples: readonly FailoverSample[], signal: FailoverSample['s
 }
 
 export async function main(args: string[]): Promise<void> {
-  const workflows = arg(args, 'workflows', 1_000);
-  const rounds = arg(args, 'rounds', 2);
-  const kills = arg(args, 'kills', 5);
-  const stops = arg(args, 'stops', 3);
+  const workflows = argNumber(args, 'workflows', 1_000);
+  const rounds = argNumber(args, 'rounds', 2);
+  const kills = argNumber(args, 'kills', 5);
+  const stops = argNumber(args, 'stops', 3);
   const withSqlite = !args.includes('--no-sqlite');
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-  IN_FLIGHT = arg(args, 'in-flight', 64);
+  IN_FLIGHT = argNumber(args, 'in-flight', 64);
   const benchStarted = performance.now();
   const loadBefore = loadavg().map((value) => round(value));
   const base = mkdtempSync(join(tmpdir(), 'ecl-bench-workers-'));
