@@ -331,7 +331,7 @@ export interface Engine {
    * their actors dropped. Resolves to how many were live, once their appends in flight ended.
    */
   release(only: (workflowId: string) => boolean): Promise<number>;
-  /** Ids of the live workflows with a step in flight. */
+  /** Ids of the live workflows with a step in flight: running, or its outcome still being recorded. */
   inFlight(): string[];
   /** Drops idle workflows from memory (all, or one) and resolves to how many; they are rehydrated on demand. */
   passivate(workflowId?: string): Promise<number>;

@@ -129,8 +129,9 @@ export class WorkflowActor implements CallRecorder {
     return this.pending === 0 && this.inFlight === undefined;
   }
 
+  /** A step running, or its outcome not recorded yet (the append after it may add the next step). */
   get hasWorkInFlight(): boolean {
-    return this.inFlight !== undefined;
+    return this.inFlight !== undefined || this.running !== undefined;
   }
 
   /**

@@ -3,7 +3,7 @@ import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { type EngineEvent, isEngineError } from '../../src/actors/index.js';
-import { workflowStream } from '../../src/eventstore/index.js';
+import { type EventStore, createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createFolder } from '../../src/machines/index.js';
 import { brief } from '../support/definitions.js';
 import { briefInput, createHarness, eventually, sequentialIds, types } from './support/harness.js';
@@ -335,6 +335,32 @@ describe('engine on the memory store', () => {
     expect(views.every((view) => view.status === 'completed')).toBe(true);
     for (const id of ids) expect(await h.events(id)).toHaveLength(8);
     expect(h.engine.liveCount()).toBe(0);
+  });
+
+  it('counts a workflow in flight until its step outcome is recorded, not only while the step runs', async () => {
+    const base = createMemoryEventStore();
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = false;
+    // The first step's outcome reaches the store and waits there (a slow fsync, a busy disk).
+    const store: EventStore = Object.assign(Object.create(base) as EventStore, {
+      append: async (...args: Parameters<EventStore['append']>) => {
+        if (args[1].some((event) => event.type === 'StepCompleted')) {
+          holding = true;
+          await held;
+        }
+        return base.append(...args);
+      },
+    });
+    const h = createHarness({ store });
+    await h.engine.start('serial3', {}, { id: 'held' });
+    await eventually(() => (holding ? true : undefined));
+    // The step has returned; its outcome (and the next StepStarted) is not in the log yet.
+    expect(types(await h.events('held'))).toEqual(['WorkflowStarted', 'StepStarted']);
+    expect(h.engine.inFlight()).toEqual(['held']);
+    release();
+    expect(await h.engine.settled('held')).toMatchObject({ status: 'completed' });
+    expect(h.engine.inFlight()).toEqual([]);
   });
 
   it('close() refuses new work', async () => {
