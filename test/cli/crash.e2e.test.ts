@@ -61,7 +61,8 @@ it('survives SIGKILL while the second step waits for the model: the same id resu
 
   const first = startEcl(args, { cwd: dir, env });
   await waitFor(() => readCalls().some((call) => call.step === 'draft'), first.child, 'the held draft call');
-  expect(first.output()).toMatch(/draft\s+#1\s+started/);
+  // The call log is a file the test reads at once; the child's stdout comes through a pipe, maybe a moment later.
+  await waitFor(() => /draft\s+#1\s+started/.test(first.output()), first.child, 'the draft shown as started');
   process.kill(first.child.pid as number, 'SIGKILL');
   const killed = await first.done;
   expect(killed.signal).toBe('SIGKILL');
