@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
-import {
-  type AnyWorkflowDefinition,
-  type JsonValue,
-  type StepDecisions,
-  parseCommand,
-  stateLabel,
-  timeoutRetryAt,
-  viewOf,
-  workflowStartedEvent,
-} from '../machines/index.js';
+import { type AnyWorkflowDefinition, type StepDecisions, parseCommand, stateLabel, timeoutRetryAt, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
-import { EngineError, formatIssues, isEngineError } from './errors.js';
+import { EngineError, isEngineError } from './errors.js';
+import { parseInput } from './parseInput.js';
 import { inputHashOf } from './inputHash.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
 import { foldStream, loadWorkflow } from './loadWorkflow.js';
@@ -260,16 +252,11 @@ export function createEngine(options: EngineOptions): Engine {
     async start(definitionOrName, input, startOptions = {}) {
       ensureOpen();
       const definition = resolveDefinition(definitionOrName, startOptions.version);
-      const parsed = definition.input.safeParse(input);
-      if (!parsed.success) {
-        const issues = formatIssues(parsed.error.issues);
-        throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name}: ${issues.join('; ')}`, { issues });
-      }
+      const value = parseInput(definition, input);
       const workflowId = startOptions.id ?? newId();
       const idProblem = workflowIdProblem(workflowId, startOptions.tenant);
       if (idProblem !== undefined)
         throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId.slice(0, 200))}: ${idProblem}`);
-      const value = parsed.data as JsonValue;
       const inputHash = inputHashOf(value);
       if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);
 

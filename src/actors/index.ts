@@ -15,6 +15,7 @@ export type {
 } from './types.js';
 export { EngineError, isEngineError, isEngineClosed, isInvalidInput, isUnknownDefinition, isWorkflowConflict, isWorkflowNotFound } from './errors.js';
 export type { EngineErrorCode } from './errors.js';
+export { parseInput } from './parseInput.js';
 export { CallFailedError, JournalError, isCallFailed, isDuplicateCall, isJournalError, isNondeterminism } from './callErrors.js';
 export type { JournalErrorCode } from './callErrors.js';
 export { ChildFailedError, isChildFailed } from './childWorkflows.js';

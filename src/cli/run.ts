@@ -67,8 +67,19 @@ export function runCommand(): Command {
         await import('./remote/remoteCommands.js')
       ).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
     if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
-    if (registry.get(definition, version) === undefined) throw new UsageError(unknownVersion(definition, version, registry));
-    const [{ openEngineHost }, { runWorkflow }] = await Promise.all([import('./openEngineHost.js'), import('./runWorkflow.js')]);
+    const chosen = registry.get(definition, version);
+    if (chosen === undefined) throw new UsageError(unknownVersion(definition, version, registry));
+    const [{ openEngineHost }, { runWorkflow, usageErrorOf }, { parseInput }] = await Promise.all([
+      import('./openEngineHost.js'),
+      import('./runWorkflow.js'),
+      import('../actors/index.js'),
+    ]);
+    // Refused before any store is opened, like an unknown name (the engine checks it again when it starts the workflow).
+    try {
+      parseInput(chosen, input);
+    } catch (error) {
+      throw usageErrorOf(error, definition);
+    }
     const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>
       runWorkflow(host, {

@@ -7,6 +7,14 @@ import { UsageError } from './usageError.js';
 /** Engine errors that mean the caller asked for something wrong: exit 2. */
 const USAGE_CODES: ReadonlySet<string> = new Set(['UNKNOWN_DEFINITION', 'INVALID_INPUT', 'INVALID_WORKFLOW_ID', 'WORKFLOW_CONFLICT']);
 
+/** An engine error that means the caller asked for something wrong, as the usage error (exit 2) that shows it; any other error as it is. */
+export function usageErrorOf(error: unknown, definition: string): unknown {
+  if (!isEngineError(error) || !USAGE_CODES.has(error.code)) return error;
+  return new UsageError(
+    error.issues.length > 0 ? [`Invalid input for ${definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message,
+  );
+}
+
 export interface RunRequest {
   definition: string;
   /** The registered version to start; default the newest. */
@@ -40,12 +48,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
         ...(request.version === undefined ? {} : { version: request.version }),
       });
     } catch (error) {
-      if (isEngineError(error) && USAGE_CODES.has(error.code)) {
-        throw new UsageError(
-          error.issues.length > 0 ? [`Invalid input for ${request.definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message,
-        );
-      }
-      throw error;
+      throw usageErrorOf(error, request.definition);
     }
     const { view } = started;
     if (!started.created) {

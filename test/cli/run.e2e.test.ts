@@ -65,6 +65,8 @@ describe('ecl run', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Invalid input for brief:\n {2}instructions: must not be empty\n {2}documents: .*\n {2}maxIterations: /);
     expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/);
+    // Refused before any store is opened: no banner, no workflow id.
+    expect(bad.stdout).toBe('');
     expect(await rawStream('bad-1')).toBe('[]');
 
     const unknown = await ecl('run', 'breif', '--input', '{}');
