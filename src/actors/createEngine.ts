@@ -3,14 +3,14 @@ import { Subject, filter, type Observable } from 'rxjs';
 import { type AnyWorkflowDefinition, type StepDecisions, parseCommand, stateLabel, timeoutRetryAt, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
-import { EngineError, isEngineError } from './errors.js';
+import { EngineError } from './errors.js';
 import { parseInput } from './parseInput.js';
 import { inputHashOf } from './inputHash.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
 import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
-import type { Engine, EngineEvent, EngineOptions, ParentLink, RecoverResult, SendResult, StartResult, WorkflowView } from './types.js';
+import type { Engine, EngineEvent, EngineOptions, ParentLink, SendResult, StartResult, WorkflowView } from './types.js';
 import { createChildPort } from './childPort.js';
 import type { ActorEnv } from './actorEnv.js';
 import { createOwnershipLookup } from './ownershipLookup.js';
@@ -19,10 +19,8 @@ import { foreignTransition } from './publishTransitions.js';
 import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
-import { writtenBy } from './writtenBy.js';
+import { recoverWorkflows } from './recoverWorkflows.js';
 
-/** Workflows `recover()` loads and drives at once. */
-const RECOVER_CONCURRENCY = 256;
 /** A start whose fenced append keeps finding its partition taken is answered as a conflict (try again) after this many. */
 const MAX_START_ATTEMPTS = 3;
 
@@ -365,41 +363,7 @@ export function createEngine(options: EngineOptions): Engine {
 
     async recover(recoverOptions = {}) {
       ensureOpen();
-      const active = await scanForRecovery(store, logger);
-      const only = recoverOptions.only;
-      if (only !== undefined) {
-        active.resumable = active.resumable.filter(only);
-        active.waiting = active.waiting.filter(only);
-      }
-      const blocked: NonNullable<RecoverResult['blocked']> = [];
-      const recoverOne = async (workflowId: string): Promise<boolean> => {
-        const scanned = active.streams.get(workflowId);
-        active.streams.delete(workflowId);
-        const actor = await actorFor(workflowId, scanned).catch(async (error: unknown) => {
-          // One workflow on a version this deployment dropped must not keep the others (and `ecl serve`) from starting.
-          if (!isEngineError(error) || error.code !== 'UNKNOWN_DEFINITION_VERSION') throw error;
-          const written = await writtenBy(store, workflowId);
-          if (written === undefined) throw error;
-          logger.warn('Workflow not recovered: the definition version that started it is not registered', { workflowId, ...written });
-          blocked.push({ workflowId, ...written });
-          return undefined;
-        });
-        if (actor === undefined || actor.hasWorkInFlight) return false;
-        await actor.drive();
-        return true;
-      };
-      // Many at once: timers that came due while the process was down fire together, their appends
-      // grouped. Each runner takes the next workflow from the one shared iterator.
-      const recovered = new Set<string>();
-      const next = active.resumable.values();
-      await Promise.all(
-        Array.from({ length: RECOVER_CONCURRENCY }, async () => {
-          for (const workflowId of next) if (await recoverOne(workflowId)) recovered.add(workflowId);
-        }),
-      );
-      const resumed = active.resumable.filter((workflowId) => recovered.has(workflowId));
-      if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
-      return { resumed, waiting: active.waiting.length, ...(blocked.length === 0 ? {} : { blocked }) };
+      return recoverWorkflows({ store, logger, actorFor }, recoverOptions);
     },
 
     async passivate(workflowId) {
