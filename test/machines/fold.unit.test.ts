@@ -45,6 +45,8 @@ const gated = defineWorkflow({
 });
 
 const definitions: AnyWorkflowDefinition[] = [brief, serial3, gated];
+/** A seed whose walks visit every end and every wait of each definition above. */
+const COVERING_SEED = 20261206;
 const AT = '2026-01-01T00:00:00.000Z';
 
 /** XState's public pure API, one inert actor scope per event, with `createFolder`'s rule for a refusal. */
@@ -214,39 +216,40 @@ describe("createFolder: XState's public transition, with the inert scope built o
       let callsReplayedAcrossAttempts = 0;
       const visited = new Set<string>();
       expect(folded(folder.initial())).toEqual(folded(initialTransition(machine)[0]));
-      fc.assert(
-        fc.property(
-          policiesOf(definition),
-          fc.array(fc.record({ decided: fc.nat(7).map((n) => n > 0), pick: fc.nat() }), { minLength: 5, maxLength: 80, size: 'max' }),
-          (policies, walk) => {
-            const started = startedOf(definition, policies);
-            let reference = publicApply(machine, initialTransition(machine)[0], started).snapshot;
-            let snapshot = folder.apply(folder.initial(), started);
-            for (const { decided: fromMachine, pick } of walk) {
-              const event = (fromMachine ? decided(reference, pick) : undefined) ?? events[pick % events.length]!;
-              const expected = attempt(() => publicApply(machine, reference, event));
-              const actual = attempt(() => folder.apply(snapshot, event));
-              expect(actual.ok, `${event.type} ${JSON.stringify(event.data)} in ${JSON.stringify(reference.value)}`).toBe(expected.ok);
-              if (!expected.ok || !actual.ok) {
-                expect(actual).toEqual(expected);
-                rejected += 1;
-                if (event.type === 'CallCompleted') callsRejected += 1;
-                continue;
-              }
-              // The fold executes nothing: that is only sound while the machine asks for nothing to be executed.
-              expect(expected.state.actions, `${event.type} asked for actions`).toBe(0);
-              if (event.type === 'CallCompleted') callsAccepted += 1;
-              if (event.type === 'StepStarted' && expected.state.snapshot.context.calls.length > 0) callsReplayedAcrossAttempts += 1;
-              expect(folded(actual.state)).toEqual(folded(expected.state.snapshot));
-              reference = expected.state.snapshot;
-              snapshot = actual.state;
-              visited.add(JSON.stringify(snapshot.value));
-              accepted += 1;
+      const walks = fc.property(
+        policiesOf(definition),
+        fc.array(fc.record({ decided: fc.nat(7).map((n) => n > 0), pick: fc.nat() }), { minLength: 5, maxLength: 80, size: 'max' }),
+        (policies, walk) => {
+          const started = startedOf(definition, policies);
+          let reference = publicApply(machine, initialTransition(machine)[0], started).snapshot;
+          let snapshot = folder.apply(folder.initial(), started);
+          for (const { decided: fromMachine, pick } of walk) {
+            const event = (fromMachine ? decided(reference, pick) : undefined) ?? events[pick % events.length]!;
+            const expected = attempt(() => publicApply(machine, reference, event));
+            const actual = attempt(() => folder.apply(snapshot, event));
+            expect(actual.ok, `${event.type} ${JSON.stringify(event.data)} in ${JSON.stringify(reference.value)}`).toBe(expected.ok);
+            if (!expected.ok || !actual.ok) {
+              expect(actual).toEqual(expected);
+              rejected += 1;
+              if (event.type === 'CallCompleted') callsRejected += 1;
+              continue;
             }
-          },
-        ),
-        { numRuns: 300 },
+            // The fold executes nothing: that is only sound while the machine asks for nothing to be executed.
+            expect(expected.state.actions, `${event.type} asked for actions`).toBe(0);
+            if (event.type === 'CallCompleted') callsAccepted += 1;
+            if (event.type === 'StepStarted' && expected.state.snapshot.context.calls.length > 0) callsReplayedAcrossAttempts += 1;
+            expect(folded(actual.state)).toEqual(folded(expected.state.snapshot));
+            reference = expected.state.snapshot;
+            snapshot = actual.state;
+            visited.add(JSON.stringify(snapshot.value));
+            accepted += 1;
+          }
+        },
       );
+      // New walks each run; and walks from a fixed seed, which reach every state counted below
+      // (deep ones, like a second validator's escalation, are rare enough that a random 300 can miss them).
+      fc.assert(walks, { numRuns: 300 });
+      fc.assert(walks, { numRuns: 300, seed: COVERING_SEED });
       // The walks reached both sides of the comparison many times, every end, and every gate the definition has.
       expect(accepted).toBeGreaterThan(1000);
       expect(rejected).toBeGreaterThan(1000);
