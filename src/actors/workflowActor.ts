@@ -176,11 +176,16 @@ export class WorkflowActor implements CallRecorder {
    */
   drive(): Promise<void> {
     return this.enqueue(async () => {
-      if (this.#retired || !this.env.ownership(this.workflowId).owned) return;
-      // A step in flight, or one that just ended and whose outcome is queued behind this: deciding
-      // now would start the step again. Only a passed deadline is acted on meanwhile.
-      if ((this.inFlight !== undefined || this.running !== undefined) && !this.deadlinePassed()) return;
-      await this.commit([], 'system', this.lastEventId, true);
+      // Another writer appended meanwhile (the late outcome of a worker that lost the workflow):
+      // the conflict folded what it wrote, so decide again from there.
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+        if (this.#retired || !this.env.ownership(this.workflowId).owned) return;
+        // A step in flight, or one that just ended and whose outcome is queued behind this: deciding
+        // now would start the step again. Only a passed deadline is acted on meanwhile.
+        if ((this.inFlight !== undefined || this.running !== undefined) && !this.deadlinePassed()) return;
+        const commit = await this.commit([], 'system', this.lastEventId, true);
+        if (commit.ok || commit.reason !== 'conflict') return;
+      }
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { workflowStream } from '../../src/eventstore/index.js';
+import { type EventStore, createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
 import { brief, serial3 } from '../support/definitions.js';
 import { briefInput, createHarness, eventually, types } from './support/harness.js';
@@ -63,6 +63,47 @@ describe('recovery', () => {
     expect(await engine.recover()).toEqual({ resumed: ['s1'], waiting: 0 });
     expect(await engine.settled('s1')).toMatchObject({ status: 'completed', output: 'never started' });
     expect(types(await h.events('s1')).slice(3)).toEqual(['StepStarted', 'StepCompleted', 'WorkflowCompleted']);
+  });
+
+  it('late appends of the crashed engine land while the recovered one drives: each time it folds them and decides again from there', async () => {
+    const base = createMemoryEventStore();
+    const stream = workflowStream('z1');
+    const at = { workflowId: 'z1', definition: 'serial3', version: 1, sender: 'system', at: '2030-01-01T00:00:00.000Z' };
+    const started = (step: string) => ({ type: 'StepStarted', data: { v: 1, step, iteration: 1, attempt: 1, idempotencyKey: `z1/${step}/1` }, metadata: at });
+    const completed = (step: string) => ({ type: 'StepCompleted', data: { v: 1, step, iteration: 1, attempt: 1, output: null }, metadata: at });
+    // What the crash left: the first step started, no outcome yet.
+    await base.append(stream, [
+      { type: 'WorkflowStarted', data: { v: 1, workflowId: 'z1', definition: 'serial3', version: 1, input: {}, inputHash: 'h', policies: {} }, metadata: at },
+      started('one'),
+    ]);
+    // The old engine, not quite dead, records an outcome and starts the next step just before each of the recovered engine's first two appends.
+    const late = [
+      [completed('one'), started('two')],
+      [completed('two'), started('three')],
+    ];
+    const store: EventStore = Object.assign(Object.create(base) as EventStore, {
+      append: async (...args: Parameters<EventStore['append']>) => {
+        const landing = args[0] === stream ? late.shift() : undefined;
+        if (landing !== undefined) await base.append(stream, landing);
+        return base.append(...args);
+      },
+    });
+    const h = createHarness({ store });
+    await h.engine.recover();
+    expect(await h.engine.settled('z1')).toMatchObject({ status: 'completed' });
+    expect(late).toEqual([]);
+    const steps = (await h.events('z1')).flatMap((event) =>
+      event.type === 'StepStarted' || event.type === 'StepCompleted' ? [`${event.type} ${event.data.step}#${event.data.attempt}`] : [],
+    );
+    expect(steps).toEqual([
+      'StepStarted one#1',
+      'StepCompleted one#1',
+      'StepStarted two#1',
+      'StepCompleted two#1',
+      'StepStarted three#1',
+      'StepStarted three#2',
+      'StepCompleted three#2',
+    ]);
   });
 
   it('recover() leaves waiting and finished workflows alone', async () => {
