@@ -3,7 +3,7 @@ import { type Clock, MAX_TIMER_DELAY_MS } from './clock.js';
 export interface WakeUpTimers {
   /** Arms (or moves, or with undefined clears) the workflow's one wake-up. */
   wakeAt(workflowId: string, at: string | undefined): void;
-  /** The due time armed for the workflow, if any. */
+  /** The due time armed for the workflow (or come, its wake-up waiting its turn), if any. */
   dueAt(workflowId: string): string | undefined;
   /** Resolves after the workflow's next wake-up has run (or at close). */
   nextWake(workflowId: string): Promise<void>;
@@ -23,6 +23,14 @@ export interface WakeUpTimerOptions {
 }
 
 /**
+ * Wake-ups run at once. When many come due together (one instant for many workflows, a restart
+ * after downtime), the rest wait in line: each batch's appends share group commits, the first
+ * are recorded while later ones wait, and the work in flight stays small enough to die young
+ * rather than pile up for the garbage collector (`npm run bench -- timers`, docs/engine.md).
+ */
+const WAKES_AT_ONCE = 256;
+
+/**
  * One wake-up per workflow that has a due time ahead (kept when its actor leaves memory), and who
  * waits for it (`settled` waits through timers). Delays longer than the clock allows are re-armed
  * in steps.
@@ -30,6 +38,9 @@ export interface WakeUpTimerOptions {
 export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOptions): WakeUpTimers {
   const timers = new Map<string, { at: string; handle: unknown }>();
   const waiters = new Map<string, (() => void)[]>();
+  /** Due and waiting for a free place among the wake-ups running; insertion order is due order. */
+  const due = new Map<string, string>();
+  let running = 0;
 
   const fire = async (workflowId: string): Promise<void> => {
     try {
@@ -38,6 +49,20 @@ export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOp
       const waiting = waiters.get(workflowId);
       waiters.delete(workflowId);
       for (const resolve of waiting ?? []) resolve();
+    }
+  };
+
+  const startDue = (): void => {
+    for (const workflowId of due.keys()) {
+      if (running >= WAKES_AT_ONCE) return;
+      due.delete(workflowId);
+      running++;
+      track(
+        fire(workflowId).finally(() => {
+          running--;
+          startDue();
+        }),
+      );
     }
   };
 
@@ -55,7 +80,8 @@ export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOp
         if (timers.get(workflowId)?.handle !== handle) return;
         timers.delete(workflowId);
         if (delay > MAX_TIMER_DELAY_MS) return wakeAt(workflowId, at);
-        track(fire(workflowId));
+        due.set(workflowId, at);
+        startDue();
       },
       Math.min(delay, MAX_TIMER_DELAY_MS),
     );
@@ -68,11 +94,12 @@ export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOp
         clock.clearTimer(armed.handle);
         timers.delete(workflowId);
       }
+    for (const workflowId of due.keys()) if (only === undefined || only(workflowId)) due.delete(workflowId);
   };
 
   return {
     wakeAt,
-    dueAt: (workflowId) => timers.get(workflowId)?.at,
+    dueAt: (workflowId) => timers.get(workflowId)?.at ?? due.get(workflowId),
     nextWake: (workflowId) =>
       new Promise((resolve) => {
         const waiting = waiters.get(workflowId) ?? [];
@@ -82,6 +109,7 @@ export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOp
     clear,
     close() {
       clear();
+      due.clear();
       for (const waiting of waiters.values()) for (const resolve of waiting) resolve();
       waiters.clear();
     },
