@@ -3,7 +3,7 @@ import type { ArtifactStore } from '../artifacts/index.js';
 import type { JsonValue, WorkflowEvent, WorkflowStatus } from '../machines/index.js';
 import { EngineError } from './errors.js';
 import { readRecordedOutput } from './spilledOutput.js';
-import type { ChildOutcome, ChildWorkflowPort, Engine, EngineEvent, StartOptions } from './types.js';
+import type { ChildOutcome, ChildWorkflowPort, Engine, EngineEvent, StartOptions, WorkflowOwnership } from './types.js';
 
 const TERMINAL: ReadonlySet<WorkflowStatus> = new Set<WorkflowStatus>(['completed', 'failed', 'cancelled']);
 
@@ -21,9 +21,15 @@ function outcomeOf(event: WorkflowEvent): ChildOutcome | undefined {
  * is not missed, and one that had already finished resolves at once. No polling. A child's output
  * too large for its event is read back from the artifact store, under the child's id.
  */
-export function createChildPort(engine: () => Engine, feed: Observable<EngineEvent>, artifacts: ArtifactStore): ChildWorkflowPort {
+export function createChildPort(
+  engine: () => Engine,
+  feed: Observable<EngineEvent>,
+  artifacts: ArtifactStore,
+  ownership: WorkflowOwnership | undefined,
+): ChildWorkflowPort {
   return {
     async start(definition, input, options) {
+      await ownership?.adoptChild?.(options.id, options.parent.workflowId);
       const startOptions: StartOptions & Pick<typeof options, 'parent'> = {
         id: options.id,
         parent: options.parent,

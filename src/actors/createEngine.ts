@@ -79,7 +79,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.maxInlineOutputBytes === undefined ? {} : { maxInlineOutputBytes: options.maxInlineOutputBytes }),
     onDelta: (work, text) => feed.next({ kind: 'delta', workflowId: work.workflowId, step: work.step, iteration: work.iteration, text }),
     wantsDeltas: () => feed.observed,
-    children: createChildPort(() => engine, feed, options.artifacts),
+    children: createChildPort(() => engine, feed, options.artifacts, options.ownership),
   });
 
   const track = (work: Promise<unknown>): void => {

@@ -96,6 +96,12 @@ export interface WorkflowOwnership {
   recording?(eventIds: readonly string[]): void;
   /** Told the event ids of an append that failed. */
   notRecorded?(eventIds: readonly string[]): void;
+  /**
+   * A workflow this engine drives starts a child (or, re-running the step, starts it again): called
+   * before the start. A client (`ecl run`) takes the child on as part of the work it claimed, so
+   * the parent's wait is not left to a worker that may not exist.
+   */
+  adoptChild?(childId: string, parentId: string): Promise<void>;
 }
 
 /** Options of `Engine.recover`. */

@@ -117,6 +117,10 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     },
     recording: (eventIds) => follower?.recording(eventIds),
     notRecorded: (eventIds) => follower?.notRecorded(eventIds),
+    // A worker drives every workflow of its partitions; a client, what it claimed and their children.
+    adoptChild: async (childId, parentId) => {
+      if (role === 'client' && wantedIds.has(parentId) && !wantedIds.has(childId)) await claim(childId);
+    },
   };
 
   /** Stops driving these partitions' workflows, appending nothing. */
@@ -230,6 +234,13 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     beating = running;
     return running;
   };
+  const claim = async (workflowId: string): Promise<void> => {
+    wantedIds.add(workflowId);
+    wantedPartitions.add(partitionOf(workflowId, partitions));
+    await beating;
+    await heartbeat();
+    await adopting;
+  };
   const summary = (): ClusterNodeSummary => ({ id, role, partitions, held: [...held.keys()].sort((a, b) => a - b), ...totals });
 
   return {
@@ -247,13 +258,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
       const { blocked, ...result } = initial;
       return blocked.length === 0 ? result : { ...result, blocked };
     },
-    async claim(workflowId) {
-      wantedIds.add(workflowId);
-      wantedPartitions.add(partitionOf(workflowId, partitions));
-      await beating;
-      await heartbeat();
-      await adopting;
-    },
+    claim,
     heartbeat,
     summary,
     async close(closeOptions = {}) {

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killChildren, runEcl, startEcl, tempFolder, waitFor } from './cliHarness.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FANOUT = join(ROOT, 'examples/fanout/fanout.ts');
+/** `family` → `middle` → `leaf`, the leaf's step held by a gate file. */
+const FAMILY = resolve(import.meta.dirname, 'fixtures/family.ts');
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = tempFolder());
+});
+afterAll(() => {
+  killChildren();
+  cleanup();
+});
+
+interface StatusJson {
+  workflows: { total: number; byStatus: Record<string, number> };
+}
+
+describe('ecl run drives the child workflows of the workflow it runs (no worker needed)', () => {
+  it.each(['sqlite', 'memory'])("examples/fanout's documented command completes on the %s store", async (kind) => {
+    const store = kind === 'sqlite' ? `sqlite:${join(dir, 'fanout.db')}` : 'memory:';
+    const run = await runEcl(
+      ['run', 'digest', '--workflows', FANOUT, '--input', `@${join(ROOT, 'examples/fanout/input.json')}`, '--store', store, '--follow'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/read +#1 +done/);
+    expect(run.stdout).toMatch(/\nCompleted \S+ \(/);
+    if (kind !== 'sqlite') return;
+    // The parent and one child per document (input.json has four), every one of them finished.
+    const status = JSON.parse((await runEcl(['status', '--json', '--workflows', FANOUT, '--store', store], { cwd: dir })).stdout) as StatusJson;
+    expect(status.workflows).toMatchObject({ total: 5, byStatus: { completed: 5 } });
+  });
+
+  it('a run killed while a grandchild works is resumed by the same command: the same child and grandchild finish, no second one is started', async () => {
+    const store = `sqlite:${join(dir, 'family.db')}`;
+    const gate = join(dir, 'family.gate');
+    const log = join(dir, 'family.log');
+    const args = ['run', 'family', '--id', 'fam-1', '--input', JSON.stringify({ name: 'x', gate, log }), '--store', store, '--follow'];
+    const env = { ECL_WORKFLOWS: FAMILY };
+    const ranLeaf = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+
+    const first = startEcl(args, { cwd: dir, env });
+    await waitFor(() => ranLeaf().length === 1, first.child, "the grandchild's step running");
+    process.kill(first.child.pid as number, 'SIGKILL');
+    expect((await first.done).signal).toBe('SIGKILL');
+
+    writeFileSync(gate, 'open');
+    const second = await runEcl(args, { cwd: dir, env });
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/Resuming family v1 at callMiddle\.running/);
+    expect(second.stdout).toMatch(/\nCompleted fam-1/);
+
+    // One grandchild, whose interrupted step ran exactly once more.
+    const leafRuns = ranLeaf();
+    expect(leafRuns).toHaveLength(2);
+    expect(leafRuns[1]).toBe(leafRuns[0]);
+    expect(leafRuns[0]).toMatch(/^fam-1\.middle-[0-9a-f]{12}\.leaf-[0-9a-f]{12}$/);
+    const status = JSON.parse((await runEcl(['status', '--json', '--store', store], { cwd: dir, env })).stdout) as StatusJson;
+    expect(status.workflows).toMatchObject({ total: 3, byStatus: { completed: 3 } });
+    const parent = JSON.parse((await runEcl(['status', 'fam-1', '--json', '--store', store], { cwd: dir, env })).stdout) as { output: unknown };
+    expect(parent.output).toBe('family: middle of leaf of x');
+  });
+});
