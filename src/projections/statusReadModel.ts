@@ -95,6 +95,8 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       break;
     case 'StepStarted':
       resume(row);
+      // The retry a failed attempt announced has come: its note is history now (the audit keeps it).
+      if (row.wake_kind === 'retry') row.reason = null;
       row.current_step = event.data.step;
       setIteration(row, event.data.step, event.data.iteration);
       wake(row, null, null);
@@ -166,6 +168,8 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       row.reason = `${event.data.by} requested a revision of ${event.data.step}: ${event.data.feedback}`;
       break;
     case 'WorkflowCompleted':
+      // Why it is where it is: a completed workflow has no reason to show (as the engine's view).
+      row.reason = null;
       row.status = 'completed';
       row.output = json(event.data.output);
       row.artifact = json(event.data.artifact);
@@ -184,7 +188,7 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 3,
+  schemaVersion: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (
