@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { workflowSpec } from './workflowSpec.js';
+export { workflowSpec, SPEC_NOW } from './workflowSpec.js';
 export type { ExpectedRejection, GivenHistory, SpecOutcome, WorkflowSpecification, WorkflowSpecOptions } from './workflowSpec.js';
 export { ev } from './eventBuilders.js';
 export { createTestEngine } from './createTestEngine.js';

@@ -70,9 +70,13 @@ export interface WorkflowSpecification {
   started(input: unknown): WorkflowEvent;
 }
 
+/** The decision time of a spec given none: the start of `createManualClock`, so specs never read the real clock. */
+export const SPEC_NOW = '2030-01-01T00:00:00.000Z';
+
 /**
  * Options of {@link workflowSpec}: the settle options (`now`, the ISO decision time that fires
- * recorded due times and that a sleep step's `for` counts from — give it to enter a sleep;
+ * recorded due times, that a sleep step's `for` and a signal's timeout count from, and that
+ * `started` derives deadlines from — default {@link SPEC_NOW}, 2030-01-01T00:00:00.000Z;
  * `timeoutAt(step)`, the due time to record in a StepStarted;
  * `startActivity: false` to stop before the next StepStarted) and the workflow id.
  */
@@ -90,7 +94,8 @@ export interface WorkflowSpecOptions extends SettleOptions {
 export function workflowSpec(definition: AnyWorkflowDefinition, options: WorkflowSpecOptions = {}): WorkflowSpecification {
   const folder = createFolder(definition.machine);
   const workflowId = options.workflowId ?? 'wf-1';
-  const settleOptions: SettleOptions = { decisions: definition.decisions, ...options };
+  const now = options.now ?? SPEC_NOW;
+  const settleOptions: SettleOptions = { decisions: definition.decisions, ...options, now };
 
   const outcomeOf = (snapshot: WorkflowSnapshot, pending: WorkflowEvent[]): SpecOutcome => {
     const settled = settle(folder, snapshot, pending, settleOptions);
@@ -147,8 +152,8 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
       workflowId,
       definition.input.parse(input) as JsonValue,
       'hash',
-      // The spec's decision time when it has one; deadlines are derived from it.
-      options.now === undefined ? new Date() : new Date(options.now),
+      // Deadlines are derived from the spec's decision time.
+      new Date(now),
     );
   return { given, whenStarted: (input) => given().whenRecorded(started(input)), started };
 }
