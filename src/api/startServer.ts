@@ -137,6 +137,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
             ttlMs: config.leaseTtlMs,
             ...(config.workerId === undefined ? {} : { id: config.workerId }),
             info: () => ({ url }),
+            definitions,
           });
     if (node !== undefined) cleanup.unshift(() => node.close());
     const engine = createEngine({

@@ -7,6 +7,7 @@ import { createLlmProvider, isLlmError } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
 import { loadDefinitions } from './loadDefinitions.js';
+import { UsageError } from './usageError.js';
 
 export interface HostOptions {
   store?: string;
@@ -34,8 +35,12 @@ export interface EngineHost {
   banner: string[];
   /** The cluster membership, on a store that keeps leases. */
   node?: ClusterNode;
-  /** Asks to drive this workflow here (a client takes its partition when no worker holds it); resolves at once without a cluster. */
-  claim(workflowId: string): Promise<void>;
+  /**
+   * Asks to drive this workflow here (a client takes its partition when no worker holds it);
+   * resolves at once without a cluster. With `definition`, rejects (a `UsageError`, before anything
+   * is recorded) when the worker that would drive it instead does not have that definition.
+   */
+  claim(workflowId: string, definition?: { name: string; version: number }): Promise<void>;
   /** A worker's first recovery (what it resumed); a client recovers only what it claims. */
   recovered?: RecoverResult;
   close(): Promise<void>;
@@ -85,6 +90,7 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
             leases: store.leases,
             logger,
             role,
+            definitions,
             ttlMs: config.leaseTtlMs,
             ...(config.workerId === undefined ? {} : { id: config.workerId }),
           });
@@ -105,7 +111,19 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
     ...(node === undefined ? {} : { node }),
     ...(recovered === undefined ? {} : { recovered }),
     banner: [`Store: ${store.description}`, description, `Artifacts: ${artifacts.description}`],
-    claim: async (workflowId) => node?.claim(workflowId),
+    async claim(workflowId, definition) {
+      if (node === undefined) return;
+      await node.claim(workflowId);
+      const driver = definition === undefined ? undefined : node.driverOf(workflowId);
+      if (definition === undefined || driver?.definitions === undefined || driver.definitions.includes(`${definition.name}@${definition.version}`)) return;
+      const has = driver.definitions.length === 0 ? 'none' : driver.definitions.map((entry) => entry.replace('@', ' v')).join(', ');
+      throw new UsageError(
+        [
+          `${definition.name} v${definition.version} would be driven by worker ${driver.id} (pid ${driver.pid} on ${driver.host}), which does not have it (it has: ${has}).`,
+          `Nothing was recorded. Give that worker the module that defines ${definition.name} (--workflows, ECL_WORKFLOWS or "workflows" in ecl.config.json) and restart it, or stop it to run ${definition.name} here.`,
+        ].join('\n'),
+      );
+    },
     async close() {
       await engine.close();
       await node?.close();

@@ -39,7 +39,8 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const following = request.follow ? printTransitions(engine, workflowId, request.print) : announceSleeps(engine, workflowId, request.print);
   try {
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
-    await host.claim(workflowId);
+    const definition = host.definitions.get(request.definition, request.version);
+    await host.claim(workflowId, definition === undefined ? undefined : { name: definition.name, version: definition.version });
     let started;
     try {
       started = await engine.start(request.definition, request.input, {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'winston';
 import type { Engine, RecoverResult, WorkflowOwnership } from '../actors/index.js';
 import type { AppendFence, EventStore, JsonObject, LeaseState, LeaseTable, WorkerRecord } from '../eventstore/index.js';
+import type { DefinitionRegistry } from '../machines/index.js';
 import { DEFAULT_PARTITIONS, partitionOf } from './partitionOf.js';
 import { planLeases } from './planLeases.js';
 import { isGoneHere, processSpace } from './processSpace.js';
@@ -33,6 +34,12 @@ export interface ClusterNodeOptions {
   partitions?: number;
   /** Facts published with each heartbeat (e.g. the API's URL). */
   info?: () => JsonObject;
+  /**
+   * The definitions this node's engine can drive, published with each heartbeat (`info.definitions`,
+   * `<name>@<version>` each), so a client can tell, before it records a start, whether the worker
+   * that would drive the workflow has its definition (`driverOf`).
+   */
+  definitions?: DefinitionRegistry;
   /** Epoch ms; tests may pass a simulated clock. */
   now?: () => number;
 }
@@ -62,6 +69,12 @@ export interface ClusterNode {
   start(engine: Engine): Promise<RecoverResult>;
   /** A client asks to drive this workflow; resolves after the heartbeat that tried to take its partition. */
   claim(workflowId: string): Promise<void>;
+  /**
+   * The other live node that holds the workflow's partition (as of the last heartbeat), with the
+   * definitions it publishes (`<name>@<version>`; undefined when it publishes none); undefined when
+   * this node holds it, or nobody does.
+   */
+  driverOf(workflowId: string): { id: string; pid: number; host: string; definitions?: string[] } | undefined;
   /** One heartbeat now (also what the timer runs). */
   heartbeat(): Promise<void>;
   summary(): ClusterNodeSummary;
@@ -163,6 +176,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     info: {
       ttlMs,
       processSpace: space,
+      ...(options.definitions === undefined ? {} : { definitions: options.definitions.list().map((definition) => `${definition.name}@${definition.version}`) }),
       lag: follower?.lag(head) ?? 0,
       live: engine?.liveCount() ?? 0,
       inFlight: engine?.inFlight().length ?? 0,
@@ -259,6 +273,17 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
       return blocked.length === 0 ? result : { ...result, blocked };
     },
     claim,
+    driverOf(workflowId) {
+      const at = now();
+      const partition = partitionOf(workflowId, partitions);
+      const lease = state.leases.find((candidate) => candidate.partition === partition);
+      if (lease === undefined || lease.owner === null || lease.owner === id || lease.expiresAt <= at) return undefined;
+      const worker = state.workers.find((candidate) => candidate.id === lease.owner);
+      if (worker === undefined || !isLive(worker, at, ttlMs)) return undefined;
+      const published = worker.info.definitions;
+      const definitions = Array.isArray(published) ? published.filter((entry): entry is string => typeof entry === 'string') : undefined;
+      return { id: worker.id, pid: worker.pid, host: worker.host, ...(definitions === undefined ? {} : { definitions }) };
+    },
     heartbeat,
     summary,
     async close(closeOptions = {}) {
