@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
-import { type AnyWorkflowDefinition, type StepDecisions, parseCommand, stateLabel, timeoutRetryAt, viewOf, workflowStartedEvent } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type StepDecisions, commandLabel, parseCommand, stateLabel, timeoutRetryAt, viewOf, workflowStartedEvent } from '../machines/index.js';
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError } from './errors.js';
@@ -286,7 +286,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
       const finalState = finished.get(workflowId);
       if (finalState !== undefined && !actors.has(workflowId)) {
-        const message = `${parsed.command.type} is not allowed in state ${finalState}: it accepts no command now`;
+        const message = `${commandLabel(parsed.command)} is not allowed in state ${finalState}: it accepts no command now`;
         return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message, state: finalState, accepts: [] };
       }
       for (;;) {

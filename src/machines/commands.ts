@@ -27,6 +27,9 @@ export const isCommandType = (type: unknown): type is CommandType => typeof type
 export const SendSignal = z.object({ type: z.literal('SIGNAL'), signal: z.string().regex(SIGNAL_NAME), data: z.json().optional() });
 export type SendSignal = z.infer<typeof SendSignal>;
 
+/** How a refusal names a command: its type, or `signal <name>` for a signal. */
+export const commandLabel = (command: WorkflowCommand | SendSignal): string => (command.type === 'SIGNAL' ? `signal ${command.signal}` : command.type);
+
 export type CommandRejection = { ok: false; code: 'UNKNOWN_COMMAND' | 'INVALID_COMMAND'; message: string };
 
 /** Validates a command (or a signal) at the edge; errors name the offending field. */

@@ -1,5 +1,5 @@
 import { type SignalSchemas, acceptedCommands, commandToEvent, signalToEvent } from './commandToEvent.js';
-import type { SendSignal, WorkflowCommand } from './commands.js';
+import { type SendSignal, type WorkflowCommand, commandLabel } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import type { Folder } from './fold.js';
 import { type Decision, type StepDecisions, nextStep } from './nextStep.js';
@@ -99,11 +99,11 @@ export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowComma
     if (decided?.ok === true && snapshot.can(decided.event)) return decided;
     if (decided?.ok === false)
       return { ok: false, code: 'INVALID_COMMAND', message: decided.message, state: stateLabel(snapshot), accepts: acceptedCommands(snapshot) };
-    return notAllowed(snapshot, `signal ${command.signal}`);
+    return notAllowed(snapshot, commandLabel(command));
   }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
-  return notAllowed(snapshot, command.type);
+  return notAllowed(snapshot, commandLabel(command));
 }
 
 function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecision {

@@ -12,7 +12,7 @@ export {
   CallCompleted,
 } from './events.js';
 export type { WorkflowEventOf, WorkflowEventType } from './events.js';
-export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, SendSignal, isCommandType, parseCommand } from './commands.js';
+export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, SendSignal, isCommandType, parseCommand, commandLabel } from './commands.js';
 export type { CommandType, WorkflowCommandInput, CommandRejection } from './commands.js';
 export { commandToEvent, acceptedCommands, signalToEvent } from './commandToEvent.js';
 export type { SignalSchemas } from './commandToEvent.js';

@@ -46,6 +46,13 @@ describe('typed signals', () => {
     });
     const done = await t.send('i1', { type: 'payment', data: { amount: 12.5, currency: 'EUR' } });
     expect(done).toMatchObject({ status: 'completed', output: 'received 12.5 EUR' });
+    // Finished (and gone from memory): a second payment is refused naming the signal, not "SIGNAL".
+    expect(await t.engine.send('i1', { type: 'payment', data: { amount: 1, currency: 'EUR' } })).toMatchObject({
+      accepted: false,
+      code: 'COMMAND_NOT_ALLOWED',
+      message: 'signal payment is not allowed in state completed: it accepts no command now',
+      accepts: [],
+    });
     const received = (await t.history('i1')).find((event) => event.type === 'SignalReceived');
     expect(received?.data).toMatchObject({ step: 'paid', signal: 'payment', data: { amount: 12.5, currency: 'EUR' } });
     await replayHistories([invoice], [{ workflowId: 'i1', events: await t.history('i1') }]);
