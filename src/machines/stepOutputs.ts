@@ -33,7 +33,8 @@ export type StepChecks<T, I, O extends OutputSchemas> = {
     kind: 'produce';
     name: infer N extends keyof O;
   }
-    ? { run: StepRun<I, z.input<O[N]>, O> }
+    ? // Kind and name too: a one-step workflow's checks must still describe a whole step (the literal was refused otherwise).
+      { readonly kind: 'produce'; readonly name: N; run: StepRun<I, z.input<O[N]>, O> }
     : unknown);
 };
 

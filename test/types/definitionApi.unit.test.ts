@@ -250,6 +250,26 @@ describe('the definition API', () => {
         ],
       }),
     );
+    // One step alone, with its schema, compiles (its checks once described no whole step, and refused the literal).
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'single',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [{ kind: 'produce', name: 'draft', run: async (ctx): Promise<DraftIn> => ({ title: ctx.input.topic, words: 'a b' }) }],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'single',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        // @ts-expect-error a property the step's kind does not have, on a workflow of one step
+        steps: [{ kind: 'produce', name: 'draft', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }), timeoutMS: 5 }],
+      }),
+    );
     // A schema whose output is not JSON does not compile (the output is recorded); one that transforms to JSON does.
     expectTypeOf({ when: z.date() }).not.toExtend<OutputSchemas>();
     expectTypeOf({ when: z.date().transform((date) => date.toISOString()) }).toExtend<OutputSchemas>();
