@@ -168,8 +168,6 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       row.reason = `${event.data.by} requested a revision of ${event.data.step}: ${event.data.feedback}`;
       break;
     case 'WorkflowCompleted':
-      // Why it is where it is: a completed workflow has no reason to show (as the engine's view).
-      row.reason = null;
       row.status = 'completed';
       row.output = json(event.data.output);
       row.artifact = json(event.data.artifact);

@@ -137,8 +137,13 @@ export function newStepKindSpecs(givenHistories: GivenHistories): void {
       });
       await givenHistories([history]).then(async (queries) => {
         const status = (await queries.getStatus('inv-1'))!;
-        // What it waited for and why are gone: a completed workflow shows no stale reason.
-        expect(status).toMatchObject({ status: 'completed', output: 'received 12.5 EUR', accepts: [], reason: null });
+        // The last decision stays as its reason (the approver's note); a retry's note went when the retry started.
+        expect(status).toMatchObject({
+          status: 'completed',
+          output: 'received 12.5 EUR',
+          accepts: [],
+          reason: 'human decision at sign: approve (paid in full, checked the bank statement)',
+        });
         expect(status.deadline).toBeUndefined();
         expect(status.waitingFor).toBeUndefined();
         expect(status.wakeAt).toBeUndefined();
