@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
-import { type AnyWorkflowDefinition, type StepDecisions, commandLabel, parseCommand, stateLabel, timeoutRetryAt, viewOf, workflowStartedEvent } from '../machines/index.js';
+import {
+  type AnyWorkflowDefinition,
+  type StepDecisions,
+  commandLabel,
+  parseCommand,
+  stateLabel,
+  timeoutRetryAt,
+  viewOf,
+  workflowStartedEvent,
+} from '../machines/index.js';
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError } from './errors.js';

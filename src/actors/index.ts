@@ -23,6 +23,7 @@ export type { ParentLink } from './types.js';
 export { loadWorkflow, foldRecords } from './loadWorkflow.js';
 export type { LoadedWorkflow } from './loadWorkflow.js';
 export { toWorkflowEvent } from './eventRecords.js';
+export { foreignTransition } from './publishTransitions.js';
 export { findActiveWorkflows } from './findActiveWorkflows.js';
 export { inputHashOf } from './inputHash.js';
 export { SNAPSHOT_CATEGORY, snapshotStream } from './snapshotStream.js';

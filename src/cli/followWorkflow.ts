@@ -1,19 +1,42 @@
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
-import type { Engine, WorkflowView } from '../actors/index.js';
+import { type Engine, type EngineEvent, type WorkflowView, foreignTransition } from '../actors/index.js';
+import { type EventStore, workflowStream } from '../eventstore/index.js';
 import type { DefinitionRegistry, WorkflowEvent } from '../machines/index.js';
 import { formatTransition } from './formatTransition.js';
 import { EXIT } from './usageError.js';
 
-/** Prints each transition of one workflow as it is recorded (until stopped). */
-export function printTransitions(engine: Engine, workflowId: string, print: (line: string) => void): Subscription {
+export interface TransitionPrinter {
+  /**
+   * Stops following, then prints from the store what the feed had not shown up to `revision`: a
+   * workflow another process drives may be seen settled before the log follower has passed on its
+   * last events.
+   */
+  finish(store: EventStore, revision: number): Promise<void>;
+  unsubscribe(): void;
+}
+
+/** Prints each transition of one workflow as it is recorded, once each, in revision order. */
+export function printTransitions(engine: Engine, workflowId: string, print: (line: string) => void): TransitionPrinter {
   let previous: WorkflowEvent | undefined;
-  return engine.subscribe(workflowId).subscribe((event) => {
-    if (event.kind !== 'transition') return;
+  let printed = -1;
+  const show = (event: EngineEvent): void => {
+    if (event.kind !== 'transition' || event.revision <= printed) return;
+    printed = event.revision;
     const text = formatTransition(event, previous);
     previous = event.event;
     if (text !== undefined) print(text);
-  });
+  };
+  const subscription = engine.subscribe(workflowId).subscribe(show);
+  return {
+    unsubscribe: () => subscription.unsubscribe(),
+    async finish(store, revision) {
+      subscription.unsubscribe();
+      if (printed >= revision) return;
+      const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - printed });
+      for (const record of missed) show(foreignTransition(workflowId, record));
+    },
+  };
 }
 
 /**

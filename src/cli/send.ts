@@ -61,7 +61,9 @@ export function sendCommand(): Command {
           return result.code === 'WORKFLOW_NOT_FOUND' || result.code === 'CONCURRENCY_CONFLICT' ? EXIT.notCompleted : EXIT.usage;
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
-        const summary = summarize(await host.engine.settled(id), 'ecl send', host.definitions);
+        const settled = await host.engine.settled(id);
+        await following?.finish(host.store, settled.revision);
+        const summary = summarize(settled, 'ecl send', host.definitions);
         for (const line of summary.lines) console.log(line);
         return summary.exitCode;
       } finally {

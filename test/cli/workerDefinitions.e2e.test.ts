@@ -46,9 +46,23 @@ it('with a worker that has the definitions, ecl run records the start and the wo
   const store = `sqlite:${join(dir, 'having.db')}`;
   const worker = await startWorker(store, FAMILY);
   try {
-    const run = await runEcl(['run', 'family', '--id', 'fam-h', '--input', '{"name":"y"}', '--store', store], { cwd: dir, env: { ECL_WORKFLOWS: FAMILY } });
+    const run = await runEcl(['run', 'family', '--id', 'fam-h', '--input', '{"name":"y"}', '--store', store, '--follow'], {
+      cwd: dir,
+      env: { ECL_WORKFLOWS: FAMILY },
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    // --follow shows every transition the worker recorded, the last ones too (they once raced the settled view and were lost).
+    const shown = run.stdout.split('\n').filter((line) => line.startsWith('  '));
+    expect(shown.map((line) => line.replace(/\s+/g, ' ').trim())).toEqual([
+      'workflow started family v1',
+      'callMiddle #1 started',
+      'callMiddle #1 call 1 "middle"',
+      'callMiddle #1 done',
+      'finish #1 started',
+      'finish #1 done',
+      'workflow completed',
+    ]);
     expect(run.stdout).toMatch(/\nCompleted fam-h/);
     const status = await runEcl(['status', 'fam-h', '--json', '--store', store], { cwd: dir, env: { ECL_WORKFLOWS: FAMILY } });
     expect(JSON.parse(status.stdout)).toMatchObject({ status: 'completed', output: 'family: middle of leaf of y' });
