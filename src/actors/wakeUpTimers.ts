@@ -109,7 +109,6 @@ export function createWakeUpTimers({ clock, wake, track, closed }: WakeUpTimerOp
     clear,
     close() {
       clear();
-      due.clear();
       for (const waiting of waiters.values()) for (const resolve of waiting) resolve();
       waiters.clear();
     },
