@@ -115,11 +115,13 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
       if (node === undefined) return;
       await node.claim(workflowId);
       const driver = definition === undefined ? undefined : node.driverOf(workflowId);
-      if (definition === undefined || driver?.definitions === undefined || driver.definitions.includes(`${definition.name}@${definition.version}`)) return;
-      const has = driver.definitions.length === 0 ? 'none' : driver.definitions.map((entry) => entry.replace('@', ' v')).join(', ');
+      const has = driver?.definitions;
+      if (definition === undefined || driver === undefined || has === undefined) return;
+      if (has.some(({ name, version }) => name === definition.name && version === definition.version)) return;
+      const listed = has.length === 0 ? 'none' : has.map(({ name, version }) => `${name} v${version}`).join(', ');
       throw new UsageError(
         [
-          `${definition.name} v${definition.version} would be driven by worker ${driver.id} (pid ${driver.pid} on ${driver.host}), which does not have it (it has: ${has}).`,
+          `${definition.name} v${definition.version} would be driven by worker ${driver.id} (pid ${driver.pid} on ${driver.host}), which does not have it (it has: ${listed}).`,
           `Nothing was recorded. Give that worker the module that defines ${definition.name} (--workflows, ECL_WORKFLOWS or "workflows" in ecl.config.json) and restart it, or stop it to run ${definition.name} here.`,
         ].join('\n'),
       );

@@ -71,10 +71,10 @@ export interface ClusterNode {
   claim(workflowId: string): Promise<void>;
   /**
    * The other live node that holds the workflow's partition (as of the last heartbeat), with the
-   * definitions it publishes (`<name>@<version>`; undefined when it publishes none); undefined when
-   * this node holds it, or nobody does.
+   * definitions it publishes (undefined when it publishes none); undefined when this node holds it,
+   * or nobody does.
    */
-  driverOf(workflowId: string): { id: string; pid: number; host: string; definitions?: string[] } | undefined;
+  driverOf(workflowId: string): { id: string; pid: number; host: string; definitions?: { name: string; version: number }[] } | undefined;
   /** One heartbeat now (also what the timer runs). */
   heartbeat(): Promise<void>;
   summary(): ClusterNodeSummary;
@@ -281,7 +281,12 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
       const worker = state.workers.find((candidate) => candidate.id === lease.owner);
       if (worker === undefined || !isLive(worker, at, ttlMs)) return undefined;
       const published = worker.info.definitions;
-      const definitions = Array.isArray(published) ? published.filter((entry): entry is string => typeof entry === 'string') : undefined;
+      const definitions = Array.isArray(published)
+        ? published.flatMap((entry) => {
+            const [, name, version] = typeof entry === 'string' ? (/^(.+)@(\d+)$/.exec(entry) ?? []) : [];
+            return name === undefined ? [] : [{ name, version: Number(version) }];
+          })
+        : undefined;
       return { id: worker.id, pid: worker.pid, host: worker.host, ...(definitions === undefined ? {} : { definitions }) };
     },
     heartbeat,
