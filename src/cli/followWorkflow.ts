@@ -7,34 +7,54 @@ import { formatTransition } from './formatTransition.js';
 import { EXIT } from './usageError.js';
 
 export interface TransitionPrinter {
-  /**
-   * Stops following, then prints from the store what the feed had not shown up to `revision`: a
-   * workflow another process drives may be seen settled before the log follower has passed on its
-   * last events.
-   */
-  finish(store: EventStore, revision: number): Promise<void>;
+  /** Stops following, then prints from the store what was not shown yet up to `revision` (the settled one). */
+  finish(revision: number): Promise<void>;
   unsubscribe(): void;
 }
 
-/** Prints each transition of one workflow as it is recorded, once each, in revision order. */
-export function printTransitions(engine: Engine, workflowId: string, print: (line: string) => void): TransitionPrinter {
+/**
+ * Prints each transition of one workflow as it is recorded, once each, in revision order. The
+ * feed of a workflow another process drives may skip events (the log follower passes on only what
+ * this engine's copy had not read yet) or end before its last ones: gaps are read from the store.
+ */
+export function printTransitions(engine: Engine, store: EventStore, workflowId: string, print: (line: string) => void): TransitionPrinter {
   let previous: WorkflowEvent | undefined;
   let printed = -1;
-  const show = (event: EngineEvent): void => {
-    if (event.kind !== 'transition' || event.revision <= printed) return;
+  const show = (event: EngineEvent & { kind: 'transition' }): void => {
     printed = event.revision;
     const text = formatTransition(event, previous);
     previous = event.event;
     if (text !== undefined) print(text);
   };
-  const subscription = engine.subscribe(workflowId).subscribe(show);
+  /** Prints what comes before `revision` from the store, in order. */
+  const fillTo = async (revision: number): Promise<void> => {
+    if (printed >= revision - 1) return;
+    const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - 1 - printed });
+    for (const record of missed) if (record.revision > printed) show(foreignTransition(workflowId, record) as EngineEvent & { kind: 'transition' });
+  };
+  // One at a time, in arrival order: a gap is read before the event after it is printed.
+  let printing: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+  const subscription = engine.subscribe(workflowId).subscribe((event) => {
+    if (event.kind !== 'transition') return;
+    printing = printing.then(async () => {
+      if (failed !== undefined || event.revision <= printed) return;
+      try {
+        await fillTo(event.revision);
+        show(event);
+      } catch (error) {
+        // Reported by `finish`: the command's outcome does not wait for its printing to fail.
+        failed = { error };
+      }
+    });
+  });
   return {
     unsubscribe: () => subscription.unsubscribe(),
-    async finish(store, revision) {
+    async finish(revision) {
       subscription.unsubscribe();
-      if (printed >= revision) return;
-      const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - printed });
-      for (const record of missed) show(foreignTransition(workflowId, record));
+      await printing;
+      if (failed !== undefined) throw failed.error;
+      await fillTo(revision + 1);
     },
   };
 }

@@ -36,7 +36,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   request.print(`Workflow ${workflowId}`);
   // Subscribe before starting, so not one transition is missed. Without --follow, a sleep is still
   // announced: `ecl run` waits through it, which would otherwise look like a hang.
-  const printer = request.follow ? printTransitions(engine, workflowId, request.print) : undefined;
+  const printer = request.follow ? printTransitions(engine, host.store, workflowId, request.print) : undefined;
   const following = printer ?? announceSleeps(engine, workflowId, request.print);
   try {
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
@@ -62,7 +62,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
       );
     }
     const settled = await engine.settled(workflowId);
-    await printer?.finish(host.store, settled.revision);
+    await printer?.finish(settled.revision);
     const summary = summarize(settled, 'ecl send', host.definitions);
     for (const line of summary.lines) request.print(line);
     return summary.exitCode;

@@ -52,7 +52,7 @@ export function sendCommand(): Command {
     const [{ openEngineHost }, { printTransitions, summarize }] = await Promise.all([import('./openEngineHost.js'), import('./followWorkflow.js')]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
-      const following = options.follow === true ? printTransitions(host.engine, id, (line) => console.log(line)) : undefined;
+      const following = options.follow === true ? printTransitions(host.engine, host.store, id, (line) => console.log(line)) : undefined;
       try {
         await host.claim(id);
         const result = await host.engine.send(id, command, { sender: 'cli' });
@@ -62,7 +62,7 @@ export function sendCommand(): Command {
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
         const settled = await host.engine.settled(id);
-        await following?.finish(host.store, settled.revision);
+        await following?.finish(settled.revision);
         const summary = summarize(settled, 'ecl send', host.definitions);
         for (const line of summary.lines) console.log(line);
         return summary.exitCode;

@@ -17,24 +17,27 @@ const three = defineWorkflow({
   ],
 });
 
-it('--follow prints from the store what the feed had not passed on when the workflow was seen settled, each transition once, in order', async () => {
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+it('--follow prints every transition once and in order: gaps in the feed, and what it had not passed on when the workflow settled, are read from the store', async () => {
   const t = createTestEngine({ definitions: [three] });
   const settled = await t.run('three', {}, { id: 'w' });
   const records = await t.history('w');
   expect(settled.revision).toBe(records.length - 1);
 
-  // The feed of a process that follows another's work: it has passed on the first four events only.
+  // The feed of a process that follows another's work: it skips revision 2, repeats 1, and stops after 4.
   const feed = new Subject<EngineEvent>();
   const follower = { subscribe: () => feed.asObservable() } as unknown as Engine;
   const lines: string[] = [];
-  const printer = printTransitions(follower, 'w', (line) => lines.push(line.replace(/\s+/g, ' ').trim()));
-  for (const record of records.slice(0, 4)) feed.next(foreignTransition('w', record));
-  feed.next(foreignTransition('w', records[2]!)); // a repeat is shown once
-  expect(lines).toHaveLength(4);
+  const printer = printTransitions(follower, t.store, 'w', (line) => lines.push(line.replace(/\s+/g, ' ').trim()));
+  for (const revision of [0, 1, 3, 1, 4]) feed.next(foreignTransition('w', records[revision]!));
+  for (let i = 0; i < 5; i++) await turn();
+  expect(lines).toEqual(['workflow started three v1', 'a #1 started', 'a #1 done', 'b #1 started', 'b #1 done']);
 
-  await printer.finish(t.store, settled.revision);
+  await printer.finish(settled.revision);
   // Whatever the feed says after finish is not printed again.
   feed.next(foreignTransition('w', records.at(-1)!));
+  await turn();
   expect(lines).toEqual([
     'workflow started three v1',
     'a #1 started',
