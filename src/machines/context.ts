@@ -32,14 +32,22 @@ export interface RecordedCall {
   llm?: z.infer<typeof LlmAccounting>;
 }
 
+export interface Routing {
+  /** Per route step: where it last sent the workflow and how many back-edges it took. */
+  routes: Record<string, { to: string; loops: number }>;
+  /**
+   * Per producing step sent back by a route: the iteration its validating loop counts from (its
+   * cap applies per pass of the route).
+   */
+  iterationBase: Record<string, number>;
+}
+
 /**
  * The machine's context: everything a decision needs, and nothing that does not come from a
  * recorded event. Folding the stream rebuilds it exactly.
  */
 export interface WorkflowContext {
   workflowId: string;
-  definition: string;
-  version: number;
   input: JsonValue;
   inputHash: string;
   policies: Policies;
@@ -66,13 +74,8 @@ export interface WorkflowContext {
   waiting: { step: string; kind: WaitKind; revisable: boolean; accepts: string[]; signal?: string; timeoutAt?: string } | null;
   /** The `sleep` step in progress and its due time; absent until a workflow first sleeps. */
   sleeping?: { step: string; until: string } | null;
-  /** Per `route` step: where it last sent the workflow and how many back-edges it took; absent until a route runs. */
-  routes?: Record<string, { to: string; loops: number }>;
-  /**
-   * Per producing step sent back by a route: the iteration its validating loop counts from (its
-   * cap applies per pass of the route). Absent until a route loops.
-   */
-  iterationBase?: Record<string, number>;
+  /** What `route` steps decided; absent until a route runs. */
+  routing?: Routing;
   error: z.infer<typeof ErrorInfo> | null;
   reason: string | null;
   output: JsonValue | null;
@@ -84,8 +87,6 @@ export const NO_CALLS: readonly RecordedCall[] = Object.freeze([]);
 
 export const initialContext = (): WorkflowContext => ({
   workflowId: '',
-  definition: '',
-  version: 0,
   input: null,
   inputHash: '',
   policies: EMPTY_POLICIES,

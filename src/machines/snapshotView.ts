@@ -53,7 +53,7 @@ export function iterationOf(snapshot: WorkflowSnapshot, step: string): number {
 /** The iteration a validating step's loop counts its cap from (0, or where a route last sent its producer back). */
 export function loopBaseOf(snapshot: WorkflowSnapshot, step: string): number {
   const spec = structureOf(snapshot).steps.find((candidate) => candidate.name === step);
-  return snapshot.context.iterationBase?.[spec?.validates ?? step] ?? 0;
+  return snapshot.context.routing?.iterationBase[spec?.validates ?? step] ?? 0;
 }
 
 /** A short human label of the state value, e.g. `review.waiting` or `completed`. */

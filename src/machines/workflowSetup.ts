@@ -116,8 +116,6 @@ export const contextUpdates = {
     return {
       ...initialContext(),
       workflowId: data.workflowId,
-      definition: data.definition,
-      version: data.version,
       input: data.input,
       inputHash: data.inputHash,
       policies: data.policies ?? EMPTY_POLICIES,

@@ -60,7 +60,7 @@ export const routeKind: StepKindRules = {
       case 'pending':
         return deciding.enter(deciding.structure.steps.indexOf(step));
       case 'chosen': {
-        const route = deciding.context.routes?.[step.name];
+        const route = deciding.context.routing?.routes[step.name];
         if (route === undefined) throw new Error(`Route "${step.name}" has no recorded choice`);
         if (route.to === step.name) {
           return append({
@@ -99,7 +99,7 @@ function choose(structure: WorkflowStructure, context: WorkflowContext, route: S
     return decisionFailed(`Route "${route.name}" chose ${JSON.stringify(chose)}, which is not one of ${(route.to ?? []).join(', ')}`);
   }
   const at = structure.steps.indexOf(route);
-  const loops = context.routes?.[route.name]?.loops ?? 0;
+  const loops = context.routing?.routes[route.name]?.loops ?? 0;
   if (indexIn(structure, chose) > at) return append({ type: 'RouteChosen', data: { v: 1, step: route.name, chose, to: chose, loops } });
   if (loops < (route.maxLoops ?? 0)) return append({ type: 'RouteChosen', data: { v: 1, step: route.name, chose, to: chose, loops: loops + 1 } });
   // The cap: `continue` goes to the step after the route; `fail` "goes" to the route itself, which the chosen phase fails.
@@ -110,7 +110,7 @@ function choose(structure: WorkflowStructure, context: WorkflowContext, route: S
 /** The guards of route steps (registered in `KIND_GUARDS`). */
 export const routeGuards = {
   /** Where the route last sent the workflow. */
-  routedTo: ({ context }: MachineArgs, params: { route: string; to: string }) => context.routes?.[params.route]?.to === params.to,
+  routedTo: ({ context }: MachineArgs, params: { route: string; to: string }) => context.routing?.routes[params.route]?.to === params.to,
 };
 
 const routeUpdates = {
@@ -121,19 +121,20 @@ const routeUpdates = {
   routeChosen: ({ context, event }: MachineArgs, params: { backEdges: Record<string, readonly string[]> }): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RouteChosen');
     if (data === undefined) return {};
-    const routes = { ...context.routes, [data.step]: { to: data.to, loops: data.loops } };
-    const looped = data.loops > (context.routes?.[data.step]?.loops ?? 0);
+    const before = context.routing;
+    const routes = { ...before?.routes, [data.step]: { to: data.to, loops: data.loops } };
+    const looped = data.loops > (before?.routes[data.step]?.loops ?? 0);
     const producers = looped ? (params.backEdges[data.to] ?? []) : [];
-    if (producers.length === 0) return { routes };
+    if (producers.length === 0) return { routing: { routes, iterationBase: before?.iterationBase ?? {} } };
     const iterations = { ...context.iterations };
-    const iterationBase = { ...context.iterationBase };
+    const iterationBase = { ...before?.iterationBase };
     for (const step of producers) {
       if (!(step in context.outputs)) continue;
       const next = (iterations[step] ?? 1) + 1;
       iterations[step] = next;
       iterationBase[step] = next - 1;
     }
-    return { routes, iterations, iterationBase };
+    return { routing: { routes, iterationBase }, iterations };
   },
 };
 
