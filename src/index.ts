@@ -20,6 +20,7 @@
 export { defineWorkflow } from './machines/index.js';
 export type {
   AnyWorkflowDefinition,
+  StartInput,
   ApprovalStepSpec,
   InputLoader,
   InputLoaderContext,

@@ -1,14 +1,17 @@
 // The example's own tests, written as a user of the package writes them (run here by vitest).
 import { readFileSync } from 'node:fs';
 import { createScriptedProvider, createTestEngine, replayHistories, type TestEngine } from 'ecl-workflows/testing';
+import type { StartInput } from 'ecl-workflows';
 import { afterEach, describe, expect, it } from 'vitest';
 import { support } from './support.js';
 import { outbox } from './tools.js';
 
-const read = (name: string): unknown => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8'));
-const normal = read('./input.json') as { ticket: { id: string } };
-const urgent = read('./input-urgent.json') as { ticket: { id: string } };
-const withId = (input: typeof normal, id: string) => ({ ...input, ticket: { ...input.ticket, id } });
+/** What starting the workflow takes: its input schema's input type (defaults optional). */
+type SupportInput = StartInput<typeof support>;
+const read = (name: string) => JSON.parse(readFileSync(new URL(name, import.meta.url), 'utf8')) as SupportInput;
+const normal = read('./input.json');
+const urgent = read('./input-urgent.json');
+const withId = (input: SupportInput, id: string): SupportInput => ({ ...input, ticket: { ...input.ticket, id } });
 
 type Event = { type: string; data: unknown };
 /** The steps that ran, as `step#iteration.attempt`, in order. */
@@ -21,7 +24,7 @@ const stepsRun = (events: Event[]) =>
  * Starts a workflow and drives it until it finishes or waits for a signal: `t.run`, whose simulated
  * clock jumps to the workflow's own wake-ups (a retry, the end of a sleep).
  */
-const run = (t: TestEngine, input: unknown, id: string) => t.run(support, input, { id });
+const run = (t: TestEngine, input: SupportInput, id: string) => t.run(support, input, { id });
 /** Drives a started workflow on, after a signal or a jump of the clock. */
 const drive = (t: TestEngine, id: string) => t.engine.settled(id);
 

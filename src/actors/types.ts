@@ -7,6 +7,7 @@ import type { EventStore } from '../eventstore/index.js';
 import type { LlmProvider } from '../llm/index.js';
 import type {
   AnyWorkflowDefinition,
+  StartInput,
   WaitKind,
   DefinitionRegistry,
   JsonValue,
@@ -285,8 +286,9 @@ export interface Engine {
    * `CONCURRENCY_CONFLICT`, `ENGINE_CLOSED` (`isEngineClosed`); `CORRUPT_STREAM` or
    * `UNKNOWN_DEFINITION_VERSION` when an existing stream cannot be loaded; an `EventStoreError`
    * from the store (e.g. `INVALID_EVENT_DATA` when the parsed input is not plain JSON).
+   * Given the definition itself, `input` has its schema's input type; given a name, it is checked at run time only.
    */
-  start(definition: string | AnyWorkflowDefinition, input: unknown, options?: StartOptions): Promise<StartResult>;
+  start<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, options?: StartOptions): Promise<StartResult>;
   /**
    * Validates a command (`{ type: 'APPROVE' }`, `{ type: 'REJECT', reason? }`,
    * `{ type: 'REQUEST_REVISION', feedback }`, `{ type: 'CANCEL', reason? }`), checks the workflow

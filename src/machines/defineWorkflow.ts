@@ -83,7 +83,7 @@ export function defineWorkflow<
   S extends z.ZodType,
   const O extends OutputSchemas = NoOutputSchemas,
   const T extends readonly StepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
->(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>> {
+>(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>, z.input<S>> {
   type I = z.output<S>;
   // The output types are for the steps' authors; the runtime checks outputs with the schemas themselves.
   const spec = declared as unknown as WorkflowSpec<S>;
@@ -158,11 +158,11 @@ export function defineWorkflow<
     timeoutRetryAt: (step, attempt, now) => timeoutRetryAt(activities.get(step), undefined, attempt, Date.parse(now)),
   };
 
-  const definition: WorkflowDefinition<I> = {
+  const definition: WorkflowDefinition<I, z.input<S>> = {
     name: spec.name,
     version: spec.version,
     description: spec.description ?? '',
-    input: spec.input as unknown as z.ZodType<I, unknown>,
+    input: spec.input as unknown as z.ZodType<I, z.input<S>>,
     ...(spec.loadInput === undefined ? {} : { loadInput: spec.loadInput }),
     structure,
     machine,

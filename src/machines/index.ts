@@ -23,6 +23,7 @@ export type { JsonValue, WorkflowContext, WaitKind, InFlightStep, RecordedCall }
 export { defineWorkflow, isWorkflowDefinition } from './defineWorkflow.js';
 export type {
   AnyWorkflowDefinition,
+  StartInput,
   ApprovalStepSpec,
   ActivityStepSpec,
   InputLoader,

@@ -274,16 +274,17 @@ export interface WorkflowSpec<
 /**
  * A workflow definition, as `defineWorkflow` returns it: register it (`createRegistry`,
  * `EngineOptions.definitions`) or export it from a workflow module. `I` is the input schema's
- * output type. Treat it as read-only data; `machine` and `structure` are for ECL's runtime and tools.
+ * output type, `In` its input type (what a start takes: fields with defaults optional). Treat it as
+ * read-only data; `machine` and `structure` are for ECL's runtime and tools.
  */
-export interface WorkflowDefinition<I> {
+export interface WorkflowDefinition<I, In = unknown> {
   /** As in the spec: recorded in every workflow it starts, with `version`. */
   readonly name: string;
   readonly version: number;
   /** The spec's description, or empty. */
   readonly description: string;
   /** Validates (and defaults) the workflow input at the edge. */
-  readonly input: z.ZodType<I, unknown>;
+  readonly input: z.ZodType<I, In>;
   /** Prepares a CLI input before validation; see {@link InputLoader}. */
   readonly loadInput?: InputLoader;
   /** The pure part: what the machine is compiled from. */
@@ -305,4 +306,11 @@ export interface WorkflowDefinition<I> {
 /** A definition of any input type: what registries, engines and loaders take. */
 // The registry holds definitions of many input types; `run` is contravariant in its input, so only `any` unifies them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWorkflowDefinition = WorkflowDefinition<any>;
+export type AnyWorkflowDefinition = WorkflowDefinition<any, any>;
+
+/**
+ * What starting `D` takes as input: a definition's schema input type, so `engine.start(definition, input)`
+ * and `ctx.child(name, definition, input)` are checked at compile time; `unknown` for a definition
+ * named by a string (checked at run time only).
+ */
+export type StartInput<D> = D extends WorkflowDefinition<any, infer In> ? In : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -4,7 +4,7 @@ import { type Engine, type StartOptions, type WorkflowView, createEngine } from 
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, type StartInput, createRegistry } from '../machines/index.js';
 
 /** Options of {@link createTestEngine}. */
 export interface TestEngineOptions {
@@ -37,7 +37,7 @@ export interface TestEngine {
    * person or a signal, firing its timers on the simulated clock; resolves to its view (a failed workflow resolves too: check `status`). Throws what
    * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …).
    */
-  run(definition: string | AnyWorkflowDefinition, input: unknown, options?: StartOptions): Promise<WorkflowView>;
+  run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, options?: StartOptions): Promise<WorkflowView>;
   /**
    * Sends a command (`{ type: 'APPROVE' }`, …) or a signal (`{ type: 'payment', data }`) and drives the
    * workflow on as `run` does; resolves to its view.

@@ -62,8 +62,8 @@ const typed = defineWorkflow({
 });
 
 describe('the definition API', () => {
-  it("defineWorkflow returns WorkflowDefinition of the input schema's output type", () => {
-    expectTypeOf(typed).toEqualTypeOf<WorkflowDefinition<Parsed>>();
+  it("defineWorkflow returns WorkflowDefinition of the input schema's output and input types", () => {
+    expectTypeOf(typed).toEqualTypeOf<WorkflowDefinition<Parsed, z.input<typeof Input>>>();
     expectTypeOf(typed).toExtend<AnyWorkflowDefinition>();
     expectTypeOf(typed.resolvePolicies).parameter(0).toEqualTypeOf<Parsed>();
   });
