@@ -18,7 +18,7 @@ export function auditCommand(): Command {
       const entries = await queries.getAudit(id);
       if (entries.length === 0) return fail(`No workflow "${id}" in the read models.`);
       if (options.json) return printJson(entries);
-      console.log(formatAuditTimeline(id, entries).join('\n'));
+      console.log(formatAuditTimeline(id, entries, await queries.getDescendants(id)).join('\n'));
     });
   });
 }

@@ -11,23 +11,73 @@ function accounting(entry: AuditEntry): string | undefined {
   return parts.join(' · ');
 }
 
+/** Model calls, tokens and cost of a workflow's audit entries, each model call counted once. */
+export interface AuditUsage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** A workflow started by another one's step, directly or further down, with its own usage. */
+export interface DescendantUsage extends AuditUsage {
+  workflowId: string;
+  definition: string;
+  status: string;
+  /** The workflow that started it. */
+  parentId: string;
+}
+
+/** `<step>#<iteration>` of an entry: a step iteration's journaled model calls are its usage, its outcome repeats their total. */
+const iterationKey = (entry: AuditEntry): string => `${entry.step ?? ''}#${entry.iteration ?? ''}`;
+
+/**
+ * Whether an entry's model usage counts: a step's outcome that repeats the total of the model calls
+ * journaled above it does not (`journaled` collects, in order, the iterations that journaled one).
+ */
+function countsOnce(entry: AuditEntry, journaled: Set<string>): boolean {
+  if (entry.model === null) return false;
+  if (entry.type === 'CallCompleted') {
+    journaled.add(iterationKey(entry));
+    return true;
+  }
+  return !journaled.has(iterationKey(entry));
+}
+
+export function auditUsage(entries: readonly AuditEntry[]): AuditUsage {
+  const usage: AuditUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  const journaled = new Set<string>();
+  for (const entry of entries) if (countsOnce(entry, journaled)) add(usage, entry);
+  return usage;
+}
+
+function add(usage: AuditUsage, entry: AuditEntry): void {
+  usage.calls += 1;
+  usage.inputTokens += entry.inputTokens ?? 0;
+  usage.outputTokens += entry.outputTokens ?? 0;
+  usage.costUsd += entry.costUsd ?? 0;
+}
+
+const usageLine = (usage: AuditUsage): string =>
+  `${usage.calls} model calls · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${money(usage.costUsd)}`;
+
+/** At most this many descendants get a line each; past it, only their total. */
+const LISTED_DESCENDANTS = 20;
+
 /**
  * A workflow's audit trail as a timeline a person can read: entries grouped under the step and
  * iteration they belong to, review verdicts with their feedback, each journaled call with its
  * outcome, and each model call's cost. A step whose model calls were journaled records their total
- * again in its outcome: shown as the step's total, counted once in the last line.
+ * again in its outcome: shown as the step's total, counted once in the totals. With `descendants`
+ * (the child workflows its steps started, and theirs), their usage follows, and the family's total.
  */
-export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[]): string[] {
+export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[], descendants: readonly DescendantUsage[] = []): string[] {
   const lines: string[] = [];
   const first = entries[0];
   const started = first?.type === 'WorkflowStarted' ? ` · ${first.summary.replace(/^started /, '')} · started ${first.at}` : '';
   lines.push(`workflow ${workflowId}${started}`);
   let group: string | undefined;
-  let calls = 0;
-  let inputTokens = 0;
-  let outputTokens = 0;
-  let cost = 0;
-  /** `<step>#<iteration>` of every iteration whose model calls were journaled one by one. */
+  const own: AuditUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
   const journaled = new Set<string>();
   for (const entry of entries) {
     const stepGroup = entry.step === null ? undefined : `${entry.step}${entry.iteration === null ? '' : ` #${entry.iteration}`}`;
@@ -44,18 +94,36 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
     const detail = `${indent}${' '.repeat(19)}`;
     if (entry.feedback !== null && entry.feedback !== '') lines.push(`${detail}feedback: ${JSON.stringify(entry.feedback)}`);
     const usage = accounting(entry);
-    const key = `${entry.step ?? ''}#${entry.iteration ?? ''}`;
-    if (usage !== undefined && entry.type === 'CallCompleted') journaled.add(key);
-    if (usage !== undefined && entry.type !== 'CallCompleted' && journaled.has(key)) {
-      lines.push(`${detail}${usage} · the step's total of its calls above`);
-    } else if (usage !== undefined) {
+    if (usage === undefined) continue;
+    if (countsOnce(entry, journaled)) {
       lines.push(`${detail}${usage}`);
-      calls += 1;
-      inputTokens += entry.inputTokens ?? 0;
-      outputTokens += entry.outputTokens ?? 0;
-      cost += entry.costUsd ?? 0;
+      add(own, entry);
+    } else {
+      lines.push(`${detail}${usage} · the step's total of its calls above`);
     }
   }
-  lines.push(`${entries.length} events · ${calls} model calls · ${inputTokens} in / ${outputTokens} out tokens · ${money(cost)}`);
+  lines.push(`${entries.length} events · ${usageLine(own)}`);
+  if (descendants.length > 0) lines.push(...descendantLines(workflowId, own, descendants));
   return lines;
 }
+
+function descendantLines(workflowId: string, own: AuditUsage, descendants: readonly DescendantUsage[]): string[] {
+  const children = descendants.filter((descendant) => descendant.parentId === workflowId).length;
+  const further = descendants.length - children;
+  const lines = [`child workflows: ${children}${further > 0 ? `, and ${further} started by them` : ''} (ecl audit <id> shows each)`];
+  for (const descendant of descendants.slice(0, LISTED_DESCENDANTS)) {
+    const depth = descendant.parentId === workflowId ? '' : `  (child of ${descendant.parentId})`;
+    lines.push(`  ${descendant.workflowId} · ${descendant.definition} · ${descendant.status} · ${usageLine(descendant)}${depth}`);
+  }
+  if (descendants.length > LISTED_DESCENDANTS) lines.push(`  … and ${descendants.length - LISTED_DESCENDANTS} more`);
+  const family = descendants.reduce((total, usage) => sum(total, usage), own);
+  lines.push(`with child workflows: ${usageLine(family)}`);
+  return lines;
+}
+
+const sum = (a: AuditUsage, b: AuditUsage): AuditUsage => ({
+  calls: a.calls + b.calls,
+  inputTokens: a.inputTokens + b.inputTokens,
+  outputTokens: a.outputTokens + b.outputTokens,
+  costUsd: a.costUsd + b.costUsd,
+});

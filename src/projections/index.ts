@@ -36,4 +36,5 @@ export { ignoredProjectionsPath, isPostgresUrl, openProjections } from './openPr
 export type { OpenProjectionsOptions, OpenedProjections } from './openProjections.js';
 export { openProjectionsInWorker } from './openProjectionsInWorker.js';
 export type { LiveProjections, OpenProjectionsInWorkerOptions } from './openProjectionsInWorker.js';
-export { formatAuditTimeline } from './formatAudit.js';
+export { auditUsage, formatAuditTimeline } from './formatAudit.js';
+export type { AuditUsage, DescendantUsage } from './formatAudit.js';

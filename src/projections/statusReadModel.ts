@@ -31,6 +31,7 @@ export function newStatusRow({ workflowId, metadata, revision }: StatusEvent, po
     error: null,
     reason: null,
     parent: null,
+    parent_id: null,
     waiting_for: null,
     wake_at: null,
     wake_kind: null,
@@ -90,7 +91,10 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       row.definition = event.data.definition;
       row.version = event.data.version;
       row.created_at = metadata.at;
-      if (event.data.parent !== undefined) row.parent = json(event.data.parent);
+      if (event.data.parent !== undefined) {
+        row.parent = json(event.data.parent);
+        row.parent_id = event.data.parent.workflowId;
+      }
       if (event.data.policies?.deadline !== undefined) row.deadline = json(event.data.policies.deadline);
       break;
     case 'StepStarted':
@@ -186,16 +190,17 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 4,
+  schemaVersion: 5,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (
         workflow_id TEXT PRIMARY KEY, tenant TEXT, definition TEXT NOT NULL, version INTEGER NOT NULL,
         status TEXT NOT NULL, state TEXT, current_step TEXT, iterations TEXT NOT NULL, revision INTEGER NOT NULL,
         started_position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-        output TEXT, artifact TEXT, error TEXT, reason TEXT, parent TEXT,
+        output TEXT, artifact TEXT, error TEXT, reason TEXT, parent TEXT, parent_id TEXT,
         waiting_for TEXT, wake_at TEXT, wake_kind TEXT, deadline TEXT
       );
+      CREATE INDEX IF NOT EXISTS workflow_status_by_parent ON workflow_status (parent_id);
       CREATE INDEX IF NOT EXISTS workflow_status_by_start ON workflow_status (started_position);
       CREATE INDEX IF NOT EXISTS workflow_status_by_status ON workflow_status (status, started_position);
     `);

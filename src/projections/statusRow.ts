@@ -20,6 +20,8 @@ export interface StatusRow {
   reason: string | null;
   /** A child workflow's parent, as JSON `{ workflowId, step, call }` (from `WorkflowStarted.parent`). */
   parent: string | null;
+  /** The parent's id alone, indexed: how a workflow's children are found. */
+  parent_id: string | null;
   /**
    * What it waits for, as JSON `{ step, kind, signal?, timeoutAt?, accepts }` (see `WaitingRecord`).
    * Also set, while still running, by an escalating cap or budget event, which names the kind of
@@ -65,6 +67,7 @@ export const STATUS_COLUMNS = [
   'error',
   'reason',
   'parent',
+  'parent_id',
   'waiting_for',
   'wake_at',
   'wake_kind',

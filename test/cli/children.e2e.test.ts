@@ -39,6 +39,13 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     // The parent and one child per document (input.json has four), every one of them finished.
     const status = JSON.parse((await runEcl(['status', '--json', '--workflows', FANOUT, '--store', store], { cwd: dir })).stdout) as StatusJson;
     expect(status.workflows).toMatchObject({ total: 5, byStatus: { completed: 5 } });
+    // The parent's audit adds up its children: one line each, then the family's total.
+    const parentId = /\nCompleted (\S+) \(/.exec(run.stdout)?.[1] as string;
+    const audit = await runEcl(['audit', parentId, '--workflows', FANOUT, '--store', store], { cwd: dir });
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toContain('child workflows: 4 (ecl audit <id> shows each)');
+    expect(audit.stdout.match(new RegExp(`^  ${parentId.replaceAll('.', '\\.')}\\.\\S+ · readDocument · completed · `, 'gm'))).toHaveLength(4);
+    expect(audit.stdout).toMatch(/\nwith child workflows: \d+ model calls · /);
   });
 
   it('a run killed while a grandchild works is resumed by the same command: the same child and grandchild finish, no second one is started', async () => {

@@ -65,6 +65,10 @@ export const READ_MODEL_MIGRATIONS: Migrations = {
         workflow_id text COLLATE "C" NOT NULL, step text COLLATE "C" NOT NULL, started_ms bigint NOT NULL,
         PRIMARY KEY (workflow_id, step)
       );`,
+    // Status read model v5: children found by their parent's id.
+    (s) => `
+      ALTER TABLE ${s}.workflow_status ADD COLUMN parent_id text COLLATE "C";
+      CREATE INDEX workflow_status_by_parent ON ${s}.workflow_status (parent_id);`,
   ],
 };
 

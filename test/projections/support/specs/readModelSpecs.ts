@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { blockedReason, formatAuditTimeline } from '../../../../src/projections/index.js';
 import { briefHistory, createHistory, llmUsage, recordedFrom } from '../historyBuilder.js';
 import type { GivenHistories } from '../projectionSpec.js';
+import type { JsonObject } from '../../../../src/eventstore/index.js';
 
 /** The readModels suite, on whichever read models `givenHistories` builds (SQLite, PostgreSQL). */
 export function readModelSpecs(givenHistories: GivenHistories): void {
@@ -150,6 +151,50 @@ export function readModelSpecs(givenHistories: GivenHistories): void {
         .humanDecision('review', 'reject', 'key-42', 'too long');
       await givenHistories([history]).then(async (queries) => {
         expect((await queries.getAudit('wf-s')).at(-1)).toMatchObject({ sender: 'key-42', verdict: 'reject', feedback: 'too long', step: 'review' });
+      });
+    });
+  });
+
+  describe('child workflows in the audit', () => {
+    /** A workflow with one model call of `cost`, started by `parent`'s step `fan` when given. */
+    const family = (workflowId: string, cost: number, parent?: string) => {
+      const definition = parent === undefined ? 'digest' : 'summarize';
+      const link: JsonObject = parent === undefined ? {} : { parent: { workflowId: parent, step: 'fan', call: `each/${workflowId}` } };
+      return createHistory({ workflowId, definition })
+        .add('WorkflowStarted', { workflowId, definition, version: 1, input: {}, inputHash: `hash-${workflowId}`, ...link })
+        .stepStarted('fan')
+        .stepCompleted('fan', 1, 'done', { llm: llmUsage('claude', 10, 5, cost) })
+        .add('WorkflowCompleted', { output: 'done' });
+    };
+
+    it("given a parent, its children and a grandchild, then each descendant's usage and the family's total; a look-alike id is no child", async () => {
+      const histories = [
+        family('p-1', 0.01),
+        family('p-1.each-a', 0.02, 'p-1'),
+        family('p-1.each-b', 0.03, 'p-1'),
+        family('p-1.each-a.deep-c', 0.04, 'p-1.each-a'),
+        // Its id starts like a child's, but nothing started it from p-1.
+        family('p-1.lookalike', 0.5),
+        family('other', 0.06, 'elsewhere'),
+      ];
+      await givenHistories(histories).then(async (queries) => {
+        const descendants = await queries.getDescendants('p-1');
+        expect(descendants.map((d) => [d.workflowId, d.parentId, d.definition, d.status, d.calls, d.costUsd])).toEqual([
+          ['p-1.each-a', 'p-1', 'summarize', 'completed', 1, 0.02],
+          ['p-1.each-b', 'p-1', 'summarize', 'completed', 1, 0.03],
+          ['p-1.each-a.deep-c', 'p-1.each-a', 'summarize', 'completed', 1, 0.04],
+        ]);
+        expect(await queries.getDescendants('p-1.each-b')).toEqual([]);
+        expect(await queries.getDescendants('no-such-workflow')).toEqual([]);
+        const timeline = formatAuditTimeline('p-1', await queries.getAudit('p-1'), descendants);
+        expect(timeline.slice(-6)).toEqual([
+          '4 events · 1 model calls · 10 in / 5 out tokens · $0.0100',
+          'child workflows: 2, and 1 started by them (ecl audit <id> shows each)',
+          '  p-1.each-a · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0200',
+          '  p-1.each-b · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0300',
+          '  p-1.each-a.deep-c · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0400  (child of p-1.each-a)',
+          'with child workflows: 4 model calls · 40 in / 20 out tokens · $0.1000',
+        ]);
       });
     });
   });
