@@ -1,4 +1,5 @@
 import type { AuditEntry } from './auditEntry.js';
+import { type AuditUsage, type DescendantUsage, addUsage, countsOnce } from './auditUsage.js';
 
 const time = (at: string): string => (at.length >= 23 ? at.slice(11, 23) : at);
 const money = (usd: number): string => `$${usd.toFixed(4)}`;
@@ -9,53 +10,6 @@ function accounting(entry: AuditEntry): string | undefined {
   if (entry.latencyMs !== null) parts.push(`${Math.round(entry.latencyMs)} ms`);
   if (entry.promptHash) parts.push(`prompt ${entry.promptHash.slice(0, 19)}`);
   return parts.join(' · ');
-}
-
-/** Model calls, tokens and cost of a workflow's audit entries, each model call counted once. */
-export interface AuditUsage {
-  calls: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-
-/** A workflow started by another one's step, directly or further down, with its own usage. */
-export interface DescendantUsage extends AuditUsage {
-  workflowId: string;
-  definition: string;
-  status: string;
-  /** The workflow that started it. */
-  parentId: string;
-}
-
-/** `<step>#<iteration>` of an entry: a step iteration's journaled model calls are its usage, its outcome repeats their total. */
-const iterationKey = (entry: AuditEntry): string => `${entry.step ?? ''}#${entry.iteration ?? ''}`;
-
-/**
- * Whether an entry's model usage counts: a step's outcome that repeats the total of the model calls
- * journaled above it does not (`journaled` collects, in order, the iterations that journaled one).
- */
-function countsOnce(entry: AuditEntry, journaled: Set<string>): boolean {
-  if (entry.model === null) return false;
-  if (entry.type === 'CallCompleted') {
-    journaled.add(iterationKey(entry));
-    return true;
-  }
-  return !journaled.has(iterationKey(entry));
-}
-
-export function auditUsage(entries: readonly AuditEntry[]): AuditUsage {
-  const usage: AuditUsage = { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
-  const journaled = new Set<string>();
-  for (const entry of entries) if (countsOnce(entry, journaled)) add(usage, entry);
-  return usage;
-}
-
-function add(usage: AuditUsage, entry: AuditEntry): void {
-  usage.calls += 1;
-  usage.inputTokens += entry.inputTokens ?? 0;
-  usage.outputTokens += entry.outputTokens ?? 0;
-  usage.costUsd += entry.costUsd ?? 0;
 }
 
 const usageLine = (usage: AuditUsage): string =>
@@ -97,7 +51,7 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
     if (usage === undefined) continue;
     if (countsOnce(entry, journaled)) {
       lines.push(`${detail}${usage}`);
-      add(own, entry);
+      addUsage(own, entry);
     } else {
       lines.push(`${detail}${usage} · the step's total of its calls above`);
     }

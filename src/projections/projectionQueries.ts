@@ -1,6 +1,7 @@
 import { AUDIT_SELECT } from './auditReadModel.js';
 import type { AuditEntry } from './auditEntry.js';
-import { type DescendantUsage, auditUsage } from './formatAudit.js';
+import type { DescendantUsage } from './auditUsage.js';
+import { descendantsOf } from './descendantQueries.js';
 import { metricsSummary, type MetricsSummary, type MetricsSummaryOptions } from './metricsQueries.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import { sqliteReadModelSql, type ReadModelSql } from './readModelSql.js';
@@ -49,15 +50,6 @@ export interface ProjectionQueriesOptions {
   isRegistered?: IsRegistered;
 }
 
-/** Bound parameters per statement: well under SQLite's limit (32,766) and PostgreSQL's (65,535). */
-const CHUNK = 500;
-
-async function inChunks<T>(ids: readonly string[], query: (ids: string[]) => Promise<T[]>): Promise<T[]> {
-  const rows: T[] = [];
-  for (let at = 0; at < ids.length; at += CHUNK) rows.push(...(await query(ids.slice(at, at + CHUNK))));
-  return rows;
-}
-
 /** Queries over a SQLite read-model file, or over any `ReadModelSql` (PostgreSQL). */
 export function createProjectionQueries(source: ProjectionDatabase | ReadModelSql, options: ProjectionQueriesOptions = {}): ProjectionQueries {
   const { isRegistered } = options;
@@ -92,40 +84,7 @@ export function createProjectionQueries(source: ProjectionDatabase | ReadModelSq
       return last === undefined ? { items } : { items, nextCursor: String(last.started_position) };
     },
     getAudit: (workflowId) => sql.all<AuditEntry>(`SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id = ? ORDER BY revision`, [workflowId]),
-    async getDescendants(workflowId) {
-      const found: Omit<DescendantUsage, keyof ReturnType<typeof auditUsage>>[] = [];
-      const seen = new Set([workflowId]);
-      for (let parents = [workflowId]; parents.length > 0;) {
-        const children = await inChunks(parents, (ids) =>
-          sql.all<{ workflow_id: string; definition: string; status: string; parent_id: string }>(
-            `SELECT workflow_id, definition, status, parent_id FROM workflow_status WHERE parent_id IN (${ids.map(() => '?').join(', ')}) ORDER BY started_position`,
-            ids,
-          ),
-        );
-        parents = [];
-        for (const child of children) {
-          if (seen.has(child.workflow_id)) continue;
-          seen.add(child.workflow_id);
-          parents.push(child.workflow_id);
-          found.push({ workflowId: child.workflow_id, definition: child.definition, status: child.status, parentId: child.parent_id });
-        }
-      }
-      const entries = await inChunks(
-        found.map((descendant) => descendant.workflowId),
-        (ids) =>
-          sql.all<AuditEntry>(
-            `SELECT ${AUDIT_SELECT} FROM audit_entries WHERE workflow_id IN (${ids.map(() => '?').join(', ')}) ORDER BY workflow_id, revision`,
-            ids,
-          ),
-      );
-      const byWorkflow = new Map<string, AuditEntry[]>();
-      for (const entry of entries) {
-        const list = byWorkflow.get(entry.workflowId);
-        if (list === undefined) byWorkflow.set(entry.workflowId, [entry]);
-        else list.push(entry);
-      }
-      return found.map((descendant) => ({ ...descendant, ...auditUsage(byWorkflow.get(descendant.workflowId) ?? []) }));
-    },
+    getDescendants: (workflowId) => descendantsOf(sql, workflowId),
     metricsSummary: (summaryOptions) => metricsSummary(sql, isRegistered, summaryOptions),
   };
 }

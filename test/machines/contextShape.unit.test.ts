@@ -1,10 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { toWorkflowEvent } from '../../src/actors/index.js';
-import type { RecordedEvent } from '../../src/eventstore/index.js';
 import { createFolder } from '../../src/machines/index.js';
 import type { WorkflowContext } from '../../src/machines/context.js';
-import { LANGUAGE_GOLDEN_DIR, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
+import { LANGUAGE_GOLDEN_DIR, goldenRecordOf, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
 
 // XState's `assign` builds every new context with `Object.assign({}, context, update)`. V8 keeps an
 // object built that way in fast mode only up to a number of properties (19 on Node 20); past it the
@@ -47,17 +46,6 @@ function fastCopyLimit(): number {
   return limit;
 }
 
-const recordOf = (event: { id: string; type: string; revision: number; data: unknown; metadata: unknown }): RecordedEvent => ({
-  id: event.id,
-  stream: 'ecl.workflow-golden',
-  type: event.type,
-  revision: event.revision,
-  position: BigInt(event.revision + 1),
-  data: event.data as RecordedEvent['data'],
-  metadata: event.metadata as RecordedEvent['metadata'],
-  created: new Date(0),
-});
-
 describe('the workflow context stays small enough for V8 to copy it fast', () => {
   it('has no more keys, optional ones included, than an Object.assign copy keeps in fast mode', () => {
     const limit = fastCopyLimit();
@@ -73,7 +61,7 @@ describe('the workflow context stays small enough for V8 to copy it fast', () =>
       const started = golden.events[0]?.data as { definition: string; version: number };
       const folder = createFolder(registry.get(started.definition, started.version)!.machine);
       let snapshot = folder.initial();
-      for (const record of golden.events.map(recordOf)) {
+      for (const record of golden.events.map(goldenRecordOf(golden.workflowId))) {
         snapshot = folder.apply(snapshot, toWorkflowEvent(record));
         expect(hasFastProperties(snapshot.context), `${file}: ${record.type} at revision ${record.revision}`).toBe(true);
       }

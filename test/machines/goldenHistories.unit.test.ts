@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition } from 'xstate';
 import { toWorkflowEvent } from '../../src/actors/index.js';
-import type { RecordedEvent } from '../../src/eventstore/index.js';
 import { createFolder, nextStep, viewOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
-import { LANGUAGE_GOLDEN_DIR, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
+import { LANGUAGE_GOLDEN_DIR, goldenRecordOf, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
 
 const registry = goldenRegistry();
 /** The sleep, signal, route, retry and deadline goldens (test/fixtures/engine/language). */
 const languageGoldens = loadGoldens(LANGUAGE_GOLDEN_DIR).map(({ file, golden }) => ({ file: `language/${file}`, golden }));
 const goldens = [...loadGoldens(), ...languageGoldens];
-
-/** A golden's event as a store hands it back, for the engine's own reading path (which upcasts old payloads). */
-const recordOf =
-  (workflowId: string) =>
-  (event: (typeof goldens)[number]['golden']['events'][number]): RecordedEvent => ({
-    id: event.id,
-    stream: `ecl.workflow-${workflowId}`,
-    type: event.type,
-    revision: event.revision,
-    position: BigInt(event.revision + 1),
-    data: event.data as RecordedEvent['data'],
-    metadata: event.metadata as RecordedEvent['metadata'],
-    created: new Date(0),
-  });
 
 describe("golden histories (test/fixtures/engine) fold to their recorded states with today's code", () => {
   it('there are histories of both shipped definitions, of journaled calls, and of old payloads', () => {
@@ -39,7 +24,7 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
     expect(definition, `${started.definition} v${started.version} must stay registered`).toBeDefined();
     const folder = createFolder(definition!.machine);
     let snapshot = folder.initial();
-    for (const record of golden.events.map(recordOf(golden.workflowId))) {
+    for (const record of golden.events.map(goldenRecordOf(golden.workflowId))) {
       // Read as the engine reads a stream: old payloads upcast by the registry replay and the projections share.
       snapshot = folder.apply(snapshot, toWorkflowEvent(record));
       // Each event recorded the state value it led to; today's machine must agree at every step.
@@ -58,7 +43,7 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
   });
 
   it.each(goldens)('$file passes replay --verify', async ({ golden }) => {
-    const events = golden.events.map(recordOf(golden.workflowId));
+    const events = golden.events.map(goldenRecordOf(golden.workflowId));
     expect(await replayHistories(registry, [{ workflowId: golden.workflowId, events }])).toEqual([expect.objectContaining({ folded: events.length })]);
   });
 
@@ -96,7 +81,7 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
     const folder = createFolder(definition.machine);
     let [reference] = initialTransition(definition.machine);
     let snapshot = folder.initial();
-    for (const record of golden.events.map(recordOf(golden.workflowId))) {
+    for (const record of golden.events.map(goldenRecordOf(golden.workflowId))) {
       const event = toWorkflowEvent(record);
       [reference] = transition(definition.machine, reference, event);
       snapshot = folder.apply(snapshot, event);

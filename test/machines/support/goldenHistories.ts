@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { research } from '../../../examples/research/research.js';
+import type { RecordedEvent } from '../../../src/eventstore/index.js';
 import { createRegistry, type DefinitionRegistry } from '../../../src/machines/index.js';
 import { SAMPLE_DEFINITIONS } from '../../support/definitions.js';
 import { LANGUAGE_DEFINITIONS } from './languageDefinitions.js';
@@ -38,3 +39,17 @@ export const loadGoldens = (dir = GOLDEN_DIR): { file: string; golden: GoldenHis
  * (examples/research), and the sleep, signal, route, retry and deadline definitions (languageDefinitions.ts).
  */
 export const goldenRegistry = (): DefinitionRegistry => createRegistry([...SAMPLE_DEFINITIONS, research, ...LANGUAGE_DEFINITIONS]);
+
+/** A golden's event as a store hands it back, for the engine's own reading path (which upcasts old payloads). */
+export const goldenRecordOf =
+  (workflowId: string) =>
+  (event: GoldenHistory['events'][number]): RecordedEvent => ({
+    id: event.id,
+    stream: `ecl.workflow-${workflowId}`,
+    type: event.type,
+    revision: event.revision,
+    position: BigInt(event.revision + 1),
+    data: event.data as RecordedEvent['data'],
+    metadata: event.metadata as RecordedEvent['metadata'],
+    created: new Date(0),
+  });
