@@ -81,10 +81,8 @@ export const support = defineWorkflow({
       kind: 'route',
       name: 'triage',
       to: ['escalate', 'lookup'],
-      choose: ({ input, outputs }) => {
-        const urgency = (outputs.classify as { urgency?: string } | undefined)?.urgency;
-        return input.ticket.priority === 'p1' || urgency === 'urgent' ? 'escalate' : 'lookup';
-      },
+      // `outputs.classify` is typed by its schema in `outputs`.
+      choose: ({ input, outputs }) => (input.ticket.priority === 'p1' || outputs.classify?.urgency === 'urgent' ? 'escalate' : 'lookup'),
     },
     {
       kind: 'signal',

@@ -1,17 +1,8 @@
 import type { ArtifactStore } from '../artifacts/index.js';
 import { readSpilledOutput, spillLargeOutput, type SpilledArtifact } from '../llm/index.js';
-import type { JsonValue } from '../machines/index.js';
+import { type JsonValue, SPILLED, spilledRef } from '../machines/index.js';
 
-/**
- * An output too large for an event (a step's, or a journaled call's) is written to the artifact
- * store, and the event records `{ $artifact: { name, hash, format } }` in its place.
- */
-export const SPILLED = '$artifact';
-
-export type SpilledRef = { name?: string; hash?: string; format?: 'text' | 'json' };
-
-export const spilledRef = (output: JsonValue | undefined): SpilledRef | undefined =>
-  typeof output === 'object' && output !== null && !Array.isArray(output) ? (output[SPILLED] as SpilledRef | undefined) : undefined;
+export { spilledRef } from '../machines/index.js';
 
 /** Moves `output` to `<workflowId>/<name>` when its JSON text (`json`) is over `maxInline` bytes; else returns it as is. */
 export async function spillIfLarge(

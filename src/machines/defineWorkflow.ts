@@ -5,6 +5,7 @@ import type { StepDecisions } from './nextStep.js';
 import { timeoutRetryAt } from './retrySchedule.js';
 import type { Policies } from './events.js';
 import type { NoOutputSchemas, OutputSchemas } from './stepOutputs.js';
+import { decisionOutputs } from './spilledOutputs.js';
 import { DefinitionError, type StepStructure, type WorkflowStructure } from './structure.js';
 import { assertValidStructure } from './validateStructure.js';
 import type {
@@ -140,7 +141,7 @@ export function defineWorkflow<
     if (found === undefined) throw new Error(`Workflow "${spec.name}" has no ${kind} step "${name}"`);
     return found as Extract<StepSpec<I>, { kind: K }>;
   };
-  const seen = (context: WorkflowContext): DecisionContext<I> => ({ input: context.input as I, outputs: context.outputs });
+  const seen = (context: WorkflowContext): DecisionContext<I> => ({ input: context.input as I, outputs: decisionOutputs(context.outputs) });
   const decisions: StepDecisions = {
     sleepUntil(step, context, now) {
       const sleep = stepNamed(step, 'sleep');

@@ -50,6 +50,7 @@ export { viewOf, iterationOf, stateLabel, structureOf, isTerminal } from './snap
 export type { StateView, WorkflowSnapshot, WorkflowStatus } from './snapshotView.js';
 export type { StepContext, StepLlmRequest, StepRun, FanOutOptions, ItemError, ItemOutcome, BranchOutcome, CallScope, ChildOptions } from './stepContext.js';
 export type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
+export { SPILLED, spilledRef, type SpilledRef } from './spilledOutputs.js';
 export { DefinitionError, isDefinitionError, STEP_PHASES, SIGNAL_NAME, loopOf, validatorOf } from './structure.js';
 export { assertValidStructure } from './validateStructure.js';
 export type { StepKind, StepPhase, StepStructure, WorkflowStructure } from './structure.js';

@@ -4,7 +4,7 @@ import type { JsonValue } from './context.js';
 import type { StepDecisions } from './nextStep.js';
 import type { Budget, CapPolicy, Judgement, Policies } from './events.js';
 import type { StepRun } from './stepContext.js';
-import type { NoOutputSchemas, OutputSchemas, StepChecks } from './stepOutputs.js';
+import type { NoOutputSchemas, OutputSchemas, StepChecks, StepOutputs } from './stepOutputs.js';
 import type { WorkflowStructure } from './structure.js';
 
 /** A value, or a function of the workflow input that computes it. */
@@ -71,34 +71,36 @@ export interface RetryPolicy {
 }
 
 /**
- * What a routing, sleeping or signal-timeout function sees: the input and every output so far. It
- * must be pure (no clock, no I/O): it runs once, when its step is entered, and what it decides is
- * recorded. Outputs moved to the artifact store appear as their reference.
+ * What a routing, sleeping or signal-timeout function sees: the input and every output so far,
+ * typed by {@link WorkflowSpec.outputs} as a step's `ctx.outputs` is. It must be pure (no clock, no
+ * I/O): it runs once, when its step is entered, and what it decides is recorded. An output moved to
+ * the artifact store (over `maxInlineOutputBytes`) cannot be read here: reading it throws, which
+ * fails the workflow with `DECISION_FAILED` naming the step and the output.
  */
-export interface DecisionContext<I> {
+export interface DecisionContext<I, O extends OutputSchemas = NoOutputSchemas> {
   readonly input: I;
-  readonly outputs: Readonly<Record<string, JsonValue>>;
+  readonly outputs: StepOutputs<O>;
 }
 
 /**
  * A durable timer: the workflow waits until a due time, recorded in `SleepStarted`, so it wakes
  * also after a restart (at once, when the time passed while the process was down). Give `for` or `until`.
  */
-export interface SleepStepSpec<I> {
+export interface SleepStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   kind: 'sleep';
   /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
   /** How long to sleep in ms, counted from when the step is entered, or a function of the input and outputs. */
-  for?: number | ((ctx: DecisionContext<I>) => number);
+  for?: number | ((ctx: DecisionContext<I, O>) => number);
   /** Until when (a `Date` or an ISO string), from the input and outputs. */
-  until?: (ctx: DecisionContext<I>) => Date | string;
+  until?: (ctx: DecisionContext<I, O>) => Date | string;
 }
 
 /**
  * Waits for a named signal from outside (`POST /v1/workflows/:id/events` with `type` = the signal's
  * name, or `ecl send <id> <signal> --data …`). Its data, checked against `schema`, is the step's output.
  */
-export interface SignalStepSpec<I> {
+export interface SignalStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   kind: 'signal';
   /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
@@ -107,7 +109,7 @@ export interface SignalStepSpec<I> {
   /** The data's zod schema; what it parses to is recorded and becomes the step's output. Default: any JSON. */
   schema?: z.ZodType;
   /** Stop waiting after this many ms from when the step is entered (or a function of the input and outputs); default: wait for ever. */
-  timeoutMs?: number | ((ctx: DecisionContext<I>) => number);
+  timeoutMs?: number | ((ctx: DecisionContext<I, O>) => number);
   /** When the timeout passes: `fail` the workflow (default), or `continue` with a `null` output. */
   onTimeout?: 'fail' | 'continue';
 }
@@ -117,14 +119,14 @@ export interface SignalStepSpec<I> {
  * `RouteChosen`. A route whose `to` holds an earlier step is a loop: it needs `maxLoops`
  * and `onCap`. `to` may hold `completed`, which ends the workflow. Runs no code of its own beside `choose`.
  */
-export interface RouteStepSpec<I> {
+export interface RouteStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   kind: 'route';
   /** Unique within the workflow; the same rules as a producing step's name. */
   name: string;
   /** The steps it may choose (not validating steps, which follow their producer), or `completed`. */
   to: readonly string[];
   /** Returns one of `to`. Anything else, or a throw, fails the workflow with `DECISION_FAILED`. */
-  choose: (ctx: DecisionContext<I>) => string;
+  choose: (ctx: DecisionContext<I, O>) => string;
   /** How many times it may send the workflow back to an earlier step (required for a loop). */
   maxLoops?: number;
   /** When a loop would pass `maxLoops`: `fail` the workflow, or `continue` with the step after the route. */
@@ -186,7 +188,7 @@ export interface ApprovalStepSpec<I> {
 
 /** One step of a workflow, told apart by `kind`. */
 export type StepSpec<I, O extends OutputSchemas = NoOutputSchemas> =
-  ProduceStepSpec<I, O> | ValidateStepSpec<I, O> | ApprovalStepSpec<I> | SleepStepSpec<I> | SignalStepSpec<I> | RouteStepSpec<I>;
+  ProduceStepSpec<I, O> | ValidateStepSpec<I, O> | ApprovalStepSpec<I> | SleepStepSpec<I, O> | SignalStepSpec<I, O> | RouteStepSpec<I, O>;
 /** The steps that run code (the runtime's activities), as `WorkflowDefinition.activity` returns them. */
 export type ActivityStepSpec<I> = ProduceActivity<I> | ValidateStepSpec<I>;
 

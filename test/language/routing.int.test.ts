@@ -11,6 +11,7 @@ const agent = (onCap: 'fail' | 'continue') =>
     name: `agent_${onCap}`,
     version: 1,
     input: Input,
+    outputs: { act: z.object({ round: z.number().int(), key: z.string() }) },
     steps: [
       { kind: 'produce', name: 'plan', run: async () => 'plan' },
       { kind: 'produce', name: 'act', run: async (ctx) => ({ round: ctx.iteration, key: ctx.idempotencyKey }) },
@@ -18,15 +19,13 @@ const agent = (onCap: 'fail' | 'continue') =>
         kind: 'route',
         name: 'check',
         to: ['act', 'summarize', 'completed'],
-        choose: ({ input, outputs }) => {
-          if (input.end) return 'completed';
-          return (outputs.act as { round: number }).round < input.rounds ? 'act' : 'summarize';
-        },
+        // `outputs.act` is typed by its schema, in `choose` as in a step.
+        choose: ({ input, outputs }) => (input.end ? 'completed' : (outputs.act?.round ?? 0) < input.rounds ? 'act' : 'summarize'),
         maxLoops: 3,
         onCap,
       },
       { kind: 'produce', name: 'fast', run: async () => 'fast path' },
-      { kind: 'produce', name: 'summarize', run: async (ctx) => `summary after ${(ctx.outputs.act as { round: number }).round} rounds` },
+      { kind: 'produce', name: 'summarize', run: async (ctx) => `summary after ${ctx.outputs.act?.round} rounds` },
     ],
   });
 
@@ -118,6 +117,49 @@ describe('routing', () => {
     expect(await wrong.run('picky', {}, { id: 'p2' })).toMatchObject({ status: 'failed', reason: 'Route "pick" chose "b", which is not one of c' });
     await throwing.close();
     await wrong.close();
+  });
+
+  it('a decision cannot read an output moved to the artifact store: it fails naming it, and one that reads only inline outputs goes on', async () => {
+    // Over the engine's default maxInlineOutputBytes (64 KiB): recorded as a reference to the artifact.
+    const text = 'x'.repeat(70_000);
+    const reading = (read: 'report' | 'flag') =>
+      defineWorkflow({
+        name: `reads_${read}`,
+        version: 1,
+        input: z.object({}),
+        outputs: { report: z.object({ text: z.string() }), flag: z.object({ urgent: z.boolean() }) },
+        steps: [
+          { kind: 'produce', name: 'report', run: async () => ({ text }) },
+          { kind: 'produce', name: 'flag', run: async () => ({ urgent: true }) },
+          {
+            kind: 'route',
+            name: 'pick',
+            to: ['urgent', 'calm'],
+            choose: ({ outputs }) => ((read === 'report' ? (outputs.report?.text.length ?? 0) > 0 : outputs.flag?.urgent) ? 'urgent' : 'calm'),
+          },
+          { kind: 'produce', name: 'calm', run: async () => 'calm' },
+          { kind: 'produce', name: 'urgent', run: async (ctx) => `urgent, report of ${ctx.outputs.report?.text.length}` },
+        ],
+      });
+    const [byReport, byFlag] = [reading('report'), reading('flag')];
+    const t = createTestEngine({ definitions: [byReport, byFlag] });
+    const failed = await t.run(byReport, {}, { id: 'r1' });
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed.reason).toMatch(/^Route "pick" failed to choose: outputs\.report is in the artifact store .*raise maxInlineOutputBytes$/);
+    expect((await t.history('r1')).at(-1)?.data).toMatchObject({ error: { code: 'DECISION_FAILED' } });
+    // The step itself reads the whole output back from the artifact store.
+    expect(await t.run(byFlag, {}, { id: 'r2' })).toMatchObject({ status: 'completed', output: 'urgent, report of 70000' });
+    const recorded = (await t.history('r2')).find((event) => event.type === 'StepCompleted' && (event.data as { step: string }).step === 'report');
+    expect((recorded?.data as { output: unknown }).output).toEqual({ $artifact: expect.objectContaining({ name: expect.any(String) }) });
+    // Replay decides the same from the same record: the failure too.
+    await replayHistories(
+      [byReport, byFlag],
+      [
+        { workflowId: 'r1', events: await t.history('r1') },
+        { workflowId: 'r2', events: await t.history('r2') },
+      ],
+    );
+    await t.close();
   });
 
   it('a validating loop inside a routed loop counts its cap per pass', async () => {

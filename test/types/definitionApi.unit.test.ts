@@ -290,6 +290,49 @@ describe('the definition API', () => {
     );
   });
 
+  it("decisions (a route's choose, a sleep's for and until, a signal's timeoutMs) see the outputs typed as steps do", () => {
+    const Outputs = { plan: z.object({ days: z.number().int(), next: z.enum(['write', 'completed']) }) };
+    type Plan = { days: number; next: 'write' | 'completed' };
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'decided',
+        version: 1,
+        input: Input,
+        outputs: Outputs,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => ({ days: 2, next: 'write' as const }) },
+          {
+            kind: 'sleep',
+            name: 'pause',
+            for: ({ outputs }) => {
+              expectTypeOf(outputs.plan).toEqualTypeOf<Plan | undefined>();
+              expectTypeOf(outputs.other).toEqualTypeOf<JsonValue | undefined>();
+              return (outputs.plan?.days ?? 0) * 86_400_000;
+            },
+          },
+          { kind: 'sleep', name: 'until', until: ({ input, outputs }) => new Date(input.rounds + (outputs.plan?.days ?? 0)) },
+          { kind: 'signal', name: 'go', signal: 'go', timeoutMs: ({ outputs }) => outputs.plan?.days ?? 1 },
+          { kind: 'route', name: 'pick', to: ['write', 'completed'], choose: ({ outputs }) => outputs.plan?.next ?? 'completed' },
+          { kind: 'produce', name: 'write', run: async () => 'w' },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: Outputs,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => ({ days: 2, next: 'write' as const }) },
+          // @ts-expect-error plan has no field `weeks`
+          { kind: 'route', name: 'pick', to: ['plan', 'completed'], choose: ({ outputs }) => (outputs.plan?.weeks ? 'plan' : 'completed') },
+        ],
+      }),
+    );
+    expect(Outputs.plan.parse({ days: 1, next: 'write' })).toEqual({ days: 1, next: 'write' });
+  });
+
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {
     const test = createTestEngine({ definitions: [typed] });
     expectTypeOf(test).toEqualTypeOf<TestEngine>();
