@@ -56,7 +56,8 @@ export const support = defineWorkflow({
   version: 1,
   description: 'Classify a ticket, escalate it to on-call or draft a reviewed reply, send it, follow up days later',
   input: SupportInput,
-  outputs: { classify: Classification, draft: z.string() },
+  // The engineer's reply is the escalate signal's data, checked with this schema; null when nobody answered in time.
+  outputs: { classify: Classification, draft: z.string(), escalate: EngineerReply.nullable() },
   // A ticket is done within a week of its follow-up, whatever happens; past that, it is cancelled.
   deadline: { afterMs: ({ followUpDays }) => (followUpDays + 7) * DAY, onPass: 'cancel' },
   steps: [
@@ -88,7 +89,6 @@ export const support = defineWorkflow({
       kind: 'signal',
       name: 'escalate',
       signal: 'engineer_reply',
-      schema: EngineerReply,
       timeoutMs: ({ input }) => input.escalationHours * HOUR,
       onTimeout: 'continue',
     },
@@ -147,7 +147,7 @@ export const support = defineWorkflow({
       kind: 'produce',
       name: 'send',
       run: async (ctx): Promise<JsonValue> => {
-        const reply = ctx.outputs.escalate as EngineerReply | null | undefined;
+        const reply = ctx.outputs.escalate;
         const body = reply
           ? `${reply.resolution}${reply.refund ? '\n\nWe have refunded your last payment.' : ''}\n\n— ${reply.engineer}, on-call engineering`
           : (ctx.outputs.draft ?? '');

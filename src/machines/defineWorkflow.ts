@@ -39,16 +39,31 @@ function checkedMachine(machine: WorkflowMachine, structure: WorkflowStructure):
   return machine;
 }
 
-/** The output schemas, each naming a producing step. */
+/** The output schemas, each naming a producing step or a signal step (whose data it checks). */
 function outputSchemasOf<S extends z.ZodType>(spec: WorkflowSpec<S>): OutputSchemas {
   const outputs = spec.outputs ?? {};
   for (const [name, schema] of Object.entries(outputs)) {
-    if (!spec.steps.some((step) => step.kind === 'produce' && step.name === name))
-      throw new DefinitionError(`Workflow "${spec.name}": outputs.${name} names no producing step`);
-    if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function')
-      throw new DefinitionError(`Workflow "${spec.name}": outputs.${name} is not a zod schema`);
+    const refuse = (why: string): never => {
+      throw new DefinitionError(`Workflow "${spec.name}": outputs.${name} ${why}`);
+    };
+    const step = spec.steps.find((candidate) => (candidate.kind === 'produce' || candidate.kind === 'signal') && candidate.name === name);
+    if (step === undefined) refuse('names no producing or signal step');
+    if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function') refuse('is not a zod schema');
+    if (step?.kind !== 'signal') continue;
+    if (step.schema !== undefined) refuse(`and signal step "${name}"'s schema both check its data: declare it once, in outputs to have the output typed`);
+    // A timed-out signal step that goes on records null as its output, so the output's type must hold it.
+    if (step.onTimeout === 'continue' && !acceptsNull(schema as z.ZodType))
+      refuse(`must accept null (e.g. .nullable()): signal step "${name}" goes on with a null output when it times out`);
   }
   return outputs;
+}
+
+function acceptsNull(schema: z.ZodType): boolean {
+  try {
+    return schema.safeParse(null).success;
+  } catch {
+    return false;
+  }
 }
 
 const withOutputSchema = <I>(step: ActivityStepSpec<I>, outputs: OutputSchemas): ActivityStepSpec<I> =>
@@ -76,7 +91,7 @@ function durationOf(ms: number, what: string): number {
  * when the module loads: throws a `DefinitionError` (check with `isDefinitionError`) naming the
  * workflow and the step (bad or reserved name, duplicate step, no steps, version not an integer
  * >= 1, a validating step with no producing step before it, a misplaced gate or `revises`, an
- * `outputs` key that names no producing step, or a hand-written machine that does not match).
+ * `outputs` key that names no producing or signal step, or a hand-written machine that does not match).
  * `ctx.outputs` is typed by `outputs`; the steps are inferred as written (`T`), so each is checked
  * against its own schema, with no annotations in the steps.
  */
@@ -188,7 +203,9 @@ export function defineWorkflow<
     },
     activity: (step) => activities.get(step),
     decisions,
-    signalSchema: (step) => spec.steps.find((candidate): candidate is SignalStepSpec<I> => candidate.kind === 'signal' && candidate.name === step)?.schema,
+    signalSchema: (step) =>
+      spec.steps.find((candidate): candidate is SignalStepSpec<I> => candidate.kind === 'signal' && candidate.name === step)?.schema ??
+      (Object.hasOwn(outputs, step) ? outputs[step] : undefined),
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
   return definition;

@@ -106,7 +106,10 @@ export interface SignalStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   name: string;
   /** The signal's name: a lowercase letter, then letters, digits or `_` (commands are upper case). */
   signal: string;
-  /** The data's zod schema; what it parses to is recorded and becomes the step's output. Default: any JSON. */
+  /**
+   * The data's zod schema; what it parses to is recorded and becomes the step's output. Default: any
+   * JSON. Declare it in {@link WorkflowSpec.outputs} instead to have the output typed in later steps.
+   */
   schema?: z.ZodType;
   /** Stop waiting after this many ms from when the step is entered (or a function of the input and outputs); default: wait for ever. */
   timeoutMs?: number | ((ctx: DecisionContext<I, O>) => number);
@@ -242,12 +245,13 @@ export interface WorkflowSpec<
   /** See {@link InputLoader}. */
   loadInput?: InputLoader;
   /**
-   * Output schemas of producing steps, by step name (see docs/language/typed-outputs.md). A step's
+   * Output schemas of producing and signal steps, by step name (see docs/language/typed-outputs.md;
+   * a signal step's is its data's schema, nullable when it goes on after a timeout). A step's
    * output is parsed with its schema when the step completes (a mismatch fails the step with
    * `INVALID_OUTPUT`, naming the path and the issue) and the parsed value is recorded, so a
    * schema's *output* type must be JSON. Later steps see it with that type in `ctx.outputs`, and
    * the step's `run` must resolve to the schema's *input* type. Steps without a schema stay
-   * `JsonValue`. A name that is not a producing step's throws a `DefinitionError`.
+   * `JsonValue`. A name that is not a producing or signal step's throws a `DefinitionError`.
    */
   outputs?: O;
   /** At least one, in order. A validating step judges the nearest producing step before it. */

@@ -120,7 +120,7 @@ describe('typed outputs (WorkflowSpec.outputs)', () => {
     }
   });
 
-  it('an outputs entry must name a producing step', () => {
+  it('an outputs entry must name a producing or signal step', () => {
     const define = (outputs: Record<string, z.ZodType<string>>) => () =>
       defineWorkflow({
         name: 'named',
@@ -141,7 +141,7 @@ describe('typed outputs (WorkflowSpec.outputs)', () => {
         thrown = error;
       }
       expect(isDefinitionError(thrown)).toBe(true);
-      expect((thrown as Error).message).toBe(`Workflow "named": outputs.${name} names no producing step`);
+      expect((thrown as Error).message).toBe(`Workflow "named": outputs.${name} names no producing or signal step`);
     }
   });
 });

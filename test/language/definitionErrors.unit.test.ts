@@ -34,6 +34,22 @@ describe('bad sleep, signal and route steps fail when the definition is made, na
     );
   });
 
+  it("a signal step's schema given twice, or one in outputs that refuses the null a timeout goes on with", () => {
+    const Data = z.object({ ok: z.boolean() });
+    refused(
+      make([produce, { kind: 'signal', name: 'wait', signal: 'done', schema: Data }], { outputs: { wait: Data } }),
+      /outputs\.wait and signal step "wait"'s schema both check its data: declare it once/,
+    );
+    refused(
+      make([produce, { kind: 'signal', name: 'wait', signal: 'done', timeoutMs: 1, onTimeout: 'continue' }], { outputs: { wait: Data } }),
+      /outputs\.wait must accept null \(e\.g\. \.nullable\(\)\): signal step "wait" goes on with a null output when it times out/,
+    );
+    expect(
+      make([produce, { kind: 'signal', name: 'wait', signal: 'done', timeoutMs: 1, onTimeout: 'continue' }], { outputs: { wait: Data.nullable() } }),
+    ).not.toThrow();
+    expect(make([produce, { kind: 'signal', name: 'wait', signal: 'done', timeoutMs: 1 }], { outputs: { wait: Data } })).not.toThrow();
+  });
+
   it('a signal without a name, with an empty one, or one that looks like a command', () => {
     for (const signal of [undefined, '', 'PAY', 'Pay', '1pay', 'pay-now'])
       refused(

@@ -120,6 +120,51 @@ describe('typed signals', () => {
     await t2.close();
   });
 
+  it("a signal step's schema declared in outputs checks its data and types its output for later steps; a timed-out one that goes on records null", async () => {
+    const typed = defineWorkflow({
+      name: 'typed_invoice',
+      version: 1,
+      input: z.object({}),
+      // `continue` on timeout records null: the schema must accept it, so the output's type holds it.
+      outputs: { paid: Payment.nullable() },
+      steps: [
+        { kind: 'produce', name: 'bill', run: async () => 'invoice' },
+        { kind: 'signal', name: 'paid', signal: 'payment', timeoutMs: 60_000, onTimeout: 'continue' },
+        {
+          kind: 'route',
+          name: 'check',
+          to: ['receipt', 'reminder'],
+          choose: ({ outputs }) => (outputs.paid?.currency === 'EUR' ? 'receipt' : 'reminder'),
+        },
+        { kind: 'produce', name: 'receipt', run: async (ctx) => `received ${ctx.outputs.paid?.amount} ${ctx.outputs.paid?.currency}` },
+        { kind: 'route', name: 'stop', to: ['completed'], choose: () => 'completed' },
+        { kind: 'produce', name: 'reminder', run: async (ctx) => (ctx.outputs.paid === null ? 'no payment' : `in ${ctx.outputs.paid?.currency}?`) },
+      ],
+    });
+    const t = createTestEngine({ definitions: [typed] });
+    await t.run(typed, {}, { id: 'ti1' });
+    expect(await t.engine.send('ti1', { type: 'payment', data: { amount: -1, currency: 'EUR' } })).toMatchObject({
+      accepted: false,
+      code: 'INVALID_COMMAND',
+      message: expect.stringMatching(/Invalid data for signal payment: amount: /),
+    });
+    expect(await t.send('ti1', { type: 'payment', data: { amount: 12.5, currency: 'EUR' } })).toMatchObject({
+      status: 'completed',
+      output: 'received 12.5 EUR',
+    });
+    await t.run(typed, {}, { id: 'ti2' });
+    await t.clock.advance(60_000);
+    expect(await t.engine.settled('ti2')).toMatchObject({ status: 'completed', output: 'no payment' });
+    await replayHistories(
+      [typed],
+      [
+        { workflowId: 'ti1', events: await t.history('ti1') },
+        { workflowId: 'ti2', events: await t.history('ti2') },
+      ],
+    );
+    await t.close();
+  });
+
   it('given/when/then: a signal moves the waiting step on; another command is refused', () => {
     const spec = workflowSpec(invoice, { now: '2030-01-01T00:00:00.000Z' });
     const history = [

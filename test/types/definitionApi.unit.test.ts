@@ -291,7 +291,8 @@ describe('the definition API', () => {
   });
 
   it("decisions (a route's choose, a sleep's for and until, a signal's timeoutMs) see the outputs typed as steps do", () => {
-    const Outputs = { plan: z.object({ days: z.number().int(), next: z.enum(['write', 'completed']) }) };
+    // A signal step's schema may be declared in outputs too: its data is its output.
+    const Outputs = { plan: z.object({ days: z.number().int(), next: z.enum(['write', 'completed']) }), go: z.object({ by: z.string() }) };
     type Plan = { days: number; next: 'write' | 'completed' };
     compileOnly(() =>
       defineWorkflow({
@@ -313,7 +314,14 @@ describe('the definition API', () => {
           { kind: 'sleep', name: 'until', until: ({ input, outputs }) => new Date(input.rounds + (outputs.plan?.days ?? 0)) },
           { kind: 'signal', name: 'go', signal: 'go', timeoutMs: ({ outputs }) => outputs.plan?.days ?? 1 },
           { kind: 'route', name: 'pick', to: ['write', 'completed'], choose: ({ outputs }) => outputs.plan?.next ?? 'completed' },
-          { kind: 'produce', name: 'write', run: async () => 'w' },
+          {
+            kind: 'produce',
+            name: 'write',
+            run: async (ctx) => {
+              expectTypeOf(ctx.outputs.go).toEqualTypeOf<{ by: string } | undefined>();
+              return ctx.outputs.go?.by ?? 'nobody';
+            },
+          },
         ],
       }),
     );
