@@ -117,6 +117,8 @@ export interface ApiQueries {
   getStatus(workflowId: string): Promise<WorkflowStatusView | undefined>;
   list(query: ListQuery): Promise<ListPage<WorkflowStatusView>>;
   getAudit(workflowId: string): Promise<JsonValue[] | undefined>;
+  /** The workflows its steps started, theirs, and so on (parents first), each with its model usage and tenant. */
+  getDescendants(workflowId: string): Promise<DescendantView[]>;
   metricsSummary(tenant: string | undefined): Promise<JsonValue>;
   /** Counts of workflows by status (all tenants), for /metrics. */
   countsByStatus(): Promise<Record<string, number>>;
@@ -128,6 +130,18 @@ export interface ApiQueries {
   /** Resolves once the read models include `position`; rejects on timeout. */
   waitFor(position: bigint, timeoutMs: number): Promise<void>;
 }
+
+export type DescendantView = {
+  workflowId: string;
+  definition: string;
+  status: string;
+  parentId: string;
+  tenant: string | null;
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+};
 
 export type WorkflowStatusView = { workflowId: string; status: string; tenant?: string | null } & Record<string, unknown>;
 

@@ -17,6 +17,7 @@ export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQu
       return { items: page.items as unknown as WorkflowStatusView[], nextCursor: page.nextCursor ?? null };
     },
     getAudit: async (workflowId) => (await queries.getAudit(workflowId)) as unknown as JsonValue[],
+    getDescendants: (workflowId) => queries.getDescendants(workflowId),
     metricsSummary: async (tenant) => (await queries.metricsSummary(tenant === undefined ? {} : { tenant })) as unknown as JsonValue,
     countsByStatus: async () => (await queries.metricsSummary()).workflows.byStatus,
     modelTotals: async () => (await queries.metricsSummary()).usage.total,

@@ -195,7 +195,26 @@ export const AuditEntrySchema = z
   })
   .meta({ id: 'AuditEntry', description: 'One readable line of a workflow history' });
 
-export const AuditResponse = z.object({ workflowId: z.string(), entries: z.array(AuditEntrySchema) }).meta({ id: 'Audit' });
+export const DescendantSchema = z
+  .object({
+    workflowId: z.string(),
+    definition: z.string(),
+    status: z.string(),
+    parentId: z.string().describe('The workflow whose step started it'),
+    calls: z.number().int().describe('Model calls, each counted once'),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    costUsd: z.number(),
+  })
+  .meta({ id: 'Descendant', description: 'A child workflow (or a child of one), with its own model usage' });
+
+export const AuditResponse = z
+  .object({
+    workflowId: z.string(),
+    entries: z.array(AuditEntrySchema),
+    descendants: z.array(DescendantSchema).describe('The workflows its steps started, theirs, and so on: parents before their children'),
+  })
+  .meta({ id: 'Audit' });
 
 const UsageTotals = z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() });
 const DurationSummary = z.object({ count: z.number().int(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() });

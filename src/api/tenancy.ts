@@ -40,7 +40,10 @@ function createScope(principal: Principal): TenantScope {
   };
 }
 
-/** Replaces every `workflowId` field of a read model with the client's id (tenant prefix removed). */
+/** The fields of a read model that hold a workflow id. */
+const WORKFLOW_ID_KEYS: ReadonlySet<string> = new Set(['workflowId', 'parentId']);
+
+/** Replaces every workflow id field (`workflowId`, `parentId`) of a read model with the client's id (tenant prefix removed). */
 export function externalize<T>(value: T, scope: TenantScope): T {
   if (scope.tenant === undefined) return value;
   const walk = (item: unknown): unknown => {
@@ -48,7 +51,7 @@ export function externalize<T>(value: T, scope: TenantScope): T {
     if (typeof item !== 'object' || item === null) return item;
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(item))
-      out[key] = key === 'workflowId' && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
+      out[key] = WORKFLOW_ID_KEYS.has(key) && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
     return out;
   };
   return walk(value) as T;

@@ -15,6 +15,8 @@ export interface DescendantUsage extends AuditUsage {
   status: string;
   /** The workflow that started it. */
   parentId: string;
+  /** The tenant recorded at its start (null: none). */
+  tenant: string | null;
 }
 
 /** `<step>#<iteration>` of an entry: a step iteration's journaled model calls are its usage, its outcome repeats their total. */

@@ -21,8 +21,8 @@ export async function descendantsOf(sql: ReadModelSql, workflowId: string): Prom
   const seen = new Set([workflowId]);
   for (let parents = [workflowId]; parents.length > 0;) {
     const children = await inChunks(parents, (ids) =>
-      sql.all<{ workflow_id: string; definition: string; status: string; parent_id: string }>(
-        `SELECT workflow_id, definition, status, parent_id FROM workflow_status WHERE parent_id IN (${ids.map(() => '?').join(', ')}) ORDER BY started_position`,
+      sql.all<{ workflow_id: string; definition: string; status: string; parent_id: string; tenant: string | null }>(
+        `SELECT workflow_id, definition, status, parent_id, tenant FROM workflow_status WHERE parent_id IN (${ids.map(() => '?').join(', ')}) ORDER BY started_position`,
         ids,
       ),
     );
@@ -31,7 +31,7 @@ export async function descendantsOf(sql: ReadModelSql, workflowId: string): Prom
       if (seen.has(child.workflow_id)) continue;
       seen.add(child.workflow_id);
       parents.push(child.workflow_id);
-      found.push({ workflowId: child.workflow_id, definition: child.definition, status: child.status, parentId: child.parent_id });
+      found.push({ workflowId: child.workflow_id, definition: child.definition, status: child.status, parentId: child.parent_id, tenant: child.tenant });
     }
   }
   const entries = await inChunks(

@@ -15,6 +15,9 @@ function accounting(entry: AuditEntry): string | undefined {
 const usageLine = (usage: AuditUsage): string =>
   `${usage.calls} model calls · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${money(usage.costUsd)}`;
 
+/** What a descendant's line shows (the API's answer has no tenant). */
+type DescendantLine = Omit<DescendantUsage, 'tenant'>;
+
 /** At most this many descendants get a line each; past it, only their total. */
 const LISTED_DESCENDANTS = 20;
 
@@ -25,7 +28,7 @@ const LISTED_DESCENDANTS = 20;
  * again in its outcome: shown as the step's total, counted once in the totals. With `descendants`
  * (the child workflows its steps started, and theirs), their usage follows, and the family's total.
  */
-export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[], descendants: readonly DescendantUsage[] = []): string[] {
+export function formatAuditTimeline(workflowId: string, entries: readonly AuditEntry[], descendants: readonly DescendantLine[] = []): string[] {
   const lines: string[] = [];
   const first = entries[0];
   const started = first?.type === 'WorkflowStarted' ? ` · ${first.summary.replace(/^started /, '')} · started ${first.at}` : '';
@@ -61,7 +64,7 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
   return lines;
 }
 
-function descendantLines(workflowId: string, own: AuditUsage, descendants: readonly DescendantUsage[]): string[] {
+function descendantLines(workflowId: string, own: AuditUsage, descendants: readonly DescendantLine[]): string[] {
   const children = descendants.filter((descendant) => descendant.parentId === workflowId).length;
   const further = descendants.length - children;
   const lines = [`child workflows: ${children}${further > 0 ? `, and ${further} started by them` : ''} (ecl audit <id> shows each)`];

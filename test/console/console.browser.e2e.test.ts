@@ -2,6 +2,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../api/support/testServer.js';
 import { KEYS, briefInput, eventually } from '../api/support/testServer.js';
+import { createRegistry } from '../../src/machines/index.js';
+import { digest, summary } from '../api/support/familyDefinitions.js';
+import { SAMPLE_DEFINITIONS } from '../support/definitions.js';
 import { CHROMIUM, chromiumPresent, launchChromium, screenshot, seriousViolations, signIn, startConsoleServer } from './support/consoleBrowser.js';
 
 // Issue 17: the web console `ecl serve` ships, driven in Debian's Chromium against a real server
@@ -21,7 +24,7 @@ describe.skipIf(!chromiumPresent)('the web console', () => {
   const requested: string[] = [];
 
   beforeAll(async () => {
-    server = await startConsoleServer(SCRIPT);
+    server = await startConsoleServer(SCRIPT, createRegistry([...SAMPLE_DEFINITIONS, summary, digest]));
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.on('request', (request) => requested.push(request.url()));
@@ -146,6 +149,29 @@ describe.skipIf(!chromiumPresent)('the web console', () => {
     await page.close();
   }, 60_000);
 
+  it("lists a parent's child workflows with their usage, each linked, and links a child back to its parent", async () => {
+    const run = await server.call('POST', '/v1/workflows?wait=30', { body: { definition: 'digest', input: {}, id: 'console-family' } });
+    expect(run.body).toMatchObject({ status: 'completed' });
+    const { body: audit } = await server.call('GET', '/v1/workflows/console-family/audit');
+    const children = audit.descendants as Array<{ workflowId: string }>;
+    expect(children).toHaveLength(2);
+
+    const page = await open('#/workflows/console-family');
+    await page.getByRole('heading', { name: 'Child workflows', level: 2 }).waitFor();
+    const rows = page.locator('table.children tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-id')))).toEqual(children.map((child) => child.workflowId));
+    expect(await rows.first().textContent()).toMatch(/summary.*completed.*\d+, \$/);
+    expect(await page.locator('.children-total').textContent()).toMatch(/^2 in all: \d+ tokens, \$/);
+    await screenshot(page, 'children');
+
+    await rows.first().getByRole('link').click();
+    await page.locator('#workflow-title', { hasText: children[0]!.workflowId }).waitFor();
+    await page.getByRole('link', { name: 'console-family', exact: true }).click();
+    await page.locator('#workflow-title', { hasText: 'console-family' }).waitFor();
+    await page.close();
+  }, 60_000);
+
   it("shows another tenant's key none of the first tenant's workflows", async () => {
     const other = await browser.newContext();
     try {
@@ -166,6 +192,7 @@ describe.skipIf(!chromiumPresent)('the web console', () => {
     const pages: Array<[string, string, string]> = [
       ['workflows', '#/', 'tbody tr'],
       ['workflow', '#/workflows/console-esc', '.timeline'],
+      ['family', '#/workflows/console-family', 'table.children'],
       ['definitions', '#/definitions', '.card'],
       ['definition', '#/definitions/brief', '.graph'],
       ['metrics', '#/metrics', '.bars'],
@@ -184,7 +211,7 @@ describe.skipIf(!chromiumPresent)('the web console', () => {
       await screenshot(page, `a11y-${name}`);
       await page.close();
     }
-    expect(found).toEqual({ login: [], workflows: [], workflow: [], definitions: [], definition: [], metrics: [] });
+    expect(found).toEqual({ login: [], workflows: [], workflow: [], family: [], definitions: [], definition: [], metrics: [] });
   }, 90_000);
 
   it('needed nothing but its own server, and never put the key in a URL', () => {

@@ -202,6 +202,8 @@ export interface components {
     Audit: {
       workflowId: string;
       entries: components["schemas"]["AuditEntry"][];
+      /** @description The workflows its steps started, theirs, and so on: parents before their children */
+      descendants: components["schemas"]["Descendant"][];
     };
     /** @description One readable line of a workflow history */
     AuditEntry: {
@@ -231,6 +233,19 @@ export interface components {
       payloadVersion: number;
       /** @description One readable line */
       summary: string;
+    };
+    /** @description A child workflow (or a child of one), with its own model usage */
+    Descendant: {
+      workflowId: string;
+      definition: string;
+      status: string;
+      /** @description The workflow whose step started it */
+      parentId: string;
+      /** @description Model calls, each counted once */
+      calls: number;
+      inputTokens: number;
+      outputTokens: number;
+      costUsd: number;
     };
     /** @description Pass as ?token= to the SSE routes instead of Authorization; valid until expiresAt */
     StreamToken: {

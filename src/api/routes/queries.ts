@@ -36,9 +36,31 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
     const workflowId = scope.internal(id);
     await readYourWrites(ctx);
-    const [status, entries] = await Promise.all([ctx.queries.getStatus(workflowId), ctx.queries.getAudit(workflowId)]);
+    const [status, entries, descendants] = await Promise.all([
+      ctx.queries.getStatus(workflowId),
+      ctx.queries.getAudit(workflowId),
+      ctx.queries.getDescendants(workflowId),
+    ]);
     if (status === undefined || !recordedFor(scope, status.tenant) || entries === undefined || entries.length === 0) throw notFound(id);
-    return { workflowId: id, entries: externalize(entries, scope) };
+    // A child is started under its parent's tenant; one recorded otherwise is not the caller's to see.
+    const own = descendants.filter((descendant) => scope.owns(descendant.workflowId) && recordedFor(scope, descendant.tenant));
+    return {
+      workflowId: id,
+      entries: externalize(entries, scope),
+      descendants: externalize(
+        own.map(({ workflowId, definition, status, parentId, calls, inputTokens, outputTokens, costUsd }) => ({
+          workflowId,
+          definition,
+          status,
+          parentId,
+          calls,
+          inputTokens,
+          outputTokens,
+          costUsd,
+        })),
+        scope,
+      ),
+    };
   });
 
   app.get('/v1/metrics/summary', async (request) => {

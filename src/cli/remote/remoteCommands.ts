@@ -73,9 +73,9 @@ export async function remoteList(
 
 export async function remoteAudit(client: ApiClient, id: string, asJson: boolean): Promise<void> {
   await speaking(async () => {
-    const { entries } = await client.audit(id);
+    const { entries, descendants } = await client.audit(id);
     if (asJson) return json(entries);
-    print(formatAuditTimeline(id, entries as unknown as AuditEntry[]).join('\n'));
+    print(formatAuditTimeline(id, entries as unknown as AuditEntry[], descendants).join('\n'));
   });
 }
 

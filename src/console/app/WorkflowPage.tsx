@@ -4,7 +4,7 @@ import { formatCost, formatIterations, formatTime, formatTokens, isFinished, pha
 import { Graph } from './Graph.js';
 import { Steer } from './Steer.js';
 import { Timeline } from './Timeline.js';
-import type { AuditEntry, Definition, History, Json, WorkflowStatus } from './types.js';
+import type { AuditEntry, Definition, Descendant, History, Json, WorkflowStatus } from './types.js';
 
 interface WorkflowPageProps {
   id: string;
@@ -21,6 +21,7 @@ interface LiveText {
 export function WorkflowPage({ id, definitions }: WorkflowPageProps) {
   const [status, setStatus] = useState<WorkflowStatus | null>(null);
   const [audit, setAudit] = useState<AuditEntry[]>([]);
+  const [descendants, setDescendants] = useState<Descendant[]>([]);
   const [history, setHistory] = useState<History | null>(null);
   const [historyError, setHistoryError] = useState('');
   const [error, setError] = useState('');
@@ -40,9 +41,13 @@ export function WorkflowPage({ id, definitions }: WorkflowPageProps) {
     try {
       do {
         loading.current.again = false;
-        const [nextStatus, nextAudit] = await Promise.all([api<WorkflowStatus>(path), api<{ entries: AuditEntry[] }>(`${path}/audit`)]);
+        const [nextStatus, nextAudit] = await Promise.all([
+          api<WorkflowStatus>(path),
+          api<{ entries: AuditEntry[]; descendants: Descendant[] }>(`${path}/audit`),
+        ]);
         setStatus(nextStatus);
         setAudit(nextAudit.entries);
+        setDescendants(nextAudit.descendants);
         setError('');
         try {
           setHistory(await api<History>(`${path}/history`));
@@ -152,6 +157,14 @@ export function WorkflowPage({ id, definitions }: WorkflowPageProps) {
             <dd>
               {formatTokens(revisions[revisions.length - 1]!.usage.inputTokens + revisions[revisions.length - 1]!.usage.outputTokens)},{' '}
               {formatCost(revisions[revisions.length - 1]!.usage.costUsd)}
+            </dd>
+          </div>
+        )}
+        {status.parent === undefined ? null : (
+          <div>
+            <dt>Started by</dt>
+            <dd>
+              <a href={`#/workflows/${encode(status.parent.workflowId)}`}>{status.parent.workflowId}</a> at {status.parent.step}
             </dd>
           </div>
         )}
@@ -292,6 +305,8 @@ export function WorkflowPage({ id, definitions }: WorkflowPageProps) {
         </section>
       )}
 
+      {descendants.length === 0 ? null : <Children workflowId={id} descendants={descendants} />}
+
       <section aria-labelledby="timeline-title" class="panel">
         <h2 id="timeline-title">Timeline</h2>
         <Timeline
@@ -304,6 +319,51 @@ export function WorkflowPage({ id, definitions }: WorkflowPageProps) {
           }}
         />
       </section>
+    </section>
+  );
+}
+
+/** The workflows this one's steps started, theirs and so on (parents first), with their own model usage. */
+function Children({ workflowId, descendants }: { workflowId: string; descendants: Descendant[] }) {
+  const total = descendants.reduce((sum, child) => ({ tokens: sum.tokens + child.inputTokens + child.outputTokens, costUsd: sum.costUsd + child.costUsd }), {
+    tokens: 0,
+    costUsd: 0,
+  });
+  return (
+    <section aria-labelledby="children-title" class="panel">
+      <h2 id="children-title">Child workflows</h2>
+      <div class="table-wrap">
+        <table class="children">
+          <thead>
+            <tr>
+              <th scope="col">Workflow</th>
+              <th scope="col">Definition</th>
+              <th scope="col">Status</th>
+              <th scope="col">Tokens, cost</th>
+            </tr>
+          </thead>
+          <tbody>
+            {descendants.map((child) => (
+              <tr key={child.workflowId} data-id={child.workflowId}>
+                <td>
+                  <a href={`#/workflows/${encode(child.workflowId)}`}>{child.workflowId}</a>
+                  {child.parentId === workflowId ? '' : ` (child of ${child.parentId})`}
+                </td>
+                <td>{child.definition}</td>
+                <td>
+                  <span class={`badge status-${child.status}`}>{child.status}</span>
+                </td>
+                <td>
+                  {formatTokens(child.inputTokens + child.outputTokens)}, {formatCost(child.costUsd)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p class="children-total">
+        {descendants.length} in all: {formatTokens(total.tokens)} tokens, {formatCost(total.costUsd)}
+      </p>
     </section>
   );
 }

@@ -11,6 +11,7 @@ export const STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled
 export type WorkflowStatus = Schemas['WorkflowStatus'];
 export type WorkflowList = Schemas['WorkflowList'];
 export type AuditEntry = Schemas['AuditEntry'];
+export type Descendant = Schemas['Descendant'];
 export type Definition = Schemas['Definition'];
 export type Command = Definition['commands'][number];
 export type StepStructure = Schemas['StepStructure'];

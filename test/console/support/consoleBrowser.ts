@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole } from '../../../src/console/build.js';
+import type { DefinitionRegistry } from '../../../src/machines/index.js';
 import { startTestServer, type TestServer } from '../../api/support/testServer.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -12,9 +13,9 @@ export const chromiumPresent = existsSync(CHROMIUM);
 export const SCREENSHOTS = join(import.meta.dirname, '..', '..', '..', 'test-output', 'console');
 
 /** Builds the console (as `npm run build` does) and starts `ecl serve` on a temporary store with the test keys. */
-export async function startConsoleServer(script?: unknown): Promise<TestServer> {
+export async function startConsoleServer(script?: unknown, definitions?: DefinitionRegistry): Promise<TestServer> {
   await buildConsole();
-  return startTestServer(script === undefined ? {} : { script });
+  return startTestServer({ ...(script === undefined ? {} : { script }), ...(definitions === undefined ? {} : { definitions }) });
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApiClient } from 'ecl-workflows/client';
+import { remoteAudit } from '../../src/cli/remote/remoteCommands.js';
+import { createRegistry } from '../../src/machines/index.js';
+import { digest, summary } from './support/familyDefinitions.js';
+import { KEYS, type TestServer, startTestServer } from './support/testServer.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ definitions: createRegistry([summary, digest]) });
+});
+afterAll(async () => server.stop());
+
+describe("a parent's audit over the API", () => {
+  it('lists the child workflows with their own usage, by the caller’s ids, and only to the caller’s tenant', async () => {
+    const api = createApiClient({ baseUrl: server.url, apiKey: KEYS.acme.key });
+    expect(await api.run({ definition: 'digest', input: {}, id: 'family-1' })).toMatchObject({ finished: true, status: { status: 'completed' } });
+    const audit = await api.audit('family-1');
+    expect(audit.descendants).toHaveLength(2);
+    for (const child of audit.descendants) {
+      // Ids as the caller knows them: no tenant prefix, the parent's own id as parent.
+      expect(child).toMatchObject({ definition: 'summary', status: 'completed', parentId: 'family-1', calls: 1 });
+      expect(child.workflowId).toMatch(/^family-1/);
+      expect(child.workflowId).not.toContain('acme');
+      expect(child.inputTokens + child.outputTokens).toBeGreaterThan(0);
+      // Each child's own audit is the caller's to read too.
+      expect((await api.audit(child.workflowId)).descendants).toEqual([]);
+    }
+    // Another tenant sees neither the parent nor its children.
+    const other = await server.call('GET', '/v1/workflows/family-1/audit', { key: KEYS.globex.key });
+    expect(other.status).toBe(404);
+    for (const child of audit.descendants)
+      expect((await server.call('GET', `/v1/workflows/${encodeURIComponent(child.workflowId)}/audit`, { key: KEYS.globex.key })).status).toBe(404);
+
+    // `ecl audit --remote` prints the same lines as the local audit: one per child, then the family total.
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+    try {
+      await remoteAudit(api, 'family-1', false);
+    } finally {
+      log.mockRestore();
+    }
+    const text = printed.join('\n');
+    expect(text).toContain('child workflows: 2');
+    for (const child of audit.descendants) expect(text).toMatch(new RegExp(`^  ${child.workflowId} · summary · completed · `, 'm'));
+    expect(text).toMatch(/^with child workflows: 3 model calls/m);
+  });
+});
