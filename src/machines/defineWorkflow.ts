@@ -13,6 +13,7 @@ import type {
   AnyWorkflowDefinition,
   DecisionContext,
   Derived,
+  InferredStepSpec,
   SignalStepSpec,
   StepSpec,
   WorkflowDefinition,
@@ -98,7 +99,7 @@ function durationOf(ms: number, what: string): number {
 export function defineWorkflow<
   S extends z.ZodType,
   const O extends OutputSchemas = NoOutputSchemas,
-  const T extends readonly StepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
+  const T extends readonly InferredStepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
 >(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>, z.input<S>> {
   type I = z.output<S>;
   // The output types are for the steps' authors; the runtime checks outputs with the schemas themselves.

@@ -192,6 +192,16 @@ export interface ApprovalStepSpec<I> {
 /** One step of a workflow, told apart by `kind`. */
 export type StepSpec<I, O extends OutputSchemas = NoOutputSchemas> =
   ProduceStepSpec<I, O> | ValidateStepSpec<I, O> | ApprovalStepSpec<I> | SleepStepSpec<I, O> | SignalStepSpec<I, O> | RouteStepSpec<I, O>;
+/**
+ * A step as `defineWorkflow` infers it from the steps as written: besides any {@link StepSpec}, a
+ * producing step named in `outputs` whose `run` resolves to its schema's input type. That member
+ * makes the schema's type part of `run`'s contextual return type, so literals in what it returns
+ * (an enum's values, inside an object too) stay literal instead of widening to `string`. (Only for a
+ * `run` that takes `ctx`: one without parameters is typed before the schemas are inferred, so its
+ * literals need `as const`.)
+ */
+export type InferredStepSpec<I, O extends OutputSchemas = NoOutputSchemas> =
+  StepSpec<I, O> | { [N in keyof O & string]: Omit<ProduceStepSpec<I, O>, 'name' | 'run'> & { name: N; run: StepRun<I, z.input<O[N]>, O> } }[keyof O & string];
 /** The steps that run code (the runtime's activities), as `WorkflowDefinition.activity` returns them. */
 export type ActivityStepSpec<I> = ProduceActivity<I> | ValidateStepSpec<I>;
 
@@ -226,7 +236,7 @@ export type InputLoader = (raw: unknown, context: InputLoaderContext) => unknown
 export interface WorkflowSpec<
   S extends z.ZodType,
   O extends OutputSchemas = NoOutputSchemas,
-  T extends readonly StepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
+  T extends readonly InferredStepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
 > {
   /** A letter, then letters, digits or `_`. Recorded in every workflow this definition starts. */
   name: string;

@@ -270,6 +270,41 @@ describe('the definition API', () => {
         steps: [{ kind: 'produce', name: 'draft', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }), timeoutMS: 5 }],
       }),
     );
+    // What a declared step returns keeps its literals: an enum's value inside an object compiles without `as const`
+    // (a `run` that takes no parameter is typed before the schemas are inferred: its literals need `as const`).
+    const Triage = z.object({ category: z.enum(['billing', 'bug']), urgent: z.boolean() });
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'literals',
+        version: 1,
+        input: Input,
+        outputs: { triage: Triage, label: z.enum(['a', 'b']) },
+        steps: [
+          { kind: 'produce', name: 'triage', run: async (ctx) => ({ category: ctx.input.rounds > 1 ? 'bug' : 'billing', urgent: false }) },
+          { kind: 'produce', name: 'label', run: async (ctx) => (ctx.input.topic === '' ? 'a' : 'b') },
+          { kind: 'produce', name: 'free', run: async () => ({ anything: 'goes' }) },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'literal',
+        version: 1,
+        input: Input,
+        outputs: { triage: Triage },
+        steps: [{ kind: 'produce', name: 'triage', run: async () => ({ category: 'bug' as const, urgent: true }) }],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { triage: Triage },
+        // @ts-expect-error a value the enum does not have
+        steps: [{ kind: 'produce', name: 'triage', run: async (ctx) => ({ category: ctx.input.topic === '' ? 'sales' : 'bug', urgent: true }) }],
+      }),
+    );
     // A schema whose output is not JSON does not compile (the output is recorded); one that transforms to JSON does.
     expectTypeOf({ when: z.date() }).not.toExtend<OutputSchemas>();
     expectTypeOf({ when: z.date().transform((date) => date.toISOString()) }).toExtend<OutputSchemas>();
