@@ -68,14 +68,20 @@ export function signalDataHint(definitions: DefinitionRegistry | undefined, view
   const schema = step === undefined ? undefined : definitions?.get(view.definition, view.version)?.signalSchema(step);
   if (schema === undefined) return "'<json>'";
   try {
-    const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: unknown; properties?: Record<string, unknown> };
-    const fields = Object.keys(json.properties ?? {});
-    if (json.type !== 'object' || fields.length === 0) return "'<json>'";
+    const json = objectSchemaOf(z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as JsonObjectSchema);
+    const fields = Object.keys(json?.properties ?? {});
+    if (fields.length === 0) return "'<json>'";
     return `'{${fields.map((field) => `${JSON.stringify(field)}: …`).join(', ')}}'`;
   } catch {
     return "'<json>'";
   }
 }
+
+type JsonObjectSchema = { type?: unknown; properties?: Record<string, unknown>; anyOf?: JsonObjectSchema[]; oneOf?: JsonObjectSchema[] };
+
+/** The object a JSON Schema describes, also when it may be null (`.nullable()`: an `anyOf` of the object and null). */
+const objectSchemaOf = (json: JsonObjectSchema): JsonObjectSchema | undefined =>
+  json.type === 'object' ? json : (json.anyOf ?? json.oneOf ?? []).find((member) => member.type === 'object');
 
 /** Without --follow: one line when the workflow starts to sleep, since the command waits through the sleep. */
 export function announceSleeps(engine: Engine, workflowId: string, print: (line: string) => void): Subscription {

@@ -3,7 +3,8 @@ import type { EngineEvent, WorkflowView } from '../../src/actors/index.js';
 import { summarize } from '../../src/cli/followWorkflow.js';
 import { formatStatus, formatStatusTable } from '../../src/cli/formatStatus.js';
 import { formatTransition } from '../../src/cli/formatTransition.js';
-import { createRegistry, type WorkflowEvent } from '../../src/machines/index.js';
+import { z } from 'zod';
+import { createRegistry, defineWorkflow, type WorkflowEvent } from '../../src/machines/index.js';
 import type { WorkflowStatusRow } from '../../src/projections/index.js';
 import { invoice } from './fixtures/invoice.js';
 
@@ -78,6 +79,20 @@ describe('closing summary of a workflow waiting for a signal', () => {
       exitCode: 1,
     });
     expect(summarize(view, 'ecl send').lines[1]).toBe("  e.g. ecl send w payment --data '<json>'");
+  });
+
+  it('names the fields also when the schema, declared in outputs, may be null (a step that goes on after its timeout)', () => {
+    const nullable = defineWorkflow({
+      name: 'invoice',
+      version: 1,
+      input: z.object({}),
+      outputs: { paid: z.object({ amount: z.number(), currency: z.string() }).nullable() },
+      steps: [
+        { kind: 'produce', name: 'bill', run: async () => 'bill' },
+        { kind: 'signal', name: 'paid', signal: 'payment', timeoutMs: 1_000, onTimeout: 'continue' },
+      ],
+    });
+    expect(summarize(view, 'ecl send', createRegistry([nullable])).lines[1]).toBe(`  e.g. ecl send w payment --data '{"amount": …, "currency": …}'`);
   });
 });
 
