@@ -2,7 +2,11 @@ import type { Clock } from '../actors/index.js';
 
 /** A simulated clock for tests: time moves only when told, and timers fire as it passes them. */
 export interface ManualClock extends Clock {
-  /** Moves time forward by `ms`, firing every timer that comes due on the way, in due order. */
+  /**
+   * Moves time forward by `ms`, firing every timer that comes due on the way, in due order, each at
+   * its due time: the work a timer starts (the next steps, their calls, the next sleep) runs at that
+   * time until it comes to rest, before time moves on. Resolves at the end.
+   */
   advance(ms: number): Promise<void>;
   /** The due time (ms since the epoch) of the earliest pending timer, if any. */
   nextDue(): number | undefined;
@@ -19,6 +23,10 @@ export interface ManualClock extends Clock {
 /** One macrotask turn: what the engine needs to append and arm its next timer. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const IDLE_TURNS = 50;
+/** Turns without the engine reading the time or arming a timer after which a fired timer's work is taken to be at rest. */
+const QUIET_TURNS = 10;
+/** At most this many turns for one timer's work to come to rest (work that never does, e.g. a step polling the clock). */
+const MAX_SETTLE_TURNS = 10_000;
 
 /**
  * A {@link ManualClock} starting at `start` (default 2030-01-01T00:00:00Z). Pass it as
@@ -32,6 +40,18 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
   let time = typeof start === 'string' ? Date.parse(start) : start.getTime();
   let sequence = 0;
   const timers = new Map<number, { due: number; callback: () => void }>();
+  /** Counts the engine's reads of the time and timer changes: every step of its work makes some. */
+  let activity = 0;
+
+  /** Lets the work a fired timer started run until it stops touching the clock. */
+  const settle = async (): Promise<void> => {
+    let seen = activity;
+    for (let quiet = 0, turns = 0; quiet < QUIET_TURNS && turns < MAX_SETTLE_TURNS; turns++) {
+      await turn();
+      if (activity === seen) quiet++;
+      else [seen, quiet] = [activity, 0];
+    }
+  };
 
   const earliest = (): [number, { due: number; callback: () => void }] | undefined => {
     let found: [number, { due: number; callback: () => void }] | undefined;
@@ -44,19 +64,24 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
       timers.delete(next[0]);
       time = Math.max(time, next[1].due);
       next[1].callback();
-      await turn();
+      await settle();
     }
     time = Math.max(time, target);
   };
 
   const clock: ManualClock = {
-    now: () => new Date(time),
+    now: () => {
+      activity++;
+      return new Date(time);
+    },
     setTimer(callback, delayMs) {
+      activity++;
       const handle = ++sequence;
       timers.set(handle, { due: time + Math.max(0, delayMs), callback });
       return handle;
     },
     clearTimer(handle) {
+      activity++;
       timers.delete(handle as number);
     },
     advance: (ms) => advanceTo(time + ms),

@@ -122,6 +122,45 @@ describe('sleep: a durable timer', () => {
     await engine.close();
   });
 
+  it('advance fires each timer at its due time and lets the work it starts run before time moves on', async () => {
+    // Two naps in a row: the second counts from when the first woke, not from where advance ends.
+    const twice = defineWorkflow({
+      name: 'twice',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        { kind: 'sleep', name: 'first', for: 4 * 3_600_000 },
+        {
+          kind: 'produce',
+          name: 'between',
+          // Work that takes many turns: journaled calls and a model call, each recorded before the next.
+          run: async (ctx) => {
+            for (const name of ['a', 'b', 'c']) await ctx.run(name, async () => name);
+            return (await ctx.complete({ messages: [{ role: 'user', content: 'wake up' }] })).text;
+          },
+        },
+        { kind: 'sleep', name: 'second', for: 2 * DAY },
+        { kind: 'produce', name: 'after', run: async () => 'done' },
+      ],
+    });
+    const t = createTestEngine({ definitions: [twice] });
+    await t.engine.start(twice, {}, { id: 'tw1' });
+    await turns();
+    await t.clock.advance(5 * 3_600_000);
+    expect(await t.engine.get('tw1')).toMatchObject({ state: 'second.sleeping', wakeAt: '2030-01-03T04:00:00.000Z' });
+    const recorded = (await t.history('tw1')).filter((event) => ['SleepStarted', 'SleepEnded', 'CallCompleted', 'StepCompleted'].includes(event.type));
+    expect(recorded.map((event) => [event.type, event.metadata.at])).toEqual([
+      ['SleepStarted', '2030-01-01T00:00:00.000Z'],
+      ['SleepEnded', '2030-01-01T04:00:00.000Z'],
+      ...['a', 'b', 'c', 'complete#1'].map(() => ['CallCompleted', '2030-01-01T04:00:00.000Z']),
+      ['StepCompleted', '2030-01-01T04:00:00.000Z'],
+      ['SleepStarted', '2030-01-01T04:00:00.000Z'],
+    ]);
+    await t.clock.advance(2 * DAY);
+    expect(await t.engine.settled('tw1')).toMatchObject({ status: 'completed', output: 'done' });
+    await t.close();
+  });
+
   it('a definition needs exactly one of for and until', () => {
     expect(() =>
       defineWorkflow({
