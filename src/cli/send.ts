@@ -49,10 +49,16 @@ export function sendCommand(): Command {
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
-    const [{ openEngineHost }, { printTransitions, summarize }] = await Promise.all([import('./openEngineHost.js'), import('./followWorkflow.js')]);
+    const [{ openEngineHost }, { announceSleeps, printTransitions, summarize }] = await Promise.all([
+      import('./openEngineHost.js'),
+      import('./followWorkflow.js'),
+    ]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
-      const following = options.follow === true ? printTransitions(host.engine, host.store, id, (line) => console.log(line)) : undefined;
+      const print = (line: string) => console.log(line);
+      const printer = options.follow === true ? printTransitions(host.engine, host.store, id, print) : undefined;
+      // Driving the workflow on may mean waiting through a sleep: say so, as `ecl run` does.
+      const following = printer ?? announceSleeps(host.engine, id, print);
       try {
         await host.claim(id);
         const result = await host.engine.send(id, command, { sender: 'cli' });
@@ -62,12 +68,12 @@ export function sendCommand(): Command {
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
         const settled = await host.engine.settled(id);
-        await following?.finish(settled.revision);
+        await printer?.finish(settled.revision);
         const summary = summarize(settled, 'ecl send', host.definitions);
         for (const line of summary.lines) console.log(line);
         return summary.exitCode;
       } finally {
-        following?.unsubscribe();
+        following.unsubscribe();
       }
     });
   });

@@ -1,5 +1,17 @@
+import type { WorkflowView } from '../actors/index.js';
 import type { EngineHost } from './openEngineHost.js';
 import { EXIT } from './usageError.js';
+
+/** What stopping leaves behind, by where the workflow is: a step in flight re-runs; a sleep or a wait loses nothing. */
+export function stoppingLine(workflowId: string | undefined, view: WorkflowView | undefined): string {
+  const resume = workflowId === undefined ? '' : ` (ecl run … --id ${workflowId})`;
+  if (view !== undefined && view.state.endsWith('.running'))
+    return `Stopping: the step in flight (${view.step ?? view.state}) is left without outcome and re-runs on resume${resume}.`;
+  if (view !== undefined && view.wakeAt !== undefined)
+    return `Stopping: nothing was in flight; ${view.workflowId} wakes at ${view.wakeAt} in whichever engine runs it then (ecl serve, ecl worker, or ecl run … --id ${view.workflowId}).`;
+  if (view !== undefined && view.status !== 'running') return `Stopping: nothing was in flight; ${view.workflowId} is ${view.state}.`;
+  return `Stopping: the step in flight, if any, is left without outcome and re-runs on resume${resume}.`;
+}
 
 /**
  * Runs `work` with the host open; Ctrl-C or SIGTERM closes it gracefully (calls in flight are
@@ -10,10 +22,11 @@ export async function withShutdown(host: EngineHost, workflowId: string | undefi
   const stop = () => {
     if (interrupted) return;
     interrupted = true;
-    console.error(
-      `\nStopping: the step in flight is left without outcome and re-runs on resume${workflowId === undefined ? '' : ` (ecl run … --id ${workflowId})`}.`,
-    );
-    void host.close().then(() => process.exit(EXIT.interrupted));
+    const view = workflowId === undefined ? Promise.resolve(undefined) : host.engine.get(workflowId).catch(() => undefined);
+    void view
+      .then((found) => console.error(`\n${stoppingLine(workflowId, found)}`))
+      .then(() => host.close())
+      .then(() => process.exit(EXIT.interrupted));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventStore, workflowStream } from '../../src/eventstore/index.js';
-import { killChildren, runEcl, tempFolder } from './cliHarness.js';
+import { killChildren, runEcl, startEcl, tempFolder, waitFor } from './cliHarness.js';
 
 /** The workflow module with a retried step, a 300 ms sleep, the `payment` signal and a route loop. */
 const INVOICE = resolve(import.meta.dirname, 'fixtures/invoice.ts');
+/** A reply signal, then a sleep as long as the input says. */
+const FOLLOW_UP = resolve(import.meta.dirname, 'fixtures/followUp.ts');
 
 let dir: string;
 let cleanup: () => void;
@@ -102,6 +104,29 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     expect(status.stdout).toMatch(/^inv-1 {2}invoice v1 {2}completed\n/);
     expect(status.stdout).toMatch(/\n {2}reason +human decision at sign: approve \(matches the bank statement\)\n/);
     expect(status.stdout).not.toMatch(/accepts/);
+  });
+
+  it('send announces the sleep it waits through; Ctrl-C during a sleep says nothing was in flight and when it wakes', async () => {
+    const env = { ECL_WORKFLOWS: FOLLOW_UP };
+    const withStore = (...args: string[]) => [...args, '--store', store()];
+    const first = await runEcl(withStore('run', 'followUp', '--input', '{"pauseMs":200}', '--id', 'fu-1'), { cwd: dir, env });
+    expect(first.stdout, first.stderr).toMatch(/Waiting for signal reply at reply\.waiting/);
+    const sent = await runEcl(withStore('send', 'fu-1', 'reply', '--data', '{"text":"thanks"}'), { cwd: dir, env });
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/Signal reply accepted: fu-1 is now /);
+    expect(sent.stdout).toMatch(/Sleeping at pause until \d{4}-\S+ \(Ctrl-C stops; run it again with --id fu-1 to resume\)/);
+    expect(sent.stdout).toMatch(/Completed fu-1/);
+
+    await runEcl(withStore('run', 'followUp', '--input', '{"pauseMs":600000}', '--id', 'fu-2'), { cwd: dir, env });
+    const long = startEcl(withStore('send', 'fu-2', 'reply', '--data', '{"text":"later"}'), { cwd: dir, env });
+    await waitFor(() => long.output().includes('Sleeping at pause'), long.child, 'the sleep announced');
+    process.kill(long.child.pid as number, 'SIGINT');
+    const stopped = await long.done;
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toMatch(
+      /Stopping: nothing was in flight; fu-2 wakes at \d{4}-\S+ in whichever engine runs it then \(ecl serve, ecl worker, or ecl run … --id fu-2\)\./,
+    );
+    expect(stopped.stderr).not.toMatch(/step in flight/);
   });
 
   it('a run without --follow announces its sleep, so the wait does not look like a hang', async () => {

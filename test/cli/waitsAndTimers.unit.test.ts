@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, WorkflowView } from '../../src/actors/index.js';
 import { summarize } from '../../src/cli/followWorkflow.js';
+import { stoppingLine } from '../../src/cli/withShutdown.js';
 import { formatStatus, formatStatusTable } from '../../src/cli/formatStatus.js';
 import { formatTransition } from '../../src/cli/formatTransition.js';
 import { z } from 'zod';
@@ -140,5 +141,21 @@ describe('ecl status of waits and timers', () => {
       `w invoice v1 waiting paid (signal payment) 5 ${at}`,
       `v invoice v1 running grace (sleeping) 5 ${at}`,
     ]);
+  });
+});
+
+describe('what Ctrl-C says it leaves behind', () => {
+  const at = (state: string, extra: Partial<WorkflowView> = {}) =>
+    ({ workflowId: 'w', status: state.endsWith('.waiting') ? 'waiting' : 'running', state, ...extra }) as WorkflowView;
+
+  it('a step in flight re-runs; a sleep or a wait loses nothing', () => {
+    expect(stoppingLine('w', at('draft.running', { step: 'draft' }))).toBe(
+      'Stopping: the step in flight (draft) is left without outcome and re-runs on resume (ecl run … --id w).',
+    );
+    expect(stoppingLine('w', at('pause.sleeping', { wakeAt: '2030-01-02T00:00:00.000Z' }))).toBe(
+      'Stopping: nothing was in flight; w wakes at 2030-01-02T00:00:00.000Z in whichever engine runs it then (ecl serve, ecl worker, or ecl run … --id w).',
+    );
+    expect(stoppingLine('w', at('reply.waiting'))).toBe('Stopping: nothing was in flight; w is reply.waiting.');
+    expect(stoppingLine(undefined, undefined)).toBe('Stopping: the step in flight, if any, is left without outcome and re-runs on resume.');
   });
 });
