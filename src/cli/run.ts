@@ -8,7 +8,7 @@ import { withShutdown } from './withShutdown.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
 interface RunOptions extends WorkflowsOptions {
-  input: string;
+  input?: string;
   id?: string;
   follow?: boolean;
   definitionVersion?: number;
@@ -44,7 +44,10 @@ export function runCommand(): Command {
       new Command('run')
         .description('Run a workflow to its end (or until it waits for a person); the same --id resumes it after a crash')
         .argument('<definition>', 'workflow definition name (see ecl definitions)')
-        .option('--input <json|@file>', 'workflow input as JSON, or @file.json (the definition may read files it names, relative to the file)', '{}')
+        .option(
+          '--input <json|@file>',
+          'workflow input as JSON, or @file.json (the definition may read files it names, relative to the file); default {}, or with --id of an existing workflow the input it recorded',
+        )
         .option('--id <id>', 'workflow id (idempotency key); default a new UUID')
         .option('--follow', 'print each transition as it is recorded')
         // Not --version: that is `ecl --version`, which commander reads after the subcommand too.
@@ -55,13 +58,15 @@ export function runCommand(): Command {
     // The API's id rule: a tenant's prefix is added only by the API's own scoping, never given here.
     if (options.id !== undefined && !isWorkflowId(options.id))
       throw new UsageError(`Invalid --id ${JSON.stringify(options.id.slice(0, 200))}: ${WORKFLOW_ID_RULE}`);
-    const raw = readJsonArgument(options.input, '--input', loadConfig().config.maxJsonDepth);
+    // No --input with an --id: resume that workflow with its recorded input (or start one with {}).
+    const resuming = options.input === undefined && options.id !== undefined;
+    const raw = readJsonArgument(options.input ?? '{}', '--input', loadConfig().config.maxJsonDepth);
     const remote = await remoteClientOf(options as RemoteOptions);
     const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
     const version = options.definitionVersion;
     if (remote !== undefined && version !== undefined)
       throw new UsageError('--definition-version is not supported with --server: the HTTP API starts the newest version');
-    const input = await prepareInput(registry, definition, version, raw, inputBaseDir(options.input));
+    const input = resuming && remote === undefined ? undefined : await prepareInput(registry, definition, version, raw, inputBaseDir(options.input ?? '{}'));
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
@@ -76,7 +81,7 @@ export function runCommand(): Command {
     ]);
     // Refused before any store is opened, like an unknown name (the engine checks it again when it starts the workflow).
     try {
-      parseInput(chosen, input);
+      if (input !== undefined) parseInput(chosen, input);
     } catch (error) {
       throw usageErrorOf(error, definition);
     }

@@ -19,6 +19,7 @@ export interface RunRequest {
   definition: string;
   /** The registered version to start; default the newest. */
   version?: number;
+  /** Undefined when none was given: the workflow under `id` resumes with its recorded input, or one starts with `{}`. */
   input: unknown;
   id?: string;
   follow: boolean;
@@ -39,21 +40,21 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const printer = request.follow ? printTransitions(engine, host.store, workflowId, request.print) : undefined;
   const following = printer ?? announceSleeps(engine, workflowId, request.print);
   try {
+    // Without an input, an existing workflow resumes with the input it recorded.
+    const existing = request.input === undefined && request.id !== undefined ? await engine.get(workflowId) : undefined;
+    if (existing !== undefined && existing.definition !== request.definition)
+      throw new UsageError(`Workflow ${workflowId} is a ${existing.definition} workflow, not ${request.definition}`);
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
-    const definition = host.definitions.get(request.definition, request.version);
-    await host.claim(workflowId, definition === undefined ? undefined : { name: definition.name, version: definition.version });
-    let started;
-    try {
-      started = await engine.start(request.definition, request.input, {
-        id: workflowId,
-        sender: 'cli',
-        ...(request.version === undefined ? {} : { version: request.version }),
-      });
-    } catch (error) {
-      throw usageErrorOf(error, request.definition);
-    }
-    const { view } = started;
-    if (!started.created) {
+    const registered = host.definitions.get(request.definition, request.version);
+    const definition =
+      existing !== undefined
+        ? { name: existing.definition, version: existing.version }
+        : registered === undefined
+          ? undefined
+          : { name: registered.name, version: registered.version };
+    await host.claim(workflowId, definition);
+    const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
+    if (!created) {
       const finished = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
       request.print(
         finished
@@ -68,5 +69,17 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     return summary.exitCode;
   } finally {
     following?.unsubscribe();
+  }
+}
+
+async function start(host: EngineHost, request: RunRequest, workflowId: string) {
+  try {
+    return await host.engine.start(request.definition, request.input ?? {}, {
+      id: workflowId,
+      sender: 'cli',
+      ...(request.version === undefined ? {} : { version: request.version }),
+    });
+  } catch (error) {
+    throw usageErrorOf(error, request.definition);
   }
 }

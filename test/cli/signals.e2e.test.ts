@@ -129,6 +129,24 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     expect(stopped.stderr).not.toMatch(/step in flight/);
   });
 
+  it('run --id without --input resumes the workflow with its recorded input; one of another definition is refused', async () => {
+    const env = { ECL_WORKFLOWS: [FOLLOW_UP, INVOICE].join(',') };
+    const withStore = (...args: string[]) => [...args, '--store', store()];
+    const first = await runEcl(withStore('run', 'followUp', '--input', '{"pauseMs":600000}', '--id', 'fu-3'), { cwd: dir, env });
+    expect(first.code, first.stderr).toBe(1);
+    const resumed = await runEcl(withStore('run', 'followUp', '--id', 'fu-3'), { cwd: dir, env });
+    expect(resumed.code, resumed.stderr).toBe(1);
+    expect(resumed.stdout).toMatch(/Resuming followUp v1 at reply\.waiting/);
+    expect(resumed.stdout).toMatch(/Waiting for signal reply at reply\.waiting/);
+    const other = await runEcl(withStore('run', 'invoice', '--id', 'fu-3'), { cwd: dir, env });
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim()).toBe('Workflow fu-3 is a followUp workflow, not invoice');
+    // No workflow under the id: --input is still needed (the default {} is not a followUp input).
+    const fresh = await runEcl(withStore('run', 'followUp', '--id', 'fu-none'), { cwd: dir, env });
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr).toMatch(/Invalid input for followUp:\n {2}pauseMs: /);
+  });
+
   it('a run without --follow announces its sleep, so the wait does not look like a hang', async () => {
     const run = await ecl('run', 'invoice', '--input', '{"customer":"Bo","graceMs":200}', '--id', 'inv-2');
     expect(run.code, run.stderr).toBe(1);
