@@ -66,7 +66,7 @@ export function runCommand(): Command {
     const version = options.definitionVersion;
     if (remote !== undefined && version !== undefined)
       throw new UsageError('--definition-version is not supported with --server: the HTTP API starts the newest version');
-    const input = resuming && remote === undefined ? undefined : await prepareInput(registry, definition, version, raw, inputBaseDir(options.input ?? '{}'));
+    const input = resuming ? undefined : await prepareInput(registry, definition, version, raw, inputBaseDir(options.input ?? '{}'));
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')

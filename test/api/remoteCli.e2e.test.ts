@@ -29,6 +29,15 @@ it('ecl run --follow, send, status, list and audit go through the API when a ser
   // It went through the API: the workflow lives in acme's namespace of the server's store.
   expect(await server.store.readStream('ecl.workflow-acme:cli-1', { limit: 1 })).toHaveLength(1);
 
+  // The same id without --input: the workflow there, where it is, with its recorded input; another definition's name is refused.
+  const resumed = await runEcl(['run', 'brief', '--id', 'cli-1'], { cwd: server.dir, env });
+  expect(resumed.stderr).toBe('');
+  expect(resumed.code).toBe(1);
+  expect(resumed.stdout).toMatch(/Resuming brief v1 at \{"review":"waiting"\} \(revision \d+\)\nWaiting for a person at \{"review":"waiting"\}/);
+  const otherDefinition = await runEcl(['run', 'serial3', '--id', 'cli-1'], { cwd: server.dir, env });
+  expect(otherDefinition.code).toBe(2);
+  expect(otherDefinition.stderr.trim()).toBe('Workflow cli-1 is a brief workflow, not serial3');
+
   const rejected = await runEcl(['send', 'cli-1', 'REQUEST_REVISION', '--data', '{}'], { cwd: server.dir, env });
   expect(rejected.code).toBe(2);
   expect(rejected.stderr).toMatch(/INVALID_EVENT_DATA[\s\S]*data\.feedback/);
@@ -38,6 +47,10 @@ it('ecl run --follow, send, status, list and audit go through the API when a ser
   expect(sent.stdout).toMatch(/REQUEST_REVISION accepted: cli-1/);
   expect(sent.stdout).toMatch(/Completed cli-1/);
   expect(sent.code).toBe(0);
+
+  const again = await runEcl(['run', 'brief', '--id', 'cli-1'], { cwd: server.dir, env });
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toMatch(/Already completed: brief v1 \(revision \d+\)\nCompleted cli-1/);
 
   const status = await runEcl(['status', 'cli-1'], { cwd: server.dir, env });
   expect(status.stdout).toMatch(/^cli-1\s+brief v1\s+completed/);

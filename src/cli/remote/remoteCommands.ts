@@ -4,7 +4,7 @@ import type { AuditEntry, WorkflowStatusRow } from '../../projections/index.js';
 import { formatAuditTimeline } from '../../projections/index.js';
 import { formatStatus, formatStatusTable } from '../formatStatus.js';
 import { EXIT, UsageError } from '../usageError.js';
-import { followRemote } from './remoteFollow.js';
+import { closeRemote, followRemote } from './remoteFollow.js';
 
 const print = (line: string) => console.log(line);
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -24,21 +24,48 @@ async function speaking<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * `ecl run --server`: starts the workflow and follows it. `input` undefined (none given, with an
+ * id): the workflow under that id resumes where it is, with the input it recorded, or one starts with `{}`.
+ */
 export async function remoteRun(client: ApiClient, request: { definition: string; input: unknown; id?: string; follow: boolean }): Promise<number> {
   const id = request.id ?? randomUUID();
   return speaking(async () => {
     print(`Server: ${client.baseUrl}`);
     print(`Workflow ${id}`);
-    await client.start({ definition: request.definition, input: request.input, id });
-    return followRemote(client, id, request.follow ? { print } : {});
+    const existing = request.input === undefined ? await existingOn(client, id) : undefined;
+    if (existing === undefined) {
+      await client.start({ definition: request.definition, input: request.input ?? {}, id });
+      return followRemote(client, id, { print, transitions: request.follow });
+    }
+    if (existing.definition !== request.definition) throw new UsageError(`Workflow ${id} is a ${existing.definition} workflow, not ${request.definition}`);
+    const finished = existing.status === 'completed' || existing.status === 'failed' || existing.status === 'cancelled';
+    print(
+      finished
+        ? `Already ${existing.status}: ${existing.definition} v${existing.version} (revision ${existing.revision})`
+        : `Resuming ${existing.definition} v${existing.version} at ${JSON.stringify(existing.state)} (revision ${existing.revision})`,
+    );
+    // At rest (waiting, or finished): nothing more will come to follow until someone acts.
+    if (existing.status !== 'running') return closeRemote(client.baseUrl, id, existing, print);
+    return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
   });
+}
+
+/** The workflow's status on the server, or undefined when there is none (404). */
+async function existingOn(client: ApiClient, id: string): Promise<Awaited<ReturnType<ApiClient['get']>> | undefined> {
+  try {
+    return await client.get(id);
+  } catch (error) {
+    if (isApiClientError(error) && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 export async function remoteSend(client: ApiClient, request: { id: string; type: string; data: unknown; follow: boolean }): Promise<number> {
   return speaking(async () => {
     const accepted = await client.send(request.id, request.type, request.data);
     print(`${accepted.type} accepted: ${request.id} (revision ${accepted.revision})`);
-    return followRemote(client, request.id, request.follow ? { print, after: accepted.revision } : { after: accepted.revision });
+    return followRemote(client, request.id, { print, transitions: request.follow, after: accepted.revision });
   });
 }
 

@@ -18,46 +18,48 @@ const asEngineTransition = (transition: StreamedTransition): Extract<EngineEvent
   }) as Extract<EngineEvent, { kind: 'transition' }>;
 
 /**
- * Follows a workflow on the server until it ends or waits for a person (as the in-process
- * `ecl run` does), printing transitions when asked. Returns the exit code and closing lines.
+ * Follows a workflow on the server until it ends or waits for a person or a signal (as the
+ * in-process `ecl run` does), printing each transition with `transitions`, then the closing lines.
+ * Returns the exit code.
  */
-export async function followRemote(client: ApiClient, id: string, options: { print?: (line: string) => void; after?: number }): Promise<number> {
-  let waiting = false;
+export async function followRemote(
+  client: ApiClient,
+  id: string,
+  options: { print: (line: string) => void; transitions: boolean; after?: number },
+): Promise<number> {
   let previous: WorkflowEvent | undefined;
-  let awaited: { signal: string; timeoutAt?: string } | undefined;
-  const result = await client.follow(id, {
+  await client.follow(id, {
     ...(options.after === undefined ? {} : { after: options.after }),
     onTransition: (transition) => {
       const engineTransition = asEngineTransition(transition);
-      if (options.print !== undefined) {
+      if (options.transitions) {
         const line = formatTransition(engineTransition, previous);
         if (line !== undefined) options.print(line);
       }
       previous = engineTransition.event;
       // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
-      if (transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited') {
-        waiting = true;
-        if (engineTransition.event.type === 'SignalAwaited') awaited = engineTransition.event.data;
-        return 'stop';
-      }
-      return undefined;
+      return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
     },
   });
-  const status = await client.get(id);
-  const print = options.print ?? (() => undefined);
-  if (result.ended === undefined && waiting && awaited !== undefined) {
-    const until = awaited.timeoutAt === undefined ? '' : ` until ${awaited.timeoutAt}`;
-    print(`Waiting for signal ${awaited.signal}${until}: e.g. ecl send ${id} ${awaited.signal} --data '<json>' --server ${client.baseUrl}`);
-    return EXIT.notCompleted;
-  }
-  if (result.ended === undefined && waiting) {
-    print(
-      `Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${client.baseUrl}`,
-    );
-    return EXIT.notCompleted;
-  }
+  return closeRemote(client.baseUrl, id, await client.get(id), options.print);
+}
+
+type RemoteStatus = Awaited<ReturnType<ApiClient['get']>>;
+
+/** The closing lines for a workflow as the server's status read model has it now, and the exit code. */
+export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, print: (line: string) => void): number {
   const reason = typeof status.reason === 'string' ? status.reason : undefined;
+  const waiting = status.waitingFor;
   switch (status.status) {
+    case 'waiting':
+      if (waiting?.kind === 'signal' && waiting.signal !== undefined) {
+        const until = waiting.timeoutAt === undefined ? '' : ` until ${waiting.timeoutAt}`;
+        print(`Waiting for signal ${waiting.signal}${until}: e.g. ecl send ${id} ${waiting.signal} --data '<json>' --server ${baseUrl}`);
+      } else
+        print(
+          `Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${baseUrl}`,
+        );
+      return EXIT.notCompleted;
     case 'completed': {
       const artifact = (status.artifact as { path?: string } | null)?.path;
       print(`Completed ${id}${artifact === undefined ? '' : `\nArtifact: ${artifact}`}`);
