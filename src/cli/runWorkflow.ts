@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
 import { announceSleeps, printTransitions, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
+import { assertSameDefinition, resumingLine } from './resuming.js';
 import { UsageError } from './usageError.js';
 
 /** Engine errors that mean the caller asked for something wrong: exit 2. */
@@ -42,8 +43,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
     const existing = request.input === undefined && request.id !== undefined ? await engine.get(workflowId) : undefined;
-    if (existing !== undefined && existing.definition !== request.definition)
-      throw new UsageError(`Workflow ${workflowId} is a ${existing.definition} workflow, not ${request.definition}`);
+    if (existing !== undefined) assertSameDefinition(existing, request.definition);
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
     const registered = host.definitions.get(request.definition, request.version);
     const definition =
@@ -54,14 +54,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
           : { name: registered.name, version: registered.version };
     await host.claim(workflowId, definition);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
-    if (!created) {
-      const finished = view.status === 'completed' || view.status === 'failed' || view.status === 'cancelled';
-      request.print(
-        finished
-          ? `Already ${view.status}: ${view.definition} v${view.version} (revision ${view.revision})`
-          : `Resuming ${view.definition} v${view.version} at ${view.state} (revision ${view.revision})`,
-      );
-    }
+    if (!created) request.print(resumingLine(view, view.state));
     const settled = await engine.settled(workflowId);
     await printer?.finish(settled.revision);
     const summary = summarize(settled, 'ecl send', host.definitions);

@@ -48,16 +48,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
       workflowId: id,
       entries: externalize(entries, scope),
       descendants: externalize(
-        own.map(({ workflowId, definition, status, parentId, calls, inputTokens, outputTokens, costUsd }) => ({
-          workflowId,
-          definition,
-          status,
-          parentId,
-          calls,
-          inputTokens,
-          outputTokens,
-          costUsd,
-        })),
+        own.map(({ tenant: _tenant, ...descendant }) => descendant),
         scope,
       ),
     };

@@ -3,6 +3,7 @@ import { isApiClientError, problemLines, type ApiClient } from '../../api/client
 import type { AuditEntry, WorkflowStatusRow } from '../../projections/index.js';
 import { formatAuditTimeline } from '../../projections/index.js';
 import { formatStatus, formatStatusTable } from '../formatStatus.js';
+import { assertSameDefinition, resumingLine } from '../resuming.js';
 import { EXIT, UsageError } from '../usageError.js';
 import { closeRemote, followRemote } from './remoteFollow.js';
 
@@ -38,13 +39,8 @@ export async function remoteRun(client: ApiClient, request: { definition: string
       await client.start({ definition: request.definition, input: request.input ?? {}, id });
       return followRemote(client, id, { print, transitions: request.follow });
     }
-    if (existing.definition !== request.definition) throw new UsageError(`Workflow ${id} is a ${existing.definition} workflow, not ${request.definition}`);
-    const finished = existing.status === 'completed' || existing.status === 'failed' || existing.status === 'cancelled';
-    print(
-      finished
-        ? `Already ${existing.status}: ${existing.definition} v${existing.version} (revision ${existing.revision})`
-        : `Resuming ${existing.definition} v${existing.version} at ${JSON.stringify(existing.state)} (revision ${existing.revision})`,
-    );
+    assertSameDefinition(existing, request.definition);
+    print(resumingLine(existing, JSON.stringify(existing.state)));
     // At rest (waiting, or finished): nothing more will come to follow until someone acts.
     if (existing.status !== 'running') return closeRemote(client.baseUrl, id, existing, print);
     return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
