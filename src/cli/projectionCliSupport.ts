@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.js';
-import { DEFAULT_STORE_URL } from '../eventstore/index.js';
-import { ignoredProjectionsPath, openProjections, type OpenedProjections } from '../projections/index.js';
+import { DEFAULT_STORE_URL, type EventStore } from '../eventstore/index.js';
+import { auditUsage, familySummaryLines, ignoredProjectionsPath, openProjections, type OpenedProjections } from '../projections/index.js';
 import type { ReadSideOptions } from './commonOptions.js';
 import { loadDefinitions } from './loadDefinitions.js';
 
@@ -14,12 +14,12 @@ const projectionsPathOf = (options: { projections?: string }): string | undefine
 /**
  * Opens the read models of the store, brings them up to date with the log, runs `use`, and closes.
  * A one-shot CLI has no live runner, so it catches up first: what it prints includes every event
- * appended before it started.
+ * appended before it started. With `store`, reads that open store (its URL still names the read models).
  */
 export async function withProjections<T>(
   options: ReadSideOptions,
   use: (projections: OpenedProjections) => Promise<T> | T,
-  { catchUp = true } = {},
+  { catchUp = true, store }: { catchUp?: boolean; store?: EventStore } = {},
 ): Promise<T> {
   const { registry } = await loadDefinitions(options);
   const projectionsPath = projectionsPathOf(options);
@@ -28,6 +28,7 @@ export async function withProjections<T>(
   if (ignored !== undefined) process.stderr.write(`warning: ${ignored}\n`);
   const projections = await openProjections({
     storeUrl,
+    ...(store === undefined ? {} : { store }),
     ...(projectionsPath === undefined ? {} : { projectionsPath }),
     isRegistered: (definition, version) => registry.get(definition, version) !== undefined,
   });
@@ -38,3 +39,11 @@ export async function withProjections<T>(
     await projections.close();
   }
 }
+
+/** A run's closing lines about the workflow's child workflows, counted as `ecl audit` counts them (so the totals agree). */
+export const familyLines = (options: ReadSideOptions, store: EventStore, workflowId: string): Promise<string[]> =>
+  withProjections(
+    options,
+    async ({ queries }) => familySummaryLines(workflowId, auditUsage(await queries.getAudit(workflowId)), await queries.getDescendants(workflowId)),
+    { store },
+  );

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
-import { announceSleeps, printTransitions, summarize } from './followWorkflow.js';
+import type { ReadSideOptions } from './commonOptions.js';
+import { announceSleeps, printTransitions } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { assertSameDefinition, resumingLine } from './resuming.js';
+import { watchFamily } from './runFamily.js';
+import { settleAndReport } from './settleAndReport.js';
 import { UsageError } from './usageError.js';
 
 /** Engine errors that mean the caller asked for something wrong: exit 2. */
@@ -25,6 +28,8 @@ export interface RunRequest {
   id?: string;
   follow: boolean;
   print: (line: string) => void;
+  /** Where the read models are, for the usage of the workflow's children. */
+  readSide: ReadSideOptions;
 }
 
 /**
@@ -40,6 +45,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   // announced: `ecl run` waits through it, which would otherwise look like a hang.
   const printer = request.follow ? printTransitions(engine, host.store, workflowId, request.print) : undefined;
   const following = printer ?? announceSleeps(engine, workflowId, request.print);
+  const family = watchFamily(engine, workflowId);
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
     const existing = request.input === undefined && request.id !== undefined ? await engine.get(workflowId) : undefined;
@@ -55,13 +61,17 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     await host.claim(workflowId, definition);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
     if (!created) request.print(resumingLine(view, view.state));
-    const settled = await engine.settled(workflowId);
-    await printer?.finish(settled.revision);
-    const summary = summarize(settled, 'ecl send', host.definitions);
-    for (const line of summary.lines) request.print(line);
-    return summary.exitCode;
+    return await settleAndReport(host, {
+      workflowId,
+      ...(printer === undefined ? {} : { printer }),
+      family,
+      familyFromBefore: !created,
+      readSide: request.readSide,
+      print: request.print,
+    });
   } finally {
     following?.unsubscribe();
+    family.unsubscribe();
   }
 }
 

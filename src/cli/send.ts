@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import { addEngineOptions } from './commonOptions.js';
+import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
 import { readJsonArgument } from './readJsonArgument.js';
 import { EXIT, UsageError } from './usageError.js';
 import { withShutdown } from './withShutdown.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
-interface SendCliOptions {
+interface SendCliOptions extends WorkflowsOptions {
   data?: string;
   note?: string;
   follow?: boolean;
@@ -49,9 +49,11 @@ export function sendCommand(): Command {
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
-    const [{ openEngineHost }, { announceSleeps, printTransitions, summarize }] = await Promise.all([
+    const [{ openEngineHost }, { announceSleeps, printTransitions }, { watchFamily }, { settleAndReport }] = await Promise.all([
       import('./openEngineHost.js'),
       import('./followWorkflow.js'),
+      import('./runFamily.js'),
+      import('./settleAndReport.js'),
     ]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
@@ -59,6 +61,7 @@ export function sendCommand(): Command {
       const printer = options.follow === true ? printTransitions(host.engine, host.store, id, print) : undefined;
       // Driving the workflow on may mean waiting through a sleep: say so, as `ecl run` does.
       const following = printer ?? announceSleeps(host.engine, id, print);
+      const family = watchFamily(host.engine, id);
       try {
         await host.claim(id);
         const result = await host.engine.send(id, command, { sender: 'cli' });
@@ -67,13 +70,18 @@ export function sendCommand(): Command {
           return result.code === 'WORKFLOW_NOT_FOUND' || result.code === 'CONCURRENCY_CONFLICT' ? EXIT.notCompleted : EXIT.usage;
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
-        const settled = await host.engine.settled(id);
-        await printer?.finish(settled.revision);
-        const summary = summarize(settled, 'ecl send', host.definitions);
-        for (const line of summary.lines) console.log(line);
-        return summary.exitCode;
+        // Children from before this command are not its work: only those it starts are reported.
+        return await settleAndReport(host, {
+          workflowId: id,
+          ...(printer === undefined ? {} : { printer }),
+          family,
+          familyFromBefore: false,
+          readSide: options,
+          print,
+        });
       } finally {
         following.unsubscribe();
+        family.unsubscribe();
       }
     });
   });

@@ -78,6 +78,24 @@ function descendantLines(workflowId: string, own: AuditUsage, descendants: reado
   return lines;
 }
 
+/**
+ * What a command that ran a workflow says of its child workflows once it is done: how many, by
+ * status, those that did not complete, and the family's usage. Nothing without children.
+ */
+export function familySummaryLines(workflowId: string, own: AuditUsage, descendants: readonly DescendantLine[]): string[] {
+  if (descendants.length === 0) return [];
+  const byStatus = new Map<string, number>();
+  for (const { status } of descendants) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+  const statuses = [...byStatus].map(([status, count]) => `${count} ${status}`).join(', ');
+  const family = descendants.reduce((total, usage) => sum(total, usage), own);
+  const unfinished = descendants.filter((descendant) => descendant.status !== 'completed');
+  return [
+    `With ${descendants.length} child workflow${descendants.length === 1 ? '' : 's'} (${statuses}): ${usageLine(family)} in all (ecl audit ${workflowId} lists each)`,
+    ...unfinished.slice(0, LISTED_DESCENDANTS).map((descendant) => `  ${descendant.workflowId} · ${descendant.definition} · ${descendant.status}`),
+    ...(unfinished.length > LISTED_DESCENDANTS ? [`  … and ${unfinished.length - LISTED_DESCENDANTS} more`] : []),
+  ];
+}
+
 const sum = (a: AuditUsage, b: AuditUsage): AuditUsage => ({
   calls: a.calls + b.calls,
   inputTokens: a.inputTokens + b.inputTokens,

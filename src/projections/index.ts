@@ -36,6 +36,6 @@ export { ignoredProjectionsPath, isPostgresUrl, openProjections } from './openPr
 export type { OpenProjectionsOptions, OpenedProjections } from './openProjections.js';
 export { openProjectionsInWorker } from './openProjectionsInWorker.js';
 export type { LiveProjections, OpenProjectionsInWorkerOptions } from './openProjectionsInWorker.js';
-export { formatAuditTimeline } from './formatAudit.js';
+export { formatAuditTimeline, familySummaryLines } from './formatAudit.js';
 export { auditUsage } from './auditUsage.js';
 export type { AuditUsage, DescendantUsage } from './auditUsage.js';

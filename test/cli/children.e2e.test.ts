@@ -46,6 +46,32 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     expect(audit.stdout).toContain('child workflows: 4 (ecl audit <id> shows each)');
     expect(audit.stdout.match(new RegExp(`^  ${parentId.replaceAll('.', '\\.')}\\.\\S+ · readDocument · completed · `, 'gm'))).toHaveLength(4);
     expect(audit.stdout).toMatch(/\nwith child workflows: \d+ model calls · /);
+    // The run's closing line counts the family as the audit does.
+    const runTotal = /\nWith 4 child workflows \(4 completed\): (.+) in all \(ecl audit \S+ lists each\)\n/.exec(run.stdout)?.[1];
+    const auditTotal = /\nwith child workflows: (.+)\n/.exec(audit.stdout)?.[1];
+    expect(runTotal).toMatch(/^\d+ model calls · \d+ in \/ \d+ out tokens · \$\d+\.\d{4}$/);
+    expect(runTotal).toBe(auditTotal);
+  });
+
+  it('a child started without waiting is driven to its end before the run exits, then counted', async () => {
+    const store = `sqlite:${join(dir, 'herald.db')}`;
+    const gate = join(dir, 'herald.gate');
+    const env = { ECL_WORKFLOWS: FAMILY };
+    const run = startEcl(['run', 'herald', '--id', 'her-1', '--input', JSON.stringify({ name: 'x', gate }), '--store', store], { cwd: dir, env });
+    // The parent completes at once; its child's step waits for the gate, and the run waits for the child.
+    await waitFor(() => run.output().includes('still running'), run.child, 'the run waiting for the child');
+    expect(run.output()).toMatch(
+      /\nCompleted her-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (her-1\.notify-[0-9a-f]{12}) \(leaf\), still running\n/,
+    );
+    writeFileSync(gate, 'open');
+    const done = await run.done;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toBe('');
+    expect(done.stdout).toMatch(
+      /\nWith 1 child workflow \(1 completed\): 0 model calls · 0 in \/ 0 out tokens · \$0\.0000 in all \(ecl audit her-1 lists each\)\n$/,
+    );
+    const status = JSON.parse((await runEcl(['status', '--json', '--store', store], { cwd: dir, env })).stdout) as StatusJson;
+    expect(status.workflows).toMatchObject({ total: 2, byStatus: { completed: 2 } });
   });
 
   it('a run killed while a grandchild works is resumed by the same command: the same child and grandchild finish, no second one is started', async () => {
