@@ -29,6 +29,8 @@ export type {
   ValidateStepSpec,
   SleepStepSpec,
   SignalStepSpec,
+  SignalCommand,
+  SignalsOf,
   RouteStepSpec,
   DecisionContext,
   RetryPolicy,

@@ -84,11 +84,12 @@ describe('support', () => {
       waitingFor: { step: 'escalate', kind: 'signal', signal: 'engineer_reply', timeoutAt: '2030-01-01T01:00:00.000Z' },
     });
 
+    // Built by hand: `support.signal('engineer_reply', { engineer: 'Grace' })` would not compile (no resolution).
     const refused = await t.engine.send('urgent-1', { type: 'engineer_reply', data: { engineer: 'Grace' } });
     expect(refused).toMatchObject({ accepted: false, code: 'INVALID_COMMAND', message: expect.stringMatching(/resolution/) });
 
     const reply = { engineer: 'Grace', resolution: 'A bad deploy broke /v2/orders; we rolled it back at 09:40.' };
-    expect(await t.engine.send('urgent-1', { type: 'engineer_reply', data: reply })).toMatchObject({ accepted: true });
+    expect(await t.engine.send('urgent-1', support.signal('engineer_reply', reply))).toMatchObject({ accepted: true });
     const done = await drive(t, 'urgent-1');
     expect(done.status).toBe('completed');
     const history = await t.history('urgent-1');
@@ -134,7 +135,7 @@ describe('support', () => {
     const started = find(await t.history('urgent-3'), 'WorkflowStarted') as { policies: { deadline: unknown } };
     // followUpDays 1 + 7 days, from the start.
     expect(started.policies.deadline).toEqual({ at: '2030-01-09T00:00:00.000Z', onPass: 'cancel' });
-    await t.engine.send('urgent-3', { type: 'engineer_reply', data: { engineer: 'Lin', resolution: 'Fixed.' } });
+    await t.engine.send('urgent-3', support.signal('engineer_reply', { engineer: 'Lin', resolution: 'Fixed.' }));
     expect(await drive(t, 'urgent-3')).toMatchObject({ status: 'completed' });
     await t.clock.advance(10 * 24 * 3_600_000);
     expect(await t.engine.get('urgent-3')).toMatchObject({ status: 'completed' });

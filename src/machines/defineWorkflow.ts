@@ -15,6 +15,7 @@ import type {
   Derived,
   InferredStepSpec,
   SignalStepSpec,
+  SignalsOf,
   StepSpec,
   WorkflowDefinition,
   WorkflowSpec,
@@ -100,7 +101,7 @@ export function defineWorkflow<
   S extends z.ZodType,
   const O extends OutputSchemas = NoOutputSchemas,
   const T extends readonly InferredStepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
->(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>, z.input<S>> {
+>(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>, z.input<S>, SignalsOf<T, O>> {
   type I = z.output<S>;
   // The output types are for the steps' authors; the runtime checks outputs with the schemas themselves.
   const spec = declared as unknown as WorkflowSpec<S>;
@@ -175,7 +176,8 @@ export function defineWorkflow<
     timeoutRetryAt: (step, attempt, now) => timeoutRetryAt(activities.get(step), undefined, attempt, Date.parse(now)),
   };
 
-  const definition: WorkflowDefinition<I, z.input<S>> = {
+  const signals = spec.steps.flatMap((step) => (step.kind === 'signal' ? [step.signal] : []));
+  const definition: WorkflowDefinition<I, z.input<S>, SignalsOf<T, O>> = {
     name: spec.name,
     version: spec.version,
     description: spec.description ?? '',
@@ -207,6 +209,13 @@ export function defineWorkflow<
     signalSchema: (step) =>
       spec.steps.find((candidate): candidate is SignalStepSpec<I> => candidate.kind === 'signal' && candidate.name === step)?.schema ??
       (Object.hasOwn(outputs, step) ? outputs[step] : undefined),
+    signal(name, data) {
+      if (!signals.includes(name))
+        throw new TypeError(
+          `Workflow "${spec.name}" has no signal step waiting for ${JSON.stringify(name)}; ${signals.length === 0 ? 'it has no signal steps' : `its signals: ${signals.join(', ')}`}`,
+        );
+      return { type: name, data };
+    },
   };
   Object.defineProperty(definition, DEFINITION_BRAND, { value: true });
   return definition;

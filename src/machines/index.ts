@@ -34,6 +34,8 @@ export type {
   ValidateStepSpec,
   SleepStepSpec,
   SignalStepSpec,
+  SignalCommand,
+  SignalsOf,
   RouteStepSpec,
   DecisionContext,
   RetryPolicy,

@@ -293,7 +293,7 @@ export interface WorkflowSpec<
  * output type, `In` its input type (what a start takes: fields with defaults optional). Treat it as
  * read-only data; `machine` and `structure` are for ECL's runtime and tools.
  */
-export interface WorkflowDefinition<I, In = unknown> {
+export interface WorkflowDefinition<I, In = unknown, Signals = Record<string, JsonValue>> {
   /** As in the spec: recorded in every workflow it starts, with `version`. */
   readonly name: string;
   readonly version: number;
@@ -317,16 +317,41 @@ export interface WorkflowDefinition<I, In = unknown> {
   readonly decisions: StepDecisions;
   /** A signal step's data schema, by step name. */
   signalSchema(step: string): z.ZodType | undefined;
+  /**
+   * A signal for `engine.send(workflowId, …)`: `{ type: name, data }`, with the name and the data
+   * checked at compile time against this definition's signal steps (the data has the input type of
+   * the step's schema). Throws when no signal step of this definition waits for `name`; the data
+   * is checked against the schema when the workflow receives it, as any signal's is.
+   */
+  signal<N extends keyof Signals & string>(name: N, data: Signals[N]): SignalCommand<N, Signals[N]>;
 }
+
+/** A signal as `engine.send` takes it; see {@link WorkflowDefinition.signal}. */
+export interface SignalCommand<N extends string = string, D = JsonValue> {
+  readonly type: N;
+  readonly data: D;
+}
+
+/**
+ * The signals a definition's steps wait for, by signal name: the input type of the data schema
+ * declared in `outputs` under the step's name or as the step's `schema`, else any JSON.
+ */
+export type SignalsOf<T extends readonly unknown[], O extends OutputSchemas> = {
+  [S in Extract<T[number], { kind: 'signal'; signal: string }> as S['signal']]: S extends { name: infer N extends keyof O }
+    ? z.input<O[N]>
+    : S extends { schema: infer Z extends z.ZodType }
+      ? z.input<Z>
+      : JsonValue;
+};
 
 /** A definition of any input type: what registries, engines and loaders take. */
 // The registry holds definitions of many input types; `run` is contravariant in its input, so only `any` unifies them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWorkflowDefinition = WorkflowDefinition<any, any>;
+export type AnyWorkflowDefinition = WorkflowDefinition<any, any, any>;
 
 /**
  * What starting `D` takes as input: a definition's schema input type, so `engine.start(definition, input)`
  * and `ctx.child(name, definition, input)` are checked at compile time; `unknown` for a definition
  * named by a string (checked at run time only).
  */
-export type StartInput<D> = D extends WorkflowDefinition<any, infer In> ? In : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type StartInput<D> = D extends WorkflowDefinition<any, infer In, any> ? In : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -44,7 +44,7 @@ describe('typed signals', () => {
       accepts: ['payment', 'CANCEL'],
       waitingFor: { step: 'paid', kind: 'signal', signal: 'payment', timeoutAt: '2030-01-08T00:00:00.000Z' },
     });
-    const done = await t.send('i1', { type: 'payment', data: { amount: 12.5, currency: 'EUR' } });
+    const done = await t.send('i1', invoice.signal('payment', { amount: 12.5, currency: 'EUR' }));
     expect(done).toMatchObject({ status: 'completed', output: 'received 12.5 EUR' });
     // Finished (and gone from memory): a second payment is refused naming the signal, not "SIGNAL".
     expect(await t.engine.send('i1', { type: 'payment', data: { amount: 1, currency: 'EUR' } })).toMatchObject({

@@ -175,7 +175,7 @@ describe('definition API', () => {
         },
       ],
     });
-    expectTypeOf(definition).toEqualTypeOf<WorkflowDefinition<{ topic: string; rounds: number }, { topic: string; rounds?: number }>>();
+    expectTypeOf(definition).toEqualTypeOf<WorkflowDefinition<{ topic: string; rounds: number }, { topic: string; rounds?: number }, Record<never, never>>>();
     expect(definition.resolvePolicies({ topic: 't', rounds: 4 }, new Date(0))).toEqual({
       loops: { judge: { maxIterations: 4, onCap: 'accept' } },
       approvals: {},

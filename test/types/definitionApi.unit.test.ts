@@ -5,6 +5,7 @@ import {
   type Judgement,
   type JsonValue,
   type OutputSchemas,
+  type SignalCommand,
   type StepContext,
   type StepOutputs,
   type StepRun,
@@ -63,7 +64,7 @@ const typed = defineWorkflow({
 
 describe('the definition API', () => {
   it("defineWorkflow returns WorkflowDefinition of the input schema's output and input types", () => {
-    expectTypeOf(typed).toEqualTypeOf<WorkflowDefinition<Parsed, z.input<typeof Input>>>();
+    expectTypeOf(typed).toEqualTypeOf<WorkflowDefinition<Parsed, z.input<typeof Input>, Record<never, never>>>();
     expectTypeOf(typed).toExtend<AnyWorkflowDefinition>();
     expectTypeOf(typed.resolvePolicies).parameter(0).toEqualTypeOf<Parsed>();
   });
@@ -374,6 +375,42 @@ describe('the definition API', () => {
       }),
     );
     expect(Outputs.plan.parse({ days: 1, next: 'write' })).toEqual({ days: 1, next: 'write' });
+  });
+
+  it("definition.signal types a signal's name and data by the definition's signal steps", () => {
+    const approval = defineWorkflow({
+      name: 'signalled',
+      version: 1,
+      input: Input,
+      outputs: { paid: z.object({ amount: z.number(), note: z.string().default('') }).nullable() },
+      steps: [
+        { kind: 'signal', name: 'paid', signal: 'payment', timeoutMs: 1_000, onTimeout: 'continue' },
+        { kind: 'signal', name: 'shipped', signal: 'shipment', schema: z.object({ carrier: z.enum(['dhl', 'ups']) }) },
+        { kind: 'signal', name: 'poked', signal: 'poke' },
+      ],
+    });
+    // The data is the schema's input type (a default makes a field optional); a nullable schema takes null.
+    expectTypeOf(approval.signal('payment', { amount: 3 })).toEqualTypeOf<SignalCommand<'payment', { amount: number; note?: string | undefined } | null>>();
+    expectTypeOf(approval.signal('payment', null).data).toEqualTypeOf<{ amount: number; note?: string | undefined } | null>();
+    expectTypeOf(approval.signal('shipment', { carrier: 'dhl' }).type).toEqualTypeOf<'shipment'>();
+    // A signal step without a schema takes any JSON.
+    expectTypeOf(approval.signal('poke', [1, 'two']).data).toEqualTypeOf<JsonValue>();
+    compileOnly(() => {
+      // @ts-expect-error no signal step waits for `pay`
+      approval.signal('pay', { amount: 3 });
+      // @ts-expect-error amount is a number
+      approval.signal('payment', { amount: '3' });
+      // @ts-expect-error fedex is not a carrier
+      approval.signal('shipment', { carrier: 'fedex' });
+      // @ts-expect-error a definition without signal steps has no signal to build
+      typed.signal('payment', {});
+    });
+    expect(approval.signal('shipment', { carrier: 'ups' })).toEqual({ type: 'shipment', data: { carrier: 'ups' } });
+    // Unchecked callers (JavaScript, a name from outside) get the same refusal at run time.
+    expect(() => approval.signal('pay' as 'payment', null)).toThrow(
+      new TypeError('Workflow "signalled" has no signal step waiting for "pay"; its signals: payment, shipment, poke'),
+    );
+    expect(() => typed.signal('payment' as never, null as never)).toThrow(/has no signal step waiting for "payment"; it has no signal steps$/);
   });
 
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {
