@@ -4,7 +4,8 @@ import type { ArtifactStore } from '../artifacts/index.js';
 import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmProvider, type LlmResult } from '../llm/index.js';
 import type { JsonValue, RecordedCall, StepLlmRequest, WorkflowEventOf, events } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed, isJournalError } from './callErrors.js';
-import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting } from './callOutcome.js';
+import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting, totalAccounting } from './callOutcome.js';
+import { itemInProgress } from './fanOutItem.js';
 import { readRecordedOutput, spillIfLarge } from './spilledOutput.js';
 
 type LlmAccounting = z.infer<typeof events.LlmAccounting>;
@@ -121,12 +122,23 @@ export class CallJournal {
    * also aborted by `own`. A call interrupted by `own` alone (a fan-out's loser or sibling) is
    * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`.
    */
-  runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal): Promise<T> {
-    return this.runCall(name, seq, fn, own);
+  runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal, spent?: readonly LlmAccounting[]): Promise<T> {
+    return this.runCall(name, seq, fn, own, spent);
   }
 
-  private async runCall<T>(name: string, seq: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T, own?: AbortSignal): Promise<T> {
+  /**
+   * `spent`: the accounting of model calls `fn` makes without journaling them on their own (a
+   * fan-out item's `call.complete`), recorded, totalled, with the call's outcome.
+   */
+  private async runCall<T>(
+    name: string,
+    seq: number | undefined,
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    own?: AbortSignal,
+    spent: readonly LlmAccounting[] = [],
+  ): Promise<T> {
     let cause: unknown;
+    const withSpent = (outcome: Outcome): Outcome => (spent.length === 0 ? outcome : { ...outcome, llm: totalAccounting(spent) });
     const invoke = async (signal: AbortSignal): Promise<Outcome> => {
       let value: unknown;
       try {
@@ -134,13 +146,13 @@ export class CallJournal {
       } catch (error) {
         if (interruption(signal, error)) throw error;
         cause = error;
-        return { error: errorInfo(error) };
+        return withSpent({ error: errorInfo(error) });
       }
       const form = jsonForm(value);
-      if (form.ok) return { output: form.value, json: form.json };
-      return {
+      if (form.ok) return withSpent({ output: form.value, json: form.json });
+      return withSpent({
         error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
-      };
+      });
     };
     const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, own));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
@@ -155,19 +167,7 @@ export class CallJournal {
     let cause: unknown;
     const entry = await this.call(name, 'complete', async (signal) => {
       try {
-        const result = await env.llm.complete({
-          ...llmRequest,
-          context: {
-            workflowId: env.workflowId,
-            definition: env.definition,
-            step: env.step,
-            iteration: env.iteration,
-            attempt: env.attempt,
-            idempotencyKey: env.idempotencyKey,
-          },
-          signal,
-          ...(env.onDelta === undefined ? {} : { onDelta: env.onDelta }),
-        });
+        const result = await this.callModel(llmRequest, name, signal);
         const recorded: Record<string, JsonValue> = { text: result.text };
         if (result.output !== undefined) {
           const form = jsonForm(result.output);
@@ -206,6 +206,41 @@ export class CallJournal {
     return result;
   }
 
+  /**
+   * A fan-out item's model call (`call.complete`): not journaled on its own — the item's outcome
+   * is, with the accounting of its model calls (pushed to `spent`), so a finished item never calls
+   * again, and an interrupted one makes all its calls again.
+   */
+  async completeInItem<T>(item: string, request: StepLlmRequest<T>, signal: AbortSignal, spent: LlmAccounting[]): Promise<LlmResult<T>> {
+    const { name: _name, ...llmRequest } = request;
+    try {
+      const result = await this.callModel(llmRequest, item, signal);
+      spent.push(accountingOf(result));
+      return result;
+    } catch (error) {
+      if (isLlmError(error) && error.accounting !== undefined && error.accounting.attempts > 0) spent.push(accountingOf(error.accounting));
+      throw error;
+    }
+  }
+
+  private callModel<T>(request: Omit<StepLlmRequest<T>, 'name'>, call: string, signal: AbortSignal): Promise<LlmResult<T>> {
+    const env = this.env;
+    return env.llm.complete({
+      ...request,
+      context: {
+        workflowId: env.workflowId,
+        definition: env.definition,
+        step: env.step,
+        iteration: env.iteration,
+        attempt: env.attempt,
+        idempotencyKey: env.idempotencyKey,
+        call,
+      },
+      signal,
+      ...(env.onDelta === undefined ? {} : { onDelta: env.onDelta }),
+    });
+  }
+
   /** After the step function returned a value: the rule it broke, if any — recorded calls it never made included. */
   unmet(): JournalError | undefined {
     if (this.violation !== undefined) return this.violation;
@@ -241,6 +276,15 @@ export class CallJournal {
   private claim(name: string, kind: CallKind): number {
     const step = this.env.step;
     const where = { step, call: String(name) };
+    const inItem = itemInProgress(this);
+    if (inItem !== undefined)
+      throw this.broke(
+        new JournalError(
+          'INVALID_CALL',
+          `Step "${step}" made call "${String(name)}" inside fan-out item "${inItem}": the step's journaled calls (ctx.run, ctx.complete, ctx.child, ctx.map, ctx.parallel) cannot run inside an item, whose calls finish in any order; use the item's call (call.complete, call.child)`,
+          where,
+        ),
+      );
     if (typeof name !== 'string' || name.length === 0)
       throw this.broke(new JournalError('INVALID_CALL', `Step "${step}" made a call whose name is not a non-empty string`, where));
     if (this.names.has(name)) {

@@ -1,7 +1,11 @@
-import type { AnyWorkflowDefinition, CallScope, FanOutOptions, ItemError, JsonValue } from '../machines/index.js';
+import type { z } from 'zod';
+import type { AnyWorkflowDefinition, CallScope, FanOutOptions, ItemError, JsonValue, events } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed } from './callErrors.js';
 import type { CallJournal } from './callJournal.js';
 import { type ChildEnv, runItemChild } from './childWorkflows.js';
+import { runAsItem } from './fanOutItem.js';
+
+type LlmAccounting = z.infer<typeof events.LlmAccounting>;
 
 /** Items running at once when `concurrency` is not given. */
 export const DEFAULT_FAN_OUT_CONCURRENCY = 8;
@@ -65,6 +69,8 @@ export function fanOut(
   const settle = async (index: number, own: AbortSignal): Promise<Settled> => {
     const call = names[index] as string;
     const branch = branches[index] as Branch;
+    // The item's model calls, recorded with its outcome (every run of `fn` spends).
+    const spent: LlmAccounting[] = [];
     try {
       const value = await journal.runReserved(
         base + index,
@@ -73,12 +79,14 @@ export function fanOut(
           const scope: CallScope = {
             name: call,
             signal,
+            complete: (request) => journal.completeInItem(call, request, signal, spent),
             child: <O extends JsonValue>(definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: { key?: string }) =>
               runItemChild(env, call, signal, definition, input, childOptions?.key) as Promise<O>,
           };
-          return branch.run(scope) as JsonValue;
+          return runAsItem(journal, call, () => branch.run(scope)) as JsonValue;
         },
         own,
+        spent,
       );
       return { ok: true, value };
     } catch (error) {

@@ -26,11 +26,13 @@ void exhaustive;
 
 const Count = z.number().int().min(1);
 
-/** One scripted answer. Filters (`iteration`, `attempt`) narrow when it applies; `times` caps how often it is used. */
+/** One scripted answer. Filters (`iteration`, `attempt`, `call`) narrow when it applies; `times` caps how often it is used. */
 export const ScriptEntry = z
   .strictObject({
     iteration: Count.optional(),
     attempt: Count.optional(),
+    /** The call it answers (`context.call`): `complete#1`, a call's own name, or a fan-out item's `<fan-out>/<index>`. */
+    call: z.string().min(1).optional(),
     times: Count.optional(),
     text: z.string().optional(),
     output: z.unknown().optional(),

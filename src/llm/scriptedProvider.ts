@@ -31,6 +31,8 @@ export interface ScriptedCall {
   iteration: number;
   attempt: number;
   idempotencyKey: string;
+  /** The call it answered (`context.call`), when the engine made it. */
+  call?: string;
   /** `steps.<step>[i]`, `default` or `fallback`. */
   entry: string;
   promptHash: string;
@@ -53,12 +55,13 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
   const offline = script.fallback === 'offline' ? createOfflineProvider({ now }) : undefined;
 
   const pick = (request: LlmRequest<unknown>): { entry: ScriptEntry; label: string } | undefined => {
-    const { step, iteration, attempt } = request.context;
+    const { step, iteration, attempt, call } = request.context;
     const entries = script.steps[step] ?? [];
     const index = entries.findIndex(
       (entry) =>
         (entry.iteration === undefined || entry.iteration === iteration) &&
         (entry.attempt === undefined || entry.attempt === attempt) &&
+        (entry.call === undefined || entry.call === call) &&
         (entry.times === undefined || (used.get(entry) ?? 0) < entry.times),
     );
     if (index !== -1) return { entry: entries[index]!, label: `steps.${step}[${index}]` };
@@ -82,6 +85,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
           iteration: context.iteration,
           attempt: context.attempt,
           idempotencyKey: context.idempotencyKey,
+          ...(context.call === undefined ? {} : { call: context.call }),
           entry: picked?.label ?? (offline ? 'fallback' : 'none'),
           promptHash,
         };

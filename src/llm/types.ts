@@ -20,6 +20,8 @@ export interface LlmCallContext {
   attempt: number;
   /** Deterministic per (workflow, step, iteration): the same logical call always carries the same key. */
   idempotencyKey: string;
+  /** The journaled call it is made for: its name (`complete#1`, or the request's `name`), or a fan-out item's call (`<fan-out>/<index>`). */
+  call?: string;
 }
 
 /** Structured output through forced tool use: the model must call this tool; its input is validated. */

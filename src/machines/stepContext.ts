@@ -169,9 +169,11 @@ export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
    * item finishes first. Each item's outcome is recorded (`CallCompleted`) when it finishes; a re-run
    * of the step after a crash returns the recorded ones without running them and runs only the items
    * that had not finished — each interrupted item exactly once more. `fn` runs again under the
-   * rules of {@link StepContext.run} (a retryable error, an interrupted attempt); it must not call
-   * `ctx.run`, `ctx.complete` or `ctx.child` (a replay does not run it): use `call.child` for a
-   * child workflow of the item, `call.signal` for anything it awaits.
+   * rules of {@link StepContext.run} (a retryable error, an interrupted attempt). Inside `fn`, the
+   * step's journaled calls (`ctx.run`, `ctx.complete`, `ctx.child`, a nested `ctx.map`) fail the
+   * step with `INVALID_CALL` — items finish in any order, so they cannot take journal positions:
+   * use `call.complete` for the item's model calls, `call.child` for a child workflow of the item,
+   * `call.signal` for anything it awaits.
    *
    * **Item errors.** `onItemError: 'fail'` (default): the first item error (after that item's own
    * retries) aborts the items still running — they record nothing — and rejects with a
@@ -327,6 +329,16 @@ export interface CallScope {
   readonly name: string;
   /** Aborted when the step's signal is, and when the fan-out no longer wants this item (`first` reached, a sibling failed). */
   readonly signal: AbortSignal;
+  /**
+   * A model call for this item, as `ctx.complete` makes one (the step's call context, this item's
+   * signal; `request.name` is not used). Not a journaled call of its own: the item's call records
+   * what the item returns together with the accounting of its model calls (summed, when there are
+   * several), so the step's usage, its budget and the audit count them. A finished item never calls
+   * again; an item interrupted by a crash runs again from its start, so all its model calls are made
+   * again — put an item with several expensive calls in a child workflow (`call.child`), whose calls
+   * are journaled one by one. The provider sees the item's call name as `context.call`.
+   */
+  complete<T>(request: StepLlmRequest<T>): Promise<LlmResult<T>>;
   /**
    * Runs a child workflow for this item and waits for its output (rejects with a `ChildFailedError`
    * when it fails or is cancelled). Not a journaled call of its own: the item's call records what the

@@ -1,0 +1,215 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { workflowStream } from '../../src/eventstore/index.js';
+import { LlmError, type LlmProvider, type LlmRequest, type LlmResult } from '../../src/llm/index.js';
+import { createRegistry, defineWorkflow, type JsonValue, type WorkflowEventOf } from '../../src/machines/index.js';
+import { replayHistories } from '../../src/testing/index.js';
+import { createHarness, eventually, type Harness } from './support/harness.js';
+
+const Answer = z.object({ who: z.string() });
+const tool = { name: 'answer', description: 'Who the document is about', schema: Answer };
+
+/**
+ * A model that answers `answer-for-<prompt>` with 10 tokens in and 5 out per call, remembers each
+ * call's prompt and `context.call`, and hangs (until its signal aborts) on the prompts in `hang`.
+ */
+const model = {
+  calls: [] as { prompt: string; call: string | undefined }[],
+  hang: new Set<string>(),
+};
+
+const fakeModel: LlmProvider = {
+  name: 'fake',
+  async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
+    const prompt = request.messages.map((message) => message.content).join('\n');
+    model.calls.push({ prompt, call: request.context.call });
+    if (model.hang.has(prompt))
+      await new Promise<never>((_resolve, reject) =>
+        request.signal?.addEventListener('abort', () => reject(new LlmError('CANCELLED', 'aborted')), { once: true }),
+      );
+    return {
+      text: '',
+      output: { who: `answer-for-${prompt}` } as T,
+      model: prompt.startsWith('second') ? 'fake-large' : 'fake-small',
+      usage: { inputTokens: 10, outputTokens: 5 },
+      costUsd: 0.25,
+      latencyMs: 3,
+      attempts: 1,
+      promptHash: `sha256:${prompt}`,
+    };
+  },
+};
+
+const Docs = z.object({ docs: z.array(z.string()), collect: z.boolean().default(false), twice: z.boolean().default(false) });
+
+/** Each item asks the model about its document through its own call. */
+const byItem = defineWorkflow({
+  name: 'byItem',
+  version: 1,
+  input: Docs,
+  steps: [
+    {
+      kind: 'produce',
+      name: 'assess',
+      run: async (ctx) =>
+        ctx.map(
+          'doc',
+          ctx.input.docs,
+          async (doc, _index, call): Promise<JsonValue> => {
+            const first = await call.complete({ messages: [{ role: 'user', content: doc }], tool });
+            if (!ctx.input.twice) return { doc, who: first.output?.who ?? null };
+            const second = await call.complete({ messages: [{ role: 'user', content: `second ${doc}` }], tool });
+            return { doc, who: first.output?.who ?? null, again: second.output?.who ?? null };
+          },
+          { concurrency: 1 },
+        ),
+    },
+  ],
+});
+
+/** The mistake the item's call exists for: the step's own `ctx.complete` (or `ctx.run`) inside an item. */
+const byStep = defineWorkflow({
+  name: 'byStep',
+  version: 1,
+  input: Docs.extend({ via: z.enum(['complete', 'run']) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'assess',
+      run: async (ctx) => {
+        const each = async (doc: string): Promise<JsonValue> =>
+          ctx.input.via === 'complete'
+            ? { doc, who: (await ctx.complete({ messages: [{ role: 'user', content: doc }], tool })).output?.who ?? null }
+            : { doc, fetched: await ctx.run(`fetch ${doc}`, () => doc.toUpperCase()) };
+        if (ctx.input.collect) {
+          const outcomes = await ctx.map('doc', ctx.input.docs, each, { onItemError: 'collect' });
+          return outcomes.map((outcome) => (outcome.ok ? outcome.value : outcome.error.code));
+        }
+        return ctx.map('doc', ctx.input.docs, each);
+      },
+    },
+  ],
+});
+
+type CallData = WorkflowEventOf<'CallCompleted'>['data'];
+const callsOf = async (h: Harness, id: string): Promise<CallData[]> =>
+  (await h.events(id)).flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
+
+beforeEach(() => {
+  model.calls = [];
+  model.hang = new Set();
+});
+
+describe("a fan-out item's model calls", () => {
+  it("given items calling the step's ctx.complete or ctx.run, then the step fails with INVALID_CALL naming the item, collected or not", async () => {
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([byStep]) });
+    for (const [id, via, collect] of [
+      ['s1', 'complete', false],
+      ['s2', 'complete', true],
+      ['s3', 'run', false],
+    ] as const) {
+      await h.engine.start('byStep', { docs: ['A', 'B'], via, collect }, { id });
+      const view = await h.engine.settled(id);
+      expect(view.status).toBe('failed');
+      const call = via === 'complete' ? 'complete#1' : 'fetch A';
+      expect(view.reason).toContain(`Step "assess" made call "${call}" inside fan-out item "doc/0"`);
+      expect(view.reason).toContain("use the item's call (call.complete, call.child)");
+      const failed = (await h.events(id)).find((event) => event.type === 'StepFailed');
+      expect(failed).toMatchObject({ data: { error: { code: 'INVALID_CALL', retryable: false } } });
+    }
+    // Refused before the model is called.
+    expect(model.calls).toEqual([]);
+    await h.engine.close();
+  });
+
+  it("given items calling call.complete, then each item's outcome records its model call's accounting, and the step's totals them", async () => {
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
+    await h.engine.start('byItem', { docs: ['A', 'B', 'C'] }, { id: 'i1' });
+    const view = await h.engine.settled('i1');
+    expect(view).toMatchObject({
+      status: 'completed',
+      output: [
+        { doc: 'A', who: 'answer-for-A' },
+        { doc: 'B', who: 'answer-for-B' },
+        { doc: 'C', who: 'answer-for-C' },
+      ],
+      usage: { inputTokens: 30, outputTokens: 15 },
+    });
+    expect(view.usage.costUsd).toBeCloseTo(0.75);
+    // The provider is told which item it answers.
+    expect(model.calls).toEqual([
+      { prompt: 'A', call: 'doc/0' },
+      { prompt: 'B', call: 'doc/1' },
+      { prompt: 'C', call: 'doc/2' },
+    ]);
+    const calls = await callsOf(h, 'i1');
+    expect(calls.map((call) => [call.call, call.llm])).toEqual(
+      ['A', 'B', 'C'].map((doc, index) => [
+        `doc/${index}`,
+        { model: 'fake-small', inputTokens: 10, outputTokens: 5, costUsd: 0.25, latencyMs: 3, attempts: 1, promptHash: `sha256:${doc}` },
+      ]),
+    );
+    await h.engine.close();
+    const events = await h.store.readStream(workflowStream('i1'));
+    await replayHistories(h.definitions, [{ workflowId: 'i1', events }]);
+  });
+
+  it("given a script with an entry for one item's call, then that item gets it, whatever order the items run in", async () => {
+    const script = { steps: { assess: [{ call: 'doc/1', output: { who: 'bee' } }, { output: { who: 'anyone' } }] } };
+    const h = createHarness({ script, definitions: createRegistry([byItem]) });
+    await h.engine.start('byItem', { docs: ['A', 'B', 'C'] }, { id: 'i4' });
+    expect(await h.engine.settled('i4')).toMatchObject({
+      status: 'completed',
+      output: [
+        { doc: 'A', who: 'anyone' },
+        { doc: 'B', who: 'bee' },
+        { doc: 'C', who: 'anyone' },
+      ],
+    });
+    await h.engine.close();
+  });
+
+  it('given an item with two model calls, then its outcome records their total, each model named once', async () => {
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
+    await h.engine.start('byItem', { docs: ['A'], twice: true }, { id: 'i2' });
+    expect(await h.engine.settled('i2')).toMatchObject({ status: 'completed', usage: { inputTokens: 20, outputTokens: 10 } });
+    const [call] = await callsOf(h, 'i2');
+    expect(call?.llm).toEqual({
+      model: 'fake-small + fake-large',
+      inputTokens: 20,
+      outputTokens: 10,
+      costUsd: 0.5,
+      latencyMs: 6,
+      attempts: 2,
+      promptHash: 'sha256:A',
+    });
+    await h.engine.close();
+  });
+
+  it('given a crash while the second item waits for the model, when recovered, then each item gets its own answer and the first is not asked again', async () => {
+    model.hang = new Set(['B']);
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
+    const crashed = h.engine;
+    await crashed.start('byItem', { docs: ['A', 'B'] }, { id: 'i3' });
+    await eventually(() => model.calls.some((call) => call.prompt === 'B'));
+    // The process dies: the hung call is abandoned, nothing more is recorded by it.
+    model.hang = new Set();
+    const engine = h.restart();
+    await engine.recover();
+    const view = await engine.settled('i3');
+    await crashed.close();
+    expect(view).toMatchObject({
+      status: 'completed',
+      output: [
+        { doc: 'A', who: 'answer-for-A' },
+        { doc: 'B', who: 'answer-for-B' },
+      ],
+    });
+    // A's recorded outcome is replayed; only the interrupted item called the model again.
+    expect(model.calls.map((call) => call.prompt)).toEqual(['A', 'B', 'B']);
+    expect((await callsOf(h, 'i3')).map((call) => `${call.call}#${call.attempt}`)).toEqual(['doc/0#1', 'doc/1#2']);
+    await engine.close();
+    const events = await h.store.readStream(workflowStream('i3'));
+    await replayHistories(h.definitions, [{ workflowId: 'i3', events }]);
+  });
+});
