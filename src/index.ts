@@ -58,6 +58,7 @@ export type {
   RetryOptions,
   SendOptions,
   SendResult,
+  EngineCommand,
   StartOptions,
   StartResult,
   WorkflowOwnership,

@@ -8,6 +8,7 @@ export type {
   RetryOptions,
   SendOptions,
   SendResult,
+  EngineCommand,
   StartOptions,
   StartResult,
   WorkflowOwnership,

@@ -15,6 +15,7 @@ import type {
   WorkflowEvent,
   WorkflowEventMetadata,
   WorkflowStatus,
+  WorkflowCommandInput,
 } from '../machines/index.js';
 
 /**
@@ -234,6 +235,13 @@ export type SendResult =
       accepts: string[];
     };
 
+/**
+ * What `Engine.send` takes: a command with its fields on it (`{ type: 'APPROVE', note }`), or a
+ * signal, `{ type: <signal name>, data }` — built and typed by the definition with
+ * `definition.signal(name, data)`. Checked again at run time, for callers that are not type-checked.
+ */
+export type EngineCommand = WorkflowCommandInput | { readonly type: Uncapitalize<string>; readonly data?: unknown };
+
 /** A recorded transition (after its append), or a live token delta (never recorded). */
 export type EngineEvent =
   | {
@@ -298,7 +306,7 @@ export interface Engine {
    * the step in flight and drops its late outcome. Throws only when the workflow cannot be loaded
    * (`EngineError` `CORRUPT_STREAM`, `UNKNOWN_DEFINITION_VERSION`) or the store fails.
    */
-  send(workflowId: string, command: unknown, options?: SendOptions): Promise<SendResult>;
+  send(workflowId: string, command: EngineCommand, options?: SendOptions): Promise<SendResult>;
   /**
    * The workflow's current view (rehydrated from the store on demand), or undefined when there is
    * no such workflow. Does not resume it. Throws like `send` when the stream cannot be loaded.

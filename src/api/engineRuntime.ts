@@ -1,5 +1,5 @@
 import { filter, map } from 'rxjs';
-import type { Engine, SendResult } from '../actors/index.js';
+import type { Engine, EngineCommand, SendResult } from '../actors/index.js';
 import { isEngineError } from '../actors/index.js';
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
@@ -89,7 +89,8 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
 
     async send({ workflowId, type, data, sender }) {
       // A command's data are its fields; a signal's data are its payload.
-      const command = SIGNAL_NAME.test(type) ? { type, data } : { ...(data as object | undefined), type };
+      // What the client sent, unchecked: the engine checks it (and the route checked a command's fields).
+      const command = (SIGNAL_NAME.test(type) ? { type, data } : { ...(data as object | undefined), type }) as EngineCommand;
       const result = await engine.send(workflowId, command, { sender });
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };

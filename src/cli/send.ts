@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { EngineCommand } from '../actors/index.js';
 import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
 import { readJsonArgument } from './readJsonArgument.js';
 import { EXIT, UsageError } from './usageError.js';
@@ -43,7 +44,8 @@ export function sendCommand(): Command {
       (data as Record<string, unknown>).note = options.note;
     }
     // A command's data are its fields; a signal's data are its payload.
-    const command = signal ? { type, data } : { ...(data as Record<string, unknown>), type };
+    // What the person typed, unchecked: the engine checks it.
+    const command = (signal ? { type, data } : { ...(data as Record<string, unknown>), type }) as EngineCommand;
     const remote = await remoteClientOf(options as RemoteOptions);
     if (remote !== undefined)
       return void (process.exitCode = await (

@@ -5,10 +5,11 @@ import { SIGNAL_NAME } from './structure.js';
  * Commands a person (or an API client) can send to a running workflow: one zod schema each, in the
  * imperative. Each maps to the recorded event it causes (see commandToEvent).
  */
-export const Approve = z.object({ type: z.literal('APPROVE'), note: z.string().min(1).optional() });
-export const Reject = z.object({ type: z.literal('REJECT'), reason: z.string().min(1).optional() });
-export const RequestRevision = z.object({ type: z.literal('REQUEST_REVISION'), feedback: z.string().min(1) });
-export const Cancel = z.object({ type: z.literal('CANCEL'), reason: z.string().min(1).default('cancelled by request') });
+// Strict: a misspelled field (`notes`) is refused, never dropped with what the person meant to record.
+export const Approve = z.strictObject({ type: z.literal('APPROVE'), note: z.string().min(1).optional() });
+export const Reject = z.strictObject({ type: z.literal('REJECT'), reason: z.string().min(1).optional() });
+export const RequestRevision = z.strictObject({ type: z.literal('REQUEST_REVISION'), feedback: z.string().min(1) });
+export const Cancel = z.strictObject({ type: z.literal('CANCEL'), reason: z.string().min(1).default('cancelled by request') });
 
 export const WorkflowCommand = z.discriminatedUnion('type', [Approve, Reject, RequestRevision, Cancel]);
 export type WorkflowCommand = z.infer<typeof WorkflowCommand>;
@@ -24,7 +25,7 @@ export const isCommandType = (type: unknown): type is CommandType => typeof type
  * start lowercase; commands are upper case). Its data is checked against the step's schema when
  * the workflow decides on it.
  */
-export const SendSignal = z.object({ type: z.literal('SIGNAL'), signal: z.string().regex(SIGNAL_NAME), data: z.json().optional() });
+export const SendSignal = z.strictObject({ type: z.literal('SIGNAL'), signal: z.string().regex(SIGNAL_NAME), data: z.json().optional() });
 export type SendSignal = z.infer<typeof SendSignal>;
 
 /** How a refusal names a command: its type, or `signal <name>` for a signal. */
@@ -50,7 +51,11 @@ export function parseCommand(raw: unknown): { ok: true; command: WorkflowCommand
   }
   const parsed = WorkflowCommand.safeParse(raw);
   if (parsed.success) return { ok: true, command: parsed.data };
-  return { ok: false, code: 'INVALID_COMMAND', message: `Invalid ${type} command: ${problemsOf(parsed.error.issues)}` };
+  // Over HTTP a command's fields travel in `data`; on the engine they are the command's own.
+  const hint = Object.hasOwn(raw as object, 'data')
+    ? ` (a command's fields go on the command itself, e.g. { type: 'APPROVE', note: '…' }; only signals carry data)`
+    : '';
+  return { ok: false, code: 'INVALID_COMMAND', message: `Invalid ${type} command: ${problemsOf(parsed.error.issues)}${hint}` };
 }
 
 /** Zod issues as `path: message; ...`, naming each offending field. */

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
-import { type Engine, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
+import { type Engine, type EngineCommand, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
@@ -44,7 +44,7 @@ export interface TestEngine {
    * Rejects with a plain `Error` whose message starts with the rejection's code (e.g.
    * `COMMAND_NOT_ALLOWED: …`) if the command is refused; use `engine.send` to get the rejection as a result.
    */
-  send(workflowId: string, command: unknown): Promise<WorkflowView>;
+  send(workflowId: string, command: EngineCommand): Promise<WorkflowView>;
   /** The workflow's recorded events, in order (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
   /** Closes the engine, then the store. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { isCallFailed, type Engine, type WorkflowView } from '../../src/actors/index.js';
+import { isCallFailed, type Engine, type EngineCommand, type WorkflowView } from '../../src/actors/index.js';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { LlmError, isLlmError, type LlmProvider, type LlmRequest, type LlmResult } from '../../src/llm/index.js';
 import { createFolder, createRegistry, defineWorkflow, foldWithTransition, type JsonValue, TERMINAL_EVENT_TYPES } from '../../src/machines/index.js';
@@ -49,7 +49,7 @@ describe('determinism: state = fold(stored stream)', () => {
           await h.engine.start('brief', briefInput(policy), { id: 'p1' });
           for (const { command: next, settleFirst } of commands) {
             if (settleFirst) await h.engine.settled('p1');
-            await h.engine.send('p1', next);
+            await h.engine.send('p1', next as EngineCommand);
           }
           const live = await h.engine.settled('p1');
           const events = await h.events('p1');

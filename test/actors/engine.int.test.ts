@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import winston from 'winston';
-import { type EngineEvent, isEngineError } from '../../src/actors/index.js';
+import { type EngineCommand, type EngineEvent, isEngineError } from '../../src/actors/index.js';
 import { type EventStore, createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createFolder } from '../../src/machines/index.js';
 import { brief } from '../support/definitions.js';
@@ -232,7 +232,8 @@ describe('engine on the memory store', () => {
       const h = createHarness({ script: { steps: { extract: [{ text: 'facts', holdMs: 'untilAborted' }] } } });
       await h.engine.start('brief', briefInput(), { id: 'b1' });
       const before = await h.raw('b1');
-      expect(await h.engine.send('b1', { type: 'PUBLISH' })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
+      // Untyped callers (JavaScript, a forwarded request) reach the run-time checks.
+      expect(await h.engine.send('b1', { type: 'PUBLISH' } as unknown as EngineCommand)).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
       expect(await h.engine.send('b1', { type: 'REQUEST_REVISION', feedback: '' })).toMatchObject({
         accepted: false,
         code: 'INVALID_COMMAND',

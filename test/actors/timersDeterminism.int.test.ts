@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import winston from 'winston';
 import { createMemoryArtifactStore } from '../../src/artifacts/index.js';
-import { type Clock, type Engine, RetryableError, createEngine } from '../../src/actors/index.js';
+import { type Clock, type Engine, type EngineCommand, RetryableError, createEngine } from '../../src/actors/index.js';
 import { createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createOfflineProvider } from '../../src/llm/index.js';
 import { createFolder, createRegistry, defineWorkflow, foldWithTransition, TERMINAL_EVENT_TYPES, type WorkflowEvent } from '../../src/machines/index.js';
@@ -228,7 +228,7 @@ describe('determinism of timers, signals, routes, retries and deadlines under cr
           /** A refused command records nothing: the stream is byte-for-byte what it was. */
           const refused = async (command: unknown, codes: string[]): Promise<void> => {
             const before = await raw();
-            const result = await current.engine.send(id, command);
+            const result = await current.engine.send(id, command as EngineCommand);
             expect(result.accepted).toBe(false);
             if (!result.accepted) expect(codes).toContain(result.code);
             await quiesce();

@@ -60,6 +60,10 @@ describe('signals over HTTP', () => {
     const none = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'payment' } });
     expect(none.status).toBe(400);
     expect(none.body.code).toBe('INVALID_EVENT_DATA');
+    // A command's misspelled field is refused, not dropped (CANCEL is accepted here, so only the field can be wrong).
+    const misspelled = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'CANCEL', data: { reasons: 'paid by cheque' } } });
+    expect(misspelled.status).toBe(400);
+    expect(misspelled.body).toMatchObject({ code: 'INVALID_EVENT_DATA', errors: [{ path: 'data', message: 'Unrecognized key: "reasons"' }] });
     expect(await raw('inv-1')).toBe(before);
   });
 

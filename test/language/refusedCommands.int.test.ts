@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RetryableError, defineWorkflow } from 'ecl-workflows';
+import { type EngineCommand, RetryableError, defineWorkflow } from 'ecl-workflows';
 import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
 
 /**
@@ -43,6 +43,9 @@ const BAD: [string, unknown, string[]][] = [
   ['APPROVE with no gate', { type: 'APPROVE' }, ['COMMAND_NOT_ALLOWED']],
   ['REQUEST_REVISION with no gate', { type: 'REQUEST_REVISION', feedback: 'again' }, ['COMMAND_NOT_ALLOWED']],
   ['CANCEL with a reason that is not text', { type: 'CANCEL', reason: 5 }, ['INVALID_COMMAND']],
+  ['CANCEL with a misspelled field', { type: 'CANCEL', reasons: 'done' }, ['INVALID_COMMAND']],
+  ['CANCEL with its fields in data, as HTTP sends them', { type: 'CANCEL', data: { reason: 'done' } }, ['INVALID_COMMAND']],
+  ['a signal with a field beside its data', { type: 'go', data: { again: true }, note: 'x' }, ['INVALID_COMMAND']],
   ['no type', { data: { again: true } }, ['INVALID_COMMAND', 'UNKNOWN_COMMAND']],
   ['not an object', 'go', ['INVALID_COMMAND', 'UNKNOWN_COMMAND']],
   ['null', null, ['INVALID_COMMAND', 'UNKNOWN_COMMAND']],
@@ -60,7 +63,7 @@ describe('refused signals and commands change nothing, in every phase of a timed
       phases.push(view?.state ?? 'none');
       const before = bytes(await t.history('w1'));
       for (const [what, command, codes] of [...BAD, ...extra]) {
-        const result = await t.engine.send('w1', command);
+        const result = await t.engine.send('w1', command as EngineCommand);
         expect(result.accepted, `${what} at ${view?.state}`).toBe(false);
         if (!result.accepted) {
           expect(codes, `${what} at ${view?.state}: ${result.code} ${result.message}`).toContain(result.code);

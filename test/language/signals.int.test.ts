@@ -196,6 +196,29 @@ describe('typed signals', () => {
     await t.close();
   });
 
+  it('a note misspelled, or put in data as over HTTP, is refused naming the field, never dropped', async () => {
+    const t = createTestEngine({ definitions: [gated] });
+    await t.run('gated', {}, { id: 'g3' });
+    const before = await t.history('g3');
+    // Neither compiles; an untyped caller gets the same refusal at run time.
+    // @ts-expect-error `notes` is not a field of APPROVE
+    expect(await t.engine.send('g3', { type: 'APPROVE', notes: 'Ship it' })).toMatchObject({
+      accepted: false,
+      code: 'INVALID_COMMAND',
+      message: 'Invalid APPROVE command: (command): Unrecognized key: "notes"',
+    });
+    // @ts-expect-error a command's fields are its own, not in data
+    expect(await t.engine.send('g3', { type: 'APPROVE', data: { note: 'Ship it' } })).toMatchObject({
+      accepted: false,
+      code: 'INVALID_COMMAND',
+      message:
+        "Invalid APPROVE command: (command): Unrecognized key: \"data\" (a command's fields go on the command itself, e.g. { type: 'APPROVE', note: '…' }; only signals carry data)",
+    });
+    expect(await t.history('g3')).toEqual(before);
+    expect(await t.engine.get('g3')).toMatchObject({ status: 'waiting' });
+    await t.close();
+  });
+
   it('signal names are checked when the definition is made', () => {
     expect(() => defineWorkflow({ name: 'bad', version: 1, input: z.object({}), steps: [{ kind: 'signal', name: 'wait', signal: 'PAYMENT' }] })).toThrow(
       /signal step "wait": the signal's name must start with a lowercase letter/,
