@@ -91,7 +91,19 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       // A command's data are its fields; a signal's data are its payload.
       // What the client sent, unchecked: the engine checks it (and the route checked a command's fields).
       const command = (SIGNAL_NAME.test(type) ? { type, data } : { ...(data as object | undefined), type }) as EngineCommand;
-      const result = await engine.send(workflowId, command, { sender });
+      const result = await engine.send(workflowId, command, { sender }).catch((error: unknown) => {
+        // Blocked (its version is not registered here): it accepts nothing now, which is the client's to know, not a server error.
+        if (isEngineError(error) && error.code === 'UNKNOWN_DEFINITION_VERSION')
+          throw new ApiError(
+            'EVENT_NOT_ACCEPTED',
+            'The workflow is blocked: the definition version that started it is not registered on this server, so it accepts nothing until a server with that version runs it (its status gives the reason)',
+            {
+              state: 'blocked',
+              accepts: [],
+            },
+          );
+        throw error;
+      });
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };
     },

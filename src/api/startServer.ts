@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
 import { createEngine, type Engine } from '../actors/index.js';
 import { createClusterNode, type ClusterNode, type ClusterNodeSummary } from '../cluster/index.js';
@@ -52,11 +53,17 @@ export interface StartServerOptions {
   definitions?: DefinitionRegistry;
   /** Instead of a logger built from `logLevel`/`logFormat` (which redacts the API keys). */
   logger?: Logger;
+  /**
+   * `false`: do not listen; mount {@link RunningServer.handle} in your own HTTP server instead
+   * (`host` and `port` are then unused, and so is the refusal of an open API on a non-loopback
+   * host: your server decides where it listens). Default `true`.
+   */
+  listen?: boolean;
 }
 
 /** A started server; call `close()` to stop it. */
 export interface RunningServer {
-  /** The base URL it listens on, e.g. `http://127.0.0.1:3000` (the real port when `port` was 0). */
+  /** The base URL it listens on, e.g. `http://127.0.0.1:3000` (the real port when `port` was 0); `''` with `listen: false`. */
   url: string;
   /** The configuration it runs with. */
   config: EclConfig;
@@ -68,8 +75,15 @@ export interface RunningServer {
   store: EventStore;
   /** The read models behind the API's queries (status, audit, metrics), kept up to date. */
   projections: LiveProjections;
-  /** The Fastify app serving the API. */
+  /** The API: `api.app` is its Fastify instance (e.g. `api.app.inject` in tests). */
   api: ApiApp;
+  /**
+   * The API as a Node request handler, for a server of your own (`listen: false`):
+   * `http.createServer(ecl.handle)`, or a framework's raw handler for the paths `/v1/*`,
+   * `/openapi.json`, `/healthz`, `/readyz`, `/metrics` and the console's. It answers every request
+   * it is given.
+   */
+  handle: (request: IncomingMessage, response: ServerResponse) => void;
   /** The Stately inspector relay, with `inspect: true`. */
   inspection?: Inspection;
   /**
@@ -184,10 +198,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
     // From here on (recovery's appends are in the counters, not the histograms).
     counted.observe(api.context.metrics.observeAppend);
-    url = await listenApi(api);
+    const listening = options.listen !== false;
+    if (listening) url = await listenApi(api);
+    else await api.app.ready();
     const keys = config.apiKeys;
     const banner = [
-      `ECL API listening on ${url}`,
+      listening ? `ECL API listening on ${url}` : 'ECL API ready, not listening: mount its handle in your own server',
       `Store: ${rawStore.description}`,
       llm.description,
       `Artifacts: ${artifacts.description}`,
@@ -199,11 +215,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
       ...(node === undefined ? [] : [clusterLine(node.summary())]),
       ...(blocked.length === 0 ? [] : [`Warning: ${recovered.blocked?.length} workflow(s) not recovered: ${blocked.join(', ')} not registered (see the log)`]),
-      definitionsLine(definitions, modules, watched !== undefined),
+      // Definitions given in code came from no module.
+      definitionsLine(definitions, options.definitions === undefined ? modules : [], watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
-      '',
-      'Try it from another terminal:',
-      ...tryLines(definitions, url, keys.length > 0),
+      ...(listening ? ['', 'Try it from another terminal:', ...tryLines(definitions, url, keys.length > 0)] : []),
     ];
     logger.info('ecl serve started', { url, store: rawStore.description, llm: llm.provider.name });
 
@@ -216,6 +231,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       store: counted.store,
       projections,
       api,
+      handle: (request, response) => api.app.routing(request, response),
       ...(inspection === undefined ? {} : { inspection }),
       close: () =>
         (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {

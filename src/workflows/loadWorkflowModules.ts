@@ -100,6 +100,8 @@ export async function loadWorkflowModules(paths: readonly string[], options: Loa
     for (const definition of definitions) {
       const key = `${definition.name}@${definition.version}`;
       const other = sources.get(key);
+      // The same definition re-exported by another module (v1 kept beside v2) is registered once.
+      if (other !== undefined && registry.get(definition.name, definition.version) === definition) continue;
       if (other !== undefined) {
         throw new WorkflowModuleError(
           'DUPLICATE_DEFINITION',

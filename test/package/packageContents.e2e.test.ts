@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsumerProject, createConsumerProject, described, eclDependencyRange } from './support/consumerProject.js';
 import { type PackedPackage, REPO, packedPackage } from './support/packedPackage.js';
@@ -122,6 +122,30 @@ describe('the tarball', () => {
       ...Object.values(manifest.exports).flatMap((target) => (typeof target === 'string' ? [target] : Object.values(target))),
     ];
     for (const target of targets) expect(paths()).toContain(target.replace(/^\.\//, ''));
+  });
+
+  it('holds what every relative link of its Markdown points at (the examples the docs name included)', () => {
+    const files = new Set(paths());
+    const folders = new Set(
+      [...files].flatMap((path) =>
+        path
+          .split('/')
+          .slice(0, -1)
+          .map((_part, index, parts) => parts.slice(0, index + 1).join('/')),
+      ),
+    );
+    const broken: string[] = [];
+    for (const file of files) {
+      if (!file.endsWith('.md')) continue;
+      for (const [, target] of readFileSync(join(REPO, file), 'utf8').matchAll(/\]\(([^)\s]+)\)/g)) {
+        const path = (target as string).split('#')[0] as string;
+        if (path === '' || /^[a-z]+:/.test(path)) continue;
+        const resolved = posix.normalize(posix.join(posix.dirname(file), path)).replace(/\/$/, '');
+        if (!files.has(resolved) && !folders.has(resolved)) broken.push(`${file} -> ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(paths()).toContain('examples/fanout/fanout.ts');
   });
 
   it('holds no tests, benchmarks, CI, container or tool configuration', () => {

@@ -36,6 +36,10 @@ describe('loadWorkflowModules', () => {
     // The same definition object exported twice (re-exported from another module) is one definition.
     const versions = await loadWorkflowModules(['four.mjs'], { cwd: dir });
     expect(versions.registry.versions('alpha')).toEqual([1, 2]);
+    // Also across the modules listed: v1's module and the v2 module that keeps v1 exported beside it.
+    const both = await loadWorkflowModules(['one.mjs', 'four.mjs'], { cwd: dir });
+    expect(both.registry.versions('alpha')).toEqual([1, 2]);
+    expect(both.sources.get('alpha@1')).toBe(`${dir}/one.mjs`);
   });
 
   it('names the file and the reason: missing, throwing on import, no definition, the same name and version twice', async () => {

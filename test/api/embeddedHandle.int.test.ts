@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { startServer, type RunningServer } from '../../src/api/index.js';
+import { createMemoryEventStore } from '../../src/eventstore/index.js';
+import { createOfflineProvider } from '../../src/llm/index.js';
+import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
+import { silentLogger } from '../actors/support/harness.js';
+
+const hello = defineWorkflow({
+  name: 'hello',
+  version: 1,
+  input: z.object({ name: z.string() }),
+  steps: [{ kind: 'produce', name: 'greet', run: async (ctx) => `Hello, ${ctx.input.name}` }],
+});
+
+let ecl: RunningServer | undefined;
+let own: Server | undefined;
+afterAll(async () => {
+  await new Promise<void>((resolve) => (own === undefined ? resolve() : own.close(() => resolve())));
+  await ecl?.close();
+});
+
+describe('the API mounted in a server of your own (listen: false)', () => {
+  it('does not listen; its handle serves the API from your server, and its banner says so', async () => {
+    ecl = await startServer({
+      listen: false,
+      store: createMemoryEventStore(),
+      llm: { provider: createOfflineProvider(), description: 'LLM: offline' },
+      definitions: createRegistry([hello]),
+      logger: silentLogger(),
+    });
+    expect(ecl.url).toBe('');
+    expect(ecl.api.app.server.listening).toBe(false);
+    expect(ecl.banner[0]).toBe('ECL API ready, not listening: mount its handle in your own server');
+    // Definitions given in code: no module is named.
+    expect(ecl.banner).toContain('Workflows: hello (v1)');
+    expect(ecl.banner.join('\n')).not.toContain('Try it from another terminal');
+
+    const handle = ecl.handle;
+    own = createServer((request, response) => {
+      if (request.url === '/mine') return void response.end('my route');
+      handle(request, response);
+    });
+    await new Promise<void>((resolve) => own?.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+
+    expect(await (await fetch(`${base}/mine`)).text()).toBe('my route');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const started = await fetch(`${base}/v1/workflows?wait=5`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ definition: 'hello', input: { name: 'Ada' }, id: 'h1' }),
+    });
+    expect(started.status).toBe(201);
+    expect(await started.json()).toMatchObject({ workflowId: 'h1', status: 'completed', output: 'Hello, Ada' });
+  });
+});
