@@ -92,23 +92,35 @@ export function announceSleeps(engine: Engine, workflowId: string, print: (line:
 }
 
 /** What a waiting workflow waits for, and the command that moves it on. */
-function waitingLines(view: WorkflowView, followHint: string, dataHint: string): string[] {
+function waitingLines(view: WorkflowView, followHint: string, dataHint: string, flags: string): string[] {
   const waiting = view.waitingFor;
   if (waiting?.kind === 'signal' && waiting.signal !== undefined) {
     const until = waiting.timeoutAt === undefined ? '' : ` until ${waiting.timeoutAt}`;
     return [
       `Waiting for signal ${waiting.signal} at ${view.state}${until}: ${view.accepts.join(', ')}`,
-      `  e.g. ${followHint} ${view.workflowId} ${waiting.signal} --data ${dataHint}`,
+      `  e.g. ${followHint} ${view.workflowId} ${waiting.signal} --data ${dataHint}${flags}`,
     ];
   }
-  return [`Waiting for a person at ${view.state} (${waiting?.kind ?? 'input'}): ${view.accepts.join(', ')}`, `  e.g. ${followHint} ${view.workflowId} APPROVE`];
+  return [
+    `Waiting for a person at ${view.state} (${waiting?.kind ?? 'input'}): ${view.accepts.join(', ')}`,
+    `  e.g. ${followHint} ${view.workflowId} APPROVE${flags}`,
+  ];
+}
+
+/** The flags a command was given that the next command needs too (`--store`, `--workflows`), for its hint. */
+export function repeatedFlags(options: { store?: string; workflows?: readonly string[] }): string {
+  const quoted = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
+  return [
+    ...(options.workflows ?? []).map((module) => ` --workflows ${quoted(module)}`),
+    ...(options.store === undefined ? [] : [` --store ${quoted(options.store)}`]),
+  ].join('');
 }
 
 /**
  * The closing lines for a settled workflow, and the exit code it means. `definitions` (optional)
- * lets the hint for a signal name the fields of its data.
+ * lets the hint for a signal name the fields of its data; `flags` end the hint (see `repeatedFlags`).
  */
-export function summarize(view: WorkflowView, followHint: string, definitions?: DefinitionRegistry): { lines: string[]; exitCode: number } {
+export function summarize(view: WorkflowView, followHint: string, definitions?: DefinitionRegistry, flags = ''): { lines: string[]; exitCode: number } {
   const usage = view.usage;
   const spent = `${(usage.inputTokens + usage.outputTokens).toLocaleString('en-US')} tokens, $${usage.costUsd.toFixed(4)}`;
   const artifact = view.status === 'completed' ? (view.output as { path?: unknown } | null)?.path : undefined;
@@ -116,7 +128,7 @@ export function summarize(view: WorkflowView, followHint: string, definitions?: 
     case 'completed':
       return { lines: [`Completed ${view.workflowId} (${spent})`, ...(typeof artifact === 'string' ? [`Artifact: ${artifact}`] : [])], exitCode: EXIT.ok };
     case 'waiting':
-      return { lines: waitingLines(view, followHint, signalDataHint(definitions, view)), exitCode: EXIT.notCompleted };
+      return { lines: waitingLines(view, followHint, signalDataHint(definitions, view), flags), exitCode: EXIT.notCompleted };
     case 'failed':
       return { lines: [`Failed ${view.workflowId}: ${view.reason ?? 'unknown reason'}`], exitCode: EXIT.notCompleted };
     case 'cancelled':

@@ -1,5 +1,5 @@
 import type { ReadSideOptions } from './commonOptions.js';
-import { type TransitionPrinter, summarize } from './followWorkflow.js';
+import { type TransitionPrinter, repeatedFlags, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { type FamilyWatch, settleFamily } from './runFamily.js';
 
@@ -24,7 +24,7 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
   const { workflowId, print, family } = request;
   const settled = await host.engine.settled(workflowId);
   await request.printer?.finish(settled.revision);
-  const summary = summarize(settled, 'ecl send', host.definitions);
+  const summary = summarize(settled, 'ecl send', host.definitions, repeatedFlags(request.readSide));
   for (const line of summary.lines) print(line);
   await settleFamily(host.engine, family, print);
   if (request.familyFromBefore || family.started().length > 0) {

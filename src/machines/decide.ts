@@ -110,5 +110,8 @@ function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecisio
   const state = stateLabel(snapshot);
   const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
   const what = accepts.length === 0 ? 'it accepts no command now' : `it accepts ${accepts.join(', ')}`;
-  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}`, state, accepts };
+  // `approve` is read as a signal's name (signals are lower case); the person most likely meant the command.
+  const meant = /^signal (\w+)$/.exec(command)?.[1]?.toUpperCase();
+  const hint = meant !== undefined && accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : '';
+  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}${hint}`, state, accepts };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent, WorkflowView } from '../../src/actors/index.js';
-import { summarize } from '../../src/cli/followWorkflow.js';
+import { repeatedFlags, summarize } from '../../src/cli/followWorkflow.js';
 import { stoppingLine } from '../../src/cli/withShutdown.js';
 import { formatStatus, formatStatusTable } from '../../src/cli/formatStatus.js';
 import { formatTransition } from '../../src/cli/formatTransition.js';
@@ -94,6 +94,13 @@ describe('closing summary of a workflow waiting for a signal', () => {
       ],
     });
     expect(summarize(view, 'ecl send', createRegistry([nullable])).lines[1]).toBe(`  e.g. ecl send w payment --data '{"amount": …, "currency": …}'`);
+  });
+
+  it('repeats the --workflows and --store the command was given, so the hint works as printed', () => {
+    const flags = repeatedFlags({ workflows: ['src/workflows.ts'], store: "sqlite:/tmp/my store's.db" });
+    expect(flags).toBe(` --workflows src/workflows.ts --store 'sqlite:/tmp/my store'\\''s.db'`);
+    expect(summarize(view, 'ecl send', undefined, flags).lines[1]).toBe(`  e.g. ecl send w payment --data '<json>'${flags}`);
+    expect(repeatedFlags({})).toBe('');
   });
 });
 

@@ -214,6 +214,12 @@ describe('typed signals', () => {
       message:
         "Invalid APPROVE command: (command): Unrecognized key: \"data\" (a command's fields go on the command itself, e.g. { type: 'APPROVE', note: '…' }; only signals carry data)",
     });
+    // A command in lower case is read as a signal's name; the refusal says what was most likely meant.
+    expect(await t.engine.send('g3', { type: 'approve' })).toMatchObject({
+      accepted: false,
+      code: 'COMMAND_NOT_ALLOWED',
+      message: 'signal approve is not allowed in state review.waiting: it accepts APPROVE, REJECT, CANCEL (commands are upper case: did you mean APPROVE?)',
+    });
     expect(await t.history('g3')).toEqual(before);
     expect(await t.engine.get('g3')).toMatchObject({ status: 'waiting' });
     await t.close();
