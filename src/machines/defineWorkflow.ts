@@ -16,6 +16,8 @@ import type {
   InferredStepSpec,
   SignalStepSpec,
   SignalsOf,
+  OutputStepName,
+  WorkflowOutputOf,
   StepSpec,
   WorkflowDefinition,
   WorkflowSpec,
@@ -101,7 +103,8 @@ export function defineWorkflow<
   S extends z.ZodType,
   const O extends OutputSchemas = NoOutputSchemas,
   const T extends readonly InferredStepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
->(declared: WorkflowSpec<S, O, T>): WorkflowDefinition<z.output<S>, z.input<S>, SignalsOf<T, O>> {
+  const N extends OutputStepName<T> | undefined = undefined,
+>(declared: WorkflowSpec<S, O, T, N>): WorkflowDefinition<z.output<S>, z.input<S>, SignalsOf<T, O>, WorkflowOutputOf<T, O, N>> {
   type I = z.output<S>;
   // The output types are for the steps' authors; the runtime checks outputs with the schemas themselves.
   const spec = declared as unknown as WorkflowSpec<S>;
@@ -149,7 +152,12 @@ export function defineWorkflow<
     if (typeof deadline.afterMs === 'number' && !isDuration(deadline.afterMs)) refuse('the deadline: afterMs must be a number of ms >= 0');
     if (deadline.onPass !== undefined && deadline.onPass !== 'fail' && deadline.onPass !== 'cancel') refuse("the deadline: onPass must be 'fail' or 'cancel'");
   }
-  const structure: WorkflowStructure = { name: spec.name, version: spec.version, steps: structureSteps };
+  const structure: WorkflowStructure = {
+    name: spec.name,
+    version: spec.version,
+    steps: structureSteps,
+    ...(spec.output === undefined ? {} : { output: spec.output }),
+  };
   const machine = spec.machine === undefined ? compileMachine(structure) : checkedMachine(spec.machine, structure);
   const activities = new Map<string, ActivityStepSpec<I>>();
   for (const step of spec.steps) if (step.kind === 'produce' || step.kind === 'validate') activities.set(step.name, withOutputSchema(step, outputs));
@@ -177,7 +185,7 @@ export function defineWorkflow<
   };
 
   const signals = spec.steps.flatMap((step) => (step.kind === 'signal' ? [step.signal] : []));
-  const definition: WorkflowDefinition<I, z.input<S>, SignalsOf<T, O>> = {
+  const definition: WorkflowDefinition<I, z.input<S>, SignalsOf<T, O>, WorkflowOutputOf<T, O, N>> = {
     name: spec.name,
     version: spec.version,
     description: spec.description ?? '',

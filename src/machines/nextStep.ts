@@ -67,15 +67,13 @@ function decidingIn(
   return deciding;
 }
 
-/** The workflow's result: the output (and artifact) of the last producing step that ran. */
+/** The workflow's result: the output (and artifact) of the step the definition names as its output, else of the last producing step that ran. */
 function finalResult(
   structure: WorkflowStructure,
   context: WorkflowContext,
 ): { output: WorkflowContext['outputs'][string]; artifact?: WorkflowContext['artifacts'][string] } {
-  for (const step of [...structure.steps].reverse()) {
-    if (step.kind !== 'produce' || !(step.name in context.outputs)) continue;
-    const artifact = context.artifacts[step.name];
-    return artifact === undefined ? { output: context.outputs[step.name] ?? null } : { output: context.outputs[step.name] ?? null, artifact };
-  }
-  return { output: null };
+  const chosen = structure.output ?? [...structure.steps].reverse().find((step) => step.kind === 'produce' && step.name in context.outputs)?.name;
+  if (chosen === undefined) return { output: null };
+  const artifact = context.artifacts[chosen];
+  return artifact === undefined ? { output: context.outputs[chosen] ?? null } : { output: context.outputs[chosen] ?? null, artifact };
 }

@@ -1,7 +1,7 @@
 import type { StoredArtifact } from '../artifacts/index.js';
 import type { LlmRequest, LlmResult } from '../llm/index.js';
 import type { JsonValue } from './context.js';
-import type { AnyWorkflowDefinition, StartInput } from './workflowSpec.js';
+import type { AnyWorkflowDefinition, OutputOf, StartInput } from './workflowSpec.js';
 import type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
 
 /**
@@ -248,6 +248,12 @@ export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
    * without waiting), and the child's `WorkflowStarted` records `parent: { workflowId, step, call }`.
    * Cancelling this workflow cancels a child it waits for; a shutdown does not (the re-run waits again).
    */
+  child<D extends AnyWorkflowDefinition, O = OutputOf<D>>(
+    name: string,
+    definition: D,
+    input: StartInput<D>,
+    options?: ChildOptions & { wait?: true },
+  ): Promise<O>;
   child<O extends JsonValue = JsonValue, D extends string | AnyWorkflowDefinition = string | AnyWorkflowDefinition>(
     name: string,
     definition: D,
@@ -346,6 +352,7 @@ export interface CallScope {
    * one item), so a re-run of the item finds the same child. An item aborted by its fan-out cancels
    * its child.
    */
+  child<D extends AnyWorkflowDefinition, O = OutputOf<D>>(definition: D, input: StartInput<D>, options?: { key?: string }): Promise<O>;
   child<O extends JsonValue = JsonValue, D extends string | AnyWorkflowDefinition = string | AnyWorkflowDefinition>(
     definition: D,
     input: StartInput<D>,

@@ -28,6 +28,8 @@ export interface WorkflowStructure {
   readonly name: string;
   readonly version: number;
   readonly steps: readonly StepStructure[];
+  /** The step whose output is the workflow's (a producing or signal step); default: the last producing step that ran. */
+  readonly output?: string;
 }
 
 /** The producing step whose iteration counter a step follows. */

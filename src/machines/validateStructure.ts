@@ -21,4 +21,7 @@ export function assertValidStructure(structure: WorkflowStructure): void {
     if (kind === undefined) fail(`step "${step.name}": unknown kind ${JSON.stringify(step.kind)}; kinds: ${Object.keys(STEP_KINDS).join(', ')}`);
     kind?.validate?.(structure, step, index, fail);
   });
+  const output = structure.output;
+  if (output !== undefined && !structure.steps.some((step) => step.name === output && (step.kind === 'produce' || step.kind === 'signal')))
+    fail(`output ${JSON.stringify(output)} must name a producing or signal step`);
 }

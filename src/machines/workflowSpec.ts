@@ -237,6 +237,7 @@ export interface WorkflowSpec<
   S extends z.ZodType,
   O extends OutputSchemas = NoOutputSchemas,
   T extends readonly InferredStepSpec<z.output<S>, O>[] = readonly StepSpec<z.output<S>, O>[],
+  N extends OutputStepName<T> | undefined = OutputStepName<T> | undefined,
 > {
   /** A letter, then letters, digits or `_`. Recorded in every workflow this definition starts. */
   name: string;
@@ -285,7 +286,32 @@ export interface WorkflowSpec<
    * with `workflowSetup` to reuse the guards and actions). Checked when the definition is made.
    */
   machine?: WorkflowMachine;
+  /**
+   * The step whose output is the workflow's output (what `ctx.child` resolves to, `output` in its
+   * status, `WorkflowCompleted.output`): a producing or signal step. Default: the last producing
+   * step that ran. Declared in `outputs`, it types a parent's `ctx.child(name, definition, input)`.
+   */
+  output?: N;
 }
+
+/** The names of the steps that may be a workflow's output: its producing and signal steps. */
+export type OutputStepName<T extends readonly unknown[]> = Extract<T[number], { kind: 'produce' | 'signal'; name: string }>['name'];
+
+/**
+ * A workflow's output type: the schema's output type of the step named in `output`, when `outputs`
+ * declares it (or null, when a route may end the workflow before that step); else `JsonValue`.
+ */
+export type WorkflowOutputOf<T extends readonly unknown[], O extends OutputSchemas, N> = N extends keyof O & string
+  ? [Extract<T[number], { kind: 'route' }>] extends [never]
+    ? z.output<O[N]>
+    : z.output<O[N]> | null
+  : JsonValue;
+
+/** Type-only: carries a definition's output type (never set at run time). */
+declare const OUTPUT_TYPE: unique symbol;
+
+/** What a child workflow of definition `D` resolves to (`ctx.child`): its declared output's type, else `JsonValue`. */
+export type OutputOf<D> = D extends { readonly [OUTPUT_TYPE]?: infer Out } ? (unknown extends Out ? JsonValue : Exclude<Out, undefined>) : JsonValue;
 
 /**
  * A workflow definition, as `defineWorkflow` returns it: register it (`createRegistry`,
@@ -293,7 +319,9 @@ export interface WorkflowSpec<
  * output type, `In` its input type (what a start takes: fields with defaults optional). Treat it as
  * read-only data; `machine` and `structure` are for ECL's runtime and tools.
  */
-export interface WorkflowDefinition<I, In = unknown, Signals = Record<string, JsonValue>> {
+export interface WorkflowDefinition<I, In = unknown, Signals = Record<string, JsonValue>, Output = JsonValue> {
+  /** Type-only: the workflow's output type (see `OutputOf`). */
+  readonly [OUTPUT_TYPE]?: Output;
   /** As in the spec: recorded in every workflow it starts, with `version`. */
   readonly name: string;
   readonly version: number;
@@ -347,11 +375,11 @@ export type SignalsOf<T extends readonly unknown[], O extends OutputSchemas> = {
 /** A definition of any input type: what registries, engines and loaders take. */
 // The registry holds definitions of many input types; `run` is contravariant in its input, so only `any` unifies them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWorkflowDefinition = WorkflowDefinition<any, any, any>;
+export type AnyWorkflowDefinition = WorkflowDefinition<any, any, any, any>;
 
 /**
  * What starting `D` takes as input: a definition's schema input type, so `engine.start(definition, input)`
  * and `ctx.child(name, definition, input)` are checked at compile time; `unknown` for a definition
  * named by a string (checked at run time only).
  */
-export type StartInput<D> = D extends WorkflowDefinition<any, infer In, any> ? In : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type StartInput<D> = D extends WorkflowDefinition<any, infer In, any, any> ? In : unknown; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -11,6 +11,7 @@ import {
   type StepRun,
   type WorkflowDefinition,
   type WorkflowView,
+  DefinitionError,
   defineWorkflow,
 } from 'ecl-workflows';
 import { type TestEngine, createTestEngine } from 'ecl-workflows/testing';
@@ -411,6 +412,73 @@ describe('the definition API', () => {
       new TypeError('Workflow "signalled" has no signal step waiting for "pay"; its signals: payment, shipment, poke'),
     );
     expect(() => typed.signal('payment' as never, null as never)).toThrow(/has no signal step waiting for "payment"; it has no signal steps$/);
+  });
+
+  it("a declared output is the workflow's output, and types a parent's ctx.child", async () => {
+    const Memo = z.object({ title: z.string(), risk: z.enum(['low', 'high']) });
+    const review = defineWorkflow({
+      name: 'review',
+      version: 1,
+      input: z.object({ text: z.string() }),
+      outputs: { memo: Memo },
+      output: 'memo',
+      steps: [
+        { kind: 'produce', name: 'memo', run: async (ctx) => ({ title: ctx.input.text, risk: 'low' }) },
+        // Runs last, yet the workflow's output stays the memo.
+        { kind: 'produce', name: 'notify', run: async () => 'notified' },
+      ],
+    });
+    const routed = defineWorkflow({
+      name: 'routed',
+      version: 1,
+      input: z.object({}),
+      outputs: { memo: Memo },
+      output: 'memo',
+      steps: [
+        { kind: 'route', name: 'skip', to: ['memo', 'completed'], choose: () => 'completed' },
+        { kind: 'produce', name: 'memo', run: async () => ({ title: 't', risk: 'high' as const }) },
+      ],
+    });
+    const untyped = defineWorkflow({
+      name: 'untyped',
+      version: 1,
+      input: z.object({}),
+      output: 'only',
+      steps: [{ kind: 'produce', name: 'only', run: async () => 1 }],
+    });
+    compileOnly(() => {
+      // @ts-expect-error `output` names a producing or signal step of the definition
+      defineWorkflow({ name: 'bad', version: 1, input: z.object({}), output: 'nope', steps: [{ kind: 'produce', name: 'only', run: async () => 1 }] });
+    });
+    const ctx = {} as StepContext<{ text: string }>;
+    compileOnly(async () => {
+      expectTypeOf(await ctx.child('r', review, { text: 'x' })).toEqualTypeOf<{ title: string; risk: 'low' | 'high' }>();
+      // A route may end the workflow before its output step: then its output is null.
+      expectTypeOf(await ctx.child('r', routed, {})).toEqualTypeOf<{ title: string; risk: 'low' | 'high' } | null>();
+      // No schema for the output step in `outputs`: JSON.
+      expectTypeOf(await ctx.child('r', untyped, {})).toEqualTypeOf<JsonValue>();
+      await ctx.map('m', ['a'], async (text, _index, call) => {
+        expectTypeOf(await call.child(review, { text })).toEqualTypeOf<{ title: string; risk: 'low' | 'high' }>();
+        return text;
+      });
+      // @ts-expect-error the child's output is typed: `risk` is not a number
+      const risk: number = (await ctx.child('r', review, { text: 'x' })).risk;
+      void risk;
+    });
+
+    const t = createTestEngine({ definitions: [review, routed] });
+    expect(await t.run(review, { text: 'Lease' })).toMatchObject({ status: 'completed', output: { title: 'Lease', risk: 'low' } });
+    expect(await t.run(routed, {})).toMatchObject({ status: 'completed', output: null });
+    await t.close();
+    expect(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: z.object({}),
+        output: 'nope' as 'only',
+        steps: [{ kind: 'produce', name: 'only', run: async () => 1 }],
+      }),
+    ).toThrow(new DefinitionError('Workflow "bad": output "nope" must name a producing or signal step'));
   });
 
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {

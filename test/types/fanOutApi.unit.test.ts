@@ -35,7 +35,9 @@ describe('ctx.map, ctx.parallel and ctx.child types', () => {
       expectTypeOf(await ctx.child('c', 'leaf', {})).toEqualTypeOf<JsonValue>();
       expectTypeOf(await ctx.child<{ summary: string }>('c', 'leaf', {})).toEqualTypeOf<{ summary: string }>();
       expectTypeOf(await ctx.child('c', 'leaf', {}, { wait: false })).toEqualTypeOf<{ workflowId: string }>();
-      expectTypeOf<CallScope['child']>().returns.toEqualTypeOf<Promise<JsonValue>>();
+      const call = {} as CallScope;
+      expectTypeOf(await call.child('leaf', {})).toEqualTypeOf<JsonValue>();
+      expectTypeOf(await call.child<{ summary: string }>('leaf', {})).toEqualTypeOf<{ summary: string }>();
     });
     const error: unknown = new ChildFailedError('c1', 'Child workflow c1 (leaf) failed: no');
     if (isChildFailed(error)) expectTypeOf(error.childWorkflowId).toEqualTypeOf<string>();
