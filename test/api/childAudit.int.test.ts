@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiClient } from 'ecl-workflows/client';
-import { remoteAudit } from '../../src/cli/remote/remoteCommands.js';
+import { remoteAudit, remoteRun } from '../../src/cli/remote/remoteCommands.js';
 import { createRegistry } from '../../src/machines/index.js';
 import { digest, summary } from './support/familyDefinitions.js';
 import { KEYS, type TestServer, startTestServer } from './support/testServer.js';
@@ -44,5 +44,17 @@ describe("a parent's audit over the API", () => {
     expect(text).toContain('child workflows: 2');
     for (const child of audit.descendants) expect(text).toMatch(new RegExp(`^  ${child.workflowId} · summary · completed · `, 'm'));
     expect(text).toMatch(/^with child workflows: 3 model calls/m);
+
+    // `ecl run --server` of a finished parent ends with the family's total, as the local run does.
+    const familyTotal = /^with child workflows: (.+)$/m.exec(text)?.[1];
+    printed.length = 0;
+    const again = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+    try {
+      expect(await remoteRun(api, { definition: 'digest', input: undefined, id: 'family-1', follow: false })).toBe(0);
+    } finally {
+      again.mockRestore();
+    }
+    expect(printed).toContain('Completed family-1');
+    expect(printed).toContain(`With 2 child workflows (2 completed): ${familyTotal} in all (ecl audit family-1 lists each)`);
   });
 });

@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../../actors/index.js';
 import type { ApiClient, StreamedTransition } from '../../api/client/index.js';
 import type { WorkflowEvent, WorkflowEventMetadata } from '../../machines/index.js';
+import { type AuditEntry, auditUsage, familySummaryLines } from '../../projections/index.js';
 import { formatTransition } from '../formatTransition.js';
 import { EXIT } from '../usageError.js';
 
@@ -41,7 +42,20 @@ export async function followRemote(
       return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
     },
   });
-  return closeRemote(client.baseUrl, id, await client.get(id), options.print);
+  return finishRemote(client, id, await client.get(id), options.print);
+}
+
+/**
+ * The closing lines (`closeRemote`), then, for a finished workflow with child workflows, the
+ * family's usage from the server's audit, as the local `ecl run` prints it. Returns the exit code.
+ */
+export async function finishRemote(client: ApiClient, id: string, status: RemoteStatus, print: (line: string) => void): Promise<number> {
+  const code = closeRemote(client.baseUrl, id, status, print);
+  if (status.status === 'completed' || status.status === 'failed' || status.status === 'cancelled') {
+    const { entries, descendants } = await client.audit(id);
+    for (const line of familySummaryLines(id, auditUsage(entries as unknown as AuditEntry[]), descendants)) print(line);
+  }
+  return code;
 }
 
 type RemoteStatus = Awaited<ReturnType<ApiClient['get']>>;
