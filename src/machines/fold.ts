@@ -32,8 +32,13 @@ export class EventNotAcceptedError extends Error {
   readonly code = 'EVENT_NOT_ACCEPTED';
   readonly eventType: string;
   readonly state: unknown;
-  constructor(eventType: string, state: unknown) {
-    super(`The machine does not accept ${eventType} in state ${JSON.stringify(state)}`);
+  /** The step the event names, when it names one. */
+  readonly step: string | undefined;
+  /** `where`: which event of a history it is, for the message. */
+  constructor(eventType: string, state: unknown, options: { step?: string | undefined; where?: string } = {}) {
+    const step = options.step === undefined ? '' : ` (the event of step "${options.step}")`;
+    super(`${options.where === undefined ? '' : `${options.where}: `}The machine does not accept ${eventType} in state ${JSON.stringify(state)}${step}`);
+    this.step = options.step;
     this.name = 'EventNotAcceptedError';
     this.eventType = eventType;
     this.state = state;
@@ -64,7 +69,7 @@ export function createFolder(machine: WorkflowMachine): Folder {
   const apply = (snapshot: WorkflowSnapshot, event: WorkflowEvent): WorkflowSnapshot => {
     const next = machine.transition(snapshot, event, scope);
     // XState returns the very same snapshot when no transition is enabled.
-    if (next === snapshot) throw new EventNotAcceptedError(event.type, snapshot.value);
+    if (next === snapshot) throw notAccepted(event, snapshot.value);
     if (next.status === 'error') throw next.error instanceof Error ? next.error : new Error(String(next.error));
     return next;
   };
@@ -86,6 +91,12 @@ export function createFolder(machine: WorkflowMachine): Folder {
     persist: (snapshot) => machine.getPersistedSnapshot(snapshot),
     restore: (persisted) => machine.restoreSnapshot(persisted as never, scope) as WorkflowSnapshot,
   };
+}
+
+/** The refusal of `event` in `state`, naming the step the event is for. */
+export function notAccepted(event: WorkflowEvent, state: unknown): EventNotAcceptedError {
+  const step = (event.data as { step?: unknown } | undefined)?.step;
+  return new EventNotAcceptedError(event.type, state, typeof step === 'string' ? { step } : {});
 }
 
 /** Guards a shared initial context against a caller mutating it in place. */

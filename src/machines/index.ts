@@ -47,7 +47,7 @@ export type {
 } from './workflowSpec.js';
 export { settle, decideCommand } from './decide.js';
 export type { Settled, SettleOptions, CommandDecision } from './decide.js';
-export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted } from './fold.js';
+export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted, notAccepted } from './fold.js';
 export type { Fold, Folder, FoldedState } from './fold.js';
 export { nextStep, idempotencyKeyOf, timeoutError } from './nextStep.js';
 export type { Decision, StepDecisions } from './nextStep.js';

@@ -6,8 +6,10 @@ import {
   type Settled,
   type WorkflowEvent,
   type WorkflowSnapshot,
+  EventNotAcceptedError,
   createFolder,
   decideCommand,
+  isEventNotAccepted,
   parseCommand,
   settle,
   stateLabel,
@@ -128,7 +130,16 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
   });
 
   const given = (...history: WorkflowEvent[]): GivenHistory => {
-    const snapshot = folder.fold(history);
+    let snapshot = folder.initial();
+    history.forEach((event, index) => {
+      try {
+        snapshot = folder.apply(snapshot, event);
+      } catch (error) {
+        if (!isEventNotAccepted(error)) throw error;
+        // Which of the given events, so a long history's mistake is found at once.
+        throw new EventNotAcceptedError(error.eventType, error.state, { step: error.step, where: `given event ${index + 1} of ${history.length}` });
+      }
+    });
     return {
       snapshot,
       when(raw) {

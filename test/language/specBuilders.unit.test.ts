@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineWorkflow } from 'ecl-workflows';
 import { SPEC_NOW, ev, workflowSpec } from 'ecl-workflows/testing';
@@ -35,6 +35,13 @@ describe('ecl-workflows/testing: a spec without a clock of its own, and the ev b
       .given(...billed.slice(0, 2))
       .whenRecorded(billed[2]!)
       .then([billed[2]!, ev.sleepStarted('grace', at(2 * HOUR))]);
+  });
+
+  it('a given history the machine refuses names the event by its place and its step', () => {
+    // The grace sleep is skipped: the machine is still at bill's end when the signal is awaited.
+    expect(() => spec.given(...billed, ev.signalAwaited('paid', 'payment', at(26 * HOUR)))).toThrow(
+      'given event 4 of 4: The machine does not accept SignalAwaited in state {"bill":"done"} (the event of step "paid")',
+    );
   });
 
   it('a failed attempt with retryAt keeps the step running; at its due time the retry starts as attempt 2', () => {

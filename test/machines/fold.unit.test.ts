@@ -11,7 +11,7 @@ import {
   createFolder,
   defaultUpcasterRegistry,
   defineWorkflow,
-  EventNotAcceptedError,
+  notAccepted,
   nextStep,
   structureOf,
 } from '../../src/machines/index.js';
@@ -52,7 +52,7 @@ const AT = '2026-01-01T00:00:00.000Z';
 /** XState's public pure API, one inert actor scope per event, with `createFolder`'s rule for a refusal. */
 function publicApply(machine: WorkflowMachine, snapshot: WorkflowSnapshot, event: WorkflowEvent): { snapshot: WorkflowSnapshot; actions: number } {
   const [next, actions] = transition(machine, snapshot, event);
-  if (next === snapshot) throw new EventNotAcceptedError(event.type, snapshot.value);
+  if (next === snapshot) throw notAccepted(event, snapshot.value);
   if (next.status === 'error') throw next.error instanceof Error ? next.error : new Error(String(next.error));
   return { snapshot: next, actions: actions.length };
 }
