@@ -263,6 +263,11 @@ export class CallJournal {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
   }
 
+  /** A rule broken outside a call of this journal (a fan-out item's call used after the item ended): the step fails with it. */
+  refuse(code: 'INVALID_CALL', message: string, call: string): JournalError {
+    return this.broke(new JournalError(code, message, { step: this.env.step, call }));
+  }
+
   private broke(error: JournalError): JournalError {
     this.violation ??= error;
     return error;

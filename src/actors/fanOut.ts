@@ -71,6 +71,14 @@ export function fanOut(
     const branch = branches[index] as Branch;
     // The item's model calls, recorded with its outcome (every run of `fn` spends).
     const spent: LlmAccounting[] = [];
+    // Once the item's outcome is settled, its call records nothing more: a call kept and used later is refused.
+    let ended = false;
+    const open = (): Promise<void> =>
+      ended
+        ? Promise.reject(
+            journal.refuse('INVALID_CALL', `Item "${call}" of step "${step}" has ended: its call (call.complete, call.child) cannot be used after it`, call),
+          )
+        : Promise.resolve();
     try {
       const value = await journal.runReserved(
         base + index,
@@ -79,9 +87,9 @@ export function fanOut(
           const scope: CallScope = {
             name: call,
             signal,
-            complete: (request) => journal.completeInItem(call, request, signal, spent),
+            complete: (request) => open().then(() => journal.completeInItem(call, request, signal, spent)),
             child: <O extends JsonValue>(definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: { key?: string }) =>
-              runItemChild(env, call, signal, definition, input, childOptions?.key) as Promise<O>,
+              open().then(() => runItemChild(env, call, signal, definition, input, childOptions?.key) as Promise<O>),
           };
           return runAsItem(journal, call, () => branch.run(scope)) as JsonValue;
         },
@@ -92,6 +100,8 @@ export function fanOut(
     } catch (error) {
       if (isCallFailed(error) && error.call === call) return { ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
       throw error;
+    } finally {
+      ended = true;
     }
   };
   const failure = (index: number, error: ItemError): CallFailedError =>

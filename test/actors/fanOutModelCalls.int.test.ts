@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { LlmError, type LlmProvider, type LlmRequest, type LlmResult } from '../../src/llm/index.js';
-import { createRegistry, defineWorkflow, type JsonValue, type WorkflowEventOf } from '../../src/machines/index.js';
+import { type CallScope, createRegistry, defineWorkflow, type JsonValue, type WorkflowEventOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { createHarness, eventually, type Harness } from './support/harness.js';
 
@@ -91,6 +91,32 @@ const byStep = defineWorkflow({
   ],
 });
 
+/** Keeps an item's call and uses it after the fan-out returned. */
+const keeper = defineWorkflow({
+  name: 'keeper',
+  version: 1,
+  input: z.object({ catchIt: z.boolean().default(false) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'assess',
+      run: async (ctx) => {
+        let kept: CallScope | undefined;
+        await ctx.map('doc', ['A'], (doc, _index, call) => {
+          kept = call;
+          return doc;
+        });
+        const late = kept?.complete({ messages: [{ role: 'user', content: 'late' }], tool }) ?? Promise.resolve(null);
+        if (!ctx.input.catchIt) return (await late)?.output?.who ?? null;
+        return late.then(
+          () => 'answered',
+          () => 'caught',
+        );
+      },
+    },
+  ],
+});
+
 type CallData = WorkflowEventOf<'CallCompleted'>['data'];
 const callsOf = async (h: Harness, id: string): Promise<CallData[]> =>
   (await h.events(id)).flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
@@ -166,6 +192,24 @@ describe("a fan-out item's model calls", () => {
         { doc: 'C', who: 'anyone' },
       ],
     });
+    await h.engine.close();
+  });
+
+  it("given an item's call kept and used after the item ended, then the step fails with INVALID_CALL, caught or not, and nothing is called", async () => {
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([keeper]) });
+    for (const [id, catchIt] of [
+      ['k1', false],
+      ['k2', true],
+    ] as const) {
+      await h.engine.start('keeper', { catchIt }, { id });
+      const view = await h.engine.settled(id);
+      expect(view).toMatchObject({
+        status: 'failed',
+        reason: expect.stringContaining('Item "doc/0" of step "assess" has ended: its call (call.complete, call.child) cannot be used after it'),
+      });
+      expect((await h.events(id)).find((event) => event.type === 'StepFailed')).toMatchObject({ data: { error: { code: 'INVALID_CALL' } } });
+    }
+    expect(model.calls).toEqual([]);
     await h.engine.close();
   });
 
