@@ -80,8 +80,9 @@ export interface RunningServer {
   /**
    * The API as a Node request handler, for a server of your own (`listen: false`):
    * `http.createServer(ecl.handle)`, or a framework's raw handler for the paths `/v1/*`,
-   * `/openapi.json`, `/healthz`, `/readyz`, `/metrics` and the console's. It answers every request
-   * it is given.
+   * `/openapi.json`, `/healthz`, `/metrics` and the console's (`/`, `/console/*`), mounted at the
+   * root. It answers every request it is given, reading its body: give it requests whose body no
+   * middleware has read.
    */
   handle: (request: IncomingMessage, response: ServerResponse) => void;
   /** The Stately inspector relay, with `inspect: true`. */
@@ -114,7 +115,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   const { config, sources } = loaded;
-  assertSafeBind(config.host, config.apiKeys.length > 0);
+  // Refused before anything opens; a server that does not listen binds nothing (its host decides).
+  if (options.listen !== false) assertSafeBind(config.host, config.apiKeys.length > 0);
   const storeUrl = config.store ?? DEFAULT_STORE_URL;
   assertUsablePaths(pathsToWrite(loaded, storeUrl, options));
   const logger =

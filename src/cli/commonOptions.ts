@@ -13,6 +13,12 @@ export interface ReadSideOptions extends WorkflowsOptions {
   json?: boolean;
 }
 
+/** The flags of a command that runs workflows here, as the next command needs them too (its hints) and the read models (their store). */
+export interface CommandFlags extends ReadSideOptions {
+  llm?: string;
+  artifacts?: string;
+}
+
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** `--workflows <module>`, repeatable: what every command that needs definitions takes. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Engine, type EngineEvent, type WorkflowView, foreignTransition } from '../actors/index.js';
 import { type EventStore, workflowStream } from '../eventstore/index.js';
 import type { DefinitionRegistry, WorkflowEvent } from '../machines/index.js';
+import type { CommandFlags } from './commonOptions.js';
 import { formatTransition } from './formatTransition.js';
 import { EXIT } from './usageError.js';
 
@@ -107,12 +108,15 @@ function waitingLines(view: WorkflowView, followHint: string, dataHint: string, 
   ];
 }
 
-/** The flags a command was given that the next command needs too (`--store`, `--workflows`), for its hint. */
-export function repeatedFlags(options: { store?: string; workflows?: readonly string[] }): string {
+/** The flags a command was given that the next command needs too (`--workflows`, `--store`, `--llm`, `--artifacts`), for its hint. */
+export function repeatedFlags(options: CommandFlags): string {
   const quoted = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
+  const single = (flag: string, value: string | undefined): string[] => (value === undefined ? [] : [` --${flag} ${quoted(value)}`]);
   return [
     ...(options.workflows ?? []).map((module) => ` --workflows ${quoted(module)}`),
-    ...(options.store === undefined ? [] : [` --store ${quoted(options.store)}`]),
+    ...single('store', options.store),
+    ...single('llm', options.llm),
+    ...single('artifacts', options.artifacts),
   ].join('');
 }
 

@@ -94,7 +94,7 @@ export function runCommand(): Command {
         ...(options.id === undefined ? {} : { id: options.id }),
         follow: options.follow === true,
         print: (line) => console.log(line),
-        readSide: options,
+        flags: options,
       }),
     );
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
-import type { ReadSideOptions } from './commonOptions.js';
+import type { CommandFlags } from './commonOptions.js';
 import { announceSleeps, printTransitions } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { assertSameDefinition, resumingLine } from './resuming.js';
@@ -28,8 +28,8 @@ export interface RunRequest {
   id?: string;
   follow: boolean;
   print: (line: string) => void;
-  /** Where the read models are, for the usage of the workflow's children. */
-  readSide: ReadSideOptions;
+  /** The flags it was given: where the read models are (the children's usage), and what its hints repeat. */
+  flags: CommandFlags;
 }
 
 /**
@@ -66,7 +66,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
       ...(printer === undefined ? {} : { printer }),
       family,
       familyFromBefore: !created,
-      readSide: request.readSide,
+      flags: request.flags,
       print: request.print,
     });
   } finally {

@@ -78,7 +78,7 @@ export function sendCommand(): Command {
           ...(printer === undefined ? {} : { printer }),
           family,
           familyFromBefore: false,
-          readSide: options,
+          flags: options,
           print,
         });
       } finally {

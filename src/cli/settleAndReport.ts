@@ -1,4 +1,4 @@
-import type { ReadSideOptions } from './commonOptions.js';
+import type { CommandFlags } from './commonOptions.js';
 import { type TransitionPrinter, repeatedFlags, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { type FamilyWatch, settleFamily } from './runFamily.js';
@@ -11,8 +11,8 @@ export interface SettleRequest {
   family: FamilyWatch;
   /** Report the family's usage even when no child started here: a resumed run may have children from before. */
   familyFromBefore: boolean;
-  /** Where the read models are, for the family's usage. */
-  readSide: ReadSideOptions;
+  /** The flags it was given: where the read models are (the family's usage), and what its hints repeat. */
+  flags: CommandFlags;
   print: (line: string) => void;
 }
 
@@ -24,12 +24,12 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
   const { workflowId, print, family } = request;
   const settled = await host.engine.settled(workflowId);
   await request.printer?.finish(settled.revision);
-  const summary = summarize(settled, 'ecl send', host.definitions, repeatedFlags(request.readSide));
+  const summary = summarize(settled, 'ecl send', host.definitions, repeatedFlags(request.flags));
   for (const line of summary.lines) print(line);
   await settleFamily(host.engine, family, print);
   if (request.familyFromBefore || family.started().length > 0) {
     const { familyLines } = await import('./projectionCliSupport.js');
-    for (const line of await familyLines(request.readSide, host.store, workflowId)) print(line);
+    for (const line of await familyLines(request.flags, host.store, workflowId)) print(line);
   }
   return summary.exitCode;
 }

@@ -26,6 +26,8 @@ describe('the API mounted in a server of your own (listen: false)', () => {
   it('does not listen; its handle serves the API from your server, and its banner says so', async () => {
     ecl = await startServer({
       listen: false,
+      // Not listening, it binds nothing: a configured host that `ecl serve` would refuse without API keys does not apply.
+      flags: { host: '0.0.0.0' },
       store: createMemoryEventStore(),
       llm: { provider: createOfflineProvider(), description: 'LLM: offline' },
       definitions: createRegistry([hello]),

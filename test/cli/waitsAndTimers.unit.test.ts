@@ -96,9 +96,9 @@ describe('closing summary of a workflow waiting for a signal', () => {
     expect(summarize(view, 'ecl send', createRegistry([nullable])).lines[1]).toBe(`  e.g. ecl send w payment --data '{"amount": …, "currency": …}'`);
   });
 
-  it('repeats the --workflows and --store the command was given, so the hint works as printed', () => {
-    const flags = repeatedFlags({ workflows: ['src/workflows.ts'], store: "sqlite:/tmp/my store's.db" });
-    expect(flags).toBe(` --workflows src/workflows.ts --store 'sqlite:/tmp/my store'\\''s.db'`);
+  it('repeats the --workflows, --store, --llm and --artifacts the command was given, so the hint works as printed', () => {
+    const flags = repeatedFlags({ workflows: ['src/workflows.ts'], store: "sqlite:/tmp/my store's.db", llm: 'script:s.json', artifacts: 'out' });
+    expect(flags).toBe(` --workflows src/workflows.ts --store 'sqlite:/tmp/my store'\\''s.db' --llm script:s.json --artifacts out`);
     expect(summarize(view, 'ecl send', undefined, flags).lines[1]).toBe(`  e.g. ecl send w payment --data '<json>'${flags}`);
     expect(repeatedFlags({})).toBe('');
   });
