@@ -1,4 +1,4 @@
-import type { Engine } from '../actors/index.js';
+import type { Engine, WorkflowView } from '../actors/index.js';
 
 export interface FamilyWatch {
   /** Ids of the workflows started below the root while watching (children, theirs, …), in start order. */
@@ -22,8 +22,9 @@ export function watchFamily(engine: Engine, rootId: string): FamilyWatch {
 
 /**
  * Drives the family's workflows that are still running (a child started with `{ wait: false }`, or
- * one its failed parent no longer waits for) until each is at rest, announcing each: this command
- * is what drives them, so leaving earlier would stop them half-way. Takes on those started meanwhile.
+ * one its failed parent no longer waits for) until each is at rest or asleep, announcing each: this
+ * command is what drives them, so leaving earlier would stop a step half-way. A sleep is left to
+ * whichever engine runs the child when it wakes, with a line saying when. Takes on those started meanwhile.
  */
 export async function settleFamily(engine: Engine, family: FamilyWatch, print: (line: string) => void): Promise<void> {
   const seen = new Set<string>();
@@ -33,7 +34,29 @@ export async function settleFamily(engine: Engine, family: FamilyWatch, print: (
     seen.add(next);
     const view = await engine.get(next);
     if (view?.status !== 'running') continue;
-    print(`Waiting for child workflow ${next} (${view.definition}), still running`);
-    await engine.settled(next);
+    let rested = view;
+    if (view.wakeAt === undefined) {
+      print(`Waiting for child workflow ${next} (${view.definition}) to come to rest`);
+      rested = await restOrSleep(engine, next);
+    }
+    if (rested.status === 'running' && rested.wakeAt !== undefined)
+      print(
+        `Child workflow ${next} (${rested.definition}) sleeps until ${rested.wakeAt}; it wakes in whichever engine runs it then (ecl serve, ecl worker, or ecl run ${rested.definition} --id ${next})`,
+      );
   }
+}
+
+/** The workflow once at rest (finished, or waiting for a person or a signal), or once it starts a sleep. */
+function restOrSleep(engine: Engine, workflowId: string): Promise<WorkflowView> {
+  return new Promise((resolve, reject) => {
+    const asleep = engine.subscribe(workflowId).subscribe((event) => {
+      if (event.kind !== 'transition' || event.event.type !== 'SleepStarted') return;
+      asleep.unsubscribe();
+      engine.get(workflowId).then((view) => (view === undefined ? reject(new Error(`${workflowId} vanished`)) : resolve(view)), reject);
+    });
+    engine.settled(workflowId).then((view) => {
+      asleep.unsubscribe();
+      resolve(view);
+    }, reject);
+  });
 }

@@ -59,9 +59,9 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     const env = { ECL_WORKFLOWS: FAMILY };
     const run = startEcl(['run', 'herald', '--id', 'her-1', '--input', JSON.stringify({ name: 'x', gate }), '--store', store], { cwd: dir, env });
     // The parent completes at once; its child's step waits for the gate, and the run waits for the child.
-    await waitFor(() => run.output().includes('still running'), run.child, 'the run waiting for the child');
+    await waitFor(() => run.output().includes('to come to rest'), run.child, 'the run waiting for the child');
     expect(run.output()).toMatch(
-      /\nCompleted her-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (her-1\.notify-[0-9a-f]{12}) \(leaf\), still running\n/,
+      /\nCompleted her-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (her-1\.notify-[0-9a-f]{12}) \(leaf\) to come to rest\n/,
     );
     writeFileSync(gate, 'open');
     const done = await run.done;
@@ -72,6 +72,24 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     );
     const status = JSON.parse((await runEcl(['status', '--json', '--store', store], { cwd: dir, env })).stdout) as StatusJson;
     expect(status.workflows).toMatchObject({ total: 2, byStatus: { completed: 2 } });
+  });
+
+  it('a child started without waiting is driven until it goes to sleep, then left asleep with when it wakes: the run does not wait an hour', async () => {
+    const store = `sqlite:${join(dir, 'waker.db')}`;
+    const gate = join(dir, 'waker.gate');
+    const env = { ECL_WORKFLOWS: FAMILY };
+    const run = startEcl(['run', 'waker', '--id', 'wak-1', '--input', JSON.stringify({ name: 'x', gate }), '--store', store], { cwd: dir, env });
+    // The child's first step is held: the run drives it, then its sleep begins and the run is done.
+    await waitFor(() => run.output().includes('to come to rest'), run.child, 'the run driving the child');
+    writeFileSync(gate, 'open');
+    const done = await run.done;
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(
+      /\nCompleted wak-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (wak-1\.nap-[0-9a-f]{12}) \(sleeper\) to come to rest\nChild workflow \1 \(sleeper\) sleeps until \d{4}-\d\d-\d\dT[\d:.]+Z; it wakes in whichever engine runs it then \(ecl serve, ecl worker, or ecl run sleeper --id \1\)\nWith 1 child workflow \(1 running\): .+\n  \1 · sleeper · running\n$/,
+    );
+    const status = JSON.parse((await runEcl(['status', '--json', '--store', store], { cwd: dir, env })).stdout) as StatusJson;
+    expect(status.workflows).toMatchObject({ total: 2, byStatus: { completed: 1, running: 1 } });
   });
 
   it('a run killed while a grandchild works is resumed by the same command: the same child and grandchild finish, no second one is started', async () => {
