@@ -8,14 +8,24 @@ import { watchFamily } from './runFamily.js';
 import { settleAndReport } from './settleAndReport.js';
 import { UsageError } from './usageError.js';
 
-/** Engine errors that mean the caller asked for something wrong: exit 2. */
-const USAGE_CODES: ReadonlySet<string> = new Set(['UNKNOWN_DEFINITION', 'INVALID_INPUT', 'INVALID_WORKFLOW_ID', 'WORKFLOW_CONFLICT']);
+/** Engine errors that mean the caller asked for something wrong (or of a workflow this command cannot run): exit 2. */
+const USAGE_CODES: ReadonlySet<string> = new Set([
+  'UNKNOWN_DEFINITION',
+  'INVALID_INPUT',
+  'INVALID_WORKFLOW_ID',
+  'WORKFLOW_CONFLICT',
+  'UNKNOWN_DEFINITION_VERSION',
+]);
 
 /** An engine error that means the caller asked for something wrong, as the usage error (exit 2) that shows it; any other error as it is. */
-export function usageErrorOf(error: unknown, definition: string): unknown {
+export function usageErrorOf(error: unknown, definition?: string): unknown {
   if (!isEngineError(error) || !USAGE_CODES.has(error.code)) return error;
+  if (error.code === 'UNKNOWN_DEFINITION_VERSION')
+    return new UsageError(
+      `${error.message}: it is blocked until a command loads the module that exports that version (--workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)`,
+    );
   return new UsageError(
-    error.issues.length > 0 ? [`Invalid input for ${definition}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message,
+    error.issues.length > 0 ? [`Invalid input for ${definition ?? 'the workflow'}:`, ...error.issues.map((issue) => `  ${issue}`)].join('\n') : error.message,
   );
 }
 
@@ -48,7 +58,12 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const family = watchFamily(engine, workflowId);
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
-    const existing = request.input === undefined && request.id !== undefined ? await engine.get(workflowId) : undefined;
+    const existing =
+      request.input === undefined && request.id !== undefined
+        ? await engine.get(workflowId).catch((error: unknown) => {
+            throw usageErrorOf(error);
+          })
+        : undefined;
     if (existing !== undefined) assertSameDefinition(existing, request.definition);
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
     const registered = host.definitions.get(request.definition, request.version);

@@ -51,11 +51,12 @@ export function sendCommand(): Command {
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
-    const [{ openEngineHost }, { announceSleeps, printTransitions }, { watchFamily }, { settleAndReport }] = await Promise.all([
+    const [{ openEngineHost }, { announceSleeps, printTransitions }, { watchFamily }, { settleAndReport }, { usageErrorOf }] = await Promise.all([
       import('./openEngineHost.js'),
       import('./followWorkflow.js'),
       import('./runFamily.js'),
       import('./settleAndReport.js'),
+      import('./runWorkflow.js'),
     ]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
@@ -66,7 +67,9 @@ export function sendCommand(): Command {
       const family = watchFamily(host.engine, id);
       try {
         await host.claim(id);
-        const result = await host.engine.send(id, command, { sender: 'cli' });
+        const result = await host.engine.send(id, command, { sender: 'cli' }).catch((error: unknown) => {
+          throw usageErrorOf(error);
+        });
         if (!result.accepted) {
           console.error(result.message);
           return result.code === 'WORKFLOW_NOT_FOUND' || result.code === 'CONCURRENCY_CONFLICT' ? EXIT.notCompleted : EXIT.usage;

@@ -77,5 +77,16 @@ describe('ecl with two versions of one definition', () => {
     expect(await rows('both')).toEqual(['fresh v2 completed', 'old v1 completed', 'pinned v1 completed', 'stuck v1 waiting']);
     expect(await rows('both', '--status', 'waiting')).toEqual(['stuck v1 waiting']);
     expect(await rows('v2', '--status', 'blocked')).toEqual(['stuck v1 blocked']);
+
+    // A command to it, or resuming it, is refused as the caller's to fix (exit 2), saying what to load.
+    const hint =
+      'Workflow stuck was written by greeting v1, which is not registered: it is blocked until a command loads the module that exports that version (--workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)';
+    const send = await ecl('v2', 'send', 'stuck', 'APPROVE', ...engineFlags());
+    expect(send.code).toBe(2);
+    expect(send.stderr.trim().split('\n').at(-1)).toBe(hint);
+    const resume = await ecl('v2', 'run', 'greeting', '--id', 'stuck', ...engineFlags());
+    expect(resume.code).toBe(2);
+    expect(resume.stderr.trim().split('\n').at(-1)).toBe(hint);
+    expect(await rows('both', '--status', 'waiting')).toEqual(['stuck v1 waiting']);
   });
 });
