@@ -41,6 +41,7 @@ export function sendCommand(): Command {
     if (!signal && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new UsageError('--data must be a JSON object');
     if (options.note !== undefined) {
       if (type !== 'APPROVE') throw new UsageError('--note goes with APPROVE only (REJECT takes --data \'{"reason":"…"}\')');
+      if (Object.hasOwn(data as object, 'note')) throw new UsageError('Give the note once: --note, or "note" in --data, not both');
       (data as Record<string, unknown>).note = options.note;
     }
     // A command's data are its fields; a signal's data are its payload.

@@ -64,6 +64,13 @@ describe('signals over HTTP', () => {
     const misspelled = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'CANCEL', data: { reasons: 'paid by cheque' } } });
     expect(misspelled.status).toBe(400);
     expect(misspelled.body).toMatchObject({ code: 'INVALID_EVENT_DATA', errors: [{ path: 'data', message: 'Unrecognized key: "reasons"' }] });
+    // A command's field beside `type`, as the engine takes it: the answer says where it goes.
+    const topLevel = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'CANCEL', reason: 'paid by cheque' } });
+    expect(topLevel.status).toBe(400);
+    expect(topLevel.body).toMatchObject({
+      code: 'INVALID_BODY',
+      detail: 'The request body is not a valid command: a command\'s fields and a signal\'s payload go in `data`, e.g. {"type":"APPROVE","data":{"note":"…"}}',
+    });
     expect(await raw('inv-1')).toBe(before);
   });
 

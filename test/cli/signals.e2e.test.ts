@@ -67,6 +67,9 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     const note = await ecl('send', 'inv-1', 'payment', '--note', 'hi');
     expect(note.code).toBe(2);
     expect(note.stderr).toMatch(/--note goes with APPROVE only/);
+    const twice = await ecl('send', 'inv-1', 'APPROVE', '--note', 'hi', '--data', '{"note":"ho"}');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.trim()).toBe('Give the note once: --note, or "note" in --data, not both');
     expect(await rawStream('inv-1')).toBe(before);
   });
 

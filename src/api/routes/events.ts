@@ -16,7 +16,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const params = request.params as { id?: unknown };
     const id = typeof params.id === 'string' && params.id.length <= 256 ? params.id : parseOr(WorkflowIdParams, params, 'INVALID_ID', 'Bad workflow id').id;
     const workflowId = scope.internal(id);
-    const body = isPlainCommand(request.body) ? request.body : parseOr(SendEventBody, request.body, 'INVALID_BODY', 'The request body is not a valid command');
+    const body = isPlainCommand(request.body) ? request.body : parseOr(SendEventBody, request.body, 'INVALID_BODY', invalidBodyMessage(request.body));
     const known = knownCommands(ctx);
     const command = known.get(body.type);
     // A signal's data is checked by the workflow, against the schema of the step that waits for it (409 when none does).
@@ -54,6 +54,14 @@ function isPlainCommand(body: unknown): body is z.output<typeof SendEventBody> {
   for (const key in body) if (key !== 'type' && key !== 'data') return false;
   const { type } = body as { type?: unknown };
   return typeof type === 'string' && type.length >= 1 && type.length <= 64;
+}
+
+/** Fields beside `type` and `data` are most likely a command's, sent as the engine takes them: say where they go. */
+function invalidBodyMessage(body: unknown): string {
+  const extra = typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).some((key) => key !== 'type' && key !== 'data');
+  return extra
+    ? 'The request body is not a valid command: a command\'s fields and a signal\'s payload go in `data`, e.g. {"type":"APPROVE","data":{"note":"…"}}'
+    : 'The request body is not a valid command';
 }
 
 const commandsByDefinitions = new WeakMap<readonly DefinitionInfo[], Map<string, CommandInfo>>();
