@@ -4,7 +4,7 @@ import { type Engine, type EngineCommand, type StartOptions, type WorkflowView, 
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, type StartInput, createRegistry } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, type OutputOf, type StartInput, createRegistry } from '../machines/index.js';
 
 /** Options of {@link createTestEngine}. */
 export interface TestEngineOptions {
@@ -35,9 +35,10 @@ export interface TestEngine {
   /**
    * Starts a workflow of the named definition and drives it until it finishes or waits for a
    * person or a signal, firing its timers on the simulated clock; resolves to its view (a failed workflow resolves too: check `status`). Throws what
-   * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …).
+   * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …). Given the
+   * definition itself, the view's `output` has its declared output's type (`OutputOf`; null until it completes).
    */
-  run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, options?: StartOptions): Promise<WorkflowView>;
+  run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, options?: StartOptions): Promise<TypedView<D>>;
   /**
    * Sends a command (`{ type: 'APPROVE' }`, …) or a signal (`{ type: 'payment', data }`) and drives the
    * workflow on as `run` does; resolves to its view.
@@ -50,6 +51,9 @@ export interface TestEngine {
   /** Closes the engine, then the store. */
   close(): Promise<void>;
 }
+
+/** A view whose `output` has the type the definition declares (see `WorkflowSpec.output`); by name, `JsonValue`. */
+export type TypedView<D> = Omit<WorkflowView, 'output'> & { output: OutputOf<D> | null };
 
 /**
  * A real engine on in-memory stores, for testing your workflows end to end: your step functions
@@ -69,9 +73,10 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     store,
     clock,
     artifacts,
-    async run(definition, input, startOptions) {
+    async run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, startOptions?: StartOptions) {
       const started = await engine.start(definition, input, startOptions);
-      return engine.settled(started.workflowId);
+      // The output the definition's schema checked when its step completed.
+      return (await engine.settled(started.workflowId)) as TypedView<D>;
     },
     async send(workflowId, command) {
       const sent = await engine.send(workflowId, command);

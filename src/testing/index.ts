@@ -11,7 +11,7 @@ export { ev } from './eventBuilders.js';
 export { createTestEngine } from './createTestEngine.js';
 export { createManualClock } from './manualClock.js';
 export type { ManualClock } from './manualClock.js';
-export type { TestEngine, TestEngineOptions } from './createTestEngine.js';
+export type { TestEngine, TestEngineOptions, TypedView } from './createTestEngine.js';
 export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
 export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';
 export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_MODEL } from '../llm/index.js';

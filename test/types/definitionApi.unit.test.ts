@@ -14,7 +14,7 @@ import {
   DefinitionError,
   defineWorkflow,
 } from 'ecl-workflows';
-import { type TestEngine, createTestEngine } from 'ecl-workflows/testing';
+import { type TestEngine, type TypedView, createTestEngine } from 'ecl-workflows/testing';
 
 /**
  * Pins the definition API's types (`npm test` runs `tsc --noEmit -p .` over test/, so every
@@ -467,7 +467,9 @@ describe('the definition API', () => {
     });
 
     const t = createTestEngine({ definitions: [review, routed] });
-    expect(await t.run(review, { text: 'Lease' })).toMatchObject({ status: 'completed', output: { title: 'Lease', risk: 'low' } });
+    const reviewed = await t.run(review, { text: 'Lease' });
+    expectTypeOf(reviewed.output).toEqualTypeOf<{ title: string; risk: 'low' | 'high' } | null>();
+    expect(reviewed).toMatchObject({ status: 'completed', output: { title: 'Lease', risk: 'low' } });
     expect(await t.run(routed, {})).toMatchObject({ status: 'completed', output: null });
     await t.close();
     expect(() =>
@@ -484,7 +486,10 @@ describe('the definition API', () => {
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {
     const test = createTestEngine({ definitions: [typed] });
     expectTypeOf(test).toEqualTypeOf<TestEngine>();
-    expectTypeOf(test.run).returns.toEqualTypeOf<Promise<WorkflowView>>();
+    // By name, the output is JSON; given a definition that declares its output, its type (see above).
+    compileOnly(async () => expectTypeOf(await test.run('typed', { topic: 'zod', tags: 'a,b' })).toEqualTypeOf<TypedView<'typed'>>());
+    expectTypeOf<TypedView<'typed'>['output']>().toEqualTypeOf<JsonValue | null>();
+    expectTypeOf<Omit<TypedView<'typed'>, 'output'>>().toEqualTypeOf<Omit<WorkflowView, 'output'>>();
     try {
       const view = await test.run('typed', { topic: 'zod', tags: 'a,b' });
       expect(view).toMatchObject({ status: 'completed', output: { topic: 'zod', tags: ['a', 'b'] } });
