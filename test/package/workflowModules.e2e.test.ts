@@ -80,7 +80,15 @@ describe('workflow modules that cannot be used: exit 2, the file and the reason 
   beforeAll(() => {
     project.write('bad/throws.mjs', "throw new Error('boom at import');\n");
     project.write('bad/empty.mjs', 'export const notAWorkflow = 42;\n');
-    project.write('bad/copy.mjs', "export { greeting } from '../workflows/greeting.mjs';\n");
+    // Another definition under the same name and version (the same source, so another object).
+    project.write('bad/copy.mjs', JS_WORKFLOW.source);
+    project.write('bad/reexport.mjs', "export { greeting } from '../workflows/greeting.mjs';\n");
+  });
+
+  it('a module re-exporting a definition another module exports registers it once (v1 kept beside v2)', async () => {
+    const listed = await project.ecl(['definitions', '--workflows', JS_WORKFLOW.module, '--workflows', 'bad/reexport.mjs']);
+    expect(listed.code, described(listed)).toBe(0);
+    expect(listed.stdout).toContain(JS_WORKFLOW.definition);
   });
 
   it.each([
