@@ -86,7 +86,7 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(
-      /\nCompleted wak-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (wak-1\.nap-[0-9a-f]{12}) \(sleeper\) to come to rest\nChild workflow \1 \(sleeper\) sleeps until \d{4}-\d\d-\d\dT[\d:.]+Z; it wakes in whichever engine runs it then \(ecl serve, ecl worker, or ecl run sleeper --id \1\)\nWith 1 child workflow \(1 running\): .+\n  \1 · sleeper · running\n$/,
+      /\nCompleted wak-1 \(0 tokens, \$0\.0000\)\nWaiting for child workflow (wak-1\.nap-[0-9a-f]{12}) \(sleeper\) to come to rest\nChild workflow \1 \(sleeper\) sleeps until \d{4}-\d\d-\d\dT[\d:.]+Z; it wakes in whichever engine runs it then \(ecl serve, ecl worker, or ecl run sleeper --id \1\)\nWith 1 child workflow \(1 running\): .+\n {2}\1 · sleeper · running\n$/,
     );
     const status = JSON.parse((await runEcl(['status', '--json', '--store', store], { cwd: dir, env })).stdout) as StatusJson;
     expect(status.workflows).toMatchObject({ total: 2, byStatus: { completed: 1, running: 1 } });
