@@ -1,57 +1,16 @@
-import type { IPolicy } from 'cockatiel';
 import type { z } from 'zod';
-import type { ArtifactStore } from '../artifacts/index.js';
-import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmProvider, type LlmResult } from '../llm/index.js';
-import type { JsonValue, RecordedCall, StepLlmRequest, WorkflowEventOf, events } from '../machines/index.js';
+import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmResult } from '../llm/index.js';
+import type { JsonValue, RecordedCall, StepLlmRequest, events } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed, isJournalError } from './callErrors.js';
 import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting, totalAccounting } from './callOutcome.js';
 import { itemInProgress } from './fanOutItem.js';
+import type { CallCompletedEvent, JournalEnv, SignalSource } from './journalEnv.js';
 import { readRecordedOutput, spillIfLarge } from './spilledOutput.js';
 
 type LlmAccounting = z.infer<typeof events.LlmAccounting>;
 type ErrorInfo = z.infer<typeof events.ErrorInfo>;
 type CallKind = RecordedCall['kind'];
 type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
-
-/** A journaled call's event, as the step runner hands it to the actor. */
-export type CallCompletedEvent = WorkflowEventOf<'CallCompleted'>;
-
-/** Where a call's outcome is recorded: the workflow's actor. */
-export interface CallRecorder {
-  /**
-   * Appends a call's outcome through the actor's one queue (persist, then act), caused by the
-   * attempt's `StepStarted`: resolves true once it is recorded, false when the workflow no longer
-   * accepts it (cancelled, timed out, a superseded attempt); rejects when the store failed.
-   */
-  recordCall(event: CallCompletedEvent, causationId: string): Promise<boolean>;
-}
-
-/** Where the attempt's current signal is read (the step context): a retried run gets a new one under a timeout. */
-export interface SignalSource {
-  readonly signal: AbortSignal;
-}
-
-/** What the journal of one step attempt needs from the runner. */
-export interface JournalEnv {
-  workflowId: string;
-  definition: string;
-  step: string;
-  iteration: number;
-  attempt: number;
-  idempotencyKey: string;
-  /** The iteration's journal so far (from the context the attempt was launched with). */
-  recorded: readonly RecordedCall[];
-  recorder: CallRecorder;
-  /** The id of the attempt's `StepStarted`: every call's causation. */
-  startedId: string;
-  llm: LlmProvider;
-  artifacts: ArtifactStore;
-  maxInlineOutputBytes: number;
-  now: () => Date;
-  /** How `run` retries an error flagged `retryable: true` (the engine's retry options). */
-  retries: IPolicy;
-  onDelta: ((text: string) => void) | undefined;
-}
 
 /** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
 const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
@@ -264,8 +223,8 @@ export class CallJournal {
   }
 
   /** A rule broken outside a call of this journal (a fan-out item's call used after the item ended): the step fails with it. */
-  refuse(code: 'INVALID_CALL', message: string, call: string): JournalError {
-    return this.broke(new JournalError(code, message, { step: this.env.step, call }));
+  refuse(message: string, call: string): JournalError {
+    return this.broke(new JournalError('INVALID_CALL', message, { step: this.env.step, call }));
   }
 
   private broke(error: JournalError): JournalError {

@@ -75,9 +75,7 @@ export function fanOut(
     let ended = false;
     const open = (): Promise<void> =>
       ended
-        ? Promise.reject(
-            journal.refuse('INVALID_CALL', `Item "${call}" of step "${step}" has ended: its call (call.complete, call.child) cannot be used after it`, call),
-          )
+        ? Promise.reject(journal.refuse(`Item "${call}" of step "${step}" has ended: its call (call.complete, call.child) cannot be used after it`, call))
         : Promise.resolve();
     try {
       const value = await journal.runReserved(

@@ -17,7 +17,8 @@ import {
   timeoutError,
   timeoutRetryAt,
 } from '../machines/index.js';
-import { CallJournal, type CallRecorder, type SignalSource } from './callJournal.js';
+import { CallJournal } from './callJournal.js';
+import type { CallRecorder, SignalSource } from './journalEnv.js';
 import { resolveRetry, retryAtAfter, shouldRetry } from './retryPolicy.js';
 import { errorInfo } from './callOutcome.js';
 import type { LazyAbort } from './lazyAbort.js';

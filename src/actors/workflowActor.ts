@@ -17,7 +17,7 @@ import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
 import { foldRecords } from './loadWorkflow.js';
 import { folderOf } from './folderOf.js';
 import { LazyAbort } from './lazyAbort.js';
-import type { CallRecorder } from './callJournal.js';
+import type { CallRecorder } from './journalEnv.js';
 import type { ActorEnv, ActorInit } from './actorEnv.js';
 import { publishTransitions } from './publishTransitions.js';
 import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';

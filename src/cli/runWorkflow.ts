@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
 import type { CommandFlags } from './commonOptions.js';
-import { announceSleeps, printTransitions } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
 import { assertSameDefinition, resumingLine } from './resuming.js';
-import { watchFamily } from './runFamily.js';
-import { settleAndReport } from './settleAndReport.js';
+import { settleAndReport, watchRun } from './settleAndReport.js';
 import { UsageError } from './usageError.js';
 
 /** Engine errors that mean the caller asked for something wrong (or of a workflow this command cannot run): exit 2. */
@@ -51,11 +49,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const workflowId = request.id ?? randomUUID();
   for (const line of host.banner) request.print(line);
   request.print(`Workflow ${workflowId}`);
-  // Subscribe before starting, so not one transition is missed. Without --follow, a sleep is still
-  // announced: `ecl run` waits through it, which would otherwise look like a hang.
-  const printer = request.follow ? printTransitions(engine, host.store, workflowId, request.print) : undefined;
-  const following = printer ?? announceSleeps(engine, workflowId, request.print);
-  const family = watchFamily(engine, workflowId);
+  const watch = watchRun(engine, host.store, workflowId, request);
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
     const existing =
@@ -76,17 +70,9 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     await host.claim(workflowId, definition);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
     if (!created) request.print(resumingLine(view, view.state));
-    return await settleAndReport(host, {
-      workflowId,
-      ...(printer === undefined ? {} : { printer }),
-      family,
-      familyFromBefore: !created,
-      flags: request.flags,
-      print: request.print,
-    });
+    return await settleAndReport(host, { workflowId, watch, familyFromBefore: !created, flags: request.flags, print: request.print });
   } finally {
-    following?.unsubscribe();
-    family.unsubscribe();
+    watch.unsubscribe();
   }
 }
 

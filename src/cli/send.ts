@@ -52,20 +52,15 @@ export function sendCommand(): Command {
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
-    const [{ openEngineHost }, { announceSleeps, printTransitions }, { watchFamily }, { settleAndReport }, { usageErrorOf }] = await Promise.all([
+    const [{ openEngineHost }, { settleAndReport, watchRun }, { usageErrorOf }] = await Promise.all([
       import('./openEngineHost.js'),
-      import('./followWorkflow.js'),
-      import('./runFamily.js'),
       import('./settleAndReport.js'),
       import('./runWorkflow.js'),
     ]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
       const print = (line: string) => console.log(line);
-      const printer = options.follow === true ? printTransitions(host.engine, host.store, id, print) : undefined;
-      // Driving the workflow on may mean waiting through a sleep: say so, as `ecl run` does.
-      const following = printer ?? announceSleeps(host.engine, id, print);
-      const family = watchFamily(host.engine, id);
+      const watch = watchRun(host.engine, host.store, id, { follow: options.follow === true, print });
       try {
         await host.claim(id);
         const result = await host.engine.send(id, command, { sender: 'cli' }).catch((error: unknown) => {
@@ -77,17 +72,9 @@ export function sendCommand(): Command {
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
         // Children from before this command are not its work: only those it starts are reported.
-        return await settleAndReport(host, {
-          workflowId: id,
-          ...(printer === undefined ? {} : { printer }),
-          family,
-          familyFromBefore: false,
-          flags: options,
-          print,
-        });
+        return await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });
       } finally {
-        following.unsubscribe();
-        family.unsubscribe();
+        watch.unsubscribe();
       }
     });
   });
