@@ -26,6 +26,8 @@ export class CallJournal {
   private readonly bySeq = new Map<number, RecordedCall>();
   /** Calls running now, by position: a retried run of the step that reaches one waits for it instead of calling again. */
   private readonly running = new Map<number, { call: string; kind: CallKind; done: Promise<RecordedCall> }>();
+  /** The model calls of fan-out items aborted by their fan-out: not recorded with an outcome, still spent. */
+  private readonly abandoned = new Set<readonly LlmAccounting[]>();
   private names = new Set<string>();
   private position = 0;
   private completes = 0;
@@ -79,10 +81,27 @@ export class CallJournal {
   /**
    * `run` at a position taken with {@link reserve}, with `fn` given the call's own signal: the step's,
    * also aborted by `own`. A call interrupted by `own` alone (a fan-out's loser or sibling) is
-   * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`.
+   * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`. What
+   * its model calls spent (`spent`) still counts in the step's accounting ({@link spent}).
    */
-  runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal, spent?: readonly LlmAccounting[]): Promise<T> {
-    return this.runCall(name, seq, fn, own, spent);
+  async runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal, spent?: readonly LlmAccounting[]): Promise<T> {
+    if (spent === undefined) return this.runCall(name, seq, fn, own);
+    // Counted from the abort on: the step may end before the item notices it.
+    const abandon = () => this.abandoned.add(spent);
+    own.addEventListener('abort', abandon, { once: true });
+    let dropped = false;
+    try {
+      return await this.runCall(name, seq, fn, own, spent);
+    } catch (error) {
+      dropped = own.aborted && isJournalError(error) && error.code === 'CALL_NOT_RECORDED';
+      throw error;
+    } finally {
+      // Recorded with the item's outcome (or never aborted): counted there, not twice.
+      if (!dropped) {
+        own.removeEventListener('abort', abandon);
+        this.abandoned.delete(spent);
+      }
+    }
   }
 
   /**
@@ -217,9 +236,13 @@ export class CallJournal {
     return undefined;
   }
 
-  /** The accounting of every model call of the iteration, recorded ones from earlier attempts included, in call order. */
+  /**
+   * The accounting of every model call of the iteration: recorded ones, from earlier attempts
+   * included, in call order; then those of this run's fan-out items that their fan-out aborted.
+   */
   spent(): LlmAccounting[] {
-    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
+    const recorded = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
+    return [...recorded, ...[...this.abandoned].flat()];
   }
 
   /** A rule broken outside a call of this journal (a fan-out item's call used after the item ended): the step fails with it. */

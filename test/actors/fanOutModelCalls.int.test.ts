@@ -117,6 +117,31 @@ const keeper = defineWorkflow({
   ],
 });
 
+/** `first: 1` over two items: `fast` answers once the slow item's first call did; the slow item's second call hangs until aborted. */
+const race = defineWorkflow({
+  name: 'race',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'assess',
+      run: async (ctx) =>
+        ctx.map(
+          'doc',
+          ['slow', 'fast'],
+          async (doc, _index, call): Promise<JsonValue> => {
+            const first = await call.complete({ messages: [{ role: 'user', content: doc }], tool });
+            if (doc === 'fast') return first.output?.who ?? null;
+            await call.complete({ messages: [{ role: 'user', content: 'second slow' }], tool });
+            return 'slow won';
+          },
+          { first: 1, concurrency: 2 },
+        ),
+    },
+  ],
+});
+
 type CallData = WorkflowEventOf<'CallCompleted'>['data'];
 const callsOf = async (h: Harness, id: string): Promise<CallData[]> =>
   (await h.events(id)).flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
@@ -211,6 +236,39 @@ describe("a fan-out item's model calls", () => {
     }
     expect(model.calls).toEqual([]);
     await h.engine.close();
+  });
+
+  it("given a first-k fan-out that aborts an item after one of its model calls, then the step's usage still counts that call", async () => {
+    model.hang = new Set(['second slow']);
+    let slowAnswered = (): void => {};
+    const slowFirst = new Promise<void>((resolve) => (slowAnswered = resolve));
+    const gated: LlmProvider = {
+      name: 'gated',
+      async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
+        const prompt = request.messages.map((message) => message.content).join('\n');
+        if (prompt === 'fast') await slowFirst;
+        const result = await fakeModel.complete(request);
+        if (prompt === 'slow') slowAnswered();
+        return result;
+      },
+    };
+    const h = createHarness({ llm: gated, definitions: createRegistry([race]) });
+    await h.engine.start('race', {}, { id: 'r1' });
+    const view = await h.engine.settled('r1');
+    expect(view).toMatchObject({ status: 'completed', output: ['answer-for-fast'] });
+    expect(model.calls.map((call) => call.prompt)).toEqual(['slow', 'fast', 'second slow']);
+    // Only the winner and the join are recorded; the step's usage counts the loser's answered call too (the aborted one reported nothing).
+    expect((await callsOf(h, 'r1')).map((call) => [call.call, call.llm?.inputTokens])).toEqual([
+      ['doc/1', 10],
+      ['doc/first', undefined],
+    ]);
+    expect(view.usage).toMatchObject({ inputTokens: 20, outputTokens: 10 });
+    expect(view.usage.costUsd).toBeCloseTo(0.5);
+    const completed = (await h.events('r1')).find((event) => event.type === 'StepCompleted');
+    expect(completed).toMatchObject({ data: { llm: { inputTokens: 20, outputTokens: 10, attempts: 2 } } });
+    await h.engine.close();
+    const events = await h.store.readStream(workflowStream('r1'));
+    await replayHistories(h.definitions, [{ workflowId: 'r1', events }]);
   });
 
   it('given an item with two model calls, then its outcome records their total, each model named once', async () => {
