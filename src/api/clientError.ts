@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'winston';
-import { ApiError, problemType } from './errors.js';
+import { ApiError } from './errors.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 /**
  * Requests Node's HTTP parser rejects before Fastify sees them (bad framing, header overflow,
@@ -16,12 +17,12 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
         ? new ApiError('HEADERS_TOO_LARGE', 'The request headers are too large')
         : new ApiError('BAD_REQUEST', 'The request is not valid HTTP');
   logger.debug('client error', { code: error.code, message: error.message });
-  const body = JSON.stringify({ type: problemType(problem.code), title: problem.title, status: problem.status, code: problem.code, detail: problem.detail });
+  const body = JSON.stringify(problemBody(problem, undefined));
   // As Node itself does: never write a second response over one already under way on this socket.
   const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && current?.headersSent !== true) {
     socket.write(
-      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? ''}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();

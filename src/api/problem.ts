@@ -37,16 +37,18 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   if (error.status >= 500) {
     logger.error('request failed', { method: request.method, url: request.url, code: error.code, error: error.cause ?? error });
   }
-  const body: Record<string, unknown> = {
-    type: problemType(error.code),
-    title: error.title,
-    status: error.status,
-    code: error.code,
-    detail: error.detail,
-    instance: request.url.slice(0, 512),
-    ...error.extensions,
-  };
   if (error.status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="ecl"');
   if (error.status === 503) void reply.header('Retry-After', '1');
-  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(body);
+  return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error, request.url));
 }
+
+/** The RFC 9457 body of a problem; `instance` is the request's URL. */
+export const problemBody = (error: ApiError, url: string | undefined): Record<string, unknown> => ({
+  type: problemType(error.code),
+  title: error.title,
+  status: error.status,
+  code: error.code,
+  detail: error.detail,
+  ...(url === undefined ? {} : { instance: url.slice(0, 512) }),
+  ...error.extensions,
+});

@@ -22,7 +22,9 @@ import { assertSafeBind } from './bindGuard.js';
 import { countAppends } from './countAppends.js';
 import { createApi } from './createApi.js';
 import type { ApiApp } from './createApp.js';
+import { ApiError } from './errors.js';
 import { listenApi } from './listenApi.js';
+import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 /**
  * Options of {@link startServer}. Everything else comes from the configuration: defaults <
@@ -233,7 +235,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       store: counted.store,
       projections,
       api,
-      handle: (request, response) => api.app.routing(request, response),
+      handle: (request, response) => {
+        if (closing === undefined) return api.app.routing(request, response);
+        // Fastify's own answer once closed is not a problem document.
+        const problem = new ApiError('SHUTTING_DOWN', 'The server is shutting down; retry against another instance or later');
+        response.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '1' }).end(JSON.stringify(problemBody(problem, request.url)));
+      },
       ...(inspection === undefined ? {} : { inspection }),
       close: () =>
         (closing ??= closeWithin(config.shutdownTimeoutMs, logger, api, async () => {

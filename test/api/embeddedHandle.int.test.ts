@@ -57,5 +57,13 @@ describe('the API mounted in a server of your own (listen: false)', () => {
     });
     expect(started.status).toBe(201);
     expect(await started.json()).toMatchObject({ workflowId: 'h1', status: 'completed', output: 'Hello, Ada' });
+
+    // Closed, the handle still answers your server's requests, with a problem document.
+    await ecl.close();
+    const closed = await fetch(`${base}/v1/workflows/h1`);
+    expect(closed.status).toBe(503);
+    expect(closed.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(closed.headers.get('retry-after')).toBe('1');
+    expect(await closed.json()).toMatchObject({ code: 'SHUTTING_DOWN', status: 503, instance: '/v1/workflows/h1' });
   });
 });
