@@ -32,6 +32,9 @@ export function openProjectionDatabase(path: string): ProjectionDatabase {
       PRIMARY KEY (reason, detail)
     );
   `);
+  // Added later: the id of the event at the checkpoint, which tells a read model built from another log (see the runner).
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(projection_checkpoint)').all();
+  if (!columns.some((column) => column.name === 'event_id')) db.exec('ALTER TABLE projection_checkpoint ADD COLUMN event_id TEXT');
   return db;
 }
 

@@ -4,7 +4,7 @@ import { defaultUpcasterRegistry, type UpcasterRegistry } from '../machines/inde
 import { createCheckpointStore, type SkipCount } from './checkpointStore.js';
 import { decodeBatch } from './decodeBatch.js';
 import { ProjectionError } from './errors.js';
-import { catchUpFromLog, createLogFollower, headOfWorkflows, lagOf, type BatchResult, type CatchUpProgress, type Lag } from './followLog.js';
+import { WORKFLOW_FILTER, catchUpFromLog, createLogFollower, headOfWorkflows, lagOf, type BatchResult, type CatchUpProgress, type Lag } from './followLog.js';
 import type { ProjectionDatabase } from './projectionDatabase.js';
 import type { ReadModel } from './readModel.js';
 import { DEFAULT_READ_MODELS, readModelSchemaOf } from './readModels.js';
@@ -99,7 +99,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     for (const decoded of batch.decoded) for (const applier of appliers) applier.apply(decoded);
     for (const applier of appliers) applier.flush();
     checkpoints.countSkips(batch.skips);
-    if (batch.position !== null && batch.position !== current.position) checkpoints.write(batch.position);
+    if (batch.position !== null && batch.position !== current.position)
+      checkpoints.write(batch.position, events.findLast((event) => event.position === batch.position)?.id ?? null);
     return { applied: batch.decoded.length, skipped: batch.skipped, ignored: batch.ignored, checkpoint: batch.position };
   });
 
@@ -130,10 +131,31 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     failWaiters: (error) => waiters.failAll(error),
   });
 
+  /**
+   * Read models built from another log (its store file deleted and made anew, another server at the
+   * same address) would go on from a position that means nothing here: the event at the checkpoint
+   * must be the one applied there, else they start over.
+   */
+  const rebuildIfAnotherLog = async (): Promise<void> => {
+    const { position, eventId } = checkpoints.read();
+    if (position === null) return;
+    const [found] = await store.readAll({ fromPosition: position, limit: 1, filter: WORKFLOW_FILTER });
+    if (found?.position === position && (eventId === null || found.id === eventId)) return;
+    logger.warn('The read models were built from another event log: rebuilding them from this one', {
+      checkpoint: position.toString(),
+      expected: eventId,
+      found: found === undefined ? null : { position: found.position.toString(), id: found.id },
+    });
+    resetReadModels.immediate();
+  };
+
   const runner: ProjectionRunner = {
     // Without a generation to check, a batch is never stale.
     applyEvents: (events) => runBatch(events) as BatchResult,
-    catchUp: ({ onProgress } = {}) => catchUpFromLog({ store, batchSize, checkpoint: () => checkpoints.read().position, applyBatch: runBatch, onProgress }),
+    async catchUp({ onProgress } = {}) {
+      await rebuildIfAnotherLog();
+      return catchUpFromLog({ store, batchSize, checkpoint: () => checkpoints.read().position, applyBatch: runBatch, onProgress });
+    },
     start: () => follower.start(),
     async stop() {
       await follower.stop();

@@ -7,7 +7,8 @@ import { rowsJson } from './writeReadModels.js';
 type Row = { position: string | null; generation: number; schema: string };
 const checkpointOf = (row: Row | undefined, name: string): CheckpointRow => {
   if (row === undefined) throw new Error(`Checkpoint row "${name}" vanished`);
-  return { position: row.position === null ? null : BigInt(row.position), generation: row.generation, schema: row.schema };
+  // The read models are tables beside the log they were built from: no other log can be behind them.
+  return { position: row.position === null ? null : BigInt(row.position), eventId: null, generation: row.generation, schema: row.schema };
 };
 
 /**
