@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmResult } from '../llm/index.js';
-import type { JsonValue, RecordedCall, StepLlmRequest, events } from '../machines/index.js';
+import { type JsonValue, type RecordedCall, type StepLlmRequest, type events, rerunOnRetry } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed, isJournalError } from './callErrors.js';
 import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting, totalAccounting } from './callOutcome.js';
 import { itemInProgress } from './fanOutItem.js';
@@ -243,6 +243,12 @@ export class CallJournal {
   spent(): LlmAccounting[] {
     const recorded = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
     return [...recorded, ...[...this.abandoned].flat()];
+  }
+
+  /** Whether `error` is the retryable failure of the call a retried attempt runs again ({@link rerunOnRetry}): the step may retry for it. */
+  retriesCall(error: unknown): boolean {
+    if (!isCallFailed(error) || !error.retryable) return false;
+    return rerunOnRetry([...this.bySeq.values()])?.call === error.call;
   }
 
   /** A rule broken outside a call of this journal (a fan-out item's call used after the item ended): the step fails with it. */

@@ -69,8 +69,10 @@ function isTransient(error: unknown, depth = 0): boolean {
 /**
  * Whether a step's (or a `ctx.run` function's) error is worth another attempt: a RetryableError,
  * an error flagged `retryable: true`, or a network or timeout error; never a TerminalError, a
- * cancellation, a model call's LlmError (the provider's policy retried it), a journaled call's or
- * a child workflow's error (a re-run replays it) or another programming error.
+ * cancellation, a model call's LlmError (the provider's policy retried it), a child workflow's
+ * error (a re-run replays it) or another programming error. A journaled call's `CallFailedError`
+ * is not judged here: the journal says whether the step failed on a call that a retry makes again
+ * (`CallJournal.retriesCall`); any other recorded failure would only be replayed.
  */
 export function shouldRetry(error: unknown): boolean {
   if (isTerminalError(error) || isTaskCancelled(error) || isLlmError(error) || isCallFailed(error) || isJournalError(error)) return false;

@@ -191,7 +191,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       }
       if (journal?.lost === true) return undefined;
       const failure = journal?.violation ?? error;
-      const retryable = shouldRetry(failure);
+      const retryable = shouldRetry(failure) || journal?.retriesCall(failure) === true;
       const recorded = errorInfo(failure);
       const info = retryable ? { ...recorded, retryable } : recorded;
       const retryAt = retryable ? retryAtAfter(resolveRetry(work.spec.retry, options.retry), work.attempt, options.now().getTime()) : undefined;

@@ -81,6 +81,16 @@ export interface WorkflowContext {
   output: JsonValue | null;
 }
 
+/**
+ * The call a retried attempt runs again instead of replaying: the iteration's last recorded call,
+ * when it is a `ctx.run` (or a fan-out item) whose final outcome was a retryable error — the call
+ * the attempt failed on. One the step caught and went past (a later call is recorded) stays replayed.
+ */
+export function rerunOnRetry(calls: readonly RecordedCall[]): RecordedCall | undefined {
+  const last = calls[calls.length - 1];
+  return last?.kind === 'run' && last.error?.retryable === true ? last : undefined;
+}
+
 export const EMPTY_POLICIES: Policies = { loops: {}, approvals: {} };
 /** The empty journal, shared (frozen: contexts are never changed in place). */
 export const NO_CALLS: readonly RecordedCall[] = Object.freeze([]);

@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import { EMPTY_POLICIES, NO_CALLS, type RecordedCall, type WaitKind, type WorkflowContext, initialContext } from './context.js';
+import { EMPTY_POLICIES, NO_CALLS, type RecordedCall, type WaitKind, type WorkflowContext, initialContext, rerunOnRetry } from './context.js';
 import { DEADLINE_PASSED, DECISION_FAILED } from './decisions.js';
 import type { WorkflowEvent } from './events.js';
 import { KIND_ACTIONS, KIND_GUARDS } from './kinds/index.js';
@@ -128,11 +128,12 @@ export const contextUpdates = {
       data.timeoutAt === undefined
         ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
         : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
-    // A re-run of the same iteration keeps its journal: the calls recorded by earlier attempts are replayed, not made again.
+    // A re-run of the same iteration keeps its journal: the calls recorded by earlier attempts are
+    // replayed, not made again, but for the one the last attempt failed on, if retryable.
     const rerun = context.current !== null && context.current.step === data.step && context.current.iteration === data.iteration;
     return {
       current,
-      calls: rerun ? context.calls : NO_CALLS,
+      calls: !rerun ? NO_CALLS : rerunOnRetry(context.calls) === undefined ? context.calls : context.calls.slice(0, -1),
       iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration },
     };
   },

@@ -1,6 +1,6 @@
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
-import { type Engine, type EngineCommand, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
+import { type Engine, type EngineCommand, type RetryOptions, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
@@ -20,6 +20,11 @@ export interface TestEngineOptions {
   clock?: ManualClock;
   /** Where the default clock starts: `now()` once. Prefer `clock`. */
   now?: () => Date;
+  /**
+   * The engine's `retry` option: a step's policy when it has none, and `ctx.run`'s retries inside
+   * a call, which wait in real time (`{ maxAttempts: 1 }` turns those off in a test).
+   */
+  retry?: RetryOptions;
 }
 
 /** A real engine on in-memory stores, with shortcuts for tests. */
@@ -67,7 +72,15 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const artifacts = createMemoryArtifactStore();
   const logger = winston.createLogger({ silent: true });
   const clock = options.clock ?? createManualClock(options.now?.());
-  const engine = createEngine({ store, llm: options.llm ?? createOfflineProvider(), artifacts, logger, definitions, clock });
+  const engine = createEngine({
+    store,
+    llm: options.llm ?? createOfflineProvider(),
+    artifacts,
+    logger,
+    definitions,
+    clock,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
   return {
     engine,
     store,

@@ -249,18 +249,57 @@ describe('journaled calls inside a step', () => {
     ]);
   });
 
-  it("a retryable error that outlasts the call's retries is recorded, and fails the step without the step being run again", async () => {
+  it("a retryable error that outlasts the call's retries fails the attempt; the step's retries run that call again, and replay the calls before it", async () => {
     control.failure = (name) => (name === 'c2' ? Object.assign(new Error('still busy'), { code: 'HTTP_503', retryable: true }) : undefined);
     const h = createHarness({ definitions: registry() });
     await h.engine.start('journaled', {}, { id: 'j5' });
     expect(await h.engine.settled('j5')).toMatchObject({ status: 'failed' });
-    // Three calls of c2 (the engine's retry.maxAttempts), c1 once: the step itself was not retried.
-    expect(control.log).toEqual(['c1#1', 'c2#1', 'c2#1', 'c2#1']);
+    // Three calls of c2 in each of the step's three attempts (both the engine's retry.maxAttempts); c1 once.
+    expect(control.log).toEqual(['c1#1', 'c2#1', 'c2#1', 'c2#1', 'c2#2', 'c2#2', 'c2#2', 'c2#3', 'c2#3', 'c2#3']);
     const events = await h.events('j5');
-    expect(callsOf(events)[1]).toMatchObject({ call: 'c2', error: { code: 'HTTP_503', retryable: true } });
-    expect(events.find((event) => event.type === 'StepFailed')).toMatchObject({
-      data: { error: { code: 'HTTP_503', message: 'still busy', retryable: true } },
+    expect(callsOf(events).map((call) => [call.call, call.attempt, call.error?.code])).toEqual([
+      ['c1', 1, undefined],
+      ['c2', 1, 'HTTP_503'],
+      ['c2', 2, 'HTTP_503'],
+      ['c2', 3, 'HTTP_503'],
+    ]);
+    const failures = events.flatMap((event) => (event.type === 'StepFailed' ? [event.data] : []));
+    expect(failures.map((failure) => [failure.attempt, failure.error.code, failure.error.retryable, failure.retryAt !== undefined])).toEqual([
+      [1, 'HTTP_503', true, true],
+      [2, 'HTTP_503', true, true],
+      [3, 'HTTP_503', true, false],
+    ]);
+    await replayHistories(h.definitions, [{ workflowId: 'j5', events: await h.store.readStream(workflowStream('j5')) }]);
+  });
+
+  it("a call whose outage ends within the step's retries is recorded once it succeeds: the workflow completes", async () => {
+    control.failure = (name, n) => (name === 'c2' && n <= 4 ? Object.assign(new Error('busy'), { code: 'HTTP_503', retryable: true }) : undefined);
+    const h = createHarness({ definitions: registry() });
+    await h.engine.start('journaled', {}, { id: 'j5b' });
+    expect(await h.engine.settled('j5b')).toMatchObject({ status: 'completed' });
+    expect(control.log).toEqual(['c1#1', 'c2#1', 'c2#1', 'c2#1', 'c2#2', 'c2#2', 'c3#2', 'c4#2', 'c5#2']);
+    expect(callsOf(await h.events('j5b')).map((call) => `${call.call}#${call.attempt}${call.error === undefined ? '' : ' failed'}`)).toEqual([
+      'c1#1',
+      'c2#1 failed',
+      'c2#2',
+      'c3#2',
+      'c4#2',
+      'c5#2',
+    ]);
+  });
+
+  it('a retryable call failure the step caught and went past stays recorded: a retry of the step replays it', async () => {
+    control.catchFailures = true;
+    control.failure = (name) => (name === 'c2' ? Object.assign(new Error('busy'), { code: 'HTTP_503', retryable: true }) : undefined);
+    control.afterCalls = (n) => (n === 1 ? Object.assign(new Error('flaky'), { retryable: true }) : undefined);
+    const h = createHarness({ definitions: registry() });
+    await h.engine.start('journaled', {}, { id: 'j5c' });
+    expect(await h.engine.settled('j5c')).toMatchObject({
+      status: 'completed',
+      output: ['c1 result', 'c2 failed HTTP_503', 'c3 result', 'c4 result', 'c5 result'],
     });
+    // Attempt 2 (for the step's own error) replayed every call, c2's failure included.
+    expect(control.log).toEqual(['c1#1', 'c2#1', 'c2#1', 'c2#1', 'c3#1', 'c4#1', 'c5#1']);
   });
 
   it("a retryable error of the step's own code is retried as a new recorded attempt: recorded calls are replayed, not made again", async () => {

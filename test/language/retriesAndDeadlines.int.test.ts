@@ -40,6 +40,77 @@ const attemptsOf = (events: { type: string; data: unknown }[]) =>
   );
 
 describe('retry policies per step', () => {
+  it("a side effect in ctx.run through an outage: the step's policy retries it as recorded attempts, a minute apart, and the calls before it are not made again", async () => {
+    let charges = 0;
+    const receipts: string[] = [];
+    const pay = defineWorkflow({
+      name: 'pay',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'charge',
+          retry: { maxAttempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+          run: async (ctx) => {
+            const receipt = await ctx.run('receipt', () => {
+              receipts.push(`receipt#${ctx.attempt}`);
+              return 'r-1';
+            });
+            return ctx.run('charge', () => {
+              if (++charges <= 3) throw new RetryableError(`payments API 503 (call ${charges})`, { code: 'API_BUSY' });
+              return { receipt, charged: true };
+            });
+          },
+        },
+      ],
+    });
+    // No retries inside the call: each failure is the attempt's.
+    const t = createTestEngine({ definitions: [pay], retry: { maxAttempts: 1 } });
+    const start = t.clock.now().getTime();
+    expect(await t.run(pay, {}, { id: 'pay1' })).toMatchObject({ status: 'completed', output: { receipt: 'r-1', charged: true } });
+    expect(charges).toBe(4);
+    expect(receipts).toEqual(['receipt#1']);
+    const history = await t.history('pay1');
+    expect(attemptsOf(history)).toEqual(['failed#1:API_BUSY retry', 'failed#2:API_BUSY retry', 'failed#3:API_BUSY retry', 'completed#4']);
+    const retryAts = history.flatMap((event) => (event.type === 'StepFailed' ? [Date.parse((event.data as { retryAt: string }).retryAt) - start] : []));
+    expect(retryAts).toEqual([60_000, 120_000, 180_000]);
+    await replayHistories([pay], [{ workflowId: 'pay1', events: history }]);
+    await t.close();
+  });
+
+  it("a fan-out item's retryable failure: the step's retry runs that item again and replays the finished ones", async () => {
+    const runs: string[] = [];
+    const grade = defineWorkflow({
+      name: 'grade',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'grade',
+          retry: { maxAttempts: 2, initialDelayMs: 1_000 },
+          run: async (ctx) =>
+            ctx.map(
+              'doc',
+              ['a', 'b', 'c'],
+              (doc) => {
+                runs.push(`${doc}#${ctx.attempt}`);
+                if (doc === 'b' && ctx.attempt === 1) throw new RetryableError('grader busy', { code: 'BUSY' });
+                return doc.toUpperCase();
+              },
+              { concurrency: 1 },
+            ),
+        },
+      ],
+    });
+    const t = createTestEngine({ definitions: [grade], retry: { maxAttempts: 1 } });
+    expect(await t.run(grade, {}, { id: 'g1' })).toMatchObject({ status: 'completed', output: ['A', 'B', 'C'] });
+    expect(runs).toEqual(['a#1', 'b#1', 'b#2', 'c#2']);
+    expect(attemptsOf(await t.history('g1'))).toEqual(['failed#1:BUSY retry', 'completed#2']);
+    await t.close();
+  });
+
   it('a network error retries by default (a plain Error with ECONNRESET, a fetch TypeError caused by one), each a recorded attempt', async () => {
     const reset = new Error('read ECONNRESET');
     const fetchFailed = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
