@@ -8,8 +8,9 @@ export const snapshotStream = (workflowId: string): string => `${SNAPSHOT_CATEGO
  * Bump when the persisted shape changes: older snapshots are then ignored and the stream folded.
  * 2: the context carries the journal of the step in flight (`calls`).
  * 3: the context drops `definition` and `version`; routes keep their choices in `routing`.
+ * 4: a retried attempt's journal leaves out the call the last attempt failed on, if retryable (`rerunOnRetry`).
  */
-export const SNAPSHOT_SCHEMA = 3;
+export const SNAPSHOT_SCHEMA = 4;
 
 export interface CachedSnapshot {
   schema: number;
