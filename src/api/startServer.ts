@@ -3,7 +3,16 @@ import type { Logger } from 'winston';
 import { createEngine, type Engine } from '../actors/index.js';
 import { createClusterNode, type ClusterNode, type ClusterNodeSummary } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
-import { assertUsablePaths, configErrorOf, loadConfig, type ConfiguredPath, type EclConfig, type EclConfigKey, type LoadedConfig } from '../config/index.js';
+import {
+  assertUsablePaths,
+  configErrorOf,
+  loadConfig,
+  sourceName,
+  type ConfiguredPath,
+  type EclConfig,
+  type EclConfigKey,
+  type LoadedConfig,
+} from '../config/index.js';
 import { DEFAULT_STORE_URL, isInvalidStoreUrl, openEventStore, sqlitePathOf, type EventStore } from '../eventstore/index.js';
 import { createInspection, type Inspection } from '../inspect/index.js';
 import { createLlmProvider, isLlmError, type SelectedLlmProvider } from '../llm/index.js';
@@ -295,7 +304,7 @@ function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServ
 
 function createLlmProviderOf({ config, sources }: LoadedConfig, logger: Logger, env: Record<string, string | undefined> | undefined): SelectedLlmProvider {
   try {
-    return createLlmProvider(config.llm, { logger, ...(env === undefined ? {} : { env }) });
+    return createLlmProvider(config.llm, { logger, ...(env === undefined ? {} : { env }), specFrom: sourceName(sources.llm) });
   } catch (error) {
     if (isLlmError(error) && error.code === 'CONFIG' && config.llm !== undefined) throw configErrorOf('llm', config.llm, sources.llm, error);
     throw error;

@@ -1,7 +1,7 @@
 import { type Engine, type RecoverResult, createEngine } from '../actors/index.js';
 import { type ClusterNode, createClusterNode } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT } from '../artifacts/index.js';
-import { assertUsablePaths, configErrorOf, loadConfig } from '../config/index.js';
+import { assertUsablePaths, configErrorOf, loadConfig, sourceName } from '../config/index.js';
 import { DEFAULT_STORE_URL, type EventStore, isInvalidStoreUrl, openEventStore, sqlitePathOf } from '../eventstore/index.js';
 import { createLlmProvider, isLlmError } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
@@ -71,7 +71,7 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
   ]);
   let selected: ReturnType<typeof createLlmProvider>;
   try {
-    selected = createLlmProvider(config.llm, { logger });
+    selected = createLlmProvider(config.llm, { logger, specFrom: sourceName(sources.llm) });
   } catch (error) {
     if (isLlmError(error) && error.code === 'CONFIG' && config.llm !== undefined) throw configErrorOf('llm', config.llm, sources.llm, error);
     throw error;

@@ -7,3 +7,4 @@ export type { ConfigErrorCode, ConfigProblem, ConfigSource } from './errors.js';
 export { deriveKeyId, parseApiKeys } from './apiKeys.js';
 export { assertUsablePaths, configErrorOf, pathProblem } from './usablePaths.js';
 export type { ConfiguredPath } from './usablePaths.js';
+export { sourceName } from './sourceName.js';

@@ -15,7 +15,7 @@ export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
  */
 export const inspectorNotice = (url: string, inspectorUrl = STATELY_INSPECTOR_URL): string =>
   `Stately inspector: open ${url} — the inspector it embeds is hosted at ${inspectorUrl} and needs internet access ` +
-  '(a local console that works offline is planned).';
+  "(ECL's own console, at /console/ of the API, works offline).";
 
 export interface InspectorRelayOptions {
   /** Default 8080; 0 picks a free port. */

@@ -18,6 +18,11 @@ export interface CreateLlmProviderOptions {
   anthropic?: AnthropicProviderOptions;
   /** For `script:<file>` (the file comes from the spec). */
   scripted?: Omit<ScriptedProviderOptions, 'file' | 'script' | 'env'>;
+  /**
+   * Where `spec` came from, for the description: `'--llm'` (the default), an environment
+   * variable's name (`'ECL_LLM'`), or a configuration file's path.
+   */
+  specFrom?: string | undefined;
 }
 
 /** The provider `createLlmProvider` chose, and how to describe it. */
@@ -43,7 +48,7 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
   const chosen = explicit ?? (hasKey ? 'anthropic' : 'offline');
   const why =
     nonEmpty(spec) !== undefined
-      ? `--llm ${chosen}`
+      ? specOrigin(chosen, options.specFrom)
       : explicit !== undefined
         ? `ECL_LLM=${chosen}`
         : hasKey
@@ -74,3 +79,6 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
+
+const specOrigin = (spec: string, from = '--llm'): string =>
+  from === '--llm' ? `--llm ${spec}` : /^[A-Z][A-Z0-9_]*$/.test(from) ? `${from}=${spec}` : `"llm": "${spec}" in ${from}`;

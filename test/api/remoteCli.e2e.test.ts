@@ -33,7 +33,10 @@ it('ecl run --follow, send, status, list and audit go through the API when a ser
   const resumed = await runEcl(['run', 'brief', '--id', 'cli-1'], { cwd: server.dir, env });
   expect(resumed.stderr).toBe('');
   expect(resumed.code).toBe(1);
-  expect(resumed.stdout).toMatch(/Resuming brief v1 at \{"review":"waiting"\} \(revision \d+\)\nWaiting for a person at \{"review":"waiting"\}/);
+  // The same lines as in-process.
+  expect(resumed.stdout).toMatch(
+    /Resuming brief v1 at review\.waiting \(revision \d+\)\nWaiting for a person at review\.waiting \(cap\): APPROVE, REJECT, REQUEST_REVISION, CANCEL\n {2}e\.g\. ecl send cli-1 APPROVE --server /,
+  );
   const otherDefinition = await runEcl(['run', 'serial3', '--id', 'cli-1'], { cwd: server.dir, env });
   expect(otherDefinition.code).toBe(2);
   expect(otherDefinition.stderr.trim()).toBe('Workflow cli-1 is a brief workflow, not serial3');
@@ -45,7 +48,7 @@ it('ecl run --follow, send, status, list and audit go through the API when a ser
   const sent = await runEcl(['send', 'cli-1', 'request_revision', '--data', '{"feedback":"Lead with adoption."}', '--follow'], { cwd: server.dir, env });
   expect(sent.stderr).toBe('');
   expect(sent.stdout).toMatch(/REQUEST_REVISION accepted: cli-1/);
-  expect(sent.stdout).toMatch(/Completed cli-1/);
+  expect(sent.stdout).toMatch(/Completed cli-1 \(\d[\d,]* tokens, \$\d+\.\d{4}\)/);
   expect(sent.code).toBe(0);
 
   const again = await runEcl(['run', 'brief', '--id', 'cli-1'], { cwd: server.dir, env });

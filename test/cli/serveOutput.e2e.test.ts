@@ -26,7 +26,7 @@ describe('ecl serve output', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/info\s+ecl serve started/);
     expect(result.stderr).toMatch(/Stately inspector: open http:\/\/127\.0\.0\.1:\d+\/ — the inspector it embeds is hosted at https:\/\/stately\.ai\/inspect/);
-    expect(result.stderr).toMatch(/local console that works offline is planned/);
+    expect(result.stderr).toMatch(/ECL's own console, at \/console\/ of the API, works offline/);
     expect(`${result.stdout}${result.stderr}`).not.toContain('\x1b[');
   });
 });

@@ -40,12 +40,12 @@ afterEach(async () => {
 });
 
 describe('the inspector without internet', () => {
-  it('the notice says the inspector is hosted, needs internet access, and that a local console is planned', () => {
+  it("the notice says the inspector is hosted, needs internet access, and that ECL's own console works offline", () => {
     const text = inspectorNotice('http://127.0.0.1:8080/');
     expect(text).toContain('http://127.0.0.1:8080/');
     expect(text).toContain('hosted at https://stately.ai/inspect');
     expect(text).toContain('needs internet access');
-    expect(text).toContain('local console');
+    expect(text).toContain("ECL's own console, at /console/ of the API, works offline");
     expect(bridgePage('https://stately.ai/inspect')).toMatch(/hosted at https:\/\/stately\.ai\/inspect and needs internet access/);
   });
 

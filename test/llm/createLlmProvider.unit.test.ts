@@ -17,6 +17,14 @@ describe('createLlmProvider', () => {
     );
   });
 
+  it('names where a spec the configuration resolved came from: the variable, the file, or --llm', () => {
+    const from = (specFrom: string | undefined) => createLlmProvider('offline', { env: {}, specFrom }).description;
+    expect(from('ECL_LLM')).toBe('LLM: offline deterministic model (ECL_LLM=offline)');
+    expect(from('/srv/ecl.config.json')).toBe('LLM: offline deterministic model ("llm": "offline" in /srv/ecl.config.json)');
+    expect(from('--llm')).toBe('LLM: offline deterministic model (--llm offline)');
+    expect(from(undefined)).toBe('LLM: offline deterministic model (--llm offline)');
+  });
+
   it('defaults to Anthropic when a key is set, naming the model', () => {
     const selected = createLlmProvider(undefined, { env: { ANTHROPIC_API_KEY: 'sk-test' } });
     expect(selected.provider.name).toBe('anthropic');

@@ -5,7 +5,7 @@ import { formatAuditTimeline } from '../../projections/index.js';
 import { formatStatus, formatStatusTable } from '../formatStatus.js';
 import { assertSameDefinition, resumingLine } from '../resuming.js';
 import { EXIT, UsageError } from '../usageError.js';
-import { finishRemote, followRemote } from './remoteFollow.js';
+import { finishRemote, followRemote, stateText } from './remoteFollow.js';
 
 const print = (line: string) => console.log(line);
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -40,7 +40,7 @@ export async function remoteRun(client: ApiClient, request: { definition: string
       return followRemote(client, id, { print, transitions: request.follow });
     }
     assertSameDefinition(existing, request.definition);
-    print(resumingLine(existing, JSON.stringify(existing.state)));
+    print(resumingLine(existing, stateText(existing.state)));
     // At rest (waiting, or finished): nothing more will come to follow until someone acts.
     if (existing.status !== 'running') return finishRemote(client, id, existing, print);
     return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });

@@ -1,7 +1,7 @@
 import type { EngineEvent } from '../../actors/index.js';
 import type { ApiClient, StreamedTransition } from '../../api/client/index.js';
 import type { WorkflowEvent, WorkflowEventMetadata } from '../../machines/index.js';
-import { type AuditEntry, auditUsage, familySummaryLines } from '../../projections/index.js';
+import { type AuditEntry, type AuditUsage, auditUsage, familySummaryLines } from '../../projections/index.js';
 import { formatTransition } from '../formatTransition.js';
 import { EXIT } from '../usageError.js';
 
@@ -50,18 +50,29 @@ export async function followRemote(
  * family's usage from the server's audit, as the local `ecl run` prints it. Returns the exit code.
  */
 export async function finishRemote(client: ApiClient, id: string, status: RemoteStatus, print: (line: string) => void): Promise<number> {
-  const code = closeRemote(client.baseUrl, id, status, print);
-  if (status.status === 'completed' || status.status === 'failed' || status.status === 'cancelled') {
-    const { entries, descendants } = await client.audit(id);
-    for (const line of familySummaryLines(id, auditUsage(entries as unknown as AuditEntry[]), descendants)) print(line);
-  }
+  if (status.status !== 'completed' && status.status !== 'failed' && status.status !== 'cancelled') return closeRemote(client.baseUrl, id, status, print);
+  const { entries, descendants } = await client.audit(id);
+  const own = auditUsage(entries as unknown as AuditEntry[]);
+  const code = closeRemote(client.baseUrl, id, status, print, own);
+  for (const line of familySummaryLines(id, own, descendants)) print(line);
   return code;
 }
 
 type RemoteStatus = Awaited<ReturnType<ApiClient['get']>>;
 
-/** The closing lines for a workflow as the server's status read model has it now, and the exit code. */
-export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, print: (line: string) => void): number {
+/** A state value as the local commands print it: `approval.waiting`. */
+export const stateText = (state: unknown): string => {
+  if (typeof state === 'string') return state;
+  const entries = typeof state === 'object' && state !== null ? Object.entries(state) : [];
+  const [only] = entries;
+  return entries.length === 1 && typeof only?.[1] === 'string' ? `${only[0]}.${only[1]}` : JSON.stringify(state);
+};
+
+/**
+ * The closing lines for a workflow as the server's status read model has it now, and the exit
+ * code: the lines the local commands print (`usage`, the workflow's own, from its audit).
+ */
+export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, print: (line: string) => void, usage?: AuditUsage): number {
   const reason = typeof status.reason === 'string' ? status.reason : undefined;
   const waiting = status.waitingFor;
   switch (status.status) {
@@ -71,12 +82,13 @@ export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, p
         print(`Waiting for signal ${waiting.signal}${until}: e.g. ecl send ${id} ${waiting.signal} --data '<json>' --server ${baseUrl}`);
       } else
         print(
-          `Waiting for a person at ${JSON.stringify(status.state)}: send APPROVE, REJECT or REQUEST_REVISION, e.g. ecl send ${id} APPROVE --server ${baseUrl}`,
+          `Waiting for a person at ${stateText(status.state)} (${waiting?.kind ?? 'input'}): ${status.accepts.join(', ')}\n  e.g. ecl send ${id} APPROVE --server ${baseUrl}`,
         );
       return EXIT.notCompleted;
     case 'completed': {
       const artifact = (status.artifact as { path?: string } | null)?.path;
-      print(`Completed ${id}${artifact === undefined ? '' : `\nArtifact: ${artifact}`}`);
+      const spent = usage === undefined ? '' : ` (${(usage.inputTokens + usage.outputTokens).toLocaleString('en-US')} tokens, $${usage.costUsd.toFixed(4)})`;
+      print(`Completed ${id}${spent}${artifact === undefined ? '' : `\nArtifact: ${artifact}`}`);
       return EXIT.ok;
     }
     case 'failed':
@@ -86,7 +98,7 @@ export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, p
       print(`Cancelled ${id}: ${reason ?? ''}`.trimEnd());
       return EXIT.notCompleted;
     default:
-      print(`${id} is ${String(status.status)} at ${JSON.stringify(status.state)}`);
+      print(`${id} is ${String(status.status)} at ${stateText(status.state)}`);
       return EXIT.notCompleted;
   }
 }
