@@ -1,3 +1,4 @@
+import { stripVTControlCharacters } from 'node:util';
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -66,7 +67,15 @@ function definitionsOf(exports: Record<string, unknown>): AnyWorkflowDefinition[
   return [...found];
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
+/** What went wrong, with the lines that say where (a compile error names the file, line and column on its next lines). */
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const lines = stripVTControlCharacters(error.message)
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const shownLines = lines.slice(0, 6);
+  return [...shownLines, ...(lines.length > shownLines.length ? [`… and ${lines.length - shownLines.length} more lines`] : [])].join('\n  ');
+};
 
 /**
  * Imports the workflow modules (`.js`, `.mjs` or `.ts`) and registers every definition they export,

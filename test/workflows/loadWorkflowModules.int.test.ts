@@ -60,6 +60,9 @@ describe('loadWorkflowModules', () => {
 
     const syntax = await failure(loadWorkflowModules(['syntax.ts'], { cwd: dir }));
     expect(syntax.message).toMatch(/^Workflow module syntax\.ts failed to load: /);
+    // Where: the compiler's own lines, with the file, line and column, and no terminal colours.
+    expect(syntax.message).toMatch(/syntax\.ts:1:\d+/);
+    expect(syntax.message).not.toContain('\x1b[');
 
     const empty = await failure(loadWorkflowModules(['empty.mjs'], { cwd: dir }));
     expect(empty.code).toBe('NO_DEFINITIONS');
