@@ -1,5 +1,6 @@
 import { filter, type Observable } from 'rxjs';
 import type { ArtifactStore } from '../artifacts/index.js';
+import type { AwaitedChildren } from './awaitedChildren.js';
 import type { JsonValue, WorkflowEvent, WorkflowStatus } from '../machines/index.js';
 import { EngineError } from './errors.js';
 import { readRecordedOutput } from './spilledOutput.js';
@@ -26,6 +27,7 @@ export function createChildPort(
   feed: Observable<EngineEvent>,
   artifacts: ArtifactStore,
   ownership: WorkflowOwnership | undefined,
+  awaited: AwaitedChildren,
 ): ChildWorkflowPort {
   return {
     async start(definition, input, options) {
@@ -38,12 +40,14 @@ export function createChildPort(
       await engine().start(definition, input, startOptions);
     },
 
-    wait(workflowId, signal) {
+    wait(workflowId, signal, parentId) {
       return new Promise<ChildOutcome>((resolve, reject) => {
+        awaited.add(parentId, workflowId);
         let settled = false;
         const finish = (outcome: { ok: ChildOutcome } | { error: unknown }): void => {
           if (settled) return;
           settled = true;
+          awaited.remove(parentId, workflowId);
           subscription.unsubscribe();
           signal.removeEventListener('abort', onAbort);
           if ('ok' in outcome) {

@@ -99,7 +99,7 @@ async function awaitChild(env: ChildEnv, childId: string, definition: string, si
   const port = portOf(env);
   let view: ChildOutcome;
   try {
-    view = await port.wait(childId, signal);
+    view = await port.wait(childId, signal, env.workflowId);
   } catch (error) {
     if (signal.aborted && !env.shuttingDown()) await port.cancel(childId, `Its parent ${env.workflowId} no longer waits for it (step "${env.step}")`);
     throw error;

@@ -20,11 +20,13 @@ import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, ParentLink, SendResult, StartResult, WorkflowView } from './types.js';
+import { createAwaitedChildren } from './awaitedChildren.js';
 import { createChildPort } from './childPort.js';
 import type { ActorEnv } from './actorEnv.js';
 import { createOwnershipLookup } from './ownershipLookup.js';
 import { createWakeUpTimers } from './wakeUpTimers.js';
 import { foreignTransition } from './publishTransitions.js';
+import { settledOrFamilyAtRest } from './familyAtRest.js';
 import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
@@ -80,6 +82,7 @@ export function createEngine(options: EngineOptions): Engine {
   });
   const wakeAt = timers.wakeAt;
 
+  const awaitedChildren = createAwaitedChildren();
   const runStep = createStepRunner({
     llm: options.llm,
     artifacts: options.artifacts,
@@ -88,7 +91,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.maxInlineOutputBytes === undefined ? {} : { maxInlineOutputBytes: options.maxInlineOutputBytes }),
     onDelta: (work, text) => feed.next({ kind: 'delta', workflowId: work.workflowId, step: work.step, iteration: work.iteration, text }),
     wantsDeltas: () => feed.observed,
-    children: createChildPort(() => engine, feed, options.artifacts, options.ownership),
+    children: createChildPort(() => engine, feed, options.artifacts, options.ownership, awaitedChildren),
   });
 
   const track = (work: Promise<unknown>): void => {
@@ -323,7 +326,8 @@ export function createEngine(options: EngineOptions): Engine {
         // A closed engine runs nothing more: report where the workflow stopped.
         if (closed) return viewOfActor(actor);
         if (actor.stalled) await actor.drive();
-        await actor.whenSettled();
+        const waitingOnChildren = await settledOrFamilyAtRest(actor, workflowId, awaitedChildren, (child) => engine.settled(child));
+        if (waitingOnChildren !== undefined) return { ...viewOfActor(actor), waitingOnChildren };
         // A running workflow with a timer armed (a retry's backoff, a sleep) is not at rest yet: wait for the timer.
         const dueAt = timers.dueAt(workflowId);
         if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'running' && dueAt !== undefined) {

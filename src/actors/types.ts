@@ -161,7 +161,7 @@ export interface ChildWorkflowPort {
    * Resolves to the workflow's outcome once it is completed, failed or cancelled (at once when it
    * already is), from the engine's feed; rejects when `signal` aborts or the engine closes.
    */
-  wait(workflowId: string, signal: AbortSignal): Promise<ChildOutcome>;
+  wait(workflowId: string, signal: AbortSignal, parentId: string): Promise<ChildOutcome>;
   /** Sends CANCEL; a workflow that already finished is left as it is. */
   cancel(workflowId: string, reason: string): Promise<void>;
 }
@@ -198,6 +198,12 @@ export interface WorkflowView {
   waitingFor?: { step: string; kind: WaitKind; signal?: string; timeoutAt?: string };
   /** When a sleeping step, or a failed attempt's retry, wakes the workflow (ISO). */
   wakeAt?: string;
+  /**
+   * Set by `Engine.settled` when it returns a running workflow because its family is at rest: the
+   * child workflows its step in flight waits for, each waiting for a person or a signal (or for
+   * children of its own that do). Send them what they wait for; the parent then goes on.
+   */
+  waitingOnChildren?: string[];
   /** The workflow's output once completed: the last producing step's output (`null` before). */
   output: JsonValue | null;
   /** Why it failed or was cancelled (`null` otherwise). */

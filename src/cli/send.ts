@@ -52,7 +52,7 @@ export function sendCommand(): Command {
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
       ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
-    const [{ openEngineHost }, { settleAndReport, watchRun }, { usageErrorOf }] = await Promise.all([
+    const [{ openEngineHost }, { driveParents, settleAndReport, watchRun }, { usageErrorOf }] = await Promise.all([
       import('./openEngineHost.js'),
       import('./settleAndReport.js'),
       import('./runWorkflow.js'),
@@ -72,7 +72,8 @@ export function sendCommand(): Command {
         }
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
         // Children from before this command are not its work: only those it starts are reported.
-        return await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });
+        const code = await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });
+        return (await driveParents(host, id, options, print)) ?? code;
       } finally {
         watch.unsubscribe();
       }

@@ -1,8 +1,9 @@
-import type { Engine } from '../actors/index.js';
-import type { EventStore } from '../eventstore/index.js';
+import type { Engine, WorkflowView } from '../actors/index.js';
+import { type EventStore, workflowStream } from '../eventstore/index.js';
 import type { CommandFlags } from './commonOptions.js';
 import { type TransitionPrinter, announceSleeps, printTransitions, repeatedFlags, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
+import { EXIT } from './usageError.js';
 import { type FamilyWatch, settleFamily, watchFamily } from './runFamily.js';
 
 /** What `ecl run` and `ecl send` watch from before they act on a workflow until they are done. */
@@ -52,7 +53,11 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
   const { printer, family } = request.watch;
   const settled = await host.engine.settled(workflowId);
   await printer?.finish(settled.revision);
-  const summary = summarize(settled, 'ecl send', host.definitions, repeatedFlags(request.flags));
+  const flags = repeatedFlags(request.flags);
+  const summary =
+    settled.waitingOnChildren === undefined
+      ? summarize(settled, 'ecl send', host.definitions, flags)
+      : { lines: await waitingOnChildrenLines(host, settled, flags), exitCode: EXIT.notCompleted };
   for (const line of summary.lines) print(line);
   await settleFamily(host.engine, family, print);
   if (request.familyFromBefore || family.started().length > 0) {
@@ -60,4 +65,50 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
     for (const line of await familyLines(request.flags, host.store, workflowId)) print(line);
   }
   return summary.exitCode;
+}
+
+/** A parent at rest with its family: each awaited child (and theirs, down to the ones that wait for someone), with what it waits for. */
+async function waitingOnChildrenLines(host: EngineHost, view: WorkflowView, flags: string, depth = 0): Promise<string[]> {
+  const indent = '  '.repeat(depth);
+  const lines = depth === 0 ? [`Running ${view.workflowId} at ${view.state}, which waits on its child workflows:`] : [];
+  for (const childId of view.waitingOnChildren ?? []) {
+    const child = await host.engine.settled(childId);
+    if (child.waitingOnChildren !== undefined) {
+      lines.push(`${indent}  ${childId} (${child.definition}) at ${child.state}, which waits on its own:`);
+      lines.push(...(await waitingOnChildrenLines(host, child, flags, depth + 1)));
+    } else {
+      const [first = '', ...rest] = summarize(child, 'ecl send', host.definitions, flags).lines;
+      lines.push(`${indent}  ${childId} (${child.definition}): ${first}`, ...rest.map((line) => `${indent}  ${line}`));
+    }
+  }
+  return lines;
+}
+
+/**
+ * After `ecl send` finished a child workflow: its parent, whose step waited for it, goes on (and
+ * its parent in turn, while each one finishes). Without this, the parent stayed running until
+ * someone ran it again. Returns the exit code of the last workflow it drove, or undefined when the
+ * workflow has no parent or the parent does not move.
+ */
+export async function driveParents(host: EngineHost, workflowId: string, flags: CommandFlags, print: (line: string) => void): Promise<number | undefined> {
+  let code: number | undefined;
+  for (let child = workflowId; ;) {
+    const childView = await host.engine.get(child);
+    if (childView === undefined || !['completed', 'failed', 'cancelled'].includes(childView.status)) return code;
+    const [started] = await host.store.readStream(workflowStream(child), { limit: 1 });
+    const parent = (started?.data as { parent?: { workflowId: string } } | undefined)?.parent?.workflowId;
+    if (parent === undefined) return code;
+    const before = await host.engine.get(parent);
+    if (before === undefined || before.status !== 'running') return code;
+    await host.claim(parent);
+    const view = await host.engine.settled(parent);
+    print(`Its parent ${parent} (${view.definition}) goes on:`);
+    const summary =
+      view.waitingOnChildren === undefined
+        ? summarize(view, 'ecl send', host.definitions, repeatedFlags(flags))
+        : { lines: await waitingOnChildrenLines(host, view, repeatedFlags(flags)), exitCode: EXIT.notCompleted };
+    for (const line of summary.lines) print(`  ${line}`);
+    code = summary.exitCode;
+    child = parent;
+  }
 }

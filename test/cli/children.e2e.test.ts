@@ -123,3 +123,27 @@ describe('ecl run drives the child workflows of the workflow it runs (no worker 
     expect(parent.output).toBe('family: middle of leaf of x');
   });
 });
+
+describe('a workflow waiting for a child that waits for a person', () => {
+  it('ecl run says which child waits for what and exits 1; ecl send to that child finishes it, then its parent', async () => {
+    const store = `sqlite:${join(dir, 'asker.db')}`;
+    const args = ['--workflows', FAMILY, '--store', store];
+    const run = await runEcl(['run', 'asker', '--input', '{"name":"x"}', '--id', 'ask-1', ...args], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const child = /\n {2}(ask-1\.approval-\S+) \(approved\): Waiting for a person at gate\.waiting \(approval\): APPROVE, REJECT, CANCEL\n/.exec(
+      run.stdout,
+    )?.[1];
+    expect(run.stdout, run.stdout).toContain('Running ask-1 at ask.running, which waits on its child workflows:');
+    expect(child).toBeDefined();
+    expect(run.stdout).toContain(`e.g. ecl send ${child} APPROVE --workflows ${FAMILY} --store ${store}`);
+
+    const sent = await runEcl(['send', child as string, 'APPROVE', ...args], { cwd: dir });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain(`Completed ${child}`);
+    expect(sent.stdout).toMatch(/\nIts parent ask-1 \(asker\) goes on:\n {2}Completed ask-1 \(/);
+    const parent = JSON.parse((await runEcl(['status', 'ask-1', '--json', ...args], { cwd: dir })).stdout) as { status: string; output: unknown };
+    expect(parent).toMatchObject({ status: 'completed', output: 'asked: draft for x' });
+  });
+});
