@@ -41,6 +41,8 @@ export interface EngineHost {
    * is recorded) when the worker that would drive it instead does not have that definition.
    */
   claim(workflowId: string, definition?: { name: string; version: number }): Promise<void>;
+  /** The line to print when another process (a worker) drives `workflowId`, whose model and step code then run it; else undefined. */
+  drivenElsewhere(workflowId: string): string | undefined;
   /** A worker's first recovery (what it resumed); a client recovers only what it claims. */
   recovered?: RecoverResult;
   close(): Promise<void>;
@@ -125,6 +127,12 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
           `Nothing was recorded. Give that worker the module that defines ${definition.name} (--workflows, ECL_WORKFLOWS or "workflows" in ecl.config.json) and restart it, or stop it to run ${definition.name} here.`,
         ].join('\n'),
       );
+    },
+    drivenElsewhere(workflowId) {
+      const driver = node?.driverOf(workflowId);
+      return driver === undefined
+        ? undefined
+        : `Driven by worker ${driver.id} (pid ${driver.pid} on ${driver.host}): its model and step code run ${workflowId}, not this command's (--llm, --workflows)`;
     },
     async close() {
       await engine.close();

@@ -68,6 +68,8 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
           ? undefined
           : { name: registered.name, version: registered.version };
     await host.claim(workflowId, definition);
+    const elsewhere = host.drivenElsewhere(workflowId);
+    if (elsewhere !== undefined) request.print(elsewhere);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
     if (!created) request.print(resumingLine(view, view.state));
     return await settleAndReport(host, { workflowId, watch, familyFromBefore: !created, flags: request.flags, print: request.print });

@@ -63,6 +63,8 @@ export function sendCommand(): Command {
       const watch = watchRun(host.engine, host.store, id, { follow: options.follow === true, print });
       try {
         await host.claim(id);
+        const elsewhere = host.drivenElsewhere(id);
+        if (elsewhere !== undefined) print(elsewhere);
         const result = await host.engine.send(id, command, { sender: 'cli' }).catch((error: unknown) => {
           throw usageErrorOf(error);
         });

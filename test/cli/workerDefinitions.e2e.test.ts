@@ -52,6 +52,8 @@ it('with a worker that has the definitions, ecl run records the start and the wo
     });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    // Its --llm and code are not the ones that run the workflow: it says whose are.
+    expect(run.stdout).toMatch(/\nDriven by worker \S+ \(pid \d+ on \S+\): its model and step code run fam-h, not this command's \(--llm, --workflows\)\n/);
     // --follow shows every transition the worker recorded, the last ones too (they once raced the settled view and were lost).
     const shown = run.stdout.split('\n').filter((line) => line.startsWith('  '));
     expect(shown.map((line) => line.replace(/\s+/g, ' ').trim())).toEqual([
