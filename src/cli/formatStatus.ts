@@ -18,8 +18,11 @@ export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFo
   return undefined;
 }
 
-/** One workflow as `ecl status <id>` prints it: a heading line (with what it is doing), then one indented line per known field. */
-export function formatStatus(status: WorkflowStatusRow): string[] {
+/**
+ * One workflow as `ecl status <id>` prints it: a heading line (with what it is doing), then one
+ * indented line per known field; `children`, its unfinished child workflows, one line each.
+ */
+export function formatStatus(status: WorkflowStatusRow, children: readonly WorkflowStatusRow[] = []): string[] {
   const activity = activityOf(status);
   // `waiting for signal payment (…)` says the status itself; `running · sleeping until …` needs both.
   const heading = activity === undefined ? status.status : activity.startsWith(status.status) ? activity : `${status.status} · ${activity}`;
@@ -47,6 +50,10 @@ export function formatStatus(status: WorkflowStatusRow): string[] {
   row('reason', status.reason ?? undefined);
   const error = status.error as { code?: string; message?: string } | null;
   row('error', error === null ? undefined : `${error.code ?? ''}: ${error.message ?? ''}`);
+  children.forEach((child, index) => {
+    const activity = activityOf(child);
+    row(index === 0 ? 'children' : '', `${child.workflowId}  ${child.definition} v${child.version}  ${activity ?? child.status}`);
+  });
   return lines;
 }
 

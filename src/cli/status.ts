@@ -4,6 +4,8 @@ import { formatStatus, formatStatusTable } from './formatStatus.js';
 import { fail, printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
+const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
 export function statusCommand(): Command {
   return addRemoteOptions(
     addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id')),
@@ -16,7 +18,17 @@ export function statusCommand(): Command {
         const status = await queries.getStatus(id);
         if (status === undefined)
           return fail(`No workflow "${id}" in the read models (store ${runner.checkpoint() === null ? 'has no workflow events' : 'caught up'}).`);
-        return options.json ? printJson(status) : console.log(formatStatus(status).join('\n'));
+        if (options.json) return printJson(status);
+        // A live workflow's unfinished children: what its step may be waiting on.
+        const live = status.status === 'running' || status.status === 'waiting';
+        const children = live ? (await queries.getDescendants(id)).filter((child) => child.parentId === id && !FINISHED.has(child.status)) : [];
+        const childRows = await Promise.all(children.map((child) => queries.getStatus(child.workflowId)));
+        return console.log(
+          formatStatus(
+            status,
+            childRows.flatMap((row) => (row === undefined ? [] : [row])),
+          ).join('\n'),
+        );
       }
       const metrics = await queries.metricsSummary();
       const latest = (await queries.listWorkflows({ limit: 20 })).items;

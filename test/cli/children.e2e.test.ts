@@ -137,6 +137,9 @@ describe('a workflow waiting for a child that waits for a person', () => {
     expect(run.stdout, run.stdout).toContain('Running ask-1 at ask.running, which waits on its child workflows:');
     expect(child).toBeDefined();
     expect(run.stdout).toContain(`e.g. ecl send ${child} APPROVE --workflows ${FAMILY} --store ${store}`);
+    // Its status points at the child it waits on.
+    const status = await runEcl(['status', 'ask-1', ...args], { cwd: dir });
+    expect(status.stdout).toContain(`  children    ${child}  approved v1  waiting for approval at gate`);
 
     const sent = await runEcl(['send', child as string, 'APPROVE', ...args], { cwd: dir });
     expect(sent.stderr).toBe('');

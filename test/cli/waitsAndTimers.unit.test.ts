@@ -149,6 +149,15 @@ describe('ecl status of waits and timers', () => {
       `v invoice v1 running grace (sleeping) 5 ${at}`,
     ]);
   });
+
+  it("lists a live workflow's unfinished children with what each waits for", () => {
+    const child = (id: string, extra: Partial<WorkflowStatusRow>): WorkflowStatusRow => ({ ...base, workflowId: id, definition: 'escalate', ...extra });
+    const lines = formatStatus({ ...base, currentStep: 'escalate' }, [
+      child('w.esc-1', { status: 'waiting', waitingFor: { step: 'gate', kind: 'approval' } }),
+      child('w.esc-2', { status: 'running' }),
+    ]);
+    expect(lines.slice(-2)).toEqual(['  children    w.esc-1  escalate v1  waiting for approval at gate', '              w.esc-2  escalate v1  running']);
+  });
 });
 
 describe('what Ctrl-C says it leaves behind', () => {
