@@ -53,11 +53,7 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
   const { printer, family } = request.watch;
   const settled = await host.engine.settled(workflowId);
   await printer?.finish(settled.revision);
-  const flags = repeatedFlags(request.flags);
-  const summary =
-    settled.waitingOnChildren === undefined
-      ? summarize(settled, 'ecl send', host.definitions, flags)
-      : { lines: await waitingOnChildrenLines(host, settled, flags), exitCode: EXIT.notCompleted };
+  const summary = await closingLines(host, settled, repeatedFlags(request.flags));
   for (const line of summary.lines) print(line);
   await settleFamily(host.engine, family, print);
   if (request.familyFromBefore || family.started().length > 0) {
@@ -65,6 +61,12 @@ export async function settleAndReport(host: EngineHost, request: SettleRequest):
     for (const line of await familyLines(request.flags, host.store, workflowId)) print(line);
   }
   return summary.exitCode;
+}
+
+/** The closing lines of a settled workflow, and the exit code they mean; a parent at rest with its family says what its children wait for. */
+async function closingLines(host: EngineHost, view: WorkflowView, flags: string): Promise<{ lines: string[]; exitCode: number }> {
+  if (view.waitingOnChildren === undefined) return summarize(view, 'ecl send', host.definitions, flags);
+  return { lines: await waitingOnChildrenLines(host, view, flags), exitCode: EXIT.notCompleted };
 }
 
 /** A parent at rest with its family: each awaited child (and theirs, down to the ones that wait for someone), with what it waits for. */
@@ -103,10 +105,7 @@ export async function driveParents(host: EngineHost, workflowId: string, flags: 
     await host.claim(parent);
     const view = await host.engine.settled(parent);
     print(`Its parent ${parent} (${view.definition}) goes on:`);
-    const summary =
-      view.waitingOnChildren === undefined
-        ? summarize(view, 'ecl send', host.definitions, repeatedFlags(flags))
-        : { lines: await waitingOnChildrenLines(host, view, repeatedFlags(flags)), exitCode: EXIT.notCompleted };
+    const summary = await closingLines(host, view, repeatedFlags(flags));
     for (const line of summary.lines) print(`  ${line}`);
     code = summary.exitCode;
     child = parent;
