@@ -1,12 +1,10 @@
 import { filter, type Observable } from 'rxjs';
 import type { ArtifactStore } from '../artifacts/index.js';
 import type { AwaitedChildren } from './awaitedChildren.js';
-import type { JsonValue, WorkflowEvent, WorkflowStatus } from '../machines/index.js';
+import { type JsonValue, type WorkflowEvent, isFinishedStatus } from '../machines/index.js';
 import { EngineError } from './errors.js';
 import { readRecordedOutput } from './spilledOutput.js';
 import type { ChildOutcome, ChildWorkflowPort, Engine, EngineEvent, StartOptions, WorkflowOwnership } from './types.js';
-
-const TERMINAL: ReadonlySet<WorkflowStatus> = new Set<WorkflowStatus>(['completed', 'failed', 'cancelled']);
 
 /** A terminal event's outcome (the output as recorded, possibly spilled). */
 function outcomeOf(event: WorkflowEvent): ChildOutcome | undefined {
@@ -73,7 +71,8 @@ export function createChildPort(
           .then(
             (view) => {
               if (view === undefined) finish({ error: new EngineError('WORKFLOW_NOT_FOUND', `No child workflow with id ${workflowId}`) });
-              else if (TERMINAL.has(view.status)) finish({ ok: { status: view.status as ChildOutcome['status'], output: view.output, reason: view.reason } });
+              else if (isFinishedStatus(view.status))
+                finish({ ok: { status: view.status as ChildOutcome['status'], output: view.output, reason: view.reason } });
             },
             (error: unknown) => finish({ error }),
           );

@@ -3,6 +3,7 @@ import { type EventStore, workflowStream } from '../eventstore/index.js';
 import type { CommandFlags } from './commonOptions.js';
 import { type TransitionPrinter, announceSleeps, printTransitions, repeatedFlags, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
+import { isFinishedStatus } from '../machines/index.js';
 import { EXIT } from './usageError.js';
 import { type FamilyWatch, settleFamily, watchFamily } from './runFamily.js';
 
@@ -96,7 +97,7 @@ export async function driveParents(host: EngineHost, workflowId: string, flags: 
   let code: number | undefined;
   for (let child = workflowId; ;) {
     const childView = await host.engine.get(child);
-    if (childView === undefined || !['completed', 'failed', 'cancelled'].includes(childView.status)) return code;
+    if (childView === undefined || !isFinishedStatus(childView.status)) return code;
     const [started] = await host.store.readStream(workflowStream(child), { limit: 1 });
     const parent = (started?.data as { parent?: { workflowId: string } } | undefined)?.parent?.workflowId;
     if (parent === undefined) return code;

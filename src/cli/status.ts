@@ -4,15 +4,13 @@ import { formatStatus, formatStatusTable } from './formatStatus.js';
 import { fail, printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
-const FINISHED: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
-
 export function statusCommand(): Command {
   return addRemoteOptions(
     addReadSideOptions(new Command('status').description('Show one workflow, or counts and the latest workflows').argument('[id]', 'workflow id')),
   ).action(async (id: string | undefined, options: ReadSideOptions) => {
     const remote = await remoteClientOf(options as RemoteOptions);
     if (remote !== undefined) return (await import('./remote/remoteCommands.js')).remoteStatus(remote, id, options.json === true);
-    const { withProjections } = await import('./projectionCliSupport.js');
+    const [{ withProjections }, { isFinishedStatus }] = await Promise.all([import('./projectionCliSupport.js'), import('../machines/index.js')]);
     await withProjections(options, async ({ queries, runner }) => {
       if (id !== undefined) {
         const status = await queries.getStatus(id);
@@ -21,7 +19,7 @@ export function statusCommand(): Command {
         if (options.json) return printJson(status);
         // A live workflow's unfinished children: what its step may be waiting on.
         const live = status.status === 'running' || status.status === 'waiting';
-        const children = live ? (await queries.getDescendants(id)).filter((child) => child.parentId === id && !FINISHED.has(child.status)) : [];
+        const children = live ? (await queries.getDescendants(id)).filter((child) => child.parentId === id && !isFinishedStatus(child.status)) : [];
         const childRows = await Promise.all(children.map((child) => queries.getStatus(child.workflowId)));
         return console.log(
           formatStatus(

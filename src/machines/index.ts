@@ -53,6 +53,7 @@ export { nextStep, idempotencyKeyOf, timeoutError } from './nextStep.js';
 export type { Decision, StepDecisions } from './nextStep.js';
 export { viewOf, iterationOf, stateLabel, structureOf, isTerminal } from './snapshotView.js';
 export type { StateView, WorkflowSnapshot, WorkflowStatus } from './snapshotView.js';
+export { isFinishedStatus } from './snapshotView.js';
 export type { StepContext, StepLlmRequest, StepRun, FanOutOptions, ItemError, ItemOutcome, BranchOutcome, CallScope, ChildOptions } from './stepContext.js';
 export type { NoOutputSchemas, OutputSchemas, StepOutputs } from './stepOutputs.js';
 export { SPILLED, spilledRef, type SpilledRef } from './spilledOutputs.js';

@@ -10,6 +10,10 @@ export type WorkflowSnapshot = SnapshotFrom<WorkflowMachine>;
  */
 export type WorkflowStatus = 'idle' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled';
 
+const FINISHED: ReadonlySet<string> = new Set<WorkflowStatus>(['completed', 'failed', 'cancelled']);
+/** Completed, failed or cancelled: nothing more happens to it (a status read model's string too). */
+export const isFinishedStatus = (status: string): boolean => FINISHED.has(status);
+
 export interface StateView {
   status: WorkflowStatus;
   /** The step the workflow is at, when running or waiting. */

@@ -1,6 +1,6 @@
 import type { EngineEvent } from '../../actors/index.js';
 import type { ApiClient, StreamedTransition } from '../../api/client/index.js';
-import type { WorkflowEvent, WorkflowEventMetadata } from '../../machines/index.js';
+import { type WorkflowEvent, type WorkflowEventMetadata, isFinishedStatus } from '../../machines/index.js';
 import { type AuditEntry, type AuditUsage, auditUsage, familySummaryLines } from '../../projections/index.js';
 import { formatTransition } from '../formatTransition.js';
 import { EXIT } from '../usageError.js';
@@ -50,7 +50,7 @@ export async function followRemote(
  * family's usage from the server's audit, as the local `ecl run` prints it. Returns the exit code.
  */
 export async function finishRemote(client: ApiClient, id: string, status: RemoteStatus, print: (line: string) => void): Promise<number> {
-  if (status.status !== 'completed' && status.status !== 'failed' && status.status !== 'cancelled') return closeRemote(client.baseUrl, id, status, print);
+  if (!isFinishedStatus(status.status)) return closeRemote(client.baseUrl, id, status, print);
   const { entries, descendants } = await client.audit(id);
   const own = auditUsage(entries as unknown as AuditEntry[]);
   const code = closeRemote(client.baseUrl, id, status, print, own);
