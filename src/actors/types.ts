@@ -31,7 +31,7 @@ export interface RetryOptions {
   maxAttempts?: number;
   /** First backoff delay in ms (default 200); doubles each retry. */
   initialDelayMs?: number;
-  /** Largest backoff delay in ms (default 5,000, or `initialDelayMs` when that is larger). */
+  /** Largest backoff delay in ms (default 5,000; never below `initialDelayMs`, the step's when it sets one). */
   maxDelayMs?: number;
 }
 

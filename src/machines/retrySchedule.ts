@@ -12,14 +12,18 @@ export interface ResolvedRetry {
   maxDelayMs: number;
 }
 
-/** The step's own policy over the engine's, over the defaults: 3 attempts, 200 ms doubling, at most 5 s (or the first delay, when larger). */
+/**
+ * The step's own policy over the engine's, field by field, over the defaults: 3 attempts, 200 ms
+ * doubling, at most 5 s. No delay is shorter than the first: a step's `initialDelayMs: 10_000` on
+ * an engine whose `maxDelayMs` is 1,000 waits 10 s, not 1.
+ */
 export function resolveRetry(policy: RetryNumbers | undefined, fallback?: RetryNumbers): ResolvedRetry {
   const pick = <K extends keyof RetryNumbers>(key: K): number | undefined => policy?.[key] ?? fallback?.[key];
   const initialDelayMs = Math.max(0, pick('initialDelayMs') ?? 200);
   return {
     maxAttempts: Math.max(1, Math.floor(pick('maxAttempts') ?? 3)),
     initialDelayMs,
-    maxDelayMs: Math.max(0, pick('maxDelayMs') ?? Math.max(5_000, initialDelayMs)),
+    maxDelayMs: Math.max(initialDelayMs, pick('maxDelayMs') ?? 5_000),
   };
 }
 

@@ -66,7 +66,7 @@ export interface RetryPolicy {
   maxAttempts?: number;
   /** Delay before the first retry in ms (default 200); doubles each retry. */
   initialDelayMs?: number;
-  /** Largest delay in ms (default 5,000). */
+  /** Largest delay in ms (default 5,000; never below `initialDelayMs`). Fields left out come from the engine's `retry` option. */
   maxDelayMs?: number;
 }
 

@@ -6,7 +6,7 @@ import { replayHistories } from '../../src/testing/index.js';
 import { LANGUAGE_GOLDEN_DIR, goldenRecordOf, goldenRegistry, loadGoldens } from './support/goldenHistories.js';
 
 const registry = goldenRegistry();
-/** The sleep, signal, route, retry and deadline goldens (test/fixtures/engine/language). */
+/** The goldens of the language's constructs (test/fixtures/engine/language). */
 const languageGoldens = loadGoldens(LANGUAGE_GOLDEN_DIR).map(({ file, golden }) => ({ file: `language/${file}`, golden }));
 const goldens = [...loadGoldens(), ...languageGoldens];
 
@@ -47,12 +47,12 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
     expect(await replayHistories(registry, [{ workflowId: golden.workflowId, events }])).toEqual([expect.objectContaining({ folded: events.length })]);
   });
 
-  it('there are histories of every timed and routed construct: a sleep (also across a restart), a signal received and timed out, a route looped and capped, recorded retries (also exhausted), a deadline', () => {
+  it("there are histories of every construct: a sleep (also across a restart), a signal received and timed out, a route looped and capped, recorded retries (also exhausted, also of a journaled call), a deadline, a fan-out, a child workflow (both streams), an approver's note", () => {
     const has = (file: string, found: (event: (typeof goldens)[number]['golden']['events'][number]) => boolean): boolean =>
       languageGoldens.find((golden) => golden.file === `language/${file}`)?.golden.events.some(found) ?? false;
     const data = (event: { data: unknown }) => event.data as Record<string, unknown>;
     expect(new Set(languageGoldens.map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition))).toEqual(
-      new Set(['napper', 'payment', 'looper', 'fetcher', 'deadliner']),
+      new Set(['napper', 'payment', 'looper', 'fetcher', 'deadliner', 'rerunner', 'grader', 'librarian', 'reader']),
     );
     expect(has('napper-slept.json', (event) => event.type === 'SleepEnded' && event.metadata.sender === 'timer')).toBe(true);
     expect(has('payment-signal-received.json', (event) => event.type === 'SignalReceived')).toBe(true);
@@ -64,6 +64,65 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
     expect(
       has('deadliner-deadline-passed.json', (event) => event.type === 'WorkflowFailed' && (data(event).error as { code?: string }).code === 'DEADLINE_PASSED'),
     ).toBe(true);
+    expect(has('rerunner-call-rerun.json', (event) => event.type === 'CallCompleted' && data(event).attempt === 2)).toBe(true);
+    expect(
+      has('grader-fan-out-collected.json', (event) => event.type === 'CallCompleted' && data(event).call === 'grade/1' && data(event).error !== undefined),
+    ).toBe(true);
+    expect(has('librarian-child-approved.json', (event) => event.type === 'HumanDecisionReceived' && data(event).note === 'Filed; publish it')).toBe(true);
+    expect(has('librarian-child-approved.reader.json', (event) => event.type === 'WorkflowStarted' && data(event).parent !== undefined)).toBe(true);
+  });
+
+  it("rerunner-call-rerun: the step's second attempt replayed the recorded call and made again only the one the first attempt failed on", () => {
+    const { golden } = languageGoldens.find(({ file }) => file === 'language/rerunner-call-rerun.json')!;
+    expect(
+      golden.events.flatMap((event) => {
+        const data = event.data as { step?: string; call?: string; attempt?: number; error?: { code: string }; retryAt?: string };
+        if (event.type === 'CallCompleted') return [`call ${data.call} #${data.attempt} ${data.error?.code ?? 'ok'}`];
+        if (event.type === 'StepStarted' || event.type === 'StepFailed')
+          return [`${event.type} ${data.step} #${data.attempt}${data.retryAt === undefined ? '' : ` retryAt ${data.retryAt}`}`];
+        return [];
+      }),
+    ).toEqual([
+      'StepStarted sync #1',
+      'call order #1 ok',
+      'call charge #1 RETRYABLE',
+      // The step's own initialDelayMs (5 s), though the engine's maxDelayMs was 1 ms.
+      'StepFailed sync #1 retryAt 2030-01-01T00:00:05.000Z',
+      'StepStarted sync #2',
+      'call charge #2 ok',
+    ]);
+    expect(golden.expected.output).toEqual({ order: 'order 7', charge: 'charged for order 7' });
+  });
+
+  it('grader-fan-out-collected: one call per item and per branch, in the journal positions taken at the fan-out; the broken item collected as an error', () => {
+    const { golden } = languageGoldens.find(({ file }) => file === 'language/grader-fan-out-collected.json')!;
+    const calls = golden.events
+      .filter((event) => event.type === 'CallCompleted')
+      .map((event) => event.data as { call: string; seq: number; error?: { code: string } });
+    expect(calls.map((call) => `${call.seq} ${call.call} ${call.error?.code ?? 'ok'}`).sort()).toEqual([
+      '0 grade/0 ok',
+      '0 lookup/wiki ok',
+      '1 grade/1 TERMINAL',
+      '1 lookup/archive ok',
+      '2 grade/2 ok',
+    ]);
+    const graded = golden.events.find((event) => event.type === 'StepCompleted')?.data as { output: { index: number; ok: boolean }[] };
+    expect(graded.output.map((item) => `${item.index} ${item.ok}`)).toEqual(['0 true', '1 false', '2 true']);
+  });
+
+  it('librarian-child-approved: the parent records the child it waited for (id and output) and the one it only started; the child names its parent; the note is recorded', () => {
+    const parent = languageGoldens.find(({ file }) => file === 'language/librarian-child-approved.json')!.golden;
+    const child = languageGoldens.find(({ file }) => file === 'language/librarian-child-approved.reader.json')!.golden;
+    const outputs = parent.events.filter((event) => event.type === 'CallCompleted').map((event) => (event.data as { output: unknown }).output);
+    expect(outputs).toEqual([
+      { workflowId: child.workflowId, output: 'notes on the charter' },
+      { workflowId: expect.stringMatching(/^librarian-child-approved\.archive-[0-9a-f]{12}$/) },
+    ]);
+    expect((child.events[0]?.data as { parent: unknown }).parent).toEqual({ workflowId: parent.workflowId, step: 'read', call: 'notes' });
+    expect(parent.events.find((event) => event.type === 'HumanDecisionReceived')).toMatchObject({
+      data: { decision: 'approve', note: 'Filed; publish it' },
+      metadata: { sender: 'key-1' },
+    });
   });
 
   it('napper-slept-across-restart: the sleep came due while no engine ran; recovery recorded it ended once, late, with the recorded due time', () => {

@@ -8,7 +8,7 @@ import { LANGUAGE_DEFINITIONS } from './languageDefinitions.js';
 
 export const GOLDEN_DIR = join(import.meta.dirname, '../../fixtures/engine');
 /**
- * Goldens of the sleep, signal, route, retry and deadline constructs, in their own folder: tests that
+ * Goldens of the language's constructs (sleep, signal, route, retry, deadline, fan-out, child, approval note), in their own folder: tests that
  * read GOLDEN_DIR itself (fold.unit, projections/replay.unit) know only the sample definitions.
  */
 export const LANGUAGE_GOLDEN_DIR = join(GOLDEN_DIR, 'language');
@@ -36,7 +36,7 @@ export const loadGoldens = (dir = GOLDEN_DIR): { file: string; golden: GoldenHis
 
 /**
  * The definitions the goldens were written by: the samples, the journaled-calls example
- * (examples/research), and the sleep, signal, route, retry and deadline definitions (languageDefinitions.ts).
+ * (examples/research), and the definitions of the language's constructs (languageDefinitions.ts).
  */
 export const goldenRegistry = (): DefinitionRegistry => createRegistry([...SAMPLE_DEFINITIONS, research, ...LANGUAGE_DEFINITIONS]);
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { RetryableError } from '../../../src/actors/index.js';
+import { RetryableError, TerminalError } from '../../../src/actors/index.js';
 import { defineWorkflow } from '../../../src/machines/index.js';
 
 /**
- * Definitions that wrote the golden histories of the timed and routed constructs (sleep, signal,
- * route, recorded retries, deadline) in test/fixtures/engine. replay --verify re-decides every
+ * Definitions that wrote the golden histories of the language's constructs (sleep, signal, route,
+ * recorded retries, deadline, fan-out, child workflow, approval note) in test/fixtures/engine. replay --verify re-decides every
  * recorded decision with these functions (a sleep's due time, a signal's timeout, a route's
  * choice), so do not change them: a change is a new version, registered beside this one.
  */
@@ -98,4 +98,73 @@ export const deadliner = defineWorkflow({
   ],
 });
 
-export const LANGUAGE_DEFINITIONS = [napper, payment, looper, fetcher, deadliner];
+/**
+ * Two journaled calls; the second fails retryably (after its in-call retries) on the step's first
+ * attempt, so the step's second attempt replays the first call and makes the second again.
+ */
+export const rerunner = defineWorkflow({
+  name: 'rerunner',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'sync',
+      retry: { maxAttempts: 3, initialDelayMs: 5_000 },
+      run: async (ctx) => {
+        const order = await ctx.run('order', () => 'order 7');
+        const charge = await ctx.run('charge', () => {
+          if (ctx.attempt === 1) throw new RetryableError('payments unavailable');
+          return `charged for ${order}`;
+        });
+        return { order, charge };
+      },
+    },
+  ],
+});
+
+/** Grades each document two at a time, collecting the failure of a broken one; then looks a fact up in two fixed branches. */
+export const grader = defineWorkflow({
+  name: 'grader',
+  version: 1,
+  input: z.object({ documents: z.array(z.object({ id: z.string(), broken: z.boolean() })) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'grade',
+      run: (ctx) =>
+        ctx.map(
+          'grade',
+          ctx.input.documents,
+          async (document) => {
+            if (document.broken) throw new TerminalError(`cannot read ${document.id}`);
+            return { id: document.id, score: document.id.length };
+          },
+          { concurrency: 2, onItemError: 'collect' },
+        ),
+    },
+    { kind: 'produce', name: 'lookup', run: (ctx) => ctx.parallel('lookup', { wiki: async () => 'from the wiki', archive: async () => 'from the archive' }) },
+  ],
+});
+
+/** A child workflow: reads one document. */
+export const reader = defineWorkflow({
+  name: 'reader',
+  version: 1,
+  input: z.object({ document: z.string() }),
+  steps: [{ kind: 'produce', name: 'read', run: async (ctx) => `notes on ${ctx.input.document}` }],
+});
+
+/** Starts a `reader` child and waits for its output, starts a second without waiting, then a person approves (with a note). */
+export const librarian = defineWorkflow({
+  name: 'librarian',
+  version: 1,
+  input: z.object({ document: z.string() }),
+  steps: [
+    { kind: 'produce', name: 'read', run: (ctx) => ctx.child('notes', reader, { document: ctx.input.document }) },
+    { kind: 'produce', name: 'file', run: (ctx) => ctx.child('archive', reader, { document: 'the index' }, { wait: false }) },
+    { kind: 'approval', name: 'publish' },
+  ],
+});
+
+export const LANGUAGE_DEFINITIONS = [napper, payment, looper, fetcher, deadliner, rerunner, grader, reader, librarian];

@@ -23,6 +23,8 @@ const scenarios: {
   description: string;
   /** The folder it goes to (default GOLDEN_DIR). */
   dir?: string;
+  /** Also writes the stream of the first child workflow it started (from its CallCompleted), to this file. */
+  childFile?: string;
   id?: string;
   script?: unknown;
   run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void>;
@@ -235,6 +237,47 @@ const scenarios: {
       await h.clock.advance(2 * HOUR);
     },
   },
+  {
+    file: 'rerunner-call-rerun.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      "rerunner: the step's second ctx.run failed retryably on attempt 1 (CallCompleted with the error, StepFailed with retryAt); attempt 2 replayed `order` and ran `charge` again, recorded as attempt 2; completed",
+    run: async (h, id) => {
+      await h.engine.start('rerunner', {}, { id });
+      await h.clock.runUntil(h.engine.settled(id));
+    },
+  },
+  {
+    file: 'grader-fan-out-collected.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      'grader: ctx.map over three documents, two at a time, the broken one collected as an item error (grade/0..2); then ctx.parallel over two fixed branches (lookup/wiki, lookup/archive); completed',
+    run: async (h, id) => {
+      await h.engine.start(
+        'grader',
+        {
+          documents: [
+            { id: 'a', broken: false },
+            { id: 'bb', broken: true },
+            { id: 'ccc', broken: false },
+          ],
+        },
+        { id },
+      );
+    },
+  },
+  {
+    file: 'librarian-child-approved.json',
+    childFile: 'librarian-child-approved.reader.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      "librarian: a waited-for reader child (its CallCompleted carries the child's id and output), a second child started without waiting, then an approval a person gave with a note; completed",
+    run: async (h, id) => {
+      await h.engine.start('librarian', { document: 'the charter' }, { id });
+      await h.engine.settled(id);
+      await h.engine.send(id, { type: 'APPROVE', note: 'Filed; publish it' }, { sender: 'key-1' });
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
@@ -249,13 +292,24 @@ for (const scenario of scenarios) {
   const id = scenario.id ?? scenario.file.replace(/\.json$/, '');
   await scenario.run(h, id);
   await h.engine.settled(id).catch(() => undefined);
+  await writeGolden(h, dir, scenario.file, scenario.description, id);
+  if (scenario.childFile !== undefined) {
+    const child = (await h.store.readStream(workflowStream(id))).find((record) => record.type === 'CallCompleted');
+    const childId = (child?.data as { output?: { workflowId?: string } } | undefined)?.output?.workflowId;
+    if (childId === undefined) throw new Error(`${scenario.file}: no child workflow was started`);
+    await h.engine.settled(childId);
+    await writeGolden(h, dir, scenario.childFile, `the child ${childId} of ${scenario.file}`, childId);
+  }
+}
+
+async function writeGolden(h: ReturnType<typeof createHarness>, dir: string, file: string, description: string, id: string): Promise<void> {
   const records = await h.store.readStream(workflowStream(id));
   const definition = goldenRegistry().get((records[0]?.data as { definition: string }).definition, 1);
   if (definition === undefined) throw new Error('no definition');
   // Folded as the engine reads: old payloads upcast.
   const snapshot = createFolder(definition.machine).fold(records.map(toWorkflowEvent));
   const golden: GoldenHistory = {
-    description: scenario.description,
+    description,
     workflowId: id,
     events: records.map((record) => ({ id: record.id, revision: record.revision, type: record.type, data: record.data, metadata: record.metadata })),
     expected: {
@@ -268,6 +322,6 @@ for (const scenario of scenarios) {
     },
   };
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, scenario.file), `${JSON.stringify(golden, null, 2)}\n`);
-  console.log(`${scenario.file}: ${records.length} events, ${golden.expected.status}`);
+  writeFileSync(join(dir, file), `${JSON.stringify(golden, null, 2)}\n`);
+  console.log(`${file}: ${records.length} events, ${golden.expected.status}`);
 }
