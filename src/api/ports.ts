@@ -96,6 +96,8 @@ export interface ListQuery {
   tenant: string | undefined;
   status?: string;
   definition?: string;
+  /** Only the children of this workflow (an internal id). */
+  parent?: string;
   limit: number;
   /** Opaque cursor from the previous page. */
   cursor?: string;

@@ -11,9 +11,9 @@ export interface ProjectionsForApi {
 export function createQueriesPort({ runner, queries }: ProjectionsForApi): ApiQueries {
   return {
     getStatus: async (workflowId) => (await queries.getStatus(workflowId)) as WorkflowStatusView | undefined,
-    async list({ tenant, status, definition, limit, cursor }) {
+    async list({ tenant, status, definition, parent, limit, cursor }) {
       // The cursor was checked at the edge (ListWorkflowsQuery): a canonical position.
-      const page = await queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, limit, cursor });
+      const page = await queries.listWorkflows({ status: status as WorkflowStatusValue | undefined, definition, tenant, parent, limit, cursor });
       return { items: page.items as unknown as WorkflowStatusView[], nextCursor: page.nextCursor ?? null };
     },
     getAudit: async (workflowId) => (await queries.getAudit(workflowId)) as unknown as JsonValue[],

@@ -71,6 +71,7 @@ export const CANONICAL_INTEGER = /^(?:0|[1-9]\d{0,19})$/;
 export const ListWorkflowsQuery = z.object({
   status: z.enum(WORKFLOW_STATUSES).optional(),
   definition: z.string().min(1).max(128).optional(),
+  parent: z.string().min(1).max(256).optional().describe('Only the child workflows this workflow started'),
   // Plain digits only: `1e2`, `0x10`, `+5` and ` 5` are not what a client meant to write.
   limit: z
     .string()

@@ -18,11 +18,16 @@ export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFo
   return undefined;
 }
 
+/** How many of a live workflow's children `ecl status` reads (one page: the API's default largest), and how many it lists. */
+export const CHILDREN_READ = 100;
+const CHILDREN_LISTED = 20;
+
 /**
  * One workflow as `ecl status <id>` prints it: a heading line (with what it is doing), then one
- * indented line per known field; `children`, its unfinished child workflows, one line each.
+ * indented line per known field; `children`, its unfinished child workflows, one line each (the
+ * first 20; `moreChildren` when the page read was not all of them).
  */
-export function formatStatus(status: WorkflowStatusRow, children: readonly WorkflowStatusRow[] = []): string[] {
+export function formatStatus(status: WorkflowStatusRow, children: readonly WorkflowStatusRow[] = [], moreChildren = false): string[] {
   const activity = activityOf(status);
   // `waiting for signal payment (…)` says the status itself; `running · sleeping until …` needs both.
   const heading = activity === undefined ? status.status : activity.startsWith(status.status) ? activity : `${status.status} · ${activity}`;
@@ -50,10 +55,13 @@ export function formatStatus(status: WorkflowStatusRow, children: readonly Workf
   row('reason', status.reason ?? undefined);
   const error = status.error as { code?: string; message?: string } | null;
   row('error', error === null ? undefined : `${error.code ?? ''}: ${error.message ?? ''}`);
-  children.forEach((child, index) => {
+  children.slice(0, CHILDREN_LISTED).forEach((child, index) => {
     const activity = activityOf(child);
     row(index === 0 ? 'children' : '', `${child.workflowId}  ${child.definition} v${child.version}  ${activity ?? child.status}`);
   });
+  const unlisted = children.length - CHILDREN_LISTED;
+  if (unlisted > 0 || moreChildren)
+    row('', `${unlisted > 0 ? `and ${unlisted}${moreChildren ? '+' : ''} more unfinished` : 'and maybe more'}: ecl list --parent ${status.workflowId}`);
   return lines;
 }
 

@@ -10,6 +10,7 @@ interface ListOptions extends ReadSideOptions {
   status?: WorkflowStatusValue;
   definition?: string;
   tenant?: string;
+  parent?: string;
   limit: number;
   cursor?: string;
 }
@@ -28,6 +29,7 @@ export function listCommand(): Command {
         .option('--status <status>', 'only this status (running, waiting, completed, …: see ecl status)')
         .option('--definition <name>', 'only this definition')
         .option('--tenant <tenant>', 'only this tenant')
+        .option('--parent <id>', 'only the child workflows this workflow started')
         .option('--limit <n>', 'at most this many', parseLimit, 50)
         .option('--cursor <cursor>', 'continue after a previous page'),
     ),
@@ -41,7 +43,7 @@ export function listCommand(): Command {
     if (remote !== undefined)
       return (await import('./remote/remoteCommands.js')).remoteList(
         remote,
-        { status: options.status, definition: options.definition, limit: options.limit, cursor: options.cursor },
+        { status: options.status, definition: options.definition, parent: options.parent, limit: options.limit, cursor: options.cursor },
         options.json === true,
       );
     const { withProjections } = await import('./projectionCliSupport.js');
@@ -51,6 +53,7 @@ export function listCommand(): Command {
         ...(options.status === undefined ? {} : { status: options.status }),
         ...(options.definition === undefined ? {} : { definition: options.definition }),
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.parent === undefined ? {} : { parent: options.parent }),
         ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       });
       if (options.json) return printJson(page);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { addReadSideOptions, type ReadSideOptions } from './commonOptions.js';
-import { formatStatus, formatStatusTable } from './formatStatus.js';
+import { CHILDREN_READ, formatStatus, formatStatusTable } from './formatStatus.js';
 import { fail, printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
@@ -18,15 +18,9 @@ export function statusCommand(): Command {
           return fail(`No workflow "${id}" in the read models (store ${runner.checkpoint() === null ? 'has no workflow events' : 'caught up'}).`);
         if (options.json) return printJson(status);
         // A live workflow's unfinished children: what its step may be waiting on.
-        const live = status.status === 'running' || status.status === 'waiting';
-        const children = live ? (await queries.getDescendants(id)).filter((child) => child.parentId === id && !isFinishedStatus(child.status)) : [];
-        const childRows = await Promise.all(children.map((child) => queries.getStatus(child.workflowId)));
-        return console.log(
-          formatStatus(
-            status,
-            childRows.flatMap((row) => (row === undefined ? [] : [row])),
-          ).join('\n'),
-        );
+        const children = isFinishedStatus(status.status) ? { items: [] } : await queries.listWorkflows({ parent: id, limit: CHILDREN_READ });
+        const unfinished = children.items.filter((child) => !isFinishedStatus(child.status));
+        return console.log(formatStatus(status, unfinished, children.nextCursor !== undefined).join('\n'));
       }
       const metrics = await queries.metricsSummary();
       const latest = (await queries.listWorkflows({ limit: 20 })).items;

@@ -19,6 +19,8 @@ export interface ListWorkflowsOptions {
   status?: WorkflowStatusValue;
   definition?: string;
   tenant?: string;
+  /** Only the child workflows this workflow's steps started. */
+  parent?: string;
   /** At most this many (default 50, at most 1000). */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -59,7 +61,7 @@ export function createProjectionQueries(source: ProjectionDatabase | ReadModelSq
       const [row] = await sql.all<StatusRow>('SELECT * FROM workflow_status WHERE workflow_id = ?', [workflowId]);
       return row === undefined ? undefined : toWorkflowStatusRow({ ...row, effective_status: effectiveStatusOf(row, isRegistered) });
     },
-    async listWorkflows({ status: wanted, definition, tenant, limit = 50, cursor } = {}) {
+    async listWorkflows({ status: wanted, definition, tenant, parent, limit = 50, cursor } = {}) {
       const status = await effectiveStatusSql(sql, isRegistered);
       const where: string[] = [];
       const params: (string | number)[] = [...status.params];
@@ -73,6 +75,7 @@ export function createProjectionQueries(source: ProjectionDatabase | ReadModelSq
       };
       if (definition !== undefined) filter('definition = ?', definition);
       if (tenant !== undefined) filter('tenant = ?', tenant);
+      if (parent !== undefined) filter('parent_id = ?', parent);
       if (cursor !== undefined) filter('started_position < ?', Number(cursor));
       const size = Math.min(Math.max(1, Math.floor(limit)), 1000);
       const rows = await sql.all<StatusRow & { effective_status: string }>(

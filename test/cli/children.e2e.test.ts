@@ -140,6 +140,10 @@ describe('a workflow waiting for a child that waits for a person', () => {
     // Its status points at the child it waits on.
     const status = await runEcl(['status', 'ask-1', ...args], { cwd: dir });
     expect(status.stdout).toContain(`  children    ${child}  approved v1  waiting for approval at gate`);
+    const listed = await runEcl(['list', '--parent', 'ask-1', ...args], { cwd: dir });
+    expect(listed.stdout.trim().split('\n').slice(1)).toEqual([
+      expect.stringMatching(new RegExp(`^${(child as string).replaceAll('.', '\\.')} +approved +v1 +waiting `)),
+    ]);
 
     const sent = await runEcl(['send', child as string, 'APPROVE', ...args], { cwd: dir });
     expect(sent.stderr).toBe('');

@@ -80,10 +80,17 @@ export function createApiClient(options: ApiClientOptions) {
       (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body: { type, ...(data === undefined ? {} : { data }) } }))).data,
     get: async (id: string) => (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data,
     /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
-    list: async ({ status, definition, limit, cursor }: { status?: string; definition?: string; limit?: number; cursor?: string } = {}) => {
+    list: async ({
+      status,
+      definition,
+      parent,
+      limit,
+      cursor,
+    }: { status?: string; definition?: string; parent?: string; limit?: number; cursor?: string } = {}) => {
       const query: ListQuery = {
         ...(status === undefined ? {} : { status: status as ListQuery['status'] }),
         ...(definition === undefined ? {} : { definition }),
+        ...(parent === undefined ? {} : { parent }),
         ...(limit === undefined ? {} : { limit: String(limit) }),
         ...(cursor === undefined ? {} : { cursor }),
       };

@@ -514,6 +514,8 @@ export interface operations {
       query?: {
         status?: "running" | "waiting" | "completed" | "failed" | "cancelled" | "blocked";
         definition?: string;
+        /** @description Only the child workflows this workflow started */
+        parent?: string;
         limit?: string;
         /** @description nextCursor of the previous page */
         cursor?: string;

@@ -15,7 +15,14 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
       throw new ApiError('INVALID_QUERY', 'Bad query parameters', { errors: [{ path: 'limit', message: `at most ${ctx.config.maxPageSize}` }] });
     }
     await readYourWrites(ctx);
-    const page = await ctx.queries.list({ tenant: scope.tenant, status: query.status, definition: query.definition, limit: query.limit, cursor: query.cursor });
+    const page = await ctx.queries.list({
+      tenant: scope.tenant,
+      status: query.status,
+      definition: query.definition,
+      parent: query.parent === undefined ? undefined : scope.internal(query.parent),
+      limit: query.limit,
+      cursor: query.cursor,
+    });
     return { items: page.items.filter((item) => scope.owns(item.workflowId)).map((item) => externalize(item, scope)), nextCursor: page.nextCursor };
   });
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { isApiClientError, problemLines, type ApiClient } from '../../api/client/index.js';
 import type { AuditEntry, WorkflowStatusRow } from '../../projections/index.js';
 import { formatAuditTimeline } from '../../projections/index.js';
-import { formatStatus, formatStatusTable } from '../formatStatus.js';
+import { isFinishedStatus } from '../../machines/index.js';
+import { CHILDREN_READ, formatStatus, formatStatusTable } from '../formatStatus.js';
 import { assertSameDefinition, resumingLine } from '../resuming.js';
 import { EXIT, UsageError } from '../usageError.js';
 import { finishRemote, followRemote, stateText } from './remoteFollow.js';
@@ -69,7 +70,11 @@ export async function remoteStatus(client: ApiClient, id: string | undefined, as
   await speaking(async () => {
     if (id !== undefined) {
       const status = (await client.get(id)) as unknown as WorkflowStatusRow;
-      return asJson ? json(status) : print(formatStatus(status).join('\n'));
+      if (asJson) return json(status);
+      // A live workflow's unfinished children, as the local status lists them.
+      const children = isFinishedStatus(status.status) ? { items: [], nextCursor: null } : await client.list({ parent: id, limit: CHILDREN_READ });
+      const unfinished = (children.items as unknown as WorkflowStatusRow[]).filter((child) => !isFinishedStatus(child.status));
+      return print(formatStatus(status, unfinished, children.nextCursor !== null).join('\n'));
     }
     const [summary, latest] = await Promise.all([client.metricsSummary(), client.list({ limit: 20 })]);
     const workflows = summary.workflows as { total: number; byStatus: Record<string, number> };
@@ -82,7 +87,7 @@ export async function remoteStatus(client: ApiClient, id: string | undefined, as
 
 export async function remoteList(
   client: ApiClient,
-  query: { status?: string; definition?: string; limit?: number; cursor?: string },
+  query: { status?: string; definition?: string; parent?: string; limit?: number; cursor?: string },
   asJson: boolean,
 ): Promise<void> {
   await speaking(async () => {

@@ -23,3 +23,31 @@ export const digest = defineWorkflow({
     { kind: 'produce', name: 'combine', run: async (ctx) => (await ctx.complete({ messages: [{ role: 'user', content: 'combine' }] })).text },
   ],
 });
+
+/** A child that waits for a person's approval. */
+export const gatekeeper = defineWorkflow({
+  name: 'gatekeeper',
+  version: 1,
+  input: z.object({ topic: z.string() }),
+  steps: [
+    { kind: 'produce', name: 'draft', run: async (ctx) => `a request about ${ctx.input.topic}` },
+    { kind: 'approval', name: 'gate' },
+  ],
+});
+
+/** A parent whose step waits for a gatekeeper child, and starts a second one it does not wait for. */
+export const petitioner = defineWorkflow({
+  name: 'petitioner',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'ask',
+      run: async (ctx) => {
+        await ctx.child('notify', gatekeeper, { topic: 'fyi' }, { wait: false });
+        return ctx.child('permit', gatekeeper, { topic: 'permit' });
+      },
+    },
+  ],
+});

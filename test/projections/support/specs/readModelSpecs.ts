@@ -185,6 +185,11 @@ export function readModelSpecs(givenHistories: GivenHistories): void {
           ['p-1.each-a.deep-c', 'p-1.each-a', 'summarize', 'completed', 1, 0.04],
         ]);
         expect(await queries.getDescendants('p-1.each-b')).toEqual([]);
+        // Listed by parent: its own children only (newest first), not theirs nor a look-alike.
+        const children = async (parent: string) => (await queries.listWorkflows({ parent })).items.map((item) => item.workflowId);
+        expect(await children('p-1')).toEqual(['p-1.each-b', 'p-1.each-a']);
+        expect(await children('p-1.each-a')).toEqual(['p-1.each-a.deep-c']);
+        expect(await children('no-such-workflow')).toEqual([]);
         expect(await queries.getDescendants('no-such-workflow')).toEqual([]);
         const timeline = formatAuditTimeline('p-1', await queries.getAudit('p-1'), descendants);
         expect(timeline.slice(-6)).toEqual([
