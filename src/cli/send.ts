@@ -62,9 +62,8 @@ export function sendCommand(): Command {
       const print = (line: string) => console.log(line);
       const watch = watchRun(host.engine, host.store, id, { follow: options.follow === true, print });
       try {
-        await host.claim(id);
-        const elsewhere = host.drivenElsewhere(id);
-        if (elsewhere !== undefined) print(elsewhere);
+        // Recorded before this command claims the workflow: claiming resumes a step left in flight
+        // (a parent waiting on its child re-runs as a new attempt), which a refused command must not do.
         const result = await host.engine.send(id, command, { sender: 'cli' }).catch((error: unknown) => {
           throw usageErrorOf(error);
         });
@@ -72,6 +71,9 @@ export function sendCommand(): Command {
           console.error(result.message);
           return result.code === 'WORKFLOW_NOT_FOUND' || result.code === 'CONCURRENCY_CONFLICT' ? EXIT.notCompleted : EXIT.usage;
         }
+        await host.claim(id);
+        const elsewhere = host.drivenElsewhere(id);
+        if (elsewhere !== undefined) print(elsewhere);
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
         // Children from before this command are not its work: only those it starts are reported.
         const code = await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });

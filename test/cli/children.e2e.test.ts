@@ -145,6 +145,14 @@ describe('a workflow waiting for a child that waits for a person', () => {
       expect.stringMatching(new RegExp(`^${(child as string).replaceAll('.', '\\.')} +approved +v1 +waiting `)),
     ]);
 
+    // A command the parent refuses appends nothing: its step, waiting on the child, is not resumed as a new attempt.
+    const revision = async () => (JSON.parse((await runEcl(['status', 'ask-1', '--json', ...args], { cwd: dir })).stdout) as { revision: number }).revision;
+    const before = await revision();
+    const refused = await runEcl(['send', 'ask-1', 'APPROVE', ...args], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe('APPROVE is not allowed in state ask.running: it accepts CANCEL');
+    expect(await revision()).toBe(before);
+
     const sent = await runEcl(['send', child as string, 'APPROVE', ...args], { cwd: dir });
     expect(sent.stderr).toBe('');
     expect(sent.code).toBe(0);
