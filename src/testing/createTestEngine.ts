@@ -1,6 +1,7 @@
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
-import { type Engine, type EngineCommand, type RetryOptions, type StartOptions, type WorkflowView, createEngine } from '../actors/index.js';
+import type { Clock, Engine, EngineCommand, RecoverResult, RetryOptions, StartOptions, WorkflowView } from '../actors/index.js';
+import { type EngineProcess, startEngineProcess } from './engineProcess.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
@@ -15,7 +16,9 @@ export interface TestEngineOptions {
   /**
    * The simulated clock (default: a new `createManualClock()`): `run` and `send` fire its timers as
    * the workflow needs (sleeps, retries, timeouts), so a workflow that sleeps for days finishes in
-   * no real time. Advance it yourself to look at a workflow in between.
+   * no real time. Advance it yourself to look at a workflow in between. With
+   * `createManualClock(start, { autoAdvance: false })` they fire none: they return once the
+   * workflow waits for a timer (`view.wakeAt`), and `clock.advance` moves it on.
    */
   clock?: ManualClock;
   /** Where the default clock starts: `now()` once. Prefer `clock`. */
@@ -29,7 +32,7 @@ export interface TestEngineOptions {
 
 /** A real engine on in-memory stores, with shortcuts for tests. */
 export interface TestEngine {
-  /** The engine itself, for anything the shortcuts do not cover (`subscribe`, `recover`, …). */
+  /** The engine itself, for anything the shortcuts do not cover (`subscribe`, `recover`, …); after `restart()`, the new one. */
   readonly engine: Engine;
   /** An in-memory event store: every recorded event is here. */
   readonly store: EventStore;
@@ -39,7 +42,8 @@ export interface TestEngine {
   readonly artifacts: ArtifactStore & { readonly files: ReadonlyMap<string, string> };
   /**
    * Starts a workflow of the named definition and drives it until it finishes or waits for a
-   * person or a signal, firing its timers on the simulated clock; resolves to its view (a failed workflow resolves too: check `status`). Throws what
+   * person or a signal, firing its timers on the simulated clock (without `autoAdvance`, until it
+   * waits for a timer); resolves to its view (a failed workflow resolves too: check `status`). Throws what
    * `Engine.start` throws (`EngineError` `INVALID_INPUT`, `UNKNOWN_DEFINITION`, …). Given the
    * definition itself, the view's `output` has its declared output's type (`OutputOf`; null until it completes).
    */
@@ -53,7 +57,15 @@ export interface TestEngine {
   send(workflowId: string, command: EngineCommand): Promise<WorkflowView>;
   /** The workflow's recorded events, in order (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
-  /** Closes the engine, then the store. */
+  /**
+   * A crash and a restart: the engine dies as a killed process would (what it has in flight is
+   * aborted and never recorded, even by a step that ignores its signal; its timers never fire), and
+   * a new engine on the same store, clock and model recovers every unfinished workflow
+   * (`Engine.recover`). `engine` is the new one. Call it while a step is in flight (e.g. a scripted
+   * call with `holdMs: 'untilAborted'`, or your own latch) to test that recorded calls are not made again.
+   */
+  restart(): Promise<RecoverResult>;
+  /** Closes the engine, then the store (an engine that `restart` killed is not waited for). */
   close(): Promise<void>;
 }
 
@@ -72,33 +84,63 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const artifacts = createMemoryArtifactStore();
   const logger = winston.createLogger({ silent: true });
   const clock = options.clock ?? createManualClock(options.now?.());
-  const engine = createEngine({
-    store,
-    llm: options.llm ?? createOfflineProvider(),
-    artifacts,
-    logger,
-    definitions,
-    clock,
-    ...(options.retry === undefined ? {} : { retry: options.retry }),
-  });
+  // Without autoAdvance, `settled` would wait for a timer only the test moves: `run` and `send` stop there instead.
+  const atTimer = new Set<() => void>();
+  const engineClock: Clock = {
+    now: () => clock.now(),
+    setTimer: (callback, delayMs) => clock.setTimer(callback, delayMs),
+    clearTimer: (handle) => clock.clearTimer(handle),
+    waiting(until) {
+      clock.waiting?.(until);
+      if (!clock.autoAdvance) for (const stop of atTimer) stop();
+    },
+  };
+  const start = (): EngineProcess =>
+    startEngineProcess({
+      store,
+      llm: options.llm ?? createOfflineProvider(),
+      artifacts,
+      logger,
+      definitions,
+      clock: engineClock,
+      ...(options.retry === undefined ? {} : { retry: options.retry }),
+    });
+  let running = start();
+  const drive = async (workflowId: string): Promise<WorkflowView> => {
+    let stop = (): void => undefined;
+    const stopped = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
+    atTimer.add(stop);
+    try {
+      return (await Promise.race([running.engine.settled(workflowId), stopped])) ?? (await running.engine.get(workflowId))!;
+    } finally {
+      atTimer.delete(stop);
+    }
+  };
   return {
-    engine,
+    get engine() {
+      return running.engine;
+    },
     store,
     clock,
     artifacts,
     async run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, startOptions?: StartOptions) {
-      const started = await engine.start(definition, input, startOptions);
+      const started = await running.engine.start(definition, input, startOptions);
       // The output the definition's schema checked when its step completed.
-      return (await engine.settled(started.workflowId)) as TypedView<D>;
+      return (await drive(started.workflowId)) as TypedView<D>;
     },
     async send(workflowId, command) {
-      const sent = await engine.send(workflowId, command);
+      const sent = await running.engine.send(workflowId, command);
       if (!sent.accepted) throw new Error(`${sent.code}: ${sent.message}`);
-      return engine.settled(workflowId);
+      return drive(workflowId);
     },
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
+    async restart() {
+      running.crash();
+      running = start();
+      return running.engine.recover();
+    },
     async close() {
-      await engine.close();
+      await running.engine.close();
       await store.close();
     },
   };

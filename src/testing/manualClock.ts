@@ -18,6 +18,8 @@ export interface ManualClock extends Clock {
   runUntil<T>(until: Promise<T>, maxTimers?: number): Promise<T>;
   /** Timers armed and not fired yet. */
   readonly pending: number;
+  /** Whether `engine.settled` jumps to the timer a workflow waits for (`createManualClock`'s option, default true). */
+  readonly autoAdvance: boolean;
 }
 
 /** One macrotask turn: what the engine needs to append and arm its next timer. */
@@ -106,6 +108,7 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
     get pending() {
       return timers.size;
     },
+    autoAdvance: auto,
     waiting(until) {
       // Outside the engine's call: the jump fires timers, which drive the engine again.
       if (auto) setImmediate(() => void advanceTo(until.getTime()));

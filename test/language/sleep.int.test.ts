@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineWorkflow, type WorkflowEvent } from 'ecl-workflows';
-import { createTestEngine, replayHistories } from 'ecl-workflows/testing';
+import { createManualClock, createTestEngine, replayHistories } from 'ecl-workflows/testing';
 import { workflowStream } from '../../src/eventstore/index.js';
 import { restartableEngine } from './support/restartableEngine.js';
 
@@ -68,6 +68,18 @@ describe('sleep: a durable timer', () => {
     const ended = history.find((event) => event.type === 'SleepEnded');
     expect(ended?.metadata).toMatchObject({ sender: 'timer', at: '2030-01-03T00:00:00.000Z' });
     await replayHistories([reminder], [{ workflowId: 'r1', events: history }]);
+    await t.close();
+  });
+
+  it('with autoAdvance: false, run() returns once the workflow waits for its timer; advance() moves it on', async () => {
+    const t = createTestEngine({ definitions: [reminder], clock: createManualClock('2030-01-01T00:00:00.000Z', { autoAdvance: false }) });
+    expect(t.clock.autoAdvance).toBe(false);
+    const sleeping = await t.run(reminder, { days: 2 }, { id: 'r0' });
+    expect(sleeping).toMatchObject({ status: 'running', state: 'wait.sleeping', wakeAt: '2030-01-03T00:00:00.000Z' });
+    expect(t.clock.now().toISOString()).toBe('2030-01-01T00:00:00.000Z');
+    expect(types(await t.history('r0'))).not.toContain('SleepEnded');
+    await t.clock.advance(2 * DAY);
+    expect(await t.engine.get('r0')).toMatchObject({ status: 'completed', output: 'reminded after draft' });
     await t.close();
   });
 
