@@ -26,7 +26,7 @@ import type { ActorEnv } from './actorEnv.js';
 import { createOwnershipLookup } from './ownershipLookup.js';
 import { createWakeUpTimers } from './wakeUpTimers.js';
 import { foreignTransition } from './publishTransitions.js';
-import { settledOrFamilyAtRest } from './familyAtRest.js';
+import { familyAtRestNow, settledOrFamilyAtRest } from './familyAtRest.js';
 import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
 import { viewOfActor } from './workflowView.js';
@@ -340,6 +340,8 @@ export function createEngine(options: EngineOptions): Engine {
         if (!actor.retired || actor.idle) return viewOfActor(actor);
       }
     },
+
+    waitingOn: (workflowId) => familyAtRestNow(workflowId, awaitedChildren, (id) => engine.get(id)),
 
     noticeAppend(record) {
       const workflowId = workflowIdOf(record.stream);

@@ -27,6 +27,26 @@ export async function settledOrFamilyAtRest(
   }
 }
 
+/**
+ * The children `workflowId`'s step waits for when every one is at rest now (see `atRest`: waiting
+ * for someone, or for children of its own that are); undefined when it waits for none, or one
+ * still works. Looks, never waits: `view` reads a workflow as it is.
+ */
+export async function familyAtRestNow(
+  workflowId: string,
+  awaited: AwaitedChildren,
+  view: (workflowId: string) => Promise<WorkflowView | undefined>,
+): Promise<string[] | undefined> {
+  const children = awaited.of(workflowId);
+  if (children.length === 0) return undefined;
+  for (const child of children) {
+    const found = await view(child);
+    if (found === undefined) return undefined;
+    if (found.status !== 'waiting' && (found.status !== 'running' || (await familyAtRestNow(child, awaited, view)) === undefined)) return undefined;
+  }
+  return children;
+}
+
 /** The children, once every one is at rest; else, when the awaited set next changes, `'changed'`. */
 async function restOf(children: string[], settled: (workflowId: string) => Promise<WorkflowView>, changed: Promise<'changed'>): Promise<string[] | 'changed'> {
   if (children.length === 0) return changed;

@@ -326,6 +326,12 @@ export interface Engine {
    * again as a new attempt. After `close()`, resolves to where it stopped. Throws `EngineError` `WORKFLOW_NOT_FOUND` (`isWorkflowNotFound`).
    */
   settled(workflowId: string): Promise<WorkflowView>;
+  /**
+   * The child workflows this workflow's step waits for, when every one of them waits for a person
+   * or a signal (or for children of its own that do) right now: the family cannot move without
+   * someone outside. Undefined otherwise, or when this engine does not drive it. Never waits.
+   */
+  waitingOn(workflowId: string): Promise<string[] | undefined>;
   /** This workflow's transitions (after each append) and token deltas, from now on; no replay of the past. */
   subscribe(workflowId: string): Observable<EngineEvent>;
   /** Every workflow's transitions and deltas from now on. Deltas are produced only while something subscribes. */

@@ -81,7 +81,10 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
         const created = await begin();
         const settled = await watch.settled(waitMs);
         const seen = settled === undefined ? undefined : (statusOfEvents(watch.seen, { isRegistered }) as WorkflowStatusView | undefined);
-        return { created, outcome: settled ?? 'running', status: seen ?? (await statusOf(workflowId)) };
+        const status = seen ?? (await statusOf(workflowId));
+        // Waiting through its family: the children its step waits for, each waiting for someone.
+        const children = settled === 'waiting' && status.status === 'running' ? await engine.waitingOn(workflowId) : undefined;
+        return { created, outcome: settled ?? 'running', status: children === undefined ? status : { ...status, waitingOnChildren: children } };
       } finally {
         watch.close();
       }
@@ -107,6 +110,8 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       if (!result.accepted) throw sendProblem(result);
       return { revision: result.revision, lastRevision: result.lastRevision };
     },
+
+    waitingOn: (workflowId) => engine.waitingOn(workflowId),
 
     deltas: engine.feed.pipe(
       filter((event) => event.kind === 'delta'),

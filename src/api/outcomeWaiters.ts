@@ -7,6 +7,8 @@ const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 const WAITS: ReadonlySet<string> = new Set(['HumanInputRequested', 'SignalAwaited']);
 
 export type Settled = 'finished' | 'waiting';
+/** How often a wait looks whether the workflow's family came to rest (`Engine.waitingOn`). */
+const FAMILY_LOOK_MS = 200;
 type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
 const settledBy = (transition: Transition): Settled | undefined =>
@@ -27,10 +29,11 @@ interface Watcher {
 }
 
 /**
- * Watches workflows of the in-process engine until they finish or wait for a person or a signal,
- * from the engine's feed: one subscription while anyone watches, routed by workflow id. A watch
- * begun before the start sees every transition this process publishes for the workflow, so the
- * answer to a wait can be folded from them rather than read back from the store.
+ * Watches workflows of the in-process engine until they finish or wait for a person or a signal
+ * (themselves, or through the child workflows their step waits for), from the engine's feed: one
+ * subscription while anyone watches, routed by workflow id. A watch begun before the start sees
+ * every transition this process publishes for the workflow, so the answer to a wait can be folded
+ * from them rather than read back from the store.
  */
 export function createOutcomeWaiters(engine: Engine) {
   const watching = new Map<string, Set<Watcher>>();
@@ -70,8 +73,16 @@ export function createOutcomeWaiters(engine: Engine) {
         settled: (waitMs) =>
           new Promise((resolve) => {
             const timer = setTimeout(() => watcher.settle?.(undefined), waitMs);
+            // A parent whose step waits for children that all wait for someone publishes nothing: look.
+            const family = setInterval(() => {
+              engine.waitingOn(workflowId).then(
+                (children) => children !== undefined && watcher.settle?.('waiting'),
+                () => undefined,
+              );
+            }, FAMILY_LOOK_MS);
             watcher.settle = (settled) => {
               clearTimeout(timer);
+              clearInterval(family);
               watcher.settle = undefined;
               resolve(settled);
             };

@@ -81,6 +81,8 @@ export interface ApiRuntime {
   definitions(): readonly DefinitionInfo[];
   start(request: StartRequest): Promise<StartOutcome>;
   send(request: SendRequest): Promise<SendOutcome>;
+  /** The children a running workflow's step waits for, when all of them wait for someone (see `Engine.waitingOn`). */
+  waitingOn(workflowId: string): Promise<string[] | undefined>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

@@ -144,6 +144,12 @@ export const WorkflowStatus = z
       .describe("While waiting: what for — a loop's cap, the budget, an approval gate, or a signal"),
     wakeAt: Iso.optional().describe("While running: when a sleeping step or a failed attempt's retry wakes it"),
     wakeReason: z.enum(['sleep', 'retry']).optional().describe('What wakes it at wakeAt'),
+    waitingOnChildren: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'While running: the child workflows its step waits for, when every one of them waits for a person or a signal (or for children of its own that do): answer them to move it on. Set by the server that drives it',
+      ),
     deadline: z
       .object({ at: Iso, onPass: z.enum(['fail', 'cancel']) })
       .optional()

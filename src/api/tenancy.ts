@@ -41,18 +41,20 @@ function createScope(principal: Principal): TenantScope {
 }
 
 /** The fields of a read model that hold a workflow id. */
-const WORKFLOW_ID_KEYS: ReadonlySet<string> = new Set(['workflowId', 'parentId']);
+const WORKFLOW_ID_KEYS: ReadonlySet<string> = new Set(['workflowId', 'parentId', 'waitingOnChildren']);
 
-/** Replaces every workflow id field (`workflowId`, `parentId`) of a read model with the client's id (tenant prefix removed). */
+/** Replaces every workflow id field (`workflowId`, `parentId`, each of `waitingOnChildren`) of a read model with the client's id (tenant prefix removed). */
 export function externalize<T>(value: T, scope: TenantScope): T {
   if (scope.tenant === undefined) return value;
   const walk = (item: unknown): unknown => {
     if (Array.isArray(item)) return item.map(walk);
     if (typeof item !== 'object' || item === null) return item;
     const out: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(item))
-      out[key] = WORKFLOW_ID_KEYS.has(key) && typeof field === 'string' ? (scope.external(field) ?? field) : walk(field);
+    for (const [key, field] of Object.entries(item)) out[key] = WORKFLOW_ID_KEYS.has(key) ? externalId(field, scope) : walk(field);
     return out;
   };
   return walk(value) as T;
 }
+
+const externalId = (field: unknown, scope: TenantScope): unknown =>
+  typeof field === 'string' ? (scope.external(field) ?? field) : Array.isArray(field) ? field.map((item) => externalId(item, scope)) : field;

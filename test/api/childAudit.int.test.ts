@@ -95,14 +95,42 @@ describe("a parent's children over the API", () => {
     expect(listed).toHaveLength(2);
     for (const line of listed) expect(line).toMatch(/petition-1\.(notify|permit)-[0-9a-f]{12} {2}gatekeeper v1 {2}waiting for approval at gate$/);
 
+    // The server says what the parent waits on: the child its step waits for (not the one it only started).
+    const permitId = children.find((child) => child.workflowId.includes('.permit-'))!.workflowId;
+    expect((await api.get('petition-1')).waitingOnChildren).toEqual([permitId]);
+
     // A child names its parent; a finished parent lists no children (its notify child still waits).
-    const permit = children.find((child) => child.workflowId.includes('.permit-'))!;
-    await api.send(permit.workflowId, 'APPROVE');
+    await api.send(permitId, 'APPROVE');
     await eventually(async () => ((await api.get('petition-1')).status === 'completed' ? true : undefined), 'the parent completed');
     const after = await printedBy(() => remoteStatus(api, 'petition-1', false));
     expect(after[0]).toBe('petition-1  petitioner v1  completed');
     expect(after.join('\n')).not.toContain('children');
     const notify = children.find((child) => child.workflowId.includes('.notify-'))!;
     expect(await printedBy(() => remoteStatus(api, notify.workflowId, false))).toContain('  parent      petition-1 (step ask, call "notify")');
+  });
+
+  it("a wait, and ecl run --server, end once the parent's children all wait for someone: the answer names them", async () => {
+    const api = createApiClient({ baseUrl: server.url, apiKey: KEYS.acme.key });
+    // Within the wait, not at its end: a wait that ran out would say nothing of the children.
+    const run = await api.run({ definition: 'petitioner', input: {}, id: 'petition-2' }, { waitSeconds: 60 });
+    expect(run).toMatchObject({
+      finished: false,
+      status: { status: 'running', waitingOnChildren: [expect.stringMatching(/^petition-2\.permit-[0-9a-f]{12}$/)] },
+    });
+
+    const printed: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+    let code: number;
+    try {
+      code = await remoteRun(api, { definition: 'petitioner', input: {}, id: 'petition-3', follow: true });
+    } finally {
+      log.mockRestore();
+    }
+    expect(code).toBe(1);
+    const text = printed.join('\n');
+    expect(text).toContain('Running petition-3 at ask.running, which waits on its child workflows:');
+    expect(text).toMatch(
+      /\n {2}(petition-3\.permit-[0-9a-f]{12}) \(gatekeeper\): Waiting for a person at gate\.waiting \(approval\): APPROVE, REJECT, CANCEL\n {4}e\.g\. ecl send \1 APPROVE --server /,
+    );
   });
 });

@@ -149,6 +149,8 @@ export interface components {
        * @enum {string}
        */
       wakeReason?: "sleep" | "retry";
+      /** @description While running: the child workflows its step waits for, when every one of them waits for a person or a signal (or for children of its own that do): answer them to move it on. Set by the server that drives it */
+      waitingOnChildren?: string[];
       /** @description While live: by when it must be finished, and what happens if not */
       deadline?: {
         /** @description ISO 8601 date-time (UTC) */

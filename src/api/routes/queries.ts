@@ -34,7 +34,8 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     await readYourWrites(ctx);
     const status = await ctx.queries.getStatus(workflowId);
     if (status === undefined || !recordedFor(scope, status.tenant)) throw notFound(id);
-    return externalize(status, scope);
+    const waitingOnChildren = status.status === 'running' ? await ctx.runtime.waitingOn(workflowId) : undefined;
+    return externalize(waitingOnChildren === undefined ? status : { ...status, waitingOnChildren }, scope);
   });
 
   app.get('/v1/workflows/:id/audit', async (request) => {

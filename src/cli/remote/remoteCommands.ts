@@ -42,8 +42,8 @@ export async function remoteRun(client: ApiClient, request: { definition: string
     }
     assertSameDefinition(existing, request.definition);
     print(resumingLine(existing, stateText(existing.state)));
-    // At rest (waiting, or finished): nothing more will come to follow until someone acts.
-    if (existing.status !== 'running') return finishRemote(client, id, existing, print);
+    // At rest (waiting, itself or through its children, or finished): nothing more will come to follow until someone acts.
+    if (existing.status !== 'running' || (existing.waitingOnChildren?.length ?? 0) > 0) return finishRemote(client, id, existing, print);
     return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
   });
 }

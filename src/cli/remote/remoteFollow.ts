@@ -18,10 +18,13 @@ const asEngineTransition = (transition: StreamedTransition): Extract<EngineEvent
     status: 'running',
   }) as Extract<EngineEvent, { kind: 'transition' }>;
 
+/** How often a follow asks the server whether the workflow waits on children that all wait for someone. */
+const FAMILY_LOOK_MS = 1_000;
+
 /**
- * Follows a workflow on the server until it ends or waits for a person or a signal (as the
- * in-process `ecl run` does), printing each transition with `transitions`, then the closing lines.
- * Returns the exit code.
+ * Follows a workflow on the server until it ends or waits for a person or a signal — itself, or
+ * through the child workflows its step waits for (as the in-process `ecl run` does) — printing
+ * each transition with `transitions`, then the closing lines. Returns the exit code.
  */
 export async function followRemote(
   client: ApiClient,
@@ -29,19 +32,32 @@ export async function followRemote(
   options: { print: (line: string) => void; transitions: boolean; after?: number },
 ): Promise<number> {
   let previous: WorkflowEvent | undefined;
-  await client.follow(id, {
-    ...(options.after === undefined ? {} : { after: options.after }),
-    onTransition: (transition) => {
-      const engineTransition = asEngineTransition(transition);
-      if (options.transitions) {
-        const line = formatTransition(engineTransition, previous);
-        if (line !== undefined) options.print(line);
-      }
-      previous = engineTransition.event;
-      // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
-      return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
-    },
-  });
+  // Its stream is quiet while its children wait: the server's status says when they all do.
+  const atRest = new AbortController();
+  const look = setInterval(() => {
+    client.get(id).then(
+      (status) => (status.waitingOnChildren?.length ?? 0) > 0 && atRest.abort(),
+      () => undefined,
+    );
+  }, FAMILY_LOOK_MS);
+  try {
+    await client.follow(id, {
+      signal: atRest.signal,
+      ...(options.after === undefined ? {} : { after: options.after }),
+      onTransition: (transition) => {
+        const engineTransition = asEngineTransition(transition);
+        if (options.transitions) {
+          const line = formatTransition(engineTransition, previous);
+          if (line !== undefined) options.print(line);
+        }
+        previous = engineTransition.event;
+        // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
+        return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
+      },
+    });
+  } finally {
+    clearInterval(look);
+  }
   return finishRemote(client, id, await client.get(id), options.print);
 }
 
@@ -50,6 +66,11 @@ export async function followRemote(
  * family's usage from the server's audit, as the local `ecl run` prints it. Returns the exit code.
  */
 export async function finishRemote(client: ApiClient, id: string, status: RemoteStatus, print: (line: string) => void): Promise<number> {
+  if ((status.waitingOnChildren?.length ?? 0) > 0) {
+    print(`Running ${id} at ${stateText(status.state)}, which waits on its child workflows:`);
+    await waitingChildrenLines(client, status, print, '  ');
+    return EXIT.notCompleted;
+  }
   if (!isFinishedStatus(status.status)) return closeRemote(client.baseUrl, id, status, print);
   const { entries, descendants } = await client.audit(id);
   const own = auditUsage(entries as unknown as AuditEntry[]);
@@ -59,6 +80,25 @@ export async function finishRemote(client: ApiClient, id: string, status: Remote
 }
 
 type RemoteStatus = Awaited<ReturnType<ApiClient['get']>>;
+
+/** Each child the workflow waits on, with what it waits for (its own children, in turn), as the local `ecl run` lists them. */
+async function waitingChildrenLines(client: ApiClient, status: RemoteStatus, print: (line: string) => void, indent: string): Promise<void> {
+  for (const childId of status.waitingOnChildren ?? []) {
+    const child = await client.get(childId);
+    if ((child.waitingOnChildren?.length ?? 0) > 0) {
+      print(`${indent}${childId} (${child.definition}) at ${stateText(child.state)}, which waits on its own:`);
+      await waitingChildrenLines(client, child, print, `${indent}  `);
+      continue;
+    }
+    let first = true;
+    closeRemote(client.baseUrl, childId, child, (text) => {
+      for (const line of text.split('\n')) {
+        print(first ? `${indent}${childId} (${child.definition}): ${line}` : `${indent}${line}`);
+        first = false;
+      }
+    });
+  }
+}
 
 /** A state value as the local commands print it: `approval.waiting`. */
 export const stateText = (state: unknown): string => {

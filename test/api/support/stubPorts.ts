@@ -70,6 +70,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       );
       return { revision: result.nextExpectedRevision, position: async () => result.position };
     },
+    waitingOn: async () => undefined,
     deltas,
   };
   return {
