@@ -35,8 +35,10 @@ export function sendCommand(): Command {
     const { loadConfig } = await import('../config/index.js');
     const { SIGNAL_NAME, isCommandType } = await import('../machines/index.js');
     // Commands are upper case (`approve` works too); any other name a signal step may use is a signal.
-    const signal = !isCommandType(typeArgument.toUpperCase()) && SIGNAL_NAME.test(typeArgument);
-    const type = signal ? typeArgument : typeArgument.toUpperCase();
+    const named = isCommandType(typeArgument.toUpperCase());
+    const signal = !named && SIGNAL_NAME.test(typeArgument);
+    // Only the four command names are upper-cased: anything else is refused as the person typed it.
+    const type = named ? typeArgument.toUpperCase() : typeArgument;
     const data = options.data === undefined ? (signal ? undefined : {}) : readJsonArgument(options.data, '--data', loadConfig().config.maxJsonDepth);
     if (!signal && (typeof data !== 'object' || data === null || Array.isArray(data))) throw new UsageError('--data must be a JSON object');
     if (options.note !== undefined) {

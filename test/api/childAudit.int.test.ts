@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiClient } from 'ecl-workflows/client';
-import { remoteAudit, remoteRun, remoteStatus } from '../../src/cli/remote/remoteCommands.js';
+import { remoteAudit, remoteRun, remoteSend, remoteStatus } from '../../src/cli/remote/remoteCommands.js';
 import { createRegistry } from '../../src/machines/index.js';
 import { digest, gatekeeper, petitioner, summary } from './support/familyDefinitions.js';
 import { KEYS, type TestServer, eventually, startTestServer } from './support/testServer.js';
@@ -129,8 +129,23 @@ describe("a parent's children over the API", () => {
     expect(code).toBe(1);
     const text = printed.join('\n');
     expect(text).toContain('Running petition-3 at ask.running, which waits on its child workflows:');
-    expect(text).toMatch(
-      /\n {2}(petition-3\.permit-[0-9a-f]{12}) \(gatekeeper\): Waiting for a person at gate\.waiting \(approval\): APPROVE, REJECT, CANCEL\n {4}e\.g\. ecl send \1 APPROVE --server /,
-    );
+    const permit =
+      /\n {2}(petition-3\.permit-[0-9a-f]{12}) \(gatekeeper\): Waiting for a person at gate\.waiting \(approval\): APPROVE, REJECT, CANCEL\n {4}e\.g\. ecl send \1 APPROVE --server /.exec(
+        text,
+      )?.[1];
+    expect(permit, text).toBeDefined();
+
+    // ecl send --server to that child finishes it, then follows its parent on, as the local send does.
+    printed.length = 0;
+    const again = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+    try {
+      code = await remoteSend(api, { id: permit as string, type: 'APPROVE', data: {}, follow: false });
+    } finally {
+      again.mockRestore();
+    }
+    const sent = printed.join('\n');
+    expect(code, sent).toBe(0);
+    expect(sent).toContain(`Completed ${permit}`);
+    expect(sent).toMatch(/\nIts parent petition-3 \(petitioner\) goes on:\n {2}Completed petition-3 \(/);
   });
 });

@@ -37,6 +37,8 @@ describe('tenants', () => {
     }
     const send = await server.call('POST', '/v1/workflows/only-acme/events', { body: { type: 'CANCEL' }, key: globex });
     expect(send.status).toBe(404);
+    // Named by the id the caller sent, never the tenant-prefixed one.
+    expect(send.body).toMatchObject({ code: 'WORKFLOW_NOT_FOUND', detail: 'No workflow "only-acme"', workflowId: 'only-acme' });
     const before = await server.store.headPosition();
     const approve = await server.call('POST', '/v1/workflows/shared/events', { body: { type: 'APPROVE' }, key: globex });
     expect(approve.status).toBe(404);

@@ -64,6 +64,10 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     const other = await ecl('send', 'inv-1', 'refund', '--data', '{}');
     expect(other.code).toBe(2);
     expect(other.stderr.trim()).toBe('signal refund is not allowed in state paid.waiting: it accepts payment, CANCEL');
+    // Not a command nor a signal name: refused as typed (only the four command names are upper-cased).
+    const bogus = await ecl('send', 'inv-1', 'Bogus!');
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toContain('Unknown command "Bogus!"');
     const note = await ecl('send', 'inv-1', 'payment', '--note', 'hi');
     expect(note.code).toBe(2);
     expect(note.stderr).toMatch(/--note goes with APPROVE only/);

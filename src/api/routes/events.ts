@@ -7,6 +7,7 @@ import { scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
 import type { CommandInfo, DefinitionInfo } from '../ports.js';
 import { SIGNAL_NAME } from '../../machines/index.js';
+import { notFound } from './queries.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...) or a signal (`type` = its lowercase name, `data` its payload). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -39,6 +40,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision, lastRevision: outcome.lastRevision ?? outcome.revision });
     } catch (error) {
       if (isApiError(error)) ctx.metrics.observeCommand(body.type, 'rejected');
+      // Named by the client's id, as the queries name it.
+      if (isApiError(error) && error.code === 'WORKFLOW_NOT_FOUND') throw notFound(id);
       throw error;
     }
   });

@@ -60,10 +60,43 @@ async function existingOn(client: ApiClient, id: string): Promise<Awaited<Return
 
 export async function remoteSend(client: ApiClient, request: { id: string; type: string; data: unknown; follow: boolean }): Promise<number> {
   return speaking(async () => {
+    // Children from before this command are not its work: only those it starts are reported (as locally).
+    const before = await descendantIds(client, request.id);
+    // Its running ancestors as they were: each goes on on the server once the workflow below it finishes.
+    const ancestors = await runningAncestors(client, request.id);
     const accepted = await client.send(request.id, request.type, request.data);
     print(`${accepted.type} accepted: ${request.id} (revision ${accepted.revision})`);
-    return followRemote(client, request.id, { print, transitions: request.follow, after: accepted.revision });
+    let code = await followRemote(client, request.id, { print, transitions: request.follow, after: accepted.revision, familyBefore: before });
+    let child = request.id;
+    for (const parent of ancestors) {
+      if (!isFinishedStatus((await client.get(child)).status)) break;
+      print(`Its parent ${parent.workflowId} (${parent.definition}) goes on:`);
+      code = await followRemote(client, parent.workflowId, { print: (line) => print(line.replace(/^/gm, '  ')), transitions: false, after: parent.revision });
+      child = parent.workflowId;
+    }
+    return code;
   });
+}
+
+/** The ids of the workflow's descendants now; none when it does not exist (the send then says so). */
+async function descendantIds(client: ApiClient, id: string): Promise<ReadonlySet<string>> {
+  try {
+    return new Set((await client.audit(id)).descendants.map((descendant) => descendant.workflowId));
+  } catch (error) {
+    if (isApiClientError(error) && error.status === 404) return new Set();
+    throw error;
+  }
+}
+
+/** Its parent, the parent's parent, …, while each is running: their status now. */
+async function runningAncestors(client: ApiClient, id: string): Promise<Awaited<ReturnType<ApiClient['get']>>[]> {
+  const found = [];
+  for (let status = await existingOn(client, id); status?.parent !== undefined;) {
+    status = await existingOn(client, status.parent.workflowId);
+    if (status === undefined || status.status !== 'running') break;
+    found.push(status);
+  }
+  return found;
 }
 
 export async function remoteStatus(client: ApiClient, id: string | undefined, asJson: boolean): Promise<void> {

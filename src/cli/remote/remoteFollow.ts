@@ -29,7 +29,7 @@ const FAMILY_LOOK_MS = 1_000;
 export async function followRemote(
   client: ApiClient,
   id: string,
-  options: { print: (line: string) => void; transitions: boolean; after?: number },
+  options: { print: (line: string) => void; transitions: boolean; after?: number; familyBefore?: ReadonlySet<string> },
 ): Promise<number> {
   let previous: WorkflowEvent | undefined;
   // Its stream is quiet while its children wait: the server's status says when they all do.
@@ -58,14 +58,21 @@ export async function followRemote(
   } finally {
     clearInterval(look);
   }
-  return finishRemote(client, id, await client.get(id), options.print);
+  return finishRemote(client, id, await client.get(id), options.print, options.familyBefore);
 }
 
 /**
  * The closing lines (`closeRemote`), then, for a finished workflow with child workflows, the
- * family's usage from the server's audit, as the local `ecl run` prints it. Returns the exit code.
+ * family's usage from the server's audit (but for `familyBefore`, children that were there before
+ * the command), as the local `ecl run` prints it. Returns the exit code.
  */
-export async function finishRemote(client: ApiClient, id: string, status: RemoteStatus, print: (line: string) => void): Promise<number> {
+export async function finishRemote(
+  client: ApiClient,
+  id: string,
+  status: RemoteStatus,
+  print: (line: string) => void,
+  familyBefore: ReadonlySet<string> = new Set(),
+): Promise<number> {
   if ((status.waitingOnChildren?.length ?? 0) > 0) {
     print(`Running ${id} at ${stateText(status.state)}, which waits on its child workflows:`);
     await waitingChildrenLines(client, status, print, '  ');
@@ -75,7 +82,8 @@ export async function finishRemote(client: ApiClient, id: string, status: Remote
   const { entries, descendants } = await client.audit(id);
   const own = auditUsage(entries as unknown as AuditEntry[]);
   const code = closeRemote(client.baseUrl, id, status, print, own);
-  for (const line of familySummaryLines(id, own, descendants)) print(line);
+  const family = descendants.filter((descendant) => !familyBefore.has(descendant.workflowId));
+  for (const line of familySummaryLines(id, own, family)) print(line);
   return code;
 }
 
