@@ -41,7 +41,27 @@ export function createProgram(): Command {
   }
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();
+  program.hook('preAction', async (_program, action) => {
+    let root = action;
+    while (root.parent !== null && root.parent !== program) root = root.parent;
+    if (LOCAL_ONLY.has(root.name())) await noteServerNotUsed(root.name());
+  });
   return program;
+}
+
+/** Commands that read the local store only: a server named by ECL_SERVER or ecl.config.json does not apply to them. */
+const LOCAL_ONLY: ReadonlySet<string> = new Set(['replay', 'projections', 'workers', 'definitions']);
+
+async function noteServerNotUsed(command: string): Promise<void> {
+  const { loadConfig } = await import('../config/index.js');
+  let server: string | undefined;
+  try {
+    server = loadConfig().config.server;
+  } catch {
+    return; // The command reports a broken configuration itself.
+  }
+  if (server !== undefined)
+    console.error(`Note: the server ${server} is configured, but ecl ${command} does not use it: it reads this machine's store and workflow modules.`);
 }
 
 /** Mistakes in what the user gave (flags, config, modules): exit 2. The guards load only when an error needs them. */

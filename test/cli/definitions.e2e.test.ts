@@ -32,4 +32,14 @@ describe('ecl definitions', () => {
     );
     expect(run.stdout).toBe('');
   });
+
+  it('says that a configured server (ECL_SERVER) is not used by it, and answers from this machine', async () => {
+    const text = await runEcl(['definitions'], { cwd: dir, env: { ECL_SERVER: 'http://127.0.0.1:9' } });
+    expect(text.code).toBe(0);
+    expect(text.stderr.trim()).toBe(
+      "Note: the server http://127.0.0.1:9 is configured, but ecl definitions does not use it: it reads this machine's store and workflow modules.",
+    );
+    expect(text.stdout).toContain('brief v1 — Extract facts from documents');
+    expect((await runEcl(['definitions'], { cwd: dir })).stderr).toBe('');
+  });
 });
