@@ -2,6 +2,7 @@ import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
 import type { Clock, Engine, EngineCommand, RecoverResult, RetryOptions, StartOptions, WorkflowView } from '../actors/index.js';
 import { type EngineProcess, startEngineProcess } from './engineProcess.js';
+import { type TestAudit, createTestAudit } from './testAudit.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
@@ -25,7 +26,9 @@ export interface TestEngineOptions {
   now?: () => Date;
   /**
    * The engine's `retry` option: a step's policy when it has none, and `ctx.run`'s retries inside
-   * a call, which wait in real time (`{ maxAttempts: 1 }` turns those off in a test).
+   * a call, which wait in real time. `{ initialDelayMs: 0 }` keeps every attempt and drops the real
+   * waits (a step's own `retry` keeps its delays, on the simulated clock); `{ maxAttempts: 1 }` also
+   * turns off the retries of steps that have no `retry` of their own.
    */
   retry?: RetryOptions;
 }
@@ -65,6 +68,13 @@ export interface TestEngine {
    * call with `holdMs: 'untilAborted'`, or your own latch) to test that recorded calls are not made again.
    */
   restart(): Promise<RecoverResult>;
+  /**
+   * The workflow's audit trail as `ecl audit` shows it, from read models kept in memory and caught
+   * up with the store at each call: `entries` (one per recorded event: summary, verdict, feedback,
+   * model, tokens, cost, sender), `descendants` (its child workflows' usage) and `timeline` (the
+   * printed lines).
+   */
+  audit(workflowId: string): Promise<TestAudit>;
   /** Closes the engine, then the store (an engine that `restart` killed is not waited for). */
   close(): Promise<void>;
 }
@@ -106,6 +116,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
       ...(options.retry === undefined ? {} : { retry: options.retry }),
     });
   let running = start();
+  const trail = createTestAudit(store);
   const drive = async (workflowId: string): Promise<WorkflowView> => {
     let stop = (): void => undefined;
     const stopped = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
@@ -134,6 +145,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
       return drive(workflowId);
     },
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
+    audit: (workflowId) => trail.audit(workflowId),
     async restart() {
       running.crash();
       running = start();
@@ -141,6 +153,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     },
     async close() {
       await running.engine.close();
+      trail.close();
       await store.close();
     },
   };

@@ -12,6 +12,8 @@ export { createTestEngine } from './createTestEngine.js';
 export { createManualClock } from './manualClock.js';
 export type { ManualClock } from './manualClock.js';
 export type { TestEngine, TestEngineOptions, TypedView } from './createTestEngine.js';
+export type { TestAudit } from './testAudit.js';
+export type { AuditEntry, DescendantUsage } from '../projections/index.js';
 export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
 export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';
 export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_MODEL } from '../llm/index.js';
