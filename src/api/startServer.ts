@@ -225,7 +225,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       keys.length === 0
         ? 'Auth: open single-tenant mode (no API keys; loopback only)'
         : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
-      `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person`,
+      `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person or a signal`,
       ...(node === undefined ? [] : [clusterLine(node.summary())]),
       ...(blocked.length === 0 ? [] : [`Warning: ${recovered.blocked?.length} workflow(s) not recovered: ${blocked.join(', ')} not registered (see the log)`]),
       // Definitions given in code came from no module.

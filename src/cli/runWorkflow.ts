@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEngineError } from '../actors/index.js';
+import { isFinishedStatus } from '../machines/index.js';
 import type { CommandFlags } from './commonOptions.js';
 import type { EngineHost } from './openEngineHost.js';
 import { assertSameDefinition, resumingLine } from './resuming.js';
@@ -68,7 +69,8 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
           ? undefined
           : { name: registered.name, version: registered.version };
     await host.claim(workflowId, definition);
-    const elsewhere = host.drivenElsewhere(workflowId);
+    // A finished workflow is driven by nobody: nothing to say about who drives it.
+    const elsewhere = existing !== undefined && isFinishedStatus(existing.status) ? undefined : host.drivenElsewhere(workflowId);
     if (elsewhere !== undefined) request.print(elsewhere);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
     if (!created) request.print(resumingLine(view, view.state));

@@ -23,8 +23,12 @@ export async function withShutdown(host: EngineHost, workflowId: string | undefi
     if (interrupted) return;
     interrupted = true;
     const view = workflowId === undefined ? Promise.resolve(undefined) : host.engine.get(workflowId).catch(() => undefined);
+    // Driven by a worker, nothing of it is in flight here: it goes on there.
+    const elsewhere = workflowId === undefined ? undefined : host.drivenElsewhere(workflowId);
     void view
-      .then((found) => console.error(`\n${stoppingLine(workflowId, found)}`))
+      .then((found) =>
+        console.error(`\n${elsewhere === undefined ? stoppingLine(workflowId, found) : `Stopping: ${workflowId} goes on in the worker that drives it.`}`),
+      )
       .then(() => host.close())
       .then(() => process.exit(EXIT.interrupted));
   };

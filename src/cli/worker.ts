@@ -28,7 +28,7 @@ export function workerCommand(): Command {
       [
         ...host.banner,
         `Worker ${summary.id}: ${summary.held.length} of ${summary.partitions} partitions`,
-        `Recovered: ${host.recovered?.resumed.length ?? 0} resumed, ${host.recovered?.waiting ?? 0} waiting for a person`,
+        `Recovered: ${host.recovered?.resumed.length ?? 0} resumed, ${host.recovered?.waiting ?? 0} waiting for a person or a signal`,
       ].join('\n'),
     );
     await new Promise<void>((resolve) => {

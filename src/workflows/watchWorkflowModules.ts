@@ -18,7 +18,8 @@ function incompatibility(current: DefinitionRegistry, next: DefinitionRegistry):
   for (const definition of next.list()) {
     const old = current.get(definition.name, definition.version);
     if (old !== undefined && structureOf(old) !== structureOf(definition)) {
-      return `the steps of ${definition.name} v${definition.version} changed: running workflows of that version would no longer fold; give the changed definition version ${definition.version + 1}`;
+      const free = Math.max(...current.versions(definition.name), ...next.versions(definition.name)) + 1;
+      return `the steps of ${definition.name} v${definition.version} changed: running workflows of that version would no longer fold; give the changed definition version ${free}`;
     }
   }
   return undefined;

@@ -49,6 +49,15 @@ describe('watchWorkflowModules (ecl serve --watch)', () => {
     expect(await stepOutput(modules, 1)).toBe('one v1');
   });
 
+  it('a changed version is told the first free version number, not one that is taken', async () => {
+    const { file, modules, lines } = await watched(definitionSource('alpha', 1));
+    writeFileSync(file, definitionSource('alpha', 2));
+    expect(await modules.reload()).toBe(true);
+    writeFileSync(file, definitionSource('alpha', 1, undefined, ['one', 'two', 'three']));
+    expect(await modules.reload()).toBe(false);
+    expect(lines.at(-1)).toMatchObject({ level: 'warn', reason: expect.stringMatching(/steps of alpha v1 changed.*give the changed definition version 3$/) });
+  });
+
   it('a module that fails to load, or changed steps under the same version, keep the previous modules and log why', async () => {
     const { file, modules, lines } = await watched(definitionSource('alpha', 1));
     const before = modules.registry.get('alpha');
