@@ -17,8 +17,10 @@ export function auditCommand(): Command {
     await withProjections(options, async ({ queries }) => {
       const entries = await queries.getAudit(id);
       if (entries.length === 0) return fail(`No workflow "${id}" in the read models.`);
-      if (options.json) return printJson(entries);
-      console.log(formatAuditTimeline(id, entries, await queries.getDescendants(id)).join('\n'));
+      const descendants = await queries.getDescendants(id);
+      // The HTTP API's shape (GET /v1/workflows/:id/audit), locally and with --server alike.
+      if (options.json) return printJson({ workflowId: id, entries, descendants });
+      console.log(formatAuditTimeline(id, entries, descendants).join('\n'));
     });
   });
 }

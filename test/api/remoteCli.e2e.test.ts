@@ -60,7 +60,12 @@ it('ecl run --follow, send, status, list and audit go through the API when a ser
   const list = await runEcl(['list', '--json'], { cwd: server.dir, env });
   expect((JSON.parse(list.stdout) as { items: Array<{ workflowId: string }> }).items.map((item) => item.workflowId)).toEqual(['cli-1']);
   const audit = await runEcl(['audit', 'cli-1', '--json'], { cwd: server.dir, env });
-  const entries = JSON.parse(audit.stdout) as Array<{ type: string; sender: string }>;
+  const { workflowId, entries, descendants } = JSON.parse(audit.stdout) as {
+    workflowId: string;
+    entries: Array<{ type: string; sender: string }>;
+    descendants: unknown[];
+  };
+  expect([workflowId, descendants]).toEqual(['cli-1', []]);
   expect(entries.find((entry) => entry.type === 'HumanDecisionReceived')?.sender).toBe(KEYS.acme.id);
 
   const other = await runEcl(['status', 'cli-1'], { cwd: server.dir, env: { ...env, ECL_API_KEY: KEYS.globex.key } });

@@ -68,7 +68,7 @@ describe('brief on the Anthropic adapter, through the real CLI and a local Messa
 
     const audit = await runEcl(['audit', 'heron-1', '--json', '--store', store], { cwd: dir, env });
     expect(audit.code).toBe(0);
-    const entries = JSON.parse(audit.stdout) as AuditEntry[];
+    const { entries } = JSON.parse(audit.stdout) as { entries: AuditEntry[] };
     // Each model call is journaled as its own CallCompleted; each step's outcome totals its calls (one each here).
     const calls = entries.filter((entry) => entry.type === 'CallCompleted');
     expect(calls.map((entry) => `${entry.type} ${entry.step}`)).toEqual([

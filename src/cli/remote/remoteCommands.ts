@@ -134,8 +134,9 @@ export async function remoteList(
 
 export async function remoteAudit(client: ApiClient, id: string, asJson: boolean): Promise<void> {
   await speaking(async () => {
-    const { entries, descendants } = await client.audit(id);
-    if (asJson) return json(entries);
+    const audit = await client.audit(id);
+    const { entries, descendants } = audit;
+    if (asJson) return json(audit);
     print(formatAuditTimeline(id, entries as unknown as AuditEntry[], descendants).join('\n'));
   });
 }
