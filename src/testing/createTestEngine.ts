@@ -58,6 +58,12 @@ export interface TestEngine {
    * `COMMAND_NOT_ALLOWED: …`) if the command is refused; use `engine.send` to get the rejection as a result.
    */
   send(workflowId: string, command: EngineCommand): Promise<WorkflowView>;
+  /**
+   * Drives a workflow already started (e.g. after `restart()`) as `run` does, and resolves to its
+   * view when it finishes, waits for a person or a signal, or — without `autoAdvance` — waits for
+   * a timer. Rejects with `EngineError` `WORKFLOW_NOT_FOUND` for an unknown id.
+   */
+  settled(workflowId: string): Promise<WorkflowView>;
   /** The workflow's recorded events, in order (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
   /**
@@ -144,6 +150,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
       if (!sent.accepted) throw new Error(`${sent.code}: ${sent.message}`);
       return drive(workflowId);
     },
+    settled: (workflowId) => drive(workflowId),
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
     audit: (workflowId) => trail.audit(workflowId),
     async restart() {

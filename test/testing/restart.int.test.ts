@@ -39,7 +39,7 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
     expect(await t.restart()).toMatchObject({ resumed: ['s1'] });
     expect(t.engine).not.toBe(before);
     answerLate('late C');
-    expect(await t.engine.settled('s1')).toMatchObject({ status: 'completed', output: 'ABC' });
+    expect(await t.settled('s1')).toMatchObject({ status: 'completed', output: 'ABC' });
     expect(made).toEqual(['a#1', 'b#1', 'c#1', 'c#2']);
     const history = await t.history('s1');
     expect(
