@@ -18,9 +18,28 @@ export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFo
   return undefined;
 }
 
-/** How many of a live workflow's children `ecl status` reads (one page: the API's default largest), and how many it lists. */
-export const CHILDREN_READ = 100;
+/** How many of a live workflow's unfinished children `ecl status` lists. */
 const CHILDREN_LISTED = 20;
+
+/** A page of workflows from the local read models or from a server's `GET /v1/workflows`. */
+type ListChildren = (query: {
+  parent: string;
+  status: 'waiting' | 'running' | 'blocked';
+  limit: number;
+}) => Promise<{ items: WorkflowStatusRow[]; more: boolean }>;
+
+/**
+ * A live workflow's unfinished children, as `ecl status` lists them: one small page per unfinished
+ * status, each child checked to name `parentId` (a server too old to filter by parent answers with
+ * every workflow); `more` when a page was not all of them.
+ */
+export async function unfinishedChildren(parentId: string, list: ListChildren): Promise<{ children: WorkflowStatusRow[]; more: boolean }> {
+  const pages = await Promise.all((['waiting', 'running', 'blocked'] as const).map((status) => list({ parent: parentId, status, limit: CHILDREN_LISTED })));
+  return {
+    children: pages.flatMap((page) => page.items).filter((child) => child.parent?.workflowId === parentId),
+    more: pages.some((page) => page.more),
+  };
+}
 
 /**
  * One workflow as `ecl status <id>` prints it: a heading line (with what it is doing), then one

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { addReadSideOptions, type ReadSideOptions } from './commonOptions.js';
-import { CHILDREN_READ, formatStatus, formatStatusTable } from './formatStatus.js';
+import { formatStatus, formatStatusTable, unfinishedChildren } from './formatStatus.js';
 import { fail, printJson } from './output.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
@@ -18,9 +18,13 @@ export function statusCommand(): Command {
           return fail(`No workflow "${id}" in the read models (store ${runner.checkpoint() === null ? 'has no workflow events' : 'caught up'}).`);
         if (options.json) return printJson(status);
         // A live workflow's unfinished children: what its step may be waiting on.
-        const children = isFinishedStatus(status.status) ? { items: [] } : await queries.listWorkflows({ parent: id, limit: CHILDREN_READ });
-        const unfinished = children.items.filter((child) => !isFinishedStatus(child.status));
-        return console.log(formatStatus(status, unfinished, children.nextCursor !== undefined).join('\n'));
+        const { children, more } = isFinishedStatus(status.status)
+          ? { children: [], more: false }
+          : await unfinishedChildren(id, async (query) => {
+              const page = await queries.listWorkflows(query);
+              return { items: page.items, more: page.nextCursor !== undefined };
+            });
+        return console.log(formatStatus(status, children, more).join('\n'));
       }
       const metrics = await queries.metricsSummary();
       const latest = (await queries.listWorkflows({ limit: 20 })).items;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
 import type { Clock, Engine, EngineCommand, RecoverResult, RetryOptions, StartOptions, WorkflowView } from '../actors/index.js';
@@ -100,15 +101,17 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const artifacts = createMemoryArtifactStore();
   const logger = winston.createLogger({ silent: true });
   const clock = options.clock ?? createManualClock(options.now?.());
-  // Without autoAdvance, `settled` would wait for a timer only the test moves: `run` and `send` stop there instead.
-  const atTimer = new Set<() => void>();
+  // Without autoAdvance, `settled` would wait for a timer only the test moves: `run` and `send` stop
+  // there instead. Each drive runs its `settled` in its own async context, so the wait it reaches
+  // (its workflow's timer, or that of a child it waits for) stops that drive and no other.
+  const driving = new AsyncLocalStorage<() => void>();
   const engineClock: Clock = {
     now: () => clock.now(),
     setTimer: (callback, delayMs) => clock.setTimer(callback, delayMs),
     clearTimer: (handle) => clock.clearTimer(handle),
     waiting(until) {
       clock.waiting?.(until);
-      if (!clock.autoAdvance) for (const stop of atTimer) stop();
+      if (!clock.autoAdvance) driving.getStore()?.();
     },
   };
   const start = (): EngineProcess =>
@@ -125,13 +128,9 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const trail = createTestAudit(store);
   const drive = async (workflowId: string): Promise<WorkflowView> => {
     let stop = (): void => undefined;
-    const stopped = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
-    atTimer.add(stop);
-    try {
-      return (await Promise.race([running.engine.settled(workflowId), stopped])) ?? (await running.engine.get(workflowId))!;
-    } finally {
-      atTimer.delete(stop);
-    }
+    const atTimer = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)));
+    const settled = driving.run(stop, () => running.engine.settled(workflowId));
+    return (await Promise.race([settled, atTimer])) ?? (await running.engine.get(workflowId))!;
   };
   return {
     get engine() {

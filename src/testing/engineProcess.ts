@@ -1,32 +1,37 @@
 import { type Engine, type EngineOptions, createEngine } from '../actors/index.js';
-import type { EventStore } from '../eventstore/index.js';
 
 /** An engine as one simulated process on a shared store and clock, which `crash()` kills. */
 export interface EngineProcess {
   readonly engine: Engine;
   /**
-   * Kills it as SIGKILL would: from now on its appends never complete (nothing more of it is
-   * recorded, even the outcome of a step that ignored its signal and returned late), its timers are
+   * Kills it as SIGKILL would: from now on its appends and artifact writes never complete (nothing
+   * more of it is recorded, even by a step that ignored its signal and went on), its timers are
    * cleared, and the calls it had in flight are aborted without anyone waiting for them.
    */
   crash(): void;
 }
 
-/** Starts an engine whose writes to `options.store` go through a switch `crash()` turns off. */
-export function startEngineProcess(options: EngineOptions): EngineProcess {
-  let dead = false;
-  const never = new Promise<never>(() => undefined);
-  const { store } = options;
-  const ownStore = new Proxy(store, {
-    get(target, property, receiver) {
-      if (property === 'append') return (...args: Parameters<EventStore['append']>) => (dead ? never : target.append(...args));
+const never = new Promise<never>(() => undefined);
+
+/** `target` whose `write` method never answers once `dead()`, and whose `close` is left to its owner. */
+function cutOff<T extends object>(target: T, write: keyof T & string, dead: () => boolean): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => unknown).bind(object);
       // Closing is the test's, once, on the shared store.
       if (property === 'close') return async () => undefined;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      return property === write ? (...args: unknown[]) => (dead() ? never : method(...args)) : method;
     },
   });
-  const engine = createEngine({ ...options, store: ownStore });
+}
+
+/** Starts an engine whose writes (to `options.store` and `options.artifacts`) go through a switch `crash()` turns off. */
+export function startEngineProcess(options: EngineOptions): EngineProcess {
+  let dead = false;
+  const isDead = () => dead;
+  const engine = createEngine({ ...options, store: cutOff(options.store, 'append', isDead), artifacts: cutOff(options.artifacts, 'put', isDead) });
   return {
     engine,
     crash() {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineEvent, WorkflowView } from '../../src/actors/index.js';
 import { repeatedFlags, summarize } from '../../src/cli/followWorkflow.js';
 import { stoppingLine } from '../../src/cli/withShutdown.js';
-import { formatStatus, formatStatusTable } from '../../src/cli/formatStatus.js';
+import { formatStatus, formatStatusTable, unfinishedChildren } from '../../src/cli/formatStatus.js';
 import { formatTransition } from '../../src/cli/formatTransition.js';
 import { z } from 'zod';
 import { createRegistry, defineWorkflow, type WorkflowEvent } from '../../src/machines/index.js';
@@ -157,6 +157,31 @@ describe('ecl status of waits and timers', () => {
       child('w.esc-2', { status: 'running' }),
     ]);
     expect(lines.slice(-2)).toEqual(['  children    w.esc-1  escalate v1  waiting for approval at gate', '              w.esc-2  escalate v1  running']);
+  });
+
+  it('reads one small page per unfinished status and keeps only the children that name the parent (an older server ignores ?parent=)', async () => {
+    const child = (id: string, parent: string, status: WorkflowStatusRow['status']): WorkflowStatusRow => ({
+      ...base,
+      workflowId: id,
+      status,
+      parent: { workflowId: parent, step: 'escalate' },
+    });
+    const queries: { parent: string; status: string; limit: number }[] = [];
+    const found = await unfinishedChildren('w', async (query) => {
+      queries.push(query);
+      const all = [
+        child('w.a', 'w', 'waiting'),
+        child('x.a', 'x', 'waiting'),
+        child('w.b', 'w', 'running'),
+        { ...base, workflowId: 'top', status: 'blocked' as const },
+      ];
+      return { items: all.filter((row) => row.status === query.status), more: query.status === 'running' };
+    });
+    expect(queries.map((query) => query.status).sort()).toEqual(['blocked', 'running', 'waiting']);
+    expect(queries.every((query) => query.parent === 'w' && query.limit === 20)).toBe(true);
+    expect(found.children.map((row) => row.workflowId)).toEqual(['w.a', 'w.b']);
+    expect(found.more).toBe(true);
+    expect(formatStatus({ ...base, currentStep: 'escalate' }, found.children, found.more).at(-1)).toBe('              and maybe more: ecl list --parent w');
   });
 });
 

@@ -52,7 +52,7 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
     await t.close();
   });
 
-  it('a step that ignores its signal and answers after the crash: the dead engine records nothing; the new attempt is the one recorded', async () => {
+  it('a step that ignores its signal and answers after the crash: the dead engine records and writes nothing; the new attempt is the one recorded', async () => {
     let started = (): void => undefined;
     const running = new Promise<void>((resolve) => (started = resolve));
     let answerLate = (_value: string): void => undefined;
@@ -64,9 +64,11 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
         {
           kind: 'produce',
           name: 'think',
-          run: (ctx) => {
+          run: async (ctx) => {
             started();
-            return ctx.attempt === 1 ? new Promise<string>((resolve) => (answerLate = resolve)) : Promise.resolve(`answer #${ctx.attempt}`);
+            const answer = ctx.attempt === 1 ? await new Promise<string>((resolve) => (answerLate = resolve)) : `answer #${ctx.attempt}`;
+            await ctx.putArtifact(`answer-${ctx.attempt}.txt`, answer);
+            return answer;
           },
         },
       ],
@@ -85,6 +87,9 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
       'StepStarted #2',
       'StepCompleted #2',
     ]);
+    // Nor did it write the artifact its late answer went on to write.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([...t.artifacts.files.keys()]).toEqual(['w1/answer-2.txt']);
     await t.close();
   });
 

@@ -3,7 +3,7 @@ import { isApiClientError, problemLines, type ApiClient } from '../../api/client
 import type { AuditEntry, WorkflowStatusRow } from '../../projections/index.js';
 import { formatAuditTimeline } from '../../projections/index.js';
 import { isFinishedStatus } from '../../machines/index.js';
-import { CHILDREN_READ, formatStatus, formatStatusTable } from '../formatStatus.js';
+import { formatStatus, formatStatusTable, unfinishedChildren } from '../formatStatus.js';
 import { assertSameDefinition, resumingLine } from '../resuming.js';
 import { EXIT, UsageError } from '../usageError.js';
 import { finishRemote, followRemote, stateText } from './remoteFollow.js';
@@ -105,9 +105,13 @@ export async function remoteStatus(client: ApiClient, id: string | undefined, as
       const status = (await client.get(id)) as unknown as WorkflowStatusRow;
       if (asJson) return json(status);
       // A live workflow's unfinished children, as the local status lists them.
-      const children = isFinishedStatus(status.status) ? { items: [], nextCursor: null } : await client.list({ parent: id, limit: CHILDREN_READ });
-      const unfinished = (children.items as unknown as WorkflowStatusRow[]).filter((child) => !isFinishedStatus(child.status));
-      return print(formatStatus(status, unfinished, children.nextCursor !== null).join('\n'));
+      const { children, more } = isFinishedStatus(status.status)
+        ? { children: [], more: false }
+        : await unfinishedChildren(id, async (query) => {
+            const page = await client.list(query);
+            return { items: page.items as unknown as WorkflowStatusRow[], more: page.nextCursor !== null };
+          });
+      return print(formatStatus(status, children, more).join('\n'));
     }
     const [summary, latest] = await Promise.all([client.metricsSummary(), client.list({ limit: 20 })]);
     const workflows = summary.workflows as { total: number; byStatus: Record<string, number> };

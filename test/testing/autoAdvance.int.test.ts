@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { RetryableError, defineWorkflow } from 'ecl-workflows';
+import { createManualClock, createTestEngine } from 'ecl-workflows/testing';
+
+const HOUR = 3_600_000;
+const manual = () => createManualClock('2030-01-01T00:00:00.000Z', { autoAdvance: false });
+
+describe('without autoAdvance, run() stops at the timer its own workflow waits for', () => {
+  it("one run reaching a retry's backoff does not end another run whose step is still working", async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow = defineWorkflow({
+      name: 'slow',
+      version: 1,
+      input: z.object({}),
+      steps: [{ kind: 'produce', name: 'work', run: async () => (await held, 'done') }],
+    });
+    const retrier = defineWorkflow({
+      name: 'retrier',
+      version: 1,
+      input: z.object({}),
+      steps: [{ kind: 'produce', name: 'fetch', retry: { initialDelayMs: HOUR }, run: async () => Promise.reject(new RetryableError('busy')) }],
+    });
+    const t = createTestEngine({ definitions: [slow, retrier], clock: manual() });
+    let slowView: unknown;
+    const slowRun = t.run(slow, {}, { id: 'slow-1' }).then((view) => (slowView = view));
+    expect(await t.run(retrier, {}, { id: 'retry-1' })).toMatchObject({ status: 'running', wakeAt: '2030-01-01T01:00:00.000Z' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(slowView).toBeUndefined();
+    release();
+    await slowRun;
+    expect(slowView).toMatchObject({ status: 'completed', output: 'done' });
+    await t.close();
+  });
+
+  it('a parent whose child sleeps stops there too (the wait its drive reached is the child’s)', async () => {
+    const napper = defineWorkflow({ name: 'napper', version: 1, input: z.object({}), steps: [{ kind: 'sleep', name: 'nap', for: HOUR }] });
+    const parent = defineWorkflow({
+      name: 'parent',
+      version: 1,
+      input: z.object({}),
+      steps: [{ kind: 'produce', name: 'call', run: async (ctx) => (await ctx.child('nap', napper, {}), 'woke') }],
+    });
+    const t = createTestEngine({ definitions: [napper, parent], clock: manual() });
+    expect(await t.run(parent, {}, { id: 'p-1' })).toMatchObject({ status: 'running', state: 'call.running' });
+    await t.clock.advance(HOUR);
+    expect(await t.settled('p-1')).toMatchObject({ status: 'completed', output: 'woke' });
+    await t.close();
+  });
+});
