@@ -164,7 +164,7 @@ describe('ecl status of waits and timers', () => {
       ...base,
       workflowId: id,
       status,
-      parent: { workflowId: parent, step: 'escalate' },
+      parent: { workflowId: parent, step: 'escalate', call: 'child' },
     });
     const queries: { parent: string; status: string; limit: number }[] = [];
     const found = await unfinishedChildren('w', async (query) => {
