@@ -34,9 +34,14 @@ export async function followRemote(
   let previous: WorkflowEvent | undefined;
   // Its stream is quiet while its children wait: the server's status says when they all do.
   const atRest = new AbortController();
+  let restingStatus: RemoteStatus | undefined;
   const look = setInterval(() => {
     client.get(id).then(
-      (status) => (status.waitingOnChildren?.length ?? 0) > 0 && atRest.abort(),
+      (status) => {
+        if ((status.waitingOnChildren?.length ?? 0) === 0 || atRest.signal.aborted) return;
+        restingStatus = status;
+        atRest.abort();
+      },
       () => undefined,
     );
   }, FAMILY_LOOK_MS);
@@ -58,7 +63,8 @@ export async function followRemote(
   } finally {
     clearInterval(look);
   }
-  return finishRemote(client, id, await client.get(id), options.print, options.familyBefore);
+  // The status that put it at rest, not a second read a finishing child may already have changed.
+  return finishRemote(client, id, restingStatus ?? (await client.get(id)), options.print, options.familyBefore);
 }
 
 /**
