@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { JsonValue } from './context.js';
-import type { StepSpec } from './workflowSpec.js';
+import type { DecisionContext, StepSpec } from './workflowSpec.js';
 import type { StepRun } from './stepContext.js';
 
 /**
@@ -35,7 +35,15 @@ export type StepChecks<T, I, O extends OutputSchemas> = {
   }
     ? // Kind and name too: a one-step workflow's checks must still describe a whole step (the literal was refused otherwise).
       { readonly kind: 'produce'; readonly name: N; run: StepRun<I, z.input<O[N]>, O> }
-    : unknown);
+    : T[K] extends { kind: 'route'; name: infer N extends string; to: readonly (infer To extends string)[] }
+      ? // A route goes to steps of this workflow that a route may choose, and chooses one of its own `to`.
+        { readonly kind: 'route'; readonly name: N; readonly to: readonly Exclude<RouteTarget<T>, N>[]; choose: (ctx: DecisionContext<I, O>) => To }
+      : unknown);
 };
+
+/** What a route may choose: a step of the workflow that is not a validating one (it follows its producer), or `completed`. */
+type RouteTarget<T> = T extends readonly unknown[]
+  ? Exclude<Extract<T[number], { kind: string; name: string }>, { kind: 'validate' }>['name'] | 'completed'
+  : never;
 
 type KnownKeys<E, I, O extends OutputSchemas> = E extends { kind: infer Kind } ? keyof Extract<StepSpec<I, O>, { kind: Kind }> : never;

@@ -128,8 +128,13 @@ export interface RouteStepSpec<I, O extends OutputSchemas = NoOutputSchemas> {
   name: string;
   /** The steps it may choose (not validating steps, which follow their producer), or `completed`. */
   to: readonly string[];
-  /** Returns one of `to`. Anything else, or a throw, fails the workflow with `DECISION_FAILED`. */
-  choose: (ctx: DecisionContext<I, O>) => string;
+  /**
+   * Returns one of `to`, which `defineWorkflow` types it to (a string computed at run time must be
+   * narrowed first). Anything else (from JavaScript), or a throw, fails the workflow with
+   * `DECISION_FAILED`. (The `'completed' | (string & {})` keeps the literals a `choose` without
+   * parameters returns from widening to `string` before they are checked against `to`.)
+   */
+  choose: (ctx: DecisionContext<I, O>) => 'completed' | (string & {});
   /** How many times it may send the workflow back to an earlier step (required for a loop). */
   maxLoops?: number;
   /** When a loop would pass `maxLoops`: `fail` the workflow, or `continue` with the step after the route. */

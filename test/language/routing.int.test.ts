@@ -97,7 +97,8 @@ describe('routing', () => {
         input: z.object({}),
         steps: [
           { kind: 'produce', name: 'a', run: async () => 1 },
-          { kind: 'route', name: 'pick', to: ['c'], choose },
+          // A choose from JavaScript, which no compiler checks against `to`.
+          { kind: 'route', name: 'pick', to: ['c'], choose: choose as () => 'c' },
           { kind: 'produce', name: 'b', run: async () => 2 },
           { kind: 'produce', name: 'c', run: async () => 3 },
         ],

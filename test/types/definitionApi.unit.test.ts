@@ -378,6 +378,78 @@ describe('the definition API', () => {
     expect(Outputs.plan.parse({ days: 1, next: 'write' })).toEqual({ days: 1, next: 'write' });
   });
 
+  it('a route goes to steps of its own workflow, and its choose returns one of its own to', () => {
+    const Input = z.object({ n: z.number() });
+    const routed = defineWorkflow({
+      name: 'routed',
+      version: 1,
+      input: Input,
+      outputs: { plan: z.object({ next: z.enum(['write', 'completed']) }) },
+      steps: [
+        { kind: 'produce', name: 'plan', run: async () => ({ next: 'write' as const }) },
+        { kind: 'route', name: 'byPlan', to: ['write', 'completed'], choose: ({ outputs }) => outputs.plan?.next ?? 'completed' },
+        { kind: 'route', name: 'byInput', to: ['write', 'completed'], choose: ({ input }) => (input.n > 1 ? 'write' : 'completed') },
+        { kind: 'route', name: 'always', to: ['write'], choose: () => 'write' },
+        { kind: 'produce', name: 'write', run: async () => 'x' },
+      ],
+    });
+    expect(routed.structure.steps.filter((step) => step.kind === 'route')).toHaveLength(3);
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'typo',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => 'p' },
+          // @ts-expect-error 'wrte' is not one of the route's `to`
+          { kind: 'route', name: 'pick', to: ['write', 'completed'], choose: ({ input }) => (input.n > 1 ? 'wrte' : 'completed') },
+          { kind: 'produce', name: 'write', run: async () => 'x' },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'unknown',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => 'p' },
+          // @ts-expect-error `to` names a step the workflow does not have
+          { kind: 'route', name: 'pick', to: ['wrte', 'completed'], choose: () => 'completed' },
+          { kind: 'produce', name: 'write', run: async () => 'x' },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'validator',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => 'p' },
+          { kind: 'validate', name: 'check', maxIterations: 2, onCap: 'fail', run: async () => ({ verdict: 'approve', feedback: '' }) },
+          // @ts-expect-error a validating step follows its producer: a route goes to the producer
+          { kind: 'route', name: 'pick', to: ['check', 'completed'], choose: () => 'completed' },
+          // @ts-expect-error a route does not choose itself
+          { kind: 'route', name: 'again', to: ['again', 'completed'], choose: () => 'completed' },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'untyped',
+        version: 1,
+        input: Input,
+        steps: [
+          { kind: 'produce', name: 'plan', run: async () => 'p' },
+          // @ts-expect-error a string computed at run time must be narrowed to one of `to` (an enum in `outputs`, or a check)
+          { kind: 'route', name: 'pick', to: ['write', 'completed'], choose: ({ outputs }) => String(outputs.plan) },
+          { kind: 'produce', name: 'write', run: async () => 'x' },
+        ],
+      }),
+    );
+  });
+
   it("definition.signal types a signal's name and data by the definition's signal steps", () => {
     const approval = defineWorkflow({
       name: 'signalled',
