@@ -9,6 +9,7 @@ import {
   ev,
   replayHistories,
   workflowSpec,
+  type LlmScript,
 } from 'ecl-workflows/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { research } from './research.js';
@@ -59,7 +60,7 @@ describe('research', () => {
 
   it('after a shutdown in the middle of gather, the next attempt replays the recorded calls and makes only the interrupted one again', async () => {
     // The model holds "notes survey" (gather's fourth call) on the first attempt until the engine shuts down.
-    const script = {
+    const script: LlmScript = {
       steps: {
         gather: [
           { attempt: 1, times: 1, text: 'notes on the pilot' },

@@ -10,6 +10,7 @@ export { hashPrompt, promptParts, toolJsonSchema } from './promptParts.js';
 export type { PromptParts } from './promptParts.js';
 export { createScriptedProvider, SCRIPTED_MODEL } from './scriptedProvider.js';
 export type { ScriptedCall, ScriptedProviderOptions } from './scriptedProvider.js';
+export type { LlmScript } from './scriptFormat.js';
 export { Script, ScriptEntry, loadScript, parseScript } from './scriptFormat.js';
 export { createAnthropicProvider, DEFAULT_ANTHROPIC_MODEL, DEFAULT_MAX_TOKENS } from './anthropic/anthropicProvider.js';
 export type { AnthropicProvider, AnthropicProviderOptions } from './anthropic/anthropicProvider.js';

@@ -78,6 +78,8 @@ export const Script = z.strictObject({
   fallback: z.literal('offline').optional(),
 });
 export type Script = z.infer<typeof Script>;
+/** A script as written (in code, or the JSON of a script file): the scripted provider's `script` option. */
+export type LlmScript = z.input<typeof Script>;
 
 /** Validates a script; the error names the source and the offending field. */
 export function parseScript(value: unknown, source: string): Script {

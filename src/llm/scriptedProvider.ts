@@ -3,7 +3,7 @@ import { LlmError } from './errors.js';
 import { emitDeltas, cancelledError, throwIfAborted } from './emitDeltas.js';
 import { createOfflineProvider } from './offlineProvider.js';
 import { estimateTokens, hashPrompt, promptParts } from './promptParts.js';
-import { loadScript, parseScript, type Script, type ScriptEntry } from './scriptFormat.js';
+import { loadScript, parseScript, type LlmScript, type Script, type ScriptEntry } from './scriptFormat.js';
 import type { LlmProvider, LlmRequest, LlmResult } from './types.js';
 
 /** The model id the scripted provider reports unless the script names another. */
@@ -14,8 +14,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export interface ScriptedProviderOptions {
   /** A JSON script file (see docs/llm.md), read and validated now. */
   file?: string;
-  /** Or the script itself (tests). */
-  script?: unknown;
+  /** Or the script itself (tests), validated now as a file's is. */
+  script?: LlmScript;
   /** Appends one JSON line per call, before answering: proves which calls the "model" saw. Defaults to `ECL_SCRIPT_CALL_LOG`. */
   callLog?: string;
   /** Read for `ECL_SCRIPT_CALL_LOG`; defaults to `process.env`. */

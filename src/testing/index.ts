@@ -17,7 +17,7 @@ export type { AuditEntry, DescendantUsage } from '../projections/index.js';
 export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
 export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';
 export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_MODEL } from '../llm/index.js';
-export type { ScriptedCall, ScriptedProviderOptions, OfflineProviderOptions } from '../llm/index.js';
+export type { LlmScript, ScriptedCall, ScriptedProviderOptions, OfflineProviderOptions } from '../llm/index.js';
 export { createMemoryEventStore } from '../eventstore/index.js';
 export { createMemoryArtifactStore } from '../artifacts/index.js';
 export { EventNotAcceptedError, isEventNotAccepted } from '../machines/index.js';

@@ -13,6 +13,7 @@ import {
 } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { createHarness, eventually, types, type Harness } from './support/harness.js';
+import type { LlmScript } from '../../src/llm/index.js';
 
 type CallData = WorkflowEventOf<'CallCompleted'>['data'];
 
@@ -112,7 +113,7 @@ const careless = defineWorkflow({
 });
 
 const answer = { usage: { inputTokens: 100, outputTokens: 20 }, costUsd: 0.01 };
-const askScript = {
+const askScript: LlmScript = {
   steps: {
     ask: [
       { attempt: 1, times: 1, text: 'first', ...answer },

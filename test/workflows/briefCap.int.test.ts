@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { briefInput, createHarness, types } from '../actors/support/harness.js';
+import type { LlmScript } from '../../src/llm/index.js';
 
 /** A reviewer that always asks for a revision; every other call answered by the offline model. */
-const alwaysRevise = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
+const alwaysRevise: LlmScript = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
 
 describe('brief: iteration cap with a reviewer that always says revise (maxIterations 2)', () => {
   it('fail → failed, with the cap in the audit trail', async () => {

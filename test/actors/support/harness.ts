@@ -2,7 +2,7 @@ import winston from 'winston';
 import { createMemoryArtifactStore } from '../../../src/artifacts/index.js';
 import { type Engine, type EngineOptions, createEngine } from '../../../src/actors/index.js';
 import { type EventStore, createMemoryEventStore, workflowStream } from '../../../src/eventstore/index.js';
-import { type LlmProvider, type LlmRequest, createOfflineProvider, createScriptedProvider } from '../../../src/llm/index.js';
+import { type LlmProvider, type LlmScript, type LlmRequest, createOfflineProvider, createScriptedProvider } from '../../../src/llm/index.js';
 import { type DefinitionRegistry, type WorkflowEvent } from '../../../src/machines/index.js';
 import { createSampleRegistry } from '../../support/definitions.js';
 import { type ManualClock, createManualClock } from '../../../src/testing/manualClock.js';
@@ -62,7 +62,7 @@ export interface Harness {
 }
 
 export function createHarness(
-  options: { script?: unknown; llm?: LlmProvider; store?: EventStore; engine?: Partial<EngineOptions>; definitions?: DefinitionRegistry } = {},
+  options: { script?: LlmScript; llm?: LlmProvider; store?: EventStore; engine?: Partial<EngineOptions>; definitions?: DefinitionRegistry } = {},
 ): Harness {
   const store = options.store ?? createMemoryEventStore();
   const clock = simulatedClock();

@@ -15,7 +15,7 @@ export const KEYS = {
 
 /** brief's draft step hangs on its first attempt until the call is aborted (cancel, shutdown); everything else is the offline model. */
 export const HOLD_DRAFT = { steps: { draft: [{ iteration: 1, attempt: 1, text: 'never answered', holdMs: 'untilAborted' }] }, fallback: 'offline' };
-export const OFFLINE_SCRIPT = { fallback: 'offline' };
+export const OFFLINE_SCRIPT = { fallback: 'offline' } as const;
 
 export interface TestServer extends RunningServer {
   dir: string;

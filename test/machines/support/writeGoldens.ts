@@ -11,9 +11,10 @@ import { toWorkflowEvent } from '../../../src/actors/index.js';
 import { workflowStream, type EventToAppend } from '../../../src/eventstore/index.js';
 import { createFolder, viewOf } from '../../../src/machines/index.js';
 import { briefInput, createHarness, eventually, sequentialIds } from '../../actors/support/harness.js';
+import type { LlmScript } from '../../../src/llm/index.js';
 import { GOLDEN_DIR, type GoldenHistory, LANGUAGE_GOLDEN_DIR, goldenRegistry } from './goldenHistories.js';
 
-const alwaysRevise = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
+const alwaysRevise: LlmScript = { steps: { review: [{ output: { verdict: 'revise', feedback: 'Still too long.' } }] }, fallback: 'offline' };
 const researchInput = JSON.parse(readFileSync(join(import.meta.dirname, '../../../examples/research/input.json'), 'utf8')) as unknown;
 
 const HOUR = 3_600_000;
@@ -26,7 +27,7 @@ const scenarios: {
   /** Also writes the stream of the first child workflow it started (from its CallCompleted), to this file. */
   childFile?: string;
   id?: string;
-  script?: unknown;
+  script?: LlmScript;
   run: (h: ReturnType<typeof createHarness>, id: string) => Promise<void>;
 }[] = [
   {
