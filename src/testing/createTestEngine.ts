@@ -1,13 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
-import type { Clock, Engine, EngineCommand, RecoverResult, RetryOptions, StartOptions, WorkflowView } from '../actors/index.js';
+import {
+  type Clock,
+  type Engine,
+  type EngineCommand,
+  type RecoverResult,
+  type RetryOptions,
+  type StartOptions,
+  type WorkflowView,
+  toWorkflowEvent,
+} from '../actors/index.js';
+import { CommandRejectedError } from './commandRejectedError.js';
 import { type EngineProcess, startEngineProcess } from './engineProcess.js';
 import { type TestAudit, createTestAudit } from './testAudit.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, type OutputOf, type StartInput, createRegistry } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, type OutputOf, type StartInput, type WorkflowEvent, createRegistry } from '../machines/index.js';
 
 /** Options of {@link createTestEngine}. */
 export interface TestEngineOptions {
@@ -55,8 +65,8 @@ export interface TestEngine {
   /**
    * Sends a command (`{ type: 'APPROVE' }`, …) or a signal (`{ type: 'payment', data }`) and drives the
    * workflow on as `run` does; resolves to its view.
-   * Rejects with a plain `Error` whose message starts with the rejection's code (e.g.
-   * `COMMAND_NOT_ALLOWED: …`) if the command is refused; use `engine.send` to get the rejection as a result.
+   * Rejects with a {@link CommandRejectedError} (its `code`, e.g. `COMMAND_NOT_ALLOWED`, and what
+   * the workflow `accepts` now) if the engine refuses it; nothing is recorded then.
    */
   send(workflowId: string, command: EngineCommand): Promise<WorkflowView>;
   /**
@@ -65,8 +75,13 @@ export interface TestEngine {
    * a timer. Rejects with `EngineError` `WORKFLOW_NOT_FOUND` for an unknown id.
    */
   settled(workflowId: string): Promise<WorkflowView>;
-  /** The workflow's recorded events, in order (pass them to `replayHistories`). */
+  /** The workflow's recorded events as stored, in order, with their metadata (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
+  /**
+   * The workflow's events as the machine reads them, in order: `WorkflowEvent`, typed by `type`
+   * (`StepCompleted`'s `data.output`, `CallCompleted`'s `data.call`, …), old payloads upcast.
+   */
+  events(workflowId: string): Promise<WorkflowEvent[]>;
   /**
    * A crash and a restart: the engine dies as a killed process would (what it has in flight is
    * aborted and never recorded, even by a step that ignores its signal; its timers never fire), and
@@ -146,11 +161,12 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     },
     async send(workflowId, command) {
       const sent = await running.engine.send(workflowId, command);
-      if (!sent.accepted) throw new Error(`${sent.code}: ${sent.message}`);
+      if (!sent.accepted) throw new CommandRejectedError(sent);
       return drive(workflowId);
     },
     settled: (workflowId) => drive(workflowId),
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
+    events: async (workflowId) => (await store.readStream(workflowStream(workflowId))).map(toWorkflowEvent),
     audit: (workflowId) => trail.audit(workflowId),
     async restart() {
       running.crash();
