@@ -50,14 +50,6 @@ export class CallJournal {
     this.source = source;
   }
 
-  /** A new run of the step function (a retry inside the attempt): positions and names start over. */
-  beginRun(source: SignalSource): void {
-    this.source = source;
-    this.names = new Set();
-    this.position = 0;
-    this.completes = 0;
-  }
-
   async run<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
     return this.runCall(name, undefined, () => fn());
   }

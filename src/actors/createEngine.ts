@@ -86,7 +86,7 @@ export function createEngine(options: EngineOptions): Engine {
   const runStep = createStepRunner({
     llm: options.llm,
     artifacts: options.artifacts,
-    now,
+    clock,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
     ...(options.maxInlineOutputBytes === undefined ? {} : { maxInlineOutputBytes: options.maxInlineOutputBytes }),
     onDelta: (work, text) => feed.next({ kind: 'delta', workflowId: work.workflowId, step: work.step, iteration: work.iteration, text }),

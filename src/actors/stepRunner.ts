@@ -1,4 +1,4 @@
-import { ExponentialBackoff, type IPolicy, TimeoutStrategy, handleWhen, noop, retry, timeout } from 'cockatiel';
+import { ExponentialBackoff, type IPolicy, handleWhen, retry } from 'cockatiel';
 import type { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/index.js';
 import type { LlmProvider } from '../llm/index.js';
@@ -22,6 +22,8 @@ import type { CallRecorder, SignalSource } from './journalEnv.js';
 import { resolveRetry, retryAtAfter, shouldRetry } from './retryPolicy.js';
 import { errorInfo } from './callOutcome.js';
 import type { LazyAbort } from './lazyAbort.js';
+import type { Clock } from './clock.js';
+import { StepDeadline } from './stepDeadline.js';
 import { readRecordedOutput, spillIfLarge, spilledRef } from './spilledOutput.js';
 import type { ChildWorkflowPort, RetryOptions } from './types.js';
 import { type ChildEnv, runChild } from './childWorkflows.js';
@@ -50,7 +52,8 @@ export interface StepWork {
 export interface StepRunnerOptions {
   llm: LlmProvider;
   artifacts: ArtifactStore;
-  now: () => Date;
+  /** The engine's clock: `now` for the recorded times, its timers for step timeouts. */
+  clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'>;
   retry?: RetryOptions;
   maxInlineOutputBytes?: number;
   onDelta?: (work: StepWork, text: string) => void;
@@ -82,26 +85,21 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
   });
 
   return async (work, abort) => {
-    const started = options.now().getTime();
+    const started = options.clock.now().getTime();
     let journal: CallJournal | undefined;
     let artifact: ArtifactRef | undefined;
-    let timedOut = false;
-    let policy: IPolicy = noop;
-    if (work.timeoutAt !== undefined) {
-      const limit = timeout(Math.max(0, Date.parse(work.timeoutAt) - started), TimeoutStrategy.Aggressive);
-      limit.onTimeout(() => {
-        timedOut = true;
-      });
-      policy = limit;
-    }
+    const timeoutAt = work.timeoutAt;
+    // Without a due time the step gets the attempt's own (lazily created) signal.
+    const deadline =
+      timeoutAt === undefined
+        ? undefined
+        : new StepDeadline(options.clock, Math.max(0, Date.parse(timeoutAt) - started), abort, () => `Step "${work.step}" did not finish by ${timeoutAt}`);
+    const source: SignalSource = deadline ?? abort;
     const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
 
     try {
       const outputs = hasSpilled(work.context.outputs) ? await loadOutputs(options.artifacts, work) : work.context.outputs;
-      // With a due time, cockatiel's timeout derives the call's signal from ours; without one the
-      // step gets our (lazily created) signal directly.
-      const parent = work.timeoutAt === undefined ? undefined : abort.signal;
-      const output = await policy.execute(({ signal: policySignal }) => {
+      const output = await ((): Promise<unknown> => {
         const ctx: StepContext<unknown> = {
           workflowId: work.workflowId,
           definition: work.definition,
@@ -113,19 +111,19 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           outputs,
           feedback: work.context.feedback[work.step],
           get signal() {
-            return parent === undefined ? abort.signal : policySignal;
+            return source.signal;
           },
           // The journal is made by the first call (most steps make none). These methods must not refer to
           // the context object itself: that kept every step's context alive longer (peak heap 57 → 79 MiB, the no-op benchmark workflow with 64 in flight).
           complete(request) {
-            return (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))).complete(request);
+            return (journal ??= createJournal(options, work, retries, source)).complete(request);
           },
           run(name, fn) {
-            return (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))).run(name, fn);
+            return (journal ??= createJournal(options, work, retries, source)).run(name, fn);
           },
           map: ((name: string, items: readonly unknown[], fn: (item: unknown, index: number, call: CallScope) => unknown, fanOptions?: FanOutOptions) =>
             mapItems(
-              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              (journal ??= createJournal(options, work, retries, source)),
               childEnv(options, work, abort),
               name,
               items,
@@ -134,7 +132,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
             )) as StepContext<unknown>['map'],
           parallel: ((name: string, branches: Record<string, (call: CallScope) => unknown>, fanOptions?: FanOutOptions) =>
             parallelBranches(
-              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              (journal ??= createJournal(options, work, retries, source)),
               childEnv(options, work, abort),
               name,
               branches,
@@ -142,9 +140,9 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
             )) as StepContext<unknown>['parallel'],
           child: ((name: string, definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: ChildOptions) =>
             runChild(
-              (journal ??= createJournal(options, work, retries, signalSource(abort, parent, policySignal))),
+              (journal ??= createJournal(options, work, retries, source)),
               childEnv(options, work, abort),
-              () => signalSource(abort, parent, policySignal).signal,
+              () => source.signal,
               name,
               definition,
               input,
@@ -156,10 +154,9 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
             return stored;
           },
         };
-        // A retried run starts the journal's positions over, with this run's signal.
-        journal?.beginRun(signalSource(abort, parent, policySignal));
-        return (work.spec.run as (ctx: StepContext<unknown>) => Promise<unknown>)(ctx);
-      }, parent);
+        const running = (work.spec.run as (ctx: StepContext<unknown>) => Promise<unknown>)(ctx);
+        return deadline === undefined ? running : Promise.race([running, deadline.expired]);
+      })();
       // A call whose outcome was not recorded (interrupted, refused) ends the attempt without an outcome: it runs again.
       if (journal?.lost === true) return undefined;
       const llm = accounting(journal);
@@ -175,7 +172,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
         if (spill.artifact !== undefined) artifact = spill.artifact;
         recorded = spill.recorded;
       }
-      const durationMs = Math.max(0, options.now().getTime() - started);
+      const durationMs = Math.max(0, options.clock.now().getTime() - started);
       return {
         type: 'StepCompleted',
         data: { v: 1, ...base, output: recorded, ...(artifact === undefined ? {} : { artifact }), ...(llm === undefined ? {} : { llm }), durationMs },
@@ -183,9 +180,9 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     } catch (error) {
       if (abort.aborted) return undefined;
       const llm = accounting(journal);
-      if (timedOut && work.timeoutAt !== undefined) {
-        const error = timeoutError(work.step, work.timeoutAt);
-        const retryAt = timeoutRetryAt(work.spec, options.retry, work.attempt, options.now().getTime());
+      if (deadline?.timedOut === true && timeoutAt !== undefined) {
+        const error = timeoutError(work.step, timeoutAt);
+        const retryAt = timeoutRetryAt(work.spec, options.retry, work.attempt, options.clock.now().getTime());
         const retry = retryAt === undefined ? { error } : { error: { ...error, retryable: true }, retryAt };
         return { type: 'StepFailed', data: { v: 1, ...base, ...retry, ...(llm === undefined ? {} : { llm }) } };
       }
@@ -194,8 +191,10 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       const retryable = shouldRetry(failure) || journal?.retriesCall(failure) === true;
       const recorded = errorInfo(failure);
       const info = retryable ? { ...recorded, retryable } : recorded;
-      const retryAt = retryable ? retryAtAfter(resolveRetry(work.spec.retry, options.retry), work.attempt, options.now().getTime()) : undefined;
+      const retryAt = retryable ? retryAtAfter(resolveRetry(work.spec.retry, options.retry), work.attempt, options.clock.now().getTime()) : undefined;
       return { type: 'StepFailed', data: { v: 1, ...base, error: info, ...(llm === undefined ? {} : { llm }), ...(retryAt === undefined ? {} : { retryAt }) } };
+    } finally {
+      deadline?.cancel();
     }
   };
 }
@@ -208,10 +207,6 @@ const childEnv = (options: StepRunnerOptions, work: StepWork, abort: LazyAbort):
   iteration: work.iteration,
   shuttingDown: () => abort.aborted && abort.signal.reason === 'shutdown',
 });
-
-/** Where the step's signal is read: ours (lazily created), or, under a due time, the one cockatiel's timeout derives for this run. */
-const signalSource = (abort: LazyAbort, parent: AbortSignal | undefined, policySignal: AbortSignal): SignalSource =>
-  parent === undefined ? abort : { signal: policySignal };
 
 function createJournal(options: StepRunnerOptions, work: StepWork, retries: IPolicy, source: SignalSource): CallJournal {
   const onDelta = options.onDelta === undefined || options.wantsDeltas?.() === false ? undefined : (text: string) => options.onDelta?.(work, text);
@@ -229,7 +224,7 @@ function createJournal(options: StepRunnerOptions, work: StepWork, retries: IPol
       llm: options.llm,
       artifacts: options.artifacts,
       maxInlineOutputBytes: options.maxInlineOutputBytes ?? DEFAULT_MAX_INLINE,
-      now: options.now,
+      now: () => options.clock.now(),
       retries,
       onDelta,
     },

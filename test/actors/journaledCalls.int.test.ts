@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isCallFailed, isDuplicateCall, isNondeterminism, loadWorkflow, type Engine } from '../../src/actors/index.js';
 import { workflowStream, type RecordedEvent } from '../../src/eventstore/index.js';
@@ -478,36 +478,36 @@ describe('journaled calls inside a step', () => {
     expect(control.log).toEqual(['c1#1', 'c2#1', 'c3#1', 'c3#2', 'c4#2', 'c5#2']);
   });
 
-  it('a step timeout during a call records STEP_TIMEOUT; the call cut off is not recorded, the ones before it are (simulated timers)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      const timed = defineWorkflow({
-        name: 'timed',
-        version: 1,
-        input: z.object({}).default({}),
-        steps: [
-          {
-            kind: 'produce',
-            name: 'slow',
-            timeoutMs: 5_000,
-            run: async (ctx) => {
-              await ctx.run('quick', () => 'done');
-              return ctx.run('stuck', () => hangUntilAborted(ctx.signal));
-            },
+  it("a step timeout during a call records STEP_TIMEOUT; the call cut off is not recorded, the ones before it are (the engine's clock)", async () => {
+    let stuck = false;
+    const timed = defineWorkflow({
+      name: 'timed',
+      version: 1,
+      input: z.object({}).default({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'slow',
+          timeoutMs: 5_000,
+          run: async (ctx) => {
+            await ctx.run('quick', () => 'done');
+            return ctx.run('stuck', () => {
+              stuck = true;
+              return hangUntilAborted(ctx.signal);
+            });
           },
-        ],
-      });
-      const h = createHarness({ definitions: createRegistry([timed]) });
-      await h.engine.start('timed', {}, { id: 't1' });
-      await vi.advanceTimersByTimeAsync(5_000);
-      expect(await h.engine.settled('t1')).toMatchObject({ status: 'failed' });
-      const events = await h.events('t1');
-      expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepFailed', 'WorkflowFailed']);
-      expect(callsOf(events).map((call) => call.call)).toEqual(['quick']);
-      expect(events[3]).toMatchObject({ type: 'StepFailed', data: { error: { code: 'STEP_TIMEOUT' } } });
-    } finally {
-      vi.useRealTimers();
-    }
+        },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([timed]) });
+    await h.engine.start('timed', {}, { id: 't1' });
+    await eventually(() => stuck);
+    await h.clock.advance(5_000);
+    expect(await h.engine.settled('t1')).toMatchObject({ status: 'failed' });
+    const events = await h.events('t1');
+    expect(types(events)).toEqual(['WorkflowStarted', 'StepStarted', 'CallCompleted', 'StepFailed', 'WorkflowFailed']);
+    expect(callsOf(events).map((call) => call.call)).toEqual(['quick']);
+    expect(events[3]).toMatchObject({ type: 'StepFailed', data: { error: { code: 'STEP_TIMEOUT' } } });
   });
 
   it('a call output too large for an event goes to the artifact store and comes back on the re-run', async () => {

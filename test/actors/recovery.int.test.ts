@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type EventStore, createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
@@ -148,33 +148,39 @@ describe('recovery', () => {
     expect(h.llm.calls).toEqual([]);
   });
 
-  it('a live step timeout aborts the call and fails the step (simulated timers)', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    try {
-      const slow = defineWorkflow({
-        name: 'slow',
-        version: 1,
-        input: z.object({}),
-        steps: [
-          {
-            kind: 'produce',
-            name: 'wait',
-            timeoutMs: 5_000,
-            run: (ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+  it("a live step timeout, on the engine's clock, aborts the call and fails the step", async () => {
+    let running = false;
+    const slow = defineWorkflow({
+      name: 'slow',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'wait',
+          timeoutMs: 5_000,
+          run: (ctx) => {
+            running = true;
+            return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
           },
-        ],
-      });
-      const h = createHarness({ definitions: createRegistry([slow]) });
-      await h.engine.start('slow', {}, { id: 'w1' });
-      await vi.advanceTimersByTimeAsync(5_000);
-      const view = await h.engine.settled('w1');
-      expect(view.status).toBe('failed');
-      const events = await h.events('w1');
-      expect(events[1]).toMatchObject({ type: 'StepStarted', data: { timeoutAt: '2030-01-01T00:00:05.000Z' } });
-      expect(events[2]).toMatchObject({ type: 'StepFailed', data: { error: { code: 'STEP_TIMEOUT' } } });
-    } finally {
-      vi.useRealTimers();
-    }
+        },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([slow]) });
+    await h.engine.start('slow', {}, { id: 'w1' });
+    await eventually(() => running);
+    // A millisecond short of the due time the step still runs; at it, the timeout fires.
+    await h.clock.advance(4_999);
+    expect(types(await h.events('w1'))).toEqual(['WorkflowStarted', 'StepStarted']);
+    await h.clock.advance(1);
+    const view = await h.engine.settled('w1');
+    expect(view.status).toBe('failed');
+    const events = await h.events('w1');
+    expect(events[1]).toMatchObject({ type: 'StepStarted', data: { timeoutAt: '2030-01-01T00:00:05.000Z' } });
+    expect(events[2]).toMatchObject({
+      type: 'StepFailed',
+      data: { error: { code: 'STEP_TIMEOUT', message: 'Step "wait" did not finish by 2030-01-01T00:00:05.000Z' } },
+    });
   });
 });
 

@@ -188,7 +188,11 @@ describe('a step timeout with onTimeout: retry', () => {
   it("retries a timed-out attempt as a recorded attempt; the last attempt's timeout fails the step", async () => {
     const { definition, calls } = slowOnce();
     const t = createTestEngine({ definitions: [definition] });
-    expect(await t.run(definition, {}, { id: 'to1' })).toMatchObject({ status: 'completed', output: 'done on attempt 2' });
+    await t.engine.start(definition, {}, { id: 'to1' });
+    for (let turn = 0; turn < 50 && calls.count === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // The timeout is on the engine's clock: nothing but the clock ends attempt 1, which waits for its signal.
+    await t.clock.advance(50);
+    expect(await t.settled('to1')).toMatchObject({ status: 'completed', output: 'done on attempt 2' });
     expect(calls.count).toBe(2);
     const failed = (await t.history('to1')).find((event) => event.type === 'StepFailed');
     expect(failed?.data).toMatchObject({ attempt: 1, error: { code: 'STEP_TIMEOUT', retryable: true }, retryAt: expect.any(String) });
