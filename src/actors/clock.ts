@@ -8,6 +8,13 @@ export interface Clock {
   now(): Date;
   /** Calls `callback` once after `delayMs`; returns a handle for `clearTimer`. */
   setTimer(callback: () => void, delayMs: number): unknown;
+  /**
+   * A timer that bounds work in flight (a step attempt's `timeoutMs`), cleared with `clearTimer`.
+   * A simulated clock fires it when the test moves time, but not on its own jump to another
+   * workflow's timer (`waiting`), so real work is never timed out by simulated time it did not
+   * take. Default: `setTimer`.
+   */
+  setDeadline?(callback: () => void, delayMs: number): unknown;
   clearTimer(handle: unknown): void;
   /**
    * Called when `Engine.settled` waits for a workflow that nothing but its timer at `until` can

@@ -3,10 +3,11 @@ import type { SignalSource } from './journalEnv.js';
 import type { LazyAbort } from './lazyAbort.js';
 
 /**
- * An attempt's `timeoutMs`, on the engine's clock (so a simulated clock fires it, as it fires
- * sleeps and retries): when it passes, the step's signal aborts with a `TimeoutError` and `expired`
- * rejects, whether or not the step listens. The step's signal also aborts with the attempt's own
- * abort (CANCEL, shutdown), and is made only when the step asks for it.
+ * An attempt's `timeoutMs`, on the engine's clock (`Clock.setDeadline`, so a test's simulated clock
+ * fires it when the test moves time): when it passes, the step's signal aborts with a
+ * `TimeoutError` and `expired` rejects, whether or not the step listens. The attempt's own abort
+ * (CANCEL, shutdown) aborts the step's signal and rejects `expired` too, so nobody waits for a
+ * step that ignores its signal. The step's signal is made only when the step asks for it.
  */
 export class StepDeadline implements SignalSource {
   timedOut = false;
@@ -15,9 +16,10 @@ export class StepDeadline implements SignalSource {
   private handle: unknown;
   private own: AbortController | undefined;
   private combined: AbortSignal | undefined;
+  private readonly onAbort: () => void;
 
   constructor(
-    private readonly clock: Pick<Clock, 'setTimer' | 'clearTimer'>,
+    private readonly clock: Pick<Clock, 'setTimer' | 'setDeadline' | 'clearTimer'>,
     delayMs: number,
     private readonly abort: LazyAbort,
     private readonly reason: () => string,
@@ -29,7 +31,8 @@ export class StepDeadline implements SignalSource {
     const arm = (remainingMs: number): void => {
       // A timer holds at most MAX_TIMER_DELAY_MS (24.8 days): a later deadline is reached in hops.
       const hop = Math.min(remainingMs, MAX_TIMER_DELAY_MS);
-      this.handle = clock.setTimer(() => {
+      const set = clock.setDeadline === undefined ? clock.setTimer.bind(clock) : clock.setDeadline.bind(clock);
+      this.handle = set(() => {
         if (remainingMs > hop) return arm(remainingMs - hop);
         this.timedOut = true;
         const error = this.timeoutError();
@@ -38,6 +41,9 @@ export class StepDeadline implements SignalSource {
       }, hop);
     };
     arm(delayMs);
+    this.onAbort = () => expire(abort.signal.reason);
+    if (abort.aborted) this.onAbort();
+    else abort.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   get signal(): AbortSignal {
@@ -52,6 +58,7 @@ export class StepDeadline implements SignalSource {
   /** The attempt is over: the deadline no longer matters. */
   cancel(): void {
     this.clock.clearTimer(this.handle);
+    this.abort.signal.removeEventListener('abort', this.onAbort);
   }
 
   private timeoutError(): DOMException {

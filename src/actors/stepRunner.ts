@@ -89,16 +89,17 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     let journal: CallJournal | undefined;
     let artifact: ArtifactRef | undefined;
     const timeoutAt = work.timeoutAt;
+    let deadline: StepDeadline | undefined;
     // Without a due time the step gets the attempt's own (lazily created) signal.
-    const deadline =
-      timeoutAt === undefined
-        ? undefined
-        : new StepDeadline(options.clock, Math.max(0, Date.parse(timeoutAt) - started), abort, () => `Step "${work.step}" did not finish by ${timeoutAt}`);
-    const source: SignalSource = deadline ?? abort;
+    let source: SignalSource = abort;
     const base = { step: work.step, iteration: work.iteration, attempt: work.attempt };
 
     try {
       const outputs = hasSpilled(work.context.outputs) ? await loadOutputs(options.artifacts, work) : work.context.outputs;
+      if (timeoutAt !== undefined) {
+        const remainingMs = Math.max(0, Date.parse(timeoutAt) - options.clock.now().getTime());
+        source = deadline = new StepDeadline(options.clock, remainingMs, abort, () => `Step "${work.step}" did not finish by ${timeoutAt}`);
+      }
       const output = await ((): Promise<unknown> => {
         const ctx: StepContext<unknown> = {
           workflowId: work.workflowId,
@@ -157,6 +158,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
         const running = (work.spec.run as (ctx: StepContext<unknown>) => Promise<unknown>)(ctx);
         return deadline === undefined ? running : Promise.race([running, deadline.expired]);
       })();
+      // The deadline bounds the step's own work, not the checks and writes after it.
+      deadline?.cancel();
       // A call whose outcome was not recorded (interrupted, refused) ends the attempt without an outcome: it runs again.
       if (journal?.lost === true) return undefined;
       const llm = accounting(journal);

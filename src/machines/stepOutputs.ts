@@ -36,8 +36,15 @@ export type StepChecks<T, I, O extends OutputSchemas> = {
     ? // Kind and name too: a one-step workflow's checks must still describe a whole step (the literal was refused otherwise).
       { readonly kind: 'produce'; readonly name: N; run: StepRun<I, z.input<O[N]>, O> }
     : T[K] extends { kind: 'route'; name: infer N extends string; to: readonly (infer To extends string)[] }
-      ? // A route goes to steps of this workflow that a route may choose, and chooses one of its own `to`.
-        { readonly kind: 'route'; readonly name: N; readonly to: readonly Exclude<RouteTarget<T>, N>[]; choose: (ctx: DecisionContext<I, O>) => To }
+      ? string extends To
+        ? unknown // a `to` built at run time (`string[]`): the checks at definition time are all there is
+        : // A route goes to steps of this workflow that a route may choose, and chooses one of its own `to`.
+          {
+            readonly kind: 'route';
+            readonly name: N;
+            readonly to: readonly (string extends N ? RouteTarget<T> : Exclude<RouteTarget<T>, N>)[];
+            choose: (ctx: DecisionContext<I, O>) => To;
+          }
       : unknown);
 };
 

@@ -27,8 +27,9 @@ export interface TestEngineOptions {
   llm?: LlmProvider;
   /**
    * The simulated clock (default: a new `createManualClock()`): `run` and `send` fire its timers as
-   * the workflow needs (sleeps, retries, timeouts), so a workflow that sleeps for days finishes in
-   * no real time. Advance it yourself to look at a workflow in between. With
+   * the workflow needs (sleeps, retries, signal timeouts, deadlines), so a workflow that sleeps for
+   * days finishes in no real time. A step in flight is waited for: its `timeoutMs` fires only when
+   * the test moves the clock past it (`clock.advance`). Advance it yourself to look at a workflow in between. With
    * `createManualClock(start, { autoAdvance: false })` they fire none: they return once the
    * workflow waits for a timer (`view.wakeAt`), and `clock.advance` moves it on.
    */
@@ -123,6 +124,7 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   const engineClock: Clock = {
     now: () => clock.now(),
     setTimer: (callback, delayMs) => clock.setTimer(callback, delayMs),
+    setDeadline: (callback, delayMs) => clock.setDeadline(callback, delayMs),
     clearTimer: (handle) => clock.clearTimer(handle),
     waiting(until) {
       clock.waiting?.(until);

@@ -16,10 +16,22 @@ export interface ManualClock extends Clock {
    * no real time. Rejects when nothing is left to fire and `until` still has not settled.
    */
   runUntil<T>(until: Promise<T>, maxTimers?: number): Promise<T>;
+  /**
+   * A deadline on work in flight (a step attempt's `timeoutMs`): `advance` and `runUntil` fire it
+   * when it comes due; the clock's own jump to a timer `engine.settled` waits for passes it, so a
+   * step doing real work is not timed out by time it did not take.
+   */
+  setDeadline(callback: () => void, delayMs: number): unknown;
   /** Timers armed and not fired yet. */
   readonly pending: number;
   /** Whether `engine.settled` jumps to the timer a workflow waits for (`createManualClock`'s option, default true). */
   readonly autoAdvance: boolean;
+}
+
+interface Timer {
+  due: number;
+  callback: () => void;
+  bounds: boolean;
 }
 
 /** One macrotask turn: what the engine needs to append and arm its next timer. */
@@ -41,7 +53,8 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
   const auto = options.autoAdvance !== false;
   let time = typeof start === 'string' ? Date.parse(start) : start.getTime();
   let sequence = 0;
-  const timers = new Map<number, { due: number; callback: () => void }>();
+  /** `bounds`: a deadline on work in flight, which the clock's own jump (`waiting`) does not fire. */
+  const timers = new Map<number, Timer>();
   /** Counts the engine's reads of the time and timer changes: every step of its work makes some. */
   let activity = 0;
 
@@ -55,14 +68,14 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
     }
   };
 
-  const earliest = (): [number, { due: number; callback: () => void }] | undefined => {
-    let found: [number, { due: number; callback: () => void }] | undefined;
-    for (const entry of timers) if (found === undefined || entry[1].due < found[1].due) found = entry;
+  const earliest = (skipBounds = false): [number, Timer] | undefined => {
+    let found: [number, Timer] | undefined;
+    for (const entry of timers) if (!(skipBounds && entry[1].bounds) && (found === undefined || entry[1].due < found[1].due)) found = entry;
     return found;
   };
 
-  const advanceTo = async (target: number): Promise<void> => {
-    for (let next = earliest(); next !== undefined && next[1].due <= target; next = earliest()) {
+  const advanceTo = async (target: number, skipBounds = false): Promise<void> => {
+    for (let next = earliest(skipBounds); next !== undefined && next[1].due <= target; next = earliest(skipBounds)) {
       timers.delete(next[0]);
       time = Math.max(time, next[1].due);
       next[1].callback();
@@ -79,7 +92,13 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
     setTimer(callback, delayMs) {
       activity++;
       const handle = ++sequence;
-      timers.set(handle, { due: time + Math.max(0, delayMs), callback });
+      timers.set(handle, { due: time + Math.max(0, delayMs), callback, bounds: false });
+      return handle;
+    },
+    setDeadline(callback, delayMs) {
+      activity++;
+      const handle = ++sequence;
+      timers.set(handle, { due: time + Math.max(0, delayMs), callback, bounds: true });
       return handle;
     },
     clearTimer(handle) {
@@ -110,8 +129,9 @@ export function createManualClock(start: Date | string = '2030-01-01T00:00:00.00
     },
     autoAdvance: auto,
     waiting(until) {
-      // Outside the engine's call: the jump fires timers, which drive the engine again.
-      if (auto) setImmediate(() => void advanceTo(until.getTime()));
+      // Outside the engine's call: the jump fires timers, which drive the engine again. It passes
+      // the deadlines of steps in flight without firing them: their work takes real time, not this jump's.
+      if (auto) setImmediate(() => void advanceTo(until.getTime(), true));
     },
   };
   return clock;

@@ -182,6 +182,36 @@ describe('recovery', () => {
       data: { error: { code: 'STEP_TIMEOUT', message: 'Step "wait" did not finish by 2030-01-01T00:00:05.000Z' } },
     });
   });
+
+  it('a shutdown does not wait for a step with timeoutMs that ignores its signal, and records nothing of its late answer', async () => {
+    let answerLate = (_value: string): void => undefined;
+    let running = false;
+    const stubborn = defineWorkflow({
+      name: 'stubborn',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'work',
+          timeoutMs: 60_000,
+          run: () => {
+            running = true;
+            return new Promise<string>((resolve) => (answerLate = resolve));
+          },
+        },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([stubborn]) });
+    await h.engine.start('stubborn', {}, { id: 'w2' });
+    await eventually(() => running);
+    await h.engine.close();
+    answerLate('too late');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(types(await h.events('w2'))).toEqual(['WorkflowStarted', 'StepStarted']);
+    // Its deadline went with it.
+    expect(h.clock.pending).toBe(0);
+  });
 });
 
 describe('activity errors', () => {

@@ -34,7 +34,7 @@ describe("StepDeadline: a step attempt's timeoutMs on the engine's clock", () =>
     await expect(deadline.expired).rejects.toThrow('Step "s" did not finish by then');
   });
 
-  it("a signal asked for after the timeout is aborted already; the attempt's own abort aborts it too", () => {
+  it("a signal asked for after the timeout is aborted already; the attempt's own abort aborts it too and ends the race", async () => {
     const { clock, timers } = heldTimers();
     const late = new StepDeadline(clock, 1, new LazyAbort(), () => 'late');
     timers[0]?.fire();
@@ -46,6 +46,7 @@ describe("StepDeadline: a step attempt's timeoutMs on the engine's clock", () =>
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBe('shutdown');
     expect(cancelled.timedOut).toBe(false);
+    await expect(cancelled.expired).rejects.toBe('shutdown');
   });
 
   it('a deadline past what one timer holds (24.8 days) is reached in hops; cancel clears the pending hop', () => {

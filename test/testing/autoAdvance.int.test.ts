@@ -49,3 +49,48 @@ describe('without autoAdvance, run() stops at the timer its own workflow waits f
     await t.close();
   });
 });
+
+describe("with autoAdvance, the clock's jump to one workflow's timer does not time out another's step at work", () => {
+  it('a sleeper runs to its end an hour later; the step of another workflow, working meanwhile under a one-minute timeout, completes', async () => {
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let working = false;
+    const sleeper = defineWorkflow({
+      name: 'sleeper',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        { kind: 'sleep', name: 'nap', for: HOUR },
+        { kind: 'produce', name: 'done', run: async () => 'rested' },
+      ],
+    });
+    const worker = defineWorkflow({
+      name: 'worker',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'work',
+          timeoutMs: 60_000,
+          // w-1 works until the test releases it; w-2 never answers.
+          run: async (ctx) => ((working = true), await (ctx.workflowId === 'w-1' ? held : new Promise<never>(() => undefined)), 'worked'),
+        },
+      ],
+    });
+    const t = createTestEngine({ definitions: [sleeper, worker] });
+    const workerRun = t.run(worker, {}, { id: 'w-1' });
+    for (let turn = 0; turn < 100 && !working; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(await t.run(sleeper, {}, { id: 's-1' })).toMatchObject({ status: 'completed', output: 'rested' });
+    expect(t.clock.now().toISOString()).toBe('2030-01-01T01:00:00.000Z');
+    release();
+    expect(await workerRun).toMatchObject({ status: 'completed', output: 'worked' });
+    // The test's own advance does fire a step's deadline.
+    working = false;
+    const hung = t.run(worker, {}, { id: 'w-2' });
+    for (let turn = 0; turn < 100 && !working; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await t.clock.advance(60_000);
+    expect(await hung).toMatchObject({ status: 'failed', reason: expect.stringContaining('did not finish by 2030-01-01T01:01:00.000Z') as string });
+    await t.close();
+  });
+});
