@@ -5,6 +5,7 @@ import {
   type Judgement,
   type JsonValue,
   type OutputSchemas,
+  type RouteStepSpec,
   type SignalCommand,
   type StepContext,
   type StepOutputs,
@@ -448,6 +449,33 @@ describe('the definition API', () => {
         ],
       }),
     );
+  });
+
+  it('a route built at run time (a factory, a string[] of targets) compiles and is checked when the definition is made', () => {
+    const Input = z.object({ n: z.number() });
+    const routeTo = (name: string, to: string[]): RouteStepSpec<z.output<typeof Input>> => ({
+      kind: 'route',
+      name,
+      to,
+      choose: () => to[0] ?? 'completed',
+      maxLoops: 2,
+      onCap: 'fail',
+    });
+    const targets: string[] = ['a', 'completed'];
+    const built = defineWorkflow({
+      name: 'built',
+      version: 1,
+      input: Input,
+      steps: [
+        { kind: 'produce', name: 'a', run: async () => 'x' },
+        routeTo('r', ['a', 'completed']),
+        { kind: 'route', name: 'r2', to: targets, choose: () => 'completed', maxLoops: 2, onCap: 'fail' },
+      ],
+    });
+    expect(built.structure.steps.map((step) => step.name)).toEqual(['a', 'r', 'r2']);
+    expect(() =>
+      defineWorkflow({ name: 'wrong', version: 1, input: Input, steps: [{ kind: 'produce', name: 'a', run: async () => 'x' }, routeTo('r', ['nowhere'])] }),
+    ).toThrow('route "r" may choose "nowhere", which is not a step of this workflow');
   });
 
   it("definition.signal types a signal's name and data by the definition's signal steps", () => {
