@@ -62,12 +62,13 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
       return cached;
     },
 
-    async start({ workflowId, definition, input, tenant, sender, waitMs }) {
+    async start({ workflowId, definition, version, input, tenant, sender, waitMs }) {
+      const options = { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }), ...(version === undefined ? {} : { version }) };
       const begin = async () => {
         try {
-          return (await engine.start(definition, input, { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }) })).created;
+          return (await engine.start(definition, input, options)).created;
         } catch (error) {
-          throw startProblem(error);
+          throw startProblem(error, version !== undefined);
         }
       };
       if (waitMs === undefined) {
@@ -122,12 +123,13 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
   };
 }
 
-function startProblem(error: unknown): unknown {
+function startProblem(error: unknown, versionAsked = false): unknown {
   if (!isEngineError(error)) return error;
   switch (error.code) {
     case 'UNKNOWN_DEFINITION':
     case 'UNKNOWN_DEFINITION_VERSION':
-      return new ApiError('UNKNOWN_DEFINITION', error.message, { errors: [{ path: 'definition', message: error.message }] });
+      // The route found the name: with a version asked for, it is the version that is unknown.
+      return new ApiError('UNKNOWN_DEFINITION', error.message, { errors: [{ path: versionAsked ? 'version' : 'definition', message: error.message }] });
     case 'INVALID_INPUT':
       return new ApiError('INVALID_INPUT', error.message, { errors: error.issues.map((line) => issueOf(line, 'input')) });
     case 'INVALID_WORKFLOW_ID':

@@ -27,6 +27,8 @@ export interface DefinitionInfo {
 export interface StartRequest {
   workflowId: string;
   definition: string;
+  /** A registered version to start; default the newest. */
+  version?: number;
   input: unknown;
   tenant: string | undefined;
   /** API key id of the caller: recorded as the event sender. */

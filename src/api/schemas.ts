@@ -22,7 +22,13 @@ export const WorkflowId = z.string().regex(WORKFLOW_ID_PATTERN).describe('Client
 export const CreateWorkflowBody = z
   .object({
     definition: z.string().min(1).max(128).describe('Definition name, see GET /v1/definitions'),
-    input: AnyJson.describe("Workflow input, validated by the definition's input schema"),
+    version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('A registered version of the definition to start (GET /v1/definitions/{name}/versions); default: the newest'),
+    input: AnyJson.describe("Workflow input, validated by the definition's input schema (of that version)"),
     id: WorkflowId.optional().describe('Omit to let the server choose one'),
   })
   .strict()

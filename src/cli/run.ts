@@ -64,13 +64,17 @@ export function runCommand(): Command {
     const remote = await remoteClientOf(options as RemoteOptions);
     const { registry } = await (await import('./loadDefinitions.js')).loadDefinitions(options);
     const version = options.definitionVersion;
-    if (remote !== undefined && version !== undefined)
-      throw new UsageError('--definition-version is not supported with --server: the HTTP API starts the newest version');
     const input = resuming ? undefined : await prepareInput(registry, definition, version, raw, inputBaseDir(options.input ?? '{}'));
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
-      ).remoteRun(remote, { definition, input, ...(options.id === undefined ? {} : { id: options.id }), follow: options.follow === true }));
+      ).remoteRun(remote, {
+        definition,
+        ...(version === undefined ? {} : { version }),
+        input,
+        ...(options.id === undefined ? {} : { id: options.id }),
+        follow: options.follow === true,
+      }));
     if (registry.get(definition) === undefined) throw new UsageError(unknownDefinition(definition, registry));
     const chosen = registry.get(definition, version);
     if (chosen === undefined) throw new UsageError(unknownVersion(definition, version, registry));

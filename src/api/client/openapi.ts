@@ -83,7 +83,9 @@ export interface components {
     StartWorkflow: {
       /** @description Definition name, see GET /v1/definitions */
       definition: string;
-      /** @description Workflow input, validated by the definition's input schema */
+      /** @description A registered version of the definition to start (GET /v1/definitions/{name}/versions); default: the newest */
+      version?: number;
+      /** @description Workflow input, validated by the definition's input schema (of that version) */
       input: unknown;
       /** @description Omit to let the server choose one */
       id?: string;

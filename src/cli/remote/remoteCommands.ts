@@ -30,14 +30,22 @@ async function speaking<T>(work: () => Promise<T>): Promise<T> {
  * `ecl run --server`: starts the workflow and follows it. `input` undefined (none given, with an
  * id): the workflow under that id resumes where it is, with the input it recorded, or one starts with `{}`.
  */
-export async function remoteRun(client: ApiClient, request: { definition: string; input: unknown; id?: string; follow: boolean }): Promise<number> {
+export async function remoteRun(
+  client: ApiClient,
+  request: { definition: string; version?: number; input: unknown; id?: string; follow: boolean },
+): Promise<number> {
   const id = request.id ?? randomUUID();
   return speaking(async () => {
     print(`Server: ${client.baseUrl}`);
     print(`Workflow ${id}`);
     const existing = request.input === undefined ? await existingOn(client, id) : undefined;
     if (existing === undefined) {
-      await client.start({ definition: request.definition, input: request.input ?? {}, id });
+      await client.start({
+        definition: request.definition,
+        ...(request.version === undefined ? {} : { version: request.version }),
+        input: request.input ?? {},
+        id,
+      });
       return followRemote(client, id, { print, transitions: request.follow });
     }
     assertSameDefinition(existing, request.definition);
