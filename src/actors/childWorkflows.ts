@@ -67,6 +67,8 @@ export interface ChildEnv {
   iteration: number;
   /** Whether the attempt was aborted by `engine.close()`: then a waiting child is left running (the re-run waits again). */
   shuttingDown: () => boolean;
+  /** The step's deadline, told that the step now waits on a child (until the returned function is called). */
+  waitOnChild?: () => () => void;
 }
 
 const definitionName = (definition: string | AnyWorkflowDefinition): string => (typeof definition === 'string' ? definition : definition.name);
@@ -98,11 +100,14 @@ async function startChild(env: ChildEnv, call: string, definition: string | AnyW
 async function awaitChild(env: ChildEnv, childId: string, definition: string, signal: AbortSignal): Promise<JsonValue> {
   const port = portOf(env);
   let view: ChildOutcome;
+  const waited = env.waitOnChild?.();
   try {
     view = await port.wait(childId, signal, env.workflowId);
   } catch (error) {
     if (signal.aborted && !env.shuttingDown()) await port.cancel(childId, `Its parent ${env.workflowId} no longer waits for it (step "${env.step}")`);
     throw error;
+  } finally {
+    waited?.();
   }
   if (view.status === 'completed') return view.output;
   throw new ChildFailedError(childId, `Child workflow ${childId} (${definition}) ${view.status}: ${view.reason ?? 'no reason given'}`);

@@ -53,7 +53,7 @@ export interface StepRunnerOptions {
   llm: LlmProvider;
   artifacts: ArtifactStore;
   /** The engine's clock: `now` for the recorded times, its timers for step timeouts. */
-  clock: Pick<Clock, 'now' | 'setTimer' | 'clearTimer'>;
+  clock: Pick<Clock, 'now' | 'setTimer' | 'setDeadline' | 'clearTimer'>;
   retry?: RetryOptions;
   maxInlineOutputBytes?: number;
   onDelta?: (work: StepWork, text: string) => void;
@@ -97,8 +97,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
     try {
       const outputs = hasSpilled(work.context.outputs) ? await loadOutputs(options.artifacts, work) : work.context.outputs;
       if (timeoutAt !== undefined) {
-        const remainingMs = Math.max(0, Date.parse(timeoutAt) - options.clock.now().getTime());
-        source = deadline = new StepDeadline(options.clock, remainingMs, abort, () => `Step "${work.step}" did not finish by ${timeoutAt}`);
+        source = deadline = new StepDeadline(options.clock, Date.parse(timeoutAt), abort, () => `Step "${work.step}" did not finish by ${timeoutAt}`);
       }
       const output = await ((): Promise<unknown> => {
         const ctx: StepContext<unknown> = {
@@ -125,7 +124,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           map: ((name: string, items: readonly unknown[], fn: (item: unknown, index: number, call: CallScope) => unknown, fanOptions?: FanOutOptions) =>
             mapItems(
               (journal ??= createJournal(options, work, retries, source)),
-              childEnv(options, work, abort),
+              childEnv(options, work, abort, deadline),
               name,
               items,
               fn,
@@ -134,7 +133,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           parallel: ((name: string, branches: Record<string, (call: CallScope) => unknown>, fanOptions?: FanOutOptions) =>
             parallelBranches(
               (journal ??= createJournal(options, work, retries, source)),
-              childEnv(options, work, abort),
+              childEnv(options, work, abort, deadline),
               name,
               branches,
               fanOptions,
@@ -142,7 +141,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
           child: ((name: string, definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: ChildOptions) =>
             runChild(
               (journal ??= createJournal(options, work, retries, source)),
-              childEnv(options, work, abort),
+              childEnv(options, work, abort, deadline),
               () => source.signal,
               name,
               definition,
@@ -203,12 +202,13 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
 }
 
 /** What a step's child workflows need: the engine's port, and whether an abort is a shutdown (which leaves a child running). */
-const childEnv = (options: StepRunnerOptions, work: StepWork, abort: LazyAbort): ChildEnv => ({
+const childEnv = (options: StepRunnerOptions, work: StepWork, abort: LazyAbort, deadline: StepDeadline | undefined): ChildEnv => ({
   port: options.children,
   workflowId: work.workflowId,
   step: work.step,
   iteration: work.iteration,
   shuttingDown: () => abort.aborted && abort.signal.reason === 'shutdown',
+  ...(deadline === undefined ? {} : { waitOnChild: () => deadline.waitOnChild() }),
 });
 
 function createJournal(options: StepRunnerOptions, work: StepWork, retries: IPolicy, source: SignalSource): CallJournal {

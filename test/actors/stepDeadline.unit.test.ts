@@ -3,20 +3,24 @@ import { MAX_TIMER_DELAY_MS } from '../../src/actors/clock.js';
 import { LazyAbort } from '../../src/actors/lazyAbort.js';
 import { StepDeadline } from '../../src/actors/stepDeadline.js';
 
-/** A clock whose timers fire only when the test says so. */
+/** A clock whose timers fire only when the test says so; `kind` tells a step deadline from a plain timer. */
 function heldTimers() {
-  const timers: { delayMs: number; fire: () => void; cleared: boolean }[] = [];
+  let time = 0;
+  const timers: { delayMs: number; kind: 'deadline' | 'timer'; fire: () => void; cleared: boolean }[] = [];
+  const arm = (kind: 'deadline' | 'timer') => (fire: () => void, delayMs: number) => {
+    const timer = { delayMs, kind, fire, cleared: false };
+    timers.push(timer);
+    return timer;
+  };
   return {
     timers,
+    live: () => timers.filter((timer) => !timer.cleared),
+    setTime: (ms: number) => void (time = ms),
     clock: {
-      setTimer: (fire: () => void, delayMs: number) => {
-        const timer = { delayMs, fire, cleared: false };
-        timers.push(timer);
-        return timer;
-      },
-      clearTimer: (handle: unknown) => {
-        (handle as { cleared: boolean }).cleared = true;
-      },
+      now: () => new Date(time),
+      setTimer: arm('timer'),
+      setDeadline: arm('deadline'),
+      clearTimer: (handle: unknown) => void ((handle as { cleared: boolean }).cleared = true),
     },
   };
 }
@@ -26,7 +30,7 @@ describe("StepDeadline: a step attempt's timeoutMs on the engine's clock", () =>
     const { clock, timers } = heldTimers();
     const deadline = new StepDeadline(clock, 5_000, new LazyAbort(), () => 'Step "s" did not finish by then');
     const signal = deadline.signal;
-    expect(timers.map((timer) => timer.delayMs)).toEqual([5_000]);
+    expect(timers.map((timer) => [timer.kind, timer.delayMs])).toEqual([['deadline', 5_000]]);
     timers[0]?.fire();
     expect(deadline.timedOut).toBe(true);
     expect(signal.aborted).toBe(true);
@@ -49,15 +53,34 @@ describe("StepDeadline: a step attempt's timeoutMs on the engine's clock", () =>
     await expect(cancelled.expired).rejects.toBe('shutdown');
   });
 
-  it('a deadline past what one timer holds (24.8 days) is reached in hops; cancel clears the pending hop', () => {
-    const { clock, timers } = heldTimers();
+  it('a deadline past what one timer holds (24.8 days) is reached in hops, each from the due time; cancel clears the pending hop', () => {
+    const { clock, timers, setTime } = heldTimers();
     const thirtyDays = 30 * 86_400_000;
     const deadline = new StepDeadline(clock, thirtyDays, new LazyAbort(), () => 'x');
     expect(timers.map((timer) => timer.delayMs)).toEqual([MAX_TIMER_DELAY_MS]);
+    // The clock went further than the hop (a simulated jump): the next hop is what is left to the due time.
+    setTime(MAX_TIMER_DELAY_MS + 86_400_000);
     timers[0]?.fire();
     expect(deadline.timedOut).toBe(false);
-    expect(timers.map((timer) => timer.delayMs)).toEqual([MAX_TIMER_DELAY_MS, thirtyDays - MAX_TIMER_DELAY_MS]);
+    expect(timers.map((timer) => timer.delayMs)).toEqual([MAX_TIMER_DELAY_MS, thirtyDays - MAX_TIMER_DELAY_MS - 86_400_000]);
     deadline.cancel();
     expect(timers[1]?.cleared).toBe(true);
+  });
+
+  it('while the step waits on child workflows the deadline is a plain timer (their timers are its time), then a deadline again', () => {
+    const { clock, live, setTime } = heldTimers();
+    const deadline = new StepDeadline(clock, 60_000, new LazyAbort(), () => 'x');
+    setTime(10_000);
+    const first = deadline.waitOnChild();
+    const second = deadline.waitOnChild();
+    expect(live().map((timer) => [timer.kind, timer.delayMs])).toEqual([['timer', 50_000]]);
+    first();
+    first();
+    expect(live().map((timer) => timer.kind)).toEqual(['timer']);
+    setTime(20_000);
+    second();
+    expect(live().map((timer) => [timer.kind, timer.delayMs])).toEqual([['deadline', 40_000]]);
+    deadline.cancel();
+    expect(live()).toEqual([]);
   });
 });

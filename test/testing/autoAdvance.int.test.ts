@@ -93,4 +93,21 @@ describe("with autoAdvance, the clock's jump to one workflow's timer does not ti
     expect(await hung).toMatchObject({ status: 'failed', reason: expect.stringContaining('did not finish by 2030-01-01T01:01:00.000Z') as string });
     await t.close();
   });
+
+  it("a step waiting on a child that sleeps is on the child's time: the jump to the child's timer passes the step's deadline and fires it, as production would", async () => {
+    const napper = defineWorkflow({ name: 'napper', version: 1, input: z.object({}), steps: [{ kind: 'sleep', name: 'nap', for: HOUR }] });
+    const impatient = defineWorkflow({
+      name: 'impatient',
+      version: 1,
+      input: z.object({}),
+      steps: [{ kind: 'produce', name: 'ask', timeoutMs: 60_000, run: async (ctx) => (await ctx.child('nap', napper, {}), 'woke') }],
+    });
+    const t = createTestEngine({ definitions: [napper, impatient] });
+    const view = await t.run(impatient, {}, { id: 'i-1' });
+    expect(view).toMatchObject({ status: 'failed', reason: expect.stringContaining('did not finish by 2030-01-01T00:01:00.000Z') as string });
+    // The child it no longer waits for is cancelled.
+    const children = (await t.audit('i-1')).descendants;
+    expect(children.map((child) => [child.definition, child.status])).toEqual([['napper', 'cancelled']]);
+    await t.close();
+  });
 });
