@@ -8,12 +8,18 @@ interface Existing {
   revision: number;
 }
 
-/** What `ecl run` says when its --id names a workflow already there: finished, or resuming at `state`. */
-export function resumingLine(existing: Existing, state: string): string {
+/**
+ * What `ecl run` says when its --id names a workflow already there: finished, or resuming at
+ * `state`; and, when `--definition-version` asked for another version, that it keeps its own.
+ */
+export function resumingLine(existing: Existing, state: string, askedVersion?: number): string {
   const finished = existing.status === 'completed' || existing.status === 'failed' || existing.status === 'cancelled';
-  return finished
+  const line = finished
     ? `Already ${existing.status}: ${existing.definition} v${existing.version} (revision ${existing.revision})`
     : `Resuming ${existing.definition} v${existing.version} at ${state} (revision ${existing.revision})`;
+  return askedVersion === undefined || askedVersion === existing.version
+    ? line
+    : `${line}; not v${askedVersion}: a workflow keeps the version that started it (--definition-version applies to new ids)`;
 }
 
 /** Refuses to resume, with no input given, a workflow of another definition than the one named. */

@@ -73,7 +73,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     const elsewhere = existing !== undefined && isFinishedStatus(existing.status) ? undefined : host.drivenElsewhere(workflowId);
     if (elsewhere !== undefined) request.print(elsewhere);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
-    if (!created) request.print(resumingLine(view, view.state));
+    if (!created) request.print(resumingLine(view, view.state, request.version));
     return await settleAndReport(host, { workflowId, watch, familyFromBefore: !created, flags: request.flags, print: request.print });
   } finally {
     watch.unsubscribe();

@@ -19,9 +19,18 @@ const v2 = defineWorkflow({
   steps: [{ kind: 'produce', name: 'greet', run: async (ctx) => `hello ${ctx.input.who} (v2)` }],
 });
 
+/** Two versions with the same input: v2 changed only its step. */
+const echo = (version: number) =>
+  defineWorkflow({
+    name: 'echo',
+    version,
+    input: z.object({ text: z.string() }),
+    steps: [{ kind: 'produce', name: 'say', run: async (ctx) => `${ctx.input.text} (v${version})` }],
+  });
+
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ definitions: createRegistry([v1, v2]) });
+  server = await startTestServer({ definitions: createRegistry([v1, v2, echo(1), echo(2)]) });
 });
 afterAll(async () => server.stop());
 
@@ -62,5 +71,21 @@ describe('POST /v1/workflows with a version', () => {
       log.mockRestore();
     }
     expect(await api.get('g-cli')).toMatchObject({ version: 1, status: 'completed', output: 'hello Cy (v1)' });
+
+    // The same id again, asking for v2: it is the v1 workflow, and the command says so.
+    const again: string[] = [];
+    const log2 = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void again.push(String(line)));
+    try {
+      expect(await remoteRun(api, { definition: 'greeter', version: 2, input: undefined, id: 'g-cli', follow: false })).toBe(0);
+      // A start with an input both versions accept, on an id that exists on v1: that workflow is the answer.
+      expect(await remoteRun(api, { definition: 'echo', version: 1, input: { text: 'hi' }, id: 'e-1', follow: false })).toBe(0);
+      expect(await remoteRun(api, { definition: 'echo', version: 2, input: { text: 'hi' }, id: 'e-1', follow: false })).toBe(0);
+    } finally {
+      log2.mockRestore();
+    }
+    const notes = again.filter((line) => line.includes('not v2: a workflow keeps the version that started it'));
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^Already completed: greeter v1 /);
+    expect(notes[1]).toMatch(/^Already completed: echo v1 /);
   });
 });

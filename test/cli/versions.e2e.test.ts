@@ -48,6 +48,13 @@ describe('ecl with two versions of one definition', () => {
     const pinned = await ecl('both', 'run', 'greeting', '--definition-version', '1', '--id', 'pinned', '--follow', ...engineFlags());
     expect(pinned.code).toBe(0);
     expect(pinned.stdout).toMatch(/workflow\s+started\s+greeting v1/);
+
+    // Asking an existing v1 workflow for v2 resumes it on v1, and says so.
+    const again = await ecl('both', 'run', 'greeting', '--definition-version', '2', '--id', 'pinned', ...engineFlags());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(
+      'Already completed: greeting v1 (revision 5); not v2: a workflow keeps the version that started it (--definition-version applies to new ids)',
+    );
   });
 
   it('refuses an unregistered or malformed --definition-version (exit 2, nothing written), and names the version a stored workflow needs', async () => {

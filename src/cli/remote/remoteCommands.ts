@@ -40,16 +40,18 @@ export async function remoteRun(
     print(`Workflow ${id}`);
     const existing = request.input === undefined ? await existingOn(client, id) : undefined;
     if (existing === undefined) {
-      await client.start({
+      const started = await client.start({
         definition: request.definition,
         ...(request.version === undefined ? {} : { version: request.version }),
         input: request.input ?? {},
         id,
       });
+      // The same id and input existed already, on another version: the answer is that workflow.
+      if (request.version !== undefined && started.version !== request.version) print(resumingLine(started, stateText(started.state), request.version));
       return followRemote(client, id, { print, transitions: request.follow });
     }
     assertSameDefinition(existing, request.definition);
-    print(resumingLine(existing, stateText(existing.state)));
+    print(resumingLine(existing, stateText(existing.state), request.version));
     // At rest (waiting, itself or through its children, or finished): nothing more will come to follow until someone acts.
     if (existing.status !== 'running' || (existing.waitingOnChildren?.length ?? 0) > 0) return finishRemote(client, id, existing, print);
     return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
