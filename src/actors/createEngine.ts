@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Subject, filter, type Observable } from 'rxjs';
 import {
   type AnyWorkflowDefinition,
+  type JsonValue,
   type StepDecisions,
   commandLabel,
   parseCommand,
@@ -12,7 +13,7 @@ import {
 } from '../machines/index.js';
 import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
-import { EngineError } from './errors.js';
+import { EngineError, isInvalidInput } from './errors.js';
 import { parseInput } from './parseInput.js';
 import { inputHashOf } from './inputHash.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
@@ -225,7 +226,13 @@ export function createEngine(options: EngineOptions): Engine {
     return found;
   };
 
-  const existing = async (workflowId: string, definition: AnyWorkflowDefinition, inputHash: string): Promise<StartResult> => {
+  /**
+   * A start of an id that exists: the same workflow (`created: false`) when the definition and the
+   * input are the same. The input is compared as the version that started the workflow parsed it,
+   * so a start retried across a deploy of a version with another input schema is still the same
+   * start. `inputHash`: the input as `definition` parsed it, when it could.
+   */
+  const existing = async (workflowId: string, definition: AnyWorkflowDefinition, input: unknown, inputHash: string | undefined): Promise<StartResult> => {
     let actor = await actorFor(workflowId);
     // A start of the same id may still be appending its first events: wait for it to land or lose.
     for (let tries = 0; actor !== undefined && actor.revision < 0 && tries < 3; tries++) {
@@ -235,7 +242,17 @@ export function createEngine(options: EngineOptions): Engine {
     if (actor === undefined || actor.revision < 0)
       throw new EngineError('CONCURRENCY_CONFLICT', `Workflow ${workflowId} could not be started or found; try again`);
     const context = actor.snapshot.context;
-    if (actor.definition.name !== definition.name || context.inputHash !== inputHash) {
+    const started = actor.definition;
+    const sameInput = (): boolean => {
+      if (inputHash === context.inputHash) return true;
+      if (started === definition) return false;
+      try {
+        return inputHashOf(parseInput(started, input)) === context.inputHash;
+      } catch {
+        return false;
+      }
+    };
+    if (started.name !== definition.name || !sameInput()) {
       throw new EngineError(
         'WORKFLOW_CONFLICT',
         `Workflow ${workflowId} already exists with ${actor.definition.name === definition.name ? 'a different input' : `definition ${actor.definition.name}`}; use another id`,
@@ -262,13 +279,21 @@ export function createEngine(options: EngineOptions): Engine {
     async start(definitionOrName, input, startOptions = {}) {
       ensureOpen();
       const definition = resolveDefinition(definitionOrName, startOptions.version);
-      const value = parseInput(definition, input);
       const workflowId = startOptions.id ?? newId();
       const idProblem = workflowIdProblem(workflowId, startOptions.tenant);
       if (idProblem !== undefined)
         throw new EngineError('INVALID_WORKFLOW_ID', `Invalid workflow id ${JSON.stringify(workflowId.slice(0, 200))}: ${idProblem}`);
+      let value: JsonValue;
+      try {
+        value = parseInput(definition, input);
+      } catch (error) {
+        // A start retried after a deploy changed the input schema: the version that started it judges.
+        if (startOptions.id !== undefined && isInvalidInput(error) && (await actorFor(workflowId)) !== undefined)
+          return existing(workflowId, definition, input, undefined);
+        throw error;
+      }
       const inputHash = inputHashOf(value);
-      if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, inputHash);
+      if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, input, inputHash);
 
       // A start whose partition another worker took meanwhile (LEASE_LOST) is recorded again
       // unfenced, as any node records a command: the new owner drives it from there.
@@ -288,7 +313,7 @@ export function createEngine(options: EngineOptions): Engine {
         }
         if (outcome === 'created') return { workflowId, created: true, view: viewOfActor(actor) };
         retire(actor);
-        if (outcome === 'exists' || attempt === MAX_START_ATTEMPTS) return existing(workflowId, definition, inputHash);
+        if (outcome === 'exists' || attempt === MAX_START_ATTEMPTS) return existing(workflowId, definition, input, inputHash);
       }
     },
 

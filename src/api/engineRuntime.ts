@@ -68,7 +68,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
         try {
           return (await engine.start(definition, input, options)).created;
         } catch (error) {
-          throw startProblem(error, version !== undefined);
+          throw startProblem(error, definition, version !== undefined);
         }
       };
       if (waitMs === undefined) {
@@ -123,7 +123,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
   };
 }
 
-function startProblem(error: unknown, versionAsked = false): unknown {
+function startProblem(error: unknown, definition: string, versionAsked: boolean): unknown {
   if (!isEngineError(error)) return error;
   switch (error.code) {
     case 'UNKNOWN_DEFINITION':
@@ -131,7 +131,9 @@ function startProblem(error: unknown, versionAsked = false): unknown {
       // The route found the name: with a version asked for, it is the version that is unknown.
       return new ApiError('UNKNOWN_DEFINITION', error.message, { errors: [{ path: versionAsked ? 'version' : 'definition', message: error.message }] });
     case 'INVALID_INPUT':
-      return new ApiError('INVALID_INPUT', error.message, { errors: error.issues.map((line) => issueOf(line, 'input')) });
+      return new ApiError('INVALID_INPUT', `The input does not match the "${definition}" input schema`, {
+        errors: error.issues.map((line) => issueOf(line, 'input')),
+      });
     case 'INVALID_WORKFLOW_ID':
       return new ApiError('INVALID_ID', error.message);
     case 'WORKFLOW_CONFLICT':

@@ -67,6 +67,32 @@ describe('versions side by side', () => {
     await h.engine.close();
   });
 
+  it('a start retried after a deploy changed the input schema is the same start: the version that started the workflow compares the input', async () => {
+    const order = (version: number, input: z.ZodType) =>
+      defineWorkflow({ name: 'order', version, input, steps: [{ kind: 'produce', name: 'take', run: async () => `taken on v${version}` }] });
+    const v1 = order(1, z.object({ sku: z.string() }));
+    // v2 requires a field v1's callers never sent, and defaults another.
+    const v2 = order(2, z.object({ sku: z.string(), channel: z.enum(['web', 'shop']) }));
+    const v3 = order(3, z.object({ sku: z.string(), qty: z.number().default(1) }));
+    const definitions = createRegistry([v1]);
+    const h = createHarness({ definitions });
+    await h.engine.start('order', { sku: 'A-1' }, { id: 'o1' });
+    expect(await h.engine.settled('o1')).toMatchObject({ status: 'completed', version: 1 });
+
+    definitions.register(v2);
+    // The client retries its v1 start: v2's schema refuses the input, but the workflow exists with it.
+    expect(await h.engine.start('order', { sku: 'A-1' }, { id: 'o1' })).toMatchObject({ created: false, view: { version: 1, status: 'completed' } });
+    definitions.register(v3);
+    // v3 parses it to { sku, qty: 1 }, another hash than v1 recorded: still the same start.
+    expect(await h.engine.start('order', { sku: 'A-1' }, { id: 'o1' })).toMatchObject({ created: false, view: { version: 1 } });
+    // Another input is a conflict, and an invalid input for a new id is still INVALID_INPUT.
+    await expect(h.engine.start('order', { sku: 'B-2' }, { id: 'o1' })).rejects.toMatchObject({ code: 'WORKFLOW_CONFLICT' });
+    await expect(h.engine.start('order', { sku: 7 }, { id: 'o1' })).rejects.toMatchObject({ code: 'WORKFLOW_CONFLICT' });
+    await expect(h.engine.start(v2, { sku: 'A-1' }, { id: 'o2' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await h.events('o1')).toHaveLength(4);
+    await h.engine.close();
+  });
+
   it.each([
     ['folded from the whole stream', {}],
     ['from a cached snapshot', { snapshotEvery: 1 }],

@@ -20,8 +20,11 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
         errors: [{ path: 'definition', message: `unknown definition; known: ${known.join(', ')}` }],
       });
     }
-    // The newest version's schema is at hand; an older version's input is checked by the engine, with the same field errors.
-    const parsedInput = body.version === undefined || body.version === definition.version ? definition.input.safeParse(body.input) : undefined;
+    // Checked here against the newest version's schema. The engine checks, with the same answer,
+    // an older version's input and a start with an id: for an id that exists the version that
+    // started it judges, so a start retried across a deploy that changed the schema is the same start.
+    const parsedInput =
+      body.id === undefined && (body.version ?? definition.version) === definition.version ? definition.input.safeParse(body.input) : undefined;
     if (parsedInput?.success === false) {
       throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, {
         errors: fieldErrors(parsedInput.error, 'input'),
