@@ -15,7 +15,7 @@ import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, isInvalidInput } from './errors.js';
 import { parseInput } from './parseInput.js';
-import { inputHashOf } from './inputHash.js';
+import { inputHashOf, isRecordedInput } from './inputHash.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
 import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, systemClock } from './clock.js';
@@ -226,12 +226,7 @@ export function createEngine(options: EngineOptions): Engine {
     return found;
   };
 
-  /**
-   * A start of an id that exists: the same workflow (`created: false`) when the definition and the
-   * input are the same. The input is compared as the version that started the workflow parsed it,
-   * so a start retried across a deploy of a version with another input schema is still the same
-   * start. `inputHash`: the input as `definition` parsed it, when it could.
-   */
+  /** A start of an id that exists: the same workflow (`created: false`) when the definition and the input are the same (`isRecordedInput`). */
   const existing = async (workflowId: string, definition: AnyWorkflowDefinition, input: unknown, inputHash: string | undefined): Promise<StartResult> => {
     let actor = await actorFor(workflowId);
     // A start of the same id may still be appending its first events: wait for it to land or lose.
@@ -242,17 +237,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (actor === undefined || actor.revision < 0)
       throw new EngineError('CONCURRENCY_CONFLICT', `Workflow ${workflowId} could not be started or found; try again`);
     const context = actor.snapshot.context;
-    const started = actor.definition;
-    const sameInput = (): boolean => {
-      if (inputHash === context.inputHash) return true;
-      if (started === definition) return false;
-      try {
-        return inputHashOf(parseInput(started, input)) === context.inputHash;
-      } catch {
-        return false;
-      }
-    };
-    if (started.name !== definition.name || !sameInput()) {
+    if (actor.definition.name !== definition.name || !isRecordedInput(context.inputHash, actor.definition, input, inputHash)) {
       throw new EngineError(
         'WORKFLOW_CONFLICT',
         `Workflow ${workflowId} already exists with ${actor.definition.name === definition.name ? 'a different input' : `definition ${actor.definition.name}`}; use another id`,
