@@ -6,18 +6,16 @@ import {
   type StepDecisions,
   commandLabel,
   parseCommand,
-  stateLabel,
   timeoutRetryAt,
   viewOf,
   workflowStartedEvent,
 } from '../machines/index.js';
-import { workflowIdOf, type RecordedEvent } from '../eventstore/index.js';
+import { workflowIdOf } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, isInvalidInput } from './errors.js';
 import { parseInput } from './parseInput.js';
 import { inputHashOf, isRecordedInput } from './inputHash.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
-import { foldStream, loadWorkflow } from './loadWorkflow.js';
 import { type Clock, systemClock } from './clock.js';
 import { createStepRunner } from './stepRunner.js';
 import type { Engine, EngineEvent, EngineOptions, ParentLink, SendResult, StartResult, WorkflowView } from './types.js';
@@ -30,6 +28,7 @@ import { foreignTransition } from './publishTransitions.js';
 import { familyAtRestNow, settledOrFamilyAtRest } from './familyAtRest.js';
 import { createSettledElsewhere } from './settledElsewhere.js';
 import { WorkflowActor } from './workflowActor.js';
+import { createResidentActors } from './residentActors.js';
 import { viewOfActor } from './workflowView.js';
 import { recoverWorkflows } from './recoverWorkflows.js';
 
@@ -49,24 +48,11 @@ export function createEngine(options: EngineOptions): Engine {
   const clock: Clock = options.clock ?? (options.now === undefined ? systemClock : { ...systemClock, now: options.now });
   const now = () => clock.now();
   const newId = options.newId ?? randomUUID;
-  const maxIdle = options.maxIdleActors ?? 10_000;
   const snapshotEvery = options.snapshotEvery ?? 1_000;
-  /** A workflow leaving memory writes its snapshot cache when this many events passed since the last one. */
-  const passivatedSnapshotAfter = snapshotEvery / 10;
   const checkpointEvery = options.recoveryCheckpointEvery ?? 100_000;
   /** Events recorded since the recovery checkpoint last advanced; null while it advances. */
   let sinceCheckpoint: number | null = 0;
   const feed = new Subject<EngineEvent>();
-  const actors = new Map<string, WorkflowActor>();
-  const loading = new Map<string, Promise<WorkflowActor | undefined>>();
-  /** Idle, non-terminal actors in least-recently-used order (Map keeps insertion order). */
-  const idle = new Map<string, WorkflowActor>();
-  /**
-   * The final state of workflows that finished and left memory, oldest first, up to `maxIdle`. A
-   * finished workflow can never accept a command again, so a command to one is refused from here
-   * instead of rehydrating it from the store only to refuse it.
-   */
-  const finished = new Map<string, string>();
   const background = new Set<Promise<unknown>>();
   const engineDecisions = new WeakMap<AnyWorkflowDefinition, StepDecisions>();
   let closed = false;
@@ -99,12 +85,6 @@ export function createEngine(options: EngineOptions): Engine {
     const guarded = work.catch((error: unknown) => logger.warn('Background work failed', { error: (error as Error).message }));
     background.add(guarded);
     void guarded.finally(() => background.delete(guarded));
-  };
-
-  const retire = (actor: WorkflowActor): void => {
-    actor.retire();
-    idle.delete(actor.workflowId);
-    if (actors.get(actor.workflowId) === actor) actors.delete(actor.workflowId);
   };
 
   const env: ActorEnv = {
@@ -142,68 +122,22 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return decisions;
     },
-    onIdle(actor) {
-      if (actor.retired || actors.get(actor.workflowId) !== actor) return;
-      // Finished workflows leave memory at once; waiting ones stay until the idle cap pushes them out.
-      if (actor.snapshot.status !== 'active') {
-        retire(actor);
-        finished.set(actor.workflowId, stateLabel(actor.snapshot));
-        if (finished.size > maxIdle) finished.delete(finished.keys().next().value as string);
-        return;
-      }
-      // Another worker drives it: a copy kept here would only go stale.
-      if (!owns(actor.workflowId)) return retire(actor);
-      idle.delete(actor.workflowId);
-      idle.set(actor.workflowId, actor);
-      if (idle.size > maxIdle) {
-        for (const [id, candidate] of idle) {
-          if (idle.size <= maxIdle) break;
-          if (candidate.idle) {
-            retire(candidate);
-            track(candidate.writeSnapshot(passivatedSnapshotAfter));
-          } else idle.delete(id);
-        }
-      }
-    },
+    onIdle: (actor) => resident.onIdle(actor),
   };
+  const resident = createResidentActors({
+    store,
+    definitions,
+    maxIdle: options.maxIdleActors ?? 10_000,
+    passivatedSnapshotAfter: snapshotEvery / 10,
+    owns,
+    clustered: ownershipPort !== undefined,
+    track,
+    create: (init) => new WorkflowActor(env, init),
+  });
+  const { actorFor, retire } = resident;
 
   const ensureOpen = (): void => {
     if (closed) throw new EngineError('ENGINE_CLOSED', 'The engine is shutting down and accepts no new work');
-  };
-
-  /**
-   * The live actor, rehydrating it when it was passivated (from `scanned`, its whole stream, when
-   * recovery's scan just read it); concurrent callers share one load.
-   */
-  const actorFor = async (workflowId: string, scanned?: readonly RecordedEvent[]): Promise<WorkflowActor | undefined> => {
-    let live = actors.get(workflowId);
-    // A workflow another worker drives is read fresh each time (the copy here may be behind).
-    if (live !== undefined && ownershipPort !== undefined && live.idle && !owns(workflowId)) {
-      retire(live);
-      live = undefined;
-    }
-    if (live !== undefined) {
-      if (idle.has(workflowId)) {
-        idle.delete(workflowId);
-        idle.set(workflowId, live);
-      }
-      return live;
-    }
-    const inProgress = loading.get(workflowId);
-    if (inProgress !== undefined) return inProgress;
-    const load = (async () => {
-      const loaded = scanned === undefined ? await loadWorkflow(store, definitions, workflowId) : foldStream(definitions, workflowId, scanned);
-      if (loaded === undefined) return undefined;
-      const actor = new WorkflowActor(env, { workflowId, ...loaded });
-      actors.set(workflowId, actor);
-      return actor;
-    })();
-    loading.set(workflowId, load);
-    try {
-      return await load;
-    } finally {
-      loading.delete(workflowId);
-    }
   };
 
   /** A definition given by value is registered (so a restart can load what it starts); a name takes `version`, default the newest. */
@@ -278,13 +212,13 @@ export function createEngine(options: EngineOptions): Engine {
         throw error;
       }
       const inputHash = inputHashOf(value);
-      if (actors.has(workflowId) || loading.has(workflowId)) return existing(workflowId, definition, input, inputHash);
+      if (resident.has(workflowId)) return existing(workflowId, definition, input, inputHash);
 
       // A start whose partition another worker took meanwhile (LEASE_LOST) is recorded again
       // unfenced, as any node records a command: the new owner drives it from there.
       for (let attempt = 1; ; attempt++) {
         const actor = new WorkflowActor(env, { definition, workflowId, ...(startOptions.tenant === undefined ? {} : { tenant: startOptions.tenant }) });
-        actors.set(workflowId, actor);
+        resident.add(actor);
         let outcome: Awaited<ReturnType<WorkflowActor['begin']>>;
         try {
           const started = workflowStartedEvent(definition, workflowId, value, inputHash, now());
@@ -306,8 +240,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) return { accepted: false, workflowId, code: 'ENGINE_CLOSED', message: 'The engine is shutting down', accepts: [] };
       const parsed = parseCommand(raw);
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
-      const finalState = finished.get(workflowId);
-      if (finalState !== undefined && !actors.has(workflowId)) {
+      const finalState = resident.finalState(workflowId);
+      if (finalState !== undefined) {
         const message = `${commandLabel(parsed.command)} is not allowed in state ${finalState}: it accepts no command now`;
         return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message, state: finalState, accepts: [] };
       }
@@ -356,9 +290,9 @@ export function createEngine(options: EngineOptions): Engine {
     noticeAppend(record) {
       const workflowId = workflowIdOf(record.stream);
       if (workflowId === undefined || closed) return;
-      const actor = actors.get(workflowId);
+      const actor = resident.live(workflowId);
       // Known here already: this engine wrote it (a follower resuming reads a stretch again), or folded it.
-      if (actor !== undefined ? actor.revision >= record.revision : finished.has(workflowId)) return;
+      if (actor !== undefined ? actor.revision >= record.revision : resident.wasFinished(workflowId)) return;
       // Another writer's event: told on the feed (waits and follows on this node see it), and the
       // workflow driven on from it when this engine holds its lease.
       if (feed.observed) feed.next(foreignTransition(workflowId, record));
@@ -371,7 +305,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async release(only) {
-      const dropped = [...actors.values()].filter((actor) => only(actor.workflowId));
+      const dropped = resident.all().filter((actor) => only(actor.workflowId));
       for (const actor of dropped) {
         // Retired first: an outcome arriving after the abort is then not recorded (the new owner runs the step again).
         retire(actor);
@@ -382,7 +316,11 @@ export function createEngine(options: EngineOptions): Engine {
       return dropped.length;
     },
 
-    inFlight: () => [...actors.values()].filter((actor) => actor.hasWorkInFlight).map((actor) => actor.workflowId),
+    inFlight: () =>
+      resident
+        .all()
+        .filter((actor) => actor.hasWorkInFlight)
+        .map((actor) => actor.workflowId),
 
     subscribe: (workflowId): Observable<EngineEvent> => feed.pipe(filter((event) => event.workflowId === workflowId)),
 
@@ -391,26 +329,17 @@ export function createEngine(options: EngineOptions): Engine {
       return recoverWorkflows({ store, logger, actorFor }, recoverOptions);
     },
 
-    async passivate(workflowId) {
-      const targets = workflowId === undefined ? [...actors.values()] : [actors.get(workflowId)].filter((actor) => actor !== undefined);
-      let count = 0;
-      for (const actor of targets) {
-        if (!actor.idle) continue;
-        retire(actor);
-        if (actor.snapshot.status === 'active') await actor.writeSnapshot(passivatedSnapshotAfter);
-        count++;
-      }
-      return count;
-    },
+    passivate: (workflowId) => resident.passivate(workflowId),
 
-    liveCount: () => actors.size,
+    liveCount: () => resident.count(),
 
     async close() {
       if (closed) return;
       closed = true;
       timers.close();
-      for (const actor of actors.values()) actor.abortInFlight('shutdown');
-      await Promise.all([...actors.values()].map((actor) => actor.drain()));
+      const live = resident.all();
+      for (const actor of live) actor.abortInFlight('shutdown');
+      await Promise.all(live.map((actor) => actor.drain()));
       await Promise.all([...background]);
       feed.complete();
     },

@@ -92,7 +92,11 @@ describe('the recovery checkpoint: a scan from it finds what a scan of the whole
     expect(nothingNew.checkpoint).toBeUndefined();
   });
 
-  it('holds for random interleavings of workflows that start, wait, run and finish, checkpointed at random moments', async () => {
+  // A dozen workflows, and more of them over a longer log (more of them listed, the cut among more candidates).
+  it.each([
+    { workflows: 12, events: 120 },
+    { workflows: 40, events: 300 },
+  ])('holds for random interleavings of $workflows workflows that start, wait, run and finish, checkpointed at random moments', async (shape) => {
     const lifecycles = [
       ['WorkflowStarted', 'StepStarted'],
       ['CallCompleted'],
@@ -109,12 +113,12 @@ describe('the recovery checkpoint: a scan from it finds what a scan of the whole
       fc.asyncProperty(
         fc.array(
           fc.record({
-            workflow: fc.integer({ min: 0, max: 11 }),
+            workflow: fc.integer({ min: 0, max: shape.workflows - 1 }),
             batch: fc.integer({ min: 1, max: lifecycles.length - 1 }),
             deadline: fc.boolean(),
             checkpoint: fc.boolean(),
           }),
-          { minLength: 1, maxLength: 120 },
+          { minLength: 1, maxLength: shape.events },
         ),
         async (steps) => {
           const store = createMemoryEventStore();
