@@ -253,7 +253,7 @@ export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
     definition: D,
     input: StartInput<D>,
     options?: ChildOptions & { wait?: true },
-  ): Promise<O>;
+  ): Promise<ChildOutput<D, O>>;
   child<O extends JsonValue = JsonValue, D extends string | AnyWorkflowDefinition = string | AnyWorkflowDefinition>(
     name: string,
     definition: D,
@@ -352,13 +352,21 @@ export interface CallScope {
    * one item), so a re-run of the item finds the same child. An item aborted by its fan-out cancels
    * its child.
    */
-  child<D extends AnyWorkflowDefinition, O = OutputOf<D>>(definition: D, input: StartInput<D>, options?: { key?: string }): Promise<O>;
+  child<D extends AnyWorkflowDefinition, O = OutputOf<D>>(definition: D, input: StartInput<D>, options?: { key?: string }): Promise<ChildOutput<D, O>>;
   child<O extends JsonValue = JsonValue, D extends string | AnyWorkflowDefinition = string | AnyWorkflowDefinition>(
     definition: D,
     input: StartInput<D>,
     options?: { key?: string },
   ): Promise<O>;
 }
+
+/**
+ * What `ctx.child` resolves to: a child that declares its output gives that type; an untyped one
+ * (`JsonValue`) gives `O`, which a type argument or an annotation may narrow. Not `O` alone: a
+ * contextual return type (`run: async (ctx) => ctx.child(...)`) would be inferred into it and make
+ * a typed child's output `Output | JsonValue`.
+ */
+export type ChildOutput<D, O> = JsonValue extends OutputOf<D> ? O : OutputOf<D>;
 
 /** Options of {@link StepContext.child}. */
 export interface ChildOptions {

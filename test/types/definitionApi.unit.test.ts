@@ -550,6 +550,15 @@ describe('the definition API', () => {
       // @ts-expect-error `output` names a producing or signal step of the definition
       defineWorkflow({ name: 'bad', version: 1, input: z.object({}), output: 'nope', steps: [{ kind: 'produce', name: 'only', run: async () => 1 }] });
     });
+    // A step declared with the child's output type returns `ctx.child(...)` as it is: the contextual
+    // return type must not be inferred into the call (it then resolved to `Memo | JsonValue`).
+    defineWorkflow({
+      name: 'parent',
+      version: 1,
+      input: z.object({ text: z.string() }),
+      outputs: { memo: Memo },
+      steps: [{ kind: 'produce', name: 'memo', run: async (ctx) => ctx.child('r', review, { text: ctx.input.text }) }],
+    });
     const ctx = {} as StepContext<{ text: string }>;
     compileOnly(async () => {
       expectTypeOf(await ctx.child('r', review, { text: 'x' })).toEqualTypeOf<{ title: string; risk: 'low' | 'high' }>();
