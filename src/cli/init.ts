@@ -40,9 +40,10 @@ function placeholdersFor(name: string): Record<string, string> {
   const ecl = JSON.parse(readFileSync(ECL_PACKAGE_JSON, 'utf8')) as {
     version: string;
     dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
     devDependencies?: Record<string, string>;
   };
-  const specs = Object.entries({ ...ecl.devDependencies, ...ecl.dependencies });
+  const specs = Object.entries({ ...ecl.devDependencies, ...ecl.peerDependencies, ...ecl.dependencies });
   // A dependency may be installed under another name (`"@typescript/native": "npm:typescript@^7"`) while its own name holds another package.
   const rangeOf = (dependency: string): string => {
     const direct = specs.find(([key, spec]) => key === dependency && !spec.startsWith('npm:'))?.[1];

@@ -52,7 +52,8 @@ function outputSchemasOf<S extends z.ZodType>(spec: WorkflowSpec<S>): OutputSche
     };
     const step = spec.steps.find((candidate) => (candidate.kind === 'produce' || candidate.kind === 'signal') && candidate.name === name);
     if (step === undefined) refuse('names no producing or signal step');
-    if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function') refuse('is not a zod schema');
+    const problem = schemaProblem(schema);
+    if (problem !== undefined) refuse(problem);
     if (step?.kind !== 'signal') continue;
     if (step.schema !== undefined) refuse(`and signal step "${name}"'s schema both check its data: declare it once, in outputs to have the output typed`);
     // A timed-out signal step that goes on records null as its output, so the output's type must hold it.
@@ -60,6 +61,17 @@ function outputSchemasOf<S extends z.ZodType>(spec: WorkflowSpec<S>): OutputSche
       refuse(`must accept null (e.g. .nullable()): signal step "${name}" goes on with a null output when it times out`);
   }
   return outputs;
+}
+
+/**
+ * Why a value cannot be a schema of a definition: not a zod schema, or one of zod 3, whose types
+ * and JSON Schema differ (ECL takes zod 4's, the peer dependency).
+ */
+function schemaProblem(schema: unknown): string | undefined {
+  if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function') return 'is not a zod schema';
+  if (!('_zod' in (schema as object)))
+    return 'is a zod 3 schema: ECL takes zod 4 schemas (`npm install zod@^4`, then `import { z } from "zod"`; zod 3.25 also has them under "zod/v4")';
+  return undefined;
 }
 
 function acceptsNull(schema: z.ZodType): boolean {
@@ -135,7 +147,11 @@ export function defineWorkflow<
   const refuse = (message: string): never => {
     throw new DefinitionError(`Workflow "${spec.name}": ${message}`);
   };
+  const inputProblem = schemaProblem(spec.input);
+  if (inputProblem !== undefined) refuse(`input ${inputProblem}`);
   for (const step of spec.steps) {
+    const signalProblem = step.kind === 'signal' && step.schema !== undefined ? schemaProblem(step.schema) : undefined;
+    if (signalProblem !== undefined) refuse(`signal step "${step.name}": schema ${signalProblem}`);
     if (step.kind === 'sleep' && (step.for === undefined) === (step.until === undefined))
       refuse(`sleep step "${step.name}" needs exactly one of for and until`);
     if (step.kind === 'sleep' && typeof step.for === 'number' && !isDuration(step.for)) refuse(`sleep step "${step.name}": for must be a number of ms >= 0`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { z as z3 } from 'zod/v3';
 import { defineWorkflow, isDefinitionError, type StepSpec } from 'ecl-workflows';
 
 /**
@@ -48,6 +49,14 @@ describe('bad sleep, signal and route steps fail when the definition is made, na
       make([produce, { kind: 'signal', name: 'wait', signal: 'done', timeoutMs: 1, onTimeout: 'continue' }], { outputs: { wait: Data.nullable() } }),
     ).not.toThrow();
     expect(make([produce, { kind: 'signal', name: 'wait', signal: 'done', timeoutMs: 1 }], { outputs: { wait: Data } })).not.toThrow();
+  });
+
+  it('a zod 3 schema (zod 4 is the peer dependency), or something that is no schema, for the input, an output or a signal', () => {
+    const zod3 = /is a zod 3 schema: ECL takes zod 4 schemas \(`npm install zod@\^4`/;
+    refused(make([produce], { input: z3.object({ text: z3.string() }) }), new RegExp(`^Workflow "bad": input ${zod3.source}`));
+    refused(make([produce], { outputs: { a: z3.number() } }), new RegExp(`outputs\\.a ${zod3.source}`));
+    refused(make([produce, { kind: 'signal', name: 'wait', signal: 'done', schema: z3.object({}) }]), new RegExp(`signal step "wait": schema ${zod3.source}`));
+    refused(make([produce], { input: { parse: () => 1 } }), /input is not a zod schema$/);
   });
 
   it('a signal without a name, with an empty one, or one that looks like a command', () => {
