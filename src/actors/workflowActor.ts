@@ -150,7 +150,7 @@ export class WorkflowActor implements CallRecorder {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         if (this.#retired) return 'retired';
-        const decided = decideCommand(this.#snapshot, command, this.definition.signalSchema);
+        const decided = decideCommand(this.#snapshot, command, this.definition);
         if (!decided.ok)
           return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
         const commit = await this.commit([decided.event], sender, causationId, true);

@@ -2,6 +2,7 @@ import { type SignalSchemas, acceptedCommands, commandToEvent, signalToEvent } f
 import { type SendSignal, type WorkflowCommand, commandLabel } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import type { Folder } from './fold.js';
+import type { WorkflowStructure } from './structure.js';
 import { type Decision, type StepDecisions, nextStep } from './nextStep.js';
 import { type WorkflowSnapshot, stateLabel } from './snapshotView.js';
 
@@ -89,29 +90,42 @@ export type CommandDecision =
   | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: string[] }
   | { ok: false; code: 'INVALID_COMMAND'; message: string; state: string; accepts: string[] };
 
+/** What a command is decided against besides the snapshot: the definition's signals (its `signalSchema` and `structure`). */
+export interface SignalsOfDefinition {
+  readonly name: string;
+  signalSchema: SignalSchemas;
+  readonly structure: WorkflowStructure;
+}
+
 /**
  * Maps a parsed command (or signal) to its recorded event and checks the machine accepts it now;
- * a signal's data is checked with its step's schema (`schemas`).
+ * a signal's data is checked with its step's schema. A signal no step of `definition` waits for
+ * is refused as one that does not exist, not as one that is not awaited yet.
  */
-export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand | SendSignal, schemas: SignalSchemas = () => undefined): CommandDecision {
+export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand | SendSignal, definition?: SignalsOfDefinition): CommandDecision {
   if (command.type === 'SIGNAL') {
-    const decided = signalToEvent(command, snapshot, schemas);
+    const decided = signalToEvent(command, snapshot, definition?.signalSchema ?? (() => undefined));
     if (decided?.ok === true && snapshot.can(decided.event)) return decided;
     if (decided?.ok === false)
       return { ok: false, code: 'INVALID_COMMAND', message: decided.message, state: stateLabel(snapshot), accepts: acceptedCommands(snapshot) };
-    return notAllowed(snapshot, commandLabel(command));
+    const signals = definition?.structure.steps.flatMap((step) => (step.kind === 'signal' && step.signal !== undefined ? [step.signal] : []));
+    const unknown =
+      signals === undefined || signals.includes(command.signal)
+        ? ''
+        : ` (workflow "${definition?.name}" has no signal ${command.signal}; ${signals.length === 0 ? 'it has no signal steps' : `its signals: ${[...new Set(signals)].join(', ')}`})`;
+    return notAllowed(snapshot, commandLabel(command), unknown);
   }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
   return notAllowed(snapshot, commandLabel(command));
 }
 
-function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecision {
+function notAllowed(snapshot: WorkflowSnapshot, command: string, unknownSignal = ''): CommandDecision {
   const state = stateLabel(snapshot);
   const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
   const what = accepts.length === 0 ? 'it accepts no command now' : `it accepts ${accepts.join(', ')}`;
   // `approve` is read as a signal's name (signals are lower case); the person most likely meant the command.
   const meant = /^signal (\w+)$/.exec(command)?.[1]?.toUpperCase();
-  const hint = meant !== undefined && accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : '';
+  const hint = meant !== undefined && accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : unknownSignal;
   return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}${hint}`, state, accepts };
 }

@@ -145,7 +145,7 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
       when(raw) {
         const parsed = parseCommand(raw);
         if (!parsed.ok) return rejected(parsed.code, parsed.message);
-        const decided = decideCommand(snapshot, parsed.command, definition.signalSchema);
+        const decided = decideCommand(snapshot, parsed.command, definition);
         if (!decided.ok) return rejected(decided.code, decided.message, decided.state, decided.accepts);
         return outcomeOf(snapshot, [decided.event]);
       },

@@ -67,6 +67,14 @@ describe('typed signals', () => {
     expect(refused).toMatchObject({ accepted: false, code: 'INVALID_COMMAND', message: expect.stringMatching(/Invalid data for signal payment: amount: /) });
     const missing = await t.engine.send('i2', { type: 'payment' });
     expect(missing).toMatchObject({ accepted: false, code: 'INVALID_COMMAND' });
+    // A misspelt name is not "not now": the refusal says the definition has no such signal.
+    expect(await t.engine.send('i2', { type: 'paymnet', data: { amount: 3, currency: 'EUR' } })).toMatchObject({
+      accepted: false,
+      code: 'COMMAND_NOT_ALLOWED',
+      message:
+        'signal paymnet is not allowed in state paid.waiting: it accepts payment, CANCEL (workflow "invoice" has no signal paymnet; its signals: payment)',
+      accepts: ['payment', 'CANCEL'],
+    });
     expect(JSON.stringify(await t.history('i2'), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).toBe(before);
     await t.close();
   });
@@ -185,6 +193,10 @@ describe('typed signals', () => {
       .given(...history)
       .when({ type: 'REJECT' })
       .thenRejected({ code: 'COMMAND_NOT_ALLOWED', accepts: ['payment', 'CANCEL'] });
+    spec
+      .given(...history)
+      .when({ type: 'refund' })
+      .thenRejected({ code: 'COMMAND_NOT_ALLOWED', message: /workflow "invoice" has no signal refund; its signals: payment\)$/ });
   });
 
   it('an approver may leave a note; it is recorded with the decision', async () => {
