@@ -6,7 +6,7 @@ import { isFinishedStatus } from '../../machines/index.js';
 import { formatStatus, formatStatusTable, unfinishedChildren } from '../formatStatus.js';
 import { assertSameDefinition, resumingLine } from '../resuming.js';
 import { EXIT, UsageError } from '../usageError.js';
-import { finishRemote, followRemote, stateText } from './remoteFollow.js';
+import { finishRemote, followRemote, sleepsLong, stateText } from './remoteFollow.js';
 
 const print = (line: string) => console.log(line);
 const json = (value: unknown) => console.log(JSON.stringify(value, null, 2));
@@ -52,8 +52,9 @@ export async function remoteRun(
     }
     assertSameDefinition(existing, request.definition);
     print(resumingLine(existing, stateText(existing.state), request.version));
-    // At rest (waiting, itself or through its children, or finished): nothing more will come to follow until someone acts.
-    if (existing.status !== 'running' || (existing.waitingOnChildren?.length ?? 0) > 0) return finishRemote(client, id, existing, print);
+    // At rest (waiting, itself or through its children, asleep for long, or finished): nothing more will come to follow until someone acts.
+    if (existing.status !== 'running' || (existing.waitingOnChildren?.length ?? 0) > 0 || sleepsLong(existing))
+      return finishRemote(client, id, existing, print);
     return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
   });
 }

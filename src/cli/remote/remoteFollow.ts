@@ -20,11 +20,24 @@ const asEngineTransition = (transition: StreamedTransition): Extract<EngineEvent
 
 /** How often a follow asks the server whether the workflow waits on children that all wait for someone. */
 const FAMILY_LOOK_MS = 1_000;
+/**
+ * A sleep longer than this ends the follow: the server wakes the workflow, and a command should not
+ * hold the terminal for days. A shorter one is followed through.
+ */
+const FOLLOW_THROUGH_SLEEP_MS = 30_000;
+
+/** The line for a workflow the server will wake from a sleep. */
+const sleepingLine = (baseUrl: string, id: string, step: string, until: string): string =>
+  `Sleeping at ${step} until ${until}: the server wakes it then (ecl status ${id} --server ${baseUrl} shows where it is)`;
+
+/** Asleep on the server until a time further off than a follow waits for. */
+export const sleepsLong = (status: RemoteStatus, now = Date.now()): boolean =>
+  status.status === 'running' && status.wakeReason === 'sleep' && status.wakeAt !== undefined && Date.parse(status.wakeAt) - now > FOLLOW_THROUGH_SLEEP_MS;
 
 /**
- * Follows a workflow on the server until it ends or waits for a person or a signal — itself, or
- * through the child workflows its step waits for (as the in-process `ecl run` does) — printing
- * each transition with `transitions`, then the closing lines. Returns the exit code.
+ * Follows a workflow on the server until it ends, waits for a person or a signal — itself, or
+ * through the child workflows its step waits for (as the in-process `ecl run` does) — or starts a
+ * long sleep, printing each transition with `transitions`, then the closing lines. Returns the exit code.
  */
 export async function followRemote(
   client: ApiClient,
@@ -32,6 +45,7 @@ export async function followRemote(
   options: { print: (line: string) => void; transitions: boolean; after?: number; familyBefore?: ReadonlySet<string> },
 ): Promise<number> {
   let previous: WorkflowEvent | undefined;
+  let asleep: { step: string; until: string } | undefined;
   // Its stream is quiet while its children wait: the server's status says when they all do.
   const atRest = new AbortController();
   let restingStatus: RemoteStatus | undefined;
@@ -56,12 +70,24 @@ export async function followRemote(
           if (line !== undefined) options.print(line);
         }
         previous = engineTransition.event;
+        if (transition.type === 'SleepStarted') {
+          const { step, until } = transition.data as { step: string; until: string };
+          if (Date.parse(until) - Date.parse(transition.at) > FOLLOW_THROUGH_SLEEP_MS) {
+            asleep = { step, until };
+            return 'stop';
+          }
+          if (!options.transitions) options.print(`Sleeping at ${step} until ${until} (following it through; Ctrl-C stops following, not the workflow)`);
+        }
         // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
         return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
       },
     });
   } finally {
     clearInterval(look);
+  }
+  if (asleep !== undefined) {
+    options.print(sleepingLine(client.baseUrl, id, asleep.step, asleep.until));
+    return EXIT.notCompleted;
   }
   // The status that put it at rest, not a second read a finishing child may already have changed.
   return finishRemote(client, id, restingStatus ?? (await client.get(id)), options.print, options.familyBefore);
@@ -152,7 +178,9 @@ export function closeRemote(baseUrl: string, id: string, status: RemoteStatus, p
       print(`Cancelled ${id}: ${reason ?? ''}`.trimEnd());
       return EXIT.notCompleted;
     default:
-      print(`${id} is ${String(status.status)} at ${stateText(status.state)}`);
+      if (status.wakeReason === 'sleep' && status.wakeAt !== undefined)
+        print(sleepingLine(baseUrl, id, status.currentStep ?? stateText(status.state), status.wakeAt));
+      else print(`${id} is ${String(status.status)} at ${stateText(status.state)}`);
       return EXIT.notCompleted;
   }
 }

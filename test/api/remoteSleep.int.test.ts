@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { defineWorkflow } from 'ecl-workflows';
+import { createApiClient } from 'ecl-workflows/client';
+import { remoteRun, remoteSend } from '../../src/cli/remote/remoteCommands.js';
+import { createRegistry } from '../../src/machines/index.js';
+import { KEYS, type TestServer, startTestServer } from './support/testServer.js';
+
+const DAY = 24 * 3_600_000;
+
+/** Waits for a go-ahead, then reminds two days later: the server keeps the timer. */
+const reminder = defineWorkflow({
+  name: 'reminder',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    { kind: 'signal', name: 'ask', signal: 'go' },
+    { kind: 'sleep', name: 'nap', for: 2 * DAY },
+    { kind: 'produce', name: 'remind', run: async () => 'reminded' },
+  ],
+});
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ definitions: createRegistry([reminder]) });
+});
+afterAll(async () => server.stop());
+
+/** Runs a remote command with console.log captured: its exit code and printed lines. */
+async function printedBy(command: () => Promise<number>): Promise<{ code: number; text: string }> {
+  const printed: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void printed.push(String(line)));
+  try {
+    return { code: await command(), text: printed.join('\n') };
+  } finally {
+    log.mockRestore();
+  }
+}
+
+it('ecl send --server and ecl run --server stop at a long sleep on the server, saying when it wakes, instead of waiting days in silence', async () => {
+  const api = createApiClient({ baseUrl: server.url, apiKey: KEYS.acme.key });
+  const started = await printedBy(() => remoteRun(api, { definition: 'reminder', input: {}, id: 'nap-1', follow: false }));
+  expect(started.code).toBe(1);
+  expect(started.text).toContain('Waiting for signal go');
+
+  const sent = await printedBy(() => remoteSend(api, { id: 'nap-1', type: 'go', data: null, follow: false }));
+  expect(sent.code, sent.text).toBe(1);
+  const status = await api.get('nap-1');
+  expect(status).toMatchObject({ status: 'running', wakeReason: 'sleep' });
+  const sleeping = `Sleeping at nap until ${status.wakeAt}: the server wakes it then (ecl status nap-1 --server ${server.url} shows where it is)`;
+  expect(sent.text).toBe(`go accepted: nap-1 (revision 2)\n${sleeping}`);
+
+  // Run again on the id: where it is, and the same line, at once.
+  const resumed = await printedBy(() => remoteRun(api, { definition: 'reminder', input: undefined, id: 'nap-1', follow: false }));
+  expect(resumed.code).toBe(1);
+  expect(resumed.text).toContain(`Resuming reminder v1 at nap.sleeping`);
+  expect(resumed.text.endsWith(sleeping)).toBe(true);
+});
