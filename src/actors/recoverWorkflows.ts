@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { EventStore, RecordedEvent } from '../eventstore/index.js';
+import { viewOf } from '../machines/index.js';
 import { isEngineError } from './errors.js';
 import { scanForRecovery } from './findActiveWorkflows.js';
 import type { RecoverOptions, RecoverResult } from './types.js';
@@ -28,6 +29,7 @@ export async function recoverWorkflows({ store, logger, actorFor }: RecoveryDeps
     active.waiting = active.waiting.filter(only);
   }
   const blocked: NonNullable<RecoverResult['blocked']> = [];
+  let waitingLoaded = 0;
   const recoverOne = async (workflowId: string): Promise<boolean> => {
     const scanned = active.streams.get(workflowId);
     active.streams.delete(workflowId);
@@ -42,6 +44,11 @@ export async function recoverWorkflows({ store, logger, actorFor }: RecoveryDeps
     });
     if (actor === undefined || actor.hasWorkInFlight) return false;
     await actor.drive();
+    // Loaded to arm a timer (a signal's timeout, a deadline), it still waits for someone.
+    if (actor.snapshot.status === 'active' && viewOf(actor.snapshot).status === 'waiting') {
+      waitingLoaded++;
+      return false;
+    }
     return true;
   };
   // Many at once: timers that came due while the process was down fire together, their appends
@@ -54,6 +61,7 @@ export async function recoverWorkflows({ store, logger, actorFor }: RecoveryDeps
     }),
   );
   const resumed = active.resumable.filter((workflowId) => recovered.has(workflowId));
-  if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting: active.waiting.length });
-  return { resumed, waiting: active.waiting.length, ...(blocked.length === 0 ? {} : { blocked }) };
+  const waiting = active.waiting.length + waitingLoaded;
+  if (resumed.length > 0) logger.info('Recovered workflows', { resumed: resumed.length, waiting });
+  return { resumed, waiting, ...(blocked.length === 0 ? {} : { blocked }) };
 }

@@ -265,9 +265,12 @@ export type EngineEvent =
 
 /** What `Engine.recover` resolves to. */
 export interface RecoverResult {
-  /** Workflows whose work was resumed. */
+  /** Workflows whose work was resumed: a step run again, a sleep's or a retry's timer armed (or fired). */
   resumed: string[];
-  /** Non-terminal workflows left waiting for a person (not loaded). */
+  /**
+   * Non-terminal workflows waiting for a person or a signal. Those with nothing to watch are only
+   * counted; those with a timeout or a deadline were loaded to arm its timer.
+   */
   waiting: number;
   /**
    * Workflows with work to do that were not resumed because the definition version that started

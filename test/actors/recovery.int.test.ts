@@ -119,6 +119,20 @@ describe('recovery', () => {
     expect(h.llm.calls.length).toBe(calls);
   });
 
+  it('recover() counts a signal wait as waiting, with or without a timeout to arm', async () => {
+    const signalStep = { kind: 'signal', name: 'ask', signal: 'go' } as const;
+    const timed = defineWorkflow({ name: 'timed', version: 1, input: z.object({}), steps: [{ ...signalStep, timeoutMs: 3_600_000 }] });
+    const untimed = defineWorkflow({ name: 'untimed', version: 1, input: z.object({}), steps: [signalStep] });
+    const h = createHarness({ definitions: createRegistry([timed, untimed]) });
+    for (const name of ['timed', 'untimed']) {
+      await h.engine.start(name, {}, { id: name });
+      await h.engine.settled(name);
+    }
+    const engine = h.restart();
+    expect(await engine.recover()).toEqual({ resumed: [], waiting: 2 });
+    expect(await engine.get('timed')).toMatchObject({ status: 'waiting', waitingFor: { signal: 'go', timeoutAt: expect.any(String) } });
+  });
+
   it('a due time recorded before a restart fires after it, as a StepFailed sent by the timer', async () => {
     const h = createHarness();
     const stream = workflowStream('b1');
