@@ -13,7 +13,7 @@ function accounting(entry: AuditEntry): string | undefined {
 }
 
 const usageLine = (usage: AuditUsage): string =>
-  `${usage.calls} model calls · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${money(usage.costUsd)}`;
+  `${usage.calls} model call${usage.calls === 1 ? '' : 's'} · ${usage.inputTokens} in / ${usage.outputTokens} out tokens · ${money(usage.costUsd)}`;
 
 /** What a descendant's line shows (the API's answer has no tenant). */
 type DescendantLine = Omit<DescendantUsage, 'tenant'>;

@@ -193,11 +193,11 @@ export function readModelSpecs(givenHistories: GivenHistories): void {
         expect(await queries.getDescendants('no-such-workflow')).toEqual([]);
         const timeline = formatAuditTimeline('p-1', await queries.getAudit('p-1'), descendants);
         expect(timeline.slice(-6)).toEqual([
-          '4 events · 1 model calls · 10 in / 5 out tokens · $0.0100',
+          '4 events · 1 model call · 10 in / 5 out tokens · $0.0100',
           'child workflows: 2, and 1 started by them (ecl audit <id> shows each)',
-          '  p-1.each-a · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0200',
-          '  p-1.each-b · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0300',
-          '  p-1.each-a.deep-c · summarize · completed · 1 model calls · 10 in / 5 out tokens · $0.0400  (child of p-1.each-a)',
+          '  p-1.each-a · summarize · completed · 1 model call · 10 in / 5 out tokens · $0.0200',
+          '  p-1.each-b · summarize · completed · 1 model call · 10 in / 5 out tokens · $0.0300',
+          '  p-1.each-a.deep-c · summarize · completed · 1 model call · 10 in / 5 out tokens · $0.0400  (child of p-1.each-a)',
           'with child workflows: 4 model calls · 40 in / 20 out tokens · $0.1000',
         ]);
       });
