@@ -167,6 +167,21 @@ describe('a consumer project', () => {
     expect(`${project.install.stdout}\n${project.install.stderr}`).not.toMatch(/EBADENGINE|unsupported engine/i);
   });
 
+  it('installs a manifest with no install-time script (npm 11 lists those for approval) that takes zod 4 as a peer, installed beside it', () => {
+    const installed = JSON.parse(readFileSync(join(project.dir, 'node_modules', 'ecl-workflows', 'package.json'), 'utf8')) as {
+      scripts?: Record<string, string>;
+      dependencies: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) expect(installed.scripts?.[script], script).toBeUndefined();
+    expect(installed.peerDependencies?.zod).toMatch(/^\^4\./);
+    expect(installed.dependencies.zod).toBeUndefined();
+    const zod = JSON.parse(readFileSync(join(project.dir, 'node_modules', 'zod', 'package.json'), 'utf8')) as { version: string };
+    expect(zod.version).toMatch(/^4\./);
+    // The repo's own manifest keeps its build for a clone's `npm install`.
+    expect((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.prepare).toBe('npm run build');
+  });
+
   it("type-checks strictly with skipLibCheck false: no error, and none in ECL's declarations", async () => {
     const tsc = await project.run(join(project.dir, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', '.']);
     const errors = tsc.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
