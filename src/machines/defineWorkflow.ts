@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { STRUCTURE_META_KEY, type WorkflowMachine, compileMachine } from './compileMachine.js';
-import type { WorkflowContext } from './context.js';
+import type { JsonValue, WorkflowContext } from './context.js';
 import type { StepDecisions } from './nextStep.js';
 import { timeoutRetryAt } from './retrySchedule.js';
 import type { Policies } from './events.js';
@@ -82,8 +82,9 @@ function acceptsNull(schema: z.ZodType): boolean {
   }
 }
 
+// An output's `undefined` fields (zod's `.optional()`) are left out when it is recorded: JSON, as the runtime sees it.
 const withOutputSchema = <I>(step: ActivityStepSpec<I>, outputs: OutputSchemas): ActivityStepSpec<I> =>
-  step.kind === 'produce' && Object.hasOwn(outputs, step.name) ? { ...step, output: outputs[step.name] } : step;
+  step.kind === 'produce' && Object.hasOwn(outputs, step.name) ? { ...step, output: outputs[step.name] as z.ZodType<JsonValue> } : step;
 
 const derive = <I, T>(value: Derived<I, T>, input: I): T => (typeof value === 'function' ? (value as (input: I) => T)(input) : value);
 

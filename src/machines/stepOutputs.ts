@@ -8,7 +8,14 @@ import type { StepRun } from './stepContext.js';
  * type (after transforms) is what is recorded in `StepCompleted` and what later steps see, so it
  * must be JSON: a schema whose output is not (`z.date()`, a transform to a `Map`) does not compile.
  */
-export type OutputSchemas = { readonly [step: string]: z.ZodType<JsonValue> };
+export type OutputSchemas = { readonly [step: string]: z.ZodType<JsonOutput> };
+
+/**
+ * JSON as an output schema may type it: an object's field may also be `undefined`, which JSON
+ * leaves out. zod types `z.number().optional()` as `number | undefined`, which a project with
+ * `exactOptionalPropertyTypes` would otherwise not let through.
+ */
+type JsonOutput = string | number | boolean | null | JsonOutput[] | { [key: string]: JsonOutput | undefined };
 
 /** A workflow that declares no output schemas. */
 export type NoOutputSchemas = Record<never, never>;
