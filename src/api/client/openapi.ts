@@ -124,7 +124,7 @@ export interface components {
       artifact: unknown;
       /** @description The error of a failed workflow (code, message, retryable) */
       error: unknown;
-      /** @description Why it failed, was cancelled, or is blocked */
+      /** @description The reason of the latest decision that gave one: why it failed, was cancelled, is blocked or waits, else the last choice recorded (a route taken, a signal received, a decision, a retry) */
       reason: string | null;
       /** @description Set on a child workflow: the workflow, step and call that started it */
       parent?: {
