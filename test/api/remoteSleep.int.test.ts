@@ -56,3 +56,11 @@ it('ecl send --server and ecl run --server stop at a long sleep on the server, s
   expect(resumed.text).toContain(`Resuming reminder v1 at nap.sleeping`);
   expect(resumed.text.endsWith(sleeping)).toBe(true);
 });
+
+it("the client sends a definition's typed signal as it is", async () => {
+  const api = createApiClient({ baseUrl: server.url, apiKey: KEYS.acme.key });
+  await api.start({ definition: 'reminder', input: {}, id: 'nap-2' });
+  expect(await api.send('nap-2', reminder.signal('go', { by: 'Ada' }))).toMatchObject({ workflowId: 'nap-2', type: 'go' });
+  const received = (await api.audit('nap-2')).entries.find((entry) => entry.type === 'SignalReceived');
+  expect(received).toMatchObject({ sender: KEYS.acme.id, summary: 'signal go received at ask: {"by":"Ada"}' });
+});

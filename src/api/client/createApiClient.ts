@@ -76,8 +76,18 @@ export function createApiClient(options: ApiClientOptions) {
       const { data, response } = await answer(api.POST('/v1/workflows', { body, params: { query: { wait: String(waitSeconds) } } }));
       return { status: data, finished: response.status !== 202 };
     },
-    send: async (id: string, type: string, data?: unknown) =>
-      (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body: { type, ...(data === undefined ? {} : { data }) } }))).data,
+    /**
+     * Sends a command or a signal: `send(id, 'APPROVE', { note })`, `send(id, 'payment', data)`, or
+     * the event as a whole, e.g. a definition's typed `invoice.signal('payment', data)`.
+     */
+    async send(id: string, event: string | { readonly type: string; readonly data?: unknown }, data?: unknown) {
+      const body = typeof event === 'string' ? { type: event, data } : event;
+      return (
+        await answer(
+          api.POST('/v1/workflows/{id}/events', { params: path(id), body: { type: body.type, ...(body.data === undefined ? {} : { data: body.data }) } }),
+        )
+      ).data;
+    },
     get: async (id: string) => (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data,
     /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
     list: async ({
