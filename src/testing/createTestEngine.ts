@@ -65,17 +65,21 @@ export interface TestEngine {
   run<D extends string | AnyWorkflowDefinition>(definition: D, input: StartInput<D>, options?: StartOptions): Promise<TypedView<D>>;
   /**
    * Sends a command (`{ type: 'APPROVE' }`, …) or a signal (`{ type: 'payment', data }`) and drives the
-   * workflow on as `run` does; resolves to its view.
+   * workflow on as `run` does; resolves to its view. Given the workflow's definition first, the
+   * view's `output` has its declared type, as `run`'s (a `TypeError` when the workflow is of another definition).
    * Rejects with a {@link CommandRejectedError} (its `code`, e.g. `COMMAND_NOT_ALLOWED`, and what
    * the workflow `accepts` now) if the engine refuses it; nothing is recorded then.
    */
   send(workflowId: string, command: EngineCommand): Promise<WorkflowView>;
+  send<D extends AnyWorkflowDefinition>(definition: D, workflowId: string, command: EngineCommand): Promise<TypedView<D>>;
   /**
    * Drives a workflow already started (e.g. after `restart()`) as `run` does, and resolves to its
    * view when it finishes, waits for a person or a signal, or — without `autoAdvance` — waits for
-   * a timer. Rejects with `EngineError` `WORKFLOW_NOT_FOUND` for an unknown id.
+   * a timer; typed by its definition when given first, as `send`. Rejects with `EngineError`
+   * `WORKFLOW_NOT_FOUND` for an unknown id.
    */
   settled(workflowId: string): Promise<WorkflowView>;
+  settled<D extends AnyWorkflowDefinition>(definition: D, workflowId: string): Promise<TypedView<D>>;
   /** The workflow's recorded events as stored, in order, with their metadata (pass them to `replayHistories`). */
   history(workflowId: string): Promise<RecordedEvent[]>;
   /**
@@ -149,6 +153,13 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     const settled = driving.run(stop, () => running.engine.settled(workflowId));
     return (await Promise.race([settled, atTimer])) ?? (await running.engine.get(workflowId))!;
   };
+  /** The id, once the workflow is known to be of `definition` (a typed view must not lie about its output). */
+  const ofDefinition = async (definition: AnyWorkflowDefinition, workflowId: string): Promise<string> => {
+    const view = await running.engine.get(workflowId);
+    if (view !== undefined && view.definition !== definition.name)
+      throw new TypeError(`Workflow ${workflowId} runs definition ${view.definition}, not ${definition.name}`);
+    return workflowId;
+  };
   return {
     get engine() {
       return running.engine;
@@ -161,12 +172,15 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
       // The output the definition's schema checked when its step completed.
       return (await drive(started.workflowId)) as TypedView<D>;
     },
-    async send(workflowId, command) {
+    async send(...args: [string, EngineCommand] | [AnyWorkflowDefinition, string, EngineCommand]) {
+      const [workflowId, command] = args.length === 2 ? args : [await ofDefinition(args[0], args[1]), args[2]];
       const sent = await running.engine.send(workflowId, command);
       if (!sent.accepted) throw new CommandRejectedError(sent);
       return drive(workflowId);
     },
-    settled: (workflowId) => drive(workflowId),
+    async settled(...args: [string] | [AnyWorkflowDefinition, string]) {
+      return drive(args.length === 1 ? args[0] : await ofDefinition(args[0], args[1]));
+    },
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
     events: async (workflowId) => (await store.readStream(workflowStream(workflowId))).map(toWorkflowEvent),
     audit: (workflowId) => trail.audit(workflowId),

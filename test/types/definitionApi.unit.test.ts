@@ -592,6 +592,32 @@ describe('the definition API', () => {
     ).toThrow(new DefinitionError('Workflow "bad": output "nope" must name a producing or signal step'));
   });
 
+  it("the test engine's send and settled, given the definition, type the output as run does; another definition's workflow is refused", async () => {
+    const Reply = z.object({ text: z.string() });
+    const ask = defineWorkflow({
+      name: 'ask',
+      version: 1,
+      input: z.object({}),
+      outputs: { answer: Reply },
+      output: 'answer',
+      steps: [{ kind: 'signal', name: 'answer', signal: 'reply' }],
+    });
+    const t = createTestEngine({ definitions: [ask, typed] });
+    await t.run(ask, {}, { id: 'a1' });
+    const answered = await t.send(ask, 'a1', ask.signal('reply', { text: 'yes' }));
+    expectTypeOf(answered.output).toEqualTypeOf<{ text: string } | null>();
+    expect(answered).toMatchObject({ status: 'completed', output: { text: 'yes' } });
+    expectTypeOf((await t.settled(ask, 'a1')).output).toEqualTypeOf<{ text: string } | null>();
+    // By id alone, JSON.
+    expectTypeOf((await t.settled('a1')).output).toEqualTypeOf<JsonValue>();
+    await expect(t.settled(typed, 'a1')).rejects.toThrow(new TypeError('Workflow a1 runs definition ask, not typed'));
+    await t.run(ask, {}, { id: 'a2' });
+    await expect(t.send(typed, 'a2', { type: 'CANCEL', reason: 'no' })).rejects.toThrow(/runs definition ask, not typed/);
+    // Refused before anything is sent.
+    expect((await t.settled('a2')).status).toBe('waiting');
+    await t.close();
+  });
+
   it('createTestEngine runs a definition to a WorkflowView, with the parsed input in ctx.input', async () => {
     const test = createTestEngine({ definitions: [typed] });
     expectTypeOf(test).toEqualTypeOf<TestEngine>();
