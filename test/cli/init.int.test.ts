@@ -17,6 +17,7 @@ const folder = () => {
 const eclPackage = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
   version: string;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
 };
 
 describe('ecl init: the scaffold', () => {
@@ -35,7 +36,7 @@ describe('ecl init: the scaffold', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
     expect(manifest).toMatchObject({
       type: 'module',
-      dependencies: { 'ecl-workflows': `^${eclPackage.version}`, zod: eclPackage.dependencies.zod },
+      dependencies: { 'ecl-workflows': `^${eclPackage.version}`, zod: eclPackage.peerDependencies.zod },
       devDependencies: { tsx: eclPackage.dependencies.tsx },
     });
     expect(manifest.scripts.test).toBe('node --import tsx --test test/*.test.ts');
