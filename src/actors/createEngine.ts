@@ -130,7 +130,6 @@ export function createEngine(options: EngineOptions): Engine {
     maxIdle: options.maxIdleActors ?? 10_000,
     passivatedSnapshotAfter: snapshotEvery / 10,
     owns,
-    clustered: ownershipPort !== undefined,
     track,
     create: (init) => new WorkflowActor(env, init),
   });

@@ -13,8 +13,6 @@ export interface ResidentActorsOptions {
   passivatedSnapshotAfter: number;
   /** Whether this engine drives the workflow now (always true without a cluster). */
   owns: (workflowId: string) => boolean;
-  /** True in a cluster: a copy of a workflow another worker drives goes stale, so it is read fresh. */
-  clustered: boolean;
   /** Background work close() waits for (snapshot writes on eviction). */
   track: (work: Promise<unknown>) => void;
   /** Makes the actor of a workflow (the engine gives it its env). */
@@ -26,8 +24,6 @@ export interface ResidentActorsOptions {
  * once however many callers ask at once; idle ones leave in least-recently-used order past
  * `maxIdle` (writing their snapshot cache), finished ones at once, remembering their final state.
  */
-export type ResidentActors = ReturnType<typeof createResidentActors>;
-
 export function createResidentActors(options: ResidentActorsOptions) {
   const { store, definitions, maxIdle, passivatedSnapshotAfter, owns, track } = options;
   const actors = new Map<string, WorkflowActor>();
@@ -73,7 +69,7 @@ export function createResidentActors(options: ResidentActorsOptions) {
     async actorFor(workflowId: string, scanned?: readonly RecordedEvent[]): Promise<WorkflowActor | undefined> {
       let live = actors.get(workflowId);
       // A workflow another worker drives is read fresh each time (the copy here may be behind).
-      if (live !== undefined && options.clustered && live.idle && !owns(workflowId)) {
+      if (live !== undefined && live.idle && !owns(workflowId)) {
         retire(live);
         live = undefined;
       }

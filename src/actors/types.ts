@@ -268,8 +268,8 @@ export interface RecoverResult {
   /** Workflows whose work was resumed: a step run again, a sleep's or a retry's timer armed (or fired). */
   resumed: string[];
   /**
-   * Non-terminal workflows waiting for a person or a signal. Those with nothing to watch are only
-   * counted; those with a timeout or a deadline were loaded to arm its timer.
+   * Non-terminal workflows waiting for a person or a signal. One waiting for a person without a
+   * deadline is only counted; the others were loaded (a signal's timeout or a deadline to arm).
    */
   waiting: number;
   /**

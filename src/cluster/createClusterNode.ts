@@ -51,7 +51,7 @@ export interface ClusterNodeSummary {
   partitions: number;
   /** The partitions it holds now. */
   held: number[];
-  /** Workflows resumed by the recoveries so far, and those left waiting for a person. */
+  /** Workflows resumed by the recoveries so far, and those found waiting for a person or a signal. */
   resumed: number;
   waiting: number;
 }

@@ -1,8 +1,9 @@
-import { type SignalSchemas, acceptedCommands, commandToEvent, signalToEvent } from './commandToEvent.js';
+import { acceptedCommands, commandToEvent, signalToEvent } from './commandToEvent.js';
 import { type SendSignal, type WorkflowCommand, commandLabel } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import type { Folder } from './fold.js';
-import type { WorkflowStructure } from './structure.js';
+import { unknownSignal } from './structure.js';
+import type { AnyWorkflowDefinition } from './workflowSpec.js';
 import { type Decision, type StepDecisions, nextStep } from './nextStep.js';
 import { type WorkflowSnapshot, stateLabel } from './snapshotView.js';
 
@@ -90,30 +91,23 @@ export type CommandDecision =
   | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: string[] }
   | { ok: false; code: 'INVALID_COMMAND'; message: string; state: string; accepts: string[] };
 
-/** What a command is decided against besides the snapshot: the definition's signals (its `signalSchema` and `structure`). */
-export interface SignalsOfDefinition {
-  readonly name: string;
-  signalSchema: SignalSchemas;
-  readonly structure: WorkflowStructure;
-}
-
 /**
  * Maps a parsed command (or signal) to its recorded event and checks the machine accepts it now;
  * a signal's data is checked with its step's schema. A signal no step of `definition` waits for
  * is refused as one that does not exist, not as one that is not awaited yet.
  */
-export function decideCommand(snapshot: WorkflowSnapshot, command: WorkflowCommand | SendSignal, definition?: SignalsOfDefinition): CommandDecision {
+export function decideCommand(
+  snapshot: WorkflowSnapshot,
+  command: WorkflowCommand | SendSignal,
+  definition: Pick<AnyWorkflowDefinition, 'signalSchema' | 'structure'>,
+): CommandDecision {
   if (command.type === 'SIGNAL') {
-    const decided = signalToEvent(command, snapshot, definition?.signalSchema ?? (() => undefined));
+    const decided = signalToEvent(command, snapshot, definition.signalSchema);
     if (decided?.ok === true && snapshot.can(decided.event)) return decided;
     if (decided?.ok === false)
       return { ok: false, code: 'INVALID_COMMAND', message: decided.message, state: stateLabel(snapshot), accepts: acceptedCommands(snapshot) };
-    const signals = definition?.structure.steps.flatMap((step) => (step.kind === 'signal' && step.signal !== undefined ? [step.signal] : []));
-    const unknown =
-      signals === undefined || signals.includes(command.signal)
-        ? ''
-        : ` (workflow "${definition?.name}" has no signal ${command.signal}; ${signals.length === 0 ? 'it has no signal steps' : `its signals: ${[...new Set(signals)].join(', ')}`})`;
-    return notAllowed(snapshot, commandLabel(command), unknown);
+    const unknown = unknownSignal(definition.structure, command.signal);
+    return notAllowed(snapshot, commandLabel(command), unknown === undefined ? '' : ` (${unknown})`);
   }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };

@@ -6,7 +6,7 @@ import { timeoutRetryAt } from './retrySchedule.js';
 import type { Policies } from './events.js';
 import type { NoOutputSchemas, OutputSchemas } from './stepOutputs.js';
 import { decisionOutputs } from './spilledOutputs.js';
-import { DefinitionError, type StepStructure, type WorkflowStructure } from './structure.js';
+import { DefinitionError, type StepStructure, type WorkflowStructure, unknownSignal } from './structure.js';
 import { assertValidStructure } from './validateStructure.js';
 import type {
   ActivityStepSpec,
@@ -69,8 +69,7 @@ function outputSchemasOf<S extends z.ZodType>(spec: WorkflowSpec<S>): OutputSche
  */
 function schemaProblem(schema: unknown): string | undefined {
   if (typeof (schema as Partial<z.ZodType> | undefined)?.safeParse !== 'function') return 'is not a zod schema';
-  if (!('_zod' in (schema as object)))
-    return 'is a zod 3 schema: ECL takes zod 4 schemas (`npm install zod@^4`, then `import { z } from "zod"`; zod 3.25 also has them under "zod/v4")';
+  if (!('_zod' in (schema as object))) return 'is a zod 3 schema: ECL takes zod 4 schemas (`npm install zod@^4`, then `import { z } from "zod"`)';
   return undefined;
 }
 
@@ -201,7 +200,6 @@ export function defineWorkflow<
     timeoutRetryAt: (step, attempt, now) => timeoutRetryAt(activities.get(step), undefined, attempt, Date.parse(now)),
   };
 
-  const signals = spec.steps.flatMap((step) => (step.kind === 'signal' ? [step.signal] : []));
   const definition: WorkflowDefinition<I, z.input<S>, SignalsOf<T, O>, WorkflowOutputOf<T, O, N>> = {
     name: spec.name,
     version: spec.version,
@@ -235,10 +233,8 @@ export function defineWorkflow<
       spec.steps.find((candidate): candidate is SignalStepSpec<I> => candidate.kind === 'signal' && candidate.name === step)?.schema ??
       (Object.hasOwn(outputs, step) ? outputs[step] : undefined),
     signal(name, data) {
-      if (!signals.includes(name))
-        throw new TypeError(
-          `Workflow "${spec.name}" has no signal step waiting for ${JSON.stringify(name)}; ${signals.length === 0 ? 'it has no signal steps' : `its signals: ${signals.join(', ')}`}`,
-        );
+      const unknown = unknownSignal(structure, name);
+      if (unknown !== undefined) throw new TypeError(unknown);
       return { type: name, data };
     },
   };

@@ -361,10 +361,10 @@ export interface CallScope {
 }
 
 /**
- * What `ctx.child` resolves to: a child that declares its output gives that type; an untyped one
- * (`JsonValue`) gives `O`, which a type argument or an annotation may narrow. Not `O` alone: a
- * contextual return type (`run: async (ctx) => ctx.child(...)`) would be inferred into it and make
- * a typed child's output `Output | JsonValue`.
+ * What `ctx.child` resolves to: a child that declares its output gives that type, whatever type
+ * argument is given; an untyped one (`JsonValue`) gives `O`, which a type argument or an annotation
+ * may narrow. Not `O` alone: a contextual return type (`run: async (ctx) => ctx.child(...)`) would
+ * be inferred into it and make a typed child's output `Output | JsonValue`.
  */
 export type ChildOutput<D, O> = JsonValue extends OutputOf<D> ? O : OutputOf<D>;
 

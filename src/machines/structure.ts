@@ -39,6 +39,16 @@ export const loopOf = (structure: WorkflowStructure, step: StepStructure): strin
 export const validatorOf = (structure: WorkflowStructure, producer: string): string | undefined =>
   structure.steps.find((step) => step.kind === 'validate' && step.validates === producer)?.name;
 
+/**
+ * Why `signal` is no signal of the workflow, naming the ones it has; undefined when a signal step
+ * waits for it.
+ */
+export function unknownSignal(structure: WorkflowStructure, signal: string): string | undefined {
+  const signals = [...new Set(structure.steps.flatMap((step) => (step.kind === 'signal' && step.signal !== undefined ? [step.signal] : [])))];
+  if (signals.includes(signal)) return undefined;
+  return `Workflow "${structure.name}" has no signal step waiting for ${JSON.stringify(signal)}; ${signals.length === 0 ? 'it has no signal steps' : `its signals: ${signals.join(', ')}`}`;
+}
+
 /** States every compiled machine has beside one compound state per step. */
 export const RESERVED_STATE_NAMES = ['idle', 'completed', 'failed', 'cancelled'] as const;
 

@@ -156,8 +156,8 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
   /** The id, once the workflow is known to be of `definition` (a typed view must not lie about its output). */
   const ofDefinition = async (definition: AnyWorkflowDefinition, workflowId: string): Promise<string> => {
     const view = await running.engine.get(workflowId);
-    if (view !== undefined && view.definition !== definition.name)
-      throw new TypeError(`Workflow ${workflowId} runs definition ${view.definition}, not ${definition.name}`);
+    if (view !== undefined && (view.definition !== definition.name || view.version !== definition.version))
+      throw new TypeError(`Workflow ${workflowId} runs ${view.definition} v${view.version}, not ${definition.name} v${definition.version}`);
     return workflowId;
   };
   return {

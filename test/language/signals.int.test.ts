@@ -72,7 +72,7 @@ describe('typed signals', () => {
       accepted: false,
       code: 'COMMAND_NOT_ALLOWED',
       message:
-        'signal paymnet is not allowed in state paid.waiting: it accepts payment, CANCEL (workflow "invoice" has no signal paymnet; its signals: payment)',
+        'signal paymnet is not allowed in state paid.waiting: it accepts payment, CANCEL (Workflow "invoice" has no signal step waiting for "paymnet"; its signals: payment)',
       accepts: ['payment', 'CANCEL'],
     });
     expect(JSON.stringify(await t.history('i2'), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value))).toBe(before);
@@ -196,7 +196,7 @@ describe('typed signals', () => {
     spec
       .given(...history)
       .when({ type: 'refund' })
-      .thenRejected({ code: 'COMMAND_NOT_ALLOWED', message: /workflow "invoice" has no signal refund; its signals: payment\)$/ });
+      .thenRejected({ code: 'COMMAND_NOT_ALLOWED', message: /Workflow "invoice" has no signal step waiting for "refund"; its signals: payment\)$/ });
   });
 
   it('an approver may leave a note; it is recorded with the decision', async () => {

@@ -610,9 +610,9 @@ describe('the definition API', () => {
     expectTypeOf((await t.settled(ask, 'a1')).output).toEqualTypeOf<{ text: string } | null>();
     // By id alone, JSON.
     expectTypeOf((await t.settled('a1')).output).toEqualTypeOf<JsonValue>();
-    await expect(t.settled(typed, 'a1')).rejects.toThrow(new TypeError('Workflow a1 runs definition ask, not typed'));
+    await expect(t.settled(typed, 'a1')).rejects.toThrow(new TypeError('Workflow a1 runs ask v1, not typed v1'));
     await t.run(ask, {}, { id: 'a2' });
-    await expect(t.send(typed, 'a2', { type: 'CANCEL', reason: 'no' })).rejects.toThrow(/runs definition ask, not typed/);
+    await expect(t.send(typed, 'a2', { type: 'CANCEL', reason: 'no' })).rejects.toThrow(/runs ask v1, not typed v1/);
     // Refused before anything is sent.
     expect((await t.settled('a2')).status).toBe('waiting');
     await t.close();

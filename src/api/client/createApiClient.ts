@@ -8,6 +8,7 @@ export type WorkflowStatus = Schemas['WorkflowStatus'];
 export type StreamedTransition = Schemas['Transition'];
 export type StreamedDelta = Schemas['Delta'];
 export type StartWorkflow = Schemas['StartWorkflow'];
+export type EventAccepted = Schemas['EventAccepted'];
 export type ListQuery = NonNullable<paths['/v1/workflows']['get']['parameters']['query']>;
 
 export interface FollowHandlers {
@@ -64,6 +65,18 @@ export function createApiClient(options: ApiClientOptions) {
   };
   const path = (id: string) => ({ path: { id } });
 
+  /**
+   * Sends a command or a signal: `send(id, 'APPROVE', { note })`, `send(id, 'payment', data)`, or
+   * the event as a whole, e.g. a definition's typed `invoice.signal('payment', data)`.
+   */
+  function send(id: string, type: string, data?: unknown): Promise<EventAccepted>;
+  function send(id: string, event: { readonly type: string; readonly data?: unknown }): Promise<EventAccepted>;
+  async function send(id: string, event: string | { readonly type: string; readonly data?: unknown }, data?: unknown): Promise<EventAccepted> {
+    const { type, data: payload } = typeof event === 'string' ? { type: event, data } : event;
+    const body = { type, ...(payload === undefined ? {} : { data: payload }) };
+    return (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body }))).data;
+  }
+
   const client = {
     baseUrl: base,
     /** Starts a workflow (idempotent per id and input): its status once the read model has it. */
@@ -76,18 +89,7 @@ export function createApiClient(options: ApiClientOptions) {
       const { data, response } = await answer(api.POST('/v1/workflows', { body, params: { query: { wait: String(waitSeconds) } } }));
       return { status: data, finished: response.status !== 202 };
     },
-    /**
-     * Sends a command or a signal: `send(id, 'APPROVE', { note })`, `send(id, 'payment', data)`, or
-     * the event as a whole, e.g. a definition's typed `invoice.signal('payment', data)`.
-     */
-    async send(id: string, event: string | { readonly type: string; readonly data?: unknown }, data?: unknown) {
-      const body = typeof event === 'string' ? { type: event, data } : event;
-      return (
-        await answer(
-          api.POST('/v1/workflows/{id}/events', { params: path(id), body: { type: body.type, ...(body.data === undefined ? {} : { data: body.data }) } }),
-        )
-      ).data;
-    },
+    send,
     get: async (id: string) => (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data,
     /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
     list: async ({

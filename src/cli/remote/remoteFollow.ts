@@ -71,12 +71,15 @@ export async function followRemote(
         }
         previous = engineTransition.event;
         if (transition.type === 'SleepStarted') {
+          // Measured from now: a follow that replays the stream passes sleeps long over.
           const { step, until } = transition.data as { step: string; until: string };
-          if (Date.parse(until) - Date.parse(transition.at) > FOLLOW_THROUGH_SLEEP_MS) {
+          const left = Date.parse(until) - Date.now();
+          if (left > FOLLOW_THROUGH_SLEEP_MS) {
             asleep = { step, until };
             return 'stop';
           }
-          if (!options.transitions) options.print(`Sleeping at ${step} until ${until} (following it through; Ctrl-C stops following, not the workflow)`);
+          if (left > 0 && !options.transitions)
+            options.print(`Sleeping at ${step} until ${until} (following it through; Ctrl-C stops following, not the workflow)`);
         }
         // At rest until someone sends a command or the signal (a signal's timeout is the server's to keep).
         return transition.type === 'HumanInputRequested' || transition.type === 'SignalAwaited' ? 'stop' : undefined;
