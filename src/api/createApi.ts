@@ -1,5 +1,6 @@
 import type { Logger } from 'winston';
 import type { Engine } from '../actors/index.js';
+import type { WorkflowDriver } from '../cluster/index.js';
 import type { EclConfig } from '../config/index.js';
 import type { EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
@@ -19,6 +20,8 @@ export interface CreateApiOptions {
   logger?: Logger;
   llm?: { name: string; stats?: () => LlmPolicyStats };
   appendStats?: () => AppendStats;
+  /** In a cluster: the worker that drives a workflow's partition (`ClusterNode.driverOf`); a start it could not run is refused. */
+  driverOf?: (workflowId: string) => WorkflowDriver | undefined;
 }
 
 /** The v1 HTTP API over a running engine and its projections (see docs/api.md). */
@@ -29,6 +32,7 @@ export function createApi(options: CreateApiOptions): ApiApp {
       definitions: options.definitions,
       store: options.store,
       ...(options.llm === undefined ? {} : { llm: options.llm }),
+      ...(options.driverOf === undefined ? {} : { driverOf: options.driverOf }),
     }),
     queries: createQueriesPort(options.projections),
     store: options.store,

@@ -1,3 +1,4 @@
+import { missingOnDriver, type WorkflowDriver } from '../cluster/index.js';
 import { filter, map } from 'rxjs';
 import type { Engine, EngineCommand, SendResult } from '../actors/index.js';
 import { isEngineError } from '../actors/index.js';
@@ -32,10 +33,12 @@ export interface EngineRuntimeOptions {
   store: EventStore;
   /** Breaker state of the model provider, when it has one. */
   llm?: { name: string; stats?: () => LlmPolicyStats };
+  /** In a cluster: the worker that drives a workflow's partition, with the definitions it loaded. */
+  driverOf?: (workflowId: string) => WorkflowDriver | undefined;
 }
 
 /** The API's command side over the engine: maps its results and errors to problems. */
-export function createEngineRuntime({ engine, definitions, store, llm }: EngineRuntimeOptions): ApiRuntime {
+export function createEngineRuntime({ engine, definitions, store, llm, driverOf }: EngineRuntimeOptions): ApiRuntime {
   // Rebuilt only when the registry's latest definitions change (`ecl serve --watch` swaps them).
   let cachedFor: AnyWorkflowDefinition[] = [];
   let cached: DefinitionInfo[] = [];
@@ -45,6 +48,15 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
     const status = statusOfStream(await store.readStream(workflowStream(workflowId)), { isRegistered }) as WorkflowStatusView | undefined;
     if (status === undefined) throw new ApiError('INTERNAL', `Workflow ${workflowId} started but its stream is empty`);
     return status;
+  };
+  /** A new workflow the worker that would drive it cannot load is refused: recorded, it would sit unrun. */
+  const assertDeployed = async (workflowId: string, name: string, version: number | undefined): Promise<void> => {
+    const definition = driverOf === undefined ? undefined : definitions.get(name, version);
+    const missing = definition === undefined ? undefined : missingOnDriver(driverOf?.(workflowId), definition);
+    if (missing === undefined) return;
+    // A start retried for a workflow that exists is answered with it, as always.
+    if ((await store.readStream(workflowStream(workflowId), { limit: 1 })).length > 0) return;
+    throw new ApiError('DEFINITION_NOT_DEPLOYED', missing.replaceAll('\n', ' '));
   };
   return {
     definitions() {
@@ -64,6 +76,7 @@ export function createEngineRuntime({ engine, definitions, store, llm }: EngineR
 
     async start({ workflowId, definition, version, input, tenant, sender, waitMs }) {
       const options = { id: workflowId, sender, ...(tenant === undefined ? {} : { tenant }), ...(version === undefined ? {} : { version }) };
+      await assertDeployed(workflowId, definition, version);
       const begin = async () => {
         try {
           return (await engine.start(definition, input, options)).created;

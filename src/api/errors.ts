@@ -17,6 +17,7 @@ const PROBLEMS = {
   NOT_ACCEPTABLE: [406, 'Not acceptable'],
   REQUEST_TIMEOUT: [408, 'Request timeout'],
   WORKFLOW_EXISTS: [409, 'Workflow exists'],
+  DEFINITION_NOT_DEPLOYED: [409, 'Definition not deployed where it would run'],
   EVENT_NOT_ACCEPTED: [409, 'Event not accepted now'],
   CONCURRENT_UPDATE: [409, 'Concurrent update'],
   PAYLOAD_TOO_LARGE: [413, 'Payload too large'],

@@ -208,6 +208,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       logger,
       llm: { name: llm.provider.name, ...(llm.stats === undefined ? {} : { stats: llm.stats }) },
       appendStats: counted.stats,
+      ...(node === undefined ? {} : { driverOf: (workflowId: string) => node.driverOf(workflowId) }),
     });
     // From here on (recovery's appends are in the counters, not the histograms).
     counted.observe(api.context.metrics.observeAppend);

@@ -1,5 +1,5 @@
 import { type Engine, type RecoverResult, createEngine } from '../actors/index.js';
-import { type ClusterNode, createClusterNode } from '../cluster/index.js';
+import { type ClusterNode, createClusterNode, missingOnDriver } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT } from '../artifacts/index.js';
 import { assertUsablePaths, configErrorOf, loadConfig, sourceName } from '../config/index.js';
 import { DEFAULT_STORE_URL, type EventStore, isInvalidStoreUrl, openEventStore, sqlitePathOf } from '../eventstore/index.js';
@@ -116,17 +116,8 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
     async claim(workflowId, definition) {
       if (node === undefined) return;
       await node.claim(workflowId);
-      const driver = definition === undefined ? undefined : node.driverOf(workflowId);
-      const has = driver?.definitions;
-      if (definition === undefined || driver === undefined || has === undefined) return;
-      if (has.some(({ name, version }) => name === definition.name && version === definition.version)) return;
-      const listed = has.length === 0 ? 'none' : has.map(({ name, version }) => `${name} v${version}`).join(', ');
-      throw new UsageError(
-        [
-          `${definition.name} v${definition.version} would be driven by worker ${driver.id} (pid ${driver.pid} on ${driver.host}), which does not have it (it has: ${listed}).`,
-          `Nothing was recorded. Give that worker the module that defines ${definition.name} (--workflows, ECL_WORKFLOWS or "workflows" in ecl.config.json) and restart it, or stop it to run ${definition.name} here.`,
-        ].join('\n'),
-      );
+      const missing = definition === undefined ? undefined : missingOnDriver(node.driverOf(workflowId), definition);
+      if (missing !== undefined) throw new UsageError(missing);
     },
     drivenElsewhere(workflowId) {
       const driver = node?.driverOf(workflowId);

@@ -172,7 +172,7 @@ export interface components {
        * @description Stable: branch on this
        * @enum {string}
        */
-      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
+      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "DEFINITION_NOT_DEPLOYED" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
       /** @description What went wrong with this request */
       detail?: string;
       instance?: string;
@@ -610,7 +610,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict: see `code` (EVENT_NOT_ACCEPTED: `state` and `accepts` say what the workflow takes now). Codes: WORKFLOW_EXISTS, EVENT_NOT_ACCEPTED, CONCURRENT_UPDATE */
+      /** @description Conflict: see `code` (EVENT_NOT_ACCEPTED: `state` and `accepts` say what the workflow takes now). Codes: WORKFLOW_EXISTS, DEFINITION_NOT_DEPLOYED, EVENT_NOT_ACCEPTED, CONCURRENT_UPDATE */
       409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -723,7 +723,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description Conflict: see `code` (EVENT_NOT_ACCEPTED: `state` and `accepts` say what the workflow takes now). Codes: WORKFLOW_EXISTS, EVENT_NOT_ACCEPTED, CONCURRENT_UPDATE */
+      /** @description Conflict: see `code` (EVENT_NOT_ACCEPTED: `state` and `accepts` say what the workflow takes now). Codes: WORKFLOW_EXISTS, DEFINITION_NOT_DEPLOYED, EVENT_NOT_ACCEPTED, CONCURRENT_UPDATE */
       409: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
