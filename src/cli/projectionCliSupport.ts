@@ -30,7 +30,8 @@ export async function withProjections<T>(
     storeUrl,
     ...(store === undefined ? {} : { store }),
     ...(projectionsPath === undefined ? {} : { projectionsPath }),
-    isRegistered: (definition, version) => registry.get(definition, version) !== undefined,
+    // Blocked means "no definition this command loaded can run it": with none loaded, it cannot say.
+    ...(registry.names().length === 0 ? {} : { isRegistered: (definition: string, version: number) => registry.get(definition, version) !== undefined }),
   });
   try {
     if (catchUp) await projections.runner.catchUp();

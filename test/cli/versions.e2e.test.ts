@@ -84,6 +84,15 @@ describe('ecl with two versions of one definition', () => {
     expect(await rows('both')).toEqual(['fresh v2 completed', 'old v1 completed', 'pinned v1 completed', 'stuck v1 waiting']);
     expect(await rows('both', '--status', 'waiting')).toEqual(['stuck v1 waiting']);
     expect(await rows('v2', '--status', 'blocked')).toEqual(['stuck v1 blocked']);
+    // With no module loaded the command cannot judge what runs: nothing shows as blocked.
+    const bare = await runEcl(['list', '--definition', 'greeting', '--json', '--store', `sqlite:${join(dir, 'ecl.db')}`], {
+      cwd: dir,
+      env: { ECL_WORKFLOWS: '' },
+    });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(
+      (JSON.parse(bare.stdout) as { items: Array<{ workflowId: string; status: string }> }).items.find((item) => item.workflowId === 'stuck')?.status,
+    ).toBe('waiting');
 
     // A command to it, or resuming it, is refused as the caller's to fix (exit 2), saying what to load.
     const hint =
