@@ -41,7 +41,16 @@ export async function runReplay(options: RunReplayOptions): Promise<RunReplayOut
   });
   if (options.json) {
     options.out(
-      JSON.stringify({ ...result, snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context } }, null, 2),
+      JSON.stringify(
+        {
+          ...result,
+          snapshot: { value: result.snapshot.value, status: result.snapshot.status, context: result.snapshot.context },
+          // With --verify, the verdict a script reads (the divergence, if any, is beside it).
+          ...(options.verify === true ? { verified: result.divergence === undefined } : {}),
+        },
+        null,
+        2,
+      ),
     );
   } else if (keep) {
     for (const text of formatReplay(result)) options.out(text);

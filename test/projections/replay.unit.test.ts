@@ -113,6 +113,45 @@ describe('streamed replay', () => {
     }
   });
 
+  it('ecl replay --json --verify carries the verdict a script reads: verified true, or false beside the divergence', async () => {
+    const golden = loadGolden('brief-v1-revise-once.json');
+    const store = createMemoryEventStore();
+    await appendGolden(store, golden);
+    const json = async (verify: boolean) => {
+      const out: string[] = [];
+      const outcome = await runReplay({
+        workflowId: golden.workflowId,
+        store,
+        registry,
+        verify,
+        json: true,
+        out: (line) => out.push(line),
+        err: () => undefined,
+      });
+      return { exitCode: outcome.exitCode, body: JSON.parse(out.join('\n')) as { verified?: boolean; divergence?: unknown } };
+    };
+    expect(await json(true)).toMatchObject({ exitCode: 0, body: { verified: true } });
+    expect((await json(false)).body.verified).toBeUndefined();
+    // A history whose last recorded decision the definition no longer makes.
+    const tampered = createMemoryEventStore();
+    const events = golden.events.map((event) =>
+      event.type === 'WorkflowCompleted' ? { ...event, data: { ...(event.data as object), output: 'not what was decided' } } : event,
+    );
+    await appendGolden(tampered, { ...golden, events });
+    const out: string[] = [];
+    const outcome = await runReplay({
+      workflowId: golden.workflowId,
+      store: tampered,
+      registry,
+      verify: true,
+      json: true,
+      out: (line) => out.push(line),
+      err: () => undefined,
+    });
+    expect(outcome.exitCode).toBe(1);
+    expect(JSON.parse(out.join('\n'))).toMatchObject({ verified: false, divergence: expect.anything() });
+  });
+
   it('a plain replay (trusted decoding) and a verified one (validated, re-decided) print the same lines', async () => {
     for (const golden of allGoldens()) {
       const store = createMemoryEventStore();
