@@ -18,7 +18,7 @@ export function serveCommand(): Command {
   return addWorkflowsOption(new Command('serve'))
     .description('Host the runtime (recovering unfinished workflows), the projections and the HTTP API')
     .option('--watch', 'reload the workflow modules when their files change (new starts take the new code; running workflows keep their version)')
-    .option('--store <url>', 'event store URL (memory:, sqlite:<file>, postgres://…, esdb://…); default sqlite:./.ecl/ecl.db')
+    .option('--store <url>', 'event store URL (memory:, sqlite:<file>, postgres://…, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)')
     .option('--port <port>', 'port to listen on (default 3000; 0 = any free port)', parsePort)
     .option('--host <host>', 'interface to bind (default 127.0.0.1); non-loopback needs API keys')
     .addOption(new Option('--inspect [port]', 'relay live workflows to the Stately inspector on 127.0.0.1 (default port 8080)').argParser(parsePort))

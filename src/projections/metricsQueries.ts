@@ -60,6 +60,9 @@ export interface MetricsSummaryOptions {
   tenant?: string;
 }
 
+/** A sum of float costs as a person reads it: 0.0065, not 0.006500000000000001 (no price has 12 decimals). */
+const exactCost = <T extends { costUsd: number }>(row: T): T => ({ ...row, costUsd: Math.round(row.costUsd * 1e12) / 1e12 });
+
 export async function metricsSummary(sql: ReadModelSql, isRegistered?: IsRegistered, { tenant }: MetricsSummaryOptions = {}): Promise<MetricsSummary> {
   const status = await effectiveStatusSql(sql, isRegistered);
   const only = tenant === undefined ? '' : 'WHERE tenant = ?';
@@ -100,7 +103,12 @@ export async function metricsSummary(sql: ReadModelSql, isRegistered?: IsRegiste
   ]);
   return {
     workflows,
-    usage: { total: total[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }, byDefinition, byStep, byModel },
+    usage: {
+      total: exactCost(total[0] ?? { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }),
+      byDefinition: byDefinition.map(exactCost),
+      byStep: byStep.map(exactCost),
+      byModel: byModel.map(exactCost),
+    },
     revisions,
     durations: {
       steps: durationsByKey(stepDurations, ({ definition, step }) => ({ definition, step })),

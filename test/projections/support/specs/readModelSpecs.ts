@@ -219,7 +219,8 @@ export function readModelSpecs(givenHistories: GivenHistories): void {
           calls: 15,
           inputTokens: 3 * 200 + 6 * 300 + 6 * 400,
           outputTokens: 3 * 40 + 6 * 500 + 3 * 30 + 3 * 20,
-          costUsd: expect.closeTo(3 * 0.001 + 6 * 0.01 + 6 * 0.001, 9),
+          // Summed as floats, read as a price: exactly 0.069.
+          costUsd: 0.069,
         });
         expect(metrics.usage.byStep.find((row) => row.step === 'draft')).toMatchObject({ definition: 'brief', calls: 6, inputTokens: 1800 });
         expect(metrics.usage.byModel).toEqual([expect.objectContaining({ model: 'offline', calls: 15 })]);
