@@ -61,7 +61,10 @@ export function sendCommand(): Command {
     ]);
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
-      const print = (line: string) => console.log(line);
+      // What the command caused (a sleep begun, transitions with --follow) is printed after the line saying it was accepted.
+      const held: string[] = [];
+      let holding = true;
+      const print = (line: string) => (holding ? held.push(line) : console.log(line));
       const watch = watchRun(host.engine, host.store, id, { follow: options.follow === true, print });
       try {
         // Recorded before this command claims the workflow: claiming resumes a step left in flight
@@ -75,8 +78,10 @@ export function sendCommand(): Command {
         }
         await host.claim(id);
         const elsewhere = host.drivenElsewhere(id);
-        if (elsewhere !== undefined) print(elsewhere);
+        if (elsewhere !== undefined) console.log(elsewhere);
         console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
+        holding = false;
+        for (const line of held) console.log(line);
         // Children from before this command are not its work: only those it starts are reported.
         const code = await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });
         return (await driveParents(host, id, options, print)) ?? code;

@@ -124,6 +124,8 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toMatch(/Signal reply accepted: fu-1 is now /);
     expect(sent.stdout).toMatch(/Sleeping at pause until \d{4}-\S+ \(Ctrl-C stops; run it again with --id fu-1 to resume\)/);
+    // In the order it happened: accepted, then the sleep the signal led to.
+    expect(sent.stdout.indexOf('Signal reply accepted')).toBeLessThan(sent.stdout.indexOf('Sleeping at pause'));
     expect(sent.stdout).toMatch(/Completed fu-1/);
 
     await runEcl(withStore('run', 'followUp', '--input', '{"pauseMs":600000}', '--id', 'fu-2'), { cwd: dir, env });
