@@ -13,7 +13,7 @@ export function workersCommand(): Command {
   return new Command('workers')
     .description('List the live workers sharing the store: their partition leases, last heartbeat and lag (docs/scaling.md)')
     .addOption(storeOption())
-    .option('--all', 'also list workers that stopped heartbeating recently')
+    .option('--all', 'also list workers that stopped heartbeating (for a while; one that left, or found dead by its pid on its machine, is removed at once)')
     .option('--json', 'print JSON for machines')
     .action(async (options: WorkersOptions) => {
       const [{ loadConfig }, { openEventStore, DEFAULT_STORE_URL }, { describeCluster }] = await Promise.all([

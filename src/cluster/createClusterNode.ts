@@ -206,6 +206,9 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
       ...state.workers.filter((worker) => worker.id !== id && isGoneHere(worker, space)).map((worker) => worker.id),
       ...state.leases.flatMap((lease) => (lease.owner !== null && lease.owner !== id && !recorded.has(lease.owner) ? [lease.owner] : [])),
     ]);
+    for (const worker of state.workers)
+      if (gone.has(worker.id))
+        logger.warn('Worker gone: its process has ended; its partitions are free now', { worker: worker.id, pid: worker.pid, host: worker.host, by: id });
     const plan = planLeases({ me: id, role, now: at, ttlMs, partitions, state, wanted: wantedPartitions, busy, gone });
     // Released only after its workflows stopped here: the next owner never runs beside this one.
     for (const partition of plan.release) held.delete(partition);
