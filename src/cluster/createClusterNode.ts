@@ -208,7 +208,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     ]);
     for (const worker of state.workers)
       if (gone.has(worker.id))
-        logger.warn('Worker gone: its process has ended; its partitions are free now', { worker: worker.id, pid: worker.pid, host: worker.host, by: id });
+        logger.info('Worker gone: its process has ended; its partitions are free now', { worker: worker.id, pid: worker.pid, host: worker.host, by: id });
     const plan = planLeases({ me: id, role, now: at, ttlMs, partitions, state, wanted: wantedPartitions, busy, gone });
     // Released only after its workflows stopped here: the next owner never runs beside this one.
     for (const partition of plan.release) held.delete(partition);
