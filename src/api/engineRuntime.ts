@@ -51,8 +51,9 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
   };
   /** A new workflow the worker that would drive it cannot load is refused: recorded, it would sit unrun. */
   const assertDeployed = async (workflowId: string, name: string, version: number | undefined): Promise<void> => {
-    const definition = driverOf === undefined ? undefined : definitions.get(name, version);
-    const missing = definition === undefined ? undefined : missingOnDriver(driverOf?.(workflowId), definition);
+    if (driverOf === undefined) return;
+    const definition = definitions.get(name, version);
+    const missing = definition === undefined ? undefined : missingOnDriver(driverOf(workflowId), definition);
     if (missing === undefined) return;
     // A start retried for a workflow that exists is answered with it, as always.
     if ((await store.readStream(workflowStream(workflowId), { limit: 1 })).length > 0) return;

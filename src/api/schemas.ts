@@ -134,12 +134,7 @@ export const WorkflowStatus = z
     output: AnyJson.nullable().describe('The output once completed'),
     artifact: AnyJson.nullable().describe('Where a large output was stored'),
     error: AnyJson.nullable().describe('The error of a failed workflow (code, message, retryable)'),
-    reason: z
-      .string()
-      .nullable()
-      .describe(
-        'The reason of the latest decision that gave one: why it failed, was cancelled, is blocked or waits, else the last choice recorded (a route taken, a signal received, a decision, a retry)',
-      ),
+    reason: z.string().nullable().describe("The latest decision's reason: why it failed, waits or is blocked, else the last choice made"),
     parent: ParentLink.optional(),
     accepts: z
       .array(z.string())

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createMemoryEventStore } from '../../src/eventstore/index.js';
+import { type EventStore, createMemoryEventStore } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow } from '../../src/machines/index.js';
 import { isDefinitionNotRegistered } from '../../src/projections/index.js';
 import { formatReplay, replayWorkflow, runReplay } from '../../src/replay/index.js';
@@ -117,11 +117,11 @@ describe('streamed replay', () => {
     const golden = loadGolden('brief-v1-revise-once.json');
     const store = createMemoryEventStore();
     await appendGolden(store, golden);
-    const json = async (verify: boolean) => {
+    const json = async (from: EventStore, verify: boolean) => {
       const out: string[] = [];
       const outcome = await runReplay({
         workflowId: golden.workflowId,
-        store,
+        store: from,
         registry,
         verify,
         json: true,
@@ -130,26 +130,15 @@ describe('streamed replay', () => {
       });
       return { exitCode: outcome.exitCode, body: JSON.parse(out.join('\n')) as { verified?: boolean; divergence?: unknown } };
     };
-    expect(await json(true)).toMatchObject({ exitCode: 0, body: { verified: true } });
-    expect((await json(false)).body.verified).toBeUndefined();
+    expect(await json(store, true)).toMatchObject({ exitCode: 0, body: { verified: true } });
+    expect((await json(store, false)).body.verified).toBeUndefined();
     // A history whose last recorded decision the definition no longer makes.
     const tampered = createMemoryEventStore();
     const events = golden.events.map((event) =>
       event.type === 'WorkflowCompleted' ? { ...event, data: { ...(event.data as object), output: 'not what was decided' } } : event,
     );
     await appendGolden(tampered, { ...golden, events });
-    const out: string[] = [];
-    const outcome = await runReplay({
-      workflowId: golden.workflowId,
-      store: tampered,
-      registry,
-      verify: true,
-      json: true,
-      out: (line) => out.push(line),
-      err: () => undefined,
-    });
-    expect(outcome.exitCode).toBe(1);
-    expect(JSON.parse(out.join('\n'))).toMatchObject({ verified: false, divergence: expect.anything() });
+    expect(await json(tampered, true)).toMatchObject({ exitCode: 1, body: { verified: false, divergence: expect.anything() } });
   });
 
   it('a plain replay (trusted decoding) and a verified one (validated, re-decided) print the same lines', async () => {

@@ -124,7 +124,7 @@ export interface components {
       artifact: unknown;
       /** @description The error of a failed workflow (code, message, retryable) */
       error: unknown;
-      /** @description The reason of the latest decision that gave one: why it failed, was cancelled, is blocked or waits, else the last choice recorded (a route taken, a signal received, a decision, a retry) */
+      /** @description The latest decision's reason: why it failed, waits or is blocked, else the last choice made */
       reason: string | null;
       /** @description Set on a child workflow: the workflow, step and call that started it */
       parent?: {
