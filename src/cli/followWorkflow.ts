@@ -4,7 +4,7 @@ import { type Engine, type EngineEvent, type WorkflowView, foreignTransition } f
 import { type EventStore, workflowStream } from '../eventstore/index.js';
 import type { DefinitionRegistry, WorkflowEvent } from '../machines/index.js';
 import type { CommandFlags } from './commonOptions.js';
-import { formatTransition } from './formatTransition.js';
+import { formatTransition, stepColumnWidth } from './formatTransition.js';
 import { EXIT } from './usageError.js';
 
 export interface TransitionPrinter {
@@ -13,23 +13,42 @@ export interface TransitionPrinter {
   unsubscribe(): void;
 }
 
+/** The step column's width for a definition: wide enough for the step names of every registered version of it. */
+const stepWidthOf = (definitions: DefinitionRegistry, name: string): number =>
+  stepColumnWidth(definitions.versions(name).flatMap((version) => definitions.get(name, version)?.structure.steps.map((step) => step.name) ?? []));
+
 /**
  * Prints each transition of one workflow as it is recorded, once each, in revision order. The
  * feed of a workflow another process drives may skip events (the log follower passes on only what
  * this engine's copy had not read yet) or end before its last ones: gaps are read from the store.
+ * The step column fits the step names of the workflow's definition in `definitions`.
  */
-export function printTransitions(engine: Engine, store: EventStore, workflowId: string, print: (line: string) => void): TransitionPrinter {
+export function printTransitions(
+  engine: Engine,
+  store: EventStore,
+  workflowId: string,
+  print: (line: string) => void,
+  definitions: DefinitionRegistry,
+): TransitionPrinter {
   let previous: WorkflowEvent | undefined;
   let printed = -1;
+  let stepWidth: number | undefined;
+  /** Read once, before the first line: which definition the workflow runs. */
+  const widen = async (): Promise<void> => {
+    if (stepWidth !== undefined) return;
+    const view = await engine.get(workflowId);
+    stepWidth = view === undefined ? stepColumnWidth([]) : stepWidthOf(definitions, view.definition);
+  };
   const show = (event: EngineEvent & { kind: 'transition' }): void => {
     printed = event.revision;
-    const text = formatTransition(event, previous);
+    const text = formatTransition(event, previous, stepWidth);
     previous = event.event;
     if (text !== undefined) print(text);
   };
   /** Prints what comes before `revision` from the store, in order. */
   const fillTo = async (revision: number): Promise<void> => {
     if (printed >= revision - 1) return;
+    await widen();
     const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - 1 - printed });
     for (const record of missed) if (record.revision > printed) show(foreignTransition(workflowId, record) as EngineEvent & { kind: 'transition' });
   };
@@ -42,6 +61,7 @@ export function printTransitions(engine: Engine, store: EventStore, workflowId: 
       if (failed !== undefined || event.revision <= printed) return;
       try {
         await fillTo(event.revision);
+        await widen();
         show(event);
       } catch (error) {
         // Reported by `finish`: the command's outcome does not wait for its printing to fail.

@@ -5,6 +5,10 @@ type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
 const STEP_WIDTH = 10;
 const WHAT_WIDTH = 12;
+
+/** The step column's width for a workflow with these step names: 10, or the longest name when longer. */
+export const stepColumnWidth = (steps: Iterable<string>): number => Math.max(STEP_WIDTH, ...[...steps].map((step) => step.length));
+
 const textOf = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
 /** A signal's data: a string quoted, JSON as it is; both cut at 60 characters. */
 const dataOf = (value: unknown): string => {
@@ -13,8 +17,8 @@ const dataOf = (value: unknown): string => {
   return json.length > 60 ? `${json.slice(0, 59)}…` : json;
 };
 const quote = (text: string, max = 72): string => `"${text.length > max ? `${text.slice(0, max - 1)}…` : text}"`;
-const line = (step: string, iteration: number | undefined, what: string, detail = ''): string =>
-  `  ${step.padEnd(STEP_WIDTH)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
+const lineOf = (stepWidth: number, step: string, iteration: number | undefined, what: string, detail = ''): string =>
+  `  ${step.padEnd(stepWidth)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
 
 function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined): string {
   if (llm === undefined) return '';
@@ -24,9 +28,11 @@ function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number;
 /**
  * One aligned line per recorded transition, for `--follow`; undefined for what people need not
  * see. `previous`: the workflow's event before this one, when known (it tells a retry from a re-run).
+ * `stepWidth`: the step column's width (see `stepColumnWidth`), the same for every line of a workflow.
  */
-export function formatTransition(transition: Transition, previous?: WorkflowEvent): string | undefined {
+export function formatTransition(transition: Transition, previous?: WorkflowEvent, stepWidth = STEP_WIDTH): string | undefined {
   const { event } = transition;
+  const line = (step: string, iteration: number | undefined, what: string, detail?: string): string => lineOf(stepWidth, step, iteration, what, detail);
   switch (event.type) {
     case 'WorkflowStarted':
       return line('workflow', undefined, 'started', `${event.data.definition} v${event.data.version}`);

@@ -50,7 +50,7 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const workflowId = request.id ?? randomUUID();
   for (const line of host.banner) request.print(line);
   request.print(`Workflow ${workflowId}`);
-  const watch = watchRun(engine, host.store, workflowId, request);
+  const watch = watchRun(host, workflowId, request);
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
     const existing =

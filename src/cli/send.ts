@@ -65,7 +65,7 @@ export function sendCommand(): Command {
       const held: string[] = [];
       let holding = true;
       const print = (line: string) => (holding ? held.push(line) : console.log(line));
-      const watch = watchRun(host.engine, host.store, id, { follow: options.follow === true, print });
+      const watch = watchRun(host, id, { follow: options.follow === true, print });
       try {
         // Recorded before this command claims the workflow: claiming resumes a step left in flight
         // (a parent waiting on its child re-runs as a new attempt), which a refused command must not do.

@@ -1,5 +1,5 @@
-import type { Engine, WorkflowView } from '../actors/index.js';
-import { type EventStore, workflowStream } from '../eventstore/index.js';
+import type { WorkflowView } from '../actors/index.js';
+import { workflowStream } from '../eventstore/index.js';
 import type { CommandFlags } from './commonOptions.js';
 import { type TransitionPrinter, announceSleeps, printTransitions, repeatedFlags, summarize } from './followWorkflow.js';
 import type { EngineHost } from './openEngineHost.js';
@@ -21,8 +21,9 @@ export interface RunWatch {
  * is missed: with `follow`, every transition; without, a sleep it waits through is still announced,
  * which would otherwise look like a hang. And the children it starts.
  */
-export function watchRun(engine: Engine, store: EventStore, workflowId: string, options: { follow: boolean; print: (line: string) => void }): RunWatch {
-  const printer = options.follow ? printTransitions(engine, store, workflowId, options.print) : undefined;
+export function watchRun(host: EngineHost, workflowId: string, options: { follow: boolean; print: (line: string) => void }): RunWatch {
+  const { engine } = host;
+  const printer = options.follow ? printTransitions(engine, host.store, workflowId, options.print, host.definitions) : undefined;
   const following = printer ?? announceSleeps(engine, workflowId, options.print);
   const family = watchFamily(engine, workflowId);
   return {

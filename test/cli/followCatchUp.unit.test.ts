@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineWorkflow } from 'ecl-workflows';
+import { createRegistry, defineWorkflow } from 'ecl-workflows';
 import { createTestEngine } from 'ecl-workflows/testing';
 import { type Engine, type EngineEvent, foreignTransition } from '../../src/actors/index.js';
 import { printTransitions } from '../../src/cli/followWorkflow.js';
@@ -27,9 +27,9 @@ it('--follow prints every transition once and in order: gaps in the feed, and wh
 
   // The feed of a process that follows another's work: it skips revision 2, repeats 1, and stops after 4.
   const feed = new Subject<EngineEvent>();
-  const follower = { subscribe: () => feed.asObservable() } as unknown as Engine;
+  const follower = { subscribe: () => feed.asObservable(), get: (id: string) => t.engine.get(id) } as unknown as Engine;
   const lines: string[] = [];
-  const printer = printTransitions(follower, t.store, 'w', (line) => lines.push(line.replace(/\s+/g, ' ').trim()));
+  const printer = printTransitions(follower, t.store, 'w', (line) => lines.push(line.replace(/\s+/g, ' ').trim()), createRegistry([three]));
   for (const revision of [0, 1, 3, 1, 4]) feed.next(foreignTransition('w', records[revision]!));
   for (let i = 0; i < 5; i++) await turn();
   expect(lines).toEqual(['workflow started three v1', 'a #1 started', 'a #1 done', 'b #1 started', 'b #1 done']);
@@ -48,5 +48,32 @@ it('--follow prints every transition once and in order: gaps in the feed, and wh
     'c #1 done',
     'workflow completed',
   ]);
+  await t.close();
+});
+
+const longNames = defineWorkflow({
+  name: 'longNames',
+  version: 1,
+  input: z.object({}),
+  steps: [
+    { kind: 'produce', name: 'a', run: async () => 1 },
+    { kind: 'produce', name: 'summarizeEveryTicket', run: async () => 2 },
+  ],
+});
+
+it('--follow aligns its columns to the longest step name of the definition, from the first line', async () => {
+  const t = createTestEngine({ definitions: [longNames] });
+  await t.run('longNames', {}, { id: 'w' });
+  const records = await t.history('w');
+  const feed = new Subject<EngineEvent>();
+  const follower = { subscribe: () => feed.asObservable(), get: (id: string) => t.engine.get(id) } as unknown as Engine;
+  const lines: string[] = [];
+  const printer = printTransitions(follower, t.store, 'w', (line) => lines.push(line), createRegistry([longNames]));
+  await printer.finish(records.length - 1);
+  // Every line's third column (what happened) starts at the same place.
+  const columns = lines.map((line) => line.search(/ (started|done|completed)/));
+  expect(lines).toHaveLength(records.length);
+  expect(new Set(columns).size).toBe(1);
+  expect(columns[0]).toBe(2 + 'summarizeEveryTicket'.length + 4);
   await t.close();
 });

@@ -111,6 +111,8 @@ export function createApiClient(options: ApiClientOptions) {
     audit: async (id: string) => (await answer(api.GET('/v1/workflows/{id}/audit', { params: path(id) }))).data,
     metricsSummary: async () => (await answer(api.GET('/v1/metrics/summary'))).data,
     definitions: async () => (await answer(api.GET('/v1/definitions'))).data,
+    /** Every registered version of a definition, with its steps. */
+    versions: async (name: string) => (await answer(api.GET('/v1/definitions/{name}/versions', { params: { path: { name } } }))).data,
 
     /** Follows one workflow's SSE stream until it ends, the handler returns 'stop', or `signal` aborts; reconnects with Last-Event-ID. */
     async follow(id: string, handlers: FollowHandlers = {}): Promise<FollowResult> {

@@ -2,7 +2,7 @@ import type { EngineEvent } from '../../actors/index.js';
 import type { ApiClient, StreamedTransition } from '../../api/client/index.js';
 import { type WorkflowEvent, type WorkflowEventMetadata, isFinishedStatus } from '../../machines/index.js';
 import { type AuditEntry, type AuditUsage, auditUsage, familySummaryLines } from '../../projections/index.js';
-import { formatTransition } from '../formatTransition.js';
+import { formatTransition, stepColumnWidth } from '../formatTransition.js';
 import { EXIT } from '../usageError.js';
 
 /** The SSE payload in the shape the in-process `--follow` formatter reads. */
@@ -34,6 +34,16 @@ const sleepingLine = (baseUrl: string, id: string, step: string, until: string):
 export const sleepsLong = (status: RemoteStatus, now = Date.now()): boolean =>
   status.status === 'running' && status.wakeReason === 'sleep' && status.wakeAt !== undefined && Date.parse(status.wakeAt) - now > FOLLOW_THROUGH_SLEEP_MS;
 
+/** The step column's width for the workflow's definition, as the server has it (the default if it cannot say). */
+async function remoteStepWidth(client: ApiClient, id: string): Promise<number> {
+  try {
+    const { versions } = await client.versions((await client.get(id)).definition);
+    return stepColumnWidth(versions.flatMap((version) => version.steps.map((step) => step.name)));
+  } catch {
+    return stepColumnWidth([]);
+  }
+}
+
 /**
  * Follows a workflow on the server until it ends, waits for a person or a signal — itself, or
  * through the child workflows its step waits for (as the in-process `ecl run` does) — or starts a
@@ -46,6 +56,7 @@ export async function followRemote(
 ): Promise<number> {
   let previous: WorkflowEvent | undefined;
   let asleep: { step: string; until: string } | undefined;
+  const stepWidth = options.transitions ? await remoteStepWidth(client, id) : undefined;
   // Its stream is quiet while its children wait: the server's status says when they all do.
   const atRest = new AbortController();
   let restingStatus: RemoteStatus | undefined;
@@ -66,7 +77,7 @@ export async function followRemote(
       onTransition: (transition) => {
         const engineTransition = asEngineTransition(transition);
         if (options.transitions) {
-          const line = formatTransition(engineTransition, previous);
+          const line = formatTransition(engineTransition, previous, stepWidth);
           if (line !== undefined) options.print(line);
         }
         previous = engineTransition.event;
