@@ -11,5 +11,5 @@ export function parseInput(definition: AnyWorkflowDefinition, input: unknown): J
   const parsed = definition.input.safeParse(input);
   if (parsed.success) return parsed.data as JsonValue;
   const issues = formatIssues(parsed.error.issues);
-  throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name}: ${issues.join('; ')}`, { issues });
+  throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name} v${definition.version}: ${issues.join('; ')}`, { issues });
 }

@@ -4,28 +4,30 @@ import { createHttpMetrics, type HttpMetrics } from './httpMetrics.js';
 import { createWorkflowMetrics } from './workflowMetrics.js';
 
 /**
- * One app's metrics, in a registry of its own (never prom-client's global one), so that two apps
- * in a process (tests, embedding) neither share series nor collide registering the same names.
+ * A registry of its own (never prom-client's global one), so that two apps in a process (tests,
+ * embedding) neither share series nor collide registering the same names.
  */
-export interface ApiMetrics extends HttpMetrics {
+export interface MetricsRegistry {
   readonly registry: Registry;
-  /** Give to `countAppends(...).observe`: append time, step durations and model-call latency. */
-  readonly observeAppend: AppendListener;
   /** The Prometheus text exposition (format 0.0.4) of everything registered, process_* and nodejs_* included. */
   render(): Promise<string>;
   readonly contentType: string;
 }
 
+/** One app's metrics. */
+export interface ApiMetrics extends HttpMetrics, MetricsRegistry {
+  /** Give to `countAppends(...).observe`: append time, step durations and model-call latency. */
+  readonly observeAppend: AppendListener;
+}
+
 /** prom-client default gauges whose `_total` suffix promtool rejects for a non-counter. */
 const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-export function createApiMetrics(): ApiMetrics {
+export function createMetricsRegistry(): MetricsRegistry {
   const registry = new Registry();
   let defaults = false;
   return {
     registry,
-    ...createHttpMetrics(registry),
-    observeAppend: createWorkflowMetrics(registry),
     contentType: registry.contentType,
     render() {
       // Registered at the first scrape, not with the app: prom-client starts an event-loop-delay
@@ -40,5 +42,14 @@ export function createApiMetrics(): ApiMetrics {
       }
       return registry.metrics();
     },
+  };
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const metrics = createMetricsRegistry();
+  return {
+    ...metrics,
+    ...createHttpMetrics(metrics.registry),
+    observeAppend: createWorkflowMetrics(metrics.registry),
   };
 }

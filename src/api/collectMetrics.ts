@@ -85,13 +85,16 @@ export function collectMetrics(registry: Registry, ctx: ApiContext): void {
     },
   });
 
-  const appendStats = ctx.appendStats;
-  if (appendStats === undefined) return;
+  if (ctx.appendStats !== undefined) registerAppendCounters(registry, ctx.appendStats);
+}
+
+/** The store's append counters of this process (`countAppends`' `stats`), read at scrape time. */
+export function registerAppendCounters(registry: Registry, appendStats: () => AppendStats): void {
   const storeCounter = (name: string, help: string, pick: (stats: AppendStats) => number) =>
     new Counter({
       name,
       help,
-      registers,
+      registers: [registry],
       collect() {
         this.reset();
         this.inc(pick(appendStats()));

@@ -82,7 +82,7 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
         try {
           return (await engine.start(definition, input, options)).created;
         } catch (error) {
-          throw startProblem(error, definition, version !== undefined);
+          throw startProblem(error, definition, version ?? definitions.get(definition)?.version, version !== undefined);
         }
       };
       if (waitMs === undefined) {
@@ -137,7 +137,8 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
   };
 }
 
-function startProblem(error: unknown, definition: string, versionAsked: boolean): unknown {
+/** `version`: the version that judged the input (the one asked for, or the newest). */
+function startProblem(error: unknown, definition: string, version: number | undefined, versionAsked: boolean): unknown {
   if (!isEngineError(error)) return error;
   switch (error.code) {
     case 'UNKNOWN_DEFINITION':
@@ -145,7 +146,7 @@ function startProblem(error: unknown, definition: string, versionAsked: boolean)
       // The route found the name: with a version asked for, it is the version that is unknown.
       return new ApiError('UNKNOWN_DEFINITION', error.message, { errors: [{ path: versionAsked ? 'version' : 'definition', message: error.message }] });
     case 'INVALID_INPUT':
-      return new ApiError('INVALID_INPUT', `The input does not match the "${definition}" input schema`, {
+      return new ApiError('INVALID_INPUT', `The input does not match the input schema of "${definition}"${version === undefined ? '' : ` v${version}`}`, {
         errors: error.issues.map((line) => issueOf(line, 'input')),
       });
     case 'INVALID_WORKFLOW_ID':

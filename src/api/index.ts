@@ -33,3 +33,5 @@ export type {
   TokenDelta,
   WorkflowStatusView,
 } from './ports.js';
+export { createWorkerProbe } from './workerProbe.js';
+export type { WorkerProbe } from './workerProbe.js';

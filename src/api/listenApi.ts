@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { ApiApp } from './createApp.js';
 import { assertSafeBind } from './bindGuard.js';
 
@@ -8,7 +8,11 @@ export async function listenApi({ app, context }: ApiApp, options: { host?: stri
   const port = options.port ?? context.config.port;
   assertSafeBind(host, context.authenticator.required);
   await app.listen({ host, port });
-  const address = app.server.address() as AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${shown}:${address.port}`;
+  return baseUrlOf(app.server);
+}
+
+/** `http://<address>:<port>` of a listening server. */
+export function baseUrlOf(server: Server): string {
+  const address = server.address() as AddressInfo;
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

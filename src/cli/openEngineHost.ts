@@ -25,6 +25,8 @@ export interface HostOptions {
    * share of every workflow). Default `client`.
    */
   role?: 'client' | 'worker';
+  /** Wraps the opened store for the engine and the cluster (the worker's probe counts appends); leases stay the store's own. */
+  wrapStore?: (store: EventStore) => EventStore;
 }
 
 export interface EngineHost {
@@ -79,17 +81,18 @@ export async function openEngineHost(options: HostOptions): Promise<EngineHost> 
     throw error;
   }
   const { provider, description } = selected;
-  const store = await openEventStore(storeUrl, { logger }).catch(asStoreProblem);
+  const opened = await openEventStore(storeUrl, { logger }).catch(asStoreProblem);
+  const store = options.wrapStore?.(opened) ?? opened;
   const artifacts = createLocalArtifactStore(artifactsDir);
   const role = options.role ?? 'client';
   let node: ClusterNode | undefined;
   try {
     node =
-      store.leases === undefined
+      opened.leases === undefined
         ? undefined
         : await createClusterNode({
             store,
-            leases: store.leases,
+            leases: opened.leases,
             logger,
             role,
             definitions,

@@ -87,7 +87,7 @@ export function runCommand(): Command {
     try {
       if (input !== undefined) parseInput(chosen, input);
     } catch (error) {
-      throw usageErrorOf(error, definition);
+      throw usageErrorOf(error, `${chosen.name} v${chosen.version}`);
     }
     const host = await openEngineHost({ ...options, definitions: registry });
     process.exitCode = await withShutdown(host, options.id, () =>

@@ -16,7 +16,10 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
   'UNKNOWN_DEFINITION_VERSION',
 ]);
 
-/** An engine error that means the caller asked for something wrong, as the usage error (exit 2) that shows it; any other error as it is. */
+/**
+ * An engine error that means the caller asked for something wrong, as the usage error (exit 2) that
+ * shows it; any other error as it is. `definition`: the definition and version the input was for (`brief v2`).
+ */
 export function usageErrorOf(error: unknown, definition?: string): unknown {
   if (!isEngineError(error) || !USAGE_CODES.has(error.code)) return error;
   if (error.code === 'UNKNOWN_DEFINITION_VERSION')
@@ -88,6 +91,7 @@ async function start(host: EngineHost, request: RunRequest, workflowId: string) 
       ...(request.version === undefined ? {} : { version: request.version }),
     });
   } catch (error) {
-    throw usageErrorOf(error, request.definition);
+    const definition = host.definitions.get(request.definition, request.version);
+    throw usageErrorOf(error, definition === undefined ? request.definition : `${definition.name} v${definition.version}`);
   }
 }

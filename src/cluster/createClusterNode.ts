@@ -54,6 +54,9 @@ export interface ClusterNodeSummary {
   /** Workflows resumed by the recoveries so far, and those found waiting for a person or a signal. */
   resumed: number;
   waiting: number;
+  /** When its last heartbeat reached the store (ISO); undefined before the first. */
+  lastHeartbeatAt: string | undefined;
+  leaseTtlMs: number;
 }
 
 /** One process's membership: its leases, its heartbeat, the log follower, and what the engine may drive. */
@@ -110,6 +113,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
   let head = 0n;
   let closed = false;
   const totals = { resumed: 0, waiting: 0 };
+  let lastBeatAt: number | undefined;
   const space = processSpace();
   /** What the recoveries of the first heartbeat found (what `start` reports). */
   const initial: Required<RecoverResult> = { resumed: [], waiting: 0, blocked: [] };
@@ -235,6 +239,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     if (gained.length > 0) adopt(gained);
     // Alone on the store, nothing but this engine writes: following the log would only read its own appends back.
     follower?.follow(next.workers.some((worker) => worker.id !== id && !gone.has(worker.id) && isLive(worker, at, ttlMs)));
+    lastBeatAt = at;
   };
 
   const heartbeat = (): Promise<void> => {
@@ -258,7 +263,15 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     await heartbeat();
     await adopting;
   };
-  const summary = (): ClusterNodeSummary => ({ id, role, partitions, held: [...held.keys()].sort((a, b) => a - b), ...totals });
+  const summary = (): ClusterNodeSummary => ({
+    id,
+    role,
+    partitions,
+    held: [...held.keys()].sort((a, b) => a - b),
+    ...totals,
+    lastHeartbeatAt: lastBeatAt === undefined ? undefined : new Date(lastBeatAt).toISOString(),
+    leaseTtlMs: ttlMs,
+  });
 
   return {
     id,

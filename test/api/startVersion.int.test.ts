@@ -50,7 +50,11 @@ describe('POST /v1/workflows with a version', () => {
     // v1's schema, not the newest's, checks v1's input: 400 naming the field.
     const wrongInput = await server.call('POST', '/v1/workflows', { key: KEYS.acme.key, body: { definition: 'greeter', version: 1, input: { who: 'Ada' } } });
     expect(wrongInput.status).toBe(400);
-    expect(wrongInput.body).toMatchObject({ code: 'INVALID_INPUT', errors: [{ path: 'input.name' }] });
+    expect(wrongInput.body).toMatchObject({
+      code: 'INVALID_INPUT',
+      detail: 'The input does not match the input schema of "greeter" v1',
+      errors: [{ path: 'input.name' }],
+    });
 
     // A client retrying, without a version, a start it made before v2 was deployed: the same start (200, on v1), not a 400 from v2's schema.
     const retried = await server.call('POST', '/v1/workflows', { key: KEYS.acme.key, body: { definition: 'greeter', input: { name: 'Ada' }, id: 'g-old' } });
@@ -59,7 +63,11 @@ describe('POST /v1/workflows with a version', () => {
     // With an id nobody used, the same input is v2's to judge: 400 naming the field.
     const fresh = await server.call('POST', '/v1/workflows', { key: KEYS.acme.key, body: { definition: 'greeter', input: { name: 'Ada' }, id: 'g-fresh' } });
     expect(fresh.status).toBe(400);
-    expect(fresh.body).toMatchObject({ code: 'INVALID_INPUT', detail: 'The input does not match the "greeter" input schema', errors: [{ path: 'input.who' }] });
+    expect(fresh.body).toMatchObject({
+      code: 'INVALID_INPUT',
+      detail: 'The input does not match the input schema of "greeter" v2',
+      errors: [{ path: 'input.who' }],
+    });
 
     const unknown = await server.call('POST', '/v1/workflows', { key: KEYS.acme.key, body: { definition: 'greeter', version: 3, input: {} } });
     expect(unknown.status).toBe(400);

@@ -63,7 +63,7 @@ describe('ecl run', () => {
   it('bad input, an unknown definition and bad JSON exit 2 with a clear message and no stack', async () => {
     const bad = await ecl('run', 'brief', '--input', JSON.stringify({ instructions: ' ', documents: [], maxIterations: 0 }), '--id', 'bad-1');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/Invalid input for brief:\n {2}instructions: must not be empty\n {2}documents: .*\n {2}maxIterations: /);
+    expect(bad.stderr).toMatch(/Invalid input for brief v1:\n {2}instructions: must not be empty\n {2}documents: .*\n {2}maxIterations: /);
     expect(bad.stderr).not.toMatch(/at .*\.ts:\d+/);
     // Refused before any store is opened: no banner, no workflow id.
     expect(bad.stdout).toBe('');
