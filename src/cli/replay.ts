@@ -3,11 +3,13 @@ import { addWorkflowsOption, storeOption, type WorkflowsOptions } from './common
 import { createLineBuffer } from './lineBuffer.js';
 import { fail } from './output.js';
 import { parsePort } from './parsePort.js';
+import { UsageError } from './usageError.js';
 
 interface ReplayCliOptions extends WorkflowsOptions {
   store?: string;
   to?: number;
   verify?: boolean;
+  all?: boolean;
   inspect?: boolean;
   inspectPort?: number;
   json?: boolean;
@@ -22,14 +24,18 @@ const parseRevision = (value: string): number => {
 export function replayCommand(): Command {
   return addWorkflowsOption(new Command('replay'))
     .description("Fold a workflow's stored stream through the machine version that wrote it: no model call, no artifact write, no append")
-    .argument('<id>', 'workflow id')
+    .argument('[id]', 'workflow id')
     .addOption(storeOption())
     .option('--to <revision>', 'stop after this revision (time travel)', parseRevision)
     .option('--verify', 'check the fold reproduces the recorded states, decisions and outcome; exit 1 at the first divergence')
+    .option('--all', 'verify every workflow in the store (instead of <id>), e.g. before deploying changed definitions; exit 1 if one cannot be replayed')
     .option('--inspect', 'serve the replayed history to the Stately inspector (127.0.0.1)')
     .option('--inspect-port <port>', 'inspector relay port (default: inspectPort config, 8080; 0 = any free port)', parsePort)
     .option('--json', 'print JSON for machines')
-    .action(async (id: string, options: ReplayCliOptions) => {
+    .action(async (id: string | undefined, options: ReplayCliOptions) => {
+      if ((id === undefined) === (options.all !== true)) throw new UsageError('ecl replay: give a workflow id, or --all for every workflow');
+      if (options.all === true && (options.to !== undefined || options.inspect === true))
+        throw new UsageError('ecl replay --all verifies whole histories: --to and --inspect are for one workflow');
       const [{ loadConfig }, { openEventStore }, { isProjectionError }, { runReplay }, { loadDefinitions }, { storeUrlOf }] = await Promise.all([
         import('../config/index.js'),
         import('../eventstore/index.js'),
@@ -41,7 +47,16 @@ export function replayCommand(): Command {
       const { registry } = await loadDefinitions(options);
       const store = await openEventStore(storeUrlOf(options));
       const stdout = createLineBuffer();
+      const err = (line: string) => {
+        stdout.flush();
+        console.error(line);
+      };
       try {
+        if (id === undefined) {
+          const { replayAll } = await import('./replayAll.js');
+          process.exitCode = await replayAll(store, registry, { json: options.json === true, out: stdout.write, err });
+          return;
+        }
         const outcome = await runReplay({
           workflowId: id,
           store,
@@ -51,10 +66,7 @@ export function replayCommand(): Command {
           json: options.json === true,
           ...(options.inspect ? { inspectPort: options.inspectPort ?? loadConfig().config.inspectPort } : {}),
           out: stdout.write,
-          err: (line) => {
-            stdout.flush();
-            console.error(line);
-          },
+          err,
         });
         stdout.flush();
         process.exitCode = outcome.exitCode;

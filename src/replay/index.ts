@@ -8,3 +8,5 @@ export { feedInspector, inspectionEventsOf } from './inspectReplay.js';
 export type { InspectionEvent, InspectorSink } from './inspectReplay.js';
 export { runReplay } from './runReplay.js';
 export type { RunReplayOptions, RunReplayOutcome } from './runReplay.js';
+export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from './replayHistories.js';
+export type { HistoryReplay, WorkflowHistory } from './replayHistories.js';

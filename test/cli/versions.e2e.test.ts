@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killChildren, runEcl, tempFolder } from './cliHarness.js';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../examples/versions/greeting.ts');
+const EDITED = resolve(import.meta.dirname, 'fixtures/greetingEdited.ts');
 
 let dir: string;
 let cleanup: () => void;
 /** One workflow module per deployment: v1 alone, then v1 and v2, then v2 alone (v1 retired too early). */
-const modules = { v1: '', both: EXAMPLE, v2: '' };
+const modules = { v1: '', both: EXAMPLE, v2: '', edited: EDITED };
 beforeAll(() => {
   ({ dir, cleanup } = tempFolder());
   for (const version of ['v1', 'v2'] as const) {
@@ -104,5 +105,51 @@ describe('ecl with two versions of one definition', () => {
     expect(resume.code).toBe(2);
     expect(resume.stderr.trim().split('\n').at(-1)).toBe(hint);
     expect(await rows('both', '--status', 'waiting')).toEqual(['stuck v1 waiting']);
+  });
+
+  it('ecl replay --all checks every stored workflow against the definitions about to be deployed', async () => {
+    const kept = await ecl('both', 'replay', '--all');
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stdout).toBe('');
+    expect(kept.stderr).toMatch(/^Replaying every workflow in sqlite:\S+ecl\.db with greeting v1, greeting v2\n/);
+    expect(kept.stderr).toMatch(/\nverified: 4 of 4 workflows reproduce their recorded history \(\d+ events; greeting v1: 3, greeting v2: 1\)\n$/);
+
+    // v1 edited in place (and v2 not loaded): every v1 history diverges, each named; the finished v2 one is listed.
+    const edited = await ecl('edited', 'replay', '--all');
+    expect(edited.code).toBe(1);
+    const listed = edited.stdout.trim().split('\n');
+    expect(listed.map((line) => line.split(/\s+/).slice(0, 4).join(' ')).sort()).toEqual([
+      'diverges old greeting v1:',
+      'diverges pinned greeting v1:',
+      'diverges stuck greeting v1:',
+      'retired fresh greeting v2:',
+    ]);
+    expect(listed.find((line) => line.startsWith('diverges'))).toMatch(/: revision \d+: /);
+    expect(edited.stderr).toMatch(
+      /\nnot verified: 0 of 4 workflows .*\n3 cannot be replayed with these definitions \(listed above\)\n1 finished workflow\(s\) of a version no longer registered/,
+    );
+
+    // v1 dropped: its finished workflows are listed (only a replay needs v1), its waiting one fails the check.
+    const dropped = await ecl('v2', 'replay', '--all', '--json');
+    expect(dropped.code).toBe(1);
+    const verdict = JSON.parse(dropped.stdout) as { verified: boolean; workflows: number; byVersion: object; problems: object[] };
+    expect(verdict).toMatchObject({ verified: false, workflows: 4, byVersion: { 'greeting v2': 1 } });
+    expect(verdict.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ workflowId: 'stuck', definition: 'greeting', version: 1, finished: false, problem: 'not_registered' }),
+        expect.objectContaining({ workflowId: 'old', finished: true, problem: 'not_registered' }),
+      ]),
+    );
+    const text = await ecl('v2', 'replay', '--all');
+    expect(text.stdout).toMatch(/^blocked {4}stuck {2}greeting v1: not registered \(unfinished: it waits for a worker that has that version\)$/m);
+    expect(text.stdout).toMatch(/^retired {4}old {2}greeting v1: not registered \(finished: only a replay of it needs that version\)$/m);
+
+    const neither = await ecl('both', 'replay');
+    expect(neither.code).toBe(2);
+    expect(neither.stderr.trim()).toBe('ecl replay: give a workflow id, or --all for every workflow');
+    const both = await ecl('both', 'replay', 'old', '--all');
+    expect(both.code).toBe(2);
+    const timeTravel = await ecl('both', 'replay', '--all', '--to', '2');
+    expect(timeTravel.stderr.trim()).toBe('ecl replay --all verifies whole histories: --to and --inspect are for one workflow');
   });
 });

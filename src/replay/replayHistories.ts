@@ -1,6 +1,7 @@
 import { type EventStore, type RecordedEvent, WORKFLOW_CATEGORY, workflowIdOf, workflowStream } from '../eventstore/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry } from '../machines/index.js';
-import { replayHistory } from '../replay/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, TERMINAL_EVENT_TYPES, createRegistry } from '../machines/index.js';
+import { isProjectionError } from '../projections/index.js';
+import { replayHistory } from './replayHistory.js';
 
 /** One workflow's recorded stream, as `history()` or `historiesOf(store)` return it. */
 export interface WorkflowHistory {
@@ -16,8 +17,15 @@ export interface HistoryReplay {
   version?: number;
   /** Events folded. */
   folded: number;
+  /** Whether the history ends the workflow (completed, failed or cancelled). */
+  finished: boolean;
   /** Why the definitions of today do not reproduce the history, if they do not. */
   error?: string;
+  /**
+   * What `error` is: `diverged` (the version that wrote it folds it differently), `not_registered`
+   * (that version is not among the definitions), `unreadable` (the history is not a workflow's).
+   */
+  problem?: 'diverged' | 'not_registered' | 'unreadable';
 }
 
 /**
@@ -48,27 +56,45 @@ export const isReplayDivergence = (error: unknown): error is ReplayDivergenceErr
 export async function replayHistories(
   definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry,
   histories: Iterable<WorkflowHistory> | AsyncIterable<WorkflowHistory>,
-  options: { throwOnDivergence?: boolean } = {},
+  options: { throwOnDivergence?: boolean; onReplayed?: (replay: HistoryReplay) => void } = {},
 ): Promise<HistoryReplay[]> {
   const registry = Array.isArray(definitions) ? createRegistry(definitions) : (definitions as DefinitionRegistry);
   const results: HistoryReplay[] = [];
-  for await (const history of histories) results.push(replayOne(registry, history));
+  for await (const history of histories) {
+    const replay = replayOne(registry, history);
+    results.push(replay);
+    options.onReplayed?.(replay);
+  }
   const failures = results.filter((result) => result.error !== undefined);
   if (failures.length > 0 && options.throwOnDivergence !== false) throw new ReplayDivergenceError(failures);
   return results;
 }
 
 function replayOne(registry: DefinitionRegistry, { workflowId, events }: WorkflowHistory): HistoryReplay {
+  const finished = (TERMINAL_EVENT_TYPES as readonly string[]).includes(events.at(-1)?.type ?? '');
   try {
     const result = replayHistory(workflowId, events, {
       definitionFor: (name, version) => registry.get(name, version),
       verify: true,
       onTransition: () => {},
     });
-    const replay: HistoryReplay = { workflowId, definition: result.definition, version: result.version, folded: result.folded };
-    return result.divergence === undefined ? replay : { ...replay, error: `revision ${result.divergence.revision}: ${result.divergence.reason}` };
+    const replay: HistoryReplay = { workflowId, definition: result.definition, version: result.version, folded: result.folded, finished };
+    return result.divergence === undefined
+      ? replay
+      : { ...replay, error: `revision ${result.divergence.revision}: ${result.divergence.reason}`, problem: 'diverged' };
   } catch (error) {
-    return { workflowId, folded: 0, error: (error as Error).message };
+    const notRegistered = isProjectionError(error) && error.code === 'DEFINITION_NOT_REGISTERED';
+    // The start names its definition and version (the fold could not get past it).
+    const started = notRegistered ? (events[0]?.data as { definition?: unknown; version?: unknown }) : {};
+    return {
+      workflowId,
+      ...(typeof started.definition === 'string' ? { definition: started.definition } : {}),
+      ...(typeof started.version === 'number' ? { version: started.version } : {}),
+      folded: 0,
+      finished,
+      error: (error as Error).message,
+      problem: notRegistered ? 'not_registered' : 'unreadable',
+    };
   }
 }
 
