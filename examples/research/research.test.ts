@@ -54,7 +54,7 @@ describe('research', () => {
     expect(history.find((event) => event.type === 'CallCompleted')?.data).toMatchObject({ output: input.sources[0]?.text });
     // replay --verify: the stream folds to the same states, every decision re-decided, no step or model run.
     expect(await replayHistories([research], [{ workflowId: 'r-1', events: history }])).toEqual([
-      { workflowId: 'r-1', definition: 'research', version: 1, folded: history.length },
+      { workflowId: 'r-1', definition: 'research', version: 1, folded: history.length, finished: true },
     ]);
   });
 

@@ -29,7 +29,7 @@ describe('greeting v1 and v2', () => {
     const histories = [{ workflowId: 'recorded', events }];
 
     expect(await replayHistories([greetingV1, greetingV2], histories)).toEqual([
-      { workflowId: 'recorded', definition: 'greeting', version: 1, folded: events.length },
+      { workflowId: 'recorded', definition: 'greeting', version: 1, folded: events.length, finished: true },
     ]);
 
     const retired = await replayHistories([greetingV2], histories).catch((error: unknown) => error);
