@@ -15,7 +15,7 @@ import {
 } from '../config/index.js';
 import { DEFAULT_STORE_URL, isInvalidStoreUrl, openEventStore, sqlitePathOf, type EventStore } from '../eventstore/index.js';
 import { createInspection, type Inspection } from '../inspect/index.js';
-import { createLlmProvider, isLlmError, type SelectedLlmProvider } from '../llm/index.js';
+import { createLlmProvider, isLlmError, type LlmProvider, type SelectedLlmProvider } from '../llm/index.js';
 import { createLogger } from '../logging/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
 import {
@@ -54,10 +54,17 @@ export interface StartServerOptions {
   inspect?: boolean;
   /** Reload the configured workflow modules when their files change (see `watchWorkflowModules`). */
   watch?: boolean;
-  /** Parts to use instead of opening them from the configuration (tests, embedding). */
+  /**
+   * Parts to use instead of opening them from the configuration (tests, embedding). A SQLite or
+   * memory store keeps its read models beside it, as its URL would; for another store, name the
+   * read models' file with the `projections` flag (default `.ecl/ecl.projections.db`).
+   */
   store?: EventStore;
-  /** A model provider instead of the configured `llm` (e.g. `createLlmProvider('offline')`). */
-  llm?: SelectedLlmProvider;
+  /**
+   * A model provider instead of the configured `llm`: the one you give `createEngine` (the banner
+   * then says `LLM: <its name>`), or what `createLlmProvider('offline')` returns.
+   */
+  llm?: LlmProvider | SelectedLlmProvider;
   /** Instead of a local folder at `artifactsDir` (default `./.ecl/artifacts`). */
   artifacts?: ArtifactStore;
   /** Definitions to serve instead of the configured `workflows` modules. */
@@ -128,7 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { config, sources } = loaded;
   // Refused before anything opens; a server that does not listen binds nothing (its host decides).
   if (options.listen !== false) assertSafeBind(config.host, config.apiKeys.length > 0);
-  const storeUrl = config.store ?? DEFAULT_STORE_URL;
+  const storeUrl = config.store ?? urlOfPassedStore(options.store) ?? DEFAULT_STORE_URL;
   assertUsablePaths(pathsToWrite(loaded, storeUrl, options));
   const logger =
     options.logger ??
@@ -145,7 +152,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const cleanup: Array<() => Promise<void>> = [];
   try {
     if (options.store === undefined) cleanup.push(() => rawStore.close());
-    const llm = options.llm ?? createLlmProviderOf(loaded, logger, options.env);
+    const llm = options.llm === undefined ? createLlmProviderOf(loaded, logger, options.env) : selectedOf(options.llm);
     const artifacts = options.artifacts ?? createLocalArtifactStore(config.artifactsDir ?? DEFAULT_ARTIFACT_ROOT);
     const modules = config.workflows ?? [];
     const watched = options.definitions === undefined && options.watch === true ? await watchWorkflowModules(modules, { logger }) : undefined;
@@ -282,6 +289,15 @@ const redactUrl = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
  * The folders and files `ecl serve` will write, checked before anything is opened, so a path that
  * cannot be created is refused at start (exit 2, naming the key) rather than failing later.
  */
+const selectedOf = (llm: LlmProvider | SelectedLlmProvider): SelectedLlmProvider =>
+  'complete' in llm ? { provider: llm, description: `LLM: ${llm.name}` } : llm;
+
+/** A store passed in is the store: its read models go beside it (SQLite) or in memory, not beside the default store's. */
+function urlOfPassedStore(store: EventStore | undefined): string | undefined {
+  const description = store?.description ?? '';
+  return /^sqlite:/i.test(description) ? description : /^memory:?$/i.test(description) ? 'memory:' : undefined;
+}
+
 function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServerOptions): ConfiguredPath[] {
   const { config, sources } = loaded;
   const paths: ConfiguredPath[] = [];
