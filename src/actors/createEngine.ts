@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Subject, filter, type Observable } from 'rxjs';
+import { Subject, filter, takeWhile, type Observable } from 'rxjs';
 import {
   type AnyWorkflowDefinition,
   type JsonValue,
   type StepDecisions,
+  TERMINAL_EVENT_TYPES,
   commandLabel,
   parseCommand,
   timeoutRetryAt,
@@ -321,7 +322,12 @@ export function createEngine(options: EngineOptions): Engine {
         .filter((actor) => actor.hasWorkInFlight)
         .map((actor) => actor.workflowId),
 
-    subscribe: (workflowId): Observable<EngineEvent> => feed.pipe(filter((event) => event.workflowId === workflowId)),
+    subscribe: (workflowId): Observable<EngineEvent> =>
+      feed.pipe(
+        filter((event) => event.workflowId === workflowId),
+        // Its last transition (completed, failed, cancelled) is the last event: then it completes.
+        takeWhile((event) => event.kind !== 'transition' || !(TERMINAL_EVENT_TYPES as readonly string[]).includes(event.event.type), true),
+      ),
 
     async recover(recoverOptions = {}) {
       ensureOpen();

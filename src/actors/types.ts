@@ -335,7 +335,11 @@ export interface Engine {
    * someone outside. Undefined otherwise, or when this engine does not drive it. Never waits.
    */
   waitingOn(workflowId: string): Promise<string[] | undefined>;
-  /** This workflow's transitions (after each append) and token deltas, from now on; no replay of the past. */
+  /**
+   * This workflow's transitions (after each append) and token deltas, from now on; no replay of the
+   * past. Completes after its terminal transition (completed, failed, cancelled), when that comes
+   * while subscribed, and when the engine closes.
+   */
   subscribe(workflowId: string): Observable<EngineEvent>;
   /** Every workflow's transitions and deltas from now on. Deltas are produced only while something subscribes. */
   readonly feed: Observable<EngineEvent>;

@@ -106,7 +106,7 @@ export const Problem = z
     detail: z.string().optional().describe('What went wrong with this request'),
     instance: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional().describe('Field paths that failed validation'),
-    state: AnyJson.optional().describe('EVENT_NOT_ACCEPTED: the state the workflow is in'),
+    state: AnyJson.optional().describe('EVENT_NOT_ACCEPTED: where the workflow is, as a dotted label (review.waiting, completed, blocked)'),
     accepts: z.array(z.string()).optional().describe('EVENT_NOT_ACCEPTED: the commands it accepts now'),
     workflowId: z.string().optional().describe('WORKFLOW_NOT_FOUND: the id asked for'),
   })
@@ -126,7 +126,7 @@ export const WorkflowStatus = z
     revision: z.number().int().describe('Revision of the last event applied: resume SSE after it with Last-Event-ID'),
     version: z.number().int().describe('Definition version that runs it'),
     tenant: z.string().nullable(),
-    state: AnyJson.nullable().describe("The machine's state value after the last event"),
+    state: AnyJson.nullable().describe('The machine\'s state value after the last event: {"review":"waiting"} in a step, "completed" once finished'),
     currentStep: z.string().nullable(),
     iterations: z.record(z.string(), z.number().int()).describe('Latest iteration per step'),
     createdAt: Iso,

@@ -47,6 +47,8 @@ export interface ScriptedCall {
  */
 export function createScriptedProvider(options: ScriptedProviderOptions): LlmProvider {
   const source = options.file ?? 'script';
+  /** Where an entry comes from, in messages: the file, or the script given in code. */
+  const where = options.file === undefined ? 'The LLM script' : `LLM script ${options.file}`;
   const script: Script = options.file !== undefined ? loadScript(options.file) : parseScript(options.script, source);
   const env = options.env ?? process.env;
   const callLog = options.callLog ?? (env.ECL_SCRIPT_CALL_LOG || undefined);
@@ -96,7 +98,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
         if (offline !== undefined) return offline.complete(request);
         throw new LlmError(
           'SCRIPT_EXHAUSTED',
-          `LLM script ${source} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`,
+          `${where} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`,
         );
       }
       const { entry, label } = picked;
@@ -104,14 +106,19 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
       if (entry.holdMs !== undefined) await hold(entry.holdMs, request.signal);
       if (entry.error !== undefined) {
         const { code, message, retryAfterMs, status } = entry.error;
-        throw new LlmError(code, message ?? `Scripted ${code} (${source} ${label}).`, { retryAfterMs, status });
+        throw new LlmError(code, message ?? `Scripted ${code} (${where}, ${label}).`, { retryAfterMs, status });
       }
       let output: T | undefined;
       if (request.tool !== undefined) {
+        if (entry.output === undefined)
+          throw new LlmError(
+            'INVALID_OUTPUT',
+            `${where}, ${label}: this call uses the tool "${request.tool.name}", so the entry needs an "output" (the tool's input), not only "text"; a model that answers without the tool is scripted as "error": { "code": "INVALID_OUTPUT" }`,
+          );
         const parsed = request.tool.schema.safeParse(entry.output);
         if (!parsed.success) {
           const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-          throw new LlmError('INVALID_OUTPUT', `LLM script ${source} ${label}.output is not a valid "${request.tool.name}" input: ${problems}`);
+          throw new LlmError('INVALID_OUTPUT', `${where}, ${label}: "output" is not a valid "${request.tool.name}" input: ${problems}`);
         }
         output = parsed.data;
       }

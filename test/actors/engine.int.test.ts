@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { filter, firstValueFrom, take, toArray } from 'rxjs';
+import { filter, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import winston from 'winston';
 import { type EngineCommand, type EngineEvent, isEngineError } from '../../src/actors/index.js';
@@ -160,6 +160,21 @@ describe('engine on the memory store', () => {
     expect(transitions.at(-1)).toMatchObject({ kind: 'transition', state: 'completed', status: 'completed' });
     const stored = await h.store.readStream(workflowStream('s1'));
     expect(transitions.map((event) => event.eventId)).toEqual(stored.map((record) => record.id));
+  });
+
+  it("a workflow's feed completes after its terminal transition: lastValueFrom resolves to it (completed, and cancelled while waiting)", async () => {
+    const h = createHarness();
+    const last = lastValueFrom(h.engine.subscribe('s2'));
+    await h.engine.start('serial3', {}, { id: 's2' });
+    expect(await last).toMatchObject({ kind: 'transition', revision: 7, event: { type: 'WorkflowCompleted' } });
+
+    const cancelled = lastValueFrom(h.engine.subscribe('b2').pipe(toArray()));
+    await h.engine.start('brief', briefInput({ maxIterations: 1, onCap: 'escalate' }), { id: 'b2' });
+    expect((await h.engine.settled('b2')).status).toBe('waiting');
+    await h.engine.send('b2', { type: 'CANCEL', reason: 'no longer needed' });
+    const events = await cancelled;
+    expect(events.at(-1)).toMatchObject({ kind: 'transition', event: { type: 'WorkflowCancelled' } });
+    expect(events.filter((event) => event.kind === 'delta').length).toBeGreaterThan(0);
   });
 
   it('streams live token deltas to subscribers as their own kind, never into the stream', async () => {

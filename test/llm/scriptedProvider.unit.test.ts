@@ -77,7 +77,18 @@ describe('scripted provider', () => {
     const provider = createScriptedProvider({ script: { default: { output: { verdict: 'maybe' } } } });
     const error = await errorOf(provider.complete({ context: context('review'), messages, tool: verdictTool }));
     expect(isLlmError(error) && error.code).toBe('INVALID_OUTPUT');
-    expect((error as Error).message).toContain('default.output');
+    expect((error as Error).message).toBe(
+      'The LLM script, default: "output" is not a valid "submit_verdict" input: verdict: Invalid option: expected one of "approve"|"revise"; feedback: Invalid input: expected string, received undefined',
+    );
+  });
+
+  it('says what to script when an entry for a tool call gives only text', async () => {
+    const provider = createScriptedProvider({ script: { steps: { review: [{ text: 'Looks fine.' }] } } });
+    const error = await errorOf(provider.complete({ context: context('review'), messages, tool: verdictTool }));
+    expect(isLlmError(error) && error.code).toBe('INVALID_OUTPUT');
+    expect((error as Error).message).toBe(
+      'The LLM script, steps.review[0]: this call uses the tool "submit_verdict", so the entry needs an "output" (the tool\'s input), not only "text"; a model that answers without the tool is scripted as "error": { "code": "INVALID_OUTPUT" }',
+    );
   });
 
   it('names the file and the field of an invalid script', () => {

@@ -107,7 +107,7 @@ export interface components {
       /** @description Definition version that runs it */
       version: number;
       tenant: string | null;
-      /** @description The machine's state value after the last event */
+      /** @description The machine's state value after the last event: {"review":"waiting"} in a step, "completed" once finished */
       state: unknown;
       currentStep: string | null;
       /** @description Latest iteration per step */
@@ -178,7 +178,7 @@ export interface components {
       instance?: string;
       /** @description Field paths that failed validation */
       errors?: components["schemas"]["FieldError"][];
-      /** @description EVENT_NOT_ACCEPTED: the state the workflow is in */
+      /** @description EVENT_NOT_ACCEPTED: where the workflow is, as a dotted label (review.waiting, completed, blocked) */
       state?: unknown;
       /** @description EVENT_NOT_ACCEPTED: the commands it accepts now */
       accepts?: string[];
