@@ -4,8 +4,8 @@ import {
   type AnyWorkflowDefinition,
   type JsonValue,
   type StepDecisions,
-  TERMINAL_EVENT_TYPES,
   commandLabel,
+  isTerminalEventType,
   parseCommand,
   timeoutRetryAt,
   viewOf,
@@ -326,7 +326,7 @@ export function createEngine(options: EngineOptions): Engine {
       feed.pipe(
         filter((event) => event.workflowId === workflowId),
         // Its last transition (completed, failed, cancelled) is the last event: then it completes.
-        takeWhile((event) => event.kind !== 'transition' || !(TERMINAL_EVENT_TYPES as readonly string[]).includes(event.event.type), true),
+        takeWhile((event) => event.kind !== 'transition' || !isTerminalEventType(event.event.type), true),
       ),
 
     async recover(recoverOptions = {}) {

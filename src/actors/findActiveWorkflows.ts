@@ -1,11 +1,10 @@
 import type { Logger } from 'winston';
 import { WORKFLOW_CATEGORY, workflowIdOf, type EventStore, type RecordedEvent } from '../eventstore/index.js';
-import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
+import { isTerminalEventType } from '../machines/index.js';
 import { type RecoveryCheckpoint, type Unfinished, chooseCheckpoint, readRecoveryCheckpoint, writeRecoveryCheckpoint } from './recoveryCheckpoint.js';
 
 // Small pages: a background scan (the checkpoint advancing) holds the event loop a few ms at a time.
 const PAGE = 1_000;
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 /** A stream longer than this is loaded by the engine (through its snapshot cache), not kept from the scan. */
 const KEEP_PER_STREAM = 100;
 /** Events the scan keeps in memory at most, over all streams. */
@@ -81,7 +80,7 @@ export async function findActiveWorkflows(store: EventStore, options: ScanOption
       ordinal++;
       if (record.type === 'WorkflowStarted' && hasDeadline(record.data)) deadlined.add(id);
       const events = kept.get(id);
-      if (TERMINAL.has(record.type)) {
+      if (isTerminalEventType(record.type)) {
         // Finished is forever: nothing about it is needed again.
         keptTotal -= events?.length ?? 0;
         kept.delete(id);

@@ -1,8 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { Engine, EngineEvent } from '../actors/index.js';
-import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
+import { isTerminalEventType } from '../machines/index.js';
 
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 /** An event that leaves the workflow waiting for someone outside it. */
 const WAITS: ReadonlySet<string> = new Set(['HumanInputRequested', 'SignalAwaited']);
 
@@ -12,7 +11,7 @@ const FAMILY_LOOK_MS = 200;
 type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
 const settledBy = (transition: Transition): Settled | undefined =>
-  TERMINAL.has(transition.event.type) ? 'finished' : WAITS.has(transition.event.type) ? 'waiting' : undefined;
+  isTerminalEventType(transition.event.type) ? 'finished' : WAITS.has(transition.event.type) ? 'waiting' : undefined;
 
 /** One workflow watched on the engine's feed, from before it is started. */
 export interface OutcomeWatch {

@@ -1,7 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { WORKFLOW_CATEGORY, workflowIdOf, type EventStore, type RecordedEvent } from '../eventstore/index.js';
-import { TERMINAL_EVENT_TYPES } from '../machines/index.js';
+import { isTerminalEventType } from '../machines/index.js';
 import type { InspectorHandle } from './startInspectorRelay.js';
 
 /** The machine a recorded workflow runs, for its statechart in the inspector; undefined = unknown. */
@@ -14,7 +14,6 @@ export interface WorkflowInspection {
   live(): string[];
 }
 
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 const TERMINAL_STATUS: Record<string, string> = { WorkflowCompleted: 'done', WorkflowFailed: 'error', WorkflowCancelled: 'stopped' };
 
 /**
@@ -47,7 +46,7 @@ export function createWorkflowInspection(inspector: InspectorHandle, machineOf: 
         { status: status as 'active', value, context: { revision: event.revision, step: metadata.step ?? null } },
         { event: machineEvent },
       );
-      if (TERMINAL.has(event.type)) known.delete(workflowId);
+      if (isTerminalEventType(event.type)) known.delete(workflowId);
     },
     live: () => [...known.keys()],
   };

@@ -298,6 +298,9 @@ export type WorkflowEventOf<T extends WorkflowEventType> = Extract<WorkflowEvent
 export const WORKFLOW_EVENT_TYPES = WorkflowEvent.options.map((option) => option.shape.type.value) as readonly WorkflowEventType[];
 export const isWorkflowEventType = (type: string): type is WorkflowEventType => (WORKFLOW_EVENT_TYPES as readonly string[]).includes(type);
 export const TERMINAL_EVENT_TYPES = ['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled'] as const satisfies readonly WorkflowEventType[];
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
+/** Whether an event of this type ends the workflow (completed, failed or cancelled). */
+export const isTerminalEventType = (type: string | undefined): boolean => type !== undefined && TERMINAL.has(type);
 
 /**
  * Metadata on every recorded workflow event (beside the store's `$correlationId`/`$causationId`).

@@ -4,6 +4,7 @@ export {
   WorkflowEventMetadata,
   WORKFLOW_EVENT_TYPES,
   TERMINAL_EVENT_TYPES,
+  isTerminalEventType,
   isWorkflowEventType,
   Judgement,
   Policies,

@@ -1,5 +1,5 @@
 import { type EventStore, type RecordedEvent, WORKFLOW_CATEGORY, workflowIdOf, workflowStream } from '../eventstore/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, TERMINAL_EVENT_TYPES, createRegistry } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type DefinitionRegistry, createRegistry, isTerminalEventType } from '../machines/index.js';
 import { isProjectionError } from '../projections/index.js';
 import { replayHistory } from './replayHistory.js';
 
@@ -71,7 +71,7 @@ export async function replayHistories(
 }
 
 function replayOne(registry: DefinitionRegistry, { workflowId, events }: WorkflowHistory): HistoryReplay {
-  const finished = (TERMINAL_EVENT_TYPES as readonly string[]).includes(events.at(-1)?.type ?? '');
+  const finished = isTerminalEventType(events.at(-1)?.type);
   try {
     const result = replayHistory(workflowId, events, {
       definitionFor: (name, version) => registry.get(name, version),

@@ -3,7 +3,7 @@ import {
   createFolder,
   defaultUpcasterRegistry,
   isEventNotAccepted,
-  TERMINAL_EVENT_TYPES,
+  isTerminalEventType,
   type Folder,
   type UpcasterRegistry,
   type AnyWorkflowDefinition,
@@ -181,7 +181,7 @@ export function startReplay(workflowId: string, first: RecordedEvent | undefined
     },
     result(lastRevision) {
       if (divergence === undefined && verify && options.to === undefined) {
-        const terminal = lastType !== undefined && (TERMINAL_EVENT_TYPES as readonly string[]).includes(lastType);
+        const terminal = isTerminalEventType(lastType);
         if (terminal !== (snapshot.status === 'done')) {
           divergence = {
             revision: lastRevision,

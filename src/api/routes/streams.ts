@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { filter, type Subscription } from 'rxjs';
 import { WORKFLOW_CATEGORY, workflowIdOf, workflowStream, type RecordedEvent } from '../../eventstore/index.js';
-import { TERMINAL_EVENT_TYPES } from '../../machines/index.js';
+import { isTerminalEventType } from '../../machines/index.js';
 import { principalOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { openSse, type SseConnection } from '../sse.js';
@@ -10,8 +10,6 @@ import { CANONICAL_INTEGER, WorkflowIdParams } from '../schemas.js';
 import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
 import { parseOr } from '../validate.js';
 import { notFound, recordedFor } from './queries.js';
-
-const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_EVENT_TYPES);
 
 /**
  * SSE streams. Event types: `transition` (a recorded event; its id is the stream revision on a
@@ -35,7 +33,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext, toke
     ]);
     if (first === undefined || last === undefined || !recordedFor(scope, (first.metadata as { tenant?: unknown }).tenant)) throw notFound(id);
     // Its `end` went out on an earlier connection (the terminal transition's id is the client's Last-Event-ID).
-    if (TERMINAL.has(last.type) && BigInt(last.revision) <= afterRevision) return reply.code(204).send();
+    if (isTerminalEventType(last.type) && BigInt(last.revision) <= afterRevision) return reply.code(204).send();
     if (request.method === 'HEAD') return reply.type('text/event-stream').send();
     reserveStream(ctx);
     const sse = track(ctx, openSse(request, reply));
@@ -46,7 +44,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext, toke
       ctx.hub.follow(stream, afterRevision < 0n ? -1 : Number(afterRevision)).subscribe({
         next: (event) => {
           sse.send('transition', transitionOf(event, scope), String(event.revision));
-          if (TERMINAL.has(event.type)) {
+          if (isTerminalEventType(event.type)) {
             sse.send('end', { workflowId: id, type: event.type, revision: event.revision });
             sse.close();
           }
