@@ -285,10 +285,7 @@ const clusterLine = (summary: ClusterNodeSummary): string =>
 // Credentials in a store URL's user-info never reach an error message.
 const redactUrl = (url: string): string => url.replace(/\/\/[^/@]*@/, '//***@');
 
-/**
- * The folders and files `ecl serve` will write, checked before anything is opened, so a path that
- * cannot be created is refused at start (exit 2, naming the key) rather than failing later.
- */
+/** A provider as `createEngine` takes it, or as `createLlmProvider` returns it, with its line for the banner. */
 const selectedOf = (llm: LlmProvider | SelectedLlmProvider): SelectedLlmProvider =>
   'complete' in llm ? { provider: llm, description: `LLM: ${llm.name}` } : llm;
 
@@ -298,6 +295,10 @@ function urlOfPassedStore(store: EventStore | undefined): string | undefined {
   return /^sqlite:/i.test(description) ? description : /^memory:?$/i.test(description) ? 'memory:' : undefined;
 }
 
+/**
+ * The folders and files `ecl serve` will write, checked before anything is opened, so a path that
+ * cannot be created is refused at start (exit 2, naming the key) rather than failing later.
+ */
 function pathsToWrite(loaded: LoadedConfig, storeUrl: string, options: StartServerOptions): ConfiguredPath[] {
   const { config, sources } = loaded;
   const paths: ConfiguredPath[] = [];

@@ -34,7 +34,7 @@ export function printTransitions(
   let printed = -1;
   let stepWidth: number | undefined;
   /** Read once, before the first line: which definition the workflow runs. */
-  const widen = async (): Promise<void> => {
+  const lookUpStepWidth = async (): Promise<void> => {
     if (stepWidth !== undefined) return;
     const view = await engine.get(workflowId);
     stepWidth = view === undefined ? stepColumnWidth([]) : stepWidthOf(definitions, view.definition);
@@ -48,7 +48,7 @@ export function printTransitions(
   /** Prints what comes before `revision` from the store, in order. */
   const fillTo = async (revision: number): Promise<void> => {
     if (printed >= revision - 1) return;
-    await widen();
+    await lookUpStepWidth();
     const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - 1 - printed });
     for (const record of missed) if (record.revision > printed) show(foreignTransition(workflowId, record) as EngineEvent & { kind: 'transition' });
   };
@@ -61,7 +61,7 @@ export function printTransitions(
       if (failed !== undefined || event.revision <= printed) return;
       try {
         await fillTo(event.revision);
-        await widen();
+        await lookUpStepWidth();
         show(event);
       } catch (error) {
         // Reported by `finish`: the command's outcome does not wait for its printing to fail.

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { addWorkflowsOption, storeOption, type WorkflowsOptions } from './commonOptions.js';
 import { createLineBuffer } from './lineBuffer.js';
@@ -36,7 +37,7 @@ export function replayCommand(): Command {
       if ((id === undefined) === (options.all !== true)) throw new UsageError('ecl replay: give a workflow id, or --all for every workflow');
       if (options.all === true && (options.to !== undefined || options.inspect === true))
         throw new UsageError('ecl replay --all verifies whole histories: --to and --inspect are for one workflow');
-      const [{ loadConfig }, { openEventStore }, { isProjectionError }, { runReplay }, { loadDefinitions }, { storeUrlOf }] = await Promise.all([
+      const [{ loadConfig }, { openEventStore, sqlitePathOf }, { isProjectionError }, { runReplay }, { loadDefinitions }, { storeUrlOf }] = await Promise.all([
         import('../config/index.js'),
         import('../eventstore/index.js'),
         import('../projections/index.js'),
@@ -45,7 +46,15 @@ export function replayCommand(): Command {
         import('./projectionCliSupport.js'),
       ]);
       const { registry } = await loadDefinitions(options);
-      const store = await openEventStore(storeUrlOf(options));
+      if (id === undefined && registry.list().length === 0)
+        throw new UsageError(
+          'ecl replay --all checks the stored workflows against the definitions you deploy: load them with --workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS',
+        );
+      const storeUrl = storeUrlOf(options);
+      // Replay reads only: opening a SQLite file that is not there would create an empty store and find nothing in it.
+      const file = /^sqlite:/i.test(storeUrl) ? sqlitePathOf(storeUrl) : undefined;
+      if (file !== undefined && file !== ':memory:' && !existsSync(file)) throw new UsageError(`ecl replay: no store at ${file} (--store, ECL_STORE)`);
+      const store = await openEventStore(storeUrl);
       const stdout = createLineBuffer();
       const err = (line: string) => {
         stdout.flush();

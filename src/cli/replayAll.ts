@@ -11,7 +11,9 @@ const label = (replay: HistoryReplay): string => (replay.definition === undefine
  * `ecl replay --all`: every workflow in the store folded through the version that wrote it, each
  * recorded decision re-taken (as `--verify`), before a deploy. Fails (exit 1) on a divergence, an
  * unreadable history, or an unfinished workflow whose version is not registered; a finished one
- * whose version is gone is listed, not failed (it only needs that version to be replayed).
+ * whose version is gone is listed, not failed (it only needs that version to be replayed). A check
+ * that verified nothing (an empty store, or no history of a loaded version) fails too: it is
+ * likely the wrong store or the wrong modules.
  */
 export async function replayAll(
   store: Pick<EventStore, 'readAll' | 'readStream' | 'description'>,
@@ -29,7 +31,7 @@ export async function replayAll(
       seen += 1;
       events += replay.folded;
       if (!options.json && replay.problem !== undefined) options.out(problemLine(replay));
-      if (Date.now() - lastSaid < PROGRESS_EVERY_MS) return;
+      if (options.json || Date.now() - lastSaid < PROGRESS_EVERY_MS) return;
       lastSaid = Date.now();
       options.err(`… ${seen.toLocaleString('en-US')} workflows so far`);
     },
@@ -38,7 +40,8 @@ export async function replayAll(
   for (const replay of replays) if (replay.problem === undefined) byVersion.set(label(replay), (byVersion.get(label(replay)) ?? 0) + 1);
   const failing = replays.filter((replay) => replay.problem !== undefined && !(replay.problem === 'not_registered' && replay.finished));
   const retired = replays.filter((replay) => replay.problem === 'not_registered' && replay.finished);
-  const verified = failing.length === 0;
+  const passed = replays.length - failing.length - retired.length;
+  const verified = failing.length === 0 && passed > 0;
   if (options.json) {
     options.out(
       JSON.stringify(
@@ -56,11 +59,14 @@ export async function replayAll(
       ),
     );
   } else {
-    const passed = replays.length - failing.length - retired.length;
     const counts = [...byVersion].map(([version, count]) => `${version}: ${count.toLocaleString('en-US')}`).join(', ');
     options.err(
       [
         `${verified ? 'verified' : 'not verified'}: ${passed.toLocaleString('en-US')} of ${replays.length.toLocaleString('en-US')} workflows reproduce their recorded history (${events.toLocaleString('en-US')} events${counts === '' ? '' : `; ${counts}`})`,
+        ...(replays.length === 0 ? [`No workflow is recorded in ${store.description}: is it the store you meant?`] : []),
+        ...(replays.length > 0 && passed === 0 && failing.length === 0
+          ? ['None was written by a loaded definition version: are these the modules you deploy?']
+          : []),
         ...(failing.length === 0 ? [] : [`${failing.length} cannot be replayed with these definitions (listed above)`]),
         ...(retired.length === 0
           ? []

@@ -22,31 +22,34 @@ export function workerCommand(): Command {
     .option('--host <host>', 'interface for --port (default 127.0.0.1; they show no ids or data)')
     .action(async (options: WorkerOptions) => {
       if (options.host !== undefined && options.port === undefined) throw new UsageError('--host is the interface for --port: give --port too');
-      const [{ openEngineHost }, probe] = await Promise.all([
-        import('./openEngineHost.js'),
-        options.port === undefined ? undefined : import('../api/index.js').then(({ createWorkerProbe }) => createWorkerProbe()),
-      ]);
+      // Listening first: a port in use is refused before the worker takes a lease or runs a step.
+      const probe = options.port === undefined ? undefined : (await import('../api/index.js')).createWorkerProbe();
+      const probeUrl =
+        probe === undefined || options.port === undefined
+          ? undefined
+          : await probe.listen({ host: options.host ?? '127.0.0.1', port: options.port }).catch(async (error: unknown) => {
+              await probe.close();
+              throw new UsageError(`ecl worker: cannot serve --port ${options.port}: ${(error as Error).message}`);
+            });
+      const { openEngineHost } = await import('./openEngineHost.js');
       const host = await openEngineHost({
         ...options,
         role: 'worker',
         logLevel: undefined,
         ...(probe === undefined ? {} : { wrapStore: (store) => probe.wrapStore(store) }),
+      }).catch(async (error: unknown) => {
+        await probe?.close();
+        throw error;
       });
       const node = host.node;
       if (node === undefined) {
         await host.close();
+        await probe?.close();
         throw new UsageError(
           `ecl worker needs a store that keeps leases (sqlite:, postgres://, memory:); ${host.store.description} does not: run one ecl serve on it`,
         );
       }
-      let probeUrl: string | undefined;
-      if (probe !== undefined && options.port !== undefined)
-        probeUrl = await probe
-          .listen(node, { host: options.host ?? '127.0.0.1', port: options.port, store: host.store.description })
-          .catch(async (error: unknown) => {
-            await host.close();
-            throw new UsageError(`ecl worker: cannot serve --port ${options.port}: ${(error as Error).message}`);
-          });
+      probe?.attach(node, host.store.description);
       const summary = node.summary();
       console.log(
         [
@@ -64,12 +67,13 @@ export function workerCommand(): Command {
           console.log(`${signal}: stopping (model calls in flight are left to the other workers; leases are handed back)`);
           void host
             .close()
-            .then(() => probe?.close())
-            .then(resolve, (error: unknown) => {
+            .catch((error: unknown) => {
               console.error(`ecl worker: shutdown failed: ${(error as Error).message}`);
               process.exitCode = 1;
-              resolve();
-            });
+            })
+            // The probe's socket would keep the process alive: it closes whatever the rest did.
+            .finally(() => probe?.close())
+            .then(resolve, resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -54,7 +54,7 @@ export interface ClusterNodeSummary {
   /** Workflows resumed by the recoveries so far, and those found waiting for a person or a signal. */
   resumed: number;
   waiting: number;
-  /** When its last heartbeat reached the store (ISO); undefined before the first. */
+  /** When its last heartbeat's lease sync came back from the store (ISO, by the node's clock); undefined before the first. */
   lastHeartbeatAt: string | undefined;
   leaseTtlMs: number;
 }
@@ -218,6 +218,7 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     for (const partition of plan.release) held.delete(partition);
     await drop(plan.release, 'rebalancing');
     const next = await leases.sync({ worker: record(at), now: at, ttlMs, ...plan, evict: [...gone] });
+    lastBeatAt = now();
     state = next;
     const gained: number[] = [];
     const lost: number[] = [];
@@ -239,7 +240,6 @@ export async function createClusterNode(options: ClusterNodeOptions): Promise<Cl
     if (gained.length > 0) adopt(gained);
     // Alone on the store, nothing but this engine writes: following the log would only read its own appends back.
     follower?.follow(next.workers.some((worker) => worker.id !== id && !gone.has(worker.id) && isLive(worker, at, ttlMs)));
-    lastBeatAt = at;
   };
 
   const heartbeat = (): Promise<void> => {

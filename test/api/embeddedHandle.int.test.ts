@@ -90,7 +90,7 @@ describe('the API mounted in a server of your own (listen: false)', () => {
     // The recipe of docs/reference.md (startServer, "In your own Fastify app").
     const app = Fastify();
     app.addHook('onRequest', (request, reply, done) => {
-      if (!/^\/(v1\/|openapi\.json|healthz|metrics)/.test(request.url)) return done();
+      if (!/^\/(v1\/|console\/|(openapi\.json|healthz|metrics)(\?|$))/.test(request.url)) return done();
       reply.hijack();
       mounted.handle(request.raw, reply.raw);
     });
@@ -99,6 +99,8 @@ describe('the API mounted in a server of your own (listen: false)', () => {
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
       expect(await (await fetch(`${base}/mine`)).text()).toBe('my route');
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/healthzz`)).status).toBe(404);
       const started = await fetch(`${base}/v1/workflows?wait=5`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -140,7 +142,7 @@ it('a SQLite store passed to startServer keeps its read models beside it, and a 
     });
     try {
       expect(beside.projections.path).toBe(join(dir, 'sub', 'x.projections.db'));
-      expect(existsSync(join(dir, '.ecl'))).toBe(false);
+      expect(existsSync(join(dir, 'sub', 'x.projections.db'))).toBe(true);
     } finally {
       await beside.close();
       await store.close();

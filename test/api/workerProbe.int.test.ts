@@ -24,13 +24,26 @@ async function probeOf(summary: Partial<ClusterNodeSummary>) {
   } as unknown as ClusterNode;
   const probe = createWorkerProbe();
   probes.push(probe);
-  const url = await probe.listen(node, { host: '127.0.0.1', port: 0, store: 'memory:' });
+  const url = await probe.listen({ host: '127.0.0.1', port: 0 });
+  probe.attach(node, 'memory:');
   const health = async () => {
     const response = await fetch(`${url}/healthz`);
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   return { probe, url, health };
 }
+
+it('/healthz is 503 starting until the worker has joined; meanwhile it holds no partition and has no heartbeat', async () => {
+  const probe = createWorkerProbe();
+  probes.push(probe);
+  const url = await probe.listen({ host: '127.0.0.1', port: 0 });
+  const response = await fetch(`${url}/healthz`);
+  expect(response.status).toBe(503);
+  expect(await response.json()).toMatchObject({ status: 'starting' });
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  expect(metrics).toMatch(/\necl_worker_partitions_held 0\n/);
+  expect(metrics).toMatch(/\necl_worker_heartbeat_age_seconds -1\n/);
+});
 
 it('/healthz is 200 while the heartbeats reach the store, 503 stale once the last one is older than the lease TTL, 503 shutting_down once stopping', async () => {
   const live = await probeOf({});

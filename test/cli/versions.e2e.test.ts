@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killChildren, runEcl, tempFolder } from './cliHarness.js';
@@ -149,6 +149,27 @@ describe('ecl with two versions of one definition', () => {
     expect(neither.stderr.trim()).toBe('ecl replay: give a workflow id, or --all for every workflow');
     const both = await ecl('both', 'replay', 'old', '--all');
     expect(both.code).toBe(2);
+    const noModules = await runEcl(['replay', '--all', '--store', `sqlite:${join(dir, 'ecl.db')}`], { cwd: dir, env: { ECL_WORKFLOWS: '' } });
+    expect(noModules.code).toBe(2);
+    expect(noModules.stderr).toMatch(/^ecl replay --all checks the stored workflows against the definitions you deploy: load them with --workflows/);
+    const typo = join(dir, 'ecl-typo.db');
+    const missing = await runEcl(['replay', '--all', '--store', `sqlite:${typo}`], { cwd: dir, env: { ECL_WORKFLOWS: modules.both } });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toBe(`ecl replay: no store at ${typo} (--store, ECL_STORE)`);
+    expect(existsSync(typo)).toBe(false);
+
+    // A check that verified nothing fails: an empty store, or one whose workflows no loaded version wrote.
+    const other = `sqlite:${join(dir, 'other.db')}`;
+    expect((await runEcl(['list', '--store', other], { cwd: dir, env: { ECL_WORKFLOWS: modules.both } })).code).toBe(0);
+    const empty = await runEcl(['replay', '--all', '--store', other], { cwd: dir, env: { ECL_WORKFLOWS: modules.both } });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('\nnot verified: 0 of 0 workflows reproduce their recorded history (0 events)\nNo workflow is recorded in ');
+    expect((await runEcl(['run', 'serial3', '--store', other, ...engineFlags()], { cwd: dir })).code).toBe(0);
+    const unrelated = await runEcl(['replay', '--all', '--store', other], { cwd: dir, env: { ECL_WORKFLOWS: modules.both } });
+    expect(unrelated.code).toBe(1);
+    expect(unrelated.stdout).toMatch(/^retired +\S+ +serial3 v1: not registered/);
+    expect(unrelated.stderr).toContain('None was written by a loaded definition version: are these the modules you deploy?');
+
     const timeTravel = await ecl('both', 'replay', '--all', '--to', '2');
     expect(timeTravel.stderr.trim()).toBe('ecl replay --all verifies whole histories: --to and --inspect are for one workflow');
   });

@@ -48,14 +48,14 @@ export async function remoteRun(
       });
       // The same id and input existed already, on another version: the answer is that workflow.
       if (request.version !== undefined && started.version !== request.version) print(resumingLine(started, stateText(started.state), request.version));
-      return followRemote(client, id, { print, transitions: request.follow });
+      return followRemote(client, id, { print, transitions: request.follow, definition: request.definition });
     }
     assertSameDefinition(existing, request.definition);
     print(resumingLine(existing, stateText(existing.state), request.version));
     // At rest (waiting, itself or through its children, asleep for long, or finished): nothing more will come to follow until someone acts.
     if (existing.status !== 'running' || (existing.waitingOnChildren?.length ?? 0) > 0 || sleepsLong(existing))
       return finishRemote(client, id, existing, print);
-    return followRemote(client, id, { print, transitions: request.follow, after: existing.revision });
+    return followRemote(client, id, { print, transitions: request.follow, after: existing.revision, definition: existing.definition });
   });
 }
 

@@ -35,9 +35,9 @@ export const sleepsLong = (status: RemoteStatus, now = Date.now()): boolean =>
   status.status === 'running' && status.wakeReason === 'sleep' && status.wakeAt !== undefined && Date.parse(status.wakeAt) - now > FOLLOW_THROUGH_SLEEP_MS;
 
 /** The step column's width for the workflow's definition, as the server has it (the default if it cannot say). */
-async function remoteStepWidth(client: ApiClient, id: string): Promise<number> {
+async function remoteStepWidth(client: ApiClient, id: string, definition?: string): Promise<number> {
   try {
-    const { versions } = await client.versions((await client.get(id)).definition);
+    const { versions } = await client.versions(definition ?? (await client.get(id)).definition);
     return stepColumnWidth(versions.flatMap((version) => version.steps.map((step) => step.name)));
   } catch {
     return stepColumnWidth([]);
@@ -52,11 +52,18 @@ async function remoteStepWidth(client: ApiClient, id: string): Promise<number> {
 export async function followRemote(
   client: ApiClient,
   id: string,
-  options: { print: (line: string) => void; transitions: boolean; after?: number; familyBefore?: ReadonlySet<string> },
+  options: {
+    print: (line: string) => void;
+    transitions: boolean;
+    after?: number;
+    familyBefore?: ReadonlySet<string>;
+    /** The workflow's definition name, when the caller knows it (saves asking the server). */
+    definition?: string;
+  },
 ): Promise<number> {
   let previous: WorkflowEvent | undefined;
   let asleep: { step: string; until: string } | undefined;
-  const stepWidth = options.transitions ? await remoteStepWidth(client, id) : undefined;
+  const stepWidth = options.transitions ? await remoteStepWidth(client, id, options.definition) : undefined;
   // Its stream is quiet while its children wait: the server's status says when they all do.
   const atRest = new AbortController();
   let restingStatus: RemoteStatus | undefined;
