@@ -31,3 +31,4 @@ export { SNAPSHOT_CATEGORY, snapshotStream } from './snapshotStream.js';
 export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { TerminalError, RetryableError, isTerminalError, isRetryableError } from './retryPolicy.js';
+export { notRecoveredWarning } from './notRecoveredWarning.js';

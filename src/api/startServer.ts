@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'winston';
-import { createEngine, type Engine } from '../actors/index.js';
+import { createEngine, notRecoveredWarning, type Engine } from '../actors/index.js';
 import { createClusterNode, type ClusterNode, type ClusterNodeSummary } from '../cluster/index.js';
 import { createLocalArtifactStore, DEFAULT_ARTIFACT_ROOT, type ArtifactStore } from '../artifacts/index.js';
 import {
@@ -48,7 +48,10 @@ export interface StartServerOptions {
    * provider, when chosen, still reads `ANTHROPIC_API_KEY` from `process.env`.
    */
   env?: Record<string, string | undefined>;
-  /** Where `ecl.config.json` is looked for and relative paths start; defaults to `process.cwd()`. */
+  /**
+   * Where `ecl.config.json` is looked for and relative workflow module paths start; defaults to
+   * `process.cwd()`. Relative store, artifact and read-model paths start at `process.cwd()`.
+   */
   cwd?: string;
   /** Start the Stately inspector relay on `inspectPort`. */
   inspect?: boolean;
@@ -205,7 +208,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     if (inspection !== undefined) cleanup.unshift(() => inspection.close());
 
     const recovered = node === undefined ? await engine.recover() : await node.start(engine);
-    const blocked = [...new Set(recovered.blocked?.map((b) => `${b.definition} v${b.version}`))];
+    const notRecovered = notRecoveredWarning(recovered.blocked);
     const api = createApi({
       engine,
       definitions,
@@ -235,7 +238,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         : `Auth: ${keys.length} API key(s), tenants ${[...new Set(keys.map((k) => k.tenant))].join(', ')}`,
       `Recovered: ${recovered.resumed.length} resumed, ${recovered.waiting} waiting for a person or a signal`,
       ...(node === undefined ? [] : [clusterLine(node.summary())]),
-      ...(blocked.length === 0 ? [] : [`Warning: ${recovered.blocked?.length} workflow(s) not recovered: ${blocked.join(', ')} not registered (see the log)`]),
+      ...(notRecovered === undefined ? [] : [notRecovered]),
       // Definitions given in code came from no module.
       definitionsLine(definitions, options.definitions === undefined ? modules : [], watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),

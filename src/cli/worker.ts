@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { notRecoveredWarning } from '../actors/index.js';
 import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
 import { parsePort } from './parsePort.js';
 import { UsageError } from './usageError.js';
@@ -51,11 +52,13 @@ export function workerCommand(): Command {
       }
       probe?.attach(node, host.store.description);
       const summary = node.summary();
+      const notRecovered = notRecoveredWarning(host.recovered?.blocked);
       console.log(
         [
           ...host.banner,
           `Worker ${summary.id}: ${summary.held.length} of ${summary.partitions} partitions`,
           `Recovered: ${host.recovered?.resumed.length ?? 0} resumed, ${host.recovered?.waiting ?? 0} waiting for a person or a signal`,
+          ...(notRecovered === undefined ? [] : [notRecovered]),
           ...(probeUrl === undefined ? [] : [`Probe: ${probeUrl}/healthz, ${probeUrl}/metrics`]),
         ].join('\n'),
       );
