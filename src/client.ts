@@ -14,6 +14,7 @@ export type {
   StartWorkflow,
   StreamedDelta,
   StreamedTransition,
+  TypedStatus,
   WorkflowStatus,
   components,
   paths,

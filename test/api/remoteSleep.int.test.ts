@@ -25,6 +25,8 @@ const napper = defineWorkflow({
   name: 'napper',
   version: 1,
   input: z.object({ ms: z.number() }),
+  outputs: { wake: z.string() },
+  output: 'wake',
   steps: [
     { kind: 'sleep', name: 'nap', for: ({ input }) => input.ms },
     { kind: 'produce', name: 'wake', run: async () => 'awake' },
@@ -92,4 +94,15 @@ it('a run that starts with a long sleep stops there; a short sleep is followed t
   expect(again.code, again.text).toBe(0);
   expect(again.text).toContain('Completed nap-4');
   expect(again.text).not.toContain('the server wakes it then');
+});
+
+it("the client's get(definition, id) types the output as the definition declares it, and refuses a workflow of another definition", async () => {
+  const api = createApiClient({ baseUrl: server.url, apiKey: KEYS.acme.key });
+  const { status } = await api.run({ definition: 'napper', input: { ms: 1 }, id: 'typed-1' }, { waitSeconds: 10 });
+  expect(status.status).toBe('completed');
+  const typed = await api.get(napper, 'typed-1');
+  // A string, as `outputs.wake` declares it (a JsonValue would not compile here).
+  const output: string | null = typed.output;
+  expect(output).toBe('awake');
+  await expect(api.get(reminder, 'typed-1')).rejects.toThrow(new TypeError('Workflow typed-1 runs napper v1, not reminder v1'));
 });

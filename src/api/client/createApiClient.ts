@@ -1,4 +1,5 @@
 import createClient from 'openapi-fetch';
+import type { AnyWorkflowDefinition, OutputOf } from '../../machines/index.js';
 import { ApiClientError } from './errors.js';
 import type { components, paths } from './openapi.js';
 import { readSse } from './readSse.js';
@@ -10,6 +11,8 @@ export type StreamedDelta = Schemas['Delta'];
 export type StartWorkflow = Schemas['StartWorkflow'];
 export type EventAccepted = Schemas['EventAccepted'];
 export type ListQuery = NonNullable<paths['/v1/workflows']['get']['parameters']['query']>;
+/** A workflow's status whose `output` has the definition's declared output type (null until it completes). */
+export type TypedStatus<D> = Omit<WorkflowStatus, 'output'> & { output: OutputOf<D> | null };
 
 export interface FollowHandlers {
   onTransition?: (transition: StreamedTransition) => void | 'stop';
@@ -77,6 +80,21 @@ export function createApiClient(options: ApiClientOptions) {
     return (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body }))).data;
   }
 
+  /**
+   * A workflow's status: `get(id)`, or `get(definition, id)` with `output` typed as the definition
+   * declares it (a `TypeError` when the workflow runs another definition or version).
+   */
+  // The untyped form last: `ReturnType<ApiClient['get']>` reads the last overload.
+  function get<D extends AnyWorkflowDefinition>(definition: D, id: string): Promise<TypedStatus<D>>;
+  function get(id: string): Promise<WorkflowStatus>;
+  async function get(first: string | AnyWorkflowDefinition, second?: string): Promise<WorkflowStatus> {
+    const id = typeof first === 'string' ? first : (second as string);
+    const status = (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data;
+    if (typeof first !== 'string' && (status.definition !== first.name || status.version !== first.version))
+      throw new TypeError(`Workflow ${id} runs ${status.definition} v${status.version}, not ${first.name} v${first.version}`);
+    return status;
+  }
+
   const client = {
     baseUrl: base,
     /** Starts a workflow (idempotent per id and input): its status once the read model has it. */
@@ -90,7 +108,7 @@ export function createApiClient(options: ApiClientOptions) {
       return { status: data, finished: response.status !== 202 };
     },
     send,
-    get: async (id: string) => (await answer(api.GET('/v1/workflows/{id}', { params: path(id) }))).data,
+    get,
     /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
     list: async ({
       status,

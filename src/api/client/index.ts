@@ -8,6 +8,7 @@ export type {
   StartWorkflow,
   StreamedDelta,
   StreamedTransition,
+  TypedStatus,
   WorkflowStatus,
 } from './createApiClient.js';
 export type { components, paths } from './openapi.js';
