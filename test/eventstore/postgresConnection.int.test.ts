@@ -162,25 +162,31 @@ describe('postgres store: lost connections', () => {
   it('reports a statement timeout and an exhausted pool as retryable STORE_UNAVAILABLE', async () => {
     const url = server.schemaUrl('timeout');
     const schema = new URL(url).searchParams.get('schema')!;
-    const store = await open(url, { poolSize: 1, connectTimeoutMs: 300, statementTimeoutMs: 300 });
-    await store.append('t-1', batch(1));
+    // One store per case, each with only its own limit short: on a loaded machine a 300 ms connect
+    // limit could otherwise fire before the statement limit it is meant to show (CI saw that once).
+    const slowStatements = await open(url, { poolSize: 1, connectTimeoutMs: 30_000, statementTimeoutMs: 300 });
+    const fewConnections = await open(url, { poolSize: 1, connectTimeoutMs: 300, statementTimeoutMs: 30_000 });
+    await slowStatements.append('t-1', batch(1));
+    await fewConnections.headPosition();
     const blocker = new pg.Client({ connectionString: server.url });
     await blocker.connect();
     try {
       await blocker.query(`BEGIN; LOCK TABLE "${schema}".events IN ACCESS EXCLUSIVE MODE`);
-      const timedOut = await failure(store.append('t-1', batch(1), { expectedRevision: 0 }));
+      const timedOut = await failure(slowStatements.append('t-1', batch(1), { expectedRevision: 0 }));
       expect(timedOut).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
       expect(timedOut.message).toMatch(/statement timeout|canceling statement/i);
-      // The only connection is busy with a read that waits for the lock: the append gets none.
-      const reading = store.readAll().catch((error: unknown) => error);
-      const exhausted = await failure(store.headPosition());
+      // The only connection is busy with a read that waits for the lock: the next query gets none.
+      const reading = fewConnections.readAll().catch((error: unknown) => error);
+      const exhausted = await failure(fewConnections.headPosition());
       expect(exhausted).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+      expect(exhausted.message).toMatch(/timeout/i);
+      await blocker.query('ROLLBACK');
       await reading;
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
-    await expect(store.append('t-1', batch(1), { expectedRevision: 0 })).resolves.toMatchObject({ nextExpectedRevision: 1 });
+    await expect(slowStatements.append('t-1', batch(1), { expectedRevision: 0 })).resolves.toMatchObject({ nextExpectedRevision: 1 });
   });
 });
 
