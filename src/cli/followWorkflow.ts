@@ -45,10 +45,10 @@ export function printTransitions(
     previous = event.event;
     if (text !== undefined) print(text);
   };
-  /** Prints what comes before `revision` from the store, in order. */
+  /** Prints what comes before `revision` from the store, in order (and knows the column width before any line). */
   const fillTo = async (revision: number): Promise<void> => {
-    if (printed >= revision - 1) return;
     await lookUpStepWidth();
+    if (printed >= revision - 1) return;
     const missed = await store.readStream(workflowStream(workflowId), { from: printed + 1, limit: revision - 1 - printed });
     for (const record of missed) if (record.revision > printed) show(foreignTransition(workflowId, record) as EngineEvent & { kind: 'transition' });
   };
@@ -61,7 +61,6 @@ export function printTransitions(
       if (failed !== undefined || event.revision <= printed) return;
       try {
         await fillTo(event.revision);
-        await lookUpStepWidth();
         show(event);
       } catch (error) {
         // Reported by `finish`: the command's outcome does not wait for its printing to fail.

@@ -18,7 +18,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set([
 
 /**
  * An engine error that means the caller asked for something wrong, as the usage error (exit 2) that
- * shows it; any other error as it is. `definition`: the definition and version the input was for (`brief v2`).
+ * shows it; any other error as it is. `definition`: the definition and version the input was for (`greeting v2`).
  */
 export function usageErrorOf(error: unknown, definition?: string): unknown {
   if (!isEngineError(error) || !USAGE_CODES.has(error.code)) return error;
