@@ -19,11 +19,17 @@ const COMMANDS: readonly CommandInfo[] = [
   { type: 'CANCEL', description: 'Cancel the workflow; a model call in flight is aborted', data: Cancel.omit({ type: true }) },
 ];
 
-/** The signals a definition's `signal` steps wait for, as commands whose data is the step's schema. */
+/** The signals a definition's `signal` steps wait for, as commands whose data is the step's schema (declared in `outputs` or on the step). */
 const signalsOf = (definition: AnyWorkflowDefinition): CommandInfo[] =>
   definition.steps.flatMap((step) =>
     step.kind === 'signal'
-      ? [{ type: step.signal, description: `Signal for step "${step.name}"; its data becomes the step's output`, data: step.schema ?? z.json() }]
+      ? [
+          {
+            type: step.signal,
+            description: `Signal for step "${step.name}"; its data becomes the step's output`,
+            data: definition.signalSchema(step.name) ?? z.json(),
+          },
+        ]
       : [],
   );
 

@@ -89,7 +89,8 @@ export function settle(folder: Folder, snapshot: WorkflowSnapshot, pending: read
 export type CommandDecision =
   | { ok: true; event: WorkflowEvent }
   | { ok: false; code: 'COMMAND_NOT_ALLOWED'; message: string; state: string; accepts: string[] }
-  | { ok: false; code: 'INVALID_COMMAND'; message: string; state: string; accepts: string[] };
+  | { ok: false; code: 'INVALID_COMMAND'; message: string; state: string; accepts: string[] }
+  | { ok: false; code: 'UNKNOWN_COMMAND'; message: string; state: string; accepts: string[] };
 
 /**
  * Maps a parsed command (or signal) to its recorded event and checks the machine accepts it now;
@@ -106,20 +107,26 @@ export function decideCommand(
     if (decided?.ok === true && snapshot.can(decided.event)) return decided;
     if (decided?.ok === false)
       return { ok: false, code: 'INVALID_COMMAND', message: decided.message, state: stateLabel(snapshot), accepts: acceptedCommands(snapshot) };
+    // A name the definition has no step for (a typo) is refused for good, not as "not now".
     const unknown = unknownSignal(definition.structure, command.signal);
-    return notAllowed(snapshot, commandLabel(command), unknown === undefined ? '' : ` (${unknown})`);
+    if (unknown === undefined) return notAllowed(snapshot, commandLabel(command));
+    const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
+    return { ok: false, code: 'UNKNOWN_COMMAND', message: `${unknown}${commandMeant(command.signal, accepts)}`, state: stateLabel(snapshot), accepts };
   }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
   return notAllowed(snapshot, commandLabel(command));
 }
 
-function notAllowed(snapshot: WorkflowSnapshot, command: string, unknownSignal = ''): CommandDecision {
+function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecision {
   const state = stateLabel(snapshot);
   const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
   const what = accepts.length === 0 ? 'it accepts no command now' : `it accepts ${accepts.join(', ')}`;
-  // `approve` is read as a signal's name (signals are lower case); the person most likely meant the command.
-  const meant = /^signal (\w+)$/.exec(command)?.[1]?.toUpperCase();
-  const hint = meant !== undefined && accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : unknownSignal;
-  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}${hint}`, state, accepts };
+  return { ok: false, code: 'COMMAND_NOT_ALLOWED', message: `${command} is not allowed in state ${state}: ${what}`, state, accepts };
+}
+
+/** `approve` is read as a signal's name (signals are lower case); the person most likely meant the command. */
+function commandMeant(signal: string, accepts: readonly string[]): string {
+  const meant = signal.toUpperCase();
+  return accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : '';
 }

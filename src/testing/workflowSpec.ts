@@ -25,8 +25,8 @@ export interface ExpectedRejection {
   state?: string;
   /** The commands accepted there. */
   accepts?: string[];
-  /** Matched against the rejection's message. */
-  message?: RegExp;
+  /** The rejection's message: equal to a string, or matching a RegExp. */
+  message?: string | RegExp;
 }
 
 /**
@@ -122,7 +122,8 @@ export function workflowSpec(definition: AnyWorkflowDefinition, options: Workflo
       strictEqual(code, expected.code, message);
       if (expected.state !== undefined) strictEqual(state, expected.state);
       if (expected.accepts !== undefined) assertMatches(accepts, expected.accepts);
-      if (expected.message !== undefined && !expected.message.test(message)) fail(`the rejection "${message}" does not match ${String(expected.message)}`);
+      if (typeof expected.message === 'string') strictEqual(message, expected.message);
+      else if (expected.message !== undefined && !expected.message.test(message)) fail(`the rejection "${message}" does not match ${String(expected.message)}`);
     },
     get settled(): Settled {
       return fail(`the command was rejected: ${message}`);

@@ -74,11 +74,16 @@ describe('signals over HTTP', () => {
     expect(await raw('inv-1')).toBe(before);
   });
 
-  it('a signal or command the workflow does not wait for is a 409 listing what it accepts; nothing is recorded', async () => {
+  it('a command the workflow does not wait for is a 409 listing what it accepts; a signal its definition lacks is a 400; nothing is recorded', async () => {
     const before = await raw('inv-1');
+    // A typo is a client error for good, not "try later".
     const refund = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'refund', data: {} } });
-    expect(refund.status).toBe(409);
-    expect(refund.body).toMatchObject({ code: 'EVENT_NOT_ACCEPTED', state: 'paid.waiting', accepts: ['payment', 'CANCEL'] });
+    expect(refund.status).toBe(400);
+    expect(refund.body).toMatchObject({
+      code: 'UNKNOWN_EVENT_TYPE',
+      detail: 'Workflow "invoice" has no signal step waiting for "refund"; its signals: payment',
+      errors: [{ path: 'type', message: 'Workflow "invoice" has no signal step waiting for "refund"; its signals: payment' }],
+    });
     const approve = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'APPROVE' } });
     expect(approve.status).toBe(409);
     expect(approve.body.accepts).toEqual(['payment', 'CANCEL']);
