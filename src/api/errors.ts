@@ -14,7 +14,6 @@ const PROBLEMS = {
   WORKFLOW_NOT_FOUND: [404, 'Workflow not found'],
   ROUTE_NOT_FOUND: [404, 'Route not found'],
   METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
-  NOT_ACCEPTABLE: [406, 'Not acceptable'],
   REQUEST_TIMEOUT: [408, 'Request timeout'],
   WORKFLOW_EXISTS: [409, 'Workflow exists'],
   DEFINITION_NOT_DEPLOYED: [409, 'Definition not deployed where it would run'],
