@@ -44,3 +44,18 @@ function bearerToken(authorization: string | undefined): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
   return match?.[1];
 }
+
+/**
+ * What a 401 tells the caller to fix: no credentials, a header that is not `Bearer <key>`, a key
+ * the server does not know, or a stream token that is stale or sent to a route it does not open.
+ * Never which part of a secret was wrong.
+ */
+export function whyUnauthorized(authorization: string | undefined, token: unknown, streamRoute: boolean): string {
+  if (authorization === undefined && typeof token === 'string')
+    return streamRoute
+      ? 'The stream token is not valid or has expired: mint another with POST /v1/stream-tokens'
+      : 'A ?token= opens only the SSE routes (/v1/stream, /v1/workflows/:id/stream): send Authorization: Bearer <API key>';
+  if (authorization === undefined) return 'Send Authorization: Bearer <API key>';
+  if (bearerToken(authorization) === undefined) return 'The Authorization header must be "Bearer <API key>"';
+  return 'The API key is not valid on this server (Authorization: Bearer <API key>)';
+}

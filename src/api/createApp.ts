@@ -3,7 +3,7 @@ import winston, { type Logger } from 'winston';
 import { EclConfig } from '../config/index.js';
 import { registerConsole } from '../console/index.js';
 import type { DefinitionRegistry } from '../machines/index.js';
-import { createAuthenticator } from './auth.js';
+import { createAuthenticator, whyUnauthorized } from './auth.js';
 import { isPreflight, registerCors } from './cors.js';
 import { createStreamTokens, STREAM_ROUTES } from './streamTokens.js';
 import type { ApiContext } from './context.js';
@@ -93,11 +93,12 @@ export function createApp(options: CreateAppOptions): ApiApp {
     if (config.corsOrigins.length > 0 && isPreflight(request.method, request.headers)) return done();
     const authorization = request.headers.authorization;
     const token = (request.query as { token?: unknown }).token;
+    const streamRoute = STREAM_ROUTES.has(request.routeOptions.url ?? '');
     const principal =
-      context.authenticator.required && authorization === undefined && typeof token === 'string' && STREAM_ROUTES.has(request.routeOptions.url ?? '')
+      context.authenticator.required && authorization === undefined && typeof token === 'string' && streamRoute
         ? streamTokens.verify(token)
         : context.authenticator.authenticate(typeof authorization === 'string' ? authorization : undefined);
-    if (principal === undefined) return done(new ApiError('UNAUTHORIZED', 'Send Authorization: Bearer <API key>'));
+    if (principal === undefined) return done(new ApiError('UNAUTHORIZED', whyUnauthorized(authorization, token, streamRoute)));
     request.principal = principal;
     done();
   });

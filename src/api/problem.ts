@@ -42,13 +42,18 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply.code(error.status).type(PROBLEM_CONTENT_TYPE).send(problemBody(error, request.url));
 }
 
-/** The RFC 9457 body of a problem; `instance` is the request's URL. */
+/** The RFC 9457 body of a problem; `instance` is the request's path (not its query: it may hold a stream token). */
 export const problemBody = (error: ApiError, url: string | undefined): Record<string, unknown> => ({
   type: problemType(error.code),
   title: error.title,
   status: error.status,
   code: error.code,
   detail: error.detail,
-  ...(url === undefined ? {} : { instance: url.slice(0, 512) }),
+  ...(url === undefined ? {} : { instance: pathOf(url).slice(0, 512) }),
   ...error.extensions,
 });
+
+const pathOf = (url: string): string => {
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+};

@@ -20,12 +20,20 @@ afterEach(async () => {
 });
 
 describe('HTTP edge', () => {
-  it('answers 401 problem+json without or with a wrong key', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic abc' }]) {
-      const response = await api.app.inject({ method: 'GET', url: '/v1/workflows', headers });
+  it('answers 401 problem+json without or with a wrong key, saying which it was', async () => {
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ['/v1/workflows', {}, 'Send Authorization: Bearer <API key>'],
+      ['/v1/workflows', { authorization: 'Bearer nope' }, 'The API key is not valid on this server (Authorization: Bearer <API key>)'],
+      ['/v1/workflows', { authorization: 'Basic abc' }, 'The Authorization header must be "Bearer <API key>"'],
+      ['/v1/workflows?token=ecl1.a.b', {}, 'A ?token= opens only the SSE routes (/v1/stream, /v1/workflows/:id/stream): send Authorization: Bearer <API key>'],
+      ['/v1/stream?token=ecl1.a.b', {}, 'The stream token is not valid or has expired: mint another with POST /v1/stream-tokens'],
+    ];
+    for (const [url, headers, detail] of cases) {
+      const response = await api.app.inject({ method: 'GET', url, headers });
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(response.json()).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+      // The instance is the path: a token in the query is not echoed back.
+      expect(response.json()).toEqual(expect.objectContaining({ status: 401, code: 'UNAUTHORIZED', detail, instance: url.split('?')[0] }));
     }
   });
 
