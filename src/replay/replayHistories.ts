@@ -51,12 +51,13 @@ export const isReplayDivergence = (error: unknown): error is ReplayDivergenceErr
  * it, every recorded decision is re-decided and compared, and no step function or model runs. Use
  * it before you deploy a changed definition: a history it cannot reproduce means the change needs a
  * new version. Resolves with one result per history; rejects with a {@link ReplayDivergenceError}
- * listing every failure when `throwOnDivergence` is set (the default).
+ * listing every failure when `throwOnDivergence` is set (the default). Rejects when there was no
+ * history at all (a store path with a typo opens an empty store), unless `allowEmpty` is set.
  */
 export async function replayHistories(
   definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry,
   histories: Iterable<WorkflowHistory> | AsyncIterable<WorkflowHistory>,
-  options: { throwOnDivergence?: boolean; onReplayed?: (replay: HistoryReplay) => void } = {},
+  options: { throwOnDivergence?: boolean | undefined; allowEmpty?: boolean | undefined; onReplayed?: ((replay: HistoryReplay) => void) | undefined } = {},
 ): Promise<HistoryReplay[]> {
   const registry = Array.isArray(definitions) ? createRegistry(definitions) : (definitions as DefinitionRegistry);
   const results: HistoryReplay[] = [];
@@ -65,6 +66,10 @@ export async function replayHistories(
     results.push(replay);
     options.onReplayed?.(replay);
   }
+  if (results.length === 0 && options.allowEmpty !== true)
+    throw new Error(
+      'replayHistories was given no history: a check that replays nothing proves nothing (a store path with a typo, or relative to another folder, opens an empty store). Pass { allowEmpty: true } when none is expected.',
+    );
   const failures = results.filter((result) => result.error !== undefined);
   if (failures.length > 0 && options.throwOnDivergence !== false) throw new ReplayDivergenceError(failures);
   return results;

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createTestEngine, historiesOf, isReplayDivergence, replayHistories, type HistoryReplay } from 'ecl-workflows/testing';
+import { createMemoryEventStore, createTestEngine, historiesOf, isReplayDivergence, replayHistories, type HistoryReplay } from 'ecl-workflows/testing';
 import { greetingV1, greetingV2 } from '../../examples/versions/greeting.js';
 import { greetingV1Edited } from '../cli/fixtures/greetingEdited.js';
 
@@ -35,4 +35,12 @@ it('replayHistories says of each history whether it finished, and what keeps it 
     'gate: Workflow gate was written by greeting v1, which is not registered: register that version to replay it',
   ]);
   await t.close();
+});
+
+it('replayHistories refuses to pass a check that replayed nothing (a store path with a typo opens an empty store), unless told none is expected', async () => {
+  const store = createMemoryEventStore();
+  await expect(replayHistories([greetingV1], historiesOf(store))).rejects.toThrow(
+    /^replayHistories was given no history: a check that replays nothing proves nothing/,
+  );
+  expect(await replayHistories([greetingV1], historiesOf(store), { allowEmpty: true })).toEqual([]);
 });
