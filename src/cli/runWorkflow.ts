@@ -53,7 +53,9 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const workflowId = request.id ?? randomUUID();
   for (const line of host.banner) request.print(line);
   request.print(`Workflow ${workflowId}`);
-  const watch = watchRun(host, workflowId, request);
+  // What recovery does at claim is printed after the line saying where the workflow was found.
+  const held = holdLines(request.print);
+  const watch = watchRun(host, workflowId, { follow: request.follow, print: held.print });
   try {
     // Without an input, an existing workflow resumes with the input it recorded.
     const existing =
@@ -77,10 +79,25 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     if (elsewhere !== undefined) request.print(elsewhere);
     const { view, created } = existing === undefined ? await start(host, request, workflowId) : { view: existing, created: false };
     if (!created) request.print(resumingLine(view, view.state, request.version));
+    held.release();
     return await settleAndReport(host, { workflowId, watch, familyFromBefore: !created, flags: request.flags, print: request.print });
   } finally {
+    held.release();
     watch.unsubscribe();
   }
+}
+
+/** A printer that keeps its lines until released, then prints them in order and passes the rest through. */
+function holdLines(print: (line: string) => void): { print: (line: string) => void; release: () => void } {
+  let held: string[] | undefined = [];
+  return {
+    print: (line) => (held === undefined ? print(line) : void held.push(line)),
+    release() {
+      const lines = held ?? [];
+      held = undefined;
+      for (const line of lines) print(line);
+    },
+  };
 }
 
 async function start(host: EngineHost, request: RunRequest, workflowId: string) {

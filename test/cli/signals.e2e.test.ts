@@ -44,6 +44,21 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     );
   });
 
+  it('resumed with --follow after its signal timed out meanwhile, the run says where it found the workflow before what recovery did', async () => {
+    const first = await ecl('run', 'invoice', '--input', '{"customer":"Bo","graceMs":0,"patienceMs":300}', '--id', 'late-1');
+    expect(first.code, first.stderr).toBe(1);
+    const { waitingFor } = JSON.parse((await ecl('status', 'late-1', '--json')).stdout) as { waitingFor: { timeoutAt: string } };
+    while (Date.now() <= Date.parse(waitingFor.timeoutAt)) await new Promise((resolvePromise) => setTimeout(resolvePromise, 20));
+    const resumed = await ecl('run', 'invoice', '--id', 'late-1', '--follow');
+    const lines = resumed.stdout.split('\n');
+    const found = lines.findIndex((line) => /^Resuming invoice v1 at paid\.waiting \(revision \d+\)$/.test(line));
+    expect(found, resumed.stdout).toBeGreaterThan(0);
+    expect(lines[found - 1]).toBe('Workflow late-1');
+    // Every transition line (the timeout firing, the workflow ending) comes after it.
+    expect(lines.slice(0, found).filter((line) => /^\s*paid\b/.test(line))).toEqual([]);
+    expect(lines.slice(found + 1).some((line) => /^\s*paid\b/.test(line))).toBe(true);
+  });
+
   it('status shows what it waits for (the signal, its timeout), what it accepts and the deadline', async () => {
     const status = await ecl('status', 'inv-1');
     expect(status.code, status.stderr).toBe(0);
