@@ -116,7 +116,7 @@ export function createApp(options: CreateAppOptions): ApiApp {
     }
     done();
   });
-  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error), logger));
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, toApiError(error, config.bodyLimitBytes), logger));
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = routes.allowed(path);

@@ -53,7 +53,10 @@ describe('HTTP edge', () => {
       payload: JSON.stringify({ definition: 'toy', input: { topic: 'x'.repeat(1024 * 1024 + 10) } }),
     });
     expect(big.statusCode).toBe(413);
-    expect(big.json().code).toBe('PAYLOAD_TOO_LARGE');
+    expect(big.json()).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      detail: "The request body is larger than this server's limit of 1048576 bytes (ECL_BODY_LIMIT_BYTES)",
+    });
     const text = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'hi' });
     expect(text.statusCode).toBe(415);
     const proto = await api.app.inject({
