@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { relative } from 'node:path';
 import type { Logger } from 'winston';
 import { createEngine, notRecoveredWarning, type Engine } from '../actors/index.js';
 import { createClusterNode, type ClusterNode, type ClusterNodeSummary } from '../cluster/index.js';
@@ -242,7 +243,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       // Definitions given in code came from no module.
       definitionsLine(definitions, options.definitions === undefined ? modules : [], watched !== undefined),
       ...(inspection === undefined ? [] : [`Stately inspector: open ${inspection.relay.url}`]),
-      ...(listening ? ['', 'Try it from another terminal:', ...tryLines(definitions, url, keys.length > 0)] : []),
+      ...(listening
+        ? ['', 'Try it from another terminal:', ...tryLines(definitions, url, keys.length > 0, sources.workflows?.kind === 'flag' ? modules : [])]
+        : []),
     ];
     logger.info('ecl serve started', { url, store: rawStore.description, llm: llm.provider.name });
 
@@ -338,11 +341,13 @@ function definitionsLine(definitions: DefinitionRegistry, modules: readonly stri
   return `Workflows: ${names.join(', ')}${modules.length === 0 ? '' : ` from ${modules.length} module(s)`}${watching ? ', reloaded on change' : ''}`;
 }
 
-function tryLines(definitions: DefinitionRegistry, url: string, keyed: boolean): string[] {
+/** `flagModules`: the modules given with --workflows, which `ecl definitions` (local only) needs again. */
+function tryLines(definitions: DefinitionRegistry, url: string, keyed: boolean, flagModules: readonly string[]): string[] {
   const key = keyed ? 'ECL_API_KEY=<key> ' : '';
   const name = definitions.names()[0] ?? '<definition>';
+  const workflows = flagModules.map((module) => ` --workflows ${relative(process.cwd(), module) || module}`).join('');
   return [
-    `  npx ecl definitions                 # names, steps and input schemas`,
+    `  npx ecl definitions${workflows.padEnd(17)}  # names, steps and input schemas`,
     `  ${key}npx ecl run ${name} --input '<json>' --follow --server ${url}`,
     `  curl ${keyed ? "-H 'Authorization: Bearer <key>' " : ''}${url}/v1/workflows`,
   ];

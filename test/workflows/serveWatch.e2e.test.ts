@@ -16,6 +16,9 @@ it('ecl serve --watch: an edited module serves new starts with the new code; a b
   const ecl = startEcl(['serve', '--watch', '--workflows', file, '--store', 'memory:', '--port', '0'], { cwd: project.dir, env: { ECL_LOG_FORMAT: 'json' } });
   await waitFor(() => /Recovered: /.test(ecl.output()), ecl.child, 'the start banner');
   expect(ecl.output()).toMatch(/Workflows: alpha \(v1\) from 1 module\(s\), reloaded on change/);
+  // `ecl definitions` reads modules, not the server: the hint repeats the ones given by flag.
+  await waitFor(() => /# names, steps and input schemas/.test(ecl.output()), ecl.child, 'the hints');
+  expect(ecl.output()).toMatch(/\n {2}npx ecl definitions --workflows flows\.mjs +# names, steps and input schemas\n/);
   const url = /ECL API listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(ecl.output())![1]!;
   const start = async (id: string) => {
     const response = await fetch(`${url}/v1/workflows`, {
