@@ -134,6 +134,15 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
 
     waitingOn: (workflowId) => engine.waitingOn(workflowId),
 
+    async untilAtRest(workflowId, waitMs) {
+      const watch = waiters.watch(workflowId);
+      try {
+        return (await watch.settled(waitMs)) ?? 'running';
+      } finally {
+        watch.close();
+      }
+    },
+
     deltas: engine.feed.pipe(
       filter((event) => event.kind === 'delta'),
       map((event): TokenDelta => ({ workflowId: event.workflowId, step: event.step, iteration: event.iteration, text: event.text })),

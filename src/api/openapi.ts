@@ -19,6 +19,7 @@ import {
   Problem,
   SendEventBody,
   StartWorkflowQuery,
+  GetWorkflowQuery,
   StreamEnd,
   StreamToken,
   StreamedDelta,
@@ -134,7 +135,8 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
         '/v1/workflows/{id}': {
           get: operation({
             operationId: 'getWorkflow',
-            requestParams: { path: idParams },
+            summary: "A workflow's status; with ?wait=, once it finishes or waits for someone (a long poll)",
+            requestParams: { path: idParams, query: GetWorkflowQuery },
             responses: { '200': { description: 'Status', content: json(WorkflowStatus) }, ...problems(400, 401, 404) },
           }),
         },
@@ -146,7 +148,8 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
               '`type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step ' +
               "waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names " +
               'each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 ' +
-              '`EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first).',
+              '`EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no ' +
+              'step for is a 400 `UNKNOWN_EVENT_TYPE`.',
             requestParams: { path: idParams },
             requestBody: { required: true, content: json(sendEvent) },
             responses: { '202': { description: 'Recorded', content: json(EventAccepted) }, ...problems(400, 401, 404, 409, 413, 415, 503) },

@@ -85,6 +85,11 @@ export interface ApiRuntime {
   send(request: SendRequest): Promise<SendOutcome>;
   /** The children a running workflow's step waits for, when all of them wait for someone (see `Engine.waitingOn`). */
   waitingOn(workflowId: string): Promise<string[] | undefined>;
+  /**
+   * Resolves when the workflow finishes or waits for someone (itself, or through the children its
+   * step waits for), or after `waitMs`: how it came to rest, or `running`.
+   */
+  untilAtRest(workflowId: string, waitMs: number): Promise<'finished' | 'waiting' | 'running'>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

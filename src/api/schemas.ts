@@ -37,17 +37,27 @@ export const CreateWorkflowBody = z
 /** Longest `?wait=` a start may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 300;
 
-export const StartWorkflowQuery = z.object({
-  wait: z
+const waitSeconds = (description: string) =>
+  z
     .string()
     .regex(/^(?:0|[1-9]\d{0,2})(?:\.\d{1,3})?$/, 'seconds, a decimal number such as 30 or 2.5')
     .transform(Number)
     .pipe(z.number().min(0).max(MAX_WAIT_SECONDS))
     .optional()
-    .describe(
-      `Seconds (at most ${MAX_WAIT_SECONDS}) to wait for the workflow to finish: the answer is then its final status with its output (200 or 201). ` +
-        'Still running when the wait is over (or waiting for a person or a signal, which no wait outlasts usefully): 202 with the status and a Location to follow.',
-    ),
+    .describe(description);
+
+export const StartWorkflowQuery = z.object({
+  wait: waitSeconds(
+    `Seconds (at most ${MAX_WAIT_SECONDS}) to wait for the workflow to finish: the answer is then its final status with its output (200 or 201). ` +
+      'Still running when the wait is over (or waiting for a person or a signal, which no wait outlasts usefully): 202 with the status and a Location to follow.',
+  ),
+});
+
+export const GetWorkflowQuery = z.object({
+  wait: waitSeconds(
+    `Seconds (at most ${MAX_WAIT_SECONDS}) to wait, while the workflow runs, for it to finish or to wait for a person or a signal (a long poll). ` +
+      'The answer is its status then, or when the wait is over, whichever comes first; at once when it is not running.',
+  ),
 });
 
 export const COMMAND_TYPES = ['APPROVE', 'REJECT', 'REQUEST_REVISION', 'CANCEL'] as const;

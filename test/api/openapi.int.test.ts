@@ -124,7 +124,11 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     const held = await api.run({ definition: 'brief', input: briefInput(), id: 'client-held' }, { waitSeconds: 0.2 });
     expect(held).toMatchObject({ finished: false, status: { workflowId: 'client-held', status: 'running', currentStep: 'draft' } });
     expect(await api.get('client-held')).toEqual(held.status);
+    // settled() is the long poll of a workflow already there: the wait runs out while it still runs.
+    expect(await api.settled('client-held', { waitSeconds: 0.2 })).toMatchObject({ status: 'running', currentStep: 'draft' });
+    const cancelling = api.settled('client-held');
     await api.send('client-held', 'CANCEL');
+    expect(await cancelling).toMatchObject({ status: 'cancelled' });
     // Waiting for a person: answered at once (202), with what it waits for, as the read model will hold it.
     const gated = await api.run({ definition: 'gate', input: {}, id: 'client-gated' });
     expect(gated).toMatchObject({ finished: false, status: { status: 'waiting', currentStep: 'approve', accepts: expect.arrayContaining(['APPROVE']) } });

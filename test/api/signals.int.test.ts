@@ -108,6 +108,23 @@ describe('signals over HTTP', () => {
     expect(summaries.some((summary) => /^bill attempt 1 failed: BUSY: billing service busy — retry at /.test(summary))).toBe(true);
   });
 
+  it('GET ?wait= is a long poll: it answers once the workflow waits for someone or finishes, and at once when it is not running', async () => {
+    await start('poll-1', { graceMs: 300 });
+    // Through the retried bill and the sleep, to the signal wait (the vitest timeout bounds the call, not the assertion).
+    const parked = await server.call('GET', '/v1/workflows/poll-1?wait=120');
+    expect(parked.status).toBe(200);
+    expect(parked.body).toMatchObject({ status: 'waiting', waitingFor: { signal: 'payment' } });
+    expect((await server.call('GET', '/v1/workflows/poll-1?wait=300')).body.status).toBe('waiting');
+    expect((await server.call('POST', '/v1/workflows/poll-1/events', { body: { type: 'payment', data: { amount: 1, currency: 'EUR' } } })).status).toBe(202);
+    const done = await server.call('GET', '/v1/workflows/poll-1?wait=120');
+    expect(done.body).toMatchObject({ status: 'completed', output: 'received 1 EUR' });
+    expect((await server.call('GET', '/v1/workflows/poll-1?wait=300')).body.status).toBe('completed');
+    const bad = await server.call('GET', '/v1/workflows/poll-1?wait=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'INVALID_QUERY', errors: [{ path: 'wait' }] });
+    expect((await server.call('GET', '/v1/workflows/nobody?wait=300')).status).toBe(404);
+  });
+
   it('the OpenAPI document says `type` may be a signal and describes waitingFor and wakeAt', async () => {
     const openapi = (await server.call('GET', '/openapi.json', { key: null })).body;
     const send = openapi.paths['/v1/workflows/{id}/events'].post;

@@ -109,6 +109,13 @@ export function createApiClient(options: ApiClientOptions) {
     },
     send,
     get,
+    /**
+     * A workflow's status once it finishes or waits for a person or a signal, or after `waitSeconds`
+     * (default 60, at most 300) while it still runs: a long poll (`GET /v1/workflows/:id?wait=`).
+     * Check `status` to tell which.
+     */
+    settled: async (id: string, { waitSeconds = 60 }: { waitSeconds?: number | undefined } = {}) =>
+      (await answer(api.GET('/v1/workflows/{id}', { params: { path: { id }, query: { wait: String(waitSeconds) } } }))).data,
     /** A page of workflows; `status` is checked by the server (a 400 names the allowed values). */
     list: async ({
       status,

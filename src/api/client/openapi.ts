@@ -11,12 +11,13 @@ export interface paths {
     post: operations["startWorkflow"];
   };
   "/v1/workflows/{id}": {
+    /** A workflow's status; with ?wait=, once it finishes or waits for someone (a long poll) */
     get: operations["getWorkflow"];
   };
   "/v1/workflows/{id}/events": {
     /**
      * Send a command or a signal
-     * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first).
+     * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`.
      */
     post: operations["sendEvent"];
   };
@@ -640,8 +641,13 @@ export interface operations {
       };
     };
   };
+  /** A workflow's status; with ?wait=, once it finishes or waits for someone (a long poll) */
   getWorkflow: {
     parameters: {
+      query?: {
+        /** @description Seconds (at most 300) to wait, while the workflow runs, for it to finish or to wait for a person or a signal (a long poll). The answer is its status then, or when the wait is over, whichever comes first; at once when it is not running. */
+        wait?: string;
+      };
       path: {
         /** @description Client-chosen workflow id, unique within the tenant */
         id: string;
@@ -680,7 +686,7 @@ export interface operations {
   };
   /**
    * Send a command or a signal
-   * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first).
+   * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`.
    */
   sendEvent: {
     parameters: {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { principalOf, readYourWrites, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { ListWorkflowsQuery, WorkflowIdParams } from '../schemas.js';
+import { GetWorkflowQuery, ListWorkflowsQuery, WorkflowIdParams } from '../schemas.js';
 import { externalize, scopeOf, type TenantScope } from '../tenancy.js';
 import { parseOr } from '../validate.js';
 
@@ -30,10 +30,17 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     const principal = principalOf(request);
     const scope = scopeOf(principal);
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
+    const { wait } = parseOr(GetWorkflowQuery, request.query, 'INVALID_QUERY', 'Bad query parameters');
     const workflowId = scope.internal(id);
     await readYourWrites(ctx);
-    const status = await ctx.queries.getStatus(workflowId);
+    let status = await ctx.queries.getStatus(workflowId);
     if (status === undefined || !recordedFor(scope, status.tenant)) throw notFound(id);
+    // A long poll: the read is taken again once the workflow came to rest (or the wait is over).
+    if (wait !== undefined && wait > 0 && status.status === 'running') {
+      await ctx.runtime.untilAtRest(workflowId, wait * 1000);
+      await readYourWrites(ctx);
+      status = (await ctx.queries.getStatus(workflowId)) ?? status;
+    }
     const waitingOnChildren = status.status === 'running' ? await ctx.runtime.waitingOn(workflowId) : undefined;
     return externalize(waitingOnChildren === undefined ? status : { ...status, waitingOnChildren }, scope);
   });

@@ -71,6 +71,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       return { revision: result.nextExpectedRevision, position: async () => result.position };
     },
     waitingOn: async () => undefined,
+    untilAtRest: async () => 'running',
     deltas,
   };
   return {
