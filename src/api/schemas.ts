@@ -143,7 +143,9 @@ export const WorkflowStatus = z
     updatedAt: Iso,
     output: AnyJson.nullable().describe('The output once completed'),
     artifact: AnyJson.nullable().describe('Where a large output was stored'),
-    error: AnyJson.nullable().describe('The error of a failed workflow (code, message, retryable)'),
+    error: AnyJson.nullable().describe(
+      "The error of a failed workflow, `{ code, message, retryable }`: every failed workflow has one (e.g. its step's code, REJECTED, CAP_REACHED, DEADLINE_PASSED)",
+    ),
     reason: z.string().nullable().describe("The latest decision's reason: why it failed, waits or is blocked, else the last choice made"),
     parent: ParentLink.optional(),
     accepts: z

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DecodedEvent } from './decodeEvent.js';
+import { failedWithout, failureCause } from './failureCause.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
 import { STATUS_COLUMNS, type StatusRow, type WaitingRecord, type WakeKind } from './statusRow.js';
 
@@ -86,6 +87,9 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
     row.waiting_for = null;
     wake(row, null, null);
   }
+  // What ends the workflow without recording an error of its own (a REJECT, a cap, a budget): the failure's error.
+  const cause = failureCause(event);
+  if (cause !== undefined) row.error = json(cause);
   switch (event.type) {
     case 'WorkflowStarted':
       row.definition = event.data.definition;
@@ -179,7 +183,8 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
     case 'WorkflowFailed':
       row.status = 'failed';
       row.reason = event.data.reason;
-      if (event.data.error !== undefined) row.error = json(event.data.error);
+      // Every failed workflow has an error with a code: its own, its cause's, or WORKFLOW_FAILED.
+      row.error = event.data.error !== undefined ? json(event.data.error) : (row.error ?? json(failedWithout(event.data.reason)));
       break;
     case 'WorkflowCancelled':
       row.status = 'cancelled';
@@ -190,7 +195,7 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 5,
+  schemaVersion: 6,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (

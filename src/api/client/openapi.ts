@@ -123,7 +123,7 @@ export interface components {
       output: unknown;
       /** @description Where a large output was stored */
       artifact: unknown;
-      /** @description The error of a failed workflow (code, message, retryable) */
+      /** @description The error of a failed workflow, `{ code, message, retryable }`: every failed workflow has one (e.g. its step's code, REJECTED, CAP_REACHED, DEADLINE_PASSED) */
       error: unknown;
       /** @description The latest decision's reason: why it failed, waits or is blocked, else the last choice made */
       reason: string | null;
