@@ -240,7 +240,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) return { accepted: false, workflowId, code: 'ENGINE_CLOSED', message: 'The engine is shutting down', accepts: [] };
       const parsed = parseCommand(raw);
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
-      const finalState = resident.finalState(workflowId);
+      // A command with the caller's id may be one already recorded: its actor looks, finished or not.
+      const finalState = sendOptions.commandId === undefined ? resident.finalState(workflowId) : undefined;
       if (finalState !== undefined) {
         const message = `${commandLabel(parsed.command)} is not allowed in state ${finalState}: it accepts no command now`;
         return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message, state: finalState, accepts: [] };
@@ -248,7 +249,12 @@ export function createEngine(options: EngineOptions): Engine {
       for (;;) {
         const actor = await actorFor(workflowId);
         if (actor === undefined) return { accepted: false, workflowId, code: 'WORKFLOW_NOT_FOUND', message: `No workflow with id ${workflowId}`, accepts: [] };
-        const result = await actor.command(parsed.command, sendOptions.sender ?? 'system', sendOptions.commandId ?? newId());
+        const result = await actor.command(
+          parsed.command,
+          sendOptions.sender ?? 'system',
+          sendOptions.commandId ?? newId(),
+          sendOptions.commandId !== undefined,
+        );
         if (result !== 'retired') return result;
       }
     },

@@ -170,7 +170,12 @@ export interface ChildWorkflowPort {
 export interface SendOptions {
   /** Who sent the command (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
   sender?: string;
-  /** Id of the command, recorded as its event's causation id. Default: a new id. */
+  /**
+   * The caller's id for the command (an idempotency key), recorded as its event's causation id. A
+   * command sent again with the same id is not recorded twice: the send resolves with the first
+   * recording (`duplicate: true`), even once the workflow has moved on or finished; the same id
+   * with another kind of command is refused. Default: a new id, and no such check.
+   */
   commandId?: string;
 }
 
@@ -231,7 +236,16 @@ export interface StartResult {
  * rejection records nothing.
  */
 export type SendResult =
-  | { accepted: true; workflowId: string; event: WorkflowEvent; revision: number; lastRevision: number; view: WorkflowView }
+  | {
+      accepted: true;
+      workflowId: string;
+      event: WorkflowEvent;
+      revision: number;
+      lastRevision: number;
+      view: WorkflowView;
+      /** True when the command's id (`SendOptions.commandId`) was recorded before: this is that recording, nothing new was written. */
+      duplicate?: true;
+    }
   | {
       accepted: false;
       workflowId: string;

@@ -8,12 +8,15 @@ import {
   type WorkflowCommand,
   type WorkflowEvent,
   type WorkflowSnapshot,
+  acceptedCommands,
   decideCommand,
   isEventNotAccepted,
+  stateLabel,
   nextStep,
   settle,
 } from '../machines/index.js';
 import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
+import { recordedCommand } from './recordedCommand.js';
 import { foldRecords } from './loadWorkflow.js';
 import { folderOf } from './folderOf.js';
 import { LazyAbort } from './lazyAbort.js';
@@ -145,11 +148,19 @@ export class WorkflowActor implements CallRecorder {
     });
   }
 
-  /** The engine parsed the command; this checks it is allowed now (and a signal's data against its schema), records it, acts on it. */
-  command(command: WorkflowCommand | SendSignal, sender: string, causationId: string): Promise<SendResult | 'retired'> {
+  /**
+   * The engine parsed the command; this checks it is allowed now (and a signal's data against its
+   * schema), records it, acts on it. `idOnce`: `causationId` is the caller's id for the command,
+   * which a command sent again with it finds recorded instead of being recorded twice.
+   */
+  command(command: WorkflowCommand | SendSignal, sender: string, causationId: string, idOnce = false): Promise<SendResult | 'retired'> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         if (this.#retired) return 'retired';
+        if (idOnce) {
+          const earlier = await this.earlierCommand(command, causationId);
+          if (earlier !== undefined) return earlier;
+        }
         const decided = decideCommand(this.#snapshot, command, this.definition);
         if (!decided.ok)
           return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
@@ -167,6 +178,25 @@ export class WorkflowActor implements CallRecorder {
         accepts: [],
       };
     });
+  }
+
+  /** The command recorded before under the caller's id `commandId` (its event's causation id), if any. */
+  private async earlierCommand(command: WorkflowCommand | SendSignal, commandId: string): Promise<SendResult | undefined> {
+    const found = recordedCommand(await this.env.store.readStream(this.stream), command, commandId);
+    if (found === undefined) return undefined;
+    const { workflowId } = this;
+    if (found.same)
+      return {
+        accepted: true,
+        duplicate: true,
+        workflowId,
+        event: found.event,
+        revision: found.revision,
+        lastRevision: found.lastRevision,
+        view: viewOfActor(this),
+      };
+    const accepts = this.#snapshot.status === 'active' ? acceptedCommands(this.#snapshot) : [];
+    return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message: found.message, state: stateLabel(this.#snapshot), accepts };
   }
 
   /**

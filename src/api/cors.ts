@@ -15,7 +15,7 @@ export function registerCors(app: FastifyInstance, origins: readonly string[]): 
   void app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ['GET', 'HEAD', 'POST'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', 'Idempotency-Key'],
     exposedHeaders: EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,

@@ -111,11 +111,11 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
       }
     },
 
-    async send({ workflowId, type, data, sender }) {
+    async send({ workflowId, type, data, sender, commandId }) {
       // A command's data are its fields; a signal's data are its payload.
       // What the client sent, unchecked: the engine checks it (and the route checked a command's fields).
       const command = (SIGNAL_NAME.test(type) ? { type, data } : { ...(data as object | undefined), type }) as EngineCommand;
-      const result = await engine.send(workflowId, command, { sender }).catch((error: unknown) => {
+      const result = await engine.send(workflowId, command, { sender, ...(commandId === undefined ? {} : { commandId }) }).catch((error: unknown) => {
         // Blocked (its version is not registered here): it accepts nothing now, which is the client's to know, not a server error.
         if (isEngineError(error) && error.code === 'UNKNOWN_DEFINITION_VERSION')
           throw new ApiError(
@@ -129,7 +129,7 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
         throw error;
       });
       if (!result.accepted) throw sendProblem(result);
-      return { revision: result.revision, lastRevision: result.lastRevision };
+      return { revision: result.revision, lastRevision: result.lastRevision, ...(result.duplicate === true ? { duplicate: true } : {}) };
     },
 
     waitingOn: (workflowId) => engine.waitingOn(workflowId),

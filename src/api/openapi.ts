@@ -149,10 +149,22 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
               "waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names " +
               'each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 ' +
               '`EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no ' +
-              'step for is a 400 `UNKNOWN_EVENT_TYPE`.',
-            requestParams: { path: idParams },
+              'step for is a 400 `UNKNOWN_EVENT_TYPE`. With an `Idempotency-Key`, a command sent again answers 202 with its first recording ' +
+              '(`duplicate: true`) instead of a 409, even once the workflow moved on.',
+            requestParams: {
+              path: idParams,
+              header: z.object({
+                'Idempotency-Key': z.string().optional().meta({
+                  description:
+                    "Your id for this command (1-255 visible ASCII characters, e.g. a UUID), recorded as its event's causation id: retry with it after a lost answer",
+                }),
+              }),
+            },
             requestBody: { required: true, content: json(sendEvent) },
-            responses: { '202': { description: 'Recorded', content: json(EventAccepted) }, ...problems(400, 401, 404, 409, 413, 415, 503) },
+            responses: {
+              '202': { description: 'Recorded (or, with an Idempotency-Key recorded before, that recording)', content: json(EventAccepted) },
+              ...problems(400, 401, 404, 409, 413, 415, 503),
+            },
           }),
         },
         '/v1/workflows/{id}/audit': {

@@ -54,6 +54,8 @@ export interface SendRequest {
   type: string;
   data: unknown;
   sender: string;
+  /** The client's Idempotency-Key: a command sent again with it answers with its first recording. */
+  commandId?: string | undefined;
 }
 
 export interface SendOutcome {
@@ -61,6 +63,8 @@ export interface SendOutcome {
   revision: number;
   /** Revision of the last event appended in the same batch (what the command caused); `revision` when it caused nothing. */
   lastRevision?: number;
+  /** The command's id was recorded before: this is that recording, nothing new was written. */
+  duplicate?: boolean;
 }
 
 /** Where a workflow stands after a wait (see `StartRequest.waitMs`): finished; waiting for a person or a signal; or still running when the wait ended. */

@@ -185,6 +185,10 @@ export const EventAccepted = z
     type: z.string(),
     revision: z.number().int().describe('Stream revision of the event the command recorded; resume SSE from here (Last-Event-ID) to see everything after it'),
     lastRevision: z.number().int().describe('Stream revision of the last event appended with it (what the command caused, e.g. the next StepStarted)'),
+    duplicate: z
+      .literal(true)
+      .optional()
+      .describe('Present when the Idempotency-Key was recorded before: this answer is that first recording, and nothing new was written'),
   })
   .meta({ id: 'EventAccepted' });
 

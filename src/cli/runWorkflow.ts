@@ -4,6 +4,7 @@ import { isFinishedStatus } from '../machines/index.js';
 import type { CommandFlags } from './commonOptions.js';
 import type { EngineHost } from './openEngineHost.js';
 import { assertSameDefinition, resumingLine } from './resuming.js';
+import { holdLines } from './holdLines.js';
 import { settleAndReport, watchRun } from './settleAndReport.js';
 import { UsageError } from './usageError.js';
 
@@ -85,19 +86,6 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
     held.release();
     watch.unsubscribe();
   }
-}
-
-/** A printer that keeps its lines until released, then prints them in order and passes the rest through. */
-function holdLines(print: (line: string) => void): { print: (line: string) => void; release: () => void } {
-  let held: string[] | undefined = [];
-  return {
-    print: (line) => (held === undefined ? print(line) : void held.push(line)),
-    release() {
-      const lines = held ?? [];
-      held = undefined;
-      for (const line of lines) print(line);
-    },
-  };
 }
 
 async function start(host: EngineHost, request: RunRequest, workflowId: string) {

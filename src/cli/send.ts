@@ -3,12 +3,14 @@ import type { EngineCommand } from '../actors/index.js';
 import { addEngineOptions, type WorkflowsOptions } from './commonOptions.js';
 import { readJsonArgument } from './readJsonArgument.js';
 import { EXIT, UsageError } from './usageError.js';
+import { holdLines } from './holdLines.js';
 import { withShutdown } from './withShutdown.js';
 import { addRemoteOptions, remoteClientOf, type RemoteOptions } from './remote/remoteOptions.js';
 
 interface SendCliOptions extends WorkflowsOptions {
   data?: string;
   note?: string;
+  idempotencyKey?: string;
   follow?: boolean;
   store?: string;
   llm?: string;
@@ -29,6 +31,7 @@ export function sendCommand(): Command {
           'a command\'s fields as a JSON object, e.g. {"feedback":"…"}; a signal\'s data (any JSON), checked against its step\'s schema',
         )
         .option('--note <text>', 'APPROVE only: a note recorded with the decision, shown in the audit')
+        .option('--idempotency-key <key>', 'your id for this command: sent again with it, it is not recorded twice (the answer is the first recording)')
         .option('--follow', 'print each transition as it is recorded'),
     ),
   ).action(async (id: string, typeArgument: string, options: SendCliOptions) => {
@@ -53,7 +56,7 @@ export function sendCommand(): Command {
     if (remote !== undefined)
       return void (process.exitCode = await (
         await import('./remote/remoteCommands.js')
-      ).remoteSend(remote, { id, type, data, follow: options.follow === true }));
+      ).remoteSend(remote, { id, type, data, follow: options.follow === true, idempotencyKey: options.idempotencyKey }));
     const [{ openEngineHost }, { driveParents, settleAndReport, watchRun }, { usageErrorOf }] = await Promise.all([
       import('./openEngineHost.js'),
       import('./settleAndReport.js'),
@@ -62,14 +65,14 @@ export function sendCommand(): Command {
     const host = await openEngineHost(options);
     process.exitCode = await withShutdown(host, id, async () => {
       // What the command caused (a sleep begun, transitions with --follow) is printed after the line saying it was accepted.
-      const held: string[] = [];
-      let holding = true;
-      const print = (line: string) => (holding ? held.push(line) : console.log(line));
+      const held = holdLines((line) => console.log(line));
+      const print = held.print;
       const watch = watchRun(host, id, { follow: options.follow === true, print });
       try {
         // Recorded before this command claims the workflow: claiming resumes a step left in flight
         // (a parent waiting on its child re-runs as a new attempt), which a refused command must not do.
-        const result = await host.engine.send(id, command, { sender: 'cli' }).catch((error: unknown) => {
+        const sendOptions = { sender: 'cli', ...(options.idempotencyKey === undefined ? {} : { commandId: options.idempotencyKey }) };
+        const result = await host.engine.send(id, command, sendOptions).catch((error: unknown) => {
           throw usageErrorOf(error);
         });
         if (!result.accepted) {
@@ -79,9 +82,13 @@ export function sendCommand(): Command {
         await host.claim(id);
         const elsewhere = host.drivenElsewhere(id);
         if (elsewhere !== undefined) console.log(elsewhere);
-        console.log(`${signal ? `Signal ${type}` : type} accepted: ${id} is now ${result.view.state}`);
-        holding = false;
-        for (const line of held) console.log(line);
+        const what = signal ? `Signal ${type}` : type;
+        console.log(
+          result.duplicate === true
+            ? `${what} was recorded before with this idempotency key (revision ${result.revision}): ${id} is now ${result.view.state}`
+            : `${what} accepted: ${id} is now ${result.view.state}`,
+        );
+        held.release();
         // Children from before this command are not its work: only those it starts are reported.
         const code = await settleAndReport(host, { workflowId: id, watch, familyFromBefore: false, flags: options, print });
         return (await driveParents(host, id, options, print)) ?? code;

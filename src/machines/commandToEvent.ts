@@ -15,6 +15,22 @@ export function commandToEvent(command: WorkflowCommand, snapshot: WorkflowSnaps
   return eventFor(command, viewOf(snapshot).step ?? '(none)');
 }
 
+const DECISIONS = { APPROVE: 'approve', REJECT: 'reject', REQUEST_REVISION: 'request_revision' } as const;
+
+/** Whether `event` is of the kind `command` records (a decision of its kind, a cancellation, the same signal), whatever its step and data. */
+export function isEventOf(command: WorkflowCommand | SendSignal, event: WorkflowEvent): boolean {
+  switch (command.type) {
+    case 'SIGNAL':
+      return event.type === 'SignalReceived' && event.data.signal === command.signal;
+    case 'CANCEL':
+      return event.type === 'WorkflowCancelled';
+    default: {
+      const decision = DECISIONS[command.type];
+      return event.type === 'HumanDecisionReceived' && event.data.decision === decision;
+    }
+  }
+}
+
 function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
   switch (command.type) {
     case 'APPROVE':

@@ -140,6 +140,29 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     expect(await api.get('client-gated-2')).toEqual(again.status);
   });
 
+  it('a command sent again with its Idempotency-Key answers 202 with its first recording (duplicate: true), not a 409', async () => {
+    const api = client();
+    await api.run({ definition: 'gate', input: {}, id: 'client-idem' });
+    const first = await api.send('client-idem', 'APPROVE', { note: 'ok' }, { idempotencyKey: 'approve-7f3a' });
+    expect(first).toEqual({ workflowId: 'client-idem', type: 'APPROVE', revision: expect.any(Number), lastRevision: expect.any(Number) });
+    // The answer was lost; the retry finds the recording although the gate no longer waits.
+    const retried = await api.send('client-idem', { type: 'APPROVE', data: { note: 'ok' } }, { idempotencyKey: 'approve-7f3a' });
+    expect(retried).toEqual({ ...first, duplicate: true });
+    const plain = await api.send('client-idem', 'APPROVE').catch((error: unknown) => error);
+    expect(plain).toMatchObject({ code: 'EVENT_NOT_ACCEPTED', status: 409 });
+    const audit = await api.audit('client-idem');
+    expect(audit.entries.filter((entry) => entry.type === 'HumanDecisionReceived')).toHaveLength(1);
+    for (const key of ['', 'clé', 'x'.repeat(256), 'tab\there']) {
+      const response = await fetch(`${server.url}/v1/workflows/client-idem/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEYS.acme.key}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ type: 'CANCEL' }),
+      });
+      expect(response.status, JSON.stringify(key)).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'INVALID_HEADER', errors: [{ path: 'Idempotency-Key' }] });
+    }
+  });
+
   it('problems reject with the stable code, the detail of this request and the same title for every problem of the code', async () => {
     const api = client();
     const failures = await Promise.all([api.get('nope-1'), api.get('nope-2')].map((call) => call.catch((error: unknown) => error)));

@@ -94,9 +94,12 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
 
   it('send <id> payment --data @file moves it on: the route loops once; APPROVE --note completes it (exit 0); audit tells the story', async () => {
     writeFileSync(join(dir, 'payment.json'), '{"amount": 12.5, "currency": "EUR"}');
-    const sent = await ecl('send', 'inv-1', 'payment', '--data', '@payment.json', '--follow');
+    const sent = await ecl('send', 'inv-1', 'payment', '--data', '@payment.json', '--follow', '--idempotency-key', 'pay-inv-1');
     expect(sent.code, sent.stderr).toBe(1);
     expect(sent.stdout).toMatch(/Signal payment accepted: inv-1 is now/);
+    // Sent again with its key (a script retrying after a lost answer): the first recording, nothing new.
+    const resent = await ecl('send', 'inv-1', 'payment', '--data', '@payment.json', '--idempotency-key', 'pay-inv-1');
+    expect(resent.stdout).toMatch(/^Signal payment was recorded before with this idempotency key \(revision 8\): inv-1 is now sign\.waiting$/m);
     expect(sent.stdout).toMatch(/paid +signal +payment \{"amount":12\.5,"currency":"EUR"\} \(by cli\)/);
     expect(sent.stdout).toMatch(/again +route +→ check \(loops so far: 1\)/);
     expect(sent.stdout).toMatch(/Waiting for a person at sign\.waiting \(approval\): APPROVE, REJECT, CANCEL\n {2}e\.g\. ecl send inv-1 APPROVE/);

@@ -10,6 +10,10 @@ export type StreamedTransition = Schemas['Transition'];
 export type StreamedDelta = Schemas['Delta'];
 export type StartWorkflow = Schemas['StartWorkflow'];
 export type EventAccepted = Schemas['EventAccepted'];
+/** `idempotencyKey`: your id for the command (sent as Idempotency-Key): a retry with it is not recorded twice. */
+export interface SendOptions {
+  idempotencyKey?: string | undefined;
+}
 export type ListQuery = NonNullable<paths['/v1/workflows']['get']['parameters']['query']>;
 /** A workflow's status whose `output` has the definition's declared output type (null until it completes). */
 export type TypedStatus<D> = Omit<WorkflowStatus, 'output'> & { output: OutputOf<D> | null };
@@ -70,14 +74,22 @@ export function createApiClient(options: ApiClientOptions) {
 
   /**
    * Sends a command or a signal: `send(id, 'APPROVE', { note })`, `send(id, 'payment', data)`, or
-   * the event as a whole, e.g. a definition's typed `invoice.signal('payment', data)`.
+   * the event as a whole, e.g. a definition's typed `invoice.signal('payment', data)`. With an
+   * `idempotencyKey`, a retry after a lost answer resolves with the first recording (`duplicate: true`).
    */
-  function send(id: string, type: string, data?: unknown): Promise<EventAccepted>;
-  function send(id: string, event: { readonly type: string; readonly data?: unknown }): Promise<EventAccepted>;
-  async function send(id: string, event: string | { readonly type: string; readonly data?: unknown }, data?: unknown): Promise<EventAccepted> {
-    const { type, data: payload } = typeof event === 'string' ? { type: event, data } : event;
+  function send(id: string, type: string, data?: unknown, options?: SendOptions): Promise<EventAccepted>;
+  function send(id: string, event: { readonly type: string; readonly data?: unknown }, options?: SendOptions): Promise<EventAccepted>;
+  async function send(
+    id: string,
+    event: string | { readonly type: string; readonly data?: unknown },
+    third?: unknown,
+    fourth?: SendOptions,
+  ): Promise<EventAccepted> {
+    const { type, data: payload } = typeof event === 'string' ? { type: event, data: third } : event;
+    const options = typeof event === 'string' ? fourth : (third as SendOptions | undefined);
     const body = { type, ...(payload === undefined ? {} : { data: payload }) };
-    return (await answer(api.POST('/v1/workflows/{id}/events', { params: path(id), body }))).data;
+    const header = options?.idempotencyKey === undefined ? {} : { header: { 'Idempotency-Key': options.idempotencyKey } };
+    return (await answer(api.POST('/v1/workflows/{id}/events', { params: { ...path(id), ...header }, body }))).data;
   }
 
   /**

@@ -17,7 +17,7 @@ export interface paths {
   "/v1/workflows/{id}/events": {
     /**
      * Send a command or a signal
-     * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`.
+     * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`. With an `Idempotency-Key`, a command sent again answers 202 with its first recording (`duplicate: true`) instead of a 409, even once the workflow moved on.
      */
     post: operations["sendEvent"];
   };
@@ -203,6 +203,11 @@ export interface components {
       revision: number;
       /** @description Stream revision of the last event appended with it (what the command caused, e.g. the next StepStarted) */
       lastRevision: number;
+      /**
+       * @description Present when the Idempotency-Key was recorded before: this answer is that first recording, and nothing new was written
+       * @constant
+       */
+      duplicate?: true;
     };
     Audit: {
       workflowId: string;
@@ -686,10 +691,14 @@ export interface operations {
   };
   /**
    * Send a command or a signal
-   * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`.
+   * @description `type` is a command (APPROVE, REJECT, REQUEST_REVISION, CANCEL) with its fields in `data`, or the name of a signal a `signal` step waits for with its payload in `data`. A signal's data is checked against the step's schema: a 400 `INVALID_EVENT_DATA` names each failing field as `data.<field>` and records nothing. A command or signal the workflow does not accept now is a 409 `EVENT_NOT_ACCEPTED` with its `state` and what it `accepts` (the awaited signal first); a signal name its definition has no step for is a 400 `UNKNOWN_EVENT_TYPE`. With an `Idempotency-Key`, a command sent again answers 202 with its first recording (`duplicate: true`) instead of a 409, even once the workflow moved on.
    */
   sendEvent: {
     parameters: {
+      header?: {
+        /** @description Your id for this command (1-255 visible ASCII characters, e.g. a UUID), recorded as its event's causation id: retry with it after a lost answer */
+        "Idempotency-Key"?: string;
+      };
       path: {
         /** @description Client-chosen workflow id, unique within the tenant */
         id: string;
@@ -701,7 +710,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Recorded */
+      /** @description Recorded (or, with an Idempotency-Key recorded before, that recording) */
       202: {
         content: {
           "application/json": components["schemas"]["EventAccepted"];

@@ -33,17 +33,33 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       ctx.metrics.observeCommand(body.type, 'rejected');
       throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });
     }
+    const commandId = idempotencyKeyOf(request.headers['idempotency-key']);
     assertAccepting(ctx);
     try {
-      const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId });
+      const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId, commandId });
       ctx.metrics.observeCommand(body.type, 'accepted');
-      return reply.code(202).send({ workflowId: id, type: body.type, revision: outcome.revision, lastRevision: outcome.lastRevision ?? outcome.revision });
+      return reply.code(202).send({
+        workflowId: id,
+        type: body.type,
+        revision: outcome.revision,
+        lastRevision: outcome.lastRevision ?? outcome.revision,
+        ...(outcome.duplicate === true ? { duplicate: true } : {}),
+      });
     } catch (error) {
       if (isApiError(error)) ctx.metrics.observeCommand(body.type, 'rejected');
       // Named by the client's id, as the queries name it.
       if (isApiError(error) && error.code === 'WORKFLOW_NOT_FOUND') throw notFound(id);
       throw error;
     }
+  });
+}
+
+/** The Idempotency-Key header: 1-255 visible ASCII characters (a UUID, say), or none. */
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header === 'string' && /^[\x21-\x7e][\x20-\x7e]{0,254}$/.test(header)) return header;
+  throw new ApiError('INVALID_HEADER', 'Idempotency-Key must be one header of 1-255 visible ASCII characters, e.g. a UUID', {
+    errors: [{ path: 'Idempotency-Key', message: 'one value of 1-255 visible ASCII characters' }],
   });
 }
 

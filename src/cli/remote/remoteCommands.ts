@@ -69,14 +69,21 @@ async function existingOn(client: ApiClient, id: string): Promise<Awaited<Return
   }
 }
 
-export async function remoteSend(client: ApiClient, request: { id: string; type: string; data: unknown; follow: boolean }): Promise<number> {
+export async function remoteSend(
+  client: ApiClient,
+  request: { id: string; type: string; data: unknown; follow: boolean; idempotencyKey?: string | undefined },
+): Promise<number> {
   return speaking(async () => {
     // Children from before this command are not its work: only those it starts are reported (as locally).
     const before = await descendantIds(client, request.id);
     // Its running ancestors as they were: each goes on on the server once the workflow below it finishes.
     const ancestors = await runningAncestors(client, request.id);
-    const accepted = await client.send(request.id, request.type, request.data);
-    print(`${accepted.type} accepted: ${request.id} (revision ${accepted.revision})`);
+    const accepted = await client.send(request.id, request.type, request.data, { idempotencyKey: request.idempotencyKey });
+    print(
+      accepted.duplicate === true
+        ? `${accepted.type} was recorded before with this idempotency key: ${request.id} (revision ${accepted.revision})`
+        : `${accepted.type} accepted: ${request.id} (revision ${accepted.revision})`,
+    );
     let code = await followRemote(client, request.id, { print, transitions: request.follow, after: accepted.revision, familyBefore: before });
     let child = request.id;
     for (const parent of ancestors) {
