@@ -1,5 +1,5 @@
 import type { JsonValue } from '../eventstore/index.js';
-import type { AnyWorkflowDefinition } from '../machines/index.js';
+import { READABLE_ISSUES, type AnyWorkflowDefinition } from '../machines/index.js';
 import { EngineError, formatIssues } from './errors.js';
 
 /**
@@ -8,7 +8,7 @@ import { EngineError, formatIssues } from './errors.js';
  * first, to refuse bad input before it opens a store.
  */
 export function parseInput(definition: AnyWorkflowDefinition, input: unknown): JsonValue {
-  const parsed = definition.input.safeParse(input);
+  const parsed = definition.input.safeParse(input, READABLE_ISSUES);
   if (parsed.success) return parsed.data as JsonValue;
   const issues = formatIssues(parsed.error.issues);
   throw new EngineError('INVALID_INPUT', `Invalid input for ${definition.name} v${definition.version}: ${issues.join('; ')}`, { issues });

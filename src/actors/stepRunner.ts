@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ArtifactStore } from '../artifacts/index.js';
 import type { LlmProvider } from '../llm/index.js';
 import {
+  READABLE_ISSUES,
   type ActivityStepSpec,
   type AnyWorkflowDefinition,
   type CallScope,
@@ -287,7 +288,7 @@ function checkOutput(work: StepWork, output: unknown): Checked {
 function parseOutput(schema: z.ZodType, output: unknown): { ok: true; output: unknown } | { ok: false; issues: string } {
   let parsed: ReturnType<z.ZodType['safeParse']>;
   try {
-    parsed = schema.safeParse(output);
+    parsed = schema.safeParse(output, READABLE_ISSUES);
   } catch (error) {
     return { ok: false, issues: error instanceof Error ? error.message : String(error) };
   }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { READABLE_ISSUES } from '../machines/index.js';
 import { ApiError, type FieldError, type ProblemCode } from './errors.js';
 
 /** `['data', 'files', 0, 'name']` -> `data.files[0].name`; the root is `(root)`. */
@@ -13,7 +14,7 @@ export const fieldErrors = (error: z.ZodError, prefix?: string): FieldError[] =>
 
 /** Parses or throws a 400 problem listing every failing field path. */
 export function parseOr<S extends z.ZodType>(schema: S, value: unknown, code: ProblemCode, title: string, prefix?: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, READABLE_ISSUES);
   if (result.success) return result.data;
   throw new ApiError(code, title, { errors: fieldErrors(result.error, prefix) });
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { WorkflowCommand, CommandType, SendSignal } from './commands.js';
 import { COMMAND_TYPES, problemsOf } from './commands.js';
 import type { WorkflowEvent } from './events.js';
+import { READABLE_ISSUES } from './readableIssues.js';
 import { type WorkflowSnapshot, viewOf } from './snapshotView.js';
 
 /** What a signal step's data must look like: the step's zod schema, looked up by step name. */
@@ -56,7 +57,7 @@ export function signalToEvent(
   const waiting = snapshot.status === 'active' ? snapshot.context.waiting : null;
   if (waiting?.kind !== 'signal' || waiting.signal !== signal.signal) return undefined;
   const schema = schemas(waiting.step);
-  const parsed = schema === undefined ? { success: true as const, data: signal.data ?? null } : schema.safeParse(signal.data);
+  const parsed = schema === undefined ? { success: true as const, data: signal.data ?? null } : schema.safeParse(signal.data, READABLE_ISSUES);
   if (!parsed.success)
     return { ok: false, message: `Invalid data for signal ${signal.signal}: ${problemsOf(parsed.error.issues).replaceAll('(command)', '(data)')}` };
   return { ok: true, event: { type: 'SignalReceived', data: { v: 1, step: waiting.step, signal: signal.signal, data: (parsed.data ?? null) as never } } };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READABLE_ISSUES } from './readableIssues.js';
 import { SIGNAL_NAME } from './structure.js';
 
 /**
@@ -38,7 +39,7 @@ export function parseCommand(raw: unknown): { ok: true; command: WorkflowCommand
   const type = typeof raw === 'object' && raw !== null ? (raw as { type?: unknown }).type : undefined;
   if (typeof type === 'string' && SIGNAL_NAME.test(type)) {
     const { type: signal, ...rest } = raw as Record<string, unknown>;
-    const parsed = SendSignal.safeParse({ ...rest, type: 'SIGNAL', signal });
+    const parsed = SendSignal.safeParse({ ...rest, type: 'SIGNAL', signal }, READABLE_ISSUES);
     if (parsed.success) return { ok: true, command: parsed.data };
     return { ok: false, code: 'INVALID_COMMAND', message: `Invalid signal ${type}: ${problemsOf(parsed.error.issues)}` };
   }
@@ -49,7 +50,7 @@ export function parseCommand(raw: unknown): { ok: true; command: WorkflowCommand
       message: `Unknown command ${JSON.stringify(type ?? null)}. Commands: ${COMMAND_TYPES.join(', ')}, or the name of a signal the workflow waits for`,
     };
   }
-  const parsed = WorkflowCommand.safeParse(raw);
+  const parsed = WorkflowCommand.safeParse(raw, READABLE_ISSUES);
   if (parsed.success) return { ok: true, command: parsed.data };
   // Over HTTP a command's fields travel in `data`; on the engine they are the command's own.
   const hint = Object.hasOwn(raw as object, 'data')

@@ -69,3 +69,4 @@ export type { PayloadUpcaster, UpcastResult, UpcasterRegistry } from './upcaster
 export { workflowSetup, DEADLINE_PASSED, DECISION_FAILED } from './workflowSetup.js';
 export { backoffMs, resolveRetry, retryAtAfter, timeoutRetryAt } from './retrySchedule.js';
 export type { ResolvedRetry, RetryNumbers } from './retrySchedule.js';
+export { READABLE_ISSUES } from './readableIssues.js';

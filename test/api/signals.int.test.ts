@@ -56,7 +56,13 @@ describe('signals over HTTP', () => {
     expect(negative.body).toMatchObject({ code: 'INVALID_EVENT_DATA', errors: [{ path: 'data.amount' }] });
     const missing = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'payment', data: { amount: 5 } } });
     expect(missing.status).toBe(400);
-    expect(missing.body.errors).toEqual([expect.objectContaining({ path: 'data.currency' })]);
+    // A missing field is worded for people, not as zod's "received undefined".
+    expect(missing.body.errors).toEqual([{ path: 'data.currency', message: 'Required: expected string' }]);
+    const noInput = await server.call('POST', '/v1/workflows', { body: { definition: 'invoice', id: 'no-input' } });
+    expect(noInput.status).toBe(400);
+    expect(noInput.body.errors).toEqual([{ path: 'input', message: 'Required' }]);
+    const noCustomer = await server.call('POST', '/v1/workflows', { body: { definition: 'invoice', id: 'no-customer', input: {} } });
+    expect(noCustomer.body).toMatchObject({ code: 'INVALID_INPUT', errors: [{ path: 'input.customer', message: 'Required: expected string' }] });
     const none = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'payment' } });
     expect(none.status).toBe(400);
     expect(none.body.code).toBe('INVALID_EVENT_DATA');

@@ -6,7 +6,7 @@ import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
 import type { CommandInfo, DefinitionInfo } from '../ports.js';
-import { SIGNAL_NAME } from '../../machines/index.js';
+import { READABLE_ISSUES, SIGNAL_NAME } from '../../machines/index.js';
 import { notFound } from './queries.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...) or a signal (`type` = its lowercase name, `data` its payload). */
@@ -28,7 +28,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
         errors: [{ path: 'type', message: `unknown command type; known: ${[...known.keys()].join(', ')}` }],
       });
     }
-    const checked = signal || command === undefined ? undefined : command.data.safeParse(body.data ?? {});
+    const checked = signal || command === undefined ? undefined : command.data.safeParse(body.data ?? {}, READABLE_ISSUES);
     if (checked?.success === false) {
       ctx.metrics.observeCommand(body.type, 'rejected');
       throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });

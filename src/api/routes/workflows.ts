@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { assertAccepting, principalOf, type ApiContext } from '../context.js';
+import { READABLE_ISSUES } from '../../machines/index.js';
 import { ApiError } from '../errors.js';
 import { CreateWorkflowBody, StartWorkflowQuery } from '../schemas.js';
 import { externalize, scopeOf } from '../tenancy.js';
@@ -24,7 +25,9 @@ export function registerWorkflowRoutes(app: FastifyInstance, ctx: ApiContext): v
     // an older version's input and a start with an id: for an id that exists the version that
     // started it judges, so a start retried across a deploy that changed the schema is the same start.
     const parsedInput =
-      body.id === undefined && (body.version ?? definition.version) === definition.version ? definition.input.safeParse(body.input) : undefined;
+      body.id === undefined && (body.version ?? definition.version) === definition.version
+        ? definition.input.safeParse(body.input, READABLE_ISSUES)
+        : undefined;
     if (parsedInput?.success === false) {
       throw new ApiError('INVALID_INPUT', `The input does not match the "${definition.name}" input schema`, {
         errors: fieldErrors(parsedInput.error, 'input'),
