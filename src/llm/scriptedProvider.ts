@@ -98,7 +98,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
         if (offline !== undefined) return offline.complete(request);
         throw new LlmError(
           'SCRIPT_EXHAUSTED',
-          `${where} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}).`,
+          `${where} has no answer for step "${context.step}" (iteration ${context.iteration}, attempt ${context.attempt}): ${whyNoAnswer(script, context.step)}.`,
         );
       }
       const { entry, label } = picked;
@@ -159,4 +159,13 @@ function hold(holdMs: number | 'untilAborted', signal: AbortSignal | undefined):
     if (signal?.aborted === true) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Why no entry answered: the script names no such step (a typo, most likely: its steps are listed), or its entries are for other calls. */
+function whyNoAnswer(script: Script, step: string): string {
+  const entries = script.steps[step];
+  if (entries !== undefined && entries.length > 0)
+    return `none of its ${entries.length} entries for it matches this iteration, attempt and call, or those that did were used up (times)`;
+  const steps = Object.keys(script.steps);
+  return steps.length === 0 ? 'it has no step entries, and no default' : `it has no entries for it, and no default (its steps: ${steps.join(', ')})`;
 }

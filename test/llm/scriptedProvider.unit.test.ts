@@ -68,7 +68,17 @@ describe('scripted provider', () => {
     const strict = createScriptedProvider({ script: { steps: {} } });
     const error = await errorOf(strict.complete({ context: context('draft', 2), messages }));
     expect(isLlmError(error) && error.code).toBe('SCRIPT_EXHAUSTED');
-    expect((error as Error).message).toContain('step "draft" (iteration 2, attempt 1)');
+    expect((error as Error).message).toBe('The LLM script has no answer for step "draft" (iteration 2, attempt 1): it has no step entries, and no default.');
+    // A misspelt step is named beside the step asked for.
+    const typo = createScriptedProvider({ script: { steps: { drfat: [{ text: 'x' }] } } });
+    expect(((await errorOf(typo.complete({ context: context('draft', 1), messages }))) as Error).message).toBe(
+      'The LLM script has no answer for step "draft" (iteration 1, attempt 1): it has no entries for it, and no default (its steps: drfat).',
+    );
+    const spent = createScriptedProvider({ script: { steps: { draft: [{ times: 1, text: 'once' }] } } });
+    await spent.complete({ context: context('draft', 1), messages });
+    expect(((await errorOf(spent.complete({ context: context('draft', 2), messages }))) as Error).message).toMatch(
+      /: none of its 1 entries for it matches this iteration, attempt and call, or those that did were used up \(times\)\.$/,
+    );
     const lenient = createScriptedProvider({ script: { fallback: 'offline' } });
     expect((await lenient.complete({ context: context('review', 2), messages, tool: verdictTool })).output?.verdict).toBe('approve');
   });
