@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { first, firstValueFrom, map } from 'rxjs';
 import winston from 'winston';
 import { type ManualClock, createManualClock } from './manualClock.js';
 import {
@@ -17,7 +18,17 @@ import { type TestAudit, createTestAudit } from './testAudit.js';
 import { type ArtifactStore, createMemoryArtifactStore } from '../artifacts/index.js';
 import { type EventStore, type RecordedEvent, createMemoryEventStore, workflowStream } from '../eventstore/index.js';
 import { type LlmProvider, createOfflineProvider } from '../llm/index.js';
-import { type AnyWorkflowDefinition, type DefinitionRegistry, type OutputOf, type StartInput, type WorkflowEvent, createRegistry } from '../machines/index.js';
+import {
+  type AnyWorkflowDefinition,
+  type DefinitionRegistry,
+  type OutputOf,
+  type StartInput,
+  type WorkflowEvent,
+  type WorkflowEventOf,
+  type WorkflowEventType,
+  createRegistry,
+  isTerminalEventType,
+} from '../machines/index.js';
 
 /** Options of {@link createTestEngine}. */
 export interface TestEngineOptions {
@@ -87,6 +98,15 @@ export interface TestEngine {
    * (`StepCompleted`'s `data.output`, `CallCompleted`'s `data.call`, …), old payloads upcast.
    */
   events(workflowId: string): Promise<WorkflowEvent[]>;
+  /**
+   * Resolves with the workflow's first recorded event of that type (or that `match` accepts), as
+   * the machine reads it: at once when it is already recorded, else when it is. Rejects when the
+   * workflow finishes without one. For a crash at a chosen point, without a real wait: e.g.
+   * `await t.whenRecorded(id, (event) => event.type === 'CallCompleted' && event.data.call === 'b')`,
+   * then `t.restart()`. It watches the store, so it outlives a restart.
+   */
+  whenRecorded<T extends WorkflowEventType>(workflowId: string, type: T): Promise<WorkflowEventOf<T>>;
+  whenRecorded(workflowId: string, match: (event: WorkflowEvent) => boolean): Promise<WorkflowEvent>;
   /**
    * A crash and a restart: the engine dies as a killed process would (what it has in flight is
    * aborted and never recorded, even by a step that ignores its signal; its timers never fire), and
@@ -184,6 +204,19 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     history: (workflowId) => store.readStream(workflowStream(workflowId)),
     events: async (workflowId) => (await store.readStream(workflowStream(workflowId))).map(toWorkflowEvent),
     audit: (workflowId) => trail.audit(workflowId),
+    async whenRecorded(workflowId: string, match: WorkflowEventType | ((event: WorkflowEvent) => boolean)): Promise<never> {
+      const matches = typeof match === 'function' ? match : (event: WorkflowEvent) => event.type === match;
+      const what = typeof match === 'function' ? 'an event that matches' : `a ${match}`;
+      const found = await firstValueFrom(
+        store.subscribeToStream(workflowStream(workflowId)).pipe(
+          map(toWorkflowEvent),
+          first((event) => matches(event) || isTerminalEventType(event.type)),
+        ),
+      ).catch(() => undefined);
+      if (found === undefined || !matches(found))
+        throw new Error(`Workflow ${workflowId} ${found === undefined ? 'was not recorded' : `ended (${found.type})`} without ${what}`);
+      return found as never;
+    },
     async restart() {
       running.crash();
       running = start();

@@ -52,6 +52,46 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
     await t.close();
   });
 
+  it('whenRecorded() waits for a chosen event without a hand-made latch, so a crash lands exactly there; it rejects when the workflow ends without one', async () => {
+    const made: string[] = [];
+    const sync = defineWorkflow({
+      name: 'sync',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'copy',
+          run: async (ctx) => {
+            const a = await ctx.run('a', () => (made.push(`a#${ctx.attempt}`), 'A'));
+            const b = await ctx.run('b', () => (made.push(`b#${ctx.attempt}`), 'B'));
+            // Never answered on the first attempt: whether or not it began before the crash, it is not recorded.
+            const c = await ctx.run('c', () => (made.push(`c#${ctx.attempt}`), ctx.attempt === 1 ? new Promise<string>(() => undefined) : 'C'));
+            return `${a}${b}${c}`;
+          },
+        },
+      ],
+    });
+    const t = createTestEngine({ definitions: [sync] });
+    await t.engine.start(sync, {}, { id: 's2' });
+    const b = await t.whenRecorded('s2', (event) => event.type === 'CallCompleted' && event.data.call === 'b');
+    expect(b).toMatchObject({ type: 'CallCompleted', data: { call: 'b', output: 'B' } });
+    await t.restart();
+    expect(await t.settled('s2')).toMatchObject({ status: 'completed', output: 'ABC' });
+    // The crash came once b was recorded: a and b are not made again; c is made by the second attempt.
+    expect(made.filter((call) => !call.startsWith('c'))).toEqual(['a#1', 'b#1']);
+    expect(made.at(-1)).toBe('c#2');
+    expect((await t.events('s2')).flatMap((event) => (event.type === 'CallCompleted' ? [`${event.data.call}#${event.data.attempt}`] : []))).toEqual([
+      'a#1',
+      'b#1',
+      'c#2',
+    ]);
+    // Already recorded: at once, typed by its type.
+    expect((await t.whenRecorded('s2', 'WorkflowCompleted')).data.output).toBe('ABC');
+    await expect(t.whenRecorded('s2', 'SignalAwaited')).rejects.toThrow('Workflow s2 ended (WorkflowCompleted) without a SignalAwaited');
+    await t.close();
+  });
+
   it('a step that ignores its signal and answers after the crash: the dead engine records and writes nothing; the new attempt is the one recorded', async () => {
     let started = (): void => undefined;
     const running = new Promise<void>((resolve) => (started = resolve));
