@@ -120,19 +120,19 @@ export interface StartOptions {
    * 1-128 letters, digits, `_ . -`, starting with a letter or digit; with `tenant`, it may carry
    * that tenant's prefix, `<tenant>:<id>`, and no other. Anything else is `INVALID_WORKFLOW_ID`.
    */
-  id?: string;
+  id?: string | undefined;
   /** Recorded in every event's metadata. The HTTP API prefixes ids with it (`<tenant>:<id>`); the engine does not, but allows only that prefix. */
-  tenant?: string;
+  tenant?: string | undefined;
   /** Who asked (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
-  sender?: string;
+  sender?: string | undefined;
   /** Id of the command that caused the start, recorded as the first event's causation id. */
-  commandId?: string;
+  commandId?: string | undefined;
   /**
    * The registered version of a definition named by string to start (default: the newest). A
    * version that is not registered is `UNKNOWN_DEFINITION`. Ignored when `start` is given the
    * definition itself, which names its own version.
    */
-  version?: number;
+  version?: number | undefined;
 }
 
 /** Where a child workflow came from: recorded as `parent` in its `WorkflowStarted`. */
@@ -169,14 +169,14 @@ export interface ChildWorkflowPort {
 /** Options of `Engine.send`. */
 export interface SendOptions {
   /** Who sent the command (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
-  sender?: string;
+  sender?: string | undefined;
   /**
    * The caller's id for the command (an idempotency key), recorded as its event's causation id. A
    * command sent again with the same id is not recorded twice: the send resolves with the first
    * recording (`duplicate: true`), even once the workflow has moved on or finished; the same id
    * with another kind of command is refused. Default: a new id, and no such check.
    */
-  commandId?: string;
+  commandId?: string | undefined;
 }
 
 /** What a caller sees of a workflow: its fold, summarized. */

@@ -13,15 +13,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Options of {@link createScriptedProvider}: `file` or `script`. */
 export interface ScriptedProviderOptions {
   /** A JSON script file (see docs/llm.md), read and validated now. */
-  file?: string;
+  file?: string | undefined;
   /** Or the script itself (tests), validated now as a file's is. */
-  script?: LlmScript;
+  script?: LlmScript | undefined;
   /** Appends one JSON line per call, before answering: proves which calls the "model" saw. Defaults to `ECL_SCRIPT_CALL_LOG`. */
-  callLog?: string;
+  callLog?: string | undefined;
   /** Read for `ECL_SCRIPT_CALL_LOG`; defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** Clock for `latencyMs` only. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** A line of the call log: which call the scripted "model" saw, and which entry answered it. */

@@ -42,16 +42,16 @@ export interface LlmRequest<T = unknown> {
   /** Which workflow, step, iteration and attempt the call is for (the engine fills it in for steps). */
   context: LlmCallContext;
   /** The model id; default: the provider's. */
-  model?: string;
+  model?: string | undefined;
   /** The system prompt. */
-  system?: string;
+  system?: string | undefined;
   /** The conversation, oldest first. */
   messages: LlmMessage[];
   /** Most output tokens; default: the provider's (Anthropic 4,096). */
-  maxTokens?: number;
-  temperature?: number;
+  maxTokens?: number | undefined;
+  temperature?: number | undefined;
   /** Structured output: the model must answer by calling this tool; the validated input is `result.output`. */
-  tool?: LlmTool<T>;
+  tool?: LlmTool<T> | undefined;
   /** Aborts the call (CANCEL, per-step timeout, shutdown). */
   signal?: AbortSignal;
   /** Live token deltas, for followers only: never recorded in the stream. */

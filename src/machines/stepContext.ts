@@ -14,7 +14,7 @@ export type StepLlmRequest<T> = Omit<LlmRequest<T>, 'context' | 'signal' | 'onDe
    * The call's name in the step's journal (see {@link StepContext.run} for the naming rules).
    * Default `complete#<n>`, `n` counting this run's `complete` calls from 1, named ones included.
    */
-  name?: string;
+  name?: string | undefined;
 };
 
 /**

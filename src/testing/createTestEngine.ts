@@ -35,7 +35,7 @@ export interface TestEngineOptions {
   /** The definitions under test (every version you want to run or replay). */
   definitions: readonly AnyWorkflowDefinition[] | DefinitionRegistry;
   /** The model: default the deterministic offline model; pass `createScriptedProvider(...)` to script each call. */
-  llm?: LlmProvider;
+  llm?: LlmProvider | undefined;
   /**
    * The simulated clock (default: a new `createManualClock()`): `run` and `send` fire its timers as
    * the workflow needs (sleeps, retries, signal timeouts, deadlines), so a workflow that sleeps for
@@ -44,16 +44,16 @@ export interface TestEngineOptions {
    * `createManualClock(start, { autoAdvance: false })` they fire none: they return once the
    * workflow waits for a timer (`view.wakeAt`), and `clock.advance` moves it on.
    */
-  clock?: ManualClock;
+  clock?: ManualClock | undefined;
   /** Where the default clock starts: `now()` once. Prefer `clock`. */
-  now?: () => Date;
+  now?: (() => Date) | undefined;
   /**
    * The engine's `retry` option: a step's policy when it has none, and `ctx.run`'s retries inside
    * a call, which wait in real time. `{ initialDelayMs: 0 }` keeps every attempt and drops the real
    * waits (a step's own `retry` keeps its delays, on the simulated clock); `{ maxAttempts: 1 }` also
    * turns off the retries of steps that have no `retry` of their own.
    */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
 }
 
 /** A real engine on in-memory stores, with shortcuts for tests. */

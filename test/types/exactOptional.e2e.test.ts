@@ -7,9 +7,11 @@ const REPO = resolve(import.meta.dirname, '../..');
 /**
  * A project compiled with `exactOptionalPropertyTypes` against the built declarations (dist, as a
  * consumer sees them): an output schema with an optional field (`z.number().optional()`, typed
- * `number | undefined`) is JSON a step may record, and later steps read its type.
+ * `number | undefined`) is JSON a step may record, and later steps read its type; and a value that
+ * may be undefined passes for an optional option (`ctx.complete`'s, `run`'s, `send`'s, the
+ * scripted model's, the test engine's) without a conditional spread.
  */
-it('an output schema with an optional field compiles under exactOptionalPropertyTypes', async () => {
+it('optional output fields and maybe-undefined options compile under exactOptionalPropertyTypes', async () => {
   const tsc = await runProcess(join(REPO, 'node_modules/.bin/tsc'), ['-p', join(import.meta.dirname, 'exactOptional')], {
     cwd: REPO,
     env: process.env as Record<string, string>,
