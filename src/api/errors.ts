@@ -12,6 +12,7 @@ const PROBLEMS = {
   BAD_REQUEST: [400, 'Bad request'],
   UNAUTHORIZED: [401, 'Unauthorized'],
   WORKFLOW_NOT_FOUND: [404, 'Workflow not found'],
+  DEFINITION_NOT_FOUND: [404, 'Definition not found'],
   ROUTE_NOT_FOUND: [404, 'Route not found'],
   METHOD_NOT_ALLOWED: [405, 'Method not allowed'],
   REQUEST_TIMEOUT: [408, 'Request timeout'],

@@ -255,7 +255,7 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             operationId: 'getDefinitionVersions',
             summary: "Every registered version of a definition with its steps (the console's graph)",
             requestParams: { path: DefinitionNameParams },
-            responses: { '200': { description: 'Versions', content: json(DefinitionVersions) }, ...problems(400, 401) },
+            responses: { '200': { description: 'Versions', content: json(DefinitionVersions) }, ...problems(400, 401, 404) },
           }),
         },
         '/v1/usage': {

@@ -68,7 +68,12 @@ describe('GET /v1/definitions/:name/versions and GET /v1/usage', () => {
     expect(status).toBe(200);
     expect(body.versions).toHaveLength(1);
     expect(body.versions[0].steps.find((step: { name: string }) => step.name === 'review')).toEqual({ name: 'review', kind: 'validate', validates: 'draft' });
-    expect((await server.call('GET', '/v1/definitions/nothing/versions')).body.code).toBe('UNKNOWN_DEFINITION');
+    const missing = await server.call('GET', '/v1/definitions/nothing/versions');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({
+      code: 'DEFINITION_NOT_FOUND',
+      detail: 'No definition "nothing" is registered on this server (GET /v1/definitions lists them)',
+    });
   });
 
   it("keeps usage to the caller's tenant and refuses more than 100 ids or a malformed one", async () => {

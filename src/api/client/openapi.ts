@@ -173,7 +173,7 @@ export interface components {
        * @description Stable: branch on this
        * @enum {string}
        */
-      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "DEFINITION_NOT_DEPLOYED" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
+      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "DEFINITION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "DEFINITION_NOT_DEPLOYED" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
       /** @description What went wrong with this request */
       detail?: string;
       instance?: string;
@@ -681,7 +681,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -732,7 +732,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -798,7 +798,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -850,7 +850,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -1013,7 +1013,7 @@ export interface operations {
           "application/problem+json": components["schemas"]["Problem"];
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
@@ -1047,6 +1047,12 @@ export interface operations {
           /** @description Bearer realm="ecl" */
           "WWW-Authenticate": string;
         };
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
+      404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };
@@ -1142,7 +1148,7 @@ export interface operations {
           "application/octet-stream": string;
         };
       };
-      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, ROUTE_NOT_FOUND */
+      /** @description No such workflow in your tenant. Codes: WORKFLOW_NOT_FOUND, DEFINITION_NOT_FOUND, ROUTE_NOT_FOUND */
       404: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];

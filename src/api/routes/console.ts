@@ -54,7 +54,8 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ApiContext, reg
     principalOf(request);
     const { name } = parseOr(DefinitionNameParams, request.params, 'INVALID_QUERY', 'Bad definition name');
     const versions = registry?.versions(name) ?? [];
-    if (versions.length === 0) throw new ApiError('UNKNOWN_DEFINITION', `No definition "${name.slice(0, 128)}"`);
+    if (versions.length === 0)
+      throw new ApiError('DEFINITION_NOT_FOUND', `No definition "${name.slice(0, 128)}" is registered on this server (GET /v1/definitions lists them)`);
     return {
       name,
       versions: versions.flatMap((version) => {
