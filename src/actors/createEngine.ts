@@ -32,6 +32,7 @@ import { WorkflowActor } from './workflowActor.js';
 import { createResidentActors } from './residentActors.js';
 import { viewOfActor } from './workflowView.js';
 import { recoverWorkflows } from './recoverWorkflows.js';
+import { COMMAND_ID_PATTERN } from './recordedCommand.js';
 
 /** A start whose fenced append keeps finding its partition taken is answered as a conflict (try again) after this many. */
 const MAX_START_ATTEMPTS = 3;
@@ -240,8 +241,13 @@ export function createEngine(options: EngineOptions): Engine {
       if (closed) return { accepted: false, workflowId, code: 'ENGINE_CLOSED', message: 'The engine is shutting down', accepts: [] };
       const parsed = parseCommand(raw);
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
-      // A command with the caller's id may be one already recorded: its actor looks, finished or not.
-      const finalState = sendOptions.commandId === undefined ? resident.finalState(workflowId) : undefined;
+      if (sendOptions.commandId !== undefined && !COMMAND_ID_PATTERN.test(sendOptions.commandId)) {
+        const message = `The command id must be 1-255 visible ASCII characters (a UUID, say), not ${JSON.stringify(sendOptions.commandId.slice(0, 40))}`;
+        return { accepted: false, workflowId, code: 'INVALID_COMMAND', message, accepts: [] };
+      }
+      // A command with the caller's id may be one already recorded, and a signal may be unknown to
+      // the definition (refused as such): the actor looks, finished or not.
+      const finalState = sendOptions.commandId === undefined && parsed.command.type !== 'SIGNAL' ? resident.finalState(workflowId) : undefined;
       if (finalState !== undefined) {
         const message = `${commandLabel(parsed.command)} is not allowed in state ${finalState}: it accepts no command now`;
         return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message, state: finalState, accepts: [] };

@@ -32,3 +32,4 @@ export { systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { TerminalError, RetryableError, isTerminalError, isRetryableError } from './retryPolicy.js';
 export { notRecoveredWarning } from './notRecoveredWarning.js';
+export { COMMAND_ID_PATTERN } from './recordedCommand.js';

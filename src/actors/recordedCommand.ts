@@ -1,28 +1,57 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { RecordedEvent } from '../eventstore/index.js';
-import { type SendSignal, type WorkflowCommand, type WorkflowEvent, isEventOf } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type SendSignal, type WorkflowCommand, type WorkflowEvent, isEventOf } from '../machines/index.js';
 import { toWorkflowEvent } from './eventRecords.js';
 
-/** A command recorded under the caller's id: its event and revisions, or that the id went to another kind of command. */
+/** A caller's id for a command (an idempotency key): 1-255 visible ASCII characters, e.g. a UUID. */
+export const COMMAND_ID_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+
+/** A command recorded under the caller's id: its event and revisions, or why a resend under that id is refused. */
 export type RecordedCommand = { same: true; event: WorkflowEvent; revision: number; lastRevision: number } | { same: false; message: string };
 
-const causationOf = (record: RecordedEvent | undefined): unknown => (record?.metadata as { $causationId?: unknown } | undefined)?.$causationId;
+/** What a command event's metadata says of the caller's id for it (recorded only when the caller gave one). */
+const keyOf = (record: RecordedEvent) => record.metadata as { commandId?: unknown; batchLength?: unknown };
 
 /**
- * Finds the command recorded under `commandId` in a workflow's stream: the caller's id is its
- * event's causation id, and what it caused in the same batch follows it, each caused by the one
- * before (`lastRevision`). Undefined when none was.
+ * Finds the command recorded under the caller's id `commandId` in a workflow's stream (the
+ * `commandId` of its event's metadata). The same request sent again is that recording, with the
+ * revision of the last event its batch appended (`batchLength`); the id used for another kind of
+ * command, or with other data, is refused. Undefined when nothing was recorded under it.
  */
-export function recordedCommand(records: readonly RecordedEvent[], command: WorkflowCommand | SendSignal, commandId: string): RecordedCommand | undefined {
-  const index = records.findIndex((record) => causationOf(record) === commandId);
-  const recorded = records[index];
+export function recordedCommand(
+  records: readonly RecordedEvent[],
+  command: WorkflowCommand | SendSignal,
+  commandId: string,
+  definition: Pick<AnyWorkflowDefinition, 'signalSchema'>,
+): RecordedCommand | undefined {
+  const recorded = records.find((record) => keyOf(record).commandId === commandId);
   if (recorded === undefined) return undefined;
   const event = toWorkflowEvent(recorded);
-  if (!isEventOf(command, event))
-    return {
-      same: false,
-      message: `Command id ${JSON.stringify(commandId)} was already used for ${event.type} at revision ${recorded.revision}: use a new id for another command`,
-    };
-  let last = index;
-  while (records[last + 1] !== undefined && causationOf(records[last + 1]) === records[last]?.id) last++;
-  return { same: true, event, revision: recorded.revision, lastRevision: records[last]?.revision ?? recorded.revision };
+  const used = `Command id ${JSON.stringify(commandId)} was already used for`;
+  if (!isEventOf(command, event)) return { same: false, message: `${used} ${event.type} at revision ${recorded.revision}: use a new id for another command` };
+  if (!sameRequest(command, event, definition))
+    return { same: false, message: `${used} ${event.type} with other data at revision ${recorded.revision}: use a new id for another command` };
+  const batchLength = keyOf(recorded).batchLength;
+  const lastRevision = recorded.revision + (typeof batchLength === 'number' ? batchLength - 1 : 0);
+  return { same: true, event, revision: recorded.revision, lastRevision };
+}
+
+/** Whether the resent command carries what its recorded event holds: a signal's data as its step's schema parses it, a person's note or reason. */
+function sameRequest(command: WorkflowCommand | SendSignal, event: WorkflowEvent, definition: Pick<AnyWorkflowDefinition, 'signalSchema'>): boolean {
+  switch (command.type) {
+    case 'SIGNAL': {
+      if (event.type !== 'SignalReceived') return false;
+      const parsed = definition.signalSchema(event.data.step)?.safeParse(command.data);
+      const data = parsed === undefined ? (command.data ?? null) : parsed.success ? parsed.data : undefined;
+      return data !== undefined && isDeepStrictEqual(JSON.parse(JSON.stringify(data)), event.data.data);
+    }
+    case 'CANCEL':
+      return event.type === 'WorkflowCancelled' && event.data.reason === command.reason;
+    case 'APPROVE':
+      return event.type === 'HumanDecisionReceived' && event.data.note === command.note;
+    case 'REJECT':
+      return event.type === 'HumanDecisionReceived' && event.data.feedback === command.reason;
+    case 'REQUEST_REVISION':
+      return event.type === 'HumanDecisionReceived' && event.data.feedback === command.feedback;
+  }
 }

@@ -29,6 +29,20 @@ import { firedByTimer, wakeOf } from './wakeOf.js';
 import { viewOfActor } from './workflowView.js';
 
 type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' | 'lease_lost' };
+
+/** Who and what a commit records its events for. */
+interface CommitFrom {
+  /** The sender of the pending events (what they cause is the runtime's, or the timer's). */
+  sender: string;
+  /** The first event's causation id: the command's id, or the event that led to this batch. */
+  causationId: string | undefined;
+  /** On a conflict, fold what the other writer added (the caller decides again). */
+  reloadOnConflict: boolean;
+  /** Only the worker that drives the workflow may record this (an activity's outcome). */
+  ownerOnly?: boolean;
+  /** The caller's id for the command pending (`SendOptions.commandId`), kept in its metadata. */
+  commandId?: string | undefined;
+}
 type Waiter = () => void;
 
 const MAX_CONFLICT_RETRIES = 3;
@@ -143,7 +157,7 @@ export class WorkflowActor implements CallRecorder {
    */
   begin(started: WorkflowEvent, sender: string, causationId: string | undefined): Promise<'created' | 'exists' | 'lease_lost'> {
     return this.enqueue(async () => {
-      const commit = await this.commit([started], sender, causationId, false);
+      const commit = await this.commit([started], { sender, causationId, reloadOnConflict: false });
       return commit.ok ? 'created' : commit.reason === 'lease_lost' ? 'lease_lost' : 'exists';
     });
   }
@@ -164,7 +178,7 @@ export class WorkflowActor implements CallRecorder {
         const decided = decideCommand(this.#snapshot, command, this.definition);
         if (!decided.ok)
           return { accepted: false, workflowId: this.workflowId, code: decided.code, message: decided.message, state: decided.state, accepts: decided.accepts };
-        const commit = await this.commit([decided.event], sender, causationId, true);
+        const commit = await this.commit([decided.event], { sender, causationId, reloadOnConflict: true, commandId: idOnce ? causationId : undefined });
         if (!commit.ok) continue;
         // The command's event comes first in its batch; what it caused follows it.
         const revision = this.#revision - commit.events.length + 1;
@@ -182,7 +196,7 @@ export class WorkflowActor implements CallRecorder {
 
   /** The command recorded before under the caller's id `commandId` (its event's causation id), if any. */
   private async earlierCommand(command: WorkflowCommand | SendSignal, commandId: string): Promise<SendResult | undefined> {
-    const found = recordedCommand(await this.env.store.readStream(this.stream), command, commandId);
+    const found = recordedCommand(await this.env.store.readStream(this.stream), command, commandId, this.definition);
     if (found === undefined) return undefined;
     const { workflowId } = this;
     if (found.same)
@@ -213,7 +227,7 @@ export class WorkflowActor implements CallRecorder {
         // A step in flight, or one that just ended and whose outcome is queued behind this: deciding
         // now would start the step again. Only a passed deadline is acted on meanwhile.
         if ((this.inFlight !== undefined || this.running !== undefined) && !this.deadlinePassed()) return;
-        const commit = await this.commit([], 'system', this.lastEventId, true);
+        const commit = await this.commit([], { sender: 'system', causationId: this.lastEventId, reloadOnConflict: true });
         if (commit.ok || commit.reason !== 'conflict') return;
       }
     });
@@ -304,13 +318,8 @@ export class WorkflowActor implements CallRecorder {
    * Decide → append (expected revision) → apply → publish → act. On a conflicting append the
    * actor reloads the events another writer added, and the caller decides again.
    */
-  private async commit(
-    pending: readonly WorkflowEvent[],
-    sender: string,
-    causationId: string | undefined,
-    reloadOnConflict: boolean,
-    ownerOnly = false,
-  ): Promise<Commit> {
+  private async commit(pending: readonly WorkflowEvent[], from: CommitFrom): Promise<Commit> {
+    const { sender, causationId, reloadOnConflict, ownerOnly = false } = from;
     const ownership = this.env.ownership(this.workflowId);
     // An activity's outcome is the driving worker's to record; one that lost the workflow drops it.
     if (ownerOnly && !ownership.owned) return { ok: false, reason: 'lease_lost' };
@@ -343,7 +352,11 @@ export class WorkflowActor implements CallRecorder {
       const event = settled.events[index] as WorkflowEvent;
       const id = this.env.newId();
       const eventSender = index < pending.length ? sender : index === 0 && pending.length === 0 && firedByTimer(event) ? 'timer' : 'system';
-      records.push(toAppend(id, event, metadataFor(this.base, event, eventSender, at, cause, settled.values[index])));
+      const metadata = metadataFor(this.base, event, eventSender, at, cause, settled.values[index]);
+      // A keyed command's event says so, and how long its batch is: a resend finds both (recordedCommand.ts).
+      if (index === 0 && pending.length > 0 && from.commandId !== undefined)
+        Object.assign(metadata, { commandId: from.commandId, batchLength: settled.events.length });
+      records.push(toAppend(id, event, metadata));
       ids.push(id);
       cause = id;
     }
@@ -470,7 +483,7 @@ export class WorkflowActor implements CallRecorder {
   recordCall(event: WorkflowEvent, startedId: string): Promise<boolean> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
-        const commit = await this.commit([event], 'system', startedId, true, true);
+        const commit = await this.commit([event], { sender: 'system', causationId: startedId, reloadOnConflict: true, ownerOnly: true });
         if (commit.ok) return true;
         if (commit.reason !== 'conflict') return false;
       }
@@ -482,7 +495,7 @@ export class WorkflowActor implements CallRecorder {
   private record(event: WorkflowEvent, startedId: string): Promise<void> {
     return this.enqueue(async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !this.#retired; attempt++) {
-        const commit = await this.commit([event], 'system', startedId, true, true);
+        const commit = await this.commit([event], { sender: 'system', causationId: startedId, reloadOnConflict: true, ownerOnly: true });
         if (commit.ok) return;
         if (commit.reason === 'lease_lost') return;
         if (commit.reason === 'not_accepted') {

@@ -134,11 +134,16 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
 
     waitingOn: (workflowId) => engine.waitingOn(workflowId),
 
-    async untilAtRest(workflowId, waitMs) {
+    async untilAtRest(workflowId, waitMs, signal) {
+      if (signal?.aborted === true) return undefined;
       const watch = waiters.watch(workflowId);
+      const stop = () => watch.close();
+      signal?.addEventListener('abort', stop, { once: true });
       try {
-        return (await watch.settled(waitMs)) ?? 'running';
+        // The answer is read from the stream, as a start's wait is: the read models may not have it yet.
+        return (await watch.settled(waitMs)) === undefined ? undefined : await statusOf(workflowId);
       } finally {
+        signal?.removeEventListener('abort', stop);
         watch.close();
       }
     },

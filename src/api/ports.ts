@@ -91,9 +91,10 @@ export interface ApiRuntime {
   waitingOn(workflowId: string): Promise<string[] | undefined>;
   /**
    * Resolves when the workflow finishes or waits for someone (itself, or through the children its
-   * step waits for), or after `waitMs`: how it came to rest, or `running`.
+   * step waits for) with its status then, folded from its stream; undefined when `waitMs` passed
+   * first or `signal` aborted (the client went away).
    */
-  untilAtRest(workflowId: string, waitMs: number): Promise<'finished' | 'waiting' | 'running'>;
+  untilAtRest(workflowId: string, waitMs: number, signal?: AbortSignal): Promise<WorkflowStatusView | undefined>;
   /** Live token deltas of every workflow hosted by this process. */
   readonly deltas: Observable<TokenDelta>;
   /** Resilience figures for /metrics, e.g. the model's circuit breaker. */

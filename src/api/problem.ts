@@ -20,7 +20,7 @@ const tooLarge = (bodyLimitBytes: number | undefined): ApiError =>
     'PAYLOAD_TOO_LARGE',
     bodyLimitBytes === undefined
       ? 'The request body is larger than the limit'
-      : `The request body is larger than this server's limit of ${bodyLimitBytes} bytes (ECL_BODY_LIMIT_BYTES)`,
+      : `The request body is larger than this server's limit of ${bodyLimitBytes} bytes (its bodyLimitBytes setting, e.g. ECL_BODY_LIMIT_BYTES)`,
   );
 
 /** Turns any error into a problem; only errors the client could not have caused become a 500. `bodyLimitBytes`: the server's, for a 413 to name. */

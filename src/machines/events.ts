@@ -321,5 +321,9 @@ export const WorkflowEventMetadata = z.object({
   at: z.string(),
   /** The machine's state value after this event, as JSON: lets read models show it without re-folding. */
   state: z.string().optional(),
+  /** On a command's event sent with the caller's id (`SendOptions.commandId`): that id, so a resend finds it. */
+  commandId: z.string().optional(),
+  /** With `commandId`: how many events its batch appended, itself included (what it caused at once). */
+  batchLength: z.number().int().min(1).optional(),
 });
 export type WorkflowEventMetadata = z.infer<typeof WorkflowEventMetadata>;

@@ -101,7 +101,7 @@ export interface TestEngine {
   /**
    * Resolves with the workflow's first recorded event of that type (or that `match` accepts), as
    * the machine reads it: at once when it is already recorded, else when it is. Rejects when the
-   * workflow finishes without one. For a crash at a chosen point, without a real wait: e.g.
+   * workflow finishes without one, and at once for an id never started. For a crash at a chosen point, without a real wait: e.g.
    * `await t.whenRecorded(id, (event) => event.type === 'CallCompleted' && event.data.call === 'b')`,
    * then `t.restart()`. It watches the store, so it outlives a restart.
    */
@@ -207,6 +207,9 @@ export function createTestEngine(options: TestEngineOptions): TestEngine {
     async whenRecorded(workflowId: string, match: WorkflowEventType | ((event: WorkflowEvent) => boolean)): Promise<never> {
       const matches = typeof match === 'function' ? match : (event: WorkflowEvent) => event.type === match;
       const what = typeof match === 'function' ? 'an event that matches' : `a ${match}`;
+      // An id never started (a typo) would wait forever: it is refused at once.
+      if ((await store.readStream(workflowStream(workflowId), { limit: 1 })).length === 0)
+        throw new Error(`No workflow ${workflowId}: start it before waiting for its events`);
       const found = await firstValueFrom(
         store.subscribeToStream(workflowStream(workflowId)).pipe(
           map(toWorkflowEvent),

@@ -11,59 +11,79 @@ const invoice = defineWorkflow({
   input: z.object({}),
   steps: [
     { kind: 'produce', name: 'bill', run: async () => 'billed' },
-    { kind: 'signal', name: 'paid', signal: 'payment', schema: z.object({ amount: z.number() }) },
+    { kind: 'signal', name: 'paid', signal: 'payment', schema: z.object({ amount: z.number(), currency: z.string().default('EUR') }) },
+    { kind: 'produce', name: 'book', run: async () => 'booked' },
     { kind: 'approval', name: 'review' },
   ],
 });
 
-it('a command sent again with its id is not recorded twice: the send answers with the first recording, also once the workflow moved on', async () => {
+const payment = (amount: number) => invoice.signal('payment', { amount });
+
+it('a command sent again with its id is not recorded twice: the send answers with the first recording and its batch, also once the workflow moved on', async () => {
   const t = createTestEngine({ definitions: [invoice] });
   await t.run(invoice, {}, { id: 'i1' });
-  const first = await t.engine.send('i1', invoice.signal('payment', { amount: 5 }), { commandId: 'pay-1', sender: 'billing' });
-  expect(first).toMatchObject({ accepted: true, revision: expect.any(Number) });
-  expect(first.accepted && first.duplicate).toBeUndefined();
-  await t.engine.settled('i1');
+  const first = await t.engine.send('i1', payment(5), { commandId: 'pay-1', sender: 'billing' });
+  if (!first.accepted) throw new Error(first.message);
+  expect(first.duplicate).toBeUndefined();
+  // The signal and the StepStarted of `book` it caused: one batch.
+  expect(first.lastRevision).toBe(first.revision + 1);
+  await t.settled('i1');
   const lengthAfterFirst = (await t.history('i1')).length;
+  expect(lengthAfterFirst).toBeGreaterThan(first.lastRevision + 1);
 
-  // The workflow now waits at the review, not for the payment: still the first recording.
-  const again = await t.engine.send('i1', invoice.signal('payment', { amount: 5 }), { commandId: 'pay-1', sender: 'billing' });
-  expect(again).toMatchObject({
+  // The workflow now waits at the review, not for the payment: still the first recording, with
+  // the revisions of its own batch (not what `book` recorded later).
+  expect(await t.engine.send('i1', payment(5), { commandId: 'pay-1', sender: 'billing' })).toMatchObject({
     accepted: true,
     duplicate: true,
-    event: { type: 'SignalReceived', data: { signal: 'payment', data: { amount: 5 } } },
-    revision: first.accepted ? first.revision : -1,
-    lastRevision: first.accepted ? first.lastRevision : -1,
+    event: { type: 'SignalReceived', data: { signal: 'payment', data: { amount: 5, currency: 'EUR' } } },
+    revision: first.revision,
+    lastRevision: first.lastRevision,
   });
   // Without the id, the same signal is refused as not awaited now.
-  expect(await t.engine.send('i1', invoice.signal('payment', { amount: 5 }))).toMatchObject({ accepted: false, code: 'COMMAND_NOT_ALLOWED' });
-  // The same id for another kind of command is refused, naming what it was used for.
-  expect(await t.engine.send('i1', { type: 'APPROVE' }, { commandId: 'pay-1' })).toMatchObject({
+  expect(await t.engine.send('i1', payment(5))).toMatchObject({ accepted: false, code: 'COMMAND_NOT_ALLOWED' });
+  // The same id with other data, or for another kind of command, is refused, naming what it was used for.
+  expect(await t.engine.send('i1', payment(6), { commandId: 'pay-1' })).toMatchObject({
     accepted: false,
     code: 'COMMAND_NOT_ALLOWED',
+    message: 'Command id "pay-1" was already used for SignalReceived with other data at revision 4: use a new id for another command',
+  });
+  expect(await t.engine.send('i1', { type: 'APPROVE' }, { commandId: 'pay-1' })).toMatchObject({
+    accepted: false,
     message: 'Command id "pay-1" was already used for SignalReceived at revision 4: use a new id for another command',
   });
   expect(await t.history('i1')).toHaveLength(lengthAfterFirst);
 
-  // Finished, a repeated CANCEL with its id is still answered with the recording.
-  const cancelled = await t.engine.send('i1', { type: 'CANCEL', reason: 'dup test' }, { commandId: 'cancel-1' });
-  expect(cancelled).toMatchObject({ accepted: true, event: { type: 'WorkflowCancelled' } });
-  expect(await t.engine.send('i1', { type: 'CANCEL', reason: 'dup test' }, { commandId: 'cancel-1' })).toMatchObject({
+  // An id that happens to be an event's id (every event is caused by one) is a new command id.
+  const stepCompleted = (await t.history('i1')).find((event) => event.type === 'StepCompleted')!;
+  expect(await t.engine.send('i1', { type: 'APPROVE', note: 'fine' }, { commandId: stepCompleted.id })).toMatchObject({
     accepted: true,
-    duplicate: true,
-    event: { type: 'WorkflowCancelled', data: { reason: 'dup test' } },
+    event: { type: 'HumanDecisionReceived' },
   });
+  expect(await t.settled('i1')).toMatchObject({ status: 'completed' });
+
+  // Finished, a repeated APPROVE with its id is still answered with the recording.
+  expect(await t.engine.send('i1', { type: 'APPROVE', note: 'fine' }, { commandId: stepCompleted.id })).toMatchObject({ accepted: true, duplicate: true });
   await t.close();
 });
 
-it('two sends of one command id at once record it once', async () => {
+it('two sends of one command id at once record it once; a malformed id is refused', async () => {
   const t = createTestEngine({ definitions: [invoice] });
   await t.run(invoice, {}, { id: 'i2' });
-  const [a, b] = await Promise.all([
-    t.engine.send('i2', invoice.signal('payment', { amount: 1 }), { commandId: 'twice' }),
-    t.engine.send('i2', invoice.signal('payment', { amount: 1 }), { commandId: 'twice' }),
-  ]);
+  const [a, b] = await Promise.all([t.engine.send('i2', payment(1), { commandId: 'twice' }), t.engine.send('i2', payment(1), { commandId: 'twice' })]);
   expect([a.accepted, b.accepted]).toEqual([true, true]);
   expect([a, b].filter((result) => result.accepted && result.duplicate === true)).toHaveLength(1);
   expect((await t.history('i2')).filter((event) => event.type === 'SignalReceived')).toHaveLength(1);
+  for (const commandId of ['', ' padded', 'x'.repeat(256), 'clé'])
+    expect(await t.engine.send('i2', { type: 'CANCEL' }, { commandId })).toMatchObject({ accepted: false, code: 'INVALID_COMMAND' });
+  await t.close();
+});
+
+it('a signal the definition does not have is refused as unknown, also once the workflow finished, with or without an id', async () => {
+  const t = createTestEngine({ definitions: [invoice] });
+  await t.run(invoice, {}, { id: 'i3' });
+  await t.engine.send('i3', { type: 'CANCEL' });
+  expect(await t.engine.send('i3', { type: 'refund', data: {} })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
+  expect(await t.engine.send('i3', { type: 'refund', data: {} }, { commandId: 'r-1' })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
   await t.close();
 });

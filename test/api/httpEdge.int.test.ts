@@ -55,7 +55,7 @@ describe('HTTP edge', () => {
     expect(big.statusCode).toBe(413);
     expect(big.json()).toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
-      detail: "The request body is larger than this server's limit of 1048576 bytes (ECL_BODY_LIMIT_BYTES)",
+      detail: "The request body is larger than this server's limit of 1048576 bytes (its bodyLimitBytes setting, e.g. ECL_BODY_LIMIT_BYTES)",
     });
     const text = await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'hi' });
     expect(text.statusCode).toBe(415);
@@ -111,5 +111,25 @@ describe('HTTP edge', () => {
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.body).toContain('ecl_workflows{status="running"} 0');
     expect(metrics.body).toContain('ecl_projection_lag_positions 0');
+  });
+
+  it('a long poll (GET ?wait=) ends when its client goes away, and answers with the status when the wait is over', async () => {
+    expect(
+      (await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { definition: 'toy', input: { topic: 'x' }, id: 'poll' } }))
+        .statusCode,
+    ).toBe(201);
+    const over = await api.app.inject({ method: 'GET', url: '/v1/workflows/poll?wait=0.05', headers: auth() });
+    expect(over.json()).toMatchObject({ workflowId: 'poll', status: 'running' });
+    expect(ports.waits).toEqual([{ workflowId: 'acme:poll', ended: 'time' }]);
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = api.app.server.address() as { port: number };
+    const client = new AbortController();
+    const polling = fetch(`http://127.0.0.1:${port}/v1/workflows/poll?wait=300`, { headers: auth(), signal: client.signal }).catch((error: unknown) => error);
+    for (let tries = 0; ports.waits.length < 2 && tries < 400; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ports.waits[1]).toEqual({ workflowId: 'acme:poll' });
+    client.abort();
+    expect(await polling).toMatchObject({ name: 'AbortError' });
+    for (let tries = 0; ports.waits[1]?.ended === undefined && tries < 400; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ports.waits[1]).toEqual({ workflowId: 'acme:poll', ended: 'aborted' });
   });
 });

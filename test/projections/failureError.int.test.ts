@@ -48,8 +48,16 @@ const broken = defineWorkflow({
   ],
 });
 
-it("every failed workflow's status has an error with a code: its step's, REJECTED, CAP_REACHED, or WORKFLOW_FAILED", async () => {
-  const t = createTestEngine({ definitions: [gated, capped, looping, broken] });
+const spending = defineWorkflow({
+  name: 'spending',
+  version: 1,
+  input: z.object({}),
+  budget: { maxTokens: 1, onExceed: 'fail' },
+  steps: [{ kind: 'produce', name: 'write', run: async (ctx) => (await ctx.complete({ messages: [{ role: 'user', content: 'Write a memo' }] })).text }],
+});
+
+it("every failed workflow's status has an error with a code: its step's, REJECTED, CAP_REACHED, BUDGET_EXCEEDED", async () => {
+  const t = createTestEngine({ definitions: [gated, capped, looping, broken, spending] });
   const errorOf = async (id: string) => statusOfStream(await t.history(id))?.error;
 
   await t.run(gated, {}, { id: 'rejected' });
@@ -60,7 +68,10 @@ it("every failed workflow's status has an error with a code: its step's, REJECTE
   expect(await errorOf('capped')).toEqual({ code: 'CAP_REACHED', message: 'judge reached its cap of 2 iterations', retryable: false });
 
   expect(await t.run(looping, {}, { id: 'looped' })).toMatchObject({ status: 'failed' });
-  expect(await errorOf('looped')).toEqual({ code: 'WORKFLOW_FAILED', message: 'Route "check" would loop a 2th time (cap 1)', retryable: false });
+  expect(await errorOf('looped')).toEqual({ code: 'CAP_REACHED', message: 'check reached its cap of 1 loops', retryable: false });
+
+  expect(await t.run(spending, {}, { id: 'spent' })).toMatchObject({ status: 'failed' });
+  expect(await errorOf('spent')).toMatchObject({ code: 'BUDGET_EXCEEDED', message: expect.stringMatching(/^write exceeded its tokens budget \(\d+ of 1\)$/) });
 
   expect(await t.run(broken, {}, { id: 'broken' })).toMatchObject({ status: 'failed' });
   expect(await errorOf('broken')).toMatchObject({ code: 'VENDOR_DOWN', message: 'the vendor is down' });

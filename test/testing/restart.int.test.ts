@@ -89,6 +89,7 @@ describe('TestEngine.restart(): a crash and a restart, in one test', () => {
     // Already recorded: at once, typed by its type.
     expect((await t.whenRecorded('s2', 'WorkflowCompleted')).data.output).toBe('ABC');
     await expect(t.whenRecorded('s2', 'SignalAwaited')).rejects.toThrow('Workflow s2 ended (WorkflowCompleted) without a SignalAwaited');
+    await expect(t.whenRecorded('s3', 'StepStarted')).rejects.toThrow('No workflow s3: start it before waiting for its events');
     await t.close();
   });
 

@@ -34,11 +34,12 @@ export interface FollowResult {
 
 export interface ApiClientOptions {
   baseUrl: string;
-  apiKey?: string;
+  /** Sent as `Authorization: Bearer <key>`; none in open single-tenant mode (`process.env.ECL_API_KEY` may be passed as it is). */
+  apiKey?: string | undefined;
   /** Reconnects of a dropped stream before giving up (default 5). */
-  maxReconnects?: number;
+  maxReconnects?: number | undefined;
   /** A fetch to use instead of the global one (tests, proxies). */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 /** What `run` resolves to: the final status, with `output` when it completed. */

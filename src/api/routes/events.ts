@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { COMMAND_ID_PATTERN } from '../../actors/index.js';
 import type { z } from 'zod';
 import { assertAccepting, principalOf, type ApiContext } from '../context.js';
 import { ApiError, isApiError } from '../errors.js';
@@ -33,7 +34,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       ctx.metrics.observeCommand(body.type, 'rejected');
       throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });
     }
-    const commandId = idempotencyKeyOf(request.headers['idempotency-key']);
+    // Node joins a repeated header with ", ": the distinct values tell one key from two.
+    const commandId = idempotencyKeyOf(request.raw.headersDistinct['idempotency-key']);
     assertAccepting(ctx);
     try {
       const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId, commandId });
@@ -54,10 +56,11 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 }
 
-/** The Idempotency-Key header: 1-255 visible ASCII characters (a UUID, say), or none. */
-function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  if (typeof header === 'string' && /^[\x21-\x7e][\x20-\x7e]{0,254}$/.test(header)) return header;
+/** The Idempotency-Key header, given once: 1-255 visible ASCII characters (a UUID, say), or none. */
+function idempotencyKeyOf(headers: readonly string[] | undefined): string | undefined {
+  if (headers === undefined) return undefined;
+  const [header] = headers;
+  if (headers.length === 1 && header !== undefined && COMMAND_ID_PATTERN.test(header)) return header;
   throw new ApiError('INVALID_HEADER', 'Idempotency-Key must be one header of 1-255 visible ASCII characters, e.g. a UUID', {
     errors: [{ path: 'Idempotency-Key', message: 'one value of 1-255 visible ASCII characters' }],
   });

@@ -26,7 +26,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { items: page.items.filter((item) => scope.owns(item.workflowId)).map((item) => externalize(item, scope)), nextCursor: page.nextCursor };
   });
 
-  app.get('/v1/workflows/:id', async (request) => {
+  app.get('/v1/workflows/:id', async (request, reply) => {
     const principal = principalOf(request);
     const scope = scopeOf(principal);
     const { id } = parseOr(WorkflowIdParams, request.params, 'INVALID_ID', 'Bad workflow id');
@@ -35,11 +35,23 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     await readYourWrites(ctx);
     let status = await ctx.queries.getStatus(workflowId);
     if (status === undefined || !recordedFor(scope, status.tenant)) throw notFound(id);
-    // A long poll: the read is taken again once the workflow came to rest (or the wait is over).
+    // A long poll: answered with the status once the workflow came to rest, else read again when
+    // the wait is over. A client that goes away ends the wait.
     if (wait !== undefined && wait > 0 && status.status === 'running') {
-      await ctx.runtime.untilAtRest(workflowId, wait * 1000);
-      await readYourWrites(ctx);
-      status = (await ctx.queries.getStatus(workflowId)) ?? status;
+      const gone = new AbortController();
+      const onClose = () => reply.raw.writableFinished || gone.abort();
+      reply.raw.once('close', onClose);
+      try {
+        const atRest = await ctx.runtime.untilAtRest(workflowId, wait * 1000, gone.signal);
+        if (gone.signal.aborted) return reply;
+        if (atRest !== undefined) status = atRest;
+        else {
+          await readYourWrites(ctx);
+          status = (await ctx.queries.getStatus(workflowId)) ?? status;
+        }
+      } finally {
+        reply.raw.off('close', onClose);
+      }
     }
     const waitingOnChildren = status.status === 'running' ? await ctx.runtime.waitingOn(workflowId) : undefined;
     return externalize(waitingOnChildren === undefined ? status : { ...status, waitingOnChildren }, scope);

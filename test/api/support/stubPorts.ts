@@ -12,12 +12,18 @@ import { createProjectionQueries, createProjectionRunner, openProjectionDatabase
  * auth): `start` records WorkflowStarted, `send` records a cancel. The engine-backed tests live in
  * the e2e files.
  */
-export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; close(): Promise<void> } {
+export function createStubPorts(): ApiPorts & {
+  deltas: Subject<TokenDelta>;
+  waits: { workflowId: string; ended?: 'time' | 'aborted' }[];
+  close(): Promise<void>;
+} {
   const store = createMemoryEventStore();
   const db = openProjectionDatabase(':memory:');
   const runner = createProjectionRunner({ store, db });
   runner.start();
   const deltas = new Subject<TokenDelta>();
+  /** Every long poll the API asked for, and how it ended (nothing here comes to rest). */
+  const waits: { workflowId: string; ended?: 'time' | 'aborted' }[] = [];
   // Nothing runs the stub's workflows: a cancelled one has finished, any other runs on past any wait.
   const outcomeOf = async (workflowId: string, waitMs: number | undefined) => {
     const status = statusOfStream(await store.readStream(workflowStream(workflowId))) as WorkflowStatusView | undefined;
@@ -71,7 +77,18 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
       return { revision: result.nextExpectedRevision, position: async () => result.position };
     },
     waitingOn: async () => undefined,
-    untilAtRest: async () => 'running',
+    untilAtRest: (workflowId, waitMs, signal) =>
+      new Promise((resolve) => {
+        const wait: (typeof waits)[number] = { workflowId };
+        waits.push(wait);
+        const end = (how: 'time' | 'aborted') => {
+          wait.ended ??= how;
+          clearTimeout(timer);
+          resolve(undefined);
+        };
+        const timer = setTimeout(() => end('time'), waitMs);
+        signal?.addEventListener('abort', () => end('aborted'), { once: true });
+      }),
     deltas,
   };
   return {
@@ -79,6 +96,7 @@ export function createStubPorts(): ApiPorts & { deltas: Subject<TokenDelta>; clo
     queries: createQueriesPort({ runner, queries: createProjectionQueries(db) }),
     store,
     deltas,
+    waits,
     async close() {
       await runner.stop();
       await store.close();

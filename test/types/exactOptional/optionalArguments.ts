@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createEngine, defineWorkflow } from 'ecl-workflows';
 import { createScriptedProvider, createTestEngine } from 'ecl-workflows/testing';
+import { createApiClient } from 'ecl-workflows/client';
 
 // Under exactOptionalPropertyTypes, a value that may be undefined can be passed where an option is
 // optional, without a conditional spread: the options say `| undefined`.
@@ -24,5 +25,7 @@ export async function optionalArguments(maybeId: string | undefined, maybeKey: s
   const t = createTestEngine({ definitions: [summary], llm: createScriptedProvider({ file, script: { steps: {} }, callLog: undefined }), clock: undefined });
   await t.run(summary, {}, { id: maybeId, version: undefined, sender: undefined });
   await t.engine.send('w', { type: 'CANCEL' }, { commandId: maybeKey, sender: undefined });
+  const client = createApiClient({ baseUrl: 'http://127.0.0.1:3000', apiKey: process.env.ECL_API_KEY });
+  await client.send('w', 'APPROVE', undefined, { idempotencyKey: maybeKey });
   void createEngine;
 }
