@@ -242,7 +242,7 @@ export function createEngine(options: EngineOptions): Engine {
       const parsed = parseCommand(raw);
       if (!parsed.ok) return { accepted: false, workflowId, code: parsed.code, message: parsed.message, accepts: [] };
       if (sendOptions.commandId !== undefined && !COMMAND_ID_PATTERN.test(sendOptions.commandId)) {
-        const message = `The command id must be 1-255 visible ASCII characters (a UUID, say), not ${JSON.stringify(sendOptions.commandId.slice(0, 40))}`;
+        const message = `The idempotency key (commandId) must be 1-255 visible ASCII characters without spaces (a UUID, say), not ${JSON.stringify(sendOptions.commandId.slice(0, 40))}`;
         return { accepted: false, workflowId, code: 'INVALID_COMMAND', message, accepts: [] };
       }
       // A command with the caller's id may be one already recorded, and a signal may be unknown to

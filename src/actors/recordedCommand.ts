@@ -3,8 +3,8 @@ import type { RecordedEvent } from '../eventstore/index.js';
 import { type AnyWorkflowDefinition, type SendSignal, type WorkflowCommand, type WorkflowEvent, isEventOf } from '../machines/index.js';
 import { toWorkflowEvent } from './eventRecords.js';
 
-/** A caller's id for a command (an idempotency key): 1-255 visible ASCII characters, e.g. a UUID. */
-export const COMMAND_ID_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+/** A caller's id for a command (an idempotency key): 1-255 visible ASCII characters, no spaces, e.g. a UUID. */
+export const COMMAND_ID_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /** A command recorded under the caller's id: its event and revisions, or why a resend under that id is refused. */
 export type RecordedCommand = { same: true; event: WorkflowEvent; revision: number; lastRevision: number } | { same: false; message: string };
@@ -27,10 +27,10 @@ export function recordedCommand(
   const recorded = records.find((record) => keyOf(record).commandId === commandId);
   if (recorded === undefined) return undefined;
   const event = toWorkflowEvent(recorded);
-  const used = `Command id ${JSON.stringify(commandId)} was already used for`;
-  if (!isEventOf(command, event)) return { same: false, message: `${used} ${event.type} at revision ${recorded.revision}: use a new id for another command` };
+  const used = `Idempotency key ${JSON.stringify(commandId)} was already used for ${labelOf(event)}`;
+  if (!isEventOf(command, event)) return { same: false, message: `${used} at revision ${recorded.revision}: use a new key for another command` };
   if (!sameRequest(command, event, definition))
-    return { same: false, message: `${used} ${event.type} with other data at revision ${recorded.revision}: use a new id for another command` };
+    return { same: false, message: `${used} with other data at revision ${recorded.revision}: use a new key for another command` };
   const batchLength = keyOf(recorded).batchLength;
   const lastRevision = recorded.revision + (typeof batchLength === 'number' ? batchLength - 1 : 0);
   return { same: true, event, revision: recorded.revision, lastRevision };
@@ -54,4 +54,11 @@ function sameRequest(command: WorkflowCommand | SendSignal, event: WorkflowEvent
     case 'REQUEST_REVISION':
       return event.type === 'HumanDecisionReceived' && event.data.feedback === command.feedback;
   }
+}
+
+/** The command an event records, as the sender named it: `signal payment`, `APPROVE`, `CANCEL`. */
+function labelOf(event: WorkflowEvent): string {
+  if (event.type === 'SignalReceived') return `signal ${event.data.signal}`;
+  if (event.type === 'HumanDecisionReceived') return event.data.decision.toUpperCase();
+  return event.type === 'WorkflowCancelled' ? 'CANCEL' : event.type;
 }

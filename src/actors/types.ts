@@ -171,7 +171,8 @@ export interface SendOptions {
   /** Who sent the command (API key id, `cli`, ...): recorded in the metadata. Default `system`. */
   sender?: string | undefined;
   /**
-   * The caller's id for the command (an idempotency key), recorded as its event's causation id. A
+   * The caller's id for the command (an idempotency key; 1-255 visible ASCII characters without
+   * spaces), recorded in its event's metadata (`commandId`) and as its causation id. A
    * command sent again with the same id is not recorded twice: the send resolves with the first
    * recording (`duplicate: true`), even once the workflow has moved on or finished; the same id
    * with another kind of command is refused. Default: a new id, and no such check.

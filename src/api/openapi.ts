@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_ID_PATTERN } from '../actors/index.js';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject, type oas31 } from 'zod-openapi';
 import { PROBLEM_CODES, PROBLEM_STATUS, type ProblemCode } from './errors.js';
 import { SIGNAL_NAME } from '../machines/index.js';
@@ -154,9 +155,9 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             requestParams: {
               path: idParams,
               header: z.object({
-                'Idempotency-Key': z.string().optional().meta({
+                'Idempotency-Key': z.string().regex(COMMAND_ID_PATTERN).optional().meta({
                   description:
-                    "Your id for this command (1-255 visible ASCII characters, e.g. a UUID), recorded as its event's causation id: retry with it after a lost answer",
+                    'Your id for this command (1-255 visible ASCII characters without spaces, e.g. a UUID), recorded with its event: retry with it after a lost answer',
                 }),
               }),
             },

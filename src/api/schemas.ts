@@ -28,7 +28,9 @@ export const CreateWorkflowBody = z
       .min(1)
       .optional()
       .describe('A registered version of the definition to start (GET /v1/definitions/{name}/versions); default: the newest'),
-    input: AnyJson.describe("Workflow input, validated by the definition's input schema (of that version)"),
+    input: z
+      .custom<JsonValue>((value) => value !== undefined, { error: "Required: the workflow's input, a JSON value ({} when none of its fields is required)" })
+      .meta({ description: "Workflow input, validated by the definition's input schema (of that version)" }),
     id: WorkflowId.optional().describe('Omit to let the server choose one'),
   })
   .strict()

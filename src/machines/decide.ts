@@ -1,5 +1,5 @@
 import { acceptedCommands, commandToEvent, signalToEvent } from './commandToEvent.js';
-import { type SendSignal, type WorkflowCommand, commandLabel } from './commands.js';
+import { type SendSignal, type WorkflowCommand, commandLabel, isCommandType } from './commands.js';
 import type { WorkflowEvent } from './events.js';
 import type { Folder } from './fold.js';
 import { unknownSignal } from './structure.js';
@@ -111,7 +111,7 @@ export function decideCommand(
     const unknown = unknownSignal(definition.structure, command.signal);
     if (unknown === undefined) return notAllowed(snapshot, commandLabel(command));
     const accepts = snapshot.status === 'active' ? acceptedCommands(snapshot) : [];
-    return { ok: false, code: 'UNKNOWN_COMMAND', message: `${unknown}${commandMeant(command.signal, accepts)}`, state: stateLabel(snapshot), accepts };
+    return { ok: false, code: 'UNKNOWN_COMMAND', message: `${unknown}${commandMeant(command.signal)}`, state: stateLabel(snapshot), accepts };
   }
   const event = commandToEvent(command, snapshot);
   if (snapshot.status === 'active' && snapshot.can(event)) return { ok: true, event };
@@ -126,7 +126,7 @@ function notAllowed(snapshot: WorkflowSnapshot, command: string): CommandDecisio
 }
 
 /** `approve` is read as a signal's name (signals are lower case); the person most likely meant the command. */
-function commandMeant(signal: string, accepts: readonly string[]): string {
-  const meant = signal.toUpperCase();
-  return accepts.includes(meant) ? ` (commands are upper case: did you mean ${meant}?)` : '';
+export function commandMeant(type: string): string {
+  const meant = type.toUpperCase();
+  return isCommandType(meant) ? ` (commands are upper case: did you mean ${meant}?)` : '';
 }

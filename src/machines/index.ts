@@ -46,7 +46,7 @@ export type {
   WorkflowDefinition,
   WorkflowSpec,
 } from './workflowSpec.js';
-export { settle, decideCommand } from './decide.js';
+export { settle, decideCommand, commandMeant } from './decide.js';
 export type { Settled, SettleOptions, CommandDecision } from './decide.js';
 export { createFolder, foldWithTransition, EventNotAcceptedError, isEventNotAccepted, notAccepted } from './fold.js';
 export type { Fold, Folder, FoldedState } from './fold.js';

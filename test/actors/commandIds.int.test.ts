@@ -46,11 +46,11 @@ it('a command sent again with its id is not recorded twice: the send answers wit
   expect(await t.engine.send('i1', payment(6), { commandId: 'pay-1' })).toMatchObject({
     accepted: false,
     code: 'COMMAND_NOT_ALLOWED',
-    message: 'Command id "pay-1" was already used for SignalReceived with other data at revision 4: use a new id for another command',
+    message: 'Idempotency key "pay-1" was already used for signal payment with other data at revision 4: use a new key for another command',
   });
   expect(await t.engine.send('i1', { type: 'APPROVE' }, { commandId: 'pay-1' })).toMatchObject({
     accepted: false,
-    message: 'Command id "pay-1" was already used for SignalReceived at revision 4: use a new id for another command',
+    message: 'Idempotency key "pay-1" was already used for signal payment at revision 4: use a new key for another command',
   });
   expect(await t.history('i1')).toHaveLength(lengthAfterFirst);
 
@@ -74,7 +74,7 @@ it('two sends of one command id at once record it once; a malformed id is refuse
   expect([a.accepted, b.accepted]).toEqual([true, true]);
   expect([a, b].filter((result) => result.accepted && result.duplicate === true)).toHaveLength(1);
   expect((await t.history('i2')).filter((event) => event.type === 'SignalReceived')).toHaveLength(1);
-  for (const commandId of ['', ' padded', 'x'.repeat(256), 'clé'])
+  for (const commandId of ['', ' padded', 'a b', 'x'.repeat(256), 'clé'])
     expect(await t.engine.send('i2', { type: 'CANCEL' }, { commandId })).toMatchObject({ accepted: false, code: 'INVALID_COMMAND' });
   await t.close();
 });

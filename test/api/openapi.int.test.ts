@@ -152,7 +152,7 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     expect(plain).toMatchObject({ code: 'EVENT_NOT_ACCEPTED', status: 409 });
     const audit = await api.audit('client-idem');
     expect(audit.entries.filter((entry) => entry.type === 'HumanDecisionReceived')).toHaveLength(1);
-    for (const key of ['', 'clé', 'x'.repeat(256), 'tab\there']) {
+    for (const key of ['', 'clé', 'a b', 'x'.repeat(256), 'tab\there']) {
       const response = await fetch(`${server.url}/v1/workflows/client-idem/events`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEYS.acme.key}`, 'content-type': 'application/json', 'idempotency-key': key },

@@ -60,7 +60,7 @@ describe('signals over HTTP', () => {
     expect(missing.body.errors).toEqual([{ path: 'data.currency', message: 'Required: expected string' }]);
     const noInput = await server.call('POST', '/v1/workflows', { body: { definition: 'invoice', id: 'no-input' } });
     expect(noInput.status).toBe(400);
-    expect(noInput.body.errors).toEqual([{ path: 'input', message: 'Required' }]);
+    expect(noInput.body.errors).toEqual([{ path: 'input', message: "Required: the workflow's input, a JSON value ({} when none of its fields is required)" }]);
     const noCustomer = await server.call('POST', '/v1/workflows', { body: { definition: 'invoice', id: 'no-customer', input: {} } });
     expect(noCustomer.body).toMatchObject({ code: 'INVALID_INPUT', errors: [{ path: 'input.customer', message: 'Required: expected string' }] });
     const none = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'payment' } });
@@ -90,6 +90,17 @@ describe('signals over HTTP', () => {
       detail: 'Workflow "invoice" has no signal step waiting for "refund"; its signals: payment',
       errors: [{ path: 'type', message: 'Workflow "invoice" has no signal step waiting for "refund"; its signals: payment' }],
     });
+    // A command typed in lower case, or capitalised, is pointed to its name, whatever the workflow accepts now.
+    const lower = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'approve' } });
+    expect(lower.body).toMatchObject({ code: 'UNKNOWN_EVENT_TYPE', detail: expect.stringMatching(/\(commands are upper case: did you mean APPROVE\?\)$/) });
+    const capitalised = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'Approve' } });
+    expect(capitalised.status).toBe(400);
+    expect(capitalised.body).toMatchObject({
+      code: 'UNKNOWN_EVENT_TYPE',
+      detail:
+        '"Approve" is neither a command nor a signal name; known: APPROVE, REJECT, REQUEST_REVISION, CANCEL, payment (commands are upper case: did you mean APPROVE?)',
+    });
+    expect(capitalised.body.errors).toEqual([{ path: 'type', message: capitalised.body.detail }]);
     const approve = await server.call('POST', '/v1/workflows/inv-1/events', { body: { type: 'APPROVE' } });
     expect(approve.status).toBe(409);
     expect(approve.body.accepts).toEqual(['payment', 'CANCEL']);

@@ -696,7 +696,7 @@ export interface operations {
   sendEvent: {
     parameters: {
       header?: {
-        /** @description Your id for this command (1-255 visible ASCII characters, e.g. a UUID), recorded as its event's causation id: retry with it after a lost answer */
+        /** @description Your id for this command (1-255 visible ASCII characters without spaces, e.g. a UUID), recorded with its event: retry with it after a lost answer */
         "Idempotency-Key"?: string;
       };
       path: {

@@ -7,7 +7,7 @@ import { SendEventBody, WorkflowIdParams } from '../schemas.js';
 import { scopeOf } from '../tenancy.js';
 import { fieldErrors, parseOr } from '../validate.js';
 import type { CommandInfo, DefinitionInfo } from '../ports.js';
-import { READABLE_ISSUES, SIGNAL_NAME } from '../../machines/index.js';
+import { READABLE_ISSUES, SIGNAL_NAME, commandMeant } from '../../machines/index.js';
 import { notFound } from './queries.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...) or a signal (`type` = its lowercase name, `data` its payload). */
@@ -21,13 +21,13 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const body = isPlainCommand(request.body) ? request.body : parseOr(SendEventBody, request.body, 'INVALID_BODY', invalidBodyMessage(request.body));
     const known = knownCommands(ctx);
     const command = known.get(body.type);
-    // A signal's data is checked by the workflow, against the schema of the step that waits for it (409 when none does).
+    // A signal's data is checked by the workflow, against the schema of the step that waits for it
+    // (a 400 when its definition has no such signal, a 409 when it does not wait for it now).
     const signal = SIGNAL_NAME.test(body.type);
     if (command === undefined && !signal) {
       ctx.metrics.observeCommand('(unknown)', 'rejected');
-      throw new ApiError('UNKNOWN_EVENT_TYPE', `"${body.type.slice(0, 64)}" is not a command`, {
-        errors: [{ path: 'type', message: `unknown command type; known: ${[...known.keys()].join(', ')}` }],
-      });
+      const message = `"${body.type.slice(0, 64)}" is neither a command nor a signal name; known: ${[...known.keys()].join(', ')}${commandMeant(body.type)}`;
+      throw new ApiError('UNKNOWN_EVENT_TYPE', message, { errors: [{ path: 'type', message }] });
     }
     const checked = signal || command === undefined ? undefined : command.data.safeParse(body.data ?? {}, READABLE_ISSUES);
     if (checked?.success === false) {
@@ -56,14 +56,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 }
 
-/** The Idempotency-Key header, given once: 1-255 visible ASCII characters (a UUID, say), or none. */
+/** The Idempotency-Key header, given once: 1-255 visible ASCII characters without spaces (a UUID, say), or none. */
 function idempotencyKeyOf(headers: readonly string[] | undefined): string | undefined {
   if (headers === undefined) return undefined;
   const [header] = headers;
   if (headers.length === 1 && header !== undefined && COMMAND_ID_PATTERN.test(header)) return header;
-  throw new ApiError('INVALID_HEADER', 'Idempotency-Key must be one header of 1-255 visible ASCII characters, e.g. a UUID', {
-    errors: [{ path: 'Idempotency-Key', message: 'one value of 1-255 visible ASCII characters' }],
-  });
+  throw new ApiError(
+    'INVALID_HEADER',
+    'The idempotency key (Idempotency-Key) must be one header of 1-255 visible ASCII characters without spaces, e.g. a UUID',
+    {
+      errors: [{ path: 'Idempotency-Key', message: 'one value of 1-255 visible ASCII characters without spaces' }],
+    },
+  );
 }
 
 /**
