@@ -47,7 +47,7 @@ export function listCommand(): Command {
         options.json === true,
       );
     const { withProjections } = await import('./projectionCliSupport.js');
-    await withProjections(options, async ({ queries }) => {
+    await withProjections(options, async ({ queries }, loaded) => {
       const page = await queries.listWorkflows({
         limit: options.limit,
         ...(options.status === undefined ? {} : { status: options.status }),
@@ -57,7 +57,12 @@ export function listCommand(): Command {
         ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       });
       if (options.json) return printJson(page);
-      if (page.items.length === 0) return console.log('No workflows.');
+      if (page.items.length === 0)
+        return console.log(
+          options.status === 'blocked' && loaded.definitions === 0
+            ? 'No workflows. Blocked means no loaded definition can run it: with no workflow modules loaded, none is shown as blocked (pass --workflows <module>).'
+            : 'No workflows.',
+        );
       console.log(formatStatusTable(page.items).join('\n'));
       if (page.nextCursor !== undefined) console.log(`more: --cursor ${page.nextCursor}`);
     });

@@ -18,7 +18,7 @@ const projectionsPathOf = (options: { projections?: string }): string | undefine
  */
 export async function withProjections<T>(
   options: ReadSideOptions,
-  use: (projections: OpenedProjections) => Promise<T> | T,
+  use: (projections: OpenedProjections, loaded: { definitions: number }) => Promise<T> | T,
   { catchUp = true, store }: { catchUp?: boolean; store?: EventStore } = {},
 ): Promise<T> {
   const { registry } = await loadDefinitions(options);
@@ -35,7 +35,7 @@ export async function withProjections<T>(
   });
   try {
     if (catchUp) await projections.runner.catchUp();
-    return await use(projections);
+    return await use(projections, { definitions: registry.names().length });
   } finally {
     await projections.close();
   }

@@ -94,6 +94,11 @@ describe('ecl with two versions of one definition', () => {
     expect(
       (JSON.parse(bare.stdout) as { items: Array<{ workflowId: string; status: string }> }).items.find((item) => item.workflowId === 'stuck')?.status,
     ).toBe('waiting');
+    // ...and asked for blocked ones, it says why it shows none rather than a bare "No workflows.".
+    const noneBlocked = await runEcl(['list', '--status', 'blocked', '--store', `sqlite:${join(dir, 'ecl.db')}`], { cwd: dir, env: { ECL_WORKFLOWS: '' } });
+    expect(noneBlocked.stdout.trim()).toBe(
+      'No workflows. Blocked means no loaded definition can run it: with no workflow modules loaded, none is shown as blocked (pass --workflows <module>).',
+    );
 
     // A command to it, or resuming it, is refused as the caller's to fix (exit 2), saying what to load.
     const hint =
