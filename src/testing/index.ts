@@ -16,7 +16,7 @@ export type { TestAudit } from './testAudit.js';
 export { CommandRejectedError } from './commandRejectedError.js';
 export type { CommandRejection } from './commandRejectedError.js';
 export type { WorkflowEvent, WorkflowEventType } from '../machines/index.js';
-export type { AuditEntry, DescendantUsage } from '../projections/index.js';
+export type { AuditEntry, DescendantUsage, WorkflowStatusRow } from '../projections/index.js';
 export { replayHistories, historiesOf, ReplayDivergenceError, isReplayDivergence } from '../replay/index.js';
 export type { HistoryReplay, WorkflowHistory } from '../replay/index.js';
 export { createScriptedProvider, createOfflineProvider, SCRIPTED_MODEL, OFFLINE_MODEL } from '../llm/index.js';

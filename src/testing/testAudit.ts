@@ -1,8 +1,14 @@
 import type { EventStore } from '../eventstore/index.js';
-import type { AuditEntry, DescendantUsage, ProjectionDatabase, ProjectionRunner } from '../projections/index.js';
+import type { AuditEntry, DescendantUsage, ProjectionDatabase, ProjectionRunner, WorkflowStatusRow } from '../projections/index.js';
 
-/** A workflow's audit trail as `ecl audit` reads it: its entries, its child workflows' usage, and the printed lines. */
+/**
+ * A workflow's read side as `ecl status` and `ecl audit` read it: its status row (what
+ * `GET /v1/workflows/:id` answers, with a failed workflow's `error` code), its audit entries, its
+ * child workflows' usage, and the printed lines.
+ */
 export interface TestAudit {
+  /** The status read model's row; undefined for an id never started. */
+  status: WorkflowStatusRow | undefined;
   entries: AuditEntry[];
   descendants: DescendantUsage[];
   /** `ecl audit <id>`'s lines. */
@@ -21,8 +27,12 @@ export function createTestAudit(store: EventStore): { audit(workflowId: string):
       }
       await opened.runner.catchUp();
       const queries = createProjectionQueries(opened.db);
-      const [entries, descendants] = await Promise.all([queries.getAudit(workflowId), queries.getDescendants(workflowId)]);
-      return { entries, descendants, timeline: formatAuditTimeline(workflowId, entries, descendants) };
+      const [status, entries, descendants] = await Promise.all([
+        queries.getStatus(workflowId),
+        queries.getAudit(workflowId),
+        queries.getDescendants(workflowId),
+      ]);
+      return { status, entries, descendants, timeline: formatAuditTimeline(workflowId, entries, descendants) };
     },
     close() {
       opened?.db.close();

@@ -58,7 +58,12 @@ const spending = defineWorkflow({
 
 it("every failed workflow's status has an error with a code: its step's, REJECTED, CAP_REACHED, BUDGET_EXCEEDED", async () => {
   const t = createTestEngine({ definitions: [gated, capped, looping, broken, spending] });
-  const errorOf = async (id: string) => statusOfStream(await t.history(id))?.error;
+  // As the API and `ecl status` show it: the read model's row, and the same fold of the stream.
+  const errorOf = async (id: string) => {
+    const { status } = await t.audit(id);
+    expect(statusOfStream(await t.history(id))?.error).toEqual(status?.error);
+    return status?.error;
+  };
 
   await t.run(gated, {}, { id: 'rejected' });
   await t.send('rejected', { type: 'REJECT', reason: 'out of stock' });
