@@ -1,3 +1,4 @@
+import { resumeHint } from './resumeHint.js';
 import type { Subscription } from 'rxjs';
 import { z } from 'zod';
 import { type Engine, type EngineEvent, type WorkflowView, foreignTransition } from '../actors/index.js';
@@ -107,7 +108,9 @@ const objectSchemaOf = (json: JsonObjectSchema): JsonObjectSchema | undefined =>
 export function announceSleeps(engine: Engine, workflowId: string, print: (line: string) => void): Subscription {
   return engine.subscribe(workflowId).subscribe((event) => {
     if (event.kind === 'transition' && event.event.type === 'SleepStarted')
-      print(`Sleeping at ${event.event.data.step} until ${event.event.data.until} (Ctrl-C stops; run it again with --id ${workflowId} to resume)`);
+      print(
+        `Sleeping at ${event.event.data.step} until ${event.event.data.until} (Ctrl-C stops; it wakes then in whichever engine runs it: ${resumeHint(workflowId)})`,
+      );
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Engine, WorkflowView } from '../actors/index.js';
+import { resumeHint } from './resumeHint.js';
 
 export interface FamilyWatch {
   /** Ids of the workflows started below the root while watching (children, theirs, …), in start order. */
@@ -41,7 +42,7 @@ export async function settleFamily(engine: Engine, family: FamilyWatch, print: (
     }
     if (rested.status === 'running' && rested.wakeAt !== undefined)
       print(
-        `Child workflow ${next} (${rested.definition}) sleeps until ${rested.wakeAt}; it wakes in whichever engine runs it then (ecl serve, ecl worker, or ecl run ${rested.definition} --id ${next})`,
+        `Child workflow ${next} (${rested.definition}) sleeps until ${rested.wakeAt}; it wakes in whichever engine runs it then (${resumeHint(next, rested.definition)})`,
       );
   }
 }

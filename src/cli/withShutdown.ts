@@ -1,14 +1,15 @@
 import type { WorkflowView } from '../actors/index.js';
 import type { EngineHost } from './openEngineHost.js';
+import { resumeHint } from './resumeHint.js';
 import { EXIT } from './usageError.js';
 
 /** What stopping leaves behind, by where the workflow is: a step in flight re-runs; a sleep or a wait loses nothing. */
 export function stoppingLine(workflowId: string | undefined, view: WorkflowView | undefined): string {
-  const resume = workflowId === undefined ? '' : ` (ecl run … --id ${workflowId})`;
+  const resume = workflowId === undefined ? '' : ` (${resumeHint(workflowId)})`;
   if (view !== undefined && view.state.endsWith('.running'))
     return `Stopping: the step in flight (${view.step ?? view.state}) is left without outcome and re-runs on resume${resume}.`;
   if (view !== undefined && view.wakeAt !== undefined)
-    return `Stopping: nothing was in flight; ${view.workflowId} wakes at ${view.wakeAt} in whichever engine runs it then (ecl serve, ecl worker, or ecl run … --id ${view.workflowId}).`;
+    return `Stopping: nothing was in flight; ${view.workflowId} wakes at ${view.wakeAt} in whichever engine runs it then (${resumeHint(view.workflowId)}).`;
   if (view !== undefined && view.status !== 'running') return `Stopping: nothing was in flight; ${view.workflowId} is ${view.state}.`;
   return `Stopping: the step in flight, if any, is left without outcome and re-runs on resume${resume}.`;
 }

@@ -139,7 +139,9 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     const sent = await runEcl(withStore('send', 'fu-1', 'reply', '--data', '{"text":"thanks"}'), { cwd: dir, env });
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toMatch(/Signal reply accepted: fu-1 is now /);
-    expect(sent.stdout).toMatch(/Sleeping at pause until \d{4}-\S+ \(Ctrl-C stops; run it again with --id fu-1 to resume\)/);
+    expect(sent.stdout).toMatch(
+      /Sleeping at pause until \d{4}-\S+ \(Ctrl-C stops; it wakes then in whichever engine runs it: ecl serve, ecl worker, or ecl run … --id fu-1\)/,
+    );
     // In the order it happened: accepted, then the sleep the signal led to.
     expect(sent.stdout.indexOf('Signal reply accepted')).toBeLessThan(sent.stdout.indexOf('Sleeping at pause'));
     expect(sent.stdout).toMatch(/Completed fu-1/);
@@ -177,7 +179,9 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
   it('a run without --follow announces its sleep, so the wait does not look like a hang', async () => {
     const run = await ecl('run', 'invoice', '--input', '{"customer":"Bo","graceMs":200}', '--id', 'inv-2');
     expect(run.code, run.stderr).toBe(1);
-    expect(run.stdout).toMatch(/Sleeping at grace until \d{4}-\S+ \(Ctrl-C stops; run it again with --id inv-2 to resume\)/);
+    expect(run.stdout).toMatch(
+      /Sleeping at grace until \d{4}-\S+ \(Ctrl-C stops; it wakes then in whichever engine runs it: ecl serve, ecl worker, or ecl run … --id inv-2\)/,
+    );
     expect(run.stdout).toMatch(/Waiting for signal payment at paid\.waiting/);
     const cancelled = await ecl('send', 'inv-2', 'CANCEL');
     expect(cancelled.code).toBe(1);

@@ -191,12 +191,16 @@ describe('what Ctrl-C says it leaves behind', () => {
 
   it('a step in flight re-runs; a sleep or a wait loses nothing', () => {
     expect(stoppingLine('w', at('draft.running', { step: 'draft' }))).toBe(
-      'Stopping: the step in flight (draft) is left without outcome and re-runs on resume (ecl run … --id w).',
+      'Stopping: the step in flight (draft) is left without outcome and re-runs on resume (ecl serve, ecl worker, or ecl run … --id w).',
     );
     expect(stoppingLine('w', at('pause.sleeping', { wakeAt: '2030-01-02T00:00:00.000Z' }))).toBe(
       'Stopping: nothing was in flight; w wakes at 2030-01-02T00:00:00.000Z in whichever engine runs it then (ecl serve, ecl worker, or ecl run … --id w).',
     );
     expect(stoppingLine('w', at('reply.waiting'))).toBe('Stopping: nothing was in flight; w is reply.waiting.');
     expect(stoppingLine(undefined, undefined)).toBe('Stopping: the step in flight, if any, is left without outcome and re-runs on resume.');
+    // `ecl run --id` takes no tenant prefix: a workflow started through the API is resumed by an engine on the store.
+    expect(stoppingLine('acme:w', { ...at('pause.sleeping', { wakeAt: '2030-01-02T00:00:00.000Z' }), workflowId: 'acme:w' })).toBe(
+      'Stopping: nothing was in flight; acme:w wakes at 2030-01-02T00:00:00.000Z in whichever engine runs it then (ecl serve or ecl worker).',
+    );
   });
 });
