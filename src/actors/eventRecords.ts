@@ -1,6 +1,7 @@
 import type { EventToAppend, JsonValue, RecordedEvent } from '../eventstore/index.js';
 import { type WorkflowEvent, type WorkflowEventMetadata, defaultUpcasterRegistry, isWorkflowEventType } from '../machines/index.js';
 import { EngineError } from './errors.js';
+import { firedByTimer } from './wakeOf.js';
 
 /** Fields of the metadata that are the same for every event of a workflow. */
 export interface MetadataBase {
@@ -35,6 +36,46 @@ export function metadataFor(
   if (data.iteration !== undefined) metadata.iteration = data.iteration;
   if (data.attempt !== undefined) metadata.attempt = data.attempt;
   return metadata;
+}
+
+/** Where a batch comes from: its pending events are the sender's (a command, an outcome); what they cause is the runtime's. */
+export interface BatchOrigin {
+  sender: string;
+  /** The first event's causation id: the command's id, or the event that led to the batch. */
+  causationId: string | undefined;
+  /** How many of the batch's events were pending (the rest were decided from them). */
+  pending: number;
+  /** The caller's id for the pending command (`SendOptions.commandId`). */
+  commandId?: string | undefined;
+}
+
+/**
+ * The records of one batch, each caused by the one before it. A batch of decisions alone is the
+ * runtime's, or the timer's when a due timer opened it; a keyed command's event carries its key
+ * and the batch's length, which a resend finds (recordedCommand.ts).
+ */
+export function batchRecords(
+  base: MetadataBase,
+  events: readonly WorkflowEvent[],
+  states: readonly unknown[],
+  origin: BatchOrigin,
+  at: string,
+  newId: () => string,
+): { records: EventToAppend[]; ids: string[] } {
+  const records: EventToAppend[] = [];
+  const ids: string[] = [];
+  let cause = origin.causationId;
+  events.forEach((event, index) => {
+    const id = newId();
+    const sender = index < origin.pending ? origin.sender : index === 0 && origin.pending === 0 && firedByTimer(event) ? 'timer' : 'system';
+    const metadata = metadataFor(base, event, sender, at, cause, states[index]);
+    const keyed = index === 0 && origin.pending > 0 && origin.commandId !== undefined;
+    if (keyed) Object.assign(metadata, { commandId: origin.commandId, batchLength: events.length });
+    records.push(toAppend(id, event, metadata));
+    ids.push(id);
+    cause = id;
+  });
+  return { records, ids };
 }
 
 export const toAppend = (id: string, event: WorkflowEvent, metadata: WorkflowEventMetadata): EventToAppend => ({

@@ -1,4 +1,4 @@
-import { isLeaseLost, isWrongExpectedRevision, workflowStream, type EventToAppend, type JsonValue } from '../eventstore/index.js';
+import { isLeaseLost, isWrongExpectedRevision, workflowStream, type JsonValue } from '../eventstore/index.js';
 import {
   type AnyWorkflowDefinition,
   type Decision,
@@ -15,7 +15,7 @@ import {
   nextStep,
   settle,
 } from '../machines/index.js';
-import { type MetadataBase, metadataFor, toAppend } from './eventRecords.js';
+import { type MetadataBase, batchRecords } from './eventRecords.js';
 import { recordedCommand } from './recordedCommand.js';
 import { foldRecords } from './loadWorkflow.js';
 import { folderOf } from './folderOf.js';
@@ -25,7 +25,7 @@ import type { ActorEnv, ActorInit } from './actorEnv.js';
 import { publishTransitions } from './publishTransitions.js';
 import { SNAPSHOT_SCHEMA, writeCachedSnapshot } from './snapshotStream.js';
 import type { SendResult } from './types.js';
-import { firedByTimer, wakeOf } from './wakeOf.js';
+import { wakeOf } from './wakeOf.js';
 import { viewOfActor } from './workflowView.js';
 
 type Commit = { ok: true; events: WorkflowEvent[]; ids: string[] } | { ok: false; reason: 'conflict' | 'not_accepted' | 'lease_lost' };
@@ -345,21 +345,8 @@ export class WorkflowActor implements CallRecorder {
       if (ownership.owned) this.env.wakeAt(this.workflowId, wakeOf(settled));
       return { ok: true, events: [], ids: [] };
     }
-    const ids: string[] = [];
-    const records: EventToAppend[] = [];
-    let cause = causationId;
-    for (let index = 0; index < settled.events.length; index++) {
-      const event = settled.events[index] as WorkflowEvent;
-      const id = this.env.newId();
-      const eventSender = index < pending.length ? sender : index === 0 && pending.length === 0 && firedByTimer(event) ? 'timer' : 'system';
-      const metadata = metadataFor(this.base, event, eventSender, at, cause, settled.values[index]);
-      // A keyed command's event says so, and how long its batch is: a resend finds both (recordedCommand.ts).
-      if (index === 0 && pending.length > 0 && from.commandId !== undefined)
-        Object.assign(metadata, { commandId: from.commandId, batchLength: settled.events.length });
-      records.push(toAppend(id, event, metadata));
-      ids.push(id);
-      cause = id;
-    }
+    const origin = { sender, causationId, pending: pending.length, commandId: from.commandId };
+    const { records, ids } = batchRecords(this.base, settled.events, settled.values, origin, at, this.env.newId);
     const own = this.env.ownAppends;
     own?.recording?.(ids);
     try {
