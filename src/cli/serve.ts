@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { parsePort } from './parsePort.js';
+import { UsageError } from './usageError.js';
 import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
 
 interface ServeOptions extends WorkflowsOptions {
@@ -41,6 +42,13 @@ export function serveCommand(): Command {
         },
         inspect: options.inspect !== undefined && options.inspect !== false,
         watch: options.watch === true,
+      }).catch((error: unknown) => {
+        // Taken by another process (an ecl serve already running?): the user's to fix, not a crash.
+        const { code, address, port } = error as { code?: unknown; address?: unknown; port?: unknown };
+        if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+        throw new UsageError(
+          `ecl serve: cannot listen on ${String(address)}:${String(port)} (${code === 'EADDRINUSE' ? 'in use: another ecl serve?' : 'not allowed'}): choose another port with --port <n> or ECL_PORT (0 picks a free one)`,
+        );
       });
       console.log([server.banner[0], `Console: ${server.url}/console/ (open it in a browser)`, ...server.banner.slice(1)].join('\n'));
       if (server.inspection !== undefined) {

@@ -66,6 +66,12 @@ it('ecl worker refuses --host without --port, and a --port in use, naming it', a
     const taken = await runEcl(['worker', '--store', `sqlite:${join(dir, 'other.db')}`, '--port', port], { cwd: dir });
     expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(new RegExp(`ecl worker: cannot serve --port ${port}: .*EADDRINUSE`));
+    // ecl serve on a port in use says what to do, with the usage exit code, not a bare listen error.
+    const serve = await runEcl(['serve', '--store', `sqlite:${join(dir, 'served.db')}`, '--port', port], { cwd: dir });
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toContain(
+      `ecl serve: cannot listen on 127.0.0.1:${port} (in use: another ecl serve?): choose another port with --port <n> or ECL_PORT (0 picks a free one)`,
+    );
   } finally {
     process.kill(first.child.pid as number, 'SIGTERM');
   }
