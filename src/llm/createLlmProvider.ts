@@ -73,7 +73,10 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
     const provider = createAnthropicProvider({ ...fromEnv, ...options.anthropic, ...(options.logger !== undefined && { logger: options.logger }) });
     const baseUrl = options.anthropic?.baseURL ?? env.ANTHROPIC_BASE_URL;
     const where = baseUrl ? ` at ${baseUrl}` : '';
-    return { provider, description: `LLM: Anthropic ${provider.model}${where} (${why})`, stats: () => provider.stats() };
+    // Said at the start, not at the first call: a run begun without a key fails there, for good.
+    const keyless =
+      !hasKey && (env.ANTHROPIC_AUTH_TOKEN ?? '') === '' && options.anthropic?.apiKey === undefined ? '; no ANTHROPIC_API_KEY set: its calls will fail' : '';
+    return { provider, description: `LLM: Anthropic ${provider.model}${where} (${why}${keyless})`, stats: () => provider.stats() };
   }
   throw new LlmError('CONFIG', `Unknown LLM provider "${chosen}". Use offline, anthropic or script:<file>.`);
 }

@@ -180,6 +180,16 @@ describe('Anthropic adapter against a local Messages API', () => {
     expect(server.requests).toHaveLength(4);
   });
 
+  it('without any key, fails the call as AUTHENTICATION saying to set one, not as a bad request, and sends nothing', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', undefined);
+    vi.stubEnv('ANTHROPIC_AUTH_TOKEN', undefined);
+    const { server, provider } = await setup({ apiKey: 'sk-ant-right' }, { apiKey: undefined });
+    const error = await failure(provider.complete(plain()));
+    expect([error.code, error.retryable]).toEqual(['AUTHENTICATION', false]);
+    expect(error.message).toBe('No Anthropic credentials found. Set ANTHROPIC_API_KEY, or run with --llm offline.');
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('does not retry a 401 and says which key to check', async () => {
     const { server, provider } = await setup({ apiKey: 'sk-ant-right' }, { apiKey: 'sk-ant-wrong' });
     const error = await failure(provider.complete(plain()));

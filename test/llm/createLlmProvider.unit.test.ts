@@ -30,7 +30,7 @@ describe('createLlmProvider', () => {
     expect(selected.provider.name).toBe('anthropic');
     expect(selected.description).toBe('LLM: Anthropic claude-sonnet-4-6 (ANTHROPIC_API_KEY is set)');
     expect(createLlmProvider('anthropic', { env: {}, anthropic: { model: 'claude-haiku-4-5' } }).description).toBe(
-      'LLM: Anthropic claude-haiku-4-5 (--llm anthropic)',
+      'LLM: Anthropic claude-haiku-4-5 (--llm anthropic; no ANTHROPIC_API_KEY set: its calls will fail)',
     );
   });
 

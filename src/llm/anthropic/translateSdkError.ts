@@ -33,12 +33,13 @@ export async function translateSdkError(error: unknown, model: string): Promise<
   if (error instanceof APIConnectionError)
     return new LlmError('CONNECTION', 'Could not reach the Anthropic API (connection failed). Check the network and ANTHROPIC_BASE_URL.', { cause: error });
   if (error instanceof APIError) return translateStatus(error, model);
+  // The client's own refusal to send without credentials: the key is missing, not the request wrong.
+  if (error instanceof Error && /authentication method/i.test(error.message)) {
+    return new LlmError('AUTHENTICATION', 'No Anthropic credentials found. Set ANTHROPIC_API_KEY, or run with --llm offline.', { cause: error });
+  }
   if (error instanceof AnthropicError) return new LlmError('BAD_REQUEST', `The Anthropic client refused the request: ${error.message}`, { cause: error });
   if (error instanceof Error && error.name === 'AbortError') return cancelledError(error);
   if (error instanceof SyntaxError) return new LlmError('SERVER_ERROR', 'Anthropic sent a malformed response (invalid JSON).', { cause: error });
-  if (error instanceof Error && /authentication method/i.test(error.message)) {
-    return new LlmError('AUTHENTICATION', 'No Anthropic credentials found. Set ANTHROPIC_API_KEY.', { cause: error });
-  }
   return error;
 }
 
