@@ -14,8 +14,10 @@ interface Existing {
  */
 export function resumingLine(existing: Existing, state: string, askedVersion?: number): string {
   const finished = existing.status === 'completed' || existing.status === 'failed' || existing.status === 'cancelled';
+  // A failed or cancelled workflow stays so: running it again takes a new id.
+  const again = existing.status === 'completed' ? '' : '; to run it again, give a new --id';
   const line = finished
-    ? `Already ${existing.status}: ${existing.definition} v${existing.version} (revision ${existing.revision})`
+    ? `Already ${existing.status}: ${existing.definition} v${existing.version} (revision ${existing.revision})${again}`
     : `Resuming ${existing.definition} v${existing.version} at ${state} (revision ${existing.revision})`;
   return askedVersion === undefined || askedVersion === existing.version
     ? line

@@ -58,6 +58,10 @@ describe('ecl run', () => {
     const run = await ecl('run', 'brief', '--input', input({ maxIterations: 1, onCap: 'fail' }), '--id', 'fail-1');
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/Failed fail-1: "review" still asked for a revision after 1 iterations/);
+    // Run again with the same id, it stays failed, and says how to run it anew.
+    const again = await ecl('run', 'brief', '--id', 'fail-1');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toMatch(/^Already failed: brief v1 \(revision \d+\); to run it again, give a new --id$/m);
   });
 
   it('bad input, an unknown definition and bad JSON exit 2 with a clear message and no stack', async () => {
