@@ -67,6 +67,14 @@ function definitionsOf(exports: Record<string, unknown>): AnyWorkflowDefinition[
   return [...found];
 }
 
+/** The exports of a module that hold a definition of the same name and version as `definition` (alone or in an array). */
+function exportsNaming(exports: Record<string, unknown>, definition: AnyWorkflowDefinition): string[] {
+  const same = (item: unknown) => isWorkflowDefinition(item) && item.name === definition.name && item.version === definition.version;
+  return Object.entries(exports)
+    .filter(([, value]) => (Array.isArray(value) ? value.some(same) : same(value)))
+    .map(([name]) => name);
+}
+
 /** What went wrong, with the lines that say where (a compile error names the file, line and column on its next lines). */
 const describe = (error: unknown): string => {
   if (!(error instanceof Error)) return String(error);
@@ -112,10 +120,12 @@ export async function loadWorkflowModules(paths: readonly string[], options: Loa
       // The same definition re-exported by another module (v1 kept beside v2) is registered once.
       if (other !== undefined && registry.get(definition.name, definition.version) === definition) continue;
       if (other !== undefined) {
+        const where =
+          other === file ? `in ${shown(file)} (exports ${exportsNaming(exports, definition).join(' and ')})` : `in ${shown(other)} and in ${shown(file)}`;
         throw new WorkflowModuleError(
           'DUPLICATE_DEFINITION',
           file,
-          `Workflow ${definition.name} v${definition.version} is defined twice: in ${shown(other)} and in ${shown(file)} (give one of them another name or version)`,
+          `Workflow ${definition.name} v${definition.version} is defined twice: ${where} (give one of them another name or version)`,
         );
       }
       sources.set(key, file);

@@ -49,6 +49,11 @@ describe('loadWorkflowModules', () => {
     write('empty.mjs', 'export const notADefinition = { name: "x", version: 1 };');
     write('clash.mjs', definitionSource('alpha', 1, 'export default wf;'));
     write('syntax.ts', 'export const = ;');
+    // Two different definitions of one name and version in one module: the message names both exports.
+    write(
+      'twice.mjs',
+      `${definitionSource('alpha', 1, 'export const draft = wf;')}\nexport const copy = defineWorkflow({ name: 'alpha', version: 1, input: z.object({}), steps: [{ kind: 'produce', name: 'x', run: async () => 'x' }] });`,
+    );
 
     const missing = await failure(loadWorkflowModules(['nope.mjs'], { cwd: dir }));
     expect(missing.code).toBe('MODULE_NOT_FOUND');
@@ -71,6 +76,8 @@ describe('loadWorkflowModules', () => {
     const clash = await failure(loadWorkflowModules(['ok.mjs', 'clash.mjs'], { cwd: dir }));
     expect(clash.code).toBe('DUPLICATE_DEFINITION');
     expect(clash.message).toBe('Workflow alpha v1 is defined twice: in ok.mjs and in clash.mjs (give one of them another name or version)');
+    const twice = await failure(loadWorkflowModules(['twice.mjs'], { cwd: dir }));
+    expect(twice.message).toBe('Workflow alpha v1 is defined twice: in twice.mjs (exports draft and copy) (give one of them another name or version)');
   });
 
   it('with no module, registers nothing', async () => {
