@@ -41,9 +41,11 @@ function sameRequest(command: WorkflowCommand | SendSignal, event: WorkflowEvent
   switch (command.type) {
     case 'SIGNAL': {
       if (event.type !== 'SignalReceived') return false;
+      // As the signal was recorded: parsed by its step's schema, absent as null.
       const parsed = definition.signalSchema(event.data.step)?.safeParse(command.data);
-      const data = parsed === undefined ? (command.data ?? null) : parsed.success ? parsed.data : undefined;
-      return data !== undefined && isDeepStrictEqual(JSON.parse(JSON.stringify(data)), event.data.data);
+      if (parsed?.success === false) return false;
+      const data = (parsed === undefined ? command.data : parsed.data) ?? null;
+      return isDeepStrictEqual(JSON.parse(JSON.stringify(data)), event.data.data);
     }
     case 'CANCEL':
       return event.type === 'WorkflowCancelled' && event.data.reason === command.reason;

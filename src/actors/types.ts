@@ -175,7 +175,8 @@ export interface SendOptions {
    * spaces), recorded in its event's metadata (`commandId`) and as its causation id. A
    * command sent again with the same id is not recorded twice: the send resolves with the first
    * recording (`duplicate: true`), even once the workflow has moved on or finished; the same id
-   * with another kind of command is refused. Default: a new id, and no such check.
+   * with another command, or with other data, is refused (`COMMAND_ID_REUSED`). Default: a new
+   * id, and no such check.
    */
   commandId?: string | undefined;
 }
@@ -250,7 +251,8 @@ export type SendResult =
   | {
       accepted: false;
       workflowId: string;
-      code: 'WORKFLOW_NOT_FOUND' | 'UNKNOWN_COMMAND' | 'INVALID_COMMAND' | 'COMMAND_NOT_ALLOWED' | 'CONCURRENCY_CONFLICT' | 'ENGINE_CLOSED';
+      code:
+        'WORKFLOW_NOT_FOUND' | 'UNKNOWN_COMMAND' | 'INVALID_COMMAND' | 'COMMAND_NOT_ALLOWED' | 'COMMAND_ID_REUSED' | 'CONCURRENCY_CONFLICT' | 'ENGINE_CLOSED';
       message: string;
       state?: string;
       accepts: string[];
@@ -326,7 +328,7 @@ export interface Engine {
    * `{ type: 'REQUEST_REVISION', feedback }`, `{ type: 'CANCEL', reason? }`), checks the workflow
    * accepts it now, and records its event; then the workflow goes on. A rejection is a result, not
    * an exception, and leaves the stream unchanged (codes `WORKFLOW_NOT_FOUND`, `UNKNOWN_COMMAND`,
-   * `INVALID_COMMAND`, `COMMAND_NOT_ALLOWED`, `CONCURRENCY_CONFLICT`, `ENGINE_CLOSED`). CANCEL aborts
+   * `INVALID_COMMAND`, `COMMAND_NOT_ALLOWED`, `COMMAND_ID_REUSED`, `CONCURRENCY_CONFLICT`, `ENGINE_CLOSED`). CANCEL aborts
    * the step in flight and drops its late outcome. Throws only when the workflow cannot be loaded
    * (`EngineError` `CORRUPT_STREAM`, `UNKNOWN_DEFINITION_VERSION`) or the store fails.
    */

@@ -210,7 +210,7 @@ export class WorkflowActor implements CallRecorder {
         view: viewOfActor(this),
       };
     const accepts = this.#snapshot.status === 'active' ? acceptedCommands(this.#snapshot) : [];
-    return { accepted: false, workflowId, code: 'COMMAND_NOT_ALLOWED', message: found.message, state: stateLabel(this.#snapshot), accepts };
+    return { accepted: false, workflowId, code: 'COMMAND_ID_REUSED', message: found.message, state: stateLabel(this.#snapshot), accepts };
   }
 
   /**

@@ -192,6 +192,8 @@ function sendProblem(result: Extract<SendResult, { accepted: false }>): ApiError
       return new ApiError('INVALID_EVENT_DATA', result.message, { errors: invalidCommandIssues(result.message) });
     case 'COMMAND_NOT_ALLOWED':
       return new ApiError('EVENT_NOT_ACCEPTED', result.message, { state: result.state ?? null, accepts: result.accepts });
+    case 'COMMAND_ID_REUSED':
+      return new ApiError('IDEMPOTENCY_KEY_REUSED', result.message, { errors: [{ path: 'Idempotency-Key', message: result.message }] });
     case 'CONCURRENCY_CONFLICT':
       return new ApiError('CONCURRENT_UPDATE', result.message);
     case 'ENGINE_CLOSED':

@@ -20,6 +20,7 @@ const PROBLEMS = {
   DEFINITION_NOT_DEPLOYED: [409, 'Definition not deployed where it would run'],
   EVENT_NOT_ACCEPTED: [409, 'Event not accepted now'],
   CONCURRENT_UPDATE: [409, 'Concurrent update'],
+  IDEMPOTENCY_KEY_REUSED: [422, 'Idempotency key reused'],
   PAYLOAD_TOO_LARGE: [413, 'Payload too large'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type'],
   HEADERS_TOO_LARGE: [431, 'Request headers too large'],

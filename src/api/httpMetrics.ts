@@ -12,7 +12,7 @@ const MAX_COMMAND_TYPES = 100;
 /** What the API counts itself: requests by method, route and code (with their duration), and commands by type and outcome. */
 export interface HttpMetrics {
   observeRequest(method: string, route: string, code: number, seconds: number): void;
-  observeCommand(type: string, outcome: 'accepted' | 'rejected'): void;
+  observeCommand(type: string, outcome: 'accepted' | 'duplicate' | 'rejected'): void;
 }
 
 export function createHttpMetrics(registry: Registry): HttpMetrics {

@@ -164,7 +164,7 @@ export function buildOpenApi(options: { version: string; authRequired: boolean; 
             requestBody: { required: true, content: json(sendEvent) },
             responses: {
               '202': { description: 'Recorded (or, with an Idempotency-Key recorded before, that recording)', content: json(EventAccepted) },
-              ...problems(400, 401, 404, 409, 413, 415, 503),
+              ...problems(400, 401, 404, 409, 413, 415, 422, 503),
             },
           }),
         },

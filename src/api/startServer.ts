@@ -33,7 +33,7 @@ import { countAppends } from './countAppends.js';
 import { createApi } from './createApi.js';
 import type { ApiApp } from './createApp.js';
 import { ApiError } from './errors.js';
-import { listenApi } from './listenApi.js';
+import { assertCanListen, listenApi } from './listenApi.js';
 import { PROBLEM_CONTENT_TYPE, problemBody } from './problem.js';
 
 /**
@@ -138,7 +138,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   const { config, sources } = loaded;
   // Refused before anything opens; a server that does not listen binds nothing (its host decides).
-  if (options.listen !== false) assertSafeBind(config.host, config.apiKeys.length > 0);
+  if (options.listen !== false) {
+    assertSafeBind(config.host, config.apiKeys.length > 0);
+    // A port in use is refused before this process joins the workers on the store or resumes a step.
+    await assertCanListen(config.host, config.port);
+  }
   const storeUrl = config.store ?? urlOfPassedStore(options.store) ?? DEFAULT_STORE_URL;
   assertUsablePaths(pathsToWrite(loaded, storeUrl, options));
   const logger =

@@ -74,8 +74,9 @@ export function createLlmProvider(spec: string | undefined, options: CreateLlmPr
     const baseUrl = options.anthropic?.baseURL ?? env.ANTHROPIC_BASE_URL;
     const where = baseUrl ? ` at ${baseUrl}` : '';
     // Said at the start, not at the first call: a run begun without a key fails there, for good.
-    const keyless =
-      !hasKey && (env.ANTHROPIC_AUTH_TOKEN ?? '') === '' && options.anthropic?.apiKey === undefined ? '; no ANTHROPIC_API_KEY set: its calls will fail' : '';
+    // The SDK also looks in process.env when the env given has no key.
+    const keys = [env.ANTHROPIC_API_KEY, env.ANTHROPIC_AUTH_TOKEN, process.env.ANTHROPIC_API_KEY, process.env.ANTHROPIC_AUTH_TOKEN, options.anthropic?.apiKey];
+    const keyless = keys.every((value) => (value ?? '') === '') ? '; no ANTHROPIC_API_KEY set: its calls will fail' : '';
     return { provider, description: `LLM: Anthropic ${provider.model}${where} (${why}${keyless})`, stats: () => provider.stats() };
   }
   throw new LlmError('CONFIG', `Unknown LLM provider "${chosen}". Use offline, anthropic or script:<file>.`);

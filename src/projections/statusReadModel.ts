@@ -195,7 +195,7 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 6,
+  schemaVersion: 7,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (

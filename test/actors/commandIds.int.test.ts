@@ -45,11 +45,12 @@ it('a command sent again with its id is not recorded twice: the send answers wit
   // The same id with other data, or for another kind of command, is refused, naming what it was used for.
   expect(await t.engine.send('i1', payment(6), { commandId: 'pay-1' })).toMatchObject({
     accepted: false,
-    code: 'COMMAND_NOT_ALLOWED',
+    code: 'COMMAND_ID_REUSED',
     message: 'Idempotency key "pay-1" was already used for signal payment with other data at revision 4: use a new key for another command',
   });
   expect(await t.engine.send('i1', { type: 'APPROVE' }, { commandId: 'pay-1' })).toMatchObject({
     accepted: false,
+    code: 'COMMAND_ID_REUSED',
     message: 'Idempotency key "pay-1" was already used for signal payment at revision 4: use a new key for another command',
   });
   expect(await t.history('i1')).toHaveLength(lengthAfterFirst);
@@ -85,5 +86,19 @@ it('a signal the definition does not have is refused as unknown, also once the w
   await t.engine.send('i3', { type: 'CANCEL' });
   expect(await t.engine.send('i3', { type: 'refund', data: {} })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
   expect(await t.engine.send('i3', { type: 'refund', data: {} }, { commandId: 'r-1' })).toMatchObject({ accepted: false, code: 'UNKNOWN_COMMAND' });
+  await t.close();
+});
+
+it('a keyed signal without data, whose schema allows none, is a duplicate when sent again (recorded as null)', async () => {
+  const ping = defineWorkflow({
+    name: 'ping',
+    version: 1,
+    input: z.object({}),
+    steps: [{ kind: 'signal', name: 'poked', signal: 'poke', schema: z.object({ by: z.string() }).optional() }],
+  });
+  const t = createTestEngine({ definitions: [ping] });
+  await t.run(ping, {}, { id: 'p1' });
+  expect(await t.engine.send('p1', { type: 'poke' }, { commandId: 'poke-1' })).toMatchObject({ accepted: true, event: { data: { data: null } } });
+  expect(await t.engine.send('p1', { type: 'poke' }, { commandId: 'poke-1' })).toMatchObject({ accepted: true, duplicate: true });
   await t.close();
 });

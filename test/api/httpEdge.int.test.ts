@@ -132,4 +132,16 @@ describe('HTTP edge', () => {
     for (let tries = 0; ports.waits[1]?.ended === undefined && tries < 400; tries++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(ports.waits[1]).toEqual({ workflowId: 'acme:poll', ended: 'aborted' });
   });
+
+  it('commands go through app.inject too (no raw distinct headers there), with or without an Idempotency-Key', async () => {
+    expect(
+      (await api.app.inject({ method: 'POST', url: '/v1/workflows', headers: auth(), payload: { definition: 'toy', input: { topic: 'x' }, id: 'inj' } }))
+        .statusCode,
+    ).toBe(201);
+    const send = (headers: Record<string, string | string[]>) =>
+      api.app.inject({ method: 'POST', url: '/v1/workflows/inj/events', headers: { ...auth(), ...headers }, payload: { type: 'CANCEL' } });
+    expect((await send({ 'idempotency-key': 'k-1' })).statusCode).toBe(202);
+    expect((await send({ 'idempotency-key': 'not a key' })).json()).toMatchObject({ code: 'INVALID_HEADER' });
+    expect((await send({})).statusCode).not.toBe(500);
+  });
 });

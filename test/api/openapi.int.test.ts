@@ -148,6 +148,9 @@ describe('the generated client (openapi-fetch, typed by the document)', () => {
     // The answer was lost; the retry finds the recording although the gate no longer waits.
     const retried = await api.send('client-idem', { type: 'APPROVE', data: { note: 'ok' } }, { idempotencyKey: 'approve-7f3a' });
     expect(retried).toEqual({ ...first, duplicate: true });
+    // The key with other data is the client's mistake, named as such.
+    const reused = await api.send('client-idem', 'APPROVE', { note: 'other' }, { idempotencyKey: 'approve-7f3a' }).catch((error: unknown) => error);
+    expect(reused).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 });
     const plain = await api.send('client-idem', 'APPROVE').catch((error: unknown) => error);
     expect(plain).toMatchObject({ code: 'EVENT_NOT_ACCEPTED', status: 409 });
     const audit = await api.audit('client-idem');

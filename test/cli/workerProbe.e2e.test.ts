@@ -69,6 +69,8 @@ it('ecl worker refuses --host without --port, and a --port in use, naming it', a
     // ecl serve on a port in use says what to do, with the usage exit code, not a bare listen error.
     const serve = await runEcl(['serve', '--store', `sqlite:${join(dir, 'served.db')}`, '--port', port], { cwd: dir });
     expect(serve.code).toBe(2);
+    // Refused before it joined the workers on its store or recovered anything.
+    expect(`${serve.stdout}${serve.stderr}`).not.toMatch(/Joined|Recovered|Partitions taken/);
     expect(serve.stderr).toContain(
       `ecl serve: cannot listen on 127.0.0.1:${port} (in use: another ecl serve?): choose another port with --port <n> or ECL_PORT (0 picks a free one)`,
     );

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLlmProvider, isLlmError } from '../../src/llm/index.js';
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
 
 describe('createLlmProvider', () => {
   it('defaults to offline without an API key and says why', () => {
@@ -29,6 +33,8 @@ describe('createLlmProvider', () => {
     const selected = createLlmProvider(undefined, { env: { ANTHROPIC_API_KEY: 'sk-test' } });
     expect(selected.provider.name).toBe('anthropic');
     expect(selected.description).toBe('LLM: Anthropic claude-sonnet-4-6 (ANTHROPIC_API_KEY is set)');
+    vi.stubEnv('ANTHROPIC_API_KEY', undefined);
+    vi.stubEnv('ANTHROPIC_AUTH_TOKEN', undefined);
     expect(createLlmProvider('anthropic', { env: {}, anthropic: { model: 'claude-haiku-4-5' } }).description).toBe(
       'LLM: Anthropic claude-haiku-4-5 (--llm anthropic; no ANTHROPIC_API_KEY set: its calls will fail)',
     );

@@ -173,7 +173,7 @@ export interface components {
        * @description Stable: branch on this
        * @enum {string}
        */
-      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "DEFINITION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "DEFINITION_NOT_DEPLOYED" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
+      code: "MALFORMED_JSON" | "INVALID_BODY" | "INVALID_QUERY" | "INVALID_ID" | "INVALID_HEADER" | "UNKNOWN_DEFINITION" | "INVALID_INPUT" | "UNKNOWN_EVENT_TYPE" | "INVALID_EVENT_DATA" | "BAD_REQUEST" | "UNAUTHORIZED" | "WORKFLOW_NOT_FOUND" | "DEFINITION_NOT_FOUND" | "ROUTE_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_TIMEOUT" | "WORKFLOW_EXISTS" | "DEFINITION_NOT_DEPLOYED" | "EVENT_NOT_ACCEPTED" | "CONCURRENT_UPDATE" | "IDEMPOTENCY_KEY_REUSED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "HEADERS_TOO_LARGE" | "INTERNAL" | "SHUTTING_DOWN" | "TOO_MANY_STREAMS" | "STORE_UNAVAILABLE";
       /** @description What went wrong with this request */
       detail?: string;
       instance?: string;
@@ -752,6 +752,12 @@ export interface operations {
       };
       /** @description Not JSON. Codes: UNSUPPORTED_MEDIA_TYPE */
       415: {
+        content: {
+          "application/problem+json": components["schemas"]["Problem"];
+        };
+      };
+      /** @description Error. Codes: IDEMPOTENCY_KEY_REUSED */
+      422: {
         content: {
           "application/problem+json": components["schemas"]["Problem"];
         };

@@ -34,12 +34,14 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       ctx.metrics.observeCommand(body.type, 'rejected');
       throw new ApiError('INVALID_EVENT_DATA', `The data of ${body.type} is not valid`, { errors: fieldErrors(checked.error, 'data') });
     }
-    // Node joins a repeated header with ", ": the distinct values tell one key from two.
-    const commandId = idempotencyKeyOf(request.raw.headersDistinct['idempotency-key']);
+    // Node joins a repeated header with ", ": the distinct values tell one key from two (an injected
+    // request, as `app.inject` makes, has only the joined headers).
+    const header = request.headers['idempotency-key'];
+    const commandId = idempotencyKeyOf(request.raw.headersDistinct?.['idempotency-key'] ?? (header === undefined ? undefined : [header].flat()));
     assertAccepting(ctx);
     try {
       const outcome = await ctx.runtime.send({ workflowId, type: body.type, data: body.data, sender: principal.keyId, commandId });
-      ctx.metrics.observeCommand(body.type, 'accepted');
+      ctx.metrics.observeCommand(body.type, outcome.duplicate === true ? 'duplicate' : 'accepted');
       return reply.code(202).send({
         workflowId: id,
         type: body.type,

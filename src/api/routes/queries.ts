@@ -38,6 +38,7 @@ export function registerQueryRoutes(app: FastifyInstance, ctx: ApiContext): void
     // A long poll: answered with the status once the workflow came to rest, else read again when
     // the wait is over. A client that goes away ends the wait.
     if (wait !== undefined && wait > 0 && status.status === 'running') {
+      if (reply.raw.destroyed) return reply;
       const gone = new AbortController();
       const onClose = () => reply.raw.writableFinished || gone.abort();
       reply.raw.once('close', onClose);
