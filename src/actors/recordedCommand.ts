@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RecordedEvent } from '../eventstore/index.js';
-import { type AnyWorkflowDefinition, type SendSignal, type WorkflowCommand, type WorkflowEvent, isEventOf } from '../machines/index.js';
+import { type AnyWorkflowDefinition, type SendSignal, type WorkflowCommand, type WorkflowEvent, eventFor, isEventOf } from '../machines/index.js';
 import { toWorkflowEvent } from './eventRecords.js';
 
 /** A caller's id for a command (an idempotency key): 1-255 visible ASCII characters, no spaces, e.g. a UUID. */
@@ -36,26 +36,16 @@ export function recordedCommand(
   return { same: true, event, revision: recorded.revision, lastRevision };
 }
 
-/** Whether the resent command carries what its recorded event holds: a signal's data as its step's schema parses it, a person's note or reason. */
+/** Whether the resent command carries what its recorded event holds: a signal's data as its step's schema parses it; a command's note, reason or feedback. */
 function sameRequest(command: WorkflowCommand | SendSignal, event: WorkflowEvent, definition: Pick<AnyWorkflowDefinition, 'signalSchema'>): boolean {
-  switch (command.type) {
-    case 'SIGNAL': {
-      if (event.type !== 'SignalReceived') return false;
-      // As the signal was recorded: parsed by its step's schema, absent as null.
-      const parsed = definition.signalSchema(event.data.step)?.safeParse(command.data);
-      if (parsed?.success === false) return false;
-      const data = (parsed === undefined ? command.data : parsed.data) ?? null;
-      return isDeepStrictEqual(JSON.parse(JSON.stringify(data)), event.data.data);
-    }
-    case 'CANCEL':
-      return event.type === 'WorkflowCancelled' && event.data.reason === command.reason;
-    case 'APPROVE':
-      return event.type === 'HumanDecisionReceived' && event.data.note === command.note;
-    case 'REJECT':
-      return event.type === 'HumanDecisionReceived' && event.data.feedback === command.reason;
-    case 'REQUEST_REVISION':
-      return event.type === 'HumanDecisionReceived' && event.data.feedback === command.feedback;
-  }
+  // A command: exactly the event it records at the step it was recorded at.
+  if (command.type !== 'SIGNAL') return isDeepStrictEqual(eventFor(command, (event.data as { step?: string }).step ?? ''), event);
+  if (event.type !== 'SignalReceived') return false;
+  // As the signal was recorded: parsed by its step's schema, absent as null.
+  const parsed = definition.signalSchema(event.data.step)?.safeParse(command.data);
+  if (parsed?.success === false) return false;
+  const data = (parsed === undefined ? command.data : parsed.data) ?? null;
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(data)), event.data.data);
 }
 
 /** The command an event records, as the sender named it: `signal payment`, `APPROVE`, `CANCEL`. */

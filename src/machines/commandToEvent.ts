@@ -16,23 +16,16 @@ export function commandToEvent(command: WorkflowCommand, snapshot: WorkflowSnaps
   return eventFor(command, viewOf(snapshot).step ?? '(none)');
 }
 
-const DECISIONS = { APPROVE: 'approve', REJECT: 'reject', REQUEST_REVISION: 'request_revision' } as const;
-
 /** Whether `event` is of the kind `command` records (a decision of its kind, a cancellation, the same signal), whatever its step and data. */
 export function isEventOf(command: WorkflowCommand | SendSignal, event: WorkflowEvent): boolean {
-  switch (command.type) {
-    case 'SIGNAL':
-      return event.type === 'SignalReceived' && event.data.signal === command.signal;
-    case 'CANCEL':
-      return event.type === 'WorkflowCancelled';
-    default: {
-      const decision = DECISIONS[command.type];
-      return event.type === 'HumanDecisionReceived' && event.data.decision === decision;
-    }
-  }
+  if (command.type === 'SIGNAL') return event.type === 'SignalReceived' && event.data.signal === command.signal;
+  const expected = eventFor(command, '');
+  if (expected.type !== 'HumanDecisionReceived') return event.type === expected.type;
+  return event.type === 'HumanDecisionReceived' && event.data.decision === expected.data.decision;
 }
 
-function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
+/** The event `command` records at `step` (what `commandToEvent` records for the step the workflow is at). */
+export function eventFor(command: WorkflowCommand, step: string): WorkflowEvent {
   switch (command.type) {
     case 'APPROVE':
       return { type: 'HumanDecisionReceived', data: { v: 1, step, decision: 'approve', ...(command.note === undefined ? {} : { note: command.note }) } };
