@@ -5,19 +5,18 @@ import { isEngineError } from '../actors/index.js';
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
 import { z } from 'zod';
-import { Approve, Cancel, Reject, RequestRevision, SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
+import { SIGNAL_NAME, commandsOfMachine, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
 import { statusOfEvents, statusOfStream } from '../projections/index.js';
 import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta, WorkflowStatusView } from './ports.js';
 import { createOutcomeWaiters } from './outcomeWaiters.js';
+import { COMMANDS } from './commandInfo.js';
 
-/** Each command's fields as the API's `data` (the command minus its `type`). */
-const COMMANDS: readonly CommandInfo[] = [
-  { type: 'APPROVE', description: 'Approve the output the workflow waits on', data: Approve.omit({ type: true }) },
-  { type: 'REJECT', description: 'Reject it: the workflow fails with the reason', data: Reject.omit({ type: true }) },
-  { type: 'REQUEST_REVISION', description: 'Send the output back for another iteration with feedback', data: RequestRevision.omit({ type: true }) },
-  { type: 'CANCEL', description: 'Cancel the workflow; a model call in flight is aborted', data: Cancel.omit({ type: true }) },
-];
+/** The commands a workflow of this definition can accept at some point (a gate-less one: only CANCEL). */
+const commandsOf = (definition: AnyWorkflowDefinition): CommandInfo[] => {
+  const accepted: readonly string[] = commandsOfMachine(definition.machine);
+  return COMMANDS.filter((command) => accepted.includes(command.type));
+};
 
 /** The signals a definition's `signal` steps wait for, as commands whose data is the step's schema (declared in `outputs` or on the step). */
 const signalsOf = (definition: AnyWorkflowDefinition): CommandInfo[] =>
@@ -75,7 +74,7 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
           version: definition.version,
           description: definition.description,
           input: definition.input,
-          commands: [...COMMANDS, ...signalsOf(definition)],
+          commands: [...commandsOf(definition), ...signalsOf(definition)],
         }));
       }
       return cached;

@@ -9,6 +9,7 @@ import { fieldErrors, parseOr } from '../validate.js';
 import type { CommandInfo, DefinitionInfo } from '../ports.js';
 import { READABLE_ISSUES, SIGNAL_NAME, commandMeant } from '../../machines/index.js';
 import { notFound } from './queries.js';
+import { COMMANDS } from '../commandInfo.js';
 
 /** POST /v1/workflows/:id/events: send a command (APPROVE, REQUEST_REVISION, CANCEL, ...) or a signal (`type` = its lowercase name, `data` its payload). */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -94,12 +95,16 @@ function invalidBodyMessage(body: unknown): string {
 
 const commandsByDefinitions = new WeakMap<readonly DefinitionInfo[], Map<string, CommandInfo>>();
 
-/** Every command any definition accepts, by type; built once per definitions list. */
+/**
+ * Every command, and every signal a latest definition waits for, by type; built once per
+ * definitions list. All commands, whatever the latest definitions accept: a workflow still
+ * running on an older version may wait at a gate its newest version dropped.
+ */
 function knownCommands(ctx: ApiContext): Map<string, CommandInfo> {
   const definitions = ctx.runtime.definitions();
   let commands = commandsByDefinitions.get(definitions);
   if (commands === undefined) {
-    commands = new Map();
+    commands = new Map(COMMANDS.map((command) => [command.type, command]));
     for (const definition of definitions) for (const command of definition.commands) if (!commands.has(command.type)) commands.set(command.type, command);
     commandsByDefinitions.set(definitions, commands);
   }
