@@ -2,6 +2,12 @@ import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineWorkflow } from 'ecl-workflows';
 import { createTestEngine } from 'ecl-workflows/testing';
+import winston from 'winston';
+import { createEngine } from '../../src/actors/index.js';
+import { createMemoryArtifactStore } from '../../src/artifacts/index.js';
+import { createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
+import { createOfflineProvider } from '../../src/llm/index.js';
+import { createRegistry } from '../../src/machines/index.js';
 
 // At-least-once senders retry a command whose answer they lost. With their own id for it
 // (`commandId`, HTTP's Idempotency-Key), the retry finds the first recording instead of a 409.
@@ -101,4 +107,37 @@ it('a keyed signal without data, whose schema allows none, is a duplicate when s
   expect(await t.engine.send('p1', { type: 'poke' }, { commandId: 'poke-1' })).toMatchObject({ accepted: true, event: { data: { data: null } } });
   expect(await t.engine.send('p1', { type: 'poke' }, { commandId: 'poke-1' })).toMatchObject({ accepted: true, duplicate: true });
   await t.close();
+});
+
+it('the same keyed command through two engines on one store at once is recorded once: the engine that loses the append finds it recorded', async () => {
+  const paid = defineWorkflow({
+    name: 'paid',
+    version: 1,
+    input: z.object({}),
+    steps: [{ kind: 'signal', name: 'paid', signal: 'payment', schema: z.object({ amount: z.number() }) }],
+  });
+  const store = createMemoryEventStore();
+  const engineOn = () =>
+    createEngine({
+      store,
+      llm: createOfflineProvider(),
+      artifacts: createMemoryArtifactStore(),
+      logger: winston.createLogger({ silent: true }),
+      definitions: createRegistry([paid]),
+    });
+  const [one, two] = [engineOn(), engineOn()];
+  try {
+    await one.start(paid, {}, { id: 'x1' });
+    await one.settled('x1');
+    // Both hold the workflow, folded at the same revision, when the two copies arrive.
+    expect(await two.get('x1')).toMatchObject({ status: 'waiting', accepts: ['payment', 'CANCEL'] });
+    const sent = await Promise.all([one, two].map((engine) => engine.send('x1', paid.signal('payment', { amount: 3 }), { commandId: 'pay-x1' })));
+    expect(sent.map((result) => result.accepted)).toEqual([true, true]);
+    expect(sent.filter((result) => result.accepted && result.duplicate === true)).toHaveLength(1);
+    const recorded = (await store.readStream(workflowStream('x1'))).filter((record) => record.type === 'SignalReceived');
+    expect(recorded).toHaveLength(1);
+    expect(sent.map((result) => (result.accepted ? result.revision : -1))).toEqual([recorded[0]!.revision, recorded[0]!.revision]);
+  } finally {
+    await Promise.all([one.close(), two.close()]);
+  }
 });
