@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { JsonValue } from './context.js';
-import type { DecisionContext, StepSpec } from './workflowSpec.js';
+import type { DecisionContext, ProduceStepSpec, StepSpec } from './workflowSpec.js';
 import type { StepRun } from './stepContext.js';
 
 /**
@@ -40,8 +40,8 @@ export type StepChecks<T, I, O extends OutputSchemas> = {
     kind: 'produce';
     name: infer N extends keyof O;
   }
-    ? // Kind and name too: a one-step workflow's checks must still describe a whole step (the literal was refused otherwise).
-      { readonly kind: 'produce'; readonly name: N; run: StepRun<I, z.input<O[N]>, O> }
+    ? // The whole step (its options too): a one-step workflow's checks must describe it, or its literal is refused.
+      Omit<ProduceStepSpec<I, O>, 'kind' | 'name' | 'run'> & { readonly kind: 'produce'; readonly name: N; run: StepRun<I, z.input<O[N]>, O> }
     : T[K] extends { kind: 'route'; name: infer N extends string; to: readonly (infer To extends string)[] }
       ? string extends To
         ? unknown // a `to` built at run time (`string[]`): the checks at definition time are all there is

@@ -273,6 +273,37 @@ describe('the definition API', () => {
         steps: [{ kind: 'produce', name: 'draft', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }), timeoutMS: 5 }],
       }),
     );
+    // A declared step takes every option its kind has (the checks once listed only kind, name and run).
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'options',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          {
+            kind: 'produce',
+            name: 'draft',
+            retry: { maxAttempts: 4, initialDelayMs: 1_000 },
+            timeoutMs: 5_000,
+            onTimeout: 'retry',
+            run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }),
+          },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          // @ts-expect-error an option's value is still checked on a declared step
+          { kind: 'produce', name: 'draft', onTimeout: 'later', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }) },
+        ],
+      }),
+    );
     // What a declared step returns keeps its literals: an enum's value inside an object compiles without `as const`
     // (a `run` that takes no parameter is typed before the schemas are inferred: its literals need `as const`).
     const Triage = z.object({ category: z.enum(['billing', 'bug']), urgent: z.boolean() });
