@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { JsonValue } from './context.js';
-import type { DecisionContext, ProduceStepSpec, StepSpec } from './workflowSpec.js';
+import type { DecisionContext, ProduceStepSpec, RouteStepSpec, StepSpec } from './workflowSpec.js';
 import type { StepRun } from './stepContext.js';
 
 /**
@@ -45,8 +45,8 @@ export type StepChecks<T, I, O extends OutputSchemas> = {
     : T[K] extends { kind: 'route'; name: infer N extends string; to: readonly (infer To extends string)[] }
       ? string extends To
         ? unknown // a `to` built at run time (`string[]`): the checks at definition time are all there is
-        : // A route goes to steps of this workflow that a route may choose, and chooses one of its own `to`.
-          {
+        : // A route goes to steps of this workflow that a route may choose, and chooses one of its own `to`; its options as its kind has them.
+          Omit<RouteStepSpec<I, O>, 'kind' | 'name' | 'to' | 'choose'> & {
             readonly kind: 'route';
             readonly name: N;
             readonly to: readonly (string extends N ? RouteTarget<T> : Exclude<RouteTarget<T>, N>)[];

@@ -304,6 +304,32 @@ describe('the definition API', () => {
         ],
       }),
     );
+    // So does a route whose `to` is written out (its checks once listed only kind, name, to and choose).
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'routeOptions',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          { kind: 'route', name: 'gate', to: ['completed'], maxLoops: 2, onCap: 'continue', choose: () => 'completed' },
+          { kind: 'produce', name: 'draft', timeoutMs: 5, run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }) },
+        ],
+      }),
+    );
+    compileOnly(() =>
+      defineWorkflow({
+        name: 'bad',
+        version: 1,
+        input: Input,
+        outputs: { draft: Draft },
+        steps: [
+          // @ts-expect-error a route's option is still checked
+          { kind: 'route', name: 'gate', to: ['completed'], onCap: 'retry', choose: () => 'completed' },
+          { kind: 'produce', name: 'draft', run: async (): Promise<DraftIn> => ({ title: 't', words: 'a b' }) },
+        ],
+      }),
+    );
     // What a declared step returns keeps its literals: an enum's value inside an object compiles without `as const`
     // (a `run` that takes no parameter is typed before the schemas are inferred: its literals need `as const`).
     const Triage = z.object({ category: z.enum(['billing', 'bug']), urgent: z.boolean() });
