@@ -36,17 +36,18 @@ export const addWorkflowsOption = (command: Command): Command =>
 export const storeOption = (): Option =>
   new Option('--store <url>', 'event store URL (memory:, sqlite:<file>, postgres://…, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)');
 
+/** `--llm <spec>`: every command that runs steps. */
+export const llmOption = (): Option =>
+  new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline (env ECL_LLM)');
+
+export const artifactsOption = (): Option => new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts; env ECL_ARTIFACTS_DIR)');
+
+export const projectionsOption = (): Option =>
+  new Option('--projections <file>', 'read-model SQLite file (default: beside the store; env ECL_PROJECTIONS)');
+
 /** The store, model and artifact folder of commands that run workflows in this process. */
 export const addEngineOptions = (command: Command): Command =>
-  addWorkflowsOption(command)
-    .addOption(storeOption())
-    .addOption(
-      new Option('--llm <spec>', 'model: offline, anthropic or script:<file>; default anthropic if ANTHROPIC_API_KEY is set, else offline (env ECL_LLM)'),
-    )
-    .addOption(new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts; env ECL_ARTIFACTS_DIR)'));
+  addWorkflowsOption(command).addOption(storeOption()).addOption(llmOption()).addOption(artifactsOption());
 
 export const addReadSideOptions = (command: Command): Command =>
-  addWorkflowsOption(command)
-    .addOption(storeOption())
-    .addOption(new Option('--projections <file>', 'read-model SQLite file (default: beside the store; env ECL_PROJECTIONS)'))
-    .option('--json', 'print JSON for machines');
+  addWorkflowsOption(command).addOption(storeOption()).addOption(projectionsOption()).option('--json', 'print JSON for machines');

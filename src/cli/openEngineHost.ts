@@ -19,6 +19,8 @@ export interface HostOptions {
   definitions?: DefinitionRegistry;
   /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
   logLevel?: string;
+  /** A daemon (`ecl worker`) logs at the configured level (info by default), as `ecl serve` does, not quietly. */
+  daemon?: boolean;
   /**
    * On a store that keeps leases (every shipped one): `client` (`ecl run`, `ecl send`: drives only
    * the workflows it `claim`s, and only when no worker is alive) or `worker` (`ecl worker`: a fair
@@ -53,7 +55,7 @@ export interface EngineHost {
 /** Opens the store, the model and the artifact folder the flags, env and config name, and an engine on them. */
 export async function openEngineHost(options: HostOptions): Promise<EngineHost> {
   const { config, sources } = loadConfig({ flags: { store: options.store, llm: options.llm, artifactsDir: options.artifacts } });
-  const logLevel = options.logLevel ?? (sources.logLevel.kind === 'default' ? 'warn' : config.logLevel);
+  const logLevel = options.logLevel ?? (sources.logLevel.kind === 'default' && options.daemon !== true ? 'warn' : config.logLevel);
   const logger = createLogger({ level: logLevel, format: config.logFormat });
   // Modules first: a module that cannot load must leave the store unopened and untouched.
   const definitions = options.definitions ?? (await loadDefinitions(options)).registry;

@@ -88,7 +88,8 @@ export function replayCommand(): Command {
         }
       } catch (error) {
         if (!isProjectionError(error)) throw error;
-        fail(error.message);
+        const noModules = error.code === 'DEFINITION_NOT_REGISTERED' && registry.list().length === 0;
+        fail(noModules ? `${error.message} (no workflow module is loaded: --workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)` : error.message);
       } finally {
         stdout.flush();
         await store.close();

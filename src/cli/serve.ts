@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { parsePort } from './parsePort.js';
 import { UsageError } from './usageError.js';
-import { addWorkflowsOption, type WorkflowsOptions } from './commonOptions.js';
+import { addWorkflowsOption, artifactsOption, llmOption, projectionsOption, storeOption, type WorkflowsOptions } from './commonOptions.js';
 
 interface ServeOptions extends WorkflowsOptions {
   watch?: boolean;
@@ -19,13 +19,13 @@ export function serveCommand(): Command {
   return addWorkflowsOption(new Command('serve'))
     .description('Host the runtime (recovering unfinished workflows), the projections and the HTTP API')
     .option('--watch', 'reload the workflow modules when their files change (new starts take the new code; running workflows keep their version)')
-    .option('--store <url>', 'event store URL (memory:, sqlite:<file>, postgres://…, kurrentdb://…); default sqlite:./.ecl/ecl.db (env ECL_STORE)')
+    .addOption(storeOption())
     .option('--port <port>', 'port to listen on (default 3000; 0 = any free port)', parsePort)
     .option('--host <host>', 'interface to bind (default 127.0.0.1); non-loopback needs API keys')
     .addOption(new Option('--inspect [port]', 'relay live workflows to the Stately inspector on 127.0.0.1 (default port 8080)').argParser(parsePort))
-    .option('--llm <spec>', 'model: offline, anthropic or script:<file>')
-    .option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts)')
-    .option('--projections <file>', 'read-model SQLite file (default: beside the store)')
+    .addOption(llmOption())
+    .addOption(artifactsOption())
+    .addOption(projectionsOption())
     .action(async (options: ServeOptions) => {
       // Fastify and the API load only for `serve`, so the other commands start faster.
       const { startServer } = await import('../api/index.js');

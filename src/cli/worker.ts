@@ -37,6 +37,7 @@ export function workerCommand(): Command {
         ...options,
         role: 'worker',
         logLevel: undefined,
+        daemon: true,
         ...(probe === undefined ? {} : { wrapStore: (store) => probe.wrapStore(store) }),
       }).catch(async (error: unknown) => {
         await probe?.close();

@@ -71,6 +71,12 @@ describe('ecl with two versions of one definition', () => {
     const replay = await ecl('v2', 'replay', 'old');
     expect(replay.code).toBe(1);
     expect(replay.stderr.trim()).toBe('Workflow old was written by greeting v1, which is not registered: register that version to replay it');
+    // With no module loaded at all, it says so rather than only naming the version.
+    const bare = await runEcl(['replay', 'old', '--verify', '--store', `sqlite:${join(dir, 'ecl.db')}`], { cwd: dir, env: { ECL_WORKFLOWS: '' } });
+    expect(bare.code).toBe(1);
+    expect(bare.stderr.trim()).toBe(
+      'Workflow old was written by greeting v1, which is not registered: register that version to replay it (no workflow module is loaded: --workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)',
+    );
   });
 
   it('before retiring v1, ecl list finds its unfinished workflows; retired too early, they show as blocked', async () => {

@@ -49,7 +49,14 @@ it('ecl worker --port serves /healthz and /metrics: its partitions, its heartbea
   }
   const ended = await worker.done;
   expect(ended.code).toBe(0);
-  expect(ended.stderr).toBe('');
+  // A daemon logs at info by default, as ecl serve does (JSON lines off a terminal): joining, the
+  // partitions it took and gave back; nothing worse than info.
+  const logged = ended.stderr
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { level: string; message: string });
+  expect(logged.map((entry) => entry.level)).toEqual(logged.map(() => 'info'));
+  expect(logged.map((entry) => entry.message)).toContain('Joined the cluster');
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 });
 
