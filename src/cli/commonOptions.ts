@@ -42,8 +42,7 @@ export const llmOption = (): Option =>
 
 export const artifactsOption = (): Option => new Option('--artifacts <dir>', 'artifact folder (default ./.ecl/artifacts; env ECL_ARTIFACTS_DIR)');
 
-export const projectionsOption = (): Option =>
-  new Option('--projections <file>', 'read-model SQLite file (default: beside the store; env ECL_PROJECTIONS)');
+export const projectionsOption = (): Option => new Option('--projections <file>', 'read-model SQLite file (default: beside the store; env ECL_PROJECTIONS)');
 
 /** The store, model and artifact folder of commands that run workflows in this process. */
 export const addEngineOptions = (command: Command): Command =>

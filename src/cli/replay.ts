@@ -89,7 +89,9 @@ export function replayCommand(): Command {
       } catch (error) {
         if (!isProjectionError(error)) throw error;
         const noModules = error.code === 'DEFINITION_NOT_REGISTERED' && registry.list().length === 0;
-        fail(noModules ? `${error.message} (no workflow module is loaded: --workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)` : error.message);
+        fail(
+          noModules ? `${error.message} (no workflow module is loaded: --workflows <module>, "workflows" in ecl.config.json or ECL_WORKFLOWS)` : error.message,
+        );
       } finally {
         stdout.flush();
         await store.close();
