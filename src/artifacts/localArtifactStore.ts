@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ArtifactStore, StoredArtifact } from './types.js';
@@ -22,7 +22,8 @@ export function createLocalArtifactStore(root = DEFAULT_ARTIFACT_ROOT): Artifact
     async put(workflowId, name, content): Promise<StoredArtifact> {
       const path = pathOf(workflowId, name);
       await mkdir(dirname(path), { recursive: true });
-      const temp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+      // Unique per write: fan-out items spill their outputs into one folder at the same moment.
+      const temp = join(dirname(path), `.${randomUUID()}.tmp`);
       await writeFile(temp, content);
       await rename(temp, path);
       return { hash: sha256(content), bytes: Buffer.byteLength(content), location: path };
