@@ -1,4 +1,4 @@
-import { isLeaseLost, isWrongExpectedRevision, workflowStream, type JsonValue } from '../eventstore/index.js';
+import { isLeaseLost, isPayloadTooLarge, isWrongExpectedRevision, workflowStream, type JsonValue } from '../eventstore/index.js';
 import {
   type AnyWorkflowDefinition,
   type Decision,
@@ -63,6 +63,11 @@ export class WorkflowActor implements CallRecorder {
   private lastEventId: string | undefined;
   /** Revision the newest snapshot cache covers (-1: none). */
   private snapshotRevision: number;
+  /**
+   * Revision of the last snapshot write begun, written or not: a write that failed (a snapshot over
+   * the store's append limit, say) is tried again only as far on, not at every event.
+   */
+  private snapshotTried = -1;
   private readonly folder: Folder;
   private readonly base: MetadataBase;
   private readonly stream: string;
@@ -127,7 +132,8 @@ export class WorkflowActor implements CallRecorder {
    */
   async writeSnapshot(minEvents = 1): Promise<void> {
     const revision = this.#revision;
-    if (this.lastEventId === undefined || revision - this.snapshotRevision < Math.max(1, minEvents)) return;
+    if (this.lastEventId === undefined || revision - this.sinceSnapshot < Math.max(1, minEvents)) return;
+    this.snapshotTried = revision;
     await writeCachedSnapshot(this.env.store, this.workflowId, {
       schema: SNAPSHOT_SCHEMA,
       definition: this.definition.name,
@@ -136,9 +142,19 @@ export class WorkflowActor implements CallRecorder {
       eventId: this.lastEventId,
       ...(this.base.tenant === undefined ? {} : { tenant: this.base.tenant }),
       persisted: this.folder.persist(this.#snapshot) as JsonValue,
+    }).catch((error: unknown) => {
+      if (!isPayloadTooLarge(error)) throw error;
+      throw new Error(
+        `Snapshot of workflow ${this.workflowId} at revision ${revision} not written: ${(error as Error).message}. It is loaded by folding its stream instead; tried again after ${this.env.snapshotEvery} more events`,
+      );
     });
     // Writes may finish out of order: keep the newest revision covered.
     this.snapshotRevision = Math.max(this.snapshotRevision, revision);
+  }
+
+  /** Where the events a next snapshot would cover begin: the last one written, or the last write tried. */
+  private get sinceSnapshot(): number {
+    return Math.max(this.snapshotRevision, this.snapshotTried);
   }
 
   /** Nothing queued and nothing in flight. */
@@ -385,7 +401,7 @@ export class WorkflowActor implements CallRecorder {
     // Retired while appending (its partition was released meanwhile): the step is the next owner's to run.
     if (!this.#retired && settled.next.kind === 'activity' && settled.events[settled.events.length - 1]?.type === 'StepStarted')
       this.launch(settled.next, ids[ids.length - 1] as string);
-    if (this.#revision - this.snapshotRevision >= this.env.snapshotEvery) this.env.track(this.writeSnapshot());
+    if (this.#revision - this.sinceSnapshot >= this.env.snapshotEvery) this.env.track(this.writeSnapshot());
     return { ok: true, events: settled.events, ids };
   }
 
