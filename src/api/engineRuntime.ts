@@ -5,18 +5,12 @@ import { isEngineError } from '../actors/index.js';
 import { workflowStream, type EventStore } from '../eventstore/index.js';
 import type { LlmPolicyStats } from '../llm/index.js';
 import { z } from 'zod';
-import { SIGNAL_NAME, commandsOfMachine, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
+import { SIGNAL_NAME, type AnyWorkflowDefinition, type DefinitionRegistry } from '../machines/index.js';
 import { ApiError } from './errors.js';
 import { statusOfEvents, statusOfStream } from '../projections/index.js';
 import type { ApiRuntime, CommandInfo, DefinitionInfo, TokenDelta, WorkflowStatusView } from './ports.js';
 import { createOutcomeWaiters } from './outcomeWaiters.js';
 import { COMMANDS } from './commandInfo.js';
-
-/** The commands a workflow of this definition can accept at some point (a gate-less one: only CANCEL). */
-const commandsOf = (definition: AnyWorkflowDefinition): CommandInfo[] => {
-  const accepted: readonly string[] = commandsOfMachine(definition.machine);
-  return COMMANDS.filter((command) => accepted.includes(command.type));
-};
 
 /** The signals a definition's `signal` steps wait for, as commands whose data is the step's schema (declared in `outputs` or on the step). */
 const signalsOf = (definition: AnyWorkflowDefinition): CommandInfo[] =>
@@ -74,7 +68,7 @@ export function createEngineRuntime({ engine, definitions, store, llm, driverOf 
           version: definition.version,
           description: definition.description,
           input: definition.input,
-          commands: [...commandsOf(definition), ...signalsOf(definition)],
+          commands: [...COMMANDS, ...signalsOf(definition)],
         }));
       }
       return cached;
@@ -168,6 +162,8 @@ function startProblem(error: unknown, definition: string, version: number | unde
       return new ApiError('INVALID_INPUT', `The input does not match the input schema of "${definition}"${version === undefined ? '' : ` v${version}`}`, {
         errors: error.issues.map((line) => issueOf(line, 'input')),
       });
+    case 'INPUT_TOO_LARGE':
+      return new ApiError('PAYLOAD_TOO_LARGE', error.message, { errors: [{ path: 'input', message: error.message }] });
     case 'INVALID_WORKFLOW_ID':
       return new ApiError('INVALID_ID', error.message);
     case 'WORKFLOW_CONFLICT':

@@ -1,4 +1,3 @@
-import type { AnyStateMachine, StateNode } from 'xstate';
 import type { z } from 'zod';
 import type { WorkflowCommand, CommandType, SendSignal } from './commands.js';
 import { COMMAND_TYPES, problemsOf } from './commands.js';
@@ -71,39 +70,4 @@ export function acceptedCommands(snapshot: WorkflowSnapshot): string[] {
   const waiting = snapshot.context.waiting;
   const signal = waiting?.kind === 'signal' && waiting.signal !== undefined ? [waiting.signal] : [];
   return [...signal, ...COMMAND_TYPES.filter((type) => snapshot.can(eventFor(SAMPLES[type], step)))];
-}
-
-const COMMAND_OF_DECISION: Record<string, CommandType> = { approve: 'APPROVE', reject: 'REJECT', request_revision: 'REQUEST_REVISION' };
-
-/**
- * The commands a workflow of this machine can accept in some state: CANCEL, and the person's
- * decisions its states have transitions for (an approval gate, a loop's cap or a budget that
- * escalates). Read off the machine, so a hand-written one answers for itself; a decision
- * transition whose guard does not name its decision counts as accepting all three.
- */
-export function commandsOfMachine(machine: AnyStateMachine): CommandType[] {
-  const accepted = new Set<CommandType>(['CANCEL']);
-  const visit = (node: StateNode): void => {
-    for (const transition of node.transitions.get('HumanDecisionReceived') ?? []) {
-      const named = decisionsIn(transition.guard);
-      for (const decision of named.length === 0 ? Object.keys(COMMAND_OF_DECISION) : named) {
-        const command = COMMAND_OF_DECISION[decision];
-        if (command !== undefined) accepted.add(command);
-      }
-    }
-    for (const child of Object.values(node.states)) visit(child);
-  };
-  visit(machine.root);
-  return COMMAND_TYPES.filter((type) => accepted.has(type));
-}
-
-/** The decisions an `isDecision` guard (alone or inside a guard's params) names. */
-function decisionsIn(guard: unknown): string[] {
-  if (typeof guard !== 'object' || guard === null) return [];
-  const { type, params } = guard as { type?: unknown; params?: unknown };
-  if (type === 'isDecision') {
-    const decision = (params as { decision?: unknown } | undefined)?.decision;
-    return typeof decision === 'string' ? [decision] : [];
-  }
-  return Object.values((params ?? {}) as object).flatMap((value) => (Array.isArray(value) ? value.flatMap(decisionsIn) : decisionsIn(value)));
 }

@@ -15,7 +15,7 @@ export {
 export type { WorkflowEventOf, WorkflowEventType } from './events.js';
 export { WorkflowCommand, COMMAND_TYPES, Approve, Reject, RequestRevision, Cancel, SendSignal, isCommandType, parseCommand, commandLabel } from './commands.js';
 export type { CommandType, WorkflowCommandInput, CommandRejection } from './commands.js';
-export { commandToEvent, acceptedCommands, commandsOfMachine, signalToEvent, isEventOf, eventFor } from './commandToEvent.js';
+export { commandToEvent, acceptedCommands, signalToEvent, isEventOf, eventFor } from './commandToEvent.js';
 export type { SignalSchemas } from './commandToEvent.js';
 export { compileMachine, STRUCTURE_META_KEY } from './compileMachine.js';
 export type { WorkflowMachine } from './compileMachine.js';
