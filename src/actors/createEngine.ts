@@ -11,7 +11,7 @@ import {
   viewOf,
   workflowStartedEvent,
 } from '../machines/index.js';
-import { workflowIdOf } from '../eventstore/index.js';
+import { isPayloadTooLarge, workflowIdOf } from '../eventstore/index.js';
 import { workflowIdProblem } from '../edge/index.js';
 import { EngineError, isInvalidInput } from './errors.js';
 import { parseInput } from './parseInput.js';
@@ -229,7 +229,14 @@ export function createEngine(options: EngineOptions): Engine {
           outcome = await actor.begin(started, startOptions.sender ?? 'system', startOptions.commandId);
         } catch (error) {
           retire(actor);
-          throw error;
+          if (!isPayloadTooLarge(error)) throw error;
+          const { bytes, limit } = error as { bytes?: number; limit?: number };
+          const sizes = bytes === undefined || limit === undefined ? (error as Error).message : `${bytes} bytes, over the store's limit of ${limit} bytes for one append`;
+          throw new EngineError(
+            'INPUT_TOO_LARGE',
+            `The input of ${definition.name} is too large to record: its start event is ${sizes}. Pass large documents by reference (a URL, a file or an artifact a step reads), not in the input`,
+            { cause: error },
+          );
         }
         if (outcome === 'created') return { workflowId, created: true, view: viewOfActor(actor) };
         retire(actor);

@@ -1,7 +1,8 @@
 /**
  * Every `EngineError` code: `UNKNOWN_DEFINITION` (no definition by that name),
  * `UNKNOWN_DEFINITION_VERSION` (a stored workflow names a version not registered), `INVALID_INPUT`,
- * `INVALID_WORKFLOW_ID`, `WORKFLOW_CONFLICT` (the id exists with another input or definition),
+ * `INPUT_TOO_LARGE` (the input is over what the store records in one append), `INVALID_WORKFLOW_ID`,
+ * `WORKFLOW_CONFLICT` (the id exists with another input or definition),
  * `WORKFLOW_NOT_FOUND`, `CONCURRENCY_CONFLICT` (other writers kept winning; try again),
  * `CORRUPT_STREAM` (a stored stream does not fold through its definition), `ENGINE_CLOSED`.
  */
@@ -9,6 +10,7 @@ export type EngineErrorCode =
   | 'UNKNOWN_DEFINITION'
   | 'UNKNOWN_DEFINITION_VERSION'
   | 'INVALID_INPUT'
+  | 'INPUT_TOO_LARGE'
   | 'INVALID_WORKFLOW_ID'
   | 'WORKFLOW_CONFLICT'
   | 'WORKFLOW_NOT_FOUND'
@@ -37,6 +39,7 @@ const CODES: ReadonlySet<string> = new Set<EngineErrorCode>([
   'UNKNOWN_DEFINITION',
   'UNKNOWN_DEFINITION_VERSION',
   'INVALID_INPUT',
+  'INPUT_TOO_LARGE',
   'INVALID_WORKFLOW_ID',
   'WORKFLOW_CONFLICT',
   'WORKFLOW_NOT_FOUND',

@@ -12,6 +12,7 @@ import { UsageError } from './usageError.js';
 const USAGE_CODES: ReadonlySet<string> = new Set([
   'UNKNOWN_DEFINITION',
   'INVALID_INPUT',
+  'INPUT_TOO_LARGE',
   'INVALID_WORKFLOW_ID',
   'WORKFLOW_CONFLICT',
   'UNKNOWN_DEFINITION_VERSION',

@@ -40,6 +40,20 @@ export class WrongExpectedRevisionError extends EventStoreError {
   }
 }
 
+/** `PAYLOAD_TOO_LARGE` from the store's own check, with the sizes it compared. */
+export class PayloadTooLargeError extends EventStoreError {
+  /** UTF-8 bytes of the append (types, data and metadata), and the store's limit for one append. */
+  readonly bytes: number;
+  readonly limit: number;
+
+  constructor(stream: string, bytes: number, limit: number) {
+    super('PAYLOAD_TOO_LARGE', `Append to "${stream}" is ${bytes} bytes, over the limit of ${limit} bytes`);
+    this.name = 'PayloadTooLargeError';
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 const hasCode = (error: unknown, code: EventStoreErrorCode): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 

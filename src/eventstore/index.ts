@@ -25,6 +25,7 @@ export type {
 export {
   EventStoreError,
   WrongExpectedRevisionError,
+  PayloadTooLargeError,
   isEventStoreError,
   isInvalidEventData,
   isInvalidStoreUrl,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventStoreError } from './errors.js';
+import { EventStoreError, PayloadTooLargeError } from './errors.js';
 import type { EventToAppend, JsonValue } from './types.js';
 
 /** KurrentDB's default maximum append size; every adapter enforces the same bound. */
@@ -139,7 +139,7 @@ export function prepareAppend(stream: string, events: readonly EventToAppend[], 
   if (chars * 3 > maxAppendBytes) {
     const bytes = prepared.reduce((sum, event) => sum + Buffer.byteLength(event.data) + Buffer.byteLength(event.metadata) + Buffer.byteLength(event.type), 0);
     if (bytes > maxAppendBytes) {
-      throw new EventStoreError('PAYLOAD_TOO_LARGE', `Append to "${stream}" is ${bytes} bytes, over the limit of ${maxAppendBytes} bytes`);
+      throw new PayloadTooLargeError(stream, bytes, maxAppendBytes);
     }
   }
   if (prepared.length > 1 && new Set(prepared.map((event) => event.id)).size !== prepared.length) {

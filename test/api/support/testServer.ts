@@ -33,6 +33,8 @@ export interface TestServerOptions {
   inspect?: boolean;
   logger?: winston.Logger;
   definitions?: DefinitionRegistry;
+  /** More ECL_* settings, e.g. ECL_BODY_LIMIT_BYTES. */
+  env?: Record<string, string>;
 }
 
 /** An in-process `ecl serve` on an ephemeral port, over SQLite (or `store`) in a temporary folder. */
@@ -40,7 +42,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ecl-api-'));
   const store = options.store ?? `sqlite:${join(dir, 'ecl.db')}`;
   const server = await startServer({
-    env: options.keys === false ? {} : { ECL_API_KEYS: `${KEYS.acme.id}:${KEYS.acme.key}=acme,${KEYS.globex.id}:${KEYS.globex.key}=globex` },
+    env: {
+      ...(options.keys === false ? {} : { ECL_API_KEYS: `${KEYS.acme.id}:${KEYS.acme.key}=acme,${KEYS.globex.id}:${KEYS.globex.key}=globex` }),
+      ...options.env,
+    },
     cwd: dir,
     flags: {
       store,
