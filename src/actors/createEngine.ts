@@ -231,7 +231,8 @@ export function createEngine(options: EngineOptions): Engine {
           retire(actor);
           if (!isPayloadTooLarge(error)) throw error;
           const { bytes, limit } = error as { bytes?: number; limit?: number };
-          const sizes = bytes === undefined || limit === undefined ? (error as Error).message : `${bytes} bytes, over the store's limit of ${limit} bytes for one append`;
+          const sizes =
+            bytes === undefined || limit === undefined ? (error as Error).message : `${bytes} bytes, over the store's limit of ${limit} bytes for one append`;
           throw new EngineError(
             'INPUT_TOO_LARGE',
             `The input of ${definition.name} is too large to record: its start event is ${sizes}. Pass large documents by reference (a URL, a file or an artifact a step reads), not in the input`,
