@@ -17,9 +17,10 @@ export interface HostOptions {
   workflows?: string[];
   /** Definitions already loaded (then `workflows` is not read). */
   definitions?: DefinitionRegistry;
-  /** Log level; the CLI keeps the engine quiet (warn) unless asked. */
-  logLevel?: string;
-  /** A daemon (`ecl worker`) logs at the configured level (info by default), as `ecl serve` does, not quietly. */
+  /**
+   * A daemon (`ecl worker`) logs at the configured level (info by default), as `ecl serve` does;
+   * the one-shot commands log only warnings unless a level is configured.
+   */
   daemon?: boolean;
   /**
    * On a store that keeps leases (every shipped one): `client` (`ecl run`, `ecl send`: drives only
@@ -55,8 +56,14 @@ export interface EngineHost {
 /** Opens the store, the model and the artifact folder the flags, env and config name, and an engine on them. */
 export async function openEngineHost(options: HostOptions): Promise<EngineHost> {
   const { config, sources } = loadConfig({ flags: { store: options.store, llm: options.llm, artifactsDir: options.artifacts } });
-  const logLevel = options.logLevel ?? (sources.logLevel.kind === 'default' && options.daemon !== true ? 'warn' : config.logLevel);
-  const logger = createLogger({ level: logLevel, format: config.logFormat });
+  const logLevel = sources.logLevel.kind === 'default' && options.daemon !== true ? 'warn' : config.logLevel;
+  // As `ecl serve` logs: its lines are told apart by `service`, and API keys never show.
+  const logger = createLogger({
+    level: logLevel,
+    format: config.logFormat,
+    secrets: config.apiKeys.map((entry) => entry.key),
+    defaultMeta: { service: 'ecl' },
+  });
   // Modules first: a module that cannot load must leave the store unopened and untouched.
   const definitions = options.definitions ?? (await loadDefinitions(options)).registry;
   const storeUrl = config.store ?? DEFAULT_STORE_URL;

@@ -36,7 +36,6 @@ export function workerCommand(): Command {
       const host = await openEngineHost({
         ...options,
         role: 'worker',
-        logLevel: undefined,
         daemon: true,
         ...(probe === undefined ? {} : { wrapStore: (store) => probe.wrapStore(store) }),
       }).catch(async (error: unknown) => {

@@ -5,7 +5,7 @@ import { createTestEngine } from 'ecl-workflows/testing';
 import winston from 'winston';
 import { createEngine } from '../../src/actors/index.js';
 import { createMemoryArtifactStore } from '../../src/artifacts/index.js';
-import { createMemoryEventStore, workflowStream } from '../../src/eventstore/index.js';
+import { type EventStore, createMemoryEventStore, isWrongExpectedRevision, workflowStream } from '../../src/eventstore/index.js';
 import { createOfflineProvider } from '../../src/llm/index.js';
 import { createRegistry } from '../../src/machines/index.js';
 
@@ -116,7 +116,17 @@ it('the same keyed command through two engines on one store at once is recorded 
     input: z.object({}),
     steps: [{ kind: 'signal', name: 'paid', signal: 'payment', schema: z.object({ amount: z.number() }) }],
   });
-  const store = createMemoryEventStore();
+  const memory = createMemoryEventStore();
+  // Counts the appends to the workflow that lost to another writer: the race this test is about.
+  let conflicts = 0;
+  const store: EventStore = {
+    ...memory,
+    append: (stream, events, options) =>
+      memory.append(stream, events, options).catch((error: unknown) => {
+        if (stream === workflowStream('x1') && isWrongExpectedRevision(error)) conflicts++;
+        throw error;
+      }),
+  };
   const engineOn = () =>
     createEngine({
       store,
@@ -136,6 +146,7 @@ it('the same keyed command through two engines on one store at once is recorded 
     expect(sent.filter((result) => result.accepted && result.duplicate === true)).toHaveLength(1);
     const recorded = (await store.readStream(workflowStream('x1'))).filter((record) => record.type === 'SignalReceived');
     expect(recorded).toHaveLength(1);
+    expect(conflicts).toBe(1);
     expect(sent.map((result) => (result.accepted ? result.revision : -1))).toEqual([recorded[0]!.revision, recorded[0]!.revision]);
   } finally {
     await Promise.all([one.close(), two.close()]);

@@ -54,8 +54,8 @@ it('ecl worker --port serves /healthz and /metrics: its partitions, its heartbea
   const logged = ended.stderr
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { level: string; message: string });
-  expect(logged.map((entry) => entry.level)).toEqual(logged.map(() => 'info'));
+    .map((line) => JSON.parse(line) as { level: string; message: string; service?: string });
+  expect(logged.map((entry) => [entry.level, entry.service])).toEqual(logged.map(() => ['info', 'ecl']));
   expect(logged.map((entry) => entry.message)).toContain('Joined the cluster');
   await expect(fetch(`${url}/healthz`)).rejects.toThrow();
 });
