@@ -20,9 +20,14 @@ const quote = (text: string, max = 72): string => `"${text.length > max ? `${tex
 const lineOf = (stepWidth: number, step: string, iteration: number | undefined, what: string, detail = ''): string =>
   `  ${step.padEnd(stepWidth)} ${iteration === undefined ? '   ' : `#${String(iteration).padEnd(2)}`} ${what.padEnd(WHAT_WIDTH)} ${detail}`.trimEnd();
 
-function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined): string {
+/**
+ * Tokens, cost and time of what a step or call spent on the model. The time is the step's (or
+ * call's) own wall time when recorded: the model calls' summed latency exceeds it once they ran
+ * side by side (a fan-out).
+ */
+function cost(llm: { inputTokens: number; outputTokens: number; costUsd: number; latencyMs: number } | undefined, durationMs?: number): string {
   if (llm === undefined) return '';
-  return `${(llm.inputTokens + llm.outputTokens).toLocaleString('en-US')} tok  $${llm.costUsd.toFixed(4)}  ${(llm.latencyMs / 1000).toFixed(1)}s`;
+  return `${(llm.inputTokens + llm.outputTokens).toLocaleString('en-US')} tok  $${llm.costUsd.toFixed(4)}  ${((durationMs ?? llm.latencyMs) / 1000).toFixed(1)}s`;
 }
 
 /**
@@ -49,10 +54,10 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
     case 'StepCompleted': {
       const output = event.data.output as { verdict?: unknown; feedback?: unknown } | null;
       if (typeof output === 'object' && output !== null && (output.verdict === 'approve' || output.verdict === 'revise')) {
-        return line(event.data.step, event.data.iteration, output.verdict, `${quote(textOf(output.feedback))}  ${cost(event.data.llm)}`);
+        return line(event.data.step, event.data.iteration, output.verdict, `${quote(textOf(output.feedback))}  ${cost(event.data.llm, event.data.durationMs)}`);
       }
       const where = event.data.artifact?.path === undefined ? '' : `→ ${event.data.artifact.path}  `;
-      return line(event.data.step, event.data.iteration, 'done', `${where}${cost(event.data.llm)}`);
+      return line(event.data.step, event.data.iteration, 'done', `${where}${cost(event.data.llm, event.data.durationMs)}`);
     }
     case 'StepFailed':
       // A recorded attempt whose retry is due at `retryAt`: the step is still running.
@@ -66,9 +71,9 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
           );
     case 'CallCompleted': {
       // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
-      const { call, error, llm } = event.data;
+      const { call, error, llm, durationMs } = event.data;
       const outcome = error === undefined ? '' : `failed ${error.code}  `;
-      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}  ${outcome}${cost(llm)}`);
+      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}  ${outcome}${cost(llm, durationMs)}`);
     }
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);

@@ -26,6 +26,15 @@ describe('--follow lines', () => {
         }),
       ),
     ).toBe('  review     #2  revise       "Shorter."  1,234 tok  $0.0123  2.5s');
+    // A step's time is its own wall time when recorded: a fan-out's model calls overlap, and their summed latency is more.
+    expect(
+      formatTransition(
+        transition({
+          type: 'StepCompleted',
+          data: { v: 1, step: 'process', iteration: 1, attempt: 1, output: [1, 2], llm: { ...llm, latencyMs: 21_700 }, durationMs: 7_500 },
+        }),
+      ),
+    ).toBe('  process    #1  done         1,234 tok  $0.0123  7.5s');
     expect(formatTransition(transition({ type: 'StepStarted', data: { v: 1, step: 'draft', iteration: 1, attempt: 2, idempotencyKey: 'k' } }))).toBe(
       '  draft      #1  started      attempt 2 (the previous one has no outcome)',
     );
