@@ -11,6 +11,8 @@ type LlmAccounting = z.infer<typeof events.LlmAccounting>;
 type ErrorInfo = z.infer<typeof events.ErrorInfo>;
 type CallKind = RecordedCall['kind'];
 type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
+/** The fan-out a call is an item of: recorded with it, for progress. */
+export type FanOutOf = { name: string; items: number };
 
 /** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
 const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
@@ -76,14 +78,21 @@ export class CallJournal {
    * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`. What
    * its model calls spent (`spent`) still counts in the step's accounting ({@link spent}).
    */
-  async runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, own: AbortSignal, spent?: readonly LlmAccounting[]): Promise<T> {
+  async runReserved<T>(
+    seq: number,
+    name: string,
+    fn: (signal: AbortSignal) => Promise<T> | T,
+    own: AbortSignal,
+    spent?: readonly LlmAccounting[],
+    fanOut?: FanOutOf,
+  ): Promise<T> {
     if (spent === undefined) return this.runCall(name, seq, fn, own);
     // Counted from the abort on: the step may end before the item notices it.
     const abandon = () => this.abandoned.add(spent);
     own.addEventListener('abort', abandon, { once: true });
     let dropped = false;
     try {
-      return await this.runCall(name, seq, fn, own, spent);
+      return await this.runCall(name, seq, fn, own, spent, fanOut);
     } catch (error) {
       dropped = own.aborted && isJournalError(error) && error.code === 'CALL_NOT_RECORDED';
       throw error;
@@ -106,6 +115,7 @@ export class CallJournal {
     fn: (signal: AbortSignal) => Promise<T> | T,
     own?: AbortSignal,
     spent: readonly LlmAccounting[] = [],
+    fanOut?: FanOutOf,
   ): Promise<T> {
     let cause: unknown;
     const withSpent = (outcome: Outcome): Outcome => (spent.length === 0 ? outcome : { ...outcome, llm: totalAccounting(spent) });
@@ -124,7 +134,7 @@ export class CallJournal {
         error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
       });
     };
-    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, own));
+    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, own, fanOut));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
     return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
   }
@@ -295,7 +305,14 @@ export class CallJournal {
   }
 
   /** The call at a claimed position: its recorded (or running) outcome, else it is made now. */
-  private async at(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, own?: AbortSignal): Promise<RecordedCall> {
+  private async at(
+    name: string,
+    kind: CallKind,
+    seq: number,
+    invoke: (signal: AbortSignal) => Promise<Outcome>,
+    own?: AbortSignal,
+    fanOut?: FanOutOf,
+  ): Promise<RecordedCall> {
     const step = this.env.step;
     const where = { step, call: name };
     const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
@@ -305,7 +322,7 @@ export class CallJournal {
       this.lost = true;
       throw new JournalError('CALL_NOT_RECORDED', `Step "${step}" was aborted before call "${name}": the call was not made`, where);
     }
-    const done = this.make(name, kind, seq, invoke, own);
+    const done = this.make(name, kind, seq, invoke, own, fanOut);
     this.running.set(seq, { call: name, kind, done });
     try {
       return await done;
@@ -330,7 +347,14 @@ export class CallJournal {
     );
   }
 
-  private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, own?: AbortSignal): Promise<RecordedCall> {
+  private async make(
+    name: string,
+    kind: CallKind,
+    seq: number,
+    invoke: (signal: AbortSignal) => Promise<Outcome>,
+    own?: AbortSignal,
+    fanOut?: FanOutOf,
+  ): Promise<RecordedCall> {
     const env = this.env;
     const started = env.now().getTime();
     const stepSignal = this.source.signal;
@@ -360,7 +384,10 @@ export class CallJournal {
         )
       ).recorded;
     if (outcome.llm !== undefined) entry.llm = outcome.llm;
-    const event: CallCompletedEvent = { type: 'CallCompleted', data: { v: 1, step: env.step, iteration: env.iteration, ...entry, durationMs } };
+    const event: CallCompletedEvent = {
+      type: 'CallCompleted',
+      data: { v: 1, step: env.step, iteration: env.iteration, ...entry, durationMs, ...(fanOut === undefined ? {} : { fanOut }) },
+    };
     const where = { step: env.step, call: name };
     let accepted: boolean;
     try {

@@ -93,6 +93,7 @@ export function fanOut(
         },
         own,
         spent,
+        { name, items: n },
       );
       return { ok: true, value };
     } catch (error) {

@@ -174,6 +174,15 @@ export const WorkflowStatus = z
       .object({ at: Iso, onPass: z.enum(['fail', 'cancel']) })
       .optional()
       .describe('While live: by when it must be finished, and what happens if not'),
+    progress: z
+      .object({
+        step: z.string(),
+        fanOut: z.string().describe("The fan-out's name (`ctx.map('doc', …)`: doc)"),
+        done: z.number().int().describe('Items with a recorded outcome (a value, or an error collected)'),
+        of: z.number().int().describe('All its items'),
+      })
+      .optional()
+      .describe('While running a fan-out (ctx.map, ctx.parallel): how far it is'),
   })
   .meta({
     id: 'WorkflowStatus',

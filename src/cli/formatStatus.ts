@@ -6,7 +6,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : JS
  * What a live workflow is doing, in words: `sleeping until …`, `retrying at …`, `waiting for
  * signal payment (until …)`, `waiting for approval at sign`; undefined when there is nothing to add.
  */
-export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFor' | 'wakeAt' | 'wakeReason'>): string | undefined {
+export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFor' | 'wakeAt' | 'wakeReason' | 'progress'>): string | undefined {
   const waiting = status.waitingFor;
   if (status.status === 'waiting' && waiting !== undefined) {
     if (waiting.kind === 'signal')
@@ -15,6 +15,8 @@ export function activityOf(status: Pick<WorkflowStatusRow, 'status' | 'waitingFo
     return `waiting for ${what} at ${waiting.step}`;
   }
   if (status.status === 'running' && status.wakeAt !== undefined) return `${status.wakeReason === 'retry' ? 'retrying at' : 'sleeping until'} ${status.wakeAt}`;
+  const progress = status.progress;
+  if (status.status === 'running' && progress !== undefined) return `${progress.step}: ${progress.fanOut} ${progress.done} of ${progress.of} done`;
   return undefined;
 }
 
@@ -90,6 +92,7 @@ function stepCell(item: WorkflowStatusRow): string {
   if (item.status === 'waiting' && item.waitingFor !== undefined)
     return `${step} (${item.waitingFor.kind === 'signal' ? `signal ${item.waitingFor.signal ?? '?'}` : item.waitingFor.kind})`;
   if (item.status === 'running' && item.wakeAt !== undefined) return `${step} (${item.wakeReason === 'retry' ? 'retrying' : 'sleeping'})`;
+  if (item.status === 'running' && item.progress !== undefined) return `${step} (${item.progress.done}/${item.progress.of})`;
   return step;
 }
 

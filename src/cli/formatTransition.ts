@@ -71,9 +71,10 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
           );
     case 'CallCompleted': {
       // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
-      const { call, error, llm, durationMs } = event.data;
+      const { call, error, llm, durationMs, fanOut } = event.data;
       const outcome = error === undefined ? '' : `failed ${error.code}  `;
-      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}  ${outcome}${cost(llm, durationMs)}`);
+      const of = fanOut === undefined ? '' : ` of ${fanOut.items}`;
+      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}${of}  ${outcome}${cost(llm, durationMs)}`);
     }
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);

@@ -162,6 +162,8 @@ export const CallCompleted = event('CallCompleted', {
   llm: LlmAccounting.optional(),
   /** Wall time of the call, from the engine's clock. */
   durationMs: z.number().min(0).optional(),
+  /** An item of a fan-out (`ctx.map`, `ctx.parallel`): the fan-out's name and its number of items, so progress reads `12 of 40`. */
+  fanOut: z.object({ name: z.string().min(1), items: z.number().int().min(1) }).optional(),
 });
 
 export const RevisionRequested = event('RevisionRequested', {

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../eventstore/index.js';
 import type { ReadModelSql } from './readModelSql.js';
-import type { RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusReadModel.js';
+import type { ProgressRecord, RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusReadModel.js';
 
 export type WorkflowStatusValue = RecordedStatus | 'blocked';
 export const WORKFLOW_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'blocked'] as const satisfies readonly WorkflowStatusValue[];
@@ -39,6 +39,8 @@ export interface WorkflowStatusRow {
   wakeReason?: WakeKind;
   /** The workflow's deadline, when its policies set one: by `at` (ISO) it must be finished, else `onPass`. */
   deadline?: { at: string; onPass: 'fail' | 'cancel' };
+  /** While running a fan-out (`ctx.map`, `ctx.parallel`): its step and name, and how many of its items have an outcome. */
+  progress?: { step: string; fanOut: string; done: number; of: number };
 }
 
 /** Whether the engine can still run (definition, version); without it nothing shows as blocked. */
@@ -73,13 +75,16 @@ export function toWorkflowStatusRow(row: StatusRow & { effective_status?: string
 }
 
 /** What it waits for, when it wakes, what it accepts: only while it can still move. */
-function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowStatusRow, 'accepts' | 'waitingFor' | 'wakeAt' | 'wakeReason' | 'deadline'> {
+function liveFields(
+  row: StatusRow,
+  status: WorkflowStatusValue,
+): Pick<WorkflowStatusRow, 'accepts' | 'waitingFor' | 'wakeAt' | 'wakeReason' | 'deadline' | 'progress'> {
   const deadline =
     row.deadline === null || row.deadline === undefined ? {} : { deadline: JSON.parse(row.deadline) as { at: string; onPass: 'fail' | 'cancel' } };
   if (status === 'running') {
     const wake =
       row.wake_at === null || row.wake_at === undefined ? {} : { wakeAt: row.wake_at, ...(row.wake_kind === null ? {} : { wakeReason: row.wake_kind }) };
-    return { accepts: ['CANCEL'], ...wake, ...deadline };
+    return { accepts: ['CANCEL'], ...wake, ...deadline, ...progressOf(row) };
   }
   if (status === 'waiting' && row.waiting_for !== null && row.waiting_for !== undefined) {
     const { accepts, ...waitingFor } = JSON.parse(row.waiting_for) as WaitingRecord;
@@ -87,6 +92,12 @@ function liveFields(row: StatusRow, status: WorkflowStatusValue): Pick<WorkflowS
   }
   return { accepts: [], ...(status === 'blocked' ? deadline : {}) };
 }
+
+const progressOf = (row: StatusRow): Pick<WorkflowStatusRow, 'progress'> => {
+  if (row.progress === null || row.progress === undefined) return {};
+  const { step, fanOut, done, of } = JSON.parse(row.progress) as ProgressRecord;
+  return { progress: { step, fanOut, done, of } };
+};
 
 /**
  * The status as users see it: a live workflow whose (definition, version) is not registered is

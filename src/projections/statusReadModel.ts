@@ -2,9 +2,9 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DecodedEvent } from './decodeEvent.js';
 import { failedWithout, failureCause } from './failureCause.js';
 import type { ReadModel, ReadModelApplier } from './readModel.js';
-import { STATUS_COLUMNS, type StatusRow, type WaitingRecord, type WakeKind } from './statusRow.js';
+import { type ProgressRecord, STATUS_COLUMNS, type StatusRow, type WaitingRecord, type WakeKind } from './statusRow.js';
 
-export type { RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusRow.js';
+export type { ProgressRecord, RecordedStatus, StatusRow, WaitingRecord, WakeKind } from './statusRow.js';
 export { STATUS_COLUMNS } from './statusRow.js';
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
@@ -37,6 +37,7 @@ export function newStatusRow({ workflowId, metadata, revision }: StatusEvent, po
     wake_at: null,
     wake_kind: null,
     deadline: null,
+    progress: null,
   };
 }
 
@@ -75,6 +76,26 @@ function setIteration(row: StatusRow, step: string, iteration: number): void {
   row.iterations = parsed.text = JSON.stringify(parsed.iterations);
 }
 
+/**
+ * A fan-out item's outcome counts toward its step's progress; the step's end, or another step or
+ * iteration starting, ends it. A retried attempt replays the items recorded before it (their
+ * outcomes are not recorded again), so the count goes on across attempts; the item a retry runs
+ * again is recorded twice, hence the bound.
+ */
+function countItem(row: StatusRow, step: string, iteration: number, fanOut: { name: string; items: number }): void {
+  const now = row.progress === null ? null : (JSON.parse(row.progress) as ProgressRecord);
+  const same = now !== null && now.step === step && now.iteration === iteration && now.fanOut === fanOut.name;
+  const progress: ProgressRecord = { step, iteration, fanOut: fanOut.name, done: same ? Math.min(now.done + 1, fanOut.items) : 1, of: fanOut.items };
+  row.progress = json(progress);
+}
+
+/** A step started anew (not a retry of the one whose fan-out is counted) leaves its progress behind. */
+function leaveProgress(row: StatusRow, step: string, iteration: number): void {
+  if (row.progress === null) return;
+  const now = JSON.parse(row.progress) as ProgressRecord;
+  if (now.step !== step || now.iteration !== iteration) row.progress = null;
+}
+
 /** What one event does to a workflow's status row. Pure apart from mutating `row`. */
 export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
   const { event, metadata } = decoded;
@@ -85,6 +106,7 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
   // A finished workflow waits for nothing and wakes no more.
   if (event.type === 'WorkflowCompleted' || event.type === 'WorkflowFailed' || event.type === 'WorkflowCancelled') {
     row.waiting_for = null;
+    row.progress = null;
     wake(row, null, null);
   }
   // What ends the workflow without recording an error of its own (a REJECT, a cap, a budget): the failure's error.
@@ -107,12 +129,17 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       if (row.wake_kind === 'retry') row.reason = null;
       row.current_step = event.data.step;
       setIteration(row, event.data.step, event.data.iteration);
+      leaveProgress(row, event.data.step, event.data.iteration);
       wake(row, null, null);
+      break;
+    case 'CallCompleted':
+      if (event.data.fanOut !== undefined) countItem(row, event.data.step, event.data.iteration, event.data.fanOut);
       break;
     case 'StepCompleted':
       row.current_step = event.data.step;
       setIteration(row, event.data.step, event.data.iteration);
       row.error = null;
+      row.progress = null;
       wake(row, null, null);
       break;
     case 'StepFailed':
@@ -122,7 +149,10 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       if (event.data.retryAt !== undefined) {
         wake(row, event.data.retryAt, 'retry');
         row.reason = `attempt ${event.data.attempt} of ${event.data.step} failed (${event.data.error.code}); retrying at ${event.data.retryAt}`;
-      } else wake(row, null, null);
+      } else {
+        wake(row, null, null);
+        row.progress = null;
+      }
       break;
     case 'SleepStarted':
       resume(row);
@@ -195,7 +225,7 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
 
 export const statusReadModel: ReadModel = {
   name: 'status',
-  schemaVersion: 7,
+  schemaVersion: 8,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS workflow_status (
@@ -203,7 +233,7 @@ export const statusReadModel: ReadModel = {
         status TEXT NOT NULL, state TEXT, current_step TEXT, iterations TEXT NOT NULL, revision INTEGER NOT NULL,
         started_position INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
         output TEXT, artifact TEXT, error TEXT, reason TEXT, parent TEXT, parent_id TEXT,
-        waiting_for TEXT, wake_at TEXT, wake_kind TEXT, deadline TEXT
+        waiting_for TEXT, wake_at TEXT, wake_kind TEXT, deadline TEXT, progress TEXT
       );
       CREATE INDEX IF NOT EXISTS workflow_status_by_parent ON workflow_status (parent_id);
       CREATE INDEX IF NOT EXISTS workflow_status_by_start ON workflow_status (started_position);

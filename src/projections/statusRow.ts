@@ -34,6 +34,19 @@ export interface StatusRow {
   wake_kind: WakeKind | null;
   /** The workflow's deadline as JSON `{ at, onPass }` (from `WorkflowStarted.policies.deadline`). */
   deadline: string | null;
+  /** The fan-out of the step running now, as JSON `ProgressRecord`: how many of its items have an outcome. */
+  progress: string | null;
+}
+
+/** A running step's fan-out, as the `progress` column holds it. */
+export interface ProgressRecord {
+  step: string;
+  iteration: number;
+  /** The fan-out's name (`ctx.map('doc', …)`: `doc`). */
+  fanOut: string;
+  /** Items with a recorded outcome (a value, or an error collected), and all its items. */
+  done: number;
+  of: number;
 }
 
 export type WakeKind = 'sleep' | 'retry';
@@ -72,4 +85,5 @@ export const STATUS_COLUMNS = [
   'wake_at',
   'wake_kind',
   'deadline',
+  'progress',
 ] as const satisfies readonly (keyof StatusRow)[];

@@ -161,6 +161,16 @@ export interface components {
         /** @enum {string} */
         onPass: "fail" | "cancel";
       };
+      /** @description While running a fan-out (ctx.map, ctx.parallel): how far it is */
+      progress?: {
+        step: string;
+        /** @description The fan-out's name (`ctx.map('doc', …)`: doc) */
+        fanOut: string;
+        /** @description Items with a recorded outcome (a value, or an error collected) */
+        done: number;
+        /** @description All its items */
+        of: number;
+      };
     };
     /** @description RFC 9457 problem details (application/problem+json) */
     Problem: {

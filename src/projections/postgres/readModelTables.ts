@@ -69,6 +69,8 @@ export const READ_MODEL_MIGRATIONS: Migrations = {
     (s) => `
       ALTER TABLE ${s}.workflow_status ADD COLUMN parent_id text COLLATE "C";
       CREATE INDEX workflow_status_by_parent ON ${s}.workflow_status (parent_id);`,
+    // Status read model v8: a running step's fan-out progress.
+    (s) => `ALTER TABLE ${s}.workflow_status ADD COLUMN progress text;`,
   ],
 };
 
