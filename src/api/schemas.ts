@@ -256,7 +256,17 @@ export const AuditResponse = z
   })
   .meta({ id: 'Audit' });
 
-const UsageTotals = z.object({ calls: z.number().int(), inputTokens: z.number().int(), outputTokens: z.number().int(), costUsd: z.number() });
+const UsageTotals = z.object({
+  calls: z
+    .number()
+    .int()
+    .describe(
+      "Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call",
+    ),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  costUsd: z.number(),
+});
 const DurationSummary = z.object({ count: z.number().int(), p50Ms: z.number().nullable(), p95Ms: z.number().nullable() });
 const StatusCounts = z.record(z.string(), z.number().int()).describe('Workflows per status');
 
@@ -410,7 +420,14 @@ export const UsageQuery = z.object({
 });
 
 export const WorkflowUsage = z
-  .object({ workflows: z.record(z.string(), UsageFigures.extend({ calls: z.number().int() })).describe('By workflow id; unknown ids are left out') })
+  .object({
+    workflows: z
+      .record(
+        z.string(),
+        UsageFigures.extend({ calls: z.number().int().describe("Model calls as the audit counts them: each journaled call (a fan-out item's together) once") }),
+      )
+      .describe('By workflow id; unknown ids are left out'),
+  })
   .meta({ id: 'WorkflowUsage', description: 'Model usage of step outcomes per workflow' });
 
 export const WorkersResponse = z

@@ -403,6 +403,7 @@ export interface components {
           inputTokens: number;
           outputTokens: number;
           costUsd: number;
+          /** @description Model calls as the audit counts them: each journaled call (a fan-out item's together) once */
           calls: number;
         };
       };
@@ -427,12 +428,14 @@ export interface components {
       };
       usage: {
         total: {
+          /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
           calls: number;
           inputTokens: number;
           outputTokens: number;
           costUsd: number;
         };
         byDefinition: {
+            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;
@@ -440,6 +443,7 @@ export interface components {
             definition: string;
           }[];
         byStep: {
+            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;
@@ -448,6 +452,7 @@ export interface components {
             step: string;
           }[];
         byModel: {
+            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { workflowStream, type JsonValue, type RecordedEvent } from '../../eventstore/index.js';
 import type { DefinitionRegistry, WorkflowEvent } from '../../machines/index.js';
+import { type AuditEntry, auditUsage } from '../../projections/index.js';
 import { replayHistory, type ReplayTransition } from '../../replay/index.js';
 import { principalOf, readYourWrites, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -72,19 +73,10 @@ export function registerConsoleRoutes(app: FastifyInstance, ctx: ApiContext, reg
     await readYourWrites(ctx);
     const workflows: Record<string, { inputTokens: number; outputTokens: number; costUsd: number; calls: number }> = {};
     for (const id of ids) {
-      const entries = (await ctx.queries.getAudit(scope.internal(id))) as Array<Record<string, unknown>> | undefined;
+      const entries = (await ctx.queries.getAudit(scope.internal(id))) as AuditEntry[] | undefined;
       if (entries === undefined || entries.length === 0) continue;
-      // A step's outcome totals its calls' usage again: count outcomes only, as the metrics do.
-      const totals = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
-      for (const entry of entries) {
-        if (entry.type !== 'StepCompleted' && entry.type !== 'StepFailed') continue;
-        if (typeof entry.inputTokens !== 'number' && typeof entry.outputTokens !== 'number') continue;
-        totals.calls += 1;
-        totals.inputTokens += Number(entry.inputTokens ?? 0);
-        totals.outputTokens += Number(entry.outputTokens ?? 0);
-        totals.costUsd += Number(entry.costUsd ?? 0);
-      }
-      workflows[id] = totals;
+      // As `ecl audit` counts: each journaled model call (a fan-out item's together) once, a step's outcome only for calls not journaled.
+      workflows[id] = auditUsage(entries);
     }
     return { workflows };
   });
