@@ -13,6 +13,8 @@ type CallKind = RecordedCall['kind'];
 type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
 /** The fan-out a call is an item of: recorded with it, for progress. */
 export type FanOutOf = { name: string; items: number };
+/** A call at a reserved position: its fan-out's abort (`own`), and the fan-out it is an item of. */
+type Reserved = { own?: AbortSignal; fanOut?: FanOutOf };
 
 /** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
 const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
@@ -134,7 +136,7 @@ export class CallJournal {
         error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
       });
     };
-    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, own, fanOut));
+    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, { own, fanOut }));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
     return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
   }
@@ -310,8 +312,7 @@ export class CallJournal {
     kind: CallKind,
     seq: number,
     invoke: (signal: AbortSignal) => Promise<Outcome>,
-    own?: AbortSignal,
-    fanOut?: FanOutOf,
+    reserved: Reserved = {},
   ): Promise<RecordedCall> {
     const step = this.env.step;
     const where = { step, call: name };
@@ -322,7 +323,7 @@ export class CallJournal {
       this.lost = true;
       throw new JournalError('CALL_NOT_RECORDED', `Step "${step}" was aborted before call "${name}": the call was not made`, where);
     }
-    const done = this.make(name, kind, seq, invoke, own, fanOut);
+    const done = this.make(name, kind, seq, invoke, reserved);
     this.running.set(seq, { call: name, kind, done });
     try {
       return await done;
@@ -352,8 +353,7 @@ export class CallJournal {
     kind: CallKind,
     seq: number,
     invoke: (signal: AbortSignal) => Promise<Outcome>,
-    own?: AbortSignal,
-    fanOut?: FanOutOf,
+    { own, fanOut }: Reserved,
   ): Promise<RecordedCall> {
     const env = this.env;
     const started = env.now().getTime();
