@@ -11,6 +11,11 @@ import { EXIT } from './usageError.js';
 export interface TransitionPrinter {
   /** Stops following, then prints from the store what was not shown yet up to `revision` (the settled one). */
   finish(revision: number): Promise<void>;
+  /**
+   * What was recorded up to `revision` happened before this command (a workflow it resumes or
+   * sends to): not printed, so a fan-out of thousands of items is not shown again on resume.
+   */
+  startAfter(revision: number): void;
   unsubscribe(): void;
 }
 
@@ -71,6 +76,9 @@ export function printTransitions(
   });
   return {
     unsubscribe: () => subscription.unsubscribe(),
+    startAfter(revision) {
+      printed = Math.max(printed, revision);
+    },
     async finish(revision) {
       subscription.unsubscribe();
       await printing;

@@ -66,7 +66,10 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
             throw usageErrorOf(error);
           })
         : undefined;
-    if (existing !== undefined) assertSameDefinition(existing, request.definition);
+    if (existing !== undefined) {
+      assertSameDefinition(existing, request.definition);
+      watch.printer?.startAfter(existing.revision);
+    }
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
     const registered = host.definitions.get(request.definition, request.version);
     const definition =

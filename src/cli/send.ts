@@ -72,6 +72,13 @@ export function sendCommand(): Command {
         // Recorded before this command claims the workflow: claiming resumes a step left in flight
         // (a parent waiting on its child re-runs as a new attempt), which a refused command must not do.
         const sendOptions = { sender: 'cli', ...(options.idempotencyKey === undefined ? {} : { commandId: options.idempotencyKey }) };
+        // --follow shows what the command causes, not the history before it.
+        if (watch.printer !== undefined) {
+          const before = await host.engine.get(id).catch((error: unknown) => {
+            throw usageErrorOf(error);
+          });
+          if (before !== undefined) watch.printer.startAfter(before.revision);
+        }
         const result = await host.engine.send(id, command, sendOptions).catch((error: unknown) => {
           throw usageErrorOf(error);
         });
