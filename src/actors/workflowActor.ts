@@ -145,7 +145,7 @@ export class WorkflowActor implements CallRecorder {
     }).catch((error: unknown) => {
       if (!isPayloadTooLarge(error)) throw error;
       throw new Error(
-        `Snapshot of workflow ${this.workflowId} at revision ${revision} not written: ${(error as Error).message}. It is loaded by folding its stream instead; tried again after ${this.env.snapshotEvery} more events`,
+        `Snapshot of workflow ${this.workflowId} at revision ${revision} not written: ${(error as Error).message}. It is loaded by folding its stream instead; tried again at its next snapshot point`,
       );
     });
     // Writes may finish out of order: keep the newest revision covered.

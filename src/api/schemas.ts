@@ -178,11 +178,11 @@ export const WorkflowStatus = z
       .object({
         step: z.string(),
         fanOut: z.string().describe("The fan-out's name (`ctx.map('doc', …)`: doc)"),
-        done: z.number().int().describe('Items with a recorded outcome (a value, or an error collected)'),
+        done: z.number().int().describe('Items with a recorded outcome (a value or an error)'),
         of: z.number().int().describe('All its items'),
       })
       .optional()
-      .describe('While running a fan-out (ctx.map, ctx.parallel): how far it is'),
+      .describe('While running a fan-out (ctx.map, ctx.parallel): how far it is (of two at once in one step, the one that moved last)'),
   })
   .meta({
     id: 'WorkflowStatus',
@@ -428,7 +428,7 @@ export const WorkflowUsage = z
       )
       .describe('By workflow id; unknown ids are left out'),
   })
-  .meta({ id: 'WorkflowUsage', description: 'Model usage of step outcomes per workflow' });
+  .meta({ id: 'WorkflowUsage', description: 'Model usage per workflow, counted as its audit counts it' });
 
 export const WorkersResponse = z
   .object({

@@ -46,6 +46,7 @@ export function printTransitions(
     stepWidth = view === undefined ? stepColumnWidth([]) : stepWidthOf(definitions, view.definition);
   };
   const show = (event: EngineEvent & { kind: 'transition' }): void => {
+    if (event.revision <= printed) return;
     printed = event.revision;
     const text = formatTransition(event, previous, stepWidth);
     previous = event.event;

@@ -59,17 +59,17 @@ export async function runWorkflow(host: EngineHost, request: RunRequest): Promis
   const held = holdLines(request.print);
   const watch = watchRun(host, workflowId, { follow: request.follow, print: held.print });
   try {
-    // Without an input, an existing workflow resumes with the input it recorded.
-    const existing =
-      request.input === undefined && request.id !== undefined
+    const found =
+      request.id !== undefined
         ? await engine.get(workflowId).catch((error: unknown) => {
             throw usageErrorOf(error);
           })
         : undefined;
-    if (existing !== undefined) {
-      assertSameDefinition(existing, request.definition);
-      watch.printer?.startAfter(existing.revision);
-    }
+    // What it recorded before this command is not printed again, with or without --input.
+    if (found !== undefined) watch.printer?.startAfter(found.revision);
+    // Without an input, an existing workflow resumes with the input it recorded.
+    const existing = request.input === undefined ? found : undefined;
+    if (existing !== undefined) assertSameDefinition(existing, request.definition);
     // Another process may drive it (a worker, or another `ecl run` of the same id): then this one records the start and follows the log.
     const registered = host.definitions.get(request.definition, request.version);
     const definition =

@@ -95,8 +95,9 @@ function liveFields(
 
 const progressOf = (row: StatusRow): Pick<WorkflowStatusRow, 'progress'> => {
   if (row.progress === null || row.progress === undefined) return {};
-  const { step, fanOut, done, of } = JSON.parse(row.progress) as ProgressRecord;
-  return { progress: { step, fanOut, done, of } };
+  const { step, counts, last } = JSON.parse(row.progress) as ProgressRecord;
+  const [done, of] = counts[last] ?? [0, 0];
+  return { progress: { step, fanOut: last, done, of } };
 };
 
 /**

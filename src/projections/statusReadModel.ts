@@ -77,16 +77,26 @@ function setIteration(row: StatusRow, step: string, iteration: number): void {
 }
 
 /**
- * A fan-out item's outcome counts toward its step's progress; the step's end, or another step or
- * iteration starting, ends it. A retried attempt replays the items recorded before it (their
- * outcomes are not recorded again), so the count goes on across attempts; the item a retry runs
- * again is recorded twice, hence the bound.
+ * A fan-out item's outcome counts toward its step iteration's progress, per fan-out; the step's
+ * end, or another step or iteration starting, ends it. A retried attempt replays the items
+ * recorded before it (their outcomes are not recorded again) and runs again the one it failed on,
+ * which is not counted twice.
  */
-function countItem(row: StatusRow, step: string, iteration: number, fanOut: { name: string; items: number }): void {
+function countItem(row: StatusRow, item: { step: string; iteration: number; call: string; fanOut: { name: string; items: number }; retryable: boolean }): void {
   const now = row.progress === null ? null : (JSON.parse(row.progress) as ProgressRecord);
-  const same = now !== null && now.step === step && now.iteration === iteration && now.fanOut === fanOut.name;
-  const progress: ProgressRecord = { step, iteration, fanOut: fanOut.name, done: same ? Math.min(now.done + 1, fanOut.items) : 1, of: fanOut.items };
-  row.progress = json(progress);
+  const same = now !== null && now.step === item.step && now.iteration === item.iteration;
+  const counts = same ? { ...now.counts } : {};
+  const again = same && now.rerun === item.call;
+  const [done] = counts[item.fanOut.name] ?? [0];
+  counts[item.fanOut.name] = [again ? done : done + 1, item.fanOut.items];
+  const rerun = item.retryable ? item.call : same && !again ? now.rerun : undefined;
+  row.progress = json({
+    step: item.step,
+    iteration: item.iteration,
+    counts,
+    last: item.fanOut.name,
+    ...(rerun === undefined ? {} : { rerun }),
+  } satisfies ProgressRecord);
 }
 
 /** A step started anew (not a retry of the one whose fan-out is counted) leaves its progress behind. */
@@ -133,7 +143,10 @@ export function evolveStatus(row: StatusRow, decoded: StatusEvent): void {
       wake(row, null, null);
       break;
     case 'CallCompleted':
-      if (event.data.fanOut !== undefined) countItem(row, event.data.step, event.data.iteration, event.data.fanOut);
+      if (event.data.fanOut !== undefined) {
+        const { step, iteration, call, fanOut, error } = event.data;
+        countItem(row, { step, iteration, call, fanOut, retryable: error?.retryable === true });
+      }
       break;
     case 'StepCompleted':
       row.current_step = event.data.step;

@@ -38,15 +38,19 @@ export interface StatusRow {
   progress: string | null;
 }
 
-/** A running step's fan-out, as the `progress` column holds it. */
+/** A running step iteration's fan-outs, as the `progress` column holds it. */
 export interface ProgressRecord {
   step: string;
   iteration: number;
-  /** The fan-out's name (`ctx.map('doc', …)`: `doc`). */
-  fanOut: string;
-  /** Items with a recorded outcome (a value, or an error collected), and all its items. */
-  done: number;
-  of: number;
+  /** Per fan-out name (`ctx.map('doc', …)`: `doc`): its items with a recorded outcome (a value or an error), and all its items. */
+  counts: Record<string, [done: number, of: number]>;
+  /** The fan-out an item of which was recorded last: the one the status shows. */
+  last: string;
+  /**
+   * An item recorded with a retryable error: a step retry runs it again (`rerunOnRetry`), and its
+   * outcome then is the same item's, not one more.
+   */
+  rerun?: string;
 }
 
 export type WakeKind = 'sleep' | 'retry';

@@ -70,6 +70,6 @@ it('a snapshot over the append limit is tried again only snapshotEvery events la
   expect(warnings.length).toBeGreaterThan(0);
   expect(warnings.length).toBeLessThan(snapshotWrites);
   expect(warnings[0]).toMatch(
-    /^Snapshot of workflow b1 at revision \d+ not written: Append to "ecl\.snapshot-b1" is \d+ bytes, over the limit of 16000 bytes.*It is loaded by folding its stream instead; tried again after 20 more events$/,
+    /^Snapshot of workflow b1 at revision \d+ not written: Append to "ecl\.snapshot-b1" is \d+ bytes, over the limit of 16000 bytes.*It is loaded by folding its stream instead; tried again at its next snapshot point$/,
   );
 });

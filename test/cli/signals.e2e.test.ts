@@ -44,6 +44,13 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     );
   });
 
+  it('run --follow of an existing id with the same --input resumes it without printing its history again', async () => {
+    const again = await ecl('run', 'invoice', '--input', '{"customer":"Ada","signOff":true}', '--id', 'inv-1', '--follow');
+    expect(again.code, again.stderr).toBe(1);
+    expect(again.stdout).toMatch(/^Resuming invoice v1 at paid\.waiting \(revision \d+\)$/m);
+    expect(again.stdout).not.toMatch(/workflow +started|bill +#1|grace +sleeping/);
+  });
+
   it('resumed with --follow after its signal timed out meanwhile, the run says where it found the workflow before what recovery did', async () => {
     const first = await ecl('run', 'invoice', '--input', '{"customer":"Bo","graceMs":0,"patienceMs":300}', '--id', 'late-1');
     expect(first.code, first.stderr).toBe(1);

@@ -161,12 +161,12 @@ export interface components {
         /** @enum {string} */
         onPass: "fail" | "cancel";
       };
-      /** @description While running a fan-out (ctx.map, ctx.parallel): how far it is */
+      /** @description While running a fan-out (ctx.map, ctx.parallel): how far it is (of two at once in one step, the one that moved last) */
       progress?: {
         step: string;
         /** @description The fan-out's name (`ctx.map('doc', …)`: doc) */
         fanOut: string;
-        /** @description Items with a recorded outcome (a value, or an error collected) */
+        /** @description Items with a recorded outcome (a value or an error) */
         done: number;
         /** @description All its items */
         of: number;
@@ -395,7 +395,7 @@ export interface components {
           steps: components["schemas"]["StepStructure"][];
         }[];
     };
-    /** @description Model usage of step outcomes per workflow */
+    /** @description Model usage per workflow, counted as its audit counts it */
     WorkflowUsage: {
       /** @description By workflow id; unknown ids are left out */
       workflows: {
