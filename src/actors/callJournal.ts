@@ -13,8 +13,11 @@ type CallKind = RecordedCall['kind'];
 type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
 /** The fan-out a call is an item of: recorded with it, for progress. */
 export type FanOutOf = { name: string; items: number };
-/** A call at a reserved position: its fan-out's abort (`own`), and the fan-out it is an item of. */
-type Reserved = { own?: AbortSignal; fanOut?: FanOutOf };
+/**
+ * A call at a reserved position: its fan-out's abort (`own`); for an item, what its model calls
+ * spent without a journal entry of their own (`spent`) and the fan-out it belongs to.
+ */
+export type Reserved = { own: AbortSignal; spent?: readonly LlmAccounting[]; fanOut?: FanOutOf };
 
 /** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
 const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
@@ -80,21 +83,15 @@ export class CallJournal {
    * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`. What
    * its model calls spent (`spent`) still counts in the step's accounting ({@link spent}).
    */
-  async runReserved<T>(
-    seq: number,
-    name: string,
-    fn: (signal: AbortSignal) => Promise<T> | T,
-    own: AbortSignal,
-    spent?: readonly LlmAccounting[],
-    fanOut?: FanOutOf,
-  ): Promise<T> {
-    if (spent === undefined) return this.runCall(name, seq, fn, own);
+  async runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, reserved: Reserved): Promise<T> {
+    const { own, spent } = reserved;
+    if (spent === undefined) return this.runCall(name, seq, fn, reserved);
     // Counted from the abort on: the step may end before the item notices it.
     const abandon = () => this.abandoned.add(spent);
     own.addEventListener('abort', abandon, { once: true });
     let dropped = false;
     try {
-      return await this.runCall(name, seq, fn, own, spent, fanOut);
+      return await this.runCall(name, seq, fn, reserved);
     } catch (error) {
       dropped = own.aborted && isJournalError(error) && error.code === 'CALL_NOT_RECORDED';
       throw error;
@@ -108,17 +105,11 @@ export class CallJournal {
   }
 
   /**
-   * `spent`: the accounting of model calls `fn` makes without journaling them on their own (a
+   * `reserved.spent`: the accounting of model calls `fn` makes without journaling them on their own (a
    * fan-out item's `call.complete`), recorded, totalled, with the call's outcome.
    */
-  private async runCall<T>(
-    name: string,
-    seq: number | undefined,
-    fn: (signal: AbortSignal) => Promise<T> | T,
-    own?: AbortSignal,
-    spent: readonly LlmAccounting[] = [],
-    fanOut?: FanOutOf,
-  ): Promise<T> {
+  private async runCall<T>(name: string, seq: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T, reserved?: Reserved): Promise<T> {
+    const spent = reserved?.spent ?? [];
     let cause: unknown;
     const withSpent = (outcome: Outcome): Outcome => (spent.length === 0 ? outcome : { ...outcome, llm: totalAccounting(spent) });
     const invoke = async (signal: AbortSignal): Promise<Outcome> => {
@@ -136,7 +127,7 @@ export class CallJournal {
         error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
       });
     };
-    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, { own, fanOut }));
+    const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, reserved));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
     return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
   }
@@ -307,13 +298,7 @@ export class CallJournal {
   }
 
   /** The call at a claimed position: its recorded (or running) outcome, else it is made now. */
-  private async at(
-    name: string,
-    kind: CallKind,
-    seq: number,
-    invoke: (signal: AbortSignal) => Promise<Outcome>,
-    reserved: Reserved = {},
-  ): Promise<RecordedCall> {
+  private async at(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, reserved?: Reserved): Promise<RecordedCall> {
     const step = this.env.step;
     const where = { step, call: name };
     const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
@@ -348,13 +333,8 @@ export class CallJournal {
     );
   }
 
-  private async make(
-    name: string,
-    kind: CallKind,
-    seq: number,
-    invoke: (signal: AbortSignal) => Promise<Outcome>,
-    { own, fanOut }: Reserved,
-  ): Promise<RecordedCall> {
+  private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, reserved?: Reserved): Promise<RecordedCall> {
+    const { own, fanOut } = reserved ?? {};
     const env = this.env;
     const started = env.now().getTime();
     const stepSignal = this.source.signal;

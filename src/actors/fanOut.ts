@@ -91,9 +91,7 @@ export function fanOut(
           };
           return runAsItem(journal, call, () => branch.run(scope)) as JsonValue;
         },
-        own,
-        spent,
-        { name, items: n },
+        { own, spent, fanOut: { name, items: n } },
       );
       return { ok: true, value };
     } catch (error) {
@@ -110,7 +108,7 @@ export function fanOut(
     );
   /** The join: recorded live, or the recorded one returned as it is. */
   const join = (live: Join): Promise<Join> =>
-    journal.runReserved(base + n, `${name}/first`, () => live as unknown as JsonValue, NEVER) as unknown as Promise<Join>;
+    journal.runReserved(base + n, `${name}/first`, () => live as unknown as JsonValue, { own: NEVER }) as unknown as Promise<Join>;
 
   return (async () => {
     const results = new Map<number, Settled>();
