@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { LlmError, isLlmError, isTaskCancelled, type LlmErrorCode, type LlmResult } from '../llm/index.js';
 import { type JsonValue, type RecordedCall, type StepLlmRequest, type events, rerunOnRetry } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed, isJournalError } from './callErrors.js';
-import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting, totalAccounting } from './callOutcome.js';
+import { accountingOf, copyOf, errorInfo, jsonForm, resultAccounting } from './callOutcome.js';
 import { itemInProgress } from './fanOutItem.js';
 import type { CallCompletedEvent, JournalEnv, SignalSource } from './journalEnv.js';
 import { readRecordedOutput, spillIfLarge } from './spilledOutput.js';
@@ -13,11 +13,15 @@ type CallKind = RecordedCall['kind'];
 type Outcome = { output: JsonValue; json: string; llm?: LlmAccounting } | { error: ErrorInfo; llm?: LlmAccounting };
 /** The fan-out a call is an item of: recorded with it, for progress. */
 export type FanOutOf = { name: string; items: number };
-/**
- * A call at a reserved position: its fan-out's abort (`own`); for an item, what its model calls
- * spent without a journal entry of their own (`spent`) and the fan-out it belongs to.
- */
-export type Reserved = { own: AbortSignal; spent?: readonly LlmAccounting[]; fanOut?: FanOutOf };
+/** A call at a reserved position: its fan-out's abort (`own`) and, for an item, the fan-out it belongs to. */
+export type Reserved = { own: AbortSignal; fanOut?: FanOutOf };
+/** What makes a journal a fan-out item's: the item's call name and position, the step's journal, the item's abort. */
+interface ItemScope {
+  name: string;
+  seq: number;
+  step: CallJournal;
+  own: AbortSignal;
+}
 
 /** An error that is not the call's own outcome but the attempt's end (CANCEL, timeout, shutdown): never recorded. */
 const interruption = (signal: AbortSignal, error: unknown): boolean => signal.aborted || isTaskCancelled(error);
@@ -27,14 +31,16 @@ const interruption = (signal: AbortSignal, error: unknown): boolean => signal.ab
  * in the step's run; a position the iteration already recorded (an earlier attempt, or an earlier
  * run of this attempt) gives back its recorded outcome without calling; any other call runs, and
  * its `CallCompleted` is appended before the step gets the result. See `StepContext.run` for the
- * contract this implements.
+ * contract this implements. A fan-out item's calls (`call.run`, `call.complete`) are kept the same
+ * way in a journal of the item's own ({@link forItem}): positions and names count within the item,
+ * so items finishing in any order never take each other's positions.
  */
 export class CallJournal {
   private readonly bySeq = new Map<number, RecordedCall>();
   /** Calls running now, by position: a retried run of the step that reaches one waits for it instead of calling again. */
   private readonly running = new Map<number, { call: string; kind: CallKind; done: Promise<RecordedCall> }>();
-  /** The model calls of fan-out items aborted by their fan-out: not recorded with an outcome, still spent. */
-  private readonly abandoned = new Set<readonly LlmAccounting[]>();
+  /** The calls of the step's fan-out items, recorded ones (earlier attempts' included), in the order they were recorded. */
+  private readonly itemCalls: RecordedCall[] = [];
   private names = new Set<string>();
   private position = 0;
   private completes = 0;
@@ -52,9 +58,31 @@ export class CallJournal {
   constructor(
     private readonly env: JournalEnv,
     source: SignalSource,
+    private readonly scope?: ItemScope,
   ) {
-    for (const call of env.recorded) this.bySeq.set(call.seq, call);
+    for (const call of env.recorded) {
+      if (call.item === scope?.name) this.bySeq.set(call.seq, call);
+      else if (scope === undefined) this.itemCalls.push(call);
+    }
     this.source = source;
+  }
+
+  /** The journal of the item at `seq` (reserved with {@link reserve}): its recorded calls, made again only where not recorded. */
+  forItem(name: string, seq: number, own: AbortSignal): CallJournal {
+    const recorded = this.itemCalls.filter((call) => call.item === name);
+    return new CallJournal({ ...this.env, recorded }, this.source, { name, seq, step: this, own });
+  }
+
+  /** Another run of an item's function (its retry): names and positions count from the start again; recorded calls are replayed. */
+  restart(): void {
+    this.names = new Set();
+    this.position = 0;
+    this.completes = 0;
+  }
+
+  /** The step's journal: where a rule broken, or an outcome lost, in an item's journal ends the attempt. */
+  private get root(): CallJournal {
+    return this.scope?.step ?? this;
   }
 
   async run<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
@@ -80,52 +108,28 @@ export class CallJournal {
   /**
    * `run` at a position taken with {@link reserve}, with `fn` given the call's own signal: the step's,
    * also aborted by `own`. A call interrupted by `own` alone (a fan-out's loser or sibling) is
-   * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`. What
-   * its model calls spent (`spent`) still counts in the step's accounting ({@link spent}).
+   * dropped: nothing is recorded and the attempt goes on; it rejects with `CALL_NOT_RECORDED`.
    */
-  async runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, reserved: Reserved): Promise<T> {
-    const { own, spent } = reserved;
-    if (spent === undefined) return this.runCall(name, seq, fn, reserved);
-    // Counted from the abort on: the step may end before the item notices it.
-    const abandon = () => this.abandoned.add(spent);
-    own.addEventListener('abort', abandon, { once: true });
-    let dropped = false;
-    try {
-      return await this.runCall(name, seq, fn, reserved);
-    } catch (error) {
-      dropped = own.aborted && isJournalError(error) && error.code === 'CALL_NOT_RECORDED';
-      throw error;
-    } finally {
-      // Recorded with the item's outcome (or never aborted): counted there, not twice.
-      if (!dropped) {
-        own.removeEventListener('abort', abandon);
-        this.abandoned.delete(spent);
-      }
-    }
+  runReserved<T>(seq: number, name: string, fn: (signal: AbortSignal) => Promise<T> | T, reserved: Reserved): Promise<T> {
+    return this.runCall(name, seq, fn, reserved);
   }
 
-  /**
-   * `reserved.spent`: the accounting of model calls `fn` makes without journaling them on their own (a
-   * fan-out item's `call.complete`), recorded, totalled, with the call's outcome.
-   */
   private async runCall<T>(name: string, seq: number | undefined, fn: (signal: AbortSignal) => Promise<T> | T, reserved?: Reserved): Promise<T> {
-    const spent = reserved?.spent ?? [];
     let cause: unknown;
-    const withSpent = (outcome: Outcome): Outcome => (spent.length === 0 ? outcome : { ...outcome, llm: totalAccounting(spent) });
+    const root = this.root;
     const invoke = async (signal: AbortSignal): Promise<Outcome> => {
       let value: unknown;
       try {
         value = await this.env.retries.execute(() => fn(signal), signal);
       } catch (error) {
-        if (interruption(signal, error)) throw error;
+        // An item whose call was not recorded, or that broke a rule, has no outcome of its own to record.
+        if (interruption(signal, error) || root.lost || root.violation !== undefined) throw error;
         cause = error;
-        return withSpent({ error: errorInfo(error) });
+        return { error: errorInfo(error) };
       }
       const form = jsonForm(value);
-      if (form.ok) return withSpent({ output: form.value, json: form.json });
-      return withSpent({
-        error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of step "${this.env.step}" returned ${form.what}, which JSON cannot hold`, retryable: false },
-      });
+      if (form.ok) return { output: form.value, json: form.json };
+      return { error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of ${this.who} returned ${form.what}, which JSON cannot hold`, retryable: false } };
     };
     const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, reserved));
     if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
@@ -146,7 +150,7 @@ export class CallJournal {
           const form = jsonForm(result.output);
           if (!form.ok)
             return {
-              error: { code: 'INVALID_OUTPUT', message: `Model call "${name}" of step "${env.step}" returned ${form.what} as its output`, retryable: false },
+              error: { code: 'INVALID_OUTPUT', message: `Model call "${name}" of ${this.who} returned ${form.what} as its output`, retryable: false },
               llm: accountingOf(result),
             };
           recorded.output = form.value;
@@ -179,23 +183,6 @@ export class CallJournal {
     return result;
   }
 
-  /**
-   * A fan-out item's model call (`call.complete`): not journaled on its own — the item's outcome
-   * is, with the accounting of its model calls (pushed to `spent`), so a finished item never calls
-   * again, and an interrupted one makes all its calls again.
-   */
-  async completeInItem<T>(item: string, request: StepLlmRequest<T>, signal: AbortSignal, spent: LlmAccounting[]): Promise<LlmResult<T>> {
-    const { name: _name, ...llmRequest } = request;
-    try {
-      const result = await this.callModel(llmRequest, item, signal);
-      spent.push(accountingOf(result));
-      return result;
-    } catch (error) {
-      if (isLlmError(error) && error.accounting !== undefined && error.accounting.attempts > 0) spent.push(accountingOf(error.accounting));
-      throw error;
-    }
-  }
-
   private callModel<T>(request: Omit<StepLlmRequest<T>, 'name'>, call: string, signal: AbortSignal): Promise<LlmResult<T>> {
     const env = this.env;
     return env.llm.complete({
@@ -208,23 +195,24 @@ export class CallJournal {
         attempt: env.attempt,
         idempotencyKey: env.idempotencyKey,
         call,
+        ...(this.scope === undefined ? {} : { item: this.scope.name }),
       },
       signal,
       ...(env.onDelta === undefined ? {} : { onDelta: env.onDelta }),
     });
   }
 
-  /** After the step function returned a value: the rule it broke, if any — recorded calls it never made included. */
+  /** After the step function (or an item's) returned a value: the rule it broke, if any — recorded calls it never made included. */
   unmet(): JournalError | undefined {
-    if (this.violation !== undefined) return this.violation;
+    const root = this.root;
+    if (root.violation !== undefined) return root.violation;
     for (const recorded of this.bySeq.values()) {
       if (recorded.seq < this.position) continue;
-      const where = { step: this.env.step, call: recorded.call };
       return this.broke(
         new JournalError(
           'NONDETERMINISM',
-          `Step "${this.env.step}" (iteration ${this.env.iteration}, attempt ${this.env.attempt}) returned after ${this.position} journaled calls without making call "${recorded.call}" (position ${recorded.seq}), which attempt ${recorded.attempt} recorded: a re-run must make the same calls in the same order`,
-          where,
+          `${this.subject} (iteration ${this.env.iteration}, attempt ${this.env.attempt}) returned after ${this.position} journaled calls without making call "${recorded.call}" (position ${recorded.seq}), which attempt ${recorded.attempt} recorded: a re-run must make the same calls in the same order`,
+          this.where(recorded.call),
         ),
       );
     }
@@ -233,17 +221,17 @@ export class CallJournal {
 
   /**
    * The accounting of every model call of the iteration: recorded ones, from earlier attempts
-   * included, in call order; then those of this run's fan-out items that their fan-out aborted.
+   * included, the step's own in call order, then its items' in the order they were recorded.
    */
   spent(): LlmAccounting[] {
-    const recorded = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq).flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
-    return [...recorded, ...[...this.abandoned].flat()];
+    const own = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+    return [...own, ...this.itemCalls].flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
   }
 
   /** Whether `error` is the retryable failure of the call a retried attempt runs again ({@link rerunOnRetry}): the step may retry for it. */
   retriesCall(error: unknown): boolean {
     if (!isCallFailed(error) || !error.retryable) return false;
-    return rerunOnRetry([...this.bySeq.values()])?.call === error.call;
+    return rerunOnRetry([...this.bySeq.values()])[0]?.call === error.call;
   }
 
   /** A rule broken outside a call of this journal (a fan-out item's call used after the item ended): the step fails with it. */
@@ -251,9 +239,30 @@ export class CallJournal {
     return this.broke(new JournalError('INVALID_CALL', message, { step: this.env.step, call }));
   }
 
+  /** Who makes this journal's calls, in messages: the step, or one of its fan-out items. */
+  private get who(): string {
+    return this.scope === undefined ? `step "${this.env.step}"` : `item "${this.scope.name}" of step "${this.env.step}"`;
+  }
+
+  /** {@link who}, opening a sentence. */
+  private get subject(): string {
+    const who = this.who;
+    return who.charAt(0).toUpperCase() + who.slice(1);
+  }
+
+  /** A call's step and name in an error (an item's call under the item's: `doc/3/fetch`). */
+  private where(name: string): { step: string; call: string } {
+    return { step: this.env.step, call: this.scope === undefined ? name : `${this.scope.name}/${name}` };
+  }
+
   private broke(error: JournalError): JournalError {
-    this.violation ??= error;
+    this.root.violation ??= error;
     return error;
+  }
+
+  /** An outcome was not recorded: the attempt ends without one of its own. */
+  private lose(): void {
+    this.root.lost = true;
   }
 
   private async call(name: string, kind: CallKind, invoke: (signal: AbortSignal) => Promise<Outcome>): Promise<RecordedCall> {
@@ -262,24 +271,23 @@ export class CallJournal {
 
   /** Checks a call's name, takes its position and checks it against the journal; returns the position. */
   private claim(name: string, kind: CallKind): number {
-    const step = this.env.step;
-    const where = { step, call: String(name) };
+    const where = this.where(String(name));
     const inItem = itemInProgress(this);
     if (inItem !== undefined)
       throw this.broke(
         new JournalError(
           'INVALID_CALL',
-          `Step "${step}" made call "${String(name)}" inside fan-out item "${inItem}": the step's journaled calls (ctx.run, ctx.complete, ctx.child, ctx.map, ctx.parallel) cannot run inside an item, whose calls finish in any order; use the item's call (call.complete, call.child)`,
+          `${this.subject} made call "${String(name)}" inside fan-out item "${inItem}": the step's journaled calls (ctx.run, ctx.complete, ctx.child, ctx.map, ctx.parallel) cannot run inside an item, whose calls finish in any order; use the item's call (call.run, call.complete, call.child)`,
           where,
         ),
       );
     if (typeof name !== 'string' || name.length === 0)
-      throw this.broke(new JournalError('INVALID_CALL', `Step "${step}" made a call whose name is not a non-empty string`, where));
+      throw this.broke(new JournalError('INVALID_CALL', `${this.subject} made a call whose name is not a non-empty string`, where));
     if (this.names.has(name)) {
       throw this.broke(
         new JournalError(
           'DUPLICATE_CALL',
-          `Step "${step}" made two calls named "${name}" in one run: each journaled call needs its own name, which is how a re-run finds its recorded outcome`,
+          `${this.subject} made two calls named "${name}" in one run: each journaled call needs its own name, which is how a re-run finds its recorded outcome`,
           where,
         ),
       );
@@ -299,15 +307,15 @@ export class CallJournal {
 
   /** The call at a claimed position: its recorded (or running) outcome, else it is made now. */
   private async at(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, reserved?: Reserved): Promise<RecordedCall> {
-    const step = this.env.step;
-    const where = { step, call: name };
     const recorded = this.bySeq.get(seq) ?? this.running.get(seq);
     if (recorded !== undefined) return 'done' in recorded ? recorded.done : recorded;
     // The attempt is over (CANCEL, timeout, shutdown): a step that swallowed the interruption makes no new call.
     if (this.source.signal.aborted) {
-      this.lost = true;
-      throw new JournalError('CALL_NOT_RECORDED', `Step "${step}" was aborted before call "${name}": the call was not made`, where);
+      this.lose();
+      throw new JournalError('CALL_NOT_RECORDED', `${this.subject} was aborted before call "${name}": the call was not made`, this.where(name));
     }
+    // Nor does an item its fan-out no longer wants.
+    if (this.scope?.own.aborted === true) throw this.dropped(name);
     const done = this.make(name, kind, seq, invoke, reserved);
     this.running.set(seq, { call: name, kind, done });
     try {
@@ -318,23 +326,22 @@ export class CallJournal {
   }
 
   private dropped(name: string): JournalError {
-    return new JournalError('CALL_NOT_RECORDED', `Call "${name}" of step "${this.env.step}" was aborted by its fan-out: its outcome is not recorded`, {
-      step: this.env.step,
-      call: name,
-    });
+    return new JournalError('CALL_NOT_RECORDED', `Call "${name}" of ${this.who} was aborted by its fan-out: its outcome is not recorded`, this.where(name));
   }
 
   private divergence(name: string, kind: CallKind, seq: number, expected: string): JournalError {
     const env = this.env;
     return new JournalError(
       'NONDETERMINISM',
-      `Step "${env.step}" (iteration ${env.iteration}, attempt ${env.attempt}) made call "${name}" (${kind}) at position ${seq}, where the journal has ${expected}: a re-run must make the same journaled calls in the same order`,
-      { step: env.step, call: name },
+      `${this.subject} (iteration ${env.iteration}, attempt ${env.attempt}) made call "${name}" (${kind}) at position ${seq}, where the journal has ${expected}: a re-run must make the same journaled calls in the same order`,
+      this.where(name),
     );
   }
 
   private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, reserved?: Reserved): Promise<RecordedCall> {
-    const { own, fanOut } = reserved ?? {};
+    const scope = this.scope;
+    const own = reserved?.own ?? scope?.own;
+    const fanOut = reserved?.fanOut;
     const env = this.env;
     const started = env.now().getTime();
     const stepSignal = this.source.signal;
@@ -343,14 +350,16 @@ export class CallJournal {
       outcome = await invoke(own === undefined ? stepSignal : AbortSignal.any([stepSignal, own]));
     } catch (error) {
       if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
-      // Interrupted: nothing is recorded, and nothing the step does with this may be either.
-      this.lost = true;
+      // Interrupted (or an item that broke a rule, which fails the step): nothing is recorded, and nothing the step does with this may be either.
+      if (this.root.violation === undefined) this.lose();
       throw error;
     }
     // A fan-out no longer wants this outcome (another item won, or a sibling failed): it is not recorded.
     if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
     const durationMs = Math.max(0, env.now().getTime() - started);
-    const entry: RecordedCall = { call: name, kind, seq, attempt: env.attempt };
+    const entry: RecordedCall =
+      scope === undefined ? { call: name, kind, seq, attempt: env.attempt } : { item: scope.name, call: name, kind, seq, attempt: env.attempt };
+    const position = scope === undefined ? `${seq}` : `${scope.seq}.${seq}`;
     if ('error' in outcome) entry.error = outcome.error;
     else
       entry.output = (
@@ -359,7 +368,7 @@ export class CallJournal {
           outcome.json,
           env.artifacts,
           env.workflowId,
-          `calls/${env.step}-${env.iteration}-${seq}.${typeof outcome.output === 'string' ? 'txt' : 'json'}`,
+          `calls/${env.step}-${env.iteration}-${position}.${typeof outcome.output === 'string' ? 'txt' : 'json'}`,
           env.maxInlineOutputBytes,
         )
       ).recorded;
@@ -368,28 +377,29 @@ export class CallJournal {
       type: 'CallCompleted',
       data: { v: 1, step: env.step, iteration: env.iteration, ...entry, durationMs, ...(fanOut === undefined ? {} : { fanOut }) },
     };
-    const where = { step: env.step, call: name };
+    const where = this.where(name);
     let accepted: boolean;
     try {
       accepted = await env.recorder.recordCall(event, env.startedId);
     } catch (error) {
-      this.lost = true;
+      this.lose();
       throw new JournalError(
         'CALL_NOT_RECORDED',
-        `The outcome of call "${name}" of step "${env.step}" could not be recorded: ${(error as Error).message}`,
+        `The outcome of call "${name}" of ${this.who} could not be recorded: ${(error as Error).message}`,
         where,
         error,
       );
     }
     if (!accepted) {
-      this.lost = true;
+      this.lose();
       throw new JournalError(
         'CALL_NOT_RECORDED',
-        `Workflow ${env.workflowId} no longer accepts call "${name}" of step "${env.step}" (cancelled, timed out, or another attempt took over)`,
+        `Workflow ${env.workflowId} no longer accepts call "${name}" of ${this.who} (cancelled, timed out, or another attempt took over)`,
         where,
       );
     }
     this.bySeq.set(seq, entry);
+    scope?.step.itemCalls.push(entry);
     return entry;
   }
 }

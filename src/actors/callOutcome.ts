@@ -75,24 +75,3 @@ export function resultAccounting(llm: LlmAccounting | undefined): Omit<LlmResult
   if (llm.requestId !== undefined) result.requestId = llm.requestId;
   return result;
 }
-
-/**
- * Several model calls' accounting as one (a fan-out item's calls, recorded with its outcome):
- * tokens, cost, latency and provider attempts summed; the models named once each, in call order;
- * the first call's prompt hash and request id.
- */
-export function totalAccounting(spent: readonly LlmAccounting[]): LlmAccounting {
-  const [first, ...rest] = spent as [LlmAccounting, ...LlmAccounting[]];
-  if (rest.length === 0) return first;
-  const total: LlmAccounting = { ...first, model: [...new Set(spent.map((call) => call.model))].join(' + ') };
-  for (const call of rest) {
-    total.inputTokens += call.inputTokens;
-    total.outputTokens += call.outputTokens;
-    total.costUsd += call.costUsd;
-    total.latencyMs += call.latencyMs;
-    total.attempts += call.attempts;
-    if (call.cacheReadTokens !== undefined) total.cacheReadTokens = (total.cacheReadTokens ?? 0) + call.cacheReadTokens;
-    if (call.cacheWriteTokens !== undefined) total.cacheWriteTokens = (total.cacheWriteTokens ?? 0) + call.cacheWriteTokens;
-  }
-  return total;
-}

@@ -1,11 +1,8 @@
-import type { z } from 'zod';
-import type { AnyWorkflowDefinition, CallScope, FanOutOptions, ItemError, JsonValue, events } from '../machines/index.js';
+import type { AnyWorkflowDefinition, CallScope, FanOutOptions, ItemError, JsonValue } from '../machines/index.js';
 import { CallFailedError, JournalError, isCallFailed } from './callErrors.js';
 import type { CallJournal } from './callJournal.js';
 import { type ChildEnv, runItemChild } from './childWorkflows.js';
 import { runAsItem } from './fanOutItem.js';
-
-type LlmAccounting = z.infer<typeof events.LlmAccounting>;
 
 /** Items running at once when `concurrency` is not given. */
 export const DEFAULT_FAN_OUT_CONCURRENCY = 8;
@@ -69,29 +66,36 @@ export function fanOut(
   const settle = async (index: number, own: AbortSignal): Promise<Settled> => {
     const call = names[index] as string;
     const branch = branches[index] as Branch;
-    // The item's model calls, recorded with its outcome (every run of `fn` spends).
-    const spent: LlmAccounting[] = [];
+    // The item's own journal: its calls are replayed when recorded, whichever order items finish in.
+    const calls = journal.forItem(call, base + index, own);
     // Once the item's outcome is settled, its call records nothing more: a call kept and used later is refused.
     let ended = false;
     const open = (): Promise<void> =>
       ended
-        ? Promise.reject(journal.refuse(`Item "${call}" of step "${step}" has ended: its call (call.complete, call.child) cannot be used after it`, call))
+        ? Promise.reject(
+            journal.refuse(`Item "${call}" of step "${step}" has ended: its call (call.run, call.complete, call.child) cannot be used after it`, call),
+          )
         : Promise.resolve();
     try {
       const value = await journal.runReserved(
         base + index,
         call,
-        (signal) => {
+        async (signal) => {
+          calls.restart();
           const scope: CallScope = {
             name: call,
             signal,
-            complete: (request) => open().then(() => journal.completeInItem(call, request, signal, spent)),
+            run: (callName, fn) => open().then(() => calls.run(callName, fn)),
+            complete: (request) => open().then(() => calls.complete(request)),
             child: <O extends JsonValue>(definition: string | AnyWorkflowDefinition, input: unknown, childOptions?: { key?: string }) =>
               open().then(() => runItemChild(env, call, signal, definition, input, childOptions?.key) as Promise<O>),
           };
-          return runAsItem(journal, call, () => branch.run(scope)) as JsonValue;
+          const value = (await runAsItem(journal, call, () => branch.run(scope))) as JsonValue;
+          const broken = calls.unmet();
+          if (broken !== undefined) throw broken;
+          return value;
         },
-        { own, spent, fanOut: { name, items: n } },
+        { own, fanOut: { name, items: n } },
       );
       return { ok: true, value };
     } catch (error) {

@@ -220,7 +220,7 @@ export const AuditEntrySchema = z
     step: nullableString,
     iteration: nullableInt,
     attempt: nullableInt,
-    call: nullableString.describe("A journaled call's name (CallCompleted only)"),
+    call: nullableString.describe("A journaled call's name (CallCompleted only); a fan-out item's call under its item's, doc/3/fetch"),
     sender: z.string().describe('API key id, `system`, `timer`, …'),
     verdict: nullableString,
     feedback: nullableString,

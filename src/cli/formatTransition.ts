@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../actors/index.js';
-import type { WorkflowEvent } from '../machines/index.js';
+import { callPath, type WorkflowEvent } from '../machines/index.js';
 
 type Transition = Extract<EngineEvent, { kind: 'transition' }>;
 
@@ -71,10 +71,15 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
           );
     case 'CallCompleted': {
       // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
-      const { call, error, llm, durationMs, fanOut } = event.data;
+      const { error, llm, durationMs, fanOut } = event.data;
       const outcome = error === undefined ? '' : `failed ${error.code}  `;
       const of = fanOut === undefined ? '' : ` of ${fanOut.items}`;
-      return line(event.data.step, event.data.iteration, `call ${event.data.seq + 1}`, `${quote(call, 40)}${of}  ${outcome}${cost(llm, durationMs)}`);
+      return line(
+        event.data.step,
+        event.data.iteration,
+        `call ${event.data.seq + 1}`,
+        `${quote(callPath(event.data), 40)}${of}  ${outcome}${cost(llm, durationMs)}`,
+      );
     }
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);

@@ -31,7 +31,10 @@ export const ScriptEntry = z
   .strictObject({
     iteration: Count.optional(),
     attempt: Count.optional(),
-    /** The call it answers (`context.call`): `complete#1`, a call's own name, or a fan-out item's `<fan-out>/<index>`. */
+    /**
+     * The call it answers: its name (`context.call`: `complete#1` or the request's `name`), a fan-out
+     * item (`context.item`: `<fan-out>/<index>`, any model call of the item), or both (`doc/1/complete#1`).
+     */
     call: z.string().min(1).optional(),
     times: Count.optional(),
     text: z.string().optional(),

@@ -33,6 +33,8 @@ export interface ScriptedCall {
   idempotencyKey: string;
   /** The call it answered (`context.call`), when the engine made it. */
   call?: string;
+  /** The fan-out item that made it (`context.item`). */
+  item?: string;
   /** `steps.<step>[i]`, `default` or `fallback`. */
   entry: string;
   promptHash: string;
@@ -57,13 +59,14 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
   const offline = script.fallback === 'offline' ? createOfflineProvider({ now }) : undefined;
 
   const pick = (request: LlmRequest<unknown>): { entry: ScriptEntry; label: string } | undefined => {
-    const { step, iteration, attempt, call } = request.context;
+    const { step, iteration, attempt, call, item } = request.context;
+    const answers = (name: string): boolean => name === call || (item !== undefined && (name === item || name === `${item}/${call}`));
     const entries = script.steps[step] ?? [];
     const index = entries.findIndex(
       (entry) =>
         (entry.iteration === undefined || entry.iteration === iteration) &&
         (entry.attempt === undefined || entry.attempt === attempt) &&
-        (entry.call === undefined || entry.call === call) &&
+        (entry.call === undefined || answers(entry.call)) &&
         (entry.times === undefined || (used.get(entry) ?? 0) < entry.times),
     );
     if (index !== -1) return { entry: entries[index]!, label: `steps.${step}[${index}]` };
@@ -88,6 +91,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
           attempt: context.attempt,
           idempotencyKey: context.idempotencyKey,
           ...(context.call === undefined ? {} : { call: context.call }),
+          ...(context.item === undefined ? {} : { item: context.item }),
           entry: picked?.label ?? (offline ? 'fallback' : 'none'),
           promptHash,
         };

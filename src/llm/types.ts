@@ -20,8 +20,10 @@ export interface LlmCallContext {
   attempt: number;
   /** Deterministic per (workflow, step, iteration): the same logical call always carries the same key. */
   idempotencyKey: string;
-  /** The journaled call it is made for: its name (`complete#1`, or the request's `name`), or a fan-out item's call (`<fan-out>/<index>`). */
+  /** The journaled call it is made for: its name (`complete#1`, or the request's `name`). */
   call?: string;
+  /** The fan-out item that makes it (`<fan-out>/<index>`, `<fan-out>/<key>`), whose journal `call` is in. */
+  item?: string;
 }
 
 /** Structured output through forced tool use: the model must call this tool; its input is validated. */

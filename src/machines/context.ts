@@ -22,6 +22,8 @@ export interface InFlightStep {
  * step gets back instead of calling again. Exactly one of `output` and `error` is present.
  */
 export interface RecordedCall {
+  /** The fan-out item that made it (`doc/3`), whose own journal it is in; absent for the step's own calls. */
+  item?: string;
   call: string;
   kind: z.infer<typeof CallKind>;
   seq: number;
@@ -82,14 +84,27 @@ export interface WorkflowContext {
 }
 
 /**
- * The call a retried attempt runs again instead of replaying: the iteration's last recorded call,
- * when it is a `ctx.run` (or a fan-out item) whose final outcome was a retryable error — the call
- * the attempt failed on. One the step caught and went past (a later call is recorded) stays replayed.
+ * The calls a retried attempt runs again instead of replaying: the iteration's last recorded call
+ * of the step's own, when it is a `ctx.run` (or a fan-out item) whose final outcome was a retryable
+ * error — the call the attempt failed on — and, for an item, by the same rule within the item, the
+ * item's last call. One the step caught and went past (a later call is recorded) stays replayed.
  */
-export function rerunOnRetry(calls: readonly RecordedCall[]): RecordedCall | undefined {
-  const last = calls[calls.length - 1];
-  return last?.kind === 'run' && last.error?.retryable === true ? last : undefined;
+export function rerunOnRetry(calls: readonly RecordedCall[]): RecordedCall[] {
+  const failedOn = (item: string | undefined): RecordedCall | undefined => {
+    for (let index = calls.length - 1; index >= 0; index--) {
+      const call = calls[index] as RecordedCall;
+      if (call.item === item) return call.kind === 'run' && call.error?.retryable === true ? call : undefined;
+    }
+    return undefined;
+  };
+  const last = failedOn(undefined);
+  if (last === undefined) return [];
+  const inItem = failedOn(last.call);
+  return inItem === undefined ? [last] : [last, inItem];
 }
+
+/** A journaled call's name as people read it: a fan-out item's call under its item's (`doc/3/fetch`). */
+export const callPath = (call: { item?: string | undefined; call: string }): string => (call.item === undefined ? call.call : `${call.item}/${call.call}`);
 
 export const EMPTY_POLICIES: Policies = { loops: {}, approvals: {} };
 /** The empty journal, shared (frozen: contexts are never changed in place). */

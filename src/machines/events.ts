@@ -149,10 +149,10 @@ export const CallCompleted = event('CallCompleted', {
   iteration: Iteration,
   /** The attempt that made the call; later attempts replay it without calling. */
   attempt: Attempt,
-  /** The call's name: unique within the step's iteration (`complete#<n>` for an unnamed model call). */
+  /** The call's name: unique within the step's iteration, or within its `item` (`complete#<n>` for an unnamed model call). */
   call: z.string().min(1),
   kind: CallKind,
-  /** 0-based position of the call in the step's run: the same on every attempt, so a re-run can be checked against it. */
+  /** 0-based position of the call in the step's run (or its item's): the same on every attempt, so a re-run can be checked against it. */
   seq: z.number().int().min(0),
   /** What the call returned, as JSON (`{ text, output?, stopReason? }` for a model call). */
   output: Json.optional(),
@@ -164,6 +164,12 @@ export const CallCompleted = event('CallCompleted', {
   durationMs: z.number().min(0).optional(),
   /** An item of a fan-out (`ctx.map`, `ctx.parallel`): the fan-out's name and its number of items, so progress reads `12 of 40`. */
   fanOut: z.object({ name: z.string().min(1), items: z.number().int().min(1) }).optional(),
+  /**
+   * A call a fan-out item made (`call.run`, `call.complete`): the item's call name (`doc/3`). Such
+   * a call has its own journal, the item's: `call` is unique and `seq` counts within the item, and
+   * a re-run of the item gets its outcome back. Absent: a call of the step itself.
+   */
+  item: z.string().min(1).optional(),
 });
 
 export const RevisionRequested = event('RevisionRequested', {

@@ -19,7 +19,7 @@ export { commandToEvent, acceptedCommands, signalToEvent, isEventOf, eventFor } 
 export type { SignalSchemas } from './commandToEvent.js';
 export { compileMachine, STRUCTURE_META_KEY } from './compileMachine.js';
 export type { WorkflowMachine } from './compileMachine.js';
-export { initialContext, rerunOnRetry } from './context.js';
+export { callPath, initialContext, rerunOnRetry } from './context.js';
 export type { JsonValue, WorkflowContext, WaitKind, InFlightStep, RecordedCall } from './context.js';
 export { defineWorkflow, isWorkflowDefinition } from './defineWorkflow.js';
 export type {

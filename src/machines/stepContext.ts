@@ -168,12 +168,13 @@ export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
    * (one each, in index order, then one for the join under `first`), so they do not depend on which
    * item finishes first. Each item's outcome is recorded (`CallCompleted`) when it finishes; a re-run
    * of the step after a crash returns the recorded ones without running them and runs only the items
-   * that had not finished — each interrupted item exactly once more. `fn` runs again under the
-   * rules of {@link StepContext.run} (a retryable error, an interrupted attempt). Inside `fn`, the
-   * step's journaled calls (`ctx.run`, `ctx.complete`, `ctx.child`, a nested `ctx.map`) fail the
-   * step with `INVALID_CALL` — items finish in any order, so they cannot take journal positions:
-   * use `call.complete` for the item's model calls, `call.child` for a child workflow of the item,
-   * `call.signal` for anything it awaits.
+   * that had not finished — each interrupted item exactly once more, replaying the calls it had
+   * recorded in its own journal (`call.run`, `call.complete`). `fn` runs again under the rules of
+   * {@link StepContext.run} (a retryable error, an interrupted attempt). Inside `fn`, the step's
+   * journaled calls (`ctx.run`, `ctx.complete`, `ctx.child`, a nested `ctx.map`) fail the step with
+   * `INVALID_CALL` — items finish in any order, so they cannot take the step journal's positions:
+   * use `call.run` for the item's side effects, `call.complete` for its model calls, `call.child`
+   * for a child workflow of the item, `call.signal` for anything it awaits.
    *
    * **Item errors.** `onItemError: 'fail'` (default): the first item error (after that item's own
    * retries) aborts the items still running — they record nothing — and rejects with a
@@ -329,20 +330,31 @@ export type ItemOutcome<R> = { index: number; ok: true; value: R } | { index: nu
 /** One branch's outcome from `ctx.parallel(..., { onItemError: 'collect' })`. */
 export type BranchOutcome<R> = { ok: true; value: R } | { ok: false; error: ItemError };
 
-/** What a fan-out item's (or branch's) function gets besides its item: its call, for a child workflow or a signal. */
+/**
+ * What a fan-out item's (or branch's) function gets besides its item: its call, with a journal of
+ * its own for the item's side effects and model calls, a child workflow, and a signal.
+ */
 export interface CallScope {
   /** The item's call name: `<fan-out name>/<index>` (or `/<key>` for a branch). */
   readonly name: string;
   /** Aborted when the step's signal is, and when the fan-out no longer wants this item (`first` reached, a sibling failed). */
   readonly signal: AbortSignal;
   /**
-   * A model call for this item, as `ctx.complete` makes one (the step's call context, this item's
-   * signal; `request.name` is not used). Not a journaled call of its own: the item's call records
-   * what the item returns together with the accounting of its model calls (summed, when there are
-   * several), so the step's usage, its budget and the audit count them. A finished item never calls
-   * again; an item interrupted by a crash runs again from its start, so all its model calls are made
-   * again — put an item with several expensive calls in a child workflow (`call.child`), whose calls
-   * are journaled one by one. The provider sees the item's call name as `context.call`.
+   * A journaled call of this item, as {@link StepContext.run} is one of the step: `fn`'s outcome is
+   * recorded (`CallCompleted` with `item` set) before `run` settles, and a re-run of the item —
+   * after a crash, or a step retry of an item that failed — gets it back without calling `fn`.
+   * Names and positions count within the item (two items may both call `fetch`), with the same
+   * rules: unique in one run of the item, the same calls in the same order on every run, every
+   * recorded call made before the item returns (else `DUPLICATE_CALL` or `NONDETERMINISM`, naming
+   * the item and the call, which fails the step). `fn` gets no signal of its own: use `call.signal`.
+   */
+  run<T extends JsonValue | void>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /**
+   * A model call for this item, journaled in the item's journal as {@link StepContext.complete} is
+   * in the step's (`request.name`, default `complete#<n>` counted within the item): its outcome and
+   * accounting are recorded when it returns, so an item interrupted by a crash makes again only the
+   * model call that was interrupted. The provider sees the item as `context.item` and the call's
+   * name as `context.call`; the step's usage, its budget and the audit count each call once.
    */
   complete<T>(request: StepLlmRequest<T>): Promise<LlmResult<T>>;
   /**

@@ -12,6 +12,12 @@ const addUsage = (usage: WorkflowContext['usage'], llm: PayloadOf<'StepCompleted
     ? usage
     : { inputTokens: usage.inputTokens + llm.inputTokens, outputTokens: usage.outputTokens + llm.outputTokens, costUsd: usage.costUsd + llm.costUsd };
 
+/** A retried attempt's journal: the iteration's, but for the calls it runs again. */
+const keptOnRetry = (calls: readonly RecordedCall[]): readonly RecordedCall[] => {
+  const again = rerunOnRetry(calls);
+  return again.length === 0 ? calls : calls.filter((call) => !again.includes(call));
+};
+
 const without = (record: Record<string, string>, key: string): Record<string, string> => {
   if (!(key in record)) return record;
   const { [key]: _removed, ...rest } = record;
@@ -60,7 +66,7 @@ const stepGuards = {
     if (data === undefined || current === null || current.step !== params.step) return false;
     if (data.step !== params.step || data.iteration !== current.iteration || data.attempt !== current.attempt) return false;
     if ((data.output === undefined) === (data.error === undefined)) return false;
-    for (const recorded of context.calls) if (recorded.seq === data.seq || recorded.call === data.call) return false;
+    for (const recorded of context.calls) if (recorded.item === data.item && (recorded.seq === data.seq || recorded.call === data.call)) return false;
     return true;
   },
   isRevisionOf: ({ context, event }: MachineArgs, params: { step: string }) => {
@@ -133,7 +139,7 @@ export const contextUpdates = {
     const rerun = context.current !== null && context.current.step === data.step && context.current.iteration === data.iteration;
     return {
       current,
-      calls: !rerun ? NO_CALLS : rerunOnRetry(context.calls) === undefined ? context.calls : context.calls.slice(0, -1),
+      calls: !rerun ? NO_CALLS : keptOnRetry(context.calls),
       iterations: context.iterations[data.step] === data.iteration ? context.iterations : { ...context.iterations, [data.step]: data.iteration },
     };
   },
@@ -141,6 +147,7 @@ export const contextUpdates = {
     const data = dataOf(event, 'CallCompleted');
     if (data === undefined) return {};
     const call: RecordedCall = { call: data.call, kind: data.kind, seq: data.seq, attempt: data.attempt };
+    if (data.item !== undefined) call.item = data.item;
     if (data.output !== undefined) call.output = data.output;
     if (data.error !== undefined) call.error = data.error;
     if (data.llm !== undefined) call.llm = data.llm;

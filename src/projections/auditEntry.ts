@@ -1,4 +1,5 @@
 import type { JsonValue } from '../eventstore/index.js';
+import { callPath } from '../machines/index.js';
 import type { DecodedEvent } from './decodeEvent.js';
 
 /** One readable line of a workflow's history: enough to answer "why did it do that". */
@@ -11,7 +12,7 @@ export interface AuditEntry {
   step: string | null;
   iteration: number | null;
   attempt: number | null;
-  /** A journaled call's name (`CallCompleted` only). */
+  /** A journaled call's name (`CallCompleted` only); a fan-out item's call under its item's, `doc/3/fetch`. */
   call: string | null;
   sender: string;
   verdict: string | null;
@@ -151,8 +152,9 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
     case 'CallCompleted': {
       withAttempt(entry, event.data);
       withLlm(entry, event.data.llm);
-      entry.call = event.data.call;
-      const what = `${event.data.step} ${event.data.kind === 'complete' ? 'model call' : 'call'} ${event.data.seq + 1} "${event.data.call}"`;
+      entry.call = callPath(event.data);
+      const of = event.data.item === undefined ? '' : ` of item "${event.data.item}"`;
+      const what = `${event.data.step} ${event.data.kind === 'complete' ? 'model call' : 'call'} ${event.data.seq + 1} "${event.data.call}"${of}`;
       const { error, output } = event.data;
       if (error !== undefined) entry.summary = `${what} failed: ${error.code}: ${error.message}${error.retryable ? ' (retryable)' : ''}`;
       else entry.summary = `${what} returned: ${preview(callOutput(event.data.kind, output ?? null))}`;

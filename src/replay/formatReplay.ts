@@ -1,3 +1,4 @@
+import { callPath } from '../machines/index.js';
 import type { ReplayResult, ReplayTransition } from './replayHistory.js';
 import type { ReplayHeader } from './replayWorkflow.js';
 import { formatStateValue } from './formatStateValue.js';
@@ -16,6 +17,7 @@ const label = (transition: ReplayTransition): string => {
     decision?: string;
     output?: unknown;
     call?: string;
+    item?: string;
     error?: { code: string };
   };
   let text = transition.type;
@@ -28,7 +30,8 @@ const label = (transition: ReplayTransition): string => {
   if (transition.type === 'StepCompleted' && typeof output === 'object' && output !== null && typeof output.verdict === 'string')
     text += ` verdict ${output.verdict}`;
   if (data.decision !== undefined) text += ` ${data.decision}`;
-  if (transition.type === 'CallCompleted' && data.call !== undefined) text += ` "${data.call}"${data.error === undefined ? '' : ` failed ${data.error.code}`}`;
+  if (transition.type === 'CallCompleted' && data.call !== undefined)
+    text += ` "${callPath({ item: data.item, call: data.call })}"${data.error === undefined ? '' : ` failed ${data.error.code}`}`;
   return text;
 };
 

@@ -300,6 +300,8 @@ let epoch = 0;
 /** Item runs that started in a live engine: `<index>#<attempt>`; and those that returned or threw to the journal. */
 let itemStarts: string[] = [];
 let itemEscapes: string[] = [];
+/** Runs of the items' own journaled calls (`call.run`) in a live engine: `<index>:<call>#<attempt>`. */
+let itemCallRuns: string[] = [];
 /** Where the current run crashes: `<index>#<attempt>` → how. */
 const itemCrashes = new Map<string, 'kill' | 'shutdown'>();
 
@@ -320,12 +322,20 @@ const fanny = defineWorkflow({
             const key = `${index}#${ctx.attempt}`;
             if (mine !== epoch) await hangUntilAborted(call.signal);
             itemStarts.push(key);
-            if (itemCrashes.has(key)) {
+            const effect = (name: string) => async () => {
+              if (mine !== epoch) await hangUntilAborted(call.signal);
+              itemCallRuns.push(`${index}:${name}#${ctx.attempt}`);
+              return `${name} ${index}`;
+            };
+            await call.run('before', effect('before'));
+            // Only a live engine crashes: one already dead (a sibling crashed while this item ran its call) stays inert below.
+            if (itemCrashes.has(key) && mine === epoch) {
               epoch += 1;
               reached.push(key);
               wake?.();
               await hangUntilAborted(call.signal);
             }
+            await call.run('after', effect('after'));
             if (mine !== epoch) await hangUntilAborted(call.signal);
             itemEscapes.push(`${index}`);
             if (fails) throw Object.assign(new Error(`item ${index} failed`), { code: 'ITEM_BOOM' });
@@ -345,8 +355,8 @@ const fanny = defineWorkflow({
 });
 
 describe('determinism with crashes in the middle of a fan-out', () => {
-  it('random item outcomes, first: k, concurrency and crashes mid-item: no recorded item runs again, each interrupted item runs at most once more, the join is recorded once and the result is what it names, state = fold(stream), replay --verify holds', async () => {
-    const fanSeen = { kill: 0, shutdown: 0, first: 0, failedFast: 0 };
+  it('random item outcomes, first: k, concurrency and crashes mid-item: no recorded item (or item call) runs again, each interrupted item runs at most once more, the join is recorded once and the result is what it names, state = fold(stream), replay --verify holds', async () => {
+    const fanSeen = { kill: 0, shutdown: 0, first: 0, failedFast: 0, itemCalls: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -364,6 +374,7 @@ describe('determinism with crashes in the middle of a fan-out', () => {
           itemCrashes.clear();
           itemStarts = [];
           itemEscapes = [];
+          itemCallRuns = [];
           reached = [];
           wake = undefined;
           epoch += 1;
@@ -372,6 +383,7 @@ describe('determinism with crashes in the middle of a fan-out', () => {
           const h = createHarness({ definitions });
           const dead: Engine[] = [];
           let engine = h.engine;
+          let restarts = 0;
           await engine.start('fanny', input, { id: 'f1' });
           let live: WorkflowView;
           for (;;) {
@@ -382,6 +394,7 @@ describe('determinism with crashes in the middle of a fan-out', () => {
             }
             const mode = itemCrashes.get(outcome.key) ?? 'kill';
             fanSeen[mode] += 1;
+            restarts += 1;
             if (mode === 'shutdown') await engine.close();
             else dead.push(engine);
             engine = h.restart();
@@ -405,17 +418,31 @@ describe('determinism with crashes in the middle of a fan-out', () => {
           expect(foldWithTransition(fanny.machine, events).context).toEqual(live.context);
 
           const recorded = events.flatMap((event) => (event.type === 'CallCompleted' ? [event.data] : []));
-          const items = recorded.filter((call) => call.call !== 'items/first');
+          const items = recorded.filter((call) => call.item === undefined && call.call !== 'items/first');
+          // Each item's own calls: recorded at most once each, at their position in the item; none ran again in an attempt after the one that recorded it.
+          const itemCalls = recorded.filter((call) => call.item !== undefined);
+          expect(new Set(itemCalls.map((call) => `${call.item}:${call.call}`)).size).toBe(itemCalls.length);
+          for (const call of itemCalls) {
+            expect(call.seq).toBe(call.call === 'before' ? 0 : 1);
+            const index = Number(call.item?.split('/')[1]);
+            const later = itemCallRuns.filter((run) => run.startsWith(`${index}:${call.call}#`) && Number(run.split('#')[1]) > call.attempt);
+            expect(later, `items/${index} ${call.call} recorded by attempt ${call.attempt}`).toEqual([]);
+            fanSeen.itemCalls += call.attempt < live.context.current!.attempt ? 1 : 0;
+          }
+          // A recorded item recorded both its calls first.
+          for (const item of items) if (item.error === undefined) expect(itemCalls.filter((call) => call.item === item.call)).toHaveLength(2);
           // Each item recorded at most once, at the position of its index; none escaped its function twice.
           expect(new Set(items.map((call) => call.call)).size).toBe(items.length);
           for (const call of items) expect(call.call).toBe(`items/${call.seq}`);
           for (let index = 0; index < input.fails.length; index++) expect(itemEscapes.filter((key) => key === `${index}`).length).toBeLessThanOrEqual(1);
-          // A recorded item ran once, plus once per crash in it; an item never recorded ran at most that often.
+          // An item ran at most once per attempt (again only after a crash interrupted it: in it, or in a sibling while it ran
+          // its own calls), and a recorded item last ran in the attempt that recorded it: never after.
           for (let index = 0; index < input.fails.length; index++) {
-            const starts = itemStarts.filter((key) => key.startsWith(`${index}#`));
-            const crashed = starts.filter((key) => itemCrashes.has(key)).length;
-            if (items.some((call) => call.seq === index)) expect(starts.length, `item ${index}: ${starts.join(', ')}`).toBe(1 + crashed);
-            else expect(starts.length).toBeLessThanOrEqual(1 + crashed);
+            const attempts = itemStarts.filter((key) => key.startsWith(`${index}#`)).map((key) => Number(key.split('#')[1]));
+            expect(new Set(attempts).size, `item ${index}: ${attempts.join(', ')}`).toBe(attempts.length);
+            expect(attempts.length).toBeLessThanOrEqual(1 + restarts);
+            const recordedItem = items.find((call) => call.seq === index);
+            if (recordedItem !== undefined) expect(Math.max(...attempts), `item ${index}: ${attempts.join(', ')}`).toBe(recordedItem.attempt);
           }
           const output = (
             input.collect ? live.output : ((live.output ?? []) as string[]).map((value) => ({ index: Number(value.split(' ')[1]), ok: true }))
@@ -449,5 +476,7 @@ describe('determinism with crashes in the middle of a fan-out', () => {
     expect(fanSeen.shutdown).toBeGreaterThan(5);
     expect(fanSeen.first).toBeGreaterThan(5);
     expect(fanSeen.failedFast).toBeGreaterThan(5);
+    // Item calls recorded by an earlier attempt were replayed by a later one.
+    expect(fanSeen.itemCalls).toBeGreaterThan(5);
   });
 });

@@ -67,6 +67,48 @@ describe('fan-out and child workflows under SIGKILL', () => {
     });
   });
 
+  it("SIGKILL in an item's third journaled call: the item's first two calls are not run again, the third runs exactly once more", async () => {
+    const { store, log, lines } = setUp();
+    const input = JSON.stringify({ docs: ['a', 'b', 'c'] });
+    // Ready once b and c hang in their third call and a's item is recorded (a's three calls and its outcome, two calls each of b and c).
+    await runChild(
+      [store, 'start', 'crashItemCalls', 'calls-1', input, 'b.store#1,c.store#1', '8'],
+      { ECL_TEST_LOG: log, ECL_TEST_HANG: 'b.store#1,c.store#1' },
+      'READY',
+      true,
+    );
+    expect(await runChild([store, 'recover', 'calls-1'], { ECL_TEST_LOG: log }, 'DONE completed', false)).toContain('DONE completed');
+
+    expect(lines().sort()).toEqual(
+      ['a.fetch#1', 'a.parse#1', 'a.store#1', 'b.fetch#1', 'b.parse#1', 'b.store#1', 'b.store#2', 'c.fetch#1', 'c.parse#1', 'c.store#1', 'c.store#2'].sort(),
+    );
+    await withStore(store, async (opened) => {
+      const records = await opened.readStream(workflowStream('calls-1'));
+      const calls = records.filter((record) => record.type === 'CallCompleted').map((record) => record.data as CallData);
+      expect(calls.map((call) => `${call.item ?? ''}:${call.call}@${call.seq}#${call.attempt}`).sort()).toEqual(
+        [
+          'docs/0:fetch@0#1',
+          'docs/0:parse@1#1',
+          'docs/0:store@2#1',
+          ':docs/0@0#1',
+          'docs/1:fetch@0#1',
+          'docs/1:parse@1#1',
+          'docs/1:store@2#2',
+          ':docs/1@1#2',
+          'docs/2:fetch@0#1',
+          'docs/2:parse@1#1',
+          'docs/2:store@2#2',
+          ':docs/2@2#2',
+        ].sort(),
+      );
+      expect(records.find((record) => record.type === 'StepCompleted')?.data).toMatchObject({
+        attempt: 2,
+        output: ['fetch a, parse a, store a', 'fetch b, parse b, store b', 'fetch c, parse c, store c'],
+      });
+      expect(await replayHistories(crashDefinitions, [{ workflowId: 'calls-1', events: records }])).toHaveLength(1);
+    });
+  });
+
   it('SIGKILL after the child started: recovery finds the same child, never a second one, and the parent gets its output', async () => {
     const { store, log, lines } = setUp();
     await runChild(

@@ -11,10 +11,10 @@ const tool = { name: 'answer', description: 'Who the document is about', schema:
 
 /**
  * A model that answers `answer-for-<prompt>` with 10 tokens in and 5 out per call, remembers each
- * call's prompt and `context.call`, and hangs (until its signal aborts) on the prompts in `hang`.
+ * call's prompt, `context.item` and `context.call`, and hangs (until its signal aborts) on the prompts in `hang`.
  */
 const model = {
-  calls: [] as { prompt: string; call: string | undefined }[],
+  calls: [] as { prompt: string; item?: string | undefined; call: string | undefined }[],
   hang: new Set<string>(),
 };
 
@@ -22,7 +22,7 @@ const fakeModel: LlmProvider = {
   name: 'fake',
   async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
     const prompt = request.messages.map((message) => message.content).join('\n');
-    model.calls.push({ prompt, call: request.context.call });
+    model.calls.push({ prompt, item: request.context.item, call: request.context.call });
     if (model.hang.has(prompt))
       await new Promise<never>((_resolve, reject) =>
         request.signal?.addEventListener('abort', () => reject(new LlmError('CANCELLED', 'aborted')), { once: true }),
@@ -164,7 +164,7 @@ describe("a fan-out item's model calls", () => {
       expect(view.status).toBe('failed');
       const call = via === 'complete' ? 'complete#1' : 'fetch A';
       expect(view.reason).toContain(`Step "assess" made call "${call}" inside fan-out item "doc/0"`);
-      expect(view.reason).toContain("use the item's call (call.complete, call.child)");
+      expect(view.reason).toContain("use the item's call (call.run, call.complete, call.child)");
       const failed = (await h.events(id)).find((event) => event.type === 'StepFailed');
       expect(failed).toMatchObject({ data: { error: { code: 'INVALID_CALL', retryable: false } } });
     }
@@ -173,7 +173,7 @@ describe("a fan-out item's model calls", () => {
     await h.engine.close();
   });
 
-  it("given items calling call.complete, then each item's outcome records its model call's accounting, and the step's totals them", async () => {
+  it("given items calling call.complete, then each model call is journaled in its item's journal, and the step's outcome totals them", async () => {
     const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
     await h.engine.start('byItem', { docs: ['A', 'B', 'C'] }, { id: 'i1' });
     const view = await h.engine.settled('i1');
@@ -187,19 +187,27 @@ describe("a fan-out item's model calls", () => {
       usage: { inputTokens: 30, outputTokens: 15 },
     });
     expect(view.usage.costUsd).toBeCloseTo(0.75);
-    // The provider is told which item it answers.
+    // The provider is told which item, and which of its calls, it answers.
     expect(model.calls).toEqual([
-      { prompt: 'A', call: 'doc/0' },
-      { prompt: 'B', call: 'doc/1' },
-      { prompt: 'C', call: 'doc/2' },
+      { prompt: 'A', item: 'doc/0', call: 'complete#1' },
+      { prompt: 'B', item: 'doc/1', call: 'complete#1' },
+      { prompt: 'C', item: 'doc/2', call: 'complete#1' },
     ]);
+    // Each model call is recorded in its item's journal (position 0 of the item) before the item's own outcome, which spent nothing itself.
     const calls = await callsOf(h, 'i1');
-    expect(calls.map((call) => [call.call, call.llm])).toEqual(
-      ['A', 'B', 'C'].map((doc, index) => [
-        `doc/${index}`,
-        { model: 'fake-small', inputTokens: 10, outputTokens: 5, costUsd: 0.25, latencyMs: 3, attempts: 1, promptHash: `sha256:${doc}` },
+    expect(calls.map((call) => [call.item, call.call, call.seq, call.llm])).toEqual(
+      ['A', 'B', 'C'].flatMap((doc, index) => [
+        [
+          `doc/${index}`,
+          'complete#1',
+          0,
+          { model: 'fake-small', inputTokens: 10, outputTokens: 5, costUsd: 0.25, latencyMs: 3, attempts: 1, promptHash: `sha256:${doc}` },
+        ],
+        [undefined, `doc/${index}`, index, undefined],
       ]),
     );
+    const completed = (await h.events('i1')).find((event) => event.type === 'StepCompleted');
+    expect(completed).toMatchObject({ data: { llm: { inputTokens: 30, outputTokens: 15, attempts: 3 } } });
     await h.engine.close();
     const events = await h.store.readStream(workflowStream('i1'));
     await replayHistories(h.definitions, [{ workflowId: 'i1', events }]);
@@ -230,7 +238,7 @@ describe("a fan-out item's model calls", () => {
       const view = await h.engine.settled(id);
       expect(view).toMatchObject({
         status: 'failed',
-        reason: expect.stringContaining('Item "doc/0" of step "assess" has ended: its call (call.complete, call.child) cannot be used after it'),
+        reason: expect.stringContaining('Item "doc/0" of step "assess" has ended: its call (call.run, call.complete, call.child) cannot be used after it'),
       });
       expect((await h.events(id)).find((event) => event.type === 'StepFailed')).toMatchObject({ data: { error: { code: 'INVALID_CALL' } } });
     }
@@ -257,10 +265,13 @@ describe("a fan-out item's model calls", () => {
     const view = await h.engine.settled('r1');
     expect(view).toMatchObject({ status: 'completed', output: ['answer-for-fast'] });
     expect(model.calls.map((call) => call.prompt)).toEqual(['slow', 'fast', 'second slow']);
-    // Only the winner and the join are recorded; the step's usage counts the loser's answered call too (the aborted one reported nothing).
-    expect((await callsOf(h, 'r1')).map((call) => [call.call, call.llm?.inputTokens])).toEqual([
-      ['doc/1', 10],
-      ['doc/first', undefined],
+    // The loser's answered model call is recorded in its journal (the aborted one reported nothing), so the step's usage counts it;
+    // of the items, only the winner and the join are recorded.
+    expect((await callsOf(h, 'r1')).map((call) => [call.item, call.call, call.llm?.inputTokens])).toEqual([
+      ['doc/0', 'complete#1', 10],
+      ['doc/1', 'complete#1', 10],
+      [undefined, 'doc/1', undefined],
+      [undefined, 'doc/first', undefined],
     ]);
     expect(view.usage).toMatchObject({ inputTokens: 20, outputTokens: 10 });
     expect(view.usage.costUsd).toBeCloseTo(0.5);
@@ -271,21 +282,43 @@ describe("a fan-out item's model calls", () => {
     await replayHistories(h.definitions, [{ workflowId: 'r1', events }]);
   });
 
-  it('given an item with two model calls, then its outcome records their total, each model named once', async () => {
+  it("given an item with two model calls, then each is recorded with its own model, and the step's outcome totals them", async () => {
     const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
     await h.engine.start('byItem', { docs: ['A'], twice: true }, { id: 'i2' });
     expect(await h.engine.settled('i2')).toMatchObject({ status: 'completed', usage: { inputTokens: 20, outputTokens: 10 } });
-    const [call] = await callsOf(h, 'i2');
-    expect(call?.llm).toEqual({
-      model: 'fake-small + fake-large',
-      inputTokens: 20,
-      outputTokens: 10,
-      costUsd: 0.5,
-      latencyMs: 6,
-      attempts: 2,
-      promptHash: 'sha256:A',
-    });
+    expect((await callsOf(h, 'i2')).map((call) => [call.item, call.call, call.seq, call.llm?.model])).toEqual([
+      ['doc/0', 'complete#1', 0, 'fake-small'],
+      ['doc/0', 'complete#2', 1, 'fake-large'],
+      [undefined, 'doc/0', 0, undefined],
+    ]);
+    const completed = (await h.events('i2')).find((event) => event.type === 'StepCompleted');
+    expect(completed).toMatchObject({ data: { llm: { model: 'fake-large', inputTokens: 20, outputTokens: 10, costUsd: 0.5, latencyMs: 6, attempts: 2 } } });
     await h.engine.close();
+  });
+
+  it("given a crash while an item waits for its second model call, when recovered, then the item's first call is replayed, not asked again", async () => {
+    model.hang = new Set(['second A']);
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
+    const crashed = h.engine;
+    await crashed.start('byItem', { docs: ['A'], twice: true }, { id: 'i5' });
+    await eventually(() => model.calls.some((call) => call.prompt === 'second A'));
+    model.hang = new Set();
+    const engine = h.restart();
+    await engine.recover();
+    const view = await engine.settled('i5');
+    await crashed.close();
+    expect(view).toMatchObject({ status: 'completed', output: [{ doc: 'A', who: 'answer-for-A', again: 'answer-for-second A' }] });
+    expect(model.calls.map((call) => call.prompt)).toEqual(['A', 'second A', 'second A']);
+    expect((await callsOf(h, 'i5')).map((call) => `${call.item ?? ''}:${call.call}#${call.attempt}`)).toEqual([
+      'doc/0:complete#1#1',
+      'doc/0:complete#2#2',
+      ':doc/0#2',
+    ]);
+    // Both calls counted once: the interrupted one reported nothing.
+    expect(view.usage).toMatchObject({ inputTokens: 20, outputTokens: 10 });
+    await engine.close();
+    const events = await h.store.readStream(workflowStream('i5'));
+    await replayHistories(h.definitions, [{ workflowId: 'i5', events }]);
   });
 
   it('given a crash while the second item waits for the model, when recovered, then each item gets its own answer and the first is not asked again', async () => {
@@ -309,7 +342,12 @@ describe("a fan-out item's model calls", () => {
     });
     // A's recorded outcome is replayed; only the interrupted item called the model again.
     expect(model.calls.map((call) => call.prompt)).toEqual(['A', 'B', 'B']);
-    expect((await callsOf(h, 'i3')).map((call) => `${call.call}#${call.attempt}`)).toEqual(['doc/0#1', 'doc/1#2']);
+    expect((await callsOf(h, 'i3')).map((call) => `${call.item ?? ''}:${call.call}#${call.attempt}`)).toEqual([
+      'doc/0:complete#1#1',
+      ':doc/0#1',
+      'doc/1:complete#1#2',
+      ':doc/1#2',
+    ]);
     await engine.close();
     const events = await h.store.readStream(workflowStream('i3'));
     await replayHistories(h.definitions, [{ workflowId: 'i3', events }]);

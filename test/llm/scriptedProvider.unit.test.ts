@@ -33,6 +33,31 @@ afterEach(() => {
 });
 
 describe('scripted provider', () => {
+  it("matches an entry's call to the call's name, to a fan-out item (any of its calls), or to both", async () => {
+    const provider = createScriptedProvider({
+      script: {
+        steps: {
+          read: [
+            { call: 'doc/1/complete#2', text: 'second call of doc/1' },
+            { call: 'doc/1', text: 'any call of doc/1' },
+            { call: 'summary', text: 'the call named summary' },
+            { text: 'anything else' },
+          ],
+        },
+      },
+      env: {},
+    });
+    const answer = async (call: string, item?: string) =>
+      (await provider.complete({ context: { ...context('read'), call, ...(item === undefined ? {} : { item }) }, messages })).text;
+    expect(await answer('complete#1', 'doc/1')).toBe('any call of doc/1');
+    expect(await answer('complete#2', 'doc/1')).toBe('second call of doc/1');
+    expect(await answer('summary', 'doc/0')).toBe('the call named summary');
+    expect(await answer('complete#2', 'doc/0')).toBe('anything else');
+    // A step's own call matches by its name alone.
+    expect(await answer('doc/1')).toBe('any call of doc/1');
+    expect(await answer('complete#2')).toBe('anything else');
+  });
+
   it('answers per step and iteration, first matching entry wins', async () => {
     const provider = createScriptedProvider({
       script: {

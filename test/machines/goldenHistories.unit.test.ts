@@ -52,7 +52,7 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
       languageGoldens.find((golden) => golden.file === `language/${file}`)?.golden.events.some(found) ?? false;
     const data = (event: { data: unknown }) => event.data as Record<string, unknown>;
     expect(new Set(languageGoldens.map(({ golden }) => (golden.events[0]?.data as { definition: string }).definition))).toEqual(
-      new Set(['napper', 'payment', 'looper', 'fetcher', 'deadliner', 'rerunner', 'grader', 'librarian', 'reader']),
+      new Set(['napper', 'payment', 'looper', 'fetcher', 'deadliner', 'rerunner', 'grader', 'collector', 'librarian', 'reader']),
     );
     expect(has('napper-slept.json', (event) => event.type === 'SleepEnded' && event.metadata.sender === 'timer')).toBe(true);
     expect(has('payment-signal-received.json', (event) => event.type === 'SignalReceived')).toBe(true);
@@ -108,6 +108,32 @@ describe("golden histories (test/fixtures/engine) fold to their recorded states 
     ]);
     const graded = golden.events.find((event) => event.type === 'StepCompleted')?.data as { output: { index: number; ok: boolean }[] };
     expect(graded.output.map((item) => `${item.index} ${item.ok}`)).toEqual(['0 true', '1 false', '2 true']);
+  });
+
+  it("collector-item-call-rerun: each item's calls are in its own journal; the step retry ran again only the failed item's failed call and what followed it", () => {
+    const { golden } = languageGoldens.find(({ file }) => file === 'language/collector-item-call-rerun.json')!;
+    expect(
+      golden.events.flatMap((event) => {
+        const data = event.data as { step?: string; item?: string; call?: string; seq?: number; attempt?: number; error?: { code: string } };
+        if (event.type === 'CallCompleted')
+          return [`${data.item === undefined ? '' : `${data.item} `}${data.call}@${data.seq} #${data.attempt} ${data.error?.code ?? 'ok'}`];
+        if (event.type === 'StepStarted' || event.type === 'StepFailed') return [`${event.type} #${data.attempt}`];
+        return [];
+      }),
+    ).toEqual([
+      'StepStarted #1',
+      'doc/0 fetch@0 #1 ok',
+      'doc/0 summarize@1 #1 ok',
+      'doc/0@0 #1 ok',
+      'doc/1 fetch@0 #1 RETRYABLE',
+      'doc/1@1 #1 RETRYABLE',
+      'StepFailed #1',
+      'StepStarted #2',
+      'doc/1 fetch@0 #2 ok',
+      'doc/1 summarize@1 #2 ok',
+      'doc/1@1 #2 ok',
+    ]);
+    expect(golden.expected.output).toEqual(['summary of text of a', 'summary of text of b']);
   });
 
   it('librarian-child-approved: the parent records the child it waited for (id and output) and the one it only started; the child names its parent; the note is recorded', () => {

@@ -237,7 +237,7 @@ export interface components {
       step: string | null;
       iteration: number | null;
       attempt: number | null;
-      /** @description A journaled call's name (CallCompleted only) */
+      /** @description A journaled call's name (CallCompleted only); a fan-out item's call under its item's, doc/3/fetch */
       call: string | null;
       /** @description API key id, `system`, `timer`, … */
       sender: string;

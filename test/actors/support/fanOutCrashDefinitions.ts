@@ -33,6 +33,38 @@ export const crashFan = defineWorkflow({
   ],
 });
 
+/** Each item makes three journaled calls of its own (`call.run`), each logged as `<doc>.<call>#<attempt>` when it really runs. */
+export const crashItemCalls = defineWorkflow({
+  name: 'crashItemCalls',
+  version: 1,
+  input: z.object({ docs: z.array(z.string()) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'fan',
+      run: async (ctx) =>
+        ctx.map(
+          'docs',
+          ctx.input.docs,
+          async (doc, _index, call) => {
+            const made: string[] = [];
+            for (const name of ['fetch', 'parse', 'store']) {
+              made.push(
+                await call.run(name, async () => {
+                  log(`${doc}.${name}#${ctx.attempt}`);
+                  if (hangs(`${doc}.${name}#${ctx.attempt}`)) await forever();
+                  return `${name} ${doc}`;
+                }),
+              );
+            }
+            return made.join(', ');
+          },
+          { concurrency: 3 },
+        ),
+    },
+  ],
+});
+
 export const crashLeaf = defineWorkflow({
   name: 'crashLeaf',
   version: 1,
@@ -57,4 +89,4 @@ export const crashParent = defineWorkflow({
   steps: [{ kind: 'produce', name: 'delegate', run: async (ctx) => ctx.child('leaf', 'crashLeaf', { doc: ctx.input.doc }) }],
 });
 
-export const crashDefinitions = [crashFan, crashLeaf, crashParent];
+export const crashDefinitions = [crashFan, crashItemCalls, crashLeaf, crashParent];

@@ -4,7 +4,7 @@ import { defineWorkflow } from '../../../src/machines/index.js';
 
 /**
  * Definitions that wrote the golden histories of the language's constructs (sleep, signal, route,
- * recorded retries, deadline, fan-out, child workflow, approval note) in test/fixtures/engine. replay --verify re-decides every
+ * recorded retries, deadline, fan-out, item calls, child workflow, approval note) in test/fixtures/engine. replay --verify re-decides every
  * recorded decision with these functions (a sleep's due time, a signal's timeout, a route's
  * choice), so do not change them: a change is a new version, registered beside this one.
  */
@@ -147,6 +147,36 @@ export const grader = defineWorkflow({
   ],
 });
 
+/**
+ * Each item makes two journaled calls of its own (`call.run`); item `b`'s fetch fails retryably on
+ * attempt 1, so the step retries: attempt 2 replays item `a` and `b`'s nothing else, and runs `b`'s fetch again.
+ */
+export const collector = defineWorkflow({
+  name: 'collector',
+  version: 1,
+  input: z.object({ docs: z.array(z.string()) }),
+  steps: [
+    {
+      kind: 'produce',
+      name: 'gather',
+      retry: { maxAttempts: 3, initialDelayMs: 5_000 },
+      run: (ctx) =>
+        ctx.map(
+          'doc',
+          ctx.input.docs,
+          async (doc, _index, call) => {
+            const fetched = await call.run('fetch', () => {
+              if (doc === 'b' && ctx.attempt === 1) throw new RetryableError(`${doc} unavailable`);
+              return `text of ${doc}`;
+            });
+            return call.run('summarize', () => `summary of ${fetched}`);
+          },
+          { concurrency: 1 },
+        ),
+    },
+  ],
+});
+
 /** A child workflow: reads one document. */
 export const reader = defineWorkflow({
   name: 'reader',
@@ -167,4 +197,4 @@ export const librarian = defineWorkflow({
   ],
 });
 
-export const LANGUAGE_DEFINITIONS = [napper, payment, looper, fetcher, deadliner, rerunner, grader, reader, librarian];
+export const LANGUAGE_DEFINITIONS = [napper, payment, looper, fetcher, deadliner, rerunner, grader, collector, reader, librarian];

@@ -268,6 +268,16 @@ const scenarios: {
     },
   },
   {
+    file: 'collector-item-call-rerun.json',
+    dir: LANGUAGE_GOLDEN_DIR,
+    description:
+      "collector: ctx.map over two documents, each item making two journaled calls of its own (call.run, CallCompleted with `item`); item b's fetch failed retryably on attempt 1 (its item failed, StepFailed with retryAt); attempt 2 replayed item a whole, ran b's fetch and summarize again; completed",
+    run: async (h, id) => {
+      await h.engine.start('collector', { docs: ['a', 'b'] }, { id });
+      await h.clock.runUntil(h.engine.settled(id));
+    },
+  },
+  {
     file: 'librarian-child-approved.json',
     childFile: 'librarian-child-approved.reader.json',
     dir: LANGUAGE_GOLDEN_DIR,
