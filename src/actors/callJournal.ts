@@ -39,8 +39,14 @@ export class CallJournal {
   private readonly bySeq = new Map<number, RecordedCall>();
   /** Calls running now, by position: a retried run of the step that reaches one waits for it instead of calling again. */
   private readonly running = new Map<number, { call: string; kind: CallKind; done: Promise<RecordedCall> }>();
-  /** The calls of the step's fan-out items, recorded ones (earlier attempts' included), in the order they were recorded. */
-  private readonly itemCalls: RecordedCall[] = [];
+  /** Every recorded call of the iteration, the items' included, in the order they were recorded (earlier attempts' first). */
+  private readonly inOrder: RecordedCall[] = [];
+  /** The recorded calls of each fan-out item, by item. */
+  private readonly byItem = new Map<string, RecordedCall[]>();
+  /** Outcomes being appended now: the step's accounting waits for them ({@link seal}). */
+  private readonly appending = new Set<Promise<unknown>>();
+  /** The step's outcome is being made: no call records anything more. */
+  private sealed = false;
   private names = new Set<string>();
   private position = 0;
   private completes = 0;
@@ -62,15 +68,33 @@ export class CallJournal {
   ) {
     for (const call of env.recorded) {
       if (call.item === scope?.name) this.bySeq.set(call.seq, call);
-      else if (scope === undefined) this.itemCalls.push(call);
+      if (scope === undefined) this.remember(call);
     }
     this.source = source;
   }
 
   /** The journal of the item at `seq` (reserved with {@link reserve}): its recorded calls, made again only where not recorded. */
   forItem(name: string, seq: number, own: AbortSignal): CallJournal {
-    const recorded = this.itemCalls.filter((call) => call.item === name);
-    return new CallJournal({ ...this.env, recorded }, this.source, { name, seq, step: this, own });
+    return new CallJournal({ ...this.env, recorded: this.byItem.get(name) ?? [] }, this.source, { name, seq, step: this, own });
+  }
+
+  /**
+   * Before the step's outcome is made: no call records anything from now on (a fan-out's loser
+   * that finishes late, a call the step did not wait for), and the appends under way are waited
+   * for, so the outcome's accounting ({@link spent}) holds every recorded call and only those.
+   */
+  async seal(): Promise<void> {
+    this.sealed = true;
+    await Promise.allSettled([...this.appending]);
+  }
+
+  /** A call recorded in this iteration (by the step or one of its items), in the order recorded. */
+  private remember(call: RecordedCall): void {
+    this.inOrder.push(call);
+    if (call.item === undefined) return;
+    const calls = this.byItem.get(call.item);
+    if (calls === undefined) this.byItem.set(call.item, [call]);
+    else calls.push(call);
   }
 
   /** Another run of an item's function (its retry): names and positions count from the start again; recorded calls are replayed. */
@@ -94,9 +118,9 @@ export class CallJournal {
    * once): their positions do not depend on which call finishes first. Each name is checked as a
    * call's would be (unique in this run, the recorded name at its position). Returns the first position.
    */
-  reserve(names: readonly string[]): number {
+  reserve(names: readonly string[], fanOut: string): number {
     const first = this.position;
-    for (const name of names) this.claim(name, 'run');
+    for (const name of names) this.claim(name, 'run', fanOut);
     return first;
   }
 
@@ -132,7 +156,7 @@ export class CallJournal {
       return { error: { code: 'INVALID_OUTPUT', message: `Call "${name}" of ${this.who} returned ${form.what}, which JSON cannot hold`, retryable: false } };
     };
     const entry = await (seq === undefined ? this.call(name, 'run', invoke) : this.at(name, 'run', seq, invoke, reserved));
-    if (entry.error !== undefined) throw new CallFailedError(entry.error, { step: this.env.step, call: name }, cause);
+    if (entry.error !== undefined) throw new CallFailedError(entry.error, this.where(name), cause);
     return copyOf(await readRecordedOutput(this.env.artifacts, this.env.workflowId, entry.output ?? null)) as T;
   }
 
@@ -220,12 +244,11 @@ export class CallJournal {
   }
 
   /**
-   * The accounting of every model call of the iteration: recorded ones, from earlier attempts
-   * included, the step's own in call order, then its items' in the order they were recorded.
+   * The accounting of every model call of the iteration, the items' included: recorded ones, from
+   * earlier attempts included, in the order they were recorded.
    */
   spent(): LlmAccounting[] {
-    const own = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
-    return [...own, ...this.itemCalls].flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
+    return this.inOrder.flatMap((call) => (call.llm === undefined ? [] : [call.llm]));
   }
 
   /** Whether `error` is the retryable failure of the call a retried attempt runs again ({@link rerunOnRetry}): the step may retry for it. */
@@ -269,8 +292,8 @@ export class CallJournal {
     return this.at(name, kind, this.claim(name, kind), invoke);
   }
 
-  /** Checks a call's name, takes its position and checks it against the journal; returns the position. */
-  private claim(name: string, kind: CallKind): number {
+  /** Checks a call's name (an item's of `fanOut`), takes its position and checks it against the journal; returns the position. */
+  private claim(name: string, kind: CallKind, fanOut?: string): number {
     const where = this.where(String(name));
     const inItem = itemInProgress(this);
     if (inItem !== undefined)
@@ -284,6 +307,14 @@ export class CallJournal {
     if (typeof name !== 'string' || name.length === 0)
       throw this.broke(new JournalError('INVALID_CALL', `${this.subject} made a call whose name is not a non-empty string`, where));
     if (this.names.has(name)) {
+      if (fanOut !== undefined)
+        throw this.broke(
+          new JournalError(
+            'DUPLICATE_CALL',
+            `${this.subject} started fan-out "${fanOut}" twice in one run, or made a call named "${name}" before it: each fan-out needs a name of its own in the step, which is how a re-run finds its items`,
+            where,
+          ),
+        );
       throw this.broke(
         new JournalError(
           'DUPLICATE_CALL',
@@ -314,8 +345,10 @@ export class CallJournal {
       this.lose();
       throw new JournalError('CALL_NOT_RECORDED', `${this.subject} was aborted before call "${name}": the call was not made`, this.where(name));
     }
-    // Nor does an item its fan-out no longer wants.
+    // Nor does an item its fan-out no longer wants, nor an attempt that lost an outcome or is making its own.
     if (this.scope?.own.aborted === true) throw this.dropped(name);
+    if (this.root.lost || this.root.sealed)
+      throw new JournalError('CALL_NOT_RECORDED', `${this.subject} made call "${name}" after its attempt ended: the call was not made`, this.where(name));
     const done = this.make(name, kind, seq, invoke, reserved);
     this.running.set(seq, { call: name, kind, done });
     try {
@@ -340,6 +373,8 @@ export class CallJournal {
 
   private async make(name: string, kind: CallKind, seq: number, invoke: (signal: AbortSignal) => Promise<Outcome>, reserved?: Reserved): Promise<RecordedCall> {
     const scope = this.scope;
+    const root = this.root;
+    // An item's calls stop with it (their signal), but one that finished is recorded all the same.
     const own = reserved?.own ?? scope?.own;
     const fanOut = reserved?.fanOut;
     const env = this.env;
@@ -351,11 +386,11 @@ export class CallJournal {
     } catch (error) {
       if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
       // Interrupted (or an item that broke a rule, which fails the step): nothing is recorded, and nothing the step does with this may be either.
-      if (this.root.violation === undefined) this.lose();
+      if (root.violation === undefined) this.lose();
       throw error;
     }
-    // A fan-out no longer wants this outcome (another item won, or a sibling failed): it is not recorded.
-    if (own?.aborted === true && !stepSignal.aborted) throw this.dropped(name);
+    // A fan-out no longer wants this item's outcome (another item won, or a sibling failed): it is not recorded.
+    if (reserved?.own.aborted === true && !stepSignal.aborted) throw this.dropped(name);
     const durationMs = Math.max(0, env.now().getTime() - started);
     const entry: RecordedCall =
       scope === undefined ? { call: name, kind, seq, attempt: env.attempt } : { item: scope.name, call: name, kind, seq, attempt: env.attempt };
@@ -378,9 +413,14 @@ export class CallJournal {
       data: { v: 1, step: env.step, iteration: env.iteration, ...entry, durationMs, ...(fanOut === undefined ? {} : { fanOut }) },
     };
     const where = this.where(name);
+    // An outcome this one may be built on was not recorded: nor is this one (an item that caught its call's loss and went on).
+    if (root.lost) throw new JournalError('CALL_NOT_RECORDED', `Call "${name}" of ${this.who} came after a call whose outcome was not recorded`, where);
+    if (root.sealed) throw new JournalError('CALL_NOT_RECORDED', `Call "${name}" of ${this.who} finished after the step did: not recorded`, where);
     let accepted: boolean;
+    const appended = env.recorder.recordCall(event, env.startedId);
+    root.appending.add(appended);
     try {
-      accepted = await env.recorder.recordCall(event, env.startedId);
+      accepted = await appended;
     } catch (error) {
       this.lose();
       throw new JournalError(
@@ -389,6 +429,8 @@ export class CallJournal {
         where,
         error,
       );
+    } finally {
+      root.appending.delete(appended);
     }
     if (!accepted) {
       this.lose();
@@ -399,7 +441,7 @@ export class CallJournal {
       );
     }
     this.bySeq.set(seq, entry);
-    scope?.step.itemCalls.push(entry);
+    root.remember(entry);
     return entry;
   }
 }

@@ -58,7 +58,7 @@ export function fanOut(
   const names = branches.map((branch) => `${name}/${branch.label}`);
   let base: number;
   try {
-    base = journal.reserve(first === undefined ? names : [...names, `${name}/first`]);
+    base = journal.reserve(first === undefined ? names : [...names, `${name}/first`], name);
   } catch (error) {
     return Promise.reject(error as Error);
   }

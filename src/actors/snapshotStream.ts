@@ -9,8 +9,9 @@ export const snapshotStream = (workflowId: string): string => `${SNAPSHOT_CATEGO
  * 2: the context carries the journal of the step in flight (`calls`).
  * 3: the context drops `definition` and `version`; routes keep their choices in `routing`.
  * 4: a retried attempt's journal leaves out the call the last attempt failed on, if retryable (`rerunOnRetry`).
+ * 5: fan-out items' calls in the journal (`item`); usage counts a retried iteration's calls once (`current.counted`).
  */
-export const SNAPSHOT_SCHEMA = 4;
+export const SNAPSHOT_SCHEMA = 5;
 
 export interface CachedSnapshot {
   schema: number;

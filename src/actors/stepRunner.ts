@@ -160,6 +160,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       })();
       // The deadline bounds the step's own work, not the checks and writes after it.
       deadline?.cancel();
+      if (journal !== undefined) await journal.seal();
       // A call whose outcome was not recorded (interrupted, refused) ends the attempt without an outcome: it runs again.
       if (journal?.lost === true) return undefined;
       const llm = accounting(journal);
@@ -182,6 +183,7 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       };
     } catch (error) {
       if (abort.aborted) return undefined;
+      if (journal !== undefined) await journal.seal();
       const llm = accounting(journal);
       if (deadline?.timedOut === true && timeoutAt !== undefined) {
         const error = timeoutError(work.step, timeoutAt);
@@ -299,9 +301,9 @@ function parseOutput(schema: z.ZodType, output: unknown): { ok: true; output: un
 }
 
 /**
- * Every model call of the iteration, each once: the journal's recorded calls (those an earlier
- * attempt recorded and this one replayed included), failed ones with their reported cost too; the
- * model and prompt hash of the last call.
+ * Every model call of the iteration, each once: the journal's recorded calls, its fan-out items'
+ * included (those an earlier attempt recorded and this one replayed too), failed ones with their
+ * reported cost too; the model and prompt hash of the last one recorded.
  */
 function accounting(journal: CallJournal | undefined): LlmAccounting | undefined {
   const results = journal?.spent() ?? [];

@@ -261,7 +261,7 @@ const UsageTotals = z.object({
     .number()
     .int()
     .describe(
-      "Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call",
+      "Step outcomes that used the model: a step's model calls (journaled or a fan-out's) count once together, an attempt its step retried in the outcome's total. GET /v1/usage and the audit count each journaled call",
     ),
   inputTokens: z.number().int(),
   outputTokens: z.number().int(),

@@ -71,15 +71,12 @@ export function formatTransition(transition: Transition, previous?: WorkflowEven
           );
     case 'CallCompleted': {
       // A journaled call inside the step; its tokens and cost are totalled again on the step's own line.
-      const { error, llm, durationMs, fanOut } = event.data;
+      const { error, llm, durationMs, fanOut, item } = event.data;
       const outcome = error === undefined ? '' : `failed ${error.code}  `;
-      const of = fanOut === undefined ? '' : ` of ${fanOut.items}`;
-      return line(
-        event.data.step,
-        event.data.iteration,
-        `call ${event.data.seq + 1}`,
-        `${quote(callPath(event.data), 40)}${of}  ${outcome}${cost(llm, durationMs)}`,
-      );
+      // An item's outcome (`item "doc/3" · 20 items`), an item's own call (`call "doc/3/fetch"`), a step's call in its run (`call 2 "fetch"`).
+      const label = fanOut !== undefined ? 'item' : item !== undefined ? 'call' : `call ${event.data.seq + 1}`;
+      const of = fanOut === undefined ? '' : ` · ${fanOut.items} items`;
+      return line(event.data.step, event.data.iteration, label, `${quote(callPath(event.data), 40)}${of}  ${outcome}${cost(llm, durationMs)}`);
     }
     case 'RevisionRequested':
       return line(event.data.step, event.data.iteration + 1, 'revise', `requested by ${event.data.by}`);

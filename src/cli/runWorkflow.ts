@@ -101,6 +101,12 @@ async function start(host: EngineHost, request: RunRequest, workflowId: string) 
     });
   } catch (error) {
     const definition = host.definitions.get(request.definition, request.version);
-    throw usageErrorOf(error, definition === undefined ? request.definition : `${definition.name} v${definition.version}`);
+    const refused = usageErrorOf(error, definition === undefined ? request.definition : `${definition.name} v${definition.version}`);
+    // `--id` without `--input` resumes a recorded workflow; there was none, so `{}` was the input.
+    if (refused instanceof UsageError && request.input === undefined && request.id !== undefined && isEngineError(error) && error.code === 'INVALID_INPUT')
+      throw new UsageError(
+        `No workflow ${workflowId} is recorded to resume, so it was started with the input {}, which is refused:\n${refused.message}\nPass --input to start it.`,
+      );
+    throw refused;
   }
 }

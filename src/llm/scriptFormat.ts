@@ -32,8 +32,9 @@ export const ScriptEntry = z
     iteration: Count.optional(),
     attempt: Count.optional(),
     /**
-     * The call it answers: its name (`context.call`: `complete#1` or the request's `name`), a fan-out
-     * item (`context.item`: `<fan-out>/<index>`, any model call of the item), or both (`doc/1/complete#1`).
+     * The call it answers: a step's call by its name (`context.call`: `complete#1` or the request's
+     * `name`); a fan-out item's by the item (`context.item`: `<fan-out>/<index>`, any model call of
+     * the item) or by its path (`doc/1/complete#1`).
      */
     call: z.string().min(1).optional(),
     times: Count.optional(),

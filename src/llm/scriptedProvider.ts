@@ -60,7 +60,8 @@ export function createScriptedProvider(options: ScriptedProviderOptions): LlmPro
 
   const pick = (request: LlmRequest<unknown>): { entry: ScriptEntry; label: string } | undefined => {
     const { step, iteration, attempt, call, item } = request.context;
-    const answers = (name: string): boolean => name === call || (item !== undefined && (name === item || name === `${item}/${call}`));
+    // An item's call by the item (any of its calls) or by its path; a step's own by its name.
+    const answers = (name: string): boolean => (item === undefined ? name === call : name === item || name === `${item}/${call}`);
     const entries = script.steps[step] ?? [];
     const index = entries.findIndex(
       (entry) =>

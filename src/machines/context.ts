@@ -15,6 +15,18 @@ export interface InFlightStep {
   timeoutAt?: string;
   /** The attempt failed and the retry policy runs the next attempt at this time (ISO). */
   retryAt?: string;
+  /**
+   * What the iteration's failed attempts had spent, as their `StepFailed` totalled it, already in
+   * `usage`: a later outcome of the iteration totals those calls again and adds only the rest.
+   */
+  counted?: Usage;
+}
+
+/** Model usage as the workflow counts it. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
 }
 
 /**
@@ -70,7 +82,7 @@ export interface WorkflowContext {
    * recorded, kept across re-run attempts and cleared by the step's outcome.
    */
   calls: readonly RecordedCall[];
-  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+  usage: Usage;
   /** A person approved going over the budget: do not stop for it again. */
   budgetWaived: boolean;
   waiting: { step: string; kind: WaitKind; revisable: boolean; accepts: string[]; signal?: string; timeoutAt?: string } | null;

@@ -177,13 +177,13 @@ export interface StepContext<I, O extends OutputSchemas = NoOutputSchemas> {
    * for a child workflow of the item, `call.signal` for anything it awaits.
    *
    * **Item errors.** `onItemError: 'fail'` (default): the first item error (after that item's own
-   * retries) aborts the items still running — they record nothing — and rejects with a
+   * retries) aborts the items still running — they record no outcome — and rejects with a
    * `CallFailedError` of the item's code whose message names the item, which fails the step when
    * it propagates. `'collect'`: never rejects for an item; resolves to `{ index, ok: true, value }`
    * or `{ index, ok: false, error }` per item.
    *
    * **`first: k`.** Resolves once k items succeeded (failed items do not count; with `'collect'`
-   * they are returned too): the items still running are aborted (`call.signal`) and record nothing,
+   * they are returned too): the items still running are aborted (`call.signal`) and record no outcome,
    * items not started yet never start. Which items won is recorded as one more journaled call,
    * `<name>/first` (`{ won, failed }`, indices), so a re-run returns exactly the same items: it
    * runs nothing once the join is recorded, and before that counts the recorded successes first (in
@@ -311,7 +311,7 @@ export type StepRun<I, R = JsonValue, O extends OutputSchemas = NoOutputSchemas>
 export interface FanOutOptions {
   /** Items running at once (default 8); they start in item order, the next as soon as one finishes. */
   concurrency?: number;
-  /** Resolve once this many items succeeded; the others are aborted and record nothing. 1 to the number of items. */
+  /** Resolve once this many items succeeded; the others are aborted and record no outcome. 1 to the number of items. */
   first?: number;
   /** `'fail'` (default): the first item error fails the fan-out. `'collect'`: each item's outcome is returned. */
   onItemError?: 'fail' | 'collect';

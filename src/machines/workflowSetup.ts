@@ -1,5 +1,15 @@
 import { setup } from 'xstate';
-import { EMPTY_POLICIES, NO_CALLS, type RecordedCall, type WaitKind, type WorkflowContext, initialContext, rerunOnRetry } from './context.js';
+import {
+  EMPTY_POLICIES,
+  type InFlightStep,
+  NO_CALLS,
+  type RecordedCall,
+  type Usage,
+  type WaitKind,
+  type WorkflowContext,
+  initialContext,
+  rerunOnRetry,
+} from './context.js';
 import { DEADLINE_PASSED, DECISION_FAILED } from './decisions.js';
 import type { WorkflowEvent } from './events.js';
 import { KIND_ACTIONS, KIND_GUARDS } from './kinds/index.js';
@@ -7,10 +17,24 @@ import { type MachineArgs, type PayloadOf, assignUpdate, dataOf } from './machin
 
 const stepOf = (event: WorkflowEvent): string | undefined => ('step' in event.data ? event.data.step : undefined);
 
-const addUsage = (usage: WorkflowContext['usage'], llm: PayloadOf<'StepCompleted'>['llm']): WorkflowContext['usage'] =>
-  llm === undefined
-    ? usage
-    : { inputTokens: usage.inputTokens + llm.inputTokens, outputTokens: usage.outputTokens + llm.outputTokens, costUsd: usage.costUsd + llm.costUsd };
+/**
+ * The usage with a step outcome's spend added. An outcome totals every model call of its iteration,
+ * earlier attempts' included, so what the iteration's failed attempts already added (`counted`) is
+ * taken off: each call is counted once, whichever attempt recorded it.
+ */
+const addUsage = (usage: Usage, llm: PayloadOf<'StepCompleted'>['llm'], counted?: Usage): Usage => {
+  if (llm === undefined) return usage;
+  const more = (field: keyof Usage): number => Math.max(0, llm[field] - (counted?.[field] ?? 0));
+  return {
+    inputTokens: usage.inputTokens + more('inputTokens'),
+    outputTokens: usage.outputTokens + more('outputTokens'),
+    costUsd: usage.costUsd + more('costUsd'),
+  };
+};
+
+/** What the iteration in flight has added to the usage so far, when an outcome of `data`'s attempt comes. */
+const countedFor = (context: WorkflowContext, data: { step: string; iteration: number }): Usage | undefined =>
+  context.current?.step === data.step && context.current.iteration === data.iteration ? context.current.counted : undefined;
 
 /** A retried attempt's journal: the iteration's, but for the calls it runs again. */
 const keptOnRetry = (calls: readonly RecordedCall[]): readonly RecordedCall[] => {
@@ -130,13 +154,13 @@ export const contextUpdates = {
   stepStarted: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepStarted');
     if (data === undefined) return {};
-    const current =
-      data.timeoutAt === undefined
-        ? { step: data.step, iteration: data.iteration, attempt: data.attempt }
-        : { step: data.step, iteration: data.iteration, attempt: data.attempt, timeoutAt: data.timeoutAt };
     // A re-run of the same iteration keeps its journal: the calls recorded by earlier attempts are
-    // replayed, not made again, but for the one the last attempt failed on, if retryable.
+    // replayed, not made again, but for the one the last attempt failed on, if retryable. What they spent stays counted.
     const rerun = context.current !== null && context.current.step === data.step && context.current.iteration === data.iteration;
+    const counted = rerun ? context.current?.counted : undefined;
+    const current: InFlightStep = { step: data.step, iteration: data.iteration, attempt: data.attempt };
+    if (data.timeoutAt !== undefined) current.timeoutAt = data.timeoutAt;
+    if (counted !== undefined) current.counted = counted;
     return {
       current,
       calls: !rerun ? NO_CALLS : keptOnRetry(context.calls),
@@ -160,14 +184,14 @@ export const contextUpdates = {
       outputs: { ...context.outputs, [data.step]: data.output },
       artifacts: data.artifact === undefined ? context.artifacts : { ...context.artifacts, [data.step]: data.artifact },
       feedback: without(context.feedback, data.step),
-      usage: addUsage(context.usage, data.llm),
+      usage: addUsage(context.usage, data.llm, countedFor(context, data)),
       calls: NO_CALLS,
     };
   },
   stepFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepFailed');
     if (data === undefined) return {};
-    return { error: data.error, usage: addUsage(context.usage, data.llm), calls: NO_CALLS };
+    return { error: data.error, usage: addUsage(context.usage, data.llm, countedFor(context, data)), calls: NO_CALLS };
   },
   /** A failed attempt to be retried: the step stays running with its journal until the next attempt's StepStarted. */
   attemptFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
@@ -175,7 +199,10 @@ export const contextUpdates = {
     if (data === undefined || context.current === null || data.retryAt === undefined) return {};
     // The attempt is over: its time limit no longer applies, the retry's due time does.
     const { timeoutAt: _ended, ...current } = context.current;
-    return { current: { ...current, retryAt: data.retryAt }, error: data.error, usage: addUsage(context.usage, data.llm) };
+    const usage = addUsage(context.usage, data.llm, current.counted);
+    const counted =
+      data.llm === undefined ? current.counted : { inputTokens: data.llm.inputTokens, outputTokens: data.llm.outputTokens, costUsd: data.llm.costUsd };
+    return { current: { ...current, retryAt: data.retryAt, ...(counted === undefined ? {} : { counted }) }, error: data.error, usage };
   },
   revisionRequested: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'RevisionRequested');

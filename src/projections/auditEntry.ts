@@ -153,8 +153,15 @@ export function auditEntryOf({ workflowId, revision, position, event, metadata, 
       withAttempt(entry, event.data);
       withLlm(entry, event.data.llm);
       entry.call = callPath(event.data);
-      const of = event.data.item === undefined ? '' : ` of item "${event.data.item}"`;
-      const what = `${event.data.step} ${event.data.kind === 'complete' ? 'model call' : 'call'} ${event.data.seq + 1} "${event.data.call}"${of}`;
+      const { step, kind, seq, call, item, fanOut } = event.data;
+      const made = kind === 'complete' ? 'model call' : 'call';
+      // A step's calls are numbered in its run; an item's by their name only (they are numbered in the item's own run).
+      const what =
+        item !== undefined
+          ? `${step} item "${item}" ${made} "${call}"`
+          : fanOut !== undefined
+            ? `${step} item "${call}" (fan-out "${fanOut.name}" of ${fanOut.items})`
+            : `${step} ${made} ${seq + 1} "${call}"`;
       const { error, output } = event.data;
       if (error !== undefined) entry.summary = `${what} failed: ${error.code}: ${error.message}${error.retryable ? ' (retryable)' : ''}`;
       else entry.summary = `${what} returned: ${preview(callOutput(event.data.kind, output ?? null))}`;

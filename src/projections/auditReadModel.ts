@@ -33,7 +33,8 @@ export const AUDIT_SELECT = AUDIT_FIELDS.map(([column, field]) => `${column} AS 
 export const auditReadModel: ReadModel = {
   name: 'audit',
   // 2: a journaled call's name (`call`). 3: summaries of sleeps, signals, routes, retried attempts and approvers' notes.
-  schemaVersion: 3,
+  // 4: a fan-out item and its own calls read as the item's (`gather item "doc/2" call "fetch"`), not numbered as the step's calls.
+  schemaVersion: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_entries (

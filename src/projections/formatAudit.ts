@@ -4,9 +4,11 @@ import { type AuditUsage, type DescendantUsage, addUsage, countsOnce } from './a
 const time = (at: string): string => (at.length >= 23 ? at.slice(11, 23) : at);
 const money = (usd: number): string => `$${usd.toFixed(4)}`;
 
-function accounting(entry: AuditEntry): string | undefined {
+/** A model call's accounting; for a step's total of its calls, only what adds up (not one call's latency or prompt). */
+function accounting(entry: AuditEntry, total = false): string | undefined {
   if (entry.model === null) return undefined;
   const parts = [entry.model, `${entry.inputTokens ?? 0} in / ${entry.outputTokens ?? 0} out tokens`, money(entry.costUsd ?? 0)];
+  if (total) return parts.join(' · ');
   if (entry.latencyMs !== null) parts.push(`${Math.round(entry.latencyMs)} ms`);
   if (entry.promptHash) parts.push(`prompt ${entry.promptHash.slice(0, 19)}`);
   return parts.join(' · ');
@@ -50,13 +52,12 @@ export function formatAuditTimeline(workflowId: string, entries: readonly AuditE
     lines.push(`${indent}${time(entry.at)}  r${String(entry.revision).padEnd(4)} ${entry.summary}${attempt}${sender}${legacy}`);
     const detail = `${indent}${' '.repeat(19)}`;
     if (entry.feedback !== null && entry.feedback !== '') lines.push(`${detail}feedback: ${JSON.stringify(entry.feedback)}`);
-    const usage = accounting(entry);
-    if (usage === undefined) continue;
+    if (entry.model === null) continue;
     if (countsOnce(entry, journaled)) {
-      lines.push(`${detail}${usage}`);
+      lines.push(`${detail}${accounting(entry)}`);
       addUsage(own, entry);
     } else {
-      lines.push(`${detail}${usage} · the step's total of its calls above`);
+      lines.push(`${detail}${accounting(entry, true)} · the step's total of its calls above`);
     }
   }
   lines.push(`${entries.length} events · ${usageLine(own)}`);

@@ -9,7 +9,8 @@ import type { ReadModel, ReadModelApplier } from './readModel.js';
  */
 export const metricsReadModel: ReadModel = {
   name: 'metrics',
-  schemaVersion: 3,
+  // 4: an attempt its step retries is not counted (the outcome totals its calls again).
+  schemaVersion: 4,
   migrate(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS metrics_workflows (

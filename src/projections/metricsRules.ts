@@ -69,7 +69,8 @@ export function metricsChangeOf(
       return { kind: 'step', row: stepRow(workflowId, revision, tenant, definition, step, duration, usage) };
     }
     case 'StepFailed':
-      return event.data.llm === undefined
+      // An attempt its step retries is not counted: the iteration's outcome totals its calls again.
+      return event.data.llm === undefined || event.data.retryAt !== undefined
         ? undefined
         : { kind: 'step', row: stepRow(workflowId, revision, tenant, definition, event.data.step, null, event.data.llm) };
     case 'RevisionRequested':

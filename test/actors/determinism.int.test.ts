@@ -107,7 +107,10 @@ const nextCrash = (): Promise<string> =>
   });
 
 const hangUntilAborted = (signal: AbortSignal | undefined) =>
-  new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+  new Promise<never>((_resolve, reject) => {
+    if (signal?.aborted === true) reject(new Error('aborted'));
+    else signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+  });
 
 /** Runs one planned call: logs it, crashes there if planned, fails if planned. */
 async function perform(key: string, signal: AbortSignal | undefined, fails: boolean): Promise<void> {

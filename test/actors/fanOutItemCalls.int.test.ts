@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { workflowStream } from '../../src/eventstore/index.js';
+import { createMemoryEventStore, type EventStore, workflowStream } from '../../src/eventstore/index.js';
 import { createRegistry, defineWorkflow, type WorkflowEventOf } from '../../src/machines/index.js';
 import { replayHistories } from '../../src/testing/index.js';
 import { createHarness, eventually, type Harness } from './support/harness.js';
@@ -209,6 +209,76 @@ describe("a fan-out item's own journaled calls (call.run)", () => {
     await crashed.close();
     expect(world.ran.filter((key) => key.endsWith(':fetch'))).toEqual(['a:fetch', 'b:fetch']);
     await engine.close();
+  });
+
+  it("given an item that catches its call's failed append and goes on, then neither the item nor the step records an outcome, and a re-run makes the call again", async () => {
+    // The store fails the first append of the item's `charge` once.
+    const memory = createMemoryEventStore();
+    let failOnce = true;
+    const store: EventStore = Object.assign(Object.create(memory) as EventStore, {
+      append: (stream: string, events: Parameters<EventStore['append']>[1], options?: Parameters<EventStore['append']>[2]) => {
+        if (failOnce && events.some((event) => event.type === 'CallCompleted' && (event.data as { call?: string }).call === 'charge')) {
+          failOnce = false;
+          return Promise.reject(new Error('disk unavailable'));
+        }
+        return memory.append(stream, events, options);
+      },
+    });
+    const careless = defineWorkflow({
+      name: 'careless',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'bill',
+          run: (ctx) =>
+            ctx.map('order', ['a'], async (order, _index, call) => {
+              try {
+                return await call.run('charge', effect(order, 'charge', call.signal));
+              } catch {
+                return 'not charged';
+              }
+            }),
+        },
+      ],
+    });
+    const h = createHarness({ store, definitions: createRegistry([careless]) });
+    await h.engine.start('careless', {}, { id: 'p8' });
+    await eventually(() => !failOnce);
+    await h.engine.close();
+    // Nothing built on the lost outcome was recorded: not the item's fallback, not the step's outcome.
+    expect(await callsOf(h, 'p8')).toEqual([]);
+    expect((await h.events('p8')).map((event) => event.type)).toEqual(['WorkflowStarted', 'StepStarted']);
+    const engine = h.restart();
+    await engine.recover();
+    expect(await engine.settled('p8')).toMatchObject({ status: 'completed', output: ['charge(a)'] });
+    expect(world.ran).toEqual(['a:charge', 'a:charge']);
+    await engine.close();
+  });
+
+  it('given a step that starts two fan-outs of one name, then it fails with DUPLICATE_CALL naming the fan-out', async () => {
+    const twice = defineWorkflow({
+      name: 'twice',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'read',
+          run: async (ctx) => {
+            await ctx.map('doc', ['a'], (doc) => doc);
+            return ctx.map('doc', ['b'], (doc) => doc);
+          },
+        },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([twice]) });
+    await h.engine.start('twice', {}, { id: 'p9' });
+    const view = await h.engine.settled('p9');
+    expect(view).toMatchObject({ status: 'failed' });
+    expect(view.reason).toContain('Step "read" started fan-out "doc" twice in one run, or made a call named "doc/0" before it');
+    await h.engine.close();
   });
 
   it("given two items' calls recorded with one name and position, then the machine keeps both: the journal is per item", async () => {

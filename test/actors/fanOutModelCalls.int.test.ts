@@ -282,6 +282,77 @@ describe("a fan-out item's model calls", () => {
     await replayHistories(h.definitions, [{ workflowId: 'r1', events }]);
   });
 
+  it("given a first-k loser whose model call answers as it is aborted, then that call is recorded and the step's usage counts it", async () => {
+    // The loser's call ignores the abort and answers (spent, and billed).
+    const stubborn: LlmProvider = {
+      name: 'stubborn',
+      async complete<T>(request: LlmRequest<T>): Promise<LlmResult<T>> {
+        const prompt = request.messages.map((message) => message.content).join('\n');
+        if (prompt === 'slow') await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }));
+        return fakeModel.complete(request);
+      },
+    };
+    const slowFirst = defineWorkflow({
+      name: 'slowFirst',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'assess',
+          run: async (ctx) =>
+            ctx.map(
+              'doc',
+              ['slow', 'fast'],
+              async (doc, _index, call) => (await call.complete({ messages: [{ role: 'user', content: doc }], tool })).output?.who ?? null,
+              {
+                first: 1,
+                concurrency: 2,
+              },
+            ),
+        },
+      ],
+    });
+    const h = createHarness({ llm: stubborn, definitions: createRegistry([slowFirst]) });
+    await h.engine.start('slowFirst', {}, { id: 'r2' });
+    const view = await h.engine.settled('r2');
+    expect(view).toMatchObject({ status: 'completed', output: ['answer-for-fast'] });
+    const calls = (await callsOf(h, 'r2')).map((call) => [call.item, call.call]);
+    // The loser's answered call is recorded (its item's outcome is not); both calls count, once each.
+    expect(calls).toContainEqual(['doc/0', 'complete#1']);
+    expect(calls).not.toContainEqual([undefined, 'doc/0']);
+    expect(view.usage).toMatchObject({ inputTokens: 20, outputTokens: 10 });
+    await h.engine.close();
+  });
+
+  it("given a step whose items call one model and whose own last call another, then the step's outcome names the last call's model", async () => {
+    const mixed = defineWorkflow({
+      name: 'mixed',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'assess',
+          run: async (ctx) => {
+            await ctx.map(
+              'doc',
+              ['A', 'B'],
+              async (doc, _index, call) => (await call.complete({ messages: [{ role: 'user', content: doc }], tool })).output?.who ?? null,
+            );
+            return (await ctx.complete({ name: 'summary', messages: [{ role: 'user', content: 'second summary' }], tool })).output?.who ?? null;
+          },
+        },
+      ],
+    });
+    const h = createHarness({ llm: fakeModel, definitions: createRegistry([mixed]) });
+    await h.engine.start('mixed', {}, { id: 'm1' });
+    expect(await h.engine.settled('m1')).toMatchObject({ status: 'completed', usage: { inputTokens: 30 } });
+    const completed = (await h.events('m1')).find((event) => event.type === 'StepCompleted');
+    expect(completed).toMatchObject({ data: { llm: { model: 'fake-large', promptHash: 'sha256:second summary', inputTokens: 30 } } });
+    await h.engine.close();
+  });
+
   it("given an item with two model calls, then each is recorded with its own model, and the step's outcome totals them", async () => {
     const h = createHarness({ llm: fakeModel, definitions: createRegistry([byItem]) });
     await h.engine.start('byItem', { docs: ['A'], twice: true }, { id: 'i2' });

@@ -181,3 +181,49 @@ describe('plain function steps are retried by the step retry policy, as recorded
     expect(failed?.type === 'StepFailed' && failed.data.llm).toBeUndefined();
   });
 });
+
+describe("a retried attempt's model calls are counted once in the workflow's usage", () => {
+  it('given a model call recorded by attempt 1, which then fails retryably after it, when attempt 2 replays the call and completes, then usage counts the call once', async () => {
+    const priced: LlmProvider = {
+      name: 'priced',
+      complete: async () => ({
+        text: 'answer',
+        model: 'priced-1',
+        usage: { inputTokens: 100, outputTokens: 10 },
+        costUsd: 0.5,
+        latencyMs: 1,
+        attempts: 1,
+        promptHash: 'sha256:q',
+      }),
+    };
+    const syncing = defineWorkflow({
+      name: 'syncing',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'sync',
+          retry: { maxAttempts: 2, initialDelayMs: 1_000 },
+          run: async (ctx) => {
+            const answer = await ctx.complete({ name: 'ask', messages: [{ role: 'user', content: 'q' }] });
+            return ctx.run('save', () => {
+              if (ctx.attempt === 1) throw Object.assign(new Error('The database is busy'), { code: 'BUSY', retryable: true });
+              return answer.text;
+            });
+          },
+        },
+      ],
+    });
+    const h = createHarness({ llm: priced, definitions: createRegistry([syncing]), engine: { retry: { maxAttempts: 1 } } });
+    await h.engine.start('syncing', {}, { id: 'u1' });
+    const view = await h.clock.runUntil(h.engine.settled('u1'));
+    expect(view).toMatchObject({ status: 'completed', output: 'answer' });
+    const events = await h.events('u1');
+    expect(types(events).filter((type) => type === 'StepFailed')).toHaveLength(1);
+    // One model call was made and paid for: the workflow's usage (what its budget checks) counts it once.
+    expect(h.llm.calls).toHaveLength(1);
+    expect(view.usage).toEqual({ inputTokens: 100, outputTokens: 10, costUsd: 0.5 });
+    await h.engine.close();
+  });
+});

@@ -184,7 +184,10 @@ describe('ecl run, status, send and audit with retries, sleeps, signals and rout
     // No workflow under the id: --input is still needed (the default {} is not a followUp input).
     const fresh = await runEcl(withStore('run', 'followUp', '--id', 'fu-none'), { cwd: dir, env });
     expect(fresh.code).toBe(2);
-    expect(fresh.stderr).toMatch(/Invalid input for followUp v1:\n {2}pauseMs: /);
+    expect(fresh.stderr).toMatch(
+      /^No workflow fu-none is recorded to resume, so it was started with the input \{\}, which is refused:\nInvalid input for followUp v1:\n {2}pauseMs: /,
+    );
+    expect(fresh.stderr.trim()).toMatch(/\nPass --input to start it\.$/);
   });
 
   it('a run without --follow announces its sleep, so the wait does not look like a hang', async () => {

@@ -33,7 +33,7 @@ afterEach(() => {
 });
 
 describe('scripted provider', () => {
-  it("matches an entry's call to the call's name, to a fan-out item (any of its calls), or to both", async () => {
+  it("matches an entry's call to a step's call by its name, and to a fan-out item's by the item (any of its calls) or the call's path", async () => {
     const provider = createScriptedProvider({
       script: {
         steps: {
@@ -51,9 +51,10 @@ describe('scripted provider', () => {
       (await provider.complete({ context: { ...context('read'), call, ...(item === undefined ? {} : { item }) }, messages })).text;
     expect(await answer('complete#1', 'doc/1')).toBe('any call of doc/1');
     expect(await answer('complete#2', 'doc/1')).toBe('second call of doc/1');
-    expect(await answer('summary', 'doc/0')).toBe('the call named summary');
     expect(await answer('complete#2', 'doc/0')).toBe('anything else');
-    // A step's own call matches by its name alone.
+    // An entry for a step's call (by its name) does not answer an item's call of that name.
+    expect(await answer('summary', 'doc/0')).toBe('anything else');
+    expect(await answer('summary')).toBe('the call named summary');
     expect(await answer('doc/1')).toBe('any call of doc/1');
     expect(await answer('complete#2')).toBe('anything else');
   });

@@ -428,14 +428,14 @@ export interface components {
       };
       usage: {
         total: {
-          /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
+          /** @description Step outcomes that used the model: a step's model calls (journaled or a fan-out's) count once together, an attempt its step retried in the outcome's total. GET /v1/usage and the audit count each journaled call */
           calls: number;
           inputTokens: number;
           outputTokens: number;
           costUsd: number;
         };
         byDefinition: {
-            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
+            /** @description Step outcomes that used the model: a step's model calls (journaled or a fan-out's) count once together, an attempt its step retried in the outcome's total. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;
@@ -443,7 +443,7 @@ export interface components {
             definition: string;
           }[];
         byStep: {
-            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
+            /** @description Step outcomes that used the model: a step's model calls (journaled or a fan-out's) count once together, an attempt its step retried in the outcome's total. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;
@@ -452,7 +452,7 @@ export interface components {
             step: string;
           }[];
         byModel: {
-            /** @description Step attempts that used the model: a step's model calls (journaled or a fan-out's) count once together. GET /v1/usage and the audit count each journaled call */
+            /** @description Step outcomes that used the model: a step's model calls (journaled or a fan-out's) count once together, an attempt its step retried in the outcome's total. GET /v1/usage and the audit count each journaled call */
             calls: number;
             inputTokens: number;
             outputTokens: number;

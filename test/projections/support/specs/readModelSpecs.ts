@@ -293,7 +293,10 @@ export function readModelSpecs(givenHistories: GivenHistories): void {
         ]);
         const timeline = formatAuditTimeline('j-1', await queries.getAudit('j-1'));
         expect(timeline.at(-1)).toBe('7 events · 2 model calls · 130 in / 20 out tokens · $0.0120');
-        expect(timeline.find((line) => line.includes("the step's total of its calls above"))).toMatch(/claude · 130 in \/ 20 out tokens · \$0\.0120/);
+        // A total shows what adds up, not one call's latency or prompt.
+        expect(timeline.find((line) => line.includes("the step's total of its calls above"))).toMatch(
+          /^ +claude · 130 in \/ 20 out tokens · \$0\.0120 · the step's total of its calls above$/,
+        );
       });
     });
 
