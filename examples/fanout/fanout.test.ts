@@ -7,11 +7,12 @@ import {
   createOfflineProvider,
   createTestEngine,
   ev,
+  historiesOf,
   replayHistories,
   workflowSpec,
 } from 'ecl-workflows/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { digest, readDocument } from './fanout.js';
+import { digest, digestInline, readDocument } from './fanout.js';
 
 const input = JSON.parse(readFileSync(new URL('./input.json', import.meta.url), 'utf8')) as { question: string; documents: { name: string; text: string }[] };
 
@@ -104,5 +105,51 @@ describe('digest', () => {
       .then([ev.stepStarted('read', 1, 2)]);
     // Only read/1 and read/3 will run (start or find their child) on attempt 2.
     expect(resumed.snapshot.context.calls.map((call) => `${call.call}@${call.seq}`)).toEqual(['read/2@2', 'read/0@0']);
+  });
+});
+
+describe('digestInline', () => {
+  it("after a shutdown while a document's second model call runs, recovery asks again only that call: its summary is replayed from the item's journal", async () => {
+    // The model holds the "survey" document's points on the first attempt until the engine shuts down.
+    const asked: string[] = [];
+    const offline = createOfflineProvider();
+    const model: LlmProvider = {
+      name: 'holding',
+      async complete<T>(request: LlmRequest<T>) {
+        const { item, call, attempt } = request.context;
+        asked.push(`${item}/${call} #${attempt}`);
+        if (item === 'read/1' && call === 'points' && attempt === 1)
+          await new Promise((_resolve, reject) => request.signal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+        return offline.complete(request);
+      },
+    };
+    const store = createMemoryEventStore();
+    const options = {
+      store,
+      llm: model,
+      artifacts: createMemoryArtifactStore(),
+      logger: createLogger({ level: 'error' }),
+      definitions: createRegistry([digestInline]),
+    };
+    const first = createEngine(options);
+    await first.start('digestInline', input, { id: 'i-1' });
+    // Wait until the survey's points call is asked, and the other documents are read, then shut down.
+    const items = async () =>
+      (await store.readAll({ limit: 1_000 })).filter((record) => record.type === 'CallCompleted' && (record.data as { fanOut?: unknown }).fanOut !== undefined)
+        .length;
+    while (!asked.includes('read/1/points #1') || (await items()) < 3) await new Promise((resolve) => setImmediate(resolve));
+    await first.close();
+
+    const second = createEngine(options);
+    await second.recover();
+    const view = await second.settled('i-1');
+    await second.close();
+    expect(view.status).toBe('completed');
+    expect((view.context.outputs.read as { document: string }[]).map((reading) => reading.document)).toEqual(['pilot', 'survey', 'incidents', 'costs']);
+    // Every model call was asked once, but the interrupted one, asked again by attempt 2; the survey's summary was not.
+    expect(asked.filter((line) => line.startsWith('read/1/'))).toEqual(['read/1/summary #1', 'read/1/points #1', 'read/1/points #2']);
+    expect(asked.filter((line) => line.startsWith('read/') && !line.startsWith('read/1/'))).toHaveLength(6);
+    // replay --verify of the recorded history, with no model call.
+    expect(await replayHistories([digestInline], historiesOf(store))).toHaveLength(1);
   });
 });

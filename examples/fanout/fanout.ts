@@ -92,3 +92,46 @@ export const digest = defineWorkflow({
     { kind: 'produce', name: 'answer', run: answer },
   ],
 });
+
+/**
+ * The same reading without child workflows: each item asks the model twice through its call
+ * (`call.complete`), and each call is journaled in the item's own journal — after a crash a
+ * document's summary already recorded is not asked again, only the call that was interrupted.
+ * Lighter than a child per document (two events per call instead of a workflow), but an item has
+ * no stream, status or audit of its own: pick a child when a document's work needs those.
+ */
+export async function readInline(ctx: StepContext<DigestInput>): Promise<JsonValue> {
+  return ctx.map(
+    'read',
+    ctx.input.documents,
+    async (document, _index, call) => {
+      const summary = await call.complete({
+        name: 'summary',
+        system: 'Summarize the document in three sentences.',
+        messages: [{ role: 'user', content: `## ${document.name}\n\n${document.text}` }],
+        maxTokens: 512,
+      });
+      const points = await call.complete({
+        name: 'points',
+        system: 'List the points of the summary that help answer the question, one per line.',
+        messages: [{ role: 'user', content: `Question: ${ctx.input.question}\n\n${summary.text}` }],
+        maxTokens: 512,
+      });
+      const reading: Reading = { document: document.name, summary: summary.text, points: points.text };
+      return reading;
+    },
+    { concurrency: ctx.input.concurrency },
+  );
+}
+
+/** read (fan-out over the documents, two journaled model calls each) → answer. */
+export const digestInline = defineWorkflow({
+  name: 'digestInline',
+  version: 1,
+  description: 'Read every document with two model calls of its own item, in parallel, then answer the question from what they found',
+  input: DigestInput,
+  steps: [
+    { kind: 'produce', name: 'read', run: readInline },
+    { kind: 'produce', name: 'answer', run: answer },
+  ],
+});

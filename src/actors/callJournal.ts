@@ -389,8 +389,9 @@ export class CallJournal {
       if (root.violation === undefined) this.lose();
       throw error;
     }
-    // A fan-out no longer wants this item's outcome (another item won, or a sibling failed): it is not recorded.
-    if (reserved?.own.aborted === true && !stepSignal.aborted) throw this.dropped(name);
+    // A fan-out no longer wants this item (another item won, or a sibling failed): neither its outcome nor what
+    // its `run` returned is recorded (the function may have swallowed the abort); a model call that answered is (it was paid for).
+    if (own?.aborted === true && !stepSignal.aborted && kind === 'run') throw this.dropped(name);
     const durationMs = Math.max(0, env.now().getTime() - started);
     const entry: RecordedCall =
       scope === undefined ? { call: name, kind, seq, attempt: env.attempt } : { item: scope.name, call: name, kind, seq, attempt: env.attempt };

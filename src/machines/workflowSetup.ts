@@ -32,6 +32,13 @@ const addUsage = (usage: Usage, llm: PayloadOf<'StepCompleted'>['llm'], counted?
   };
 };
 
+/** The step that just finished, without what its failed attempts had counted: its outcome counted the rest. */
+const settledCurrent = (context: WorkflowContext): Partial<WorkflowContext> => {
+  if (context.current?.counted === undefined) return {};
+  const { counted: _counted, ...current } = context.current;
+  return { current };
+};
+
 /** What the iteration in flight has added to the usage so far, when an outcome of `data`'s attempt comes. */
 const countedFor = (context: WorkflowContext, data: { step: string; iteration: number }): Usage | undefined =>
   context.current?.step === data.step && context.current.iteration === data.iteration ? context.current.counted : undefined;
@@ -186,12 +193,13 @@ export const contextUpdates = {
       feedback: without(context.feedback, data.step),
       usage: addUsage(context.usage, data.llm, countedFor(context, data)),
       calls: NO_CALLS,
+      ...settledCurrent(context),
     };
   },
   stepFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {
     const data = dataOf(event, 'StepFailed');
     if (data === undefined) return {};
-    return { error: data.error, usage: addUsage(context.usage, data.llm, countedFor(context, data)), calls: NO_CALLS };
+    return { error: data.error, usage: addUsage(context.usage, data.llm, countedFor(context, data)), calls: NO_CALLS, ...settledCurrent(context) };
   },
   /** A failed attempt to be retried: the step stays running with its journal until the next attempt's StepStarted. */
   attemptFailed: ({ context, event }: MachineArgs): Partial<WorkflowContext> => {

@@ -257,6 +257,35 @@ describe("a fan-out item's own journaled calls (call.run)", () => {
     await engine.close();
   });
 
+  it("given an item its fan-out aborts, whose call.run swallows the abort and returns, then that return is not recorded (a retry would replay it as the call's outcome)", async () => {
+    const racing = defineWorkflow({
+      name: 'racing',
+      version: 1,
+      input: z.object({}),
+      steps: [
+        {
+          kind: 'produce',
+          name: 'look',
+          run: (ctx) =>
+            ctx.map(
+              'source',
+              ['slow', 'fast'],
+              async (source, _index, call) =>
+                call.run('fetch', () =>
+                  source === 'fast' ? 'found' : new Promise<string>((resolve) => call.signal.addEventListener('abort', () => resolve(''), { once: true })),
+                ),
+              { first: 1, concurrency: 2 },
+            ),
+        },
+      ],
+    });
+    const h = createHarness({ definitions: createRegistry([racing]) });
+    await h.engine.start('racing', {}, { id: 'p10' });
+    expect(await h.engine.settled('p10')).toMatchObject({ status: 'completed', output: ['found'] });
+    expect((await callsOf(h, 'p10')).sort()).toEqual(['source/1 fetch@0#1', 'source/1@1#1', 'source/first@2#1']);
+    await h.engine.close();
+  });
+
   it('given a step that starts two fan-outs of one name, then it fails with DUPLICATE_CALL naming the fan-out', async () => {
     const twice = defineWorkflow({
       name: 'twice',
