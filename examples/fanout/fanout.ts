@@ -1,4 +1,4 @@
-import { defineWorkflow, type JsonValue, type StepContext } from 'ecl-workflows';
+import { defineWorkflow, type JsonValue, type StepContext, type StepLlmRequest } from 'ecl-workflows';
 import { z } from 'zod';
 
 /** One document to read. */
@@ -19,6 +19,22 @@ export type DigestInput = z.output<typeof DigestInput>;
 /** What one document's child workflow returns. */
 export type Reading = { document: string; summary: string; points: string };
 
+/** The model call that summarizes a document. */
+const summaryRequest = (document: Document): StepLlmRequest<string> => ({
+  name: 'summary',
+  system: 'Summarize the document in three sentences.',
+  messages: [{ role: 'user', content: `## ${document.name}\n\n${document.text}` }],
+  maxTokens: 512,
+});
+
+/** The model call that lists a summary's points for the question. */
+const pointsRequest = (question: string, summary: string): StepLlmRequest<string> => ({
+  name: 'points',
+  system: 'List the points of the summary that help answer the question, one per line.',
+  messages: [{ role: 'user', content: `Question: ${question}\n\n${summary}` }],
+  maxTokens: 512,
+});
+
 /** The child: two steps of its own, each a journaled model call. */
 export const readDocument = defineWorkflow({
   name: 'readDocument',
@@ -29,28 +45,14 @@ export const readDocument = defineWorkflow({
     {
       kind: 'produce',
       name: 'summarize',
-      run: async (ctx) => {
-        const { document } = ctx.input;
-        const result = await ctx.complete({
-          name: 'summary',
-          system: 'Summarize the document in three sentences.',
-          messages: [{ role: 'user', content: `## ${document.name}\n\n${document.text}` }],
-          maxTokens: 512,
-        });
-        return result.text;
-      },
+      run: async (ctx) => (await ctx.complete(summaryRequest(ctx.input.document))).text,
     },
     {
       kind: 'produce',
       name: 'points',
       run: async (ctx): Promise<JsonValue> => {
         const summary = typeof ctx.outputs.summarize === 'string' ? ctx.outputs.summarize : '';
-        const result = await ctx.complete({
-          name: 'points',
-          system: 'List the points of the summary that help answer the question, one per line.',
-          messages: [{ role: 'user', content: `Question: ${ctx.input.question}\n\n${summary}` }],
-          maxTokens: 512,
-        });
+        const result = await ctx.complete(pointsRequest(ctx.input.question, summary));
         const reading: Reading = { document: ctx.input.document.name, summary, points: result.text };
         return reading;
       },
@@ -105,18 +107,8 @@ export async function readInline(ctx: StepContext<DigestInput>): Promise<JsonVal
     'read',
     ctx.input.documents,
     async (document, _index, call) => {
-      const summary = await call.complete({
-        name: 'summary',
-        system: 'Summarize the document in three sentences.',
-        messages: [{ role: 'user', content: `## ${document.name}\n\n${document.text}` }],
-        maxTokens: 512,
-      });
-      const points = await call.complete({
-        name: 'points',
-        system: 'List the points of the summary that help answer the question, one per line.',
-        messages: [{ role: 'user', content: `Question: ${ctx.input.question}\n\n${summary.text}` }],
-        maxTokens: 512,
-      });
+      const summary = await call.complete(summaryRequest(document));
+      const points = await call.complete(pointsRequest(ctx.input.question, summary.text));
       const reading: Reading = { document: document.name, summary: summary.text, points: points.text };
       return reading;
     },
