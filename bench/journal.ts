@@ -4,7 +4,9 @@
  * none, one workflow after another on the shipped SQLite store (WAL, synchronous=FULL, group
  * commit) and on the memory store (the engine's CPU alone). The floor, measured in the same run and
  * interleaved with it: 20 single-row better-sqlite3 transactions in the store's own schema and
- * durability — the durable write each call's outcome needs before the step may go on.
+ * durability — the durable write each call's outcome needs before the step may go on. The same
+ * again for a fan-out item's own calls (`call.run`, in the item's journal): one item making 20,
+ * against one item making none.
  * Writes bench/results/journal.json.
  */
 import Database from 'better-sqlite3';
@@ -27,8 +29,11 @@ const CALLS = 20;
 const RUNS = 200;
 const WARMUP = 50;
 
-const input = z.object({ calls: z.number().int().min(0) });
-/** One step making `calls` journaled calls of a function that does nothing but return a small JSON value. */
+const input = z.object({ calls: z.number().int().min(0), inItem: z.boolean().default(false) });
+/**
+ * One step making `calls` journaled calls of a function that does nothing but return a small JSON
+ * value: its own (`ctx.run`), or, `inItem`, those of the one item of a fan-out (`call.run`).
+ */
 const journal = defineWorkflow({
   name: 'journal',
   version: 1,
@@ -38,9 +43,14 @@ const journal = defineWorkflow({
       kind: 'produce',
       name: 'calls',
       run: async (ctx) => {
-        let sum = 0;
-        for (let index = 0; index < ctx.input.calls; index++) sum += (await ctx.run(`call ${index}`, () => ({ index }))).index;
-        return sum;
+        const calls = async (run: typeof ctx.run): Promise<number> => {
+          let sum = 0;
+          for (let index = 0; index < ctx.input.calls; index++) sum += (await run(`call ${index}`, () => ({ index }))).index;
+          return sum;
+        };
+        if (!ctx.input.inItem) return calls((name, fn) => ctx.run(name, fn));
+        const [sum] = await ctx.map('item', [0], (_item, _index, call) => calls((name, fn) => call.run(name, fn)));
+        return sum ?? 0;
       },
     },
   ],
@@ -58,9 +68,9 @@ function makeEngine(store: EventStore): Engine {
   });
 }
 
-async function runOne(engine: Engine, calls: number): Promise<number> {
+async function runOne(engine: Engine, calls: number, inItem: boolean): Promise<number> {
   const started = performance.now();
-  const { workflowId } = await engine.start('journal', { calls });
+  const { workflowId } = await engine.start('journal', { calls, inItem });
   const view = await engine.settled(workflowId);
   if (view.status !== 'completed') throw new Error(`${workflowId} ended ${view.status}`);
   return performance.now() - started;
@@ -97,21 +107,30 @@ function createFloor(path: string): { twentyTransactions: () => number; close: (
 }
 
 /** Per-call cost on one store: the step with 20 calls against the step with none, interleaved. */
-async function measure(engine: Engine, floor?: () => number): Promise<{ with20: number[]; without: number[]; floor: number[] }> {
+async function measure(
+  engine: Engine,
+  floor?: () => number,
+): Promise<{ with20: number[]; without: number[]; floor: number[]; item20: number[]; itemNone: number[] }> {
   for (let index = 0; index < WARMUP; index++) {
-    await runOne(engine, CALLS);
-    await runOne(engine, 0);
+    await runOne(engine, CALLS, false);
+    await runOne(engine, 0, false);
+    await runOne(engine, CALLS, true);
+    await runOne(engine, 0, true);
     floor?.();
   }
   const with20: number[] = [];
   const without: number[] = [];
+  const item20: number[] = [];
+  const itemNone: number[] = [];
   const floors: number[] = [];
   for (let index = 0; index < RUNS; index++) {
-    with20.push(await runOne(engine, CALLS));
-    without.push(await runOne(engine, 0));
+    with20.push(await runOne(engine, CALLS, false));
+    without.push(await runOne(engine, 0, false));
+    item20.push(await runOne(engine, CALLS, true));
+    itemNone.push(await runOne(engine, 0, true));
     if (floor !== undefined) floors.push(floor());
   }
-  return { with20, without, floor: floors };
+  return { with20, without, floor: floors, item20, itemNone };
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -134,6 +153,8 @@ export async function main(args: string[]): Promise<void> {
     const sqlitePerCall = perCall(durable.with20, durable.without);
     const floorPerCall = median(durable.floor) / CALLS;
     const memoryPerCall = perCall(cpu.with20, cpu.without);
+    const sqliteItemPerCall = perCall(durable.item20, durable.itemNone);
+    const memoryItemPerCall = perCall(cpu.item20, cpu.itemNone);
     results = {
       calls: CALLS,
       runs: RUNS,
@@ -144,11 +165,14 @@ export async function main(args: string[]): Promise<void> {
         floorPerCallMs: round(floorPerCall),
         perCallBeyondFloorMs: round(sqlitePerCall - floorPerCall),
         perCallVsFloor: round(sqlitePerCall / floorPerCall, 2),
+        itemPerCallMs: round(sqliteItemPerCall),
+        itemPerCallBeyondFloorMs: round(sqliteItemPerCall - floorPerCall),
       },
       memory: {
         stepWith20CallsP50Ms: round(median(cpu.with20)),
         stepWithoutCallsP50Ms: round(median(cpu.without)),
         perCallMs: round(memoryPerCall),
+        itemPerCallMs: round(memoryItemPerCall),
       },
     };
     const targets = {
@@ -158,6 +182,11 @@ export async function main(args: string[]): Promise<void> {
         met: sqlitePerCall - floorPerCall <= 0.3,
       },
       overheadInMemory: { target: '<= 0.3 ms per call (memory store: the engine alone)', actual: round(memoryPerCall), met: memoryPerCall <= 0.3 },
+      itemCallBeyondDurableWrite: {
+        target: "<= 0.3 ms per fan-out item's call beyond the floor (SQLite)",
+        actual: round(sqliteItemPerCall - floorPerCall),
+        met: sqliteItemPerCall - floorPerCall <= 0.3,
+      },
     };
     results.targets = targets;
     results.loadAverage = { before: loadBefore, after: loadavg().map((value) => round(value, 2)) };
@@ -173,6 +202,12 @@ export async function main(args: string[]): Promise<void> {
       ],
       ['memory: step with 20 calls / none, p50', `${round(median(cpu.with20))} / ${round(median(cpu.without))} ms`, ''],
       ['memory: per journaled call', `${round(memoryPerCall)} ms`, 'the engine alone: journal, machine transition, append, queue'],
+      [
+        "SQLite: per item's call (call.run)",
+        `${round(sqliteItemPerCall)} ms`,
+        `one item making 20 against one making none; beyond the floor ${round(sqliteItemPerCall - floorPerCall)} ms`,
+      ],
+      ["memory: per item's call (call.run)", `${round(memoryItemPerCall)} ms`, ''],
     ];
     for (const [name, value, note] of rows) console.log(`  ${name.padEnd(40)} ${value.padStart(18)}   ${note}`);
     for (const [name, target] of Object.entries(targets))

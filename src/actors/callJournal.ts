@@ -83,9 +83,10 @@ export class CallJournal {
    * that finishes late, a call the step did not wait for), and the appends under way are waited
    * for, so the outcome's accounting ({@link spent}) holds every recorded call and only those.
    */
-  async seal(): Promise<void> {
+  seal(): Promise<unknown> | undefined {
     this.sealed = true;
-    await Promise.allSettled([...this.appending]);
+    // Most steps have nothing under way: no promise, so no extra turn before their outcome.
+    return this.appending.size === 0 ? undefined : Promise.allSettled([...this.appending]);
   }
 
   /** A call recorded in this iteration (by the step or one of its items), in the order recorded. */

@@ -160,7 +160,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       })();
       // The deadline bounds the step's own work, not the checks and writes after it.
       deadline?.cancel();
-      if (journal !== undefined) await journal.seal();
+      const sealing = journal?.seal();
+      if (sealing !== undefined) await sealing;
       // A call whose outcome was not recorded (interrupted, refused) ends the attempt without an outcome: it runs again.
       if (journal?.lost === true) return undefined;
       const llm = accounting(journal);
@@ -183,7 +184,8 @@ export function createStepRunner(options: StepRunnerOptions): StepRunner {
       };
     } catch (error) {
       if (abort.aborted) return undefined;
-      if (journal !== undefined) await journal.seal();
+      const sealing = journal?.seal();
+      if (sealing !== undefined) await sealing;
       const llm = accounting(journal);
       if (deadline?.timedOut === true && timeoutAt !== undefined) {
         const error = timeoutError(work.step, timeoutAt);
